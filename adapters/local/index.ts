@@ -1,0 +1,35 @@
+import type { Redis } from 'ioredis';
+import type { Route } from '../../src/core/http-route.js';
+import type { InboundSink, ThreadAdapter } from '../../src/core/thread-adapter.js';
+import { createLocalAdapter } from './local-adapter.js';
+import { localRoutes } from './local-routes.js';
+import { createLocalThreadStore, type LocalThreadStore } from './local-thread-store.js';
+import type { LocalThread } from './local-thread.js';
+
+export { parseLocalThread, type LocalThread } from './local-thread.js';
+export { redactedText } from './local-adapter.js';
+export type { LocalMessage, LocalThreadStore } from './local-thread-store.js';
+
+export interface LocalPlatformOptions {
+  readonly redis: Redis;
+  /** Prefix for this adapter's Redis keys, e.g. `handoff:local`. */
+  readonly keyPrefix: string;
+  readonly sink: InboundSink;
+  readonly now: () => number;
+}
+
+export interface LocalPlatform {
+  readonly adapter: ThreadAdapter<LocalThread>;
+  readonly routes: readonly Route[];
+  readonly store: LocalThreadStore;
+}
+
+/** The local platform: threads stored in the bridge's Redis, a page to read and reply. */
+export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatform {
+  const store = createLocalThreadStore(options.redis, options.keyPrefix);
+  return {
+    adapter: createLocalAdapter(store, options.now),
+    routes: localRoutes({ store, sink: options.sink, now: options.now }),
+    store,
+  };
+}

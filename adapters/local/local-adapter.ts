@@ -1,0 +1,34 @@
+import type { OutboundMessage } from '../../src/core/messages.js';
+import { renderPlainText } from '../../src/core/messages.js';
+import type { MessageRef, Reaction, ThreadAdapter } from '../../src/core/thread-adapter.js';
+import type { LocalThreadStore } from './local-thread-store.js';
+import { parseLocalThread, threadNameOfMessage, type LocalThread } from './local-thread.js';
+
+const reactionEmoji: Record<Reaction, string> = { seen: '👀', ok: '✅', fail: '❌' };
+
+/** Text that replaces a message whose code was spent. */
+export const redactedText = '[code removed by handoff after use]';
+
+/**
+ * The reference adapter. Local threads have one reader (whoever runs the bridge), so there
+ * is no private delivery and no public/private distinction; authorship is whatever the
+ * reply form says, which is why local routes answer loopback clients only.
+ */
+export function createLocalAdapter(store: LocalThreadStore, now: () => number): ThreadAdapter<LocalThread> {
+  return {
+    platform: 'local',
+    parseThread: parseLocalThread,
+    async post(thread: LocalThread, msg: OutboundMessage): Promise<MessageRef> {
+      const stored = await store.append(thread.name, { author: 'handoff', text: renderPlainText(msg), kind: 'bot', at: now() });
+      return { platform: 'local', thread: thread.ref, id: stored.id };
+    },
+    async react(msg: MessageRef, reaction: Reaction): Promise<void> {
+      const emoji = reactionEmoji[reaction];
+      await store.update(threadNameOfMessage(msg.id), msg.id, (m) => (m.reactions.includes(emoji) ? m : { ...m, reactions: [...m.reactions, emoji] }));
+    },
+    async redact(msg: MessageRef) {
+      const updated = await store.update(threadNameOfMessage(msg.id), msg.id, (m) => ({ ...m, text: redactedText, redacted: true }));
+      return updated ? 'hidden' : 'unsupported';
+    },
+  };
+}

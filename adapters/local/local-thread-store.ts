@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** One message in a local thread, as the page and the JSON routes show it. */
+export interface LocalMessage {
+  readonly id: string;
+  readonly author: string;
+  readonly text: string;
+  /** `bot` for the bridge's own posts. */
+  readonly kind: 'human' | 'bot';
+  /** Epoch ms. */
+  readonly at: number;
+  readonly reactions: readonly string[];
+  readonly redacted: boolean;
+}
+
+/** Messages kept per thread; older ones fall off. */
+export const localThreadLimit = 1000;
+
+/**
+ * Local threads in Redis: one list of JSON messages per thread. Threads are small and local,
+ * so edits (reactions, redaction) rewrite the one message in place.
+ */
+export interface LocalThreadStore {
+  append(name: string, message: Omit<LocalMessage, 'id' | 'reactions' | 'redacted'>): Promise<LocalMessage>;
+  list(name: string, afterId?: string): Promise<LocalMessage[]>;
+  update(name: string, id: string, change: (m: LocalMessage) => LocalMessage): Promise<LocalMessage | undefined>;
+}
+
+export function createLocalThreadStore(redis: Redis, keyPrefix: string): LocalThreadStore {
+  const key = (name: string) => `${keyPrefix}:thread:${name}`;
+  const all = async (name: string) => (await redis.lrange(key(name), 0, -1)).map((raw) => JSON.parse(raw) as LocalMessage);
+  return {
+    async append(name, message) {
+      const full: LocalMessage = { ...message, id: `${name}.${randomBytes(8).toString('hex')}`, reactions: [], redacted: false };
+      await redis.multi().rpush(key(name), JSON.stringify(full)).ltrim(key(name), -localThreadLimit, -1).exec();
+      return full;
+    },
+    async list(name, afterId) {
+      const messages = await all(name);
+      if (!afterId) return messages;
+      const index = messages.findIndex((m) => m.id === afterId);
+      return index < 0 ? messages : messages.slice(index + 1);
+    },
+    async update(name, id, change) {
+      const messages = await all(name);
+      const index = messages.findIndex((m) => m.id === id);
+      if (index < 0) return undefined;
+      const next = change(messages[index]!);
+      await redis.lset(key(name), index, JSON.stringify(next));
+      return next;
+    },
+  };
+}

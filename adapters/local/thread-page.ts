@@ -1,0 +1,62 @@
+import { escapeHtml, htmlPage } from '../../src/core/html.js';
+
+/**
+ * The local thread page: the conversation, refreshed every 700 ms, and a reply form. Links in
+ * messages are clickable; everything else is text (the page builds DOM nodes, never HTML
+ * from message content).
+ */
+export function threadPage(name: string): string {
+  const script = `
+const name = ${JSON.stringify(name)};
+const list = document.getElementById('messages');
+let last = '';
+const seen = new Map();
+function render(m) {
+  let el = seen.get(m.id);
+  if (!el) { el = document.createElement('div'); el.dataset.id = m.id; seen.set(m.id, el); list.appendChild(el); }
+  el.className = 'msg ' + m.kind;
+  el.dataset.testid = 'message';
+  el.replaceChildren();
+  const who = document.createElement('span'); who.className = 'who'; who.textContent = m.author; el.appendChild(who);
+  const parts = m.text.split(/(https?:\\/\\/[^\\s<>"']+)/g);
+  for (const part of parts) {
+    if (/^https?:\\/\\//.test(part)) { const a = document.createElement('a'); a.href = part; a.textContent = part; a.dataset.testid = 'link'; el.appendChild(a); }
+    else el.appendChild(document.createTextNode(part));
+  }
+  if (m.reactions.length) { const r = document.createElement('span'); r.className = 'muted'; r.textContent = '  ' + m.reactions.join(' '); el.appendChild(r); }
+}
+async function refresh() {
+  try {
+    const res = await fetch('/v1/threads/local/' + encodeURIComponent(name) + '/messages');
+    const body = await res.json();
+    for (const m of body.messages) render(m);
+  } catch (e) { /* the bridge may be restarting; try again */ }
+}
+setInterval(refresh, 700); refresh();
+const author = document.getElementById('author');
+author.value = localStorage.getItem('handoff-author') || 'you';
+document.getElementById('reply').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const text = document.getElementById('text');
+  localStorage.setItem('handoff-author', author.value);
+  const res = await fetch('/v1/threads/local/' + encodeURIComponent(name) + '/messages', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ author: author.value, text: text.value }),
+  });
+  const status = document.getElementById('status');
+  if (res.ok) { text.value = ''; status.textContent = ''; refresh(); }
+  else { const b = await res.json().catch(() => ({})); status.textContent = (b.error && b.error.message) || ('Error ' + res.status); }
+});`;
+  return htmlPage(
+    `local:${name}`,
+    `<h1>Thread <code>local:${escapeHtml(name)}</code></h1>
+<p class="muted">A local thread on this bridge. Agents post approval requests here; reply below as the approver.</p>
+<div id="messages" data-testid="messages"></div>
+<form id="reply" class="card">
+<label>Reply as <input id="author" data-testid="author" maxlength="64"></label>
+<p><textarea id="text" data-testid="reply-text" rows="3" placeholder="Paste the finish code here" required></textarea></p>
+<button class="primary" data-testid="send">Send</button> <span id="status" class="muted" data-testid="status"></span>
+</form>`,
+    { script },
+  );
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `handoff` command. TypeScript sources run through tsx, so a fresh clone needs no build.
+import { register } from 'tsx/esm/api';
+
+register();
+const [command] = process.argv.slice(2);
+const roles = { serve: 'all', server: 'server', worker: 'worker' };
+if (command in roles) {
+  const { serve } = await import('../src/main.ts');
+  process.exitCode = await serve(process.env, roles[command]);
+  process.exit();
+} else {
+  const { runCli } = await import('../src/client/cli.ts');
+  process.exitCode = await runCli(process.argv.slice(2), process.env);
+}

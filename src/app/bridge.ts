@@ -1,0 +1,170 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from 'bullmq';
+import type { Clock } from '../core/clock.js';
+import type { Route } from '../core/http-route.js';
+import type { Logger } from '../core/logger.js';
+import type { LoginProtocol } from '../core/login-protocol.js';
+import type { InboundSink, ThreadAdapter } from '../core/thread-adapter.js';
+import type { Platform } from '../core/thread-ref.js';
+import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
+import { createAdapterRegistry, createProtocolRegistry } from '../engine/registries.js';
+import { createHttpServer } from '../http/http-server.js';
+import { handoffRoutes } from '../http/handoff-routes.js';
+import { healthRoutes } from '../http/health-routes.js';
+import { createStatusEvents, type StatusEvents } from '../http/status-events.js';
+import { createDriverWorker } from '../queue/driver-worker.js';
+import { createHandoffJobs } from '../queue/handoff-jobs.js';
+import { createInboundIntake } from '../queue/inbound-intake.js';
+import { createInboundWorker } from '../queue/inbound-worker.js';
+import { createOutboundWorker } from '../queue/outbound-worker.js';
+import { createOutbox } from '../queue/outbox.js';
+import { createQueues, type Queues } from '../queue/queues.js';
+import { createAuditLog } from '../store/audit-log.js';
+import { createCredentialStore } from '../store/credential-store.js';
+import { createDedupeStore } from '../store/dedupe.js';
+import { createHandoffStore } from '../store/handoff-store.js';
+import { createIdempotencyStore } from '../store/idempotency-store.js';
+import { createKeys, type Keys } from '../store/keys.js';
+import { connectRedis, type Redis } from '../store/redis.js';
+import { createVault } from '../store/vault.js';
+
+/** What a platform module gets to build itself. */
+export interface PlatformContext {
+  readonly redis: Redis;
+  /** Prefix for the platform's own Redis keys. */
+  readonly keyPrefix: string;
+  readonly sink: InboundSink;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** One configured platform: its adapter, its inbound routes, and any background inbound. */
+export interface PlatformModule {
+  readonly adapter: ThreadAdapter;
+  readonly routes?: readonly Route[];
+  /** Starts background inbound (Socket Mode, polling) — only in processes that run workers. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export interface BridgeOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly vaultKey: Buffer;
+  readonly apiToken: string;
+  readonly host: string;
+  readonly port: number;
+  /** `server` answers HTTP only, `worker` runs queues only, `all` both. */
+  readonly role: 'all' | 'server' | 'worker';
+  readonly workerConcurrency: number;
+  readonly policy: EnginePolicy;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly platforms: (ctx: PlatformContext) => readonly PlatformModule[];
+  readonly protocols: readonly LoginProtocol[];
+  /** Routes mounted without the API token (the sandbox). */
+  readonly extraRoutes?: readonly Route[];
+  /** How to enable each platform that is not configured, for error messages. */
+  readonly howToEnable?: Partial<Record<Platform, string>>;
+}
+
+export interface Bridge {
+  /** Base URL of the HTTP server, when this process runs one. */
+  readonly url: string | undefined;
+  readonly engine: EngineDeps;
+  readonly queues: Queues;
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly sink: InboundSink;
+  close(): Promise<void>;
+}
+
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const { logger, clock } = options;
+  const redis = await connectRedis(options.redisUrl);
+  const keys = createKeys(options.prefix);
+  const now = () => clock.now();
+  const vault = createVault({ redis, keys, key: options.vaultKey });
+  const store = createHandoffStore({ redis, keys, now });
+  const dedupe = createDedupeStore({ redis, keys });
+
+  // Adapters need the sink before the queues (which need the adapters' platforms) exist.
+  let intake: InboundSink | undefined;
+  const sink: InboundSink = (reply) => {
+    if (!intake) throw new Error('inbound intake used before the bridge finished starting');
+    return intake(reply);
+  };
+  const modules = options.platforms({ redis, keyPrefix: options.prefix, sink, clock, logger });
+  const queues = createQueues(redis, keys.queuePrefix, modules.map((m) => m.adapter.platform));
+  intake = createInboundIntake({ queues, dedupe, vault });
+
+  const engine: EngineDeps = {
+    store,
+    vault,
+    credentials: createCredentialStore({ redis, keys, vault }),
+    idempotency: createIdempotencyStore({ redis, keys }),
+    audit: createAuditLog({ redis, keys, now }),
+    adapters: createAdapterRegistry(
+      modules.map((m) => m.adapter),
+      options.howToEnable,
+    ),
+    protocols: createProtocolRegistry(options.protocols),
+    outbox: createOutbox(queues),
+    jobs: createHandoffJobs(queues),
+    clock,
+    logger,
+    policy: options.policy,
+  };
+
+  const workers: Worker[] = [];
+  const runsWorkers = options.role !== 'server';
+  if (runsWorkers) {
+    const common = { engine, connection: redis, prefix: keys.queuePrefix, logger };
+    workers.push(createDriverWorker({ ...common, concurrency: options.workerConcurrency }));
+    workers.push(createInboundWorker({ ...common, concurrency: options.workerConcurrency }));
+    for (const module of modules) workers.push(createOutboundWorker({ ...common, adapter: module.adapter }));
+    for (const module of modules) await module.start?.();
+  }
+
+  let server: Server | undefined;
+  let events: StatusEvents | undefined;
+  let url: string | undefined;
+  if (options.role !== 'worker') {
+    events = await createStatusEvents(redis.duplicate(), keys.events());
+    const routes: Route[] = [
+      ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
+      ...handoffRoutes({ engine, events, apiToken: options.apiToken }),
+      ...modules.flatMap((m) => m.routes ?? []),
+      ...(options.extraRoutes ?? []),
+    ];
+    server = createHttpServer({ routes, logger });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(options.port, options.host, () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+  }
+
+  return {
+    url,
+    engine,
+    queues,
+    redis,
+    keys,
+    sink,
+    async close() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      await events?.close();
+      if (runsWorkers) for (const module of modules) await module.stop?.();
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

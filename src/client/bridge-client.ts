@@ -1,0 +1,88 @@
+import { HandoffError } from '../core/errors.js';
+import type { RetrievedCredential } from '../engine/credential-service.js';
+import type { HandoffRequestInput } from '../engine/handoff-request.js';
+import type { HandoffView } from '../engine/handoff-view.js';
+
+/** An error the bridge API answered with, or a failure to reach it (`status` 0). */
+export class BridgeApiError extends HandoffError {
+  constructor(message: string, code: string, status: number) {
+    super(message, { code, status: status || 503, retry: status === 0 || status >= 500 ? 'backoff' : 'never' });
+  }
+}
+
+export interface CreatedHandoff {
+  readonly id: string;
+  readonly status: HandoffView['status'];
+  readonly thread: string;
+  readonly protocol: string;
+  readonly expiresAt: number;
+  readonly createdAt: number;
+}
+
+/** The bridge's HTTP API, for agents and the CLI. */
+export interface BridgeClient {
+  readonly baseUrl: string;
+  createHandoff(request: HandoffRequestInput): Promise<CreatedHandoff>;
+  /** With `waitMs`, the bridge answers once the status differs from `ifStatus` (or time is up). */
+  getHandoff(id: string, wait?: { waitMs: number; ifStatus?: string }): Promise<HandoffView>;
+  listHandoffs(options?: { open?: boolean; limit?: number }): Promise<HandoffView[]>;
+  retrieveCredential(id: string): Promise<RetrievedCredential>;
+  cancelHandoff(id: string): Promise<HandoffView>;
+  /** Posts into a local thread as `author` (loopback bridges only). */
+  replyLocal(threadName: string, author: string, text: string): Promise<{ ack: string }>;
+}
+
+export function createBridgeClient(options: { baseUrl: string; apiToken: string; fetch?: typeof fetch }): BridgeClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? fetch;
+
+  async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+    let res: Response;
+    try {
+      res = await doFetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.apiToken}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new BridgeApiError(
+        `Cannot reach the bridge at ${baseUrl} (${err instanceof Error ? err.message : String(err)}). Is it running? Start it with \`npm start\`, or set HANDOFF_URL.`,
+        'bridge_unreachable',
+        0,
+      );
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!res.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new BridgeApiError(error?.message ?? `The bridge answered ${res.status}.`, error?.code ?? 'bridge_error', res.status);
+    }
+    return parsed as T;
+  }
+
+  return {
+    baseUrl,
+    createHandoff: (request) => call('POST', '/v1/handoffs', request),
+    getHandoff: (id, wait) => {
+      const query = wait ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}` : '';
+      return call('GET', `/v1/handoffs/${encodeURIComponent(id)}${query}`, undefined, (wait?.waitMs ?? 0) + 30_000);
+    },
+    listHandoffs: async (opts = {}) => {
+      const query = new URLSearchParams({ limit: String(opts.limit ?? 20), ...(opts.open ? { status: 'open' } : {}) });
+      return (await call<{ handoffs: HandoffView[] }>('GET', `/v1/handoffs?${query}`)).handoffs;
+    },
+    retrieveCredential: (id) => call('POST', `/v1/handoffs/${encodeURIComponent(id)}/credential`),
+    cancelHandoff: (id) => call('DELETE', `/v1/handoffs/${encodeURIComponent(id)}`),
+    replyLocal: (name, author, text) => call('POST', `/v1/threads/local/${encodeURIComponent(name)}/messages`, { author, text }),
+  };
+}

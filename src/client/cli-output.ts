@@ -1,0 +1,57 @@
+import type { HandoffView } from '../engine/handoff-view.js';
+import { describeDuration } from '../core/clock.js';
+
+/** Exit codes of the `handoff` command. */
+export const exitCodes = {
+  done: 0,
+  error: 1,
+  usage: 2,
+  expired: 3,
+  failed: 4,
+  cancelled: 5,
+  interrupted: 130,
+} as const;
+
+export function exitCodeFor(status: HandoffView['status']): number {
+  switch (status) {
+    case 'completed':
+      return exitCodes.done;
+    case 'expired':
+      return exitCodes.expired;
+    case 'cancelled':
+      return exitCodes.cancelled;
+    default:
+      return exitCodes.failed;
+  }
+}
+
+const statusWords: Record<HandoffView['status'], string> = {
+  pending: 'starting the login',
+  awaiting_human: 'waiting for approval',
+  claiming: 'checking the code',
+  completed: 'completed',
+  failed: 'failed',
+  expired: 'expired',
+  cancelled: 'cancelled',
+};
+
+/** One progress line, e.g. "waiting for approval in local:demo (28 min left)". */
+export function progressLine(view: HandoffView, now: number): string {
+  const left = view.expiresAt - now;
+  const when = ['pending', 'awaiting_human', 'claiming'].includes(view.status) ? ` (${describeDuration(left)} left)` : '';
+  return `${statusWords[view.status]} in ${view.thread}${when}`;
+}
+
+export function describeHandoff(view: HandoffView): string {
+  const lines = [
+    `${view.id}  ${view.status}`,
+    `  service   ${view.service} (${view.protocol})`,
+    `  thread    ${view.thread}`,
+    `  agent     ${view.agent.id}`,
+    `  expires   ${new Date(view.expiresAt).toISOString()}`,
+  ];
+  if (view.approvalUrl && !['completed', 'failed', 'expired', 'cancelled'].includes(view.status)) lines.push(`  approve   ${view.approvalUrl}`);
+  if (view.error) lines.push(`  error     ${view.error.code}: ${view.error.message}`);
+  if (view.credential) lines.push(`  credential ${view.credential.id} (scopes: ${view.credential.scopes.join(', ') || 'none'})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * The one configuration schema. Parsed once, from an env object passed in (never read from
+ * process.env here), by `loadConfig`. Every error names the variable to set.
+ */
+
+const portMessage = 'must be a whole number from 0 to 65535';
+const port = z.coerce.number({ error: portMessage }).int(portMessage).min(0, portMessage).max(65535, portMessage);
+const msMessage = 'must be a positive whole number of milliseconds';
+const positiveMs = z.coerce.number({ error: msMessage }).int(msMessage).positive(msMessage);
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+  .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const vaultKey = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/_-]+=*$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+    message: 'must be 32 random bytes encoded as base64 (generate one with: openssl rand -base64 32)',
+  })
+  .transform((v) => Buffer.from(v, 'base64'));
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: port.default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    REDIS_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\/\S+$/, 'must look like redis://host:6379 or rediss://user:pass@host:6380/0')
+        .optional(),
+    ),
+    HANDOFF_API_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    HANDOFF_VAULT_KEY: optionalText.pipe(vaultKey.optional()),
+    HANDOFF_DATA_DIR: z.string().min(1).default('.handoff'),
+    HANDOFF_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    HANDOFF_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_{}-]{1,64}$/, 'may use letters, digits, _, -, { and } only')
+      .default('handoff'),
+    HANDOFF_ROLE: z.enum(['all', 'server', 'worker']).default('all'),
+    HANDOFF_SANDBOX: flag.optional(),
+    HANDOFF_DEFAULT_EXPIRES_IN_MS: positiveMs.default(30 * 60_000),
+    HANDOFF_MAX_EXPIRES_IN_MS: positiveMs.default(24 * 3_600_000),
+    HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(10_000),
+    HANDOFF_WORKER_CONCURRENCY: z.coerce
+      .number({ error: 'must be a whole number from 1 to 1000' })
+      .int('must be a whole number from 1 to 1000')
+      .min(1, 'must be a whole number from 1 to 1000')
+      .max(1000, 'must be a whole number from 1 to 1000')
+      .default(32),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    const required: Array<[keyof typeof env, string]> = [
+      ['HANDOFF_VAULT_KEY', 'is required in production: 32 random bytes as base64 (openssl rand -base64 32)'],
+      ['HANDOFF_API_TOKEN', 'is required in production: a long random string agents send as a bearer token'],
+      ['REDIS_URL', 'is required in production: the bridge starts its own Redis only in development'],
+    ];
+    for (const [name, message] of required) {
+      if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message });
+    }
+  });
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  /** Absent: start a private redis-server (development only). */
+  readonly redisUrl: string | undefined;
+  /** Absent: generated into `<dataDir>/api-token` (development only). */
+  readonly apiToken: string | undefined;
+  /** Absent: generated into `<dataDir>/vault.key` (development only). */
+  readonly vaultKey: Buffer | undefined;
+  readonly dataDir: string;
+  /** Base URL people reach the bridge at; default http://HOST:PORT. */
+  readonly publicUrl: string | undefined;
+  /** Prefix of every Redis key the bridge writes. */
+  readonly prefix: string;
+  readonly role: 'all' | 'server' | 'worker';
+  /** Mount the sandbox service at /sandbox. Default: on unless production. */
+  readonly sandbox: boolean;
+  readonly handoff: {
+    /** Default lifetime of a handoff, ms (30 min). */
+    readonly defaultExpiresInMs: number;
+    /** Longest lifetime a request may ask for, ms (24 h). */
+    readonly maxExpiresInMs: number;
+    /** Background poll interval when the service names none, ms (10 s). */
+    readonly pollIntervalMs: number;
+  };
+  /** Jobs each worker runs at once. */
+  readonly workerConcurrency: number;
+  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
+}
+
+/** Turns zod's issues into one ConfigError that names every variable to fix. */
+function toConfigError(error: z.ZodError): ConfigError {
+  const lines = error.issues.map((issue) => `${String(issue.path[0] ?? 'environment')} ${issue.message}`);
+  const first = String(error.issues[0]?.path[0] ?? 'environment');
+  return new ConfigError(first, `Invalid configuration:\n  - ${lines.join('\n  - ')}`);
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw toConfigError(parsed.error);
+  const e = parsed.data;
+  if (e.HANDOFF_DEFAULT_EXPIRES_IN_MS > e.HANDOFF_MAX_EXPIRES_IN_MS) {
+    throw new ConfigError(
+      'HANDOFF_DEFAULT_EXPIRES_IN_MS',
+      'Invalid configuration:\n  - HANDOFF_DEFAULT_EXPIRES_IN_MS must not exceed HANDOFF_MAX_EXPIRES_IN_MS',
+    );
+  }
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    apiToken: e.HANDOFF_API_TOKEN,
+    vaultKey: e.HANDOFF_VAULT_KEY,
+    dataDir: e.HANDOFF_DATA_DIR,
+    publicUrl: e.HANDOFF_PUBLIC_URL?.replace(/\/+$/, ''),
+    prefix: e.HANDOFF_PREFIX,
+    role: e.HANDOFF_ROLE,
+    sandbox: e.HANDOFF_SANDBOX ?? e.NODE_ENV !== 'production',
+    handoff: {
+      defaultExpiresInMs: e.HANDOFF_DEFAULT_EXPIRES_IN_MS,
+      maxExpiresInMs: e.HANDOFF_MAX_EXPIRES_IN_MS,
+      pollIntervalMs: e.HANDOFF_POLL_INTERVAL_MS,
+    },
+    workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+  };
+}

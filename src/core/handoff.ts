@@ -1,0 +1,148 @@
+import type { ProtocolName } from './login-protocol.js';
+
+/**
+ * The handoff model and its state machine. Pure: no I/O, no clock of its own.
+ *
+ *   pending ──► awaiting_human ──► claiming ──► completed
+ *      │              │  ▲             │
+ *      │              │  └─────────────┘ (wrong code: back to waiting)
+ *      └──────────────┴──► failed | expired | cancelled
+ */
+export const handoffStatuses = [
+  'pending',
+  'awaiting_human',
+  'claiming',
+  'completed',
+  'failed',
+  'expired',
+  'cancelled',
+] as const;
+export type HandoffStatus = (typeof handoffStatuses)[number];
+
+export type TerminalStatus = 'completed' | 'failed' | 'expired' | 'cancelled';
+
+const allowed: Record<HandoffStatus, readonly HandoffStatus[]> = {
+  pending: ['awaiting_human', 'failed', 'expired', 'cancelled'],
+  awaiting_human: ['claiming', 'failed', 'expired', 'cancelled'],
+  // No cancel or expiry mid-claim: the exchange takes a moment and must not be orphaned.
+  claiming: ['completed', 'awaiting_human', 'failed'],
+  completed: [],
+  failed: [],
+  expired: [],
+  cancelled: [],
+};
+
+export function canTransition(from: HandoffStatus, to: HandoffStatus): boolean {
+  return allowed[from].includes(to);
+}
+
+/** Statuses from which `to` may be reached: what an atomic compare-and-set checks. */
+export function sourcesOf(to: HandoffStatus): HandoffStatus[] {
+  return handoffStatuses.filter((from) => canTransition(from, to));
+}
+
+export function isTerminal(status: HandoffStatus): status is TerminalStatus {
+  return allowed[status].length === 0;
+}
+
+/** Wrong answers allowed before the handoff fails with `too_many_attempts`. */
+export const maxAttempts = 5;
+
+export interface HandoffError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What the bridge remembers about one handoff. Secrets live in the vault, not here. */
+export interface HandoffRecord {
+  readonly id: string;
+  readonly kind: 'login';
+  readonly status: HandoffStatus;
+  /** Incremented by every transition; used for compare-and-set. */
+  readonly version: number;
+  /** The service's API root. */
+  readonly service: string;
+  readonly serviceName?: string;
+  /** Logo the service advertises, for platforms that show images. */
+  readonly serviceLogoUrl?: string;
+  readonly protocol: ProtocolName;
+  /** Canonical thread ref. */
+  readonly thread: string;
+  /** Who may answer (platform ids); empty = anyone in the thread. */
+  readonly approvers: readonly string[];
+  readonly approverEmail?: string;
+  readonly agentId: string;
+  readonly correlationId: string;
+  readonly scopes: readonly string[];
+  /** Epoch ms. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly expiresAt: number;
+  readonly completedAt?: number;
+  readonly approvalUrl?: string;
+  /** Device-style code the approver types on the approval page (shown to approvers only). */
+  readonly userCode?: string;
+  /** Extra line for the approval message, from the protocol (e.g. "we emailed you"). */
+  readonly note?: string;
+  /** What the approver sends back, once the login started. */
+  readonly answer?: 'finish_code' | 'email_code' | 'done';
+  /** Wrong answers so far. */
+  readonly attempts: number;
+  readonly error?: HandoffError;
+  readonly credentialId?: string;
+  /** Background poll cadence in ms, when the protocol can poll. */
+  readonly pollIntervalMs?: number;
+  /** Next background poll, epoch ms. */
+  readonly nextPollAt?: number;
+  /** Which worker job holds the claim while `claiming`. */
+  readonly claimedBy?: string;
+}
+
+/** What the driver job reports to whoever waits on it (the agent's parent job). */
+export interface HandoffOutcome {
+  readonly handoffId: string;
+  readonly status: TerminalStatus;
+  readonly credentialId?: string;
+  readonly error?: HandoffError;
+}
+
+export function outcomeOf(record: HandoffRecord): HandoffOutcome | undefined {
+  if (!isTerminal(record.status)) return undefined;
+  return {
+    handoffId: record.id,
+    status: record.status,
+    ...(record.credentialId ? { credentialId: record.credentialId } : {}),
+    ...(record.error ? { error: record.error } : {}),
+  };
+}
+
+/** How long the driver waits before looking at a claim in progress again, ms. */
+export const claimRecheckMs = 30_000;
+
+/** The driver's next move for a record at time `now`. */
+export type DriverStep =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'expire' }
+  | { readonly kind: 'poll' }
+  | { readonly kind: 'wait'; readonly untilMs: number }
+  | { readonly kind: 'finish'; readonly outcome: HandoffOutcome };
+
+/** Decides what the handoff's driver job does next. */
+export function nextDriverStep(record: HandoffRecord, now: number): DriverStep {
+  const status = record.status;
+  if (isTerminal(status)) return { kind: 'finish', outcome: outcomeOf(record)! };
+  switch (status) {
+    case 'pending':
+      return now >= record.expiresAt ? { kind: 'expire' } : { kind: 'start' };
+    case 'awaiting_human': {
+      if (now >= record.expiresAt) return { kind: 'expire' };
+      if (record.nextPollAt !== undefined && now >= record.nextPollAt) return { kind: 'poll' };
+      const untilMs = Math.min(record.expiresAt, record.nextPollAt ?? Number.POSITIVE_INFINITY);
+      return { kind: 'wait', untilMs };
+    }
+    case 'claiming':
+      return { kind: 'wait', untilMs: now + claimRecheckMs };
+    default:
+      throw new Error(`unreachable status ${status satisfies never}`);
+  }
+}

@@ -1,0 +1,20 @@
+import { randomBytes } from 'node:crypto';
+
+/** Resource id kinds and their prefixes; ids are opaque, unguessable and URL-safe. */
+const prefixes = {
+  handoff: 'hf',
+  credential: 'cr',
+  message: 'msg',
+} as const;
+
+export type IdKind = keyof typeof prefixes;
+
+/** A new random id such as `hf_6f1c0a9e4b2d7c35a1e0f2b8` (96 bits of entropy). */
+export function newId(kind: IdKind): string {
+  return `${prefixes[kind]}_${randomBytes(12).toString('hex')}`;
+}
+
+/** True when `value` has the shape of an id of this kind. */
+export function isId(kind: IdKind, value: string): boolean {
+  return new RegExp(`^${prefixes[kind]}_[0-9a-f]{24}$`).test(value);
+}

@@ -1,0 +1,80 @@
+import { maskSecrets } from './secret-patterns.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Structured fields of a log line. Never put secret values here. */
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger that adds `bindings` to every line. */
+  child(bindings: LogFields): Logger;
+}
+
+/** Where finished lines go: one JSON object (or one pretty line) per call. */
+export type LogSink = (line: string) => void;
+
+export interface LoggerOptions {
+  /** Lowest level written. Default `info`. */
+  level?: LogLevel;
+  /** Default: process.stderr. */
+  sink?: LogSink;
+  /** `json` (default) or `pretty` for a terminal. */
+  format?: 'json' | 'pretty';
+  bindings?: LogFields;
+}
+
+function serialiseError(err: Error): LogFields {
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, message: err.message, ...(code === undefined ? {} : { code }) };
+}
+
+function normalise(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = value instanceof Error ? serialiseError(value) : value;
+  }
+  return out;
+}
+
+/**
+ * A small structured logger. Every finished line passes through `maskSecrets`, so a token
+ * that slips into a message or an error is masked before it reaches the sink.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const threshold = rank[options.level ?? 'info'];
+  const sink: LogSink = options.sink ?? ((line) => process.stderr.write(`${line}\n`));
+  const format = options.format ?? 'json';
+  const bindings = options.bindings ?? {};
+
+  const write = (level: LogLevel, msg: string, fields: LogFields = {}) => {
+    if (rank[level] < threshold) return;
+    const record = { time: new Date().toISOString(), level, msg, ...bindings, ...normalise(fields) };
+    let line: string;
+    if (format === 'pretty') {
+      const extra = Object.entries(record)
+        .filter(([key]) => !['time', 'level', 'msg'].includes(key))
+        .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join(' ');
+      line = `${record.time.slice(11, 19)} ${level.padEnd(5)} ${msg}${extra ? `  ${extra}` : ''}`;
+    } else {
+      line = JSON.stringify(record);
+    }
+    sink(maskSecrets(line));
+  };
+
+  return {
+    debug: (msg, fields) => write('debug', msg, fields),
+    info: (msg, fields) => write('info', msg, fields),
+    warn: (msg, fields) => write('warn', msg, fields),
+    error: (msg, fields) => write('error', msg, fields),
+    child: (more) => createLogger({ ...options, bindings: { ...bindings, ...more } }),
+  };
+}
+
+/** A logger that drops everything (for tools that must stay quiet). */
+export const silentLogger: Logger = createLogger({ sink: () => undefined, level: 'error' });

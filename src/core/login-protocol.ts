@@ -1,0 +1,90 @@
+/**
+ * How a login is started and finished with a service. Implementations live in src/login; the
+ * engine sees only this. Secrets (poll tokens, verifiers, claim tokens, device codes) travel
+ * in `ProtocolSecret`, which the engine keeps in the vault and never logs or posts.
+ */
+
+export type ProtocolName = 'agent-sessions' | 'authmd' | 'device';
+
+/** Opaque, protocol-owned state; JSON-serialisable; stored encrypted. */
+export type ProtocolSecret = Readonly<Record<string, unknown>>;
+
+/** Headers every outbound call to a service carries (X-Agent-Id, X-Correlation-Id). */
+export interface CallContext {
+  readonly agentId: string;
+  readonly correlationId: string;
+}
+
+export interface LoginRequest extends CallContext {
+  readonly handoffId: string;
+  /** The service's API root, e.g. `https://api.example.com` or `http://127.0.0.1:8080/sandbox`. */
+  readonly service: string;
+  readonly scopes: readonly string[];
+  /** Shown to the human on the service's approval page. */
+  readonly label: string;
+  /** Approver's email, for flows where the service emails them. */
+  readonly approverEmail?: string;
+}
+
+export interface Started {
+  /** The URL the approver opens. */
+  readonly approvalUrl: string;
+  /** Device-style code the approver types on the page. */
+  readonly userCode?: string;
+  /** When the service stops honouring this login, epoch ms. */
+  readonly expiresAt: number;
+  /** What the approver sends back. */
+  readonly answer: 'finish_code' | 'email_code' | 'done';
+  readonly secret: ProtocolSecret;
+  /** How often to poll in the background, ms; absent when the protocol cannot poll. */
+  readonly pollIntervalMs?: number;
+  /** Service's own name, when it told us. */
+  readonly serviceName?: string;
+  readonly serviceLogoUrl?: string;
+  /** Extra line for the approval message. */
+  readonly note?: string;
+}
+
+/** A credential as the service issued it. Lives only in the vault. */
+export interface IssuedCredential {
+  readonly accessToken: string;
+  readonly tokenType: 'Bearer';
+  readonly refreshToken?: string;
+  readonly scopes: readonly string[];
+  /** Access token expiry, epoch ms; absent = does not expire. */
+  readonly expiresAt?: number;
+  readonly refreshExpiresAt?: number;
+  /** The service's id for the session (needed to revoke). */
+  readonly sessionId?: string;
+  readonly account?: { readonly id?: string; readonly email?: string };
+}
+
+export type Completion =
+  /** Done: the service issued a credential. */
+  | { readonly kind: 'credential'; readonly credential: IssuedCredential }
+  /** The answer was wrong; it counts as an attempt and the person may try again. */
+  | { readonly kind: 'wrong_code'; readonly code: string; readonly message: string }
+  /** The service says this login was already exchanged (e.g. a 409 after our own exchange). */
+  | { readonly kind: 'already_exchanged' }
+  /** The login cannot finish; the handoff fails with `code`. */
+  | { readonly kind: 'fatal'; readonly code: string; readonly message: string };
+
+export type PollResult =
+  | { readonly kind: 'pending'; readonly nextPollMs?: number; readonly secret?: ProtocolSecret }
+  /** The human approved; finish with this code exactly as if they had pasted it. */
+  | { readonly kind: 'approved'; readonly code: string }
+  | Completion;
+
+export interface LoginProtocol {
+  readonly name: ProtocolName;
+  /** Starts a detached login. Throws HandoffError (UpstreamError, RateLimitedError…). */
+  start(req: LoginRequest): Promise<Started>;
+  /** Finishes with the approver's answer. Throws only for transport trouble. */
+  complete(secret: ProtocolSecret, code: string, ctx: CallContext): Promise<Completion>;
+  /** Asks the service whether the human approved without telling us. */
+  poll?(secret: ProtocolSecret, ctx: CallContext): Promise<PollResult>;
+  /** Returns a fresh credential from a refresh token; `service` is the API root it came from. */
+  refresh?(credential: IssuedCredential, service: string, ctx: CallContext): Promise<IssuedCredential>;
+  /** Revokes the credential at the service. */
+  revoke?(credential: IssuedCredential, service: string, ctx: CallContext): Promise<void>;
+}

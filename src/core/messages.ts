@@ -1,0 +1,93 @@
+/**
+ * What the engine wants said in a thread. The engine states intent; each adapter renders it
+ * in its platform's idiom (Block Kit, markdown, plain text) and `renderPlainText` is the
+ * shared fallback. No message ever carries a secret: approval URLs and user codes are the
+ * only credentials-adjacent values, and they are meant for the approver's eyes.
+ */
+
+/** Asks a person to open the approval link and answer in the thread. */
+export interface ApprovalRequestMessage {
+  readonly kind: 'approval_request';
+  readonly handoffId: string;
+  /** Human name of the service, e.g. "Agent Analytics", else its host. */
+  readonly serviceName: string;
+  readonly serviceUrl: string;
+  /** URL of a logo to show where the platform shows images. */
+  readonly serviceLogoUrl?: string;
+  readonly agentId: string;
+  readonly scopes: readonly string[];
+  /** The URL the approver opens. */
+  readonly approvalUrl: string;
+  /** For device-style logins: the code to type on the approval page. */
+  readonly userCode?: string;
+  /** What the approver sends back: a finish code, an emailed one-time code, or just "done". */
+  readonly answer: 'finish_code' | 'email_code' | 'done';
+  /** When the request stops working, epoch ms. */
+  readonly expiresAt: number;
+  /** Platform ids of the people who may answer; empty means anyone in the thread. */
+  readonly approvers: readonly string[];
+  /** True when the link was sent privately and this thread copy must not contain it. */
+  readonly linkSentPrivately?: boolean;
+  /** Extra line, e.g. "The service has emailed ana@example.com a code." */
+  readonly note?: string;
+}
+
+/** Everything else the bridge says: outcomes, refusals, hints. */
+export interface NoticeMessage {
+  readonly kind: 'notice';
+  readonly handoffId: string;
+  readonly event: NoticeEvent;
+  readonly text: string;
+}
+
+export type NoticeEvent =
+  | 'completed'
+  | 'expired'
+  | 'cancelled'
+  | 'failed'
+  | 'wrong_code'
+  | 'refused'
+  | 'hint_open_link'
+  | 'already_finished'
+  | 'code_removed'
+  | 'info';
+
+export type OutboundMessage = ApprovalRequestMessage | NoticeMessage;
+
+function formatUtc(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function describeApprovers(approvers: readonly string[]): string {
+  return approvers.length === 0
+    ? 'Anyone in this thread may answer.'
+    : `Only ${approvers.join(', ')} may answer.`;
+}
+
+export function describeAnswer(msg: ApprovalRequestMessage): string {
+  switch (msg.answer) {
+    case 'finish_code':
+      return 'Open the link, sign in and approve, then paste the finish code here.';
+    case 'email_code':
+      return 'Reply here with the one-time code from the email.';
+    case 'done':
+      return msg.userCode
+        ? `Open the link, enter the code ${msg.userCode} and approve, then reply "done" here.`
+        : 'Open the link and approve, then reply "done" here.';
+  }
+}
+
+/** The shared plain-text rendering; adapters with richer formatting use their own. */
+export function renderPlainText(msg: OutboundMessage): string {
+  if (msg.kind === 'notice') return msg.text;
+  const lines = [
+    `🔐 Agent ${msg.agentId} asks you to log in to ${msg.serviceName}` +
+      (msg.scopes.length ? ` with scopes ${msg.scopes.join(', ')}.` : '.'),
+    msg.linkSentPrivately ? 'The approval link was sent to the approver privately.' : `Approve here: ${msg.approvalUrl}`,
+    describeAnswer(msg),
+    ...(msg.note ? [msg.note] : []),
+    `Expires at ${formatUtc(msg.expiresAt)}. ${describeApprovers(msg.approvers)}`,
+    `(handoff ${msg.handoffId})`,
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,84 @@
+import type { OutboundMessage } from './messages.js';
+import type { Platform, ThreadAddress } from './thread-ref.js';
+
+/** A message that exists on a platform: ours or a person's. */
+export interface MessageRef {
+  readonly platform: Platform;
+  /** Canonical thread ref the message lives in. */
+  readonly thread: string;
+  /** Platform message id (Slack `ts`, GitHub comment id, Linear comment UUID, local id). */
+  readonly id: string;
+}
+
+/** Someone on a platform. `id` is the stable platform id (Slack user id, GitHub login…). */
+export interface Person {
+  readonly id: string;
+  /** Display name, when known. */
+  readonly name?: string;
+  /** Email, when the platform tells us. */
+  readonly email?: string;
+}
+
+export type Reaction = 'seen' | 'ok' | 'fail';
+
+/** What `redact` managed to do to a message that carried a spent code. */
+export type RedactOutcome = 'deleted' | 'hidden' | 'unsupported';
+
+/** An adapter's verdict on whether a reply's author may finish a handoff. */
+export interface ApproverVerdict {
+  readonly allowed: boolean;
+  /** Why not, in a sentence fit for the thread (no secrets). */
+  readonly reason?: string;
+}
+
+/**
+ * One platform's way to talk in threads. The required part is small; everything optional is
+ * a capability the engine checks for at run time. Deliberately absent: anything about
+ * handoffs, queues or protocols — an adapter moves messages and nothing else.
+ */
+export interface ThreadAdapter<T extends ThreadAddress = ThreadAddress> {
+  readonly platform: Platform;
+  /** Parses a ref of this platform; throws BadInputError (`invalid_thread_ref`) otherwise. */
+  parseThread(ref: string): T;
+  /** Posts into the thread. Throws RateLimitedError when the platform says slow down. */
+  post(thread: T, msg: OutboundMessage): Promise<MessageRef>;
+  /** Marks a person's message with a status reaction. */
+  react?(msg: MessageRef, reaction: Reaction): Promise<void>;
+  /** Removes or hides a message that carried a code that is now spent. */
+  redact?(msg: MessageRef): Promise<RedactOutcome>;
+  /** Shows a message to one person only (the approval link, where the platform allows). */
+  postPrivately?(thread: T, to: Person, msg: OutboundMessage): Promise<MessageRef>;
+  /** True when anyone outside the team can read the thread (public repo, shared channel). */
+  isPublic?(thread: T): Promise<boolean>;
+  /**
+   * Platform rules for who may answer (repo write access, issue assignee…). Called with the
+   * approvers named in the request (possibly empty). Without it, the engine allows the named
+   * approvers, or anyone when none are named.
+   */
+  checkApprover?(thread: T, author: Person, named: readonly string[]): Promise<ApproverVerdict>;
+  /** Turns "@name" or an email into the platform's person id. */
+  resolvePerson?(thread: T, handle: string): Promise<Person>;
+  /** Outbound budget for the platform's queue, e.g. Slack: 1 per 1000 ms. */
+  readonly outboundRateLimit?: { readonly max: number; readonly durationMs: number };
+}
+
+/** A person's reply in a thread, as every adapter reports it. */
+export interface InboundReply {
+  readonly platform: Platform;
+  /** Canonical thread ref. */
+  readonly thread: string;
+  readonly author: Person;
+  /** The reply text. Treated as secret (it may hold a finish code): sealed before queueing. */
+  readonly text: string;
+  readonly messageRef: MessageRef;
+  /** The platform's delivery id (Slack event_id, x-github-delivery, linear-delivery…). */
+  readonly deliveryId: string;
+  /** When the bridge received it, epoch ms. */
+  readonly receivedAt: number;
+}
+
+/** Result of handing an inbound reply to the bridge. */
+export type InboundAck = 'accepted' | 'duplicate';
+
+/** The one function adapters hand inbound replies to. It verifies nothing: adapters do. */
+export type InboundSink = (reply: InboundReply) => Promise<InboundAck>;

@@ -1,0 +1,219 @@
+import { HandoffError } from '../core/errors.js';
+import { claimRecheckMs, nextDriverStep, outcomeOf, type HandoffOutcome, type HandoffRecord } from '../core/handoff.js';
+import type { ApprovalRequestMessage } from '../core/messages.js';
+import type { ProtocolSecret } from '../core/login-protocol.js';
+import type { Person } from '../core/thread-adapter.js';
+import { claimWithAnswer } from './claim.js';
+import { loginSecretSlot, type EngineDeps } from './engine-deps.js';
+import { finishHandoff } from './finish.js';
+import { notices, serviceLabel } from './notices.js';
+
+/**
+ * The driver: what a handoff's own job does each time it runs. It starts the login, posts the
+ * approval request, expires the handoff, polls the service in the background, and reports the
+ * outcome. Between runs it asks to wait (the queue layer parks it as a delayed job: no
+ * worker slot is held while a human thinks).
+ */
+export type DriverResult = { readonly kind: 'wait'; readonly untilMs: number } | { readonly kind: 'finish'; readonly outcome: HandoffOutcome };
+
+/** A claim older than this is presumed abandoned by a dead worker and released, ms. */
+export const staleClaimMs = 2 * claimRecheckMs;
+
+export async function runDriver(deps: EngineDeps, handoffId: string, jobId: string): Promise<DriverResult> {
+  // Each pass makes progress (a transition or a wait); the bound only guards against a bug.
+  for (let pass = 0; pass < 8; pass++) {
+    const record = await deps.store.get(handoffId);
+    if (!record) {
+      return { kind: 'finish', outcome: { handoffId, status: 'failed', error: { code: 'handoff_missing', message: 'The handoff record no longer exists.' } } };
+    }
+    const now = deps.clock.now();
+    const step = nextDriverStep(record, now);
+    switch (step.kind) {
+      case 'finish':
+        return step;
+      case 'wait':
+        if (record.status === 'claiming' && now - record.updatedAt >= staleClaimMs) {
+          await deps.store.transition(record.id, { to: 'awaiting_human', from: ['claiming'], expectVersion: record.version, set: { claimedBy: undefined } });
+          continue;
+        }
+        return step;
+      case 'start':
+        await start(deps, record);
+        continue;
+      case 'expire':
+        await finishHandoff(deps, record, 'expired', {
+          set: { error: { code: 'expired', message: 'Nobody finished the login before it expired.' } },
+          notice: notices.expired,
+        });
+        continue;
+      case 'poll':
+        await poll(deps, record, jobId);
+        continue;
+    }
+  }
+  return { kind: 'wait', untilMs: deps.clock.now() + 1_000 };
+}
+
+/** Ends a handoff whose driver cannot go on (unrecoverable error, retries exhausted). */
+export async function failDriver(deps: EngineDeps, handoffId: string, err: unknown): Promise<HandoffOutcome> {
+  const error =
+    err instanceof HandoffError
+      ? { code: err.code, message: err.message }
+      : { code: 'internal_error', message: 'The bridge could not finish this login; see its logs.' };
+  for (let pass = 0; pass < 3; pass++) {
+    const record = await deps.store.get(handoffId);
+    if (!record) return { handoffId, status: 'failed', error };
+    const done = outcomeOf(record);
+    if (done) return done;
+    const result = await finishHandoff(deps, record, 'failed', { set: { error }, notice: (r) => notices.failed(r, error.message) });
+    if (result.ok) return outcomeOf(result.record)!;
+  }
+  return { handoffId, status: 'failed', error };
+}
+
+async function resolveApprovers(deps: EngineDeps, record: HandoffRecord): Promise<{ approvers: string[]; people: Person[]; email?: string }> {
+  const { adapter, thread } = deps.adapters.parse(record.thread);
+  if (!adapter.resolvePerson) return { approvers: [...record.approvers], people: record.approvers.map((id) => ({ id })) };
+  const people = await Promise.all(record.approvers.map((handle) => adapter.resolvePerson!(thread, handle)));
+  const email = people.length === 1 ? people[0]?.email : undefined;
+  return { approvers: people.map((p) => p.id), people, ...(email ? { email } : {}) };
+}
+
+async function start(deps: EngineDeps, record: HandoffRecord): Promise<void> {
+  const { adapter, thread } = deps.adapters.parse(record.thread);
+  let publicNote: string | undefined;
+  if (adapter.isPublic && (await adapter.isPublic(thread))) {
+    if ((deps.policy.publicThreads?.[adapter.platform] ?? 'refuse') === 'refuse') {
+      await finishHandoff(deps, record, 'failed', {
+        set: {
+          error: {
+            code: 'public_thread',
+            message: `${record.thread} is readable by anyone, so an approval link there could be used by anyone. Use a private thread, or allow public ${adapter.platform} threads in the bridge configuration.`,
+          },
+        },
+      });
+      return;
+    }
+    publicNote = '⚠️ This thread is public: anyone who can read it sees this link. Only the approvers listed below can finish it here.';
+  }
+
+  const { approvers, people, email } = await resolveApprovers(deps, record);
+  const approverEmail = record.approverEmail ?? email;
+  const protocol = deps.protocols.get(record.protocol);
+
+  // A start that already reached the service (a retry after a crash) is reused, not repeated.
+  let started = record.approvalUrl ? await deps.vault.get<ProtocolSecret>(loginSecretSlot, record.id) : undefined;
+  let current = record;
+  if (!started || !record.answer) {
+    const result = await protocol.start({
+      handoffId: record.id,
+      service: record.service,
+      scopes: record.scopes,
+      agentId: record.agentId,
+      correlationId: record.correlationId,
+      label: `handoff ${record.id} for agent ${record.agentId}`,
+      ...(approverEmail ? { approverEmail } : {}),
+    });
+    const expiresAt = Math.min(record.expiresAt, result.expiresAt);
+    await deps.vault.put(loginSecretSlot, record.id, result.secret, Math.max(60_000, expiresAt - deps.clock.now() + 3_600_000));
+    const pollIntervalMs = protocol.poll ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
+    const saved = await deps.store.transition(record.id, {
+      from: ['pending'],
+      set: {
+        approvalUrl: result.approvalUrl,
+        answer: result.answer,
+        expiresAt,
+        approvers,
+        ...(approverEmail ? { approverEmail } : {}),
+        ...(result.serviceName ? { serviceName: result.serviceName } : {}),
+        ...(result.serviceLogoUrl ? { serviceLogoUrl: result.serviceLogoUrl } : {}),
+        ...(result.userCode ? { userCode: result.userCode } : {}),
+        ...(result.note ? { note: result.note } : {}),
+        ...(pollIntervalMs !== undefined ? { pollIntervalMs, nextPollAt: deps.clock.now() + pollIntervalMs } : {}),
+      },
+    });
+    if (!saved.ok) return; // cancelled meanwhile: the next pass reports it
+    current = saved.record;
+    started = result.secret;
+    await deps.audit.append({
+      event: 'login.started',
+      handoffId: record.id,
+      agentId: record.agentId,
+      correlationId: record.correlationId,
+      detail: { protocol: record.protocol },
+    });
+  }
+
+  const message: ApprovalRequestMessage = {
+    kind: 'approval_request',
+    handoffId: current.id,
+    serviceName: serviceLabel(current),
+    serviceUrl: current.service,
+    agentId: current.agentId,
+    scopes: current.scopes,
+    approvalUrl: current.approvalUrl!,
+    answer: current.answer!,
+    expiresAt: current.expiresAt,
+    approvers: current.approvers,
+    ...(current.userCode ? { userCode: current.userCode } : {}),
+    ...(current.serviceLogoUrl ? { serviceLogoUrl: current.serviceLogoUrl } : {}),
+    ...(current.note || publicNote ? { note: [current.note, publicNote].filter(Boolean).join('\n') } : {}),
+  };
+  const privately = adapter.postPrivately !== undefined && people.length > 0;
+  if (privately) {
+    for (const person of people) {
+      await deps.outbox.send(
+        { kind: 'post', handoffId: current.id, thread: current.thread, message, to: person, critical: true },
+        { dedupeKey: `approval-private-${current.id}-${person.id}` },
+      );
+    }
+  }
+  await deps.outbox.send(
+    { kind: 'post', handoffId: current.id, thread: current.thread, message: privately ? { ...message, linkSentPrivately: true } : message, critical: true },
+    { dedupeKey: `approval-${current.id}` },
+  );
+  await deps.store.transition(current.id, { to: 'awaiting_human', from: ['pending'] });
+  await deps.audit.append({
+    event: 'handoff.awaiting_human',
+    handoffId: current.id,
+    agentId: current.agentId,
+    correlationId: current.correlationId,
+    detail: { platform: adapter.platform, private: privately },
+  });
+}
+
+async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Promise<void> {
+  const protocol = deps.protocols.get(record.protocol);
+  const interval = record.pollIntervalMs ?? deps.policy.pollIntervalMs;
+  const reschedule = (ms: number) =>
+    deps.store.transition(record.id, { from: ['awaiting_human'], set: { nextPollAt: deps.clock.now() + ms } });
+  const secret = await deps.vault.get<ProtocolSecret>(loginSecretSlot, record.id);
+  if (!protocol.poll || !secret) {
+    await deps.store.transition(record.id, { from: ['awaiting_human'], set: { nextPollAt: undefined } });
+    return;
+  }
+  let result;
+  try {
+    result = await protocol.poll(secret, { agentId: record.agentId, correlationId: record.correlationId });
+  } catch (err) {
+    // A failing poll never ends a handoff: the human may still paste the code.
+    const wait = err instanceof HandoffError && err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, interval) : interval * 2;
+    deps.logger.warn('background poll failed', { handoffId: record.id, error: err });
+    await reschedule(wait);
+    return;
+  }
+  switch (result.kind) {
+    case 'pending':
+      if (result.secret) await deps.vault.put(loginSecretSlot, record.id, result.secret, Math.max(60_000, record.expiresAt - deps.clock.now() + 3_600_000));
+      await reschedule(result.nextPollMs ?? interval);
+      return;
+    case 'approved':
+      await claimWithAnswer(deps, record, { code: result.code }, { kind: 'poll', jobId });
+      return;
+    case 'wrong_code':
+      await reschedule(interval);
+      return;
+    default:
+      await claimWithAnswer(deps, record, { completion: result }, { kind: 'poll', jobId });
+  }
+}

@@ -1,0 +1,41 @@
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Platform } from '../core/thread-ref.js';
+import type { AuditLog } from '../store/audit-log.js';
+import type { CredentialStore } from '../store/credential-store.js';
+import type { HandoffStore } from '../store/handoff-store.js';
+import type { IdempotencyStore } from '../store/idempotency-store.js';
+import type { Vault } from '../store/vault.js';
+import type { HandoffJobs, Outbox } from './ports.js';
+import type { AdapterRegistry, ProtocolRegistry } from './registries.js';
+
+/** Everything the engine's functions use, passed in once. */
+export interface EngineDeps {
+  readonly store: HandoffStore;
+  readonly vault: Vault;
+  readonly credentials: CredentialStore;
+  readonly idempotency: IdempotencyStore;
+  readonly audit: AuditLog;
+  readonly adapters: AdapterRegistry;
+  readonly protocols: ProtocolRegistry;
+  readonly outbox: Outbox;
+  readonly jobs: HandoffJobs;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly policy: EnginePolicy;
+}
+
+export interface EnginePolicy {
+  readonly production: boolean;
+  /** Lifetime when a request names none, ms. */
+  readonly defaultExpiresInMs: number;
+  /** Longest lifetime a request may ask for, ms. */
+  readonly maxExpiresInMs: number;
+  /** Background poll interval when the service names none, ms. */
+  readonly pollIntervalMs: number;
+  /** Per platform: what to do with a public thread. Default `refuse`. */
+  readonly publicThreads?: Partial<Record<Platform, 'refuse' | 'warn'>>;
+}
+
+/** Vault slot of each handoff's protocol secret (poll token, verifier, claim token…). */
+export const loginSecretSlot = 'login';

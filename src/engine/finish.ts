@@ -1,0 +1,40 @@
+import type { HandoffRecord, TerminalStatus } from '../core/handoff.js';
+import type { NoticeMessage } from '../core/messages.js';
+import type { HandoffPatch } from '../store/handoff-codec.js';
+import type { TransitionResult } from '../store/handoff-store.js';
+import { loginSecretSlot, type EngineDeps } from './engine-deps.js';
+
+/**
+ * Ends a handoff: the atomic transition to a terminal status, then the consequences that
+ * every ending shares — the protocol secret is deleted, the step is audited, the thread is
+ * told, and the driver job is woken so the waiting agent job learns the outcome.
+ */
+export async function finishHandoff(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  to: TerminalStatus,
+  options: { set?: HandoffPatch; notice?: (finished: HandoffRecord) => NoticeMessage; actor?: string; expectVersion?: number },
+): Promise<TransitionResult> {
+  const result = await deps.store.transition(record.id, {
+    to,
+    ...(options.expectVersion !== undefined ? { expectVersion: options.expectVersion } : {}),
+    set: { ...options.set, claimedBy: undefined, nextPollAt: undefined, ...(to === 'completed' ? { completedAt: deps.clock.now() } : {}) },
+  });
+  if (!result.ok) return result;
+  const finished = result.record;
+  await deps.vault.delete(loginSecretSlot, finished.id);
+  await deps.audit.append({
+    event: `handoff.${to}`,
+    handoffId: finished.id,
+    agentId: finished.agentId,
+    correlationId: finished.correlationId,
+    actor: options.actor ?? 'bridge',
+    detail: { status: to, ...(finished.error ? { error: finished.error.code } : {}) },
+  });
+  if (options.notice) {
+    await deps.outbox.send({ kind: 'post', handoffId: finished.id, thread: finished.thread, message: options.notice(finished) });
+  }
+  await deps.jobs.wake(finished.id);
+  deps.logger.info('handoff finished', { handoffId: finished.id, status: to, ...(finished.error ? { error: finished.error.code } : {}) });
+  return result;
+}

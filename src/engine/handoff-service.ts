@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { BadInputError, ConflictError, NotFoundError } from '../core/errors.js';
+import { isTerminal, type HandoffRecord } from '../core/handoff.js';
+import { newId } from '../core/ids.js';
+import type { ProtocolName } from '../core/login-protocol.js';
+import type { EngineDeps } from './engine-deps.js';
+import { finishHandoff } from './finish.js';
+import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
+import { notices } from './notices.js';
+import type { ParentJobRef } from './ports.js';
+
+/**
+ * Creating, reading and cancelling handoffs: what the HTTP API and requireLogin() share.
+ */
+export interface CreateResult {
+  readonly record: HandoffRecord;
+  /** False when an idempotency key returned an existing handoff. */
+  readonly created: boolean;
+}
+
+function fingerprint(request: HandoffRequest): string {
+  const { idempotencyKey: _ignored, ...rest } = request;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('base64url').slice(0, 22);
+}
+
+/** The protocol a request resolves to before discovery exists for it. */
+function chooseProtocol(deps: EngineDeps, requested: HandoffRequest['protocol']): ProtocolName {
+  if (requested === undefined || requested === 'auto') {
+    if (deps.protocols.names.length === 1) return deps.protocols.names[0]!;
+    // Several protocols and no choice: the caller must name one until discovery chooses.
+    return deps.protocols.get('agent-sessions').name;
+  }
+  return deps.protocols.get(requested).name;
+}
+
+export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef): Promise<CreateResult> {
+  const service = parseServiceUrl(request.service, deps.policy.production);
+  const { thread } = deps.adapters.parse(request.thread);
+  const protocol = chooseProtocol(deps, request.protocol);
+  const expiresInMs = request.expiresInMs ?? deps.policy.defaultExpiresInMs;
+  if (expiresInMs > deps.policy.maxExpiresInMs) {
+    throw new BadInputError(`expiresInMs may be at most ${deps.policy.maxExpiresInMs} (the bridge's HANDOFF_MAX_EXPIRES_IN_MS).`, {
+      code: 'invalid_request',
+      details: { field: 'expiresInMs' },
+    });
+  }
+
+  let id = newId('handoff');
+  if (request.idempotencyKey) {
+    const reservation = await deps.idempotency.reserve(request.agent.id, request.idempotencyKey, id, fingerprint(request), expiresInMs + 3_600_000);
+    if (reservation.kind === 'existing' && reservation.handoffId) {
+      if (!reservation.sameRequest) {
+        throw new ConflictError('This idempotencyKey was already used for a different request; use a new key.', 'idempotency_key_reused');
+      }
+      const existing = await deps.store.get(reservation.handoffId);
+      if (existing) return { record: existing, created: false };
+      id = reservation.handoffId; // reserved but never written (a crash in between): write it now
+    }
+  }
+
+  const now = deps.clock.now();
+  const record: HandoffRecord = {
+    id,
+    kind: 'login',
+    status: 'pending',
+    version: 0,
+    service,
+    protocol,
+    thread: thread.ref,
+    approvers: request.approvers,
+    ...(request.approverEmail ? { approverEmail: request.approverEmail } : {}),
+    agentId: request.agent.id,
+    correlationId: request.agent.correlationId ?? id,
+    scopes: request.scopes,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: now + expiresInMs,
+    attempts: 0,
+  };
+  await deps.store.create(record);
+  await deps.audit.append({
+    event: 'handoff.created',
+    handoffId: id,
+    agentId: record.agentId,
+    correlationId: record.correlationId,
+    actor: `agent:${record.agentId}`,
+    detail: { protocol, platform: thread.platform },
+  });
+  await deps.jobs.start(id, parent);
+  return { record, created: true };
+}
+
+export async function getHandoff(deps: EngineDeps, id: string): Promise<HandoffRecord> {
+  const record = await deps.store.get(id);
+  if (!record) throw new NotFoundError(`No handoff ${id.slice(0, 40)} exists (finished handoffs are kept for 7 days).`, 'handoff_not_found');
+  return record;
+}
+
+export async function cancelHandoff(deps: EngineDeps, id: string, by: string): Promise<HandoffRecord> {
+  const record = await getHandoff(deps, id);
+  if (isTerminal(record.status)) {
+    throw new ConflictError(`Handoff ${id} already ended (${record.status}).`, 'handoff_finished', { status: record.status });
+  }
+  const result = await finishHandoff(deps, record, 'cancelled', {
+    set: { error: { code: 'cancelled', message: `Cancelled by ${by}.` } },
+    actor: by,
+    notice: (r) => notices.cancelled(r, by),
+  });
+  if (result.ok) return result.record;
+  if (result.reason === 'conflict' && result.record.status === 'claiming') {
+    throw new ConflictError('A code for this handoff is being checked right now; try again in a few seconds.', 'handoff_busy', { status: 'claiming' });
+  }
+  const now = result.reason === 'conflict' ? result.record : record;
+  throw new ConflictError(`Handoff ${id} already ended (${now.status}).`, 'handoff_finished', { status: now.status });
+}

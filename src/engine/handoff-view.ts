@@ -1,0 +1,46 @@
+import type { HandoffRecord } from '../core/handoff.js';
+import type { CredentialRecord } from '../store/credential-store.js';
+
+/** The API's picture of a handoff: no secrets, times as epoch ms, absent values as null. */
+export interface HandoffView {
+  readonly id: string;
+  readonly status: HandoffRecord['status'];
+  readonly thread: string;
+  readonly service: string;
+  readonly protocol: string;
+  readonly agent: { readonly id: string; readonly correlationId: string };
+  readonly approvers: readonly string[];
+  readonly scopes: readonly string[];
+  readonly approvalUrl: string | null;
+  readonly attempts: number;
+  readonly expiresAt: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly completedAt: number | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly credential: { readonly id: string; readonly scopes: readonly string[]; readonly expiresAt: number | null } | null;
+}
+
+export function toHandoffView(record: HandoffRecord, credential?: CredentialRecord): HandoffView {
+  return {
+    id: record.id,
+    status: record.status,
+    thread: record.thread,
+    service: record.service,
+    protocol: record.protocol,
+    agent: { id: record.agentId, correlationId: record.correlationId },
+    approvers: record.approvers,
+    scopes: record.scopes,
+    approvalUrl: record.approvalUrl ?? null,
+    attempts: record.attempts,
+    expiresAt: record.expiresAt,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    completedAt: record.completedAt ?? null,
+    error: record.error ?? null,
+    credential:
+      record.status === 'completed' && record.credentialId
+        ? { id: record.credentialId, scopes: credential?.scopes ?? record.scopes, expiresAt: credential?.expiresAt ?? null }
+        : null,
+  };
+}

@@ -1,0 +1,45 @@
+import type { MessageRef, Person, Reaction } from '../core/thread-adapter.js';
+import type { OutboundMessage } from '../core/messages.js';
+
+/**
+ * What the engine needs from the queue layer, stated without BullMQ. The queue layer
+ * implements these; tests of the engine wire them to the real queues too.
+ */
+
+/** Something to do on a platform, carried out by that platform's outbound queue. */
+export type OutboundAction =
+  | {
+      readonly kind: 'post';
+      readonly handoffId: string;
+      /** Canonical thread ref. */
+      readonly thread: string;
+      readonly message: OutboundMessage;
+      /** Deliver privately to this person (the adapter's postPrivately). */
+      readonly to?: Person;
+      /** When delivery finally fails, fail the handoff with the error's code. */
+      readonly critical?: boolean;
+    }
+  | { readonly kind: 'react'; readonly handoffId: string; readonly message: MessageRef; readonly reaction: Reaction }
+  | { readonly kind: 'redact'; readonly handoffId: string; readonly message: MessageRef };
+
+export interface Outbox {
+  /**
+   * Queues an action. `dedupeKey` makes a retried send a no-op (e.g. the approval message of
+   * a handoff is queued once even if the driver runs its start step twice).
+   */
+  send(action: OutboundAction, options?: { dedupeKey?: string }): Promise<void>;
+}
+
+/** The parent a handoff's driver job reports to (a BullMQ job waiting on it). */
+export interface ParentJobRef {
+  readonly id: string;
+  /** The parent's fully qualified queue name (`<prefix>:<queue>`). */
+  readonly queue: string;
+}
+
+export interface HandoffJobs {
+  /** Starts the driver job for a new handoff, optionally as a child of a waiting job. */
+  start(handoffId: string, parent?: ParentJobRef): Promise<void>;
+  /** Wakes a driver that waits as a delayed job (a reply finished it, or a poll is due). */
+  wake(handoffId: string): Promise<void>;
+}

@@ -1,0 +1,98 @@
+import { BadInputError } from '../core/errors.js';
+import { isTerminal } from '../core/handoff.js';
+import { bodyJson, json, type Route, type RouteRequest } from '../core/http-route.js';
+import { retrieveCredential } from '../engine/credential-service.js';
+import type { EngineDeps } from '../engine/engine-deps.js';
+import { cancelHandoff, createHandoff, getHandoff } from '../engine/handoff-service.js';
+import { parseHandoffRequest } from '../engine/handoff-request.js';
+import { toHandoffView } from '../engine/handoff-view.js';
+import { requireApiToken } from './api-auth.js';
+import type { StatusEvents } from './status-events.js';
+
+/** Longest a GET may wait for a change, ms. */
+export const maxWaitMs = 60_000;
+
+function jsonBody(req: RouteRequest): unknown {
+  if (req.rawBody.length === 0) {
+    throw new BadInputError('Send a JSON body.', { code: 'invalid_json', details: { field: 'body' } });
+  }
+  const body = bodyJson(req);
+  if (body === undefined) throw new BadInputError('The body is not valid JSON.', { code: 'invalid_json', details: { field: 'body' } });
+  return body;
+}
+
+function waitMsOf(req: RouteRequest): number {
+  const raw = req.query.get('waitMs');
+  if (raw === null || raw === '') return 0;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new BadInputError('waitMs must be a whole number of milliseconds (0 or more).', { code: 'invalid_request', details: { field: 'waitMs' } });
+  }
+  return Math.min(value, maxWaitMs);
+}
+
+/** The agent-facing API. Every route needs the bridge API token. */
+export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; apiToken: string }): Route[] {
+  const { engine, events } = deps;
+  const guard = (handler: Route['handler']) => requireApiToken(deps.apiToken, handler);
+  const viewOf = async (id: string) => {
+    const record = await getHandoff(engine, id);
+    const credential = record.credentialId ? await engine.credentials.get(record.credentialId) : undefined;
+    return toHandoffView(record, credential);
+  };
+
+  return [
+    {
+      method: 'POST',
+      path: '/v1/handoffs',
+      handler: guard(async (req) => {
+        const request = parseHandoffRequest(jsonBody(req));
+        const { record, created } = await createHandoff(engine, request, request.parentJob);
+        const { id, status, thread, protocol, expiresAt, createdAt } = record;
+        return json(created ? 201 : 200, { id, status, thread, protocol, expiresAt, createdAt });
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/handoffs',
+      handler: guard(async (req) => {
+        const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 20) || 20, 1), 200);
+        const open = req.query.get('status') === 'open';
+        const records = await engine.store.recent(open ? Math.min(limit * 10, 2000) : limit);
+        const views = records.filter((r) => !open || !isTerminal(r.status)).slice(0, limit).map((r) => toHandoffView(r));
+        return json(200, { handoffs: views });
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/handoffs/:id',
+      handler: guard(async (req) => {
+        const id = req.params.id!;
+        const waitMs = waitMsOf(req);
+        const first = await viewOf(id);
+        const ifStatus = req.query.get('ifStatus') ?? first.status;
+        if (waitMs === 0 || first.status !== ifStatus || isTerminal(first.status)) return json(200, first);
+        const deadline = Date.now() + waitMs;
+        let view = first;
+        while (view.status === ifStatus && Date.now() < deadline && !req.signal.aborted) {
+          await events.waitForChange(id, deadline - Date.now(), req.signal);
+          view = await viewOf(id);
+        }
+        return json(200, view);
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/handoffs/:id/credential',
+      handler: guard(async (req) => json(200, await retrieveCredential(engine, req.params.id!, 'api'))),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/handoffs/:id',
+      handler: guard(async (req) => {
+        const record = await cancelHandoff(engine, req.params.id!, 'the agent API');
+        return json(200, toHandoffView(record));
+      }),
+    },
+  ];
+}

@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { UpstreamError } from '../core/errors.js';
+import type {
+  CallContext,
+  Completion,
+  IssuedCredential,
+  LoginProtocol,
+  LoginRequest,
+  PollResult,
+  ProtocolSecret,
+  Started,
+} from '../core/login-protocol.js';
+import { createHexPkce } from './pkce.js';
+import { readServiceError, type ServiceHttp, type ServiceResponse } from './service-http.js';
+
+/**
+ * Agent sessions, detached mode (PROTOCOLS.md §1). Start with a hex PKCE challenge; finish by
+ * exchanging the finish code (which *is* the exchange code) with the verifier; poll slowly in
+ * the background in case the human approved but never pasted the code.
+ */
+
+/** Default scopes of the reference CLI, used when a request names none. */
+export const defaultAgentSessionScopes = [
+  'account:read',
+  'projects:read',
+  'projects:write',
+  'analytics:read',
+  'experiments:write',
+  'feedback:write',
+  'live:read',
+] as const;
+
+const epochMs = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).transform((n) =>
+  // Lenient: a value that can only be seconds is taken as seconds.
+  n < 100_000_000_000 ? n * 1000 : n,
+);
+
+const startResponse = z.looseObject({
+  auth_request_id: z.string().min(1),
+  authorize_url: z.url(),
+  poll_token: z.string().min(1),
+  expires_at: epochMs,
+  scopes: z.array(z.string()).optional(),
+  interval: z.number().positive().optional(),
+  poll_interval_ms: z.number().positive().optional(),
+  service_name: z.string().optional(),
+});
+
+const sessionShape = z.looseObject({
+  id: z.string().optional(),
+  session_id: z.string().optional(),
+  access_token: z.string().min(1),
+  refresh_token: z.string().optional(),
+  access_expires_at: epochMs.optional(),
+  refresh_expires_at: epochMs.optional(),
+  scopes: z.array(z.string()).optional(),
+});
+
+const exchangeResponse = z.looseObject({
+  agent_session: sessionShape,
+  account: z.looseObject({ id: z.string().optional(), email: z.string().optional() }).optional(),
+});
+
+const pollResponse = z.looseObject({
+  status: z.enum(['pending', 'approved', 'exchanged', 'revoked', 'expired']),
+  exchange_code: z.string().optional(),
+});
+
+const secretShape = z.object({
+  authRequestId: z.string(),
+  pollToken: z.string(),
+  codeVerifier: z.string(),
+  service: z.string(),
+});
+type AgentSessionSecret = z.infer<typeof secretShape>;
+
+function endpoint(service: string, path: string): string {
+  return `${service.replace(/\/+$/, '')}/agent-sessions/${path}`;
+}
+
+function malformed(what: string, res: ServiceResponse): UpstreamError {
+  return new UpstreamError(`${new URL(res.url).origin} sent a ${what} answer the bridge cannot read.`, {
+    code: 'service_malformed_response',
+    upstreamStatus: res.status,
+    retry: 'backoff',
+  });
+}
+
+function rejected(what: string, res: ServiceResponse, code: string): UpstreamError {
+  const err = readServiceError(res.body);
+  return new UpstreamError(
+    `${new URL(res.url).origin} rejected the ${what} (${res.status}${err.code ? ` ${err.code}` : ''}${err.message ? `: ${err.message}` : ''}).`,
+    { code, upstreamStatus: res.status, ...(err.code ? { upstreamCode: err.code } : {}), retry: 'never' },
+  );
+}
+
+function toCredential(session: z.infer<typeof sessionShape>, account?: { id?: string | undefined; email?: string | undefined }, fallback?: IssuedCredential): IssuedCredential {
+  const sessionId = session.id ?? session.session_id ?? fallback?.sessionId;
+  const refreshToken = session.refresh_token ?? fallback?.refreshToken;
+  const refreshExpiresAt = session.refresh_expires_at ?? fallback?.refreshExpiresAt;
+  const acct = account ?? fallback?.account;
+  return {
+    accessToken: session.access_token,
+    tokenType: 'Bearer',
+    scopes: session.scopes ?? fallback?.scopes ?? [],
+    ...(refreshToken ? { refreshToken } : {}),
+    ...(session.access_expires_at !== undefined ? { expiresAt: session.access_expires_at } : {}),
+    ...(refreshExpiresAt !== undefined ? { refreshExpiresAt } : {}),
+    ...(sessionId ? { sessionId } : {}),
+    ...(acct ? { account: { ...(acct.id ? { id: acct.id } : {}), ...(acct.email ? { email: acct.email } : {}) } } : {}),
+  };
+}
+
+export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientName?: string }): LoginProtocol {
+  const { http } = deps;
+  const clientName = deps.clientName ?? 'handoff';
+
+  const readSecret = (secret: ProtocolSecret): AgentSessionSecret => secretShape.parse(secret);
+
+  return {
+    name: 'agent-sessions',
+
+    async start(req: LoginRequest): Promise<Started> {
+      const pkce = createHexPkce();
+      const res = await http.request(endpoint(req.service, 'start'), {
+        ctx: req,
+        json: {
+          mode: 'detached',
+          client_type: 'handoff-bridge',
+          client_name: clientName,
+          client_instance_id: req.handoffId,
+          label: req.label,
+          scopes: req.scopes.length > 0 ? req.scopes : [...defaultAgentSessionScopes],
+          code_challenge: pkce.challenge,
+          metadata: { handoff_id: req.handoffId, agent_id: req.agentId, correlation_id: req.correlationId },
+        },
+      });
+      if (res.status !== 200 && res.status !== 201) throw rejected('login start', res, 'login_start_rejected');
+      const parsed = startResponse.safeParse(res.body);
+      if (!parsed.success) throw malformed('start', res);
+      const body = parsed.data;
+      const pollIntervalMs = body.poll_interval_ms ?? (body.interval !== undefined ? body.interval * 1000 : undefined);
+      return {
+        approvalUrl: body.authorize_url,
+        expiresAt: body.expires_at,
+        answer: 'finish_code',
+        secret: { authRequestId: body.auth_request_id, pollToken: body.poll_token, codeVerifier: pkce.verifier, service: req.service },
+        ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+        ...(body.service_name ? { serviceName: body.service_name } : {}),
+      };
+    },
+
+    async complete(secret: ProtocolSecret, code: string, ctx: CallContext): Promise<Completion> {
+      const s = readSecret(secret);
+      const res = await http.request(endpoint(s.service, 'exchange'), {
+        ctx,
+        json: { auth_request_id: s.authRequestId, exchange_code: code, code_verifier: s.codeVerifier },
+      });
+      if (res.status === 200 || res.status === 201) {
+        const parsed = exchangeResponse.safeParse(res.body);
+        if (!parsed.success) throw malformed('exchange', res);
+        return { kind: 'credential', credential: toCredential(parsed.data.agent_session, parsed.data.account) };
+      }
+      const err = readServiceError(res.body);
+      switch (res.status) {
+        case 400:
+          if (err.code === 'INVALID_STATE') {
+            return { kind: 'wrong_code', code: 'not_approved_yet', message: 'The service says this login is not approved yet: finish approving in the browser, then paste the code.' };
+          }
+          return { kind: 'fatal', code: 'exchange_rejected', message: `The service rejected the exchange (${err.code ?? 400}).` };
+        case 401:
+        case 403:
+          return { kind: 'wrong_code', code: 'invalid_code', message: 'That code was not accepted by the service.' };
+        case 409:
+          return { kind: 'already_exchanged' };
+        case 404:
+        case 410:
+          return { kind: 'fatal', code: 'login_expired', message: 'The service says this login request has expired or no longer exists.' };
+        default:
+          return { kind: 'fatal', code: 'exchange_rejected', message: `The service rejected the exchange (${res.status}${err.code ? ` ${err.code}` : ''}).` };
+      }
+    },
+
+    async poll(secret: ProtocolSecret, ctx: CallContext): Promise<PollResult> {
+      const s = readSecret(secret);
+      const res = await http.request(endpoint(s.service, 'poll'), {
+        ctx,
+        json: { auth_request_id: s.authRequestId, poll_token: s.pollToken },
+      });
+      if (res.status === 401 || res.status === 403) {
+        return { kind: 'fatal', code: 'poll_rejected', message: 'The service no longer accepts this login request.' };
+      }
+      if (res.status !== 200 && res.status !== 410) throw rejected('poll', res, 'poll_rejected');
+      const parsed = pollResponse.safeParse(res.body);
+      if (!parsed.success) {
+        if (res.status === 410) return { kind: 'fatal', code: 'login_expired', message: 'The service says this login request has expired.' };
+        throw malformed('poll', res);
+      }
+      switch (parsed.data.status) {
+        case 'pending':
+          return { kind: 'pending' };
+        case 'approved':
+          return parsed.data.exchange_code ? { kind: 'approved', code: parsed.data.exchange_code } : { kind: 'pending' };
+        case 'exchanged':
+          return { kind: 'already_exchanged' };
+        case 'revoked':
+          return { kind: 'fatal', code: 'login_revoked', message: 'The login request was revoked at the service.' };
+        case 'expired':
+          return { kind: 'fatal', code: 'login_expired', message: 'The service says this login request has expired.' };
+      }
+    },
+
+    async refresh(credential: IssuedCredential, service: string, ctx: CallContext): Promise<IssuedCredential> {
+      if (!credential.refreshToken) {
+        throw new UpstreamError('This credential has no refresh token.', { code: 'refresh_unavailable', upstreamStatus: 0, retry: 'never' });
+      }
+      const res = await http.request(endpoint(service, 'refresh'), { ctx, json: { refresh_token: credential.refreshToken } });
+      if (res.status !== 200) throw rejected('refresh', res, 'refresh_rejected');
+      const parsed = z.looseObject({ agent_session: sessionShape }).safeParse(res.body);
+      if (!parsed.success) throw malformed('refresh', res);
+      return toCredential(parsed.data.agent_session, undefined, credential);
+    },
+
+    async revoke(credential: IssuedCredential, service: string, ctx: CallContext): Promise<void> {
+      if (!credential.sessionId) return;
+      const res = await http.request(endpoint(service, 'revoke'), {
+        ctx,
+        json: { session_id: credential.sessionId },
+        headers: { authorization: `Bearer ${credential.accessToken}` },
+      });
+      // 404: already gone at the service, which is what revoking wants.
+      if (res.status !== 200 && res.status !== 404) throw rejected('revoke', res, 'revoke_rejected');
+    },
+  };
+}

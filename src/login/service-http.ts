@@ -1,0 +1,203 @@
+import { RateLimitedError, UpstreamError } from '../core/errors.js';
+import type { CallContext } from '../core/login-protocol.js';
+
+/**
+ * HTTP to services, with the habits every protocol needs: a timeout and a body limit on every
+ * call, X-Agent-Id / X-Correlation-Id on every request, 5xx and network failures retried with
+ * backoff, 4xx never retried, 429 turned into RateLimitedError, and redirects followed only
+ * within the same origin. Bodies are parsed as JSON when they are JSON; never logged.
+ */
+export interface ServiceHttpOptions {
+  /** Default: global fetch. */
+  readonly fetch?: typeof fetch;
+  /** Per attempt, ms. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** Largest response body read, bytes. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Extra attempts after a 5xx or network failure. Default 2. */
+  readonly retries?: number;
+  /** First backoff, ms; doubles each time, with jitter. Default 250. */
+  readonly backoffMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly userAgent?: string;
+}
+
+export interface ServiceRequest {
+  readonly method?: 'GET' | 'POST';
+  /** Sent as application/json. */
+  readonly json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  readonly form?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly ctx?: CallContext;
+  /** Retry 5xx and network failures. Default true. */
+  readonly retryTransient?: boolean;
+}
+
+export interface ServiceResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Parsed JSON, or undefined when the body is not JSON. */
+  readonly body: unknown;
+  /** The final URL after same-origin redirects. */
+  readonly url: string;
+}
+
+export interface ServiceHttp {
+  request(url: string, req?: ServiceRequest): Promise<ServiceResponse>;
+}
+
+/** The `{error|code, message}` pair services use, read leniently. */
+export function readServiceError(body: unknown): { code?: string; message?: string } {
+  if (typeof body !== 'object' || body === null) return {};
+  const b = body as Record<string, unknown>;
+  const code = typeof b.error === 'string' ? b.error : typeof b.code === 'string' ? b.code : undefined;
+  const message = typeof b.message === 'string' ? b.message : typeof b.error_description === 'string' ? b.error_description : undefined;
+  return { ...(code ? { code } : {}), ...(message ? { message: message.slice(0, 300) } : {}) };
+}
+
+function retryAfterMs(headers: Headers, fallback: number): number {
+  const value = headers.get('retry-after');
+  if (!value) return fallback;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : fallback;
+}
+
+async function readBody(res: Response, limit: number, url: string): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel();
+    throw tooLarge(url, limit);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(url, limit);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(url: string, limit: number): UpstreamError {
+  return new UpstreamError(`${origin(url)} sent a response larger than ${limit} bytes.`, {
+    code: 'service_response_too_large',
+    upstreamStatus: 0,
+    retry: 'never',
+  });
+}
+
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'the service';
+  }
+}
+
+export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const retries = options.retries ?? 2;
+  const backoffMs = options.backoffMs ?? 250;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const userAgent = options.userAgent ?? 'handoff-bridge/0.1';
+
+  async function once(url: string, req: ServiceRequest): Promise<ServiceResponse> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': userAgent, ...req.headers };
+    if (req.ctx) {
+      headers['x-agent-id'] = req.ctx.agentId;
+      headers['x-correlation-id'] = req.ctx.correlationId;
+    }
+    let body: string | undefined;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    } else if (req.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(req.form).toString();
+    }
+    let current = url;
+    for (let hop = 0; hop <= 3; hop++) {
+      const res = await doFetch(current, {
+        method: req.method ?? (body === undefined ? 'GET' : 'POST'),
+        headers,
+        ...(body === undefined ? {} : { body }),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
+        await res.body?.cancel();
+        const next = new URL(res.headers.get('location')!, current).toString();
+        if (new URL(next).origin !== new URL(current).origin) {
+          throw new UpstreamError(`${origin(current)} redirected to another origin (${origin(next)}); refusing to follow.`, {
+            code: 'cross_origin_redirect',
+            upstreamStatus: res.status,
+            retry: 'never',
+          });
+        }
+        current = next;
+        continue;
+      }
+      const text = await readBody(res, maxBodyBytes, current);
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, headers: res.headers, body: parsed, url: current };
+    }
+    throw new UpstreamError(`${origin(url)} redirected too many times.`, { code: 'too_many_redirects', upstreamStatus: 0, retry: 'never' });
+  }
+
+  return {
+    async request(url, req = {}) {
+      const attempts = req.retryTransient === false ? 1 : retries + 1;
+      let last: UpstreamError | undefined;
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+        let res: ServiceResponse;
+        try {
+          res = await once(url, req);
+        } catch (err) {
+          if (err instanceof UpstreamError) throw err;
+          const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+          last = new UpstreamError(
+            timedOut
+              ? `${origin(url)} did not answer within ${timeoutMs} ms.`
+              : `${origin(url)} could not be reached (${err instanceof Error ? err.message : String(err)}).`,
+            { code: timedOut ? 'service_timeout' : 'service_unreachable', upstreamStatus: 0, cause: err },
+          );
+          continue;
+        }
+        if (res.status === 429) {
+          throw new RateLimitedError(`${origin(url)} asked us to slow down.`, retryAfterMs(res.headers, 5_000), {
+            code: 'service_rate_limited',
+          });
+        }
+        if (res.status >= 500) {
+          const { code } = readServiceError(res.body);
+          last = new UpstreamError(`${origin(url)} answered ${res.status}${code ? ` (${code})` : ''}.`, {
+            code: 'service_unavailable',
+            upstreamStatus: res.status,
+            ...(code ? { upstreamCode: code } : {}),
+          });
+          continue;
+        }
+        return res;
+      }
+      throw last ?? new UpstreamError(`${origin(url)} failed.`, { code: 'service_unavailable', upstreamStatus: 0 });
+    },
+  };
+}

@@ -1,0 +1,168 @@
+import { createLocalPlatform } from '../adapters/local/index.js';
+import { startBridge, type Bridge, type PlatformModule } from './app/bridge.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { loadConfig, type Config } from './core/config.js';
+import { ConfigError, HandoffError } from './core/errors.js';
+import { createLogger, type Logger } from './core/logger.js';
+import type { LoginProtocol } from './core/login-protocol.js';
+import { createAgentSessionsProtocol } from './login/agent-sessions.js';
+import { createServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
+import { createSandbox, type Sandbox, type SandboxOptions } from './sandbox/index.js';
+import { generateApiToken, generateVaultKey, readOrCreateSecret } from './store/data-dir.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.js';
+
+/**
+ * The one place that knows every concrete adapter and protocol, and the process around the
+ * bridge: configuration, the private Redis and generated secrets in development, the banner,
+ * signals.
+ */
+
+export interface RuntimeOverrides {
+  readonly redisUrl: string;
+  readonly vaultKey: Buffer;
+  readonly apiToken: string;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly sandboxOptions?: Partial<SandboxOptions>;
+  readonly serviceHttp?: ServiceHttpOptions;
+}
+
+export interface RunningHandoff {
+  readonly bridge: Bridge;
+  readonly sandbox: Sandbox | undefined;
+}
+
+/** Builds and starts a bridge from a parsed config (used by `serve` and by the tests). */
+export async function startHandoff(config: Config, runtime: RuntimeOverrides): Promise<RunningHandoff> {
+  const clock = runtime.clock ?? systemClock;
+  const http = createServiceHttp(runtime.serviceHttp);
+  const protocols: LoginProtocol[] = [createAgentSessionsProtocol({ http })];
+  const sandbox = config.sandbox ? createSandbox({ clock, ...runtime.sandboxOptions }) : undefined;
+
+  const bridge = await startBridge({
+    redisUrl: runtime.redisUrl,
+    prefix: config.prefix,
+    vaultKey: runtime.vaultKey,
+    apiToken: runtime.apiToken,
+    host: config.host,
+    port: config.port,
+    role: config.role,
+    workerConcurrency: config.workerConcurrency,
+    logger: runtime.logger,
+    clock,
+    policy: {
+      production: config.env === 'production',
+      defaultExpiresInMs: config.handoff.defaultExpiresInMs,
+      maxExpiresInMs: config.handoff.maxExpiresInMs,
+      pollIntervalMs: config.handoff.pollIntervalMs,
+    },
+    protocols,
+    platforms: (ctx): PlatformModule[] => [
+      createLocalPlatform({ redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:local`, sink: ctx.sink, now: () => ctx.clock.now() }),
+    ],
+    extraRoutes: sandbox?.routes ?? [],
+    howToEnable: {
+      slack: 'Slack support is not built into this version yet.',
+      github: 'GitHub support is not built into this version yet.',
+      linear: 'Linear support is not built into this version yet.',
+    },
+  });
+  return { bridge, sandbox };
+}
+
+function banner(config: Config, url: string, details: { redis: string; tokenPath?: string; token?: string; sandbox: boolean }): string {
+  const base = config.publicUrl ?? url;
+  const lines = [
+    '',
+    `handoff bridge is running (${config.role}, ${config.env})`,
+    `  API       ${base}/v1/handoffs`,
+    `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
+    `  Threads   ${base}/threads/demo`,
+    ...(details.sandbox ? [`  Sandbox   ${base}/sandbox`] : []),
+    `  Redis     ${details.redis}`,
+    '',
+    ...(details.sandbox
+      ? [
+          'Try it: in another terminal run',
+          `  npx handoff login --service ${base}/sandbox --thread local:demo --out credential.json`,
+          `then open ${base}/threads/demo, follow the link, approve, and paste the finish code there.`,
+          '',
+        ]
+      : []),
+  ];
+  return lines.join('\n');
+}
+
+/** `handoff serve` / `npm start`. Returns the process exit code. */
+export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'worker'): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(role ? { ...env, HANDOFF_ROLE: role } : env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.log.level, format: config.log.format ?? (process.stderr.isTTY ? 'pretty' : 'json') });
+
+  let embedded: EmbeddedRedis | undefined;
+  let running: RunningHandoff | undefined;
+  try {
+    let redisUrl = config.redisUrl;
+    if (!redisUrl) {
+      embedded = await startEmbeddedRedis({ dataDir: config.dataDir, pathEnv: env.PATH });
+      redisUrl = embedded.url;
+      logger.info(embedded.owned ? 'started a private redis-server' : 'reusing the private redis-server from an earlier start', { url: redisUrl });
+    }
+    let vaultKey = config.vaultKey;
+    if (!vaultKey) {
+      const generated = await readOrCreateSecret(config.dataDir, 'vault.key', generateVaultKey);
+      vaultKey = Buffer.from(generated.value, 'base64');
+      logger.warn('HANDOFF_VAULT_KEY is not set: using a development key from the data directory. Set HANDOFF_VAULT_KEY in production.', {
+        path: generated.path,
+        created: generated.created,
+      });
+    }
+    let apiToken = config.apiToken;
+    let tokenPath: string | undefined;
+    let printedToken: string | undefined;
+    if (!apiToken) {
+      const generated = await readOrCreateSecret(config.dataDir, 'api-token', generateApiToken);
+      apiToken = generated.value;
+      tokenPath = generated.path;
+      printedToken = generated.value;
+    }
+    running = await startHandoff(config, { redisUrl, vaultKey, apiToken, logger });
+    if (running.bridge.url) {
+      process.stdout.write(
+        `${banner(config, running.bridge.url, {
+          redis: embedded ? `${redisUrl} (private; data in ${config.dataDir}/redis)` : redisUrl.replace(/\/\/[^@]*@/, '//***@'),
+          ...(tokenPath ? { tokenPath } : {}),
+          ...(printedToken ? { token: printedToken } : {}),
+          sandbox: running.sandbox !== undefined,
+        })}\n`,
+      );
+    } else logger.info('worker running');
+  } catch (err) {
+    await running?.bridge.close().catch(() => undefined);
+    await embedded?.stop();
+    if (err instanceof HandoffError) {
+      process.stderr.write(`${err.message}\n`);
+      return err instanceof ConfigError ? 2 : 1;
+    }
+    throw err;
+  }
+
+  return new Promise<number>((resolve) => {
+    const stop = async (signal: string) => {
+      logger.info('shutting down', { signal });
+      await running?.bridge.close().catch((err: unknown) => logger.error('shutdown error', { error: err }));
+      await embedded?.stop();
+      resolve(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+}

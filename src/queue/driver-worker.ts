@@ -1,0 +1,57 @@
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { nextDriverStep, type HandoffOutcome } from '../core/handoff.js';
+import type { Logger } from '../core/logger.js';
+import { failDriver, runDriver } from '../engine/driver.js';
+import type { EngineDeps } from '../engine/engine-deps.js';
+import { jobSignalFor } from './job-signals.js';
+import { queueNames } from './queue-names.js';
+import type { DriverJobData } from './queues.js';
+import { safeError } from './safe-error.js';
+
+/**
+ * Runs driver jobs. A driver that must wait is parked as a delayed job until its next moment
+ * (expiry or next poll) and woken early by `HandoffJobs.wake`. After parking it reads the
+ * record once more: a change that raced the parking (a reply finishing the handoff) promotes
+ * it at once, so no wake-up is lost.
+ */
+export function createDriverWorker(deps: {
+  engine: EngineDeps;
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  logger: Logger;
+}): Worker<DriverJobData, HandoffOutcome> {
+  const { engine } = deps;
+
+  async function park(job: Job<DriverJobData>, token: string, untilMs: number): Promise<never> {
+    const now = engine.clock.now();
+    await job.moveToDelayed(Math.max(untilMs, now + 1), token);
+    const record = await engine.store.get(job.data.handoffId);
+    const step = record ? nextDriverStep(record, engine.clock.now()) : undefined;
+    if (step && (step.kind !== 'wait' || step.untilMs < untilMs)) await job.promote().catch(() => undefined);
+    throw new DelayedError();
+  }
+
+  const worker = new Worker<DriverJobData, HandoffOutcome>(
+    queueNames.handoffs,
+    async (job, token) => {
+      const { handoffId } = job.data;
+      try {
+        const result = await runDriver(engine, handoffId, job.id!);
+        if (result.kind === 'finish') return result.outcome;
+        return await park(job, token!, result.untilMs);
+      } catch (err) {
+        if (err instanceof DelayedError) throw err;
+        const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
+        deps.logger.warn('handoff driver step failed', { handoffId, signal: signal.kind, error: err });
+        if (signal.kind === 'fail') return failDriver(engine, handoffId, err);
+        if (signal.kind === 'delay') return park(job, token!, engine.clock.now() + signal.delayMs);
+        throw safeError(err);
+      }
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency },
+  );
+  worker.on('error', (err) => deps.logger.error('driver worker error', { error: err }));
+  return worker;
+}

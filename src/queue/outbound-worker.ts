@@ -1,0 +1,80 @@
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
+import type { ThreadAdapter } from '../core/thread-adapter.js';
+import { failDriver } from '../engine/driver.js';
+import type { EngineDeps } from '../engine/engine-deps.js';
+import type { OutboundAction } from '../engine/ports.js';
+import { jobSignalFor } from './job-signals.js';
+import { queueNames } from './queue-names.js';
+import type { OutboundJobData } from './queues.js';
+import { safeError } from './safe-error.js';
+
+async function perform(adapter: ThreadAdapter, action: OutboundAction, engine: EngineDeps): Promise<string> {
+  switch (action.kind) {
+    case 'post': {
+      const thread = adapter.parseThread(action.thread);
+      const ref =
+        action.to && adapter.postPrivately ? await adapter.postPrivately(thread, action.to, action.message) : await adapter.post(thread, action.message);
+      return ref.id;
+    }
+    case 'react':
+      if (adapter.react) await adapter.react(action.message, action.reaction);
+      return action.reaction;
+    case 'redact': {
+      const outcome = adapter.redact ? await adapter.redact(action.message) : 'unsupported';
+      const record = await engine.store.get(action.handoffId);
+      await engine.audit.append({
+        event: 'reply.redacted',
+        handoffId: action.handoffId,
+        ...(record ? { agentId: record.agentId, correlationId: record.correlationId } : {}),
+        detail: { outcome, platform: adapter.platform },
+      });
+      return outcome;
+    }
+  }
+}
+
+/**
+ * Carries out one platform's outbound actions within the platform's budget. A rate limit
+ * pauses this platform's queue for as long as the platform asked: the action waits, it is
+ * never dropped. When an approval message cannot be delivered at all, its handoff fails.
+ */
+export function createOutboundWorker(deps: {
+  engine: EngineDeps;
+  adapter: ThreadAdapter;
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+}): Worker<OutboundJobData, string> {
+  const { engine, adapter } = deps;
+  const limit = adapter.outboundRateLimit;
+  const worker: Worker<OutboundJobData, string> = new Worker<OutboundJobData, string>(
+    queueNames.outbound(adapter.platform),
+    async (job) => {
+      try {
+        return await perform(adapter, job.data, engine);
+      } catch (err) {
+        const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
+        deps.logger.warn('outbound action failed', { platform: adapter.platform, action: job.data.kind, handoffId: job.data.handoffId, signal: signal.kind, error: err });
+        if (signal.kind === 'delay') {
+          await worker.rateLimit(signal.delayMs);
+          throw Worker.RateLimitError();
+        }
+        if (signal.kind === 'fail') {
+          if (job.data.kind === 'post' && job.data.critical) await failDriver(engine, job.data.handoffId, err);
+          throw new UnrecoverableError(safeError(err).message);
+        }
+        throw safeError(err);
+      }
+    },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: limit ? 1 : 8,
+      ...(limit ? { limiter: { max: limit.max, duration: limit.durationMs } } : {}),
+    },
+  );
+  worker.on('error', (err) => deps.logger.error('outbound worker error', { platform: adapter.platform, error: err }));
+  return worker;
+}

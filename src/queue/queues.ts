@@ -1,0 +1,49 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Platform } from '../core/thread-ref.js';
+import type { OutboundAction } from '../engine/ports.js';
+import { queueNames } from './queue-names.js';
+
+export interface DriverJobData {
+  readonly handoffId: string;
+}
+
+/** An inbound reply as queued: the text sealed with the vault key (it may hold a code). */
+export interface InboundJobData {
+  readonly platform: Platform;
+  readonly thread: string;
+  readonly author: { readonly id: string; readonly name?: string; readonly email?: string };
+  readonly sealedText: string;
+  readonly messageRef: { readonly platform: Platform; readonly thread: string; readonly id: string };
+  readonly deliveryId: string;
+  readonly receivedAt: number;
+}
+
+export type OutboundJobData = OutboundAction;
+
+export interface Queues {
+  readonly handoffs: Queue<DriverJobData, unknown>;
+  readonly inbound: Queue<InboundJobData>;
+  outbound(platform: Platform): Queue<OutboundJobData>;
+  readonly prefix: string;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: Redis, prefix: string, platforms: readonly Platform[]): Queues {
+  const handoffs = new Queue<DriverJobData, unknown>(queueNames.handoffs, { connection, prefix });
+  const inbound = new Queue<InboundJobData>(queueNames.inbound, { connection, prefix });
+  const outbound = new Map(platforms.map((p) => [p, new Queue<OutboundJobData>(queueNames.outbound(p), { connection, prefix })]));
+  return {
+    handoffs,
+    inbound,
+    prefix,
+    outbound(platform) {
+      const queue = outbound.get(platform);
+      if (!queue) throw new Error(`no outbound queue for ${platform}`);
+      return queue;
+    },
+    async close() {
+      await Promise.all([handoffs.close(), inbound.close(), ...[...outbound.values()].map((q) => q.close())]);
+    },
+  };
+}

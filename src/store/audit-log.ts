@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+
+/** Entries kept in the audit stream (approximate trim). */
+export const auditMaxLength = 100_000;
+
+/** One step in a handoff's life. Values must never be secrets. */
+export interface AuditEntry {
+  /** What happened, e.g. `handoff.created`, `reply.refused`, `credential.retrieved`. */
+  readonly event: string;
+  readonly handoffId?: string;
+  readonly agentId?: string;
+  readonly correlationId?: string;
+  /** Who did it: a platform person id, `agent:<id>`, `bridge`. */
+  readonly actor?: string;
+  /** Short non-secret facts (status, error code, platform). */
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface AuditLog {
+  append(entry: AuditEntry): Promise<void>;
+  /** Most recent entries first; for the API and tests. */
+  recent(count: number, handoffId?: string): Promise<Array<AuditEntry & { id: string; at: number }>>;
+}
+
+export function createAuditLog(deps: { redis: Redis; keys: Keys; now: () => number }): AuditLog {
+  const { redis, keys, now } = deps;
+  return {
+    async append(entry) {
+      const fields: string[] = ['at', String(now()), 'event', entry.event];
+      for (const name of ['handoffId', 'agentId', 'correlationId', 'actor'] as const) {
+        const value = entry[name];
+        if (value) fields.push(name, value);
+      }
+      if (entry.detail && Object.keys(entry.detail).length > 0) fields.push('detail', JSON.stringify(entry.detail));
+      await redis.xadd(keys.audit(), 'MAXLEN', '~', auditMaxLength, '*', ...fields);
+    },
+    async recent(count, handoffId) {
+      const rows = await redis.xrevrange(keys.audit(), '+', '-', 'COUNT', handoffId ? count * 50 : count);
+      const entries = rows.map(([id, flat]) => {
+        const f: Record<string, string> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+        return {
+          id,
+          at: Number(f.at),
+          event: f.event ?? '',
+          ...(f.handoffId ? { handoffId: f.handoffId } : {}),
+          ...(f.agentId ? { agentId: f.agentId } : {}),
+          ...(f.correlationId ? { correlationId: f.correlationId } : {}),
+          ...(f.actor ? { actor: f.actor } : {}),
+          ...(f.detail ? { detail: JSON.parse(f.detail) as Record<string, string | number | boolean> } : {}),
+        };
+      });
+      return (handoffId ? entries.filter((e) => e.handoffId === handoffId) : entries).slice(0, count);
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis';
+import type { IssuedCredential, ProtocolName } from '../core/login-protocol.js';
+import type { Keys } from './keys.js';
+import type { Vault } from './vault.js';
+
+/** What the bridge may say about a credential: everything except the secret. */
+export interface CredentialRecord {
+  readonly id: string;
+  readonly handoffId: string;
+  readonly service: string;
+  readonly protocol: ProtocolName;
+  readonly scopes: readonly string[];
+  /** Access expiry, epoch ms; absent = does not expire. */
+  readonly expiresAt?: number;
+  readonly agentId: string;
+  readonly thread: string;
+  readonly createdAt: number;
+}
+
+const vaultSlot = 'cred';
+
+/**
+ * Credentials: metadata in a plain hash, the issued tokens sealed in the vault. Writing the
+ * secret first means a crash can leave an orphaned secret, never metadata without a secret.
+ */
+export interface CredentialStore {
+  put(record: CredentialRecord, secret: IssuedCredential): Promise<void>;
+  get(id: string): Promise<CredentialRecord | undefined>;
+  secret(id: string): Promise<IssuedCredential | undefined>;
+  /** Replaces the secret (after a refresh) and the expiry shown in metadata. */
+  replaceSecret(id: string, secret: IssuedCredential): Promise<void>;
+  delete(id: string): Promise<void>;
+  list(limit: number): Promise<CredentialRecord[]>;
+}
+
+function decode(hash: Record<string, string>): CredentialRecord | undefined {
+  if (!hash.id) return undefined;
+  return {
+    id: hash.id,
+    handoffId: hash.handoffId ?? '',
+    service: hash.service ?? '',
+    protocol: (hash.protocol ?? 'agent-sessions') as ProtocolName,
+    scopes: hash.scopes ? (JSON.parse(hash.scopes) as string[]) : [],
+    ...(hash.expiresAt ? { expiresAt: Number(hash.expiresAt) } : {}),
+    agentId: hash.agentId ?? '',
+    thread: hash.thread ?? '',
+    createdAt: Number(hash.createdAt ?? 0),
+  };
+}
+
+export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: Vault }): CredentialStore {
+  const { redis, keys, vault } = deps;
+  return {
+    async put(record, secret) {
+      await vault.put(vaultSlot, record.id, secret);
+      const fields: Record<string, string> = {
+        id: record.id,
+        handoffId: record.handoffId,
+        service: record.service,
+        protocol: record.protocol,
+        scopes: JSON.stringify(record.scopes),
+        agentId: record.agentId,
+        thread: record.thread,
+        createdAt: String(record.createdAt),
+      };
+      if (record.expiresAt !== undefined) fields.expiresAt = String(record.expiresAt);
+      await redis.multi().hset(keys.credential(record.id), fields).zadd(keys.credentials(), record.createdAt, record.id).exec();
+    },
+    async get(id) {
+      return decode(await redis.hgetall(keys.credential(id)));
+    },
+    secret: (id) => vault.get<IssuedCredential>(vaultSlot, id),
+    async replaceSecret(id, secret) {
+      await vault.put(vaultSlot, id, secret);
+      if (secret.expiresAt !== undefined) await redis.hset(keys.credential(id), 'expiresAt', String(secret.expiresAt));
+      else await redis.hdel(keys.credential(id), 'expiresAt');
+    },
+    async delete(id) {
+      await vault.delete(vaultSlot, id);
+      await redis.multi().del(keys.credential(id)).zrem(keys.credentials(), id).exec();
+    },
+    async list(limit) {
+      const ids = await redis.zrevrange(keys.credentials(), 0, Math.max(0, limit - 1));
+      const records = await Promise.all(ids.map(async (id) => decode(await redis.hgetall(keys.credential(id)))));
+      return records.filter((r): r is CredentialRecord => r !== undefined);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import { LuaScript } from './lua-script.js';
+
+/** How long a delivery or message id is remembered, ms (3 days: beyond any platform retry). */
+export const dedupeWindowMs = 3 * 24 * 3_600_000;
+/** How long an unconfirmed claim blocks duplicates, ms: a crash before confirm frees it. */
+export const dedupeClaimMs = 60_000;
+
+export interface InboundIdentity {
+  readonly platform: string;
+  readonly deliveryId: string;
+  readonly messageId: string;
+}
+
+/**
+ * Remembers inbound deliveries by delivery id and by platform message id. `claim` is atomic:
+ * of several concurrent deliveries of one reply, exactly one gets `true`. The claim is short
+ * until `confirm` (after the reply is safely queued), and `release` frees it when queueing
+ * failed, so a failure makes the platform's redelivery count instead of losing the reply.
+ */
+export interface DedupeStore {
+  claim(id: InboundIdentity): Promise<boolean>;
+  confirm(id: InboundIdentity): Promise<void>;
+  release(id: InboundIdentity): Promise<void>;
+}
+
+const claimScript = new LuaScript(`
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return 1
+`);
+
+export function createDedupeStore(deps: { redis: Redis; keys: Keys }): DedupeStore {
+  const { redis, keys } = deps;
+  const keysOf = (id: InboundIdentity): [string, string] => [
+    keys.seen(id.platform, 'delivery', id.deliveryId),
+    keys.seen(id.platform, 'message', id.messageId),
+  ];
+  return {
+    async claim(id) {
+      return (await claimScript.run(redis, keysOf(id), [dedupeClaimMs])) === 1;
+    },
+    async confirm(id) {
+      const [delivery, message] = keysOf(id);
+      await redis.multi().pexpire(delivery, dedupeWindowMs).pexpire(message, dedupeWindowMs).exec();
+    },
+    async release(id) {
+      await redis.del(...keysOf(id));
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Every Redis key the bridge writes, in one place. All start with the configured prefix, so a
+ * test can use a random prefix and delete exactly what it wrote.
+ */
+export interface Keys {
+  readonly prefix: string;
+  /** Prefix BullMQ uses for its own keys. */
+  readonly queuePrefix: string;
+  /** Hash: one handoff record. */
+  handoff(id: string): string;
+  /** Sorted set: recent handoff ids by creation time (for listings). */
+  handoffIndex(): string;
+  /** Set: ids of handoffs still open in a thread. */
+  threadHandoffs(threadRef: string): string;
+  /** String: handoff id created under an idempotency key. */
+  idempotency(agentId: string, key: string): string;
+  /** String: an encrypted vault entry. */
+  vault(slot: string, id: string): string;
+  /** Hash: credential metadata (no secret). */
+  credential(id: string): string;
+  /** Sorted set: credential ids by creation time. */
+  credentials(): string;
+  /** String: marks an inbound delivery or platform message as seen. */
+  seen(platform: string, kind: 'delivery' | 'message', id: string): string;
+  /** Stream: audit trail. */
+  audit(): string;
+  /** Pub/sub channel: handoff status changes. */
+  events(): string;
+  /** Any adapter-owned key, e.g. local thread streams. */
+  adapter(platform: string, ...parts: string[]): string;
+}
+
+export function createKeys(prefix: string): Keys {
+  const p = prefix;
+  return {
+    prefix: p,
+    queuePrefix: `${p}:q`,
+    handoff: (id) => `${p}:hf:${id}`,
+    handoffIndex: () => `${p}:handoffs`,
+    threadHandoffs: (ref) => `${p}:thread:${ref}`,
+    idempotency: (agentId, key) => `${p}:idem:${agentId}:${key}`,
+    vault: (slot, id) => `${p}:vault:${slot}:${id}`,
+    credential: (id) => `${p}:cred:${id}`,
+    credentials: () => `${p}:creds`,
+    seen: (platform, kind, id) => `${p}:seen:${platform}:${kind}:${id}`,
+    audit: () => `${p}:audit`,
+    events: () => `${p}:events`,
+    adapter: (platform, ...parts) => [p, platform, ...parts].join(':'),
+  };
+}

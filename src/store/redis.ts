@@ -1,0 +1,47 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { ConfigError } from '../core/errors.js';
+
+export type { Redis };
+
+/**
+ * A Redis connection with the options BullMQ needs (`maxRetriesPerRequest: null` so blocking
+ * commands survive reconnects). `lazyConnect` lets callers check reachability first.
+ */
+export function createRedis(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+/** How to get a Redis, for error messages that must tell a person what to do. */
+export const howToStartRedis =
+  'Start one with `redis-server --daemonize yes` (Debian/Ubuntu: `sudo apt-get install redis-server`; ' +
+  'macOS: `brew install redis && brew services start redis`; with Docker: `docker compose up -d redis`), ' +
+  'or set REDIS_URL to a reachable server.';
+
+/** Connects and PINGs within `timeoutMs`, or throws a ConfigError that says how to fix it. */
+export async function connectRedis(url: string, timeoutMs = 3_000): Promise<Redis> {
+  const redis = createRedis(url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: timeoutMs });
+  redis.on('error', () => undefined); // reported below, once
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError('REDIS_URL', `Redis is not reachable at ${redactUrl(url)} (${reason}). ${howToStartRedis}`);
+  }
+  redis.disconnect();
+  const ready = createRedis(url);
+  ready.on('error', () => undefined); // ioredis reconnects; callers see failures on commands
+  return ready;
+}
+
+/** The URL with any password removed, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the configured REDIS_URL';
+  }
+}

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { createBridgeClient, type BridgeClient } from '../../src/client/bridge-client.js';
+import type { Clock } from '../../src/core/clock.js';
+import { loadConfig } from '../../src/core/config.js';
+import { startHandoff, type RunningHandoff } from '../../src/main.js';
+import type { SandboxOptions } from '../../src/sandbox/index.js';
+import type { LocalMessage } from '../../adapters/local/index.js';
+import { redisUrl } from './environment.js';
+import { captureLogs } from './logs.js';
+import { connectTestRedis, deletePrefix, randomPrefix } from './redis.js';
+
+export interface TestBridge extends RunningHandoff {
+  readonly prefix: string;
+  readonly url: string;
+  readonly apiToken: string;
+  readonly vaultKey: Buffer;
+  readonly api: BridgeClient;
+  readonly logs: string[];
+  /** Approves a login on the sandbox's page over HTTP, as a browser would; returns the finish code. */
+  approve(approvalUrl: string, email?: string): Promise<string>;
+  /** Posts a reply in a local thread through the bridge's HTTP route. */
+  reply(thread: string, author: string, text: string): Promise<{ status: number; body: unknown }>;
+  messages(thread: string): Promise<LocalMessage[]>;
+  close(): Promise<void>;
+}
+
+export async function startTestBridge(
+  name: string,
+  options: { env?: Record<string, string>; sandbox?: Partial<SandboxOptions>; clock?: Clock; prefix?: string; vaultKey?: Buffer; apiToken?: string } = {},
+): Promise<TestBridge> {
+  const prefix = options.prefix ?? randomPrefix(name.slice(0, 12));
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', HANDOFF_PREFIX: prefix, ...options.env });
+  const apiToken = options.apiToken ?? `test-${randomBytes(16).toString('hex')}`;
+  const vaultKey = options.vaultKey ?? randomBytes(32);
+  const { logger, lines } = captureLogs(name);
+  const running = await startHandoff(config, {
+    redisUrl,
+    vaultKey,
+    apiToken,
+    logger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.sandbox ? { sandboxOptions: options.sandbox } : {}),
+    serviceHttp: { backoffMs: 20 },
+  });
+  const url = running.bridge.url!;
+  return {
+    ...running,
+    prefix,
+    url,
+    apiToken,
+    vaultKey,
+    logs: lines,
+    api: createBridgeClient({ baseUrl: url, apiToken }),
+    async approve(approvalUrl, email = 'alice@example.com') {
+      const res = await fetch(approvalUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ email, decision: 'approve' }).toString(),
+      });
+      const page = await res.text();
+      const code = /aae_[0-9a-f]{48}/.exec(page)?.[0];
+      if (!code) throw new Error(`the sandbox did not show a finish code (HTTP ${res.status})`);
+      return code;
+    },
+    async reply(thread, author, text) {
+      const threadName = thread.replace(/^local:/, '');
+      const res = await fetch(`${url}/v1/threads/local/${encodeURIComponent(threadName)}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ author, text }),
+      });
+      return { status: res.status, body: await res.json() };
+    },
+    async messages(thread) {
+      const res = await fetch(`${url}/v1/threads/local/${encodeURIComponent(thread.replace(/^local:/, ''))}/messages`);
+      return ((await res.json()) as { messages: LocalMessage[] }).messages;
+    },
+    async close() {
+      await running.bridge.close();
+      const redis = connectTestRedis();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
+
+/** A unique local thread ref for one test. */
+export const freshThread = (label = 'th') => `local:${label}-${randomBytes(4).toString('hex')}`;

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueEvents } from 'bullmq';
+import { createExampleAgent, agentQueueName } from '../../examples/agent-worker.js';
+import { connectTestRedis } from '../helpers/redis.js';
+import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('an agent job blocked on a login resumes after the human answers (real Redis, real BullMQ)', () => {
+  let bridge: TestBridge;
+  let agent: ReturnType<typeof createExampleAgent>;
+  let events: QueueEvents;
+  const connection = connectTestRedis();
+
+  beforeAll(async () => {
+    bridge = await startTestBridge('agent-flow');
+    agent = createExampleAgent({ connection, prefix: `${bridge.prefix}:agent`, client: bridge.api });
+    events = new QueueEvents(agentQueueName, { connection: connection.duplicate(), prefix: `${bridge.prefix}:agent` });
+    await events.waitUntilReady();
+  });
+
+  afterAll(async () => {
+    await events.close();
+    await agent.close();
+    await bridge.close();
+    connection.disconnect();
+  });
+
+  it('blocks in waiting-children, resumes with a working credential that the service accepts', async () => {
+    const thread = freshThread('flow');
+    const job = await agent.queue.add('task', { service: `${bridge.url}/sandbox`, thread, approvers: ['alice'], agentId: 'agent-7' });
+
+    // The approval request appears in the thread and the agent job waits without a worker slot.
+    const approval = await waitFor('approval message', async () => (await bridge.messages(thread)).find((m) => m.kind === 'bot' && m.text.includes('/sandbox/authorize/')));
+    await waitFor('agent job parked', async () => (await job.getState()) === 'waiting-children');
+    expect(approval.text).toContain('Only alice may answer.');
+
+    const url = /http:\/\/\S+\/sandbox\/authorize\/\S+/.exec(approval.text)![0];
+    const code = await bridge.approve(url, 'alice@example.com');
+    const posted = await bridge.reply(thread, 'alice', `Agent Analytics finish code: \`${code}\`.`);
+    expect(posted.status).toBe(201);
+
+    const result = await job.waitUntilFinished(events, 20_000);
+    expect(result.status).toBe(200);
+    expect(result.me).toMatchObject({ account: { email: 'alice@example.com' }, agent_id: 'agent-7' });
+    expect(agent.resumedCount()).toBe(1);
+
+    const record = await bridge.api.getHandoff(result.handoffId);
+    expect(record.status).toBe('completed');
+    expect(record.credential?.id).toMatch(/^cr_/);
+
+    // The thread tells the story: request, the human's (masked) paste, success.
+    const texts = (await bridge.messages(thread)).map((m) => m.text);
+    expect(texts.some((t) => t.startsWith('✅ Logged in to'))).toBe(true);
+    expect(texts.join('\n')).not.toContain(code);
+
+    // Every step is audited with the agent and correlation ids.
+    const audit = await bridge.bridge.engine.audit.recent(50, result.handoffId);
+    expect(audit.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['handoff.created', 'login.started', 'handoff.awaiting_human', 'reply.accepted', 'handoff.completed', 'credential.retrieved']),
+    );
+    expect(audit.every((e) => e.agentId === 'agent-7' && e.correlationId === `task-${job.id}`)).toBe(true);
+  });
+});
