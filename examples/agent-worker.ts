@@ -20,6 +20,8 @@ export interface AgentTask {
   readonly thread: string;
   readonly approvers?: readonly string[];
   readonly agentId: string;
+  /** How long the human has to answer, ms (the bridge's default when absent). */
+  readonly expiresInMs?: number;
 }
 
 export interface AgentResult {
@@ -45,6 +47,7 @@ export function createExampleAgent(options: { connection: ConnectionOptions; pre
           thread: job.data.thread,
           approvers: [...(job.data.approvers ?? [])],
           agent: { id: job.data.agentId, correlationId: `task-${job.id}` },
+          ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}),
         },
         { client: options.client },
       );

@@ -20,6 +20,7 @@ export async function createStatusEvents(subscriber: Redis, channel: string): Pr
     waiters.delete(id);
     for (const wake of set) wake();
   });
+  await subscriber.ping(); // ready first: ioredis's ready check must not run in subscriber mode
   await subscriber.subscribe(channel);
 
   return {

@@ -1,0 +1,43 @@
+import { QueueEvents, type Job } from 'bullmq';
+import { agentQueueName, createExampleAgent, type AgentResult, type AgentTask } from '../../examples/agent-worker.js';
+import type { LocalMessage } from '../../adapters/local/index.js';
+import { connectTestRedis } from './redis.js';
+import type { TestBridge } from './test-bridge.js';
+import { waitFor } from './wait.js';
+
+/** The example agent worker, on its own queue prefix next to a test bridge. */
+export async function startTestAgent(bridge: TestBridge) {
+  const connection = connectTestRedis();
+  const prefix = `${bridge.prefix}:agent`;
+  const agent = createExampleAgent({ connection, prefix, client: bridge.api });
+  const events = new QueueEvents(agentQueueName, { connection: connection.duplicate(), prefix });
+  await events.waitUntilReady();
+  return {
+    ...agent,
+    events,
+    /** Queues a task that logs in to the bridge's sandbox from `thread`. */
+    async run(thread: string, approvers: string[] = ['alice'], agentId = 'agent-test'): Promise<Job<AgentTask, AgentResult>> {
+      return agent.queue.add('task', { service: `${bridge.url}/sandbox`, thread, approvers, agentId }) as Promise<Job<AgentTask, AgentResult>>;
+    },
+    async close() {
+      await events.close();
+      await agent.close();
+      connection.disconnect();
+    },
+  };
+}
+
+/** Waits for the approval request in a local thread; returns it with the link it carries. */
+export async function approvalIn(bridge: TestBridge, thread: string): Promise<{ message: LocalMessage; url: string; handoffId: string }> {
+  const message = await waitFor(`approval request in ${thread}`, async () =>
+    (await bridge.messages(thread)).find((m) => m.kind === 'bot' && /\/sandbox\/authorize\//.test(m.text)),
+  );
+  const url = /https?:\/\/\S+\/sandbox\/authorize\/\S+/.exec(message.text)![0];
+  const handoffId = /\(handoff (hf_[0-9a-f]+)\)/.exec(message.text)![1]!;
+  return { message, url, handoffId };
+}
+
+/** Bot messages in a thread, newest last. */
+export async function botTexts(bridge: TestBridge, thread: string): Promise<string[]> {
+  return (await bridge.messages(thread)).filter((m) => m.kind === 'bot').map((m) => m.text);
+}

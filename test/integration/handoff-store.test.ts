@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HandoffRecord } from '../../src/core/handoff.js';
+import { createHandoffStore } from '../../src/store/handoff-store.js';
+import { createKeys } from '../../src/store/keys.js';
+import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
+
+describe('handoff store: atomic transitions on real Redis', () => {
+  const redis = connectTestRedis();
+  const subscriber = connectTestRedis();
+  const prefix = randomPrefix('store');
+  const keys = createKeys(prefix);
+  let now = Date.now();
+  const store = createHandoffStore({ redis, keys, now: () => now });
+
+  const record = (id: string, thread = 'local:store'): HandoffRecord => ({
+    id,
+    kind: 'login',
+    status: 'awaiting_human',
+    version: 0,
+    service: 'https://svc.example',
+    protocol: 'agent-sessions',
+    thread,
+    approvers: ['alice'],
+    agentId: 'a1',
+    correlationId: 'c1',
+    scopes: ['s1'],
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: now + 60_000,
+    attempts: 0,
+  });
+
+  beforeAll(async () => {
+    await subscriber.ping(); // connected and ready before entering subscriber mode
+    await subscriber.subscribe(keys.events());
+  });
+  afterAll(async () => {
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+    subscriber.disconnect();
+  });
+
+  it('round-trips a record exactly', async () => {
+    const r = { ...record('hf_roundtrip'), approverEmail: 'a@example.com', approvalUrl: 'https://x/authorize/1', answer: 'finish_code' as const };
+    await store.create(r);
+    expect(await store.get('hf_roundtrip')).toEqual(r);
+  });
+
+  it('lets exactly one of 50 concurrent claimants move a handoff to claiming', async () => {
+    await store.create(record('hf_race'));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.transition('hf_race', { to: 'claiming', from: ['awaiting_human'], set: { claimedBy: `job-${i}` } })),
+    );
+    const winners = results.filter((r) => r.ok);
+    expect(winners).toHaveLength(1);
+    const after = await store.get('hf_race');
+    expect(after?.status).toBe('claiming');
+    expect(after?.version).toBe(1);
+    expect(after?.claimedBy).toBe((winners[0] as { record: HandoffRecord }).record.claimedBy);
+    for (const loser of results.filter((r) => !r.ok)) expect(loser).toMatchObject({ ok: false, reason: 'conflict', record: { status: 'claiming' } });
+  });
+
+  it('refuses transitions the state machine forbids and stale versions', async () => {
+    await store.create(record('hf_rules'));
+    expect((await store.transition('hf_rules', { to: 'completed' })).ok).toBe(false); // awaiting_human → completed is not allowed
+    expect((await store.transition('hf_rules', { to: 'cancelled', expectVersion: 7 })).ok).toBe(false);
+    const ok = await store.transition('hf_rules', { to: 'cancelled', expectVersion: 0, set: { error: { code: 'cancelled', message: 'by test' } } });
+    expect(ok.ok).toBe(true);
+    expect((await store.transition('hf_rules', { to: 'expired' })).ok).toBe(false); // terminal stays terminal
+    expect(await store.transition('hf_missing', { to: 'expired' })).toEqual({ ok: false, reason: 'not_found' });
+  });
+
+  it('updates fields without a status change, removes fields set to undefined, and stamps updatedAt', async () => {
+    await store.create({ ...record('hf_fields'), nextPollAt: 5 });
+    now += 10;
+    const result = await store.transition('hf_fields', { from: ['awaiting_human'], set: { nextPollAt: undefined, attempts: 2 } });
+    expect(result.ok && result.record).toMatchObject({ status: 'awaiting_human', attempts: 2, version: 1, updatedAt: now });
+    expect(result.ok && result.record.nextPollAt).toBeUndefined();
+  });
+
+  it('keeps the thread index to open handoffs and publishes status changes', async () => {
+    const messages: string[] = [];
+    subscriber.on('message', (_c, m) => messages.push(m));
+    await store.create(record('hf_open1', 'local:idx'));
+    now += 1;
+    await store.create(record('hf_open2', 'local:idx'));
+    expect((await store.openInThread('local:idx')).map((r) => r.id)).toEqual(['hf_open1', 'hf_open2']);
+    await store.transition('hf_open1', { to: 'expired' });
+    expect((await store.openInThread('local:idx')).map((r) => r.id)).toEqual(['hf_open2']);
+    expect(await redis.pttl(keys.handoff('hf_open1'))).toBeGreaterThan(6 * 24 * 3_600_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(messages).toContain('hf_open1 expired');
+  });
+});
