@@ -71,9 +71,12 @@ export interface PrefixMemory {
 /** Sum of `MEMORY USAGE key SAMPLES 0` (exact, nested values included) over the prefix. */
 export async function prefixMemory(redis: Redis, prefix: string): Promise<PrefixMemory> {
   const byKind: Record<string, { keys: number; bytes: number }> = {};
+  const seen = new Set<string>(); // SCAN may return a key twice
   let keys = 0;
   let bytes = 0;
-  for await (const batch of scanKeys(redis, prefix)) {
+  for await (const found of scanKeys(redis, prefix)) {
+    const batch = found.filter((key) => !seen.has(key));
+    batch.forEach((key) => seen.add(key));
     const pipeline = redis.pipeline();
     for (const key of batch) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
     const results = (await pipeline.exec()) ?? [];
@@ -92,7 +95,7 @@ export async function prefixMemory(redis: Redis, prefix: string): Promise<Prefix
 
 /** Keys in the whole database that are not ours: a change means someone else wrote meanwhile. */
 export async function foreignKeyCount(redis: Redis, prefix: string): Promise<number> {
-  let ours = 0;
-  for await (const batch of scanKeys(redis, prefix)) ours += batch.length;
-  return (await redis.dbsize()) - ours;
+  const ours = new Set<string>();
+  for await (const batch of scanKeys(redis, prefix)) batch.forEach((key) => ours.add(key));
+  return (await redis.dbsize()) - ours.size;
 }

@@ -32,10 +32,11 @@ export function normaliseReplyText(text: string): string {
 
 const finishCodePattern = /(?<![A-Za-z0-9_])aae_([0-9a-f]{48})(?![A-Za-z0-9_])/gi;
 // Digits next to URL-ish or numeric punctuation belong to something else (ids, prices, phones).
-const oneTimeCodePattern = /(?<![\w#$€£@/.:+-])(\d{3})[ -]?(\d{3})(?![\w@]|[.,:/-]\d)/g;
+// "555 123 4567" is a phone number, not the code 555123.
+const oneTimeCodePattern = /(?<![\w#$€£@/.:+-])(\d{3})[ -]?(\d{3})(?![\w@]|[.,:/-]\d|\s\d{4}(?!\d))/g;
 const urlPattern = /\b(?:https?:\/\/|www\.)\S+/gi;
 const donePattern =
-  /^(?:(?:ok(?:ay)?|yes|yep|sure)[\s,!.-]*)?(?:i(?:'ve|\s+have)?\s+)?(?:(?:all\s+)?done|approved(?:\s+it)?|finished|completed?|all\s+set)(?:\s+(?:now|here|it))?$/i;
+  /^(?:(?:ok(?:ay)?|yes|yep|sure)[\s,!.-]*)?(?:i(?:'?ve|'?m|\s+have|\s+am)?\s+)?(?:(?:all\s+)?done|approved(?:\s+it)?|finished|completed?|all\s+set)(?:\s+(?:now|here|it))?$/i;
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];

@@ -40,30 +40,30 @@ const startResponse = z.looseObject({
   authorize_url: z.url(),
   poll_token: z.string().min(1),
   expires_at: epochMs,
-  scopes: z.array(z.string()).optional(),
-  interval: z.number().positive().optional(),
-  poll_interval_ms: z.number().positive().optional(),
-  service_name: z.string().optional(),
+  scopes: z.array(z.string()).nullish(),
+  interval: z.number().positive().nullish(),
+  poll_interval_ms: z.number().positive().nullish(),
+  service_name: z.string().nullish(),
 });
 
 const sessionShape = z.looseObject({
-  id: z.string().optional(),
-  session_id: z.string().optional(),
+  id: z.string().nullish(),
+  session_id: z.string().nullish(),
   access_token: z.string().min(1),
-  refresh_token: z.string().optional(),
-  access_expires_at: epochMs.optional(),
-  refresh_expires_at: epochMs.optional(),
-  scopes: z.array(z.string()).optional(),
+  refresh_token: z.string().nullish(),
+  access_expires_at: epochMs.nullish(),
+  refresh_expires_at: epochMs.nullish(),
+  scopes: z.array(z.string()).nullish(),
 });
 
 const exchangeResponse = z.looseObject({
   agent_session: sessionShape,
-  account: z.looseObject({ id: z.string().optional(), email: z.string().optional() }).optional(),
+  account: z.looseObject({ id: z.string().nullish(), email: z.string().nullish() }).nullish(),
 });
 
 const pollResponse = z.looseObject({
   status: z.enum(['pending', 'approved', 'exchanged', 'revoked', 'expired']),
-  exchange_code: z.string().optional(),
+  exchange_code: z.string().nullish(),
 });
 
 const secretShape = z.object({
@@ -94,7 +94,11 @@ function rejected(what: string, res: ServiceResponse, code: string): UpstreamErr
   );
 }
 
-function toCredential(session: z.infer<typeof sessionShape>, account?: { id?: string | undefined; email?: string | undefined }, fallback?: IssuedCredential): IssuedCredential {
+function toCredential(
+  session: z.infer<typeof sessionShape>,
+  account?: { id?: string | null | undefined; email?: string | null | undefined } | null,
+  fallback?: IssuedCredential,
+): IssuedCredential {
   const sessionId = session.id ?? session.session_id ?? fallback?.sessionId;
   const refreshToken = session.refresh_token ?? fallback?.refreshToken;
   const refreshExpiresAt = session.refresh_expires_at ?? fallback?.refreshExpiresAt;
@@ -104,7 +108,7 @@ function toCredential(session: z.infer<typeof sessionShape>, account?: { id?: st
     tokenType: 'Bearer',
     scopes: session.scopes ?? fallback?.scopes ?? [],
     ...(refreshToken ? { refreshToken } : {}),
-    ...(session.access_expires_at !== undefined ? { expiresAt: session.access_expires_at } : {}),
+    ...(session.access_expires_at != null ? { expiresAt: session.access_expires_at } : {}),
     ...(refreshExpiresAt !== undefined ? { refreshExpiresAt } : {}),
     ...(sessionId ? { sessionId } : {}),
     ...(acct ? { account: { ...(acct.id ? { id: acct.id } : {}), ...(acct.email ? { email: acct.email } : {}) } } : {}),
@@ -139,7 +143,7 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
       const parsed = startResponse.safeParse(res.body);
       if (!parsed.success) throw malformed('start', res);
       const body = parsed.data;
-      const pollIntervalMs = body.poll_interval_ms ?? (body.interval !== undefined ? body.interval * 1000 : undefined);
+      const pollIntervalMs = body.poll_interval_ms ?? (body.interval != null ? body.interval * 1000 : undefined);
       return {
         approvalUrl: body.authorize_url,
         expiresAt: body.expires_at,

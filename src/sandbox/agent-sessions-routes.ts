@@ -132,5 +132,11 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
     },
   };
 
-  return [start, poll, exchange, refresh, revoke];
+  return [start, poll, exchange, refresh, revoke].map((route) => ({
+    ...route,
+    handler: async (req: RouteRequest) => {
+      state.recordCall(route.path, req.headers);
+      return route.handler(req);
+    },
+  }));
 }

@@ -60,6 +60,8 @@ export class SandboxState {
   readonly sessions = new Map<string, SessionState>();
   private readonly byAccessHash = new Map<string, SessionState>();
   private readonly byRefreshHash = new Map<string, SessionState>();
+  /** The last calls the service received, with the agent headers they carried (newest last). */
+  readonly calls: Array<{ readonly path: string; readonly agentId: string | undefined; readonly correlationId: string | undefined }> = [];
   /** Exchange calls that issued a session, per request id. */
   readonly successfulExchanges = new Map<string, number>();
   readonly requestTtlMs: number;
@@ -70,6 +72,12 @@ export class SandboxState {
     this.requestTtlMs = options.requestTtlMs ?? 10 * 60_000;
     this.accessTtlMs = options.accessTtlMs ?? 3_600_000;
     this.refreshTtlMs = options.refreshTtlMs ?? 30 * 24 * 3_600_000;
+  }
+
+  /** Records a call's agent headers (kept to the last 1000). */
+  recordCall(path: string, headers: Readonly<Record<string, string | undefined>>): void {
+    this.calls.push({ path, agentId: headers['x-agent-id'], correlationId: headers['x-correlation-id'] });
+    if (this.calls.length > 1000) this.calls.splice(0, this.calls.length - 1000);
   }
 
   private now(): number {

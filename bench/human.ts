@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { BridgeClient } from '../src/client/bridge-client.js';
+import type { BenchAgent } from './bench-agent.js';
+import { approveLogin } from './sandbox-server.js';
+
+/**
+ * The two sides of a handoff as the bench plays them: an agent task that blocks in
+ * requireLogin(), and a human who approves on the service's page and pastes the finish code
+ * into the thread. `prepare` gets handoffs to the moment just before the paste.
+ */
+export interface ReadyHandoff {
+  readonly tag: string;
+  readonly threadName: string;
+  readonly handoffId: string;
+  readonly code: string;
+}
+
+export interface Players {
+  readonly agent: BenchAgent;
+  readonly client: BridgeClient;
+  readonly bridgeUrl: string;
+  readonly serviceUrl: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** One agent task, parked in waiting-children, whose login the human has approved. */
+async function prepareOne(players: Players, label: string): Promise<ReadyHandoff> {
+  const tag = `${label}-${randomBytes(5).toString('hex')}`;
+  const threadName = `th-${tag}`;
+  const job = await players.agent.queue.add(
+    'task',
+    { tag, service: players.serviceUrl, thread: `local:${threadName}`, approvers: ['alice'] },
+    { jobId: tag, removeOnComplete: true, removeOnFail: true },
+  );
+  const handoffId = await until(`handoff of ${tag}`, async () => {
+    const fresh = await players.agent.queue.getJob(job.id!);
+    return (fresh?.data as { __handoffLogins?: { login?: string } } | undefined)?.__handoffLogins?.login;
+  });
+  let view = await players.client.getHandoff(handoffId);
+  while (view.status === 'pending') view = await players.client.getHandoff(handoffId, { waitMs: 10_000, ifStatus: 'pending' });
+  if (view.status !== 'awaiting_human' || !view.approvalUrl) throw new Error(`handoff ${handoffId} is ${view.status}, not awaiting_human`);
+  await until(`agent task ${tag} parked`, async () => ((await job.getState()) === 'waiting-children' ? true : undefined));
+  const code = await approveLogin(view.approvalUrl);
+  return { tag, threadName, handoffId, code };
+}
+
+/** `count` ready handoffs, prepared `parallel` at a time. */
+export async function prepare(players: Players, count: number, label: string, parallel = 25): Promise<ReadyHandoff[]> {
+  const out: ReadyHandoff[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      next += 1;
+      out.push(await prepareOne(players, label));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
+  return out;
+}
+
+/** The human's paste: POST the reply; resolves with the moment the bridge answered 201. */
+export async function reply(players: Players, ready: ReadyHandoff): Promise<number> {
+  const res = await fetch(`${players.bridgeUrl}/v1/threads/local/${encodeURIComponent(ready.threadName)}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ author: 'alice', text: `Here is the finish code: \`${ready.code}\`` }),
+  });
+  const at = Date.now();
+  const body = (await res.json()) as { ack?: string };
+  if (res.status !== 201 || body.ack !== 'accepted') throw new Error(`reply for ${ready.tag} answered ${res.status} ${JSON.stringify(body)}`);
+  return at;
+}

@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { createAgentSessionsProtocol } from '../../src/login/agent-sessions.js';
+import { createServiceHttp } from '../../src/login/service-http.js';
+import { approveOnSandbox, startSandboxServer } from '../helpers/sandbox-server.js';
+import { describeLoginProtocolContract } from './login-protocol.contract.js';
+
+describeLoginProtocolContract('agent-sessions against the sandbox', async () => {
+  const service = await startSandboxServer();
+  const protocol = createAgentSessionsProtocol({ http: createServiceHttp({ backoffMs: 10 }) });
+  return {
+    protocol,
+    request: () => ({
+      handoffId: `hf_${randomBytes(12).toString('hex')}`,
+      service: service.url,
+      scopes: ['account:read'],
+      agentId: 'contract-agent',
+      correlationId: `corr-${randomBytes(4).toString('hex')}`,
+      label: 'contract test',
+    }),
+    approve: (started) => approveOnSandbox(started.approvalUrl),
+    wrongAnswer: () => `aae_${'0'.repeat(48)}`,
+    accepts: async (credential) =>
+      (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } })).status === 200,
+    seenAgentHeaders: () => service.sandbox.state.calls.map(({ agentId, correlationId }) => ({ agentId, correlationId })),
+    close: service.close,
+  };
+});

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findSecrets } from '../../src/core/secret-patterns.js';
+import type { IssuedCredential, LoginProtocol, LoginRequest, Started } from '../../src/core/login-protocol.js';
+
+/**
+ * What every login protocol must do against a service that speaks it. Each protocol's test
+ * file calls `describeLoginProtocolContract` with a harness around a real service over HTTP
+ * (the sandbox) that can play the human: approve in the browser and read what they would paste.
+ */
+export interface LoginProtocolHarness {
+  readonly protocol: LoginProtocol;
+  /** A fresh request for this protocol's service. */
+  request(): LoginRequest;
+  /** Does what the human does at the service; returns what they would paste back. */
+  approve(started: Started): Promise<string>;
+  /** An answer of the right shape that the service will reject. */
+  wrongAnswer(started: Started): string;
+  /** True when the service accepts the credential on its protected API. */
+  accepts(credential: IssuedCredential): Promise<boolean>;
+  /** The agent headers the service saw on its most recent calls. */
+  seenAgentHeaders(): Array<{ agentId: string | undefined; correlationId: string | undefined }>;
+  close(): Promise<void>;
+}
+
+export function describeLoginProtocolContract(name: string, setup: () => Promise<LoginProtocolHarness>): void {
+  describe(`LoginProtocol contract: ${name}`, () => {
+    let h: LoginProtocolHarness;
+    beforeAll(async () => {
+      h = await setup();
+    });
+    afterAll(async () => h?.close());
+
+    const ctx = (req: LoginRequest) => ({ agentId: req.agentId, correlationId: req.correlationId });
+
+    it('starts a login: an approval URL, a future expiry, what to answer, a JSON secret whose secret values stay out of the URL', async () => {
+      const req = h.request();
+      const started = await h.protocol.start(req);
+      expect(new URL(started.approvalUrl).protocol).toMatch(/^https?:$/);
+      expect(started.expiresAt).toBeGreaterThan(Date.now());
+      expect(['finish_code', 'email_code', 'done']).toContain(started.answer);
+      const secret = JSON.parse(JSON.stringify(started.secret)) as Record<string, unknown>;
+      expect(secret).toEqual(started.secret);
+      for (const value of findSecrets(JSON.stringify(secret))) expect(started.approvalUrl).not.toContain(value);
+      expect(h.seenAgentHeaders().at(-1)).toEqual({ agentId: req.agentId, correlationId: req.correlationId });
+    });
+
+    it('turns a wrong answer into wrong_code, and the right one into a credential the service accepts', async () => {
+      const req = h.request();
+      const started = await h.protocol.start(req);
+      const answer = await h.approve(started);
+      const wrong = await h.protocol.complete(started.secret, h.wrongAnswer(started), ctx(req));
+      expect(wrong.kind).toBe('wrong_code');
+      const done = await h.protocol.complete(started.secret, answer, ctx(req));
+      expect(done.kind).toBe('credential');
+      if (done.kind !== 'credential') return;
+      expect(done.credential.tokenType).toBe('Bearer');
+      expect(done.credential.accessToken.length).toBeGreaterThan(10);
+      expect(Array.isArray(done.credential.scopes)).toBe(true);
+      expect(await h.accepts(done.credential)).toBe(true);
+      expect(h.seenAgentHeaders().at(-1)).toEqual(ctx(req));
+    });
+
+    it('never issues a second credential for the same answer', async () => {
+      const req = h.request();
+      const started = await h.protocol.start(req);
+      const answer = await h.approve(started);
+      expect((await h.protocol.complete(started.secret, answer, ctx(req))).kind).toBe('credential');
+      const again = await h.protocol.complete(started.secret, answer, ctx(req));
+      expect(['already_exchanged', 'fatal']).toContain(again.kind);
+    });
+
+    it('polls: pending before the human acts, finished after', async () => {
+      if (!h.protocol.poll) return expect(h.protocol.poll).toBeUndefined();
+      const req = h.request();
+      const started = await h.protocol.start(req);
+      expect((await h.protocol.poll(started.secret, ctx(req))).kind).toBe('pending');
+      await h.approve(started);
+      expect(['approved', 'credential']).toContain((await h.protocol.poll(started.secret, ctx(req))).kind);
+    });
+
+    it('refreshes to a new working token and revokes so the service rejects it', async () => {
+      const req = h.request();
+      const started = await h.protocol.start(req);
+      const done = await h.protocol.complete(started.secret, await h.approve(started), ctx(req));
+      if (done.kind !== 'credential') throw new Error(`expected a credential, got ${done.kind}`);
+      let credential = done.credential;
+      if (h.protocol.refresh && credential.refreshToken) {
+        const fresh = await h.protocol.refresh(credential, req.service, ctx(req));
+        expect(fresh.accessToken).not.toBe(credential.accessToken);
+        expect(await h.accepts(fresh)).toBe(true);
+        credential = fresh;
+      }
+      if (!h.protocol.revoke) return expect(h.protocol.revoke).toBeUndefined();
+      await h.protocol.revoke(credential, req.service, ctx(req));
+      expect(await h.accepts(credential)).toBe(false);
+    });
+  });
+}
