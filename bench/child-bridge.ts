@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { createBridgeClient, type BridgeClient } from '../src/client/bridge-client.js';
+import { bridgeEnv } from './inproc-bridge.js';
+
+/**
+ * The bridge as its own process: `node bin/handoff.js serve` (which runs loadConfig() and
+ * startHandoff()), so its memory is the bridge's alone. A preloaded probe answers with
+ * process.memoryUsage() after a full GC; /proc/<pid>/status gives VmRSS from outside.
+ */
+export interface ChildMemory {
+  /** VmRSS from /proc, bytes. */
+  readonly vmRss: number;
+  /** From inside, after gc(). */
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+}
+
+export interface ChildBridge {
+  readonly pid: number;
+  readonly url: string;
+  readonly client: BridgeClient;
+  memory(): Promise<ChildMemory>;
+  stop(): Promise<void>;
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+async function vmRss(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
+}
+
+export async function startChildBridge(options: { prefix: string; redisUrl: string; logFile: string }): Promise<ChildBridge> {
+  const apiToken = `bench-${randomBytes(16).toString('hex')}`;
+  const env = { PATH: process.env.PATH ?? '', ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey: randomBytes(32) }) };
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--import', './bench/child-probe.ts', 'bin/handoff.js', 'serve'],
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+  );
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  child.stderr!.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the bridge did not start within 20 s:\n${out}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const found = /API\s+(http:\/\/\S+)\/v1\/handoffs/.exec(out)?.[1];
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the bridge exited with ${code} before starting:\n${out}`));
+    });
+  });
+
+  return {
+    pid: child.pid!,
+    url,
+    client: createBridgeClient({ baseUrl: url, apiToken }),
+    async memory() {
+      const inside = await new Promise<Omit<ChildMemory, 'vmRss'>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the bridge did not answer the memory probe')), 10_000);
+        child.once('message', (msg) => {
+          clearTimeout(timer);
+          resolve(msg as Omit<ChildMemory, 'vmRss'>);
+        });
+        child.send('memory');
+      });
+      return { vmRss: await vmRss(child.pid!), rss: inside.rss, heapUsed: inside.heapUsed, heapTotal: inside.heapTotal, external: inside.external };
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
+      if (code === 'timeout') {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await new Promise<void>((resolve) => log.end(resolve));
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type { BridgeClient } from '../src/client/bridge-client.js';
+
+/**
+ * Puts `count` handoffs into `awaiting_human` through the HTTP API (as `handoff login` or
+ * any agent would, each in its own local thread), then waits until every driver job is
+ * parked as a delayed job and every approval message has been posted.
+ */
+export interface WaitingLoad {
+  readonly ids: string[];
+  /** From the first POST until all were parked and posted, ms. */
+  readonly ms: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function inParallel(count: number, parallel: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
+}
+
+export async function createWaiting(options: {
+  client: BridgeClient;
+  redis: Redis;
+  prefix: string;
+  serviceUrl: string;
+  count: number;
+  label: string;
+  parallel?: number;
+}): Promise<WaitingLoad> {
+  const { client, redis, prefix, count } = options;
+  const started = Date.now();
+  const ids: string[] = new Array<string>(count);
+  await inParallel(count, options.parallel ?? 48, async (i) => {
+    const created = await client.createHandoff({
+      service: options.serviceUrl,
+      thread: `local:${options.label}-${i}`,
+      approvers: ['alice'],
+      agent: { id: 'bench-agent', correlationId: `${options.label}-${i}` },
+      idempotencyKey: `${options.label}-${i}`,
+    });
+    ids[i] = created.id;
+  });
+
+  const q = `${prefix}:q`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const [delayed, driverWait, driverActive, outWait, outActive, outDelayed] = await Promise.all([
+      redis.zcard(`${q}:handoffs:delayed`),
+      redis.llen(`${q}:handoffs:wait`),
+      redis.llen(`${q}:handoffs:active`),
+      redis.llen(`${q}:outbound-local:wait`),
+      redis.llen(`${q}:outbound-local:active`),
+      redis.zcard(`${q}:outbound-local:delayed`),
+    ]);
+    if (delayed >= count && driverWait + driverActive + outWait + outActive + outDelayed === 0) break;
+    if (Date.now() > deadline) throw new Error(`only ${delayed} of ${count} driver jobs parked after 180 s`);
+    await sleep(100);
+  }
+  const ms = Date.now() - started;
+
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hget(`${prefix}:hf:${id}`, 'status');
+  const statuses = ((await pipeline.exec()) ?? []).map(([, status]) => status);
+  const wrong = statuses.filter((s) => s !== 'awaiting_human').length;
+  if (wrong > 0) throw new Error(`${wrong} of ${count} handoffs are not awaiting_human`);
+  return { ids, ms };
+}

@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import { startChildBridge, type ChildMemory } from './child-bridge.js';
+import { foreignKeyCount, prefixMemory, usedMemory, type PrefixMemory } from './redis-tools.js';
+import { createWaiting } from './waiting-load.js';
+
+/**
+ * Figures 3 and 4, on a bridge running as its own process: Redis bytes per waiting handoff
+ * and the bridge's RSS, each measured idle (warmed up, 0 waiting) and with `count` waiting.
+ */
+export interface MemoryResult {
+  readonly waiting: number;
+  readonly createMs: number;
+  readonly redis: {
+    /** MEMORY USAGE summed over the bench prefix, delta / waiting. */
+    readonly bytesPerHandoff: number;
+    /** Same, without the local threads' message lists (a chat platform keeps those, not Redis). */
+    readonly bytesPerHandoffWithoutLocalThreads: number;
+    /** INFO memory used_memory, delta / waiting. */
+    readonly usedMemoryPerHandoff: number;
+    readonly keysPerHandoff: number;
+    /** Keys of others changed during the measurement: used_memory is then less reliable. */
+    readonly foreignKeysChanged: number;
+    readonly byKind: Record<string, { keysPerHandoff: number; bytesPerHandoff: number }>;
+  };
+  readonly bridge: { readonly idle: ChildMemory; readonly loaded: ChildMemory };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface Snapshot {
+  readonly used: number;
+  readonly ours: PrefixMemory;
+  readonly foreign: number;
+  readonly bridge: ChildMemory;
+}
+
+export async function measureWaitingMemory(options: {
+  redis: Redis;
+  redisUrl: string;
+  prefix: string;
+  serviceUrl: string;
+  waiting: number;
+  warmup: number;
+  logFile: string;
+  settleMs?: number;
+}): Promise<MemoryResult> {
+  const { redis, prefix, waiting } = options;
+  const settle = () => sleep(options.settleMs ?? 2_000);
+  const bridge = await startChildBridge({ prefix, redisUrl: options.redisUrl, logFile: options.logFile });
+  const snapshot = async (): Promise<Snapshot> => {
+    const bridgeMemory = await bridge.memory();
+    return { used: await usedMemory(redis), ours: await prefixMemory(redis, prefix), foreign: await foreignKeyCount(redis, prefix), bridge: bridgeMemory };
+  };
+  try {
+    // Warm up (code paths compiled, pools filled), then end those handoffs: 0 waiting.
+    const warm = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: options.warmup, label: 'warm' });
+    for (const id of warm.ids) await bridge.client.cancelHandoff(id);
+    while ((await redis.zcard(`${prefix}:q:handoffs:delayed`)) > 0) await sleep(100);
+    await settle();
+    const before = await snapshot();
+
+    const load = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: waiting, label: 'wait' });
+    await settle();
+    const after = await snapshot();
+
+    const kinds = new Set([...Object.keys(before.ours.byKind), ...Object.keys(after.ours.byKind)]);
+    const byKind: MemoryResult['redis']['byKind'] = {};
+    for (const kind of [...kinds].sort()) {
+      const a = after.ours.byKind[kind] ?? { keys: 0, bytes: 0 };
+      const b = before.ours.byKind[kind] ?? { keys: 0, bytes: 0 };
+      if (a.bytes === b.bytes && a.keys === b.keys) continue;
+      byKind[kind] = { keysPerHandoff: (a.keys - b.keys) / waiting, bytesPerHandoff: (a.bytes - b.bytes) / waiting };
+    }
+    const localThreads = byKind['local:thread:<name>']?.bytesPerHandoff ?? 0;
+    const bytesPerHandoff = (after.ours.bytes - before.ours.bytes) / waiting;
+    return {
+      waiting,
+      createMs: load.ms,
+      redis: {
+        bytesPerHandoff,
+        bytesPerHandoffWithoutLocalThreads: bytesPerHandoff - localThreads,
+        usedMemoryPerHandoff: (after.used - before.used) / waiting,
+        keysPerHandoff: (after.ours.keys - before.ours.keys) / waiting,
+        foreignKeysChanged: Math.abs(after.foreign - before.foreign),
+        byKind,
+      },
+      bridge: { idle: before.bridge, loaded: after.bridge },
+    };
+  } finally {
+    await bridge.stop();
+  }
+}

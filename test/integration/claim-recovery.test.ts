@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProtocolSecret } from '../../src/core/login-protocol.js';
+import { newId } from '../../src/core/ids.js';
+import { loginSecretSlot } from '../../src/engine/engine-deps.js';
+import { inboundJobId } from '../../src/queue/inbound-intake.js';
+import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * The claim path when a process died half way. These tests set up the state a crash leaves
+ * behind (through the real store, vault and sandbox), then let the real workers carry on.
+ */
+describe('claims survive crashes and lost answers', () => {
+  let bridge: TestBridge;
+  let offsetMs = 0;
+  beforeAll(async () => {
+    bridge = await startTestBridge('claims', { clock: { now: () => Date.now() + offsetMs } });
+  });
+  afterAll(async () => bridge.close());
+
+  async function waitingHandoff() {
+    const thread = freshThread('claim');
+    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, agent: { id: 'claims' } });
+    const view = await waitFor('awaiting_human', async () => {
+      const v = await bridge.api.getHandoff(created.id);
+      return v.status === 'awaiting_human' ? v : undefined;
+    });
+    const secret = (await bridge.bridge.engine.vault.get<ProtocolSecret>(loginSecretSlot, created.id)) as {
+      authRequestId: string;
+      codeVerifier: string;
+    };
+    return { thread, id: created.id, approvalUrl: view.approvalUrl!, secret };
+  }
+
+  /** The exchange a bridge worker made just before it died: done directly at the sandbox. */
+  async function exchangeBehindTheBridgesBack(secret: { authRequestId: string; codeVerifier: string }, code: string) {
+    const res = await fetch(`${bridge.url}/sandbox/agent-sessions/exchange`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auth_request_id: secret.authRequestId, exchange_code: code, code_verifier: secret.codeVerifier }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { agent_session: { access_token: string; refresh_token: string; access_expires_at: number; id: string; scopes: string[] } };
+  }
+
+  const reply = (thread: string, text: string, messageId: string) => ({
+    platform: 'local' as const,
+    thread,
+    author: { id: 'alice' },
+    text,
+    messageRef: { platform: 'local' as const, thread, id: messageId },
+    deliveryId: messageId,
+    receivedAt: Date.now(),
+  });
+
+  it('fails clearly with exchange_lost when the service already spent the code and the bridge holds no credential', async () => {
+    const h = await waitingHandoff();
+    const code = await bridge.approve(h.approvalUrl);
+    await exchangeBehindTheBridgesBack(h.secret, code);
+    await bridge.bridge.sink(reply(h.thread, code, `${h.thread.slice(6)}.0000000000000001`));
+    const view = await waitFor('failure', async () => {
+      const v = await bridge.api.getHandoff(h.id);
+      return v.status === 'failed' ? v : undefined;
+    });
+    expect(view.error?.code).toBe('exchange_lost');
+    expect(view.attempts).toBe(0); // not the human's fault: no wrong attempt counted
+  });
+
+  it('finishes a claim whose worker died after storing the credential, without asking the service again', async () => {
+    const h = await waitingHandoff();
+    const code = await bridge.approve(h.approvalUrl);
+    const session = (await exchangeBehindTheBridgesBack(h.secret, code)).agent_session;
+
+    // The dead worker had claimed the handoff as the job that carries this reply, and stored the credential.
+    const message = reply(h.thread, code, `${h.thread.slice(6)}.0000000000000002`);
+    const jobId = inboundJobId(message);
+    const credentialId = newId('credential');
+    const engine = bridge.bridge.engine;
+    expect((await engine.store.transition(h.id, { to: 'claiming', from: ['awaiting_human'], set: { claimedBy: jobId, credentialId } })).ok).toBe(true);
+    await engine.credentials.put(
+      { id: credentialId, handoffId: h.id, service: `${bridge.url}/sandbox`, protocol: 'agent-sessions', scopes: session.scopes, agentId: 'claims', thread: h.thread, createdAt: Date.now() },
+      { accessToken: session.access_token, refreshToken: session.refresh_token, tokenType: 'Bearer', scopes: session.scopes, expiresAt: session.access_expires_at, sessionId: session.id },
+    );
+
+    // The job runs again (BullMQ's stalled-job recovery does this after a crash).
+    await bridge.bridge.sink(message);
+    await waitFor('completed', async () => (await bridge.api.getHandoff(h.id)).status === 'completed');
+    const exchanges = bridge.sandbox!.state.successfulExchanges.get(h.secret.authRequestId);
+    expect(exchanges).toBe(1);
+    const credential = await bridge.api.retrieveCredential(h.id);
+    const me = await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } });
+    expect(me.status).toBe(200);
+  });
+
+  it('releases a claim abandoned by a dead worker, so the human can answer again', async () => {
+    const h = await waitingHandoff();
+    const engine = bridge.bridge.engine;
+    expect((await engine.store.transition(h.id, { to: 'claiming', from: ['awaiting_human'], set: { claimedBy: 'in-dead-worker' } })).ok).toBe(true);
+    offsetMs = 61_000; // a minute later nobody has finished the claim
+    try {
+      await engine.jobs.wake(h.id);
+      await waitFor('released', async () => (await bridge.api.getHandoff(h.id)).status === 'awaiting_human');
+    } finally {
+      offsetMs = 0;
+    }
+    const code = await bridge.approve(h.approvalUrl);
+    await bridge.reply(h.thread, 'alice', code);
+    await waitFor('completed', async () => (await bridge.api.getHandoff(h.id)).status === 'completed');
+  });
+});
