@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/core/config.js';
+import { ConfigError } from '../../src/core/errors.js';
+
+const key = randomBytes(32);
+const production = {
+  NODE_ENV: 'production',
+  HANDOFF_VAULT_KEY: key.toString('base64'),
+  HANDOFF_API_TOKEN: 'k3J9x2PqLm8sVt4wZr7nYb5c',
+  REDIS_URL: 'redis://redis.internal:6379/0',
+};
+
+/** The ConfigError `loadConfig(env)` throws (fails the test when it does not throw one). */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig defaults', () => {
+  it('runs a development bridge from an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      env: 'development',
+      port: 8080,
+      host: '127.0.0.1',
+      redisUrl: undefined,
+      apiToken: undefined,
+      vaultKey: undefined,
+      dataDir: '.handoff',
+      publicUrl: undefined,
+      prefix: 'handoff',
+      role: 'all',
+      sandbox: true,
+      handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000 },
+      workerConcurrency: 32,
+      log: { level: 'info', format: undefined },
+    });
+  });
+
+  it('reads the values it is given and decodes the vault key', () => {
+    const config = loadConfig({ PORT: '9090', HOST: '0.0.0.0', LOG_LEVEL: 'debug', HANDOFF_VAULT_KEY: key.toString('base64') });
+    expect(config.port).toBe(9090);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.log.level).toBe('debug');
+    expect(config.vaultKey?.equals(key)).toBe(true);
+  });
+
+  it('treats blank optional values as unset', () => {
+    const config = loadConfig({ REDIS_URL: '  ', HANDOFF_API_TOKEN: '', HANDOFF_VAULT_KEY: ' ' });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.apiToken).toBeUndefined();
+    expect(config.vaultKey).toBeUndefined();
+  });
+
+  it('never reads process.env', () => {
+    const before = process.env.PORT;
+    process.env.PORT = '1234';
+    try {
+      expect(loadConfig({}).port).toBe(8080);
+    } finally {
+      if (before === undefined) delete process.env.PORT;
+      else process.env.PORT = before;
+    }
+  });
+});
+
+describe('loadConfig rejects bad values and names the variable', () => {
+  it.each([
+    { env: { PORT: 'eighty' }, variable: 'PORT', says: 'whole number from 0 to 65535' },
+    { env: { PORT: '70000' }, variable: 'PORT', says: 'whole number from 0 to 65535' },
+    { env: { PORT: '-1' }, variable: 'PORT', says: 'whole number from 0 to 65535' },
+    { env: { PORT: '80.5' }, variable: 'PORT', says: 'whole number from 0 to 65535' },
+    { env: { HANDOFF_VAULT_KEY: randomBytes(16).toString('base64') }, variable: 'HANDOFF_VAULT_KEY', says: '32 random bytes' },
+    { env: { HANDOFF_VAULT_KEY: randomBytes(33).toString('base64') }, variable: 'HANDOFF_VAULT_KEY', says: '32 random bytes' },
+    { env: { HANDOFF_VAULT_KEY: 'correct horse battery staple!!' }, variable: 'HANDOFF_VAULT_KEY', says: 'openssl rand -base64 32' },
+    { env: { HANDOFF_VAULT_KEY: randomBytes(32).toString('hex') }, variable: 'HANDOFF_VAULT_KEY', says: 'base64' },
+    { env: { REDIS_URL: 'localhost:6379' }, variable: 'REDIS_URL', says: 'redis://host:6379' },
+    { env: { REDIS_URL: 'http://localhost:6379' }, variable: 'REDIS_URL', says: 'redis://host:6379' },
+    { env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL', says: 'debug' },
+    { env: { HANDOFF_API_TOKEN: 'short' }, variable: 'HANDOFF_API_TOKEN', says: 'at least 16 characters' },
+    { env: { HANDOFF_PUBLIC_URL: 'bridge.example.com' }, variable: 'HANDOFF_PUBLIC_URL', says: '' },
+    { env: { HANDOFF_POLL_INTERVAL_MS: '500' }, variable: 'HANDOFF_POLL_INTERVAL_MS', says: 'at least 1000' },
+    { env: { HANDOFF_PREFIX: 'has space' }, variable: 'HANDOFF_PREFIX', says: 'letters, digits' },
+    { env: { NODE_ENV: 'staging' }, variable: 'NODE_ENV', says: 'production' },
+  ])('$variable from $env', ({ env, variable, says }) => {
+    const err = configError(env);
+    expect(err.variable).toBe(variable);
+    expect(err.code).toBe('invalid_config');
+    expect(err.message).toContain(`- ${variable} `);
+    expect(err.message).toContain(says);
+  });
+
+  it('lists every bad variable, not just the first', () => {
+    const err = configError({ PORT: 'x', LOG_LEVEL: 'loud' });
+    expect(err.message).toContain('PORT');
+    expect(err.message).toContain('LOG_LEVEL');
+  });
+
+  it('never echoes a rejected vault key', () => {
+    const badKey = randomBytes(20).toString('base64');
+    expect(configError({ HANDOFF_VAULT_KEY: badKey }).message).not.toContain(badKey);
+  });
+
+  it('rejects a default expiry longer than the maximum', () => {
+    const err = configError({ HANDOFF_DEFAULT_EXPIRES_IN_MS: '7200000', HANDOFF_MAX_EXPIRES_IN_MS: '3600000' });
+    expect(err.variable).toBe('HANDOFF_DEFAULT_EXPIRES_IN_MS');
+    expect(err.message).toContain('HANDOFF_MAX_EXPIRES_IN_MS');
+  });
+
+  it('accepts a default expiry equal to the maximum', () => {
+    const config = loadConfig({ HANDOFF_DEFAULT_EXPIRES_IN_MS: '3600000', HANDOFF_MAX_EXPIRES_IN_MS: '3600000' });
+    expect(config.handoff).toMatchObject({ defaultExpiresInMs: 3_600_000, maxExpiresInMs: 3_600_000 });
+  });
+});
+
+describe('production', () => {
+  it('loads when the vault key, API token and Redis URL are set, with the sandbox off', () => {
+    const config = loadConfig(production);
+    expect(config.env).toBe('production');
+    expect(config.redisUrl).toBe('redis://redis.internal:6379/0');
+    expect(config.apiToken).toBe(production.HANDOFF_API_TOKEN);
+    expect(config.sandbox).toBe(false);
+  });
+
+  it('names all three missing variables at once', () => {
+    const err = configError({ NODE_ENV: 'production' });
+    expect(err.message).toMatch(/HANDOFF_VAULT_KEY is required in production/);
+    expect(err.message).toMatch(/HANDOFF_API_TOKEN is required in production/);
+    expect(err.message).toMatch(/REDIS_URL is required in production/);
+  });
+
+  it.each(['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL'] as const)('requires %s', (variable) => {
+    const err = configError({ ...production, [variable]: undefined });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain(`${variable} is required in production`);
+    const others = ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL'].filter((v) => v !== variable);
+    for (const other of others) expect(err.message).not.toContain(other);
+  });
+
+  it('counts a blank value as missing', () => {
+    expect(configError({ ...production, REDIS_URL: '' }).variable).toBe('REDIS_URL');
+  });
+});
+
+describe('HANDOFF_SANDBOX', () => {
+  it.each([
+    ['1', true],
+    ['true', true],
+    ['on', true],
+    ['yes', true],
+    ['0', false],
+    ['false', false],
+    ['off', false],
+    ['no', false],
+  ])('%s → %s', (value, sandbox) => {
+    expect(loadConfig({ HANDOFF_SANDBOX: value }).sandbox).toBe(sandbox);
+    expect(loadConfig({ ...production, HANDOFF_SANDBOX: value }).sandbox).toBe(sandbox);
+  });
+
+  it('defaults to on outside production and off in production', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).sandbox).toBe(true);
+    expect(loadConfig(production).sandbox).toBe(false);
+  });
+
+  it('rejects anything else and names the variable', () => {
+    expect(configError({ HANDOFF_SANDBOX: 'maybe' }).variable).toBe('HANDOFF_SANDBOX');
+  });
+});
+
+describe('HANDOFF_PUBLIC_URL', () => {
+  it.each([
+    ['https://handoff.example.com/', 'https://handoff.example.com'],
+    ['https://handoff.example.com//', 'https://handoff.example.com'],
+    ['https://example.com/handoff/', 'https://example.com/handoff'],
+    ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+  ])('%s → %s', (value, publicUrl) => {
+    expect(loadConfig({ HANDOFF_PUBLIC_URL: value }).publicUrl).toBe(publicUrl);
+  });
+
+  it('rejects a non-http scheme', () => {
+    expect(configError({ HANDOFF_PUBLIC_URL: 'ftp://handoff.example.com' }).variable).toBe('HANDOFF_PUBLIC_URL');
+  });
+});
