@@ -79,7 +79,7 @@ try {
         prefix,
         serviceUrl: sandbox.serviceUrl,
         waiting: params.waiting,
-        warmup: 200,
+        warmup: Number(process.env.BENCH_MEM_WARMUP ?? 2000),
         logFile: join(logDir, `${prefix}-bridge.log`),
       });
     } finally {
@@ -88,7 +88,6 @@ try {
   }
 } finally {
   await sandbox.close();
-  await deletePrefix(redis, base);
   redis.disconnect();
 }
 

@@ -11,7 +11,9 @@ const port = z.coerce.number({ error: portMessage }).int(portMessage).min(0, por
 const msMessage = 'must be a positive whole number of milliseconds';
 const positiveMs = z.coerce.number({ error: msMessage }).int(msMessage).positive(msMessage);
 const flag = z
-  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no']))
   .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
 const optionalText = z
   .string()
@@ -109,7 +111,9 @@ function toConfigError(error: z.ZodError): ConfigError {
 }
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable (`PORT=`, or `${X:-}` in compose files) means "not set".
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const parsed = envSchema.safeParse(set);
   if (!parsed.success) throw toConfigError(parsed.error);
   const e = parsed.data;
   if (e.HANDOFF_DEFAULT_EXPIRES_IN_MS > e.HANDOFF_MAX_EXPIRES_IN_MS) {

@@ -53,7 +53,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   const write = (level: LogLevel, msg: string, fields: LogFields = {}) => {
     if (rank[level] < threshold) return;
-    const record = { time: new Date().toISOString(), level, msg, ...bindings, ...normalise(fields) };
+    const record = { ...bindings, ...normalise(fields), time: new Date().toISOString(), level, msg };
     let line: string;
     if (format === 'pretty') {
       const extra = Object.entries(record)

@@ -3,21 +3,27 @@
  * masks anything that matches before a line is written, and the test suite scans every log
  * for them. The first line of defence is never passing secrets to the logger at all.
  */
+// A secret starts at a word boundary, or right after a JSON escape such as `\n` (in a JSON
+// log line the newline before a token becomes the two characters `\` `n`, which hides the
+// boundary from `\b`).
+const start = String.raw`(?:\b|(?<=\\[nrt]))`;
+const pattern = (body: string, flags = 'g') => new RegExp(`${start}${body}`, flags);
+
 export const secretPatterns: readonly RegExp[] = [
   // agent-sessions finish/exchange codes, access, refresh and poll tokens (PROTOCOLS.md §1)
-  /\ba(?:ae|as|ar|ap)_[A-Za-z0-9]{16,}/g,
+  pattern(String.raw`a(?:ae|as|ar|ap)_[A-Za-z0-9]{16,}`),
   // auth.md claim tokens
-  /\bclm_[A-Za-z0-9_-]{8,}/g,
+  pattern(String.raw`clm_[A-Za-z0-9_-]{8,}`),
   // PKCE verifiers and other 256-bit hex secrets
-  /\b[0-9a-f]{64}\b/g,
+  pattern(String.raw`[0-9a-f]{64}\b`),
   // bearer credentials in headers that found their way into a message
-  /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{12,}/gi,
+  pattern(String.raw`(Bearer)\s+[A-Za-z0-9._~+/=-]{12,}`, 'gi'),
   // Slack, GitHub and Linear token shapes
-  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
-  /\bxapp-[A-Za-z0-9-]{10,}/g,
-  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
-  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
-  /\blin_(?:api|oauth)_[A-Za-z0-9]{20,}/g,
+  pattern(String.raw`xox[abposr]-[A-Za-z0-9-]{10,}`),
+  pattern(String.raw`xapp-[A-Za-z0-9-]{10,}`),
+  pattern(String.raw`gh[pousr]_[A-Za-z0-9]{20,}`),
+  pattern(String.raw`github_pat_[A-Za-z0-9_]{20,}`),
+  pattern(String.raw`lin_(?:api|oauth)_[A-Za-z0-9]{20,}`),
 ];
 
 /** Replaces every secret-shaped substring with `[redacted]`. */

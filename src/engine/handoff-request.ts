@@ -53,7 +53,7 @@ export function parseServiceUrl(value: string, production: boolean): string {
       details: { field: 'service' },
     });
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || !production))) {
     throw new BadInputError(`service must use https (got ${url.protocol}//${url.host}).`, {
       code: 'invalid_service_url',

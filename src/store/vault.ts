@@ -45,7 +45,7 @@ export function createVault(deps: { redis: Redis; keys: Keys; key: Buffer; previ
       throw unreadable(kid !== undefined && !byId.has(kid) ? 'it was sealed with a key the bridge no longer has' : 'it is malformed');
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HandoffView } from '../../src/engine/handoff-view.js';
-import { freePort, runCli, startBridgeProcess, startCli, stopAllProcesses, type BridgeProcess, type LoggedProcess } from '../helpers/processes.js';
+import { freePort, runCli, startBridgeProcess, startCli, stopAllProcesses, type BridgeProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -34,7 +34,7 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
 
   afterEach(async () => {
     // A failed case must not leave a login waiting.
-    const leftovers = await stopAllProcessesExcept(bridge?.proc);
+    const leftovers = await stopAllProcesses([bridge?.proc]);
     expect(leftovers, 'every CLI process should have exited by the end of its test').toEqual([]);
   });
 
@@ -216,10 +216,3 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
   });
 });
 
-/** Stops every child except `keep`; returns the names of those that were still running. */
-async function stopAllProcessesExcept(keep: LoggedProcess | undefined): Promise<string[]> {
-  const { runningProcesses } = await import('../helpers/processes.js');
-  const others = runningProcesses().filter((p) => p !== keep);
-  await Promise.all(others.map((p) => p.stop()));
-  return others.map((p) => p.name);
-}

@@ -146,9 +146,14 @@ export function spawnLogged(name: string, args: readonly string[], env: Record<s
   return proc;
 }
 
-/** Stops every child spawned by this file that is still running (for afterEach/afterAll). */
-export async function stopAllProcesses(): Promise<void> {
-  await Promise.all([...running].map((p) => p.stop()));
+/**
+ * Stops every child this test file spawned that is still running, except `keep` (for
+ * afterEach/afterAll). Returns the names of the ones it had to stop.
+ */
+export async function stopAllProcesses(keep: readonly (LoggedProcess | undefined)[] = []): Promise<string[]> {
+  const targets = [...running].filter((p) => !keep.includes(p));
+  await Promise.all(targets.map((p) => p.stop()));
+  return targets.map((p) => p.name);
 }
 
 /** A TCP port nothing listens on right now (the OS picks it). */

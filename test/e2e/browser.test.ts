@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { repoRoot, startAgentWorker, startBridgeProcess, stopAllProcesses, type BridgeProcess } from '../helpers/processes.js';
+
+/**
+ * The whole product with nothing faked: the bridge and the example agent as separate
+ * processes, and a person in a real Chromium who reads the local thread, follows the link,
+ * approves on the sandbox page and pastes the finish code back into the thread.
+ */
+
+const chromiumPath = '/usr/bin/chromium';
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe('a person approves an agent login in a real browser (real processes)', () => {
+  let bridge: BridgeProcess | undefined;
+  let browser: Browser | undefined;
+
+  afterEach(async () => {
+    await browser?.close().catch(() => undefined);
+    browser = undefined;
+    await stopAllProcesses();
+    await bridge?.stop();
+    bridge = undefined;
+  });
+
+  afterAll(async () => {
+    await stopAllProcesses();
+  });
+
+  it('agent asks in the thread, the human approves in the browser, the agent resumes with a working credential', async () => {
+    if (!existsSync(chromiumPath)) {
+      throw new Error(`The browser test needs Chromium at ${chromiumPath}. Install it with: sudo apt-get install chromium`);
+    }
+    const launching = chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    bridge = await startBridgeProcess('browser');
+    browser = await launching;
+
+    const name = `e2e-${randomBytes(4).toString('hex')}`;
+    const email = `alice-${randomBytes(3).toString('hex')}@example.com`;
+    const agent = startAgentWorker(
+      'browser',
+      ['--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--approver', 'alice', '--agent-id', 'e2e-browser'],
+      {
+        HANDOFF_URL: bridge.url,
+        HANDOFF_API_TOKEN: bridge.apiToken,
+        REDIS_URL: bridge.clientEnv.REDIS_URL,
+        AGENT_QUEUE_PREFIX: `${bridge.prefix}-agent`,
+      },
+    );
+
+    const page = await browser.newPage();
+    page.setDefaultTimeout(20_000);
+    const threadUrl = `${bridge.url}/threads/${name}`;
+    await page.goto(threadUrl);
+
+    // The bot's approval request shows up with a clickable link.
+    const link = page.locator('[data-testid="message"].bot [data-testid="link"]').first();
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toMatch(new RegExp(`^${bridge.url}/sandbox/authorize/ar_[0-9a-f]+$`));
+    expect(await page.getByTestId('messages').innerText()).toContain('Only alice may answer.');
+
+    // Follow it to the sandbox, sign in and approve.
+    await Promise.all([page.waitForURL(/\/sandbox\/authorize\//), link.click()]);
+    await page.getByTestId('email').fill(email);
+    await page.getByTestId('approve').click();
+    const code = (await page.getByTestId('finish-code').innerText()).trim();
+    expect(code).toMatch(/^aae_[0-9a-f]{48}$/);
+
+    // Back in the thread, answer as alice with the code.
+    await page.goto(threadUrl);
+    await page.locator('[data-testid="message"].bot [data-testid="link"]').first().waitFor();
+    // From here on, note if the code ever appears among the thread's messages.
+    await page.evaluate((secret) => {
+      const messages = document.getElementById('messages')!;
+      const w = window as unknown as { sawCode: boolean };
+      w.sawCode = messages.textContent!.includes(secret);
+      new MutationObserver(() => {
+        if (messages.textContent!.includes(secret)) w.sawCode = true;
+      }).observe(messages, { subtree: true, childList: true, characterData: true });
+    }, code);
+    await page.getByTestId('author').fill('alice');
+    await page.getByTestId('reply-text').fill(code);
+    await page.getByTestId('send').click();
+    await expect.poll(() => page.getByTestId('reply-text').inputValue(), { timeout: 10_000 }).toBe('');
+
+    // The thread says it worked.
+    const success = page.locator('[data-testid="message"].bot', { hasText: '✅ Logged in' });
+    await success.waitFor();
+    expect(await success.innerText()).toMatch(/✅ Logged in to .* for agent e2e-browser\./);
+    const alicesMessage = page.locator('[data-testid="message"].human', { hasText: 'alice' }).first();
+    await alicesMessage.waitFor();
+
+    // The agent process resumed, called the service with the credential and exited 0.
+    const { code: exitCode } = await agent.waitForExit(30_000);
+    expect(exitCode, agent.describe()).toBe(0);
+    const lines = agent.stdout().trim().split('\n');
+    expect(lines, agent.describe()).toHaveLength(1);
+    const result = JSON.parse(lines[0]!) as { resumed: boolean; status: number; me: { account: { email: string }; agent_id: string }; handoffId: string };
+    expect(result).toMatchObject({ resumed: true, status: 200, me: { account: { email }, agent_id: 'e2e-browser' } });
+    expect(result.handoffId).toMatch(/^hf_/);
+
+    // The code never showed in the thread: not when sent, not after (one more refresh cycle to be sure).
+    await page.waitForTimeout(800);
+    const messagesText = await page.getByTestId('messages').innerText();
+    expect(messagesText).not.toContain(code);
+    expect(await page.evaluate(() => (window as unknown as { sawCode: boolean }).sawCode)).toBe(false);
+    expect(agent.stdout() + agent.stderr()).not.toContain(code);
+
+    mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-thread.png'), fullPage: true });
+  });
+});

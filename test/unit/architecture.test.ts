@@ -1,0 +1,208 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The dependency rules of STYLE.md ("What that means here"), checked against the source tree.
+ * The checker is a pure function over a map of files so that it can also be shown to catch a
+ * planted violation of every rule.
+ */
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const sourceExtension = /\.(?:[cm]?[jt]s|tsx)$/;
+const maxLines = 500;
+
+/** Repo-relative posix path → file text. */
+type SourceTree = ReadonlyMap<string, string>;
+
+interface Import {
+  readonly file: string;
+  readonly specifier: string;
+  /** Repo-relative path (extension dropped) for relative specifiers; undefined for packages. */
+  readonly target: string | undefined;
+}
+
+function readTree(dirs: readonly string[]): SourceTree {
+  const files = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(repoRoot, dir), { withFileTypes: true })) {
+      const path = posix.join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (sourceExtension.test(entry.name)) files.set(path, readFileSync(join(repoRoot, path), 'utf8'));
+    }
+  };
+  for (const dir of dirs) walk(dir);
+  return files;
+}
+
+const withoutExtension = (path: string) => path.replace(sourceExtension, '');
+
+/** `from '…'`, `import('…')` and side-effect `import '…'`, outside comments. */
+function importsOf(file: string, text: string): Import[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+  return [...code.matchAll(pattern)].map((m) => {
+    const specifier = m[1]!;
+    const target = specifier.startsWith('.') ? withoutExtension(posix.normalize(posix.join(posix.dirname(file), specifier))) : undefined;
+    return { file, specifier, target };
+  });
+}
+
+const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+
+/** Concrete login protocols: modules in src/login that export a `create…Protocol` factory. */
+function protocolModules(tree: SourceTree): string[] {
+  return [...tree]
+    .filter(([path, text]) => under(path, 'src/login') && /export\s+(?:async\s+)?function\s+create\w*Protocol\b/.test(text))
+    .map(([path]) => withoutExtension(path));
+}
+
+const sdkHomes: ReadonlyArray<readonly [prefix: string, home: string]> = [
+  ['@slack/', 'adapters/slack'],
+  ['@octokit/', 'adapters/github'],
+  ['@linear/sdk', 'adapters/linear'],
+];
+const bullmqHomes = ['src/queue', 'src/client/require-login.ts', 'src/app'];
+const mayKnowConcretes = new Set(['src/main.ts']);
+
+type Rule = 'core' | 'adapters' | 'sdks' | 'bullmq' | 'concretes' | 'size';
+
+/** Every rule's violations, as readable lines. */
+function checkArchitecture(tree: SourceTree): Record<Rule, string[]> {
+  const v: Record<Rule, string[]> = { core: [], adapters: [], sdks: [], bullmq: [], concretes: [], size: [] };
+  const protocols = new Set(protocolModules(tree));
+  for (const [file, text] of tree) {
+    const adapter = /^adapters\/([^/]+)\//.exec(file)?.[1];
+    for (const imp of importsOf(file, text)) {
+      const line = `${file} imports '${imp.specifier}'`;
+      const pkg = imp.target === undefined ? packageOf(imp.specifier) : undefined;
+
+      if (under(file, 'src/core')) {
+        const ok = imp.target !== undefined ? under(imp.target, 'src/core') : pkg!.startsWith('node:') || pkg === 'zod';
+        if (!ok) v.core.push(line);
+      }
+      if (adapter !== undefined && imp.target !== undefined) {
+        if (under(imp.target, 'src') && !under(imp.target, 'src/core')) v.adapters.push(line);
+        if (under(imp.target, 'adapters') && !under(imp.target, `adapters/${adapter}`)) v.adapters.push(line);
+      }
+      for (const [prefix, home] of sdkHomes) {
+        if (imp.specifier.startsWith(prefix) && !under(file, home)) v.sdks.push(line);
+      }
+      if (pkg === 'bullmq' && under(file, 'src') && !bullmqHomes.some((home) => under(file, home))) v.bullmq.push(line);
+      if (imp.target !== undefined && !mayKnowConcretes.has(file)) {
+        const intoAdapters = under(imp.target, 'adapters') && adapter === undefined;
+        if (intoAdapters || protocols.has(imp.target)) v.concretes.push(line);
+      }
+    }
+    if (under(file, 'src') || under(file, 'adapters')) {
+      const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+      if (lines > maxLines) v.size.push(`${file} has ${lines} lines (limit ${maxLines})`);
+    }
+  }
+  return v;
+}
+
+describe('architecture of the source tree', () => {
+  // test/, bench/ and examples/ may use anything; bin/ is checked like src/.
+  const tree = readTree(['src', 'adapters', 'bin']);
+  const violations = checkArchitecture(tree);
+
+  it('reads the whole tree and parses its imports', () => {
+    expect(tree.size).toBeGreaterThan(50);
+    expect(tree.has('src/main.ts')).toBe(true);
+    const all = [...tree].flatMap(([file, text]) => importsOf(file, text));
+    expect(all.length).toBeGreaterThan(200);
+    // A multi-line `import type { … } from` and a dynamic import are both seen.
+    expect(all).toContainEqual({ file: 'src/login/agent-sessions.ts', specifier: '../core/login-protocol.js', target: 'src/core/login-protocol' });
+    expect(all).toContainEqual({ file: 'bin/handoff.js', specifier: '../src/main.ts', target: 'src/main' });
+  });
+
+  it('recognises the concrete protocols', () => {
+    expect(protocolModules(tree)).toContain('src/login/agent-sessions');
+  });
+
+  it('src/core imports only src/core, node: builtins and zod', () => {
+    expect(violations.core).toEqual([]);
+  });
+
+  it('adapters import only src/core and their own folder from this repo', () => {
+    expect(violations.adapters).toEqual([]);
+  });
+
+  it('platform SDKs are imported only in their adapter', () => {
+    expect(violations.sdks).toEqual([]);
+  });
+
+  it('bullmq is imported only in src/queue, src/app and src/client/require-login.ts', () => {
+    expect(violations.bullmq).toEqual([]);
+  });
+
+  it('only src/main.ts imports adapters and concrete protocols', () => {
+    expect(violations.concretes).toEqual([]);
+  });
+
+  it(`no source file in src/ or adapters/ exceeds ${maxLines} lines`, () => {
+    expect(violations.size).toEqual([]);
+  });
+});
+
+describe('the architecture checker catches planted violations', () => {
+  const planted: SourceTree = new Map([
+    ['src/core/bad-core.ts', "import { Redis } from 'ioredis';\nimport { x } from '../engine/x.js';\nimport { y } from './y.js';\nimport { z } from 'zod';\nimport { readFile } from 'node:fs/promises';\n"],
+    ['src/core/y.ts', '// import { no } from "../engine/commented-out.js";\nexport const y = 1;\n'],
+    ['adapters/slack/slack-adapter.ts', "import { App } from '@slack/bolt';\nimport type {\n  A,\n} from '../../src/engine/ports.js';\nimport { k } from '../../src/core/errors.js';\nimport { g } from '../github/x.js';\n"],
+    ['src/engine/uses-slack.ts', "import type { WebClient } from '@slack/web-api';\nconst m = await import('@octokit/rest');\n"],
+    ['src/engine/uses-linear.ts', "export { LinearClient } from '@linear/sdk';\n"],
+    ['src/engine/queue-user.ts', "import { Queue } from 'bullmq';\n"],
+    ['src/queue/fine.ts', "import { Queue } from 'bullmq';\n"],
+    ['src/app/fine.ts', "import { Worker } from 'bullmq';\nimport { createAgentSessionsProtocol } from '../login/agent-sessions.js';\n"],
+    ['src/login/agent-sessions.ts', "export function createAgentSessionsProtocol() {}\n"],
+    ['src/http/knows-adapter.ts', "import { parseLocalThread } from '../../adapters/local/local-thread.js';\n"],
+    ['src/main.ts', "import { createLocalPlatform } from '../adapters/local/index.js';\nimport { createAgentSessionsProtocol } from './login/agent-sessions.js';\n"],
+    ['adapters/local/huge.ts', 'export const a = 1;\n'.repeat(maxLines + 1)],
+    ['adapters/local/limit.ts', 'export const a = 1;\n'.repeat(maxLines)],
+  ]);
+  const v = checkArchitecture(planted);
+
+  it('flags core importing outside core, and nothing it may import', () => {
+    expect(v.core).toEqual(["src/core/bad-core.ts imports 'ioredis'", "src/core/bad-core.ts imports '../engine/x.js'"]);
+  });
+
+  it('flags an adapter importing src/ beyond core, or another adapter', () => {
+    expect(v.adapters).toEqual([
+      "adapters/slack/slack-adapter.ts imports '../../src/engine/ports.js'",
+      "adapters/slack/slack-adapter.ts imports '../github/x.js'",
+    ]);
+  });
+
+  it('flags SDKs outside their adapter, including dynamic imports and re-exports', () => {
+    expect(v.sdks).toEqual([
+      "src/engine/uses-slack.ts imports '@slack/web-api'",
+      "src/engine/uses-slack.ts imports '@octokit/rest'",
+      "src/engine/uses-linear.ts imports '@linear/sdk'",
+    ]);
+  });
+
+  it('flags bullmq outside its homes', () => {
+    expect(v.bullmq).toEqual(["src/engine/queue-user.ts imports 'bullmq'"]);
+  });
+
+  it('flags adapters and concrete protocols imported anywhere but src/main.ts', () => {
+    expect(v.concretes).toEqual([
+      "src/app/fine.ts imports '../login/agent-sessions.js'",
+      "src/http/knows-adapter.ts imports '../../adapters/local/local-thread.js'",
+    ]);
+  });
+
+  it(`flags a file over ${maxLines} lines and not one at the limit`, () => {
+    expect(v.size).toEqual([`adapters/local/huge.ts has ${maxLines + 1} lines (limit ${maxLines})`]);
+  });
+
+  it('resolves paths relative to the importing file', () => {
+    expect(importsOf('adapters/local/a.ts', "import x from '../../src/core/errors.js';")[0]?.target).toBe('src/core/errors');
+    expect(importsOf('src/main.ts', "import x from '../adapters/local/index.js';")[0]?.target).toBe('adapters/local/index');
+    expect(importsOf('src/a/b.ts', "import x from 'node:fs';")[0]?.target).toBeUndefined();
+  });
+});
