@@ -79,7 +79,8 @@ try {
         prefix,
         serviceUrl: sandbox.serviceUrl,
         waiting: params.waiting,
-        warmup: Number(process.env.BENCH_MEM_WARMUP ?? 2000),
+        warmup: Number(process.env.BENCH_MEM_WARMUP ?? 500),
+        settleMs: Number(process.env.BENCH_SETTLE_MS ?? 2000),
         logFile: join(logDir, `${prefix}-bridge.log`),
       });
     } finally {

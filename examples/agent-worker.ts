@@ -90,7 +90,9 @@ async function main(): Promise<number> {
   const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
   const prefix = process.env.AGENT_QUEUE_PREFIX ?? 'agent';
   const agent = createExampleAgent({ connection, prefix, client: createBridgeClient({ baseUrl, apiToken }) });
-  const events = new QueueEvents(agentQueueName, { connection: connection.duplicate(), prefix });
+  // QueueEvents duplicates the connection it is given (and closes its copy); passing our own
+  // duplicate would leave an extra socket open and the process would never exit.
+  const events = new QueueEvents(agentQueueName, { connection, prefix });
   const job = await agent.queue.add('task', {
     service: values.service,
     thread: values.thread!,

@@ -23,6 +23,13 @@ const chromiumArgs = [
   '--disable-sync',
 ];
 
+/** The little of the page's globals the test touches (the project compiles without DOM types). */
+interface BrowserGlobals {
+  document: { getElementById(id: string): { textContent: string | null } | null };
+  MutationObserver: new (callback: () => void) => { observe(target: unknown, options: Record<string, boolean>): void };
+  sawCode: boolean;
+}
+
 describe('a person approves an agent login in a real browser (real processes)', () => {
   let bridge: BridgeProcess | undefined;
   let browser: Browser | undefined;
@@ -67,7 +74,12 @@ describe('a person approves an agent login in a real browser (real processes)', 
 
     // The bot's approval request shows up with a clickable link.
     const link = page.locator('[data-testid="message"].bot [data-testid="link"]').first();
-    await link.waitFor();
+    await Promise.race([
+      link.waitFor(),
+      agent.exited.then(() => {
+        throw new Error(`the agent exited before it asked for a login:\n${agent.describe()}`);
+      }),
+    ]);
     expect(await link.getAttribute('href')).toMatch(new RegExp(`^${bridge.url}/sandbox/authorize/ar_[0-9a-f]+$`));
     expect(await page.getByTestId('messages').innerText()).toContain('Only alice may answer.');
 
@@ -83,11 +95,11 @@ describe('a person approves an agent login in a real browser (real processes)', 
     await page.locator('[data-testid="message"].bot [data-testid="link"]').first().waitFor();
     // From here on, note if the code ever appears among the thread's messages.
     await page.evaluate((secret) => {
-      const messages = document.getElementById('messages')!;
-      const w = window as unknown as { sawCode: boolean };
-      w.sawCode = messages.textContent!.includes(secret);
-      new MutationObserver(() => {
-        if (messages.textContent!.includes(secret)) w.sawCode = true;
+      const g = globalThis as unknown as BrowserGlobals;
+      const messages = g.document.getElementById('messages')!;
+      g.sawCode = (messages.textContent ?? '').includes(secret);
+      new g.MutationObserver(() => {
+        if ((messages.textContent ?? '').includes(secret)) g.sawCode = true;
       }).observe(messages, { subtree: true, childList: true, characterData: true });
     }, code);
     await page.getByTestId('author').fill('alice');
@@ -115,7 +127,7 @@ describe('a person approves an agent login in a real browser (real processes)', 
     await page.waitForTimeout(800);
     const messagesText = await page.getByTestId('messages').innerText();
     expect(messagesText).not.toContain(code);
-    expect(await page.evaluate(() => (window as unknown as { sawCode: boolean }).sawCode)).toBe(false);
+    expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).sawCode)).toBe(false);
     expect(agent.stdout() + agent.stderr()).not.toContain(code);
 
     mkdirSync(join(repoRoot, 'test-results'), { recursive: true });

@@ -10,7 +10,7 @@ export async function startTestAgent(bridge: TestBridge) {
   const connection = connectTestRedis();
   const prefix = `${bridge.prefix}:agent`;
   const agent = createExampleAgent({ connection, prefix, client: bridge.api });
-  const events = new QueueEvents(agentQueueName, { connection: connection.duplicate(), prefix });
+  const events = new QueueEvents(agentQueueName, { connection, prefix }); // it duplicates and closes its own copy
   await events.waitUntilReady();
   return {
     ...agent,
