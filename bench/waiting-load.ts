@@ -30,6 +30,8 @@ export async function createWaiting(options: {
   count: number;
   label: string;
   parallel?: number;
+  /** Handoffs of this prefix already parked (the target count of delayed jobs is on top). */
+  already?: number;
 }): Promise<WaitingLoad> {
   const { client, redis, prefix, count } = options;
   const started = Date.now();
@@ -56,8 +58,8 @@ export async function createWaiting(options: {
       redis.llen(`${q}:outbound-local:active`),
       redis.zcard(`${q}:outbound-local:delayed`),
     ]);
-    if (delayed >= count && driverWait + driverActive + outWait + outActive + outDelayed === 0) break;
-    if (Date.now() > deadline) throw new Error(`only ${delayed} of ${count} driver jobs parked after 180 s`);
+    if (delayed >= count + (options.already ?? 0) && driverWait + driverActive + outWait + outActive + outDelayed === 0) break;
+    if (Date.now() > deadline) throw new Error(`only ${delayed} of ${count + (options.already ?? 0)} driver jobs parked after 180 s`);
     await sleep(100);
   }
   const ms = Date.now() - started;

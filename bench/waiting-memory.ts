@@ -22,7 +22,7 @@ export interface MemoryResult {
     readonly foreignKeysChanged: number;
     readonly byKind: Record<string, { keysPerHandoff: number; bytesPerHandoff: number }>;
   };
-  readonly bridge: { readonly idle: ChildMemory; readonly loaded: ChildMemory };
+  readonly bridge: { readonly idle: ChildMemory; readonly halfway: ChildMemory; readonly loaded: ChildMemory };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -59,9 +59,16 @@ export async function measureWaitingMemory(options: {
     await settle();
     const before = await snapshot();
 
-    const load = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: waiting, label: 'wait' });
+    // In steps, so the bridge's memory is also seen half-way: growth that stops is a
+    // high-water mark of the work done, growth that goes on is state held per handoff.
+    const half = Math.floor(waiting / 2);
+    const first = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: half, label: 'wait' });
+    await settle();
+    const halfway = await bridge.memory();
+    const second = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: waiting - half, label: 'wait2', already: half });
     await settle();
     const after = await snapshot();
+    const load = { ms: first.ms + second.ms };
 
     const kinds = new Set([...Object.keys(before.ours.byKind), ...Object.keys(after.ours.byKind)]);
     const byKind: MemoryResult['redis']['byKind'] = {};
@@ -84,7 +91,7 @@ export async function measureWaitingMemory(options: {
         foreignKeysChanged: Math.abs(after.foreign - before.foreign),
         byKind,
       },
-      bridge: { idle: before.bridge, loaded: after.bridge },
+      bridge: { idle: before.bridge, halfway, loaded: after.bridge },
     };
   } finally {
     await bridge.stop();

@@ -1,5 +1,5 @@
 import { createLocalPlatform } from '../adapters/local/index.js';
-import { startBridge, type Bridge, type PlatformModule } from './app/bridge.js';
+import { startBridge, type Bridge, type PlatformContext, type PlatformModule } from './app/bridge.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadConfig, type Config } from './core/config.js';
 import { ConfigError, HandoffError } from './core/errors.js';
@@ -59,6 +59,9 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     protocols,
     platforms: (ctx): PlatformModule[] => [
       createLocalPlatform({ redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:local`, sink: ctx.sink, now: () => ctx.clock.now() }),
+      ...slackPlatform(config, ctx),
+      ...githubPlatform(config, ctx),
+      ...linearPlatform(config, ctx),
     ],
     extraRoutes: sandbox?.routes ?? [],
     howToEnable: {
@@ -68,6 +71,21 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     },
   });
   return { bridge, sandbox };
+}
+
+/** Slack threads, when configured (issue #4). */
+function slackPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[] {
+  return [];
+}
+
+/** GitHub issue and pull-request threads, when configured (issue #5). */
+function githubPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[] {
+  return [];
+}
+
+/** Linear issue threads, when configured (issue #6). */
+function linearPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[] {
+  return [];
 }
 
 function banner(config: Config, url: string, details: { redis: string; tokenPath?: string; token?: string; sandbox: boolean }): string {

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { Route } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
 import type { LoginProtocol } from '../core/login-protocol.js';
+import type { InboundPoller } from '../core/inbound-poller.js';
 import type { InboundSink, ThreadAdapter } from '../core/thread-adapter.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
@@ -19,6 +20,7 @@ import { createInboundIntake } from '../queue/inbound-intake.js';
 import { createInboundWorker } from '../queue/inbound-worker.js';
 import { createOutboundWorker } from '../queue/outbound-worker.js';
 import { createOutbox } from '../queue/outbox.js';
+import { startPolling } from '../queue/poll-worker.js';
 import { createQueues, type Queues } from '../queue/queues.js';
 import { createAuditLog } from '../store/audit-log.js';
 import { createCredentialStore } from '../store/credential-store.js';
@@ -43,7 +45,9 @@ export interface PlatformContext {
 export interface PlatformModule {
   readonly adapter: ThreadAdapter;
   readonly routes?: readonly Route[];
-  /** Starts background inbound (Socket Mode, polling) — only in processes that run workers. */
+  /** Inbound by polling, run as a repeatable job (only in processes that run workers). */
+  readonly poller?: InboundPoller;
+  /** Starts background inbound such as a Socket Mode connection (only in processes that run workers). */
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
@@ -118,13 +122,19 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   };
 
   const workers: Worker[] = [];
+  const pollers: Array<{ close(): Promise<void> }> = [];
   const runsWorkers = options.role !== 'server';
   if (runsWorkers) {
     const common = { engine, connection: redis, prefix: keys.queuePrefix, logger };
     workers.push(createDriverWorker({ ...common, concurrency: options.workerConcurrency }));
     workers.push(createInboundWorker({ ...common, concurrency: options.workerConcurrency }));
     for (const module of modules) workers.push(createOutboundWorker({ ...common, adapter: module.adapter }));
-    for (const module of modules) await module.start?.();
+    for (const module of modules) {
+      if (module.poller) {
+        pollers.push(await startPolling({ platform: module.adapter.platform, poller: module.poller, store, clock, redis, keys, prefix: keys.queuePrefix, logger }));
+      }
+      await module.start?.();
+    }
   }
 
   let server: Server | undefined;
@@ -162,7 +172,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       }
       await events?.close();
       if (runsWorkers) for (const module of modules) await module.stop?.();
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), ...pollers.map((p) => p.close())]);
       await queues.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -1,24 +1,14 @@
 import { z } from 'zod';
+import { flag, optionalText, port, positiveMs } from './config-fields.js';
+import { githubConfigFrom, githubEnv, type GithubConfig } from './config-github.js';
+import { linearConfigFrom, linearEnv, type LinearConfig } from './config-linear.js';
+import { slackConfigFrom, slackEnv, type SlackConfig } from './config-slack.js';
 import { ConfigError } from './errors.js';
 
 /**
  * The one configuration schema. Parsed once, from an env object passed in (never read from
  * process.env here), by `loadConfig`. Every error names the variable to set.
  */
-
-const portMessage = 'must be a whole number from 0 to 65535';
-const port = z.coerce.number({ error: portMessage }).int(portMessage).min(0, portMessage).max(65535, portMessage);
-const msMessage = 'must be a positive whole number of milliseconds';
-const positiveMs = z.coerce.number({ error: msMessage }).int(msMessage).positive(msMessage);
-const flag = z
-  .string()
-  .transform((v) => v.trim().toLowerCase())
-  .pipe(z.enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no']))
-  .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 const vaultKey = z
   .string()
@@ -29,6 +19,9 @@ const vaultKey = z
 
 const envSchema = z
   .object({
+    ...slackEnv,
+    ...githubEnv,
+    ...linearEnv,
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
@@ -101,6 +94,12 @@ export interface Config {
   /** Jobs each worker runs at once. */
   readonly workerConcurrency: number;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
+  /** Present when Slack is configured. */
+  readonly slack: SlackConfig | undefined;
+  /** Present when GitHub is configured. */
+  readonly github: GithubConfig | undefined;
+  /** Present when Linear is configured. */
+  readonly linear: LinearConfig | undefined;
 }
 
 /** Turns zod's issues into one ConfigError that names every variable to fix. */
@@ -141,5 +140,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    slack: slackConfigFrom(e),
+    github: githubConfigFrom(e),
+    linear: linearConfigFrom(e),
   };
 }

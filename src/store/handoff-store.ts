@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { isTerminal, sourcesOf, type HandoffRecord, type HandoffStatus } from '../core/handoff.js';
+import { splitThreadRef } from '../core/thread-ref.js';
 import { decodeRecord, encodePatch, encodeRecord, pairsToFields, type HandoffPatch } from './handoff-codec.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
@@ -65,6 +66,8 @@ export interface HandoffStore {
   openInThread(threadRef: string): Promise<HandoffRecord[]>;
   /** Most recently created handoffs, newest first. */
   recent(limit: number): Promise<HandoffRecord[]>;
+  /** Threads of a platform that have open handoffs (for inbound polling). */
+  openThreads(platform: string): Promise<string[]>;
 }
 
 export function createHandoffStore(deps: { redis: Redis; keys: Keys; now: () => number }): HandoffStore {
@@ -84,6 +87,7 @@ export function createHandoffStore(deps: { redis: Redis; keys: Keys; now: () => 
         .pexpireat(threadKey, keepUntil, 'GT')
         .pexpireat(threadKey, keepUntil, 'NX')
         .zadd(keys.handoffIndex(), record.createdAt, record.id)
+        .zadd(keys.openThreads(splitThreadRef(record.thread).platform), 'GT', record.expiresAt, record.thread)
         .zremrangebyrank(keys.handoffIndex(), 0, -recentIndexSize - 1)
         .exec();
     },
@@ -109,7 +113,11 @@ export function createHandoffStore(deps: { redis: Redis; keys: Keys; now: () => 
       const record = decodeRecord(pairsToFields(reply[1] ?? []));
       if (!record) return { ok: false, reason: 'not_found' };
       if (reply[0] === 0) return { ok: false, reason: 'conflict', record };
-      if (terminal) await redis.srem(keys.threadHandoffs(record.thread), id);
+      if (terminal) {
+        const threadKey = keys.threadHandoffs(record.thread);
+        const [, left] = (await redis.multi().srem(threadKey, id).scard(threadKey).exec()) ?? [];
+        if (left?.[1] === 0) await redis.zrem(keys.openThreads(splitThreadRef(record.thread).platform), record.thread);
+      }
       return { ok: true, record };
     },
 
@@ -119,6 +127,13 @@ export function createHandoffStore(deps: { redis: Redis; keys: Keys; now: () => 
       return records
         .filter((r): r is HandoffRecord => r !== undefined && !isTerminal(r.status))
         .sort((a, b) => a.createdAt - b.createdAt);
+    },
+
+    async openThreads(platform) {
+      const key = keys.openThreads(platform);
+      // Threads whose every handoff has expired drop out even if no transition removed them.
+      await redis.zremrangebyscore(key, '-inf', `(${now()}`);
+      return redis.zrange(key, 0, -1);
     },
 
     async recent(limit) {

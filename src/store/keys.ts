@@ -10,6 +10,12 @@ export interface Keys {
   handoff(id: string): string;
   /** Sorted set: recent handoff ids by creation time (for listings). */
   handoffIndex(): string;
+  /** Sorted set: threads of a platform with open handoffs, scored by their latest expiry. */
+  openThreads(platform: string): string;
+  /** Hash: when each poll scope of a platform is next due (epoch ms). */
+  pollDue(platform: string): string;
+  /** String: a short lease so one process polls a scope at a time. */
+  pollLease(platform: string, scope: string): string;
   /** Set: ids of handoffs still open in a thread. */
   threadHandoffs(threadRef: string): string;
   /** String: handoff id created under an idempotency key. */
@@ -37,6 +43,9 @@ export function createKeys(prefix: string): Keys {
     queuePrefix: `${p}:q`,
     handoff: (id) => `${p}:hf:${id}`,
     handoffIndex: () => `${p}:handoffs`,
+    openThreads: (platform) => `${p}:open-threads:${platform}`,
+    pollDue: (platform) => `${p}:poll-due:${platform}`,
+    pollLease: (platform, scope) => `${p}:poll-lease:${platform}:${scope}`,
     threadHandoffs: (ref) => `${p}:thread:${ref}`,
     idempotency: (agentId, key) => `${p}:idem:${agentId}:${key}`,
     vault: (slot, id) => `${p}:vault:${slot}:${id}`,

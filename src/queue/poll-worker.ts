@@ -1,0 +1,84 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { HandoffError } from '../core/errors.js';
+import type { InboundPoller } from '../core/inbound-poller.js';
+import type { Logger } from '../core/logger.js';
+import type { Platform } from '../core/thread-ref.js';
+import type { Clock } from '../core/clock.js';
+import type { HandoffStore } from '../store/handoff-store.js';
+import type { Keys } from '../store/keys.js';
+import { LuaScript } from '../store/lua-script.js';
+
+/** Longest a scope's poll may hold its lease, ms; a crashed poller frees it after this. */
+export const pollLeaseMs = 60_000;
+
+const queueName = (platform: Platform) => `poll-${platform}`;
+
+/** Takes a scope's lease only if the scope is due: checked and taken in one step. */
+const claimScope = new LuaScript(`
+local due = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if due > tonumber(ARGV[2]) then return 0 end
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[3], 'NX') then return 1 end
+return 0
+`);
+
+/**
+ * Inbound polling as BullMQ work: one job scheduler per platform ticks every `tickMs`; the
+ * tick polls each due scope under a short Redis lease, so however many bridge processes run,
+ * each scope is polled once. Idle platforms (no open threads) cost one cheap tick.
+ */
+export async function startPolling(deps: {
+  platform: Platform;
+  poller: InboundPoller;
+  store: HandoffStore;
+  clock: Clock;
+  redis: Redis;
+  keys: Keys;
+  prefix: string;
+  logger: Logger;
+}): Promise<{ close(): Promise<void>; tick(): Promise<number> }> {
+  const { platform, poller, store, clock, redis, keys, logger } = deps;
+  const queue = new Queue(queueName(platform), { connection: redis, prefix: deps.prefix });
+  await queue.upsertJobScheduler(`poll-${platform}`, { every: poller.tickMs }, { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } });
+
+  /** Polls every due scope once; returns how many were polled. */
+  async function tick(): Promise<number> {
+    const threads = await store.openThreads(platform);
+    if (threads.length === 0) return 0;
+    let polled = 0;
+    for (const scope of poller.scopes(threads)) {
+      const claimed = await claimScope.run(redis, [keys.pollDue(platform), keys.pollLease(platform, scope.scope)], [scope.scope, clock.now(), pollLeaseMs]);
+      if (claimed !== 1) continue;
+      let nextPollMs = poller.tickMs;
+      try {
+        nextPollMs = (await poller.poll(scope)).nextPollMs;
+        polled += 1;
+      } catch (err) {
+        nextPollMs = err instanceof HandoffError && err.retryAfterMs !== undefined ? err.retryAfterMs : poller.tickMs * 4;
+        logger.warn('inbound poll failed', { platform, scope: scope.scope, retryInMs: nextPollMs, error: err });
+      } finally {
+        await redis
+          .multi()
+          .hset(keys.pollDue(platform), scope.scope, String(clock.now() + nextPollMs))
+          .del(keys.pollLease(platform, scope.scope))
+          .exec();
+      }
+    }
+    return polled;
+  }
+
+  const worker = new Worker(queueName(platform), async () => ({ polled: await tick() }), {
+    connection: redis,
+    prefix: deps.prefix,
+    concurrency: 1,
+  });
+  worker.on('error', (err) => logger.error('poll worker error', { platform, error: err }));
+
+  return {
+    tick,
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
