@@ -12,9 +12,9 @@ import { bridgeEnv } from './inproc-bridge.js';
  * process.memoryUsage() after a full GC; /proc/<pid>/status gives VmRSS from outside.
  */
 export interface ChildMemory {
-  /** VmRSS from /proc, bytes. */
+  /** VmRSS from /proc, bytes: median of 5 readings 0.5–0.9 s after the GC. */
   readonly vmRss: number;
-  /** From inside, after gc(). */
+  /** From inside (process.memoryUsage()), right after gc(). */
   readonly rss: number;
   readonly heapUsed: number;
   readonly heapTotal: number;
@@ -29,6 +29,7 @@ export interface ChildBridge {
   stop(): Promise<void>;
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 async function vmRss(pid: number): Promise<number> {
@@ -78,7 +79,15 @@ export async function startChildBridge(options: { prefix: string; redisUrl: stri
         });
         child.send('memory');
       });
-      return { vmRss: await vmRss(child.pid!), rss: inside.rss, heapUsed: inside.heapUsed, heapTotal: inside.heapTotal, external: inside.external };
+      // Right after a GC the sweeper is still giving pages back: let VmRSS settle first.
+      const samples: number[] = [];
+      await sleep(500);
+      for (let i = 0; i < 5; i++) {
+        samples.push(await vmRss(child.pid!));
+        await sleep(100);
+      }
+      const median = samples.sort((a, b) => a - b)[2]!;
+      return { vmRss: median, rss: inside.rss, heapUsed: inside.heapUsed, heapTotal: inside.heapTotal, external: inside.external };
     },
     async stop() {
       child.kill('SIGTERM');
