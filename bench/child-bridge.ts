@@ -37,9 +37,16 @@ async function vmRss(pid: number): Promise<number> {
   return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
 }
 
-export async function startChildBridge(options: { prefix: string; redisUrl: string; logFile: string }): Promise<ChildBridge> {
+const live = new Set<ChildBridge>();
+
+/** Stops every bridge process still running (for an interrupted bench). */
+export async function stopChildBridges(): Promise<void> {
+  await Promise.all([...live].map((bridge) => bridge.stop()));
+}
+
+export async function startChildBridge(options: { prefix: string; redisUrl: string; logFile: string; env?: Record<string, string> }): Promise<ChildBridge> {
   const apiToken = `bench-${randomBytes(16).toString('hex')}`;
-  const env = { PATH: process.env.PATH ?? '', ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey: randomBytes(32) }) };
+  const env = { PATH: process.env.PATH ?? '', ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey: randomBytes(32) }), ...options.env };
   const child: ChildProcess = spawn(
     process.execPath,
     ['--expose-gc', '--import', 'tsx', '--import', './bench/child-probe.ts', 'bin/handoff.js', 'serve'],
@@ -66,7 +73,7 @@ export async function startChildBridge(options: { prefix: string; redisUrl: stri
     });
   });
 
-  return {
+  const bridge: ChildBridge = {
     pid: child.pid!,
     url,
     client: createBridgeClient({ baseUrl: url, apiToken }),
@@ -90,6 +97,7 @@ export async function startChildBridge(options: { prefix: string; redisUrl: stri
       return { vmRss: median, rss: inside.rss, heapUsed: inside.heapUsed, heapTotal: inside.heapTotal, external: inside.external };
     },
     async stop() {
+      live.delete(bridge);
       child.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
       if (code === 'timeout') {
@@ -99,4 +107,6 @@ export async function startChildBridge(options: { prefix: string; redisUrl: stri
       await new Promise<void>((resolve) => log.end(resolve));
     },
   };
+  live.add(bridge);
+  return bridge;
 }

@@ -1,4 +1,4 @@
-import { cpus, totalmem, type } from 'node:os';
+import { cpus, loadavg, totalmem, type } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BurstResult } from './burst-throughput.js';
@@ -14,6 +14,8 @@ export interface MachineFacts {
   readonly cpuModel: string;
   readonly memoryGiB: number;
   readonly redis: string;
+  /** 1-minute load average when the bench started and ended: other work on the machine. */
+  readonly loadAverage: { start: number; end?: number };
 }
 
 export function machineFacts(redisVersion: string): MachineFacts {
@@ -24,7 +26,13 @@ export function machineFacts(redisVersion: string): MachineFacts {
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: round(totalmem() / 2 ** 30, 1),
     redis: redisVersion,
+    loadAverage: { start: round(loadavg()[0]!, 2) },
   };
+}
+
+/** Records the load average at the end (call once the measurements are done). */
+export function finishFacts(machine: MachineFacts): MachineFacts {
+  return { ...machine, loadAverage: { ...machine.loadAverage, end: round(loadavg()[0]!, 2) } };
 }
 
 export interface Check {
@@ -102,7 +110,8 @@ function table(rows: string[][]): string {
 }
 
 export function render(machine: MachineFacts, list: readonly Check[], memory: MemoryResult | undefined, durationMs: number): string {
-  const facts = `Machine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, Redis ${machine.redis}`;
+  const load = `load average ${machine.loadAverage.start} at start, ${machine.loadAverage.end ?? '?'} at end`;
+  const facts = `Machine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, Redis ${machine.redis}; ${load}`;
   const results = table([
     ['Figure', 'Measured', 'Target', 'Result'],
     ...list.map((c) => [c.figure, c.measured, c.target, c.pass === undefined ? '' : c.pass ? 'PASS' : 'FAIL']),
