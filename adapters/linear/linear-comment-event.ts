@@ -46,7 +46,7 @@ export function parseCommentEvent(payload: unknown): CommentEvent {
   if (!data.issueId) return { kind: 'ignored', reason: 'not an issue comment' };
   // Apps and integrations (ours included when it acts as an app) carry a bot actor; synced
   // Slack or email threads carry an external user. Neither is a Linear user who may approve.
-  if (data.botActor || data.externalUserId || (actor?.type !== undefined && actor.type !== 'user')) {
+  if (data.botActor || data.externalUserId || (actor?.type !== undefined && actor.type.toLowerCase() !== 'user')) {
     return { kind: 'ignored', reason: 'written by an app, integration or external user' };
   }
   const authorId = data.userId ?? data.user?.id;

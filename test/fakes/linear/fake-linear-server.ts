@@ -51,9 +51,19 @@ export function topLevelField(query: string): string | undefined {
   return /^\s*(?:query|mutation)\b[^{(]*(?:\([^)]*\))?\s*\{\s*(\w+)/.exec(query)?.[1];
 }
 
-export async function startFakeLinear(options: { auth: string; viewer?: Partial<FakeUser> & { name?: string } }): Promise<FakeLinear> {
+export interface FakeLinearOptions {
+  /** The exact Authorization header the bridge must send (`lin_api_…`, or `Bearer …` for OAuth). */
+  readonly auth: string;
+  readonly viewer?: Partial<FakeUser> & { name?: string };
+  /** What the viewer may do to other people's comments. Default: delete if admin, never edit. */
+  readonly permissions?: { readonly deleteOthers?: boolean; readonly editOthers?: boolean };
+}
+
+export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeLinear> {
   const store = new FakeLinearStore();
   const viewer = store.addUser({ name: 'Handoff Bot', displayName: 'handoff', email: 'handoff-bot@example.com', ...options.viewer });
+  const deleteOthers = options.permissions?.deleteOthers ?? viewer.admin;
+  const editOthers = options.permissions?.editOthers ?? false;
   const requests: FakeLinearRequest[] = [];
   const faults = new Map<string, FakeLinearFault[]>();
   let syncId = 1000;
@@ -118,7 +128,7 @@ export async function startFakeLinear(options: { auth: string; viewer?: Partial<
     commentUpdate: (vars) => {
       const comment = store.comments.get(String(vars.id));
       if (!comment) throw notFound('Comment');
-      if (comment.userId !== viewer.id) throw new GraphQLFailure('forbidden', 'FORBIDDEN', 'You can only edit your own comments');
+      if (comment.userId !== viewer.id && !editOthers) throw new GraphQLFailure('forbidden', 'FORBIDDEN', 'You can only edit your own comments');
       comment.body = String((vars.input as { body?: string } | undefined)?.body ?? comment.body);
       comment.editedAt = comment.updatedAt = Date.now();
       return commentPayload(comment.id);
@@ -126,7 +136,7 @@ export async function startFakeLinear(options: { auth: string; viewer?: Partial<
     commentDelete: (vars) => {
       const comment = store.comments.get(String(vars.id));
       if (!comment) throw notFound('Comment');
-      if (comment.userId !== viewer.id && !viewer.admin) throw new GraphQLFailure('forbidden', 'FORBIDDEN', 'Only the author or an admin can delete this comment');
+      if (comment.userId !== viewer.id && !deleteOthers) throw new GraphQLFailure('forbidden', 'FORBIDDEN', 'Only the author or an admin can delete this comment');
       store.comments.delete(comment.id);
       store.deleted.add(comment.id);
       return { __typename: 'DeletePayload', success: true, entityId: comment.id, lastSyncId: ++syncId };
