@@ -68,7 +68,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     howToEnable: {
       slack: 'Slack support is not built into this version yet.',
       github: 'GitHub support is not built into this version yet.',
-      linear: 'Linear is not configured: set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN) and LINEAR_WEBHOOK_SECRET, or LINEAR_POLL=on to read replies by polling.',
+      linear: 'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
     },
   });
   return { bridge, sandbox };
@@ -95,6 +95,8 @@ function linearPlatform(config: Config, ctx: PlatformContext): PlatformModule[] 
       sink: ctx.sink,
       clock: ctx.clock,
       logger: ctx.logger,
+      // The adapter's links between issues and threads must outlast the longest handoff.
+      stateTtlMs: config.handoff.maxExpiresInMs + 7 * 24 * 3_600_000,
     }),
   ];
 }

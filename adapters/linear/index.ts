@@ -26,6 +26,8 @@ export interface LinearPlatformOptions {
   readonly sink: InboundSink;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** How long the adapter remembers comments, issues and threads after its last write, ms; must outlast any handoff (default 8 days). */
+  readonly stateTtlMs?: number;
 }
 
 export interface LinearPlatform {
@@ -42,7 +44,7 @@ export function createLinearPlatform(options: LinearPlatformOptions): LinearPlat
   const { config, clock } = options;
   const logger = options.logger.child({ platform: 'linear' });
   const api = createLinearApi(createLinearClient(config), clock);
-  const state = createLinearState(options.redis, options.keyPrefix);
+  const state = createLinearState(options.redis, options.keyPrefix, options.stateTtlMs);
   const people = createLinearPeople(api, () => clock.now());
   const poller = config.poll
     ? createLinearPoller({ api, state, people, sink: options.sink, clock, logger, intervalMs: config.poll.intervalMs })

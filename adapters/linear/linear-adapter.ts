@@ -7,7 +7,7 @@ import type { LinearApi } from './linear-api.js';
 import { commentIdFor, derivedUuid } from './linear-comment-id.js';
 import { redactedBody, renderMessage, renderNotice, type ApproverLine } from './linear-format.js';
 import type { LinearPeople } from './linear-people.js';
-import type { LinearState } from './linear-state.js';
+import { cursorSlackMs, type LinearState } from './linear-state.js';
 import { parseLinearThread, type LinearThread } from './linear-thread.js';
 
 /**
@@ -26,9 +26,6 @@ export interface LinearAdapterDeps {
 
 const reactionEmoji: Record<Reaction, string> = { seen: '👀', ok: '✅', fail: '❌' };
 
-/** A polling cursor starts this long before the approval was posted (clock skew), ms. */
-export const cursorSlackMs = 60_000;
-
 /** Outbound budget: bursts are spread out; Linear's hourly limits answer with RATELIMITED. */
 export const linearOutboundRateLimit = { max: 5, durationMs: 1_000 } as const;
 
@@ -37,10 +34,17 @@ const retryable = (err: unknown) => err instanceof HandoffError && err.retry !==
 export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<LinearThread> {
   const { api, state, people, clock, logger } = deps;
   let viewerId: Promise<string> | undefined;
-  const ownId = () => (viewerId ??= api.viewer().then((v) => v.id).catch((err: unknown) => {
-    viewerId = undefined;
-    throw err;
-  }));
+  /** The Linear user the bridge acts as: read once, and again after a failed read. */
+  function ownId(): Promise<string> {
+    viewerId ??= api.viewer().then(
+      (viewer) => viewer.id,
+      (err: unknown) => {
+        viewerId = undefined;
+        throw err;
+      },
+    );
+    return viewerId;
+  }
 
   /**
    * Creates a comment exactly once. When a create fails for any reason but a rate limit or a

@@ -3,10 +3,9 @@ import { HandoffError } from '../../src/core/errors.js';
 import type { InboundPoller, PollScope } from '../../src/core/inbound-poller.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { InboundSink } from '../../src/core/thread-adapter.js';
-import { cursorSlackMs } from './linear-adapter.js';
 import type { LinearApi, LinearCommentInfo } from './linear-api.js';
 import type { LinearPeople } from './linear-people.js';
-import type { LinearState } from './linear-state.js';
+import { cursorSlackMs, type LinearState } from './linear-state.js';
 import { parseLinearThread } from './linear-thread.js';
 
 /**

@@ -11,9 +11,13 @@ import type { Redis } from 'ioredis';
  * - `approval:<handoff id>` → the approval comment's id, so notices are threaded under it;
  * - `cursor:<ref>`: for polling, the time (epoch ms) up to which the thread's comments were read.
  *
- * Every key expires on its own (30 days after its last write): nothing here needs cleaning.
+ * Every key expires on its own, `ttlMs` after its last write (longer than any handoff can
+ * wait, so a link never lapses under a waiting handoff): nothing here needs cleaning.
  */
-export const linearStateTtlMs = 30 * 24 * 3_600_000;
+export const defaultLinearStateTtlMs = 8 * 24 * 3_600_000;
+
+/** A polling cursor starts this long before the approval was posted, and trails each poll by as much (clock skew, late comments), ms. */
+export const cursorSlackMs = 60_000;
 
 export interface LinearState {
   /** Marks a comment id as the bridge's own; and, when known, links a thread to its issue. */
@@ -37,9 +41,9 @@ export interface LinearState {
   startCursor(ref: string, at: number): Promise<void>;
 }
 
-export function createLinearState(redis: Redis, keyPrefix: string): LinearState {
+export function createLinearState(redis: Redis, keyPrefix: string, ttlMs = defaultLinearStateTtlMs): LinearState {
   const key = (...parts: string[]) => [keyPrefix, ...parts].join(':');
-  const ttl = String(linearStateTtlMs);
+  const ttl = String(ttlMs);
   return {
     async beforePost(commentId, link) {
       const tx = redis.multi().set(key('ours', commentId), '1', 'PX', ttl);
