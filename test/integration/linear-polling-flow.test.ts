@@ -54,6 +54,9 @@ describe('Linear handoffs through polling', () => {
     await new Promise((r) => setTimeout(r, 2_500)); // one more poll sees the same comments again
     for (const a of approvals) expect(t.bridge.sandbox!.state.successfulExchanges.get(a.url.split('/').pop()!)).toBe(1);
     for (const issue of issues) expect(t.botComments(issue).filter((c) => c.body.startsWith('✅'))).toHaveLength(1);
+    // The polls read the bridge's own comments too (the approval carries the link): none was
+    // taken for a reply, or the bridge would have answered it with a hint.
+    for (const issue of issues) expect(t.botComments(issue).map((c) => c.body).join('\n')).not.toContain('That is the approval link itself');
   });
 
   it('leaves a rate-limited poll alone until Linear’s reset, then picks the reply up', async () => {
