@@ -12,9 +12,9 @@ import { bridgeEnv } from './inproc-bridge.js';
  * process.memoryUsage() after a full GC; /proc/<pid>/status gives VmRSS from outside.
  */
 export interface ChildMemory {
-  /** VmRSS from /proc, bytes. */
+  /** VmRSS from /proc, bytes: median of 5 readings 0.5–0.9 s after the GC. */
   readonly vmRss: number;
-  /** From inside, after gc(). */
+  /** From inside (process.memoryUsage()), right after gc(). */
   readonly rss: number;
   readonly heapUsed: number;
   readonly heapTotal: number;
@@ -29,6 +29,7 @@ export interface ChildBridge {
   stop(): Promise<void>;
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 async function vmRss(pid: number): Promise<number> {
@@ -36,9 +37,16 @@ async function vmRss(pid: number): Promise<number> {
   return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
 }
 
-export async function startChildBridge(options: { prefix: string; redisUrl: string; logFile: string }): Promise<ChildBridge> {
+const live = new Set<ChildBridge>();
+
+/** Stops every bridge process still running (for an interrupted bench). */
+export async function stopChildBridges(): Promise<void> {
+  await Promise.all([...live].map((bridge) => bridge.stop()));
+}
+
+export async function startChildBridge(options: { prefix: string; redisUrl: string; logFile: string; env?: Record<string, string> }): Promise<ChildBridge> {
   const apiToken = `bench-${randomBytes(16).toString('hex')}`;
-  const env = { PATH: process.env.PATH ?? '', ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey: randomBytes(32) }) };
+  const env = { PATH: process.env.PATH ?? '', ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey: randomBytes(32) }), ...options.env };
   const child: ChildProcess = spawn(
     process.execPath,
     ['--expose-gc', '--import', 'tsx', '--import', './bench/child-probe.ts', 'bin/handoff.js', 'serve'],
@@ -65,7 +73,7 @@ export async function startChildBridge(options: { prefix: string; redisUrl: stri
     });
   });
 
-  return {
+  const bridge: ChildBridge = {
     pid: child.pid!,
     url,
     client: createBridgeClient({ baseUrl: url, apiToken }),
@@ -78,9 +86,18 @@ export async function startChildBridge(options: { prefix: string; redisUrl: stri
         });
         child.send('memory');
       });
-      return { vmRss: await vmRss(child.pid!), rss: inside.rss, heapUsed: inside.heapUsed, heapTotal: inside.heapTotal, external: inside.external };
+      // Right after a GC the sweeper is still giving pages back: let VmRSS settle first.
+      const samples: number[] = [];
+      await sleep(500);
+      for (let i = 0; i < 5; i++) {
+        samples.push(await vmRss(child.pid!));
+        await sleep(100);
+      }
+      const median = samples.sort((a, b) => a - b)[2]!;
+      return { vmRss: median, rss: inside.rss, heapUsed: inside.heapUsed, heapTotal: inside.heapTotal, external: inside.external };
     },
     async stop() {
+      live.delete(bridge);
       child.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
       if (code === 'timeout') {
@@ -90,4 +107,6 @@ export async function startChildBridge(options: { prefix: string; redisUrl: stri
       await new Promise<void>((resolve) => log.end(resolve));
     },
   };
+  live.add(bridge);
+  return bridge;
 }

@@ -3,19 +3,20 @@
  * sandbox service and requireLogin(). See bench/README.md.
  *
  *   npm run bench -- [--n 300] [--warmup 20] [--concurrent 100] [--rounds 5]
- *                    [--waiting 10000] [--webhooks 3000] [--only latency,burst,memory,linear-webhooks]
- *                    [--out bench/results/latest.json]
+ *                    [--waiting 10000] [--mem-warmup 500] [--settle-ms 2000] [--webhooks 3000]
+ *                    [--only latency,burst,memory,linear-webhooks] [--out bench/results/latest.json]
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBenchAgent } from './bench-agent.js';
+import { stopChildBridges } from './child-bridge.js';
 import { measureBurst, type BurstResult } from './burst-throughput.js';
 import { measureLinearWebhooks, type LinearWebhookResult } from './linear-webhooks.js';
 import { startInprocBridge } from './inproc-bridge.js';
 import { connectRedis, deletePrefix, randomPrefix, redisUrl, redisVersion } from './redis-tools.js';
-import { checks, machineFacts, render, writeJson } from './report.js';
+import { checks, finishFacts, machineFacts, render, writeJson } from './report.js';
 import { measureResumeLatency, type LatencyResult } from './resume-latency.js';
 import { startSandboxServer } from './sandbox-server.js';
 import { measureWaitingMemory, type MemoryResult } from './waiting-memory.js';
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     concurrent: { type: 'string', default: '100' },
     rounds: { type: 'string', default: '5' },
     waiting: { type: 'string', default: '10000' },
+    'mem-warmup': { type: 'string', default: '500' },
+    'settle-ms': { type: 'string', default: '2000' },
     webhooks: { type: 'string', default: '3000' },
     only: { type: 'string', default: 'latency,burst,memory,linear-webhooks' },
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
@@ -37,7 +40,16 @@ const int = (name: keyof typeof values) => {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1`);
   return value;
 };
-const params = { n: int('n'), warmup: int('warmup'), concurrent: int('concurrent'), rounds: int('rounds'), waiting: int('waiting'), webhooks: int('webhooks') };
+const params = {
+  n: int('n'),
+  warmup: int('warmup'),
+  concurrent: int('concurrent'),
+  rounds: int('rounds'),
+  waiting: int('waiting'),
+  memWarmup: int('mem-warmup'),
+  settleMs: int('settle-ms'),
+  webhooks: int('webhooks'),
+};
 const only = new Set(values.only!.split(','));
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -46,7 +58,16 @@ const base = randomPrefix();
 const logDir = tmpdir();
 const redis = connectRedis();
 const sandbox = await startSandboxServer();
-const machine = machineFacts(await redisVersion(redis));
+let machine = machineFacts(await redisVersion(redis));
+// Ctrl-C: stop what is running (the bridge child gets the signal too), then delete the keys.
+const active = new Set<string>();
+const running = new Set<() => Promise<void>>();
+process.once('SIGINT', () => {
+  progress('interrupted: stopping, then deleting the bench keys');
+  void Promise.all([stopChildBridges(), ...[...running].map((stop) => stop().catch(() => undefined))])
+    .then(() => Promise.all([...active].map((p) => deletePrefix(redis, p))))
+    .finally(() => process.exit(130));
+});
 let latency: LatencyResult | undefined;
 let burst: BurstResult | undefined;
 let memory: MemoryResult | undefined;
@@ -55,9 +76,15 @@ let linearWebhooks: LinearWebhookResult | undefined;
 try {
   if (only.has('latency') || only.has('burst')) {
     const prefix = `${base}-flow`;
+    active.add(prefix);
     const bridge = await startInprocBridge({ prefix, redisUrl, logFile: join(logDir, `${prefix}.log`) });
     const agent = startBenchAgent({ connection: redis, prefix: `${prefix}:agent`, client: bridge.client });
     const players = { agent, client: bridge.client, bridgeUrl: bridge.url, serviceUrl: sandbox.serviceUrl };
+    const stop = async () => {
+      await agent.close();
+      await bridge.close();
+    };
+    running.add(stop);
     try {
       if (only.has('latency')) {
         progress(`1/3 reply → resume latency over ${params.n} handoffs (+${params.warmup} warm-up)`);
@@ -68,13 +95,14 @@ try {
         burst = await measureBurst(players, params.concurrent, params.rounds);
       }
     } finally {
-      await agent.close();
-      await bridge.close();
+      running.delete(stop);
+      await stop();
       await deletePrefix(redis, prefix);
     }
   }
   if (only.has('memory')) {
     const prefix = `${base}-wait`;
+    active.add(prefix);
     progress(`3/3 ${params.waiting} waiting handoffs on a bridge process of its own (Redis bytes, RSS)`);
     try {
       memory = await measureWaitingMemory({
@@ -83,8 +111,8 @@ try {
         prefix,
         serviceUrl: sandbox.serviceUrl,
         waiting: params.waiting,
-        warmup: Number(process.env.BENCH_MEM_WARMUP ?? 500),
-        settleMs: Number(process.env.BENCH_SETTLE_MS ?? 2000),
+        warmup: params.memWarmup,
+        settleMs: params.settleMs,
         logFile: join(logDir, `${prefix}-bridge.log`),
       });
     } finally {
@@ -93,6 +121,7 @@ try {
   }
   if (only.has('linear-webhooks')) {
     const prefix = `${base}-linear`;
+    active.add(prefix);
     progress(`linear webhooks: ${params.webhooks} signed deliveries, 32 at a time, through verify, dedupe and enqueue`);
     try {
       linearWebhooks = await measureLinearWebhooks({ redisUrl, prefix, logFile: join(logDir, `${prefix}.log`), deliveries: params.webhooks, concurrency: 32 });
@@ -106,6 +135,7 @@ try {
 }
 
 const durationMs = Date.now() - started;
+machine = finishFacts(machine);
 const list = checks(latency, burst, memory, linearWebhooks);
 process.stdout.write(`${render(machine, list, memory, durationMs)}\n`);
 await writeJson(values.out!, {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HandoffView } from '../../src/engine/handoff-view.js';
 import { freePort, runCli, startBridgeProcess, startCli, stopAllProcesses, type BridgeProcess } from '../helpers/processes.js';
+import { approveOnSandbox } from '../helpers/sandbox-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -55,18 +56,6 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     };
   }
 
-  /** Approves on the sandbox page as the browser form does (POST email + decision); returns the finish code. */
-  async function approve(approvalUrl: string, email: string): Promise<string> {
-    const res = await fetch(approvalUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ email, decision: 'approve' }).toString(),
-    });
-    const code = /aae_[0-9a-f]{48}/.exec(await res.text())?.[0];
-    if (!code) throw new Error(`the sandbox page showed no finish code (HTTP ${res.status})`);
-    return code;
-  }
-
   async function handoffView(id: string): Promise<HandoffView> {
     const res = await fetch(`${bridge.url}/v1/handoffs/${id}`, { headers: { authorization: `Bearer ${bridge.apiToken}` } });
     expect(res.status).toBe(200);
@@ -92,7 +81,7 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
 
     const { url, handoffId } = await approvalIn(name);
     expect(login.exit(), 'login should still be waiting for the human').toBeUndefined();
-    const code = await approve(url, 'alice@example.com');
+    const code = await approveOnSandbox(url, 'alice@example.com');
     const replied = await runCli('reply-ok', ['reply', `local:${name}`, code, '--as', 'alice'], cliEnv);
     expect(replied.code, replied.proc.describe()).toBe(0);
     expect(replied.stdout.trim()).toBe('Sent.');
@@ -188,7 +177,7 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     const name = threadName('wrong');
     const login = startCli('login-wrong', ['login', '--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--approver', 'alice', '--timeout', '2m', '--json'], cliEnv);
     const { url, handoffId } = await approvalIn(name);
-    await approve(url, 'alice@example.com');
+    await approveOnSandbox(url, 'alice@example.com');
     for (let i = 1; i <= 5; i++) {
       const sent = await runCli(`reply-wrong-${i}`, ['reply', `local:${name}`, wrongCode(i), '--as', 'alice'], cliEnv);
       expect(sent.code, sent.proc.describe()).toBe(0);

@@ -7,6 +7,7 @@ import type { SandboxOptions } from '../../src/sandbox/index.js';
 import type { LocalMessage } from '../../adapters/local/index.js';
 import { redisUrl } from './environment.js';
 import { captureLogs } from './logs.js';
+import { approveOnSandbox } from './sandbox-server.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from './redis.js';
 
 export interface TestBridge extends RunningHandoff {
@@ -51,17 +52,7 @@ export async function startTestBridge(
     vaultKey,
     logs: lines,
     api: createBridgeClient({ baseUrl: url, apiToken }),
-    async approve(approvalUrl, email = 'alice@example.com') {
-      const res = await fetch(approvalUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ email, decision: 'approve' }).toString(),
-      });
-      const page = await res.text();
-      const code = /aae_[0-9a-f]{48}/.exec(page)?.[0];
-      if (!code) throw new Error(`the sandbox did not show a finish code (HTTP ${res.status})`);
-      return code;
-    },
+    approve: (approvalUrl, email = 'alice@example.com') => approveOnSandbox(approvalUrl, email),
     async reply(thread, author, text) {
       const threadName = thread.replace(/^local:/, '');
       const res = await fetch(`${url}/v1/threads/local/${encodeURIComponent(threadName)}/messages`, {

@@ -1,0 +1,103 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, handoffBin, spawnLogged, stopAllProcesses, waitForHealth } from '../helpers/processes.js';
+
+/**
+ * `npm start` on a fresh clone: no REDIS_URL, no token, no key. The bridge must bring up its
+ * own Redis, generate its secrets with safe permissions, say where everything is, keep state
+ * across a restart, and refuse to run in production on such defaults.
+ */
+describe('handoff serve with embedded defaults', () => {
+  const dirs: string[] = [];
+  const tempDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'handoff-serve-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(async () => {
+    await stopAllProcesses();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+  const redisAnswers = async (port: number) => {
+    const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
+    redis.on('error', () => undefined);
+    try {
+      await redis.connect();
+      return (await redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      redis.disconnect();
+    }
+  };
+
+  it('starts its own Redis, generates 0600 secrets, prints the way in, and keeps state across a restart', async () => {
+    const dataDir = await tempDir();
+    const port = await freePort();
+    const env = { PATH: process.env.PATH, HANDOFF_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json', HANDOFF_PREFIX: 'serve-test' };
+    const url = `http://127.0.0.1:${port}`;
+
+    const first = spawnLogged('serve-embedded-1', [handoffBin, 'serve'], env);
+    await waitForHealth(url, first);
+    await new Promise((r) => setTimeout(r, 200)); // the banner follows the listen
+    expect(first.stdout()).toContain('handoff bridge is running');
+    expect(first.stdout()).toContain(`npx handoff login --service ${url}/sandbox --thread local:demo`);
+    expect(first.stdout()).toContain(`${url}/threads/demo`);
+    expect(first.stderr()).toMatch(/HANDOFF_VAULT_KEY is not set/);
+
+    expect(await modeOf(join(dataDir, 'vault.key'))).toBe(0o600);
+    expect(await modeOf(join(dataDir, 'api-token'))).toBe(0o600);
+    expect(Buffer.from((await readFile(join(dataDir, 'vault.key'), 'utf8')).trim(), 'base64')).toHaveLength(32);
+    const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim();
+    const redisPort = Number((await readFile(join(dataDir, 'redis', 'port'), 'utf8')).trim());
+    expect(await redisAnswers(redisPort)).toBe(true);
+
+    const created = await fetch(`${url}/v1/handoffs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ service: `${url}/sandbox`, thread: 'local:serve-test', agent: { id: 'serve' } }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+
+    first.child.kill('SIGTERM');
+    expect((await first.waitForExit(15_000)).code).toBe(0);
+    expect(await redisAnswers(redisPort)).toBe(false); // it stops the Redis it started
+
+    // A second start reuses the key and token, and the append-only file kept the handoff.
+    const second = spawnLogged('serve-embedded-2', [handoffBin, 'serve'], env);
+    await waitForHealth(url, second);
+    expect((await readFile(join(dataDir, 'api-token'), 'utf8')).trim()).toBe(token);
+    const again = await fetch(`${url}/v1/handoffs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { id: string }).id).toBe(id);
+    second.child.kill('SIGTERM');
+    expect((await second.waitForExit(15_000)).code).toBe(0);
+  });
+
+  it('refuses production defaults, naming every variable to set (exit 2)', async () => {
+    const proc = spawnLogged('serve-production', [handoffBin, 'serve'], { PATH: process.env.PATH, NODE_ENV: 'production', HANDOFF_DATA_DIR: await tempDir() });
+    expect((await proc.waitForExit(20_000)).code).toBe(2);
+    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL']) expect(proc.stderr()).toContain(variable);
+  });
+
+  it('says how to get Redis when there is neither REDIS_URL nor a redis-server (exit 2)', async () => {
+    const emptyPath = await tempDir();
+    const proc = spawnLogged('serve-no-redis', [handoffBin, 'serve'], { PATH: emptyPath, HANDOFF_DATA_DIR: await tempDir(), PORT: String(await freePort()) });
+    expect((await proc.waitForExit(20_000)).code).toBe(2);
+    expect(proc.stderr()).toContain('no redis-server was found on PATH');
+    expect(proc.stderr()).toContain('apt-get install redis-server');
+    expect(proc.stderr()).toContain('docker compose up -d redis');
+  });
+
+  it('rejects a bad setting with the variable’s name (exit 2)', async () => {
+    const proc = spawnLogged('serve-bad-port', [handoffBin, 'serve'], { PATH: process.env.PATH, PORT: 'eighty', HANDOFF_DATA_DIR: await tempDir() });
+    expect((await proc.waitForExit(20_000)).code).toBe(2);
+    expect(proc.stderr()).toContain('PORT must be a whole number from 0 to 65535');
+  });
+});
