@@ -2,6 +2,7 @@ import { cpus, loadavg, totalmem, type } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BurstResult } from './burst-throughput.js';
+import type { LinearWebhookResult } from './linear-webhooks.js';
 import type { MemoryResult } from './waiting-memory.js';
 import type { LatencyResult } from './resume-latency.js';
 import { round } from './stats.js';
@@ -56,7 +57,7 @@ export const heapPerHandoffLimit = 1024;
 
 const mb = (bytes: number) => `${round(bytes / 2 ** 20, 1)} MB`;
 
-export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: MemoryResult): Check[] {
+export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: MemoryResult, linear?: LinearWebhookResult): Check[] {
   const out: Check[] = [];
   if (latency) {
     const { ms } = latency;
@@ -98,6 +99,21 @@ export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: Me
       measured: `${mb(idle.heapUsed)} → ${mb(loaded.heapUsed)} (${Math.round(heapPerHandoff)} B/handoff)`,
       target: `< ${heapPerHandoffLimit} B/handoff`,
       pass: heapPerHandoff < heapPerHandoffLimit,
+    });
+  }
+  if (linear) {
+    out.push({
+      figure: `Linear webhook deliveries/s, verify → dedupe → enqueue (n=${linear.deliveries}, ${linear.concurrency} at a time)`,
+      measured: `${round(linear.perSecond)} /s`,
+      target: 'none set',
+      pass: undefined,
+    });
+    out.push({ figure: '  per delivery, p50 / p99', measured: `${linear.latencyMs.p50} / ${linear.latencyMs.p99} ms`, target: '', pass: undefined });
+    out.push({
+      figure: '  queued once each; redeliveries answered as duplicates',
+      measured: `${linear.queued}/${linear.deliveries} queued, ${linear.duplicatesAnswered}/${linear.redelivered} duplicates`,
+      target: 'all',
+      pass: linear.queued === linear.deliveries && linear.duplicatesAnswered === linear.redelivered,
     });
   }
   return out;

@@ -3,8 +3,8 @@
  * sandbox service and requireLogin(). See bench/README.md.
  *
  *   npm run bench -- [--n 300] [--warmup 20] [--concurrent 100] [--rounds 5]
- *                    [--waiting 10000] [--mem-warmup 500] [--settle-ms 2000]
- *                    [--only latency,burst,memory] [--out bench/results/latest.json]
+ *                    [--waiting 10000] [--mem-warmup 500] [--settle-ms 2000] [--webhooks 3000]
+ *                    [--only latency,burst,memory,linear-webhooks] [--out bench/results/latest.json]
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { startBenchAgent } from './bench-agent.js';
 import { stopChildBridges } from './child-bridge.js';
 import { measureBurst, type BurstResult } from './burst-throughput.js';
+import { measureLinearWebhooks, type LinearWebhookResult } from './linear-webhooks.js';
 import { startInprocBridge } from './inproc-bridge.js';
 import { connectRedis, deletePrefix, randomPrefix, redisUrl, redisVersion } from './redis-tools.js';
 import { checks, finishFacts, machineFacts, render, writeJson } from './report.js';
@@ -29,7 +30,8 @@ const { values } = parseArgs({
     waiting: { type: 'string', default: '10000' },
     'mem-warmup': { type: 'string', default: '500' },
     'settle-ms': { type: 'string', default: '2000' },
-    only: { type: 'string', default: 'latency,burst,memory' },
+    webhooks: { type: 'string', default: '3000' },
+    only: { type: 'string', default: 'latency,burst,memory,linear-webhooks' },
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
   },
 });
@@ -46,6 +48,7 @@ const params = {
   waiting: int('waiting'),
   memWarmup: int('mem-warmup'),
   settleMs: int('settle-ms'),
+  webhooks: int('webhooks'),
 };
 const only = new Set(values.only!.split(','));
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -68,6 +71,7 @@ process.once('SIGINT', () => {
 let latency: LatencyResult | undefined;
 let burst: BurstResult | undefined;
 let memory: MemoryResult | undefined;
+let linearWebhooks: LinearWebhookResult | undefined;
 
 try {
   if (only.has('latency') || only.has('burst')) {
@@ -115,6 +119,16 @@ try {
       await deletePrefix(redis, prefix);
     }
   }
+  if (only.has('linear-webhooks')) {
+    const prefix = `${base}-linear`;
+    active.add(prefix);
+    progress(`linear webhooks: ${params.webhooks} signed deliveries, 32 at a time, through verify, dedupe and enqueue`);
+    try {
+      linearWebhooks = await measureLinearWebhooks({ redisUrl, prefix, logFile: join(logDir, `${prefix}.log`), deliveries: params.webhooks, concurrency: 32 });
+    } finally {
+      await deletePrefix(redis, prefix);
+    }
+  }
 } finally {
   await sandbox.close();
   redis.disconnect();
@@ -122,7 +136,7 @@ try {
 
 const durationMs = Date.now() - started;
 machine = finishFacts(machine);
-const list = checks(latency, burst, memory);
+const list = checks(latency, burst, memory, linearWebhooks);
 process.stdout.write(`${render(machine, list, memory, durationMs)}\n`);
 await writeJson(values.out!, {
   generatedAt: new Date().toISOString(),
@@ -133,5 +147,6 @@ await writeJson(values.out!, {
   latency,
   burst,
   memory,
+  linearWebhooks,
 });
 progress(`wrote ${values.out}; bridge logs in ${logDir}/${base}-*.log`);

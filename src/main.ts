@@ -1,3 +1,4 @@
+import { createLinearPlatform } from '../adapters/linear/index.js';
 import { createLocalPlatform } from '../adapters/local/index.js';
 import { startBridge, type Bridge, type PlatformContext, type PlatformModule } from './app/bridge.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -67,7 +68,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     howToEnable: {
       slack: 'Slack support is not built into this version yet.',
       github: 'GitHub support is not built into this version yet.',
-      linear: 'Linear support is not built into this version yet.',
+      linear: 'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
     },
   });
   return { bridge, sandbox };
@@ -83,9 +84,21 @@ function githubPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[
   return [];
 }
 
-/** Linear issue threads, when configured (issue #6). */
-function linearPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[] {
-  return [];
+/** Linear issue threads, when LINEAR_API_KEY or LINEAR_ACCESS_TOKEN is set. */
+function linearPlatform(config: Config, ctx: PlatformContext): PlatformModule[] {
+  if (!config.linear) return [];
+  return [
+    createLinearPlatform({
+      config: config.linear,
+      redis: ctx.redis,
+      keyPrefix: `${ctx.keyPrefix}:linear`,
+      sink: ctx.sink,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      // The adapter's links between issues and threads must outlast the longest handoff.
+      stateTtlMs: config.handoff.maxExpiresInMs + 7 * 24 * 3_600_000,
+    }),
+  ];
 }
 
 function banner(config: Config, url: string, details: { redis: string; tokenPath?: string; token?: string; sandbox: boolean }): string {

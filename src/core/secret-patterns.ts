@@ -23,7 +23,7 @@ export const secretPatterns: readonly RegExp[] = [
   pattern(String.raw`xapp-[A-Za-z0-9-]{10,}`),
   pattern(String.raw`gh[pousr]_[A-Za-z0-9]{20,}`),
   pattern(String.raw`github_pat_[A-Za-z0-9_]{20,}`),
-  pattern(String.raw`lin_(?:api|oauth)_[A-Za-z0-9]{20,}`),
+  pattern(String.raw`lin_(?:api|oauth|wh)_[A-Za-z0-9]{20,}`),
 ];
 
 /** Replaces every secret-shaped substring with `[redacted]`. */

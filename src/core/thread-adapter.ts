@@ -31,6 +31,16 @@ export interface ApproverVerdict {
   readonly reason?: string;
 }
 
+/** What the queue layer knows about one post, beyond the message itself. */
+export interface PostContext {
+  /**
+   * Stable across retries of the same post and different for every other post (the outbound
+   * job id). Platforms that accept a client-chosen message id derive theirs from it, so a
+   * retried post never shows twice.
+   */
+  readonly idempotencyKey?: string;
+}
+
 /**
  * One platform's way to talk in threads. The required part is small; everything optional is
  * a capability the engine checks for at run time. Deliberately absent: anything about
@@ -41,13 +51,13 @@ export interface ThreadAdapter<T extends ThreadAddress = ThreadAddress> {
   /** Parses a ref of this platform; throws BadInputError (`invalid_thread_ref`) otherwise. */
   parseThread(ref: string): T;
   /** Posts into the thread. Throws RateLimitedError when the platform says slow down. */
-  post(thread: T, msg: OutboundMessage): Promise<MessageRef>;
+  post(thread: T, msg: OutboundMessage, context?: PostContext): Promise<MessageRef>;
   /** Marks a person's message with a status reaction. */
   react?(msg: MessageRef, reaction: Reaction): Promise<void>;
   /** Removes or hides a message that carried a code that is now spent. */
   redact?(msg: MessageRef): Promise<RedactOutcome>;
   /** Shows a message to one person only (the approval link, where the platform allows). */
-  postPrivately?(thread: T, to: Person, msg: OutboundMessage): Promise<MessageRef>;
+  postPrivately?(thread: T, to: Person, msg: OutboundMessage, context?: PostContext): Promise<MessageRef>;
   /** True when anyone outside the team can read the thread (public repo, shared channel). */
   isPublic?(thread: T): Promise<boolean>;
   /**

@@ -10,12 +10,16 @@ import { queueNames } from './queue-names.js';
 import type { OutboundJobData } from './queues.js';
 import { safeError } from './safe-error.js';
 
-async function perform(adapter: ThreadAdapter, action: OutboundAction, engine: EngineDeps): Promise<string> {
+async function perform(adapter: ThreadAdapter, action: OutboundAction, engine: EngineDeps, jobId: string): Promise<string> {
   switch (action.kind) {
     case 'post': {
       const thread = adapter.parseThread(action.thread);
+      // The job id survives retries of this job and no other post has it.
+      const context = { idempotencyKey: jobId };
       const ref =
-        action.to && adapter.postPrivately ? await adapter.postPrivately(thread, action.to, action.message) : await adapter.post(thread, action.message);
+        action.to && adapter.postPrivately
+          ? await adapter.postPrivately(thread, action.to, action.message, context)
+          : await adapter.post(thread, action.message, context);
       return ref.id;
     }
     case 'react':
@@ -53,7 +57,7 @@ export function createOutboundWorker(deps: {
     queueNames.outbound(adapter.platform),
     async (job) => {
       try {
-        return await perform(adapter, job.data, engine);
+        return await perform(adapter, job.data, engine, job.id!);
       } catch (err) {
         const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
         deps.logger.warn('outbound action failed', { platform: adapter.platform, action: job.data.kind, handoffId: job.data.handoffId, signal: signal.kind, error: err });

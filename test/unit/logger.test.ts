@@ -24,6 +24,8 @@ const planted = {
   github: `${'ghp'}_${'aB3dE5gH7jK9mN1pQ3sT5vX7z'}`,
   githubPat: `${'github_pat'}_${'11ABCDEFG0123456789_abcdefghij'}`,
   linear: `${'lin_api'}_${'Zk8Yx7Wv6Ut5Sr4Qp3On2Ml1'}`,
+  linearOauth: `${'lin_oauth'}_${'Hg7Fd6Sa5Lk4Jh3Gf2Ds1Aq0'}`,
+  linearWebhookSecret: `${'lin_wh'}_${'Rt5Ew4Qa3Zs2Xd1Cf0Vg9Bh8'}`,
 } as const;
 const bearerValue = 'eyJhbGciOiJIUzI1NiJ9.payload.sig';
 
