@@ -39,14 +39,18 @@ export interface GithubClientOptions {
   readonly tokenRefreshMarginMs?: number;
 }
 
-/** Octokit's logger, mapped onto ours (its per-request info lines become debug). */
+/**
+ * Octokit's logger, mapped onto ours. Its debug lines (whole request options, bodies included)
+ * are dropped; its per-request lines (info, and error for every non-2xx, 304s included) become
+ * debug: the bridge logs the failures that matter itself. Deprecation warnings stay warnings.
+ */
 function octokitLog(logger: Logger) {
   const text = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
   return {
-    debug: (...args: unknown[]) => logger.debug(text(args)),
+    debug: () => undefined,
     info: (...args: unknown[]) => logger.debug(text(args)),
     warn: (...args: unknown[]) => logger.warn(text(args)),
-    error: (...args: unknown[]) => logger.error(text(args)),
+    error: (...args: unknown[]) => logger.debug(text(args)),
   };
 }
 

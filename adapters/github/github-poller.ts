@@ -79,7 +79,9 @@ export function createGithubPoller(options: GithubPollerOptions): GithubPoller {
 
   return {
     stats,
-    tickMs: Math.min(15_000, Math.max(1_000, Math.round(options.intervalMs / 4))),
+    // Ticks are cheap (one Redis read when nothing is due); a quarter of the interval keeps
+    // each repository's polls close to the interval.
+    tickMs: Math.min(15_000, Math.max(250, Math.round(options.intervalMs / 4))),
 
     scopes(openThreads) {
       const byRepo = new Map<string, string[]>();

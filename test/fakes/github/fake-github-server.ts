@@ -19,6 +19,8 @@ export interface RecordedRequest {
   readonly status: number;
   readonly caller: Caller['kind'];
   readonly conditional: boolean;
+  /** When the request arrived, epoch ms. */
+  readonly at: number;
 }
 
 export interface InjectedFailure {
@@ -108,7 +110,8 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       'x-ratelimit-reset': String(resetAt),
       'x-ratelimit-resource': parsed.pathname === '/graphql' ? 'graphql' : 'core',
     });
-    const record = (status: number) => requests.push({ method, path: parsed.pathname, query: parsed.searchParams, status, caller: caller.kind, conditional });
+    const at = Date.now();
+    const record = (status: number) => requests.push({ method, path: parsed.pathname, query: parsed.searchParams, status, caller: caller.kind, conditional, at });
 
     const failure = failures.find((f) => f.method === method && f.path.test(parsed.pathname) && (f.times ?? 0) > 0);
     if (failure) {
