@@ -2,6 +2,8 @@ import { cpus, totalmem, type } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BurstResult } from './burst-throughput.js';
+import type { IdlePollingResult } from './github-polling.js';
+import type { WebhookResult } from './github-webhooks.js';
 import type { MemoryResult } from './waiting-memory.js';
 import type { LatencyResult } from './resume-latency.js';
 import { round } from './stats.js';
@@ -35,6 +37,9 @@ export interface Check {
   readonly pass: boolean | undefined;
 }
 
+/** Rate-limited GitHub calls per hour that idle polling may spend (100 handoffs, 10 repos). */
+export const idlePollingCallsTarget = 100;
+
 /** Redis bytes per waiting handoff must stay under this. */
 export const bytesTarget = 3 * 1024;
 /** "Flat": VmRSS with N waiting within this fraction of idle VmRSS... */
@@ -44,7 +49,7 @@ export const heapPerHandoffLimit = 256;
 
 const mb = (bytes: number) => `${round(bytes / 2 ** 20, 1)} MB`;
 
-export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: MemoryResult): Check[] {
+export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: MemoryResult, github?: { webhooks: WebhookResult; polling: IdlePollingResult }): Check[] {
   const out: Check[] = [];
   if (latency) {
     const { ms } = latency;
@@ -74,6 +79,19 @@ export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: Me
     out.push({ figure: 'bridge VmRSS, 0 waiting', measured: mb(idle.vmRss), target: '', pass: undefined });
     out.push({ figure: `bridge VmRSS, ${memory.waiting} waiting`, measured: `${mb(loaded.vmRss)} (${rssGrowth >= 0 ? '+' : ''}${mb(rssGrowth)})`, target: `flat`, pass: flat });
     out.push({ figure: '  JS heap after GC, 0 → N waiting', measured: `${mb(idle.heapUsed)} → ${mb(loaded.heapUsed)} (${round(heapGrowth / memory.waiting)} B/handoff)`, target: `< ${heapPerHandoffLimit} B/handoff`, pass: undefined });
+  }
+  if (github) {
+    const { webhooks: w, polling: p } = github;
+    out.push({ figure: `GitHub webhook deliveries/s (verify, dedupe, enqueue; n=${w.deliveries}, ${w.concurrency} at once)`, measured: `${round(w.perSecond)} /s`, target: 'none set', pass: undefined });
+    out.push({ figure: '  delivery → 202, p50 / p99', measured: `${w.latencyMs.p50} / ${w.latencyMs.p99} ms`, target: '', pass: undefined });
+    out.push({
+      figure: `GitHub idle polling, rate-limited calls/hour (${p.handoffs} handoffs, ${p.repos} repos, every ${round(p.intervalMs / 1000)} s)`,
+      measured: `${p.countedFirstHour} in the first hour, then ${p.countedPerHourSteady}/h`,
+      target: `< ${idlePollingCallsTarget}`,
+      pass: p.countedFirstHour < idlePollingCallsTarget,
+    });
+    out.push({ figure: '  conditional 304s/hour (free)', measured: `${p.notModifiedPerHour}`, target: '', pass: undefined });
+    out.push({ figure: '  per round: counted 200s / free 304s', measured: p.perRound.map((r) => `${r.counted}/${r.notModified}`).join(', '), target: '', pass: undefined });
   }
   return out;
 }

@@ -3,7 +3,8 @@
  * sandbox service and requireLogin(). See bench/README.md.
  *
  *   npm run bench -- [--n 300] [--warmup 20] [--concurrent 100] [--rounds 5]
- *                    [--waiting 10000] [--only latency,burst,memory] [--out bench/results/latest.json]
+ *                    [--waiting 10000] [--webhooks 3000] [--only latency,burst,memory,github]
+ *                    [--out bench/results/latest.json]
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startBenchAgent } from './bench-agent.js';
 import { measureBurst, type BurstResult } from './burst-throughput.js';
+import { measureGithubIdlePolling, type IdlePollingResult } from './github-polling.js';
+import { measureGithubWebhooks, type WebhookResult } from './github-webhooks.js';
 import { startInprocBridge } from './inproc-bridge.js';
 import { connectRedis, deletePrefix, randomPrefix, redisUrl, redisVersion } from './redis-tools.js';
 import { checks, machineFacts, render, writeJson } from './report.js';
@@ -25,7 +28,8 @@ const { values } = parseArgs({
     concurrent: { type: 'string', default: '100' },
     rounds: { type: 'string', default: '5' },
     waiting: { type: 'string', default: '10000' },
-    only: { type: 'string', default: 'latency,burst,memory' },
+    webhooks: { type: 'string', default: '3000' },
+    only: { type: 'string', default: 'latency,burst,memory,github' },
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
   },
 });
@@ -34,7 +38,7 @@ const int = (name: keyof typeof values) => {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1`);
   return value;
 };
-const params = { n: int('n'), warmup: int('warmup'), concurrent: int('concurrent'), rounds: int('rounds'), waiting: int('waiting') };
+const params = { n: int('n'), warmup: int('warmup'), concurrent: int('concurrent'), rounds: int('rounds'), waiting: int('waiting'), webhooks: int('webhooks') };
 const only = new Set(values.only!.split(','));
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -47,6 +51,7 @@ const machine = machineFacts(await redisVersion(redis));
 let latency: LatencyResult | undefined;
 let burst: BurstResult | undefined;
 let memory: MemoryResult | undefined;
+let github: { webhooks: WebhookResult; polling: IdlePollingResult } | undefined;
 
 try {
   if (only.has('latency') || only.has('burst')) {
@@ -87,13 +92,24 @@ try {
       await deletePrefix(redis, prefix);
     }
   }
+  if (only.has('github')) {
+    const prefix = `${base}-gh`;
+    try {
+      progress(`4/4 GitHub: ${params.webhooks} signed webhook deliveries; idle polling of 100 waiting handoffs in 10 repositories`);
+      const webhooks = await measureGithubWebhooks({ prefix, redisUrl, logFile: join(logDir, `${prefix}.log`), deliveries: params.webhooks + 20, concurrency: 32 });
+      const polling = await measureGithubIdlePolling({ redis, prefix, repos: 10, handoffs: 100, rounds: 5 });
+      github = { webhooks, polling };
+    } finally {
+      await deletePrefix(redis, prefix);
+    }
+  }
 } finally {
   await sandbox.close();
   redis.disconnect();
 }
 
 const durationMs = Date.now() - started;
-const list = checks(latency, burst, memory);
+const list = checks(latency, burst, memory, github);
 process.stdout.write(`${render(machine, list, memory, durationMs)}\n`);
 await writeJson(values.out!, {
   generatedAt: new Date().toISOString(),
@@ -104,5 +120,6 @@ await writeJson(values.out!, {
   latency,
   burst,
   memory,
+  github,
 });
 progress(`wrote ${values.out}; bridge logs in ${logDir}/${base}-*.log`);

@@ -10,12 +10,13 @@ import { githubThreadRef, parseGithubThread, repoScope } from './github-thread.j
 
 /**
  * Inbound by polling: one `GET /repos/{owner}/{repo}/issues/comments?since=…&sort=updated`
- * per repository with open handoffs, not one per issue. The query repeats the last comment
- * seen (`since` is kept one second behind it, so a comment in the same second is never
- * skipped), which makes an idle repository's answer identical from poll to poll: sent with
- * `If-None-Match`, it comes back 304, and GitHub does not count an authorised 304 against
- * the rate limit. Comments in issues without open handoffs are skipped; the rest go to the
- * sink, which deduplicates against webhook deliveries by comment id.
+ * per repository with open handoffs, not one per issue. The query stays the same from poll
+ * to poll (its `since` moves only when the window grows long, and then to one second behind
+ * the newest comment, so a comment in the same second is never skipped), which makes an idle
+ * repository's answer identical: sent with `If-None-Match`, it comes back 304, and GitHub
+ * does not count an authorised 304 against the rate limit. Comments in issues without open
+ * handoffs are skipped; the rest go to the sink, which deduplicates against webhook
+ * deliveries and earlier polls by comment id.
  */
 export interface GithubPollStats {
   /** Requests answered 200 (they count against the rate limit). */
@@ -46,6 +47,8 @@ export type GithubPoller = InboundPoller & { readonly stats: GithubPollStats };
 /** Where a repository without a cursor starts, ms before now. */
 export const initialLookbackMs = 3_600_000;
 const perPage = 100;
+/** Comments in one answer beyond which the window moves up (keeps answers small). */
+const advanceAfter = 50;
 
 const issueNumberOf = (issueUrl: unknown): number | undefined => {
   const match = typeof issueUrl === 'string' ? /\/issues\/(\d+)$/.exec(issueUrl) : null;
@@ -109,6 +112,7 @@ export function createGithubPoller(options: GithubPollerOptions): GithubPoller {
       let newest = since;
       let etag: string | undefined;
       let pages = 0;
+      let seen = 0;
       for (let page = 1; page <= maxPages; page++) {
         const conditional = page === 1 && cursor.etag && cursor.etagSince === since ? { 'if-none-match': cursor.etag } : {};
         let data: unknown[];
@@ -126,6 +130,7 @@ export function createGithubPoller(options: GithubPollerOptions): GithubPoller {
         }
         stats.counted += 1;
         pages = page;
+        seen += data.length;
         for (const raw of data) {
           const updatedAt = await deliver(raw, owner, repo, open);
           if (updatedAt && Date.parse(updatedAt) > Date.parse(newest)) newest = updatedAt;
@@ -133,8 +138,11 @@ export function createGithubPoller(options: GithubPollerOptions): GithubPoller {
         if (data.length < perPage) break;
       }
 
-      // One second behind the newest comment: GitHub's `since` has second precision.
-      const advanced = Date.parse(newest) - 1_000 > Date.parse(since) ? new Date(Date.parse(newest) - 1_000).toISOString() : since;
+      // A short window is kept as it is, so the ETag just received answers the next poll with
+      // a 304 unless something changed (re-read comments are duplicates the sink drops). A
+      // long one moves up to one second behind the newest comment (second precision).
+      const advance = pages > 1 || seen >= advanceAfter;
+      const advanced = advance && Date.parse(newest) - 1_000 > Date.parse(since) ? new Date(Date.parse(newest) - 1_000).toISOString() : since;
       const keepEtag = advanced === since && pages === 1 && etag !== undefined;
       await cursors.save(scope.scope, { since: advanced, ...(keepEtag ? { etag, etagSince: since } : {}) });
       logger.debug('github poll', { scope: scope.scope, pages, advanced: advanced !== since });

@@ -127,6 +127,16 @@ describe('GitHub threads by webhook', () => {
     expect(world.fake.state.thread('octo-org/public-site', 1)).toEqual([]);
   });
 
+  it('fails a handoff whose named approver is not a GitHub login, before posting anything', async () => {
+    const created = await world.bridge.api.createHandoff({ service: `${world.bridge.url}/sandbox`, thread: world.thread(7), agent: { id: 'agent-x' }, approvers: ['no-such-login-4711'] });
+    const done = await waitFor('failed handoff', async () => {
+      const view = await world.bridge.api.getHandoff(created.id);
+      return view.status === 'failed' ? view : undefined;
+    });
+    expect(done.error).toMatchObject({ code: 'unknown_approver' });
+    expect(world.fake.state.thread(world.repoKey, 7)).toEqual([]);
+  });
+
   it('hides the code comment when it may not delete it, and says so in the thread', async () => {
     world.fake.canDelete = false;
     try {
