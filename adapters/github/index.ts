@@ -15,7 +15,7 @@ import { githubWebhookRoute } from './github-webhook-route.js';
 export { parseGithubThread, githubThreadRef, type GithubThread } from './github-thread.js';
 export { githubWebhookPath } from './github-webhook-route.js';
 export { ownCommentMarker } from './github-format.js';
-export type { GithubPollStats } from './github-poller.js';
+export type { GithubPoller, GithubPollStats } from './github-poller.js';
 
 export interface GithubPlatformOptions {
   readonly config: GithubConfig;
