@@ -46,7 +46,7 @@ describe('GitHub as a GitHub App', () => {
   let agent: Awaited<ReturnType<typeof startTestAgent>>;
 
   beforeAll(async () => {
-    world = await startGithubWorld('gh-app', { webhooks: true, polling: false, app: true });
+    world = await startGithubWorld('gh-app', { webhooks: true, polling: false, app: true, env: { GITHUB_ALLOW_PUBLIC_REPOS: 'true' } });
     agent = await startTestAgent(world.bridge);
   });
   afterAll(async () => {
@@ -83,5 +83,15 @@ describe('GitHub as a GitHub App', () => {
     expect(api.every((r) => r.caller === 'installation')).toBe(true);
     expect(world.fake.count((r) => r.status === 401)).toBe(0);
     expect(world.fake.count((r) => r.path === '/user')).toBe(0);
+  });
+
+  it('posts into a public repository when allowed, with a warning in the comment', async () => {
+    const created = await world.bridge.api.createHandoff({ service: `${world.bridge.url}/sandbox`, thread: 'github:octo-org/public-site#1', agent: { id: 'agent-public' } });
+    const comment = await waitFor('approval comment in the public repository', () =>
+      world.fake.state.thread('octo-org/public-site', 1).find((c) => c.body.includes('/sandbox/authorize/')),
+    );
+    expect(comment.body).toContain('This thread is public: anyone who can read it sees this link.');
+    expect((await world.bridge.api.getHandoff(created.id)).status).toBe('awaiting_human');
+    await world.bridge.api.cancelHandoff(created.id);
   });
 });
