@@ -39,6 +39,9 @@ export interface GithubClientOptions {
   readonly tokenRefreshMarginMs?: number;
 }
 
+/** How long a repository's installation id is remembered, ms. */
+const installationCacheMs = 3_600_000;
+
 /**
  * Octokit's logger, mapped onto ours. Its debug lines (whole request options, bodies included)
  * are dropped; its per-request lines (info, and error for every non-2xx, 304s included) become
@@ -87,25 +90,26 @@ export function createGithubClients(options: GithubClientOptions): GithubClients
 
   const { appId, privateKey, installationId: fixedInstallation } = options.auth;
   const app = new App({ appId, privateKey, Octokit: BridgeOctokit, log });
-  const installations = new Map<string, Promise<number>>();
+  // Which installation serves a repository; looked up again after an hour (an App can be
+  // uninstalled and installed again under a new id).
+  const installations = new Map<string, { id: Promise<number>; at: number }>();
   const clients = new Map<number, Promise<RepoClient>>();
 
   const installationOf = (owner: string, repo: string): Promise<number> => {
     if (fixedInstallation !== undefined) return Promise.resolve(fixedInstallation);
     const key = `${owner}/${repo}`;
-    let found = installations.get(key);
-    if (!found) {
-      // GET /repos/{owner}/{repo}/installation, authenticated as the App (a JWT).
-      found = app.octokit
-        .request('GET /repos/{owner}/{repo}/installation', { owner, repo })
-        .then((res) => res.data.id)
-        .catch((err: unknown) => {
-          installations.delete(key);
-          throw githubError(err, `find the GitHub App installation for ${key}`, options.now());
-        });
-      installations.set(key, found);
-    }
-    return found;
+    const known = installations.get(key);
+    if (known && options.now() - known.at < installationCacheMs) return known.id;
+    // GET /repos/{owner}/{repo}/installation, authenticated as the App (a JWT).
+    const id = app.octokit
+      .request('GET /repos/{owner}/{repo}/installation', { owner, repo })
+      .then((res) => res.data.id)
+      .catch((err: unknown) => {
+        installations.delete(key);
+        throw githubError(err, `find the GitHub App installation for ${key}`, options.now());
+      });
+    installations.set(key, { id, at: options.now() });
+    return id;
   };
 
   return {
