@@ -1,3 +1,4 @@
+import { createGithubPlatform } from '../adapters/github/index.js';
 import { createLinearPlatform } from '../adapters/linear/index.js';
 import { createLocalPlatform } from '../adapters/local/index.js';
 import { startBridge, type Bridge, type PlatformContext, type PlatformModule } from './app/bridge.js';
@@ -56,6 +57,8 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       defaultExpiresInMs: config.handoff.defaultExpiresInMs,
       maxExpiresInMs: config.handoff.maxExpiresInMs,
       pollIntervalMs: config.handoff.pollIntervalMs,
+      publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse' },
+      publicThreadsHowToAllow: { github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)' },
     },
     protocols,
     platforms: (ctx): PlatformModule[] => [
@@ -67,7 +70,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     extraRoutes: sandbox?.routes ?? [],
     howToEnable: {
       slack: 'Slack support is not built into this version yet.',
-      github: 'GitHub support is not built into this version yet.',
+      github: 'Set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, to enable GitHub threads (see README, "GitHub").',
       linear: 'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
     },
   });
@@ -79,9 +82,19 @@ function slackPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[]
   return [];
 }
 
-/** GitHub issue and pull-request threads, when configured (issue #5). */
-function githubPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[] {
-  return [];
+/** GitHub issue and pull-request threads, when GITHUB_TOKEN or GITHUB_APP_ID is set. */
+function githubPlatform(config: Config, ctx: PlatformContext): PlatformModule[] {
+  if (!config.github) return [];
+  return [
+    createGithubPlatform({
+      config: config.github,
+      redis: ctx.redis,
+      keyPrefix: `${ctx.keyPrefix}:github`,
+      sink: ctx.sink,
+      now: () => ctx.clock.now(),
+      logger: ctx.logger,
+    }),
+  ];
 }
 
 /** Linear issue threads, when LINEAR_API_KEY or LINEAR_ACCESS_TOKEN is set. */

@@ -24,6 +24,10 @@ export const secretPatterns: readonly RegExp[] = [
   pattern(String.raw`gh[pousr]_[A-Za-z0-9]{20,}`),
   pattern(String.raw`github_pat_[A-Za-z0-9_]{20,}`),
   pattern(String.raw`lin_(?:api|oauth|wh)_[A-Za-z0-9]{20,}`),
+  // JSON Web Tokens (a GitHub App's signed JWT)
+  pattern(String.raw`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`),
+  // PEM private keys (a GitHub App's key), up to their end line or the end of the text
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
 ];
 
 /** Replaces every secret-shaped substring with `[redacted]`. */

@@ -88,7 +88,9 @@ async function start(deps: EngineDeps, record: HandoffRecord): Promise<void> {
         set: {
           error: {
             code: 'public_thread',
-            message: `${record.thread} is readable by anyone, so an approval link there could be used by anyone. Use a private thread, or allow public ${adapter.platform} threads in the bridge configuration.`,
+            message: `${record.thread} is readable by anyone, so an approval link there could be used by anyone. Use a private thread, or ${
+              deps.policy.publicThreadsHowToAllow?.[adapter.platform] ?? `allow public ${adapter.platform} threads in the bridge configuration`
+            }.`,
           },
         },
       });

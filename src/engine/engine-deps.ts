@@ -35,6 +35,8 @@ export interface EnginePolicy {
   readonly pollIntervalMs: number;
   /** Per platform: what to do with a public thread. Default `refuse`. */
   readonly publicThreads?: Partial<Record<Platform, 'refuse' | 'warn'>>;
+  /** Per platform: how an operator allows public threads (ends the `public_thread` error). */
+  readonly publicThreadsHowToAllow?: Partial<Record<Platform, string>>;
 }
 
 /** Vault slot of each handoff's protocol secret (poll token, verifier, claim token…). */

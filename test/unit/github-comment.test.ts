@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { readComment, replyFromComment } from '../../adapters/github/github-comment.js';
+import { escapeMarkdown, renderGithubComment } from '../../adapters/github/github-format.js';
+import { issueCommentPayload } from '../fixtures/github/issue-comment.js';
+
+const where = { owner: 'Codertocat', repo: 'Hello-World', number: 1 };
+const context = { self: { appId: 4242, login: 'handoff-bot' }, deliveryId: 'd-1', receivedAt: 1, asEdit: false };
+const example = (over: { body?: string; login?: string } = {}) => {
+  const payload = issueCommentPayload({ commentId: 501, issueNumber: 1, body: over.body ?? 'aae_' + 'ab'.repeat(24), login: over.login ?? 'Codertocat' });
+  return { payload, comment: readComment(payload.comment)! };
+};
+
+describe('GitHub comments as replies', () => {
+  it('turns a person’s comment from a real webhook payload into a reply', () => {
+    const { comment } = example();
+    const verdict = replyFromComment(comment, where, context);
+    expect(verdict).toEqual({
+      kind: 'reply',
+      reply: {
+        platform: 'github',
+        thread: 'github:codertocat/hello-world#1',
+        author: { id: 'Codertocat', name: 'Codertocat' },
+        text: comment.body,
+        messageRef: { platform: 'github', thread: 'github:codertocat/hello-world#1', id: '501' },
+        deliveryId: 'd-1',
+        receivedAt: 1,
+      },
+    });
+  });
+
+  it('ignores the bridge’s own comments, bots, deleted accounts and empty bodies', () => {
+    const { payload, comment } = example();
+    expect(replyFromComment({ ...comment, body: '<!-- handoff-bridge -->\nhello' }, where, context)).toEqual({ kind: 'ignored', reason: 'own_comment' });
+    expect(replyFromComment({ ...comment, viaAppId: 4242 }, where, context)).toEqual({ kind: 'ignored', reason: 'own_comment' });
+    expect(replyFromComment({ ...comment, user: { login: 'Handoff-Bot', type: 'User' } }, where, context)).toEqual({ kind: 'ignored', reason: 'own_comment' });
+    const bot = { ...(payload.comment as object), user: { login: 'dependabot[bot]', type: 'Bot' } };
+    expect(replyFromComment(readComment(bot)!, where, context)).toEqual({ kind: 'ignored', reason: 'bot' });
+    expect(replyFromComment({ ...comment, user: null }, where, context)).toEqual({ kind: 'ignored', reason: 'ghost' });
+    expect(replyFromComment({ ...comment, body: '  ' }, where, context)).toEqual({ kind: 'ignored', reason: 'empty' });
+    // A person answering through another App (user-to-server) still counts.
+    expect(replyFromComment({ ...comment, viaAppId: 7 }, where, context).kind).toBe('reply');
+  });
+
+  it('gives an accepted edit its own identity', () => {
+    const { comment } = example();
+    const edited = { ...comment, updatedAt: '2026-05-01T10:00:00Z' };
+    const verdict = replyFromComment(edited, where, { ...context, asEdit: true });
+    expect(verdict.kind === 'reply' && verdict.reply.messageRef.id).toBe(`501@${Date.parse('2026-05-01T10:00:00Z')}`);
+  });
+
+  it('rejects what is not a comment', () => {
+    expect(readComment(null)).toBeUndefined();
+    expect(readComment({ id: 'x' })).toBeUndefined();
+  });
+});
+
+describe('GitHub comment rendering', () => {
+  const approval = {
+    kind: 'approval_request' as const,
+    handoffId: 'hf_1',
+    serviceName: 'Evil [link](https://x.example) @org/team',
+    serviceUrl: 'https://svc.example',
+    agentId: 'agent-`x`',
+    scopes: ['a:read'],
+    approvalUrl: 'https://svc.example/authorize/ar_1',
+    answer: 'finish_code' as const,
+    expiresAt: Date.parse('2026-05-01T10:00:00Z'),
+    approvers: [],
+  };
+
+  it('marks its comments, escapes service text, and says who may answer in GitHub terms', () => {
+    const body = renderGithubComment(approval, 'write');
+    expect(body.startsWith('<!-- handoff-bridge -->\n')).toBe(true);
+    expect(body).toContain('**Approve here:** <https://svc.example/authorize/ar_1>');
+    expect(body).toContain('Only people with write access to this repository may answer.');
+    expect(body).toContain('Expires at 2026-05-01 10:00 UTC.');
+    expect(body).not.toContain('[link](https://x.example)');
+    expect(body).not.toMatch(/@org/);
+    expect(renderGithubComment({ ...approval, approvers: ['alice', '@bob'] }, 'write')).toContain('Only @alice, @bob may answer.');
+    expect(renderGithubComment({ ...approval, note: '⚠️ This thread is public.' }, 'write')).toContain('> ⚠️ This thread is public.');
+  });
+
+  it('posts notices verbatim after the marker', () => {
+    expect(renderGithubComment({ kind: 'notice', handoffId: 'hf_1', event: 'info', text: 'That code did not work (attempt 1 of 5).' }, 'write')).toBe(
+      '<!-- handoff-bridge -->\nThat code did not work (attempt 1 of 5).',
+    );
+  });
+
+  it('escapes Markdown and breaks mentions', () => {
+    expect(escapeMarkdown('a*b_[c](d) @e #1')).toBe('a\\*b\\_\\[c\\]\\(d\\) @\u200be \\#1');
+  });
+});
