@@ -1,4 +1,5 @@
 import { createLocalPlatform } from '../adapters/local/index.js';
+import { createSlackPlatform } from '../adapters/slack/index.js';
 import { startBridge, type Bridge, type PlatformContext, type PlatformModule } from './app/bridge.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadConfig, type Config } from './core/config.js';
@@ -65,7 +66,8 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     ],
     extraRoutes: sandbox?.routes ?? [],
     howToEnable: {
-      slack: 'Slack support is not built into this version yet.',
+      slack:
+        'Set SLACK_BOT_TOKEN and either SLACK_SIGNING_SECRET (events over HTTP at POST /slack/events) or SLACK_APP_TOKEN (Socket Mode); see the Slack section of the README.',
       github: 'GitHub support is not built into this version yet.',
       linear: 'Linear support is not built into this version yet.',
     },
@@ -73,9 +75,10 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
   return { bridge, sandbox };
 }
 
-/** Slack threads, when configured (issue #4). */
-function slackPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[] {
-  return [];
+/** Slack threads, when configured: events over HTTP routes or a Socket Mode connection. */
+function slackPlatform(config: Config, ctx: PlatformContext): PlatformModule[] {
+  if (!config.slack) return [];
+  return [createSlackPlatform({ config: config.slack, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger })];
 }
 
 /** GitHub issue and pull-request threads, when configured (issue #5). */
