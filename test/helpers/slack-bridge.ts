@@ -33,6 +33,15 @@ export interface SlackTestBridge {
   close(): Promise<void>;
 }
 
+/** The value of the "Paste finish code" button in a message's blocks. */
+export function pasteButtonValue(blocks: unknown[] | undefined): string {
+  for (const block of (blocks ?? []) as Array<{ type: string; elements?: Array<{ action_id?: string; value?: string }> }>) {
+    const button = block.elements?.find((e) => e.action_id === 'handoff_paste_code');
+    if (button?.value) return button.value;
+  }
+  throw new Error('the message has no "Paste finish code" button');
+}
+
 const approvalUrlPattern = /https?:\/\/[^\s<>|]+\/sandbox\/authorize\/[^\s<>|]+/;
 const handoffIdPattern = /hf_[0-9a-f]+/;
 
