@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { BurstResult } from './burst-throughput.js';
 import type { MemoryResult } from './waiting-memory.js';
 import type { LatencyResult } from './resume-latency.js';
+import type { SlackBenchResult } from './slack-bench.js';
 import { round } from './stats.js';
 
 /** Machine facts, the figures against their targets as a table, and the JSON file. */
@@ -43,6 +44,8 @@ export interface Check {
   readonly pass: boolean | undefined;
 }
 
+/** Inbound Slack events per second one bridge process must take (signature, dedupe, enqueue). */
+export const slackInboundTarget = 2_000;
 /** Redis bytes per waiting handoff must stay under this. */
 export const bytesTarget = 3 * 1024;
 /**
@@ -56,7 +59,7 @@ export const heapPerHandoffLimit = 1024;
 
 const mb = (bytes: number) => `${round(bytes / 2 ** 20, 1)} MB`;
 
-export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: MemoryResult): Check[] {
+export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: MemoryResult, slack?: SlackBenchResult): Check[] {
   const out: Check[] = [];
   if (latency) {
     const { ms } = latency;
@@ -99,6 +102,19 @@ export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: Me
       target: `< ${heapPerHandoffLimit} B/handoff`,
       pass: heapPerHandoff < heapPerHandoffLimit,
     });
+  }
+  if (slack) {
+    const { inbound } = slack;
+    const { ms } = slack.latency;
+    out.push({
+      figure: `Slack events in/s: signature + dedupe + enqueue (n=${inbound.events}, ${inbound.concurrency} in flight)`,
+      measured: `${Math.round(inbound.handlerPerSecond)} /s`,
+      target: `≥ ${slackInboundTarget} /s`,
+      pass: inbound.handlerPerSecond >= slackInboundTarget,
+    });
+    out.push({ figure: '  same over HTTP (load from a separate process)', measured: `${Math.round(inbound.httpPerSecond)} /s`, target: '', pass: undefined });
+    out.push({ figure: `Slack reply → agent resumed, p50 / p95 / p99 (n=${ms.count})`, measured: `${ms.p50} / ${ms.p95} / ${ms.p99} ms`, target: '', pass: undefined });
+    out.push({ figure: '  max', measured: `${ms.max} ms`, target: '', pass: undefined });
   }
   return out;
 }

@@ -4,7 +4,8 @@
  *
  *   npm run bench -- [--n 300] [--warmup 20] [--concurrent 100] [--rounds 5]
  *                    [--waiting 10000] [--mem-warmup 500] [--settle-ms 2000]
- *                    [--only latency,burst,memory] [--out bench/results/latest.json]
+ *                    [--slack-events 10000] [--slack-n 200]
+ *                    [--only latency,burst,memory,slack] [--out bench/results/latest.json]
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { connectRedis, deletePrefix, randomPrefix, redisUrl, redisVersion } from
 import { checks, finishFacts, machineFacts, render, writeJson } from './report.js';
 import { measureResumeLatency, type LatencyResult } from './resume-latency.js';
 import { startSandboxServer } from './sandbox-server.js';
+import { runSlackBench, type SlackBenchResult } from './slack-bench.js';
 import { measureWaitingMemory, type MemoryResult } from './waiting-memory.js';
 
 const { values } = parseArgs({
@@ -29,7 +31,9 @@ const { values } = parseArgs({
     waiting: { type: 'string', default: '10000' },
     'mem-warmup': { type: 'string', default: '500' },
     'settle-ms': { type: 'string', default: '2000' },
-    only: { type: 'string', default: 'latency,burst,memory' },
+    'slack-events': { type: 'string', default: '10000' },
+    'slack-n': { type: 'string', default: '200' },
+    only: { type: 'string', default: 'latency,burst,memory,slack' },
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
   },
 });
@@ -46,6 +50,8 @@ const params = {
   waiting: int('waiting'),
   memWarmup: int('mem-warmup'),
   settleMs: int('settle-ms'),
+  slackEvents: int('slack-events'),
+  slackN: int('slack-n'),
 };
 const only = new Set(values.only!.split(','));
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -68,6 +74,7 @@ process.once('SIGINT', () => {
 let latency: LatencyResult | undefined;
 let burst: BurstResult | undefined;
 let memory: MemoryResult | undefined;
+let slack: SlackBenchResult | undefined;
 
 try {
   if (only.has('latency') || only.has('burst')) {
@@ -83,11 +90,11 @@ try {
     running.add(stop);
     try {
       if (only.has('latency')) {
-        progress(`1/3 reply → resume latency over ${params.n} handoffs (+${params.warmup} warm-up)`);
+        progress(`1/4 reply → resume latency over ${params.n} handoffs (+${params.warmup} warm-up)`);
         latency = await measureResumeLatency(players, params.n, params.warmup);
       }
       if (only.has('burst')) {
-        progress(`2/3 ${params.rounds} rounds of ${params.concurrent} concurrent replies`);
+        progress(`2/4 ${params.rounds} rounds of ${params.concurrent} concurrent replies`);
         burst = await measureBurst(players, params.concurrent, params.rounds);
       }
     } finally {
@@ -99,7 +106,7 @@ try {
   if (only.has('memory')) {
     const prefix = `${base}-wait`;
     active.add(prefix);
-    progress(`3/3 ${params.waiting} waiting handoffs on a bridge process of its own (Redis bytes, RSS)`);
+    progress(`3/4 ${params.waiting} waiting handoffs on a bridge process of its own (Redis bytes, RSS)`);
     try {
       memory = await measureWaitingMemory({
         redis,
@@ -115,6 +122,21 @@ try {
       await deletePrefix(redis, prefix);
     }
   }
+  if (only.has('slack')) {
+    progress('4/4 Slack adapter');
+    slack = await runSlackBench({
+      redis,
+      redisUrl,
+      base,
+      logDir,
+      serviceUrl: sandbox.serviceUrl,
+      events: params.slackEvents,
+      n: params.slackN,
+      warmup: params.warmup,
+      progress: (msg) => progress(`    ${msg}`),
+      track: (prefix) => active.add(prefix),
+    });
+  }
 } finally {
   await sandbox.close();
   redis.disconnect();
@@ -122,7 +144,7 @@ try {
 
 const durationMs = Date.now() - started;
 machine = finishFacts(machine);
-const list = checks(latency, burst, memory);
+const list = checks(latency, burst, memory, slack);
 process.stdout.write(`${render(machine, list, memory, durationMs)}\n`);
 await writeJson(values.out!, {
   generatedAt: new Date().toISOString(),
@@ -133,5 +155,6 @@ await writeJson(values.out!, {
   latency,
   burst,
   memory,
+  slack,
 });
 progress(`wrote ${values.out}; bridge logs in ${logDir}/${base}-*.log`);

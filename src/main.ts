@@ -100,6 +100,9 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
     `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
     `  Threads   ${base}/threads/demo`,
     ...(details.sandbox ? [`  Sandbox   ${base}/sandbox`] : []),
+    ...(config.slack
+      ? [`  Slack     ${config.slack.inbound.mode === 'events' ? `${base}/slack/events, ${base}/slack/interactivity` : 'Socket Mode (workers connect to Slack)'}`]
+      : []),
     `  Redis     ${details.redis}`,
     '',
     ...(details.sandbox

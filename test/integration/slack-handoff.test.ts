@@ -200,6 +200,14 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
     await waitFor('❌ reaction', () => h.slack.state.message(channel, body.event.ts)?.reactions.includes('x'));
   });
 
+  it('says in the thread when a request expires unanswered', async () => {
+    const thread = h.newThread();
+    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'hasty' }, approvers: [alice.id], expiresInMs: 1_500 });
+    const expired = await waitFor('expiry notice', () => h.botTexts(thread).find((t) => t.startsWith('⌛')), 15_000);
+    expect(expired).toContain('expired before it was finished');
+    expect((await h.bridge.api.getHandoff(created.id)).status).toBe('expired');
+  });
+
   it('fails the handoff when an approver matches nobody in the workspace', async () => {
     const thread = h.newThread();
     const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'lost' }, approvers: ['nobody@example.com'] });
