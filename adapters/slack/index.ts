@@ -14,8 +14,11 @@ export { parseSlackThread, slackThreadRef, type SlackThread } from './slack-thre
 export { slackEventsPath, slackInteractivityPath } from './slack-routes.js';
 
 export interface SlackPlatformOptions {
+  /** The parsed Slack part of the configuration (src/core/config-slack.ts). */
   readonly config: SlackConfig;
+  /** Where verified replies go (dedupe, seal, enqueue). */
   readonly sink: InboundSink;
+  /** The bridge's clock, epoch ms: signature windows and receive times. */
   readonly now: () => number;
   readonly logger: Logger;
 }

@@ -10,7 +10,9 @@ import { parseSlackMessageId, parseSlackThread, slackMessageId, type SlackThread
 export const slackReactions: Record<Reaction, string> = { seen: 'eyes', ok: 'white_check_mark', fail: 'x' };
 
 export interface SlackAdapterOptions {
+  /** The bot's WebClient (slack-client.ts). */
   readonly client: WebClient;
+  /** Resolves approvers to Slack user ids. */
   readonly people: SlackPeople;
   /** Send the approval link to each named approver alone (chat.postEphemeral). */
   readonly privateLinks: boolean;

@@ -28,6 +28,7 @@ export interface SlackClientOptions {
   readonly token: string;
   /** Web API base URL; default Slack's own. Tests point it at a fake. */
   readonly apiUrl?: string;
+  /** Receives the SDK's warnings and errors (its debug output is dropped). */
   readonly logger: Logger;
 }
 

@@ -11,9 +11,11 @@ import { slackMessageId, slackThreadRef } from './slack-thread.js';
 
 /** The part of an `event_callback` envelope this adapter reads. */
 export interface SlackEventEnvelope {
+  /** `event_callback` for events (`url_verification`, `app_rate_limited` are answered by the route). */
   readonly type?: unknown;
   /** Unique per event; Slack's retries of one event keep it. */
   readonly event_id?: unknown;
+  /** The event itself; only `message` events matter here. */
   readonly event?: SlackMessageEvent;
 }
 

@@ -12,6 +12,7 @@ import { describeAnswer, describeApprovers, renderPlainText, type ApprovalReques
 export interface SlackContent {
   /** Fallback shown in notifications and by clients that cannot show blocks. */
   readonly text: string;
+  /** The Block Kit layout; notices have none. */
   readonly blocks?: KnownBlock[];
 }
 
@@ -54,8 +55,10 @@ export function slackText(text: string): string {
 
 /** What the paste-code button carries back to the bridge (Slack returns it untouched). */
 export interface PasteCodeValue {
+  /** Canonical ref of the thread the approval message is in. */
   readonly thread: string;
   readonly handoffId: string;
+  /** What the modal asks for: a finish code or an emailed one-time code. */
   readonly answer: ApprovalRequestMessage['answer'];
 }
 

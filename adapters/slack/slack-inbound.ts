@@ -23,7 +23,9 @@ export interface SlackInbound {
 }
 
 export interface SlackInteractionResult {
+  /** Body of the ack (JSON over HTTP, the envelope's payload over Socket Mode); none = empty. */
   readonly response?: unknown;
+  /** Work to start right after the ack; it never throws (failures are logged). */
   readonly afterAck?: () => Promise<void>;
 }
 

@@ -13,7 +13,9 @@ export const codeInputId = 'code';
 
 /** What the view carries from the click to the submission (Slack returns it untouched). */
 export interface CodeModalMetadata {
+  /** Canonical ref of the thread the code answers. */
   readonly thread: string;
+  /** The handoff whose button opened the modal (for people reading logs; the engine matches by thread). */
   readonly handoffId: string;
 }
 
