@@ -11,6 +11,8 @@ import { approveLogin } from './sandbox-server.js';
 export interface ReadyHandoff {
   readonly tag: string;
   readonly threadName: string;
+  /** The thread ref the handoff lives in. */
+  readonly thread: string;
   readonly handoffId: string;
   readonly code: string;
 }
@@ -20,6 +22,8 @@ export interface Players {
   readonly client: BridgeClient;
   readonly bridgeUrl: string;
   readonly serviceUrl: string;
+  /** The thread for a task's tag; default the local thread `local:th-<tag>`. */
+  readonly threadFor?: (tag: string) => string;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -38,9 +42,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 async function prepareOne(players: Players, label: string): Promise<ReadyHandoff> {
   const tag = `${label}-${randomBytes(5).toString('hex')}`;
   const threadName = `th-${tag}`;
+  const thread = players.threadFor?.(tag) ?? `local:${threadName}`;
   const job = await players.agent.queue.add(
     'task',
-    { tag, service: players.serviceUrl, thread: `local:${threadName}`, approvers: ['alice'] },
+    { tag, service: players.serviceUrl, thread, approvers: ['alice'] },
     { jobId: tag, removeOnComplete: true, removeOnFail: true },
   );
   const handoffId = await until(`handoff of ${tag}`, async () => {
@@ -52,7 +57,7 @@ async function prepareOne(players: Players, label: string): Promise<ReadyHandoff
   if (view.status !== 'awaiting_human' || !view.approvalUrl) throw new Error(`handoff ${handoffId} is ${view.status}, not awaiting_human`);
   await until(`agent task ${tag} parked`, async () => ((await job.getState()) === 'waiting-children' ? true : undefined));
   const code = await approveLogin(view.approvalUrl);
-  return { tag, threadName, handoffId, code };
+  return { tag, threadName, thread, handoffId, code };
 }
 
 /** `count` ready handoffs, prepared `parallel` at a time. */

@@ -35,10 +35,10 @@ export function bridgeEnv(options: { prefix: string; redisUrl: string; apiToken:
   };
 }
 
-export async function startInprocBridge(options: { prefix: string; redisUrl: string; logFile: string }): Promise<InprocBridge> {
+export async function startInprocBridge(options: { prefix: string; redisUrl: string; logFile: string; env?: Record<string, string> }): Promise<InprocBridge> {
   const apiToken = `bench-${randomBytes(16).toString('hex')}`;
   const vaultKey = randomBytes(32);
-  const config = loadConfig(bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey }));
+  const config = loadConfig({ ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey }), ...options.env });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const logger = createLogger({ level: config.log.level, format: 'json', sink: (line) => log.write(`${line}\n`) });
   const running = await startHandoff(config, { redisUrl: options.redisUrl, vaultKey, apiToken, logger });

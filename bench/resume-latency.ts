@@ -1,4 +1,4 @@
-import { prepare, reply, type Players } from './human.js';
+import { prepare, reply, type Players, type ReadyHandoff } from './human.js';
 import { summarise, type Summary } from './stats.js';
 
 /**
@@ -13,14 +13,17 @@ export interface LatencyResult {
   readonly samples: number[];
 }
 
-export async function measureResumeLatency(players: Players, n: number, warmup: number, batch = 100): Promise<LatencyResult> {
+/** Sends the human's reply; resolves with the moment the bridge acknowledged it. */
+export type SendReply = (players: Players, ready: ReadyHandoff) => Promise<number>;
+
+export async function measureResumeLatency(players: Players, n: number, warmup: number, batch = 100, send: SendReply = reply): Promise<LatencyResult> {
   const samples: number[] = [];
   let done = -warmup;
   while (done < n) {
     const size = Math.min(batch, n - done);
     const ready = await prepare(players, size, 'lat');
     for (const handoff of ready) {
-      const acceptedAt = await reply(players, handoff);
+      const acceptedAt = await send(players, handoff);
       const resumedAt = await players.agent.resumed(handoff.tag);
       if (done >= 0) samples.push(resumedAt - acceptedAt);
       done += 1;

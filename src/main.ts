@@ -1,6 +1,7 @@
 import { createGithubPlatform } from '../adapters/github/index.js';
 import { createLinearPlatform } from '../adapters/linear/index.js';
 import { createLocalPlatform } from '../adapters/local/index.js';
+import { createSlackPlatform } from '../adapters/slack/index.js';
 import { startBridge, type Bridge, type PlatformContext, type PlatformModule } from './app/bridge.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadConfig, type Config } from './core/config.js';
@@ -69,7 +70,8 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     ],
     extraRoutes: sandbox?.routes ?? [],
     howToEnable: {
-      slack: 'Slack support is not built into this version yet.',
+      slack:
+        'Set SLACK_BOT_TOKEN and either SLACK_SIGNING_SECRET (events over HTTP at POST /slack/events) or SLACK_APP_TOKEN (Socket Mode); see the Slack section of the README.',
       github: 'Set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, to enable GitHub threads (see README, "GitHub").',
       linear: 'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
     },
@@ -77,9 +79,10 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
   return { bridge, sandbox };
 }
 
-/** Slack threads, when configured (issue #4). */
-function slackPlatform(_config: Config, _ctx: PlatformContext): PlatformModule[] {
-  return [];
+/** Slack threads, when configured: events over HTTP routes or a Socket Mode connection. */
+function slackPlatform(config: Config, ctx: PlatformContext): PlatformModule[] {
+  if (!config.slack) return [];
+  return [createSlackPlatform({ config: config.slack, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger })];
 }
 
 /** GitHub issue and pull-request threads, when GITHUB_TOKEN or GITHUB_APP_ID is set. */
@@ -123,6 +126,9 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
     `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
     `  Threads   ${base}/threads/demo`,
     ...(details.sandbox ? [`  Sandbox   ${base}/sandbox`] : []),
+    ...(config.slack
+      ? [`  Slack     ${config.slack.inbound.mode === 'events' ? `${base}/slack/events, ${base}/slack/interactivity` : 'Socket Mode (workers connect to Slack)'}`]
+      : []),
     `  Redis     ${details.redis}`,
     '',
     ...(details.sandbox

@@ -18,8 +18,8 @@ export const secretPatterns: readonly RegExp[] = [
   pattern(String.raw`[0-9a-f]{64}\b`),
   // bearer credentials in headers that found their way into a message
   pattern(String.raw`(Bearer)\s+[A-Za-z0-9._~+/=-]{12,}`, 'gi'),
-  // Slack, GitHub and Linear token shapes
-  pattern(String.raw`xox[abposr]-[A-Za-z0-9-]{10,}`),
+  // Slack (bot, user, app-level, refresh `xoxe-`), GitHub and Linear token shapes
+  pattern(String.raw`xox[abeposr]-[A-Za-z0-9-]{10,}`),
   pattern(String.raw`xapp-[A-Za-z0-9-]{10,}`),
   pattern(String.raw`gh[pousr]_[A-Za-z0-9]{20,}`),
   pattern(String.raw`github_pat_[A-Za-z0-9_]{20,}`),

@@ -157,7 +157,8 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     expect(result.code, result.proc.describe()).toBe(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
     expect(parseSingleJson(result.stdout).handoff.status).toBe('expired');
-    expect((await bridge.messages(name)).some((m) => m.kind === 'bot' && m.text.startsWith('⌛'))).toBe(true);
+    // The expiry notice goes out through the outbound queue, so it may land just after the CLI exits.
+    await waitFor('expiry notice', async () => (await bridge.messages(name)).some((m) => m.kind === 'bot' && m.text.startsWith('⌛')));
   });
 
   it('a login cancelled with `handoff cancel <id>` exits 5', async () => {

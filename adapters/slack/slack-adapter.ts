@@ -1,0 +1,109 @@
+import type { WebClient } from '@slack/web-api';
+import type { OutboundMessage } from '../../src/core/messages.js';
+import type { MessageRef, Person, Reaction, ThreadAdapter } from '../../src/core/thread-adapter.js';
+import { callSlack, slackErrorCode } from './slack-errors.js';
+import { renderSlackMessage, type SlackContent } from './slack-format.js';
+import type { SlackPeople } from './slack-people.js';
+import { parseSlackMessageId, parseSlackThread, slackMessageId, type SlackThread } from './slack-thread.js';
+
+/** Status reactions on the person's reply. */
+export const slackReactions: Record<Reaction, string> = { seen: 'eyes', ok: 'white_check_mark', fail: 'x' };
+
+export interface SlackAdapterOptions {
+  /** The bot's WebClient (slack-client.ts). */
+  readonly client: WebClient;
+  /** Resolves approvers to Slack user ids. */
+  readonly people: SlackPeople;
+  /** Send the approval link to each named approver alone (chat.postEphemeral). */
+  readonly privateLinks: boolean;
+  /** Add the "Paste finish code" button that opens the code modal. */
+  readonly codeModal: boolean;
+  /** Outbound calls per second for the platform queue's limiter. */
+  readonly outboundPerSecond: number;
+}
+
+/**
+ * Slack threads. Deliberately without `redact`: a bot token can delete only the bot's own
+ * messages, so a pasted code stays in the channel history; the bridge exchanges it at once
+ * and the success notice says it is spent (the code modal avoids the paste altogether).
+ * Approvers are compared by Slack user id only — names are not unique and can be changed.
+ */
+export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<SlackThread> {
+  const { client, people } = options;
+  const render = (thread: SlackThread, msg: OutboundMessage): SlackContent => renderSlackMessage(msg, { thread: thread.ref, codeModal: options.codeModal });
+
+  async function postMessage(channel: string, content: SlackContent, threadTs?: string) {
+    return callSlack('chat.postMessage', () =>
+      client.chat.postMessage({
+        channel,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        text: content.text,
+        ...(content.blocks ? { blocks: content.blocks } : {}),
+        // Link previews would make Slack's servers fetch the approval URL.
+        unfurl_links: false,
+        unfurl_media: false,
+      }),
+    );
+  }
+
+  const adapter: ThreadAdapter<SlackThread> = {
+    platform: 'slack',
+    parseThread: parseSlackThread,
+    outboundRateLimit: { max: options.outboundPerSecond, durationMs: 1_000 },
+
+    async post(thread: SlackThread, msg: OutboundMessage): Promise<MessageRef> {
+      const res = await postMessage(thread.channel, render(thread, msg), thread.threadTs);
+      return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? thread.channel, res.ts!) };
+    },
+
+    async react(msg: MessageRef, reaction: Reaction): Promise<void> {
+      const id = parseSlackMessageId(msg.id);
+      // A code sent through the modal is no message: there is nothing to react to.
+      if (!id || id.kind === 'view') return;
+      try {
+        await callSlack('reactions.add', () => client.reactions.add({ channel: id.channel, timestamp: id.ts, name: slackReactions[reaction] }));
+      } catch (err) {
+        if (slackErrorCode(err) === 'already_reacted') return; // a retried job: the reaction is there
+        throw err;
+      }
+    },
+
+    async checkApprover(_thread: SlackThread, author: Person, named: readonly string[]) {
+      return { allowed: named.length === 0 || named.includes(author.id) };
+    },
+
+    resolvePerson: (_thread: SlackThread, handle: string) => people.resolve(handle),
+  };
+
+  if (!options.privateLinks) return adapter;
+  return {
+    ...adapter,
+    /**
+     * An ephemeral message in the thread, visible to `to` alone. Slack can show one only to a
+     * member of the channel; anyone else gets the link as a direct message from the app.
+     */
+    async postPrivately(thread: SlackThread, to: Person, msg: OutboundMessage): Promise<MessageRef> {
+      const content = render(thread, msg);
+      try {
+        const res = await callSlack('chat.postEphemeral', () =>
+          client.chat.postEphemeral({
+            channel: thread.channel,
+            user: to.id,
+            thread_ts: thread.threadTs,
+            text: content.text,
+            ...(content.blocks ? { blocks: content.blocks } : {}),
+          }),
+        );
+        return { platform: 'slack', thread: thread.ref, id: slackMessageId(thread.channel, res.message_ts!) };
+      } catch (err) {
+        if (slackErrorCode(err) !== 'user_not_in_channel') throw err;
+      }
+      const direct: SlackContent = {
+        text: content.text,
+        blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `For a login requested in <#${thread.channel}>.` }] }, ...(content.blocks ?? [])],
+      };
+      const res = await postMessage(to.id, direct);
+      return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? to.id, res.ts!) };
+    },
+  };
+}
