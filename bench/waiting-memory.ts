@@ -5,7 +5,8 @@ import { createWaiting } from './waiting-load.js';
 
 /**
  * Figures 3 and 4, on a bridge running as its own process: Redis bytes per waiting handoff
- * and the bridge's RSS, each measured idle (warmed up, 0 waiting) and with `count` waiting.
+ * and the bridge's RSS, measured idle (warmed up, 0 waiting), for RSS also at half the count,
+ * and with `waiting` handoffs waiting.
  */
 export interface MemoryResult {
   readonly waiting: number;
@@ -68,7 +69,6 @@ export async function measureWaitingMemory(options: {
     const second = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: waiting - half, label: 'wait2', already: half });
     await settle();
     const after = await snapshot();
-    const load = { ms: first.ms + second.ms };
 
     const kinds = new Set([...Object.keys(before.ours.byKind), ...Object.keys(after.ours.byKind)]);
     const byKind: MemoryResult['redis']['byKind'] = {};
@@ -82,7 +82,7 @@ export async function measureWaitingMemory(options: {
     const bytesPerHandoff = (after.ours.bytes - before.ours.bytes) / waiting;
     return {
       waiting,
-      createMs: load.ms,
+      createMs: first.ms + second.ms,
       redis: {
         bytesPerHandoff,
         bytesPerHandoffWithoutLocalThreads: bytesPerHandoff - localThreads,
