@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { silentLogger } from '../../src/core/logger.js';
 import { createHttpServer } from '../../src/http/http-server.js';
-import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { createSandbox, type Sandbox, type SandboxMount, type SandboxOptions } from '../../src/sandbox/index.js';
 
 /** The sandbox service alone, on a real HTTP port, for protocol tests that need no bridge. */
 export async function startSandboxServer(
@@ -16,6 +16,22 @@ export async function startSandboxServer(
     sandbox,
     url: `${origin}${sandbox.base}`,
     origin,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Several sandbox instances on one server (one origin), each at its own base. */
+export async function startSandboxes(mounts: readonly SandboxMount[]): Promise<{ origin: string; sandboxes: Map<string, Sandbox>; close(): Promise<void> }> {
+  const sandboxes = new Map(mounts.map((m) => [m.base, createSandbox(m.options, m.base)]));
+  const server = createHttpServer({ routes: [...sandboxes.values()].flatMap((s) => s.routes), logger: silentLogger });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sandboxes,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
