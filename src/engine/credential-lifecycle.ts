@@ -64,7 +64,11 @@ export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, 
       idempotencyKey: `reopen-${record.id}`,
     },
     undefined,
-    { previousHandoffId: record.handoffId },
+    {
+      previousHandoffId: record.handoffId,
+      ...((old?.serviceName ?? record.serviceName) ? { serviceName: old?.serviceName ?? record.serviceName } : {}),
+      ...(old?.serviceLogoUrl ? { serviceLogoUrl: old.serviceLogoUrl } : {}),
+    },
   );
   return reopened;
 }

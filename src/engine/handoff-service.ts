@@ -39,6 +39,9 @@ function chooseProtocol(deps: EngineDeps, requested: HandoffRequest['protocol'])
 export interface CreateOptions {
   /** The handoff this one re-opens. */
   readonly previousHandoffId?: string;
+  /** What the service is called, when already known (a re-opened login). */
+  readonly serviceName?: string;
+  readonly serviceLogoUrl?: string;
 }
 
 export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef, options: CreateOptions = {}): Promise<CreateResult> {
@@ -85,6 +88,8 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
     expiresAt: now + expiresInMs,
     attempts: 0,
     ...(options.previousHandoffId ? { previousHandoffId: options.previousHandoffId } : {}),
+    ...(options.serviceName ? { serviceName: options.serviceName } : {}),
+    ...(options.serviceLogoUrl ? { serviceLogoUrl: options.serviceLogoUrl } : {}),
   };
   await deps.store.create(record);
   await deps.audit.append({

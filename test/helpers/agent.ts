@@ -59,6 +59,7 @@ export async function requestIn(bridge: TestBridge, thread: string, nth = 1, tim
     timeoutMs,
   );
   const url = /^(?:Approve here|Service): (https?:\/\/\S+)/m.exec(message.text)![1]!;
-  const handoffId = /\(handoff (hf_[0-9a-f]+)\)/.exec(message.text)![1]!;
+  // The last line names the handoff (a re-opened one names its predecessor earlier on).
+  const handoffId = /\(handoff (hf_[0-9a-f]+)\)\s*$/.exec(message.text)![1]!;
   return { text: message.text, url, handoffId };
 }
