@@ -2,6 +2,7 @@ import { cpus, loadavg, totalmem, type } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BurstResult } from './burst-throughput.js';
+import type { DiscoveryResult } from './discovery.js';
 import type { MemoryResult } from './waiting-memory.js';
 import type { LatencyResult } from './resume-latency.js';
 import { round } from './stats.js';
@@ -56,7 +57,7 @@ export const heapPerHandoffLimit = 1024;
 
 const mb = (bytes: number) => `${round(bytes / 2 ** 20, 1)} MB`;
 
-export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: MemoryResult): Check[] {
+export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: MemoryResult, discovery?: DiscoveryResult): Check[] {
   const out: Check[] = [];
   if (latency) {
     const { ms } = latency;
@@ -105,6 +106,12 @@ export function checks(latency?: LatencyResult, burst?: BurstResult, memory?: Me
       target: `2nd half < ${heapPerHandoffLimit} B/handoff`,
       pass: heapPerHandoff < heapPerHandoffLimit,
     });
+  }
+  if (discovery) {
+    const { coldMs, cachedMs } = discovery;
+    out.push({ figure: `protocol discovery, cold, p50 / p95 (n=${discovery.n})`, measured: `${round(coldMs.p50)} / ${round(coldMs.p95)} ms`, target: '', pass: undefined });
+    out.push({ figure: '  HTTP requests per cold discovery', measured: String(round(discovery.requestsPerCold)), target: '', pass: undefined });
+    out.push({ figure: '  cached in Redis, p50 / p95', measured: `${round(cachedMs.p50, 2)} / ${round(cachedMs.p95, 2)} ms`, target: '', pass: undefined });
   }
   return out;
 }

@@ -4,7 +4,8 @@
  *
  *   npm run bench -- [--n 300] [--warmup 20] [--concurrent 100] [--rounds 5]
  *                    [--waiting 10000] [--mem-warmup 500] [--settle-ms 2000]
- *                    [--only latency,burst,memory] [--out bench/results/latest.json]
+ *                    [--discovery 300] [--only latency,burst,memory,discovery]
+ *                    [--out bench/results/latest.json]
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { startBenchAgent } from './bench-agent.js';
 import { stopChildBridges } from './child-bridge.js';
 import { measureBurst, type BurstResult } from './burst-throughput.js';
+import { measureDiscovery, type DiscoveryResult } from './discovery.js';
 import { startInprocBridge } from './inproc-bridge.js';
 import { connectRedis, deletePrefix, randomPrefix, redisUrl, redisVersion } from './redis-tools.js';
 import { checks, finishFacts, machineFacts, render, writeJson } from './report.js';
@@ -29,7 +31,8 @@ const { values } = parseArgs({
     waiting: { type: 'string', default: '10000' },
     'mem-warmup': { type: 'string', default: '500' },
     'settle-ms': { type: 'string', default: '2000' },
-    only: { type: 'string', default: 'latency,burst,memory' },
+    discovery: { type: 'string', default: '300' },
+    only: { type: 'string', default: 'latency,burst,memory,discovery' },
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
   },
 });
@@ -46,6 +49,7 @@ const params = {
   waiting: int('waiting'),
   memWarmup: int('mem-warmup'),
   settleMs: int('settle-ms'),
+  discovery: int('discovery'),
 };
 const only = new Set(values.only!.split(','));
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -68,6 +72,7 @@ process.once('SIGINT', () => {
 let latency: LatencyResult | undefined;
 let burst: BurstResult | undefined;
 let memory: MemoryResult | undefined;
+let discovery: DiscoveryResult | undefined;
 
 try {
   if (only.has('latency') || only.has('burst')) {
@@ -83,11 +88,11 @@ try {
     running.add(stop);
     try {
       if (only.has('latency')) {
-        progress(`1/3 reply → resume latency over ${params.n} handoffs (+${params.warmup} warm-up)`);
+        progress(`1/4 reply → resume latency over ${params.n} handoffs (+${params.warmup} warm-up)`);
         latency = await measureResumeLatency(players, params.n, params.warmup);
       }
       if (only.has('burst')) {
-        progress(`2/3 ${params.rounds} rounds of ${params.concurrent} concurrent replies`);
+        progress(`2/4 ${params.rounds} rounds of ${params.concurrent} concurrent replies`);
         burst = await measureBurst(players, params.concurrent, params.rounds);
       }
     } finally {
@@ -99,7 +104,7 @@ try {
   if (only.has('memory')) {
     const prefix = `${base}-wait`;
     active.add(prefix);
-    progress(`3/3 ${params.waiting} waiting handoffs on a bridge process of its own (Redis bytes, RSS)`);
+    progress(`3/4 ${params.waiting} waiting handoffs on a bridge process of its own (Redis bytes, RSS)`);
     try {
       memory = await measureWaitingMemory({
         redis,
@@ -115,6 +120,16 @@ try {
       await deletePrefix(redis, prefix);
     }
   }
+  if (only.has('discovery')) {
+    const prefix = `${base}-disc`;
+    active.add(prefix);
+    progress(`4/4 protocol discovery, ${params.discovery} times cold and ${params.discovery} times cached`);
+    try {
+      discovery = await measureDiscovery({ redis, prefix, n: params.discovery });
+    } finally {
+      await deletePrefix(redis, prefix);
+    }
+  }
 } finally {
   await sandbox.close();
   redis.disconnect();
@@ -122,7 +137,7 @@ try {
 
 const durationMs = Date.now() - started;
 machine = finishFacts(machine);
-const list = checks(latency, burst, memory);
+const list = checks(latency, burst, memory, discovery);
 process.stdout.write(`${render(machine, list, memory, durationMs)}\n`);
 await writeJson(values.out!, {
   generatedAt: new Date().toISOString(),
@@ -133,5 +148,6 @@ await writeJson(values.out!, {
   latency,
   burst,
   memory,
+  discovery,
 });
 progress(`wrote ${values.out}; bridge logs in ${logDir}/${base}-*.log`);

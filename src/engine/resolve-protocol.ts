@@ -1,4 +1,5 @@
 import type { HandoffRecord } from '../core/handoff.js';
+import type { ChosenLogin } from '../core/login-protocol.js';
 import type { EngineDeps } from './engine-deps.js';
 
 /**
@@ -6,29 +7,22 @@ import type { EngineDeps } from './engine-deps.js';
  * in the driver's start step, where a transient failure is retried by the queue) and the
  * choice is stored on the record with the name and logo the service published. A record
  * that already names its protocol passes through unchanged. Undefined: the record moved on
- * meanwhile (cancelled); the driver's next pass reports it.
+ * meanwhile (cancelled); the driver's next pass reports it. No audit entry of its own:
+ * `login.started` names the protocol (every entry costs memory per handoff).
  */
 export async function resolveProtocol(deps: EngineDeps, record: HandoffRecord): Promise<HandoffRecord | undefined> {
   if (record.protocol !== 'auto') return record;
   const ctx = { agentId: record.agentId, correlationId: record.correlationId };
-  const chosen = deps.discovery
+  const chosen: ChosenLogin = deps.discovery
     ? await deps.discovery.choose(record.service, deps.protocols.names, ctx)
     : { protocol: deps.protocols.names[0]! };
   const saved = await deps.store.transition(record.id, {
     from: ['pending'],
     set: {
       protocol: chosen.protocol,
-      ...('serviceName' in chosen && chosen.serviceName ? { serviceName: chosen.serviceName } : {}),
-      ...('serviceLogoUrl' in chosen && chosen.serviceLogoUrl ? { serviceLogoUrl: chosen.serviceLogoUrl } : {}),
+      ...(chosen.serviceName ? { serviceName: chosen.serviceName } : {}),
+      ...(chosen.serviceLogoUrl ? { serviceLogoUrl: chosen.serviceLogoUrl } : {}),
     },
   });
-  if (!saved.ok) return undefined;
-  await deps.audit.append({
-    event: 'login.discovered',
-    handoffId: record.id,
-    agentId: record.agentId,
-    correlationId: record.correlationId,
-    detail: { protocol: chosen.protocol },
-  });
-  return saved.record;
+  return saved.ok ? saved.record : undefined;
 }
