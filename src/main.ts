@@ -129,7 +129,9 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
     `  API       ${base}/v1/handoffs`,
     `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
     `  Threads   ${base}/threads/demo`,
-    ...(details.sandbox ? [`  Sandbox   ${base}/sandbox`] : []),
+    ...(details.sandbox
+      ? [`  Sandbox   ${base}/sandbox (agent sessions), ${base}/sandbox/authmd (auth.md; mail at /sandbox/authmd/mailbox), ${base}/sandbox/device (device flow)`]
+      : []),
     `  Redis     ${details.redis}`,
     '',
     ...(details.sandbox

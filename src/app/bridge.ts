@@ -46,7 +46,9 @@ export interface PlatformContext {
 
 /** What login protocols get to build themselves (a cache for discovery, say). */
 export interface LoginContext {
+  /** The bridge's Redis connection (for caches; not for queues). */
   readonly redis: Redis;
+  /** Key names under the bridge's prefix. */
   readonly keys: Keys;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -54,7 +56,9 @@ export interface LoginContext {
 
 /** The protocols a bridge speaks, in order of preference, and how it chooses for `auto`. */
 export interface LoginSetup {
+  /** In order of preference; `auto` chooses among these only. */
   readonly protocols: readonly LoginProtocol[];
+  /** Chooses a protocol for `auto`; without it, `auto` means the first protocol. */
   readonly discovery?: LoginDiscovery;
 }
 
@@ -83,6 +87,7 @@ export interface BridgeOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly platforms: (ctx: PlatformContext) => readonly PlatformModule[];
+  /** Builds the login protocols once Redis is connected. */
   readonly login: (ctx: LoginContext) => LoginSetup;
   /** Routes mounted without the API token (the sandbox). */
   readonly extraRoutes?: readonly Route[];

@@ -108,13 +108,15 @@ export type RejectionResult = { readonly status: 'refreshed' } | { readonly stat
 /**
  * The service answered 401 to this credential. Refresh it when the protocol can; otherwise
  * (or when the refresh is refused) re-open the login in its thread, linked to the old one.
+ * A transient failure of the refresh is thrown (the agent may report again): one outage of
+ * the service's token endpoint must not cost the human a new approval.
  */
 export async function reportRejected(deps: EngineDeps, id: string, actor: string): Promise<RejectionResult> {
   const record = await credentialOrThrow(deps, id);
   const secret = await deps.credentials.secret(id);
   const protocol = deps.protocols.get(record.protocol);
   if (protocol.refresh && secret?.refreshToken) {
-    const outcome = await refreshNow(deps, id, actor, { finalAttempt: true });
+    const outcome = await refreshNow(deps, id, actor);
     if (outcome.kind === 'refreshed' || outcome.kind === 'busy') return { status: 'refreshed' };
     if (outcome.kind === 'reopened') return { status: 'reopened', handoffId: outcome.handoff.id };
   }

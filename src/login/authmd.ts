@@ -42,6 +42,13 @@ const secretShape = z.object({
 });
 type AuthMdSecret = z.infer<typeof secretShape>;
 
+/** `<claim_uri>/complete`, keeping any query string where it belongs. */
+export function completionUrl(claimUri: string): string {
+  const url = new URL(claimUri);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/complete`;
+  return url.toString();
+}
+
 /** "ana@example.com" → "a***@example.com": enough for the approver to recognise, no more. */
 export function maskEmail(email: string): string {
   const [local = '', domain = ''] = email.split('@');
@@ -82,7 +89,9 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     if (!claimUri && plan !== 'user_claimed') {
       throw new UpstreamError('The service names no claim_uri to finish the claim at.', { code: 'authmd_no_claim_uri', upstreamStatus: 0, retry: 'never' });
     }
-    const completeUri = `${(claimUri ?? `${new URL(agentAuth.registerUri).origin}/agent/claim`).replace(/\/+$/, '')}/complete`;
+    // PROTOCOLS.md §2: completion is `<claim_uri>/complete`; without a claim URI (a browser-only
+    // claim), auth.md's conventional path on the registration origin.
+    const completeUri = completionUrl(claimUri ?? `${new URL(agentAuth.registerUri).origin}/agent/claim`);
     const byEmail = plan === 'email' || (plan === 'anonymous' && req.approverEmail !== undefined);
     if (plan === 'anonymous' && byEmail) await triggerClaim(claimUri!, registered.claimToken, req.approverEmail!, ctx);
     if (!byEmail && !registered.claimUrl) throw malformed(res, 'registration (no claim URL)');
@@ -102,8 +111,8 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     const name = nameOf(found);
     const upgrade = plan === 'anonymous' ? ` ${name} issued a low-scope key at once; claiming it grants ${(registered.postClaimScopes ?? []).join(', ') || 'its full scopes'}.` : '';
     return {
-      // Email flows have no page to link: the link is in the email. Point at the service.
-      approvalUrl: byEmail ? (registered.claimUrl && plan !== 'email' ? registered.claimUrl : found.service) : registered.claimUrl!,
+      // Email flows have no page to link here (the link is in the email): name the service.
+      approvalUrl: byEmail ? found.service : registered.claimUrl!,
       expiresAt: registered.claimExpiresAt ?? clock.now() + defaultClaimLifetimeMs,
       answer: byEmail ? 'email_code' : 'finish_code',
       secret,

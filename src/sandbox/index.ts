@@ -33,12 +33,15 @@ export interface Sandbox {
   readonly faults: SandboxFaults;
   /** Path prefix the routes are mounted under. */
   readonly base: string;
+  /** The login protocols this instance speaks. */
   readonly protocols: readonly SandboxProtocol[];
 }
 
 /** One sandbox to mount: its base path and how it differs from the defaults. */
 export interface SandboxMount {
+  /** Path prefix, e.g. `/sandbox/authmd`. */
   readonly base: string;
+  /** What differs from the defaults (name, protocols, lifetimes). */
   readonly options: Partial<SandboxOptions>;
 }
 
