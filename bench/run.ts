@@ -1,56 +1,37 @@
 /**
  * `npm run bench`: the bridge's performance figures, on real Redis with the real bridge,
- * sandbox service and requireLogin(). See bench/README.md.
+ * sandbox service and requireLogin(). See bench/README.md; the parts are listed in parts.ts.
  *
- *   npm run bench -- [--n 300] [--warmup 20] [--concurrent 100] [--rounds 5]
- *                    [--waiting 10000] [--mem-warmup 500] [--settle-ms 2000] [--webhooks 3000]
- *                    [--only latency,burst,memory,linear-webhooks] [--out bench/results/latest.json]
+ *   npm run bench -- [--only latency,burst,memory,discovery,slack,github,linear]
+ *                    [--out bench/results/latest.json] [--<flag of a part> value]…
  */
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startBenchAgent } from './bench-agent.js';
+import type { Check, PartOutcome } from './bench-part.js';
 import { stopChildBridges } from './child-bridge.js';
-import { measureBurst, type BurstResult } from './burst-throughput.js';
-import { measureLinearWebhooks, type LinearWebhookResult } from './linear-webhooks.js';
-import { startInprocBridge } from './inproc-bridge.js';
+import { benchParts } from './parts.js';
 import { connectRedis, deletePrefix, randomPrefix, redisUrl, redisVersion } from './redis-tools.js';
-import { checks, finishFacts, machineFacts, render, writeJson } from './report.js';
-import { measureResumeLatency, type LatencyResult } from './resume-latency.js';
+import { finishFacts, machineFacts, render, writeJson } from './report.js';
 import { startSandboxServer } from './sandbox-server.js';
-import { measureWaitingMemory, type MemoryResult } from './waiting-memory.js';
 
+const partFlags = Object.assign({}, ...benchParts.map((p) => p.flags)) as Record<string, string>;
 const { values } = parseArgs({
   options: {
-    n: { type: 'string', default: '300' },
-    warmup: { type: 'string', default: '20' },
-    concurrent: { type: 'string', default: '100' },
-    rounds: { type: 'string', default: '5' },
-    waiting: { type: 'string', default: '10000' },
-    'mem-warmup': { type: 'string', default: '500' },
-    'settle-ms': { type: 'string', default: '2000' },
-    webhooks: { type: 'string', default: '3000' },
-    only: { type: 'string', default: 'latency,burst,memory,linear-webhooks' },
+    ...Object.fromEntries(Object.entries(partFlags).map(([name, value]) => [name, { type: 'string' as const, default: value }])),
+    only: { type: 'string', default: benchParts.map((p) => p.name).join(',') },
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
   },
 });
-const int = (name: keyof typeof values) => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1`);
+const flagValues = values as Record<string, string | undefined>;
+const only = new Set(values.only!.split(','));
+const unknown = [...only].filter((name) => !benchParts.some((p) => p.name === name));
+if (unknown.length) throw new Error(`--only: no part named ${unknown.join(', ')}; parts: ${benchParts.map((p) => p.name).join(', ')}`);
+const int = (flag: string) => {
+  const value = Number(flagValues[flag]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a whole number of at least 1`);
   return value;
 };
-const params = {
-  n: int('n'),
-  warmup: int('warmup'),
-  concurrent: int('concurrent'),
-  rounds: int('rounds'),
-  waiting: int('waiting'),
-  memWarmup: int('mem-warmup'),
-  settleMs: int('settle-ms'),
-  webhooks: int('webhooks'),
-};
-const only = new Set(values.only!.split(','));
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 const started = Date.now();
@@ -59,75 +40,33 @@ const logDir = tmpdir();
 const redis = connectRedis();
 const sandbox = await startSandboxServer();
 let machine = machineFacts(await redisVersion(redis));
-// Ctrl-C: stop what is running (the bridge child gets the signal too), then delete the keys.
-const active = new Set<string>();
-const running = new Set<() => Promise<void>>();
+const tracked = new Set<string>();
+// Ctrl-C: stop bridge processes, delete every prefix the parts used, exit 130.
 process.once('SIGINT', () => {
   progress('interrupted: stopping, then deleting the bench keys');
-  void Promise.all([stopChildBridges(), ...[...running].map((stop) => stop().catch(() => undefined))])
-    .then(() => Promise.all([...active].map((p) => deletePrefix(redis, p))))
+  void stopChildBridges()
+    .then(() => Promise.all([...tracked].map((p) => deletePrefix(redis, p))))
     .finally(() => process.exit(130));
 });
-let latency: LatencyResult | undefined;
-let burst: BurstResult | undefined;
-let memory: MemoryResult | undefined;
-let linearWebhooks: LinearWebhookResult | undefined;
 
+const selected = benchParts.filter((p) => only.has(p.name));
+const outcomes: Record<string, PartOutcome> = {};
 try {
-  if (only.has('latency') || only.has('burst')) {
-    const prefix = `${base}-flow`;
-    active.add(prefix);
-    const bridge = await startInprocBridge({ prefix, redisUrl, logFile: join(logDir, `${prefix}.log`) });
-    const agent = startBenchAgent({ connection: redis, prefix: `${prefix}:agent`, client: bridge.client });
-    const players = { agent, client: bridge.client, bridgeUrl: bridge.url, serviceUrl: sandbox.serviceUrl };
-    const stop = async () => {
-      await agent.close();
-      await bridge.close();
-    };
-    running.add(stop);
-    try {
-      if (only.has('latency')) {
-        progress(`1/3 reply → resume latency over ${params.n} handoffs (+${params.warmup} warm-up)`);
-        latency = await measureResumeLatency(players, params.n, params.warmup);
-      }
-      if (only.has('burst')) {
-        progress(`2/3 ${params.rounds} rounds of ${params.concurrent} concurrent replies`);
-        burst = await measureBurst(players, params.concurrent, params.rounds);
-      }
-    } finally {
-      running.delete(stop);
-      await stop();
-      await deletePrefix(redis, prefix);
-    }
-  }
-  if (only.has('memory')) {
-    const prefix = `${base}-wait`;
-    active.add(prefix);
-    progress(`3/3 ${params.waiting} waiting handoffs on a bridge process of its own (Redis bytes, RSS)`);
-    try {
-      memory = await measureWaitingMemory({
-        redis,
-        redisUrl,
-        prefix,
-        serviceUrl: sandbox.serviceUrl,
-        waiting: params.waiting,
-        warmup: params.memWarmup,
-        settleMs: params.settleMs,
-        logFile: join(logDir, `${prefix}-bridge.log`),
-      });
-    } finally {
-      await deletePrefix(redis, prefix);
-    }
-  }
-  if (only.has('linear-webhooks')) {
-    const prefix = `${base}-linear`;
-    active.add(prefix);
-    progress(`linear webhooks: ${params.webhooks} signed deliveries, 32 at a time, through verify, dedupe and enqueue`);
-    try {
-      linearWebhooks = await measureLinearWebhooks({ redisUrl, prefix, logFile: join(logDir, `${prefix}.log`), deliveries: params.webhooks, concurrency: 32 });
-    } finally {
-      await deletePrefix(redis, prefix);
-    }
+  for (const [i, part] of selected.entries()) {
+    progress(`${i + 1}/${selected.length} ${part.name}: ${part.title}`);
+    outcomes[part.name] = await part.execute({
+      redis,
+      redisUrl,
+      base,
+      logDir,
+      serviceUrl: sandbox.serviceUrl,
+      int,
+      progress,
+      track: (prefix) => {
+        tracked.add(prefix);
+        return prefix;
+      },
+    });
   }
 } finally {
   await sandbox.close();
@@ -136,17 +75,15 @@ try {
 
 const durationMs = Date.now() - started;
 machine = finishFacts(machine);
-const list = checks(latency, burst, memory, linearWebhooks);
-process.stdout.write(`${render(machine, list, memory, durationMs)}\n`);
+const checks: Check[] = Object.values(outcomes).flatMap((o) => o.checks);
+const details = Object.values(outcomes).flatMap((o) => (o.details ? [o.details] : []));
+process.stdout.write(`${render(machine, checks, details, durationMs)}\n`);
 await writeJson(values.out!, {
   generatedAt: new Date().toISOString(),
   durationMs,
   machine,
-  params: { ...params, redisUrl: redisUrl.replace(/\/\/[^@]*@/, '//***@') },
-  checks: list,
-  latency,
-  burst,
-  memory,
-  linearWebhooks,
+  params: { ...Object.fromEntries(Object.keys(partFlags).map((f) => [f, flagValues[f]])), redisUrl: redisUrl.replace(/\/\/[^@]*@/, '//***@') },
+  checks,
+  results: Object.fromEntries(Object.entries(outcomes).map(([name, o]) => [name, o.result])),
 });
 progress(`wrote ${values.out}; bridge logs in ${logDir}/${base}-*.log`);

@@ -22,6 +22,8 @@ export interface AgentTask {
   readonly agentId: string;
   /** How long the human has to answer, ms (the bridge's default when absent). */
   readonly expiresInMs?: number;
+  /** For services that email the approver a code (auth.md verified email). */
+  readonly approverEmail?: string;
 }
 
 export interface AgentResult {
@@ -48,6 +50,7 @@ export function createExampleAgent(options: { connection: ConnectionOptions; pre
           approvers: [...(job.data.approvers ?? [])],
           agent: { id: job.data.agentId, correlationId: `task-${job.id}` },
           ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}),
+          ...(job.data.approverEmail ? { approverEmail: job.data.approverEmail } : {}),
         },
         { client: options.client },
       );

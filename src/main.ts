@@ -2,16 +2,20 @@ import { createGithubPlatform } from '../adapters/github/index.js';
 import { createLinearPlatform } from '../adapters/linear/index.js';
 import { createLocalPlatform } from '../adapters/local/index.js';
 import { createSlackPlatform } from '../adapters/slack/index.js';
-import { startBridge, type Bridge, type PlatformContext, type PlatformModule } from './app/bridge.js';
+import { startBridge, type Bridge, type LoginContext, type LoginSetup, type PlatformContext, type PlatformModule } from './app/bridge.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadConfig, type Config } from './core/config.js';
 import { ConfigError, HandoffError } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
-import type { LoginProtocol } from './core/login-protocol.js';
+import type { LoginProtocol, ProtocolName } from './core/login-protocol.js';
 import { createAgentSessionsProtocol } from './login/agent-sessions.js';
-import { createServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
-import { createSandbox, type Sandbox, type SandboxOptions } from './sandbox/index.js';
+import { createAuthMdProtocol } from './login/authmd.js';
+import { createDeviceProtocol } from './login/device.js';
+import { createServiceDiscovery } from './login/discovery.js';
+import { createServiceHttp, type ServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
+import { createSandbox, defaultSandboxMounts, type Sandbox, type SandboxMount, type SandboxOptions } from './sandbox/index.js';
 import { generateApiToken, generateVaultKey, readOrCreateSecret } from './store/data-dir.js';
+import { createJsonCache } from './store/json-cache.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.js';
 
 /**
@@ -26,21 +30,28 @@ export interface RuntimeOverrides {
   readonly apiToken: string;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** Applied to every sandbox instance (clock, lifetimes…) unless its mount says otherwise. */
   readonly sandboxOptions?: Partial<SandboxOptions>;
+  /** Sandbox instances mounted besides the default ones (tests use them). */
+  readonly extraSandboxes?: readonly SandboxMount[];
   readonly serviceHttp?: ServiceHttpOptions;
 }
 
 export interface RunningHandoff {
   readonly bridge: Bridge;
+  /** The sandbox at /sandbox (agent sessions), when the sandbox is on. */
   readonly sandbox: Sandbox | undefined;
+  /** Every mounted sandbox instance by base path. */
+  readonly sandboxes: ReadonlyMap<string, Sandbox>;
 }
 
 /** Builds and starts a bridge from a parsed config (used by `serve` and by the tests). */
 export async function startHandoff(config: Config, runtime: RuntimeOverrides): Promise<RunningHandoff> {
   const clock = runtime.clock ?? systemClock;
   const http = createServiceHttp(runtime.serviceHttp);
-  const protocols: LoginProtocol[] = [createAgentSessionsProtocol({ http })];
-  const sandbox = config.sandbox ? createSandbox({ clock, ...runtime.sandboxOptions }) : undefined;
+  const mounts = config.sandbox ? [...defaultSandboxMounts, ...(runtime.extraSandboxes ?? [])] : [];
+  const sandboxes = new Map(mounts.map((m) => [m.base, createSandbox({ clock, ...runtime.sandboxOptions, ...m.options }, m.base)]));
+  const sandbox = sandboxes.get('/sandbox');
 
   const bridge = await startBridge({
     redisUrl: runtime.redisUrl,
@@ -60,15 +71,16 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       pollIntervalMs: config.handoff.pollIntervalMs,
       publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse' },
       publicThreadsHowToAllow: { github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)' },
+      refreshBeforeMs: config.login.refreshBeforeMs,
     },
-    protocols,
+    login: (ctx) => loginSetup(config, ctx, http, runtime.serviceHttp),
     platforms: (ctx): PlatformModule[] => [
       createLocalPlatform({ redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:local`, sink: ctx.sink, now: () => ctx.clock.now() }),
       ...slackPlatform(config, ctx),
       ...githubPlatform(config, ctx),
       ...linearPlatform(config, ctx),
     ],
-    extraRoutes: sandbox?.routes ?? [],
+    extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes),
     howToEnable: {
       slack:
         'Set SLACK_BOT_TOKEN and either SLACK_SIGNING_SECRET (events over HTTP at POST /slack/events) or SLACK_APP_TOKEN (Socket Mode); see the Slack section of the README.',
@@ -76,7 +88,28 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       linear: 'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
     },
   });
-  return { bridge, sandbox };
+  return { bridge, sandbox, sandboxes };
+}
+
+/** The login protocols the bridge speaks (in order of preference) and discovery for "auto". */
+function loginSetup(config: Config, ctx: LoginContext, http: ServiceHttp, httpOptions: ServiceHttpOptions = {}): LoginSetup {
+  const allowInsecureHttp = config.env !== 'production';
+  // Metadata documents are small: a tighter body limit and one retry.
+  const metadataHttp = createServiceHttp({ ...httpOptions, maxBodyBytes: 256 * 1024, retries: 1 });
+  const discovery = createServiceDiscovery({
+    http: metadataHttp,
+    cache: createJsonCache({ redis: ctx.redis, keys: ctx.keys, namespace: 'discovery' }),
+    cacheTtlMs: config.login.discoveryCacheMs,
+    clock: ctx.clock,
+    allowInsecureHttp,
+  });
+  const clientId = (service: string) => config.login.deviceClientIds[new URL(service).origin] ?? config.login.deviceClientId;
+  const all: Record<ProtocolName, LoginProtocol> = {
+    'agent-sessions': createAgentSessionsProtocol({ http }),
+    authmd: createAuthMdProtocol({ http, discovery, clock: ctx.clock, allowInsecureHttp }),
+    device: createDeviceProtocol({ http, discovery, clock: ctx.clock, clientId, allowInsecureHttp }),
+  };
+  return { protocols: config.login.protocols.map((name) => all[name]), discovery };
 }
 
 /** Slack threads, when configured: events over HTTP routes or a Socket Mode connection. */
@@ -125,7 +158,9 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
     `  API       ${base}/v1/handoffs`,
     `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
     `  Threads   ${base}/threads/demo`,
-    ...(details.sandbox ? [`  Sandbox   ${base}/sandbox`] : []),
+    ...(details.sandbox
+      ? [`  Sandbox   ${base}/sandbox (agent sessions), ${base}/sandbox/authmd (auth.md; mail at /sandbox/authmd/mailbox), ${base}/sandbox/device (device flow)`]
+      : []),
     ...(config.slack
       ? [`  Slack     ${config.slack.inbound.mode === 'events' ? `${base}/slack/events, ${base}/slack/interactivity` : 'Socket Mode (workers connect to Slack)'}`]
       : []),

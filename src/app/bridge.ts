@@ -4,16 +4,19 @@ import type { Worker } from 'bullmq';
 import type { Clock } from '../core/clock.js';
 import type { Route } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
-import type { LoginProtocol } from '../core/login-protocol.js';
+import type { LoginDiscovery, LoginProtocol } from '../core/login-protocol.js';
 import type { InboundPoller } from '../core/inbound-poller.js';
 import type { InboundSink, ThreadAdapter } from '../core/thread-adapter.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
 import { createAdapterRegistry, createProtocolRegistry } from '../engine/registries.js';
+import { credentialRoutes } from '../http/credential-routes.js';
 import { createHttpServer } from '../http/http-server.js';
 import { handoffRoutes } from '../http/handoff-routes.js';
 import { healthRoutes } from '../http/health-routes.js';
 import { createStatusEvents, type StatusEvents } from '../http/status-events.js';
+import { createCredentialJobs } from '../queue/credential-jobs.js';
+import { createCredentialWorker } from '../queue/credential-worker.js';
 import { createDriverWorker } from '../queue/driver-worker.js';
 import { createHandoffJobs } from '../queue/handoff-jobs.js';
 import { createInboundIntake } from '../queue/inbound-intake.js';
@@ -41,6 +44,24 @@ export interface PlatformContext {
   readonly logger: Logger;
 }
 
+/** What login protocols get to build themselves (a cache for discovery, say). */
+export interface LoginContext {
+  /** The bridge's Redis connection (for caches; not for queues). */
+  readonly redis: Redis;
+  /** Key names under the bridge's prefix. */
+  readonly keys: Keys;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The protocols a bridge speaks, in order of preference, and how it chooses for `auto`. */
+export interface LoginSetup {
+  /** In order of preference; `auto` chooses among these only. */
+  readonly protocols: readonly LoginProtocol[];
+  /** Chooses a protocol for `auto`; without it, `auto` means the first protocol. */
+  readonly discovery?: LoginDiscovery;
+}
+
 /** One configured platform: its adapter, its inbound routes, and any background inbound. */
 export interface PlatformModule {
   readonly adapter: ThreadAdapter;
@@ -66,7 +87,8 @@ export interface BridgeOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly platforms: (ctx: PlatformContext) => readonly PlatformModule[];
-  readonly protocols: readonly LoginProtocol[];
+  /** Builds the login protocols once Redis is connected. */
+  readonly login: (ctx: LoginContext) => LoginSetup;
   /** Routes mounted without the API token (the sandbox). */
   readonly extraRoutes?: readonly Route[];
   /** How to enable each platform that is not configured, for error messages. */
@@ -102,6 +124,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const modules = options.platforms({ redis, keyPrefix: options.prefix, sink, clock, logger });
   const queues = createQueues(redis, keys.queuePrefix, modules.map((m) => m.adapter.platform));
   intake = createInboundIntake({ queues, dedupe, vault });
+  const login = options.login({ redis, keys, clock, logger });
 
   const engine: EngineDeps = {
     store,
@@ -113,9 +136,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       modules.map((m) => m.adapter),
       options.howToEnable,
     ),
-    protocols: createProtocolRegistry(options.protocols),
+    protocols: createProtocolRegistry(login.protocols),
+    ...(login.discovery ? { discovery: login.discovery } : {}),
     outbox: createOutbox(queues),
     jobs: createHandoffJobs(queues),
+    credentialJobs: createCredentialJobs(queues, now),
     clock,
     logger,
     policy: options.policy,
@@ -128,6 +153,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const common = { engine, connection: redis, prefix: keys.queuePrefix, logger };
     workers.push(createDriverWorker({ ...common, concurrency: options.workerConcurrency }));
     workers.push(createInboundWorker({ ...common, concurrency: options.workerConcurrency }));
+    workers.push(createCredentialWorker(common));
     for (const module of modules) workers.push(createOutboundWorker({ ...common, adapter: module.adapter }));
     for (const module of modules) {
       if (module.poller) {
@@ -145,6 +171,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const routes: Route[] = [
       ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
       ...handoffRoutes({ engine, events, apiToken: options.apiToken }),
+      ...credentialRoutes({ engine, apiToken: options.apiToken }),
       ...modules.flatMap((m) => m.routes ?? []),
       ...(options.extraRoutes ?? []),
     ];

@@ -1,4 +1,5 @@
 import { HandoffError } from '../core/errors.js';
+import type { CredentialView, RejectionResult, RevokeResult } from '../engine/credential-admin.js';
 import type { RetrievedCredential } from '../engine/credential-service.js';
 import type { HandoffRequestInput } from '../engine/handoff-request.js';
 import type { HandoffView } from '../engine/handoff-view.js';
@@ -28,6 +29,12 @@ export interface BridgeClient {
   listHandoffs(options?: { open?: boolean; limit?: number }): Promise<HandoffView[]>;
   retrieveCredential(id: string): Promise<RetrievedCredential>;
   cancelHandoff(id: string): Promise<HandoffView>;
+  /** Credentials the bridge keeps (never their secrets), newest first. */
+  listCredentials(options?: { agent?: string; limit?: number }): Promise<CredentialView[]>;
+  /** Revokes at the service where the protocol allows, and deletes from the bridge. */
+  revokeCredential(credentialId: string): Promise<RevokeResult>;
+  /** The service answered 401 to this credential: the bridge refreshes it or re-opens the login. */
+  reportRejected(credentialId: string): Promise<RejectionResult>;
   /** Posts into a local thread as `author` (loopback bridges only). */
   replyLocal(threadName: string, author: string, text: string): Promise<{ ack: string }>;
 }
@@ -83,6 +90,12 @@ export function createBridgeClient(options: { baseUrl: string; apiToken: string;
     },
     retrieveCredential: (id) => call('POST', `/v1/handoffs/${encodeURIComponent(id)}/credential`),
     cancelHandoff: (id) => call('DELETE', `/v1/handoffs/${encodeURIComponent(id)}`),
+    listCredentials: async (opts = {}) => {
+      const query = new URLSearchParams({ limit: String(opts.limit ?? 50), ...(opts.agent ? { agent: opts.agent } : {}) });
+      return (await call<{ credentials: CredentialView[] }>('GET', `/v1/credentials?${query}`)).credentials;
+    },
+    revokeCredential: (id) => call('POST', `/v1/credentials/${encodeURIComponent(id)}/revoke`),
+    reportRejected: (id) => call('POST', `/v1/credentials/${encodeURIComponent(id)}/rejected`),
     replyLocal: (name, author, text) => call('POST', `/v1/threads/local/${encodeURIComponent(name)}/messages`, { author, text }),
   };
 }

@@ -1,3 +1,4 @@
+import type { CredentialView } from '../engine/credential-admin.js';
 import type { HandoffView } from '../engine/handoff-view.js';
 import { describeDuration } from '../core/clock.js';
 
@@ -42,10 +43,22 @@ export function progressLine(view: HandoffView, now: number): string {
   return `${statusWords[view.status]} in ${view.thread}${when}`;
 }
 
+export function describeCredential(c: CredentialView): string {
+  return [
+    `${c.id}  ${c.serviceName ?? c.service} (${c.protocol})`,
+    `  service   ${c.service}`,
+    `  scopes    ${c.scopes.join(', ') || 'none'}`,
+    `  expires   ${c.expiresAt === null ? 'never' : new Date(c.expiresAt).toISOString()}`,
+    `  agent     ${c.agentId}`,
+    `  thread    ${c.thread}`,
+    `  handoff   ${c.handoffId}`,
+  ].join('\n');
+}
+
 export function describeHandoff(view: HandoffView): string {
   const lines = [
     `${view.id}  ${view.status}`,
-    `  service   ${view.service} (${view.protocol})`,
+    `  service   ${view.serviceName ? `${view.serviceName}, ` : ''}${view.service} (${view.protocol})`,
     `  thread    ${view.thread}`,
     `  agent     ${view.agent.id}`,
     `  expires   ${new Date(view.expiresAt).toISOString()}`,
@@ -53,5 +66,6 @@ export function describeHandoff(view: HandoffView): string {
   if (view.approvalUrl && !['completed', 'failed', 'expired', 'cancelled'].includes(view.status)) lines.push(`  approve   ${view.approvalUrl}`);
   if (view.error) lines.push(`  error     ${view.error.code}: ${view.error.message}`);
   if (view.credential) lines.push(`  credential ${view.credential.id} (scopes: ${view.credential.scopes.join(', ') || 'none'})`);
+  if (view.previousHandoffId) lines.push(`  re-opens  ${view.previousHandoffId}`);
   return lines.join('\n');
 }

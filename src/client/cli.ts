@@ -6,7 +6,7 @@ import { parseDuration } from '../core/clock.js';
 import { HandoffError } from '../core/errors.js';
 import type { HandoffView } from '../engine/handoff-view.js';
 import { createBridgeClient, type BridgeClient } from './bridge-client.js';
-import { describeHandoff, exitCodeFor, exitCodes, progressLine } from './cli-output.js';
+import { describeCredential, describeHandoff, exitCodeFor, exitCodes, progressLine } from './cli-output.js';
 
 const usage = `Usage: handoff <command> [options]
 
@@ -15,13 +15,16 @@ Commands:
   server | worker                run only the HTTP server, or only the queue workers
   login --service URL --thread REF [--approver ID]... [--approver-email EMAIL]
         [--agent-id ID] [--correlation-id ID] [--scopes a,b] [--timeout 30m]
-        [--protocol NAME] [--json] [--out FILE]
+        [--protocol auto|agent-sessions|authmd|device] [--json] [--out FILE]
                                  ask a human for a login and wait for it
   reply REF TEXT [--as NAME]     reply in a local thread (local:<name>)
   status [ID] [--json]           one handoff, or the open ones
   cancel ID [--json]             cancel a handoff
   credential ID [--out FILE] [--json]
                                  fetch a completed handoff's credential
+  credentials [--agent ID] [--json]
+                                 list the credentials the bridge keeps (never their secrets)
+  revoke CREDENTIAL_ID [--json]  revoke a credential at the service and delete it here
 
 Environment: HANDOFF_URL (default http://127.0.0.1:$PORT or :8080), HANDOFF_API_TOKEN
 (default: read from $HANDOFF_DATA_DIR/api-token, i.e. .handoff/api-token).
@@ -99,7 +102,7 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
     },
     scopes: values.scopes ? values.scopes.split(',').map((s) => s.trim()).filter(Boolean) : [],
     ...(expiresInMs ? { expiresInMs } : {}),
-    ...(values.protocol ? { protocol: values.protocol as 'agent-sessions' } : {}),
+    ...(values.protocol ? { protocol: values.protocol as 'auto' } : {}),
   });
   const showProgress = io.interactive || !values.json;
   if (showProgress) io.err(`handoff ${created.id} created for ${values.thread}`);
@@ -207,12 +210,39 @@ async function credential(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promi
   return exitCodes.done;
 }
 
+async function credentials(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { agent: { type: 'string' }, json: { type: 'boolean', default: false } },
+    allowPositionals: false,
+    strict: true,
+  });
+  const list = await (await clientFrom(env)).listCredentials({ limit: 200, ...(values.agent ? { agent: values.agent } : {}) });
+  if (values.json) io.out(JSON.stringify({ credentials: list }));
+  else io.out(list.length ? list.map(describeCredential).join('\n\n') : 'No credentials.');
+  return exitCodes.done;
+}
+
+async function revoke(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  if (!positionals[0]) throw new UsageError('revoke needs a credential id (see: handoff credentials).');
+  const result = await (await clientFrom(env)).revokeCredential(positionals[0]);
+  if (values.json) io.out(JSON.stringify(result));
+  else {
+    const where = { revoked: 'at the service and here', not_supported: 'here (the service offers no way to revoke it)', failed: `here; revoking at the service failed (${result.serviceError ?? 'unknown'})` }[result.atService];
+    io.out(`Revoked ${result.credential.id} ${where}.`);
+  }
+  return exitCodes.done;
+}
+
 const commands: Record<string, (argv: string[], env: NodeJS.ProcessEnv, io: Io) => Promise<number>> = {
   login,
   reply,
   status,
   cancel,
   credential,
+  credentials,
+  revoke,
 };
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io = defaultIo): Promise<number> {

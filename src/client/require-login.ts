@@ -21,8 +21,13 @@ export interface CredentialHandle {
   readonly handoffId: string;
   readonly credentialId: string;
   readonly scopes: readonly string[];
-  /** The current access token, fetched from the bridge on each call (audited there). */
+  /** The current access token, fetched from the bridge on each call (audited there; refreshed first when due). */
   accessToken(): Promise<string>;
+  /**
+   * Tell the bridge the service answered 401 to this credential. It refreshes it (then call
+   * `accessToken()` again), or re-opens the login in the same thread and says which handoff.
+   */
+  reportRejected(): Promise<{ status: 'refreshed' } | { status: 'reopened'; handoffId: string }>;
 }
 
 export interface RequireLoginOptions {
@@ -42,6 +47,7 @@ function handleFor(client: BridgeClient, view: HandoffView): CredentialHandle {
       credentialId: view.credential.id,
       scopes: view.credential.scopes,
       accessToken: async () => (await client.retrieveCredential(view.id)).accessToken,
+      reportRejected: () => client.reportRejected(view.credential!.id),
     };
   }
   switch (view.status) {

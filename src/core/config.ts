@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { flag, optionalText, port, positiveMs } from './config-fields.js';
 import { githubConfigFrom, githubEnv, type GithubConfig } from './config-github.js';
 import { linearConfigFrom, linearEnv, type LinearConfig } from './config-linear.js';
+import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
 import { slackConfigFrom, slackEnv, type SlackConfig } from './config-slack.js';
 import { ConfigError } from './errors.js';
 
@@ -22,6 +23,7 @@ const envSchema = z
     ...slackEnv,
     ...githubEnv,
     ...linearEnv,
+    ...loginEnv,
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
@@ -91,6 +93,8 @@ export interface Config {
     /** Background poll interval when the service names none, ms (10 s). */
     readonly pollIntervalMs: number;
   };
+  /** Login protocols, discovery and credential refresh. */
+  readonly login: LoginConfig;
   /** Jobs each worker runs at once. */
   readonly workerConcurrency: number;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
@@ -138,6 +142,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxExpiresInMs: e.HANDOFF_MAX_EXPIRES_IN_MS,
       pollIntervalMs: e.HANDOFF_POLL_INTERVAL_MS,
     },
+    login: loginConfigFrom(e),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     slack: slackConfigFrom(e),

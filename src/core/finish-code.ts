@@ -35,6 +35,10 @@ const finishCodePattern = /(?<![A-Za-z0-9_])aae_([0-9a-f]{48})(?![A-Za-z0-9_])/g
 // "555 123 4567" is a phone number, not the code 555123.
 const oneTimeCodePattern = /(?<![\w#$€£@/.:+-])(\d{3})[ -]?(\d{3})(?![\w@]|[.,:/-]\d|\s\d{4}(?!\d))/g;
 const urlPattern = /\b(?:https?:\/\/|www\.)\S+/gi;
+// Other services' finish codes (auth.md browser claims): a short lowercase prefix, `_`, and
+// 16+ letters or digits. Only read when no `aae_` code is present, never inside a URL, and
+// never a mangled `aae_` code. Case is kept: such codes may be case-sensitive.
+const prefixedCodePattern = /(?<![A-Za-z0-9_-])([a-z]{2,8}_[A-Za-z0-9]{16,128})(?![A-Za-z0-9_-])/g;
 const donePattern =
   /^(?:(?:ok(?:ay)?|yes|yep|sure)[\s,!.-]*)?(?:i(?:'?ve|'?m|\s+have|\s+am)?\s+)?(?:(?:all\s+)?done|approved(?:\s+it)?|finished|completed?|all\s+set)(?:\s+(?:now|here|it))?$/i;
 
@@ -56,6 +60,12 @@ export function extractAnswers(raw: string): ExtractedAnswers {
   return { finishCodes, oneTimeCodes, saysDone };
 }
 
+/** Prefixed finish codes of other services in a reply (see `prefixedCodePattern`). */
+export function extractPrefixedCodes(raw: string): string[] {
+  const text = normaliseReplyText(raw).replace(urlPattern, ' ');
+  return unique([...text.matchAll(prefixedCodePattern)].map((m) => m[1]!).filter((c) => !/^aae_/i.test(c)));
+}
+
 /**
  * The one answer a handoff expecting `kind` should act on, or undefined. Several different
  * codes in one reply are ambiguous and yield undefined rather than a guess.
@@ -63,8 +73,11 @@ export function extractAnswers(raw: string): ExtractedAnswers {
 export function pickAnswer(raw: string, kind: AnswerKind): string | undefined {
   const found = extractAnswers(raw);
   switch (kind) {
-    case 'finish_code':
-      return found.finishCodes.length === 1 ? found.finishCodes[0] : undefined;
+    case 'finish_code': {
+      if (found.finishCodes.length > 0) return found.finishCodes.length === 1 ? found.finishCodes[0] : undefined;
+      const others = extractPrefixedCodes(raw);
+      return others.length === 1 ? others[0] : undefined;
+    }
     case 'email_code':
       return found.oneTimeCodes.length === 1 ? found.oneTimeCodes[0] : undefined;
     case 'done':

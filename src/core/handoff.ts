@@ -65,7 +65,8 @@ export interface HandoffRecord {
   readonly serviceName?: string;
   /** Logo the service advertises, for platforms that show images. */
   readonly serviceLogoUrl?: string;
-  readonly protocol: ProtocolName;
+  /** `auto` until discovery (in the driver's start step) has chosen one. */
+  readonly protocol: ProtocolName | 'auto';
   /** Canonical thread ref. */
   readonly thread: string;
   /** Who may answer (platform ids); empty = anyone in the thread. */
@@ -96,7 +97,14 @@ export interface HandoffRecord {
   readonly nextPollAt?: number;
   /** Which worker job holds the claim while `claiming`. */
   readonly claimedBy?: string;
+  /** The handoff this one re-opens (its credential expired or was rejected). */
+  readonly previousHandoffId?: string;
+  /** Times the protocol restarted the login with fresh instructions (claim expired…). */
+  readonly restarts?: number;
 }
+
+/** Restarts allowed before the handoff fails with `too_many_restarts`. */
+export const maxRestarts = 3;
 
 /** What the driver job reports to whoever waits on it (the agent's parent job). */
 export interface HandoffOutcome {

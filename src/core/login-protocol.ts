@@ -64,8 +64,17 @@ export type Completion =
   | { readonly kind: 'credential'; readonly credential: IssuedCredential }
   /** The answer was wrong; it counts as an attempt and the person may try again. */
   | { readonly kind: 'wrong_code'; readonly code: string; readonly message: string }
-  /** The service says this login was already exchanged (e.g. a 409 after our own exchange). */
-  | { readonly kind: 'already_exchanged' }
+  /**
+   * The service says this login was already exchanged (e.g. a 409 after our own exchange).
+   * `credential`: the protocol still holds what it issued (e.g. an auth.md anonymous key,
+   * upgraded in place by the claim), so the login can finish anyway.
+   */
+  | { readonly kind: 'already_exchanged'; readonly credential?: IssuedCredential }
+  /**
+   * The service voided this attempt (claim or code expired…) and the protocol began a fresh
+   * one: the engine keeps the new secret and posts the new instructions. Not an attempt.
+   */
+  | { readonly kind: 'restarted'; readonly started: Started; readonly reason: string }
   /** The login cannot finish; the handoff fails with `code`. */
   | { readonly kind: 'fatal'; readonly code: string; readonly message: string };
 
@@ -87,4 +96,22 @@ export interface LoginProtocol {
   refresh?(credential: IssuedCredential, service: string, ctx: CallContext): Promise<IssuedCredential>;
   /** Revokes the credential at the service. */
   revoke?(credential: IssuedCredential, service: string, ctx: CallContext): Promise<void>;
+}
+
+/** The protocol discovery chose for a service (a handoff created with protocol "auto"). */
+export interface ChosenLogin {
+  readonly protocol: ProtocolName;
+  /** The service's own name (`resource_name`), when it published one. */
+  readonly serviceName?: string;
+  /** Its logo (`resource_logo_uri`), for platforms that show images. */
+  readonly serviceLogoUrl?: string;
+}
+
+/** Works out how a service logs agents in, from its 401 and its metadata. */
+export interface LoginDiscovery {
+  /**
+   * Chooses among `supported` (in the bridge's order of preference). Throws HandoffError:
+   * `no_supported_login` naming what was found, or a transport/metadata error.
+   */
+  choose(service: string, supported: readonly ProtocolName[], ctx: CallContext): Promise<ChosenLogin>;
 }

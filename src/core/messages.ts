@@ -83,7 +83,10 @@ export function renderPlainText(msg: OutboundMessage): string {
   const lines = [
     `🔐 Agent ${msg.agentId} asks you to log in to ${msg.serviceName}` +
       (msg.scopes.length ? ` with scopes ${msg.scopes.join(', ')}.` : '.'),
-    msg.linkSentPrivately ? 'The approval link was sent to the approver privately.' : `Approve here: ${msg.approvalUrl}`,
+    msg.linkSentPrivately
+      ? 'The approval link was sent to the approver privately.'
+      : // Email flows have no page to open here: the link is in the email.
+        `${msg.answer === 'email_code' ? 'Service' : 'Approve here'}: ${msg.approvalUrl}`,
     describeAnswer(msg),
     ...(msg.note ? [msg.note] : []),
     `Expires at ${formatUtc(msg.expiresAt)}. ${describeApprovers(msg.approvers)}`,

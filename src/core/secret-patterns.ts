@@ -10,8 +10,9 @@ const start = String.raw`(?:\b|(?<=\\[nrt]))`;
 const pattern = (body: string, flags = 'g') => new RegExp(`${start}${body}`, flags);
 
 export const secretPatterns: readonly RegExp[] = [
-  // agent-sessions finish/exchange codes, access, refresh and poll tokens (PROTOCOLS.md §1)
-  pattern(String.raw`a(?:ae|as|ar|ap)_[A-Za-z0-9]{16,}`),
+  // agent-sessions finish/exchange codes, access, refresh and poll tokens (PROTOCOLS.md §1),
+  // and the sandbox's auth.md claim finish codes (acf_)
+  pattern(String.raw`a(?:ae|as|ar|ap|cf)_[A-Za-z0-9]{16,}`),
   // auth.md claim tokens
   pattern(String.raw`clm_[A-Za-z0-9_-]{8,}`),
   // PKCE verifiers and other 256-bit hex secrets

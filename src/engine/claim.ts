@@ -1,10 +1,13 @@
-import { maxAttempts, type HandoffRecord } from '../core/handoff.js';
+import { HandoffError } from '../core/errors.js';
+import { maxAttempts, maxRestarts, type HandoffRecord } from '../core/handoff.js';
 import { newId } from '../core/ids.js';
 import type { Completion, IssuedCredential, ProtocolSecret } from '../core/login-protocol.js';
 import type { InboundReply } from '../core/thread-adapter.js';
 import { loginSecretSlot, type EngineDeps } from './engine-deps.js';
+import { scheduleRefresh } from './credential-lifecycle.js';
 import { finishHandoff } from './finish.js';
 import { notices } from './notices.js';
+import { applyRestart } from './restart.js';
 
 /**
  * Finishing a login with an answer, exactly once. The compare-and-set from `awaiting_human`
@@ -14,7 +17,13 @@ import { notices } from './notices.js';
  * is finished on retry without asking the service again.
  */
 export type ClaimSource =
-  | { readonly kind: 'reply'; readonly reply: InboundReply; readonly jobId: string }
+  | {
+      readonly kind: 'reply';
+      readonly reply: InboundReply;
+      readonly jobId: string;
+      /** The queue will not retry this job again: a transport failure now ends the handoff. */
+      readonly finalAttempt?: boolean;
+    }
   | { readonly kind: 'poll'; readonly jobId: string };
 
 export type ClaimOutcome =
@@ -22,6 +31,8 @@ export type ClaimOutcome =
   | { readonly kind: 'not_claimable'; readonly record: HandoffRecord }
   | { readonly kind: 'completed'; readonly record: HandoffRecord }
   | { readonly kind: 'wrong_code'; readonly record: HandoffRecord }
+  /** The protocol started over with fresh instructions, which were posted. */
+  | { readonly kind: 'restarted'; readonly record: HandoffRecord }
   | { readonly kind: 'failed'; readonly record: HandoffRecord };
 
 export interface ClaimOptions {
@@ -75,6 +86,11 @@ export async function claimWithAnswer(
     try {
       completion = await deps.protocols.get(held.protocol).complete(secret, answer.code, ctx);
     } catch (err) {
+      // A dead end (4xx) or the last retry of a transient failure: say so instead of going quiet.
+      const e = err instanceof HandoffError ? err : undefined;
+      if (e && (e.retry === 'never' || (e.retry === 'backoff' && source.kind === 'reply' && source.finalAttempt))) {
+        return fail(deps, held, source, e.code, `${e.message} The bridge gave up checking the code.`);
+      }
       await release(deps, held);
       throw err;
     }
@@ -85,8 +101,20 @@ export async function claimWithAnswer(
       await storeCredential(deps, held, credentialId, completion.credential);
       return complete(deps, held, completion.credential.scopes, source);
     case 'already_exchanged':
+      if (completion.credential) {
+        // The protocol still holds what the service issued (e.g. a key upgraded in place).
+        await storeCredential(deps, held, credentialId, completion.credential);
+        return complete(deps, held, completion.credential.scopes, source);
+      }
       // Only our own earlier exchange can have spent it; without its result we cannot go on.
       return fail(deps, held, source, 'exchange_lost', 'The service says this login was already exchanged, but the bridge holds no credential from it. Start a new login.');
+    case 'restarted': {
+      if ((held.restarts ?? 0) >= maxRestarts) {
+        return fail(deps, held, source, 'too_many_restarts', `The service voided this login ${maxRestarts + 1} times; ask the agent to start a new one.`);
+      }
+      const restarted = await applyRestart(deps, held, completion.started, completion.reason);
+      return restarted ? { kind: 'restarted', record: restarted } : { kind: 'not_claimable', record: (await deps.store.get(held.id)) ?? held };
+    }
     case 'fatal':
       return fail(deps, held, source, completion.code, completion.message);
     case 'wrong_code': {
@@ -118,7 +146,8 @@ async function storeCredential(deps: EngineDeps, record: HandoffRecord, id: stri
       id,
       handoffId: record.id,
       service: record.service,
-      protocol: record.protocol,
+      protocol: deps.protocols.get(record.protocol).name,
+      ...(record.serviceName ? { serviceName: record.serviceName } : {}),
       scopes: credential.scopes,
       ...(credential.expiresAt !== undefined ? { expiresAt: credential.expiresAt } : {}),
       agentId: record.agentId,
@@ -127,6 +156,7 @@ async function storeCredential(deps: EngineDeps, record: HandoffRecord, id: stri
     },
     credential,
   );
+  await scheduleRefresh(deps, id, credential, record.protocol);
 }
 
 async function react(deps: EngineDeps, record: HandoffRecord, source: ClaimSource, reaction: 'ok' | 'fail'): Promise<void> {

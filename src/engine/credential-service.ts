@@ -1,4 +1,6 @@
 import { ConflictError, NotFoundError } from '../core/errors.js';
+import type { IssuedCredential } from '../core/login-protocol.js';
+import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
 import type { EngineDeps } from './engine-deps.js';
 import { getHandoff } from './handoff-service.js';
 
@@ -12,6 +14,56 @@ export interface RetrievedCredential {
   readonly expiresAt: number | null;
 }
 
+/**
+ * A credential closer than this to its expiry is refreshed before it is handed out, ms: a
+ * minute, or the refresh margin when that is shorter.
+ */
+export const liveMarginMs = 60_000;
+
+/** How long a retrieval waits for another process's refresh of the same credential, ms. */
+const busyWaitMs = 10_000;
+
+function expired(credentialId: string, handoffId: string): ConflictError {
+  return new ConflictError(
+    `Credential ${credentialId} expired and could not be renewed; the login was re-opened in its thread as handoff ${handoffId}.`,
+    'credential_expired',
+    { reopenedHandoffId: handoffId },
+  );
+}
+
+/**
+ * The credential as it is now, made live first: refreshed when it is about to expire and the
+ * protocol can refresh it; when it cannot be kept alive, the handoff is re-opened in its
+ * thread and the caller gets `credential_expired` naming the new handoff.
+ */
+async function liveSecret(deps: EngineDeps, credentialId: string): Promise<IssuedCredential | undefined> {
+  const deadline = deps.clock.now() + busyWaitMs;
+  for (;;) {
+    const secret = await deps.credentials.secret(credentialId);
+    const margin = Math.min(liveMarginMs, deps.policy.refreshBeforeMs);
+    if (!secret || secret.expiresAt === undefined || secret.expiresAt - deps.clock.now() > margin) return secret;
+    const record = await deps.credentials.get(credentialId);
+    if (!record) return undefined;
+    const protocol = deps.protocols.get(record.protocol);
+    if (!protocol.refresh || !secret.refreshToken) {
+      if (deps.clock.now() < secret.expiresAt) return secret; // short-lived, but still live
+      throw expired(credentialId, (await reopenHandoff(deps, record, { code: 'expired', actor: 'api' })).id);
+    }
+    const outcome = await refreshNow(deps, credentialId, 'api');
+    switch (outcome.kind) {
+      case 'refreshed':
+        return outcome.credential;
+      case 'gone':
+        return undefined;
+      case 'reopened':
+        throw expired(credentialId, outcome.handoff.id);
+      case 'busy':
+        if (deps.clock.now() > deadline) return secret;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export async function retrieveCredential(deps: EngineDeps, handoffId: string, actor: string): Promise<RetrievedCredential> {
   const record = await getHandoff(deps, handoffId);
   if (record.status !== 'completed' || !record.credentialId) {
@@ -19,7 +71,7 @@ export async function retrieveCredential(deps: EngineDeps, handoffId: string, ac
       status: record.status,
     });
   }
-  const secret = await deps.credentials.secret(record.credentialId);
+  const secret = await liveSecret(deps, record.credentialId);
   if (!secret) throw new NotFoundError('The credential from this handoff was revoked or deleted.', 'credential_not_found');
   await deps.audit.append({
     event: 'credential.retrieved',

@@ -1,12 +1,13 @@
 import { HandoffError } from '../core/errors.js';
 import { claimRecheckMs, nextDriverStep, outcomeOf, type HandoffOutcome, type HandoffRecord } from '../core/handoff.js';
-import type { ApprovalRequestMessage } from '../core/messages.js';
 import type { ProtocolSecret } from '../core/login-protocol.js';
 import type { Person } from '../core/thread-adapter.js';
 import { claimWithAnswer } from './claim.js';
-import { loginSecretSlot, type EngineDeps } from './engine-deps.js';
+import { loginSecretSlot, loginSecretTtlMs, type EngineDeps } from './engine-deps.js';
+import { approvalMessage, postApproval } from './approval-message.js';
 import { finishHandoff } from './finish.js';
-import { notices, serviceLabel } from './notices.js';
+import { notices } from './notices.js';
+import { resolveProtocol } from './resolve-protocol.js';
 
 /**
  * The driver: what a handoff's own job does each time it runs. It starts the login, posts the
@@ -79,16 +80,16 @@ async function resolveApprovers(deps: EngineDeps, record: HandoffRecord): Promis
   return { approvers: people.map((p) => p.id), people, ...(email ? { email } : {}) };
 }
 
-async function start(deps: EngineDeps, record: HandoffRecord): Promise<void> {
-  const { adapter, thread } = deps.adapters.parse(record.thread);
+async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
+  const { adapter, thread } = deps.adapters.parse(pending.thread);
   let publicNote: string | undefined;
   if (adapter.isPublic && (await adapter.isPublic(thread))) {
     if ((deps.policy.publicThreads?.[adapter.platform] ?? 'refuse') === 'refuse') {
-      await finishHandoff(deps, record, 'failed', {
+      await finishHandoff(deps, pending, 'failed', {
         set: {
           error: {
             code: 'public_thread',
-            message: `${record.thread} is readable by anyone, so an approval link there could be used by anyone. Use a private thread, or ${
+            message: `${pending.thread} is readable by anyone, so an approval link there could be used by anyone. Use a private thread, or ${
               deps.policy.publicThreadsHowToAllow?.[adapter.platform] ?? `allow public ${adapter.platform} threads in the bridge configuration`
             }.`,
           },
@@ -99,6 +100,8 @@ async function start(deps: EngineDeps, record: HandoffRecord): Promise<void> {
     publicNote = '⚠️ This thread is public: anyone who can read it sees this link. Only the approvers listed below can finish it here.';
   }
 
+  const record = await resolveProtocol(deps, pending);
+  if (!record) return;
   const { approvers, people, email } = await resolveApprovers(deps, record);
   const approverEmail = record.approverEmail ?? email;
   const protocol = deps.protocols.get(record.protocol);
@@ -117,7 +120,7 @@ async function start(deps: EngineDeps, record: HandoffRecord): Promise<void> {
       ...(approverEmail ? { approverEmail } : {}),
     });
     const expiresAt = Math.min(record.expiresAt, result.expiresAt);
-    await deps.vault.put(loginSecretSlot, record.id, result.secret, Math.max(60_000, expiresAt - deps.clock.now() + 3_600_000));
+    await deps.vault.put(loginSecretSlot, record.id, result.secret, loginSecretTtlMs(deps, expiresAt));
     const pollIntervalMs = protocol.poll ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
     const saved = await deps.store.transition(record.id, {
       from: ['pending'],
@@ -146,34 +149,7 @@ async function start(deps: EngineDeps, record: HandoffRecord): Promise<void> {
     });
   }
 
-  const message: ApprovalRequestMessage = {
-    kind: 'approval_request',
-    handoffId: current.id,
-    serviceName: serviceLabel(current),
-    serviceUrl: current.service,
-    agentId: current.agentId,
-    scopes: current.scopes,
-    approvalUrl: current.approvalUrl!,
-    answer: current.answer!,
-    expiresAt: current.expiresAt,
-    approvers: current.approvers,
-    ...(current.userCode ? { userCode: current.userCode } : {}),
-    ...(current.serviceLogoUrl ? { serviceLogoUrl: current.serviceLogoUrl } : {}),
-    ...(current.note || publicNote ? { note: [current.note, publicNote].filter(Boolean).join('\n') } : {}),
-  };
-  const privately = adapter.postPrivately !== undefined && people.length > 0;
-  if (privately) {
-    for (const person of people) {
-      await deps.outbox.send(
-        { kind: 'post', handoffId: current.id, thread: current.thread, message, to: person, critical: true },
-        { dedupeKey: `approval-private-${current.id}-${person.id}` },
-      );
-    }
-  }
-  await deps.outbox.send(
-    { kind: 'post', handoffId: current.id, thread: current.thread, message: privately ? { ...message, linkSentPrivately: true } : message, critical: true },
-    { dedupeKey: `approval-${current.id}` },
-  );
+  const { privately } = await postApproval(deps, approvalMessage(current, [publicNote]), current, people, `approval-${current.id}`);
   await deps.store.transition(current.id, { to: 'awaiting_human', from: ['pending'] });
   await deps.audit.append({
     event: 'handoff.awaiting_human',
@@ -206,7 +182,7 @@ async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Pro
   }
   switch (result.kind) {
     case 'pending':
-      if (result.secret) await deps.vault.put(loginSecretSlot, record.id, result.secret, Math.max(60_000, record.expiresAt - deps.clock.now() + 3_600_000));
+      if (result.secret) await deps.vault.put(loginSecretSlot, record.id, result.secret, loginSecretTtlMs(deps, record.expiresAt));
       await reschedule(result.nextPollMs ?? interval);
       return;
     case 'approved':

@@ -1,12 +1,13 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { LoginDiscovery } from '../core/login-protocol.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { HandoffStore } from '../store/handoff-store.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
 import type { Vault } from '../store/vault.js';
-import type { HandoffJobs, Outbox } from './ports.js';
+import type { CredentialJobs, HandoffJobs, Outbox } from './ports.js';
 import type { AdapterRegistry, ProtocolRegistry } from './registries.js';
 
 /** Everything the engine's functions use, passed in once. */
@@ -20,6 +21,9 @@ export interface EngineDeps {
   readonly protocols: ProtocolRegistry;
   readonly outbox: Outbox;
   readonly jobs: HandoffJobs;
+  readonly credentialJobs: CredentialJobs;
+  /** Chooses a protocol for handoffs created with `auto`; without it, `auto` means the first protocol. */
+  readonly discovery?: LoginDiscovery;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly policy: EnginePolicy;
@@ -33,6 +37,8 @@ export interface EnginePolicy {
   readonly maxExpiresInMs: number;
   /** Background poll interval when the service names none, ms. */
   readonly pollIntervalMs: number;
+  /** Refresh a credential this long before it expires, ms (at most a quarter of its life). */
+  readonly refreshBeforeMs: number;
   /** Per platform: what to do with a public thread. Default `refuse`. */
   readonly publicThreads?: Partial<Record<Platform, 'refuse' | 'warn'>>;
   /** Per platform: how an operator allows public threads (ends the `public_thread` error). */
@@ -41,3 +47,8 @@ export interface EnginePolicy {
 
 /** Vault slot of each handoff's protocol secret (poll token, verifier, claim token…). */
 export const loginSecretSlot = 'login';
+
+/** How long a login secret is kept: until an hour past the handoff's expiry (at least a minute). */
+export function loginSecretTtlMs(deps: Pick<EngineDeps, 'clock'>, expiresAt: number): number {
+  return Math.max(60_000, expiresAt - deps.clock.now() + 3_600_000);
+}

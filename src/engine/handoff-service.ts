@@ -23,17 +23,28 @@ function fingerprint(request: HandoffRequest): string {
   return createHash('sha256').update(JSON.stringify(rest)).digest('base64url').slice(0, 22);
 }
 
-/** The protocol a request resolves to before discovery exists for it. */
-function chooseProtocol(deps: EngineDeps, requested: HandoffRequest['protocol']): ProtocolName {
+/**
+ * The protocol a request names, or `auto`: discovery chooses later, in the driver (it needs
+ * the network). With one protocol, or no discovery, there is nothing to choose.
+ */
+function chooseProtocol(deps: EngineDeps, requested: HandoffRequest['protocol']): ProtocolName | 'auto' {
   if (requested === undefined || requested === 'auto') {
     if (deps.protocols.names.length === 1) return deps.protocols.names[0]!;
-    // Several protocols and no choice: the caller must name one until discovery chooses.
-    return deps.protocols.get('agent-sessions').name;
+    return deps.discovery ? 'auto' : deps.protocols.names[0]!;
   }
   return deps.protocols.get(requested).name;
 }
 
-export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef): Promise<CreateResult> {
+/** Engine-internal parts of a handoff that no API request can set. */
+export interface CreateOptions {
+  /** The handoff this one re-opens. */
+  readonly previousHandoffId?: string;
+  /** What the service is called, when already known (a re-opened login). */
+  readonly serviceName?: string;
+  readonly serviceLogoUrl?: string;
+}
+
+export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef, options: CreateOptions = {}): Promise<CreateResult> {
   const service = parseServiceUrl(request.service, deps.policy.production);
   const { thread } = deps.adapters.parse(request.thread);
   const protocol = chooseProtocol(deps, request.protocol);
@@ -76,6 +87,9 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
     updatedAt: now,
     expiresAt: now + expiresInMs,
     attempts: 0,
+    ...(options.previousHandoffId ? { previousHandoffId: options.previousHandoffId } : {}),
+    ...(options.serviceName ? { serviceName: options.serviceName } : {}),
+    ...(options.serviceLogoUrl ? { serviceLogoUrl: options.serviceLogoUrl } : {}),
   };
   await deps.store.create(record);
   await deps.audit.append({
@@ -84,7 +98,7 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
     agentId: record.agentId,
     correlationId: record.correlationId,
     actor: `agent:${record.agentId}`,
-    detail: { protocol, platform: thread.platform },
+    detail: { protocol, platform: thread.platform, ...(options.previousHandoffId ? { reopens: options.previousHandoffId } : {}) },
   });
   await deps.jobs.start(id, parent);
   return { record, created: true };

@@ -7,6 +7,9 @@ export interface HandoffView {
   readonly status: HandoffRecord['status'];
   readonly thread: string;
   readonly service: string;
+  /** The service's own name, once discovery or the login told us. */
+  readonly serviceName: string | null;
+  /** The protocol, or `auto` until discovery has chosen one. */
   readonly protocol: string;
   readonly agent: { readonly id: string; readonly correlationId: string };
   readonly approvers: readonly string[];
@@ -18,6 +21,8 @@ export interface HandoffView {
   readonly updatedAt: number;
   readonly completedAt: number | null;
   readonly error: { readonly code: string; readonly message: string } | null;
+  /** The handoff this one re-opens (its credential expired or was rejected). */
+  readonly previousHandoffId: string | null;
   readonly credential: { readonly id: string; readonly scopes: readonly string[]; readonly expiresAt: number | null } | null;
 }
 
@@ -27,6 +32,7 @@ export function toHandoffView(record: HandoffRecord, credential?: CredentialReco
     status: record.status,
     thread: record.thread,
     service: record.service,
+    serviceName: record.serviceName ?? null,
     protocol: record.protocol,
     agent: { id: record.agentId, correlationId: record.correlationId },
     approvers: record.approvers,
@@ -38,6 +44,7 @@ export function toHandoffView(record: HandoffRecord, credential?: CredentialReco
     updatedAt: record.updatedAt,
     completedAt: record.completedAt ?? null,
     error: record.error ?? null,
+    previousHandoffId: record.previousHandoffId ?? null,
     credential:
       record.status === 'completed' && record.credentialId
         ? { id: record.credentialId, scopes: credential?.scopes ?? record.scopes, expiresAt: credential?.expiresAt ?? null }

@@ -12,7 +12,7 @@ function notice(record: HandoffRecord, event: NoticeEvent, text: string): Notice
 
 export const serviceLabel = (record: HandoffRecord): string => record.serviceName ?? hostOf(record.service);
 
-function hostOf(url: string): string {
+export function hostOf(url: string): string {
   try {
     return new URL(url).host;
   } catch {

@@ -43,3 +43,11 @@ export interface HandoffJobs {
   /** Wakes a driver that waits as a delayed job (a reply finished it, or a poll is due). */
   wake(handoffId: string): Promise<void>;
 }
+
+export interface CredentialJobs {
+  /**
+   * Schedules a refresh of a credential at `atMs` (epoch ms) as a delayed job. `generation`
+   * (the expiry being refreshed) makes the job idempotent and lets a stale one do nothing.
+   */
+  scheduleRefresh(credentialId: string, atMs: number, generation: number): Promise<void>;
+}

@@ -1,4 +1,4 @@
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, InternalError } from '../core/errors.js';
 import type { LoginProtocol, ProtocolName } from '../core/login-protocol.js';
 import type { ThreadAdapter } from '../core/thread-adapter.js';
 import { splitThreadRef, type Platform, type ThreadAddress } from '../core/thread-ref.js';
@@ -38,7 +38,8 @@ export function createAdapterRegistry(
 }
 
 export interface ProtocolRegistry {
-  get(name: ProtocolName): LoginProtocol;
+  /** The protocol; `auto` (not yet chosen by discovery) is an internal error here. */
+  get(name: ProtocolName | 'auto'): LoginProtocol;
   readonly names: readonly ProtocolName[];
 }
 
@@ -46,6 +47,7 @@ export function createProtocolRegistry(protocols: readonly LoginProtocol[]): Pro
   const byName = new Map(protocols.map((p) => [p.name, p]));
   return {
     get(name) {
+      if (name === 'auto') throw new InternalError('The login protocol was used before discovery chose one.');
       const protocol = byName.get(name);
       if (!protocol) {
         throw new BadInputError(`protocol "${name}" is not supported here; use one of: ${[...byName.keys()].join(', ')}.`, {

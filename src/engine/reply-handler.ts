@@ -29,7 +29,10 @@ export async function checkApprover(deps: EngineDeps, record: HandoffRecord, aut
   return { allowed };
 }
 
-export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: string): Promise<ReplyResult> {
+/** A "done" for a login the bridge can poll is a cue to ask the service now, not a code to claim with. */
+const pollsForDone = (r: HandoffRecord) => r.answer === 'done' && r.nextPollAt !== undefined;
+
+export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: string, options: { finalAttempt?: boolean } = {}): Promise<ReplyResult> {
   const open = await deps.store.openInThread(reply.thread);
   if (open.length === 0) return 'no_open_handoff';
   const ctx = (r: HandoffRecord) => ({ handoffId: r.id, agentId: r.agentId, correlationId: r.correlationId, actor: reply.author.id });
@@ -37,6 +40,7 @@ export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: 
   // Waiting handoffs (or one this very job was claiming before a crash) that this reply answers.
   const answerable = open.filter((r) => r.status === 'awaiting_human' || (r.status === 'claiming' && r.claimedBy === jobId));
   const candidates = answerable
+    .filter((r) => !pollsForDone(r))
     .map((record) => ({ record, code: record.answer ? pickAnswer(reply.text, record.answer) : undefined }))
     .filter((c): c is { record: HandoffRecord; code: string } => c.code !== undefined);
 
@@ -79,7 +83,8 @@ export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: 
     await deps.audit.append({ event: 'reply.accepted', ...ctx(record), detail: { platform: reply.platform } });
     if (index === 0) await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
     const isLast = index === candidates.length - 1;
-    const outcome = await claimWithAnswer(deps, record, { code }, { kind: 'reply', reply, jobId }, { onWrongCode: isLast ? 'count' : 'release' });
+    const source = { kind: 'reply' as const, reply, jobId, ...(options.finalAttempt ? { finalAttempt: true } : {}) };
+    const outcome = await claimWithAnswer(deps, record, { code }, source, { onWrongCode: isLast ? 'count' : 'release' });
     last = outcome.kind;
     if (outcome.kind !== 'wrong_code') return outcome.kind;
   }

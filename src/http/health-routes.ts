@@ -23,7 +23,7 @@ export function healthRoutes(deps: { redis: Redis; queues: Queues; platforms: re
       path: '/metrics',
       handler: async () => {
         const lines: string[] = ['# HELP handoff_queue_jobs Jobs per queue and state.', '# TYPE handoff_queue_jobs gauge'];
-        const queues = [deps.queues.handoffs, deps.queues.inbound, ...deps.platforms.map((p) => deps.queues.outbound(p as never))];
+        const queues = [deps.queues.handoffs, deps.queues.inbound, deps.queues.credentials, ...deps.platforms.map((p) => deps.queues.outbound(p as never))];
         for (const queue of queues) {
           const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'waiting-children');
           for (const [state, n] of Object.entries(counts)) lines.push(`handoff_queue_jobs{queue="${queue.name}",state="${state}"} ${n}`);

@@ -28,10 +28,14 @@ export interface ServiceRequest {
   readonly json?: unknown;
   /** Sent as application/x-www-form-urlencoded. */
   readonly form?: Readonly<Record<string, string>>;
+  /** Sent as it is, with this content type (for OAuth libraries that encode their own bodies). */
+  readonly raw?: { readonly contentType: string; readonly text: string };
   readonly headers?: Readonly<Record<string, string>>;
   readonly ctx?: CallContext;
   /** Retry 5xx and network failures. Default true. */
   readonly retryTransient?: boolean;
+  /** Per-attempt timeout for this call, ms; default: the client's. */
+  readonly timeoutMs?: number;
 }
 
 export interface ServiceResponse {
@@ -39,6 +43,8 @@ export interface ServiceResponse {
   readonly headers: Headers;
   /** Parsed JSON, or undefined when the body is not JSON. */
   readonly body: unknown;
+  /** The body as received (bounded by the body limit). */
+  readonly text: string;
   /** The final URL after same-origin redirects. */
   readonly url: string;
 }
@@ -126,6 +132,9 @@ export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp
     } else if (req.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(req.form).toString();
+    } else if (req.raw) {
+      headers['content-type'] = req.raw.contentType;
+      body = req.raw.text;
     }
     let current = url;
     for (let hop = 0; hop <= 3; hop++) {
@@ -134,7 +143,7 @@ export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp
         headers,
         ...(body === undefined ? {} : { body }),
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs),
       });
       if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
         await res.body?.cancel();
@@ -156,7 +165,7 @@ export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp
       } catch {
         parsed = undefined;
       }
-      return { status: res.status, headers: res.headers, body: parsed, url: current };
+      return { status: res.status, headers: res.headers, body: parsed, text, url: current };
     }
     throw new UpstreamError(`${origin(url)} redirected too many times.`, { code: 'too_many_redirects', upstreamStatus: 0, retry: 'never' });
   }
@@ -175,7 +184,7 @@ export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp
           const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
           last = new UpstreamError(
             timedOut
-              ? `${origin(url)} did not answer within ${timeoutMs} ms.`
+              ? `${origin(url)} did not answer within ${req.timeoutMs ?? timeoutMs} ms.`
               : `${origin(url)} could not be reached (${err instanceof Error ? err.message : String(err)}).`,
             { code: timedOut ? 'service_timeout' : 'service_unreachable', upstreamStatus: 0, cause: err },
           );

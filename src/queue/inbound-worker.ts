@@ -33,7 +33,8 @@ export function createInboundWorker(deps: {
         receivedAt: data.receivedAt,
       };
       try {
-        const result = await handleReply(engine, reply, job.id!);
+        const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        const result = await handleReply(engine, reply, job.id!, { finalAttempt });
         deps.logger.debug('reply handled', { platform: data.platform, thread: data.thread, result });
         return { result };
       } catch (err) {

@@ -22,3 +22,10 @@ export const outboundJobOptions = {
   removeOnComplete: { age: 3_600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3_600 },
 } as const satisfies JobsOptions;
+
+export const credentialJobOptions = {
+  attempts: 6,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 24 * 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+} as const satisfies JobsOptions;

@@ -6,6 +6,8 @@ export const queueNames = {
   handoffs: 'handoffs',
   /** Replies from every platform, already verified and deduplicated. */
   inbound: 'inbound',
+  /** One delayed job per credential generation: refresh it before it expires. */
+  credentials: 'credentials',
   /** One per platform, so each platform's rate limit applies to its own traffic only. */
   outbound: (platform: Platform) => `outbound-${platform}`,
 } as const;

@@ -21,9 +21,16 @@ export interface InboundJobData {
 
 export type OutboundJobData = OutboundAction;
 
+export interface CredentialJobData {
+  readonly credentialId: string;
+  /** The expiry this job refreshes; a job for an older expiry does nothing. */
+  readonly generation: number;
+}
+
 export interface Queues {
   readonly handoffs: Queue<DriverJobData, unknown>;
   readonly inbound: Queue<InboundJobData>;
+  readonly credentials: Queue<CredentialJobData>;
   outbound(platform: Platform): Queue<OutboundJobData>;
   readonly prefix: string;
   close(): Promise<void>;
@@ -32,10 +39,12 @@ export interface Queues {
 export function createQueues(connection: Redis, prefix: string, platforms: readonly Platform[]): Queues {
   const handoffs = new Queue<DriverJobData, unknown>(queueNames.handoffs, { connection, prefix });
   const inbound = new Queue<InboundJobData>(queueNames.inbound, { connection, prefix });
+  const credentials = new Queue<CredentialJobData>(queueNames.credentials, { connection, prefix });
   const outbound = new Map(platforms.map((p) => [p, new Queue<OutboundJobData>(queueNames.outbound(p), { connection, prefix })]));
   return {
     handoffs,
     inbound,
+    credentials,
     prefix,
     outbound(platform) {
       const queue = outbound.get(platform);
@@ -43,7 +52,7 @@ export function createQueues(connection: Redis, prefix: string, platforms: reado
       return queue;
     },
     async close() {
-      await Promise.all([handoffs.close(), inbound.close(), ...[...outbound.values()].map((q) => q.close())]);
+      await Promise.all([handoffs.close(), inbound.close(), credentials.close(), ...[...outbound.values()].map((q) => q.close())]);
     },
   };
 }

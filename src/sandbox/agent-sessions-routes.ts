@@ -132,11 +132,5 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
     },
   };
 
-  return [start, poll, exchange, refresh, revoke].map((route) => ({
-    ...route,
-    handler: async (req: RouteRequest) => {
-      state.recordCall(route.path, req.headers);
-      return route.handler(req);
-    },
-  }));
+  return [start, poll, exchange, refresh, revoke];
 }

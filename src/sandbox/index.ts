@@ -1,44 +1,112 @@
 import { systemClock } from '../core/clock.js';
-import { html, type Route } from '../core/http-route.js';
+import { html, json, type Route, type RouteRequest } from '../core/http-route.js';
 import { escapeHtml, htmlPage } from '../core/html.js';
 import { agentSessionsRoutes } from './agent-sessions-routes.js';
 import { approvalPageRoutes } from './approval-page-routes.js';
+import { authMdRoutes } from './authmd-routes.js';
+import { AuthMdState } from './authmd-state.js';
+import { claimPageRoutes } from './claim-page-routes.js';
+import { devicePageRoutes } from './device-page-routes.js';
+import { deviceRoutes, revocationRoute } from './device-routes.js';
+import { DeviceState } from './device-state.js';
+import { SandboxFaults } from './faults.js';
+import { bearerChallenge, metadataRoutes } from './metadata-routes.js';
 import { protectedApiRoutes } from './protected-api-routes.js';
-import { SandboxState, type SandboxOptions } from './sandbox-state.js';
+import { SandboxState, type AuthMdRegistrationType, type SandboxOptions, type SandboxProtocol } from './sandbox-state.js';
 
-export { SandboxState, type SandboxOptions } from './sandbox-state.js';
+export { SandboxState, type SandboxOptions, type SandboxProtocol, type AuthMdRegistrationType } from './sandbox-state.js';
+export type { FaultKind } from './faults.js';
 
 /**
- * A local service that speaks the login protocols, mounted at `/sandbox` outside production.
- * It is what the demo and the tests log in to. `state` is exposed so tests can count
- * exchanges; everything a person does goes through the HTTP routes.
+ * A local service that speaks the login protocols, mounted under a base path outside
+ * production. It is what the demo and the tests log in to. Several instances can share one
+ * server at different bases, each speaking a different set of protocols (which is how the
+ * tests show discovery choosing). `state`, `authmd`, `device` and `faults` are exposed so
+ * tests can count calls and inject trouble; everything a person does goes through HTTP.
  */
 export interface Sandbox {
   readonly routes: readonly Route[];
+  /** Sessions, agent-sessions login requests and the calls received. */
   readonly state: SandboxState;
+  readonly authmd: AuthMdState;
+  readonly device: DeviceState;
+  readonly faults: SandboxFaults;
   /** Path prefix the routes are mounted under. */
   readonly base: string;
+  /** The login protocols this instance speaks. */
+  readonly protocols: readonly SandboxProtocol[];
+}
+
+/** One sandbox to mount: its base path and how it differs from the defaults. */
+export interface SandboxMount {
+  /** Path prefix, e.g. `/sandbox/authmd`. */
+  readonly base: string;
+  /** What differs from the defaults (name, protocols, lifetimes). */
+  readonly options: Partial<SandboxOptions>;
+}
+
+/** What `handoff serve` mounts outside production: one service per protocol. */
+export const defaultSandboxMounts: readonly SandboxMount[] = [
+  { base: '/sandbox', options: { serviceName: 'Sandbox Analytics', protocols: ['agent-sessions'] } },
+  { base: '/sandbox/authmd', options: { serviceName: 'Sandbox Notes', protocols: ['authmd'] } },
+  { base: '/sandbox/device', options: { serviceName: 'Sandbox Files', protocols: ['device'] } },
+];
+
+const allAuthMdTypes: readonly AuthMdRegistrationType[] = ['user_claimed', 'identity_assertion', 'anonymous'];
+
+/** API clients (Accept: JSON) get the 401 challenge a real API root answers; browsers a page. */
+function wantsJson(req: RouteRequest): boolean {
+  const accept = req.headers.accept ?? '';
+  return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 }
 
 export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sandbox'): Sandbox {
   const state = new SandboxState({ clock: systemClock, ...options });
+  const authmd = new AuthMdState(state);
+  const device = new DeviceState(state);
+  const faults = new SandboxFaults();
   const serviceName = options.serviceName ?? 'Sandbox Analytics';
+  const protocols = options.protocols ?? ['agent-sessions'];
+  const authmdTypes = options.authmdTypes ?? allAuthMdTypes;
+  const withMetadata = options.metadata ?? true;
+
   const home: Route = {
     method: 'GET',
     path: base,
-    handler: async () =>
-      html(
+    handler: async (req) => {
+      if (wantsJson(req)) {
+        return json(401, { error: 'unauthorized', message: 'This API needs a bearer token.' }, { 'www-authenticate': bearerChallenge(req, base, withMetadata) });
+      }
+      return html(
         200,
         htmlPage(
           serviceName,
-          `<h1>${escapeHtml(serviceName)}</h1><p>A local stand-in service for trying handoff. It speaks agent sessions at
-<code>${base}/agent-sessions/*</code> and protects <code>${base}/api/me</code>.</p>`,
+          `<h1>${escapeHtml(serviceName)}</h1><p>A local stand-in service for trying handoff. It speaks ${protocols.map(escapeHtml).join(', ')} and protects <code>${escapeHtml(base)}/api/me</code>.</p>`,
         ),
-      ),
+      );
+    },
   };
+
+  const routes: Route[] = [home, ...protectedApiRoutes(state, base, withMetadata)];
+  if (withMetadata) routes.push(...metadataRoutes({ base, serviceName, protocols, authmdTypes }));
+  if (protocols.includes('agent-sessions')) routes.push(...agentSessionsRoutes(state, base), ...approvalPageRoutes(state, base, serviceName));
+  if (protocols.includes('authmd')) routes.push(...authMdRoutes(authmd, base, authmdTypes), ...claimPageRoutes(authmd, base, serviceName));
+  if (protocols.includes('device')) routes.push(...deviceRoutes(device, state, base), ...devicePageRoutes(device, base, serviceName));
+  if (protocols.includes('authmd') || protocols.includes('device')) routes.push(revocationRoute(state, base));
+
   return {
     base,
     state,
-    routes: [home, ...agentSessionsRoutes(state, base), ...approvalPageRoutes(state, base, serviceName), ...protectedApiRoutes(state, base)],
+    authmd,
+    device,
+    faults,
+    protocols,
+    routes: routes.map((route) => ({
+      ...route,
+      handler: async (req: RouteRequest) => {
+        state.recordCall(route.path, req.headers);
+        return faults.take(route.path.startsWith(`${base}/`) ? route.path.slice(base.length) : route.path) ?? route.handler(req);
+      },
+    })),
   };
 }

@@ -18,7 +18,24 @@ export interface SandboxOptions {
   /** Poll interval the service advertises, seconds; absent = none advertised. */
   readonly pollIntervalSeconds?: number;
   readonly serviceName?: string;
+  /** Login protocols this instance speaks. Default: agent sessions only. */
+  readonly protocols?: readonly SandboxProtocol[];
+  /** auth.md registration types offered. Default: all three. */
+  readonly authmdTypes?: readonly AuthMdRegistrationType[];
+  /** How long an auth.md claim token lives, ms. Default 10 min. */
+  readonly claimTtlMs?: number;
+  /** How long a one-time or finish code lives, ms. Default 10 min. */
+  readonly otpTtlMs?: number;
+  /** How long a device code lives, ms. Default 15 min. */
+  readonly deviceCodeTtlMs?: number;
+  /** Device-flow poll interval, seconds. Default 5. */
+  readonly deviceIntervalSeconds?: number;
+  /** Serve protected-resource and authorization-server metadata. Default true. */
+  readonly metadata?: boolean;
 }
+
+export type SandboxProtocol = 'agent-sessions' | 'authmd' | 'device';
+export type AuthMdRegistrationType = 'user_claimed' | 'identity_assertion' | 'anonymous';
 
 export type RequestStatus = 'pending' | 'approved' | 'exchanged' | 'revoked' | 'expired';
 
@@ -39,8 +56,9 @@ export interface LoginRequestState {
 
 export interface SessionState {
   readonly id: string;
-  readonly accountEmail: string;
-  readonly scopes: readonly string[];
+  /** Mutable, like `scopes`: an auth.md claim upgrades an anonymous key in place. */
+  accountEmail: string;
+  scopes: readonly string[];
   accessTokenHash: string;
   accessExpiresAt: number;
   refreshTokenHash: string;
@@ -49,7 +67,7 @@ export interface SessionState {
 }
 
 export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
-const token = (prefix: string): string => `${prefix}_${randomBytes(24).toString('hex')}`;
+export const token = (prefix: string): string => `${prefix}_${randomBytes(24).toString('hex')}`;
 
 export type ExchangeResult =
   | { ok: true; session: SessionState; accessToken: string; refreshToken: string }
@@ -144,16 +162,21 @@ export class SandboxState {
     return { ok: true, ...this.issueSession(req.approvedEmail ?? 'unknown@example.com', req.scopes) };
   }
 
-  private issueSession(email: string, scopes: readonly string[]) {
+  /**
+   * A new session for `email`. Every protocol of the sandbox issues its tokens here, so the
+   * protected API accepts them all. `accessTtlMs: null` makes a key that does not expire.
+   */
+  issueSession(email: string, scopes: readonly string[], options: { accessTtlMs?: number | null } = {}) {
     const accessToken = token('aas');
     const refreshToken = token('aar');
     const now = this.now();
+    const ttl = options.accessTtlMs === undefined ? this.accessTtlMs : options.accessTtlMs;
     const session: SessionState = {
       id: `as_${randomBytes(10).toString('hex')}`,
       accountEmail: email,
       scopes,
       accessTokenHash: sha256(accessToken),
-      accessExpiresAt: now + this.accessTtlMs,
+      accessExpiresAt: ttl === null ? Number.POSITIVE_INFINITY : now + ttl,
       refreshTokenHash: sha256(refreshToken),
       refreshExpiresAt: now + this.refreshTtlMs,
       revoked: false,
@@ -178,6 +201,15 @@ export class SandboxState {
     this.byAccessHash.set(session.accessTokenHash, session);
     this.byRefreshHash.set(session.refreshTokenHash, session);
     return { session, accessToken, refreshToken: nextRefresh };
+  }
+
+  /** Revokes whichever session an access or refresh token belongs to (RFC 7009 semantics). */
+  revokeToken(value: string): boolean {
+    const hash = sha256(value);
+    const session = this.byAccessHash.get(hash) ?? this.byRefreshHash.get(hash);
+    if (!session) return false;
+    session.revoked = true;
+    return true;
   }
 
   /** The session an access token opens, if it is live. */

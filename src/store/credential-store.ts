@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { IssuedCredential, ProtocolName } from '../core/login-protocol.js';
+import { randomBytes } from 'node:crypto';
 import type { Keys } from './keys.js';
+import { LuaScript } from './lua-script.js';
 import type { Vault } from './vault.js';
 
 /** What the bridge may say about a credential: everything except the secret. */
@@ -8,6 +10,8 @@ export interface CredentialRecord {
   readonly id: string;
   readonly handoffId: string;
   readonly service: string;
+  /** The service's own name, when it published one. */
+  readonly serviceName?: string;
   readonly protocol: ProtocolName;
   readonly scopes: readonly string[];
   /** Access expiry, epoch ms; absent = does not expire. */
@@ -15,6 +19,8 @@ export interface CredentialRecord {
   readonly agentId: string;
   readonly thread: string;
   readonly createdAt: number;
+  /** Last refresh, epoch ms. */
+  readonly refreshedAt?: number;
 }
 
 const vaultSlot = 'cred';
@@ -28,10 +34,19 @@ export interface CredentialStore {
   get(id: string): Promise<CredentialRecord | undefined>;
   secret(id: string): Promise<IssuedCredential | undefined>;
   /** Replaces the secret (after a refresh) and the expiry shown in metadata. */
-  replaceSecret(id: string, secret: IssuedCredential): Promise<void>;
+  replaceSecret(id: string, secret: IssuedCredential, refreshedAt: number): Promise<void>;
   delete(id: string): Promise<void>;
   list(limit: number): Promise<CredentialRecord[]>;
+  /** Takes a short exclusive lock (one refresh at a time); returns its token, or undefined when held. */
+  lock(id: string, ttlMs: number): Promise<string | undefined>;
+  /** Releases a lock taken with `lock`, only if it is still ours. */
+  unlock(id: string, token: string): Promise<void>;
 }
+
+const unlockScript = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
 
 function decode(hash: Record<string, string>): CredentialRecord | undefined {
   if (!hash.id) return undefined;
@@ -39,12 +54,14 @@ function decode(hash: Record<string, string>): CredentialRecord | undefined {
     id: hash.id,
     handoffId: hash.handoffId ?? '',
     service: hash.service ?? '',
+    ...(hash.serviceName ? { serviceName: hash.serviceName } : {}),
     protocol: (hash.protocol ?? 'agent-sessions') as ProtocolName,
     scopes: hash.scopes ? (JSON.parse(hash.scopes) as string[]) : [],
     ...(hash.expiresAt ? { expiresAt: Number(hash.expiresAt) } : {}),
     agentId: hash.agentId ?? '',
     thread: hash.thread ?? '',
     createdAt: Number(hash.createdAt ?? 0),
+    ...(hash.refreshedAt ? { refreshedAt: Number(hash.refreshedAt) } : {}),
   };
 }
 
@@ -64,16 +81,19 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
         createdAt: String(record.createdAt),
       };
       if (record.expiresAt !== undefined) fields.expiresAt = String(record.expiresAt);
+      if (record.serviceName) fields.serviceName = record.serviceName;
       await redis.multi().hset(keys.credential(record.id), fields).zadd(keys.credentials(), record.createdAt, record.id).exec();
     },
     async get(id) {
       return decode(await redis.hgetall(keys.credential(id)));
     },
     secret: (id) => vault.get<IssuedCredential>(vaultSlot, id),
-    async replaceSecret(id, secret) {
+    async replaceSecret(id, secret, refreshedAt) {
       await vault.put(vaultSlot, id, secret);
-      if (secret.expiresAt !== undefined) await redis.hset(keys.credential(id), 'expiresAt', String(secret.expiresAt));
-      else await redis.hdel(keys.credential(id), 'expiresAt');
+      const tx = redis.multi().hset(keys.credential(id), 'refreshedAt', String(refreshedAt));
+      if (secret.expiresAt !== undefined) tx.hset(keys.credential(id), 'expiresAt', String(secret.expiresAt));
+      else tx.hdel(keys.credential(id), 'expiresAt');
+      await tx.exec();
     },
     async delete(id) {
       await vault.delete(vaultSlot, id);
@@ -83,6 +103,14 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       const ids = await redis.zrevrange(keys.credentials(), 0, Math.max(0, limit - 1));
       const records = await Promise.all(ids.map(async (id) => decode(await redis.hgetall(keys.credential(id)))));
       return records.filter((r): r is CredentialRecord => r !== undefined);
+    },
+    async lock(id, ttlMs) {
+      const token = randomBytes(12).toString('hex');
+      const ok = await redis.set(keys.credentialLock(id), token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
+      return ok === 'OK' ? token : undefined;
+    },
+    async unlock(id, token) {
+      await unlockScript.run(redis, [keys.credentialLock(id)], [token]);
     },
   };
 }

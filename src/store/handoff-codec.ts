@@ -11,7 +11,7 @@ type Patch = { -readonly [K in keyof HandoffRecord]?: HandoffRecord[K] | undefin
 /** A partial record for updates; `undefined` values remove the field. */
 export type HandoffPatch = Omit<Patch, 'id' | 'kind' | 'status' | 'version' | 'createdAt' | 'updatedAt'>;
 
-const numberFields = ['expiresAt', 'completedAt', 'attempts', 'pollIntervalMs', 'nextPollAt'] as const;
+const numberFields = ['expiresAt', 'completedAt', 'attempts', 'pollIntervalMs', 'nextPollAt', 'restarts'] as const;
 const stringFields = [
   'service',
   'serviceName',
@@ -27,6 +27,7 @@ const stringFields = [
   'answer',
   'credentialId',
   'claimedBy',
+  'previousHandoffId',
 ] as const;
 
 /** Encodes the given fields; keys present with `undefined` become '' (remove). */
@@ -80,7 +81,7 @@ export function decodeRecord(hash: HandoffFields): HandoffRecord | undefined {
   for (const key of stringFields) if (hash[key]) record[key] = hash[key];
   for (const key of numberFields) if (hash[key]) record[key] = Number(hash[key]);
   if (hash.errorCode) record.error = { code: hash.errorCode, message: hash.errorMessage ?? '' };
-  record.protocol = (hash.protocol ?? 'agent-sessions') as ProtocolName;
+  record.protocol = (hash.protocol ?? 'agent-sessions') as ProtocolName | 'auto';
   return record as unknown as HandoffRecord;
 }
 

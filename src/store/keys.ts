@@ -32,6 +32,10 @@ export interface Keys {
   audit(): string;
   /** Pub/sub channel: handoff status changes. */
   events(): string;
+  /** String: a cached public JSON value (e.g. a service's discovered metadata). */
+  cache(namespace: string, id: string): string;
+  /** String: a short lock so one process refreshes a credential at a time. */
+  credentialLock(id: string): string;
   /** Any adapter-owned key, e.g. local thread streams. */
   adapter(platform: string, ...parts: string[]): string;
 }
@@ -54,6 +58,8 @@ export function createKeys(prefix: string): Keys {
     seen: (platform, kind, id) => `${p}:seen:${platform}:${kind}:${id}`,
     audit: () => `${p}:audit`,
     events: () => `${p}:events`,
+    cache: (namespace, id) => `${p}:cache:${namespace}:${id}`,
+    credentialLock: (id) => `${p}:cred-lock:${id}`,
     adapter: (platform, ...parts) => [p, platform, ...parts].join(':'),
   };
 }

@@ -13,8 +13,11 @@ export interface LoginProtocolHarness {
   request(): LoginRequest;
   /** Does what the human does at the service; returns what they would paste back. */
   approve(started: Started): Promise<string>;
-  /** An answer of the right shape that the service will reject. */
-  wrongAnswer(started: Started): string;
+  /**
+   * An answer of the right shape that the service will reject; undefined for protocols whose
+   * answer is only "done" (there is no wrong one: answering before approving is what fails).
+   */
+  wrongAnswer(started: Started): string | undefined;
   /** True when the service accepts the credential on its protected API. */
   accepts(credential: IssuedCredential): Promise<boolean>;
   /** The agent headers the service saw on its most recent calls. */
@@ -44,12 +47,16 @@ export function describeLoginProtocolContract(name: string, setup: () => Promise
       expect(h.seenAgentHeaders().at(-1)).toEqual({ agentId: req.agentId, correlationId: req.correlationId });
     });
 
-    it('turns a wrong answer into wrong_code, and the right one into a credential the service accepts', async () => {
+    it('turns a wrong (or premature) answer into wrong_code, and the right one into a credential the service accepts', async () => {
       const req = h.request();
       const started = await h.protocol.start(req);
+      const wrongAnswer = h.wrongAnswer(started);
+      if (wrongAnswer === undefined) {
+        expect(started.answer).toBe('done');
+        expect((await h.protocol.complete(started.secret, 'done', ctx(req))).kind).toBe('wrong_code');
+      }
       const answer = await h.approve(started);
-      const wrong = await h.protocol.complete(started.secret, h.wrongAnswer(started), ctx(req));
-      expect(wrong.kind).toBe('wrong_code');
+      if (wrongAnswer !== undefined) expect((await h.protocol.complete(started.secret, wrongAnswer, ctx(req))).kind).toBe('wrong_code');
       const done = await h.protocol.complete(started.secret, answer, ctx(req));
       expect(done.kind).toBe('credential');
       if (done.kind !== 'credential') return;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.js';
 import { repoRoot, startAgentWorker, startBridgeProcess, stopAllProcesses, type BridgeProcess } from '../helpers/processes.js';
 
 /**
@@ -10,18 +11,6 @@ import { repoRoot, startAgentWorker, startBridgeProcess, stopAllProcesses, type 
  * processes, and a person in a real Chromium who reads the local thread, follows the link,
  * approves on the sandbox page and pastes the finish code back into the thread.
  */
-
-const chromiumPath = '/usr/bin/chromium';
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** The little of the page's globals the test touches (the project compiles without DOM types). */
 interface BrowserGlobals {
@@ -47,10 +36,7 @@ describe('a person approves an agent login in a real browser (real processes)', 
   });
 
   it('agent asks in the thread, the human approves in the browser, the agent resumes with a working credential', async () => {
-    if (!existsSync(chromiumPath)) {
-      throw new Error(`The browser test needs Chromium at ${chromiumPath}. Install it with: sudo apt-get install chromium`);
-    }
-    const launching = chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+    const launching = launchChromium();
     bridge = await startBridgeProcess('browser');
     browser = await launching;
 

@@ -123,6 +123,33 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     expect(view).toMatchObject({ id, agent: { id: 'e2e' } });
   });
 
+  it('credentials lists without secrets; revoke revokes at the service and exits 0, then 1 for an unknown id', async () => {
+    const name = threadName('revoke');
+    const out = join(workDir, 'revoke.json');
+    const login = startCli('login-revoke', ['login', '--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--agent-id', 'e2e-revoke', '--timeout', '2m', '--json', '--out', out], cliEnv);
+    const { url, handoffId } = await approvalIn(name);
+    const code = await approveOnSandbox(url, 'alice@example.com');
+    expect((await runCli('reply-revoke', ['reply', `local:${name}`, code, '--as', 'alice'], cliEnv)).code).toBe(0);
+    expect((await login.waitForExit(20_000)).code, login.describe()).toBe(0);
+    const token = (JSON.parse(await readFile(out, 'utf8')) as { accessToken: string }).accessToken;
+
+    const listed = await runCli('credentials', ['credentials', '--agent', 'e2e-revoke', '--json'], cliEnv);
+    expect(listed.code, listed.proc.describe()).toBe(0);
+    expect(listed.stdout).not.toContain(token);
+    const [credential] = (JSON.parse(listed.stdout) as { credentials: Array<{ id: string; handoffId: string; service: string }> }).credentials;
+    expect(credential).toMatchObject({ handoffId, service: `${bridge.url}/sandbox` });
+    const text = await runCli('credentials-text', ['credentials', '--agent', 'e2e-revoke'], cliEnv);
+    expect(text.stdout).toContain(`${credential!.id}  Sandbox Analytics (agent-sessions)`);
+
+    const revoked = await runCli('revoke', ['revoke', credential!.id], cliEnv);
+    expect(revoked.code, revoked.proc.describe()).toBe(0);
+    expect(revoked.stdout.trim()).toBe(`Revoked ${credential!.id} at the service and here.`);
+    expect((await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    const again = await runCli('revoke-again', ['revoke', credential!.id], cliEnv);
+    expect(again.code, again.proc.describe()).toBe(1);
+    expect(again.stderr).toContain('[credential_not_found]');
+  });
+
   it('usage errors exit 2: no --service, an unknown command, a --timeout that is not a duration', async () => {
     const [noService, unknown, badTimeout] = await Promise.all([
       runCli('usage-no-service', ['login', '--thread', 'local:x'], cliEnv),

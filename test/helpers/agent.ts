@@ -15,9 +15,15 @@ export async function startTestAgent(bridge: TestBridge) {
   return {
     ...agent,
     events,
-    /** Queues a task that logs in to the bridge's sandbox from `thread`. */
-    async run(thread: string, approvers: string[] = ['alice'], agentId = 'agent-test'): Promise<Job<AgentTask, AgentResult>> {
-      return agent.queue.add('task', { service: `${bridge.url}/sandbox`, thread, approvers, agentId }) as Promise<Job<AgentTask, AgentResult>>;
+    /** Queues a task that logs in to one of the bridge's sandboxes (default /sandbox) from `thread`. */
+    async run(
+      thread: string,
+      approvers: string[] = ['alice'],
+      agentId = 'agent-test',
+      service = `${bridge.url}/sandbox`,
+      extra: Partial<AgentTask> = {},
+    ): Promise<Job<AgentTask, AgentResult>> {
+      return agent.queue.add('task', { service, thread, approvers, agentId, ...extra }) as Promise<Job<AgentTask, AgentResult>>;
     },
     async close() {
       await events.close();
@@ -40,4 +46,20 @@ export async function approvalIn(bridge: TestBridge, thread: string): Promise<{ 
 /** Bot messages in a thread, newest last. */
 export async function botTexts(bridge: TestBridge, thread: string): Promise<string[]> {
   return (await bridge.messages(thread)).filter((m) => m.kind === 'bot').map((m) => m.text);
+}
+
+/**
+ * The `nth` approval request (1-based) posted in a local thread, whatever the protocol:
+ * its text, the link after "Approve here:" (or "Service:"), and its handoff id.
+ */
+export async function requestIn(bridge: TestBridge, thread: string, nth = 1, timeoutMs = 15_000): Promise<{ text: string; url: string; handoffId: string }> {
+  const message = await waitFor(
+    `approval request #${nth} in ${thread}`,
+    async () => (await bridge.messages(thread)).filter((m) => m.kind === 'bot' && /^(?:Approve here|Service): https?:\/\//m.test(m.text))[nth - 1],
+    timeoutMs,
+  );
+  const url = /^(?:Approve here|Service): (https?:\/\/\S+)/m.exec(message.text)![1]!;
+  // The last line names the handoff (a re-opened one names its predecessor earlier on).
+  const handoffId = /\(handoff (hf_[0-9a-f]+)\)\s*$/.exec(message.text)![1]!;
+  return { text: message.text, url, handoffId };
 }

@@ -3,7 +3,7 @@ import { createBridgeClient, type BridgeClient } from '../../src/client/bridge-c
 import type { Clock } from '../../src/core/clock.js';
 import { loadConfig } from '../../src/core/config.js';
 import { startHandoff, type RunningHandoff } from '../../src/main.js';
-import type { SandboxOptions } from '../../src/sandbox/index.js';
+import type { SandboxMount, SandboxOptions } from '../../src/sandbox/index.js';
 import type { LocalMessage } from '../../adapters/local/index.js';
 import { redisUrl } from './environment.js';
 import { captureLogs } from './logs.js';
@@ -27,7 +27,16 @@ export interface TestBridge extends RunningHandoff {
 
 export async function startTestBridge(
   name: string,
-  options: { env?: Record<string, string>; sandbox?: Partial<SandboxOptions>; clock?: Clock; prefix?: string; vaultKey?: Buffer; apiToken?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    sandbox?: Partial<SandboxOptions>;
+    /** Sandbox instances besides /sandbox, /sandbox/authmd and /sandbox/device. */
+    extraSandboxes?: readonly SandboxMount[];
+    clock?: Clock;
+    prefix?: string;
+    vaultKey?: Buffer;
+    apiToken?: string;
+  } = {},
 ): Promise<TestBridge> {
   const prefix = options.prefix ?? randomPrefix(name.slice(0, 12));
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', HANDOFF_PREFIX: prefix, ...options.env });
@@ -41,6 +50,7 @@ export async function startTestBridge(
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.sandbox ? { sandboxOptions: options.sandbox } : {}),
+    ...(options.extraSandboxes ? { extraSandboxes: options.extraSandboxes } : {}),
     serviceHttp: { backoffMs: 20 },
   });
   const url = running.bridge.url!;

@@ -5,7 +5,8 @@ import { waitFor } from '../helpers/wait.js';
 describe('HTTP API: documented answers to good and bad input', () => {
   let bridge: TestBridge;
   beforeAll(async () => {
-    bridge = await startTestBridge('api');
+    // A bridge without the device flow, so one protocol is missing on purpose.
+    bridge = await startTestBridge('api', { env: { HANDOFF_PROTOCOLS: 'agent-sessions,authmd' } });
   });
   afterAll(async () => bridge.close());
 
@@ -24,8 +25,14 @@ describe('HTTP API: documented answers to good and bad input', () => {
     const res = await call('POST', '/v1/handoffs', { ...valid(), scopes: ['account:read'], approvers: ['alice'], expiresInMs: 60_000 });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body!).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'protocol', 'status', 'thread'].sort());
-    expect(res.body).toMatchObject({ status: 'pending', protocol: 'agent-sessions' });
+    // Discovery runs in the driver: until then the protocol is "auto".
+    expect(res.body).toMatchObject({ status: 'pending', protocol: 'auto' });
     expect(res.body!.expiresAt - res.body!.createdAt).toBe(60_000);
+    const started = await waitFor('discovery', async () => {
+      const view = await call('GET', `/v1/handoffs/${res.body!.id}`);
+      return view.body!.status === 'awaiting_human' ? view.body : undefined;
+    });
+    expect(started).toMatchObject({ protocol: 'agent-sessions', serviceName: 'Sandbox Analytics' });
   });
 
   it.each([

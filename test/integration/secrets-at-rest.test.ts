@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSecrets } from '../../src/core/secret-patterns.js';
-import { approvalIn, startTestAgent } from '../helpers/agent.js';
+import { approvalIn, requestIn, startTestAgent } from '../helpers/agent.js';
 import { connectTestRedis, dumpPrefix } from '../helpers/redis.js';
+import { codeFromMailbox, decideDevice } from '../helpers/sandbox-server.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 
 describe('secrets at rest', () => {
@@ -46,5 +47,32 @@ describe('secrets at rest', () => {
     expect(await redis.get(`${bridge.prefix}:vault:cred:${credential.credentialId}`)).toMatch(/^v1\.[\w-]{8}\.[\w-]+\.[\w-]+\.[\w-]+$/);
     // The login secret is gone once the handoff ended.
     expect(await redis.exists(`${bridge.prefix}:vault:login:${handoffId}`)).toBe(0);
+  });
+
+  it('keeps auth.md claim tokens, emailed codes, device codes and issued tokens out of Redis in plain text', async () => {
+    const mailThread = freshThread('rest-mail');
+    const deviceThread = freshThread('rest-dev');
+    const email = 'rest@example.com';
+    const mailJob = await agent.run(mailThread, ['alice'], 'agent-rest', `${bridge.url}/sandbox/authmd`, { approverEmail: email });
+    const deviceJob = await agent.run(deviceThread, ['alice'], 'agent-rest', `${bridge.url}/sandbox/device`);
+    const mail = await requestIn(bridge, mailThread);
+    const device = await requestIn(bridge, deviceThread);
+
+    const waiting = await dumpPrefix(redis, bridge.prefix);
+    expect(findSecrets(waiting)).toEqual([]);
+    // The discovery cache holds public metadata only.
+    expect(waiting).toContain(`${bridge.prefix}:cache:discovery:`);
+
+    const otp = await codeFromMailbox(`${bridge.url}/sandbox/authmd`, email);
+    await bridge.reply(mailThread, 'alice', otp);
+    await decideDevice(device.url, 'approve');
+    await bridge.reply(deviceThread, 'alice', 'done');
+    expect((await mailJob.waitUntilFinished(agent.events, 20_000)).status).toBe(200);
+    expect((await deviceJob.waitUntilFinished(agent.events, 20_000)).status).toBe(200);
+
+    const tokens = await Promise.all([mail.handoffId, device.handoffId].map(async (id) => (await bridge.api.retrieveCredential(id)).accessToken));
+    const done = await dumpPrefix(redis, bridge.prefix);
+    for (const token of tokens) expect(done).not.toContain(token);
+    expect(findSecrets(done)).toEqual([]);
   });
 });

@@ -39,6 +39,13 @@ describe('loadConfig defaults', () => {
       handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000 },
       workerConcurrency: 32,
       log: { level: 'info', format: undefined },
+      login: {
+        protocols: ['agent-sessions', 'authmd', 'device'],
+        discoveryCacheMs: 10 * 60_000,
+        refreshBeforeMs: 5 * 60_000,
+        deviceClientId: 'handoff-bridge',
+        deviceClientIds: {},
+      },
     });
   });
 
@@ -87,6 +94,12 @@ describe('loadConfig rejects bad values and names the variable', () => {
     { env: { HANDOFF_POLL_INTERVAL_MS: '500' }, variable: 'HANDOFF_POLL_INTERVAL_MS', says: 'at least 1000' },
     { env: { HANDOFF_PREFIX: 'has space' }, variable: 'HANDOFF_PREFIX', says: 'letters, digits' },
     { env: { NODE_ENV: 'staging' }, variable: 'NODE_ENV', says: 'production' },
+    { env: { HANDOFF_PROTOCOLS: 'agent-sessions,oauth1' }, variable: 'HANDOFF_PROTOCOLS', says: 'agent-sessions, authmd, device' },
+    { env: { HANDOFF_PROTOCOLS: ' , ' }, variable: 'HANDOFF_PROTOCOLS', says: 'at least one protocol' },
+    { env: { HANDOFF_DISCOVERY_CACHE_MS: '-5' }, variable: 'HANDOFF_DISCOVERY_CACHE_MS', says: '0 or more' },
+    { env: { HANDOFF_REFRESH_BEFORE_MS: '0' }, variable: 'HANDOFF_REFRESH_BEFORE_MS', says: 'positive' },
+    { env: { HANDOFF_DEVICE_CLIENT_IDS: 'github.com=abc' }, variable: 'HANDOFF_DEVICE_CLIENT_IDS', says: 'origin=client_id' },
+    { env: { HANDOFF_DEVICE_CLIENT_IDS: 'https://github.com=' }, variable: 'HANDOFF_DEVICE_CLIENT_IDS', says: 'origin=client_id' },
   ])('$variable from $env', ({ env, variable, says }) => {
     const err = configError(env);
     expect(err.variable).toBe(variable);
@@ -169,6 +182,19 @@ describe('HANDOFF_SANDBOX', () => {
 
   it('rejects anything else and names the variable', () => {
     expect(configError({ HANDOFF_SANDBOX: 'maybe' }).variable).toBe('HANDOFF_SANDBOX');
+  });
+});
+
+describe('login variables', () => {
+  it('reads the protocol list in order, without duplicates, and per-origin device client ids', () => {
+    const config = loadConfig({
+      HANDOFF_PROTOCOLS: 'device, agent-sessions,device',
+      HANDOFF_DISCOVERY_CACHE_MS: '0',
+      HANDOFF_DEVICE_CLIENT_IDS: 'https://github.com/=Iv1.abc, https://auth.example.com:8443=0oa1b2c3',
+    });
+    expect(config.login.protocols).toEqual(['device', 'agent-sessions']);
+    expect(config.login.discoveryCacheMs).toBe(0);
+    expect(config.login.deviceClientIds).toEqual({ 'https://github.com': 'Iv1.abc', 'https://auth.example.com:8443': '0oa1b2c3' });
   });
 });
 

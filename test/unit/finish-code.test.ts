@@ -163,6 +163,15 @@ describe('pickAnswer', () => {
     { text: "I've approved it", kind: 'done', answer: 'done' },
     { text: 'done with lunch, approving after standup', kind: 'done', answer: undefined },
     { text: '654321', kind: 'done', answer: undefined },
+    // Other services' prefixed finish codes (auth.md browser claims): case kept, URLs ignored.
+    { text: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1', kind: 'finish_code', answer: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1' },
+    { text: 'finish code: `fc_AbC123dEf456GhI789jKl`.', kind: 'finish_code', answer: 'fc_AbC123dEf456GhI789jKl' },
+    { text: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1 or acf_0000000000000000000000000000000f', kind: 'finish_code', answer: undefined },
+    { text: 'https://svc.example/claim/reg_0123456789abcdef0123', kind: 'finish_code', answer: undefined },
+    { text: `aae_${hex.slice(0, 47)} (sorry, cut off)`, kind: 'finish_code', answer: undefined },
+    { text: `${code} acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1`, kind: 'finish_code', answer: code },
+    { text: 'acf_short', kind: 'finish_code', answer: undefined },
+    { text: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1', kind: 'email_code', answer: undefined },
   ] as const)('$kind from "$text" → $answer', ({ text, kind, answer }) => {
     expect(pickAnswer(text, kind)).toBe(answer);
   });

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { positiveMs } from './config-fields.js';
+import type { ProtocolName } from './login-protocol.js';
+
+/**
+ * Login-protocol variables of the configuration schema (merged into the one schema in
+ * config.ts): which protocols the bridge speaks, how long discovery results are reused, when
+ * credentials are refreshed, and the OAuth client ids the device flow presents.
+ */
+const protocolNames = ['agent-sessions', 'authmd', 'device'] as const satisfies readonly ProtocolName[];
+
+const protocolList = z
+  .string()
+  .transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(protocolNames, { error: `must list protocols from: ${protocolNames.join(', ')}` })).min(1, 'must name at least one protocol'))
+  .transform((list) => [...new Set(list)]);
+
+const nonNegativeMs = z.coerce
+  .number({ error: 'must be a whole number of milliseconds (0 or more)' })
+  .int('must be a whole number of milliseconds (0 or more)')
+  .min(0, 'must be a whole number of milliseconds (0 or more)');
+
+/** `https://github.com=Iv1.abc,https://auth.example.com=handoff`: a client id per service origin. */
+const clientIdMap = z
+  .string()
+  .transform((v, ctx) => {
+    const out: Record<string, string> = {};
+    for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const at = pair.lastIndexOf('=');
+      const origin = at > 0 ? pair.slice(0, at).trim() : '';
+      const id = at > 0 ? pair.slice(at + 1).trim() : '';
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || !id || !/^https?:$/.test(parsed.protocol)) {
+        ctx.addIssue({ code: 'custom', message: 'must be comma-separated origin=client_id pairs, e.g. https://github.com=Iv1.0123456789abcdef' });
+        return z.NEVER;
+      }
+      out[parsed.origin] = id;
+    }
+    return out;
+  });
+
+export const loginEnv = {
+  HANDOFF_PROTOCOLS: protocolList.optional(),
+  HANDOFF_DISCOVERY_CACHE_MS: nonNegativeMs.default(10 * 60_000),
+  HANDOFF_REFRESH_BEFORE_MS: positiveMs.default(5 * 60_000),
+  HANDOFF_DEVICE_CLIENT_ID: z.string().trim().min(1).max(200).default('handoff-bridge'),
+  HANDOFF_DEVICE_CLIENT_IDS: clientIdMap.optional(),
+};
+
+export interface LoginConfig {
+  /** Protocols the bridge speaks, in order of preference for `auto`. Default: all three. */
+  readonly protocols: readonly ProtocolName[];
+  /** How long a service's discovered metadata is reused, ms (10 min; 0 = not cached). */
+  readonly discoveryCacheMs: number;
+  /** Refresh credentials this long before they expire, ms (5 min; at most a quarter of their life). */
+  readonly refreshBeforeMs: number;
+  /** OAuth client id the device flow presents (`handoff-bridge`). */
+  readonly deviceClientId: string;
+  /** Per service origin, a client id that overrides `deviceClientId`. */
+  readonly deviceClientIds: Readonly<Record<string, string>>;
+}
+
+export function loginConfigFrom(e: {
+  HANDOFF_PROTOCOLS?: ProtocolName[] | undefined;
+  HANDOFF_DISCOVERY_CACHE_MS: number;
+  HANDOFF_REFRESH_BEFORE_MS: number;
+  HANDOFF_DEVICE_CLIENT_ID: string;
+  HANDOFF_DEVICE_CLIENT_IDS?: Record<string, string> | undefined;
+}): LoginConfig {
+  return {
+    protocols: e.HANDOFF_PROTOCOLS ?? [...protocolNames],
+    discoveryCacheMs: e.HANDOFF_DISCOVERY_CACHE_MS,
+    refreshBeforeMs: e.HANDOFF_REFRESH_BEFORE_MS,
+    deviceClientId: e.HANDOFF_DEVICE_CLIENT_ID,
+    deviceClientIds: e.HANDOFF_DEVICE_CLIENT_IDS ?? {},
+  };
+}

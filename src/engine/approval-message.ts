@@ -1,0 +1,60 @@
+import type { HandoffRecord } from '../core/handoff.js';
+import type { ApprovalRequestMessage } from '../core/messages.js';
+import type { Person } from '../core/thread-adapter.js';
+import type { EngineDeps } from './engine-deps.js';
+import { serviceLabel } from './notices.js';
+
+/**
+ * The approval request a handoff posts: built from the record (never from a secret), sent
+ * privately to each named approver where the platform can, and into the thread. Used when a
+ * login starts and again when the protocol restarts it with fresh instructions.
+ */
+export function approvalMessage(record: HandoffRecord, extraNotes: readonly (string | undefined)[] = []): ApprovalRequestMessage {
+  const reopened = record.previousHandoffId
+    ? `🔁 The earlier login to ${serviceLabel(record)} (handoff ${record.previousHandoffId}) stopped working: the session expired or was rejected. Approve again here.`
+    : undefined;
+  const notes = [reopened, ...extraNotes, record.note].filter((n): n is string => Boolean(n));
+  return {
+    kind: 'approval_request',
+    handoffId: record.id,
+    serviceName: serviceLabel(record),
+    serviceUrl: record.service,
+    agentId: record.agentId,
+    scopes: record.scopes,
+    approvalUrl: record.approvalUrl!,
+    answer: record.answer!,
+    expiresAt: record.expiresAt,
+    approvers: record.approvers,
+    ...(record.userCode ? { userCode: record.userCode } : {}),
+    ...(record.serviceLogoUrl ? { serviceLogoUrl: record.serviceLogoUrl } : {}),
+    ...(notes.length ? { note: notes.join('\n') } : {}),
+  };
+}
+
+/**
+ * Queues the approval request. `dedupeKey` makes a retried send a no-op; it must differ for a
+ * restarted login (the same key would swallow the new instructions).
+ */
+export async function postApproval(
+  deps: EngineDeps,
+  message: ApprovalRequestMessage,
+  record: HandoffRecord,
+  people: readonly Person[],
+  dedupeKey: string,
+): Promise<{ privately: boolean }> {
+  const { adapter } = deps.adapters.parse(record.thread);
+  const privately = adapter.postPrivately !== undefined && people.length > 0;
+  if (privately) {
+    for (const person of people) {
+      await deps.outbox.send(
+        { kind: 'post', handoffId: record.id, thread: record.thread, message, to: person, critical: true },
+        { dedupeKey: `${dedupeKey}-private-${person.id}` },
+      );
+    }
+  }
+  await deps.outbox.send(
+    { kind: 'post', handoffId: record.id, thread: record.thread, message: privately ? { ...message, linkSentPrivately: true } : message, critical: true },
+    { dedupeKey },
+  );
+  return { privately };
+}

@@ -1,0 +1,127 @@
+import { HandoffError, NotFoundError } from '../core/errors.js';
+import type { CredentialRecord } from '../store/credential-store.js';
+import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
+import type { EngineDeps } from './engine-deps.js';
+import { hostOf } from './notices.js';
+
+/**
+ * What operators and agents do with credentials besides using them: list them (never the
+ * secret), revoke one (at the service where the protocol allows, then here), and report one
+ * the service rejected (refresh it, or re-open the login in its thread).
+ */
+export interface CredentialView {
+  readonly id: string;
+  readonly service: string;
+  readonly serviceName: string | null;
+  readonly protocol: string;
+  readonly scopes: readonly string[];
+  /** Epoch ms, or null when it does not expire. */
+  readonly expiresAt: number | null;
+  readonly agentId: string;
+  readonly thread: string;
+  readonly handoffId: string;
+  readonly createdAt: number;
+  readonly refreshedAt: number | null;
+}
+
+export function toCredentialView(r: CredentialRecord): CredentialView {
+  return {
+    id: r.id,
+    service: r.service,
+    serviceName: r.serviceName ?? null,
+    protocol: r.protocol,
+    scopes: r.scopes,
+    expiresAt: r.expiresAt ?? null,
+    agentId: r.agentId,
+    thread: r.thread,
+    handoffId: r.handoffId,
+    createdAt: r.createdAt,
+    refreshedAt: r.refreshedAt ?? null,
+  };
+}
+
+async function credentialOrThrow(deps: EngineDeps, id: string): Promise<CredentialRecord> {
+  const record = await deps.credentials.get(id);
+  if (!record) throw new NotFoundError(`No credential ${id.slice(0, 40)} exists (it may have been revoked).`, 'credential_not_found');
+  return record;
+}
+
+export async function listCredentials(deps: EngineDeps, filter: { agentId?: string; limit: number }): Promise<CredentialView[]> {
+  const records = await deps.credentials.list(filter.agentId ? Math.min(filter.limit * 10, 5000) : filter.limit);
+  return records.filter((r) => !filter.agentId || r.agentId === filter.agentId).slice(0, filter.limit).map(toCredentialView);
+}
+
+export interface RevokeResult {
+  readonly credential: CredentialView;
+  /** What the service said: revoked there, no way to revoke there, or the call failed (code). */
+  readonly atService: 'revoked' | 'not_supported' | 'failed';
+  readonly serviceError?: string;
+}
+
+/**
+ * Revokes at the service where the protocol allows, then deletes from the vault either way
+ * (an operator who revokes wants the bridge to stop handing it out), tells the thread, audits.
+ */
+export async function revokeCredential(deps: EngineDeps, id: string, actor: string): Promise<RevokeResult> {
+  const record = await credentialOrThrow(deps, id);
+  const secret = await deps.credentials.secret(id);
+  const protocol = deps.protocols.get(record.protocol);
+  const correlationId = (await deps.store.get(record.handoffId))?.correlationId ?? record.handoffId;
+  let atService: RevokeResult['atService'] = protocol.revoke && secret ? 'revoked' : 'not_supported';
+  let serviceError: string | undefined;
+  if (protocol.revoke && secret) {
+    try {
+      await protocol.revoke(secret, record.service, { agentId: record.agentId, correlationId });
+    } catch (err) {
+      atService = 'failed';
+      serviceError = err instanceof HandoffError ? err.code : 'internal_error';
+      deps.logger.warn('revoking at the service failed', { credentialId: id, error: err });
+    }
+  }
+  await deps.credentials.delete(id);
+  await deps.audit.append({
+    event: 'credential.revoked',
+    handoffId: record.handoffId,
+    agentId: record.agentId,
+    correlationId,
+    actor,
+    detail: { credentialId: id, atService, ...(serviceError ? { serviceError } : {}) },
+  });
+  const name = record.serviceName ?? hostOf(record.service);
+  const where = atService === 'revoked' ? ` at ${name} and` : atService === 'failed' ? ` here (${name} could not be reached to revoke it there) and` : '';
+  await deps.outbox.send({
+    kind: 'post',
+    handoffId: record.handoffId,
+    thread: record.thread,
+    message: {
+      kind: 'notice',
+      handoffId: record.handoffId,
+      event: 'info',
+      text: `🔒 The ${name} credential of agent ${record.agentId} (from handoff ${record.handoffId}) was revoked by ${actor}${where} deleted from the bridge. The agent can no longer use it.`,
+    },
+  });
+  return { credential: toCredentialView(record), atService, ...(serviceError ? { serviceError } : {}) };
+}
+
+export type RejectionResult = { readonly status: 'refreshed' } | { readonly status: 'reopened'; readonly handoffId: string };
+
+/**
+ * The service answered 401 to this credential. Refresh it when the protocol can; otherwise
+ * (or when the refresh is refused) re-open the login in its thread, linked to the old one.
+ * A transient failure of the refresh is thrown (the agent may report again): one outage of
+ * the service's token endpoint must not cost the human a new approval.
+ */
+export async function reportRejected(deps: EngineDeps, id: string, actor: string): Promise<RejectionResult> {
+  const record = await credentialOrThrow(deps, id);
+  const secret = await deps.credentials.secret(id);
+  const protocol = deps.protocols.get(record.protocol);
+  if (protocol.refresh && secret?.refreshToken) {
+    const outcome = await refreshNow(deps, id, actor);
+    if (outcome.kind === 'refreshed' || outcome.kind === 'busy') return { status: 'refreshed' };
+    if (outcome.kind === 'reopened') return { status: 'reopened', handoffId: outcome.handoff.id };
+  }
+  const current = await deps.credentials.get(id);
+  if (!current) throw new NotFoundError(`No credential ${id.slice(0, 40)} exists (it may have been revoked).`, 'credential_not_found');
+  const reopened = await reopenHandoff(deps, current, { code: 'rejected_by_service', actor });
+  return { status: 'reopened', handoffId: reopened.id };
+}

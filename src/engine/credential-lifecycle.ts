@@ -1,0 +1,122 @@
+import { HandoffError } from '../core/errors.js';
+import type { HandoffRecord } from '../core/handoff.js';
+import type { IssuedCredential, ProtocolName } from '../core/login-protocol.js';
+import type { CredentialRecord } from '../store/credential-store.js';
+import type { EngineDeps } from './engine-deps.js';
+import { createHandoff } from './handoff-service.js';
+
+/**
+ * Keeping credentials alive: a refresh is a delayed job scheduled before expiry, and a
+ * refresh also happens on the spot when an agent retrieves a credential about to expire.
+ * One process refreshes a credential at a time (a short Redis lock), because refresh tokens
+ * rotate and a second refresh with the old one would kill the session. When a credential
+ * cannot be kept alive — the refresh is refused, or the service rejects it — it is deleted
+ * and its handoff re-opened in the same thread, linked to the old one.
+ */
+export type RefreshOutcome =
+  | { readonly kind: 'refreshed'; readonly credential: IssuedCredential }
+  /** Another process is refreshing it right now. */
+  | { readonly kind: 'busy' }
+  /** No such credential (revoked, deleted), or the job is for an older token. */
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'reopened'; readonly handoff: HandoffRecord };
+
+/** Longest a refresh may hold the lock, ms. */
+const lockMs = 30_000;
+
+const canRefresh = (deps: EngineDeps, protocol: ProtocolName, credential: IssuedCredential) =>
+  deps.protocols.get(protocol).refresh !== undefined && credential.refreshToken !== undefined;
+
+/** Schedules the next refresh of a credential that expires and can be refreshed. */
+export async function scheduleRefresh(deps: EngineDeps, credentialId: string, credential: IssuedCredential, protocol: ProtocolName | 'auto'): Promise<void> {
+  if (protocol === 'auto' || credential.expiresAt === undefined || !canRefresh(deps, protocol, credential)) return;
+  const life = Math.max(0, credential.expiresAt - deps.clock.now());
+  // Before expiry by the configured margin, but never in the first three quarters of its life.
+  const at = credential.expiresAt - Math.min(deps.policy.refreshBeforeMs, life / 4);
+  await deps.credentialJobs.scheduleRefresh(credentialId, Math.round(at), credential.expiresAt);
+}
+
+/**
+ * The credential no longer works: delete it and re-open its handoff in the same thread with
+ * the same agent and approvers (once per credential: a second report returns the same one).
+ */
+export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, reason: { code: string; actor: string }): Promise<HandoffRecord> {
+  const old = await deps.store.get(record.handoffId);
+  await deps.credentials.delete(record.id);
+  await deps.audit.append({
+    event: 'credential.dead',
+    handoffId: record.handoffId,
+    agentId: record.agentId,
+    ...(old ? { correlationId: old.correlationId } : {}),
+    actor: reason.actor,
+    detail: { credentialId: record.id, reason: reason.code },
+  });
+  const { record: reopened } = await createHandoff(
+    deps,
+    {
+      service: record.service,
+      protocol: record.protocol,
+      thread: record.thread,
+      approvers: [...(old?.approvers ?? [])],
+      ...(old?.approverEmail ? { approverEmail: old.approverEmail } : {}),
+      agent: { id: record.agentId, ...(old ? { correlationId: old.correlationId } : {}) },
+      scopes: [...(old?.scopes ?? record.scopes)],
+      idempotencyKey: `reopen-${record.id}`,
+    },
+    undefined,
+    {
+      previousHandoffId: record.handoffId,
+      ...((old?.serviceName ?? record.serviceName) ? { serviceName: old?.serviceName ?? record.serviceName } : {}),
+      ...(old?.serviceLogoUrl ? { serviceLogoUrl: old.serviceLogoUrl } : {}),
+    },
+  );
+  return reopened;
+}
+
+/**
+ * Refreshes now. A refusal (4xx) — or a transient failure when `finalAttempt` — re-opens the
+ * handoff; other transient failures are thrown for the caller's retry.
+ */
+export async function refreshNow(deps: EngineDeps, credentialId: string, why: string, options: { finalAttempt?: boolean } = {}): Promise<RefreshOutcome> {
+  const token = await deps.credentials.lock(credentialId, lockMs);
+  if (!token) return { kind: 'busy' };
+  try {
+    const record = await deps.credentials.get(credentialId);
+    const secret = record ? await deps.credentials.secret(credentialId) : undefined;
+    if (!record || !secret) return { kind: 'gone' };
+    if (!canRefresh(deps, record.protocol, secret)) {
+      return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: 'not_refreshable', actor: why }) };
+    }
+    const correlationId = (await deps.store.get(record.handoffId))?.correlationId ?? record.handoffId;
+    let fresh: IssuedCredential;
+    try {
+      fresh = await deps.protocols.get(record.protocol).refresh!(secret, record.service, { agentId: record.agentId, correlationId });
+    } catch (err) {
+      const e = err instanceof HandoffError ? err : undefined;
+      if (e && (e.retry === 'never' || options.finalAttempt)) {
+        return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: e.code, actor: why }) };
+      }
+      throw err;
+    }
+    await deps.credentials.replaceSecret(credentialId, fresh, deps.clock.now());
+    await deps.audit.append({
+      event: 'credential.refreshed',
+      handoffId: record.handoffId,
+      agentId: record.agentId,
+      actor: why,
+      detail: { credentialId, ...(fresh.expiresAt !== undefined ? { expiresAt: fresh.expiresAt } : {}) },
+    });
+    await scheduleRefresh(deps, credentialId, fresh, record.protocol);
+    return { kind: 'refreshed', credential: fresh };
+  } finally {
+    await deps.credentials.unlock(credentialId, token);
+  }
+}
+
+/** The delayed job: refreshes unless the credential is gone or the job is for an older token. */
+export async function runScheduledRefresh(deps: EngineDeps, credentialId: string, generation: number, finalAttempt: boolean): Promise<RefreshOutcome> {
+  const record = await deps.credentials.get(credentialId);
+  if (!record || record.expiresAt !== generation) return { kind: 'gone' };
+  // `busy`: someone else is refreshing it right now, and their refresh schedules the next job.
+  return refreshNow(deps, credentialId, 'bridge:refresh', { finalAttempt });
+}

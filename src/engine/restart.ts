@@ -1,0 +1,46 @@
+import type { HandoffRecord } from '../core/handoff.js';
+import type { Started } from '../core/login-protocol.js';
+import { approvalMessage, postApproval } from './approval-message.js';
+import { loginSecretSlot, loginSecretTtlMs, type EngineDeps } from './engine-deps.js';
+
+/**
+ * A login the protocol restarted (the service voided the claim or the code): keep the new
+ * secret, hand the claim back with the new link, answer kind and expiry, and post the new
+ * instructions. Not a wrong answer, so no attempt is counted; the caller bounds restarts.
+ * Undefined: the record moved on meanwhile.
+ */
+export async function applyRestart(deps: EngineDeps, held: HandoffRecord, started: Started, reason: string): Promise<HandoffRecord | undefined> {
+  const restarts = (held.restarts ?? 0) + 1;
+  const protocol = deps.protocols.get(held.protocol);
+  const expiresAt = Math.min(held.expiresAt, started.expiresAt);
+  await deps.vault.put(loginSecretSlot, held.id, started.secret, loginSecretTtlMs(deps, expiresAt));
+  const pollIntervalMs = protocol.poll ? (started.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
+  const result = await deps.store.transition(held.id, {
+    to: 'awaiting_human',
+    from: ['claiming'],
+    set: {
+      claimedBy: undefined,
+      restarts,
+      approvalUrl: started.approvalUrl,
+      answer: started.answer,
+      expiresAt,
+      userCode: started.userCode,
+      note: started.note,
+      ...(pollIntervalMs !== undefined ? { pollIntervalMs, nextPollAt: deps.clock.now() + pollIntervalMs } : {}),
+    },
+  });
+  if (!result.ok) return undefined;
+  const record = result.record;
+  await deps.audit.append({
+    event: 'login.restarted',
+    handoffId: record.id,
+    agentId: record.agentId,
+    correlationId: record.correlationId,
+    detail: { restarts, answer: started.answer },
+  });
+  const people = record.approvers.map((id) => ({ id }));
+  await postApproval(deps, approvalMessage(record, [`↻ ${reason}`]), record, people, `approval-${record.id}-restart-${restarts}`);
+  // The expiry may have moved closer: the parked driver must look again.
+  await deps.jobs.wake(record.id);
+  return record;
+}

@@ -1,0 +1,233 @@
+import * as oauth from 'oauth4webapi';
+import { z } from 'zod';
+import { describeDuration, type Clock } from '../core/clock.js';
+import { HandoffError, UpstreamError } from '../core/errors.js';
+import type {
+  CallContext,
+  Completion,
+  IssuedCredential,
+  LoginProtocol,
+  LoginRequest,
+  PollResult,
+  ProtocolSecret,
+  Started,
+} from '../core/login-protocol.js';
+import type { DeviceMetadata, ServiceDiscovery } from './discovered-service.js';
+import { checkUrl } from './metadata-fetch.js';
+import { oauthFetch } from './oauth-fetch.js';
+import type { ServiceHttp } from './service-http.js';
+
+/**
+ * OAuth 2.0 Device Authorization Grant (RFC 8628, PROTOCOLS.md §3). The approver opens the
+ * verification URI and approves; nothing comes back through the thread, so the bridge polls
+ * the token endpoint at the server's interval (a delayed job per poll, driven by the engine),
+ * adds 5 s on every `slow_down`, and stops on `access_denied` or `expired_token`. oauth4webapi
+ * encodes and checks the wire format; the service HTTP client carries it.
+ */
+export interface DeviceProtocolDeps {
+  readonly http: ServiceHttp;
+  readonly discovery: ServiceDiscovery;
+  readonly clock: Clock;
+  /** The OAuth client id to present at a service (public client, no secret). */
+  readonly clientId: (service: string) => string;
+  /** Allow plain-http endpoints beyond loopback (development only). */
+  readonly allowInsecureHttp: boolean;
+}
+
+/** RFC 8628 §3.2: the poll interval when the server names none, seconds. */
+const defaultIntervalSeconds = 5;
+
+const secretShape = z.object({
+  deviceCode: z.string(),
+  clientId: z.string(),
+  intervalMs: z.number().int().positive(),
+  issuer: z.string(),
+  tokenEndpoint: z.string(),
+  deviceAuthorizationEndpoint: z.string(),
+  revocationEndpoint: z.string().optional(),
+});
+type DeviceSecret = z.infer<typeof secretShape>;
+
+function authorizationServer(m: Pick<DeviceMetadata, 'issuer' | 'tokenEndpoint' | 'deviceAuthorizationEndpoint' | 'revocationEndpoint'>): oauth.AuthorizationServer {
+  return {
+    issuer: m.issuer,
+    token_endpoint: m.tokenEndpoint,
+    device_authorization_endpoint: m.deviceAuthorizationEndpoint,
+    ...(m.revocationEndpoint ? { revocation_endpoint: m.revocationEndpoint } : {}),
+  };
+}
+
+function upstream(message: string, code: string, status = 0, retry: 'never' | 'backoff' = 'never'): UpstreamError {
+  return new UpstreamError(message, { code, upstreamStatus: status, retry });
+}
+
+/**
+ * Turns whatever oauth4webapi threw into our error, without its cause: its errors can carry
+ * the response body, and a success body holds tokens.
+ */
+function translate(err: unknown, what: string): HandoffError {
+  if (err instanceof HandoffError) return err;
+  if (err instanceof oauth.ResponseBodyError) {
+    return upstream(`The service rejected the ${what} (${err.error}).`, `${what.replace(/\W+/g, '_')}_rejected`, err.status);
+  }
+  if (err instanceof oauth.OperationProcessingError && err.code === oauth.RESPONSE_IS_NOT_CONFORM) {
+    return upstream(`The service answered the ${what} with an unexpected HTTP status.`, 'service_unexpected_status');
+  }
+  return upstream(`The service sent a ${what} answer the bridge cannot read.`, 'service_malformed_response', 0, 'backoff');
+}
+
+/** An OAuth error some servers (GitHub) send with HTTP 200: read it before oauth4webapi does. */
+async function oauthErrorIn(response: Response): Promise<string | undefined> {
+  if (response.status !== 200) return undefined;
+  const body = (await response.clone().json().catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
+  return typeof body?.error === 'string' && body.access_token === undefined ? body.error : undefined;
+}
+
+export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
+  const { http, clock } = deps;
+  // Every endpoint is checked with checkUrl (https, or loopback / development http) before
+  // it is used, so oauth4webapi's own https-only check can be relaxed.
+  const options = (ctx: CallContext) => ({ [oauth.customFetch]: oauthFetch(http, ctx), [oauth.allowInsecureRequests]: true });
+  const checked = <T extends Partial<DeviceMetadata>>(m: T): T => {
+    for (const url of [m.deviceAuthorizationEndpoint, m.tokenEndpoint, m.revocationEndpoint]) if (url) checkUrl(url, deps.allowInsecureHttp);
+    return m;
+  };
+  const client = (clientId: string): oauth.Client => ({ client_id: clientId, token_endpoint_auth_method: 'none' });
+
+  function toCredential(token: oauth.TokenEndpointResponse, previous?: IssuedCredential): IssuedCredential {
+    const scopes = typeof token.scope === 'string' ? token.scope.split(' ').filter(Boolean) : (previous?.scopes ?? []);
+    const refreshToken = token.refresh_token ?? previous?.refreshToken;
+    return {
+      accessToken: token.access_token,
+      tokenType: 'Bearer',
+      scopes,
+      ...(refreshToken ? { refreshToken } : {}),
+      ...(typeof token.expires_in === 'number' ? { expiresAt: clock.now() + token.expires_in * 1000 } : {}),
+    };
+  }
+
+  async function metadataFor(service: string, ctx: CallContext): Promise<DeviceMetadata> {
+    const found = await deps.discovery.discover(service, ctx);
+    if (!found.device) {
+      throw upstream(`${service} does not advertise an RFC 8628 device_authorization_endpoint.`, 'device_flow_unavailable');
+    }
+    return checked(found.device);
+  }
+
+  /** One poll of the token endpoint, as a Completion or `pending`. */
+  async function pollOnce(s: DeviceSecret, ctx: CallContext): Promise<PollResult> {
+    const as = authorizationServer(checked(s));
+    let response: Response;
+    try {
+      response = await oauth.deviceCodeGrantRequest(as, client(s.clientId), oauth.None(), s.deviceCode, options(ctx));
+    } catch (err) {
+      throw translate(err, 'device token request');
+    }
+    let error = await oauthErrorIn(response);
+    if (!error) {
+      try {
+        return { kind: 'credential', credential: toCredential(await oauth.processDeviceCodeResponse(as, client(s.clientId), response)) };
+      } catch (err) {
+        if (!(err instanceof oauth.ResponseBodyError)) throw translate(err, 'device token');
+        error = err.error;
+      }
+    }
+    switch (error) {
+      case 'authorization_pending':
+        return { kind: 'pending', nextPollMs: s.intervalMs };
+      case 'slow_down': {
+        // RFC 8628 §3.5: the interval grows by 5 s for this and every later request.
+        const intervalMs = s.intervalMs + 5_000;
+        return { kind: 'pending', nextPollMs: intervalMs, secret: { ...s, intervalMs } };
+      }
+      case 'access_denied':
+        return { kind: 'fatal', code: 'login_denied', message: 'The approver denied the request on the service’s page.' };
+      case 'expired_token':
+        return { kind: 'fatal', code: 'login_expired', message: 'The device code expired before anyone approved it.' };
+      case 'invalid_grant':
+        // Already used (by our own earlier poll whose answer was lost) or unknown.
+        return { kind: 'already_exchanged' };
+      default:
+        return { kind: 'fatal', code: 'device_token_rejected', message: `The service rejected the device code (${error}).` };
+    }
+  }
+
+  return {
+    name: 'device',
+
+    async start(req: LoginRequest): Promise<Started> {
+      const m = await metadataFor(req.service, req);
+      const clientId = deps.clientId(req.service);
+      const as = authorizationServer(m);
+      let answer: oauth.DeviceAuthorizationResponse;
+      try {
+        const response = await oauth.deviceAuthorizationRequest(as, client(clientId), oauth.None(), req.scopes.length ? { scope: req.scopes.join(' ') } : {}, options(req));
+        answer = await oauth.processDeviceAuthorizationResponse(as, client(clientId), response);
+      } catch (err) {
+        throw translate(err, 'device authorization');
+      }
+      const intervalMs = Math.max(1, answer.interval ?? defaultIntervalSeconds) * 1000;
+      const lifetimeMs = Math.max(1, answer.expires_in) * 1000;
+      const complete = answer.verification_uri_complete;
+      const secret: DeviceSecret = {
+        deviceCode: answer.device_code,
+        clientId,
+        intervalMs,
+        issuer: m.issuer,
+        tokenEndpoint: m.tokenEndpoint,
+        deviceAuthorizationEndpoint: m.deviceAuthorizationEndpoint,
+        ...(m.revocationEndpoint ? { revocationEndpoint: m.revocationEndpoint } : {}),
+      };
+      return {
+        approvalUrl: complete ?? answer.verification_uri,
+        // With the complete URI the code is filled in; still show it so the person can check the page.
+        ...(complete ? {} : { userCode: answer.user_code }),
+        expiresAt: clock.now() + lifetimeMs,
+        answer: 'done',
+        secret,
+        pollIntervalMs: intervalMs,
+        note: `${complete ? `The page should show the code ${answer.user_code}. ` : ''}The code works for ${describeDuration(lifetimeMs)}; the bridge checks with the service every ${describeDuration(intervalMs)}.`,
+      };
+    },
+
+    async complete(secret: ProtocolSecret, code: string, ctx: CallContext): Promise<Completion> {
+      // The person's "done" is only a hint: the token endpoint is the truth.
+      const result = await pollOnce(secretShape.parse(secret), ctx);
+      if (result.kind === 'pending') {
+        return { kind: 'wrong_code', code: 'not_approved_yet', message: code === 'done' ? 'The service says nobody has approved on its page yet.' : 'Reply "done" once you have approved on the page.' };
+      }
+      return result.kind === 'approved' ? { kind: 'fatal', code: 'internal_error', message: 'Unexpected poll result.' } : result;
+    },
+
+    poll: (secret, ctx) => pollOnce(secretShape.parse(secret), ctx),
+
+    async refresh(credential: IssuedCredential, service: string, ctx: CallContext): Promise<IssuedCredential> {
+      if (!credential.refreshToken) throw upstream('This credential has no refresh token.', 'refresh_unavailable');
+      const m = await metadataFor(service, ctx);
+      const as = authorizationServer(m);
+      const c = client(deps.clientId(service));
+      try {
+        const response = await oauth.refreshTokenGrantRequest(as, c, oauth.None(), credential.refreshToken, options(ctx));
+        return toCredential(await oauth.processRefreshTokenResponse(as, c, response), credential);
+      } catch (err) {
+        throw translate(err, 'refresh');
+      }
+    },
+
+    async revoke(credential: IssuedCredential, service: string, ctx: CallContext): Promise<void> {
+      const m = await metadataFor(service, ctx);
+      if (!m.revocationEndpoint) return; // the service offers no RFC 7009 endpoint: nothing to call
+      const as = authorizationServer(m);
+      const c = client(deps.clientId(service));
+      try {
+        // Revoking the refresh token revokes the grant (RFC 7009 §2.1); then the access token.
+        for (const token of [credential.refreshToken, credential.accessToken]) {
+          if (!token) continue;
+          await oauth.processRevocationResponse(await oauth.revocationRequest(as, c, oauth.None(), token, options(ctx)));
+        }
+      } catch (err) {
+        throw translate(err, 'revoke');
+      }
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { CallContext } from '../core/login-protocol.js';
+
+/**
+ * What discovery learned about a service, normalised from the many shapes real servers
+ * publish. Public metadata only: nothing here is secret, so it may be cached in plain text.
+ */
+
+/** The auth.md `agent_auth` block (PROTOCOLS.md §2), with field-name variants folded in. */
+export interface AgentAuthMetadata {
+  /** Where to POST a registration (`register_uri`, `registration_endpoint`, `identity_endpoint`). */
+  readonly registerUri: string;
+  /** Where to POST a claim (`claim_uri`, `claim_endpoint`); completion is `<claimUri>/complete`. */
+  readonly claimUri?: string;
+  /** Per registration type, when the service names a claim URI inside the type's block. */
+  readonly claimUris: Readonly<Record<string, string>>;
+  /** `revocation_uri` of the block, else the server's RFC 7009 `revocation_endpoint`. */
+  readonly revocationUri?: string;
+  /** Registration types accepted: `anonymous`, `identity_assertion`, `user_claimed`, and others. */
+  readonly types: readonly string[];
+  /** Assertion types for `identity_assertion` (e.g. `verified_email`). */
+  readonly assertionTypes: readonly string[];
+  /** `user_claimed` claim methods (`google_oauth`, `github_oauth`…), in the service's order. */
+  readonly claimMethods: readonly string[];
+  /** URL of the service's auth.md, for people reading errors. */
+  readonly skill?: string;
+}
+
+/** RFC 8628 endpoints from authorization-server metadata. */
+export interface DeviceMetadata {
+  readonly issuer: string;
+  readonly deviceAuthorizationEndpoint: string;
+  readonly tokenEndpoint: string;
+  readonly revocationEndpoint?: string;
+}
+
+export interface DiscoveredService {
+  /** The service URL discovery started from (normalised, no trailing slash). */
+  readonly service: string;
+  /** `resource_name` from the protected-resource metadata. */
+  readonly resourceName?: string;
+  /** `resource_logo_uri`, when it is an http(s) URL. */
+  readonly logoUri?: string;
+  /** The authorization server whose metadata was read. */
+  readonly authorizationServer?: string;
+  readonly agentAuth?: AgentAuthMetadata;
+  readonly device?: DeviceMetadata;
+  /** Did `POST <service>/agent-sessions/start` answer like agent sessions? Undefined: not asked. */
+  readonly agentSessions?: boolean;
+  /** What discovery found and did not, in short phrases, for the `no_supported_login` message. */
+  readonly findings: readonly string[];
+}
+
+/** Discovery as the protocols use it: cached, so asking again is cheap. */
+export interface ServiceDiscovery {
+  /** Throws HandoffError codes such as `metadata_not_json`, `metadata_invalid`, `service_timeout`. */
+  discover(service: string, ctx: CallContext): Promise<DiscoveredService>;
+}

@@ -1,0 +1,29 @@
+import type { CallContext } from '../core/login-protocol.js';
+import type { ServiceHttp } from './service-http.js';
+
+/**
+ * Lets oauth4webapi encode and check the OAuth wire format while every request still goes
+ * through the service HTTP client (timeouts, body limits, same-origin redirects, retries,
+ * 429 → RateLimitedError, agent headers). Pass the result as `[oauth.customFetch]`.
+ */
+export type OAuthFetch = (url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown }) => Promise<Response>;
+
+/** Statuses whose responses have no body (the Response constructor refuses one). */
+const bodiless = new Set([101, 103, 204, 205, 304]);
+
+export function oauthFetch(http: ServiceHttp, ctx?: CallContext): OAuthFetch {
+  return async (url, init) => {
+    const headers = { ...(init.headers ?? {}) };
+    const contentType = headers['content-type'];
+    delete headers['content-type'];
+    delete headers['user-agent']; // ours names the bridge
+    const text = init.body === undefined || init.body === null ? undefined : String(init.body);
+    const res = await http.request(url, {
+      method: init.method === 'GET' ? 'GET' : 'POST',
+      headers,
+      ...(text !== undefined ? { raw: { contentType: contentType ?? 'application/x-www-form-urlencoded', text } } : {}),
+      ...(ctx ? { ctx } : {}),
+    });
+    return new Response(bodiless.has(res.status) ? null : res.text, { status: res.status, headers: res.headers });
+  };
+}

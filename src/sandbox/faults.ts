@@ -1,0 +1,37 @@
+import { html, json, type RouteResponse } from '../core/http-route.js';
+
+/**
+ * Trouble on demand, so tests can show how the bridge copes with a misbehaving service:
+ * the next `times` calls to a route answer a 500, a 200 whose body is not JSON, or an HTML
+ * page instead of the real answer. Paths are relative to the sandbox's base.
+ */
+export type FaultKind = 'error_500' | 'malformed_json' | 'html';
+
+export class SandboxFaults {
+  private readonly pending = new Map<string, FaultKind[]>();
+
+  inject(path: string, kind: FaultKind, times = 1): void {
+    const list = this.pending.get(path) ?? [];
+    for (let i = 0; i < times; i++) list.push(kind);
+    this.pending.set(path, list);
+  }
+
+  clear(): void {
+    this.pending.clear();
+  }
+
+  /** The fault for the next call to `path`, if one is queued. */
+  take(path: string): RouteResponse | undefined {
+    const kind = this.pending.get(path)?.shift();
+    switch (kind) {
+      case undefined:
+        return undefined;
+      case 'error_500':
+        return json(500, { error: 'internal_error', message: 'The sandbox was told to fail.' });
+      case 'malformed_json':
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"registration_id": "reg_' };
+      case 'html':
+        return html(200, '<!doctype html><title>Maintenance</title><p>Back soon.</p>');
+    }
+  }
+}
