@@ -65,8 +65,8 @@ export async function createWaiting(options: {
   const ms = Date.now() - started;
 
   const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hget(`${prefix}:hf:${id}`, 'status');
-  const statuses = ((await pipeline.exec()) ?? []).map(([, status]) => status);
+  for (const id of ids) pipeline.get(`${prefix}:hf:${id}`);
+  const statuses = ((await pipeline.exec()) ?? []).map(([, raw]) => (typeof raw === 'string' ? (JSON.parse(raw) as { status: string }).status : undefined));
   const wrong = statuses.filter((s) => s !== 'awaiting_human').length;
   if (wrong > 0) throw new Error(`${wrong} of ${count} handoffs are not awaiting_human`);
   return { ids, ms };

@@ -69,6 +69,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       defaultExpiresInMs: config.handoff.defaultExpiresInMs,
       maxExpiresInMs: config.handoff.maxExpiresInMs,
       pollIntervalMs: config.handoff.pollIntervalMs,
+      pollMaxIntervalMs: config.handoff.pollMaxIntervalMs,
       publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse' },
       publicThreadsHowToAllow: { github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)' },
       refreshBeforeMs: config.login.refreshBeforeMs,

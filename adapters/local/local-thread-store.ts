@@ -27,13 +27,23 @@ export interface LocalThreadStore {
   update(name: string, id: string, change: (m: LocalMessage) => LocalMessage): Promise<LocalMessage | undefined>;
 }
 
+/** Stored without its defaults (no reactions, not redacted): most messages never change. */
+function serialise(message: LocalMessage): string {
+  const { reactions, redacted, ...rest } = message;
+  return JSON.stringify({ ...rest, ...(reactions.length ? { reactions } : {}), ...(redacted ? { redacted } : {}) });
+}
+
+function parse(raw: string): LocalMessage {
+  return { reactions: [], redacted: false, ...(JSON.parse(raw) as Partial<LocalMessage>) } as LocalMessage;
+}
+
 export function createLocalThreadStore(redis: Redis, keyPrefix: string): LocalThreadStore {
   const key = (name: string) => `${keyPrefix}:thread:${name}`;
-  const all = async (name: string) => (await redis.lrange(key(name), 0, -1)).map((raw) => JSON.parse(raw) as LocalMessage);
+  const all = async (name: string) => (await redis.lrange(key(name), 0, -1)).map(parse);
   return {
     async append(name, message) {
       const full: LocalMessage = { ...message, id: `${name}.${randomBytes(8).toString('hex')}`, reactions: [], redacted: false };
-      await redis.multi().rpush(key(name), JSON.stringify(full)).ltrim(key(name), -localThreadLimit, -1).exec();
+      await redis.multi().rpush(key(name), serialise(full)).ltrim(key(name), -localThreadLimit, -1).exec();
       return full;
     },
     async list(name, afterId) {
@@ -47,7 +57,7 @@ export function createLocalThreadStore(redis: Redis, keyPrefix: string): LocalTh
       const index = messages.findIndex((m) => m.id === id);
       if (index < 0) return undefined;
       const next = change(messages[index]!);
-      await redis.lset(key(name), index, JSON.stringify(next));
+      await redis.lset(key(name), index, serialise(next));
       return next;
     },
   };

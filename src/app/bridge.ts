@@ -112,7 +112,6 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const keys = createKeys(options.prefix);
   const now = () => clock.now();
   const vault = createVault({ redis, keys, key: options.vaultKey });
-  const store = createHandoffStore({ redis, keys, now });
   const dedupe = createDedupeStore({ redis, keys });
 
   // Adapters need the sink before the queues (which need the adapters' platforms) exist.
@@ -123,7 +122,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   };
   const modules = options.platforms({ redis, keyPrefix: options.prefix, sink, clock, logger });
   const queues = createQueues(redis, keys.queuePrefix, modules.map((m) => m.adapter.platform));
-  intake = createInboundIntake({ queues, dedupe, vault });
+  const store = createHandoffStore({ redis, keys, now, polledPlatforms: modules.filter((m) => m.poller).map((m) => m.adapter.platform) });
+  intake = createInboundIntake({ queues, dedupe, vault, store });
   const login = options.login({ redis, keys, clock, logger });
 
   const engine: EngineDeps = {
@@ -131,7 +131,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     vault,
     credentials: createCredentialStore({ redis, keys, vault }),
     idempotency: createIdempotencyStore({ redis, keys }),
-    audit: createAuditLog({ redis, keys, now }),
+    audit: createAuditLog({ redis, keys }),
     adapters: createAdapterRegistry(
       modules.map((m) => m.adapter),
       options.howToEnable,

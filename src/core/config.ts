@@ -46,6 +46,7 @@ const envSchema = z
     HANDOFF_DEFAULT_EXPIRES_IN_MS: positiveMs.default(30 * 60_000),
     HANDOFF_MAX_EXPIRES_IN_MS: positiveMs.default(24 * 3_600_000),
     HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(10_000),
+    HANDOFF_POLL_MAX_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(5 * 60_000),
     HANDOFF_WORKER_CONCURRENCY: z.coerce
       .number({ error: 'must be a whole number from 1 to 1000' })
       .int('must be a whole number from 1 to 1000')
@@ -92,6 +93,8 @@ export interface Config {
     readonly maxExpiresInMs: number;
     /** Background poll interval when the service names none, ms (10 s). */
     readonly pollIntervalMs: number;
+    /** Longest gap between background polls of an old handoff, ms (5 min). */
+    readonly pollMaxIntervalMs: number;
   };
   /** Login protocols, discovery and credential refresh. */
   readonly login: LoginConfig;
@@ -141,6 +144,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       defaultExpiresInMs: e.HANDOFF_DEFAULT_EXPIRES_IN_MS,
       maxExpiresInMs: e.HANDOFF_MAX_EXPIRES_IN_MS,
       pollIntervalMs: e.HANDOFF_POLL_INTERVAL_MS,
+      pollMaxIntervalMs: e.HANDOFF_POLL_MAX_INTERVAL_MS,
     },
     login: loginConfigFrom(e),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,

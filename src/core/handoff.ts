@@ -95,6 +95,8 @@ export interface HandoffRecord {
   readonly pollIntervalMs?: number;
   /** Next background poll, epoch ms. */
   readonly nextPollAt?: number;
+  /** The protocol secret, sealed with the vault key (engine/login-secret.ts); never shown. */
+  readonly sealedSecret?: string;
   /** Which worker job holds the claim while `claiming`. */
   readonly claimedBy?: string;
   /** The handoff this one re-opens (its credential expired or was rejected). */
@@ -153,4 +155,16 @@ export function nextDriverStep(record: HandoffRecord, now: number): DriverStep {
     default:
       throw new Error(`unreachable status ${status satisfies never}`);
   }
+}
+
+/**
+ * When to poll a waiting login again in the background, ms from now. The poll only catches
+ * logins approved but never answered in the thread, so it is frequent while a person is
+ * likely acting and rare after: the protocol's interval (never less), or a sixth of the
+ * handoff's age, at most `maxMs`. A 30-minute handoff costs about 26 polls instead of 180 at
+ * a fixed 10 s — waiting handoffs are meant to cost Redis memory, not CPU.
+ */
+export function backgroundPollDelay(record: Pick<HandoffRecord, 'createdAt'>, intervalMs: number, maxMs: number, now: number): number {
+  const aged = Math.floor((now - record.createdAt) / 6);
+  return Math.max(intervalMs, Math.min(aged, maxMs));
 }

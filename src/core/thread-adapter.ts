@@ -87,8 +87,11 @@ export interface InboundReply {
   readonly receivedAt: number;
 }
 
-/** Result of handing an inbound reply to the bridge. */
-export type InboundAck = 'accepted' | 'duplicate';
+/**
+ * Result of handing an inbound reply to the bridge: queued, seen before, or ignored because
+ * no handoff is open in its thread (conversation the bridge has no business keeping).
+ */
+export type InboundAck = 'accepted' | 'duplicate' | 'ignored';
 
 /** The one function adapters hand inbound replies to. It verifies nothing: adapters do. */
 export type InboundSink = (reply: InboundReply) => Promise<InboundAck>;

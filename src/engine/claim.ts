@@ -1,9 +1,10 @@
 import { HandoffError } from '../core/errors.js';
 import { maxAttempts, maxRestarts, type HandoffRecord } from '../core/handoff.js';
 import { newId } from '../core/ids.js';
-import type { Completion, IssuedCredential, ProtocolSecret } from '../core/login-protocol.js';
+import type { Completion, IssuedCredential } from '../core/login-protocol.js';
 import type { InboundReply } from '../core/thread-adapter.js';
-import { loginSecretSlot, type EngineDeps } from './engine-deps.js';
+import type { EngineDeps } from './engine-deps.js';
+import { openLoginSecret } from './login-secret.js';
 import { scheduleRefresh } from './credential-lifecycle.js';
 import { finishHandoff } from './finish.js';
 import { notices } from './notices.js';
@@ -79,7 +80,7 @@ export async function claimWithAnswer(
   let completion: Completion;
   if ('completion' in answer) completion = answer.completion;
   else {
-    const secret = await deps.vault.get<ProtocolSecret>(loginSecretSlot, held.id);
+    const secret = openLoginSecret(deps.vault, held);
     if (!secret) {
       return fail(deps, held, source, 'login_secret_missing', 'The bridge no longer holds this login’s secret; start a new login.');
     }

@@ -1,9 +1,10 @@
 import { HandoffError } from '../core/errors.js';
-import { claimRecheckMs, nextDriverStep, outcomeOf, type HandoffOutcome, type HandoffRecord } from '../core/handoff.js';
+import { backgroundPollDelay, claimRecheckMs, nextDriverStep, outcomeOf, type HandoffOutcome, type HandoffRecord } from '../core/handoff.js';
 import type { ProtocolSecret } from '../core/login-protocol.js';
 import type { Person } from '../core/thread-adapter.js';
 import { claimWithAnswer } from './claim.js';
-import { loginSecretSlot, loginSecretTtlMs, type EngineDeps } from './engine-deps.js';
+import type { EngineDeps } from './engine-deps.js';
+import { openLoginSecret, sealLoginSecret } from './login-secret.js';
 import { approvalMessage, postApproval } from './approval-message.js';
 import { finishHandoff } from './finish.js';
 import { notices } from './notices.js';
@@ -107,7 +108,7 @@ async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
   const protocol = deps.protocols.get(record.protocol);
 
   // A start that already reached the service (a retry after a crash) is reused, not repeated.
-  let started = record.approvalUrl ? await deps.vault.get<ProtocolSecret>(loginSecretSlot, record.id) : undefined;
+  let started = record.approvalUrl ? openLoginSecret(deps.vault, record) : undefined;
   let current = record;
   if (!started || !record.answer) {
     const result = await protocol.start({
@@ -120,13 +121,13 @@ async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
       ...(approverEmail ? { approverEmail } : {}),
     });
     const expiresAt = Math.min(record.expiresAt, result.expiresAt);
-    await deps.vault.put(loginSecretSlot, record.id, result.secret, loginSecretTtlMs(deps, expiresAt));
     const pollIntervalMs = protocol.poll ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
     const saved = await deps.store.transition(record.id, {
       from: ['pending'],
       set: {
         approvalUrl: result.approvalUrl,
         answer: result.answer,
+        sealedSecret: sealLoginSecret(deps.vault, record.id, result.secret),
         expiresAt,
         approvers,
         ...(approverEmail ? { approverEmail } : {}),
@@ -140,32 +141,32 @@ async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
     if (!saved.ok) return; // cancelled meanwhile: the next pass reports it
     current = saved.record;
     started = result.secret;
-    await deps.audit.append({
-      event: 'login.started',
-      handoffId: record.id,
-      agentId: record.agentId,
-      correlationId: record.correlationId,
-      detail: { protocol: record.protocol },
-    });
   }
 
   const { privately } = await postApproval(deps, approvalMessage(current, [publicNote]), current, people, `approval-${current.id}`);
   await deps.store.transition(current.id, { to: 'awaiting_human', from: ['pending'] });
   await deps.audit.append({
+    // One entry for the whole start (login begun, approval request posted): entries cost
+    // memory for as long as the handoff waits.
     event: 'handoff.awaiting_human',
     handoffId: current.id,
     agentId: current.agentId,
     correlationId: current.correlationId,
-    detail: { platform: adapter.platform, private: privately },
+    detail: { protocol: current.protocol, platform: adapter.platform, private: privately },
   });
 }
 
 async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Promise<void> {
   const protocol = deps.protocols.get(record.protocol);
   const interval = record.pollIntervalMs ?? deps.policy.pollIntervalMs;
-  const reschedule = (ms: number) =>
-    deps.store.transition(record.id, { from: ['awaiting_human'], set: { nextPollAt: deps.clock.now() + ms } });
-  const secret = await deps.vault.get<ProtocolSecret>(loginSecretSlot, record.id);
+  // At least `minimum` (the protocol's interval, or its slow_down), spaced out as the handoff ages.
+  const after = (minimum: number) => backgroundPollDelay(record, minimum, deps.policy.pollMaxIntervalMs, deps.clock.now());
+  const reschedule = (ms: number, secret?: ProtocolSecret) =>
+    deps.store.transition(record.id, {
+      from: ['awaiting_human'],
+      set: { nextPollAt: deps.clock.now() + ms, ...(secret ? { sealedSecret: sealLoginSecret(deps.vault, record.id, secret) } : {}) },
+    });
+  const secret = openLoginSecret(deps.vault, record);
   if (!protocol.poll || !secret) {
     await deps.store.transition(record.id, { from: ['awaiting_human'], set: { nextPollAt: undefined } });
     return;
@@ -177,19 +178,18 @@ async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Pro
     // A failing poll never ends a handoff: the human may still paste the code.
     const wait = err instanceof HandoffError && err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, interval) : interval * 2;
     deps.logger.warn('background poll failed', { handoffId: record.id, error: err });
-    await reschedule(wait);
+    await reschedule(after(wait));
     return;
   }
   switch (result.kind) {
     case 'pending':
-      if (result.secret) await deps.vault.put(loginSecretSlot, record.id, result.secret, loginSecretTtlMs(deps, record.expiresAt));
-      await reschedule(result.nextPollMs ?? interval);
+      await reschedule(after(result.nextPollMs ?? interval), result.secret);
       return;
     case 'approved':
       await claimWithAnswer(deps, record, { code: result.code }, { kind: 'poll', jobId });
       return;
     case 'wrong_code':
-      await reschedule(interval);
+      await reschedule(after(interval));
       return;
     default:
       await claimWithAnswer(deps, record, { completion: result }, { kind: 'poll', jobId });

@@ -37,6 +37,8 @@ export interface EnginePolicy {
   readonly maxExpiresInMs: number;
   /** Background poll interval when the service names none, ms. */
   readonly pollIntervalMs: number;
+  /** Longest gap between background polls of an old handoff, ms (see backgroundPollDelay). */
+  readonly pollMaxIntervalMs: number;
   /** Refresh a credential this long before it expires, ms (at most a quarter of its life). */
   readonly refreshBeforeMs: number;
   /** Per platform: what to do with a public thread. Default `refuse`. */
@@ -45,10 +47,3 @@ export interface EnginePolicy {
   readonly publicThreadsHowToAllow?: Partial<Record<Platform, string>>;
 }
 
-/** Vault slot of each handoff's protocol secret (poll token, verifier, claim token…). */
-export const loginSecretSlot = 'login';
-
-/** How long a login secret is kept: until an hour past the handoff's expiry (at least a minute). */
-export function loginSecretTtlMs(deps: Pick<EngineDeps, 'clock'>, expiresAt: number): number {
-  return Math.max(60_000, expiresAt - deps.clock.now() + 3_600_000);
-}

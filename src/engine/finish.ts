@@ -2,7 +2,7 @@ import type { HandoffRecord, TerminalStatus } from '../core/handoff.js';
 import type { NoticeMessage } from '../core/messages.js';
 import type { HandoffPatch } from '../store/handoff-codec.js';
 import type { TransitionResult } from '../store/handoff-store.js';
-import { loginSecretSlot, type EngineDeps } from './engine-deps.js';
+import type { EngineDeps } from './engine-deps.js';
 
 /**
  * Ends a handoff: the atomic transition to a terminal status, then the consequences that
@@ -18,11 +18,11 @@ export async function finishHandoff(
   const result = await deps.store.transition(record.id, {
     to,
     ...(options.expectVersion !== undefined ? { expectVersion: options.expectVersion } : {}),
-    set: { ...options.set, claimedBy: undefined, nextPollAt: undefined, ...(to === 'completed' ? { completedAt: deps.clock.now() } : {}) },
+    // The login secret goes with the same transition that ends the handoff.
+    set: { ...options.set, claimedBy: undefined, nextPollAt: undefined, sealedSecret: undefined, ...(to === 'completed' ? { completedAt: deps.clock.now() } : {}) },
   });
   if (!result.ok) return result;
   const finished = result.record;
-  await deps.vault.delete(loginSecretSlot, finished.id);
   await deps.audit.append({
     event: `handoff.${to}`,
     handoffId: finished.id,

@@ -1,3 +1,4 @@
+import { HandoffError } from '../core/errors.js';
 import { extractAnswers, mentionsLink, pickAnswer } from '../core/finish-code.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import type { ApproverVerdict, InboundReply, Person } from '../core/thread-adapter.js';
@@ -29,6 +30,18 @@ export async function checkApprover(deps: EngineDeps, record: HandoffRecord, aut
   return { allowed };
 }
 
+/** How long a reply waits when its handoff is busy (starting, or another answer being checked), ms. */
+export const busyRetryMs = 1_000;
+/** After this long a busy handoff's reply is handled as it stands, ms (a start retries for ~4 min). */
+export const busyPatienceMs = 10 * 60_000;
+
+/** Anything that could be an answer: any code shape, or "done". */
+function looksLikeAnswer(text: string, record: HandoffRecord): boolean {
+  if (record.answer) return pickAnswer(text, record.answer) !== undefined;
+  const found = extractAnswers(text);
+  return found.finishCodes.length > 0 || found.oneTimeCodes.length > 0 || found.saysDone;
+}
+
 /** A "done" for a login the bridge can poll is a cue to ask the service now, not a code to claim with. */
 const pollsForDone = (r: HandoffRecord) => r.answer === 'done' && r.nextPollAt !== undefined;
 
@@ -45,6 +58,18 @@ export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: 
     .filter((c): c is { record: HandoffRecord; code: string } => c.code !== undefined);
 
   if (candidates.length === 0) {
+    // An answer for a handoff that is still starting (the request was posted moments before
+    // the status changed) or whose other answer is being checked right now: come back in a
+    // second rather than drop it; the checked answer may turn out wrong.
+    const busy = open.find((r) => (r.status === 'pending' || (r.status === 'claiming' && r.claimedBy !== jobId)) && looksLikeAnswer(reply.text, r));
+    if (busy && deps.clock.now() - reply.receivedAt < busyPatienceMs) {
+      throw new HandoffError(`Handoff ${busy.id} is ${busy.status === 'pending' ? 'still starting' : 'checking another answer'}; the reply waits.`, {
+        code: 'handoff_busy',
+        status: 409,
+        retry: 'after_delay',
+        retryAfterMs: busyRetryMs,
+      });
+    }
     const linked = open.find((r) => r.approvalUrl && mentionsLink(reply.text, r.approvalUrl));
     if (linked) {
       await deps.outbox.send({ kind: 'post', handoffId: linked.id, thread: linked.thread, message: notices.hintOpenLink(linked) });

@@ -8,7 +8,7 @@ import type { EngineDeps } from './engine-deps.js';
  * choice is stored on the record with the name and logo the service published. A record
  * that already names its protocol passes through unchanged. Undefined: the record moved on
  * meanwhile (cancelled); the driver's next pass reports it. No audit entry of its own:
- * `login.started` names the protocol (every entry costs memory per handoff).
+ * `handoff.awaiting_human` names the protocol (every entry costs memory per handoff).
  */
 export async function resolveProtocol(deps: EngineDeps, record: HandoffRecord): Promise<HandoffRecord | undefined> {
   if (record.protocol !== 'auto') return record;

@@ -1,7 +1,8 @@
 import type { HandoffRecord } from '../core/handoff.js';
 import type { Started } from '../core/login-protocol.js';
 import { approvalMessage, postApproval } from './approval-message.js';
-import { loginSecretSlot, loginSecretTtlMs, type EngineDeps } from './engine-deps.js';
+import type { EngineDeps } from './engine-deps.js';
+import { sealLoginSecret } from './login-secret.js';
 
 /**
  * A login the protocol restarted (the service voided the claim or the code): keep the new
@@ -13,7 +14,6 @@ export async function applyRestart(deps: EngineDeps, held: HandoffRecord, starte
   const restarts = (held.restarts ?? 0) + 1;
   const protocol = deps.protocols.get(held.protocol);
   const expiresAt = Math.min(held.expiresAt, started.expiresAt);
-  await deps.vault.put(loginSecretSlot, held.id, started.secret, loginSecretTtlMs(deps, expiresAt));
   const pollIntervalMs = protocol.poll ? (started.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
   const result = await deps.store.transition(held.id, {
     to: 'awaiting_human',
@@ -23,6 +23,7 @@ export async function applyRestart(deps: EngineDeps, held: HandoffRecord, starte
       restarts,
       approvalUrl: started.approvalUrl,
       answer: started.answer,
+      sealedSecret: sealLoginSecret(deps.vault, held.id, started.secret),
       expiresAt,
       userCode: started.userCode,
       note: started.note,

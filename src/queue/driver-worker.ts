@@ -4,6 +4,7 @@ import { nextDriverStep, type HandoffOutcome } from '../core/handoff.js';
 import type { Logger } from '../core/logger.js';
 import { failDriver, runDriver } from '../engine/driver.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
+import { driverBackoff, driverRetention } from './job-options.js';
 import { jobSignalFor } from './job-signals.js';
 import { queueNames } from './queue-names.js';
 import type { DriverJobData } from './queues.js';
@@ -50,7 +51,7 @@ export function createDriverWorker(deps: {
         throw safeError(err);
       }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, ...driverRetention, settings: { backoffStrategy: driverBackoff } },
   );
   worker.on('error', (err) => deps.logger.error('driver worker error', { error: err }));
   return worker;

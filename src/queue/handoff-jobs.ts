@@ -1,10 +1,22 @@
+import { createHash } from 'node:crypto';
 import type { HandoffJobs, ParentJobRef } from '../engine/ports.js';
 import { driverJobOptions } from './job-options.js';
 import type { Queues } from './queues.js';
 
 /**
- * Driver jobs: one per handoff, id = handoff id. Started as a child when an agent job waits on
- * it (BullMQ waiting-children); the parent resumes even if the driver job itself fails.
+ * The driver job's id for a handoff: 64 bits of the handoff id in base 36, e.g. `d2k1x…`.
+ * Short on purpose: BullMQ stores the id inside the job's options, and a job whose every
+ * field fits in 64 bytes stays in Redis's compact hash encoding for as long as the handoff
+ * waits (about 300 bytes instead of 800). Derived, so starting twice still adds one job.
+ */
+export function driverJobId(handoffId: string): string {
+  const hex = /^hf_([0-9a-f]{16})/.exec(handoffId)?.[1] ?? createHash('sha256').update(handoffId).digest('hex').slice(0, 16);
+  return `d${BigInt(`0x${hex}`).toString(36)}`;
+}
+
+/**
+ * Driver jobs: one per handoff. Started as a child when an agent job waits on it (BullMQ
+ * waiting-children); the parent resumes even if the driver job itself fails.
  */
 export function createHandoffJobs(queues: Queues): HandoffJobs {
   return {
@@ -14,13 +26,13 @@ export function createHandoffJobs(queues: Queues): HandoffJobs {
         { handoffId },
         {
           ...driverJobOptions,
-          jobId: handoffId,
+          jobId: driverJobId(handoffId),
           ...(parent ? { parent: { id: parent.id, queue: parent.queue }, ignoreDependencyOnFailure: true } : {}),
         },
       );
     },
     async wake(handoffId) {
-      const job = await queues.handoffs.getJob(handoffId);
+      const job = await queues.handoffs.getJob(driverJobId(handoffId));
       if (!job) return;
       try {
         await job.promote();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { InboundReply, InboundSink } from '../core/thread-adapter.js';
 import type { DedupeStore } from '../store/dedupe.js';
+import type { HandoffStore } from '../store/handoff-store.js';
 import type { Vault } from '../store/vault.js';
 import { inboundJobOptions } from './job-options.js';
 import type { Queues } from './queues.js';
@@ -17,8 +18,11 @@ export const inboundSealContext = (jobId: string): string => `inbound:${jobId}`;
  * Where adapters hand verified replies: deduplicate by delivery id and message id, seal the
  * text, enqueue. Fast on purpose: platforms expect an answer within seconds.
  */
-export function createInboundIntake(deps: { queues: Queues; dedupe: DedupeStore; vault: Vault }): InboundSink {
+export function createInboundIntake(deps: { queues: Queues; dedupe: DedupeStore; vault: Vault; store: HandoffStore }): InboundSink {
   return async (reply) => {
+    // Most thread replies are conversation: without an open handoff there is nothing to do,
+    // and nothing is written (no dedupe marker, no job).
+    if (!(await deps.store.hasOpen(reply.thread))) return 'ignored';
     const identity = { platform: reply.platform, deliveryId: reply.deliveryId, messageId: reply.messageRef.id };
     if (!(await deps.dedupe.claim(identity))) return 'duplicate';
     const jobId = inboundJobId(reply);

@@ -39,7 +39,8 @@ export function createInboundWorker(deps: {
         return { result };
       } catch (err) {
         const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
-        deps.logger.warn('reply handling failed', { platform: data.platform, thread: data.thread, signal: signal.kind, error: err });
+        const level = signal.kind === 'delay' ? 'info' : 'warn';
+        deps.logger[level]('reply handling deferred or failed', { platform: data.platform, thread: data.thread, signal: signal.kind, error: err });
         if (signal.kind === 'fail') throw new UnrecoverableError(safeError(err).message);
         if (signal.kind === 'delay') {
           await job.moveToDelayed(engine.clock.now() + signal.delayMs, token);

@@ -8,12 +8,24 @@ function platformOf(action: OutboundAction) {
   return action.kind === 'post' ? splitThreadRef(action.thread).platform : action.message.platform;
 }
 
-/** Queues outbound actions on their platform's queue; a dedupe key becomes the job id. */
+/**
+ * How long a dedupe key keeps a second send from being queued, ms (10 min: more than twice a
+ * driver's whole retry schedule, which is what could send an approval message twice).
+ */
+export const outboundDedupeMs = 10 * 60_000;
+
+/**
+ * Queues outbound actions on their platform's queue. A dedupe key becomes a BullMQ
+ * deduplication id with a TTL, which outlives the job: done jobs are deleted at once, so a
+ * posted message costs no Redis memory while its handoff waits.
+ */
 export function createOutbox(queues: Queues): Outbox {
   return {
     async send(action, options = {}) {
-      const jobId = options.dedupeKey ? `out-${createHash('sha256').update(options.dedupeKey).digest('hex').slice(0, 32)}` : undefined;
-      await queues.outbound(platformOf(action)).add(action.kind, action, { ...outboundJobOptions, ...(jobId ? { jobId } : {}) });
+      const deduplication = options.dedupeKey
+        ? { deduplication: { id: `out-${createHash('sha256').update(options.dedupeKey).digest('hex').slice(0, 32)}`, ttl: outboundDedupeMs } }
+        : {};
+      await queues.outbound(platformOf(action)).add(action.kind, action, { ...outboundJobOptions, ...deduplication });
     },
   };
 }

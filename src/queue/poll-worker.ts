@@ -7,6 +7,7 @@ import type { Platform } from '../core/thread-ref.js';
 import type { Clock } from '../core/clock.js';
 import type { HandoffStore } from '../store/handoff-store.js';
 import type { Keys } from '../store/keys.js';
+import { queueOptions } from './queues.js';
 import { LuaScript } from '../store/lua-script.js';
 
 /** Longest a scope's poll may hold its lease, ms; a crashed poller frees it after this. */
@@ -38,7 +39,7 @@ export async function startPolling(deps: {
   logger: Logger;
 }): Promise<{ close(): Promise<void>; tick(): Promise<number> }> {
   const { platform, poller, store, clock, redis, keys, logger } = deps;
-  const queue = new Queue(queueName(platform), { connection: redis, prefix: deps.prefix });
+  const queue = new Queue(queueName(platform), queueOptions(redis, deps.prefix));
   await queue.upsertJobScheduler(`poll-${platform}`, { every: poller.tickMs }, { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } });
 
   /** Polls every due scope once; returns how many were polled. */

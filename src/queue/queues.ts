@@ -36,11 +36,20 @@ export interface Queues {
   close(): Promise<void>;
 }
 
+/**
+ * Options every bridge queue shares. BullMQ keeps a stream of job events per queue (10,000 by
+ * default) for QueueEvents listeners; the bridge listens to none, so a short one suffices.
+ */
+export function queueOptions(connection: Redis, prefix: string) {
+  return { connection, prefix, streams: { events: { maxLen: 500 } } };
+}
+
 export function createQueues(connection: Redis, prefix: string, platforms: readonly Platform[]): Queues {
-  const handoffs = new Queue<DriverJobData, unknown>(queueNames.handoffs, { connection, prefix });
-  const inbound = new Queue<InboundJobData>(queueNames.inbound, { connection, prefix });
-  const credentials = new Queue<CredentialJobData>(queueNames.credentials, { connection, prefix });
-  const outbound = new Map(platforms.map((p) => [p, new Queue<OutboundJobData>(queueNames.outbound(p), { connection, prefix })]));
+  const options = queueOptions(connection, prefix);
+  const handoffs = new Queue<DriverJobData, unknown>(queueNames.handoffs, options);
+  const inbound = new Queue<InboundJobData>(queueNames.inbound, options);
+  const credentials = new Queue<CredentialJobData>(queueNames.credentials, options);
+  const outbound = new Map(platforms.map((p) => [p, new Queue<OutboundJobData>(queueNames.outbound(p), options)]));
   return {
     handoffs,
     inbound,

@@ -23,16 +23,23 @@ export interface AuditLog {
   recent(count: number, handoffId?: string): Promise<Array<AuditEntry & { id: string; at: number }>>;
 }
 
-export function createAuditLog(deps: { redis: Redis; keys: Keys; now: () => number }): AuditLog {
-  const { redis, keys, now } = deps;
+export function createAuditLog(deps: { redis: Redis; keys: Keys }): AuditLog {
+  const { redis, keys } = deps;
   return {
     async append(entry) {
-      const fields: string[] = ['at', String(now()), 'event', entry.event];
-      for (const name of ['handoffId', 'agentId', 'correlationId', 'actor'] as const) {
-        const value = entry[name];
-        if (value) fields.push(name, value);
-      }
-      if (entry.detail && Object.keys(entry.detail).length > 0) fields.push('detail', JSON.stringify(entry.detail));
+      // Every entry has the same fields in the same order ('' when absent): Redis then stores the
+      // field names once per stream node instead of once per entry. The entry's time is its
+      // stream id (Redis's clock, in ms).
+      const detail = entry.detail && Object.keys(entry.detail).length > 0 ? JSON.stringify(entry.detail) : '';
+      const fields = [
+        'event', entry.event,
+        'handoffId', entry.handoffId ?? '',
+        'agentId', entry.agentId ?? '',
+        // A correlation id that is just the handoff id (the default) is implied, not repeated.
+        'correlationId', entry.correlationId === entry.handoffId ? '' : (entry.correlationId ?? ''),
+        'actor', entry.actor ?? '',
+        'detail', detail,
+      ];
       await redis.xadd(keys.audit(), 'MAXLEN', '~', auditMaxLength, '*', ...fields);
     },
     async recent(count, handoffId) {
@@ -42,11 +49,11 @@ export function createAuditLog(deps: { redis: Redis; keys: Keys; now: () => numb
         for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
         return {
           id,
-          at: Number(f.at),
+          at: Number(id.split('-')[0]),
           event: f.event ?? '',
           ...(f.handoffId ? { handoffId: f.handoffId } : {}),
           ...(f.agentId ? { agentId: f.agentId } : {}),
-          ...(f.correlationId ? { correlationId: f.correlationId } : {}),
+          ...(f.correlationId || f.handoffId ? { correlationId: f.correlationId || f.handoffId } : {}),
           ...(f.actor ? { actor: f.actor } : {}),
           ...(f.detail ? { detail: JSON.parse(f.detail) as Record<string, string | number | boolean> } : {}),
         };

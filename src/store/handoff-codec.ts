@@ -1,93 +1,58 @@
-import { handoffStatuses, type HandoffRecord, type HandoffStatus } from '../core/handoff.js';
-import type { ProtocolName } from '../core/login-protocol.js';
+import { handoffStatuses, type HandoffRecord } from '../core/handoff.js';
 
 /**
- * Handoff records as flat Redis hashes: strings, numbers as decimal, arrays as JSON, errors
- * as two fields. An empty string in an update means "remove the field".
+ * Handoff records as one JSON string per handoff. A string costs about half what a Redis
+ * hash does here: a hash whose values exceed 64 bytes (an approval URL does) drops out of the
+ * compact listpack encoding. Updates are JSON patches merged by a Lua script.
  */
-export type HandoffFields = Record<string, string>;
-
 type Patch = { -readonly [K in keyof HandoffRecord]?: HandoffRecord[K] | undefined };
 /** A partial record for updates; `undefined` values remove the field. */
 export type HandoffPatch = Omit<Patch, 'id' | 'kind' | 'status' | 'version' | 'createdAt' | 'updatedAt'>;
 
-const numberFields = ['expiresAt', 'completedAt', 'attempts', 'pollIntervalMs', 'nextPollAt', 'restarts'] as const;
-const stringFields = [
-  'service',
-  'serviceName',
-  'serviceLogoUrl',
-  'userCode',
-  'note',
-  'protocol',
-  'thread',
-  'approverEmail',
-  'agentId',
-  'correlationId',
-  'approvalUrl',
-  'answer',
-  'credentialId',
-  'claimedBy',
-  'previousHandoffId',
-] as const;
+const lists = ['approvers', 'scopes'] as const;
 
-/** Encodes the given fields; keys present with `undefined` become '' (remove). */
-export function encodePatch(patch: HandoffPatch): HandoffFields {
-  const out: HandoffFields = {};
+/** The patch as the Lua script takes it: fields to set, and names of fields to remove. */
+export function encodePatch(patch: HandoffPatch): { set: string; unset: string } {
+  const set: Record<string, unknown> = {};
+  const unset: string[] = [];
   for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) {
-      if (key === 'error') {
-        out.errorCode = '';
-        out.errorMessage = '';
-      } else out[key] = '';
-      continue;
-    }
-    if (key === 'approvers' || key === 'scopes') out[key] = JSON.stringify(value);
-    else if (key === 'error') {
-      const error = value as { code: string; message: string };
-      out.errorCode = error.code;
-      out.errorMessage = error.message;
-    } else out[key] = String(value);
+    if (value === undefined) unset.push(key);
+    else set[key] = value;
   }
-  return out;
+  // Lua's cjson turns an empty JSON object or array into an empty table either way; `unset`
+  // is read with ipairs, `set` with pairs, so both work when empty.
+  return { set: JSON.stringify(set), unset: JSON.stringify(unset) };
 }
 
-export function encodeRecord(record: HandoffRecord): HandoffFields {
-  const { id, kind, status, version, createdAt, updatedAt, ...rest } = record;
-  const fields = encodePatch(rest);
-  for (const key of Object.keys(fields)) if (fields[key] === '') delete fields[key];
-  return { id, kind, status, version: String(version), createdAt: String(createdAt), updatedAt: String(updatedAt), ...fields };
+/**
+ * The record as stored: values every record has by default are left out (kind, empty lists,
+ * no attempts, a correlation id that is just the handoff id). Every byte here is kept for as
+ * long as the handoff waits.
+ */
+export function encodeRecord(record: HandoffRecord): string {
+  const { kind: _always, ...rest } = record;
+  const stored: Record<string, unknown> = { ...rest };
+  for (const list of lists) if (record[list].length === 0) delete stored[list];
+  if (record.attempts === 0) delete stored.attempts;
+  if (record.correlationId === record.id) delete stored.correlationId;
+  return JSON.stringify(stored);
 }
 
-function parseList(value: string | undefined): string[] {
-  if (!value) return [];
-  const parsed: unknown = JSON.parse(value);
-  return Array.isArray(parsed) ? parsed.map(String) : [];
-}
-
-export function decodeRecord(hash: HandoffFields): HandoffRecord | undefined {
-  if (!hash.id || !hash.status) return undefined;
-  if (!(handoffStatuses as readonly string[]).includes(hash.status)) return undefined;
-  const record: Record<string, unknown> = {
-    id: hash.id,
-    kind: 'login',
-    status: hash.status as HandoffStatus,
-    version: Number(hash.version ?? 0),
-    createdAt: Number(hash.createdAt),
-    updatedAt: Number(hash.updatedAt),
-    approvers: parseList(hash.approvers),
-    scopes: parseList(hash.scopes),
-    attempts: 0,
-  };
-  for (const key of stringFields) if (hash[key]) record[key] = hash[key];
-  for (const key of numberFields) if (hash[key]) record[key] = Number(hash[key]);
-  if (hash.errorCode) record.error = { code: hash.errorCode, message: hash.errorMessage ?? '' };
-  record.protocol = (hash.protocol ?? 'agent-sessions') as ProtocolName | 'auto';
+/** Parses a stored record; lists that Lua's cjson wrote back as `{}` become `[]` again. */
+export function decodeRecord(raw: string | null | undefined): HandoffRecord | undefined {
+  if (!raw) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record.id !== 'string' || !(handoffStatuses as readonly string[]).includes(String(record.status))) return undefined;
+  for (const list of lists) record[list] = Array.isArray(record[list]) ? record[list] : [];
+  record.attempts = typeof record.attempts === 'number' ? record.attempts : 0;
+  record.kind = 'login';
+  if (typeof record.correlationId !== 'string') record.correlationId = record.id;
   return record as unknown as HandoffRecord;
-}
-
-/** Redis replies HGETALL-style as a flat [k, v, k, v…] array inside Lua results. */
-export function pairsToFields(flat: readonly unknown[]): HandoffFields {
-  const out: HandoffFields = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
-  return out;
 }

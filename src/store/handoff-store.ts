@@ -1,45 +1,46 @@
 import type { Redis } from 'ioredis';
 import { isTerminal, sourcesOf, type HandoffRecord, type HandoffStatus } from '../core/handoff.js';
 import { splitThreadRef } from '../core/thread-ref.js';
-import { decodeRecord, encodePatch, encodeRecord, pairsToFields, type HandoffPatch } from './handoff-codec.js';
+import { decodeRecord, encodePatch, encodeRecord, type HandoffPatch } from './handoff-codec.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 
 /** Handoffs kept in the recent listing. */
-export const recentIndexSize = 10_000;
+export const recentIndexSize = 1_000;
 
 /** How long finished handoffs stay readable, ms (7 days). */
 export const finishedRetentionMs = 7 * 24 * 3_600_000;
 
 /**
- * Compare-and-set on one handoff hash. Succeeds only when the current status is one of the
- * allowed sources (and the version matches, when given); bumps the version, applies the
- * field changes, publishes the status change, and returns the whole record either way.
+ * Compare-and-set on one handoff record. Succeeds only when the current status is one of the
+ * allowed sources (and the version matches, when given); bumps the version, merges the patch,
+ * publishes the status change, and returns the whole record either way.
+ *
+ * KEYS[1] record; ARGV: from statuses (comma-separated), new status or '', expected version or
+ * '', now (ms), events channel, retention ms when the new status is terminal or '', patch JSON
+ * (fields to set), JSON array of fields to remove.
  */
 const transitionScript = new LuaScript(`
-local key = KEYS[1]
-if redis.call('EXISTS', key) == 0 then return {-1} end
-local status = redis.call('HGET', key, 'status')
-local version = tonumber(redis.call('HGET', key, 'version'))
-local ok = (ARGV[3] == '' or tonumber(ARGV[3]) == version)
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {-1} end
+local rec = cjson.decode(raw)
+local ok = (ARGV[3] == '' or tonumber(ARGV[3]) == rec.version)
 if ok then
   ok = false
-  for s in string.gmatch(ARGV[1], '[^,]+') do if s == status then ok = true end end
+  for s in string.gmatch(ARGV[1], '[^,]+') do if s == rec.status then ok = true end end
 end
-if not ok then return {0, redis.call('HGETALL', key)} end
-version = version + 1
-local set = {'version', tostring(version), 'updatedAt', ARGV[4]}
-if ARGV[2] ~= '' then set[#set + 1] = 'status'; set[#set + 1] = ARGV[2] end
-for i = 8, #ARGV, 2 do
-  if ARGV[i + 1] == '' then redis.call('HDEL', key, ARGV[i])
-  else set[#set + 1] = ARGV[i]; set[#set + 1] = ARGV[i + 1] end
-end
-redis.call('HSET', key, unpack(set))
-if ARGV[6] ~= '' then redis.call('PEXPIRE', key, ARGV[6]) end
-if ARGV[2] ~= '' and ARGV[2] ~= status then
-  redis.call('PUBLISH', ARGV[5], redis.call('HGET', key, 'id') .. ' ' .. ARGV[2])
-end
-return {1, redis.call('HGETALL', key)}
+if not ok then return {0, raw} end
+local before = rec.status
+rec.version = rec.version + 1
+rec.updatedAt = tonumber(ARGV[4])
+if ARGV[2] ~= '' then rec.status = ARGV[2] end
+for k, v in pairs(cjson.decode(ARGV[7])) do rec[k] = v end
+for _, k in ipairs(cjson.decode(ARGV[8])) do rec[k] = nil end
+local out = cjson.encode(rec)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
+if rec.status ~= before then redis.call('PUBLISH', ARGV[5], rec.id .. ' ' .. rec.status) end
+return {1, out}
 `);
 
 export interface TransitionRequest {
@@ -68,26 +69,42 @@ export interface HandoffStore {
   recent(limit: number): Promise<HandoffRecord[]>;
   /** Threads of a platform that have open handoffs (for inbound polling). */
   openThreads(platform: string): Promise<string[]>;
+  /** True when the thread has a handoff that has not ended (one cheap EXISTS). */
+  hasOpen(threadRef: string): Promise<boolean>;
 }
 
-export function createHandoffStore(deps: { redis: Redis; keys: Keys; now: () => number }): HandoffStore {
+export function createHandoffStore(deps: {
+  redis: Redis;
+  keys: Keys;
+  now: () => number;
+  /** Platforms that poll for replies and so need the open-threads index (default: all). */
+  polledPlatforms?: readonly string[];
+}): HandoffStore {
   const { redis, keys, now } = deps;
+  const indexed = (thread: string) => {
+    const { platform } = splitThreadRef(thread);
+    return deps.polledPlatforms === undefined || deps.polledPlatforms.includes(platform) ? platform : undefined;
+  };
 
-  const get = async (id: string) => decodeRecord(await redis.hgetall(keys.handoff(id)));
+  const get = async (id: string) => decodeRecord(await redis.get(keys.handoff(id)));
+  const getMany = async (ids: readonly string[]) =>
+    ids.length === 0 ? [] : (await redis.mget(...ids.map((id) => keys.handoff(id)))).map(decodeRecord);
 
   return {
     async create(record) {
       const threadKey = keys.threadHandoffs(record.thread);
       const keepUntil = record.expiresAt + finishedRetentionMs;
-      await redis
-        .multi()
-        .hset(keys.handoff(record.id), encodeRecord(record))
-        .pexpireat(keys.handoff(record.id), keepUntil)
-        .sadd(threadKey, record.id)
+      const polled = indexed(record.thread);
+      const tx = redis.multi();
+      if (polled) tx.zadd(keys.openThreads(polled), 'GT', record.expiresAt, record.thread);
+      await tx
+        .set(keys.handoff(record.id), encodeRecord(record), 'PXAT', keepUntil)
+        // A small sorted set stays in Redis's compact listpack encoding (a set of strings does
+        // not), and its scores keep a thread's handoffs in creation order.
+        .zadd(threadKey, record.createdAt, record.id)
         .pexpireat(threadKey, keepUntil, 'GT')
         .pexpireat(threadKey, keepUntil, 'NX')
         .zadd(keys.handoffIndex(), record.createdAt, record.id)
-        .zadd(keys.openThreads(splitThreadRef(record.thread).platform), 'GT', record.expiresAt, record.thread)
         .zremrangebyrank(keys.handoffIndex(), 0, -recentIndexSize - 1)
         .exec();
     },
@@ -96,7 +113,7 @@ export function createHandoffStore(deps: { redis: Redis; keys: Keys; now: () => 
 
     async transition(id, request) {
       const from = request.from ?? (request.to ? sourcesOf(request.to) : []);
-      const fields = encodePatch(request.set ?? {});
+      const patch = encodePatch(request.set ?? {});
       const terminal = request.to !== undefined && isTerminal(request.to);
       const args: string[] = [
         from.join(','),
@@ -105,28 +122,32 @@ export function createHandoffStore(deps: { redis: Redis; keys: Keys; now: () => 
         String(now()),
         keys.events(),
         terminal ? String(finishedRetentionMs) : '',
-        '', // reserved
-        ...Object.entries(fields).flat(),
+        patch.set,
+        patch.unset,
       ];
-      const reply = (await transitionScript.run(redis, [keys.handoff(id)], args)) as [number, unknown[]?];
+      const reply = (await transitionScript.run(redis, [keys.handoff(id)], args)) as [number, string?];
       if (reply[0] === -1) return { ok: false, reason: 'not_found' };
-      const record = decodeRecord(pairsToFields(reply[1] ?? []));
+      const record = decodeRecord(reply[1]);
       if (!record) return { ok: false, reason: 'not_found' };
       if (reply[0] === 0) return { ok: false, reason: 'conflict', record };
       if (terminal) {
         const threadKey = keys.threadHandoffs(record.thread);
-        const [, left] = (await redis.multi().srem(threadKey, id).scard(threadKey).exec()) ?? [];
-        if (left?.[1] === 0) await redis.zrem(keys.openThreads(splitThreadRef(record.thread).platform), record.thread);
+        const [, left] = (await redis.multi().zrem(threadKey, id).zcard(threadKey).exec()) ?? [];
+        const polled = indexed(record.thread);
+        if (left?.[1] === 0 && polled) await redis.zrem(keys.openThreads(polled), record.thread);
       }
       return { ok: true, record };
     },
 
     async openInThread(threadRef) {
-      const ids = await redis.smembers(keys.threadHandoffs(threadRef));
-      const records = await Promise.all(ids.map(get));
+      const records = await getMany(await redis.zrange(keys.threadHandoffs(threadRef), 0, -1));
       return records
         .filter((r): r is HandoffRecord => r !== undefined && !isTerminal(r.status))
         .sort((a, b) => a.createdAt - b.createdAt);
+    },
+
+    async hasOpen(threadRef) {
+      return (await redis.exists(keys.threadHandoffs(threadRef))) === 1;
     },
 
     async openThreads(platform) {
@@ -137,8 +158,7 @@ export function createHandoffStore(deps: { redis: Redis; keys: Keys; now: () => 
     },
 
     async recent(limit) {
-      const ids = await redis.zrevrange(keys.handoffIndex(), 0, Math.max(0, limit - 1));
-      const records = await Promise.all(ids.map(get));
+      const records = await getMany(await redis.zrevrange(keys.handoffIndex(), 0, Math.max(0, limit - 1)));
       return records.filter((r): r is HandoffRecord => r !== undefined);
     },
   };

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Every Redis key the bridge writes, in one place. All start with the configured prefix, so a
  * test can use a random prefix and delete exactly what it wrote.
@@ -16,9 +18,9 @@ export interface Keys {
   pollDue(platform: string): string;
   /** String: a short lease so one process polls a scope at a time. */
   pollLease(platform: string, scope: string): string;
-  /** Set: ids of handoffs still open in a thread. */
+  /** Sorted set: ids of handoffs still open in a thread, scored by creation time. */
   threadHandoffs(threadRef: string): string;
-  /** String: handoff id created under an idempotency key. */
+  /** String: handoff id created under an idempotency key (agent and key hashed, so long keys cost nothing). */
   idempotency(agentId: string, key: string): string;
   /** String: an encrypted vault entry. */
   vault(slot: string, id: string): string;
@@ -51,7 +53,7 @@ export function createKeys(prefix: string): Keys {
     pollDue: (platform) => `${p}:poll-due:${platform}`,
     pollLease: (platform, scope) => `${p}:poll-lease:${platform}:${scope}`,
     threadHandoffs: (ref) => `${p}:thread:${ref}`,
-    idempotency: (agentId, key) => `${p}:idem:${agentId}:${key}`,
+    idempotency: (agentId, key) => `${p}:idem:${createHash('sha256').update(`${agentId}\n${key}`).digest('base64url').slice(0, 22)}`,
     vault: (slot, id) => `${p}:vault:${slot}:${id}`,
     credential: (id) => `${p}:cred:${id}`,
     credentials: () => `${p}:creds`,

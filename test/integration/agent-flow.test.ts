@@ -56,7 +56,7 @@ describe('an agent job blocked on a login resumes after the human answers (real 
     // Every step is audited with the agent and correlation ids.
     const audit = await bridge.bridge.engine.audit.recent(50, result.handoffId);
     expect(audit.map((e) => e.event)).toEqual(
-      expect.arrayContaining(['handoff.created', 'login.started', 'handoff.awaiting_human', 'reply.accepted', 'handoff.completed', 'credential.retrieved']),
+      expect.arrayContaining(['handoff.created', 'handoff.awaiting_human', 'reply.accepted', 'handoff.completed', 'credential.retrieved']),
     );
     expect(audit.every((e) => e.agentId === 'agent-7' && e.correlationId === `task-${job.id}`)).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProtocolSecret } from '../../src/core/login-protocol.js';
+import { openLoginSecret } from '../../src/engine/login-secret.js';
 import type { Registration } from '../../src/sandbox/authmd-state.js';
 import { botTexts, requestIn, startTestAgent } from '../helpers/agent.js';
 import { claimOnSandbox, codeFromMailbox } from '../helpers/sandbox-server.js';
@@ -148,7 +148,7 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const otp = await codeFromMailbox(anon(), to);
     // The bridge completed once already and lost the answer (a crash): the service has it claimed.
     const engine = bridge.bridge.engine;
-    const secret = (await engine.vault.get<ProtocolSecret>('login', request.handoffId))!;
+    const secret = openLoginSecret(engine.vault, (await engine.store.get(request.handoffId))!)!;
     expect((await engine.protocols.get('authmd').complete(secret, otp, { agentId: 'agent-prev', correlationId: 'x' })).kind).toBe('credential');
 
     await bridge.reply(thread, 'gus', otp);
@@ -162,7 +162,7 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const request = await requestIn(bridge, thread);
     const code = await claimOnSandbox(request.url);
     const engine = bridge.bridge.engine;
-    const secret = (await engine.vault.get<ProtocolSecret>('login', request.handoffId))!;
+    const secret = openLoginSecret(engine.vault, (await engine.store.get(request.handoffId))!)!;
     await engine.protocols.get('authmd').complete(secret, code, { agentId: 'agent-lost', correlationId: 'x' });
     await bridge.reply(thread, 'hal', code);
     await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(/exchange_lost/);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProtocolSecret } from '../../src/core/login-protocol.js';
 import { newId } from '../../src/core/ids.js';
-import { loginSecretSlot } from '../../src/engine/engine-deps.js';
+import { openLoginSecret } from '../../src/engine/login-secret.js';
 import { inboundJobId } from '../../src/queue/inbound-intake.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
@@ -25,7 +24,8 @@ describe('claims survive crashes and lost answers', () => {
       const v = await bridge.api.getHandoff(created.id);
       return v.status === 'awaiting_human' ? v : undefined;
     });
-    const secret = (await bridge.bridge.engine.vault.get<ProtocolSecret>(loginSecretSlot, created.id)) as {
+    const record = (await bridge.bridge.engine.store.get(created.id))!;
+    const secret = openLoginSecret(bridge.bridge.engine.vault, record) as {
       authRequestId: string;
       codeVerifier: string;
     };

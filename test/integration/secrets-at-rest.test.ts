@@ -26,9 +26,9 @@ describe('secrets at rest', () => {
     const { url, handoffId } = await approvalIn(bridge, thread);
     const code = await bridge.approve(url);
 
-    // Waiting: the poll token and PKCE verifier exist only sealed in the vault.
+    // Waiting: the poll token and PKCE verifier exist only sealed, inside the handoff record.
     const waiting = await dumpPrefix(redis, bridge.prefix);
-    expect(waiting).toContain(`${bridge.prefix}:vault:login:${handoffId}`);
+    expect(JSON.parse((await redis.get(`${bridge.prefix}:hf:${handoffId}`))!).sealedSecret).toMatch(/^v1\./);
     expect(findSecrets(waiting)).toEqual([]);
 
     // A non-approver's paste and the approver's paste both pass through the inbound queue.
@@ -46,7 +46,7 @@ describe('secrets at rest', () => {
     // The credential is there, encrypted: a v1 vault blob under its own key.
     expect(await redis.get(`${bridge.prefix}:vault:cred:${credential.credentialId}`)).toMatch(/^v1\.[\w-]{8}\.[\w-]+\.[\w-]+\.[\w-]+$/);
     // The login secret is gone once the handoff ended.
-    expect(await redis.exists(`${bridge.prefix}:vault:login:${handoffId}`)).toBe(0);
+    expect(JSON.parse((await redis.get(`${bridge.prefix}:hf:${handoffId}`))!).sealedSecret).toBeUndefined();
   });
 
   it('keeps auth.md claim tokens, emailed codes, device codes and issued tokens out of Redis in plain text', async () => {

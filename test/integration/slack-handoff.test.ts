@@ -96,6 +96,9 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
 
   it('answers 401 to bad signatures, stale and future timestamps, and enqueues nothing', async () => {
     const thread = h.newThread();
+    // A handoff waits in the thread, so a genuine reply there is queued (others are ignored).
+    await agent.run(thread, [alice.email], 'signature-agent');
+    await h.threadApproval(thread);
     const t = parseSlackThread(thread);
     const body = slackFixture('event-thread-reply');
     const human = h.slack.postAsUser(t.channel, alice.id, 'done', t.threadTs);

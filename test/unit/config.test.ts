@@ -36,7 +36,7 @@ describe('loadConfig defaults', () => {
       prefix: 'handoff',
       role: 'all',
       sandbox: true,
-      handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000 },
+      handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000, pollMaxIntervalMs: 5 * 60_000 },
       workerConcurrency: 32,
       log: { level: 'info', format: undefined },
       login: {

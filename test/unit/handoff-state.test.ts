@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  backgroundPollDelay,
   canTransition,
   claimRecheckMs,
   handoffStatuses,
@@ -179,5 +180,31 @@ describe('nextDriverStep', () => {
     const r = record({ status, ...(status === 'completed' ? { credentialId: 'cr_0a1b2c3d4e5f60718293a4b5' } : {}) });
     expect(nextDriverStep(r, t0)).toEqual({ kind: 'finish', outcome: outcomeOf(r) });
     expect(nextDriverStep(r, t0)).toMatchObject({ outcome: { status, handoffId: r.id } });
+  });
+});
+
+describe('backgroundPollDelay', () => {
+  const created = { createdAt: 1_000_000 };
+  const at = (ageMs: number) => created.createdAt + ageMs;
+
+  it.each([
+    ['a fresh handoff polls at the protocol interval', 5_000, 10_000, 10_000],
+    ['at one minute a sixth of the age is still under the interval', 60_000, 10_000, 10_000],
+    ['at six minutes the age wins: one minute between polls', 360_000, 10_000, 60_000],
+    ['an old handoff is capped at the maximum', 24 * 3_600_000, 10_000, 300_000],
+    ['a protocol asking for more (slow_down) always gets at least that', 30_000, 45_000, 45_000],
+  ])('%s', (_what, age, interval, expected) => {
+    expect(backgroundPollDelay(created, interval, 300_000, at(age))).toBe(expected);
+  });
+
+  it('costs about 26 polls over a 30-minute handoff instead of 180', () => {
+    let t = 0;
+    let polls = 0;
+    while (t < 30 * 60_000) {
+      t += backgroundPollDelay(created, 10_000, 300_000, at(t));
+      polls += 1;
+    }
+    expect(polls).toBeLessThan(30);
+    expect(polls).toBeGreaterThan(20);
   });
 });

@@ -1,0 +1,20 @@
+import type { HandoffRecord } from '../core/handoff.js';
+import type { ProtocolSecret } from '../core/login-protocol.js';
+import type { Vault } from '../store/vault.js';
+
+/**
+ * A handoff's protocol secret (poll token, PKCE verifier, claim token, device code) lives
+ * sealed inside its own record. It therefore changes in the same compare-and-set as the
+ * state it belongs to, disappears with the transition that ends the handoff, and costs no
+ * key of its own while the handoff waits.
+ */
+const context = (handoffId: string) => `login-secret:${handoffId}`;
+
+export function sealLoginSecret(vault: Vault, handoffId: string, secret: ProtocolSecret): string {
+  return vault.seal(JSON.stringify(secret), context(handoffId));
+}
+
+/** The record's secret, or undefined when it has none (never started, or already ended). */
+export function openLoginSecret(vault: Vault, record: HandoffRecord): ProtocolSecret | undefined {
+  return record.sealedSecret ? (JSON.parse(vault.open(record.sealedSecret, context(record.id))) as ProtocolSecret) : undefined;
+}
