@@ -1,7 +1,4 @@
-import { createGithubPlatform } from '../adapters/github/index.js';
-import { createLinearPlatform } from '../adapters/linear/index.js';
 import { createLocalPlatform } from '../adapters/local/index.js';
-import { createSlackPlatform } from '../adapters/slack/index.js';
 import { startBridge, type Bridge, type LoginContext, type LoginSetup, type PlatformContext, type PlatformModule } from './app/bridge.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadConfig, type Config } from './core/config.js';
@@ -53,6 +50,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
   const sandboxes = new Map(mounts.map((m) => [m.base, createSandbox({ clock, ...runtime.sandboxOptions, ...m.options }, m.base)]));
   const sandbox = sandboxes.get('/sandbox');
 
+  const platforms = await configuredPlatforms(config);
   const bridge = await startBridge({
     redisUrl: runtime.redisUrl,
     prefix: config.prefix,
@@ -75,12 +73,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       refreshBeforeMs: config.login.refreshBeforeMs,
     },
     login: (ctx) => loginSetup(config, ctx, http, runtime.serviceHttp),
-    platforms: (ctx): PlatformModule[] => [
-      createLocalPlatform({ redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:local`, sink: ctx.sink, now: () => ctx.clock.now() }),
-      ...slackPlatform(config, ctx),
-      ...githubPlatform(config, ctx),
-      ...linearPlatform(config, ctx),
-    ],
+    platforms: (ctx) => platforms.map((create) => create(ctx)),
     extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes),
     howToEnable: {
       slack:
@@ -113,42 +106,45 @@ function loginSetup(config: Config, ctx: LoginContext, http: ServiceHttp, httpOp
   return { protocols: config.login.protocols.map((name) => all[name]), discovery };
 }
 
-/** Slack threads, when configured: events over HTTP routes or a Socket Mode connection. */
-function slackPlatform(config: Config, ctx: PlatformContext): PlatformModule[] {
-  if (!config.slack) return [];
-  return [createSlackPlatform({ config: config.slack, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger })];
-}
+type PlatformFactory = (ctx: PlatformContext) => PlatformModule;
 
-/** GitHub issue and pull-request threads, when GITHUB_TOKEN or GITHUB_APP_ID is set. */
-function githubPlatform(config: Config, ctx: PlatformContext): PlatformModule[] {
-  if (!config.github) return [];
-  return [
-    createGithubPlatform({
-      config: config.github,
-      redis: ctx.redis,
-      keyPrefix: `${ctx.keyPrefix}:github`,
-      sink: ctx.sink,
-      now: () => ctx.clock.now(),
-      logger: ctx.logger,
-    }),
+/**
+ * The platforms this bridge serves. Each platform's adapter, and with it its SDK (Bolt,
+ * Octokit, the Linear SDK), is imported only when that platform is configured: a bridge
+ * without Slack does not pay Bolt's start-up time and memory.
+ */
+async function configuredPlatforms(config: Config): Promise<PlatformFactory[]> {
+  const factories: PlatformFactory[] = [
+    (ctx) => createLocalPlatform({ redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:local`, sink: ctx.sink, now: () => ctx.clock.now() }),
   ];
-}
-
-/** Linear issue threads, when LINEAR_API_KEY or LINEAR_ACCESS_TOKEN is set. */
-function linearPlatform(config: Config, ctx: PlatformContext): PlatformModule[] {
-  if (!config.linear) return [];
-  return [
-    createLinearPlatform({
-      config: config.linear,
-      redis: ctx.redis,
-      keyPrefix: `${ctx.keyPrefix}:linear`,
-      sink: ctx.sink,
-      clock: ctx.clock,
-      logger: ctx.logger,
-      // The adapter's links between issues and threads must outlast the longest handoff.
-      stateTtlMs: config.handoff.maxExpiresInMs + 7 * 24 * 3_600_000,
-    }),
-  ];
+  const { slack, github, linear } = config;
+  if (slack) {
+    // Events over HTTP routes, or a Socket Mode connection.
+    const { createSlackPlatform } = await import('../adapters/slack/index.js');
+    factories.push((ctx) => createSlackPlatform({ config: slack, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger }));
+  }
+  if (github) {
+    const { createGithubPlatform } = await import('../adapters/github/index.js');
+    factories.push((ctx) =>
+      createGithubPlatform({ config: github, redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:github`, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger }),
+    );
+  }
+  if (linear) {
+    const { createLinearPlatform } = await import('../adapters/linear/index.js');
+    factories.push((ctx) =>
+      createLinearPlatform({
+        config: linear,
+        redis: ctx.redis,
+        keyPrefix: `${ctx.keyPrefix}:linear`,
+        sink: ctx.sink,
+        clock: ctx.clock,
+        logger: ctx.logger,
+        // The adapter's links between issues and threads must outlast the longest handoff.
+        stateTtlMs: config.handoff.maxExpiresInMs + 7 * 24 * 3_600_000,
+      }),
+    );
+  }
+  return factories;
 }
 
 function banner(config: Config, url: string, details: { redis: string; tokenPath?: string; token?: string; sandbox: boolean }): string {
