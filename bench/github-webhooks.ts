@@ -5,7 +5,8 @@ import { loadConfig } from '../src/core/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { startHandoff } from '../src/main.js';
 import { startFakeGithub } from '../test/fakes/github/fake-github-server.js';
-import { issueCommentPayload } from '../test/fixtures/github/issue-comment.js';
+import { exampleRepo, issueCommentPayload } from '../test/fixtures/github/issue-comment.js';
+import { openHandoffs } from './open-handoffs.js';
 import { bridgeEnv } from './inproc-bridge.js';
 import { summarise, type Summary } from './stats.js';
 
@@ -43,6 +44,7 @@ export async function measureGithubWebhooks(options: { prefix: string; redisUrl:
   const running = await startHandoff(loadConfig(env), { redisUrl: options.redisUrl, vaultKey, apiToken, logger });
   const url = `${running.bridge.url!}/github/webhooks`;
   try {
+    await openHandoffs(running.bridge.url!, apiToken, Array.from({ length: 50 }, (_, i) => `github:${exampleRepo}#${i + 1}`));
     const prepared = await Promise.all(
       Array.from({ length: options.deliveries }, async (_, i) => {
         const body = JSON.stringify(issueCommentPayload({ commentId: 10_000_000 + i, issueNumber: 1 + (i % 50), body: `bench comment ${i}`, login: 'Codertocat' }));

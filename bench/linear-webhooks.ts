@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { openHandoffs } from './open-handoffs.js';
 import { createLinearState } from '../adapters/linear/linear-state.js';
 import { loadConfig } from '../src/core/config.js';
 import { createLogger } from '../src/core/logger.js';
@@ -48,6 +49,7 @@ export async function measureLinearWebhooks(options: { redisUrl: string; prefix:
     // An issue where the bridge has posted an approval: its comments are passed on.
     const issueId = randomUUID();
     await createLinearState(running.bridge.redis, `${options.prefix}:linear`).linkIssue('linear:BENCH-1', issueId);
+    await openHandoffs(running.bridge.url!, apiToken, ['linear:BENCH-1']);
 
     const sign = (commentId: string, deliveryId: string) => {
       const body = JSON.stringify({

@@ -5,7 +5,8 @@ import type { RouteRequest } from '../src/core/http-route.js';
 import { createLogger } from '../src/core/logger.js';
 import { createSlackPlatform } from '../adapters/slack/index.js';
 import type { InprocBridge } from './inproc-bridge.js';
-import { pool, signedEvents, type SignedEvent } from './slack-load.js';
+import { openHandoffs } from './open-handoffs.js';
+import { pool, signedEvents, slackBenchThread, type SignedEvent } from './slack-load.js';
 
 /**
  * Slack figure 1: inbound events per second on one bridge process, through exactly what a
@@ -48,6 +49,7 @@ export async function measureSlackInbound(options: { bridge: InprocBridge; confi
     if (status !== 200) throw new Error(`a signed Slack event was answered ${status}`);
   };
 
+  await openHandoffs(bridge.url, bridge.apiToken, [slackBenchThread]);
   const inbound = bridge.running.bridge.queues.inbound;
   const before = await inbound.count();
   const warmup = signedEvents(500, secret, 'warm');

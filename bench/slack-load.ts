@@ -14,6 +14,13 @@ export interface SignedEvent {
 
 export type EventBatch = 'warm' | 'direct' | 'http';
 
+/**
+ * The thread every bench event replies in (a handoff is opened there first). Fixed, so the
+ * HTTP load process signs replies into the same thread as this one.
+ */
+const benchThreadTs = '1700000000.000100';
+export const slackBenchThread = `slack:C0BENCH0001/${benchThreadTs}`;
+
 /** `count` distinct, signed thread replies; each batch gets its own second, so every ts is unique. */
 export function signedEvents(count: number, secret: string, batch: EventBatch): SignedEvent[] {
   const now = Math.floor(Date.now() / 1000);
@@ -22,7 +29,7 @@ export function signedEvents(count: number, secret: string, batch: EventBatch): 
   for (let i = 0; i < count; i++) {
     const body = threadReplyEvent({
       channel: 'C0BENCH0001',
-      threadTs: `${now - 3600}.000100`,
+      threadTs: benchThreadTs,
       user: 'U0ALICE001',
       text: `reply ${i}: here is the code`,
       ts: `${second}.${String(i).padStart(6, '0')}`,
