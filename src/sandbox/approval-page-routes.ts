@@ -1,6 +1,7 @@
 import { describeDuration } from '../core/clock.js';
 import { bodyForm, html, type Route } from '../core/http-route.js';
 import { escapeHtml, htmlPage } from '../core/html.js';
+import { signInForm } from './sign-in-form.js';
 import type { SandboxState } from './sandbox-state.js';
 
 /**
@@ -32,12 +33,7 @@ export function approvalPageRoutes(state: SandboxState, base: string, serviceNam
 <div class="card">
 <p><strong>${escapeHtml(found.clientName)}</strong> asks for an agent session${found.label ? ` (“${escapeHtml(found.label)}”)` : ''}.</p>
 <p>Scopes: ${found.scopes.map((s) => `<code>${escapeHtml(s)}</code>`).join(' ') || 'none'}</p>
-<p class="muted">This request expires in ${escapeHtml(left)}.</p>
-<form method="post">
-<label>Sign in as (sandbox: any email works)<br><input name="email" type="email" value="you@example.com" data-testid="email" required></label>
-<p><button class="primary" name="decision" value="approve" data-testid="approve">Sign in and approve</button>
-<button name="decision" value="deny" data-testid="deny">Deny</button></p>
-</form></div>`,
+${signInForm('request', 'approve', left)}</div>`,
           ),
         );
       },

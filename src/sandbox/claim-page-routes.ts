@@ -1,6 +1,7 @@
 import { describeDuration } from '../core/clock.js';
 import { bodyForm, html, type Route } from '../core/http-route.js';
 import { escapeHtml, htmlPage } from '../core/html.js';
+import { signInForm } from './sign-in-form.js';
 import type { AuthMdState } from './authmd-state.js';
 import { isEmail } from './request-fields.js';
 
@@ -39,12 +40,7 @@ export function claimPageRoutes(state: AuthMdState, base: string, serviceName: s
             `Claim an agent for ${serviceName}`,
             `${title}<div class="card">
 <p>An agent registered with ${escapeHtml(serviceName)} and asks you to claim it, so it works on your behalf with scopes ${registration.scopes.map((s) => `<code>${escapeHtml(s)}</code>`).join(' ')}.</p>
-<p class="muted">This claim expires in ${escapeHtml(left)}.</p>
-<form method="post">
-<label>Sign in as (sandbox: any email works)<br><input name="email" type="email" value="you@example.com" data-testid="email" required></label>
-<p><button class="primary" name="decision" value="approve" data-testid="approve">Sign in and claim</button>
-<button name="decision" value="deny" data-testid="deny">Deny</button></p>
-</form></div>`,
+${signInForm('claim', 'claim', left)}</div>`,
           ),
         );
       },
