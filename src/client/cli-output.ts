@@ -43,6 +43,22 @@ export function progressLine(view: HandoffView, now: number): string {
   return `${statusWords[view.status]} in ${view.thread}${when}`;
 }
 
+/**
+ * Where the person goes, named for what they do there: an approval page that ends with a finish
+ * code, a service that emails them the code, or a device-verification page.
+ */
+export function approvalLine(view: HandoffView): string | null {
+  if (!view.approvalUrl) return null;
+  switch (view.answer) {
+    case 'email_code':
+      return `the service emails the approver a code to answer in ${view.thread}; service: ${view.approvalUrl}`;
+    case 'done':
+      return `verification link (posted in ${view.thread}; answer "done" after approving): ${view.approvalUrl}`;
+    default:
+      return `approval link (posted in ${view.thread}): ${view.approvalUrl}`;
+  }
+}
+
 export function describeCredential(c: CredentialView): string {
   return [
     `${c.id}  ${c.serviceName ?? c.service} (${c.protocol})`,
@@ -63,7 +79,10 @@ export function describeHandoff(view: HandoffView): string {
     `  agent     ${view.agent.id}`,
     `  expires   ${new Date(view.expiresAt).toISOString()}`,
   ];
-  if (view.approvalUrl && !['completed', 'failed', 'expired', 'cancelled'].includes(view.status)) lines.push(`  approve   ${view.approvalUrl}`);
+  if (view.approvalUrl && !['completed', 'failed', 'expired', 'cancelled'].includes(view.status)) {
+    if (view.answer === 'email_code') lines.push('  answer    the code the service emailed the approver');
+    else lines.push(`  ${view.answer === 'done' ? 'verify ' : 'approve'}   ${view.approvalUrl}`);
+  }
   if (view.error) lines.push(`  error     ${view.error.code}: ${view.error.message}`);
   if (view.credential) lines.push(`  credential ${view.credential.id} (scopes: ${view.credential.scopes.join(', ') || 'none'})`);
   if (view.previousHandoffId) lines.push(`  re-opens  ${view.previousHandoffId}`);

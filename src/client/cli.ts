@@ -6,7 +6,7 @@ import { parseDuration } from '../core/clock.js';
 import { HandoffError } from '../core/errors.js';
 import type { HandoffView } from '../engine/handoff-view.js';
 import { createBridgeClient, type BridgeClient } from './bridge-client.js';
-import { describeCredential, describeHandoff, exitCodeFor, exitCodes, progressLine } from './cli-output.js';
+import { approvalLine, describeCredential, describeHandoff, exitCodeFor, exitCodes, progressLine } from './cli-output.js';
 
 const usage = `Usage: handoff <command> [options]
 
@@ -123,9 +123,10 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
         return exitCodes.interrupted;
       }
       if (showProgress) {
-        if (view.approvalUrl && !shownUrl) {
+        const approval = approvalLine(view);
+        if (approval && !shownUrl) {
           shownUrl = true;
-          io.err(`approval link (posted in ${view.thread}): ${view.approvalUrl}`);
+          io.err(approval);
           if (view.thread.startsWith('local:')) io.err(`thread page: ${client.baseUrl}/threads/${view.thread.slice(6)}`);
         }
         const line = progressLine(view, Date.now());

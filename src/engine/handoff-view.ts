@@ -15,6 +15,11 @@ export interface HandoffView {
   readonly approvers: readonly string[];
   readonly scopes: readonly string[];
   readonly approvalUrl: string | null;
+  /**
+   * What the person answers in the thread once the login has started: the browser's finish
+   * code, the code the service emailed them, or "done" after approving a device code.
+   */
+  readonly answer: NonNullable<HandoffRecord['answer']> | null;
   readonly attempts: number;
   readonly expiresAt: number;
   readonly createdAt: number;
@@ -38,6 +43,7 @@ export function toHandoffView(record: HandoffRecord, credential?: CredentialReco
     approvers: record.approvers,
     scopes: record.scopes,
     approvalUrl: record.approvalUrl ?? null,
+    answer: record.answer ?? null,
     attempts: record.attempts,
     expiresAt: record.expiresAt,
     createdAt: record.createdAt,

@@ -47,7 +47,7 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const result = await job.waitUntilFinished(agent.events, 20_000);
     expect(result).toMatchObject({ status: 200, me: { account: { email: 'alice@example.com' }, agent_id: 'agent-notes' } });
     const view = await bridge.api.getHandoff(request.handoffId);
-    expect(view).toMatchObject({ status: 'completed', protocol: 'authmd', serviceName: 'Sandbox Notes' });
+    expect(view).toMatchObject({ status: 'completed', protocol: 'authmd', serviceName: 'Sandbox Notes', answer: 'finish_code' });
     expect((await botTexts(bridge, thread)).join('\n')).not.toContain(code);
   });
 
@@ -114,7 +114,7 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     expect(second.text).toContain('↻ The code had expired, so the service emailed e***@example.com a new link.');
     expect(authmd().mailbox.filter((m) => m.to === to).length).toBe(mailsBefore + 1);
     const view = await bridge.api.getHandoff(first.handoffId);
-    expect(view).toMatchObject({ status: 'awaiting_human', attempts: 0 });
+    expect(view).toMatchObject({ status: 'awaiting_human', attempts: 0, answer: 'email_code' });
 
     await bridge.reply(thread, 'eve', await codeFromMailbox(notes(), to));
     expect((await job.waitUntilFinished(agent.events, 20_000)).status).toBe(200);

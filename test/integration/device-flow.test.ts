@@ -44,7 +44,7 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     // Nobody answers in the thread: the background poll finishes it.
     const result = await job.waitUntilFinished(agent.events, 20_000);
     expect(result).toMatchObject({ status: 200, me: { account: { email: 'alice@example.com' }, agent_id: 'agent-dev' } });
-    expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({ status: 'completed', protocol: 'device', serviceName: 'Sandbox Files' });
+    expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({ status: 'completed', protocol: 'device', serviceName: 'Sandbox Files', answer: 'done' });
     expect(authorizationOf('/sandbox/device', request.url).slowDowns).toBe(0);
   });
 
