@@ -188,6 +188,9 @@ export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'w
     throw err;
   }
   const logger = createLogger({ level: config.log.level, format: config.log.format ?? (process.stderr.isTTY ? 'pretty' : 'json') });
+  // Node would print such an error raw (an SDK error can carry request headers) and end the
+  // process; queued work is safe in Redis either way, so log it masked and keep serving.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection; the bridge keeps running (please report this as a bug)', { error: reason }));
 
   let embedded: EmbeddedRedis | undefined;
   let running: RunningHandoff | undefined;
@@ -234,7 +237,8 @@ export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'w
       process.stderr.write(`${err.message}\n`);
       return err instanceof ConfigError ? 2 : 1;
     }
-    throw err;
+    logger.error('the bridge could not start', { error: err });
+    return 1;
   }
 
   return new Promise<number>((resolve) => {

@@ -10,6 +10,10 @@ import type { SlackInbound } from './slack-inbound.js';
  * so no public URL is needed. Frames carry no signature — the connection itself was opened
  * with our token — but they are deduplicated like HTTP deliveries: Slack redelivers an
  * envelope that was not acked in time. A payload is acked only after it is safely queued.
+ *
+ * Reconnection is ours, not the SDK's: its own reconnect loop lets a failed attempt (a revoked
+ * token, Slack unreachable) reject where nobody listens, which would end the process. Here
+ * every attempt's failure is logged and retried with backoff for as long as the bridge runs.
  */
 export interface SlackSocket {
   /** Connects; resolves once Slack said hello, or after `connectWaitMs` while retrying in the background. */
@@ -19,6 +23,14 @@ export interface SlackSocket {
 
 /** How long start() waits for the first connection before letting the bridge go on, ms. */
 export const connectWaitMs = 20_000;
+
+/**
+ * The wait before reconnection attempt `failures + 1`: none after a working connection
+ * dropped, then 1 s, 2 s, 4 s … up to a minute while Slack keeps refusing.
+ */
+export function reconnectDelayMs(failures: number): number {
+  return failures === 0 ? 0 : Math.min(60_000, 1000 * 2 ** (failures - 1));
+}
 
 interface SocketEvent {
   readonly type: string;
@@ -40,9 +52,14 @@ export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inb
   const client = new SocketModeClient({
     appToken: deps.appToken,
     logger: toSlackLogger(logger),
-    autoReconnectEnabled: true,
-    clientOptions: deps.apiUrl ? { slackApiUrl: deps.apiUrl } : {},
+    autoReconnectEnabled: false,
+    // Each attempt fails fast; the backoff below decides when to try again.
+    clientOptions: { retryConfig: { retries: 0 }, ...(deps.apiUrl ? { slackApiUrl: deps.apiUrl } : {}) },
   });
+  let stopping = false;
+  let connecting = false;
+  let failures = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   async function handle(event: SocketEvent): Promise<void> {
     try {
@@ -62,29 +79,68 @@ export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inb
   }
   client.on('slack_event', (event: SocketEvent) => void handle(event));
 
+  function scheduleReconnect(): void {
+    if (stopping || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void connect();
+    }, reconnectDelayMs(failures));
+  }
+
+  /** One connection attempt; never rejects. A failure schedules the next attempt. */
+  async function connect(): Promise<{ ok: true } | { ok: false; err: unknown }> {
+    connecting = true;
+    try {
+      await client.start();
+      if (stopping) await client.disconnect();
+      failures = 0;
+      logger.info('Slack Socket Mode connected');
+      return { ok: true };
+    } catch (err) {
+      failures += 1;
+      if (!stopping) {
+        logger.error('Slack Socket Mode could not connect; trying again', { error: socketError(err), retryInMs: reconnectDelayMs(failures) });
+        scheduleReconnect();
+      }
+      return { ok: false, err };
+    } finally {
+      connecting = false;
+    }
+  }
+
+  // A failed attempt is rescheduled by connect() itself; this is for a connection that was up.
+  client.on('disconnected', () => {
+    if (stopping || connecting) return;
+    logger.warn('Slack Socket Mode connection closed; reconnecting');
+    scheduleReconnect();
+  });
+
+  function halt(): void {
+    stopping = true;
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+  }
+
   return {
     async start() {
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<'waiting'>((resolve) => {
         timer = setTimeout(() => resolve('waiting'), connectWaitMs);
       });
-      const connecting = client.start().then(
-        () => ({ ok: true as const }),
-        (err: unknown) => ({ ok: false as const, err }),
-      );
-      const outcome = await Promise.race([connecting, waited]);
+      const outcome = await Promise.race([connect(), waited]);
       clearTimeout(timer);
       if (outcome === 'waiting') {
         logger.warn('Slack Socket Mode is not connected yet; still trying in the background');
-        void connecting.then((late) => {
-          if (!late.ok) logger.error('Slack Socket Mode could not connect', { error: socketError(late.err) });
-        });
         return;
       }
-      if (!outcome.ok) throw socketError(outcome.err);
-      logger.info('Slack Socket Mode connected');
+      if (!outcome.ok) {
+        // The first attempt failing is a setup problem (token, URL): say so at start-up.
+        halt();
+        throw socketError(outcome.err);
+      }
     },
     async stop() {
+      halt();
       await client.disconnect();
     },
   };

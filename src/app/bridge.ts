@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import type { Clock } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
 import type { Route } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
 import type { LoginDiscovery, LoginProtocol } from '../core/login-protocol.js';
@@ -148,41 +149,59 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const workers: Worker[] = [];
   const pollers: Array<{ close(): Promise<void> }> = [];
+  const started: Array<{ stop?(): Promise<void> }> = [];
   const runsWorkers = options.role !== 'server';
-  if (runsWorkers) {
-    const common = { engine, connection: redis, prefix: keys.queuePrefix, logger };
-    workers.push(createDriverWorker({ ...common, concurrency: options.workerConcurrency }));
-    workers.push(createInboundWorker({ ...common, concurrency: options.workerConcurrency }));
-    workers.push(createCredentialWorker(common));
-    for (const module of modules) workers.push(createOutboundWorker({ ...common, adapter: module.adapter }));
-    for (const module of modules) {
-      if (module.poller) {
-        pollers.push(await startPolling({ platform: module.adapter.platform, poller: module.poller, store, clock, redis, keys, prefix: keys.queuePrefix, logger }));
-      }
-      await module.start?.();
-    }
-  }
-
   let server: Server | undefined;
   let events: StatusEvents | undefined;
   let url: string | undefined;
-  if (options.role !== 'worker') {
-    events = await createStatusEvents(redis.duplicate(), keys.events());
-    const routes: Route[] = [
-      ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
-      ...handoffRoutes({ engine, events, apiToken: options.apiToken }),
-      ...credentialRoutes({ engine, apiToken: options.apiToken }),
-      ...modules.flatMap((m) => m.routes ?? []),
-      ...(options.extraRoutes ?? []),
-    ];
-    server = createHttpServer({ routes, logger });
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(options.port, options.host, () => resolve());
-    });
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+
+  // Stops whatever has started so far: on close, and when start-up fails part-way.
+  async function close(): Promise<void> {
+    if (server?.listening) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+    }
+    await events?.close();
+    for (const module of started) await module.stop?.();
+    await Promise.all([...workers.map((w) => w.close()), ...pollers.map((p) => p.close())]);
+    await queues.close();
+    await redis.quit().catch(() => redis.disconnect());
+  }
+
+  try {
+    if (runsWorkers) {
+      const common = { engine, connection: redis, prefix: keys.queuePrefix, logger };
+      workers.push(createDriverWorker({ ...common, concurrency: options.workerConcurrency }));
+      workers.push(createInboundWorker({ ...common, concurrency: options.workerConcurrency }));
+      workers.push(createCredentialWorker(common));
+      for (const module of modules) workers.push(createOutboundWorker({ ...common, adapter: module.adapter }));
+      for (const module of modules) {
+        if (module.poller) {
+          pollers.push(await startPolling({ platform: module.adapter.platform, poller: module.poller, store, clock, redis, keys, prefix: keys.queuePrefix, logger }));
+        }
+        started.push(module);
+        await module.start?.();
+      }
+    }
+
+    if (options.role !== 'worker') {
+      events = await createStatusEvents(redis.duplicate(), keys.events());
+      const routes: Route[] = [
+        ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
+        ...handoffRoutes({ engine, events, apiToken: options.apiToken }),
+        ...credentialRoutes({ engine, apiToken: options.apiToken }),
+        ...modules.flatMap((m) => m.routes ?? []),
+        ...(options.extraRoutes ?? []),
+      ];
+      server = createHttpServer({ routes, logger });
+      await listen(server, options.port, options.host);
+      const address = server.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+    }
+  } catch (err) {
+    await close().catch((closeErr: unknown) => logger.error('could not stop what had started', { error: closeErr }));
+    throw err;
   }
 
   return {
@@ -192,16 +211,19 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     redis,
     keys,
     sink,
-    async close() {
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
-      await events?.close();
-      if (runsWorkers) for (const module of modules) await module.stop?.();
-      await Promise.all([...workers.map((w) => w.close()), ...pollers.map((p) => p.close())]);
-      await queues.close();
-      await redis.quit().catch(() => redis.disconnect());
-    },
+    close,
   };
+}
+
+/** Listens, or says which variable to change when the address is taken or not allowed. */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new ConfigError('PORT', `Port ${port} on ${host} is already in use by another program: set PORT to a free port (or stop the other program).`));
+      else if (err.code === 'EACCES') reject(new ConfigError('PORT', `This user may not listen on port ${port}: set PORT to a port above 1023.`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new ConfigError('HOST', `${host} is not an address of this machine: set HOST to one of its addresses (127.0.0.1, or 0.0.0.0 for all).`));
+      else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
 }

@@ -1,5 +1,6 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,6 +94,22 @@ describe('handoff serve with embedded defaults', () => {
     expect(proc.stderr()).toContain('no redis-server was found on PATH');
     expect(proc.stderr()).toContain('apt-get install redis-server');
     expect(proc.stderr()).toContain('docker compose up -d redis');
+  });
+
+  it('names PORT when another program holds the port, stops its private Redis, and exits 2', async () => {
+    const dataDir = await tempDir();
+    const holder = createServer();
+    const taken = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as AddressInfo).port)));
+    try {
+      const proc = spawnLogged('serve-port-taken', [handoffBin, 'serve'], { PATH: process.env.PATH, HANDOFF_DATA_DIR: dataDir, PORT: String(taken), LOG_FORMAT: 'json' });
+      expect((await proc.waitForExit(20_000)).code).toBe(2);
+      expect(proc.stderr()).toContain(`Port ${taken} on 127.0.0.1 is already in use by another program: set PORT to a free port`);
+      expect(proc.stderr()).not.toContain('EADDRINUSE');
+      const redisPort = Number((await readFile(join(dataDir, 'redis', 'port'), 'utf8')).trim());
+      expect(await redisAnswers(redisPort)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
   });
 
   it('rejects a bad setting with the variable’s name (exit 2)', async () => {

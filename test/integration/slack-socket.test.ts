@@ -81,6 +81,20 @@ describe('Slack over Socket Mode (real SocketModeClient, fake socket server)', (
     expect((await job.waitUntilFinished(agent.events, 20_000)).status).toBe(200);
   });
 
+  it('survives a dropped connection while Slack refuses to hand out a new one, and reconnects', async () => {
+    const accepted = h.slack.socket.accepted;
+    const opens = h.slack.callsOf('apps.connections.open').length;
+    // The link drops, then Slack's Web API fails twice (a 503, then a rejected token) before it
+    // hands out a new socket URL: each failure is logged and retried, never thrown at the process.
+    h.slack.failNext('apps.connections.open', { status: 503 }, 1);
+    h.slack.failNext('apps.connections.open', { error: 'invalid_auth' }, 1);
+    h.slack.socket.closeAll();
+    await waitFor('a new connection', () => h.slack.socket.accepted > accepted && h.slack.socket.openConnections() === 1, 20_000);
+    expect(h.slack.callsOf('apps.connections.open').slice(opens).map((c) => c.status)).toEqual([503, 200, 200]);
+    const envelope = h.slack.socket.eventsApi(slackFixture('event-bot-reply'));
+    expect(await h.slack.socket.send(envelope)).toMatchObject({ envelope_id: envelope.envelope_id });
+  });
+
   it('reconnects when Slack asks it to', async () => {
     const accepted = h.slack.socket.accepted;
     h.slack.socket.sendDisconnect();
