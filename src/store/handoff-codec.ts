@@ -16,7 +16,7 @@ export function encodePatch(patch: HandoffPatch): { set: string; unset: string }
   const set: Record<string, unknown> = {};
   const unset: string[] = [];
   for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) unset.push(key);
+    if (value === undefined || isStoredAsDefault(key, value, patch)) unset.push(key);
     else set[key] = value;
   }
   // Lua's cjson turns an empty JSON object or array into an empty table either way; `unset`
@@ -25,20 +25,29 @@ export function encodePatch(patch: HandoffPatch): { set: string; unset: string }
 }
 
 /**
+ * Values left out of the stored JSON because decodeRecord() restores them: empty lists, and
+ * the usual answer (a finish code), which is always set together with the approval URL.
+ */
+function isStoredAsDefault(key: string, value: unknown, fields: Partial<Record<keyof HandoffRecord, unknown>>): boolean {
+  if ((lists as readonly string[]).includes(key)) return Array.isArray(value) && value.length === 0;
+  return key === 'answer' && value === 'finish_code' && typeof fields.approvalUrl === 'string';
+}
+
+/**
  * The record as stored: values every record has by default are left out (kind, empty lists,
- * no attempts, a correlation id that is just the handoff id). Every byte here is kept for as
- * long as the handoff waits.
+ * no attempts, a correlation id that is just the handoff id, the usual answer). Every byte
+ * here is kept for as long as the handoff waits.
  */
 export function encodeRecord(record: HandoffRecord): string {
   const { kind: _always, ...rest } = record;
   const stored: Record<string, unknown> = { ...rest };
-  for (const list of lists) if (record[list].length === 0) delete stored[list];
+  for (const [key, value] of Object.entries(stored)) if (isStoredAsDefault(key, value, record)) delete stored[key];
   if (record.attempts === 0) delete stored.attempts;
   if (record.correlationId === record.id) delete stored.correlationId;
   return JSON.stringify(stored);
 }
 
-/** Parses a stored record; lists that Lua's cjson wrote back as `{}` become `[]` again. */
+/** Parses a stored record, restoring defaults; lists that Lua's cjson wrote as `{}` become `[]` again. */
 export function decodeRecord(raw: string | null | undefined): HandoffRecord | undefined {
   if (!raw) return undefined;
   let value: unknown;
@@ -53,6 +62,7 @@ export function decodeRecord(raw: string | null | undefined): HandoffRecord | un
   for (const list of lists) record[list] = Array.isArray(record[list]) ? record[list] : [];
   record.attempts = typeof record.attempts === 'number' ? record.attempts : 0;
   record.kind = 'login';
+  if (typeof record.approvalUrl === 'string' && record.answer === undefined) record.answer = 'finish_code';
   if (typeof record.correlationId !== 'string') record.correlationId = record.id;
   return record as unknown as HandoffRecord;
 }

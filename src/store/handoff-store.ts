@@ -36,7 +36,8 @@ rec.updatedAt = tonumber(ARGV[4])
 if ARGV[2] ~= '' then rec.status = ARGV[2] end
 for k, v in pairs(cjson.decode(ARGV[7])) do rec[k] = v end
 for _, k in ipairs(cjson.decode(ARGV[8])) do rec[k] = nil end
-local out = cjson.encode(rec)
+-- cjson writes each '/' as an escaped '\\/' (never bare), so turning them back is exact.
+local out = string.gsub(cjson.encode(rec), '\\\\/', '/')
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
 if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 if rec.status ~= before then redis.call('PUBLISH', ARGV[5], rec.id .. ' ' .. rec.status) end

@@ -46,6 +46,28 @@ describe('handoff store: atomic transitions on real Redis', () => {
     expect(await store.get('hf_roundtrip')).toEqual(r);
   });
 
+  it('stores the usual values compactly and gives them back exactly after a scripted update', async () => {
+    const pending = { ...record('hf_compact'), status: 'pending' as const, approvers: [], scopes: [] };
+    await store.create(pending);
+    const note = String.raw`a backslash before a slash \/, two \\/, and a URL https://svc.example/a/b`;
+    const moved = await store.transition('hf_compact', {
+      to: 'awaiting_human',
+      set: { approvalUrl: 'https://svc.example/authorize/ar_1', answer: 'finish_code', approvers: [], note },
+    });
+    expect(moved).toMatchObject({ ok: true, record: { approvalUrl: 'https://svc.example/authorize/ar_1', answer: 'finish_code', approvers: [], note } });
+    expect(await store.get('hf_compact')).toEqual((moved as { record: HandoffRecord }).record);
+    const stored = (await redis.get(keys.handoff('hf_compact')))!;
+    // No escaped slashes, no empty lists, no default answer: each byte stays while a person thinks.
+    expect(stored).toContain('a URL https://svc.example/a/b');
+    expect((JSON.parse(stored) as { note: string }).note).toBe(note);
+    expect(stored).not.toMatch(/"(approvers|scopes|answer)"/);
+    expect(stored).toContain('"approvalUrl":"https://svc.example/authorize/ar_1"');
+
+    const emailed = await store.transition('hf_compact', { from: ['awaiting_human'], set: { answer: 'email_code' } });
+    expect(emailed).toMatchObject({ ok: true, record: { answer: 'email_code' } });
+    expect(await redis.get(keys.handoff('hf_compact'))).toContain('"answer":"email_code"');
+  });
+
   it('lets exactly one of 50 concurrent claimants move a handoff to claiming', async () => {
     await store.create(record('hf_race'));
     const results = await Promise.all(
