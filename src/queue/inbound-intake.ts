@@ -21,10 +21,10 @@ export const inboundSealContext = (jobId: string): string => `inbound:${jobId}`;
 export function createInboundIntake(deps: { queues: Queues; dedupe: DedupeStore; vault: Vault; store: HandoffStore }): InboundSink {
   return async (reply) => {
     // Most thread replies are conversation: without an open handoff there is nothing to do,
-    // and nothing is written (no dedupe marker, no job).
-    if (!(await deps.store.hasOpen(reply.thread))) return 'ignored';
+    // and nothing is written (no dedupe marker, no job). The check rides in the claim's script.
     const identity = { platform: reply.platform, deliveryId: reply.deliveryId, messageId: reply.messageRef.id };
-    if (!(await deps.dedupe.claim(identity))) return 'duplicate';
+    const verdict = await deps.dedupe.claim(identity, { whileExists: deps.store.openMarker(reply.thread) });
+    if (verdict !== 'claimed') return verdict;
     const jobId = inboundJobId(reply);
     try {
       await deps.queues.inbound.add(

@@ -19,13 +19,21 @@ export interface InboundIdentity {
  * until `confirm` (after the reply is safely queued), and `release` frees it when queueing
  * failed, so a failure makes the platform's redelivery count instead of losing the reply.
  */
+export type ClaimVerdict = 'claimed' | 'duplicate' | 'ignored';
+
 export interface DedupeStore {
-  claim(id: InboundIdentity): Promise<boolean>;
+  /**
+   * `ignored` (and nothing written) when `whileExists` names a key that does not exist, so a
+   * caller's precondition and the claim cost one round trip.
+   */
+  claim(id: InboundIdentity, options?: { whileExists?: string }): Promise<ClaimVerdict>;
   confirm(id: InboundIdentity): Promise<void>;
   release(id: InboundIdentity): Promise<void>;
 }
 
+// KEYS: delivery marker, message marker[, key that must exist]. ARGV: claim ms.
 const claimScript = new LuaScript(`
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
@@ -39,8 +47,10 @@ export function createDedupeStore(deps: { redis: Redis; keys: Keys }): DedupeSto
     keys.seen(id.platform, 'message', id.messageId),
   ];
   return {
-    async claim(id) {
-      return (await claimScript.run(redis, keysOf(id), [dedupeClaimMs])) === 1;
+    async claim(id, options = {}) {
+      const scriptKeys = options.whileExists ? [...keysOf(id), options.whileExists] : keysOf(id);
+      const result = await claimScript.run(redis, scriptKeys, [dedupeClaimMs]);
+      return result === 1 ? 'claimed' : result === 0 ? 'duplicate' : 'ignored';
     },
     async confirm(id) {
       const [delivery, message] = keysOf(id);

@@ -70,8 +70,11 @@ export interface HandoffStore {
   recent(limit: number): Promise<HandoffRecord[]>;
   /** Threads of a platform that have open handoffs (for inbound polling). */
   openThreads(platform: string): Promise<string[]>;
-  /** True when the thread has a handoff that has not ended (one cheap EXISTS). */
-  hasOpen(threadRef: string): Promise<boolean>;
+  /**
+   * The key that exists exactly while the thread has a handoff that has not ended, for
+   * scripts that check it atomically with their own work (the inbound intake does).
+   */
+  openMarker(threadRef: string): string;
 }
 
 export function createHandoffStore(deps: {
@@ -147,9 +150,7 @@ export function createHandoffStore(deps: {
         .sort((a, b) => a.createdAt - b.createdAt);
     },
 
-    async hasOpen(threadRef) {
-      return (await redis.exists(keys.threadHandoffs(threadRef))) === 1;
-    },
+    openMarker: (threadRef) => keys.threadHandoffs(threadRef),
 
     async openThreads(platform) {
       const key = keys.openThreads(platform);
