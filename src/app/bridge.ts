@@ -32,7 +32,7 @@ import { createDedupeStore } from '../store/dedupe.js';
 import { createHandoffStore } from '../store/handoff-store.js';
 import { createIdempotencyStore } from '../store/idempotency-store.js';
 import { createKeys, type Keys } from '../store/keys.js';
-import { connectRedis, type Redis } from '../store/redis.js';
+import { connectRedis, reportConnection, type Redis } from '../store/redis.js';
 import { createVault } from '../store/vault.js';
 
 /** What a platform module gets to build itself. */
@@ -110,6 +110,7 @@ export interface Bridge {
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const { logger, clock } = options;
   const redis = await connectRedis(options.redisUrl);
+  reportConnection(redis, logger, 'main');
   const keys = createKeys(options.prefix);
   const now = () => clock.now();
   const vault = createVault({ redis, keys, key: options.vaultKey });
@@ -185,7 +186,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
 
     if (options.role !== 'worker') {
-      events = await createStatusEvents(redis.duplicate(), keys.events());
+      const subscriber = redis.duplicate();
+      reportConnection(subscriber, logger, 'status events');
+      events = await createStatusEvents(subscriber, keys.events());
       const routes: Route[] = [
         ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
         ...handoffRoutes({ engine, events, apiToken: options.apiToken }),

@@ -2,6 +2,9 @@ import type { Redis } from 'ioredis';
 import { json, type Route } from '../core/http-route.js';
 import type { Queues } from '../queue/queues.js';
 
+/** How long /readyz waits for Redis to answer a PING, ms. */
+const readyTimeoutMs = 1_000;
+
 /** Liveness, readiness (Redis answers) and Prometheus-style metrics. */
 export function healthRoutes(deps: { redis: Redis; queues: Queues; platforms: readonly string[] }): Route[] {
   return [
@@ -10,11 +13,19 @@ export function healthRoutes(deps: { redis: Redis; queues: Queues; platforms: re
       method: 'GET',
       path: '/readyz',
       handler: async () => {
+        // Commands wait while the connection is down, so a ping alone would hang the probe.
+        if (deps.redis.status !== 'ready') return json(503, { ok: false, redis: deps.redis.status });
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), readyTimeoutMs);
+        });
         try {
-          await deps.redis.ping();
-          return json(200, { ok: true, redis: 'up' });
+          const answer = await Promise.race([deps.redis.ping(), late]);
+          return answer === 'PONG' ? json(200, { ok: true, redis: 'up' }) : json(503, { ok: false, redis: 'slow' });
         } catch {
           return json(503, { ok: false, redis: 'down' });
+        } finally {
+          clearTimeout(timer);
         }
       },
     },

@@ -7,6 +7,7 @@ import { jobSignalFor } from './job-signals.js';
 import { queueNames } from './queue-names.js';
 import type { CredentialJobData } from './queues.js';
 import { safeError } from './safe-error.js';
+import { logWorkerErrors } from './worker-errors.js';
 
 /** Runs scheduled credential refreshes; on the last attempt a failed refresh re-opens the login. */
 export function createCredentialWorker(deps: { engine: EngineDeps; connection: Redis; prefix: string; logger: Logger }): Worker<CredentialJobData, { outcome: string }> {
@@ -32,6 +33,6 @@ export function createCredentialWorker(deps: { engine: EngineDeps; connection: R
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: 8 },
   );
-  worker.on('error', (err) => deps.logger.error('credential worker error', { error: err }));
+  logWorkerErrors(worker, deps.logger, 'credential worker');
   return worker;
 }

@@ -9,6 +9,7 @@ import { jobSignalFor } from './job-signals.js';
 import { queueNames } from './queue-names.js';
 import type { DriverJobData } from './queues.js';
 import { safeError } from './safe-error.js';
+import { logWorkerErrors } from './worker-errors.js';
 
 /**
  * Runs driver jobs. A driver that must wait is parked as a delayed job until its next moment
@@ -53,6 +54,6 @@ export function createDriverWorker(deps: {
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, ...driverRetention, settings: { backoffStrategy: driverBackoff } },
   );
-  worker.on('error', (err) => deps.logger.error('driver worker error', { error: err }));
+  logWorkerErrors(worker, deps.logger, 'driver worker');
   return worker;
 }

@@ -9,6 +9,7 @@ import { jobSignalFor } from './job-signals.js';
 import { queueNames } from './queue-names.js';
 import type { InboundJobData } from './queues.js';
 import { safeError } from './safe-error.js';
+import { logWorkerErrors } from './worker-errors.js';
 
 /** Runs inbound replies through the engine. The job's return value holds no text. */
 export function createInboundWorker(deps: {
@@ -51,6 +52,6 @@ export function createInboundWorker(deps: {
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency },
   );
-  worker.on('error', (err) => deps.logger.error('inbound worker error', { error: err }));
+  logWorkerErrors(worker, deps.logger, 'inbound worker');
   return worker;
 }

@@ -9,6 +9,7 @@ import { jobSignalFor } from './job-signals.js';
 import { queueNames } from './queue-names.js';
 import type { OutboundJobData } from './queues.js';
 import { safeError } from './safe-error.js';
+import { logWorkerErrors } from './worker-errors.js';
 
 async function perform(adapter: ThreadAdapter, action: OutboundAction, engine: EngineDeps, jobId: string): Promise<string> {
   switch (action.kind) {
@@ -79,6 +80,6 @@ export function createOutboundWorker(deps: {
       ...(limit ? { limiter: { max: limit.max, duration: limit.durationMs } } : {}),
     },
   );
-  worker.on('error', (err) => deps.logger.error('outbound worker error', { platform: adapter.platform, error: err }));
+  logWorkerErrors(worker, deps.logger, 'outbound worker', { platform: adapter.platform });
   return worker;
 }

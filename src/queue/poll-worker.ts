@@ -9,6 +9,7 @@ import type { HandoffStore } from '../store/handoff-store.js';
 import type { Keys } from '../store/keys.js';
 import { queueOptions } from './queues.js';
 import { LuaScript } from '../store/lua-script.js';
+import { logWorkerErrors } from './worker-errors.js';
 
 /** Longest a scope's poll may hold its lease, ms; a crashed poller frees it after this. */
 export const pollLeaseMs = 60_000;
@@ -73,7 +74,7 @@ export async function startPolling(deps: {
     prefix: deps.prefix,
     concurrency: 1,
   });
-  worker.on('error', (err) => logger.error('poll worker error', { platform, error: err }));
+  logWorkerErrors(worker, logger, 'poll worker', { platform });
 
   return {
     tick,

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 
 export type { Redis };
 
@@ -44,4 +45,23 @@ export function redactUrl(url: string): string {
   } catch {
     return 'the configured REDIS_URL';
   }
+}
+
+/**
+ * Says when a connection drops and when it is back, once each, rather than at every retry
+ * (ioredis reconnects on its own; commands wait meanwhile). Also keeps ioredis from printing
+ * "Unhandled error event" for connections nobody else listens to.
+ */
+export function reportConnection(redis: Redis, logger: Logger, name: string): void {
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn('Redis connection lost; commands wait while it reconnects', { connection: name, reason: err.message });
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info('Redis connection restored', { connection: name });
+  });
 }

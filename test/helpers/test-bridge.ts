@@ -36,6 +36,8 @@ export async function startTestBridge(
     prefix?: string;
     vaultKey?: Buffer;
     apiToken?: string;
+    /** Another Redis than the suite's (a test that restarts its own). */
+    redisUrl?: string;
   } = {},
 ): Promise<TestBridge> {
   const prefix = options.prefix ?? randomPrefix(name.slice(0, 12));
@@ -44,7 +46,7 @@ export async function startTestBridge(
   const vaultKey = options.vaultKey ?? randomBytes(32);
   const { logger, lines } = captureLogs(name);
   const running = await startHandoff(config, {
-    redisUrl,
+    redisUrl: options.redisUrl ?? redisUrl,
     vaultKey,
     apiToken,
     logger,
@@ -78,6 +80,7 @@ export async function startTestBridge(
     },
     async close() {
       await running.bridge.close();
+      if (options.redisUrl) return; // that Redis is the test's own, and goes with it
       const redis = connectTestRedis();
       await deletePrefix(redis, prefix);
       redis.disconnect();
