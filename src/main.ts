@@ -68,8 +68,11 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       maxExpiresInMs: config.handoff.maxExpiresInMs,
       pollIntervalMs: config.handoff.pollIntervalMs,
       pollMaxIntervalMs: config.handoff.pollMaxIntervalMs,
-      publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse' },
-      publicThreadsHowToAllow: { github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)' },
+      publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse', slack: config.slack?.sharedChannels ?? 'warn' },
+      publicThreadsHowToAllow: {
+        github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)',
+        slack: 'set SLACK_SHARED_CHANNELS=warn on the bridge (the link is then posted with a warning)',
+      },
       refreshBeforeMs: config.login.refreshBeforeMs,
     },
     login: (ctx) => loginSetup(config, ctx, http, runtime.serviceHttp),

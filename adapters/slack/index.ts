@@ -6,6 +6,7 @@ import { createSlackAdapter } from './slack-adapter.js';
 import { createSlackClient } from './slack-client.js';
 import { createSlackInbound } from './slack-inbound.js';
 import { createSlackPeople } from './slack-people.js';
+import { createSlackSharing } from './slack-sharing.js';
 import { slackRoutes } from './slack-routes.js';
 import { createSlackSocket } from './slack-socket.js';
 import type { SlackThread } from './slack-thread.js';
@@ -40,6 +41,7 @@ export function createSlackPlatform(options: SlackPlatformOptions): SlackPlatfor
   const adapter = createSlackAdapter({
     client,
     people: createSlackPeople(client, now),
+    sharing: createSlackSharing({ client, logger }),
     privateLinks: config.privateLinks,
     codeModal: config.codeModal,
     outboundPerSecond: config.outboundPerSecond,

@@ -4,6 +4,7 @@ import type { MessageRef, Person, Reaction, ThreadAdapter } from '../../src/core
 import { callSlack, slackErrorCode } from './slack-errors.js';
 import { renderSlackMessage, type SlackContent } from './slack-format.js';
 import type { SlackPeople } from './slack-people.js';
+import type { SlackSharing } from './slack-sharing.js';
 import { parseSlackMessageId, parseSlackThread, slackMessageId, type SlackThread } from './slack-thread.js';
 
 /** Status reactions on the person's reply. */
@@ -14,6 +15,8 @@ export interface SlackAdapterOptions {
   readonly client: WebClient;
   /** Resolves approvers to Slack user ids. */
   readonly people: SlackPeople;
+  /** Tells channels shared with other organizations (Slack Connect). */
+  readonly sharing: SlackSharing;
   /** Send the approval link to each named approver alone (chat.postEphemeral). */
   readonly privateLinks: boolean;
   /** Add the "Paste finish code" button that opens the code modal. */
@@ -73,6 +76,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
     },
 
     resolvePerson: (_thread: SlackThread, handle: string) => people.resolve(handle),
+
+    isPublic: (thread: SlackThread) => options.sharing.isExternallyShared(thread.channel),
   };
 
   if (!options.privateLinks) return adapter;

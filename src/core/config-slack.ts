@@ -30,6 +30,7 @@ export const slackEnv = {
   SLACK_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' }).optional()),
   SLACK_PRIVATE_LINKS: flag.optional(),
   SLACK_CODE_MODAL: flag.optional(),
+  SLACK_SHARED_CHANNELS: optionalText.pipe(z.enum(['warn', 'refuse'], { error: 'must be warn or refuse' }).optional()),
   SLACK_OUTBOUND_PER_SECOND: z.coerce
     .number({ error: 'must be a whole number from 1 to 50' })
     .int('must be a whole number from 1 to 50')
@@ -57,6 +58,11 @@ export interface SlackConfig {
   readonly codeModal: boolean;
   /** Outbound Slack calls per second across the bridge (Slack: ~1 message/s per channel). Default 1. */
   readonly outboundPerSecond: number;
+  /**
+   * Threads in channels shared with another organization (Slack Connect): post the approval
+   * with a warning, or refuse (`public_thread`). Default warn.
+   */
+  readonly sharedChannels: 'warn' | 'refuse';
 }
 
 const names = Object.keys(slackEnv);
@@ -93,5 +99,6 @@ export function slackConfigFrom(env: Readonly<Record<string, unknown>>): SlackCo
     privateLinks: (env.SLACK_PRIVATE_LINKS as boolean | undefined) ?? true,
     codeModal: (env.SLACK_CODE_MODAL as boolean | undefined) ?? true,
     outboundPerSecond: (env.SLACK_OUTBOUND_PER_SECOND as number | undefined) ?? 1,
+    sharedChannels: (env.SLACK_SHARED_CHANNELS as 'warn' | 'refuse' | undefined) ?? 'warn',
   };
 }

@@ -98,7 +98,8 @@ async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
       });
       return;
     }
-    publicNote = '⚠️ This thread is public: anyone who can read it sees this link. Only the approvers listed below can finish it here.';
+    // Who may answer follows in the message itself (named approvers, or the platform's rule).
+    publicNote = '⚠️ People outside your organization can read this thread, and with it this link.';
   }
 
   const record = await resolveProtocol(deps, pending);

@@ -20,6 +20,7 @@ describeThreadAdapterContract('slack', async () => {
       privateLinks: true,
       codeModal: true,
       outboundPerSecond: 1,
+      sharedChannels: 'warn',
     },
     sink: async () => 'accepted',
     now: Date.now,

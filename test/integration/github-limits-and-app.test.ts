@@ -90,7 +90,7 @@ describe('GitHub as a GitHub App', () => {
     const comment = await waitFor('approval comment in the public repository', () =>
       world.fake.state.thread('octo-org/public-site', 1).find((c) => c.body.includes('/sandbox/authorize/')),
     );
-    expect(comment.body).toContain('This thread is public: anyone who can read it sees this link.');
+    expect(comment.body).toContain('People outside your organization can read this thread, and with it this link.');
     expect((await world.bridge.api.getHandoff(created.id)).status).toBe('awaiting_human');
     await world.bridge.api.cancelHandoff(created.id);
   });

@@ -58,6 +58,18 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
     await h.bridge.api.cancelHandoff(created.id);
   });
 
+  it('warns in a channel shared with another organization (Slack Connect), and still works there', async () => {
+    const channel = 'C0CONNECT77';
+    h.slack.state.externallyShared.set(channel, 'shared');
+    const thread = h.newThread(channel);
+    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'shared' }, approvers: [alice.id] });
+    const inThread = await h.threadApproval(thread);
+    expect(inThread.handoffId).toBe(created.id);
+    expect(h.botTexts(thread).join('\n')).toContain('⚠️ People outside your organization can read this thread, and with it this link.');
+    expect((await h.bridge.api.getHandoff(created.id)).status).toBe('awaiting_human');
+    await h.bridge.api.cancelHandoff(created.id);
+  });
+
   it('fails the handoff with a clear reason when the bot cannot post in the channel', async () => {
     const thread = h.newThread();
     h.slack.failNext('chat.postMessage', { error: 'not_in_channel' });
@@ -89,5 +101,37 @@ describe('Slack with private links turned off', () => {
     expect(JSON.stringify(inThread.message.blocks)).not.toContain('handoff_paste_code');
     expect(h.slack.state.ephemeral).toHaveLength(0);
     await h.bridge.api.cancelHandoff(created.id);
+  });
+});
+
+describe('Slack with shared channels refused (SLACK_SHARED_CHANNELS=refuse)', () => {
+  let h: SlackTestBridge;
+
+  beforeAll(async () => {
+    h = await startSlackTestBridge('slack-shared-refused', { env: { SLACK_SHARED_CHANNELS: 'refuse' } });
+  });
+  afterAll(async () => h?.close());
+
+  it('posts no link into a Slack Connect channel, fails with public_thread and says how to allow it', async () => {
+    const channel = 'C0CONNECT88';
+    h.slack.state.externallyShared.set(channel, 'pending');
+    const thread = h.newThread(channel);
+    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'shared' }, approvers: [alice.id] });
+    const view = await waitFor('refusal', async () => {
+      const v = await h.bridge.api.getHandoff(created.id);
+      return v.status === 'failed' ? v : undefined;
+    });
+    expect(view.error?.code).toBe('public_thread');
+    expect(view.error?.message).toContain('SLACK_SHARED_CHANNELS=warn');
+    expect(view.approvalUrl).toBeNull();
+    expect(h.slack.state.ephemeral.filter((e) => e.channel === channel)).toEqual([]);
+    expect(h.botTexts(thread).join('\n')).not.toMatch(/\/sandbox\/authorize\//);
+
+    // A channel of the workspace alone is unaffected.
+    const internal = h.newThread();
+    const ok = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread: internal, agent: { id: 'internal' }, approvers: [alice.id] });
+    await h.privateApproval(internal, alice.id);
+    expect((await h.bridge.api.getHandoff(ok.id)).status).toBe('awaiting_human');
+    await h.bridge.api.cancelHandoff(ok.id);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import { createSlackClient } from '../../adapters/slack/slack-client.js';
 import { createSlackPeople } from '../../adapters/slack/slack-people.js';
+import { createSlackSharing } from '../../adapters/slack/slack-sharing.js';
 import { parseSlackThread, slackMessageId } from '../../adapters/slack/slack-thread.js';
 import { HandoffError, RateLimitedError, UpstreamError } from '../../src/core/errors.js';
 import type { NoticeMessage } from '../../src/core/messages.js';
@@ -13,6 +14,7 @@ import { alice, bob, mallory } from '../helpers/slack-bridge.js';
 describe('Slack adapter against a fake Web API', () => {
   let slack: FakeSlack;
   let make: (over?: { privateLinks?: boolean }) => ReturnType<typeof createSlackAdapter>;
+  let logLines: string[];
   const notice: NoticeMessage = { kind: 'notice', handoffId: 'hf_1', event: 'info', text: 'hello' };
 
   beforeAll(async () => {
@@ -21,10 +23,18 @@ describe('Slack adapter against a fake Web API', () => {
     // Two people share a display name: a handle naming it is ambiguous.
     slack.addUser({ id: 'U0ANA00001', name: 'ana.s', realName: 'Ana Silva', displayName: 'ana' });
     slack.addUser({ id: 'U0ANA00002', name: 'ana.p', realName: 'Ana Pereira', displayName: 'ana' });
-    const { logger } = captureLogs('slack-adapter-unit');
-    const client = createSlackClient({ token: slack.botToken, apiUrl: slack.url, logger });
+    const captured = captureLogs('slack-adapter-unit');
+    logLines = captured.lines;
+    const client = createSlackClient({ token: slack.botToken, apiUrl: slack.url, logger: captured.logger });
     make = (over = {}) =>
-      createSlackAdapter({ client, people: createSlackPeople(client), privateLinks: over.privateLinks ?? true, codeModal: true, outboundPerSecond: 3 });
+      createSlackAdapter({
+        client,
+        people: createSlackPeople(client),
+        sharing: createSlackSharing({ client, logger: captured.logger }),
+        privateLinks: over.privateLinks ?? true,
+        codeModal: true,
+        outboundPerSecond: 3,
+      });
   });
   afterAll(async () => slack?.close());
 
@@ -68,10 +78,36 @@ describe('Slack adapter against a fake Web API', () => {
     expect(await thrown(make().post(newThread(), notice))).toMatchObject({ code: 'slack_api_error', retry: 'backoff' });
   });
 
+  it('tells channels shared with another organization (Slack Connect) from internal ones', async () => {
+    const adapter = make();
+    expect(await adapter.isPublic!(parseSlackThread('slack:C0INTERNAL1/1700000000.000100'))).toBe(false);
+    slack.state.externallyShared.set('C0CONNECT01', 'shared');
+    slack.state.externallyShared.set('C0INVITED01', 'pending');
+    expect(await adapter.isPublic!(parseSlackThread('slack:C0CONNECT01/1700000000.000100'))).toBe(true);
+    expect(await adapter.isPublic!(parseSlackThread('slack:C0INVITED01/1700000000.000100'))).toBe(true);
+    expect(slack.callsOf('conversations.info').map((c) => c.params.channel)).toEqual(['C0INTERNAL1', 'C0CONNECT01', 'C0INVITED01']);
+  });
+
+  it('without the scope to read channels, treats them as internal and says so once', async () => {
+    const adapter = make();
+    slack.failNext('conversations.info', { error: 'missing_scope' }, 2);
+    const thread = parseSlackThread('slack:C0NOSCOPE01/1700000000.000100');
+    expect(await adapter.isPublic!(thread)).toBe(false);
+    expect(await adapter.isPublic!(thread)).toBe(false);
+    expect(logLines.filter((line) => line.includes('add the channels:read and groups:read scopes'))).toHaveLength(1);
+  });
+
   it('says nothing about the token when the token is wrong', async () => {
     const { logger } = captureLogs('slack-adapter-unit');
     const wrong = createSlackClient({ token: 'xoxb-0000000000-0000000000-wrongwrongwrong', apiUrl: slack.url, logger });
-    const adapter = createSlackAdapter({ client: wrong, people: createSlackPeople(wrong), privateLinks: true, codeModal: true, outboundPerSecond: 1 });
+    const adapter = createSlackAdapter({
+      client: wrong,
+      people: createSlackPeople(wrong),
+      sharing: createSlackSharing({ client: wrong, logger }),
+      privateLinks: true,
+      codeModal: true,
+      outboundPerSecond: 1,
+    });
     const err = await thrown(adapter.post(newThread(), notice));
     expect(err.message).toContain('invalid_auth');
     expect(err.message).toContain('SLACK_BOT_TOKEN');

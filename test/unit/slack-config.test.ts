@@ -29,6 +29,7 @@ describe('Slack configuration', () => {
       privateLinks: true,
       codeModal: true,
       outboundPerSecond: 1,
+      sharedChannels: 'warn',
     });
   });
 
@@ -40,6 +41,7 @@ describe('Slack configuration', () => {
       SLACK_PRIVATE_LINKS: 'off',
       SLACK_CODE_MODAL: 'no',
       SLACK_OUTBOUND_PER_SECOND: '5',
+      SLACK_SHARED_CHANNELS: 'refuse',
     }).slack;
     expect(slack).toEqual({
       botToken: bot,
@@ -48,6 +50,7 @@ describe('Slack configuration', () => {
       privateLinks: false,
       codeModal: false,
       outboundPerSecond: 5,
+      sharedChannels: 'refuse',
     });
   });
 
@@ -61,6 +64,7 @@ describe('Slack configuration', () => {
     { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_API_URL: 'slack.com/api' }, variable: 'SLACK_API_URL', says: 'http(s) URL' },
     { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_PRIVATE_LINKS: 'maybe' }, variable: 'SLACK_PRIVATE_LINKS', says: 'SLACK_PRIVATE_LINKS' },
     { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_OUTBOUND_PER_SECOND: '0' }, variable: 'SLACK_OUTBOUND_PER_SECOND', says: 'whole number from 1 to 50' },
+    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_SHARED_CHANNELS: 'sometimes' }, variable: 'SLACK_SHARED_CHANNELS', says: 'must be warn or refuse' },
   ])('names $variable when it is wrong or missing', ({ env, variable, says }) => {
     const err = configError(env);
     expect(err.variable).toBe(variable);

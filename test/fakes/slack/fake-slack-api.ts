@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FakeSlackState, fakeBot, fakeTeam, messageObject, userObject, type FakeMessage, type FakeSlackUser } from './fake-slack-state.js';
+import { FakeSlackState, channelObject, fakeBot, fakeTeam, messageObject, userObject, type FakeMessage, type FakeSlackUser } from './fake-slack-state.js';
 import { createFakeSocketHub, type FakeSocketHub } from './fake-socket-hub.js';
 import { acceptWebSocket } from './websocket-server.js';
 
@@ -145,6 +145,11 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       const id = `V0${randomBytes(5).toString('hex').toUpperCase()}`;
       state.views.push({ id, triggerId, view });
       return { ok: true, view: { id, team_id: fakeTeam.id, app_id: fakeBot.appId, bot_id: fakeBot.botId, hash: `${Math.floor(Date.now() / 1000)}.AbCdEf12`, state: { values: {} }, ...view } };
+    },
+    'conversations.info': (p) => {
+      const channel = String(p.channel ?? '');
+      if (!/^[CGD][A-Z0-9]+$/.test(channel)) return fail('channel_not_found');
+      return { ok: true, channel: channelObject(channel, state.externallyShared.get(channel)) };
     },
     'apps.connections.open': () => ({ ok: true, url: `${baseUrl.replace(/^http/, 'ws').replace(/\/api\/$/, '')}/link/?ticket=${randomBytes(8).toString('hex')}&app_id=${fakeBot.appId}` }),
   };

@@ -54,6 +54,8 @@ export class FakeSlackState {
   readonly views: FakeView[] = [];
   /** channel id → member user ids; a channel missing here has everyone as a member. */
   readonly members = new Map<string, Set<string>>();
+  /** Channels shared with another organization (Slack Connect), or with the invitation pending. */
+  readonly externallyShared = new Map<string, 'shared' | 'pending'>();
   private lastTs = 1_700_000_000_000_000;
 
   /** A fresh, strictly increasing Slack ts ("1700000000.000123"). */
@@ -81,6 +83,44 @@ export class FakeSlackState {
   thread(channel: string, threadTs: string): FakeMessage[] {
     return this.messages.filter((m) => m.channel === channel && (m.ts === threadTs || m.threadTs === threadTs));
   }
+}
+
+/** A partner organization's team in a Slack Connect channel. */
+const partnerTeam = 'T0PARTNER1';
+
+/** The channel object of conversations.info (a public channel the bot is in). */
+export function channelObject(id: string, sharing: 'shared' | 'pending' | undefined): Record<string, unknown> {
+  const created = 1_690_000_000;
+  return {
+    id,
+    name: `project-${id.slice(-4).toLowerCase()}`,
+    is_channel: true,
+    is_group: false,
+    is_im: false,
+    is_mpim: false,
+    is_private: false,
+    created,
+    is_archived: false,
+    is_general: false,
+    unlinked: 0,
+    name_normalized: `project-${id.slice(-4).toLowerCase()}`,
+    is_shared: sharing === 'shared',
+    is_org_shared: false,
+    is_ext_shared: sharing === 'shared',
+    is_pending_ext_shared: sharing === 'pending',
+    pending_shared: sharing === 'pending' ? [partnerTeam] : [],
+    pending_connected_team_ids: sharing === 'pending' ? [partnerTeam] : [],
+    context_team_id: fakeTeam.id,
+    updated: created * 1000 + 512,
+    parent_conversation: null,
+    creator: 'U0CREATOR1',
+    shared_team_ids: sharing === 'shared' ? [fakeTeam.id, partnerTeam] : [fakeTeam.id],
+    is_member: true,
+    last_read: '0000000000.000000',
+    topic: { value: '', creator: '', last_set: 0 },
+    purpose: { value: 'Agents at work', creator: 'U0CREATOR1', last_set: created },
+    previous_names: [],
+  };
 }
 
 /** Slack's user object as users.info / users.list / users.lookupByEmail return it. */
