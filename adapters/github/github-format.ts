@@ -1,5 +1,5 @@
 import type { GithubPermission } from '../../src/core/config-github.js';
-import { describeAnswer, type ApprovalRequestMessage, type OutboundMessage } from '../../src/core/messages.js';
+import { describeAnswer, safeLogoUrl, type ApprovalRequestMessage, type OutboundMessage } from '../../src/core/messages.js';
 
 /**
  * Markdown for GitHub comments. Every comment the bridge writes starts with a hidden marker,
@@ -37,8 +37,10 @@ export function describeGithubApprovers(approvers: readonly string[], permission
 
 function renderApproval(msg: ApprovalRequestMessage, permission: GithubPermission): string {
   const scopes = msg.scopes.length ? ` with scopes ${msg.scopes.map(code).join(', ')}` : '';
+  // GitHub serves images through its own proxy, so the logo costs the reader no request to the service.
+  const logo = safeLogoUrl(msg);
   const lines = [
-    `### 🔐 Login approval needed: ${escapeMarkdown(msg.serviceName)}`,
+    `### ${logo ? `<img src="${logo}" alt="" width="20" height="20"> ` : ''}🔐 Login approval needed: ${escapeMarkdown(msg.serviceName)}`,
     '',
     `Agent ${code(msg.agentId)} asks you to log in to **${escapeMarkdown(msg.serviceName)}**${scopes}.`,
     '',

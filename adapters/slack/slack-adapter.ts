@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { OutboundMessage } from '../../src/core/messages.js';
 import type { MessageRef, Person, Reaction, ThreadAdapter } from '../../src/core/thread-adapter.js';
 import { callSlack, slackErrorCode } from './slack-errors.js';
-import { renderSlackMessage, type SlackContent } from './slack-format.js';
+import { hasSlackLogo, renderSlackMessage, type SlackContent } from './slack-format.js';
 import type { SlackPeople } from './slack-people.js';
 import type { SlackSharing } from './slack-sharing.js';
 import { parseSlackMessageId, parseSlackThread, slackMessageId, type SlackThread } from './slack-thread.js';
@@ -33,7 +33,18 @@ export interface SlackAdapterOptions {
  */
 export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<SlackThread> {
   const { client, people } = options;
-  const render = (thread: SlackThread, msg: OutboundMessage): SlackContent => renderSlackMessage(msg, { thread: thread.ref, codeModal: options.codeModal });
+  const render = (thread: SlackThread, msg: OutboundMessage, logo = true): SlackContent =>
+    renderSlackMessage(msg, { thread: thread.ref, codeModal: options.codeModal, logo });
+
+  /** Sends with the service's logo; when Slack cannot fetch the image (invalid_blocks), once more without it. */
+  async function withLogoFallback<T>(thread: SlackThread, msg: OutboundMessage, send: (content: SlackContent) => Promise<T>): Promise<T> {
+    try {
+      return await send(render(thread, msg));
+    } catch (err) {
+      if (slackErrorCode(err) !== 'invalid_blocks' || !hasSlackLogo(msg)) throw err;
+      return send(render(thread, msg, false));
+    }
+  }
 
   async function postMessage(channel: string, content: SlackContent, threadTs?: string) {
     return callSlack('chat.postMessage', () =>
@@ -55,7 +66,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
     outboundRateLimit: { max: options.outboundPerSecond, durationMs: 1_000 },
 
     async post(thread: SlackThread, msg: OutboundMessage): Promise<MessageRef> {
-      const res = await postMessage(thread.channel, render(thread, msg), thread.threadTs);
+      const res = await withLogoFallback(thread, msg, (content) => postMessage(thread.channel, content, thread.threadTs));
       return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? thread.channel, res.ts!) };
     },
 
@@ -80,35 +91,36 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
     isPublic: (thread: SlackThread) => options.sharing.isExternallyShared(thread.channel),
   };
 
+  /**
+   * An ephemeral message in the thread, visible to `to` alone. Slack can show one only to a
+   * member of the channel; anyone else gets the link as a direct message from the app.
+   */
+  async function sendPrivately(thread: SlackThread, to: Person, content: SlackContent): Promise<MessageRef> {
+    try {
+      const res = await callSlack('chat.postEphemeral', () =>
+        client.chat.postEphemeral({
+          channel: thread.channel,
+          user: to.id,
+          thread_ts: thread.threadTs,
+          text: content.text,
+          ...(content.blocks ? { blocks: content.blocks } : {}),
+        }),
+      );
+      return { platform: 'slack', thread: thread.ref, id: slackMessageId(thread.channel, res.message_ts!) };
+    } catch (err) {
+      if (slackErrorCode(err) !== 'user_not_in_channel') throw err;
+    }
+    const direct: SlackContent = {
+      text: content.text,
+      blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `For a login requested in <#${thread.channel}>.` }] }, ...(content.blocks ?? [])],
+    };
+    const res = await postMessage(to.id, direct);
+    return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? to.id, res.ts!) };
+  }
+
   if (!options.privateLinks) return adapter;
   return {
     ...adapter,
-    /**
-     * An ephemeral message in the thread, visible to `to` alone. Slack can show one only to a
-     * member of the channel; anyone else gets the link as a direct message from the app.
-     */
-    async postPrivately(thread: SlackThread, to: Person, msg: OutboundMessage): Promise<MessageRef> {
-      const content = render(thread, msg);
-      try {
-        const res = await callSlack('chat.postEphemeral', () =>
-          client.chat.postEphemeral({
-            channel: thread.channel,
-            user: to.id,
-            thread_ts: thread.threadTs,
-            text: content.text,
-            ...(content.blocks ? { blocks: content.blocks } : {}),
-          }),
-        );
-        return { platform: 'slack', thread: thread.ref, id: slackMessageId(thread.channel, res.message_ts!) };
-      } catch (err) {
-        if (slackErrorCode(err) !== 'user_not_in_channel') throw err;
-      }
-      const direct: SlackContent = {
-        text: content.text,
-        blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `For a login requested in <#${thread.channel}>.` }] }, ...(content.blocks ?? [])],
-      };
-      const res = await postMessage(to.id, direct);
-      return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? to.id, res.ts!) };
-    },
+    postPrivately: (thread: SlackThread, to: Person, msg: OutboundMessage) => withLogoFallback(thread, msg, (content) => sendPrivately(thread, to, content)),
   };
 }

@@ -1,5 +1,5 @@
 import type { Button, KnownBlock } from '@slack/web-api';
-import { describeAnswer, describeApprovers, renderPlainText, type ApprovalRequestMessage, type NoticeMessage, type OutboundMessage } from '../../src/core/messages.js';
+import { describeAnswer, describeApprovers, renderPlainText, safeLogoUrl, type ApprovalRequestMessage, type NoticeMessage, type OutboundMessage } from '../../src/core/messages.js';
 
 /**
  * Block Kit for the bridge's messages. Everything that comes from an agent or a service
@@ -90,8 +90,25 @@ function buttons(msg: ApprovalRequestMessage, thread: string, codeModal: boolean
   return out;
 }
 
+/** Formats Slack can show as an image (it shows no SVG). */
+const slackImagePath = /\.(png|jpe?g|gif)$/i;
+
+/** The logo as a Slack image, when Slack can show it. */
+function slackLogo(msg: ApprovalRequestMessage): { type: 'image'; image_url: string; alt_text: string } | undefined {
+  const url = safeLogoUrl(msg);
+  if (!url || !slackImagePath.test(new URL(url).pathname)) return undefined;
+  return { type: 'image', image_url: url, alt_text: msg.serviceName.slice(0, 2_000) };
+}
+
+export interface SlackRenderOptions {
+  readonly thread: string;
+  readonly codeModal: boolean;
+  /** Show the service's logo (Slack fetches it; the adapter retries without it if that fails). Default true. */
+  readonly logo?: boolean;
+}
+
 /** The approval request: who asks for what, the link (unless sent privately), expiry, who may answer. */
-export function renderApproval(msg: ApprovalRequestMessage, options: { thread: string; codeModal: boolean }): SlackContent {
+export function renderApproval(msg: ApprovalRequestMessage, options: SlackRenderOptions): SlackContent {
   const scopes = msg.scopes.length ? msg.scopes.map((s) => `\`${escapeMrkdwn(s)}\``).join(' ') : '_none named_';
   const how = msg.linkSentPrivately
     ? `The approval link was sent privately to ${msg.approvers.length ? slackText(msg.approvers.join(', ')) : 'the approver'}. ${escapeMrkdwn(describeAnswer(msg))}`
@@ -101,6 +118,7 @@ export function renderApproval(msg: ApprovalRequestMessage, options: { thread: s
       type: 'section',
       text: { type: 'mrkdwn', text: `:lock: Agent *${escapeMrkdwn(msg.agentId)}* asks to log in to *${escapeMrkdwn(msg.serviceName)}*` },
       fields: [{ type: 'mrkdwn', text: `*Scopes*\n${scopes}` }],
+      ...(options.logo !== false && slackLogo(msg) ? { accessory: slackLogo(msg)! } : {}),
     },
     { type: 'section', text: { type: 'mrkdwn', text: how } },
   ];
@@ -121,6 +139,11 @@ export function renderNotice(msg: NoticeMessage): SlackContent {
   return { text: slackText(msg.text) };
 }
 
-export function renderSlackMessage(msg: OutboundMessage, options: { thread: string; codeModal: boolean }): SlackContent {
+/** True when the message would carry the service's logo (so a refusal may be the image's fault). */
+export function hasSlackLogo(msg: OutboundMessage): boolean {
+  return msg.kind === 'approval_request' && slackLogo(msg) !== undefined;
+}
+
+export function renderSlackMessage(msg: OutboundMessage, options: SlackRenderOptions): SlackContent {
   return msg.kind === 'notice' ? renderNotice(msg) : renderApproval(msg, options);
 }

@@ -54,6 +54,21 @@ export type NoticeEvent =
 
 export type OutboundMessage = ApprovalRequestMessage | NoticeMessage;
 
+/**
+ * The service's logo as a URL safe to put in a platform's markup: http(s) only, in the
+ * parsed (percent-encoded) form, which has no quote, bracket or space left to break out of
+ * an attribute or a link. Undefined when there is none or it is not usable.
+ */
+export function safeLogoUrl(msg: Pick<ApprovalRequestMessage, 'serviceLogoUrl'>): string | undefined {
+  if (!msg.serviceLogoUrl || msg.serviceLogoUrl.length > 2_000) return undefined;
+  try {
+    const url = new URL(msg.serviceLogoUrl);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function formatUtc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -80,6 +80,16 @@ describe('GitHub comment rendering', () => {
     expect(renderGithubComment({ ...approval, note: '⚠️ This thread is public.' }, 'write')).toContain('> ⚠️ This thread is public.');
   });
 
+  it('heads the request with the service logo, encoded so it cannot break out of the tag', () => {
+    const heading = (serviceLogoUrl?: string) => renderGithubComment({ ...approval, serviceName: 'Notes', ...(serviceLogoUrl ? { serviceLogoUrl } : {}) }, 'write').split('\n')[1];
+    expect(heading('https://notes.example/logo.svg')).toBe('### <img src="https://notes.example/logo.svg" alt="" width="20" height="20"> 🔐 Login approval needed: Notes');
+    expect(heading('https://notes.example/l.png?a="><script>x</script>')).toBe(
+      '### <img src="https://notes.example/l.png?a=%22%3E%3Cscript%3Ex%3C/script%3E" alt="" width="20" height="20"> 🔐 Login approval needed: Notes',
+    );
+    expect(heading('javascript:alert(1)')).toBe('### 🔐 Login approval needed: Notes');
+    expect(heading()).toBe('### 🔐 Login approval needed: Notes');
+  });
+
   it('posts notices verbatim after the marker', () => {
     expect(renderGithubComment({ kind: 'notice', handoffId: 'hf_1', event: 'info', text: 'That code did not work (attempt 1 of 5).' }, 'write')).toBe(
       '<!-- handoff-bridge -->\nThat code did not work (attempt 1 of 5).',

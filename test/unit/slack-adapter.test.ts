@@ -5,7 +5,7 @@ import { createSlackPeople } from '../../adapters/slack/slack-people.js';
 import { createSlackSharing } from '../../adapters/slack/slack-sharing.js';
 import { parseSlackThread, slackMessageId } from '../../adapters/slack/slack-thread.js';
 import { HandoffError, RateLimitedError, UpstreamError } from '../../src/core/errors.js';
-import type { NoticeMessage } from '../../src/core/messages.js';
+import type { ApprovalRequestMessage, NoticeMessage } from '../../src/core/messages.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack/fake-slack-api.js';
 import { captureLogs } from '../helpers/logs.js';
 import { alice, bob, mallory } from '../helpers/slack-bridge.js';
@@ -76,6 +76,36 @@ describe('Slack adapter against a fake Web API', () => {
     expect(await thrown(make().post(newThread(), notice))).toMatchObject({ code: 'slack_http_error', retry: 'backoff' });
     slack.failNext('chat.postMessage', { error: 'service_unavailable' });
     expect(await thrown(make().post(newThread(), notice))).toMatchObject({ code: 'slack_api_error', retry: 'backoff' });
+  });
+
+  it('posts the request without the logo when Slack cannot fetch the image, rather than not at all', async () => {
+    const adapter = make();
+    const thread = newThread();
+    const request: ApprovalRequestMessage = {
+      kind: 'approval_request',
+      handoffId: 'hf_logo',
+      serviceName: 'Notes',
+      serviceUrl: 'https://notes.example',
+      serviceLogoUrl: 'https://cdn.notes.invalid/logo.png',
+      agentId: 'agent-1',
+      scopes: [],
+      approvalUrl: 'https://notes.example/authorize/ar_1',
+      answer: 'finish_code',
+      expiresAt: Date.now() + 60_000,
+      approvers: [],
+    };
+    const before = slack.callsOf('chat.postMessage').length;
+    await adapter.post(thread, request);
+    const calls = slack.callsOf('chat.postMessage').slice(before);
+    expect(calls).toHaveLength(2);
+    expect(JSON.stringify(calls[0]!.params.blocks)).toContain('https://cdn.notes.invalid/logo.png');
+    expect(JSON.stringify(calls[1]!.params.blocks)).not.toContain('image_url');
+    const posted = slack.state.thread(thread.channel, thread.threadTs).filter((m) => m.botId);
+    expect(posted).toHaveLength(1);
+
+    const fetchable = { ...request, handoffId: 'hf_logo2', serviceLogoUrl: 'https://cdn.notes.example/logo.png' };
+    await adapter.post(thread, fetchable);
+    expect(JSON.stringify(slack.state.thread(thread.channel, thread.threadTs).filter((m) => m.botId).at(-1)!.blocks)).toContain('"image_url":"https://cdn.notes.example/logo.png"');
   });
 
   it('tells channels shared with another organization (Slack Connect) from internal ones', async () => {

@@ -32,6 +32,16 @@ describe('Slack message formatting', () => {
     expect(text).toContain('https://example.com/authorize/ar_1?x=1&amp;y=2');
   });
 
+  it('shows the service logo beside the request when Slack can show the image, never an SVG or a non-web URL', () => {
+    const logoOf = (serviceLogoUrl: string) => (renderApproval(approval({ serviceLogoUrl }), { thread, codeModal: true }).blocks![0] as { accessory?: unknown }).accessory;
+    expect(logoOf('https://cdn.example.com/logos/analytics.png?v=2')).toEqual({ type: 'image', image_url: 'https://cdn.example.com/logos/analytics.png?v=2', alt_text: 'Agent Analytics' });
+    expect(logoOf('https://cdn.example.com/logo.svg')).toBeUndefined();
+    expect(logoOf('javascript:alert(1)//x.png')).toBeUndefined();
+    expect(logoOf('data:image/png;base64,iVBORw0KGgo=.png')).toBeUndefined();
+    const without = renderApproval(approval({ serviceLogoUrl: 'https://cdn.example.com/a.png' }), { thread, codeModal: true, logo: false });
+    expect(json(without.blocks)).not.toContain('image_url');
+  });
+
   it('keeps the link out of a copy whose link went privately, and names who got it', () => {
     const { text, blocks } = renderApproval(approval({ linkSentPrivately: true }), { thread, codeModal: true });
     expect(json(blocks) + text).not.toContain('ar_1');

@@ -75,12 +75,30 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
 
   const channelOf = (id: string) => (/^[UW]/.test(id) ? `D${id.slice(1)}` : id);
 
+  /**
+   * Slack downloads every image in a message's blocks before it accepts the message; one it
+   * cannot fetch fails the whole call with invalid_blocks. Here: hosts under `.invalid`.
+   */
+  const unfetchableImage = (blocks: unknown): Record<string, unknown> | undefined => {
+    if (!Array.isArray(blocks)) return undefined;
+    for (const [i, block] of (blocks as Array<{ accessory?: { type?: string; image_url?: string } }>).entries()) {
+      const url = block.accessory?.type === 'image' ? block.accessory.image_url : undefined;
+      if (url && new URL(url).hostname.endsWith('.invalid')) {
+        const problem = `downloading image failed [json-pointer:/blocks/${i}/accessory/image_url]`;
+        return fail('invalid_blocks', { errors: [problem], response_metadata: { messages: [`[ERROR] ${problem}`] } });
+      }
+    }
+    return undefined;
+  };
+
   const handlers: Record<string, Handler> = {
     'auth.test': () => ({ ok: true, url: `https://${fakeTeam.domain}.slack.com/`, team: 'Fake Workspace', user: fakeBot.name, team_id: fakeTeam.id, user_id: fakeBot.userId, bot_id: fakeBot.botId, is_enterprise_install: false }),
     'chat.postMessage': (p) => {
       const channel = channelOf(String(p.channel ?? ''));
       if (!channel) return fail('channel_not_found');
       if (typeof p.text !== 'string' && !p.blocks) return fail('no_text');
+      const badImage = unfetchableImage(p.blocks);
+      if (badImage) return badImage;
       const threadTs = typeof p.thread_ts === 'string' ? p.thread_ts : undefined;
       if (threadTs && !state.message(channel, threadTs)) return fail('thread_not_found');
       const message: FakeMessage = {
@@ -103,6 +121,8 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       const user = String(p.user ?? '');
       if (!state.user(user)) return fail('user_not_found');
       if (!state.isMember(channel, user)) return fail('user_not_in_channel');
+      const badImage = unfetchableImage(p.blocks);
+      if (badImage) return badImage;
       const messageTs = state.nextTs();
       state.ephemeral.push({
         channel,
