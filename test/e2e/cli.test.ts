@@ -29,7 +29,9 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
   let cliEnv: Record<string, string>;
 
   beforeAll(async () => {
-    [bridge, workDir] = await Promise.all([startBridgeProcess('cli'), mkdtemp(join(tmpdir(), 'handoff-e2e-cli-'))]);
+    // Every login here ends by what is typed into the thread: the background poll (which would
+    // finish an approved login on its own after 10 s) is kept out of the race.
+    [bridge, workDir] = await Promise.all([startBridgeProcess('cli', { HANDOFF_POLL_INTERVAL_MS: '600000' }), mkdtemp(join(tmpdir(), 'handoff-e2e-cli-'))]);
     cliEnv = { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN: bridge.apiToken };
   });
 
