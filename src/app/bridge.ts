@@ -114,7 +114,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const keys = createKeys(options.prefix);
   const now = () => clock.now();
   const vault = createVault({ redis, keys, key: options.vaultKey });
-  const dedupe = createDedupeStore({ redis, keys });
+  // Deliveries arrive many at once: their dedupe scripts share a connection that sends the
+  // commands of one tick in one write (ioredis auto-pipelining), so a burst costs few syscalls.
+  const intakeRedis = redis.duplicate({ enableAutoPipelining: true });
+  reportConnection(intakeRedis, logger, 'intake');
+  const dedupe = createDedupeStore({ redis: intakeRedis, keys });
 
   // Adapters need the sink before the queues (which need the adapters' platforms) exist.
   let intake: InboundSink | undefined;
@@ -166,6 +170,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const module of started) await module.stop?.();
     await Promise.all([...workers.map((w) => w.close()), ...pollers.map((p) => p.close())]);
     await queues.close();
+    await intakeRedis.quit().catch(() => intakeRedis.disconnect());
     await redis.quit().catch(() => redis.disconnect());
   }
 
