@@ -110,6 +110,7 @@ export interface SlackRenderOptions {
 /** The approval request: who asks for what, the link (unless sent privately), expiry, who may answer. */
 export function renderApproval(msg: ApprovalRequestMessage, options: SlackRenderOptions): SlackContent {
   const scopes = msg.scopes.length ? msg.scopes.map((s) => `\`${escapeMrkdwn(s)}\``).join(' ') : '_none named_';
+  const logo = options.logo === false ? undefined : slackLogo(msg);
   const how = msg.linkSentPrivately
     ? `The approval link was sent privately to ${msg.approvers.length ? slackText(msg.approvers.join(', ')) : 'the approver'}. ${escapeMrkdwn(describeAnswer(msg))}`
     : `${escapeMrkdwn(describeAnswer(msg))}${msg.approvalUrl.length > maxButtonUrl ? `\n${escapeMrkdwn(msg.approvalUrl)}` : ''}`;
@@ -118,7 +119,7 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
       type: 'section',
       text: { type: 'mrkdwn', text: `:lock: Agent *${escapeMrkdwn(msg.agentId)}* asks to log in to *${escapeMrkdwn(msg.serviceName)}*` },
       fields: [{ type: 'mrkdwn', text: `*Scopes*\n${scopes}` }],
-      ...(options.logo !== false && slackLogo(msg) ? { accessory: slackLogo(msg)! } : {}),
+      ...(logo ? { accessory: logo } : {}),
     },
     { type: 'section', text: { type: 'mrkdwn', text: how } },
   ];

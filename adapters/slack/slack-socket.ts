@@ -58,6 +58,8 @@ export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inb
   });
   let stopping = false;
   let connecting = false;
+  /** Set once start() has returned: from then on every failure is retried in the background. */
+  let started = false;
   let failures = 0;
   let retryTimer: NodeJS.Timeout | undefined;
 
@@ -87,18 +89,24 @@ export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inb
     }, reconnectDelayMs(failures));
   }
 
-  /** One connection attempt; never rejects. A failure schedules the next attempt. */
+  /**
+   * One connection attempt; never rejects. Once start() has returned, a failure schedules the
+   * next attempt; before that, start() reports it.
+   */
   async function connect(): Promise<{ ok: true } | { ok: false; err: unknown }> {
     connecting = true;
     try {
       await client.start();
-      if (stopping) await client.disconnect();
+      if (stopping) {
+        await client.disconnect();
+        return { ok: true };
+      }
       failures = 0;
       logger.info('Slack Socket Mode connected');
       return { ok: true };
     } catch (err) {
       failures += 1;
-      if (!stopping) {
+      if (started && !stopping) {
         logger.error('Slack Socket Mode could not connect; trying again', { error: socketError(err), retryInMs: reconnectDelayMs(failures) });
         scheduleReconnect();
       }
@@ -115,12 +123,6 @@ export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inb
     scheduleReconnect();
   });
 
-  function halt(): void {
-    stopping = true;
-    clearTimeout(retryTimer);
-    retryTimer = undefined;
-  }
-
   return {
     async start() {
       let timer: NodeJS.Timeout | undefined;
@@ -129,18 +131,15 @@ export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inb
       });
       const outcome = await Promise.race([connect(), waited]);
       clearTimeout(timer);
-      if (outcome === 'waiting') {
-        logger.warn('Slack Socket Mode is not connected yet; still trying in the background');
-        return;
-      }
-      if (!outcome.ok) {
-        // The first attempt failing is a setup problem (token, URL): say so at start-up.
-        halt();
-        throw socketError(outcome.err);
-      }
+      // The first attempt failing is a setup problem (token, URL): say so at start-up.
+      if (outcome !== 'waiting' && !outcome.ok) throw socketError(outcome.err);
+      started = true;
+      if (outcome === 'waiting') logger.warn('Slack Socket Mode is not connected yet; still trying in the background');
     },
     async stop() {
-      halt();
+      stopping = true;
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
       await client.disconnect();
     },
   };

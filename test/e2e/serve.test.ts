@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, handoffBin, spawnLogged, stopAllProcesses, waitForHealth } from '../helpers/processes.js';
+import { redisAnswers } from '../helpers/redis.js';
 
 /**
  * `npm start` on a fresh clone: no REDIS_URL, no token, no key. The bridge must bring up its
@@ -24,19 +24,6 @@ describe('handoff serve with embedded defaults', () => {
   });
 
   const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
-  const redisAnswers = async (port: number) => {
-    const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      return (await redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      redis.disconnect();
-    }
-  };
-
   it('starts its own Redis, generates 0600 secrets, prints the way in, and keeps state across a restart', async () => {
     const dataDir = await tempDir();
     const port = await freePort();

@@ -11,6 +11,20 @@ export function connectTestRedis(): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null });
 }
 
+/** True when a Redis on 127.0.0.1:`port` answers PING now (one try, no retries). */
+export async function redisAnswers(port: number): Promise<boolean> {
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 /** Deletes every key under `prefix` (the test's own). */
 export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
   let cursor = '0';

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSlackThread } from '../../adapters/slack/slack-thread.js';
 import { codeSubmission, pasteCodeClick, slackFixture, threadReplyEvent } from '../fixtures/slack/slack-fixtures.js';
+import { startFakeSlack } from '../fakes/slack/fake-slack-api.js';
 import { startTestAgent } from '../helpers/agent.js';
 import { alice, pasteButtonValue, startSlackTestBridge, type SlackTestBridge } from '../helpers/slack-bridge.js';
+import { startTestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -99,5 +101,28 @@ describe('Slack over Socket Mode (real SocketModeClient, fake socket server)', (
     const accepted = h.slack.socket.accepted;
     h.slack.socket.sendDisconnect();
     await waitFor('a new connection', () => h.slack.socket.accepted > accepted && h.slack.socket.openConnections() === 1, 20_000);
+  });
+});
+
+describe('Slack Socket Mode with an app token Slack refuses', () => {
+  it('stops the start with slack_socket_failed naming SLACK_APP_TOKEN, and tries no more', async () => {
+    const slack = await startFakeSlack();
+    try {
+      const wrongToken = `xapp-1-A0FAKE0001-3333333333-${'0'.repeat(32)}`;
+      const failure = await startTestBridge('slack-socket-refused', {
+        env: { SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.url, SLACK_APP_TOKEN: wrongToken },
+      }).then(
+        (bridge) => bridge.close().then(() => undefined),
+        (err: unknown) => err,
+      );
+      expect(failure).toMatchObject({ code: 'slack_socket_failed' });
+      expect((failure as Error).message).toContain('(invalid_auth)');
+      expect((failure as Error).message).toContain('Check SLACK_APP_TOKEN');
+      expect((failure as Error).message).not.toContain(wrongToken);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(slack.callsOf('apps.connections.open')).toHaveLength(1);
+    } finally {
+      await slack.close();
+    }
   });
 });
