@@ -43,6 +43,7 @@ export async function measureSlackInbound(options: { bridge: InprocBridge; confi
     headers: s.headers,
     rawBody: s.raw,
     remoteAddress: '127.0.0.1',
+    requestId: 'req_bench',
     signal: new AbortController().signal,
   });
   const check = (status: number) => {

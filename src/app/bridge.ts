@@ -11,6 +11,7 @@ import type { InboundSink, ThreadAdapter } from '../core/thread-adapter.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
 import { createAdapterRegistry, createProtocolRegistry } from '../engine/registries.js';
+import { adminTokenAuthenticator, createApiGuard } from '../http/api-auth.js';
 import { credentialRoutes } from '../http/credential-routes.js';
 import { createHttpServer } from '../http/http-server.js';
 import { handoffRoutes } from '../http/handoff-routes.js';
@@ -194,10 +195,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const subscriber = redis.duplicate();
       reportConnection(subscriber, logger, 'status events');
       events = await createStatusEvents(subscriber, keys.events());
+      const guard = createApiGuard(adminTokenAuthenticator(options.apiToken));
       const routes: Route[] = [
         ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
-        ...handoffRoutes({ engine, events, apiToken: options.apiToken }),
-        ...credentialRoutes({ engine, apiToken: options.apiToken }),
+        ...handoffRoutes({ engine, events, guard }),
+        ...credentialRoutes({ engine, guard }),
         ...modules.flatMap((m) => m.routes ?? []),
         ...(options.extraRoutes ?? []),
       ];

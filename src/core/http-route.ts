@@ -16,6 +16,8 @@ export interface RouteRequest {
   readonly rawBody: Buffer;
   /** Peer address, for loopback-only routes. */
   readonly remoteAddress: string;
+  /** The bridge's id for this request (`req_…`), answered as `X-Request-Id` and named in audit entries. */
+  readonly requestId: string;
   /** Aborted when the client goes away (long polls stop waiting). */
   readonly signal: AbortSignal;
 }

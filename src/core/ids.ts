@@ -5,6 +5,7 @@ const prefixes = {
   handoff: 'hf',
   credential: 'cr',
   message: 'msg',
+  request: 'req',
 } as const;
 
 export type IdKind = keyof typeof prefixes;

@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../core/caller.js';
 import { HandoffError, NotFoundError } from '../core/errors.js';
 import type { CredentialRecord } from '../store/credential-store.js';
 import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
@@ -62,7 +63,8 @@ export interface RevokeResult {
  * Revokes at the service where the protocol allows, then deletes from the vault either way
  * (an operator who revokes wants the bridge to stop handing it out), tells the thread, audits.
  */
-export async function revokeCredential(deps: EngineDeps, id: string, actor: string): Promise<RevokeResult> {
+/** `by` names the revoker in the thread's notice. */
+export async function revokeCredential(deps: EngineDeps, id: string, origin: AuditOrigin, by = 'the agent API'): Promise<RevokeResult> {
   const record = await credentialOrThrow(deps, id);
   const secret = await deps.credentials.secret(id);
   const protocol = deps.protocols.get(record.protocol);
@@ -84,7 +86,7 @@ export async function revokeCredential(deps: EngineDeps, id: string, actor: stri
     handoffId: record.handoffId,
     agentId: record.agentId,
     correlationId,
-    actor,
+    ...origin,
     detail: { credentialId: id, atService, ...(serviceError ? { serviceError } : {}) },
   });
   const name = record.serviceName ?? hostOf(record.service);
@@ -97,7 +99,7 @@ export async function revokeCredential(deps: EngineDeps, id: string, actor: stri
       kind: 'notice',
       handoffId: record.handoffId,
       event: 'info',
-      text: `🔒 The ${name} credential of agent ${record.agentId} (from handoff ${record.handoffId}) was revoked by ${actor}${where} deleted from the bridge. The agent can no longer use it.`,
+      text: `🔒 The ${name} credential of agent ${record.agentId} (from handoff ${record.handoffId}) was revoked by ${by}${where} deleted from the bridge. The agent can no longer use it.`,
     },
   });
   return { credential: toCredentialView(record), atService, ...(serviceError ? { serviceError } : {}) };
@@ -111,17 +113,17 @@ export type RejectionResult = { readonly status: 'refreshed' } | { readonly stat
  * A transient failure of the refresh is thrown (the agent may report again): one outage of
  * the service's token endpoint must not cost the human a new approval.
  */
-export async function reportRejected(deps: EngineDeps, id: string, actor: string): Promise<RejectionResult> {
+export async function reportRejected(deps: EngineDeps, id: string, origin: AuditOrigin): Promise<RejectionResult> {
   const record = await credentialOrThrow(deps, id);
   const secret = await deps.credentials.secret(id);
   const protocol = deps.protocols.get(record.protocol);
   if (protocol.refresh && secret?.refreshToken) {
-    const outcome = await refreshNow(deps, id, actor);
+    const outcome = await refreshNow(deps, id, origin);
     if (outcome.kind === 'refreshed' || outcome.kind === 'busy') return { status: 'refreshed' };
     if (outcome.kind === 'reopened') return { status: 'reopened', handoffId: outcome.handoff.id };
   }
   const current = await deps.credentials.get(id);
   if (!current) throw new NotFoundError(`No credential ${id.slice(0, 40)} exists (it may have been revoked).`, 'credential_not_found');
-  const reopened = await reopenHandoff(deps, current, { code: 'rejected_by_service', actor });
+  const reopened = await reopenHandoff(deps, current, { code: 'rejected_by_service', origin });
   return { status: 'reopened', handoffId: reopened.id };
 }

@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../core/caller.js';
 import { HandoffError } from '../core/errors.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import type { IssuedCredential, ProtocolName } from '../core/login-protocol.js';
@@ -40,7 +41,7 @@ export async function scheduleRefresh(deps: EngineDeps, credentialId: string, cr
  * The credential no longer works: delete it and re-open its handoff in the same thread with
  * the same agent and approvers (once per credential: a second report returns the same one).
  */
-export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, reason: { code: string; actor: string }): Promise<HandoffRecord> {
+export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, reason: { code: string; origin: AuditOrigin }): Promise<HandoffRecord> {
   const old = await deps.store.get(record.handoffId);
   await deps.credentials.delete(record.id);
   await deps.audit.append({
@@ -48,7 +49,7 @@ export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, 
     handoffId: record.handoffId,
     agentId: record.agentId,
     ...(old ? { correlationId: old.correlationId } : {}),
-    actor: reason.actor,
+    ...reason.origin,
     detail: { credentialId: record.id, reason: reason.code },
   });
   const { record: reopened } = await createHandoff(
@@ -68,6 +69,7 @@ export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, 
       previousHandoffId: record.handoffId,
       ...((old?.serviceName ?? record.serviceName) ? { serviceName: old?.serviceName ?? record.serviceName } : {}),
       ...(old?.serviceLogoUrl ? { serviceLogoUrl: old.serviceLogoUrl } : {}),
+      origin: reason.origin,
     },
   );
   return reopened;
@@ -77,7 +79,7 @@ export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, 
  * Refreshes now. A refusal (4xx) — or a transient failure when `finalAttempt` — re-opens the
  * handoff; other transient failures are thrown for the caller's retry.
  */
-export async function refreshNow(deps: EngineDeps, credentialId: string, why: string, options: { finalAttempt?: boolean } = {}): Promise<RefreshOutcome> {
+export async function refreshNow(deps: EngineDeps, credentialId: string, origin: AuditOrigin, options: { finalAttempt?: boolean } = {}): Promise<RefreshOutcome> {
   const token = await deps.credentials.lock(credentialId, lockMs);
   if (!token) return { kind: 'busy' };
   try {
@@ -85,7 +87,7 @@ export async function refreshNow(deps: EngineDeps, credentialId: string, why: st
     const secret = record ? await deps.credentials.secret(credentialId) : undefined;
     if (!record || !secret) return { kind: 'gone' };
     if (!canRefresh(deps, record.protocol, secret)) {
-      return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: 'not_refreshable', actor: why }) };
+      return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: 'not_refreshable', origin }) };
     }
     const correlationId = (await deps.store.get(record.handoffId))?.correlationId ?? record.handoffId;
     let fresh: IssuedCredential;
@@ -94,7 +96,7 @@ export async function refreshNow(deps: EngineDeps, credentialId: string, why: st
     } catch (err) {
       const e = err instanceof HandoffError ? err : undefined;
       if (e && (e.retry === 'never' || options.finalAttempt)) {
-        return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: e.code, actor: why }) };
+        return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: e.code, origin }) };
       }
       throw err;
     }
@@ -103,7 +105,7 @@ export async function refreshNow(deps: EngineDeps, credentialId: string, why: st
       event: 'credential.refreshed',
       handoffId: record.handoffId,
       agentId: record.agentId,
-      actor: why,
+      ...origin,
       detail: { credentialId, ...(fresh.expiresAt !== undefined ? { expiresAt: fresh.expiresAt } : {}) },
     });
     await scheduleRefresh(deps, credentialId, fresh, record.protocol);
@@ -118,5 +120,5 @@ export async function runScheduledRefresh(deps: EngineDeps, credentialId: string
   const record = await deps.credentials.get(credentialId);
   if (!record || record.expiresAt !== generation) return { kind: 'gone' };
   // `busy`: someone else is refreshing it right now, and their refresh schedules the next job.
-  return refreshNow(deps, credentialId, 'bridge:refresh', { finalAttempt });
+  return refreshNow(deps, credentialId, { actor: 'bridge:refresh' }, { finalAttempt });
 }

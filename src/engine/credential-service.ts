@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../core/caller.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { IssuedCredential } from '../core/login-protocol.js';
 import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
@@ -36,7 +37,7 @@ function expired(credentialId: string, handoffId: string): ConflictError {
  * protocol can refresh it; when it cannot be kept alive, the handoff is re-opened in its
  * thread and the caller gets `credential_expired` naming the new handoff.
  */
-async function liveSecret(deps: EngineDeps, credentialId: string): Promise<IssuedCredential | undefined> {
+async function liveSecret(deps: EngineDeps, credentialId: string, origin: AuditOrigin): Promise<IssuedCredential | undefined> {
   const deadline = deps.clock.now() + busyWaitMs;
   for (;;) {
     const secret = await deps.credentials.secret(credentialId);
@@ -47,9 +48,9 @@ async function liveSecret(deps: EngineDeps, credentialId: string): Promise<Issue
     const protocol = deps.protocols.get(record.protocol);
     if (!protocol.refresh || !secret.refreshToken) {
       if (deps.clock.now() < secret.expiresAt) return secret; // short-lived, but still live
-      throw expired(credentialId, (await reopenHandoff(deps, record, { code: 'expired', actor: 'api' })).id);
+      throw expired(credentialId, (await reopenHandoff(deps, record, { code: 'expired', origin })).id);
     }
-    const outcome = await refreshNow(deps, credentialId, 'api');
+    const outcome = await refreshNow(deps, credentialId, origin);
     switch (outcome.kind) {
       case 'refreshed':
         return outcome.credential;
@@ -64,21 +65,21 @@ async function liveSecret(deps: EngineDeps, credentialId: string): Promise<Issue
   }
 }
 
-export async function retrieveCredential(deps: EngineDeps, handoffId: string, actor: string): Promise<RetrievedCredential> {
+export async function retrieveCredential(deps: EngineDeps, handoffId: string, origin: AuditOrigin): Promise<RetrievedCredential> {
   const record = await getHandoff(deps, handoffId);
   if (record.status !== 'completed' || !record.credentialId) {
     throw new ConflictError(`Handoff ${handoffId} is ${record.status}; a credential exists only once it is completed.`, 'handoff_not_completed', {
       status: record.status,
     });
   }
-  const secret = await liveSecret(deps, record.credentialId);
+  const secret = await liveSecret(deps, record.credentialId, origin);
   if (!secret) throw new NotFoundError('The credential from this handoff was revoked or deleted.', 'credential_not_found');
   await deps.audit.append({
     event: 'credential.retrieved',
     handoffId,
     agentId: record.agentId,
     correlationId: record.correlationId,
-    actor,
+    ...origin,
     detail: { credentialId: record.credentialId },
   });
   return {

@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../core/caller.js';
 import type { HandoffRecord, TerminalStatus } from '../core/handoff.js';
 import type { NoticeMessage } from '../core/messages.js';
 import type { HandoffPatch } from '../store/handoff-codec.js';
@@ -13,7 +14,15 @@ export async function finishHandoff(
   deps: EngineDeps,
   record: HandoffRecord,
   to: TerminalStatus,
-  options: { set?: HandoffPatch; notice?: (finished: HandoffRecord) => NoticeMessage; actor?: string; expectVersion?: number },
+  options: {
+    set?: HandoffPatch;
+    notice?: (finished: HandoffRecord) => NoticeMessage;
+    /** Who ended it, when nobody calls through the API (a person's id, `bridge:poll`); default `bridge`. */
+    actor?: string;
+    /** Who ended it through the API (the caller, source address, request id). */
+    origin?: AuditOrigin;
+    expectVersion?: number;
+  },
 ): Promise<TransitionResult> {
   const result = await deps.store.transition(record.id, {
     to,
@@ -28,7 +37,7 @@ export async function finishHandoff(
     handoffId: finished.id,
     agentId: finished.agentId,
     correlationId: finished.correlationId,
-    actor: options.actor ?? 'bridge',
+    ...(options.origin ?? { actor: options.actor ?? 'bridge' }),
     detail: { status: to, ...(finished.error ? { error: finished.error.code } : {}) },
   });
   if (options.notice) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AuditOrigin } from '../core/caller.js';
 import { BadInputError, ConflictError, NotFoundError } from '../core/errors.js';
 import { isTerminal, type HandoffRecord } from '../core/handoff.js';
 import { newId } from '../core/ids.js';
@@ -42,6 +43,8 @@ export interface CreateOptions {
   /** What the service is called, when already known (a re-opened login). */
   readonly serviceName?: string;
   readonly serviceLogoUrl?: string;
+  /** Who asks, for the audit: default `agent:<the request's agent id>`. */
+  readonly origin?: AuditOrigin;
 }
 
 export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef, options: CreateOptions = {}): Promise<CreateResult> {
@@ -97,7 +100,7 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
     handoffId: id,
     agentId: record.agentId,
     correlationId: record.correlationId,
-    actor: `agent:${record.agentId}`,
+    ...(options.origin ?? { actor: `agent:${record.agentId}` }),
     detail: { protocol, platform: thread.platform, ...(options.previousHandoffId ? { reopens: options.previousHandoffId } : {}) },
   });
   await deps.jobs.start(id, parent);
@@ -110,14 +113,15 @@ export async function getHandoff(deps: EngineDeps, id: string): Promise<HandoffR
   return record;
 }
 
-export async function cancelHandoff(deps: EngineDeps, id: string, by: string): Promise<HandoffRecord> {
+/** Cancels an open handoff; `by` names the canceller in the thread's notice. */
+export async function cancelHandoff(deps: EngineDeps, id: string, origin: AuditOrigin, by = 'the agent API'): Promise<HandoffRecord> {
   const record = await getHandoff(deps, id);
   if (isTerminal(record.status)) {
     throw new ConflictError(`Handoff ${id} already ended (${record.status}).`, 'handoff_finished', { status: record.status });
   }
   const result = await finishHandoff(deps, record, 'cancelled', {
     set: { error: { code: 'cancelled', message: `Cancelled by ${by}.` } },
-    actor: by,
+    origin,
     notice: (r) => notices.cancelled(r, by),
   });
   if (result.ok) return result.record;

@@ -1,15 +1,15 @@
+import { originOf } from '../core/caller.js';
 import { json, type Route } from '../core/http-route.js';
 import { listCredentials, reportRejected, revokeCredential } from '../engine/credential-admin.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
-import { requireApiToken } from './api-auth.js';
+import type { ApiGuard } from './api-auth.js';
 
 /**
  * Credentials as things to manage: list (never the secret), revoke, and report one the
- * service rejected. Every route needs the bridge API token.
+ * service rejected. Every route needs an authenticated caller (the guard).
  */
-export function credentialRoutes(deps: { engine: EngineDeps; apiToken: string }): Route[] {
-  const { engine } = deps;
-  const guard = (handler: Route['handler']) => requireApiToken(deps.apiToken, handler);
+export function credentialRoutes(deps: { engine: EngineDeps; guard: ApiGuard }): Route[] {
+  const { engine, guard } = deps;
   return [
     {
       method: 'GET',
@@ -23,14 +23,14 @@ export function credentialRoutes(deps: { engine: EngineDeps; apiToken: string })
     {
       method: 'POST',
       path: '/v1/credentials/:id/revoke',
-      handler: guard(async (req) => json(200, await revokeCredential(engine, req.params.id!, 'the agent API'))),
+      handler: guard(async (req, call) => json(200, await revokeCredential(engine, req.params.id!, originOf(call)))),
     },
     {
       // "The service answered 401 to this credential": refresh it, or re-open the login.
       method: 'POST',
       path: '/v1/credentials/:id/rejected',
-      handler: guard(async (req) => {
-        const result = await reportRejected(engine, req.params.id!, 'api');
+      handler: guard(async (req, call) => {
+        const result = await reportRejected(engine, req.params.id!, originOf(call));
         return json(result.status === 'reopened' ? 202 : 200, result);
       }),
     },

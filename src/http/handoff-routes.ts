@@ -1,3 +1,4 @@
+import { originOf } from '../core/caller.js';
 import { BadInputError } from '../core/errors.js';
 import { isTerminal } from '../core/handoff.js';
 import { bodyJson, json, type Route, type RouteRequest } from '../core/http-route.js';
@@ -6,7 +7,7 @@ import type { EngineDeps } from '../engine/engine-deps.js';
 import { cancelHandoff, createHandoff, getHandoff } from '../engine/handoff-service.js';
 import { parseHandoffRequest } from '../engine/handoff-request.js';
 import { toHandoffView } from '../engine/handoff-view.js';
-import { requireApiToken } from './api-auth.js';
+import type { ApiGuard } from './api-auth.js';
 import type { StatusEvents } from './status-events.js';
 
 /** Longest a GET may wait for a change, ms. */
@@ -31,10 +32,9 @@ function waitMsOf(req: RouteRequest): number {
   return Math.min(value, maxWaitMs);
 }
 
-/** The agent-facing API. Every route needs the bridge API token. */
-export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; apiToken: string }): Route[] {
-  const { engine, events } = deps;
-  const guard = (handler: Route['handler']) => requireApiToken(deps.apiToken, handler);
+/** The agent-facing API. Every route needs an authenticated caller (the guard). */
+export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; guard: ApiGuard }): Route[] {
+  const { engine, events, guard } = deps;
   const viewOf = async (id: string) => {
     const record = await getHandoff(engine, id);
     const credential = record.credentialId ? await engine.credentials.get(record.credentialId) : undefined;
@@ -45,9 +45,9 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
     {
       method: 'POST',
       path: '/v1/handoffs',
-      handler: guard(async (req) => {
+      handler: guard(async (req, call) => {
         const request = parseHandoffRequest(jsonBody(req));
-        const { record, created } = await createHandoff(engine, request, request.parentJob);
+        const { record, created } = await createHandoff(engine, request, request.parentJob, { origin: originOf(call) });
         const { id, status, thread, protocol, expiresAt, createdAt } = record;
         return json(created ? 201 : 200, { id, status, thread, protocol, expiresAt, createdAt });
       }),
@@ -84,13 +84,13 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
     {
       method: 'POST',
       path: '/v1/handoffs/:id/credential',
-      handler: guard(async (req) => json(200, await retrieveCredential(engine, req.params.id!, 'api'))),
+      handler: guard(async (req, call) => json(200, await retrieveCredential(engine, req.params.id!, originOf(call)))),
     },
     {
       method: 'DELETE',
       path: '/v1/handoffs/:id',
-      handler: guard(async (req) => {
-        const record = await cancelHandoff(engine, req.params.id!, 'the agent API');
+      handler: guard(async (req, call) => {
+        const record = await cancelHandoff(engine, req.params.id!, originOf(call));
         return json(200, toHandoffView(record));
       }),
     },

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ForbiddenError, HandoffError, NotFoundError, PayloadTooLargeError, asHandoffError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
 import { isLoopback, type Route, type RouteRequest, type RouteResponse } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
 import { createRouter } from './router.js';
@@ -20,8 +21,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function send(res: ServerResponse, reply: RouteResponse): void {
-  const headers: Record<string, string> = { 'x-content-type-options': 'nosniff', ...reply.headers };
+function send(res: ServerResponse, reply: RouteResponse, requestId: string): void {
+  const headers: Record<string, string> = { 'x-content-type-options': 'nosniff', 'x-request-id': requestId, ...reply.headers };
   let body: string | Buffer | undefined;
   if (reply.body === undefined) body = undefined;
   else if (typeof reply.body === 'string' || Buffer.isBuffer(reply.body)) body = reply.body;
@@ -51,6 +52,7 @@ export function createHttpServer(deps: { routes: readonly Route[]; logger: Logge
 
   return createServer(async (req, res) => {
     const started = Date.now();
+    const requestId = newId('request');
     const url = new URL(req.url ?? '/', 'http://bridge.invalid');
     const abort = new AbortController();
     res.on('close', () => abort.abort());
@@ -76,17 +78,18 @@ export function createHttpServer(deps: { routes: readonly Route[]; logger: Logge
         headers,
         rawBody,
         remoteAddress,
+        requestId,
         signal: abort.signal,
       };
       reply = await found.route.handler(routeReq);
     } catch (err) {
       const e = asHandoffError(err);
-      if (e.status >= 500) deps.logger.error('request failed', { method: req.method, path: url.pathname, error: err });
+      if (e.status >= 500) deps.logger.error('request failed', { method: req.method, path: url.pathname, requestId, error: err });
       reply = errorResponse(e);
       if (e instanceof PayloadTooLargeError) res.setHeader('connection', 'close');
     }
     if (res.writableEnded || res.destroyed) return;
-    send(res, reply);
-    deps.logger.debug('request', { method: req.method, path: url.pathname, status: reply.status, ms: Date.now() - started });
+    send(res, reply, requestId);
+    deps.logger.debug('request', { method: req.method, path: url.pathname, status: reply.status, requestId, ms: Date.now() - started });
   });
 }

@@ -11,8 +11,12 @@ export interface AuditEntry {
   readonly handoffId?: string;
   readonly agentId?: string;
   readonly correlationId?: string;
-  /** Who did it: a platform person id, `agent:<id>`, `bridge`. */
+  /** Who did it: `admin`, `agent:<id>` (API callers), a platform person id, `bridge…`. */
   readonly actor?: string;
+  /** Source address of the API request behind it (absent for the bridge's own work). */
+  readonly source?: string;
+  /** Id of the API request behind it (`req_…`, its `X-Request-Id`). */
+  readonly requestId?: string;
   /** Short non-secret facts (status, error code, platform). */
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
 }
@@ -38,6 +42,8 @@ export function createAuditLog(deps: { redis: Redis; keys: Keys }): AuditLog {
         // A correlation id that is just the handoff id (the default) is implied, not repeated.
         'correlationId', entry.correlationId === entry.handoffId ? '' : (entry.correlationId ?? ''),
         'actor', entry.actor ?? '',
+        'source', entry.source ?? '',
+        'requestId', entry.requestId ?? '',
         'detail', detail,
       ];
       await redis.xadd(keys.audit(), 'MAXLEN', '~', auditMaxLength, '*', ...fields);
@@ -55,6 +61,8 @@ export function createAuditLog(deps: { redis: Redis; keys: Keys }): AuditLog {
           ...(f.agentId ? { agentId: f.agentId } : {}),
           ...(f.correlationId || f.handoffId ? { correlationId: f.correlationId || f.handoffId } : {}),
           ...(f.actor ? { actor: f.actor } : {}),
+          ...(f.source ? { source: f.source } : {}),
+          ...(f.requestId ? { requestId: f.requestId } : {}),
           ...(f.detail ? { detail: JSON.parse(f.detail) as Record<string, string | number | boolean> } : {}),
         };
       });

@@ -137,6 +137,28 @@ describe('HTTP API: documented answers to good and bad input', () => {
     expect(view.body).toMatchObject({ credential: null, error: null, completedAt: null });
   });
 
+  it('answers every request with its own request id, and the audit names the caller, source address and request id', async () => {
+    const post = await fetch(`${bridge.url}/v1/handoffs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bridge.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(valid()),
+    });
+    const created = (await post.json()) as { id: string };
+    const createId = post.headers.get('x-request-id');
+    expect(createId).toMatch(/^req_[0-9a-f]{24}$/);
+    const del = await fetch(`${bridge.url}/v1/handoffs/${created.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${bridge.apiToken}` } });
+    const deleteId = del.headers.get('x-request-id');
+    expect(deleteId).toMatch(/^req_[0-9a-f]{24}$/);
+    expect(deleteId).not.toBe(createId);
+    // Refusals carry one too, so a person can quote it.
+    expect((await fetch(`${bridge.url}/v1/handoffs`, { headers: { authorization: 'Bearer nope-nope-nope-nope' } })).headers.get('x-request-id')).toMatch(/^req_/);
+
+    const audit = await bridge.bridge.engine.audit.recent(50, created.id);
+    const source = expect.stringMatching(/^(?:::ffff:)?127\.0\.0\.1$/);
+    expect(audit.find((e) => e.event === 'handoff.created')).toMatchObject({ actor: 'admin', source, requestId: createId });
+    expect(audit.find((e) => e.event === 'handoff.cancelled')).toMatchObject({ actor: 'admin', source, requestId: deleteId });
+  });
+
   it('answers health, readiness and metrics', async () => {
     expect((await call('GET', '/healthz')).body).toEqual({ ok: true });
     expect((await call('GET', '/readyz')).body).toMatchObject({ ok: true, redis: 'up' });

@@ -72,7 +72,7 @@ describe('credential lifecycle (real Redis, real BullMQ, sandbox over HTTP)', ()
     expect(handed.accessToken).not.toBe(secret.accessToken);
     expect(handed.expiresAt! - Date.now()).toBeGreaterThan(2_000);
     expect(await accepted('/sandbox', handed.accessToken)).toBe(200);
-    expect((await auditOf(handoffId)).some((e) => e.event === 'credential.refreshed' && e.actor === 'api')).toBe(true);
+    expect((await auditOf(handoffId)).some((e) => e.event === 'credential.refreshed' && e.actor === 'admin')).toBe(true);
   });
 
   it('a refused refresh re-opens the handoff in the same thread, linked to the old one', async () => {
