@@ -11,6 +11,8 @@ import { createDeviceProtocol } from './login/device.js';
 import { createServiceDiscovery } from './login/discovery.js';
 import { createServiceHttp, type ServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
 import { createSandbox, defaultSandboxMounts, type Sandbox, type SandboxMount, type SandboxOptions } from './sandbox/index.js';
+import { readAgentsFile } from './store/agents-file.js';
+import { openAuditSink } from './store/audit-sink.js';
 import { generateApiToken, generateVaultKey, readOrCreateSecret } from './store/data-dir.js';
 import { createJsonCache } from './store/json-cache.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.js';
@@ -51,6 +53,9 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
   const sandbox = sandboxes.get('/sandbox');
 
   const platforms = await configuredPlatforms(config);
+  // Read before anything opens: a bad agents file stops start-up naming the entry.
+  const fileAgents = config.agents.file ? await readAgentsFile(config.agents.file) : [];
+  const auditSink = await openAuditSink(config.agents.auditSink);
   const bridge = await startBridge({
     redisUrl: runtime.redisUrl,
     prefix: config.prefix,
@@ -74,7 +79,11 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
         slack: 'set SLACK_SHARED_CHANNELS=warn on the bridge (the link is then posted with a warning)',
       },
       refreshBeforeMs: config.login.refreshBeforeMs,
+      credentialMaxAgeMs: config.agents.credentialMaxAgeMs,
+      credentialIdleMs: config.agents.credentialIdleMs,
     },
+    agents: { fileAgents, limits: config.agents.limits },
+    ...(auditSink ? { auditSink } : {}),
     login: (ctx) => loginSetup(config, ctx, http, runtime.serviceHttp),
     platforms: (ctx) => platforms.map((create) => create(ctx)),
     extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes),

@@ -9,7 +9,11 @@ import type { LoginDiscovery, LoginProtocol } from '../core/login-protocol.js';
 import type { InboundPoller } from '../core/inbound-poller.js';
 import type { InboundSink, ThreadAdapter } from '../core/thread-adapter.js';
 import type { Platform } from '../core/thread-ref.js';
+import type { AgentLimits } from '../core/agent-policy.js';
+import { createAgentDirectory } from '../engine/agent-directory.js';
+import { authenticateAgentKey } from '../engine/agents.js';
 import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
+import { agentRoutes } from '../http/agent-routes.js';
 import { createAdapterRegistry, createProtocolRegistry } from '../engine/registries.js';
 import { adminTokenAuthenticator, createApiGuard } from '../http/api-auth.js';
 import { credentialRoutes } from '../http/credential-routes.js';
@@ -27,7 +31,11 @@ import { createOutboundWorker } from '../queue/outbound-worker.js';
 import { createOutbox } from '../queue/outbox.js';
 import { startPolling } from '../queue/poll-worker.js';
 import { createQueues, type Queues } from '../queue/queues.js';
+import { createAgentLimitsStore } from '../store/agent-limits.js';
+import { createAgentStore } from '../store/agent-store.js';
+import type { FileAgent } from '../store/agents-file.js';
 import { createAuditLog } from '../store/audit-log.js';
+import type { AuditSink } from '../store/audit-sink.js';
 import { createCredentialStore } from '../store/credential-store.js';
 import { createDedupeStore } from '../store/dedupe.js';
 import { createHandoffStore } from '../store/handoff-store.js';
@@ -86,6 +94,10 @@ export interface BridgeOptions {
   readonly role: 'all' | 'server' | 'worker';
   readonly workerConcurrency: number;
   readonly policy: EnginePolicy;
+  /** Agents declared in HANDOFF_AGENTS_FILE, and the limits of agents that name none. */
+  readonly agents: { readonly fileAgents: readonly FileAgent[]; readonly limits: AgentLimits };
+  /** Where audit entries also go, outside Redis (closed with the bridge). */
+  readonly auditSink?: AuditSink;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly platforms: (ctx: PlatformContext) => readonly PlatformModule[];
@@ -132,13 +144,21 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const store = createHandoffStore({ redis, keys, now, polledPlatforms: modules.filter((m) => m.poller).map((m) => m.adapter.platform) });
   intake = createInboundIntake({ queues, dedupe, vault, store });
   const login = options.login({ redis, keys, clock, logger });
+  const agentStore = createAgentStore({ redis, keys });
+  for (const declared of options.agents.fileAgents) {
+    if (await agentStore.get(declared.id)) {
+      logger.warn('an agent in HANDOFF_AGENTS_FILE has the id of an agent created through the API; the file wins and the API key no longer works', { agentId: declared.id });
+    }
+  }
 
   const engine: EngineDeps = {
     store,
     vault,
     credentials: createCredentialStore({ redis, keys, vault }),
     idempotency: createIdempotencyStore({ redis, keys }),
-    audit: createAuditLog({ redis, keys }),
+    audit: createAuditLog({ redis, keys, now, ...(options.auditSink ? { sink: options.auditSink } : {}) }),
+    agents: createAgentDirectory({ store: agentStore, fileAgents: options.agents.fileAgents, defaults: options.agents.limits }),
+    agentLimits: createAgentLimitsStore({ redis, keys }),
     adapters: createAdapterRegistry(
       modules.map((m) => m.adapter),
       options.howToEnable,
@@ -173,6 +193,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     await queues.close();
     await intakeRedis.quit().catch(() => intakeRedis.disconnect());
     await redis.quit().catch(() => redis.disconnect());
+    await options.auditSink?.close();
   }
 
   try {
@@ -195,11 +216,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const subscriber = redis.duplicate();
       reportConnection(subscriber, logger, 'status events');
       events = await createStatusEvents(subscriber, keys.events());
-      const guard = createApiGuard(adminTokenAuthenticator(options.apiToken));
+      const guard = createApiGuard(
+        adminTokenAuthenticator(options.apiToken, (bearer, req) => authenticateAgentKey(engine, bearer, { source: req.remoteAddress, requestId: req.requestId })),
+      );
       const routes: Route[] = [
         ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
         ...handoffRoutes({ engine, events, guard }),
         ...credentialRoutes({ engine, guard }),
+        ...agentRoutes({ engine, guard }),
         ...modules.flatMap((m) => m.routes ?? []),
         ...(options.extraRoutes ?? []),
       ];

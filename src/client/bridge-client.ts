@@ -1,4 +1,7 @@
 import { HandoffError } from '../core/errors.js';
+import type { AgentPolicy } from '../core/agent-policy.js';
+import type { AgentRemoval } from '../engine/agent-removal.js';
+import type { AgentView, AgentWithKey } from '../engine/agents.js';
 import type { CredentialView, RejectionResult, RevokeResult } from '../engine/credential-admin.js';
 import type { RetrievedCredential } from '../engine/credential-service.js';
 import type { HandoffRequestInput } from '../engine/handoff-request.js';
@@ -6,8 +9,18 @@ import type { HandoffView } from '../engine/handoff-view.js';
 
 /** An error the bridge API answered with, or a failure to reach it (`status` 0). */
 export class BridgeApiError extends HandoffError {
-  constructor(message: string, code: string, status: number) {
-    super(message, { code, status: status || 503, retry: status === 0 || status >= 500 ? 'backoff' : 'never' });
+  /**
+   * `details`: the error's other fields (e.g. `reopenedHandoffId` of `credential_expired`);
+   * `retryAfterMs`: from a 429's Retry-After.
+   */
+  constructor(message: string, code: string, status: number, extra: { details?: Record<string, unknown>; retryAfterMs?: number } = {}) {
+    super(message, {
+      code,
+      status: status || 503,
+      retry: extra.retryAfterMs !== undefined ? 'after_delay' : status === 0 || status >= 500 ? 'backoff' : 'never',
+      ...(extra.retryAfterMs !== undefined ? { retryAfterMs: extra.retryAfterMs } : {}),
+      ...(extra.details && Object.keys(extra.details).length > 0 ? { details: extra.details } : {}),
+    });
   }
 }
 
@@ -37,6 +50,16 @@ export interface BridgeClient {
   reportRejected(credentialId: string): Promise<RejectionResult>;
   /** Posts into a local thread as `author` (loopback bridges only). */
   replyLocal(threadName: string, author: string, text: string): Promise<{ ack: string }>;
+  /** Creates an agent (admin token); the answer holds its key, shown this once. */
+  createAgent(agent: { id: string } & AgentPolicy): Promise<AgentWithKey>;
+  /** Every agent (admin token): declared in the agents file, and created through the API. */
+  listAgents(): Promise<AgentView[]>;
+  /** One agent (admin token, or that agent's own key). */
+  getAgent(id: string): Promise<AgentView>;
+  /** A new key for the agent (admin token); the old one stops working at once. */
+  rotateAgentKey(id: string): Promise<AgentWithKey>;
+  /** Removes the agent (admin token): key dead, open handoffs cancelled, credentials revoked and deleted. */
+  removeAgent(id: string): Promise<AgentRemoval>;
 }
 
 export function createBridgeClient(options: { baseUrl: string; apiToken: string; fetch?: typeof fetch }): BridgeClient {
@@ -71,8 +94,13 @@ export function createBridgeClient(options: { baseUrl: string; apiToken: string;
       parsed = undefined;
     }
     if (!res.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new BridgeApiError(error?.message ?? `The bridge answered ${res.status}.`, error?.code ?? 'bridge_error', res.status);
+      const error = (parsed as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined)?.error;
+      const { code, message, ...details } = error ?? {};
+      const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+      throw new BridgeApiError(message ?? `The bridge answered ${res.status}.`, code ?? 'bridge_error', res.status, {
+        details,
+        ...(res.status === 429 && Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
+      });
     }
     return parsed as T;
   }
@@ -97,5 +125,11 @@ export function createBridgeClient(options: { baseUrl: string; apiToken: string;
     revokeCredential: (id) => call('POST', `/v1/credentials/${encodeURIComponent(id)}/revoke`),
     reportRejected: (id) => call('POST', `/v1/credentials/${encodeURIComponent(id)}/rejected`),
     replyLocal: (name, author, text) => call('POST', `/v1/threads/local/${encodeURIComponent(name)}/messages`, { author, text }),
+    createAgent: (agent) => call('POST', '/v1/agents', agent),
+    listAgents: async () => (await call<{ agents: AgentView[] }>('GET', '/v1/agents')).agents,
+    getAgent: async (id) => (await call<{ agent: AgentView }>('GET', `/v1/agents/${encodeURIComponent(id)}`)).agent,
+    rotateAgentKey: (id) => call('POST', `/v1/agents/${encodeURIComponent(id)}/key`),
+    // Removal cancels and revokes at services one by one: allow it time.
+    removeAgent: (id) => call('DELETE', `/v1/agents/${encodeURIComponent(id)}`, undefined, 120_000),
   };
 }

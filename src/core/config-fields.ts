@@ -15,3 +15,10 @@ export const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+const nonNegativeMessage = 'must be a whole number of milliseconds (0 or more)';
+export const nonNegativeMs = z.coerce.number({ error: nonNegativeMessage }).int(nonNegativeMessage).min(0, nonNegativeMessage);
+/** A count from 1 to `max`. */
+export const count = (max: number) => {
+  const message = `must be a whole number from 1 to ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(1, message).max(max, message);
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { agentsConfigFrom, agentsEnv, type AgentsConfig } from './config-agents.js';
 import { flag, optionalText, port, positiveMs } from './config-fields.js';
 import { githubConfigFrom, githubEnv, type GithubConfig } from './config-github.js';
 import { linearConfigFrom, linearEnv, type LinearConfig } from './config-linear.js';
@@ -24,6 +25,7 @@ const envSchema = z
     ...githubEnv,
     ...linearEnv,
     ...loginEnv,
+    ...agentsEnv,
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
@@ -98,6 +100,8 @@ export interface Config {
   };
   /** Login protocols, discovery and credential refresh. */
   readonly login: LoginConfig;
+  /** Agents (file, limits), credentials' life, the audit sink. */
+  readonly agents: AgentsConfig;
   /** Jobs each worker runs at once. */
   readonly workerConcurrency: number;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
@@ -147,6 +151,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       pollMaxIntervalMs: e.HANDOFF_POLL_MAX_INTERVAL_MS,
     },
     login: loginConfigFrom(e),
+    agents: agentsConfigFrom(e, e.NODE_ENV === 'production'),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     slack: slackConfigFrom(e),

@@ -13,6 +13,8 @@ export const secretPatterns: readonly RegExp[] = [
   // agent-sessions finish/exchange codes, access, refresh and poll tokens (PROTOCOLS.md §1),
   // and the sandbox's auth.md claim finish codes (acf_)
   pattern(String.raw`a(?:ae|as|ar|ap|cf)_[A-Za-z0-9]{16,}`),
+  // agent keys (src/core/agent-keys.ts)
+  pattern(String.raw`hak_[A-Za-z0-9]{32,}`),
   // auth.md claim tokens
   pattern(String.raw`clm_[A-Za-z0-9_-]{8,}`),
   // PKCE verifiers and other 256-bit hex secrets

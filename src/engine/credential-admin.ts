@@ -1,6 +1,7 @@
 import type { AuditOrigin } from '../core/caller.js';
-import { HandoffError, NotFoundError } from '../core/errors.js';
+import { HandoffError } from '../core/errors.js';
 import type { CredentialRecord } from '../store/credential-store.js';
+import { credentialNotFound } from './access.js';
 import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
 import type { EngineDeps } from './engine-deps.js';
 import { hostOf } from './notices.js';
@@ -43,13 +44,13 @@ export function toCredentialView(r: CredentialRecord): CredentialView {
 
 async function credentialOrThrow(deps: EngineDeps, id: string): Promise<CredentialRecord> {
   const record = await deps.credentials.get(id);
-  if (!record) throw new NotFoundError(`No credential ${id.slice(0, 40)} exists (it may have been revoked).`, 'credential_not_found');
+  if (!record) throw credentialNotFound(id);
   return record;
 }
 
 export async function listCredentials(deps: EngineDeps, filter: { agentId?: string; limit: number }): Promise<CredentialView[]> {
-  const records = await deps.credentials.list(filter.agentId ? Math.min(filter.limit * 10, 5000) : filter.limit);
-  return records.filter((r) => !filter.agentId || r.agentId === filter.agentId).slice(0, filter.limit).map(toCredentialView);
+  const records = filter.agentId ? await deps.credentials.listOf(filter.agentId, filter.limit) : await deps.credentials.list(filter.limit);
+  return records.map(toCredentialView);
 }
 
 export interface RevokeResult {
@@ -123,7 +124,7 @@ export async function reportRejected(deps: EngineDeps, id: string, origin: Audit
     if (outcome.kind === 'reopened') return { status: 'reopened', handoffId: outcome.handoff.id };
   }
   const current = await deps.credentials.get(id);
-  if (!current) throw new NotFoundError(`No credential ${id.slice(0, 40)} exists (it may have been revoked).`, 'credential_not_found');
+  if (!current) throw credentialNotFound(id);
   const reopened = await reopenHandoff(deps, current, { code: 'rejected_by_service', origin });
   return { status: 'reopened', handoffId: reopened.id };
 }

@@ -2,11 +2,13 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { LoginDiscovery } from '../core/login-protocol.js';
 import type { Platform } from '../core/thread-ref.js';
+import type { AgentLimitsStore } from '../store/agent-limits.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { HandoffStore } from '../store/handoff-store.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
 import type { Vault } from '../store/vault.js';
+import type { AgentDirectory } from './agent-directory.js';
 import type { CredentialJobs, HandoffJobs, Outbox } from './ports.js';
 import type { AdapterRegistry, ProtocolRegistry } from './registries.js';
 
@@ -17,6 +19,10 @@ export interface EngineDeps {
   readonly credentials: CredentialStore;
   readonly idempotency: IdempotencyStore;
   readonly audit: AuditLog;
+  /** Every agent the bridge knows (file and API), with their policies. */
+  readonly agents: AgentDirectory;
+  /** Per-agent open-handoff and per-minute counters. */
+  readonly agentLimits: AgentLimitsStore;
   readonly adapters: AdapterRegistry;
   readonly protocols: ProtocolRegistry;
   readonly outbox: Outbox;
@@ -41,6 +47,10 @@ export interface EnginePolicy {
   readonly pollMaxIntervalMs: number;
   /** Refresh a credential this long before it expires, ms (at most a quarter of its life). */
   readonly refreshBeforeMs: number;
+  /** Revoke and delete a credential this long after it was issued, ms (0 = never). */
+  readonly credentialMaxAgeMs?: number;
+  /** Revoke and delete a credential nobody retrieved for this long, ms (0 = never). */
+  readonly credentialIdleMs?: number;
   /** Per platform: what to do with a public thread. Default `refuse`. */
   readonly publicThreads?: Partial<Record<Platform, 'refuse' | 'warn'>>;
   /** Per platform: how an operator allows public threads (ends the `public_thread` error). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Caller } from '../core/caller.js';
 import { BadInputError } from '../core/errors.js';
 
 /**
@@ -13,7 +14,8 @@ export const handoffRequestSchema = z.strictObject({
   thread: shortText(512),
   approvers: z.array(shortText(256)).max(50).default([]),
   approverEmail: z.email().max(320).optional(),
-  agent: z.strictObject({ id: shortText(200), correlationId: shortText(200).optional() }),
+  /** With an agent key the id comes from the key (naming another is refused); the admin token must name one. */
+  agent: z.strictObject({ id: shortText(200).optional(), correlationId: shortText(200).optional() }).optional(),
   scopes: z.array(shortText(200)).max(100).default([]),
   expiresInMs: z.number().int().positive().optional(),
   idempotencyKey: shortText(200).optional(),
@@ -23,14 +25,36 @@ export const handoffRequestSchema = z.strictObject({
 });
 
 export type HandoffRequestInput = z.input<typeof handoffRequestSchema>;
-export type HandoffRequest = z.output<typeof handoffRequestSchema>;
+export type ParsedHandoffRequest = z.output<typeof handoffRequestSchema>;
+/** A request whose agent is known: what the engine creates handoffs from. */
+export type HandoffRequest = Omit<ParsedHandoffRequest, 'agent'> & { readonly agent: { readonly id: string; readonly correlationId?: string } };
+
+/**
+ * The request's agent, from the caller: an agent key's own id (the body may repeat it, not
+ * name another), or for the admin token the id the body names.
+ */
+export function resolveAgent(request: ParsedHandoffRequest, caller: Caller): HandoffRequest | { readonly mismatch: string } {
+  const named = request.agent?.id;
+  const correlation = request.agent?.correlationId ? { correlationId: request.agent.correlationId } : {};
+  if (caller.kind === 'agent') {
+    if (named !== undefined && named !== caller.agentId) return { mismatch: named };
+    return { ...request, agent: { id: caller.agentId, ...correlation } };
+  }
+  if (named === undefined) {
+    throw new BadInputError('Field "agent.id" is required with the admin token (an agent key names its agent by itself).', {
+      code: 'invalid_request',
+      details: { field: 'agent.id' },
+    });
+  }
+  return { ...request, agent: { id: named, ...correlation } };
+}
 
 function fieldName(path: readonly PropertyKey[]): string {
   return path.map(String).join('.') || 'body';
 }
 
 /** Validates a request body; the error names the first offending field. */
-export function parseHandoffRequest(body: unknown): HandoffRequest {
+export function parseHandoffRequest(body: unknown): ParsedHandoffRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadInputError('The request body must be a JSON object.', { code: 'invalid_request', details: { field: 'body' } });
   }

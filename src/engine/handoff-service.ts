@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { AuditOrigin } from '../core/caller.js';
-import { BadInputError, ConflictError, NotFoundError } from '../core/errors.js';
+import type { AuditOrigin, Caller } from '../core/caller.js';
+import { BadInputError, ConflictError } from '../core/errors.js';
 import { isTerminal, type HandoffRecord } from '../core/handoff.js';
 import { newId } from '../core/ids.js';
 import type { ProtocolName } from '../core/login-protocol.js';
+import { handoffNotFound } from './access.js';
+import { admitHandoff, checkAgentPolicy } from './agent-admission.js';
 import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
 import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
@@ -45,6 +47,8 @@ export interface CreateOptions {
   readonly serviceLogoUrl?: string;
   /** Who asks, for the audit: default `agent:<the request's agent id>`. */
   readonly origin?: AuditOrigin;
+  /** The API caller: an agent's policy and limits apply to its own requests (not the admin's, nor the bridge's). */
+  readonly caller?: Caller;
 }
 
 export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef, options: CreateOptions = {}): Promise<CreateResult> {
@@ -59,7 +63,11 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
     });
   }
 
+  const origin = options.origin ?? { actor: `agent:${request.agent.id}` };
+  await checkAgentPolicy(deps, options.caller, origin, { serviceOrigin: new URL(service).origin, thread: thread.ref, approvers: request.approvers });
+
   let id = newId('handoff');
+  let reservedKey = false;
   if (request.idempotencyKey) {
     const reservation = await deps.idempotency.reserve(request.agent.id, request.idempotencyKey, id, fingerprint(request), expiresInMs + 3_600_000);
     if (reservation.kind === 'existing' && reservation.handoffId) {
@@ -69,10 +77,17 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
       const existing = await deps.store.get(reservation.handoffId);
       if (existing) return { record: existing, created: false };
       id = reservation.handoffId; // reserved but never written (a crash in between): write it now
-    }
+    } else reservedKey = true;
   }
 
   const now = deps.clock.now();
+  try {
+    await admitHandoff(deps, { caller: options.caller, origin, agentId: request.agent.id, handoffId: id, expiresAt: now + expiresInMs });
+  } catch (err) {
+    // Refused: the key may be used again once there is room.
+    if (reservedKey) await deps.idempotency.release(request.agent.id, request.idempotencyKey!, id);
+    throw err;
+  }
   const record: HandoffRecord = {
     id,
     kind: 'login',
@@ -94,13 +109,18 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
     ...(options.serviceName ? { serviceName: options.serviceName } : {}),
     ...(options.serviceLogoUrl ? { serviceLogoUrl: options.serviceLogoUrl } : {}),
   };
-  await deps.store.create(record);
+  try {
+    await deps.store.create(record);
+  } catch (err) {
+    await deps.agentLimits.release(record.agentId, id);
+    throw err;
+  }
   await deps.audit.append({
     event: 'handoff.created',
     handoffId: id,
     agentId: record.agentId,
     correlationId: record.correlationId,
-    ...(options.origin ?? { actor: `agent:${record.agentId}` }),
+    ...origin,
     detail: { protocol, platform: thread.platform, ...(options.previousHandoffId ? { reopens: options.previousHandoffId } : {}) },
   });
   await deps.jobs.start(id, parent);
@@ -109,7 +129,7 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
 
 export async function getHandoff(deps: EngineDeps, id: string): Promise<HandoffRecord> {
   const record = await deps.store.get(id);
-  if (!record) throw new NotFoundError(`No handoff ${id.slice(0, 40)} exists (finished handoffs are kept for 7 days).`, 'handoff_not_found');
+  if (!record) throw handoffNotFound(id);
   return record;
 }
 

@@ -13,7 +13,7 @@ import type { RouteHandler, RouteRequest, RouteResponse } from '../core/http-rou
 export type ApiHandler = (req: RouteRequest, call: ApiCall) => Promise<RouteResponse>;
 
 /** Turns a presented bearer token into a caller, or undefined when it is nobody's. */
-export type Authenticate = (bearer: string) => Promise<Caller | undefined>;
+export type Authenticate = (bearer: string, req: RouteRequest) => Promise<Caller | undefined>;
 
 export interface ApiGuard {
   /** Any authenticated caller: the admin token or an agent key. Others get 401. */
@@ -34,15 +34,15 @@ export function sameSecret(presented: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The operator's token: the admin caller. */
-export function adminTokenAuthenticator(token: string): Authenticate {
-  return async (bearer) => (sameSecret(bearer, token) ? { kind: 'admin' } : undefined);
+/** The operator's token: the admin caller; anything else goes to `others` (agent keys). */
+export function adminTokenAuthenticator(token: string, others?: Authenticate): Authenticate {
+  return async (bearer, req) => (sameSecret(bearer, token) ? { kind: 'admin' } : others ? others(bearer, req) : undefined);
 }
 
 export function createApiGuard(authenticate: Authenticate): ApiGuard {
   const callOf = async (req: RouteRequest): Promise<ApiCall> => {
     const bearer = bearerOf(req);
-    const caller = bearer === undefined ? undefined : await authenticate(bearer);
+    const caller = bearer === undefined ? undefined : await authenticate(bearer, req);
     if (!caller) throw new UnauthorizedError();
     return { caller, source: req.remoteAddress, requestId: req.requestId };
   };

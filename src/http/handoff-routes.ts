@@ -2,6 +2,8 @@ import { originOf } from '../core/caller.js';
 import { BadInputError } from '../core/errors.js';
 import { isTerminal } from '../core/handoff.js';
 import { bodyJson, json, type Route, type RouteRequest } from '../core/http-route.js';
+import { handoffFor } from '../engine/access.js';
+import { requestFor } from '../engine/agent-admission.js';
 import { retrieveCredential } from '../engine/credential-service.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { cancelHandoff, createHandoff, getHandoff } from '../engine/handoff-service.js';
@@ -32,7 +34,10 @@ function waitMsOf(req: RouteRequest): number {
   return Math.min(value, maxWaitMs);
 }
 
-/** The agent-facing API. Every route needs an authenticated caller (the guard). */
+/**
+ * The agent-facing API. Every route needs an authenticated caller (the guard); an agent key
+ * reaches only its own handoffs (engine/access.ts), the admin token every one.
+ */
 export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; guard: ApiGuard }): Route[] {
   const { engine, events, guard } = deps;
   const viewOf = async (id: string) => {
@@ -46,8 +51,8 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       method: 'POST',
       path: '/v1/handoffs',
       handler: guard(async (req, call) => {
-        const request = parseHandoffRequest(jsonBody(req));
-        const { record, created } = await createHandoff(engine, request, request.parentJob, { origin: originOf(call) });
+        const request = await requestFor(engine, call, parseHandoffRequest(jsonBody(req)));
+        const { record, created } = await createHandoff(engine, request, request.parentJob, { origin: originOf(call), caller: call.caller });
         const { id, status, thread, protocol, expiresAt, createdAt } = record;
         return json(created ? 201 : 200, { id, status, thread, protocol, expiresAt, createdAt });
       }),
@@ -55,10 +60,11 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
     {
       method: 'GET',
       path: '/v1/handoffs',
-      handler: guard(async (req) => {
+      handler: guard(async (req, call) => {
         const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 20) || 20, 1), 200);
         const open = req.query.get('status') === 'open';
-        const records = await engine.store.recent(open ? Math.min(limit * 10, 2000) : limit);
+        const count = open ? Math.min(limit * 10, 2000) : limit;
+        const records = call.caller.kind === 'agent' ? await engine.store.recentOf(call.caller.agentId, count) : await engine.store.recent(count);
         const views = records.filter((r) => !open || !isTerminal(r.status)).slice(0, limit).map((r) => toHandoffView(r));
         return json(200, { handoffs: views });
       }),
@@ -66,9 +72,10 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
     {
       method: 'GET',
       path: '/v1/handoffs/:id',
-      handler: guard(async (req) => {
+      handler: guard(async (req, call) => {
         const id = req.params.id!;
         const waitMs = waitMsOf(req);
+        await handoffFor(engine, call, id, waitMs > 0 ? 'wait' : 'read');
         const first = await viewOf(id);
         const ifStatus = req.query.get('ifStatus') ?? first.status;
         if (waitMs === 0 || first.status !== ifStatus || isTerminal(first.status)) return json(200, first);
@@ -84,12 +91,16 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
     {
       method: 'POST',
       path: '/v1/handoffs/:id/credential',
-      handler: guard(async (req, call) => json(200, await retrieveCredential(engine, req.params.id!, originOf(call)))),
+      handler: guard(async (req, call) => {
+        await handoffFor(engine, call, req.params.id!, 'credential');
+        return json(200, await retrieveCredential(engine, req.params.id!, originOf(call)));
+      }),
     },
     {
       method: 'DELETE',
       path: '/v1/handoffs/:id',
       handler: guard(async (req, call) => {
+        await handoffFor(engine, call, req.params.id!, 'cancel');
         const record = await cancelHandoff(engine, req.params.id!, originOf(call));
         return json(200, toHandoffView(record));
       }),

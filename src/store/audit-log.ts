@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { AuditSink } from './audit-sink.js';
 import type { Keys } from './keys.js';
 
 /** Entries kept in the audit stream (approximate trim). */
@@ -23,14 +24,28 @@ export interface AuditEntry {
 
 export interface AuditLog {
   append(entry: AuditEntry): Promise<void>;
+  /**
+   * Appends unless an entry with the same `onceKey` was appended in the last `windowMs`: a flood
+   * (a key used again and again, a limit hit in a loop) is audited once per window, not per request.
+   */
+  appendOnce(onceKey: string, windowMs: number, entry: AuditEntry): Promise<boolean>;
   /** Most recent entries first; for the API and tests. */
   recent(count: number, handoffId?: string): Promise<Array<AuditEntry & { id: string; at: number }>>;
 }
 
-export function createAuditLog(deps: { redis: Redis; keys: Keys }): AuditLog {
+/** `sink`: where entries also go, outside Redis (written first, so Redis trouble cannot lose one). */
+export function createAuditLog(deps: { redis: Redis; keys: Keys; sink?: AuditSink; now?: () => number }): AuditLog {
   const { redis, keys } = deps;
-  return {
+  const now = deps.now ?? Date.now;
+  const log: AuditLog = {
+    async appendOnce(onceKey, windowMs, entry) {
+      const first = await redis.set(keys.auditOnce(onceKey), '1', 'PX', Math.max(1, windowMs), 'NX');
+      if (first !== 'OK') return false;
+      await log.append(entry);
+      return true;
+    },
     async append(entry) {
+      await deps.sink?.write(entry, now());
       // Every entry has the same fields in the same order ('' when absent): Redis then stores the
       // field names once per stream node instead of once per entry. The entry's time is its
       // stream id (Redis's clock, in ms).
@@ -69,4 +84,5 @@ export function createAuditLog(deps: { redis: Redis; keys: Keys }): AuditLog {
       return (handoffId ? entries.filter((e) => e.handoffId === handoffId) : entries).slice(0, count);
     },
   };
+  return log;
 }

@@ -21,6 +21,13 @@ export interface CredentialRecord {
   readonly createdAt: number;
   /** Last refresh, epoch ms. */
   readonly refreshedAt?: number;
+  /** Last time it was handed out, epoch ms (the idle limit counts from here, or from creation). */
+  readonly retrievedAt?: number;
+  /**
+   * Set when it stopped working by itself (a refused refresh): the secret is gone and the login
+   * is re-opened the next time its agent asks for it. The reason's code.
+   */
+  readonly needsLogin?: string;
 }
 
 const vaultSlot = 'cred';
@@ -37,6 +44,12 @@ export interface CredentialStore {
   replaceSecret(id: string, secret: IssuedCredential, refreshedAt: number): Promise<void>;
   delete(id: string): Promise<void>;
   list(limit: number): Promise<CredentialRecord[]>;
+  /** One agent's credentials, newest first. */
+  listOf(agentId: string, limit: number): Promise<CredentialRecord[]>;
+  /** Notes a retrieval (the idle limit counts from the last one). */
+  touch(id: string, at: number): Promise<void>;
+  /** Deletes the secret and marks the credential as needing a new login (see `needsLogin`). */
+  markNeedsLogin(id: string, reason: string): Promise<void>;
   /** Takes a short exclusive lock (one refresh at a time); returns its token, or undefined when held. */
   lock(id: string, ttlMs: number): Promise<string | undefined>;
   /** Releases a lock taken with `lock`, only if it is still ours. */
@@ -62,11 +75,25 @@ function decode(hash: Record<string, string>): CredentialRecord | undefined {
     thread: hash.thread ?? '',
     createdAt: Number(hash.createdAt ?? 0),
     ...(hash.refreshedAt ? { refreshedAt: Number(hash.refreshedAt) } : {}),
+    ...(hash.retrievedAt ? { retrievedAt: Number(hash.retrievedAt) } : {}),
+    ...(hash.needsLogin ? { needsLogin: hash.needsLogin } : {}),
   };
 }
 
+// KEYS: the credential hash. ARGV: retrievedAt or '', needsLogin reason or ''.
+const touchScript = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'retrievedAt', ARGV[1]) end
+if ARGV[2] and ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'needsLogin', ARGV[2]) end
+return 1
+`);
+
 export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: Vault }): CredentialStore {
   const { redis, keys, vault } = deps;
+  const recordsOf = async (ids: readonly string[]) => {
+    const records = await Promise.all(ids.map(async (id) => decode(await redis.hgetall(keys.credential(id)))));
+    return records.filter((r): r is CredentialRecord => r !== undefined);
+  };
   return {
     async put(record, secret) {
       await vault.put(vaultSlot, record.id, secret);
@@ -82,7 +109,12 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       };
       if (record.expiresAt !== undefined) fields.expiresAt = String(record.expiresAt);
       if (record.serviceName) fields.serviceName = record.serviceName;
-      await redis.multi().hset(keys.credential(record.id), fields).zadd(keys.credentials(), record.createdAt, record.id).exec();
+      await redis
+        .multi()
+        .hset(keys.credential(record.id), fields)
+        .zadd(keys.credentials(), record.createdAt, record.id)
+        .zadd(keys.agentCredentials(record.agentId), record.createdAt, record.id)
+        .exec();
     },
     async get(id) {
       return decode(await redis.hgetall(keys.credential(id)));
@@ -96,13 +128,21 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       await tx.exec();
     },
     async delete(id) {
+      const agentId = await redis.hget(keys.credential(id), 'agentId');
       await vault.delete(vaultSlot, id);
-      await redis.multi().del(keys.credential(id)).zrem(keys.credentials(), id).exec();
+      const tx = redis.multi().del(keys.credential(id)).zrem(keys.credentials(), id);
+      if (agentId !== null) tx.zrem(keys.agentCredentials(agentId), id);
+      await tx.exec();
     },
-    async list(limit) {
-      const ids = await redis.zrevrange(keys.credentials(), 0, Math.max(0, limit - 1));
-      const records = await Promise.all(ids.map(async (id) => decode(await redis.hgetall(keys.credential(id)))));
-      return records.filter((r): r is CredentialRecord => r !== undefined);
+    list: async (limit) => recordsOf(await redis.zrevrange(keys.credentials(), 0, Math.max(0, limit - 1))),
+    listOf: async (agentId, limit) => recordsOf(await redis.zrevrange(keys.agentCredentials(agentId), 0, Math.max(0, limit - 1))),
+    async touch(id, at) {
+      // Only while it exists: a retrieval racing a delete must not resurrect an empty hash.
+      await touchScript.run(redis, [keys.credential(id)], [String(at)]);
+    },
+    async markNeedsLogin(id, reason) {
+      await vault.delete(vaultSlot, id);
+      await touchScript.run(redis, [keys.credential(id)], ['', reason]);
     },
     async lock(id, ttlMs) {
       const token = randomBytes(12).toString('hex');

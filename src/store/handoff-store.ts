@@ -68,6 +68,8 @@ export interface HandoffStore {
   openInThread(threadRef: string): Promise<HandoffRecord[]>;
   /** Most recently created handoffs, newest first. */
   recent(limit: number): Promise<HandoffRecord[]>;
+  /** One agent's most recently created handoffs, newest first. */
+  recentOf(agentId: string, limit: number): Promise<HandoffRecord[]>;
   /** Threads of a platform that have open handoffs (for inbound polling). */
   openThreads(platform: string): Promise<string[]>;
   /**
@@ -110,6 +112,10 @@ export function createHandoffStore(deps: {
         .pexpireat(threadKey, keepUntil, 'NX')
         .zadd(keys.handoffIndex(), record.createdAt, record.id)
         .zremrangebyrank(keys.handoffIndex(), 0, -recentIndexSize - 1)
+        .zadd(keys.agentHandoffs(record.agentId), record.createdAt, record.id)
+        .zremrangebyrank(keys.agentHandoffs(record.agentId), 0, -recentIndexSize - 1)
+        .pexpireat(keys.agentHandoffs(record.agentId), keepUntil, 'GT')
+        .pexpireat(keys.agentHandoffs(record.agentId), keepUntil, 'NX')
         .exec();
     },
 
@@ -136,7 +142,8 @@ export function createHandoffStore(deps: {
       if (reply[0] === 0) return { ok: false, reason: 'conflict', record };
       if (terminal) {
         const threadKey = keys.threadHandoffs(record.thread);
-        const [, left] = (await redis.multi().zrem(threadKey, id).zcard(threadKey).exec()) ?? [];
+        // It no longer counts against its agent's open-handoff limit either.
+        const [, left] = (await redis.multi().zrem(threadKey, id).zcard(threadKey).zrem(keys.agentOpen(record.agentId), id).exec()) ?? [];
         const polled = indexed(record.thread);
         if (left?.[1] === 0 && polled) await redis.zrem(keys.openThreads(polled), record.thread);
       }
@@ -161,6 +168,11 @@ export function createHandoffStore(deps: {
 
     async recent(limit) {
       const records = await getMany(await redis.zrevrange(keys.handoffIndex(), 0, Math.max(0, limit - 1)));
+      return records.filter((r): r is HandoffRecord => r !== undefined);
+    },
+
+    async recentOf(agentId, limit) {
+      const records = await getMany(await redis.zrevrange(keys.agentHandoffs(agentId), 0, Math.max(0, limit - 1)));
       return records.filter((r): r is HandoffRecord => r !== undefined);
     },
   };

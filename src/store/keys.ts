@@ -38,8 +38,34 @@ export interface Keys {
   cache(namespace: string, id: string): string;
   /** String: a short lock so one process refreshes a credential at a time. */
   credentialLock(id: string): string;
+  /** String: an API-managed agent (JSON: id, policy, key hash, times). */
+  agent(id: string): string;
+  /** Sorted set: API-managed agent ids by creation time. */
+  agents(): string;
+  /** Hash: agent key hash → agent id (how a presented key finds its agent). */
+  agentKeys(): string;
+  /** String: the agent id whose key, with this hash, was rotated or removed (for the audit). */
+  deadAgentKey(keyHash: string): string;
+  /** Sorted set: an agent's open handoffs, scored by expiry (the open-handoff limit). */
+  agentOpen(agentId: string): string;
+  /** Sorted set: an agent's handoff creations of the last minute, scored by time (the rate limit). */
+  agentRate(agentId: string): string;
+  /** Sorted set: an agent's recent handoffs by creation time (its listing). */
+  agentHandoffs(agentId: string): string;
+  /** Sorted set: an agent's credentials by creation time. */
+  agentCredentials(agentId: string): string;
+  /** String: marks that an event was audited in the current window (floods are audited once). */
+  auditOnce(name: string): string;
   /** Any adapter-owned key, e.g. local thread streams. */
   adapter(platform: string, ...parts: string[]): string;
+}
+
+/**
+ * An agent id as part of a key: as it is when it has the shape of a registered agent's id,
+ * else hashed (ids the admin token names are free text, up to 200 characters).
+ */
+function agentPart(agentId: string): string {
+  return /^[a-z0-9][a-z0-9._-]{0,63}$/.test(agentId) ? agentId : `#${createHash('sha256').update(agentId).digest('base64url').slice(0, 22)}`;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -62,6 +88,15 @@ export function createKeys(prefix: string): Keys {
     events: () => `${p}:events`,
     cache: (namespace, id) => `${p}:cache:${namespace}:${id}`,
     credentialLock: (id) => `${p}:cred-lock:${id}`,
+    agent: (id) => `${p}:agent:${agentPart(id)}`,
+    agents: () => `${p}:agents`,
+    agentKeys: () => `${p}:agent-keys`,
+    deadAgentKey: (keyHash) => `${p}:agent-key-dead:${keyHash}`,
+    agentOpen: (agentId) => `${p}:agent-open:${agentPart(agentId)}`,
+    agentRate: (agentId) => `${p}:agent-rate:${agentPart(agentId)}`,
+    agentHandoffs: (agentId) => `${p}:agent-hf:${agentPart(agentId)}`,
+    agentCredentials: (agentId) => `${p}:agent-creds:${agentPart(agentId)}`,
+    auditOnce: (name) => `${p}:audit-once:${name}`,
     adapter: (platform, ...parts) => [p, platform, ...parts].join(':'),
   };
 }

@@ -46,6 +46,13 @@ describe('loadConfig defaults', () => {
         deviceClientId: 'handoff-bridge',
         deviceClientIds: {},
       },
+      agents: {
+        file: undefined,
+        limits: { maxOpenHandoffs: 20, maxHandoffsPerMinute: 60 },
+        credentialMaxAgeMs: 30 * 24 * 3_600_000,
+        credentialIdleMs: 7 * 24 * 3_600_000,
+        auditSink: { kind: 'off' },
+      },
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../src/core/errors.js';
-import { parseHandoffRequest, parseServiceUrl } from '../../src/engine/handoff-request.js';
+import { parseHandoffRequest, parseServiceUrl, resolveAgent } from '../../src/engine/handoff-request.js';
 
 const minimal = { service: 'https://api.example.com', thread: 'local:demo', agent: { id: 'agent-1' } };
 
@@ -45,9 +45,7 @@ describe('parseHandoffRequest', () => {
   it.each([
     { body: { ...minimal, foo: 1 }, field: 'foo', says: 'is not a known field' },
     { body: { ...minimal, agent: { id: 'a', name: 'x' } }, field: 'agent.name', says: 'is not a known field' },
-    { body: { ...minimal, agent: {} }, field: 'agent.id', says: 'expected string' },
     { body: { ...minimal, agent: { id: '   ' } }, field: 'agent.id', says: '' },
-    { body: { service: minimal.service, thread: minimal.thread }, field: 'agent', says: '' },
     { body: { thread: minimal.thread, agent: minimal.agent }, field: 'service', says: 'expected string' },
     { body: { ...minimal, thread: 42 }, field: 'thread', says: 'expected string' },
     { body: { ...minimal, thread: 'x'.repeat(513) }, field: 'thread', says: '' },
@@ -117,5 +115,31 @@ describe('parseServiceUrl', () => {
   it('never repeats the password from a URL in its error', () => {
     expect(badInput(() => parseServiceUrl('https://user:hunter2@api.example.com', true)).message).not.toContain('hunter2');
     expect(badInput(() => parseServiceUrl('http://user:hunter2@api.example.com', true)).message).not.toContain('hunter2');
+  });
+});
+
+describe("resolveAgent: the request's agent comes from the caller", () => {
+  const agent = { kind: 'agent', agentId: 'agent-1' } as const;
+  const admin = { kind: 'admin' } as const;
+  const parse = (extra: object) => parseHandoffRequest({ service: minimal.service, thread: minimal.thread, ...extra });
+
+  it("fills in an agent key's own id, keeping the correlation id", () => {
+    expect(resolveAgent(parse({}), agent)).toMatchObject({ agent: { id: 'agent-1' } });
+    expect(resolveAgent(parse({ agent: { correlationId: 'run-1' } }), agent)).toMatchObject({ agent: { id: 'agent-1', correlationId: 'run-1' } });
+    expect(resolveAgent(parse({ agent: { id: 'agent-1' } }), agent)).toMatchObject({ agent: { id: 'agent-1' } });
+  });
+
+  it('reports another id named with an agent key as a mismatch', () => {
+    expect(resolveAgent(parse({ agent: { id: 'agent-2' } }), agent)).toEqual({ mismatch: 'agent-2' });
+    expect(resolveAgent(parse({ agent: { id: 'Agent-1' } }), agent)).toEqual({ mismatch: 'Agent-1' });
+  });
+
+  it('takes the id the admin token names, and requires one', () => {
+    expect(resolveAgent(parse({ agent: { id: 'anyone at all' } }), admin)).toMatchObject({ agent: { id: 'anyone at all' } });
+    for (const extra of [{}, { agent: {} }, { agent: { correlationId: 'x' } }]) {
+      const err = badInput(() => resolveAgent(parse(extra), admin));
+      expect(err.details).toEqual({ field: 'agent.id' });
+      expect(err.message).toContain('Field "agent.id"');
+    }
   });
 });
