@@ -5,6 +5,7 @@ import type { Completion, IssuedCredential } from '../core/login-protocol.js';
 import type { InboundReply } from '../core/thread-adapter.js';
 import type { EngineDeps } from './engine-deps.js';
 import { openLoginSecret } from './login-secret.js';
+import { scheduleRetirement } from './credential-expiry.js';
 import { scheduleRefresh } from './credential-lifecycle.js';
 import { finishHandoff } from './finish.js';
 import { notices } from './notices.js';
@@ -158,6 +159,7 @@ async function storeCredential(deps: EngineDeps, record: HandoffRecord, id: stri
     credential,
   );
   await scheduleRefresh(deps, id, credential, record.protocol);
+  await scheduleRetirement(deps, id);
 }
 
 async function react(deps: EngineDeps, record: HandoffRecord, source: ClaimSource, reaction: 'ok' | 'fail'): Promise<void> {

@@ -24,6 +24,10 @@ export interface CredentialView {
   readonly handoffId: string;
   readonly createdAt: number;
   readonly refreshedAt: number | null;
+  /** Last time it was handed out, epoch ms (the idle limit counts from here). */
+  readonly lastRetrievedAt: number | null;
+  /** Why it stopped working (e.g. `refresh_rejected`): the next retrieval re-opens the login. */
+  readonly needsLogin: string | null;
 }
 
 export function toCredentialView(r: CredentialRecord): CredentialView {
@@ -39,6 +43,8 @@ export function toCredentialView(r: CredentialRecord): CredentialView {
     handoffId: r.handoffId,
     createdAt: r.createdAt,
     refreshedAt: r.refreshedAt ?? null,
+    lastRetrievedAt: r.retrievedAt ?? null,
+    needsLogin: r.needsLogin ?? null,
   };
 }
 
@@ -64,8 +70,8 @@ export interface RevokeResult {
  * Revokes at the service where the protocol allows, then deletes from the vault either way
  * (an operator who revokes wants the bridge to stop handing it out), tells the thread, audits.
  */
-/** `by` names the revoker in the thread's notice. */
-export async function revokeCredential(deps: EngineDeps, id: string, origin: AuditOrigin, by = 'the agent API'): Promise<RevokeResult> {
+/** `by` names the revoker in the thread's notice; `reason` (e.g. `idle`) goes into the audit entry. */
+export async function revokeCredential(deps: EngineDeps, id: string, origin: AuditOrigin, by = 'the agent API', reason?: string): Promise<RevokeResult> {
   const record = await credentialOrThrow(deps, id);
   const secret = await deps.credentials.secret(id);
   const protocol = deps.protocols.get(record.protocol);
@@ -88,7 +94,7 @@ export async function revokeCredential(deps: EngineDeps, id: string, origin: Aud
     agentId: record.agentId,
     correlationId,
     ...origin,
-    detail: { credentialId: id, atService, ...(serviceError ? { serviceError } : {}) },
+    detail: { credentialId: id, atService, ...(serviceError ? { serviceError } : {}), ...(reason ? { reason } : {}) },
   });
   const name = record.serviceName ?? hostOf(record.service);
   const where = atService === 'revoked' ? ` at ${name} and` : atService === 'failed' ? ` here (${name} could not be reached to revoke it there) and` : '';
@@ -116,6 +122,7 @@ export type RejectionResult = { readonly status: 'refreshed' } | { readonly stat
  */
 export async function reportRejected(deps: EngineDeps, id: string, origin: AuditOrigin): Promise<RejectionResult> {
   const record = await credentialOrThrow(deps, id);
+  if (record.needsLogin) return { status: 'reopened', handoffId: (await reopenHandoff(deps, record, { code: record.needsLogin, origin })).id };
   const secret = await deps.credentials.secret(id);
   const protocol = deps.protocols.get(record.protocol);
   if (protocol.refresh && secret?.refreshToken) {

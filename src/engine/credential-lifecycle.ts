@@ -11,8 +11,11 @@ import { createHandoff } from './handoff-service.js';
  * refresh also happens on the spot when an agent retrieves a credential about to expire.
  * One process refreshes a credential at a time (a short Redis lock), because refresh tokens
  * rotate and a second refresh with the old one would kill the session. When a credential
- * cannot be kept alive — the refresh is refused, or the service rejects it — it is deleted
- * and its handoff re-opened in the same thread, linked to the old one.
+ * cannot be kept alive, what happens depends on who found out. The bridge's own scheduled
+ * refresh only marks it as needing a new login (the secret is deleted): nobody is asked to
+ * approve anything until the owning agent next wants it. When the agent asks for it (a
+ * retrieval, a reported 401), it is deleted and its handoff re-opened in the same thread,
+ * linked to the old one, and the agent is told which handoff to wait for.
  */
 export type RefreshOutcome =
   | { readonly kind: 'refreshed'; readonly credential: IssuedCredential }
@@ -20,7 +23,9 @@ export type RefreshOutcome =
   | { readonly kind: 'busy' }
   /** No such credential (revoked, deleted), or the job is for an older token. */
   | { readonly kind: 'gone' }
-  | { readonly kind: 'reopened'; readonly handoff: HandoffRecord };
+  | { readonly kind: 'reopened'; readonly handoff: HandoffRecord }
+  /** Marked as needing a new login; re-opened when its agent next asks for it. */
+  | { readonly kind: 'needs_login'; readonly reason: string };
 
 /** Longest a refresh may hold the lock, ms. */
 const lockMs = 30_000;
@@ -75,11 +80,36 @@ export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, 
   return reopened;
 }
 
+/** The credential stopped working on its own: forget the secret, keep the record, ask nobody yet. */
+async function markNeedsLogin(deps: EngineDeps, record: CredentialRecord, code: string, origin: AuditOrigin): Promise<void> {
+  await deps.credentials.markNeedsLogin(record.id, code);
+  const old = await deps.store.get(record.handoffId);
+  await deps.audit.append({
+    event: 'credential.dead',
+    handoffId: record.handoffId,
+    agentId: record.agentId,
+    ...(old ? { correlationId: old.correlationId } : {}),
+    ...origin,
+    detail: { credentialId: record.id, reason: code, reopens: 'when the agent next asks for it' },
+  });
+}
+
 /**
- * Refreshes now. A refusal (4xx) — or a transient failure when `finalAttempt` — re-opens the
- * handoff; other transient failures are thrown for the caller's retry.
+ * Refreshes now. A refusal (4xx) — or a transient failure when `finalAttempt` — ends the
+ * credential: re-opened at once when `onDead` is `reopen` (the agent is asking), else marked
+ * as needing a new login. Other transient failures are thrown for the caller's retry.
  */
-export async function refreshNow(deps: EngineDeps, credentialId: string, origin: AuditOrigin, options: { finalAttempt?: boolean } = {}): Promise<RefreshOutcome> {
+export async function refreshNow(
+  deps: EngineDeps,
+  credentialId: string,
+  origin: AuditOrigin,
+  options: { finalAttempt?: boolean; onDead?: 'reopen' | 'mark' } = {},
+): Promise<RefreshOutcome> {
+  const dead = async (record: CredentialRecord, code: string): Promise<RefreshOutcome> => {
+    if (options.onDead !== 'mark') return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code, origin }) };
+    await markNeedsLogin(deps, record, code, origin);
+    return { kind: 'needs_login', reason: code };
+  };
   const token = await deps.credentials.lock(credentialId, lockMs);
   if (!token) return { kind: 'busy' };
   try {
@@ -87,7 +117,7 @@ export async function refreshNow(deps: EngineDeps, credentialId: string, origin:
     const secret = record ? await deps.credentials.secret(credentialId) : undefined;
     if (!record || !secret) return { kind: 'gone' };
     if (!canRefresh(deps, record.protocol, secret)) {
-      return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: 'not_refreshable', origin }) };
+      return dead(record, 'not_refreshable');
     }
     const correlationId = (await deps.store.get(record.handoffId))?.correlationId ?? record.handoffId;
     let fresh: IssuedCredential;
@@ -96,7 +126,7 @@ export async function refreshNow(deps: EngineDeps, credentialId: string, origin:
     } catch (err) {
       const e = err instanceof HandoffError ? err : undefined;
       if (e && (e.retry === 'never' || options.finalAttempt)) {
-        return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: e.code, origin }) };
+        return dead(record, e.code);
       }
       throw err;
     }
@@ -120,5 +150,5 @@ export async function runScheduledRefresh(deps: EngineDeps, credentialId: string
   const record = await deps.credentials.get(credentialId);
   if (!record || record.expiresAt !== generation) return { kind: 'gone' };
   // `busy`: someone else is refreshing it right now, and their refresh schedules the next job.
-  return refreshNow(deps, credentialId, { actor: 'bridge:refresh' }, { finalAttempt });
+  return refreshNow(deps, credentialId, { actor: 'bridge:refresh' }, { finalAttempt, onDead: 'mark' });
 }

@@ -1,6 +1,7 @@
 import type { AuditOrigin } from '../core/caller.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { IssuedCredential } from '../core/login-protocol.js';
+import { retireIfDue } from './credential-expiry.js';
 import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
 import type { EngineDeps } from './engine-deps.js';
 import { getHandoff } from './handoff-service.js';
@@ -58,6 +59,9 @@ async function liveSecret(deps: EngineDeps, credentialId: string, origin: AuditO
         return undefined;
       case 'reopened':
         throw expired(credentialId, outcome.handoff.id);
+      case 'needs_login':
+        // Only the bridge's own refresh marks; this one re-opens (onDead defaults to reopen).
+        return undefined;
       case 'busy':
         if (deps.clock.now() > deadline) return secret;
         await new Promise((r) => setTimeout(r, 100));
@@ -72,8 +76,14 @@ export async function retrieveCredential(deps: EngineDeps, handoffId: string, or
       status: record.status,
     });
   }
+  const gone = () => new NotFoundError('The credential from this handoff was revoked or deleted.', 'credential_not_found');
+  const stored = await deps.credentials.get(record.credentialId);
+  if (!stored || (await retireIfDue(deps, record.credentialId))) throw gone();
+  // It stopped working while nobody needed it: now its agent does, so the login is re-opened.
+  if (stored.needsLogin) throw expired(stored.id, (await reopenHandoff(deps, stored, { code: stored.needsLogin, origin })).id);
   const secret = await liveSecret(deps, record.credentialId, origin);
-  if (!secret) throw new NotFoundError('The credential from this handoff was revoked or deleted.', 'credential_not_found');
+  if (!secret) throw gone();
+  await deps.credentials.touch(record.credentialId, deps.clock.now());
   await deps.audit.append({
     event: 'credential.retrieved',
     handoffId,

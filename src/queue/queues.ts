@@ -23,7 +23,10 @@ export type OutboundJobData = OutboundAction;
 
 export interface CredentialJobData {
   readonly credentialId: string;
-  /** The expiry this job refreshes; a job for an older expiry does nothing. */
+  /**
+   * `refresh` jobs: the expiry this job refreshes (a job for an older expiry does nothing).
+   * `retire` jobs: the time the check was scheduled for.
+   */
   readonly generation: number;
 }
 

@@ -18,7 +18,7 @@ export interface AuditSink {
 
 /** One entry as one line: the time first, absent fields left out. */
 export function auditLine(entry: AuditEntry, at: number): string {
-  return maskSecrets(JSON.stringify({ time: new Date(at).toISOString(), audit: entry.event, ...entry }));
+  return maskSecrets(JSON.stringify({ time: new Date(at).toISOString(), ...entry }));
 }
 
 export async function openAuditSink(config: AuditSinkConfig, stdout: (line: string) => void = (line) => void process.stdout.write(line)): Promise<AuditSink | undefined> {

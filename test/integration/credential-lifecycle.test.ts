@@ -75,17 +75,30 @@ describe('credential lifecycle (real Redis, real BullMQ, sandbox over HTTP)', ()
     expect((await auditOf(handoffId)).some((e) => e.event === 'credential.refreshed' && e.actor === 'admin')).toBe(true);
   });
 
-  it('a refused refresh re-opens the handoff in the same thread, linked to the old one', async () => {
+  it('a refused refresh re-opens nothing by itself: the login is re-opened when the agent next asks for the credential', async () => {
     const { handoffId, credentialId, thread } = await login('/sandbox');
     const sessions = bridge.sandbox!.state.sessions;
     const secret = (await bridge.bridge.engine.credentials.secret(credentialId))!;
     for (const s of sessions.values()) if (s.id === secret.sessionId) s.revoked = true; // killed at the service
+    const marked = await waitFor('the scheduled refresh to be refused', async () => (await bridge.api.listCredentials({ agent: 'agent-life' })).find((c) => c.id === credentialId && c.needsLogin), 20_000);
+    expect(marked.needsLogin).toBe('refresh_rejected');
+    expect(await bridge.bridge.engine.credentials.secret(credentialId)).toBeUndefined();
+    expect((await auditOf(handoffId)).find((e) => e.event === 'credential.dead')).toMatchObject({ actor: 'bridge:refresh', detail: { reason: 'refresh_rejected' } });
+    // Nobody is asked to approve anything while the agent does not need it.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await botTexts(bridge, thread)).filter((t) => /stopped working/.test(t))).toEqual([]);
+
+    const res = await fetch(`${bridge.url}/v1/handoffs/${handoffId}/credential`, { method: 'POST', headers: { authorization: `Bearer ${bridge.apiToken}` } });
+    expect(res.status).toBe(409);
+    const body = (await res.json()) as { error: { code: string; reopenedHandoffId: string } };
+    expect(body.error.code).toBe('credential_expired');
     const reopened = await requestIn(bridge, thread, 2, 20_000);
-    expect(reopened.handoffId).not.toBe(handoffId);
+    expect(reopened.handoffId).toBe(body.error.reopenedHandoffId);
     expect(reopened.text).toContain(`🔁 The earlier login to Sandbox Analytics (handoff ${handoffId}) stopped working`);
     expect(await bridge.api.getHandoff(reopened.handoffId)).toMatchObject({ previousHandoffId: handoffId, agent: { id: 'agent-life' }, approvers: ['alice'] });
     expect(await bridge.bridge.engine.credentials.get(credentialId)).toBeUndefined();
-    expect((await auditOf(handoffId)).find((e) => e.event === 'credential.dead')?.detail).toMatchObject({ reason: 'refresh_rejected' });
+    // Asking again returns the same re-opened handoff, not a third one.
+    await expect(bridge.api.reportRejected(credentialId)).rejects.toMatchObject({ code: 'credential_not_found' });
   }, 30_000);
 
   it('a 401 after expiry re-opens the handoff in the same thread; approving again gives a working credential', async () => {
@@ -141,6 +154,6 @@ describe('credential lifecycle (real Redis, real BullMQ, sandbox over HTTP)', ()
     const listed = (JSON.parse(text) as { credentials: Array<Record<string, unknown>> }).credentials.find((c) => c.id === credentialId);
     expect(listed).toMatchObject({ service: service('/sandbox/authmd'), serviceName: 'Sandbox Notes', protocol: 'authmd', agentId: 'agent-life', thread, scopes: ['notes:read', 'notes:write'] });
     expect(typeof listed!.expiresAt).toBe('number');
-    expect(Object.keys(listed!).sort()).toEqual(['agentId', 'createdAt', 'expiresAt', 'handoffId', 'id', 'protocol', 'refreshedAt', 'scopes', 'service', 'serviceName', 'thread']);
+    expect(Object.keys(listed!).sort()).toEqual(['agentId', 'createdAt', 'expiresAt', 'handoffId', 'id', 'lastRetrievedAt', 'needsLogin', 'protocol', 'refreshedAt', 'scopes', 'service', 'serviceName', 'thread']);
   });
 });
