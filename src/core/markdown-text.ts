@@ -12,7 +12,7 @@ import { cleanText, textLimits } from './untrusted-text.js';
  * - every value from outside is a code span, which no markdown construct, autolinker, mention
  *   or reference filter looks into; it is one line (no blank line to end the span) and its
  *   backticks are replaced by a look-alike (ˋ), so it cannot close the span early;
- * - links are only the bridge's own, with a percent-encoded destination.
+ * - links are only the bridge's own: a checked http(s) href in an angle-bracket destination.
  */
 
 const markdownSyntax = /[\\`*_[\]<>#|~!&@+]/g;
@@ -29,12 +29,13 @@ export function markdownCode(text: string): string {
 }
 
 /**
- * A link destination in parentheses: WHATWG serialisation already percent-encodes spaces,
- * quotes and angle brackets; parentheses, backslashes and backticks are encoded here so the
- * destination cannot end early or be read as an escape.
+ * A link destination in angle brackets (CommonMark §6.3), which keeps the URL exactly as it
+ * is, parentheses included. WHATWG serialisation leaves no space, newline or angle bracket in
+ * an http(s) href; a backslash or an ampersand (possible in a query) is escaped so it stays
+ * itself rather than starting an escape or an entity (`&#64;` would otherwise become `@`).
  */
 export function markdownDestination(href: string): string {
-  return href.replace(/[()\\`<>\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return `<${href.replace(/[\\&<>\s]/g, (c) => (c === '\\' || c === '&' ? `\\${c}` : encodeURIComponent(c)))}>`;
 }
 
 /** A link the bridge makes: its own label, a checked http(s) href. */

@@ -73,7 +73,7 @@ describe('GitHub comment rendering', () => {
   it('marks its comments, shows both hosts, labels the name, and says who may answer in GitHub terms', () => {
     const body = renderGithubComment(approval, 'write');
     expect(body.startsWith('<!-- handoff-bridge -->\n')).toBe(true);
-    expect(body).toContain('**[Open the approval page](https://svc.example/authorize/ar_1)** The link opens `svc.example`.');
+    expect(body).toContain('**[Open the approval page](<https://svc.example/authorize/ar_1>)** The link opens `svc.example`.');
     expect(body).toContain('asks you to log in to `svc.example` (calls itself `Evil [link](https://x.example) @org/team`)');
     expect(body).toContain('Agent `agent-ˋxˋ`');
     expect(body).toContain('Only people with write access to this repository may answer.');

@@ -24,7 +24,7 @@ describe('Linear comment bodies', () => {
     const body = renderApproval(approval(), { kind: 'issue_people', assignee: 'Alice', creator: 'Bob' }, now);
     expect(body.split('\n\n')).toEqual([
       '🔐 Agent `nightly-report` asks you to log in to `api.analytics.example` (calls itself `Agent Analytics`) with scopes `account:read`, `projects:read`.',
-      '**[Open the approval page](https://analytics.example/authorize/ar_123)** The link opens `analytics.example`.',
+      '**[Open the approval page](<https://analytics.example/authorize/ar_123>)** The link opens `analytics.example`.',
       'Open the link, sign in and approve, then **reply to this comment with the finish code** the page shows.',
       "Only this issue's assignee (`Alice`) or creator (`Bob`) may answer. Expires at 2026-11-20 10:30 UTC (in 30 min).",
       '_handoff `hf_0123456789abcdef01234567`_',
@@ -38,7 +38,7 @@ describe('Linear comment bodies', () => {
       now,
     );
     expect(body).toContain('(calls itself `Evil](https://phish.example) **x**`)');
-    expect(body).toContain('[Open the approval page](https://s.example/a%20%28b%29)');
+    expect(body).toContain('[Open the approval page](<https://s.example/a%20(b)>)');
     expect(body).toContain('Agent `aˋb`');
     expect(body).toContain('Mail sent to `a_b@example.com`');
     expect(body).toContain('Only `m_a_x` may answer.');
