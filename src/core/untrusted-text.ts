@@ -17,8 +17,8 @@ export const textLimits = {
   scopes: 12,
   /** A host name with its port (DNS allows 253 characters). */
   host: 260,
-  /** An error message or reason a service wrote. */
-  message: 300,
+  /** An error message or reason (a service's words, or ours quoting what discovery found). */
+  message: 600,
   /** Any other value, when the caller names no limit. */
   value: 200,
 } as const;

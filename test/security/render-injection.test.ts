@@ -31,8 +31,8 @@ const fragments = [
 
 const hostile = fc.oneof(
   { weight: 12, arbitrary: fc.array(fc.oneof(fc.constantFrom(...fragments), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 8 }).map((parts) => parts.join('')) },
-  // Longer than every cap (the longest, an error message, is 300 characters).
-  { weight: 1, arbitrary: fc.constantFrom(...fragments).map((f) => f.repeat(Math.ceil(400 / f.length))) },
+  // Longer than every cap (the longest, an error message, is 600 characters).
+  { weight: 1, arbitrary: fc.constantFrom(...fragments).map((f) => f.repeat(Math.ceil(700 / f.length))) },
 );
 const approverIds = fc.array(fc.oneof(fc.constantFrom('U0ALICE001', 'alice', 'bob-b'), hostile), { maxLength: 4 });
 const url = fc.oneof(
