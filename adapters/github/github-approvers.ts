@@ -1,10 +1,10 @@
 import type { GithubPermission } from '../../src/core/config-github.js';
 import { BadInputError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
+import { people, say, value } from '../../src/core/sentence.js';
 import type { ApproverVerdict, Person } from '../../src/core/thread-adapter.js';
 import type { GithubClients } from './github-client.js';
 import { githubError, isGithubHttpError, rateLimitWaitMs, statusOf } from './github-errors.js';
-import { describeGithubApprovers } from './github-format.js';
 import type { GithubThread } from './github-thread.js';
 
 /**
@@ -31,9 +31,10 @@ export function createGithubApprovers(deps: { clients: GithubClients; permission
       const login = normalise(author.id);
       if (named.length > 0) {
         const allowed = named.some((name) => normalise(name) === login);
-        return allowed ? { allowed } : { allowed, reason: describeGithubApprovers(named, permission) };
+        return allowed ? { allowed } : { allowed, reason: say`Only ${people(named)} may answer.` };
       }
-      const refusal = { allowed: false, reason: `Only people with ${permission} access to ${thread.owner}/${thread.repo} may answer.` };
+      const repo = value(`${thread.owner}/${thread.repo}`);
+      const refusal = { allowed: false, reason: say`Only people with ${[permission]} access to ${repo} may answer.` };
       const { octokit } = await clients.forRepo(thread.owner, thread.repo);
       try {
         const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner: thread.owner, repo: thread.repo, username: login });
@@ -44,7 +45,7 @@ export function createGithubApprovers(deps: { clients: GithubClients; permission
         if (statusOf(err) === 404) return refusal; // not a collaborator, or no such user
         if (isGithubHttpError(err) && err.status === 403 && rateLimitWaitMs(err, now()) === undefined) {
           deps.logger.warn('github: may not read collaborator permissions; refusing the answer', { repo: `${thread.owner}/${thread.repo}` });
-          return { allowed: false, reason: `The bridge could not confirm ${permission} access to ${thread.owner}/${thread.repo} (it may not read collaborator permissions).` };
+          return { allowed: false, reason: say`The bridge could not confirm ${[permission]} access to ${repo} (it may not read collaborator permissions).` };
         }
         throw githubError(err, `check ${login}'s permission on ${thread.owner}/${thread.repo}`, now());
       }

@@ -1,11 +1,24 @@
 import type { GithubPermission } from '../../src/core/config-github.js';
-import { describeAnswer, safeLogoUrl, type ApprovalRequestMessage, type OutboundMessage } from '../../src/core/messages.js';
+import { htmlImage, markdownCode, markdownLink, renderMarkdownSentence } from '../../src/core/markdown-text.js';
+import {
+  approvalLink,
+  describeAnswer,
+  describeLink,
+  describeRequest,
+  formatUtc,
+  safeLogoUrl,
+  type ApprovalRequestMessage,
+  type OutboundMessage,
+} from '../../src/core/messages.js';
+import { say, type Sentence } from '../../src/core/sentence.js';
+import { cleanText, textLimits } from '../../src/core/untrusted-text.js';
 
 /**
  * Markdown for GitHub comments. Every comment the bridge writes starts with a hidden marker,
  * so the bridge recognises its own comments whichever account or App posted them (and never
- * answers itself). Values that come from services or agents are escaped: they must not
- * render as links, images or @-mentions that notify people.
+ * answers itself). Values from services, agents and people are code spans and the bridge's
+ * words are escaped (src/core/markdown-text.ts): the only link is the approval link, the only
+ * image the service's logo beside its label, the only mentions the named approvers.
  */
 export const ownCommentMarker = '<!-- handoff-bridge -->';
 
@@ -13,50 +26,57 @@ export function isOwnComment(body: string): boolean {
   return body.includes(ownCommentMarker);
 }
 
-/** Backslash-escapes Markdown syntax and breaks @-mentions and #-references. */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`)
-    .replace(/@(?=\w)/g, '@\u200b')
-    .replace(/\r?\n/g, ' ');
+/** GitHub's login rule: letters, digits and single inner hyphens, at most 39 characters. */
+const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+
+/** A GitHub login without its `@`, when it is one (a team such as `org/team` is not). */
+export function githubLogin(handle: string): string | undefined {
+  const login = handle.trim().replace(/^@/, '');
+  return loginPattern.test(login) ? login : undefined;
 }
 
-const code = (text: string) => `\`${text.replace(/`/g, 'ʼ')}\``;
-
-function formatUtc(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
+/** An approver named in the request: @-mentioned so they are notified, when it is a login. */
+const approverMention = (handle: string): string => {
+  const login = githubLogin(handle);
+  return login ? `@${login}` : markdownCode(handle);
+};
 
 /** Who may answer, in GitHub's terms: named logins are @-mentioned so they are notified. */
 export function describeGithubApprovers(approvers: readonly string[], permission: GithubPermission): string {
-  if (approvers.length > 0) return `Only ${approvers.map((login) => `@${login.replace(/^@/, '')}`).join(', ')} may answer.`;
+  if (approvers.length > 0) {
+    const shown = approvers.slice(0, textLimits.scopes).map(approverMention).join(', ');
+    const more = approvers.length > textLimits.scopes ? ` and ${approvers.length - textLimits.scopes} more` : '';
+    return `Only ${shown}${more} may answer.`;
+  }
   return permission === 'read'
     ? 'Anyone who can read this repository may answer.'
     : `Only people with ${permission} access to this repository may answer.`;
 }
 
+/** Sentences on GitHub: people in notices are shown by login, never mentioned. */
+export const githubSentence = (sentence: Sentence): string => renderMarkdownSentence(sentence);
+
 function renderApproval(msg: ApprovalRequestMessage, permission: GithubPermission): string {
-  const scopes = msg.scopes.length ? ` with scopes ${msg.scopes.map(code).join(', ')}` : '';
   // GitHub serves images through its own proxy, so the logo costs the reader no request to the service.
   const logo = safeLogoUrl(msg);
+  const link = msg.linkSentPrivately ? undefined : approvalLink(msg);
   const lines = [
-    `### ${logo ? `<img src="${logo}" alt="" width="20" height="20"> ` : ''}🔐 Login approval needed: ${escapeMarkdown(msg.serviceName)}`,
-    '',
-    `Agent ${code(msg.agentId)} asks you to log in to **${escapeMarkdown(msg.serviceName)}**${scopes}.`,
-    '',
-    msg.linkSentPrivately ? 'The approval link was sent to the approver privately.' : `**Approve here:** <${msg.approvalUrl}>`,
-    '',
-    describeAnswer(msg),
+    '### 🔐 Login approval needed',
+    githubSentence(describeRequest(msg)),
+    ...(logo ? [`${htmlImage(logo, 20)} ${githubSentence(['The logo, like the name, is the service’s own claim.'])}`] : []),
+    `${link ? `**${markdownLink(msg.answer === 'email_code' ? 'The service' : 'Open the approval page', link.href)}** ` : ''}${githubSentence(describeLink(msg))}`,
+    githubSentence(describeAnswer(msg)),
+    ...(msg.notes ?? []).map(githubSentence),
+    `${githubSentence(say`Expires at ${[formatUtc(msg.expiresAt)]}.`)} ${describeGithubApprovers(msg.approvers, permission)}`,
+    `Handoff ${markdownCode(cleanText(msg.handoffId, textLimits.id))}`,
   ];
-  if (msg.note) lines.push('', ...msg.note.split('\n').map((line) => `> ${escapeMarkdown(line)}`));
-  lines.push('', `Expires at ${formatUtc(msg.expiresAt)}. ${describeGithubApprovers(msg.approvers, permission)}`, '', `<sub>(handoff ${msg.handoffId})</sub>`);
-  return lines.join('\n');
+  return lines.join('\n\n');
 }
 
 /** A comment body of the bridge's own text, with the marker. */
 export const renderGithubText = (text: string): string => `${ownCommentMarker}\n${text}`;
 
-/** The comment body for an outbound message; notices are the engine's text, verbatim. */
+/** The comment body for an outbound message. */
 export function renderGithubComment(msg: OutboundMessage, permission: GithubPermission): string {
-  return renderGithubText(msg.kind === 'notice' ? msg.text : renderApproval(msg, permission));
+  return renderGithubText(msg.kind === 'notice' ? githubSentence(msg.text) : renderApproval(msg, permission));
 }

@@ -135,9 +135,9 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
       await createOnce({
         id,
         issueId: current.issueId ?? parseLinearThread(msg.thread).issue,
-        body: renderNotice(
+        body: renderNotice([
           '⚠️ The bridge could not remove the comment with the spent code: this Linear user may neither delete nor edit it. The code cannot be used again; its author may delete it.',
-        ),
+        ]),
         ...(current.parentId ? { parentId: current.parentId } : {}),
       });
       return 'unsupported';

@@ -1,5 +1,5 @@
 import type { OutboundMessage } from '../../src/core/messages.js';
-import { renderPlainText } from '../../src/core/messages.js';
+import { approvalLink, renderPlainText } from '../../src/core/messages.js';
 import type { MessageRef, Reaction, ThreadAdapter } from '../../src/core/thread-adapter.js';
 import type { LocalThreadStore } from './local-thread-store.js';
 import { parseLocalThread, threadNameOfMessage, type LocalThread } from './local-thread.js';
@@ -19,7 +19,8 @@ export function createLocalAdapter(store: LocalThreadStore, now: () => number): 
     platform: 'local',
     parseThread: parseLocalThread,
     async post(thread: LocalThread, msg: OutboundMessage): Promise<MessageRef> {
-      const stored = await store.append(thread.name, { author: 'handoff', text: renderPlainText(msg), kind: 'bot', at: now() });
+      const link = msg.kind === 'approval_request' && !msg.linkSentPrivately ? approvalLink(msg)?.href : undefined;
+      const stored = await store.append(thread.name, { author: 'handoff', text: renderPlainText(msg), kind: 'bot', at: now(), ...(link ? { link } : {}) });
       return { platform: 'local', thread: thread.ref, id: stored.id };
     },
     async react(msg: MessageRef, reaction: Reaction): Promise<void> {

@@ -6,6 +6,8 @@ export interface LocalMessage {
   readonly id: string;
   readonly author: string;
   readonly text: string;
+  /** The one link in a bridge post (its approval link, a checked http(s) URL); the page links nothing else. */
+  readonly link?: string;
   /** `bot` for the bridge's own posts. */
   readonly kind: 'human' | 'bot';
   /** Epoch ms. */

@@ -1,9 +1,10 @@
 import { escapeHtml, htmlPage } from '../../src/core/html.js';
 
 /**
- * The local thread page: the conversation, refreshed every 700 ms, and a reply form. Links in
- * messages are clickable; everything else is text (the page builds DOM nodes, never HTML
- * from message content).
+ * The local thread page: the conversation, refreshed every 700 ms, and a reply form. The page
+ * builds DOM nodes with `textContent`, never HTML from message content, so nothing in a
+ * message is markup. The only clickable link is a bridge post's own `link` (its checked
+ * approval URL); URLs in any other text — a service name, an error, a person's reply — stay text.
  */
 export function threadPage(name: string): string {
   const script = `
@@ -18,11 +19,12 @@ function render(m) {
   el.dataset.testid = 'message';
   el.replaceChildren();
   const who = document.createElement('span'); who.className = 'who'; who.textContent = m.author; el.appendChild(who);
-  const parts = m.text.split(/(https?:\\/\\/[^\\s<>"']+)/g);
-  for (const part of parts) {
-    if (/^https?:\\/\\//.test(part)) { const a = document.createElement('a'); a.href = part; a.textContent = part; a.dataset.testid = 'link'; el.appendChild(a); }
-    else el.appendChild(document.createTextNode(part));
-  }
+  const link = m.kind === 'bot' && typeof m.link === 'string' && /^https?:\\/\\//.test(m.link) ? m.link : '';
+  const parts = link ? m.text.split(link) : [m.text];
+  parts.forEach((part, i) => {
+    if (i > 0) { const a = document.createElement('a'); a.href = link; a.textContent = link; a.rel = 'noreferrer'; a.dataset.testid = 'link'; el.appendChild(a); }
+    el.appendChild(document.createTextNode(part));
+  });
   if (m.reactions.length) { const r = document.createElement('span'); r.className = 'muted'; r.textContent = '  ' + m.reactions.join(' '); el.appendChild(r); }
 }
 async function refresh() {

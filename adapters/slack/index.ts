@@ -43,6 +43,7 @@ export function createSlackPlatform(options: SlackPlatformOptions): SlackPlatfor
     people: createSlackPeople(client, now),
     sharing: createSlackSharing({ client, logger }),
     privateLinks: config.privateLinks,
+    dmOutsideChannel: config.dmOutsideChannel,
     codeModal: config.codeModal,
     outboundPerSecond: config.outboundPerSecond,
   });

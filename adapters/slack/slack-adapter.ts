@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import { ConflictError } from '../../src/core/errors.js';
 import type { OutboundMessage } from '../../src/core/messages.js';
 import type { MessageRef, Person, Reaction, ThreadAdapter } from '../../src/core/thread-adapter.js';
 import { callSlack, slackErrorCode } from './slack-errors.js';
@@ -19,6 +20,8 @@ export interface SlackAdapterOptions {
   readonly sharing: SlackSharing;
   /** Send the approval link to each named approver alone (chat.postEphemeral). */
   readonly privateLinks: boolean;
+  /** A named approver outside the channel gets the link as a direct message; else the post fails. Default false. */
+  readonly dmOutsideChannel?: boolean;
   /** Add the "Paste finish code" button that opens the code modal. */
   readonly codeModal: boolean;
   /** Outbound calls per second for the platform queue's limiter. */
@@ -56,6 +59,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
         // Link previews would make Slack's servers fetch the approval URL.
         unfurl_links: false,
         unfurl_media: false,
+        // No server-side parsing of the fallback text: mentions come only from `<@U…>` we wrote.
+        parse: 'none',
+        link_names: false,
       }),
     );
   }
@@ -93,7 +99,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
 
   /**
    * An ephemeral message in the thread, visible to `to` alone. Slack can show one only to a
-   * member of the channel; anyone else gets the link as a direct message from the app.
+   * member of the channel; anyone else gets the link as a direct message from the app, when
+   * the operator allowed that (SLACK_DM_OUTSIDE_CHANNEL) — otherwise an agent could make the
+   * app, which people trust, send an approval link to anyone in the workspace.
    */
   async function sendPrivately(thread: SlackThread, to: Person, content: SlackContent): Promise<MessageRef> {
     try {
@@ -104,15 +112,23 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
           thread_ts: thread.threadTs,
           text: content.text,
           ...(content.blocks ? { blocks: content.blocks } : {}),
+          parse: 'none',
+          link_names: false,
         }),
       );
       return { platform: 'slack', thread: thread.ref, id: slackMessageId(thread.channel, res.message_ts!) };
     } catch (err) {
       if (slackErrorCode(err) !== 'user_not_in_channel') throw err;
     }
+    if (!options.dmOutsideChannel) {
+      throw new ConflictError(
+        `Approver ${to.id} is not a member of the thread's channel, and the bridge sends approval links only inside it. Invite them to the channel, or set SLACK_DM_OUTSIDE_CHANNEL=on to send them the link as a direct message.`,
+        'approver_not_in_channel',
+      );
+    }
     const direct: SlackContent = {
       text: content.text,
-      blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `For a login requested in <#${thread.channel}>.` }] }, ...(content.blocks ?? [])],
+      blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `For a login requested in <#${thread.channel}>.`, verbatim: true }] }, ...(content.blocks ?? [])],
     };
     const res = await postMessage(to.id, direct);
     return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? to.id, res.ts!) };

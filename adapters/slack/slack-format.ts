@@ -1,18 +1,33 @@
-import type { Button, KnownBlock } from '@slack/web-api';
-import { describeAnswer, describeApprovers, renderPlainText, safeLogoUrl, type ApprovalRequestMessage, type NoticeMessage, type OutboundMessage } from '../../src/core/messages.js';
+import type { Button, ContextBlock, KnownBlock } from '@slack/web-api';
+import {
+  approvalLink,
+  describeAnswer,
+  describeApprovers,
+  describeLink,
+  describeRequest,
+  formatUtc,
+  safeLogoUrl,
+  type ApprovalRequestMessage,
+  type NoticeMessage,
+  type OutboundMessage,
+} from '../../src/core/messages.js';
+import { people, say } from '../../src/core/sentence.js';
+import { cleanText, hostOf, textLimits } from '../../src/core/untrusted-text.js';
+import { mrkdwn, plainText, slackCode, slackSentence } from './slack-mrkdwn.js';
 
 /**
- * Block Kit for the bridge's messages. Everything that comes from an agent or a service
- * (agent id, service name, scopes, notes) is escaped: Slack's mrkdwn would otherwise turn
- * `<!channel>` into a ping or `<https://evil|Approve>` into a disguised link. Slack user ids
- * become mentions, so people see names instead of `U0123ABCD`.
+ * Block Kit for the bridge's messages. Values from agents and services sit in `plain_text`
+ * fields (Slack parses nothing there) or in inline code inside `verbatim` mrkdwn
+ * (slack-mrkdwn.ts); mrkdwn carries only the bridge's structure: bold labels, the expiry date
+ * token and mentions of the approvers it resolved. The approval link is a button whose host is
+ * shown beside it; the service's own name and logo sit in a line that says they are its claim.
  */
 
 /** A message as chat.postMessage / chat.postEphemeral take it. */
 export interface SlackContent {
-  /** Fallback shown in notifications and by clients that cannot show blocks. */
+  /** Fallback shown in notifications and by clients that cannot show blocks (mrkdwn, escaped). */
   readonly text: string;
-  /** The Block Kit layout; notices have none. */
+  /** The Block Kit layout. */
   readonly blocks?: KnownBlock[];
 }
 
@@ -24,34 +39,8 @@ export const slackActionIds = {
   pasteCode: 'handoff_paste_code',
 } as const;
 
-/** Slack's limits on a button: label 75 chars, url and value 3000/2000 chars. */
+/** Slack's limit on a button's url. */
 const maxButtonUrl = 3000;
-
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-// U/W + 8–11 upper-case letters and digits, at least one digit (so shouted words stay words).
-const userIdPattern = /(?<![A-Za-z0-9@])([UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,11})(?![A-Za-z0-9])/g;
-
-export function isSlackUserId(value: string): boolean {
-  return new RegExp(`^${userIdPattern.source}$`).test(value);
-}
-
-const urlPattern = /https?:\/\/[^\s<>]+/g;
-const mentionIds = (text: string) => text.replace(userIdPattern, '<@$1>');
-
-/** Escapes text and turns bare Slack user ids in it (outside URLs) into mentions. */
-export function slackText(text: string): string {
-  const escaped = escapeMrkdwn(text);
-  let out = '';
-  let last = 0;
-  for (const match of escaped.matchAll(urlPattern)) {
-    out += mentionIds(escaped.slice(last, match.index)) + match[0];
-    last = match.index + match[0].length;
-  }
-  return out + mentionIds(escaped.slice(last));
-}
 
 /** What the paste-code button carries back to the bridge (Slack returns it untouched). */
 export interface PasteCodeValue {
@@ -63,20 +52,20 @@ export interface PasteCodeValue {
 }
 
 function slackDate(epochMs: number): string {
-  const fallback = `${new Date(epochMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return `<!date^${Math.floor(epochMs / 1000)}^{date_short_pretty} at {time}|${fallback}>`;
+  return `<!date^${Math.floor(epochMs / 1000)}^{date_short_pretty} at {time}|${formatUtc(epochMs)}>`;
+}
+
+/** The approval link, when there is one Slack can carry in a button. */
+function buttonLink(msg: ApprovalRequestMessage): string | undefined {
+  const link = msg.linkSentPrivately ? undefined : approvalLink(msg);
+  return link && link.href.length <= maxButtonUrl ? link.href : undefined;
 }
 
 function buttons(msg: ApprovalRequestMessage, thread: string, codeModal: boolean): Button[] {
   const out: Button[] = [];
-  if (!msg.linkSentPrivately && msg.approvalUrl.length <= maxButtonUrl) {
-    out.push({
-      type: 'button',
-      action_id: slackActionIds.openLink,
-      text: { type: 'plain_text', text: 'Open approval page' },
-      url: msg.approvalUrl,
-      style: 'primary',
-    });
+  const url = buttonLink(msg);
+  if (url) {
+    out.push({ type: 'button', action_id: slackActionIds.openLink, text: { type: 'plain_text', text: 'Open approval page' }, url, style: 'primary' });
   }
   if (codeModal && msg.answer !== 'done') {
     const value: PasteCodeValue = { thread, handoffId: msg.handoffId, answer: msg.answer };
@@ -93,11 +82,11 @@ function buttons(msg: ApprovalRequestMessage, thread: string, codeModal: boolean
 /** Formats Slack can show as an image (it shows no SVG). */
 const slackImagePath = /\.(png|jpe?g|gif)$/i;
 
-/** The logo as a Slack image, when Slack can show it. */
+/** The logo as a Slack image element, when Slack can show it. */
 function slackLogo(msg: ApprovalRequestMessage): { type: 'image'; image_url: string; alt_text: string } | undefined {
   const url = safeLogoUrl(msg);
   if (!url || !slackImagePath.test(new URL(url).pathname)) return undefined;
-  return { type: 'image', image_url: url, alt_text: msg.serviceName.slice(0, 2_000) };
+  return { type: 'image', image_url: url, alt_text: 'logo the service shows for itself' };
 }
 
 export interface SlackRenderOptions {
@@ -107,37 +96,64 @@ export interface SlackRenderOptions {
   readonly logo?: boolean;
 }
 
+/** The service's own name and logo, labelled as its claim; undefined when it gave neither. */
+function selfDeclared(msg: ApprovalRequestMessage, logo: ReturnType<typeof slackLogo>): ContextBlock | undefined {
+  const name = msg.serviceName === undefined ? '' : cleanText(msg.serviceName, textLimits.name);
+  if (!name && !logo) return undefined;
+  const claim = name ? `The service calls itself “${name}”. ` : '';
+  return {
+    type: 'context',
+    elements: [...(logo ? [logo] : []), plainText(`${claim}${name ? 'That name' : 'Its logo'} is the service’s own claim; its host is the one above.`, 400)],
+  };
+}
+
+/** The request's facts as label/value fields; every value plain text. */
+function facts(msg: ApprovalRequestMessage): KnownBlock {
+  const link = approvalLink(msg);
+  const linkHost = msg.linkSentPrivately ? 'sent privately' : link ? link.host : 'no web link';
+  const shownScopes = msg.scopes.slice(0, textLimits.scopes).map((s) => cleanText(s, textLimits.scope));
+  const more = msg.scopes.length > textLimits.scopes ? ` and ${msg.scopes.length - textLimits.scopes} more` : '';
+  return {
+    type: 'section',
+    text: mrkdwn(':lock: *Login approval needed*'),
+    fields: [
+      mrkdwn('*Agent*'),
+      plainText(msg.agentId, textLimits.id),
+      mrkdwn('*Service*'),
+      plainText(hostOf(msg.serviceUrl), textLimits.host),
+      mrkdwn('*The link opens*'),
+      plainText(linkHost, textLimits.host),
+      mrkdwn('*Scopes*'),
+      plainText(shownScopes.length ? `${shownScopes.join(', ')}${more}` : 'none named', 1_900),
+    ],
+  };
+}
+
 /** The approval request: who asks for what, the link (unless sent privately), expiry, who may answer. */
 export function renderApproval(msg: ApprovalRequestMessage, options: SlackRenderOptions): SlackContent {
-  const scopes = msg.scopes.length ? msg.scopes.map((s) => `\`${escapeMrkdwn(s)}\``).join(' ') : '_none named_';
   const logo = options.logo === false ? undefined : slackLogo(msg);
+  const claim = selfDeclared(msg, logo);
+  const link = approvalLink(msg);
+  const tooLong = !msg.linkSentPrivately && link !== undefined && link.href.length > maxButtonUrl;
   const how = msg.linkSentPrivately
-    ? `The approval link was sent privately to ${msg.approvers.length ? slackText(msg.approvers.join(', ')) : 'the approver'}. ${escapeMrkdwn(describeAnswer(msg))}`
-    : `${escapeMrkdwn(describeAnswer(msg))}${msg.approvalUrl.length > maxButtonUrl ? `\n${escapeMrkdwn(msg.approvalUrl)}` : ''}`;
-  const blocks: KnownBlock[] = [
-    {
-      type: 'section',
-      text: { type: 'mrkdwn', text: `:lock: Agent *${escapeMrkdwn(msg.agentId)}* asks to log in to *${escapeMrkdwn(msg.serviceName)}*` },
-      fields: [{ type: 'mrkdwn', text: `*Scopes*\n${scopes}` }],
-      ...(logo ? { accessory: logo } : {}),
-    },
-    { type: 'section', text: { type: 'mrkdwn', text: how } },
-  ];
-  if (msg.note) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(msg.note) } });
+    ? slackSentence(say`The approval link was sent privately to ${msg.approvers.length ? people(msg.approvers) : ['the approver']}. ${describeAnswer(msg)}`)
+    : `${slackSentence(describeAnswer(msg))}${tooLong ? '\nThe approval link is too long for a Slack button; ask the agent for another login.' : ''}`;
+  const blocks: KnownBlock[] = [facts(msg), ...(claim ? [claim] : []), { type: 'section', text: mrkdwn(how) }];
+  for (const note of msg.notes ?? []) blocks.push({ type: 'section', text: mrkdwn(slackSentence(note)) });
   const actions = buttons(msg, options.thread, options.codeModal);
   if (actions.length) blocks.push({ type: 'actions', elements: actions });
   blocks.push({
     type: 'context',
-    elements: [
-      { type: 'mrkdwn', text: `Expires ${slackDate(msg.expiresAt)}. ${slackText(describeApprovers(msg.approvers))} Handoff \`${escapeMrkdwn(msg.handoffId)}\`.` },
-    ],
+    elements: [mrkdwn(`Expires ${slackDate(msg.expiresAt)}. ${slackSentence(describeApprovers(msg.approvers))} Handoff ${slackCode(cleanText(msg.handoffId, textLimits.id))}.`)],
   });
-  return { text: slackText(renderPlainText(msg)), blocks };
+  const text = `:lock: ${slackSentence(describeRequest(msg))} ${slackSentence(describeLink(msg))}`;
+  return { text, blocks };
 }
 
-/** Outcomes, refusals and hints: one short line in the thread, exactly as the engine wrote it. */
+/** Outcomes, refusals and hints: one line in the thread, values as code, approvers as mentions. */
 export function renderNotice(msg: NoticeMessage): SlackContent {
-  return { text: slackText(msg.text) };
+  const text = slackSentence(msg.text);
+  return { text, blocks: [{ type: 'section', text: mrkdwn(text) }] };
 }
 
 /** True when the message would carry the service's logo (so a refusal may be the image's fault). */

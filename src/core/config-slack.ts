@@ -30,6 +30,7 @@ export const slackEnv = {
   SLACK_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' }).optional()),
   SLACK_PRIVATE_LINKS: flag.optional(),
   SLACK_CODE_MODAL: flag.optional(),
+  SLACK_DM_OUTSIDE_CHANNEL: flag.optional(),
   SLACK_SHARED_CHANNELS: optionalText.pipe(z.enum(['warn', 'refuse'], { error: 'must be warn or refuse' }).optional()),
   SLACK_OUTBOUND_PER_SECOND: z.coerce
     .number({ error: 'must be a whole number from 1 to 50' })
@@ -54,6 +55,12 @@ export interface SlackConfig {
   readonly apiUrl: string | undefined;
   /** Send the approval link to named approvers only (chat.postEphemeral). Default on. */
   readonly privateLinks: boolean;
+  /**
+   * Send the approval link as a direct message to a named approver who is not in the thread's
+   * channel. Default off: an agent could otherwise have the app DM a link to anyone in the
+   * workspace; instead the handoff fails with `approver_not_in_channel`.
+   */
+  readonly dmOutsideChannel: boolean;
   /** Offer a "Paste finish code" button that opens a modal. Default on. */
   readonly codeModal: boolean;
   /** Outbound Slack calls per second across the bridge (Slack: ~1 message/s per channel). Default 1. */
@@ -98,6 +105,7 @@ export function slackConfigFrom(env: Readonly<Record<string, unknown>>): SlackCo
     apiUrl: env.SLACK_API_URL as string | undefined,
     privateLinks: (env.SLACK_PRIVATE_LINKS as boolean | undefined) ?? true,
     codeModal: (env.SLACK_CODE_MODAL as boolean | undefined) ?? true,
+    dmOutsideChannel: (env.SLACK_DM_OUTSIDE_CHANNEL as boolean | undefined) ?? false,
     outboundPerSecond: (env.SLACK_OUTBOUND_PER_SECOND as number | undefined) ?? 1,
     sharedChannels: (env.SLACK_SHARED_CHANNELS as 'warn' | 'refuse' | undefined) ?? 'warn',
   };

@@ -1,4 +1,5 @@
 import type { ProtocolName } from './login-protocol.js';
+import type { Sentence } from './sentence.js';
 
 /**
  * The handoff model and its state machine. Pure: no I/O, no clock of its own.
@@ -83,8 +84,8 @@ export interface HandoffRecord {
   readonly approvalUrl?: string;
   /** Device-style code the approver types on the approval page (shown to approvers only). */
   readonly userCode?: string;
-  /** Extra line for the approval message, from the protocol (e.g. "we emailed you"). */
-  readonly note?: string;
+  /** Extra line for the approval message, from the protocol (e.g. "we emailed you"), as structure. */
+  readonly note?: Sentence;
   /** What the approver sends back, once the login started. */
   readonly answer?: 'finish_code' | 'email_code' | 'done';
   /** Wrong answers so far. */

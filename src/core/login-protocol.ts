@@ -1,3 +1,5 @@
+import type { Sentence } from './sentence.js';
+
 /**
  * How a login is started and finished with a service. Implementations live in src/login; the
  * engine sees only this. Secrets (poll tokens, verifiers, claim tokens, device codes) travel
@@ -41,8 +43,8 @@ export interface Started {
   /** Service's own name, when it told us. */
   readonly serviceName?: string;
   readonly serviceLogoUrl?: string;
-  /** Extra line for the approval message. */
-  readonly note?: string;
+  /** Extra line for the approval message; values the service chose stay foreign parts. */
+  readonly note?: Sentence;
 }
 
 /** A credential as the service issued it. Lives only in the vault. */
@@ -74,7 +76,7 @@ export type Completion =
    * The service voided this attempt (claim or code expired…) and the protocol began a fresh
    * one: the engine keeps the new secret and posts the new instructions. Not an attempt.
    */
-  | { readonly kind: 'restarted'; readonly started: Started; readonly reason: string }
+  | { readonly kind: 'restarted'; readonly started: Started; readonly reason: Sentence }
   /** The login cannot finish; the handoff fails with `code`. */
   | { readonly kind: 'fatal'; readonly code: string; readonly message: string };
 

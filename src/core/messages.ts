@@ -1,24 +1,35 @@
+import { describeService, list, people, plainSentence, say, value, type Sentence } from './sentence.js';
+import { cleanText, isUserCode, linkTarget, textLimits } from './untrusted-text.js';
+
 /**
  * What the engine wants said in a thread. The engine states intent; each adapter renders it
  * in its platform's idiom (Block Kit, markdown, plain text) and `renderPlainText` is the
  * shared fallback. No message ever carries a secret: approval URLs and user codes are the
  * only credentials-adjacent values, and they are meant for the approver's eyes.
+ *
+ * Nothing here is markup. Every value an agent, a service or a person chose (service name,
+ * agent id, scopes, user code, notes, error messages, names) stays a separate field or a
+ * foreign part of a `Sentence`, and each platform escapes it where it lands.
  */
 
 /** Asks a person to open the approval link and answer in the thread. */
 export interface ApprovalRequestMessage {
   readonly kind: 'approval_request';
   readonly handoffId: string;
-  /** Human name of the service, e.g. "Agent Analytics", else its host. */
-  readonly serviceName: string;
+  /**
+   * The name the service gives itself (its metadata's `resource_name`), when it gave one. A
+   * claim, not a fact: every platform shows it labelled as such, beside the host.
+   */
+  readonly serviceName?: string;
+  /** The service's API root; its host is what every platform shows as the service. */
   readonly serviceUrl: string;
-  /** URL of a logo to show where the platform shows images. */
+  /** URL of a logo the service advertises, shown beside its self-declared name where the platform shows images. */
   readonly serviceLogoUrl?: string;
   readonly agentId: string;
   readonly scopes: readonly string[];
-  /** The URL the approver opens. */
+  /** The URL the approver opens; shown as a link only when http(s), always with its host beside it. */
   readonly approvalUrl: string;
-  /** For device-style logins: the code to type on the approval page. */
+  /** For device-style logins: the code to type on the approval page (shown only in RFC 8628's shape). */
   readonly userCode?: string;
   /** What the approver sends back: a finish code, an emailed one-time code, or just "done". */
   readonly answer: 'finish_code' | 'email_code' | 'done';
@@ -28,8 +39,8 @@ export interface ApprovalRequestMessage {
   readonly approvers: readonly string[];
   /** True when the link was sent privately and this thread copy must not contain it. */
   readonly linkSentPrivately?: boolean;
-  /** Extra line, e.g. "The service has emailed ana@example.com a code." */
-  readonly note?: string;
+  /** Extra lines, e.g. "The service has emailed a***@example.com a link.", one sentence each. */
+  readonly notes?: readonly Sentence[];
 }
 
 /** Everything else the bridge says: outcomes, refusals, hints. */
@@ -37,7 +48,8 @@ export interface NoticeMessage {
   readonly kind: 'notice';
   readonly handoffId: string;
   readonly event: NoticeEvent;
-  readonly text: string;
+  /** What to say, as structure: build it with `say` so foreign values stay values. */
+  readonly text: Sentence;
 }
 
 export type NoticeEvent =
@@ -60,52 +72,64 @@ export type OutboundMessage = ApprovalRequestMessage | NoticeMessage;
  * an attribute or a link. Undefined when there is none or it is not usable.
  */
 export function safeLogoUrl(msg: Pick<ApprovalRequestMessage, 'serviceLogoUrl'>): string | undefined {
-  if (!msg.serviceLogoUrl || msg.serviceLogoUrl.length > 2_000) return undefined;
-  try {
-    const url = new URL(msg.serviceLogoUrl);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
+  return msg.serviceLogoUrl && msg.serviceLogoUrl.length <= 2_000 ? linkTarget(msg.serviceLogoUrl)?.href : undefined;
 }
 
-function formatUtc(ms: number): string {
+/** The approval link as the bridge shows it (undefined: not http(s), so no link at all). */
+export const approvalLink = (msg: Pick<ApprovalRequestMessage, 'approvalUrl'>) => linkTarget(msg.approvalUrl);
+
+/** The user code, when it has RFC 8628's shape; anything else is never shown. */
+export const shownUserCode = (msg: Pick<ApprovalRequestMessage, 'userCode'>): string | undefined =>
+  msg.userCode !== undefined && isUserCode(msg.userCode) ? msg.userCode : undefined;
+
+export function formatUtc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-export function describeApprovers(approvers: readonly string[]): string {
-  return approvers.length === 0
-    ? 'Anyone in this thread may answer.'
-    : `Only ${approvers.join(', ')} may answer.`;
+/** Who may answer, with the named approvers as people (platforms mention them where they can). */
+export function describeApprovers(approvers: readonly string[]): Sentence {
+  return approvers.length === 0 ? ['Anyone in this thread may answer.'] : say`Only ${people(approvers)} may answer.`;
 }
 
-export function describeAnswer(msg: ApprovalRequestMessage): string {
+/** What the approver does, in words; a user code (RFC 8628 shape only) is a value. */
+export function describeAnswer(msg: ApprovalRequestMessage): Sentence {
   switch (msg.answer) {
     case 'finish_code':
-      return 'Open the link, sign in and approve, then paste the finish code here.';
+      return ['Open the link, sign in and approve, then paste the finish code here.'];
     case 'email_code':
-      return 'Reply here with the one-time code from the email.';
-    case 'done':
-      return msg.userCode
-        ? `Open the link, enter the code ${msg.userCode} and approve, then reply "done" here.`
-        : 'Open the link and approve, then reply "done" here.';
+      return ['Reply here with the one-time code from the email.'];
+    case 'done': {
+      const code = shownUserCode(msg);
+      return code ? say`Open the link, enter the code ${value(code, textLimits.id)} and approve, then reply "done" here.` : ['Open the link and approve, then reply "done" here.'];
+    }
   }
+}
+
+/** "Agent X asks you to log in to HOST (calls itself …) with scopes a, b." */
+export function describeRequest(msg: ApprovalRequestMessage): Sentence {
+  const scopes = msg.scopes.length ? say` with scopes ${list(msg.scopes, textLimits.scope)}` : [];
+  return say`Agent ${value(msg.agentId, textLimits.id)} asks you to log in to ${describeService(msg.serviceUrl, msg.serviceName)}${scopes}.`;
+}
+
+/** Where the link goes: "the link opens HOST", or why there is none in this copy. */
+export function describeLink(msg: ApprovalRequestMessage): Sentence {
+  if (msg.linkSentPrivately) return ['The approval link was sent to the approver privately.'];
+  const link = approvalLink(msg);
+  return link ? say`The link opens ${value(link.host, textLimits.host)}.` : ['The service gave no web link the bridge will show.'];
 }
 
 /** The shared plain-text rendering; adapters with richer formatting use their own. */
 export function renderPlainText(msg: OutboundMessage): string {
-  if (msg.kind === 'notice') return msg.text;
+  if (msg.kind === 'notice') return plainSentence(msg.text);
+  const link = msg.linkSentPrivately ? undefined : approvalLink(msg);
   const lines = [
-    `🔐 Agent ${msg.agentId} asks you to log in to ${msg.serviceName}` +
-      (msg.scopes.length ? ` with scopes ${msg.scopes.join(', ')}.` : '.'),
-    msg.linkSentPrivately
-      ? 'The approval link was sent to the approver privately.'
-      : // Email flows have no page to open here: the link is in the email.
-        `${msg.answer === 'email_code' ? 'Service' : 'Approve here'}: ${msg.approvalUrl}`,
-    describeAnswer(msg),
-    ...(msg.note ? [msg.note] : []),
-    `Expires at ${formatUtc(msg.expiresAt)}. ${describeApprovers(msg.approvers)}`,
-    `(handoff ${msg.handoffId})`,
+    `🔐 ${plainSentence(describeRequest(msg))}`,
+    // Email flows have no page to open here: the link is in the email.
+    link ? `${msg.answer === 'email_code' ? 'Service' : 'Approve here'}: ${link.href} (${plainSentence(describeLink(msg))})` : plainSentence(describeLink(msg)),
+    plainSentence(describeAnswer(msg)),
+    ...(msg.notes ?? []).map(plainSentence),
+    `Expires at ${formatUtc(msg.expiresAt)}. ${plainSentence(describeApprovers(msg.approvers))}`,
+    `(handoff ${cleanText(msg.handoffId, textLimits.id)})`,
   ];
   return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 import type { OutboundMessage } from './messages.js';
+import type { Sentence } from './sentence.js';
 import type { Platform, ThreadAddress } from './thread-ref.js';
 
 /** A message that exists on a platform: ours or a person's. */
@@ -27,8 +28,8 @@ export type RedactOutcome = 'deleted' | 'hidden' | 'unsupported';
 /** An adapter's verdict on whether a reply's author may finish a handoff. */
 export interface ApproverVerdict {
   readonly allowed: boolean;
-  /** Why not, in a sentence fit for the thread (no secrets). */
-  readonly reason?: string;
+  /** Why not, in a sentence fit for the thread (no secrets); names in it are foreign parts. */
+  readonly reason?: Sentence;
 }
 
 /** What the queue layer knows about one post, beyond the message itself. */

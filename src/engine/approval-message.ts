@@ -1,5 +1,6 @@
 import type { HandoffRecord } from '../core/handoff.js';
 import type { ApprovalRequestMessage } from '../core/messages.js';
+import { say, value, type Sentence } from '../core/sentence.js';
 import type { Person } from '../core/thread-adapter.js';
 import type { EngineDeps } from './engine-deps.js';
 import { serviceLabel } from './notices.js';
@@ -9,15 +10,15 @@ import { serviceLabel } from './notices.js';
  * privately to each named approver where the platform can, and into the thread. Used when a
  * login starts and again when the protocol restarts it with fresh instructions.
  */
-export function approvalMessage(record: HandoffRecord, extraNotes: readonly (string | undefined)[] = []): ApprovalRequestMessage {
+export function approvalMessage(record: HandoffRecord, extraNotes: readonly (Sentence | undefined)[] = []): ApprovalRequestMessage {
   const reopened = record.previousHandoffId
-    ? `🔁 The earlier login to ${serviceLabel(record)} (handoff ${record.previousHandoffId}) stopped working: the session expired or was rejected. Approve again here.`
+    ? say`🔁 The earlier login to ${serviceLabel(record)} (handoff ${value(record.previousHandoffId)}) stopped working: the session expired or was rejected. Approve again here.`
     : undefined;
-  const notes = [reopened, ...extraNotes, record.note].filter((n): n is string => Boolean(n));
+  const notes = [reopened, ...extraNotes, record.note].filter((n): n is Sentence => n !== undefined && n.length > 0);
   return {
     kind: 'approval_request',
     handoffId: record.id,
-    serviceName: serviceLabel(record),
+    ...(record.serviceName ? { serviceName: record.serviceName } : {}),
     serviceUrl: record.service,
     agentId: record.agentId,
     scopes: record.scopes,
@@ -27,7 +28,7 @@ export function approvalMessage(record: HandoffRecord, extraNotes: readonly (str
     approvers: record.approvers,
     ...(record.userCode ? { userCode: record.userCode } : {}),
     ...(record.serviceLogoUrl ? { serviceLogoUrl: record.serviceLogoUrl } : {}),
-    ...(notes.length ? { note: notes.join('\n') } : {}),
+    ...(notes.length ? { notes } : {}),
   };
 }
 

@@ -1,10 +1,12 @@
 import type { AuditOrigin } from '../core/caller.js';
 import { HandoffError } from '../core/errors.js';
+import { say, value } from '../core/sentence.js';
+import { textLimits } from '../core/untrusted-text.js';
 import type { CredentialRecord } from '../store/credential-store.js';
 import { credentialNotFound } from './access.js';
 import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
 import type { EngineDeps } from './engine-deps.js';
-import { hostOf } from './notices.js';
+import { serviceLabel } from './notices.js';
 
 /**
  * What operators and agents do with credentials besides using them: list them (never the
@@ -96,8 +98,8 @@ export async function revokeCredential(deps: EngineDeps, id: string, origin: Aud
     ...origin,
     detail: { credentialId: id, atService, ...(serviceError ? { serviceError } : {}), ...(reason ? { reason } : {}) },
   });
-  const name = record.serviceName ?? hostOf(record.service);
-  const where = atService === 'revoked' ? ` at ${name} and` : atService === 'failed' ? ` here (${name} could not be reached to revoke it there) and` : '';
+  const name = serviceLabel(record);
+  const where = atService === 'revoked' ? say` at ${name} and` : atService === 'failed' ? say` here (${name} could not be reached to revoke it there) and` : [];
   await deps.outbox.send({
     kind: 'post',
     handoffId: record.handoffId,
@@ -106,7 +108,7 @@ export async function revokeCredential(deps: EngineDeps, id: string, origin: Aud
       kind: 'notice',
       handoffId: record.handoffId,
       event: 'info',
-      text: `🔒 The ${name} credential of agent ${record.agentId} (from handoff ${record.handoffId}) was revoked by ${by}${where} deleted from the bridge. The agent can no longer use it.`,
+      text: say`🔒 The ${name} credential of agent ${value(record.agentId, textLimits.id)} (from handoff ${value(record.handoffId, textLimits.id)}) was revoked by ${value(by, textLimits.id)}${where} deleted from the bridge. The agent can no longer use it.`,
     },
   });
   return { credential: toCredentialView(record), atService, ...(serviceError ? { serviceError } : {}) };

@@ -1,6 +1,7 @@
 import { HandoffError } from '../core/errors.js';
 import { backgroundPollDelay, claimRecheckMs, nextDriverStep, outcomeOf, type HandoffOutcome, type HandoffRecord } from '../core/handoff.js';
 import type { ProtocolSecret } from '../core/login-protocol.js';
+import type { Sentence } from '../core/sentence.js';
 import type { Person } from '../core/thread-adapter.js';
 import { claimWithAnswer } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -83,7 +84,7 @@ async function resolveApprovers(deps: EngineDeps, record: HandoffRecord): Promis
 
 async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
   const { adapter, thread } = deps.adapters.parse(pending.thread);
-  let publicNote: string | undefined;
+  let publicNote: Sentence | undefined;
   if (adapter.isPublic && (await adapter.isPublic(thread))) {
     if ((deps.policy.publicThreads?.[adapter.platform] ?? 'refuse') === 'refuse') {
       await finishHandoff(deps, pending, 'failed', {
@@ -99,7 +100,7 @@ async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
       return;
     }
     // Who may answer follows in the message itself (named approvers, or the platform's rule).
-    publicNote = '⚠️ People outside your organization can read this thread, and with it this link.';
+    publicNote = ['⚠️ People outside your organization can read this thread, and with it this link.'];
   }
 
   const record = await resolveProtocol(deps, pending);

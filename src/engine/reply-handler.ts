@@ -100,7 +100,7 @@ export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: 
         kind: 'post',
         handoffId: record.id,
         thread: record.thread,
-        message: notices.refused(record, reply.author.name ?? reply.author.id, verdict.reason),
+        message: notices.refused(record, reply.author, verdict.reason),
       });
       last = 'refused';
       continue;

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { UpstreamError } from '../core/errors.js';
 import type { CallContext, Completion, IssuedCredential, LoginProtocol, LoginRequest, ProtocolSecret, Started } from '../core/login-protocol.js';
+import { list, say, type Sentence } from '../core/sentence.js';
+import { textLimits } from '../core/untrusted-text.js';
 import { choosePlan, malformed, readClaimed, readRegistration, registrationBody, rejected, type RegistrationPlan } from './authmd-registration.js';
 import type { DiscoveredService, ServiceDiscovery } from './discovered-service.js';
 import { checkUrl } from './metadata-fetch.js';
@@ -69,8 +71,6 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     return { found, agentAuth: a };
   }
 
-  const nameOf = (found: DiscoveredService) => found.resourceName ?? new URL(found.service).host;
-
   /** Asks the service to email the approver a code for this registration. */
   async function triggerClaim(claimUri: string, claimToken: string, email: string, ctx: CallContext): Promise<void> {
     checkUrl(claimUri, deps.allowInsecureHttp);
@@ -108,8 +108,9 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
       ...(registered.key ? { key: { ...registered.key, scopes: [...registered.key.scopes] } } : {}),
       ...(registered.postClaimScopes ? { postClaimScopes: [...registered.postClaimScopes] } : {}),
     };
-    const name = nameOf(found);
-    const upgrade = plan === 'anonymous' ? ` ${name} issued a low-scope key at once; claiming it grants ${(registered.postClaimScopes ?? []).join(', ') || 'its full scopes'}.` : '';
+    // Names and scopes the service chose stay values: the adapters escape them.
+    const grants = registered.postClaimScopes?.length ? list(registered.postClaimScopes, textLimits.scope) : ['its full scopes'];
+    const upgrade: Sentence = plan === 'anonymous' ? say` The service issued a low-scope key at once; claiming it grants ${grants}.` : [];
     return {
       // Email flows have no page to link here (the link is in the email): name the service.
       approvalUrl: byEmail ? found.service : registered.claimUrl!,
@@ -119,8 +120,8 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
       ...(found.resourceName ? { serviceName: found.resourceName } : {}),
       ...(found.logoUri ? { serviceLogoUrl: found.logoUri } : {}),
       note: byEmail
-        ? `${name} has emailed ${maskEmail(req.approverEmail!)} a link: open it and reply here with the 6-digit code it shows.${upgrade}`
-        : `Sign in on ${name}'s page to claim the agent, then paste the finish code it shows.${upgrade}`,
+        ? say`The service has emailed ${maskEmail(req.approverEmail!)} a link: open it and reply here with the 6-digit code it shows.${upgrade}`
+        : say`Sign in on the service's page to claim the agent, then paste the finish code it shows.${upgrade}`,
     };
   }
 
@@ -133,7 +134,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     return undefined;
   }
 
-  const restart = async (s: AuthMdSecret, ctx: CallContext, reason: string, retriggered = false): Promise<Completion> => ({
+  const restart = async (s: AuthMdSecret, ctx: CallContext, reason: Sentence, retriggered = false): Promise<Completion> => ({
     kind: 'restarted',
     reason,
     started: await register({ service: s.service, scopes: s.scopes, ...(s.email ? { approverEmail: s.email } : {}) }, ctx, retriggered),
@@ -145,7 +146,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     expiresAt: clock.now() + defaultClaimLifetimeMs,
     answer: 'email_code',
     secret: next,
-    note: `A new email is on its way to ${maskEmail(next.email!)}: open its link and reply here with the new 6-digit code.`,
+    note: say`A new email is on its way to ${maskEmail(next.email!)}: open its link and reply here with the new 6-digit code.`,
   });
 
   return {
@@ -173,12 +174,12 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
           if (s.retriggered) return { kind: 'fatal', code: 'otp_expired', message: 'The code expired again; ask the agent to start a new login.' };
           if (s.email && s.claimUri) {
             await triggerClaim(s.claimUri, s.claimToken, s.email, ctx);
-            return { kind: 'restarted', reason: `The code had expired, so the service emailed ${maskEmail(s.email)} a new link.`, started: resent({ ...s, retriggered: true }) };
+            return { kind: 'restarted', reason: say`The code had expired, so the service emailed ${maskEmail(s.email)} a new link.`, started: resent({ ...s, retriggered: true }) };
           }
-          return restart(s, ctx, 'The code had expired; here is a fresh link.', true);
+          return restart(s, ctx, ['The code had expired; here is a fresh link.'], true);
         case 'claim_expired':
         case 'invalid_claim_token':
-          return restart(s, ctx, 'The service no longer accepts the previous link (it expired); here is a fresh one.');
+          return restart(s, ctx, ['The service no longer accepts the previous link (it expired); here is a fresh one.']);
         case 'previously_claimed': {
           const held = s.plan === 'anonymous' ? credentialFrom(s, undefined) : undefined;
           return held ? { kind: 'already_exchanged', credential: held } : { kind: 'already_exchanged' };

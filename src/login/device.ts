@@ -12,6 +12,8 @@ import type {
   ProtocolSecret,
   Started,
 } from '../core/login-protocol.js';
+import { say, value, words } from '../core/sentence.js';
+import { isUserCode, maxUserCodeLength } from '../core/untrusted-text.js';
 import type { DeviceMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkUrl } from './metadata-fetch.js';
 import { oauthFetch } from './oauth-fetch.js';
@@ -166,6 +168,13 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
       } catch (err) {
         throw translate(err, 'device authorization');
       }
+      // The code is shown to a person who types it: RFC 8628's shape (letters, digits, dashes) or nothing.
+      if (!isUserCode(answer.user_code)) {
+        throw new UpstreamError(
+          `The service's device login gave a user code the bridge will not show: it must be letters and digits, optionally grouped by dashes or spaces, at most ${maxUserCodeLength} characters (RFC 8628 §6.1).`,
+          { code: 'invalid_user_code', upstreamStatus: 0, retry: 'never' },
+        );
+      }
       const intervalMs = Math.max(1, answer.interval ?? defaultIntervalSeconds) * 1000;
       const lifetimeMs = Math.max(1, answer.expires_in) * 1000;
       const complete = answer.verification_uri_complete;
@@ -186,7 +195,7 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
         answer: 'done',
         secret,
         pollIntervalMs: intervalMs,
-        note: `${complete ? `The page should show the code ${answer.user_code}. ` : ''}The code works for ${describeDuration(lifetimeMs)}; the bridge checks with the service every ${describeDuration(intervalMs)}.`,
+        note: say`${complete ? say`The page should show the code ${value(answer.user_code, maxUserCodeLength)}. ` : []}The code works for ${words(describeDuration(lifetimeMs))}; the bridge checks with the service every ${words(describeDuration(intervalMs))}.`,
       };
     },
 

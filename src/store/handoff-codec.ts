@@ -64,5 +64,8 @@ export function decodeRecord(raw: string | null | undefined): HandoffRecord | un
   record.kind = 'login';
   if (typeof record.approvalUrl === 'string' && record.answer === undefined) record.answer = 'finish_code';
   if (typeof record.correlationId !== 'string') record.correlationId = record.id;
+  // Records written before notes were structured hold them as text with values pasted in:
+  // shown whole as one value, so nothing in them is read as markup.
+  if (typeof record.note === 'string') record.note = [{ value: record.note, max: 500 }];
   return record as unknown as HandoffRecord;
 }

@@ -18,6 +18,7 @@ describeThreadAdapterContract('slack', async () => {
       inbound: { mode: 'events', signingSecret: newSigningSecret() },
       apiUrl: slack.url,
       privateLinks: true,
+      dmOutsideChannel: false,
       codeModal: true,
       outboundPerSecond: 1,
       sharedChannels: 'warn',

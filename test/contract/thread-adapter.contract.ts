@@ -35,7 +35,7 @@ const approval = (over: Partial<ApprovalRequestMessage> = {}): ApprovalRequestMe
   ...over,
 });
 
-const notice = (text: string): NoticeMessage => ({ kind: 'notice', handoffId: 'hf_0123456789abcdef01234567', event: 'info', text });
+const notice = (text: string): NoticeMessage => ({ kind: 'notice', handoffId: 'hf_0123456789abcdef01234567', event: 'info', text: [text] });
 
 export function describeThreadAdapterContract(name: string, setup: () => Promise<ThreadAdapterHarness>): void {
   describe(`ThreadAdapter contract: ${name}`, () => {
@@ -79,6 +79,18 @@ export function describeThreadAdapterContract(name: string, setup: () => Promise
       expect(shown!.text).toContain('https://contract.example/authorize/ar_contract123');
       expect(shown!.text).toContain('alice');
       expect(shown!.text).toMatch(/expire/i);
+    });
+
+    it('shows the service host and the host the link opens, and labels the name the service gives itself', async () => {
+      const thread = h.adapter.parseThread(h.thread);
+      const ref = await h.adapter.post(
+        thread,
+        approval({ serviceName: 'Google Workspace', serviceUrl: 'https://api.google.com.evil.example', approvalUrl: 'https://accounts.google.com.evil.example/authorize/ar_x' }),
+      );
+      const shown = (await h.readThread(thread.ref)).find((m) => m.id === ref.id)!.text;
+      expect(shown).toContain('api.google.com.evil.example');
+      expect(shown).toMatch(/opens\W+accounts\.google\.com\.evil\.example/);
+      expect(shown).toMatch(/calls itself\W+Google Workspace/);
     });
 
     it('leaves the link out of the thread copy when it was sent privately', async () => {

@@ -79,7 +79,7 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     const email = `alice-${randomBytes(3).toString('hex')}@example.com`;
     const link = await linkIn(page, agent);
     expect(await link.getAttribute('href')).toMatch(/\/sandbox\/authmd\/claim\/reg_[0-9a-f]+$/);
-    expect(await page.getByTestId('messages').innerText()).toContain('log in to Sandbox Notes');
+    expect(await page.getByTestId('messages').innerText()).toMatch(/log in to 127\.0\.0\.1:\d+ \(calls itself “Sandbox Notes”\)/);
 
     await Promise.all([page.waitForURL(/\/sandbox\/authmd\/claim\//), link.click()]);
     await page.getByTestId('email').fill(email);
@@ -88,7 +88,7 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     expect(code).toMatch(/^acf_[0-9a-f]{32}$/);
 
     await answerInThread(page, threadUrl, `finish code: ${code}`);
-    await page.locator('[data-testid="message"].bot', { hasText: '✅ Logged in to Sandbox Notes' }).waitFor();
+    await page.locator('[data-testid="message"].bot', { hasText: /✅ Logged in to \S+ \(calls itself “Sandbox Notes”\)/ }).waitFor();
     expect(await agentResult(agent)).toMatchObject({ resumed: true, status: 200, me: { account: { email }, agent_id: 'e2e-authmd' } });
     expect(await page.getByTestId('messages').innerText()).not.toContain(code);
     mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
@@ -111,7 +111,7 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     expect(await page.getByTestId('status').innerText()).toContain('the device is connected');
 
     await answerInThread(page, threadUrl, 'done');
-    await page.locator('[data-testid="message"].bot', { hasText: '✅ Logged in to Sandbox Files' }).waitFor();
+    await page.locator('[data-testid="message"].bot', { hasText: /✅ Logged in to \S+ \(calls itself “Sandbox Files”\)/ }).waitFor();
     expect(await agentResult(agent)).toMatchObject({ resumed: true, status: 200, me: { account: { email }, agent_id: 'e2e-device' } });
     mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-thread-device.png'), fullPage: true });

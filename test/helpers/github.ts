@@ -66,8 +66,8 @@ export async function startGithubWorld(
     botComments,
     async approvalIn(issue) {
       const comment = await waitFor(`approval comment in issue ${issue}`, () => botComments(issue).find((c) => /\/sandbox\/authorize\//.test(c.body)));
-      const url = /https?:\/\/[^\s>]+\/sandbox\/authorize\/[^\s>]+/.exec(comment.body)![0];
-      const handoffId = /\(handoff (hf_[0-9a-f]+)\)/.exec(comment.body)![1]!;
+      const url = /https?:\/\/[^\s>)]+\/sandbox\/authorize\/[^\s>)]+/.exec(comment.body)![0];
+      const handoffId = /Handoff `(hf_[0-9a-f]+)`/.exec(comment.body)![1]!;
       return { comment, url, handoffId };
     },
     async comment(issue, login, body, opts = {}) {

@@ -67,7 +67,7 @@ export async function startLinearTestBridge(
       const comment = await waitFor(`approval comment on ${issue.identifier}`, () =>
         fake.store.commentsOf(issue.id).find((c) => c.userId === fake.viewer.id && /\/sandbox\/authorize\//.test(c.body)),
       );
-      const url = /\]\((https?:\/\/[^)\s]+\/sandbox\/authorize\/[^)\s]+)\)/.exec(comment.body)![1]!;
+      const url = /\]\(<(https?:\/\/[^>\s]+\/sandbox\/authorize\/[^>\s]+)>\)/.exec(comment.body)![1]!;
       const handoffId = /handoff `(hf_[0-9a-f]+)`/.exec(comment.body)![1]!;
       return { comment, url, handoffId };
     },

@@ -93,7 +93,7 @@ export async function startSlackTestBridge(name: string, options: { env?: Record
     async threadApproval(ref) {
       const t = thread(ref);
       const message = await waitFor(`approval request in ${ref}`, () =>
-        slack.state.thread(t.channel, t.threadTs).find((m) => m.botId && handoffIdPattern.test(shownText(m)) && /asks to log in/.test(shownText(m))),
+        slack.state.thread(t.channel, t.threadTs).find((m) => m.botId && handoffIdPattern.test(shownText(m)) && /Login approval needed/.test(shownText(m))),
       );
       const text = shownText(message);
       const url = approvalUrlPattern.exec(text)?.[0];

@@ -38,7 +38,7 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const thread = freshThread('claimed');
     const job = await agent.run(thread, ['alice'], 'agent-notes', notes());
     const request = await requestIn(bridge, thread);
-    expect(request.text).toContain('log in to Sandbox Notes');
+    expect(request.text).toMatch(/log in to 127\.0\.0\.1:\d+ \(calls itself “Sandbox Notes”\)/);
     expect(request.url).toMatch(/\/sandbox\/authmd\/claim\/reg_[0-9a-f]+$/);
     expect(request.text).toContain('paste the finish code');
 
@@ -56,7 +56,7 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const to = email('bea');
     const job = await agent.run(thread, ['bea'], 'agent-mail', notes(), { approverEmail: to });
     const request = await requestIn(bridge, thread);
-    expect(request.text).toMatch(/Sandbox Notes has emailed b\*\*\*@example\.com a link/);
+    expect(request.text).toMatch(/The service has emailed b\*\*\*@example\.com a link/);
     expect(request.text).toContain('Reply here with the one-time code from the email.');
     expect(request.text).not.toContain(to);
 
@@ -71,7 +71,7 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const to = email('cy');
     const job = await agent.run(thread, ['cy'], 'agent-anon', anon(), { approverEmail: to });
     const request = await requestIn(bridge, thread);
-    expect(request.text).toContain('Sandbox Keys issued a low-scope key at once; claiming it grants notes:read, notes:write.');
+    expect(request.text).toContain('The service issued a low-scope key at once; claiming it grants notes:read, notes:write.');
     const registration = [...authmd('/sandbox/anon').registrations.values()].find((r) => r.email === to)!;
     const session = bridge.sandboxes.get('/sandbox/anon')!.state.sessions.get(registration.sessionId!)!;
     expect(session.scopes).toEqual(['notes:read']);

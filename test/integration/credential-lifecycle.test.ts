@@ -94,7 +94,7 @@ describe('credential lifecycle (real Redis, real BullMQ, sandbox over HTTP)', ()
     expect(body.error.code).toBe('credential_expired');
     const reopened = await requestIn(bridge, thread, 2, 20_000);
     expect(reopened.handoffId).toBe(body.error.reopenedHandoffId);
-    expect(reopened.text).toContain(`🔁 The earlier login to Sandbox Analytics (handoff ${handoffId}) stopped working`);
+    expect(reopened.text).toContain(`(calls itself “Sandbox Analytics”) (handoff ${handoffId}) stopped working`);
     expect(await bridge.api.getHandoff(reopened.handoffId)).toMatchObject({ previousHandoffId: handoffId, agent: { id: 'agent-life' }, approvers: ['alice'] });
     expect(await bridge.bridge.engine.credentials.get(credentialId)).toBeUndefined();
     // Asking again returns the same re-opened handoff, not a third one.
@@ -113,7 +113,7 @@ describe('credential lifecycle (real Redis, real BullMQ, sandbox over HTTP)', ()
     const { handoffId: reopenedId } = (await report.json()) as { status: string; handoffId: string };
     const request = await requestIn(bridge, thread, 2);
     expect(request.handoffId).toBe(reopenedId);
-    expect(request.text).toContain(`🔁 The earlier login to Sandbox Notes (handoff ${handoffId}) stopped working`);
+    expect(request.text).toContain(`(calls itself “Sandbox Notes”) (handoff ${handoffId}) stopped working`);
     expect((await bridge.api.getHandoff(reopenedId)).previousHandoffId).toBe(handoffId);
 
     await bridge.reply(thread, 'alice', await claimOnSandbox(request.url));

@@ -35,7 +35,7 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     const thread = freshThread('dev');
     const job = await agent.run(thread, ['alice'], 'agent-dev', quick());
     const request = await requestIn(bridge, thread);
-    expect(request.text).toContain('log in to Sandbox Files');
+    expect(request.text).toMatch(/log in to 127\.0\.0\.1:\d+ \(calls itself “Sandbox Files”\)/);
     expect(request.url).toMatch(/\/sandbox\/device\/activate\?user_code=[B-Z]{4}-[B-Z]{4}$/);
     expect(request.text).toMatch(/The page should show the code [B-Z]{4}-[B-Z]{4}\. The code works for 15 min/);
     expect(request.text).toContain('then reply "done" here');
@@ -94,7 +94,7 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     await decideDevice(request.url, 'deny');
     await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(/login_denied/);
     expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({ status: 'failed', error: { code: 'login_denied' } });
-    expect((await botTexts(bridge, thread)).some((t) => t.startsWith('❌ The login to Sandbox Files failed: The approver denied'))).toBe(true);
+    expect((await botTexts(bridge, thread)).some((t) => /^❌ The login to \S+ \(calls itself “Sandbox Files”\) failed: The approver denied/.test(t))).toBe(true);
   });
 
   it('stops on expired_token when the service gives up on the code early', async () => {

@@ -40,7 +40,7 @@ describe('the GitHub poller', () => {
     poller = platform.poller!;
     await platform.start();
     // The approval comment starts the repository's cursor.
-    await platform.adapter.post(platform.adapter.parseThread('github:octo-org/busy#1'), { kind: 'notice', handoffId: 'hf_x', event: 'info', text: 'approval here' });
+    await platform.adapter.post(platform.adapter.parseThread('github:octo-org/busy#1'), { kind: 'notice', handoffId: 'hf_x', event: 'info', text: ['approval here'] });
   });
   afterAll(async () => {
     await fake.close();

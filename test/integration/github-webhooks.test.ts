@@ -103,8 +103,10 @@ describe('GitHub threads by webhook', () => {
     const { url, handoffId } = await world.approvalIn(5);
     const code = await world.bridge.approve(url);
     await world.comment(5, 'rita', code);
-    const refusal = await waitFor('refusal', () => world.botComments(5).find((c) => c.body.includes('rita, you cannot answer')));
-    expect(refusal.body).toContain('Only people with write access to codertocat/hello-world may answer.');
+    const refusal = await waitFor('refusal', () => world.botComments(5).find((c) => c.body.includes('`rita`, you cannot answer')));
+    expect(refusal.body).toContain('Only people with write access to `codertocat/hello-world` may answer.');
+    // The refused commenter is named, never @-mentioned.
+    expect(refusal.body).not.toContain('@rita');
     const record = await world.bridge.api.getHandoff(handoffId);
     expect(record).toMatchObject({ status: 'awaiting_human', attempts: 0 });
     expect(exchangesFor(url)).toBe(0);

@@ -49,7 +49,7 @@ describe('handoff store: atomic transitions on real Redis', () => {
   it('stores the usual values compactly and gives them back exactly after a scripted update', async () => {
     const pending = { ...record('hf_compact'), status: 'pending' as const, approvers: [], scopes: [] };
     await store.create(pending);
-    const note = String.raw`a backslash before a slash \/, two \\/, and a URL https://svc.example/a/b`;
+    const note = [String.raw`a backslash before a slash \/, two \\/, and a URL https://svc.example/a/b`, { value: 'https://svc.example/c/d' }];
     const moved = await store.transition('hf_compact', {
       to: 'awaiting_human',
       set: { approvalUrl: 'https://svc.example/authorize/ar_1', answer: 'finish_code', approvers: [], note },
@@ -59,7 +59,7 @@ describe('handoff store: atomic transitions on real Redis', () => {
     const stored = (await redis.get(keys.handoff('hf_compact')))!;
     // No escaped slashes, no empty lists, no default answer: each byte stays while a person thinks.
     expect(stored).toContain('a URL https://svc.example/a/b');
-    expect((JSON.parse(stored) as { note: string }).note).toBe(note);
+    expect((JSON.parse(stored) as { note: unknown }).note).toEqual(note);
     expect(stored).not.toMatch(/"(approvers|scopes|answer)"/);
     expect(stored).toContain('"approvalUrl":"https://svc.example/authorize/ar_1"');
 

@@ -24,7 +24,7 @@ describe('Linear handoffs through webhooks', () => {
     const job = await t.agent.run(`linear:${issue.identifier.toLowerCase()}`, []);
     const approval = await t.approvalOn(issue);
     expect(approval.comment.parentId).toBeUndefined();
-    expect(approval.comment.body).toContain('Only this issue\'s assignee (alice) or creator (bob) may answer.');
+    expect(approval.comment.body).toContain('Only this issue\'s assignee (`alice`) or creator (`bob`) may answer.');
     expect(approval.comment.body).toMatch(/Expires at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
 
     const code = await t.bridge.approve(approval.url);
@@ -101,8 +101,8 @@ describe('Linear handoffs through webhooks', () => {
     const code = await t.bridge.approve(approval.url);
     await t.deliver(t.comment(issue, t.mallory, code, approval.comment.id));
 
-    const refusal = await waitFor('refusal notice', () => t.botComments(issue).find((c) => c.body.startsWith('Mallory Intruder, you cannot answer')));
-    expect(refusal.body).toContain("Only this issue's assignee (alice) or creator (bob) may answer.");
+    const refusal = await waitFor('refusal notice', () => t.botComments(issue).find((c) => c.body.startsWith('`Mallory Intruder`, you cannot answer')));
+    expect(refusal.body).toContain("Only this issue's assignee (`alice`) or creator (`bob`) may answer.");
     expect(refusal.parentId).toBe(approval.comment.id);
     const record = await t.bridge.api.getHandoff(approval.handoffId);
     expect(record.status).toBe('awaiting_human');
@@ -119,7 +119,7 @@ describe('Linear handoffs through webhooks', () => {
     const issue = t.newIssue();
     const job = await t.agent.run(`linear:${issue.identifier}`, ['Alice@Example.com']);
     const approval = await t.approvalOn(issue);
-    expect(approval.comment.body).toContain('Only alice may answer.');
+    expect(approval.comment.body).toContain('Only `alice` may answer.');
     const record = (await t.bridge.bridge.engine.store.get(approval.handoffId))!;
     expect(record.approvers).toEqual([t.alice.id]);
     expect(record.approverEmail).toBe(t.alice.email);
@@ -127,7 +127,7 @@ describe('Linear handoffs through webhooks', () => {
     // Named approvers replace the issue rule: the creator is refused.
     const code = await t.bridge.approve(approval.url);
     await t.deliver(t.comment(issue, t.bob, code, approval.comment.id));
-    await waitFor('refusal of bob', () => t.botComments(issue).find((c) => c.body.startsWith('Bob Builder, you cannot answer')));
+    await waitFor('refusal of bob', () => t.botComments(issue).find((c) => c.body.startsWith('`Bob Builder`, you cannot answer')));
     await t.deliver(t.comment(issue, t.alice, code, approval.comment.id));
     expect((await job.waitUntilFinished(t.agent.events, 20_000)).status).toBe(200);
   });

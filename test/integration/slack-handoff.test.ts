@@ -43,7 +43,7 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
     expect(inThread.url).toBeUndefined();
     expect(shown).toContain('sent privately');
     expect(shown).toContain(`<@${alice.id}>`);
-    expect(shown).toMatch(/Agent \*report-agent\* asks to log in to/);
+    expect(shown).toMatch(/\*Agent\*\nreport-agent\n\*Service\*\n127\.0\.0\.1:\d+\n\*The link opens\*\nsent privately/);
     expect(shown).toMatch(/Expires <!date\^\d+\^/);
     expect(inThread.message).toMatchObject({ unfurlLinks: false, unfurlMedia: false });
     expect(inThread.handoffId).toBe(approval.handoffId);
@@ -59,7 +59,7 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
     expect(exchanges(approval.url)).toBe(1);
 
     const success = await waitFor('success notice', () => h.botTexts(thread).find((t) => t.startsWith('✅')));
-    expect(success).toMatch(/Logged in to .+ with scopes account:read, .+ for agent report-agent\. The code is now spent\./);
+    expect(success).toMatch(/Logged in to `127\.0\.0\.1:\d+` \(calls itself `Sandbox Analytics`\) with scopes `account:read`, .+ for agent `report-agent`\. The code is now spent\./);
     const replyTs = body.event.ts as string;
     const { channel } = parseSlackThread(thread);
     await waitFor('status reactions', () => {

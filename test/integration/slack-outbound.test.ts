@@ -45,17 +45,18 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
     await waitFor('cancel notice', () => h.botTexts(thread).some((t) => t.includes('was cancelled')));
   });
 
-  it('sends the approval link as a direct message to an approver who is not in the channel', async () => {
-    const channel = 'C0MEMBERS01';
+  it('sends no direct message to an approver who is not in the channel: the handoff fails and says how to allow it', async () => {
+    const channel = 'C0MEMBERS02';
     h.slack.state.members.set(channel, new Set([alice.id]));
     const thread = h.newThread(channel);
     const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'dm' }, approvers: ['bob@example.com'] });
-    const dm = await waitFor('direct message to bob', () => h.slack.state.messages.find((m) => m.channel === 'D0BOB00001' && shownText(m).includes(created.id)));
-    expect(shownText(dm)).toMatch(/\/sandbox\/authorize\//);
-    expect(shownText(dm)).toContain(`<#${channel}>`);
-    const inThread = await h.threadApproval(thread);
-    expect(inThread.url).toBeUndefined();
-    await h.bridge.api.cancelHandoff(created.id);
+    const view = await waitFor('failure', async () => {
+      const v = await h.bridge.api.getHandoff(created.id);
+      return v.status === 'failed' ? v : undefined;
+    });
+    expect(view.error?.code).toBe('approver_not_in_channel');
+    expect(view.error?.message).toContain('SLACK_DM_OUTSIDE_CHANNEL=on');
+    expect(h.slack.state.messages.filter((m) => m.channel === 'D0BOB00001')).toEqual([]);
   });
 
   it('warns in a channel shared with another organization (Slack Connect), and still works there', async () => {
@@ -104,13 +105,27 @@ describe('Slack with private links turned off', () => {
   });
 });
 
-describe('Slack with shared channels refused (SLACK_SHARED_CHANNELS=refuse)', () => {
+describe('Slack with shared channels refused and direct messages allowed (SLACK_SHARED_CHANNELS=refuse, SLACK_DM_OUTSIDE_CHANNEL=on)', () => {
   let h: SlackTestBridge;
 
   beforeAll(async () => {
-    h = await startSlackTestBridge('slack-shared-refused', { env: { SLACK_SHARED_CHANNELS: 'refuse' } });
+    h = await startSlackTestBridge('slack-shared-refused', { env: { SLACK_SHARED_CHANNELS: 'refuse', SLACK_DM_OUTSIDE_CHANNEL: 'on' } });
   });
   afterAll(async () => h?.close());
+
+  it('sends the approval link as a direct message to an approver who is not in the channel, when allowed', async () => {
+    const channel = 'C0MEMBERS01';
+    h.slack.state.members.set(channel, new Set([alice.id]));
+    const thread = h.newThread(channel);
+    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'dm' }, approvers: ['bob@example.com'] });
+    const dm = await waitFor('direct message to bob', () => h.slack.state.messages.find((m) => m.channel === 'D0BOB00001' && shownText(m).includes(created.id)));
+    expect(shownText(dm)).toMatch(/\/sandbox\/authorize\//);
+    expect(shownText(dm)).toContain(`<#${channel}>`);
+    const inThread = await h.threadApproval(thread);
+    expect(inThread.url).toBeUndefined();
+    await h.bridge.api.cancelHandoff(created.id);
+  });
+
 
   it('posts no link into a Slack Connect channel, fails with public_thread and says how to allow it', async () => {
     const channel = 'C0CONNECT88';

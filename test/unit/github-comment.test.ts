@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readComment, replyFromComment } from '../../adapters/github/github-comment.js';
-import { escapeMarkdown, renderGithubComment } from '../../adapters/github/github-format.js';
+import { renderGithubComment } from '../../adapters/github/github-format.js';
+import { escapeMarkdownText } from '../../src/core/markdown-text.js';
+import { say } from '../../src/core/sentence.js';
 import { issueCommentPayload } from '../fixtures/github/issue-comment.js';
 
 const where = { owner: 'Codertocat', repo: 'Hello-World', number: 1 };
@@ -68,35 +70,40 @@ describe('GitHub comment rendering', () => {
     approvers: [],
   };
 
-  it('marks its comments, escapes service text, and says who may answer in GitHub terms', () => {
+  it('marks its comments, shows both hosts, labels the name, and says who may answer in GitHub terms', () => {
     const body = renderGithubComment(approval, 'write');
     expect(body.startsWith('<!-- handoff-bridge -->\n')).toBe(true);
-    expect(body).toContain('**Approve here:** <https://svc.example/authorize/ar_1>');
+    expect(body).toContain('**[Open the approval page](<https://svc.example/authorize/ar_1>)** The link opens `svc.example`.');
+    expect(body).toContain('asks you to log in to `svc.example` (calls itself `Evil [link](https://x.example) @org/team`)');
+    expect(body).toContain('Agent `agent-ˋxˋ`');
     expect(body).toContain('Only people with write access to this repository may answer.');
     expect(body).toContain('Expires at 2026-05-01 10:00 UTC.');
-    expect(body).not.toContain('[link](https://x.example)');
-    expect(body).not.toMatch(/@org/);
     expect(renderGithubComment({ ...approval, approvers: ['alice', '@bob'] }, 'write')).toContain('Only @alice, @bob may answer.');
-    expect(renderGithubComment({ ...approval, note: '⚠️ This thread is public.' }, 'write')).toContain('> ⚠️ This thread is public.');
+    // A team or anything else that is not a login is shown, never mentioned.
+    expect(renderGithubComment({ ...approval, approvers: ['org/team', 'a b'] }, 'write')).toContain('Only `org/team`, `a b` may answer.');
+    expect(renderGithubComment({ ...approval, notes: [['⚠️ This thread is public.']] }, 'write')).toContain('\n\n⚠️ This thread is public.\n\n');
   });
 
-  it('heads the request with the service logo, encoded so it cannot break out of the tag', () => {
-    const heading = (serviceLogoUrl?: string) => renderGithubComment({ ...approval, serviceName: 'Notes', ...(serviceLogoUrl ? { serviceLogoUrl } : {}) }, 'write').split('\n')[1];
-    expect(heading('https://notes.example/logo.svg')).toBe('### <img src="https://notes.example/logo.svg" alt="" width="20" height="20"> 🔐 Login approval needed: Notes');
-    expect(heading('https://notes.example/l.png?a="><script>x</script>')).toBe(
-      '### <img src="https://notes.example/l.png?a=%22%3E%3Cscript%3Ex%3C/script%3E" alt="" width="20" height="20"> 🔐 Login approval needed: Notes',
-    );
-    expect(heading('javascript:alert(1)')).toBe('### 🔐 Login approval needed: Notes');
-    expect(heading()).toBe('### 🔐 Login approval needed: Notes');
+  it('shows the service logo beside the label that it is the service’s claim, encoded so it cannot break out of the tag', () => {
+    const logoLine = (serviceLogoUrl?: string) =>
+      renderGithubComment({ ...approval, serviceName: 'Notes', ...(serviceLogoUrl ? { serviceLogoUrl } : {}) }, 'write')
+        .split('\n\n')
+        .find((line) => line.includes('<img'));
+    expect(logoLine('https://notes.example/logo.svg')).toBe('<img src="https://notes.example/logo.svg" alt="" width="20" height="20"> The logo, like the name, is the service’s own claim.');
+    expect(logoLine('https://notes.example/l.png?a="><script>x</script>')).toContain('<img src="https://notes.example/l.png?a=%22%3E%3Cscript%3Ex%3C/script%3E" alt=""');
+    expect(logoLine('javascript:alert(1)')).toBeUndefined();
+    expect(logoLine()).toBeUndefined();
   });
 
-  it('posts notices verbatim after the marker', () => {
-    expect(renderGithubComment({ kind: 'notice', handoffId: 'hf_1', event: 'info', text: 'That code did not work (attempt 1 of 5).' }, 'write')).toBe(
+  it('renders notices from their parts: words escaped, values as code spans, people never mentioned', () => {
+    expect(renderGithubComment({ kind: 'notice', handoffId: 'hf_1', event: 'info', text: ['That code did not work (attempt 1 of 5).'] }, 'write')).toBe(
       '<!-- handoff-bridge -->\nThat code did not work (attempt 1 of 5).',
     );
+    const refusal = renderGithubComment({ kind: 'notice', handoffId: 'hf_1', event: 'refused', text: say`${{ person: 'mallory' }}, no: ${'[x](http://e) @team #1'}` }, 'write');
+    expect(refusal).toBe('<!-- handoff-bridge -->\n`mallory`, no: `[x](http://e) @team #1`');
   });
 
-  it('escapes Markdown and breaks mentions', () => {
-    expect(escapeMarkdown('a*b_[c](d) @e #1')).toBe('a\\*b\\_\\[c\\]\\(d\\) @\u200be \\#1');
+  it('escapes markdown in its own words and breaks mentions and references', () => {
+    expect(escapeMarkdownText('a*b_[c](d) @e #1 <b> &amp;')).toBe('a\\*b\\_\\[c\\](d) \\@\u200be \\#\u200b1 \\<b\\> \\&amp;');
   });
 });

@@ -15,7 +15,7 @@ describe('Slack adapter against a fake Web API', () => {
   let slack: FakeSlack;
   let make: (over?: { privateLinks?: boolean }) => ReturnType<typeof createSlackAdapter>;
   let logLines: string[];
-  const notice: NoticeMessage = { kind: 'notice', handoffId: 'hf_1', event: 'info', text: 'hello' };
+  const notice: NoticeMessage = { kind: 'notice', handoffId: 'hf_1', event: 'info', text: ['hello'] };
 
   beforeAll(async () => {
     slack = await startFakeSlack();

@@ -21,12 +21,13 @@ describe('Slack configuration', () => {
     expect(loadConfig({}).slack).toBeUndefined();
   });
 
-  it('chooses the Events API when the signing secret is set, with private links and the modal on', () => {
+  it('chooses the Events API when the signing secret is set, with private links and the modal on, and no DMs outside the channel', () => {
     expect(loadConfig({ SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret }).slack).toEqual({
       botToken: bot,
       inbound: { mode: 'events', signingSecret: secret },
       apiUrl: undefined,
       privateLinks: true,
+      dmOutsideChannel: false,
       codeModal: true,
       outboundPerSecond: 1,
       sharedChannels: 'warn',
@@ -40,6 +41,7 @@ describe('Slack configuration', () => {
       SLACK_API_URL: 'http://127.0.0.1:9999/api/',
       SLACK_PRIVATE_LINKS: 'off',
       SLACK_CODE_MODAL: 'no',
+      SLACK_DM_OUTSIDE_CHANNEL: 'on',
       SLACK_OUTBOUND_PER_SECOND: '5',
       SLACK_SHARED_CHANNELS: 'refuse',
     }).slack;
@@ -48,6 +50,7 @@ describe('Slack configuration', () => {
       inbound: { mode: 'socket', appToken: app },
       apiUrl: 'http://127.0.0.1:9999/api/',
       privateLinks: false,
+      dmOutsideChannel: true,
       codeModal: false,
       outboundPerSecond: 5,
       sharedChannels: 'refuse',
@@ -63,6 +66,7 @@ describe('Slack configuration', () => {
     { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: 'short' }, variable: 'SLACK_SIGNING_SECRET', says: 'signing secret' },
     { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_API_URL: 'slack.com/api' }, variable: 'SLACK_API_URL', says: 'http(s) URL' },
     { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_PRIVATE_LINKS: 'maybe' }, variable: 'SLACK_PRIVATE_LINKS', says: 'SLACK_PRIVATE_LINKS' },
+    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_DM_OUTSIDE_CHANNEL: 'sometimes' }, variable: 'SLACK_DM_OUTSIDE_CHANNEL', says: 'SLACK_DM_OUTSIDE_CHANNEL' },
     { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_OUTBOUND_PER_SECOND: '0' }, variable: 'SLACK_OUTBOUND_PER_SECOND', says: 'whole number from 1 to 50' },
     { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_SHARED_CHANNELS: 'sometimes' }, variable: 'SLACK_SHARED_CHANNELS', says: 'must be warn or refuse' },
   ])('names $variable when it is wrong or missing', ({ env, variable, says }) => {

@@ -81,11 +81,15 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
    */
   const unfetchableImage = (blocks: unknown): Record<string, unknown> | undefined => {
     if (!Array.isArray(blocks)) return undefined;
-    for (const [i, block] of (blocks as Array<{ accessory?: { type?: string; image_url?: string } }>).entries()) {
-      const url = block.accessory?.type === 'image' ? block.accessory.image_url : undefined;
-      if (url && new URL(url).hostname.endsWith('.invalid')) {
-        const problem = `downloading image failed [json-pointer:/blocks/${i}/accessory/image_url]`;
-        return fail('invalid_blocks', { errors: [problem], response_metadata: { messages: [`[ERROR] ${problem}`] } });
+    type Image = { type?: string; image_url?: string };
+    for (const [i, block] of (blocks as Array<{ accessory?: Image; elements?: Image[] }>).entries()) {
+      const images: Array<[string, Image | undefined]> = [['accessory', block.accessory], ...(block.elements ?? []).map((e, j): [string, Image] => [`elements/${j}`, e])];
+      for (const [where, image] of images) {
+        const url = image?.type === 'image' ? image.image_url : undefined;
+        if (url && new URL(url).hostname.endsWith('.invalid')) {
+          const problem = `downloading image failed [json-pointer:/blocks/${i}/${where}/image_url]`;
+          return fail('invalid_blocks', { errors: [problem], response_metadata: { messages: [`[ERROR] ${problem}`] } });
+        }
       }
     }
     return undefined;
