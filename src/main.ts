@@ -74,6 +74,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
         slack: 'set SLACK_SHARED_CHANNELS=warn on the bridge (the link is then posted with a warning)',
       },
       refreshBeforeMs: config.login.refreshBeforeMs,
+      approverEmailServices: config.login.approverEmailServices,
     },
     login: (ctx) => loginSetup(config, ctx, http, runtime.serviceHttp),
     platforms: (ctx) => platforms.map((create) => create(ctx)),

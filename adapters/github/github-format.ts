@@ -49,7 +49,15 @@ function renderApproval(msg: ApprovalRequestMessage, permission: GithubPermissio
     describeAnswer(msg),
   ];
   if (msg.note) lines.push('', ...msg.note.split('\n').map((line) => `> ${escapeMarkdown(line)}`));
-  lines.push('', `Expires at ${formatUtc(msg.expiresAt)}. ${describeGithubApprovers(msg.approvers, permission)}`, '', `<sub>(handoff ${msg.handoffId})</sub>`);
+  lines.push(
+    '',
+    `Expires at ${formatUtc(msg.expiresAt)}. ${describeGithubApprovers(msg.approvers, permission)}`,
+    '',
+    // A "Quote reply" of this comment carries the tag, which is how a reply names its request here.
+    `Tag ${code(msg.handoffTag)}: if other requests wait in this thread, start your reply with it (or quote-reply this comment).`,
+    '',
+    `<sub>(handoff ${msg.handoffId})</sub>`,
+  );
   return lines.join('\n');
 }
 

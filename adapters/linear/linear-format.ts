@@ -69,7 +69,7 @@ export function renderApproval(msg: ApprovalRequestMessage, approvers: ApproverL
     answerLine(msg),
     ...(msg.note ? [escapeMarkdown(msg.note)] : []),
     `${describeApproverLine(approvers, escapeMarkdown)} Expires at ${formatUtc(msg.expiresAt)} (in ${describeDuration(msg.expiresAt - now)}).`,
-    `_handoff ${code(msg.handoffId)}_`,
+    `Tag ${code(msg.handoffTag)}: a reply to this comment answers this request. _handoff ${code(msg.handoffId)}_`,
   ].join('\n\n');
 }
 

@@ -129,7 +129,10 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
   blocks.push({
     type: 'context',
     elements: [
-      { type: 'mrkdwn', text: `Expires ${slackDate(msg.expiresAt)}. ${slackText(describeApprovers(msg.approvers))} Handoff \`${escapeMrkdwn(msg.handoffId)}\`.` },
+      {
+        type: 'mrkdwn',
+        text: `Expires ${slackDate(msg.expiresAt)}. ${slackText(describeApprovers(msg.approvers))} Tag *${escapeMrkdwn(msg.handoffTag)}*: if other requests wait in this thread, start your reply with it. Handoff \`${escapeMrkdwn(msg.handoffId)}\`.`,
+      },
     ],
   });
   return { text: slackText(renderPlainText(msg)), blocks };

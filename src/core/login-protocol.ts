@@ -113,6 +113,11 @@ export type PollResult =
 
 export interface LoginProtocol {
   readonly name: ProtocolName;
+  /**
+   * True when start() may send `approverEmail` to the service (auth.md email flows). The
+   * engine decides whether a directory email may go (and audits holding one back) only then.
+   */
+  readonly sendsApproverEmail?: boolean;
   /** Starts a detached login. Throws HandoffError (UpstreamError, RateLimitedError…). */
   start(req: LoginRequest): Promise<Started>;
   /** Finishes with the approver's answer. Throws only for transport trouble. */

@@ -9,6 +9,11 @@
 export interface ApprovalRequestMessage {
   readonly kind: 'approval_request';
   readonly handoffId: string;
+  /**
+   * The short tag (`#h-4f2a`, core/handoff-tag.ts) a reply names to say it answers this
+   * request when several wait in one thread. Every rendering shows it.
+   */
+  readonly handoffTag: string;
   /** Human name of the service, e.g. "Agent Analytics", else its host. */
   readonly serviceName: string;
   readonly serviceUrl: string;
@@ -50,6 +55,8 @@ export type NoticeEvent =
   | 'hint_open_link'
   | 'already_finished'
   | 'code_removed'
+  | 'service_ready'
+  | 'which_handoff'
   | 'info';
 
 export type OutboundMessage = ApprovalRequestMessage | NoticeMessage;
@@ -92,6 +99,11 @@ export function describeAnswer(msg: ApprovalRequestMessage): string {
   }
 }
 
+/** The line that tells people how to aim a reply at this request. */
+export function describeTag(msg: Pick<ApprovalRequestMessage, 'handoffTag'>): string {
+  return `Tag ${msg.handoffTag}: if other requests wait in this thread, start your reply with it.`;
+}
+
 /** The shared plain-text rendering; adapters with richer formatting use their own. */
 export function renderPlainText(msg: OutboundMessage): string {
   if (msg.kind === 'notice') return msg.text;
@@ -105,7 +117,7 @@ export function renderPlainText(msg: OutboundMessage): string {
     describeAnswer(msg),
     ...(msg.note ? [msg.note] : []),
     `Expires at ${formatUtc(msg.expiresAt)}. ${describeApprovers(msg.approvers)}`,
-    `(handoff ${msg.handoffId})`,
+    `${describeTag(msg)} (handoff ${msg.handoffId})`,
   ];
   return lines.join('\n');
 }

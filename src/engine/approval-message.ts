@@ -1,4 +1,5 @@
 import type { HandoffRecord } from '../core/handoff.js';
+import { handoffTag } from '../core/handoff-tag.js';
 import type { ApprovalRequestMessage } from '../core/messages.js';
 import type { Person } from '../core/thread-adapter.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -17,6 +18,7 @@ export function approvalMessage(record: HandoffRecord, extraNotes: readonly (str
   return {
     kind: 'approval_request',
     handoffId: record.id,
+    handoffTag: handoffTag(record.id),
     serviceName: serviceLabel(record),
     serviceUrl: record.service,
     agentId: record.agentId,

@@ -150,6 +150,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
 
   return {
     name: 'authmd',
+    sendsApproverEmail: true,
 
     start: (req) => register(req, req),
 
