@@ -16,6 +16,7 @@ export function handoffTag(handoffId: string): string {
 const tagPattern = /(?<![\w-])#?h-([0-9a-f]{4})(?![\w-])/gi;
 const idPattern = /(?<![\w-])(hf_[0-9a-f]{24})(?![\w-])/gi;
 const quoted = /^\s*>/;
+const urlPattern = /\b(?:https?:\/\/|www\.)\S+/gi;
 
 /** What a reply says about which handoff it answers. */
 export interface NamedHandoffs {
@@ -37,7 +38,8 @@ function scan(text: string): NamedHandoffs {
  * a reply that quotes the bridge's "which one?" question names its choice outside the quote.
  */
 export function namedHandoffs(raw: string): NamedHandoffs {
-  const lines = normaliseReplyText(raw).split('\n');
+  // A tag-like piece of a URL is part of the URL.
+  const lines = normaliseReplyText(raw).replace(urlPattern, ' ').split('\n');
   const own = scan(lines.filter((l) => !quoted.test(l)).join('\n'));
   return own.tags.length + own.ids.length > 0 ? own : scan(lines.filter((l) => quoted.test(l)).join('\n'));
 }
