@@ -4,9 +4,11 @@
  * host and port must all match; there is no catch-all.
  */
 export interface OriginGlob {
+  /** `http` or `https`. */
   readonly scheme: string;
   /** Lower-case host without the `*.`. */
   readonly host: string;
+  /** True for `*.host`: any subdomain of `host`, not `host` itself. */
   readonly wildcard: boolean;
   /** The port as the URL spells it ('' for the scheme's default). */
   readonly port: string;

@@ -21,7 +21,9 @@ export function openLoginSecret(vault: Vault, record: HandoffRecord): ProtocolSe
 
 /** A login result held until an approver's word (see HandoffRecord.serviceReadyAt). */
 export interface HeldResult {
+  /** What the service issued; stored as the handoff's credential once an approver confirms. */
   readonly credential: IssuedCredential;
+  /** Whom the service named, if anyone (shown masked in the thread, kept for the audit). */
   readonly approvedBy?: ApprovedBy;
 }
 

@@ -21,7 +21,9 @@ export type ReplyAction =
   | { readonly kind: 'poll' };
 
 export interface Candidate {
+  /** A waiting handoff the reply could answer. */
   readonly record: HandoffRecord;
+  /** What the reply would do to it. */
   readonly action: ReplyAction;
 }
 
