@@ -48,6 +48,7 @@ export async function measureGithubIdlePolling(options: { redis: Redis; prefix: 
       await platform.adapter.post(thread, {
         kind: 'approval_request',
         handoffId: `hf_bench${String(i).padStart(4, '0')}`,
+        handoffTag: `#h-${String(i % 10_000).padStart(4, '0')}`,
         serviceName: 'Bench Analytics',
         serviceUrl: 'https://bench.example',
         agentId: 'bench-agent',

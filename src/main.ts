@@ -81,6 +81,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       refreshBeforeMs: config.login.refreshBeforeMs,
       credentialMaxAgeMs: config.agents.credentialMaxAgeMs,
       credentialIdleMs: config.agents.credentialIdleMs,
+      approverEmailServices: config.login.approverEmailServices,
     },
     agents: { fileAgents, limits: config.agents.limits },
     ...(auditSink ? { auditSink } : {}),

@@ -96,6 +96,8 @@ export function createGithubAdapter(options: GithubAdapterOptions): ThreadAdapte
     },
 
     checkApprover: (thread, author, named) => approvers.check(thread, author, named),
+    // Unnamed: repository access, which no service account can be checked against.
+    unnamedApprovers: 'platform_rule',
     resolvePerson: (thread, handle) => approvers.resolve(thread, handle),
   };
 }

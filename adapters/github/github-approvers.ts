@@ -62,7 +62,8 @@ export function createGithubApprovers(deps: { clients: GithubClients; permission
       const { octokit } = await clients.forRepo(thread.owner, thread.repo);
       try {
         const { data } = await octokit.rest.users.getByUsername({ username: login });
-        return { id: data.login, name: data.login };
+        // The public profile email, when the person shows one (GitHub shows only verified ones).
+        return { id: data.login, name: data.login, ...(typeof data.email === 'string' && data.email ? { email: data.email } : {}) };
       } catch (err) {
         if (statusOf(err) === 404) {
           throw new BadInputError(`approver "${login}" is not a GitHub login.`, { code: 'unknown_approver', details: { field: 'approvers' } });

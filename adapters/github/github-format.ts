@@ -5,6 +5,7 @@ import {
   describeAnswer,
   describeLink,
   describeRequest,
+  describeTag,
   formatUtc,
   safeLogoUrl,
   type ApprovalRequestMessage,
@@ -70,6 +71,7 @@ function renderApproval(msg: ApprovalRequestMessage, permission: GithubPermissio
     `${githubSentence(say`Expires at ${[formatUtc(msg.expiresAt)]}.`)} ${describeGithubApprovers(msg.approvers, permission)}`,
     `Handoff ${markdownCode(cleanText(msg.handoffId, textLimits.id))}`,
   ];
+  lines.splice(lines.length - 1, 0, githubSentence(describeTag(msg, 'if other requests wait in this thread, start your reply with it (or quote-reply this comment).')));
   return lines.join('\n\n');
 }
 

@@ -144,6 +144,8 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
     },
 
     checkApprover: (thread, author, named) => people.check(thread, author, named),
+    // Unnamed: the issue's assignee or creator, as the issue stands when someone answers.
+    unnamedApprovers: 'platform_rule',
     resolvePerson: (_thread, handle) => people.resolve(handle),
   };
 }

@@ -12,6 +12,8 @@ import { z } from 'zod';
 export interface CommentCreated {
   readonly commentId: string;
   readonly issueId: string;
+  /** The top-level comment this one replies under, if any (Linear nests one level). */
+  readonly parentId?: string;
   readonly body: string;
   readonly author: { readonly id: string; readonly name?: string; readonly email?: string };
 }
@@ -28,6 +30,7 @@ const payloadSchema = z.object({
       id: text,
       body: z.string().nullish(),
       issueId: z.string().nullish(),
+      parentId: z.string().nullish(),
       userId: z.string().nullish(),
       botActor: z.unknown().nullish(),
       externalUserId: z.string().nullish(),
@@ -56,6 +59,7 @@ export function parseCommentEvent(payload: unknown): CommentEvent {
     comment: {
       commentId: data.id,
       issueId: data.issueId,
+      ...(data.parentId ? { parentId: data.parentId } : {}),
       body: data.body ?? '',
       author: {
         id: authorId,

@@ -86,12 +86,17 @@ export function createLinearPoller(deps: LinearPollerDeps): InboundPoller {
       const ours = await state.ours(fromPeople.map((c) => c.id));
       const replies = fromPeople.filter((_, i) => !ours[i]).sort((a, b) => a.createdAt - b.createdAt);
       const names = replies.length ? await people.names(replies.map((c) => c.userId)) : new Map<string, string>();
+      // A reply under an approval comment answers that request and no other.
+      const targets = await state.handoffsOfApprovals(replies.map((c) => c.parentId).filter((p): p is string => p !== undefined));
+      const handoffOf = new Map(replies.filter((c) => c.parentId !== undefined).map((c, i) => [c.id, targets[i]]));
       for (const c of replies) {
         const thread = byIssue.get(c.issueId)!;
         const name = names.get(c.userId);
+        const handoffId = handoffOf.get(c.id);
         await sink({
           platform: 'linear',
           thread,
+          ...(handoffId ? { handoffId } : {}),
           author: { id: c.userId, ...(name && name !== c.userId ? { name } : {}) },
           text: c.body,
           messageRef: { platform: 'linear', thread, id: c.id },

@@ -8,7 +8,8 @@ import type { Redis } from 'ioredis';
  *   webhook arrives before Linear's answer to the create;
  * - `issue-thread:<issue uuid>` → the thread ref the engine uses, and `thread-issue:<ref>` →
  *   the issue's UUID: webhooks and polls name issues by UUID, handoffs by key or UUID;
- * - `approval:<handoff id>` → the approval comment's id, so notices are threaded under it;
+ * - `approval:<handoff id>` → the approval comment's id, so notices are threaded under it, and
+ *   `approval-of:<comment id>` → the handoff, so a reply under it answers that handoff alone;
  * - `cursor:<ref>`: for polling, the time (epoch ms) up to which the thread's comments were read.
  *
  * Every key expires on its own, `ttlMs` after its last write (longer than any handoff can
@@ -28,8 +29,13 @@ export interface LinearState {
   linkIssue(ref: string, issueUuid: string): Promise<void>;
   /** The thread ref a handoff used for this issue, if the bridge ever posted there. */
   threadOfIssue(issueUuid: string): Promise<string | undefined>;
-  /** For an incoming comment, in one round trip: is it ours, and which thread is its issue. */
-  inbound(commentId: string, issueUuid: string): Promise<{ ours: boolean; thread: string | undefined }>;
+  /**
+   * For an incoming comment, in one round trip: is it ours, which thread is its issue, and —
+   * when it replies under an approval comment (`parentId`) — which handoff that approval is.
+   */
+  inbound(commentId: string, issueUuid: string, parentId?: string): Promise<{ ours: boolean; thread: string | undefined; handoffId: string | undefined }>;
+  /** The handoffs whose approval comments these are (undefined where none). */
+  handoffsOfApprovals(commentIds: readonly string[]): Promise<Array<string | undefined>>;
   /** The issue UUIDs of these refs, where known. */
   issuesOfThreads(refs: readonly string[]): Promise<Array<string | undefined>>;
   rememberApproval(handoffId: string, commentId: string): Promise<void>;
@@ -63,16 +69,20 @@ export function createLinearState(redis: Redis, keyPrefix: string, ttlMs = defau
     async threadOfIssue(issueUuid) {
       return (await redis.get(key('issue-thread', issueUuid))) ?? undefined;
     },
-    async inbound(commentId, issueUuid) {
-      const [ours, thread] = await redis.mget(key('ours', commentId), key('issue-thread', issueUuid));
-      return { ours: ours !== null && ours !== undefined, thread: thread ?? undefined };
+    async inbound(commentId, issueUuid, parentId) {
+      const [ours, thread, handoffId] = await redis.mget(key('ours', commentId), key('issue-thread', issueUuid), key('approval-of', parentId ?? '-'));
+      return { ours: ours !== null && ours !== undefined, thread: thread ?? undefined, handoffId: parentId ? (handoffId ?? undefined) : undefined };
+    },
+    async handoffsOfApprovals(commentIds) {
+      if (commentIds.length === 0) return [];
+      return (await redis.mget(...commentIds.map((id) => key('approval-of', id)))).map((v) => v ?? undefined);
     },
     async issuesOfThreads(refs) {
       if (refs.length === 0) return [];
       return (await redis.mget(...refs.map((ref) => key('thread-issue', ref)))).map((v) => v ?? undefined);
     },
     async rememberApproval(handoffId, commentId) {
-      await redis.set(key('approval', handoffId), commentId, 'PX', ttl);
+      await redis.multi().set(key('approval', handoffId), commentId, 'PX', ttl).set(key('approval-of', commentId), handoffId, 'PX', ttl).exec();
     },
     async approvalOf(handoffId) {
       return (await redis.get(key('approval', handoffId))) ?? undefined;

@@ -51,13 +51,15 @@ export function linearWebhookRoute(deps: { secret: string; state: LinearState; s
       const event = parseCommentEvent(payload);
       if (event.kind === 'ignored') return json(200, { ok: true, ignored: event.reason });
       const { comment } = event;
-      const known = await deps.state.inbound(comment.commentId, comment.issueId);
+      const known = await deps.state.inbound(comment.commentId, comment.issueId, comment.parentId);
       if (known.ours) return json(200, { ok: true, ignored: 'the bridge’s own comment' });
       if (!known.thread) return json(200, { ok: true, ignored: 'no handoff was posted on this issue' });
 
       const ack = await deps.sink({
         platform: 'linear',
         thread: known.thread,
+        // A reply under an approval comment answers that request and no other.
+        ...(known.handoffId ? { handoffId: known.handoffId } : {}),
         author: comment.author,
         text: comment.body,
         messageRef: { platform: 'linear', thread: known.thread, id: comment.commentId },

@@ -5,6 +5,7 @@ import {
   describeApprovers,
   describeLink,
   describeRequest,
+  describeTag,
   formatUtc,
   safeLogoUrl,
   type ApprovalRequestMessage,
@@ -144,7 +145,7 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
   if (actions.length) blocks.push({ type: 'actions', elements: actions });
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`Expires ${slackDate(msg.expiresAt)}. ${slackSentence(describeApprovers(msg.approvers))} Handoff ${slackCode(cleanText(msg.handoffId, textLimits.id))}.`)],
+    elements: [mrkdwn(`Expires ${slackDate(msg.expiresAt)}. ${slackSentence(describeApprovers(msg.approvers))} ${slackSentence(describeTag(msg))} Handoff ${slackCode(cleanText(msg.handoffId, textLimits.id))}.`)],
   });
   const text = `:lock: ${slackSentence(describeRequest(msg))} ${slackSentence(describeLink(msg))}`;
   return { text, blocks };

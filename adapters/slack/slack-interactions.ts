@@ -29,6 +29,7 @@ interface InteractionPayload {
 }
 
 const str = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const handoffIdPattern = /^hf_[A-Za-z0-9]{1,64}$/;
 const ignored = (reason: string): SlackInteractionOutcome => ({ kind: 'ignored', reason });
 
 function parseJson<T>(text: unknown): T | undefined {
@@ -55,7 +56,7 @@ function fromBlockActions(payload: InteractionPayload): SlackInteractionOutcome 
   if (!paste) return ignored('no action for the bridge');
   const value = parseJson<PasteCodeValue>(paste.value);
   const thread = threadOf(value?.thread);
-  if (!value || !thread || !str(value.handoffId) || !str(payload.trigger_id)) return ignored('malformed paste-code button');
+  if (!value || !thread || !str(value.handoffId) || !handoffIdPattern.test(value.handoffId) || !str(payload.trigger_id)) return ignored('malformed paste-code button');
   const answer = value.answer === 'email_code' ? 'email_code' : 'finish_code';
   return { kind: 'open_modal', triggerId: payload.trigger_id, view: codeModal({ thread, handoffId: value.handoffId, answer }) };
 }
@@ -70,11 +71,15 @@ function fromViewSubmission(payload: InteractionPayload, receivedAt: number): Sl
   if (!thread || !str(view.id) || !str(user?.id) || !str(text)) return ignored('malformed code submission');
   const name = str(user.username) ? user.username : str(user.name) ? user.name : undefined;
   const id = slackViewMessageId(view.id);
+  // The view is the bridge's own (Slack hands its metadata back untouched, in a signed
+  // payload): its handoff is the one the person clicked "Paste finish code" on.
+  const handoffId = str(metadata?.handoffId) && handoffIdPattern.test(metadata.handoffId) ? metadata.handoffId : undefined;
   return {
     kind: 'reply',
     reply: {
       platform: 'slack',
       thread,
+      ...(handoffId ? { handoffId } : {}),
       author: { id: user.id, ...(name ? { name } : {}) },
       text,
       messageRef: { platform: 'slack', thread, id },

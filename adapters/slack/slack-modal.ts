@@ -15,7 +15,7 @@ export const codeInputId = 'code';
 export interface CodeModalMetadata {
   /** Canonical ref of the thread the code answers. */
   readonly thread: string;
-  /** The handoff whose button opened the modal (for people reading logs; the engine matches by thread). */
+  /** The handoff whose button opened the modal: the code goes to it and to no other. */
   readonly handoffId: string;
 }
 

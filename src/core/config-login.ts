@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { positiveMs } from './config-fields.js';
 import type { ProtocolName } from './login-protocol.js';
+import { parseOriginGlob } from './origin-glob.js';
 
 /**
  * Login-protocol variables of the configuration schema (merged into the one schema in
@@ -44,12 +45,27 @@ const clientIdMap = z
     return out;
   });
 
+/** `https://notes.example.com,https://*.corp.example`: services allowed an approver's directory email. */
+const originGlobList = z.string().transform((v, ctx) => {
+  const globs = v.split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = globs.find((g) => parseOriginGlob(g) === undefined);
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be comma-separated origins such as https://notes.example.com or https://*.example.com ("${bad.slice(0, 80)}" is not one)`,
+    });
+    return z.NEVER;
+  }
+  return globs;
+});
+
 export const loginEnv = {
   HANDOFF_PROTOCOLS: protocolList.optional(),
   HANDOFF_DISCOVERY_CACHE_MS: nonNegativeMs.default(10 * 60_000),
   HANDOFF_REFRESH_BEFORE_MS: positiveMs.default(5 * 60_000),
   HANDOFF_DEVICE_CLIENT_ID: z.string().trim().min(1).max(200).default('handoff-bridge'),
   HANDOFF_DEVICE_CLIENT_IDS: clientIdMap.optional(),
+  HANDOFF_APPROVER_EMAIL_SERVICES: originGlobList.optional(),
 };
 
 export interface LoginConfig {
@@ -63,6 +79,12 @@ export interface LoginConfig {
   readonly deviceClientId: string;
   /** Per service origin, a client id that overrides `deviceClientId`. */
   readonly deviceClientIds: Readonly<Record<string, string>>;
+  /**
+   * Origin globs of services that may be sent an approver's email found in the platform
+   * directory (Slack, Linear, GitHub profile). Default none: only an email the request itself
+   * named goes to a service.
+   */
+  readonly approverEmailServices: readonly string[];
 }
 
 export function loginConfigFrom(e: {
@@ -71,6 +93,7 @@ export function loginConfigFrom(e: {
   HANDOFF_REFRESH_BEFORE_MS: number;
   HANDOFF_DEVICE_CLIENT_ID: string;
   HANDOFF_DEVICE_CLIENT_IDS?: Record<string, string> | undefined;
+  HANDOFF_APPROVER_EMAIL_SERVICES?: string[] | undefined;
 }): LoginConfig {
   return {
     protocols: e.HANDOFF_PROTOCOLS ?? [...protocolNames],
@@ -78,5 +101,6 @@ export function loginConfigFrom(e: {
     refreshBeforeMs: e.HANDOFF_REFRESH_BEFORE_MS,
     deviceClientId: e.HANDOFF_DEVICE_CLIENT_ID,
     deviceClientIds: e.HANDOFF_DEVICE_CLIENT_IDS ?? {},
+    approverEmailServices: e.HANDOFF_APPROVER_EMAIL_SERVICES ?? [],
   };
 }

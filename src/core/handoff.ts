@@ -70,9 +70,18 @@ export interface HandoffRecord {
   readonly protocol: ProtocolName | 'auto';
   /** Canonical thread ref. */
   readonly thread: string;
-  /** Who may answer (platform ids); empty = anyone in the thread. */
+  /** Who may answer (platform ids); empty = anyone in the thread, or the platform's rule. */
   readonly approvers: readonly string[];
+  /**
+   * The approver's email a service may be sent (auth.md email flows): the one the request
+   * named, or a directory email the operator allows for this service.
+   */
   readonly approverEmail?: string;
+  /**
+   * Lower-cased emails of the named approvers from the platform directory, set at start.
+   * Matched against whom the service says approved; never sent to a service or shown.
+   */
+  readonly approverEmails?: readonly string[];
   readonly agentId: string;
   readonly correlationId: string;
   readonly scopes: readonly string[];
@@ -104,7 +113,21 @@ export interface HandoffRecord {
   readonly previousHandoffId?: string;
   /** Times the protocol restarted the login with fresh instructions (claim expired…). */
   readonly restarts?: number;
+  /**
+   * When the service reported an approval the bridge could not tie to an approver, epoch ms.
+   * Its result is held (sealed in `sealedHeld`) until an approver's word finishes it.
+   */
+  readonly serviceReadyAt?: number;
+  /** The held login result, sealed with the vault key like `sealedSecret`; never shown. */
+  readonly sealedHeld?: string;
+  /** An approver whose "done" asked for the poll now due; it vouches for that poll's result. */
+  readonly confirmedBy?: string;
+  /** When `confirmedBy` said it, epoch ms; the word is good for `confirmWindowMs`. */
+  readonly confirmedAt?: number;
 }
+
+/** How long an approver's "done" vouches for the poll it asked for, ms. */
+export const confirmWindowMs = 2 * 60_000;
 
 /** Restarts allowed before the handoff fails with `too_many_restarts`. */
 export const maxRestarts = 3;

@@ -47,6 +47,25 @@ export interface Started {
   readonly note?: Sentence;
 }
 
+/**
+ * Who the service says approved a login, when it says: the agent-sessions poll's
+ * `approved_email`/`account_id` or the exchange's `account`, an OIDC `id_token` or userinfo
+ * answer, an auth.md claim answer; or whom the service itself bound the ceremony to (auth.md
+ * `verified_email` with the approver's email). The service is the authority on its own
+ * accounts, so the engine matches this against the approvers; a person's text never fills it.
+ */
+export interface ApprovedBy {
+  /** The account's email, lower-cased; only an email the service vouches for (an id_token's `email_verified: false` is dropped). */
+  readonly email?: string;
+  /**
+   * The service's stable id for the account (`sub`, `account_id`). Recorded in the audit,
+   * never matched against approvers: a subject means something only inside its service.
+   */
+  readonly subject?: string;
+  /** Where the service said it. */
+  readonly source: 'poll' | 'exchange' | 'id_token' | 'userinfo' | 'claim' | 'login_hint';
+}
+
 /** A credential as the service issued it. Lives only in the vault. */
 export interface IssuedCredential {
   readonly accessToken: string;
@@ -63,7 +82,12 @@ export interface IssuedCredential {
 
 export type Completion =
   /** Done: the service issued a credential. */
-  | { readonly kind: 'credential'; readonly credential: IssuedCredential }
+  | {
+      readonly kind: 'credential';
+      readonly credential: IssuedCredential;
+      /** Whose account it is, when the service said (absent: the bridge cannot tell). */
+      readonly approvedBy?: ApprovedBy;
+    }
   /** The answer was wrong; it counts as an attempt and the person may try again. */
   | { readonly kind: 'wrong_code'; readonly code: string; readonly message: string }
   /**
@@ -71,7 +95,7 @@ export type Completion =
    * `credential`: the protocol still holds what it issued (e.g. an auth.md anonymous key,
    * upgraded in place by the claim), so the login can finish anyway.
    */
-  | { readonly kind: 'already_exchanged'; readonly credential?: IssuedCredential }
+  | { readonly kind: 'already_exchanged'; readonly credential?: IssuedCredential; readonly approvedBy?: ApprovedBy }
   /**
    * The service voided this attempt (claim or code expired…) and the protocol began a fresh
    * one: the engine keeps the new secret and posts the new instructions. Not an attempt.
@@ -82,12 +106,20 @@ export type Completion =
 
 export type PollResult =
   | { readonly kind: 'pending'; readonly nextPollMs?: number; readonly secret?: ProtocolSecret }
-  /** The human approved; finish with this code exactly as if they had pasted it. */
-  | { readonly kind: 'approved'; readonly code: string }
+  /**
+   * Someone approved; finish with this code exactly as if they had pasted it. `approvedBy`:
+   * who, when the service said (checked against the approvers before the code is used).
+   */
+  | { readonly kind: 'approved'; readonly code: string; readonly approvedBy?: ApprovedBy }
   | Completion;
 
 export interface LoginProtocol {
   readonly name: ProtocolName;
+  /**
+   * True when start() may send `approverEmail` to the service (auth.md email flows). The
+   * engine decides whether a directory email may go (and audits holding one back) only then.
+   */
+  readonly sendsApproverEmail?: boolean;
   /** Starts a detached login. Throws HandoffError (UpstreamError, RateLimitedError…). */
   start(req: LoginRequest): Promise<Started>;
   /** Finishes with the approver's answer. Throws only for transport trouble. */

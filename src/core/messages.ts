@@ -1,4 +1,4 @@
-import { describeService, list, people, plainSentence, say, value, type Sentence } from './sentence.js';
+import { describeService, list, people, plainSentence, say, value, words, type Sentence } from './sentence.js';
 import { cleanText, isUserCode, linkTarget, textLimits } from './untrusted-text.js';
 
 /**
@@ -16,6 +16,11 @@ import { cleanText, isUserCode, linkTarget, textLimits } from './untrusted-text.
 export interface ApprovalRequestMessage {
   readonly kind: 'approval_request';
   readonly handoffId: string;
+  /**
+   * The short tag (`#h-4f2a`, core/handoff-tag.ts) a reply names to say it answers this
+   * request when several wait in one thread. Every rendering shows it.
+   */
+  readonly handoffTag: string;
   /**
    * The name the service gives itself (its metadata's `resource_name`), when it gave one. A
    * claim, not a fact: every platform shows it labelled as such, beside the host.
@@ -62,6 +67,8 @@ export type NoticeEvent =
   | 'hint_open_link'
   | 'already_finished'
   | 'code_removed'
+  | 'service_ready'
+  | 'which_handoff'
   | 'info';
 
 export type OutboundMessage = ApprovalRequestMessage | NoticeMessage;
@@ -118,6 +125,11 @@ export function describeLink(msg: ApprovalRequestMessage): Sentence {
   return link ? say`The link opens ${value(link.host, textLimits.host)}.` : ['The service gave no web link the bridge will show.'];
 }
 
+/** The line that tells people how to aim a reply at this request; `how` ends it per platform. */
+export function describeTag(msg: Pick<ApprovalRequestMessage, 'handoffTag'>, how = 'if other requests wait in this thread, start your reply with it.'): Sentence {
+  return say`Tag ${value(msg.handoffTag, textLimits.id)}: ${words(how)}`;
+}
+
 /** The shared plain-text rendering; adapters with richer formatting use their own. */
 export function renderPlainText(msg: OutboundMessage): string {
   if (msg.kind === 'notice') return plainSentence(msg.text);
@@ -129,7 +141,7 @@ export function renderPlainText(msg: OutboundMessage): string {
     plainSentence(describeAnswer(msg)),
     ...(msg.notes ?? []).map(plainSentence),
     `Expires at ${formatUtc(msg.expiresAt)}. ${plainSentence(describeApprovers(msg.approvers))}`,
-    `(handoff ${cleanText(msg.handoffId, textLimits.id)})`,
+    `${plainSentence(describeTag(msg))} (handoff ${cleanText(msg.handoffId, textLimits.id)})`,
   ];
   return lines.join('\n');
 }

@@ -67,7 +67,14 @@ export interface ThreadAdapter<T extends ThreadAddress = ThreadAddress> {
    * approvers, or anyone when none are named.
    */
   checkApprover?(thread: T, author: Person, named: readonly string[]): Promise<ApproverVerdict>;
-  /** Turns "@name" or an email into the platform's person id. */
+  /**
+   * Who may answer when a request names no approvers: `anyone` in the thread (the default),
+   * or a `platform_rule` that checkApprover enforces (repository access, issue assignee). Under
+   * a rule, a login the service reports approved by an unknown account waits for a word in the
+   * thread from someone the rule admits.
+   */
+  readonly unnamedApprovers?: 'anyone' | 'platform_rule';
+  /** Turns "@name" or an email into the platform's person id (with the directory's email, when known). */
   resolvePerson?(thread: T, handle: string): Promise<Person>;
   /** Outbound budget for the platform's queue, e.g. Slack: 1 per 1000 ms. */
   readonly outboundRateLimit?: { readonly max: number; readonly durationMs: number };
@@ -78,6 +85,11 @@ export interface InboundReply {
   readonly platform: Platform;
   /** Canonical thread ref. */
   readonly thread: string;
+  /**
+   * The handoff the platform itself says this reply answers: the Slack modal opened from its
+   * approval message, a Linear reply under its approval comment. Absent: the text decides.
+   */
+  readonly handoffId?: string;
   readonly author: Person;
   /** The reply text. Treated as secret (it may hold a finish code): sealed before queueing. */
   readonly text: string;

@@ -1,4 +1,5 @@
 import type { HandoffRecord } from '../core/handoff.js';
+import { handoffTag } from '../core/handoff-tag.js';
 import type { ApprovalRequestMessage } from '../core/messages.js';
 import { say, value, type Sentence } from '../core/sentence.js';
 import type { Person } from '../core/thread-adapter.js';
@@ -19,6 +20,7 @@ export function approvalMessage(record: HandoffRecord, extraNotes: readonly (Sen
     kind: 'approval_request',
     handoffId: record.id,
     ...(record.serviceName ? { serviceName: record.serviceName } : {}),
+    handoffTag: handoffTag(record.id),
     serviceUrl: record.service,
     agentId: record.agentId,
     scopes: record.scopes,

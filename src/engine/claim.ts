@@ -1,15 +1,17 @@
 import { HandoffError } from '../core/errors.js';
 import { maxAttempts, maxRestarts, type HandoffRecord } from '../core/handoff.js';
 import { newId } from '../core/ids.js';
-import type { Completion, IssuedCredential } from '../core/login-protocol.js';
+import type { ApprovedBy, Completion, IssuedCredential } from '../core/login-protocol.js';
 import type { InboundReply } from '../core/thread-adapter.js';
+import { bindServiceApproval, vouchingApprover } from './approver-binding.js';
 import type { EngineDeps } from './engine-deps.js';
-import { openLoginSecret } from './login-secret.js';
+import { openHeldResult, openLoginSecret } from './login-secret.js';
 import { scheduleRetirement } from './credential-expiry.js';
 import { scheduleRefresh } from './credential-lifecycle.js';
 import { finishHandoff } from './finish.js';
 import { notices } from './notices.js';
 import { applyRestart } from './restart.js';
+import { holdServiceApproval, refuseServiceApproval } from './service-approval.js';
 
 /**
  * Finishing a login with an answer, exactly once. The compare-and-set from `awaiting_human`
@@ -17,6 +19,10 @@ import { applyRestart } from './restart.js';
  * same job after a crash resumes its own claim instead of being locked out. The credential
  * id is fixed at claim time: a crash after the vault write but before the final transition
  * is finished on retry without asking the service again.
+ *
+ * A result the background poll found counts only when it is bound to an approver
+ * (approver-binding.ts): refused when the service names someone else, held for an approver's
+ * word when it names nobody the bridge can match.
  */
 export type ClaimSource =
   | {
@@ -25,8 +31,19 @@ export type ClaimSource =
       readonly jobId: string;
       /** The queue will not retry this job again: a transport failure now ends the handoff. */
       readonly finalAttempt?: boolean;
+      /** The reply was a "done" (no code in it: nothing to redact or call spent). */
+      readonly saidDone?: boolean;
     }
   | { readonly kind: 'poll'; readonly jobId: string };
+
+/**
+ * What finishes the login: an answer for the protocol's `complete`, a result already in hand
+ * (a poll's), or the result held for an approver's word (`held`: the reply is that word).
+ */
+export type ClaimAnswer =
+  | { readonly code: string; readonly approvedBy?: ApprovedBy }
+  | { readonly completion: Completion }
+  | { readonly held: true };
 
 export type ClaimOutcome =
   /** Someone else holds the claim or the handoff already ended. */
@@ -35,6 +52,8 @@ export type ClaimOutcome =
   | { readonly kind: 'wrong_code'; readonly record: HandoffRecord }
   /** The protocol started over with fresh instructions, which were posted. */
   | { readonly kind: 'restarted'; readonly record: HandoffRecord }
+  /** A poll result nobody can vouch for yet is held until an approver's word. */
+  | { readonly kind: 'held'; readonly record: HandoffRecord }
   | { readonly kind: 'failed'; readonly record: HandoffRecord };
 
 export interface ClaimOptions {
@@ -42,7 +61,7 @@ export interface ClaimOptions {
   readonly onWrongCode?: 'count' | 'release';
 }
 
-const actorOf = (source: ClaimSource) => (source.kind === 'reply' ? source.reply.author.id : 'bridge:poll');
+const actorOf = (source: ClaimSource, vouchedBy?: string) => (source.kind === 'reply' ? source.reply.author.id : (vouchedBy ?? 'bridge:poll'));
 
 async function acquire(deps: EngineDeps, record: HandoffRecord, source: ClaimSource): Promise<HandoffRecord | undefined> {
   if (record.status === 'claiming' && record.claimedBy === source.jobId) return record;
@@ -65,7 +84,7 @@ async function release(deps: EngineDeps, record: HandoffRecord, set: { attempts?
 export async function claimWithAnswer(
   deps: EngineDeps,
   record: HandoffRecord,
-  answer: { code: string } | { completion: Completion },
+  answer: ClaimAnswer,
   source: ClaimSource,
   options: ClaimOptions = {},
 ): Promise<ClaimOutcome> {
@@ -78,8 +97,22 @@ export async function claimWithAnswer(
   const stored = await deps.credentials.get(credentialId);
   if (stored) return complete(deps, held, stored.scopes, source);
 
+  // The poll's result is someone's approval at the service: is it an approver's?
+  const { adapter } = deps.adapters.parse(held.thread);
+  const unnamed = adapter.unnamedApprovers ?? 'anyone';
+  const vouchedBy = source.kind === 'poll' ? vouchingApprover(held, deps.clock.now()) : undefined;
+  const preApproval = 'code' in answer ? answer.approvedBy : undefined;
+  if (source.kind === 'poll' && preApproval && bindServiceApproval(held, preApproval, unnamed) === 'other') {
+    return refuseServiceApproval(deps, held, preApproval);
+  }
+
   let completion: Completion;
-  if ('completion' in answer) completion = answer.completion;
+  if ('held' in answer) {
+    // An approver's word for a result the bridge already holds: no second trip to the service.
+    const kept = openHeldResult(deps.vault, held);
+    if (!kept) return { kind: 'not_claimable', record: await release(deps, held) };
+    completion = { kind: 'credential', credential: kept.credential, ...(kept.approvedBy ? { approvedBy: kept.approvedBy } : {}) };
+  } else if ('completion' in answer) completion = answer.completion;
   else {
     const secret = openLoginSecret(deps.vault, held);
     if (!secret) {
@@ -98,15 +131,26 @@ export async function claimWithAnswer(
     }
   }
 
+  if (source.kind === 'poll' && (completion.kind === 'credential' || (completion.kind === 'already_exchanged' && completion.credential))) {
+    const approvedBy = completion.approvedBy ?? preApproval;
+    const binding = bindServiceApproval(held, approvedBy, unnamed);
+    if (binding === 'other') return refuseServiceApproval(deps, held, approvedBy);
+    if (binding === 'unknown' && !vouchedBy) {
+      const kept = await holdServiceApproval(deps, held, { credential: completion.credential!, ...(approvedBy ? { approvedBy } : {}) });
+      return { kind: 'held', record: kept };
+    }
+    if (approvedBy || vouchedBy) await auditBinding(deps, held, approvedBy, vouchedBy);
+  }
+
   switch (completion.kind) {
     case 'credential':
       await storeCredential(deps, held, credentialId, completion.credential);
-      return complete(deps, held, completion.credential.scopes, source);
+      return complete(deps, held, completion.credential.scopes, source, vouchedBy);
     case 'already_exchanged':
       if (completion.credential) {
         // The protocol still holds what the service issued (e.g. a key upgraded in place).
         await storeCredential(deps, held, credentialId, completion.credential);
-        return complete(deps, held, completion.credential.scopes, source);
+        return complete(deps, held, completion.credential.scopes, source, vouchedBy);
       }
       // Only our own earlier exchange can have spent it; without its result we cannot go on.
       return fail(deps, held, source, 'exchange_lost', 'The service says this login was already exchanged, but the bridge holds no credential from it. Start a new login.');
@@ -167,13 +211,30 @@ async function react(deps: EngineDeps, record: HandoffRecord, source: ClaimSourc
   await deps.outbox.send({ kind: 'react', handoffId: record.id, message: source.reply.messageRef, reaction });
 }
 
-async function complete(deps: EngineDeps, record: HandoffRecord, scopes: readonly string[], source: ClaimSource): Promise<ClaimOutcome> {
+/** Records whom the service named, or which approver's word vouched, for a poll's completion. */
+async function auditBinding(deps: EngineDeps, record: HandoffRecord, approvedBy: ApprovedBy | undefined, vouchedBy: string | undefined): Promise<void> {
+  await deps.audit.append({
+    event: 'poll.bound',
+    handoffId: record.id,
+    agentId: record.agentId,
+    correlationId: record.correlationId,
+    actor: vouchedBy ?? 'bridge:poll',
+    detail: {
+      ...(approvedBy?.email ? { account: approvedBy.email } : {}),
+      ...(approvedBy ? { said: approvedBy.source } : {}),
+      ...(vouchedBy ? { vouchedBy } : {}),
+    },
+  });
+}
+
+async function complete(deps: EngineDeps, record: HandoffRecord, scopes: readonly string[], source: ClaimSource, vouchedBy?: string): Promise<ClaimOutcome> {
   const { adapter } = deps.adapters.parse(record.thread);
-  const redacts = source.kind === 'reply' && adapter.redact !== undefined && record.answer !== 'done';
+  const codeInReply = source.kind === 'reply' && record.answer !== 'done' && !source.saidDone;
+  const redacts = codeInReply && adapter.redact !== undefined;
   const result = await finishHandoff(deps, record, 'completed', {
     set: { credentialId: record.credentialId },
-    actor: actorOf(source),
-    notice: (done) => notices.completed(done, scopes, redacts),
+    actor: actorOf(source, vouchedBy),
+    notice: (done) => notices.completed(done, scopes, redacts, codeInReply),
   });
   if (!result.ok) return { kind: 'not_claimable', record: result.reason === 'conflict' ? result.record : record };
   await react(deps, record, source, 'ok');

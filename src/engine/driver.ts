@@ -9,7 +9,9 @@ import { openLoginSecret, sealLoginSecret } from './login-secret.js';
 import { approvalMessage, postApproval } from './approval-message.js';
 import { finishHandoff } from './finish.js';
 import { notices } from './notices.js';
+import { emailForService } from './approver-binding.js';
 import { resolveProtocol } from './resolve-protocol.js';
+import { loginRequestFor } from './restart.js';
 
 /**
  * The driver: what a handoff's own job does each time it runs. It starts the login, posts the
@@ -74,12 +76,33 @@ export async function failDriver(deps: EngineDeps, handoffId: string, err: unkno
   return { handoffId, status: 'failed', error };
 }
 
-async function resolveApprovers(deps: EngineDeps, record: HandoffRecord): Promise<{ approvers: string[]; people: Person[]; email?: string }> {
+async function resolveApprovers(deps: EngineDeps, record: HandoffRecord): Promise<{ approvers: string[]; people: Person[] }> {
   const { adapter, thread } = deps.adapters.parse(record.thread);
   if (!adapter.resolvePerson) return { approvers: [...record.approvers], people: record.approvers.map((id) => ({ id })) };
   const people = await Promise.all(record.approvers.map((handle) => adapter.resolvePerson!(thread, handle)));
-  const email = people.length === 1 ? people[0]?.email : undefined;
-  return { approvers: people.map((p) => p.id), people, ...(email ? { email } : {}) };
+  return { approvers: people.map((p) => p.id), people };
+}
+
+/**
+ * The approvers' directory emails (kept to match whom a service says approved) and the one
+ * email the service may be sent. A directory email held back is audited: the agent asked for
+ * a person the bridge could have named to a service it does not trust with that.
+ */
+async function approverEmailsFor(deps: EngineDeps, record: HandoffRecord, people: readonly Person[]) {
+  const directory = [...new Set(people.map((p) => p.email?.trim().toLowerCase()).filter((e): e is string => Boolean(e)))];
+  // A protocol that never sends the email to its service needs no decision about it.
+  const sends = deps.protocols.get(record.protocol).sendsApproverEmail === true;
+  const { email, withheld } = sends ? emailForService(record, people, deps.policy.approverEmailServices ?? []) : { email: record.approverEmail, withheld: false };
+  if (withheld) {
+    await deps.audit.append({
+      event: 'approver.email_withheld',
+      handoffId: record.id,
+      agentId: record.agentId,
+      correlationId: record.correlationId,
+      detail: { service: new URL(record.service).origin },
+    });
+  }
+  return { directory, email };
 }
 
 async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
@@ -105,23 +128,15 @@ async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
 
   const record = await resolveProtocol(deps, pending);
   if (!record) return;
-  const { approvers, people, email } = await resolveApprovers(deps, record);
-  const approverEmail = record.approverEmail ?? email;
+  const { approvers, people } = await resolveApprovers(deps, record);
   const protocol = deps.protocols.get(record.protocol);
 
   // A start that already reached the service (a retry after a crash) is reused, not repeated.
   let started = record.approvalUrl ? openLoginSecret(deps.vault, record) : undefined;
   let current = record;
   if (!started || !record.answer) {
-    const result = await protocol.start({
-      handoffId: record.id,
-      service: record.service,
-      scopes: record.scopes,
-      agentId: record.agentId,
-      correlationId: record.correlationId,
-      label: `handoff ${record.id} for agent ${record.agentId}`,
-      ...(approverEmail ? { approverEmail } : {}),
-    });
+    const { directory, email: approverEmail } = await approverEmailsFor(deps, record, people);
+    const result = await protocol.start({ ...loginRequestFor(record), ...(approverEmail ? { approverEmail } : {}) });
     const expiresAt = Math.min(record.expiresAt, result.expiresAt);
     const pollIntervalMs = protocol.poll ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
     const saved = await deps.store.transition(record.id, {
@@ -133,6 +148,7 @@ async function start(deps: EngineDeps, pending: HandoffRecord): Promise<void> {
         expiresAt,
         approvers,
         ...(approverEmail ? { approverEmail } : {}),
+        ...(directory.length ? { approverEmails: directory } : {}),
         ...(result.serviceName ? { serviceName: result.serviceName } : {}),
         ...(result.serviceLogoUrl ? { serviceLogoUrl: result.serviceLogoUrl } : {}),
         ...(result.userCode ? { userCode: result.userCode } : {}),
@@ -163,10 +179,18 @@ async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Pro
   const interval = record.pollIntervalMs ?? deps.policy.pollIntervalMs;
   // At least `minimum` (the protocol's interval, or its slow_down), spaced out as the handoff ages.
   const after = (minimum: number) => backgroundPollDelay(record, minimum, deps.policy.pollMaxIntervalMs, deps.clock.now());
+  // Guarded by the version read before the poll: an approver's "done" that arrived meanwhile
+  // (it asks for a poll now and vouches for it) makes this fail, and the loop polls again.
   const reschedule = (ms: number, secret?: ProtocolSecret) =>
     deps.store.transition(record.id, {
       from: ['awaiting_human'],
-      set: { nextPollAt: deps.clock.now() + ms, ...(secret ? { sealedSecret: sealLoginSecret(deps.vault, record.id, secret) } : {}) },
+      expectVersion: record.version,
+      set: {
+        nextPollAt: deps.clock.now() + ms,
+        confirmedBy: undefined,
+        confirmedAt: undefined,
+        ...(secret ? { sealedSecret: sealLoginSecret(deps.vault, record.id, secret) } : {}),
+      },
     });
   const secret = openLoginSecret(deps.vault, record);
   if (!protocol.poll || !secret) {
@@ -188,7 +212,7 @@ async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Pro
       await reschedule(after(result.nextPollMs ?? interval), result.secret);
       return;
     case 'approved':
-      await claimWithAnswer(deps, record, { code: result.code }, { kind: 'poll', jobId });
+      await claimWithAnswer(deps, record, { code: result.code, ...(result.approvedBy ? { approvedBy: result.approvedBy } : {}) }, { kind: 'poll', jobId });
       return;
     case 'wrong_code':
       await reschedule(after(interval));

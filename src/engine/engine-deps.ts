@@ -55,5 +55,10 @@ export interface EnginePolicy {
   readonly publicThreads?: Partial<Record<Platform, 'refuse' | 'warn'>>;
   /** Per platform: how an operator allows public threads (ends the `public_thread` error). */
   readonly publicThreadsHowToAllow?: Partial<Record<Platform, string>>;
+  /**
+   * Origin globs (HANDOFF_APPROVER_EMAIL_SERVICES) of services that may be sent an approver's
+   * directory email. Default none: only an email the request named goes to a service.
+   */
+  readonly approverEmailServices?: readonly string[];
 }
 

@@ -28,7 +28,17 @@ export async function finishHandoff(
     to,
     ...(options.expectVersion !== undefined ? { expectVersion: options.expectVersion } : {}),
     // The login secret goes with the same transition that ends the handoff.
-    set: { ...options.set, claimedBy: undefined, nextPollAt: undefined, sealedSecret: undefined, ...(to === 'completed' ? { completedAt: deps.clock.now() } : {}) },
+    set: {
+      ...options.set,
+      claimedBy: undefined,
+      nextPollAt: undefined,
+      sealedSecret: undefined,
+      // A held result (a credential nobody confirmed) goes the same way.
+      sealedHeld: undefined,
+      confirmedBy: undefined,
+      confirmedAt: undefined,
+      ...(to === 'completed' ? { completedAt: deps.clock.now() } : {}),
+    },
   });
   if (!result.ok) return result;
   const finished = result.record;

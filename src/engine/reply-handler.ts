@@ -1,15 +1,17 @@
 import { HandoffError } from '../core/errors.js';
-import { extractAnswers, mentionsLink, pickAnswer } from '../core/finish-code.js';
+import { mentionsLink } from '../core/finish-code.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import type { ApproverVerdict, InboundReply, Person } from '../core/thread-adapter.js';
 import { claimWithAnswer, type ClaimOutcome } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
 import { notices } from './notices.js';
+import { looksLikeAnyAnswer, routeReply, type Candidate } from './reply-routing.js';
 
 /**
  * What happens to a person's reply in a thread. Most replies are conversation and are left
  * alone; only a reply that answers an open handoff (a code, "done", or the link pasted back
- * by mistake) gets a response. Only allowed approvers can finish a handoff.
+ * by mistake) gets a response. A reply reaches at most one handoff (reply-routing.ts); only
+ * that handoff's approvers can finish it, and a wrong code counts on it alone.
  */
 export type ReplyResult =
   | 'no_open_handoff'
@@ -17,6 +19,8 @@ export type ReplyResult =
   | 'hinted'
   | 'poll_requested'
   | 'refused'
+  /** Several handoffs could take it, or it named none that waits: the thread was asked which. */
+  | 'asked_which'
   | ClaimOutcome['kind'];
 
 const norm = (s: string) => s.trim().replace(/^@/, '').toLowerCase();
@@ -35,83 +39,101 @@ export const busyRetryMs = 1_000;
 /** After this long a busy handoff's reply is handled as it stands, ms (a start retries for ~4 min). */
 export const busyPatienceMs = 10 * 60_000;
 
-/** Anything that could be an answer: any code shape, or "done". */
-function looksLikeAnswer(text: string, record: HandoffRecord): boolean {
-  if (record.answer) return pickAnswer(text, record.answer) !== undefined;
-  const found = extractAnswers(text);
-  return found.finishCodes.length > 0 || found.oneTimeCodes.length > 0 || found.saysDone;
-}
-
-/** A "done" for a login the bridge can poll is a cue to ask the service now, not a code to claim with. */
-const pollsForDone = (r: HandoffRecord) => r.answer === 'done' && r.nextPollAt !== undefined;
+type Ctx = ReturnType<typeof auditContext>;
+const auditContext = (r: HandoffRecord, reply: InboundReply) => ({ handoffId: r.id, agentId: r.agentId, correlationId: r.correlationId, actor: reply.author.id });
 
 export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: string, options: { finalAttempt?: boolean } = {}): Promise<ReplyResult> {
   const open = await deps.store.openInThread(reply.thread);
   if (open.length === 0) return 'no_open_handoff';
-  const ctx = (r: HandoffRecord) => ({ handoffId: r.id, agentId: r.agentId, correlationId: r.correlationId, actor: reply.author.id });
+  const route = routeReply(reply, open, jobId);
+  const patient = deps.clock.now() - reply.receivedAt < busyPatienceMs;
 
-  // Waiting handoffs (or one this very job was claiming before a crash) that this reply answers.
-  const answerable = open.filter((r) => r.status === 'awaiting_human' || (r.status === 'claiming' && r.claimedBy === jobId));
-  const candidates = answerable
-    .filter((r) => !pollsForDone(r))
-    .map((record) => ({ record, code: record.answer ? pickAnswer(reply.text, record.answer) : undefined }))
-    .filter((c): c is { record: HandoffRecord; code: string } => c.code !== undefined);
+  // A handoff that may take this reply is still starting or checking another answer: come back
+  // in a second rather than decide without it (the checked answer may turn out wrong, and the
+  // starting one may expect this very shape).
+  if (route.busy.length > 0 && patient) {
+    const busy = route.busy[0]!;
+    throw new HandoffError(`Handoff ${busy.id} is ${busy.status === 'pending' ? 'still starting' : 'checking another answer'}; the reply waits.`, {
+      code: 'handoff_busy',
+      status: 409,
+      retry: 'after_delay',
+      retryAfterMs: busyRetryMs,
+    });
+  }
 
-  if (candidates.length === 0) {
-    // An answer for a handoff that is still starting (the request was posted moments before
-    // the status changed) or whose other answer is being checked right now: come back in a
-    // second rather than drop it; the checked answer may turn out wrong.
-    const busy = open.find((r) => (r.status === 'pending' || (r.status === 'claiming' && r.claimedBy !== jobId)) && looksLikeAnswer(reply.text, r));
-    if (busy && deps.clock.now() - reply.receivedAt < busyPatienceMs) {
-      throw new HandoffError(`Handoff ${busy.id} is ${busy.status === 'pending' ? 'still starting' : 'checking another answer'}; the reply waits.`, {
-        code: 'handoff_busy',
-        status: 409,
-        retry: 'after_delay',
-        retryAfterMs: busyRetryMs,
-      });
-    }
+  if (route.candidates.length === 0) {
+    if (route.named && looksLikeAnyAnswer(route.text)) return askWhich(deps, reply, open, true);
     const linked = open.find((r) => r.approvalUrl && mentionsLink(reply.text, r.approvalUrl));
     if (linked) {
       await deps.outbox.send({ kind: 'post', handoffId: linked.id, thread: linked.thread, message: notices.hintOpenLink(linked) });
       return 'hinted';
     }
-    // "done" on a handoff that polls: check with the service now instead of at the next tick.
-    const pollable = extractAnswers(reply.text).saysDone ? answerable.filter((r) => r.nextPollAt !== undefined) : [];
-    if (pollable.length > 0) {
-      for (const record of pollable) {
-        await deps.store.transition(record.id, { from: ['awaiting_human'], set: { nextPollAt: deps.clock.now() } });
-        await deps.jobs.wake(record.id);
-        await deps.audit.append({ event: 'reply.poll_requested', ...ctx(record) });
-      }
-      await deps.outbox.send({ kind: 'react', handoffId: pollable[0]!.id, message: reply.messageRef, reaction: 'seen' });
-      return 'poll_requested';
-    }
     return 'not_an_answer';
   }
 
-  // The answer goes to the oldest waiting handoff that accepts it; a code wrong for all of
-  // them counts as one wrong attempt on the newest.
-  let last: ReplyResult = 'not_an_answer';
-  for (const [index, { record, code }] of candidates.entries()) {
-    const verdict = await checkApprover(deps, record, reply.author);
-    if (!verdict.allowed) {
-      await deps.audit.append({ event: 'reply.refused', ...ctx(record), detail: { platform: reply.platform } });
-      await deps.outbox.send({
-        kind: 'post',
-        handoffId: record.id,
-        thread: record.thread,
-        message: notices.refused(record, reply.author, verdict.reason),
-      });
-      last = 'refused';
-      continue;
-    }
-    await deps.audit.append({ event: 'reply.accepted', ...ctx(record), detail: { platform: reply.platform } });
-    if (index === 0) await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
-    const isLast = index === candidates.length - 1;
-    const source = { kind: 'reply' as const, reply, jobId, ...(options.finalAttempt ? { finalAttempt: true } : {}) };
-    const outcome = await claimWithAnswer(deps, record, { code }, source, { onWrongCode: isLast ? 'count' : 'release' });
-    last = outcome.kind;
-    if (outcome.kind !== 'wrong_code') return outcome.kind;
+  // "done" on several logins the bridge polls: asking each service carries no code, so ask them
+  // all (vouching for none); each one that cannot tell who approved then asks by its tag.
+  if (route.candidates.length > 1 && route.candidates.every((c) => c.action.kind === 'poll')) {
+    for (const c of route.candidates) await requestPoll(deps, c.record, reply, undefined);
+    await deps.outbox.send({ kind: 'react', handoffId: route.candidates[0]!.record.id, message: reply.messageRef, reaction: 'seen' });
+    return 'poll_requested';
   }
-  return last;
+
+  // Several could take it: the ones this person may answer decide, else ask which.
+  let chosen: Candidate | undefined = route.candidates.length === 1 ? route.candidates[0] : undefined;
+  let verdict: ApproverVerdict | undefined;
+  if (!chosen) {
+    const verdicts = await Promise.all(route.candidates.map((c) => checkApprover(deps, c.record, reply.author)));
+    const allowed = route.candidates.filter((_, i) => verdicts[i]!.allowed);
+    if (allowed.length > 1) return askWhich(deps, reply, allowed.map((c) => c.record), false);
+    chosen = allowed[0] ?? route.candidates[0]!;
+    verdict = allowed[0] ? { allowed: true } : verdicts[0];
+  }
+  return answer(deps, reply, chosen, verdict ?? (await checkApprover(deps, chosen.record, reply.author)), jobId, options);
+}
+
+async function answer(deps: EngineDeps, reply: InboundReply, chosen: Candidate, verdict: ApproverVerdict, jobId: string, options: { finalAttempt?: boolean }): Promise<ReplyResult> {
+  const { record, action } = chosen;
+  const ctx = auditContext(record, reply);
+  if (!verdict.allowed) {
+    // Anyone's "done" may still prompt a poll: it carries nothing and vouches for nothing.
+    if (action.kind === 'poll') return requestPoll(deps, record, reply, undefined, ctx, true);
+    await deps.audit.append({ event: 'reply.refused', ...ctx, detail: { platform: reply.platform } });
+    await deps.outbox.send({ kind: 'post', handoffId: record.id, thread: record.thread, message: notices.refused(record, reply.author, verdict.reason) });
+    return 'refused';
+  }
+  if (action.kind === 'poll') return requestPoll(deps, record, reply, reply.author.id, ctx, true);
+  await deps.audit.append({ event: 'reply.accepted', ...ctx, detail: { platform: reply.platform } });
+  await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
+  const source = { kind: 'reply' as const, reply, jobId, ...(options.finalAttempt ? { finalAttempt: true } : {}) };
+  const outcome =
+    action.kind === 'confirm'
+      ? await claimWithAnswer(deps, record, { held: true }, { ...source, saidDone: action.saidDone })
+      : await claimWithAnswer(deps, record, { code: action.code }, source, { onWrongCode: 'count' });
+  return outcome.kind;
+}
+
+/**
+ * Asks the service now instead of at the next tick. An approver's "done" (`vouchedBy`) also
+ * vouches for that one poll's result when the service cannot say who approved.
+ */
+async function requestPoll(deps: EngineDeps, record: HandoffRecord, reply: InboundReply, vouchedBy: string | undefined, ctx?: Ctx, react = false): Promise<ReplyResult> {
+  const now = deps.clock.now();
+  await deps.store.transition(record.id, {
+    from: ['awaiting_human'],
+    set: { nextPollAt: now, ...(vouchedBy ? { confirmedBy: vouchedBy, confirmedAt: now } : {}) },
+  });
+  await deps.jobs.wake(record.id);
+  await deps.audit.append({ event: 'reply.poll_requested', ...(ctx ?? auditContext(record, reply)), ...(vouchedBy ? { detail: { vouches: true } } : {}) });
+  if (react) await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
+  return 'poll_requested';
+}
+
+/** Says which tags wait here; nothing is sent to any service and no attempt is counted. */
+async function askWhich(deps: EngineDeps, reply: InboundReply, records: readonly HandoffRecord[], named: boolean): Promise<ReplyResult> {
+  const waiting = records.filter((r) => r.status === 'awaiting_human' || r.status === 'claiming');
+  const list = waiting.length > 0 ? waiting : records;
+  await deps.audit.append({ event: 'reply.ambiguous', ...auditContext(list[0]!, reply), detail: { platform: reply.platform, named, waiting: list.length } });
+  await deps.outbox.send({ kind: 'post', handoffId: list[0]!.id, thread: list[0]!.thread, message: notices.whichHandoff(list, named) });
+  return 'asked_which';
 }

@@ -1,9 +1,22 @@
 import type { HandoffRecord } from '../core/handoff.js';
-import type { Started } from '../core/login-protocol.js';
+import type { LoginRequest, Started } from '../core/login-protocol.js';
 import { say, type Sentence } from '../core/sentence.js';
 import { approvalMessage, postApproval } from './approval-message.js';
 import type { EngineDeps } from './engine-deps.js';
 import { sealLoginSecret } from './login-secret.js';
+
+/** What the protocol's start is asked for this handoff (the first start, and any restart). */
+export function loginRequestFor(record: HandoffRecord): LoginRequest {
+  return {
+    handoffId: record.id,
+    service: record.service,
+    scopes: record.scopes,
+    agentId: record.agentId,
+    correlationId: record.correlationId,
+    label: `handoff ${record.id} for agent ${record.agentId}`,
+    ...(record.approverEmail ? { approverEmail: record.approverEmail } : {}),
+  };
+}
 
 /**
  * A login the protocol restarted (the service voided the claim or the code): keep the new
@@ -28,6 +41,11 @@ export async function applyRestart(deps: EngineDeps, held: HandoffRecord, starte
       expiresAt,
       userCode: started.userCode,
       note: started.note,
+      // Whatever the old login left waiting for a word is void with it.
+      serviceReadyAt: undefined,
+      sealedHeld: undefined,
+      confirmedBy: undefined,
+      confirmedAt: undefined,
       ...(pollIntervalMs !== undefined ? { pollIntervalMs, nextPollAt: deps.clock.now() + pollIntervalMs } : {}),
     },
   });

@@ -10,6 +10,7 @@ import type {
   ProtocolSecret,
   Started,
 } from '../core/login-protocol.js';
+import { approvedByFrom } from './approved-by.js';
 import { createHexPkce } from './pkce.js';
 import { readServiceError, type ServiceHttp, type ServiceResponse } from './service-http.js';
 
@@ -58,12 +59,15 @@ const sessionShape = z.looseObject({
 
 const exchangeResponse = z.looseObject({
   agent_session: sessionShape,
-  account: z.looseObject({ id: z.string().nullish(), email: z.string().nullish() }).nullish(),
+  account: z.looseObject({ id: z.unknown().optional(), email: z.unknown().optional() }).nullish().catch(undefined),
 });
 
+// `approved_email` and `account_id` say who approved (PROTOCOLS.md §1); read leniently.
 const pollResponse = z.looseObject({
   status: z.enum(['pending', 'approved', 'exchanged', 'revoked', 'expired']),
   exchange_code: z.string().nullish(),
+  approved_email: z.unknown().optional(),
+  account_id: z.unknown().optional(),
 });
 
 const secretShape = z.object({
@@ -94,15 +98,12 @@ function rejected(what: string, res: ServiceResponse, code: string): UpstreamErr
   );
 }
 
-function toCredential(
-  session: z.infer<typeof sessionShape>,
-  account?: { id?: string | null | undefined; email?: string | null | undefined } | null,
-  fallback?: IssuedCredential,
-): IssuedCredential {
+function toCredential(session: z.infer<typeof sessionShape>, account?: { id?: unknown; email?: unknown } | null, fallback?: IssuedCredential): IssuedCredential {
   const sessionId = session.id ?? session.session_id ?? fallback?.sessionId;
   const refreshToken = session.refresh_token ?? fallback?.refreshToken;
   const refreshExpiresAt = session.refresh_expires_at ?? fallback?.refreshExpiresAt;
-  const acct = account ?? fallback?.account;
+  const read = account ? approvedByFrom({ email: account.email, subject: account.id }, 'exchange') : undefined;
+  const acct = read ? { ...(read.subject ? { id: read.subject } : {}), ...(read.email ? { email: read.email } : {}) } : fallback?.account;
   return {
     accessToken: session.access_token,
     tokenType: 'Bearer',
@@ -163,7 +164,9 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
       if (res.status === 200 || res.status === 201) {
         const parsed = exchangeResponse.safeParse(res.body);
         if (!parsed.success) throw malformed('exchange', res);
-        return { kind: 'credential', credential: toCredential(parsed.data.agent_session, parsed.data.account) };
+        const account = parsed.data.account;
+        const approvedBy = account ? approvedByFrom({ email: account.email, subject: account.id }, 'exchange') : undefined;
+        return { kind: 'credential', credential: toCredential(parsed.data.agent_session, account), ...(approvedBy ? { approvedBy } : {}) };
       }
       const err = readServiceError(res.body);
       switch (res.status) {
@@ -203,8 +206,11 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
       switch (parsed.data.status) {
         case 'pending':
           return { kind: 'pending' };
-        case 'approved':
-          return parsed.data.exchange_code ? { kind: 'approved', code: parsed.data.exchange_code } : { kind: 'pending' };
+        case 'approved': {
+          if (!parsed.data.exchange_code) return { kind: 'pending' };
+          const approvedBy = approvedByFrom({ email: parsed.data.approved_email, subject: parsed.data.account_id }, 'poll');
+          return { kind: 'approved', code: parsed.data.exchange_code, ...(approvedBy ? { approvedBy } : {}) };
+        }
         case 'exchanged':
           return { kind: 'already_exchanged' };
         case 'revoked':

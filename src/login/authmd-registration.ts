@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { BadInputError, UpstreamError } from '../core/errors.js';
+import type { ApprovedBy } from '../core/login-protocol.js';
+import { approvedByFrom } from './approved-by.js';
 import type { AgentAuthMetadata } from './discovered-service.js';
 import { readServiceError, type ServiceResponse } from './service-http.js';
 
@@ -27,10 +29,10 @@ export function choosePlan(agentAuth: AgentAuthMetadata, approverEmail: string |
   if (agentAuth.types.includes('user_claimed')) return 'user_claimed';
   if (agentAuth.types.includes('anonymous')) return 'anonymous';
   if (emailFlow) {
-    throw new BadInputError('This service logs agents in by emailing the approver: pass approverEmail (or use a thread whose platform knows the approver’s email).', {
-      code: 'approver_email_required',
-      details: { field: 'approverEmail' },
-    });
+    throw new BadInputError(
+      'This service logs agents in by emailing the approver: pass approverEmail. (An approver’s email from the platform directory is sent only to services the operator lists in HANDOFF_APPROVER_EMAIL_SERVICES.)',
+      { code: 'approver_email_required', details: { field: 'approverEmail' } },
+    );
   }
   throw new UpstreamError(`The service's auth.md registration types (${agentAuth.types.join(', ') || 'none'}) include none the bridge can use.`, {
     code: 'no_supported_login',
@@ -133,6 +135,10 @@ export function readRegistration(res: ServiceResponse): Registered {
 
 const claimedAnswer = z.looseObject({
   status: z.string().nullish(),
+  // Who claimed, where a server says (field names vary; all optional, read leniently).
+  email: z.unknown().optional(),
+  approved_email: z.unknown().optional(),
+  account: z.looseObject({ id: z.unknown().optional(), email: z.unknown().optional() }).nullish().catch(undefined),
   credential: z.string().min(1).nullish(),
   access_token: z.string().min(1).nullish(),
   api_key: z.string().min(1).nullish(),
@@ -141,6 +147,14 @@ const claimedAnswer = z.looseObject({
   scopes: strings,
   scope: z.string().nullish(),
 });
+
+/** Who claimed, when a successful `claim/complete` answer says (`approved_email`, `email`, `account`). */
+export function readClaimant(res: ServiceResponse): ApprovedBy | undefined {
+  const parsed = claimedAnswer.safeParse(res.body);
+  if (!parsed.success) return undefined;
+  const b = parsed.data;
+  return approvedByFrom({ email: b.approved_email ?? b.account?.email ?? b.email, subject: b.account?.id }, 'claim');
+}
 
 /** The credential in a successful `claim/complete` answer, if it carries one. */
 export function readClaimed(res: ServiceResponse, now: number): { value: string; expiresAt?: number; scopes?: readonly string[] } | undefined {

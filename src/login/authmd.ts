@@ -4,7 +4,7 @@ import { UpstreamError } from '../core/errors.js';
 import type { CallContext, Completion, IssuedCredential, LoginProtocol, LoginRequest, ProtocolSecret, Started } from '../core/login-protocol.js';
 import { list, say, type Sentence } from '../core/sentence.js';
 import { textLimits } from '../core/untrusted-text.js';
-import { choosePlan, malformed, readClaimed, readRegistration, registrationBody, rejected, type RegistrationPlan } from './authmd-registration.js';
+import { choosePlan, malformed, readClaimant, readClaimed, readRegistration, registrationBody, rejected, type RegistrationPlan } from './authmd-registration.js';
 import type { DiscoveredService, ServiceDiscovery } from './discovered-service.js';
 import { checkUrl } from './metadata-fetch.js';
 import { readServiceError, type ServiceHttp } from './service-http.js';
@@ -151,6 +151,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
 
   return {
     name: 'authmd',
+    sendsApproverEmail: true,
 
     start: (req) => register(req, req),
 
@@ -164,7 +165,9 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
         if (!credential) {
           return { kind: 'fatal', code: 'authmd_no_credential', message: 'The service confirmed the claim but handed over no credential the bridge can use.' };
         }
-        return { kind: 'credential', credential };
+        // An emailed code proves the inbox: the service bound this claim to `s.email` itself.
+        const approvedBy = s.email ? { source: 'login_hint' as const, email: s.email.toLowerCase() } : readClaimant(res);
+        return { kind: 'credential', credential, ...(approvedBy ? { approvedBy } : {}) };
       }
       const { code: error } = readServiceError(res.body);
       switch (error) {

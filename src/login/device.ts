@@ -17,6 +17,7 @@ import { isUserCode, maxUserCodeLength } from '../core/untrusted-text.js';
 import type { DeviceMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkUrl } from './metadata-fetch.js';
 import { oauthFetch } from './oauth-fetch.js';
+import { identifyAccount } from './oidc-identity.js';
 import type { ServiceHttp } from './service-http.js';
 
 /**
@@ -47,15 +48,19 @@ const secretShape = z.object({
   tokenEndpoint: z.string(),
   deviceAuthorizationEndpoint: z.string(),
   revocationEndpoint: z.string().optional(),
+  userinfoEndpoint: z.string().optional(),
 });
 type DeviceSecret = z.infer<typeof secretShape>;
 
-function authorizationServer(m: Pick<DeviceMetadata, 'issuer' | 'tokenEndpoint' | 'deviceAuthorizationEndpoint' | 'revocationEndpoint'>): oauth.AuthorizationServer {
+function authorizationServer(
+  m: Pick<DeviceMetadata, 'issuer' | 'tokenEndpoint' | 'deviceAuthorizationEndpoint' | 'revocationEndpoint' | 'userinfoEndpoint'>,
+): oauth.AuthorizationServer {
   return {
     issuer: m.issuer,
     token_endpoint: m.tokenEndpoint,
     device_authorization_endpoint: m.deviceAuthorizationEndpoint,
     ...(m.revocationEndpoint ? { revocation_endpoint: m.revocationEndpoint } : {}),
+    ...(m.userinfoEndpoint ? { userinfo_endpoint: m.userinfoEndpoint } : {}),
   };
 }
 
@@ -91,7 +96,7 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
   // it is used, so oauth4webapi's own https-only check can be relaxed.
   const options = (ctx: CallContext) => ({ [oauth.customFetch]: oauthFetch(http, ctx), [oauth.allowInsecureRequests]: true });
   const checked = <T extends Partial<DeviceMetadata>>(m: T): T => {
-    for (const url of [m.deviceAuthorizationEndpoint, m.tokenEndpoint, m.revocationEndpoint]) if (url) checkUrl(url, deps.allowInsecureHttp);
+    for (const url of [m.deviceAuthorizationEndpoint, m.tokenEndpoint, m.revocationEndpoint, m.userinfoEndpoint]) if (url) checkUrl(url, deps.allowInsecureHttp);
     return m;
   };
   const client = (clientId: string): oauth.Client => ({ client_id: clientId, token_endpoint_auth_method: 'none' });
@@ -128,7 +133,10 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
     let error = await oauthErrorIn(response);
     if (!error) {
       try {
-        return { kind: 'credential', credential: toCredential(await oauth.processDeviceCodeResponse(as, client(s.clientId), response)) };
+        const token = await oauth.processDeviceCodeResponse(as, client(s.clientId), response);
+        // Who approved: the engine completes only when it is an approver (or one says so).
+        const approvedBy = await identifyAccount({ as, client: client(s.clientId), token, options: options(ctx) });
+        return { kind: 'credential', credential: toCredential(token), ...(approvedBy ? { approvedBy } : {}) };
       } catch (err) {
         if (!(err instanceof oauth.ResponseBodyError)) throw translate(err, 'device token');
         error = err.error;
@@ -186,6 +194,7 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
         tokenEndpoint: m.tokenEndpoint,
         deviceAuthorizationEndpoint: m.deviceAuthorizationEndpoint,
         ...(m.revocationEndpoint ? { revocationEndpoint: m.revocationEndpoint } : {}),
+        ...(m.userinfoEndpoint ? { userinfoEndpoint: m.userinfoEndpoint } : {}),
       };
       return {
         approvalUrl: complete ?? answer.verification_uri,

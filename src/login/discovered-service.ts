@@ -31,6 +31,8 @@ export interface DeviceMetadata {
   readonly deviceAuthorizationEndpoint: string;
   readonly tokenEndpoint: string;
   readonly revocationEndpoint?: string;
+  /** OIDC `userinfo_endpoint`: who approved, asked with the new access token. */
+  readonly userinfoEndpoint?: string;
 }
 
 export interface DiscoveredService {

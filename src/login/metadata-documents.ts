@@ -102,6 +102,7 @@ const authorizationServer = z.looseObject({
   token_endpoint: optionalUrl,
   device_authorization_endpoint: optionalUrl,
   revocation_endpoint: optionalUrl,
+  userinfo_endpoint: optionalUrl,
   agent_auth: agentAuthBlock.nullish(),
 });
 
@@ -124,9 +125,16 @@ export function readAuthorizationServer(doc: unknown, url: string, base: string)
   const issuer = a.issuer?.trim() || base;
   const revocationEndpoint = a.revocation_endpoint ?? undefined;
   const tokenEndpoint = a.token_endpoint ?? undefined;
+  const userinfoEndpoint = a.userinfo_endpoint ?? undefined;
   const device =
     a.device_authorization_endpoint && tokenEndpoint
-      ? { issuer, deviceAuthorizationEndpoint: a.device_authorization_endpoint, tokenEndpoint, ...(revocationEndpoint ? { revocationEndpoint } : {}) }
+      ? {
+          issuer,
+          deviceAuthorizationEndpoint: a.device_authorization_endpoint,
+          tokenEndpoint,
+          ...(revocationEndpoint ? { revocationEndpoint } : {}),
+          ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
+        }
       : undefined;
   const block = a.agent_auth ?? undefined;
   const registerUri = block ? (block.register_uri ?? block.registration_endpoint ?? block.identity_endpoint ?? undefined) : undefined;

@@ -32,6 +32,7 @@ export function createInboundIntake(deps: { queues: Queues; dedupe: DedupeStore;
         {
           platform: reply.platform,
           thread: reply.thread,
+          ...(reply.handoffId ? { handoffId: reply.handoffId } : {}),
           author: reply.author,
           sealedText: deps.vault.seal(reply.text, inboundSealContext(jobId)),
           messageRef: reply.messageRef,

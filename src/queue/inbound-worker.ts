@@ -27,6 +27,7 @@ export function createInboundWorker(deps: {
       const reply: InboundReply = {
         platform: data.platform,
         thread: data.thread,
+        ...(data.handoffId ? { handoffId: data.handoffId } : {}),
         author: data.author,
         text: engine.vault.open(data.sealedText, inboundSealContext(job.id!)),
         messageRef: data.messageRef,

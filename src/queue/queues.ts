@@ -12,6 +12,8 @@ export interface DriverJobData {
 export interface InboundJobData {
   readonly platform: Platform;
   readonly thread: string;
+  /** The handoff the platform says the reply answers (InboundReply.handoffId). */
+  readonly handoffId?: string;
   readonly author: { readonly id: string; readonly name?: string; readonly email?: string };
   readonly sealedText: string;
   readonly messageRef: { readonly platform: Platform; readonly thread: string; readonly id: string };

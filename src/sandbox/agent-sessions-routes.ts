@@ -16,6 +16,7 @@ function fields(req: RouteRequest): Fields | undefined {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 export function agentSessionsRoutes(state: SandboxState, base: string): Route[] {
+  const identifies = state.options.identifiesApprover ?? true;
   const missing = (names: string[]): RouteResponse =>
     json(400, { error: 'MISSING_FIELDS', message: `Missing or invalid: ${names.join(', ')}` });
 
@@ -61,11 +62,12 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
       if (!found || found.pollTokenHash !== sha(token)) return json(401, { error: 'INVALID_POLL_TOKEN', message: 'Unknown request or poll token.' });
       const status = state.statusOf(found);
       if (status === 'expired' || status === 'revoked') return json(410, { status, exchange_code: null, account_id: null, approved_email: null });
+      const tells = status === 'approved' && identifies;
       return json(200, {
         status,
         exchange_code: status === 'approved' ? (found.exchangeCode ?? null) : null,
-        account_id: status === 'approved' ? `acct_${sha(found.approvedEmail ?? '').slice(0, 12)}` : null,
-        approved_email: status === 'approved' ? (found.approvedEmail ?? null) : null,
+        account_id: tells ? `acct_${sha(found.approvedEmail ?? '').slice(0, 12)}` : null,
+        approved_email: tells ? (found.approvedEmail ?? null) : null,
       });
     },
   };
@@ -91,7 +93,9 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
           refresh_expires_at: session.refreshExpiresAt,
           scopes: session.scopes,
         },
-        account: { id: `acct_${sha(session.accountEmail).slice(0, 12)}`, email: session.accountEmail, github_login: null, google_name: null, tier: 'free' },
+        ...(identifies
+          ? { account: { id: `acct_${sha(session.accountEmail).slice(0, 12)}`, email: session.accountEmail, github_login: null, google_name: null, tier: 'free' } }
+          : {}),
       });
     },
   };

@@ -1,7 +1,7 @@
 import { json, requestOrigin, type Route, type RouteResponse } from '../core/http-route.js';
 import { formatUserCode, type DeviceState } from './device-state.js';
 import { formFields, str } from './request-fields.js';
-import type { SandboxState } from './sandbox-state.js';
+import { sha256, type SandboxState } from './sandbox-state.js';
 
 /**
  * The OAuth endpoints of the sandbox: RFC 8628 device authorization, the token endpoint
@@ -79,6 +79,23 @@ export function deviceRoutes(device: DeviceState, sessions: SandboxState, base: 
       },
     },
   ];
+}
+
+/**
+ * OIDC Core §5.3 userinfo: who the access token belongs to. `sub` is the sandbox's account id;
+ * every sandbox email counts as verified (signing in there is typing one).
+ */
+export function userinfoRoute(sessions: SandboxState, base: string): Route {
+  return {
+    method: 'GET',
+    path: `${base}/oauth/userinfo`,
+    handler: async (req) => {
+      const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      const session = bearer ? sessions.authenticate(bearer) : undefined;
+      if (!session) return json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      return json(200, { sub: `acct_${sha256(session.accountEmail).slice(0, 12)}`, email: session.accountEmail, email_verified: true });
+    },
+  };
 }
 
 /** RFC 7009: revoke an access or refresh token. Unknown tokens also answer 200 (§2.2). */

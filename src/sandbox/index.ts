@@ -7,7 +7,7 @@ import { authMdRoutes } from './authmd-routes.js';
 import { AuthMdState } from './authmd-state.js';
 import { claimPageRoutes } from './claim-page-routes.js';
 import { devicePageRoutes } from './device-page-routes.js';
-import { deviceRoutes, revocationRoute } from './device-routes.js';
+import { deviceRoutes, revocationRoute, userinfoRoute } from './device-routes.js';
 import { DeviceState } from './device-state.js';
 import { SandboxFaults } from './faults.js';
 import { bearerChallenge, metadataRoutes } from './metadata-routes.js';
@@ -88,10 +88,14 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
   };
 
   const routes: Route[] = [home, ...protectedApiRoutes(state, base, withMetadata)];
-  if (withMetadata) routes.push(...metadataRoutes({ base, serviceName, protocols, authmdTypes }));
+  const identifiesApprover = options.identifiesApprover ?? true;
+  if (withMetadata) routes.push(...metadataRoutes({ base, serviceName, protocols, authmdTypes, identifiesApprover }));
   if (protocols.includes('agent-sessions')) routes.push(...agentSessionsRoutes(state, base), ...approvalPageRoutes(state, base, serviceName));
   if (protocols.includes('authmd')) routes.push(...authMdRoutes(authmd, base, authmdTypes), ...claimPageRoutes(authmd, base, serviceName));
-  if (protocols.includes('device')) routes.push(...deviceRoutes(device, state, base), ...devicePageRoutes(device, base, serviceName));
+  if (protocols.includes('device')) {
+    routes.push(...deviceRoutes(device, state, base), ...devicePageRoutes(device, base, serviceName));
+    if (identifiesApprover) routes.push(userinfoRoute(state, base));
+  }
   if (protocols.includes('authmd') || protocols.includes('device')) routes.push(revocationRoute(state, base));
 
   return {

@@ -15,6 +15,8 @@ export interface MetadataSettings {
   readonly serviceName: string;
   readonly protocols: readonly SandboxProtocol[];
   readonly authmdTypes: readonly AuthMdRegistrationType[];
+  /** Advertise the device flow's userinfo endpoint (who approved). */
+  readonly identifiesApprover: boolean;
 }
 
 /** Where the protected-resource metadata of a sandbox at `base` lives (RFC 9728 §3.1). */
@@ -55,6 +57,7 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
           token_endpoint: at('/oauth/token'),
           grant_types_supported: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
           token_endpoint_auth_methods_supported: ['none'],
+          ...(s.identifiesApprover ? { userinfo_endpoint: at('/oauth/userinfo') } : {}),
         }
       : {}),
     ...(device || authmd ? { revocation_endpoint: at('/oauth/revoke') } : {}),

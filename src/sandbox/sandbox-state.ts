@@ -32,6 +32,12 @@ export interface SandboxOptions {
   readonly deviceIntervalSeconds?: number;
   /** Serve protected-resource and authorization-server metadata. Default true. */
   readonly metadata?: boolean;
+  /**
+   * Say who approved: the agent-sessions poll's `approved_email`/`account_id`, the exchange's
+   * `account`, and a device-flow userinfo endpoint. Default true; false stands in for a service
+   * that tells its clients nothing about the account.
+   */
+  readonly identifiesApprover?: boolean;
 }
 
 export type SandboxProtocol = 'agent-sessions' | 'authmd' | 'device';

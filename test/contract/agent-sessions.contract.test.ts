@@ -21,6 +21,7 @@ describeLoginProtocolContract('agent-sessions against the sandbox', async () => 
     wrongAnswer: () => `aae_${'0'.repeat(48)}`,
     accepts: async (credential) =>
       (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } })).status === 200,
+    approverEmail: 'alice@example.com',
     seenAgentHeaders: () =>
       service.sandbox.state.calls.filter((c) => c.path.includes('/agent-sessions/')).map(({ agentId, correlationId }) => ({ agentId, correlationId })),
     close: service.close,

@@ -38,6 +38,8 @@ for (const variant of variants) {
       }),
       approve: (started) => (started.answer === 'email_code' ? codeFromMailbox(service.url, email) : claimOnSandbox(started.approvalUrl)),
       wrongAnswer: (started) => (started.answer === 'email_code' ? '000000' : `acf_${'0'.repeat(32)}`),
+      // Email flows: the service bound the claim to the inbox it emailed (the login_hint).
+      ...(variant.email ? { approverEmail: email } : {}),
       accepts: async (credential) =>
         (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } })).status === 200,
       seenAgentHeaders: () =>

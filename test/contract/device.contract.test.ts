@@ -32,6 +32,7 @@ describeLoginProtocolContract('device (RFC 8628) against the sandbox', async () 
     wrongAnswer: () => undefined,
     accepts: async (credential) =>
       (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } })).status === 200,
+    approverEmail: 'alice@example.com',
     seenAgentHeaders: () =>
       service.sandbox.state.calls.filter((c) => c.path.includes('/oauth/')).map(({ agentId, correlationId }) => ({ agentId, correlationId })),
     close: service.close,

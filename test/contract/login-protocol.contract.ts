@@ -20,6 +20,11 @@ export interface LoginProtocolHarness {
   wrongAnswer(started: Started): string | undefined;
   /** True when the service accepts the credential on its protected API. */
   accepts(credential: IssuedCredential): Promise<boolean>;
+  /**
+   * The email `approve` signs in with, when this service tells clients who approved (the
+   * protocol must then report it in `approvedBy`); undefined when it cannot know.
+   */
+  readonly approverEmail?: string;
   /** The agent headers the service saw on its most recent calls. */
   seenAgentHeaders(): Array<{ agentId: string | undefined; correlationId: string | undefined }>;
   close(): Promise<void>;
@@ -65,6 +70,20 @@ export function describeLoginProtocolContract(name: string, setup: () => Promise
       expect(Array.isArray(done.credential.scopes)).toBe(true);
       expect(await h.accepts(done.credential)).toBe(true);
       expect(h.seenAgentHeaders().at(-1)).toEqual(ctx(req));
+    });
+
+    it('says who approved when the service tells (the engine binds completion to the approvers with it)', async () => {
+      if (h.approverEmail === undefined) return;
+      const req = h.request();
+      const started = await h.protocol.start(req);
+      const answer = await h.approve(started);
+      if (h.protocol.poll) {
+        const polled = await h.protocol.poll(started.secret, ctx(req));
+        expect(polled.kind === 'approved' || polled.kind === 'credential' ? polled.approvedBy?.email : polled.kind).toBe(h.approverEmail);
+        if (polled.kind === 'credential') return; // the poll itself finished the login
+      }
+      const done = await h.protocol.complete(started.secret, answer, ctx(req));
+      expect(done.kind === 'credential' ? done.approvedBy?.email : done.kind).toBe(h.approverEmail);
     });
 
     it('never issues a second credential for the same answer', async () => {

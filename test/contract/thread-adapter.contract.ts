@@ -24,6 +24,7 @@ export interface ThreadAdapterHarness {
 const approval = (over: Partial<ApprovalRequestMessage> = {}): ApprovalRequestMessage => ({
   kind: 'approval_request',
   handoffId: 'hf_0123456789abcdef01234567',
+  handoffTag: '#h-0123',
   serviceName: 'Contract Analytics',
   serviceUrl: 'https://api.contract.example',
   agentId: 'contract-agent',

@@ -29,7 +29,10 @@ describe('credential lifecycle (real Redis, real BullMQ, sandbox over HTTP)', ()
 
   /** Logs in through a local thread the way a person would; returns the handoff and credential ids. */
   async function login(path: '/sandbox' | '/sandbox/authmd' | '/sandbox/device', thread = freshThread('life')) {
-    const created = await bridge.api.createHandoff({ service: service(path), thread, approvers: ['alice'], agent: { id: 'agent-life' } });
+    // The device flow finishes by polling: the service names the approving account (userinfo),
+    // which must be alice's for the poll to count.
+    const email = path === '/sandbox/device' ? { approverEmail: 'alice@example.com' } : {};
+    const created = await bridge.api.createHandoff({ service: service(path), thread, approvers: ['alice'], ...email, agent: { id: 'agent-life' } });
     const request = await requestIn(bridge, thread);
     if (path === '/sandbox') await bridge.reply(thread, 'alice', await approveOnSandbox(request.url));
     else if (path === '/sandbox/authmd') await bridge.reply(thread, 'alice', await claimOnSandbox(request.url));

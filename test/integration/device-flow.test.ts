@@ -33,7 +33,8 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
 
   it('posts the verification link with the code and its lifetime, and finishes by polling alone', async () => {
     const thread = freshThread('dev');
-    const job = await agent.run(thread, ['alice'], 'agent-dev', quick());
+    // The service names the approving account (userinfo), and it is alice's: the poll may finish it.
+    const job = await agent.run(thread, ['alice'], 'agent-dev', quick(), { approverEmail: 'alice@example.com' });
     const request = await requestIn(bridge, thread);
     expect(request.text).toMatch(/log in to 127\.0\.0\.1:\d+ \(calls itself “Sandbox Files”\)/);
     expect(request.url).toMatch(/\/sandbox\/device\/activate\?user_code=[B-Z]{4}-[B-Z]{4}$/);
@@ -67,7 +68,7 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
 
   it('adds 5 s to the interval after slow_down, and keeps to it', async () => {
     const thread = freshThread('slow');
-    const job = await agent.run(thread, ['cat'], 'agent-slow', slow(), { expiresInMs: 120_000 });
+    const job = await agent.run(thread, ['cat'], 'agent-slow', slow(), { expiresInMs: 120_000, approverEmail: 'cat@example.com' });
     const request = await requestIn(bridge, thread);
     const auth = authorizationOf('/sandbox/slowdevice', request.url);
     // Two "done"s in quick succession: the second poll comes within the 3 s interval.
@@ -82,7 +83,7 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     });
     expect(view.status).toBe('awaiting_human');
 
-    await decideDevice(request.url, 'approve');
+    await decideDevice(request.url, 'approve', undefined, 'cat@example.com');
     expect((await job.waitUntilFinished(agent.events, 30_000)).status).toBe(200);
     expect(auth.slowDowns).toBe(1); // the scheduled polls kept the new interval
   });

@@ -1,3 +1,4 @@
+import { handoffTag } from '../../src/core/handoff-tag.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLinearPlatform, type LinearThread } from '../../adapters/linear/index.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -49,6 +50,7 @@ const handoffId = () => `hf_${(++n).toString(16).padStart(24, '0')}`;
 const approval = (id: string, over: Partial<ApprovalRequestMessage> = {}): ApprovalRequestMessage => ({
   kind: 'approval_request',
   handoffId: id,
+  handoffTag: handoffTag(id),
   serviceName: 'Agent Analytics',
   serviceUrl: 'https://api.analytics.example',
   agentId: 'nightly',

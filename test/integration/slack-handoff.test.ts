@@ -1,3 +1,4 @@
+import { handoffTag } from '../../src/core/handoff-tag.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSecrets } from '../../src/core/secret-patterns.js';
 import { parseSlackThread } from '../../adapters/slack/slack-thread.js';
@@ -182,7 +183,7 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
 
     await h.reply(thread, mallory.id, code);
     const refusal = await waitFor('refusal', () => h.botTexts(thread).find((t) => t.includes('you cannot answer')));
-    expect(refusal).toBe(`<@${mallory.id}>, you cannot answer this request: Only <@${alice.id}> may answer. Nothing changed.`);
+    expect(refusal).toBe(`<@${mallory.id}>, you cannot answer request \`${handoffTag(approval.handoffId)}\`: Only <@${alice.id}> may answer. Nothing changed.`);
     const record = await h.bridge.api.getHandoff(approval.handoffId);
     expect(record.status).toBe('awaiting_human');
     expect(exchanges(approval.url)).toBe(0);

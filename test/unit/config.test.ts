@@ -45,6 +45,7 @@ describe('loadConfig defaults', () => {
         refreshBeforeMs: 5 * 60_000,
         deviceClientId: 'handoff-bridge',
         deviceClientIds: {},
+        approverEmailServices: [],
       },
       agents: {
         file: undefined,

@@ -60,6 +60,7 @@ describe('GitHub comment rendering', () => {
   const approval = {
     kind: 'approval_request' as const,
     handoffId: 'hf_1',
+    handoffTag: '#h-0001',
     serviceName: 'Evil [link](https://x.example) @org/team',
     serviceUrl: 'https://svc.example',
     agentId: 'agent-`x`',

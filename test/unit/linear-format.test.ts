@@ -8,6 +8,7 @@ const now = Date.UTC(2026, 10, 20, 10, 0);
 const approval = (over: Partial<ApprovalRequestMessage> = {}): ApprovalRequestMessage => ({
   kind: 'approval_request',
   handoffId: 'hf_0123456789abcdef01234567',
+  handoffTag: '#h-0123',
   serviceName: 'Agent Analytics',
   serviceUrl: 'https://api.analytics.example',
   agentId: 'nightly-report',
@@ -27,6 +28,7 @@ describe('Linear comment bodies', () => {
       '**[Open the approval page](<https://analytics.example/authorize/ar_123>)** The link opens `analytics.example`.',
       'Open the link, sign in and approve, then **reply to this comment with the finish code** the page shows.',
       "Only this issue's assignee (`Alice`) or creator (`Bob`) may answer. Expires at 2026-11-20 10:30 UTC (in 30 min).",
+      'Tag `#h-0123`: a reply to this comment answers this request.',
       '_handoff `hf_0123456789abcdef01234567`_',
     ]);
   });

@@ -84,6 +84,7 @@ describe('Slack adapter against a fake Web API', () => {
     const request: ApprovalRequestMessage = {
       kind: 'approval_request',
       handoffId: 'hf_logo',
+      handoffTag: '#h-1090',
       serviceName: 'Notes',
       serviceUrl: 'https://notes.example',
       serviceLogoUrl: 'https://cdn.notes.invalid/logo.png',

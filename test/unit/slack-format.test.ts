@@ -7,6 +7,7 @@ import { say } from '../../src/core/sentence.js';
 const approval = (over: Partial<ApprovalRequestMessage> = {}): ApprovalRequestMessage => ({
   kind: 'approval_request',
   handoffId: 'hf_0123456789abcdef01234567',
+  handoffTag: '#h-0123',
   serviceName: 'Agent Analytics',
   serviceUrl: 'https://api.example.com',
   agentId: 'report-agent',

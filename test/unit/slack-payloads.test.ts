@@ -87,7 +87,7 @@ describe('interaction payloads', () => {
     expect(metadata).toEqual({ thread: 'slack:C0FAKE0001/1700000000.000100', handoffId: 'hf_0123' });
   });
 
-  it('turns the modal’s submission into a reply identified by the view', () => {
+  it('turns the modal’s submission into a reply identified by the view and aimed at the modal’s handoff', () => {
     const metadata = JSON.stringify({ thread: 'slack:C0FAKE0001/1700000000.000100', handoffId: 'hf_0123' });
     const outcome = parseInteraction(codeSubmission({ viewId: 'V0FAKE00009', privateMetadata: metadata, code: 'the code', user: 'U0ALICE001' }), at);
     expect(outcome).toEqual({
@@ -95,6 +95,7 @@ describe('interaction payloads', () => {
       reply: {
         platform: 'slack',
         thread: 'slack:C0FAKE0001/1700000000.000100',
+        handoffId: 'hf_0123',
         author: { id: 'U0ALICE001', name: 'alice' },
         text: 'the code',
         messageRef: { platform: 'slack', thread: 'slack:C0FAKE0001/1700000000.000100', id: 'view:V0FAKE00009' },
