@@ -3,11 +3,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const [command] = process.argv.slice(2);
+const [command, ...args] = process.argv.slice(2);
 const roles = { serve: 'all', server: 'server', worker: 'worker' };
 if (command in roles) {
   const { serve } = await import('../src/main.ts');
-  process.exitCode = await serve(process.env, roles[command]);
+  process.exitCode = await serve(process.env, roles[command], args);
   process.exit();
 } else {
   const { runCli } = await import('../src/client/cli.ts');

@@ -12,6 +12,7 @@ import type { Platform } from '../core/thread-ref.js';
 import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
 import { createAdapterRegistry, createProtocolRegistry } from '../engine/registries.js';
 import { credentialRoutes } from '../http/credential-routes.js';
+import { ownHostNames } from '../http/browser-guard.js';
 import { createHttpServer } from '../http/http-server.js';
 import { handoffRoutes } from '../http/handoff-routes.js';
 import { healthRoutes } from '../http/health-routes.js';
@@ -81,6 +82,10 @@ export interface BridgeOptions {
   readonly apiToken: string;
   readonly host: string;
   readonly port: number;
+  /** HANDOFF_PUBLIC_URL: one of the names browser routes answer at. */
+  readonly publicUrl?: string;
+  /** HANDOFF_METRICS_TOKEN: required to read /metrics when set (and in production). */
+  readonly metricsToken?: string;
   /** `server` answers HTTP only, `worker` runs queues only, `all` both. */
   readonly role: 'all' | 'server' | 'worker';
   readonly workerConcurrency: number;
@@ -195,15 +200,22 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       reportConnection(subscriber, logger, 'status events');
       events = await createStatusEvents(subscriber, keys.events());
       const routes: Route[] = [
-        ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
+        ...healthRoutes({
+          redis,
+          queues,
+          platforms: modules.map((m) => m.adapter.platform),
+          metrics: { token: options.metricsToken, production: options.policy.production },
+        }),
         ...handoffRoutes({ engine, events, apiToken: options.apiToken }),
         ...credentialRoutes({ engine, apiToken: options.apiToken }),
         ...modules.flatMap((m) => m.routes ?? []),
         ...(options.extraRoutes ?? []),
       ];
-      server = createHttpServer({ routes, logger });
+      let ownHosts: ReadonlySet<string> = new Set();
+      server = createHttpServer({ routes, logger, ownHosts: () => ownHosts });
       await listen(server, options.port, options.host);
       const address = server.address() as AddressInfo;
+      ownHosts = ownHostNames({ publicUrl: options.publicUrl, host: options.host, port: address.port, development: !options.policy.production });
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
     }

@@ -24,7 +24,8 @@ const envSchema = z
     ...githubEnv,
     ...linearEnv,
     ...loginEnv,
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    // Production unless told otherwise: `npm start` (serve --dev) asks for development.
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
     REDIS_URL: optionalText.pipe(
@@ -43,6 +44,8 @@ const envSchema = z
       .default('handoff'),
     HANDOFF_ROLE: z.enum(['all', 'server', 'worker']).default('all'),
     HANDOFF_SANDBOX: flag.optional(),
+    HANDOFF_LOCAL_THREADS: flag.optional(),
+    HANDOFF_METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     HANDOFF_DEFAULT_EXPIRES_IN_MS: positiveMs.default(30 * 60_000),
     HANDOFF_MAX_EXPIRES_IN_MS: positiveMs.default(24 * 3_600_000),
     HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(10_000),
@@ -61,7 +64,7 @@ const envSchema = z
     const required: Array<[keyof typeof env, string]> = [
       ['HANDOFF_VAULT_KEY', 'is required in production: 32 random bytes as base64 (openssl rand -base64 32)'],
       ['HANDOFF_API_TOKEN', 'is required in production: a long random string agents send as a bearer token'],
-      ['REDIS_URL', 'is required in production: the bridge starts its own Redis only in development'],
+      ['REDIS_URL', 'is required in production: the bridge starts its own Redis only in development (npm start, or handoff serve --dev)'],
     ];
     for (const [name, message] of required) {
       if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message });
@@ -86,6 +89,10 @@ export interface Config {
   readonly role: 'all' | 'server' | 'worker';
   /** Mount the sandbox service at /sandbox. Default: on unless production. */
   readonly sandbox: boolean;
+  /** Serve local threads (`local:<name>`, /threads/*). Default: on unless production. */
+  readonly localThreads: boolean;
+  /** Bearer token GET /metrics requires; absent: /metrics is open outside production and refused in it. */
+  readonly metricsToken: string | undefined;
   readonly handoff: {
     /** Default lifetime of a handoff, ms (30 min). */
     readonly defaultExpiresInMs: number;
@@ -140,6 +147,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     prefix: e.HANDOFF_PREFIX,
     role: e.HANDOFF_ROLE,
     sandbox: e.HANDOFF_SANDBOX ?? e.NODE_ENV !== 'production',
+    localThreads: e.HANDOFF_LOCAL_THREADS ?? e.NODE_ENV !== 'production',
+    metricsToken: e.HANDOFF_METRICS_TOKEN,
     handoff: {
       defaultExpiresInMs: e.HANDOFF_DEFAULT_EXPIRES_IN_MS,
       maxExpiresInMs: e.HANDOFF_MAX_EXPIRES_IN_MS,

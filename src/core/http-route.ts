@@ -38,6 +38,11 @@ export interface Route {
   readonly handler: RouteHandler;
   /** Only loopback clients may call it. */
   readonly loopbackOnly?: boolean;
+  /**
+   * A route a browser uses (local thread pages): `Host` must name the bridge itself, and
+   * writes must be JSON from no other site (src/http/browser-guard.ts).
+   */
+  readonly browser?: boolean;
   /** Largest accepted body in bytes; default 1 MiB. */
   readonly maxBodyBytes?: number;
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ForbiddenError, HandoffError, NotFoundError, PayloadTooLargeError, asHandoffError } from '../core/errors.js';
 import { isLoopback, type Route, type RouteRequest, type RouteResponse } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
+import { checkBrowserRequest } from './browser-guard.js';
 import { createRouter } from './router.js';
 
 /** Default largest request body, bytes (1 MiB). */
@@ -117,7 +118,12 @@ export function errorResponse(err: HandoffError): RouteResponse {
  * The bridge's one HTTP server. It reads a bounded body, finds the route, enforces
  * loopback-only routes, and turns every error into `{error:{code,message}}` with its status.
  */
-export function createHttpServer(deps: { routes: readonly Route[]; logger: Logger }): Server {
+export function createHttpServer(deps: {
+  routes: readonly Route[];
+  logger: Logger;
+  /** The `Host` values browser routes accept (known once the server listens). */
+  ownHosts?: () => ReadonlySet<string>;
+}): Server {
   const match = createRouter(deps.routes);
 
   return createServer(async (req, res) => {
@@ -136,6 +142,7 @@ export function createHttpServer(deps: { routes: readonly Route[]; logger: Logge
       if (found.route.loopbackOnly && !isLoopback(remoteAddress)) {
         throw new ForbiddenError('Local threads answer only clients on this machine.', 'loopback_only');
       }
+      if (found.route.browser) checkBrowserRequest({ method: req.method ?? 'GET', headers: req.headers as Record<string, string | undefined> }, deps.ownHosts?.() ?? new Set());
       const rawBody = await readBody(req, found.route.maxBodyBytes ?? defaultMaxBodyBytes);
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
