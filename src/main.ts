@@ -55,6 +55,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     redisUrl: runtime.redisUrl,
     prefix: config.prefix,
     vaultKey: runtime.vaultKey,
+    previousVaultKeys: config.vaultPreviousKeys,
     apiToken: runtime.apiToken,
     host: config.host,
     port: config.port,
@@ -70,6 +71,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       maxExpiresInMs: config.handoff.maxExpiresInMs,
       pollIntervalMs: config.handoff.pollIntervalMs,
       pollMaxIntervalMs: config.handoff.pollMaxIntervalMs,
+      claimLeaseMs: config.handoff.claimLeaseMs,
       publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse', slack: config.slack?.sharedChannels ?? 'refuse' },
       publicThreadsHowToAllow: {
         github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)',

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../core/clock.js';
+import { resolveSecretFiles } from '../core/config-files.js';
 import { HandoffError } from '../core/errors.js';
 import type { HandoffView } from '../engine/handoff-view.js';
 import { createBridgeClient, type BridgeClient } from './bridge-client.js';
@@ -25,8 +26,11 @@ Commands:
   credentials [--agent ID] [--json]
                                  list the credentials the bridge keeps (never their secrets)
   revoke CREDENTIAL_ID [--json]  revoke a credential at the service and delete it here
+  vault rekey [--json]           seal every stored secret again under HANDOFF_VAULT_KEY (key rotation;
+                                 runs against Redis with the bridge's environment)
 
-Environment: HANDOFF_URL (default http://127.0.0.1:$PORT or :8080), HANDOFF_API_TOKEN
+Environment: HANDOFF_URL (default http://127.0.0.1:$PORT or :8080; plain http only to this
+machine unless HANDOFF_ALLOW_INSECURE_URL=true), HANDOFF_API_TOKEN or HANDOFF_API_TOKEN_FILE
 (default: read from $HANDOFF_DATA_DIR/api-token, i.e. .handoff/api-token).
 Exit codes: 0 done, 1 error, 2 usage, 3 expired, 4 failed, 5 cancelled, 130 interrupted.`;
 
@@ -47,7 +51,8 @@ const defaultIo: Io = {
 
 async function clientFrom(env: NodeJS.ProcessEnv): Promise<BridgeClient> {
   const baseUrl = env.HANDOFF_URL ?? `http://127.0.0.1:${env.PORT ?? 8080}`;
-  let apiToken = env.HANDOFF_API_TOKEN;
+  // HANDOFF_API_TOKEN_FILE is read (and its mode checked) the way the bridge reads it.
+  let apiToken = resolveSecretFiles({ HANDOFF_API_TOKEN: env.HANDOFF_API_TOKEN, HANDOFF_API_TOKEN_FILE: env.HANDOFF_API_TOKEN_FILE }).HANDOFF_API_TOKEN?.trim();
   if (!apiToken) {
     const path = join(env.HANDOFF_DATA_DIR ?? '.handoff', 'api-token');
     try {
@@ -56,7 +61,7 @@ async function clientFrom(env: NodeJS.ProcessEnv): Promise<BridgeClient> {
       throw new UsageError(`No API token: set HANDOFF_API_TOKEN, or run this where the bridge keeps ${path} (start the bridge with npm start first).`);
     }
   }
-  return createBridgeClient({ baseUrl, apiToken });
+  return createBridgeClient({ baseUrl, apiToken, allowInsecureUrl: /^(1|true|yes|on)$/i.test(env.HANDOFF_ALLOW_INSECURE_URL?.trim() ?? '') });
 }
 
 async function writeSecretFile(path: string, content: unknown): Promise<void> {
@@ -266,7 +271,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io = de
     }
     if (err instanceof HandoffError) {
       io.err(`${err.message}${err.code ? ` [${err.code}]` : ''}`);
-      return err.status === 400 ? exitCodes.usage : exitCodes.error;
+      return err.status === 400 || err.code === 'invalid_config' ? exitCodes.usage : exitCodes.error;
     }
     throw err;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, optionalText, port, positiveMs } from './config-fields.js';
+import { resolveSecretFiles, type SecretFileReader } from './config-files.js';
 import { githubConfigFrom, githubEnv, type GithubConfig } from './config-github.js';
 import { linearConfigFrom, linearEnv, type LinearConfig } from './config-linear.js';
 import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
@@ -17,6 +18,19 @@ const vaultKey = z
     message: 'must be 32 random bytes encoded as base64 (generate one with: openssl rand -base64 32)',
   })
   .transform((v) => Buffer.from(v, 'base64'));
+
+/** Keys a rotation retired, still used to open what they sealed until `handoff vault rekey` has run. */
+const previousVaultKeys = z
+  .string()
+  .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().refine((v) => /^[A-Za-z0-9+/_-]+=*$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+        message: 'must list keys of 32 random bytes encoded as base64, separated by commas',
+      }),
+    ),
+  )
+  .transform((list) => list.map((v) => Buffer.from(v, 'base64')));
 
 const envSchema = z
   .object({
@@ -36,6 +50,7 @@ const envSchema = z
     ),
     HANDOFF_API_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     HANDOFF_VAULT_KEY: optionalText.pipe(vaultKey.optional()),
+    HANDOFF_VAULT_PREVIOUS_KEYS: optionalText.pipe(previousVaultKeys.optional()),
     HANDOFF_DATA_DIR: z.string().min(1).default('.handoff'),
     HANDOFF_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
     HANDOFF_PREFIX: z
@@ -50,6 +65,7 @@ const envSchema = z
     HANDOFF_MAX_EXPIRES_IN_MS: positiveMs.default(24 * 3_600_000),
     HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(10_000),
     HANDOFF_POLL_MAX_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(5 * 60_000),
+    HANDOFF_CLAIM_LEASE_MS: positiveMs.min(300, 'must be at least 300').default(60_000),
     HANDOFF_WORKER_CONCURRENCY: z.coerce
       .number({ error: 'must be a whole number from 1 to 1000' })
       .int('must be a whole number from 1 to 1000')
@@ -81,6 +97,8 @@ export interface Config {
   readonly apiToken: string | undefined;
   /** Absent: generated into `<dataDir>/vault.key` (development only). */
   readonly vaultKey: Buffer | undefined;
+  /** Retired keys that still open what they sealed (a rotation in progress); default none. */
+  readonly vaultPreviousKeys: readonly Buffer[];
   readonly dataDir: string;
   /** Base URL people reach the bridge at; default http://HOST:PORT. */
   readonly publicUrl: string | undefined;
@@ -102,6 +120,8 @@ export interface Config {
     readonly pollIntervalMs: number;
     /** Longest gap between background polls of an old handoff, ms (5 min). */
     readonly pollMaxIntervalMs: number;
+    /** A claim not renewed for this long is presumed abandoned and released, ms (60 s). */
+    readonly claimLeaseMs: number;
   };
   /** Login protocols, discovery and credential refresh. */
   readonly login: LoginConfig;
@@ -123,9 +143,14 @@ function toConfigError(error: z.ZodError): ConfigError {
   return new ConfigError(first, `Invalid configuration:\n  - ${lines.join('\n  - ')}`);
 }
 
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+/**
+ * Parses the environment. Secret variables may come from files (`<NAME>_FILE`), read through
+ * `files` (default node:fs).
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, files?: SecretFileReader): Config {
   // An empty variable (`PORT=`, or `${X:-}` in compose files) means "not set".
-  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const resolved = resolveSecretFiles(env, files);
+  const set = Object.fromEntries(Object.entries(resolved).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const parsed = envSchema.safeParse(set);
   if (!parsed.success) throw toConfigError(parsed.error);
   const e = parsed.data;
@@ -142,6 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     redisUrl: e.REDIS_URL,
     apiToken: e.HANDOFF_API_TOKEN,
     vaultKey: e.HANDOFF_VAULT_KEY,
+    vaultPreviousKeys: e.HANDOFF_VAULT_PREVIOUS_KEYS ?? [],
     dataDir: e.HANDOFF_DATA_DIR,
     publicUrl: e.HANDOFF_PUBLIC_URL?.replace(/\/+$/, ''),
     prefix: e.HANDOFF_PREFIX,
@@ -154,6 +180,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxExpiresInMs: e.HANDOFF_MAX_EXPIRES_IN_MS,
       pollIntervalMs: e.HANDOFF_POLL_INTERVAL_MS,
       pollMaxIntervalMs: e.HANDOFF_POLL_MAX_INTERVAL_MS,
+      claimLeaseMs: e.HANDOFF_CLAIM_LEASE_MS,
     },
     login: loginConfigFrom(e),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,

@@ -41,6 +41,11 @@ export interface EnginePolicy {
   readonly pollMaxIntervalMs: number;
   /** Refresh a credential this long before it expires, ms (at most a quarter of its life). */
   readonly refreshBeforeMs: number;
+  /**
+   * A claim's lease, ms (default 60 s): renewed while its exchange runs; one not renewed for
+   * this long is presumed abandoned by a dead worker and released by the driver.
+   */
+  readonly claimLeaseMs?: number;
   /** Per platform: what to do with a public thread. Default `refuse`. */
   readonly publicThreads?: Partial<Record<Platform, 'refuse' | 'warn'>>;
   /** Per platform: how an operator allows public threads (ends the `public_thread` error). */

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ForbiddenError, HandoffError, NotFoundError, PayloadTooLargeError, asHandoffError } from '../core/errors.js';
 import { isLoopback, type Route, type RouteRequest, type RouteResponse } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
+import { isStoreTimeout, storeTimeoutMs } from '../store/redis.js';
 import { checkBrowserRequest } from './browser-guard.js';
 import { createRouter } from './router.js';
 
@@ -158,8 +159,16 @@ export function createHttpServer(deps: {
       };
       reply = await found.route.handler(routeReq);
     } catch (err) {
-      const e = asHandoffError(err);
-      if (e.status >= 500) deps.logger.error('request failed', { method: req.method, path: url.pathname, error: err });
+      const e = isStoreTimeout(err)
+        ? new HandoffError(`The bridge's store (Redis) did not answer within ${storeTimeoutMs} ms; try again shortly.`, {
+            code: 'store_unavailable',
+            status: 503,
+            retryAfterMs: 5_000,
+            cause: err,
+          })
+        : asHandoffError(err);
+      if (e.code === 'store_unavailable') deps.logger.warn('request failed: Redis did not answer in time', { method: req.method, path: url.pathname });
+      else if (e.status >= 500) deps.logger.error('request failed', { method: req.method, path: url.pathname, error: err });
       reply = errorResponse(e);
       if (e instanceof PayloadTooLargeError && !res.headersSent && !res.destroyed) {
         sendTooLarge(req, res, reply);

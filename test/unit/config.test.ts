@@ -49,6 +49,7 @@ describe('loadConfig defaults', () => {
       redisUrl: undefined,
       apiToken: undefined,
       vaultKey: undefined,
+      vaultPreviousKeys: [],
       dataDir: '.handoff',
       publicUrl: undefined,
       prefix: 'handoff',
@@ -56,7 +57,7 @@ describe('loadConfig defaults', () => {
       sandbox: true,
       localThreads: true,
       metricsToken: undefined,
-      handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000, pollMaxIntervalMs: 5 * 60_000 },
+      handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000, pollMaxIntervalMs: 5 * 60_000, claimLeaseMs: 60_000 },
       workerConcurrency: 32,
       log: { level: 'info', format: undefined },
       login: {
