@@ -20,7 +20,7 @@ import { createVault, vaultKeyId, type Vault } from '../../src/store/vault.js';
 import { startFakeServer, type FakeServer } from '../fakes/services/fake-http-server.js';
 import { approvalIn } from '../helpers/agent.js';
 import { redisUrl } from '../helpers/environment.js';
-import { freePort } from '../helpers/processes.js';
+import { freePort, runCli as runProcess } from '../helpers/processes.js';
 import { connectTestRedis, deletePrefix, dumpPrefix, randomPrefix, redisAnswers } from '../helpers/redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
@@ -117,10 +117,11 @@ describe('vault key rotation: HANDOFF_VAULT_PREVIOUS_KEYS and handoff vault reke
       expect(total).toMatchObject({ unreadable: 0, busy: 0 });
       expect(new Set(await blobKeyIds(prefix))).toEqual(new Set([vaultKeyId(keyB)]));
 
-      // Running it again finds nothing left to do (an interrupted run is finished the same way).
-      const again = await rekey(keyB, [keyA]);
-      expect(again.code).toBe(0);
-      expect(again.report!.total).toMatchObject({ resealed: 0, unreadable: 0, current: total.scanned });
+      // Running it again, as an operator would (`handoff vault rekey --json`), finds nothing
+      // left to do: an interrupted run is finished the same way.
+      const again = await runProcess('vault-rekey', ['vault', 'rekey', '--json'], env(keyB, [keyA]));
+      expect(again.code, again.proc.describe()).toBe(0);
+      expect((JSON.parse(again.stdout) as RekeyReport).total).toMatchObject({ resealed: 0, unreadable: 0, busy: 0, current: total.scanned });
       expect((await b1.api.retrieveCredential(completedId)).accessToken).toBe(tokenA);
     } finally {
       await b1.bridge.close();
