@@ -36,7 +36,7 @@ export async function measureGithubIdlePolling(options: { redis: Redis; prefix: 
     const perRepo = Math.ceil(options.handoffs / options.repos);
     const names = Array.from({ length: options.repos }, (_, i) => `bench-org/service-${i}`);
     for (const name of names) fake.state.addRepo(name, { private: true, issues: Array.from({ length: perRepo }, (_, i) => i + 1) });
-    const config = loadConfig({ GITHUB_TOKEN: fake.auth.addToken('handoff-bench'), GITHUB_API_URL: fake.url }).github!;
+    const config = loadConfig({ NODE_ENV: 'development', GITHUB_TOKEN: fake.auth.addToken('handoff-bench'), GITHUB_API_URL: fake.url }).github!;
     const platform = createGithubPlatform({ config, redis: options.redis, keyPrefix: `${options.prefix}:github`, sink: async () => 'accepted', now: Date.now, logger: silentLogger });
     const poller = platform.poller!;
 

@@ -45,7 +45,7 @@ export async function runSlackBench(options: {
       options.progress(`Slack inbound: ${options.events} signed events through the handler, then over HTTP (server role: nothing drains the queue)`);
       const bridge = await startInprocBridge({ prefix, redisUrl: options.redisUrl, logFile: join(options.logDir, `${prefix}.log`), env: { ...env, HANDOFF_ROLE: 'server' } });
       try {
-        const config = loadConfig({ ...env }).slack!;
+        const config = loadConfig({ NODE_ENV: 'development', ...env }).slack!;
         inbound = await measureSlackInbound({ bridge, config, events: options.events, concurrency: 64 });
       } finally {
         await bridge.close();

@@ -92,7 +92,7 @@ async function main(): Promise<number> {
   const apiToken = process.env.HANDOFF_API_TOKEN ?? (await readFile('.handoff/api-token', 'utf8')).trim();
   const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
   const prefix = process.env.AGENT_QUEUE_PREFIX ?? 'agent';
-  const agent = createExampleAgent({ connection, prefix, client: createBridgeClient({ baseUrl, apiToken }) });
+  const agent = createExampleAgent({ connection, prefix, client: createBridgeClient({ baseUrl, apiToken, allowInsecureUrl: process.env.HANDOFF_ALLOW_INSECURE_URL === 'true' }) });
   // QueueEvents duplicates the connection it is given (and closes its copy); passing our own
   // duplicate would leave an extra socket open and the process would never exit.
   const events = new QueueEvents(agentQueueName, { connection, prefix });

@@ -60,9 +60,12 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     redisUrl: runtime.redisUrl,
     prefix: config.prefix,
     vaultKey: runtime.vaultKey,
+    previousVaultKeys: config.vaultPreviousKeys,
     apiToken: runtime.apiToken,
     host: config.host,
     port: config.port,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     role: config.role,
     workerConcurrency: config.workerConcurrency,
     logger: runtime.logger,
@@ -73,7 +76,8 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       maxExpiresInMs: config.handoff.maxExpiresInMs,
       pollIntervalMs: config.handoff.pollIntervalMs,
       pollMaxIntervalMs: config.handoff.pollMaxIntervalMs,
-      publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse', slack: config.slack?.sharedChannels ?? 'warn' },
+      claimLeaseMs: config.handoff.claimLeaseMs,
+      publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse', slack: config.slack?.sharedChannels ?? 'refuse' },
       publicThreadsHowToAllow: {
         github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)',
         slack: 'set SLACK_SHARED_CHANNELS=warn on the bridge (the link is then posted with a warning)',
@@ -93,6 +97,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
         'Set SLACK_BOT_TOKEN and either SLACK_SIGNING_SECRET (events over HTTP at POST /slack/events) or SLACK_APP_TOKEN (Socket Mode); see the Slack section of the README.',
       github: 'Set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, to enable GitHub threads (see README, "GitHub").',
       linear: 'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
+      local: 'Local threads are off in production: set HANDOFF_LOCAL_THREADS=on to serve them (their reply author is not authenticated; see docs/security.md).',
     },
   });
   return { bridge, sandbox, sandboxes };
@@ -127,9 +132,10 @@ type PlatformFactory = (ctx: PlatformContext) => PlatformModule;
  * without Slack does not pay Bolt's start-up time and memory.
  */
 async function configuredPlatforms(config: Config): Promise<PlatformFactory[]> {
-  const factories: PlatformFactory[] = [
-    (ctx) => createLocalPlatform({ redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:local`, sink: ctx.sink, now: () => ctx.clock.now() }),
-  ];
+  const factories: PlatformFactory[] = [];
+  if (config.localThreads) {
+    factories.push((ctx) => createLocalPlatform({ redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:local`, sink: ctx.sink, now: () => ctx.clock.now() }));
+  }
   const { slack, github, linear } = config;
   if (slack) {
     // Events over HTTP routes, or a Socket Mode connection.
@@ -165,9 +171,15 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
   const lines = [
     '',
     `handoff bridge is running (${config.role}, ${config.env})`,
+    ...(config.env === 'production'
+      ? []
+      : [
+          `  Mode      ${config.env}: sandbox ${config.sandbox ? 'on' : 'off'}, secrets generated into ${config.dataDir}/ unless set, a private Redis unless REDIS_URL is set.`,
+          '            Not for production: run `handoff serve` (production by default) with REDIS_URL, HANDOFF_API_TOKEN and HANDOFF_VAULT_KEY.',
+        ]),
     `  API       ${base}/v1/handoffs`,
     `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
-    `  Threads   ${base}/threads/demo`,
+    ...(config.localThreads ? [`  Threads   ${base}/threads/demo`] : []),
     ...(details.sandbox
       ? [`  Sandbox   ${base}/sandbox (agent sessions), ${base}/sandbox/authmd (auth.md; mail at /sandbox/authmd/mailbox), ${base}/sandbox/device (device flow)`]
       : []),
@@ -176,7 +188,7 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
       : []),
     `  Redis     ${details.redis}`,
     '',
-    ...(details.sandbox
+    ...(details.sandbox && config.localThreads
       ? [
           'Try it: in another terminal run',
           `  npx handoff login --service ${base}/sandbox --thread local:demo --out credential.json`,
@@ -188,11 +200,22 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
   return lines.join('\n');
 }
 
-/** `handoff serve` / `npm start`. Returns the process exit code. */
-export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'worker'): Promise<number> {
+/**
+ * The environment `serve` runs with. Production unless told otherwise: `--dev` (what `npm
+ * start` passes) asks for development when NODE_ENV is not set; an explicit NODE_ENV wins.
+ */
+export function serveEnv(env: NodeJS.ProcessEnv, role: 'all' | 'server' | 'worker' | undefined, args: readonly string[]): NodeJS.ProcessEnv {
+  const unknown = args.filter((arg) => arg !== '--dev');
+  if (unknown.length > 0) throw new ConfigError('arguments', `Unknown option ${unknown[0]}: serve takes only --dev (development mode, as npm start runs it).`);
+  const development = args.includes('--dev') && !env.NODE_ENV?.trim() ? { NODE_ENV: 'development' } : {};
+  return { ...env, ...development, ...(role ? { HANDOFF_ROLE: role } : {}) };
+}
+
+/** `handoff serve` / `npm start` (`serve --dev`). Returns the process exit code. */
+export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'worker', args: readonly string[] = []): Promise<number> {
   let config: Config;
   try {
-    config = loadConfig(role ? { ...env, HANDOFF_ROLE: role } : env);
+    config = loadConfig(serveEnv(env, role, args));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

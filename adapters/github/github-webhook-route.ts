@@ -1,6 +1,6 @@
 import { Webhooks } from '@octokit/webhooks';
 import { BadInputError, UnauthorizedError } from '../../src/core/errors.js';
-import { json, type Route } from '../../src/core/http-route.js';
+import { json, requireJsonObject, type Route } from '../../src/core/http-route.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { InboundSink } from '../../src/core/thread-adapter.js';
 import { readComment, replyFromComment, type SelfIdentity } from './github-comment.js';
@@ -66,6 +66,7 @@ export function githubWebhookRoute(options: GithubWebhookOptions): Route {
       } catch {
         throw new BadInputError('The webhook body is not JSON; set the webhook’s content type to application/json.', { code: 'invalid_webhook' });
       }
+      requireJsonObject(payload, 'A GitHub webhook body');
       if (event === 'ping') return json(200, { ok: true });
       if (event !== 'issue_comment') return json(202, { ignored: 'event' });
 

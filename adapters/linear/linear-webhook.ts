@@ -1,7 +1,7 @@
 import { LINEAR_WEBHOOK_SIGNATURE_HEADER, LinearWebhookClient } from '@linear/sdk/webhooks';
 import type { Clock } from '../../src/core/clock.js';
 import { BadInputError, HandoffError } from '../../src/core/errors.js';
-import { json, type Route } from '../../src/core/http-route.js';
+import { json, requireJsonObject, type Route } from '../../src/core/http-route.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { InboundSink } from '../../src/core/thread-adapter.js';
 import { parseCommentEvent } from './linear-comment-event.js';
@@ -43,6 +43,9 @@ export function linearWebhookRoute(deps: { secret: string; state: LinearState; s
       } catch (err) {
         if (err instanceof SyntaxError) throw new BadInputError('The webhook body is not JSON.', { code: 'invalid_payload' });
         const stale = err instanceof Error && /timestamp/i.test(err.message);
+        // The SDK checks the timestamp (inside the body) only after the signature matched: a
+        // signed body that is no object at all is bad input, not a replay.
+        if (stale) requireJsonObject(JSON.parse(req.rawBody.toString('utf8')), 'A Linear webhook body');
         throw stale
           ? reject(401, 'stale_webhook', 'The webhook timestamp is missing or more than a minute off; it may be a replay.', delivery)
           : reject(401, 'invalid_signature', 'The webhook signature does not match LINEAR_WEBHOOK_SECRET.', delivery);

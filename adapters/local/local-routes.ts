@@ -17,7 +17,10 @@ function threadName(raw: string | undefined): string {
   return name;
 }
 
-/** Local thread routes. Loopback only: the reply form's author is not authenticated. */
+/**
+ * Local thread routes. The reply form's author is not authenticated, so they answer loopback
+ * clients only, at the bridge's own names, and take JSON replies from no other site (`browser`).
+ */
 export function localRoutes(deps: { store: LocalThreadStore; sink: InboundSink; now: () => number }): Route[] {
   const { store, sink, now } = deps;
   return [
@@ -25,12 +28,14 @@ export function localRoutes(deps: { store: LocalThreadStore; sink: InboundSink; 
       method: 'GET',
       path: '/threads/:name',
       loopbackOnly: true,
+      browser: true,
       handler: async (req) => html(200, threadPage(threadName(req.params.name))),
     },
     {
       method: 'GET',
       path: '/v1/threads/local/:name/messages',
       loopbackOnly: true,
+      browser: true,
       handler: async (req) => {
         const name = threadName(req.params.name);
         const after = req.query.get('after') ?? undefined;
@@ -41,6 +46,7 @@ export function localRoutes(deps: { store: LocalThreadStore; sink: InboundSink; 
       method: 'POST',
       path: '/v1/threads/local/:name/messages',
       loopbackOnly: true,
+      browser: true,
       maxBodyBytes: 64 * 1024,
       handler: async (req) => {
         const name = threadName(req.params.name);

@@ -1,5 +1,5 @@
 import { BadInputError } from '../../src/core/errors.js';
-import { bodyForm, json, type Route, type RouteRequest } from '../../src/core/http-route.js';
+import { bodyForm, json, requireJsonObject, type Route, type RouteRequest } from '../../src/core/http-route.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { SlackInbound } from './slack-inbound.js';
 import { verifySlackSignature } from './slack-signature.js';
@@ -36,10 +36,10 @@ export function slackRoutes(deps: { signingSecret: string; inbound: SlackInbound
       maxBodyBytes,
       handler: async (req) => {
         verify(req);
-        const body = parseJsonBody(req.rawBody.toString('utf8')) as { type?: unknown; challenge?: unknown } | null;
+        const body = requireJsonObject(parseJsonBody(req.rawBody.toString('utf8')), 'An Events API body');
         // Sent once when the Request URL is saved in the app settings (signed like any event).
-        if (body?.type === 'url_verification') return json(200, { challenge: String(body.challenge ?? '') });
-        if (body?.type === 'app_rate_limited') {
+        if (body.type === 'url_verification') return json(200, { challenge: String(body.challenge ?? '') });
+        if (body.type === 'app_rate_limited') {
           deps.logger.warn('Slack is dropping events for this app (app_rate_limited: over 30,000 events per hour)');
           return { status: 200 };
         }
@@ -53,7 +53,7 @@ export function slackRoutes(deps: { signingSecret: string; inbound: SlackInbound
       maxBodyBytes,
       handler: async (req) => {
         verify(req);
-        const payload = parseJsonBody(bodyForm(req).get('payload') ?? '');
+        const payload = requireJsonObject(parseJsonBody(bodyForm(req).get('payload') ?? ''), 'An interaction payload');
         const result = await deps.inbound.interaction(payload);
         // Started now, not awaited: the ack must not wait for it, and it must not wait for the ack.
         if (result.afterAck) void result.afterAck();

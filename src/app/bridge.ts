@@ -10,39 +10,31 @@ import type { InboundPoller } from '../core/inbound-poller.js';
 import type { InboundSink, ThreadAdapter } from '../core/thread-adapter.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { AgentLimits } from '../core/agent-policy.js';
-import { createAgentDirectory } from '../engine/agent-directory.js';
 import { authenticateAgentKey } from '../engine/agents.js';
 import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
 import { agentRoutes } from '../http/agent-routes.js';
 import { createAdapterRegistry, createProtocolRegistry } from '../engine/registries.js';
 import { adminTokenAuthenticator, createApiGuard } from '../http/api-auth.js';
 import { credentialRoutes } from '../http/credential-routes.js';
+import { ownHostNames } from '../http/browser-guard.js';
 import { createHttpServer } from '../http/http-server.js';
 import { handoffRoutes } from '../http/handoff-routes.js';
 import { healthRoutes } from '../http/health-routes.js';
 import { createStatusEvents, type StatusEvents } from '../http/status-events.js';
-import { createCredentialJobs } from '../queue/credential-jobs.js';
 import { createCredentialWorker } from '../queue/credential-worker.js';
 import { createDriverWorker } from '../queue/driver-worker.js';
-import { createHandoffJobs } from '../queue/handoff-jobs.js';
 import { createInboundIntake } from '../queue/inbound-intake.js';
 import { createInboundWorker } from '../queue/inbound-worker.js';
 import { createOutboundWorker } from '../queue/outbound-worker.js';
-import { createOutbox } from '../queue/outbox.js';
 import { startPolling } from '../queue/poll-worker.js';
 import { createQueues, type Queues } from '../queue/queues.js';
-import { createAgentLimitsStore } from '../store/agent-limits.js';
 import { createAgentStore } from '../store/agent-store.js';
 import type { FileAgent } from '../store/agents-file.js';
-import { createAuditLog } from '../store/audit-log.js';
 import type { AuditSink } from '../store/audit-sink.js';
-import { createCredentialStore } from '../store/credential-store.js';
 import { createDedupeStore } from '../store/dedupe.js';
-import { createHandoffStore } from '../store/handoff-store.js';
-import { createIdempotencyStore } from '../store/idempotency-store.js';
 import { createKeys, type Keys } from '../store/keys.js';
-import { connectRedis, reportConnection, type Redis } from '../store/redis.js';
-import { createVault } from '../store/vault.js';
+import { connectRedis, reportConnection, storeTimeoutMs, type Redis } from '../store/redis.js';
+import { createEngineStore } from './engine-store.js';
 
 /** What a platform module gets to build itself. */
 export interface PlatformContext {
@@ -87,9 +79,15 @@ export interface BridgeOptions {
   readonly redisUrl: string;
   readonly prefix: string;
   readonly vaultKey: Buffer;
+  /** Retired vault keys that still open what they sealed (HANDOFF_VAULT_PREVIOUS_KEYS). */
+  readonly previousVaultKeys?: readonly Buffer[];
   readonly apiToken: string;
   readonly host: string;
   readonly port: number;
+  /** HANDOFF_PUBLIC_URL: one of the names browser routes answer at. */
+  readonly publicUrl?: string;
+  /** HANDOFF_METRICS_TOKEN: required to read /metrics when set (and in production). */
+  readonly metricsToken?: string;
   /** `server` answers HTTP only, `worker` runs queues only, `all` both. */
   readonly role: 'all' | 'server' | 'worker';
   readonly workerConcurrency: number;
@@ -126,7 +124,6 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   reportConnection(redis, logger, 'main');
   const keys = createKeys(options.prefix);
   const now = () => clock.now();
-  const vault = createVault({ redis, keys, key: options.vaultKey });
   // Deliveries arrive many at once: their dedupe scripts share a connection that sends the
   // commands of one tick in one write (ioredis auto-pipelining), so a burst costs few syscalls.
   const intakeRedis = redis.duplicate({ enableAutoPipelining: true });
@@ -140,9 +137,22 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     return intake(reply);
   };
   const modules = options.platforms({ redis, keyPrefix: options.prefix, sink, clock, logger });
-  const queues = createQueues(redis, keys.queuePrefix, modules.map((m) => m.adapter.platform));
-  const store = createHandoffStore({ redis, keys, now, polledPlatforms: modules.filter((m) => m.poller).map((m) => m.adapter.platform) });
-  intake = createInboundIntake({ queues, dedupe, vault, store });
+  const platforms = modules.map((m) => m.adapter.platform);
+  const queues = createQueues(redis, keys.queuePrefix, platforms);
+  const storeOn = (connection: Redis, on: Queues) =>
+    createEngineStore({
+      redis: connection,
+      queues: on,
+      keys,
+      vaultKey: options.vaultKey,
+      previousVaultKeys: options.previousVaultKeys ?? [],
+      now,
+      polledPlatforms: modules.filter((m) => m.poller).map((m) => m.adapter.platform),
+      agents: options.agents,
+      ...(options.auditSink ? { auditSink: options.auditSink } : {}),
+    });
+  const mainStore = storeOn(redis, queues);
+  intake = createInboundIntake({ queues, dedupe, vault: mainStore.vault, store: mainStore.store });
   const login = options.login({ redis, keys, clock, logger });
   const agentStore = createAgentStore({ redis, keys });
   for (const declared of options.agents.fileAgents) {
@@ -152,22 +162,13 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   }
 
   const engine: EngineDeps = {
-    store,
-    vault,
-    credentials: createCredentialStore({ redis, keys, vault }),
-    idempotency: createIdempotencyStore({ redis, keys }),
-    audit: createAuditLog({ redis, keys, now, ...(options.auditSink ? { sink: options.auditSink } : {}) }),
-    agents: createAgentDirectory({ store: agentStore, fileAgents: options.agents.fileAgents, defaults: options.agents.limits }),
-    agentLimits: createAgentLimitsStore({ redis, keys }),
+    ...mainStore,
     adapters: createAdapterRegistry(
       modules.map((m) => m.adapter),
       options.howToEnable,
     ),
     protocols: createProtocolRegistry(login.protocols),
     ...(login.discovery ? { discovery: login.discovery } : {}),
-    outbox: createOutbox(queues),
-    jobs: createHandoffJobs(queues),
-    credentialJobs: createCredentialJobs(queues, now),
     clock,
     logger,
     policy: options.policy,
@@ -180,6 +181,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   let server: Server | undefined;
   let events: StatusEvents | undefined;
   let url: string | undefined;
+  // The agent API's own connection: every command gives up after storeTimeoutMs, so a stalled
+  // or unreachable Redis makes the API answer 503 store_unavailable instead of hanging (the
+  // workers' connection waits, as BullMQ's blocking commands need).
+  let apiRedis: Redis | undefined;
+  let apiQueues: Queues | undefined;
 
   // Stops whatever has started so far: on close, and when start-up fails part-way.
   async function close(): Promise<void> {
@@ -191,6 +197,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     for (const module of started) await module.stop?.();
     await Promise.all([...workers.map((w) => w.close()), ...pollers.map((p) => p.close())]);
     await queues.close();
+    await apiQueues?.close();
+    await apiRedis?.quit().catch(() => apiRedis?.disconnect());
     await intakeRedis.quit().catch(() => intakeRedis.disconnect());
     await redis.quit().catch(() => redis.disconnect());
     await options.auditSink?.close();
@@ -205,7 +213,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       for (const module of modules) workers.push(createOutboundWorker({ ...common, adapter: module.adapter }));
       for (const module of modules) {
         if (module.poller) {
-          pollers.push(await startPolling({ platform: module.adapter.platform, poller: module.poller, store, clock, redis, keys, prefix: keys.queuePrefix, logger }));
+          pollers.push(await startPolling({ platform: module.adapter.platform, poller: module.poller, store: mainStore.store, clock, redis, keys, prefix: keys.queuePrefix, logger }));
         }
         started.push(module);
         await module.start?.();
@@ -216,20 +224,31 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const subscriber = redis.duplicate();
       reportConnection(subscriber, logger, 'status events');
       events = await createStatusEvents(subscriber, keys.events());
+      apiRedis = redis.duplicate({ commandTimeout: storeTimeoutMs });
+      reportConnection(apiRedis, logger, 'api');
+      apiQueues = createQueues(apiRedis, keys.queuePrefix, platforms);
+      const apiEngine: EngineDeps = { ...engine, ...storeOn(apiRedis, apiQueues) };
       const guard = createApiGuard(
-        adminTokenAuthenticator(options.apiToken, (bearer, req) => authenticateAgentKey(engine, bearer, { source: req.remoteAddress, requestId: req.requestId })),
+        adminTokenAuthenticator(options.apiToken, (bearer, req) => authenticateAgentKey(apiEngine, bearer, { source: req.remoteAddress, requestId: req.requestId })),
       );
       const routes: Route[] = [
-        ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
-        ...handoffRoutes({ engine, events, guard }),
-        ...credentialRoutes({ engine, guard }),
-        ...agentRoutes({ engine, guard }),
+        ...healthRoutes({
+          redis,
+          queues: apiQueues,
+          platforms: modules.map((m) => m.adapter.platform),
+          metrics: { token: options.metricsToken, production: options.policy.production },
+        }),
+        ...handoffRoutes({ engine: apiEngine, events, guard }),
+        ...credentialRoutes({ engine: apiEngine, guard }),
+        ...agentRoutes({ engine: apiEngine, guard }),
         ...modules.flatMap((m) => m.routes ?? []),
         ...(options.extraRoutes ?? []),
       ];
-      server = createHttpServer({ routes, logger });
+      let ownHosts: ReadonlySet<string> = new Set();
+      server = createHttpServer({ routes, logger, ownHosts: () => ownHosts });
       await listen(server, options.port, options.host);
       const address = server.address() as AddressInfo;
+      ownHosts = ownHostNames({ publicUrl: options.publicUrl, host: options.host, port: address.port, development: !options.policy.production });
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
     }

@@ -62,7 +62,36 @@ export interface BridgeClient {
   removeAgent(id: string): Promise<AgentRemoval>;
 }
 
-export function createBridgeClient(options: { baseUrl: string; apiToken: string; fetch?: typeof fetch }): BridgeClient {
+const loopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+
+/**
+ * Refuses a bridge URL that would send the API token (and the credentials it fetches) in the
+ * clear across a network: plain http is for this machine only (loopback), unless the caller
+ * says the network is trusted (HANDOFF_ALLOW_INSECURE_URL=true for the CLI).
+ */
+export function checkBridgeUrl(baseUrl: string, allowInsecureUrl = false): void {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new HandoffError(`HANDOFF_URL "${baseUrl.slice(0, 200)}" is not a URL such as https://handoff.example.com.`, { code: 'invalid_bridge_url', status: 400 });
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && (loopbackHost(url.hostname) || allowInsecureUrl))) return;
+  if (url.protocol !== 'http:') throw new HandoffError(`HANDOFF_URL must be an http(s) URL (got ${url.protocol}).`, { code: 'invalid_bridge_url', status: 400 });
+  throw new HandoffError(
+    `HANDOFF_URL ${url.origin} is plain http to another machine: the API token and credentials would cross the network unencrypted. Use https, or set HANDOFF_ALLOW_INSECURE_URL=true if that network is trusted.`,
+    { code: 'insecure_bridge_url', status: 400 },
+  );
+}
+
+export function createBridgeClient(options: {
+  baseUrl: string;
+  apiToken: string;
+  fetch?: typeof fetch;
+  /** Allow plain http to a host that is not loopback. Default false. */
+  allowInsecureUrl?: boolean;
+}): BridgeClient {
+  checkBridgeUrl(options.baseUrl, options.allowInsecureUrl);
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
 

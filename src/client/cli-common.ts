@@ -1,6 +1,7 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBridgeClient, type BridgeClient } from './bridge-client.js';
+import { resolveSecretFiles } from '../core/config-files.js';
 
 /** What every `handoff` command shares: where output goes, usage errors, the bridge client. */
 export class UsageError extends Error {}
@@ -28,7 +29,9 @@ export const defaultIo: Io = {
 export type Command = (argv: string[], env: NodeJS.ProcessEnv, io: Io) => Promise<number>;
 
 async function adminToken(env: NodeJS.ProcessEnv): Promise<string> {
-  if (env.HANDOFF_API_TOKEN) return env.HANDOFF_API_TOKEN;
+  // HANDOFF_API_TOKEN_FILE is read (and its mode checked) the way the bridge reads it.
+  const given = resolveSecretFiles({ HANDOFF_API_TOKEN: env.HANDOFF_API_TOKEN, HANDOFF_API_TOKEN_FILE: env.HANDOFF_API_TOKEN_FILE }).HANDOFF_API_TOKEN?.trim();
+  if (given) return given;
   const path = join(env.HANDOFF_DATA_DIR ?? '.handoff', 'api-token');
   try {
     return (await readFile(path, 'utf8')).trim();
@@ -46,7 +49,8 @@ export async function clientFrom(env: NodeJS.ProcessEnv, as: 'agent' | 'admin' =
   const baseUrl = env.HANDOFF_URL ?? `http://127.0.0.1:${env.PORT ?? 8080}`;
   const agentKey = as === 'agent' ? env.HANDOFF_AGENT_KEY : undefined;
   const apiToken = agentKey || (await adminToken(env));
-  return { ...createBridgeClient({ baseUrl, apiToken }), asAgent: Boolean(agentKey) };
+  const allowInsecureUrl = /^(1|true|yes|on)$/i.test(env.HANDOFF_ALLOW_INSECURE_URL?.trim() ?? '');
+  return { ...createBridgeClient({ baseUrl, apiToken, allowInsecureUrl }), asAgent: Boolean(agentKey) };
 }
 
 export async function writeSecretFile(path: string, content: unknown): Promise<void> {

@@ -23,10 +23,14 @@ Commands:
   revoke CREDENTIAL_ID [--json]  revoke a credential at the service and delete it here
 ${agentsUsage}
 
-Environment: HANDOFF_URL (default http://127.0.0.1:$PORT or :8080); HANDOFF_AGENT_KEY (an
-agent's key: login, status… act as that agent); HANDOFF_API_TOKEN (the operator's token, for
-agents … and when no agent key is set; default: read from $HANDOFF_DATA_DIR/api-token, i.e.
-.handoff/api-token).
+  vault rekey [--json]           seal every stored secret again under HANDOFF_VAULT_KEY (key rotation;
+                                 runs against Redis with the bridge's environment)
+
+Environment: HANDOFF_URL (default http://127.0.0.1:$PORT or :8080; plain http only to this
+machine unless HANDOFF_ALLOW_INSECURE_URL=true); HANDOFF_AGENT_KEY (an agent's key: login,
+status… act as that agent); HANDOFF_API_TOKEN or HANDOFF_API_TOKEN_FILE (the operator's token,
+for agents … and when no agent key is set; default: read from $HANDOFF_DATA_DIR/api-token,
+i.e. .handoff/api-token).
 Exit codes: 0 done, 1 error, 2 usage, 3 expired, 4 failed, 5 cancelled, 130 interrupted.`;
 
 const commands: Record<string, Command> = { ...handoffCommands, agents: agentsCommand };
@@ -51,7 +55,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io = de
     }
     if (err instanceof HandoffError) {
       io.err(`${err.message}${err.code ? ` [${err.code}]` : ''}`);
-      return err.status === 400 ? exitCodes.usage : exitCodes.error;
+      return err.status === 400 || err.code === 'invalid_config' ? exitCodes.usage : exitCodes.error;
     }
     throw err;
   }

@@ -66,8 +66,8 @@ export interface SlackConfig {
   /** Outbound Slack calls per second across the bridge (Slack: ~1 message/s per channel). Default 1. */
   readonly outboundPerSecond: number;
   /**
-   * Threads in channels shared with another organization (Slack Connect): post the approval
-   * with a warning, or refuse (`public_thread`). Default warn.
+   * Threads in channels shared with another organization (Slack Connect): refuse
+   * (`public_thread`), or post the approval with a warning. Default refuse.
    */
   readonly sharedChannels: 'warn' | 'refuse';
 }
@@ -107,6 +107,6 @@ export function slackConfigFrom(env: Readonly<Record<string, unknown>>): SlackCo
     codeModal: (env.SLACK_CODE_MODAL as boolean | undefined) ?? true,
     dmOutsideChannel: (env.SLACK_DM_OUTSIDE_CHANNEL as boolean | undefined) ?? false,
     outboundPerSecond: (env.SLACK_OUTBOUND_PER_SECOND as number | undefined) ?? 1,
-    sharedChannels: (env.SLACK_SHARED_CHANNELS as 'warn' | 'refuse' | undefined) ?? 'warn',
+    sharedChannels: (env.SLACK_SHARED_CHANNELS as 'warn' | 'refuse' | undefined) ?? 'refuse',
   };
 }

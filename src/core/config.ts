@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { agentsConfigFrom, agentsEnv, type AgentsConfig } from './config-agents.js';
 import { flag, optionalText, port, positiveMs } from './config-fields.js';
+import { resolveSecretFiles, type SecretFileReader } from './config-files.js';
 import { githubConfigFrom, githubEnv, type GithubConfig } from './config-github.js';
 import { linearConfigFrom, linearEnv, type LinearConfig } from './config-linear.js';
 import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
@@ -19,6 +20,19 @@ const vaultKey = z
   })
   .transform((v) => Buffer.from(v, 'base64'));
 
+/** Keys a rotation retired, still used to open what they sealed until `handoff vault rekey` has run. */
+const previousVaultKeys = z
+  .string()
+  .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().refine((v) => /^[A-Za-z0-9+/_-]+=*$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+        message: 'must list keys of 32 random bytes encoded as base64, separated by commas',
+      }),
+    ),
+  )
+  .transform((list) => list.map((v) => Buffer.from(v, 'base64')));
+
 const envSchema = z
   .object({
     ...slackEnv,
@@ -26,7 +40,8 @@ const envSchema = z
     ...linearEnv,
     ...loginEnv,
     ...agentsEnv,
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    // Production unless told otherwise: `npm start` (serve --dev) asks for development.
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
     REDIS_URL: optionalText.pipe(
@@ -37,6 +52,7 @@ const envSchema = z
     ),
     HANDOFF_API_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     HANDOFF_VAULT_KEY: optionalText.pipe(vaultKey.optional()),
+    HANDOFF_VAULT_PREVIOUS_KEYS: optionalText.pipe(previousVaultKeys.optional()),
     HANDOFF_DATA_DIR: z.string().min(1).default('.handoff'),
     HANDOFF_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
     HANDOFF_PREFIX: z
@@ -45,10 +61,13 @@ const envSchema = z
       .default('handoff'),
     HANDOFF_ROLE: z.enum(['all', 'server', 'worker']).default('all'),
     HANDOFF_SANDBOX: flag.optional(),
+    HANDOFF_LOCAL_THREADS: flag.optional(),
+    HANDOFF_METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     HANDOFF_DEFAULT_EXPIRES_IN_MS: positiveMs.default(30 * 60_000),
     HANDOFF_MAX_EXPIRES_IN_MS: positiveMs.default(24 * 3_600_000),
     HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(10_000),
     HANDOFF_POLL_MAX_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(5 * 60_000),
+    HANDOFF_CLAIM_LEASE_MS: positiveMs.min(300, 'must be at least 300').default(60_000),
     HANDOFF_WORKER_CONCURRENCY: z.coerce
       .number({ error: 'must be a whole number from 1 to 1000' })
       .int('must be a whole number from 1 to 1000')
@@ -63,7 +82,7 @@ const envSchema = z
     const required: Array<[keyof typeof env, string]> = [
       ['HANDOFF_VAULT_KEY', 'is required in production: 32 random bytes as base64 (openssl rand -base64 32)'],
       ['HANDOFF_API_TOKEN', 'is required in production: a long random string agents send as a bearer token'],
-      ['REDIS_URL', 'is required in production: the bridge starts its own Redis only in development'],
+      ['REDIS_URL', 'is required in production: the bridge starts its own Redis only in development (npm start, or handoff serve --dev)'],
     ];
     for (const [name, message] of required) {
       if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message });
@@ -80,6 +99,8 @@ export interface Config {
   readonly apiToken: string | undefined;
   /** Absent: generated into `<dataDir>/vault.key` (development only). */
   readonly vaultKey: Buffer | undefined;
+  /** Retired keys that still open what they sealed (a rotation in progress); default none. */
+  readonly vaultPreviousKeys: readonly Buffer[];
   readonly dataDir: string;
   /** Base URL people reach the bridge at; default http://HOST:PORT. */
   readonly publicUrl: string | undefined;
@@ -88,6 +109,10 @@ export interface Config {
   readonly role: 'all' | 'server' | 'worker';
   /** Mount the sandbox service at /sandbox. Default: on unless production. */
   readonly sandbox: boolean;
+  /** Serve local threads (`local:<name>`, /threads/*). Default: on unless production. */
+  readonly localThreads: boolean;
+  /** Bearer token GET /metrics requires; absent: /metrics is open outside production and refused in it. */
+  readonly metricsToken: string | undefined;
   readonly handoff: {
     /** Default lifetime of a handoff, ms (30 min). */
     readonly defaultExpiresInMs: number;
@@ -97,6 +122,8 @@ export interface Config {
     readonly pollIntervalMs: number;
     /** Longest gap between background polls of an old handoff, ms (5 min). */
     readonly pollMaxIntervalMs: number;
+    /** A claim not renewed for this long is presumed abandoned and released, ms (60 s). */
+    readonly claimLeaseMs: number;
   };
   /** Login protocols, discovery and credential refresh. */
   readonly login: LoginConfig;
@@ -120,9 +147,14 @@ function toConfigError(error: z.ZodError): ConfigError {
   return new ConfigError(first, `Invalid configuration:\n  - ${lines.join('\n  - ')}`);
 }
 
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+/**
+ * Parses the environment. Secret variables may come from files (`<NAME>_FILE`), read through
+ * `files` (default node:fs).
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, files?: SecretFileReader): Config {
   // An empty variable (`PORT=`, or `${X:-}` in compose files) means "not set".
-  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const resolved = resolveSecretFiles(env, files);
+  const set = Object.fromEntries(Object.entries(resolved).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const parsed = envSchema.safeParse(set);
   if (!parsed.success) throw toConfigError(parsed.error);
   const e = parsed.data;
@@ -139,16 +171,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     redisUrl: e.REDIS_URL,
     apiToken: e.HANDOFF_API_TOKEN,
     vaultKey: e.HANDOFF_VAULT_KEY,
+    vaultPreviousKeys: e.HANDOFF_VAULT_PREVIOUS_KEYS ?? [],
     dataDir: e.HANDOFF_DATA_DIR,
     publicUrl: e.HANDOFF_PUBLIC_URL?.replace(/\/+$/, ''),
     prefix: e.HANDOFF_PREFIX,
     role: e.HANDOFF_ROLE,
     sandbox: e.HANDOFF_SANDBOX ?? e.NODE_ENV !== 'production',
+    localThreads: e.HANDOFF_LOCAL_THREADS ?? e.NODE_ENV !== 'production',
+    metricsToken: e.HANDOFF_METRICS_TOKEN,
     handoff: {
       defaultExpiresInMs: e.HANDOFF_DEFAULT_EXPIRES_IN_MS,
       maxExpiresInMs: e.HANDOFF_MAX_EXPIRES_IN_MS,
       pollIntervalMs: e.HANDOFF_POLL_INTERVAL_MS,
       pollMaxIntervalMs: e.HANDOFF_POLL_MAX_INTERVAL_MS,
+      claimLeaseMs: e.HANDOFF_CLAIM_LEASE_MS,
     },
     login: loginConfigFrom(e),
     agents: agentsConfigFrom(e, e.NODE_ENV === 'production'),

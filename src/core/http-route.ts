@@ -1,3 +1,5 @@
+import { BadInputError } from './errors.js';
+
 /**
  * Transport-neutral HTTP types, so adapters can offer webhook routes without knowing the
  * server. The HTTP layer reads the raw body (bounded), calls the handler, writes the reply.
@@ -38,6 +40,11 @@ export interface Route {
   readonly handler: RouteHandler;
   /** Only loopback clients may call it. */
   readonly loopbackOnly?: boolean;
+  /**
+   * A route a browser uses (local thread pages): `Host` must name the bridge itself, and
+   * writes must be JSON from no other site (src/http/browser-guard.ts).
+   */
+  readonly browser?: boolean;
   /** Largest accepted body in bytes; default 1 MiB. */
   readonly maxBodyBytes?: number;
 }
@@ -58,6 +65,18 @@ export function bodyJson(req: RouteRequest): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A parsed JSON payload that must be an object. Signed webhooks whose body is `null`, an
+ * array or a number are answered 400 with this, never a 500 from reading a field of it.
+ */
+export function requireJsonObject(value: unknown, what = 'The body'): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    throw new BadInputError(`${what} must be a JSON object (got ${got}).`, { code: 'invalid_payload', details: { field: 'body' } });
+  }
+  return value as Record<string, unknown>;
 }
 
 /** The body as form fields (application/x-www-form-urlencoded). */

@@ -61,6 +61,34 @@ export interface ClaimOptions {
   readonly onWrongCode?: 'count' | 'release';
 }
 
+/** Default claim lease, ms: see EnginePolicy.claimLeaseMs. */
+export const defaultClaimLeaseMs = 60_000;
+export const claimLeaseMs = (deps: EngineDeps): number => deps.policy.claimLeaseMs ?? defaultClaimLeaseMs;
+
+/**
+ * Runs `work` (the exchange with the service) while renewing the claim's lease every third of
+ * it, so the driver never takes a slow exchange for a dead worker's and releases it to a
+ * second claimant (which would exchange the code again). Each renewal is a compare-and-set on
+ * the version the last one left: when anything else moved the record, renewing stops.
+ */
+async function whileLeased<T>(deps: EngineDeps, held: HandoffRecord, work: () => Promise<T>): Promise<T> {
+  let version = held.version;
+  let renewing = Promise.resolve();
+  const timer = setInterval(() => {
+    renewing = renewing.then(async () => {
+      const renewed = await deps.store.transition(held.id, { from: ['claiming'], expectVersion: version, set: {} }).catch(() => undefined);
+      if (renewed?.ok) version = renewed.record.version;
+      else clearInterval(timer);
+    });
+  }, Math.max(100, Math.floor(claimLeaseMs(deps) / 3)));
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    await renewing;
+  }
+}
+
 const actorOf = (source: ClaimSource, vouchedBy?: string) => (source.kind === 'reply' ? source.reply.author.id : (vouchedBy ?? 'bridge:poll'));
 
 async function acquire(deps: EngineDeps, record: HandoffRecord, source: ClaimSource): Promise<HandoffRecord | undefined> {
@@ -119,7 +147,7 @@ export async function claimWithAnswer(
       return fail(deps, held, source, 'login_secret_missing', 'The bridge no longer holds this login’s secret; start a new login.');
     }
     try {
-      completion = await deps.protocols.get(held.protocol).complete(secret, answer.code, ctx);
+      completion = await whileLeased(deps, held, () => deps.protocols.get(held.protocol).complete(secret, answer.code, ctx));
     } catch (err) {
       // A dead end (4xx) or the last retry of a transient failure: say so instead of going quiet.
       const e = err instanceof HandoffError ? err : undefined;

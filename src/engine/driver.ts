@@ -1,9 +1,9 @@
 import { HandoffError } from '../core/errors.js';
-import { backgroundPollDelay, claimRecheckMs, nextDriverStep, outcomeOf, type HandoffOutcome, type HandoffRecord } from '../core/handoff.js';
+import { backgroundPollDelay, nextDriverStep, outcomeOf, type HandoffOutcome, type HandoffRecord } from '../core/handoff.js';
 import type { ProtocolSecret } from '../core/login-protocol.js';
 import type { Sentence } from '../core/sentence.js';
 import type { Person } from '../core/thread-adapter.js';
-import { claimWithAnswer } from './claim.js';
+import { claimLeaseMs, claimWithAnswer } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
 import { openLoginSecret, sealLoginSecret } from './login-secret.js';
 import { approvalMessage, postApproval } from './approval-message.js';
@@ -21,9 +21,6 @@ import { loginRequestFor } from './restart.js';
  */
 export type DriverResult = { readonly kind: 'wait'; readonly untilMs: number } | { readonly kind: 'finish'; readonly outcome: HandoffOutcome };
 
-/** A claim older than this is presumed abandoned by a dead worker and released, ms. */
-export const staleClaimMs = 2 * claimRecheckMs;
-
 export async function runDriver(deps: EngineDeps, handoffId: string, jobId: string): Promise<DriverResult> {
   // Each pass makes progress (a transition or a wait); the bound only guards against a bug.
   for (let pass = 0; pass < 8; pass++) {
@@ -36,12 +33,17 @@ export async function runDriver(deps: EngineDeps, handoffId: string, jobId: stri
     switch (step.kind) {
       case 'finish':
         return step;
-      case 'wait':
-        if (record.status === 'claiming' && now - record.updatedAt >= staleClaimMs) {
+      case 'wait': {
+        if (record.status !== 'claiming') return step;
+        // The claimant renews its lease (the record's updatedAt) while its exchange runs; a
+        // claim left unrenewed for a whole lease belongs to a worker that died.
+        const leaseEnds = record.updatedAt + claimLeaseMs(deps);
+        if (now >= leaseEnds) {
           await deps.store.transition(record.id, { to: 'awaiting_human', from: ['claiming'], expectVersion: record.version, set: { claimedBy: undefined } });
           continue;
         }
-        return step;
+        return { kind: 'wait', untilMs: Math.min(step.untilMs, leaseEnds) };
+      }
       case 'start':
         await start(deps, record);
         continue;

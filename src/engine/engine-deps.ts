@@ -51,6 +51,11 @@ export interface EnginePolicy {
   readonly credentialMaxAgeMs?: number;
   /** Revoke and delete a credential nobody retrieved for this long, ms (0 = never). */
   readonly credentialIdleMs?: number;
+  /**
+   * A claim's lease, ms (default 60 s): renewed while its exchange runs; one not renewed for
+   * this long is presumed abandoned by a dead worker and released by the driver.
+   */
+  readonly claimLeaseMs?: number;
   /** Per platform: what to do with a public thread. Default `refuse`. */
   readonly publicThreads?: Partial<Record<Platform, 'refuse' | 'warn'>>;
   /** Per platform: how an operator allows public threads (ends the `public_thread` error). */

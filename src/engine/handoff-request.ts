@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Caller } from '../core/caller.js';
 import { BadInputError } from '../core/errors.js';
+import { illFormedPath } from '../core/well-formed.js';
 
 /**
  * What an agent asks for, over HTTP or through requireLogin(). One schema for both. Limits
@@ -57,6 +58,14 @@ function fieldName(path: readonly PropertyKey[]): string {
 export function parseHandoffRequest(body: unknown): ParsedHandoffRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadInputError('The request body must be a JSON object.', { code: 'invalid_request', details: { field: 'body' } });
+  }
+  // Before the schema: a lone surrogate anywhere (known field or not) would poison the record.
+  const illFormed = illFormedPath(body);
+  if (illFormed !== undefined) {
+    throw new BadInputError(`Field "${illFormed}" is not well-formed Unicode (it holds a lone UTF-16 surrogate); send valid text.`, {
+      code: 'invalid_unicode',
+      details: { field: illFormed },
+    });
   }
   const parsed = handoffRequestSchema.safeParse(body);
   if (parsed.success) return parsed.data;

@@ -8,7 +8,8 @@ import type { Vault } from '../store/vault.js';
  * state it belongs to, disappears with the transition that ends the handoff, and costs no
  * key of its own while the handoff waits.
  */
-const context = (handoffId: string) => `login-secret:${handoffId}`;
+export const loginSecretContext = (handoffId: string): string => `login-secret:${handoffId}`;
+const context = loginSecretContext;
 
 export function sealLoginSecret(vault: Vault, handoffId: string, secret: ProtocolSecret): string {
   return vault.seal(JSON.stringify(secret), context(handoffId));

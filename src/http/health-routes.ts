@@ -1,12 +1,39 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { json, type Route } from '../core/http-route.js';
+import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
+import { json, type Route, type RouteRequest } from '../core/http-route.js';
 import type { Queues } from '../queue/queues.js';
 
 /** How long /readyz waits for Redis to answer a PING, ms. */
 const readyTimeoutMs = 1_000;
 
+/** Who may read /metrics. */
+export interface MetricsAccess {
+  /** HANDOFF_METRICS_TOKEN: required as a bearer token when set. */
+  readonly token: string | undefined;
+  /** In production, /metrics without a token configured is refused. */
+  readonly production: boolean;
+}
+
+/**
+ * Queue depths name the bridge's platforms and show its traffic: in production they are read
+ * with HANDOFF_METRICS_TOKEN only (Prometheus: `authorization: { credentials: … }`), never with
+ * the API token, which would let the scraper create handoffs.
+ */
+function checkMetricsAccess(req: RouteRequest, access: MetricsAccess): void {
+  if (access.token === undefined) {
+    if (!access.production) return;
+    throw new ForbiddenError('/metrics needs a token in production: set HANDOFF_METRICS_TOKEN on the bridge and send it as "Authorization: Bearer <token>".', 'metrics_token_required');
+  }
+  const presented = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+  const expected = Buffer.from(access.token);
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    throw new UnauthorizedError('Send the metrics token as "Authorization: Bearer <HANDOFF_METRICS_TOKEN>".');
+  }
+}
+
 /** Liveness, readiness (Redis answers) and Prometheus-style metrics. */
-export function healthRoutes(deps: { redis: Redis; queues: Queues; platforms: readonly string[] }): Route[] {
+export function healthRoutes(deps: { redis: Redis; queues: Queues; platforms: readonly string[]; metrics: MetricsAccess }): Route[] {
   return [
     { method: 'GET', path: '/healthz', handler: async () => json(200, { ok: true }) },
     {
@@ -32,7 +59,8 @@ export function healthRoutes(deps: { redis: Redis; queues: Queues; platforms: re
     {
       method: 'GET',
       path: '/metrics',
-      handler: async () => {
+      handler: async (req) => {
+        checkMetricsAccess(req, deps.metrics);
         const lines: string[] = ['# HELP handoff_queue_jobs Jobs per queue and state.', '# TYPE handoff_queue_jobs gauge'];
         const queues = [deps.queues.handoffs, deps.queues.inbound, deps.queues.credentials, ...deps.platforms.map((p) => deps.queues.outbound(p as never))];
         for (const queue of queues) {

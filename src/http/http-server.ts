@@ -3,22 +3,95 @@ import { ForbiddenError, HandoffError, NotFoundError, PayloadTooLargeError, asHa
 import { newId } from '../core/ids.js';
 import { isLoopback, type Route, type RouteRequest, type RouteResponse } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
+import { isStoreTimeout, storeTimeoutMs } from '../store/redis.js';
+import { checkBrowserRequest } from './browser-guard.js';
 import { createRouter } from './router.js';
 
 /** Default largest request body, bytes (1 MiB). */
 export const defaultMaxBodyBytes = 1024 * 1024;
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The body, up to `limit` bytes. Past the limit it rejects at once but leaves the request
+ * flowing (and so drained): destroying it would reset the connection under the 413.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new PayloadTooLargeError(limit);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new PayloadTooLargeError(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else {
+        done();
+        reject(new PayloadTooLargeError(limit));
+      }
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => {
+      done();
+      reject(new HandoffError('The client went away before it sent the whole body.', { code: 'client_closed', status: 400 }));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/** How long a refused upload is still read (and thrown away) after the 413 is sent, ms. */
+const lingerMs = 5_000;
+/** How much of a refused upload is read after the 413 before the connection is closed anyway. */
+const lingerBytes = 16 * 1024 * 1024;
+
+/**
+ * The 413 as a client can read it: the whole answer (with `Connection: close`) is written
+ * first, then the rest of the upload is read and discarded until the client stops sending,
+ * and only then is the connection closed. Closing a socket that still has unread data makes
+ * the kernel send a reset, which can destroy the answer before the client has read it
+ * (what a 2 MB upload got before).
+ */
+function sendTooLarge(req: IncomingMessage, res: ServerResponse, reply: RouteResponse): void {
+  const body = Buffer.from(JSON.stringify(reply.body));
+  res.writeHead(reply.status, {
+    'x-content-type-options': 'nosniff',
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(body.length),
+    connection: 'close',
+  });
+  res.write(body);
+  let discarded = 0;
+  const close = () => {
+    clearTimeout(timer);
+    req.off('data', count);
+    req.off('end', close);
+    req.off('close', close);
+    if (!res.writableEnded) res.end();
+  };
+  const count = (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > lingerBytes) close();
+  };
+  const timer = setTimeout(close, lingerMs);
+  if (req.complete) return close();
+  req.on('data', count);
+  req.once('end', close);
+  req.once('close', close);
+  req.resume();
 }
 
 function send(res: ServerResponse, reply: RouteResponse, requestId: string): void {
@@ -47,7 +120,12 @@ export function errorResponse(err: HandoffError): RouteResponse {
  * The bridge's one HTTP server. It reads a bounded body, finds the route, enforces
  * loopback-only routes, and turns every error into `{error:{code,message}}` with its status.
  */
-export function createHttpServer(deps: { routes: readonly Route[]; logger: Logger }): Server {
+export function createHttpServer(deps: {
+  routes: readonly Route[];
+  logger: Logger;
+  /** The `Host` values browser routes accept (known once the server listens). */
+  ownHosts?: () => ReadonlySet<string>;
+}): Server {
   const match = createRouter(deps.routes);
 
   return createServer(async (req, res) => {
@@ -67,6 +145,7 @@ export function createHttpServer(deps: { routes: readonly Route[]; logger: Logge
       if (found.route.loopbackOnly && !isLoopback(remoteAddress)) {
         throw new ForbiddenError('Local threads answer only clients on this machine.', 'loopback_only');
       }
+      if (found.route.browser) checkBrowserRequest({ method: req.method ?? 'GET', headers: req.headers as Record<string, string | undefined> }, deps.ownHosts?.() ?? new Set());
       const rawBody = await readBody(req, found.route.maxBodyBytes ?? defaultMaxBodyBytes);
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -83,10 +162,22 @@ export function createHttpServer(deps: { routes: readonly Route[]; logger: Logge
       };
       reply = await found.route.handler(routeReq);
     } catch (err) {
-      const e = asHandoffError(err);
-      if (e.status >= 500) deps.logger.error('request failed', { method: req.method, path: url.pathname, requestId, error: err });
+      const e = isStoreTimeout(err)
+        ? new HandoffError(`The bridge's store (Redis) did not answer within ${storeTimeoutMs} ms; try again shortly.`, {
+            code: 'store_unavailable',
+            status: 503,
+            retryAfterMs: 5_000,
+            cause: err,
+          })
+        : asHandoffError(err);
+      if (e.code === 'store_unavailable') deps.logger.warn('request failed: Redis did not answer in time', { method: req.method, path: url.pathname, requestId });
+      else if (e.status >= 500) deps.logger.error('request failed', { method: req.method, path: url.pathname, requestId, error: err });
       reply = errorResponse(e);
-      if (e instanceof PayloadTooLargeError) res.setHeader('connection', 'close');
+      if (e instanceof PayloadTooLargeError && !res.headersSent && !res.destroyed) {
+        sendTooLarge(req, res, reply);
+        deps.logger.debug('request', { method: req.method, path: url.pathname, status: reply.status, ms: Date.now() - started });
+        return;
+      }
     }
     if (res.writableEnded || res.destroyed) return;
     send(res, reply, requestId);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { InboundReply, InboundSink } from '../core/thread-adapter.js';
+import { wellFormed } from '../core/well-formed.js';
 import type { DedupeStore } from '../store/dedupe.js';
 import type { HandoffStore } from '../store/handoff-store.js';
 import type { Vault } from '../store/vault.js';
@@ -15,11 +16,33 @@ export function inboundJobId(reply: Pick<InboundReply, 'platform' | 'messageRef'
 export const inboundSealContext = (jobId: string): string => `inbound:${jobId}`;
 
 /**
- * Where adapters hand verified replies: deduplicate by delivery id and message id, seal the
- * text, enqueue. Fast on purpose: platforms expect an answer within seconds.
+ * The reply with every string well-formed (lone surrogates → U+FFFD): platform text is
+ * anyone's, and a lone surrogate that reached a record or a key would poison it. One place
+ * for every platform and every way in (webhooks, Socket Mode, polls, local threads).
+ */
+function wellFormedReply(reply: InboundReply): InboundReply {
+  const { author, messageRef } = reply;
+  return {
+    ...reply,
+    thread: wellFormed(reply.thread),
+    author: {
+      id: wellFormed(author.id),
+      ...(author.name !== undefined ? { name: wellFormed(author.name) } : {}),
+      ...(author.email !== undefined ? { email: wellFormed(author.email) } : {}),
+    },
+    text: wellFormed(reply.text),
+    messageRef: { ...messageRef, thread: wellFormed(messageRef.thread), id: wellFormed(messageRef.id) },
+    deliveryId: wellFormed(reply.deliveryId),
+  };
+}
+
+/**
+ * Where adapters hand verified replies: repair ill-formed text, deduplicate by delivery id and
+ * message id, seal the text, enqueue. Fast on purpose: platforms expect an answer within seconds.
  */
 export function createInboundIntake(deps: { queues: Queues; dedupe: DedupeStore; vault: Vault; store: HandoffStore }): InboundSink {
-  return async (reply) => {
+  return async (delivered) => {
+    const reply = wellFormedReply(delivered);
     // Most thread replies are conversation: without an open handoff there is nothing to do,
     // and nothing is written (no dedupe marker, no job). The check rides in the claim's script.
     const identity = { platform: reply.platform, deliveryId: reply.deliveryId, messageId: reply.messageRef.id };

@@ -66,7 +66,11 @@ export function createQueues(connection: Redis, prefix: string, platforms: reado
       return queue;
     },
     async close() {
-      await Promise.all([handoffs.close(), inbound.close(), credentials.close(), ...[...outbound.values()].map((q) => q.close())]);
+      const all = [handoffs, inbound, credentials, ...outbound.values()];
+      // A queue closed while BullMQ still checks the server (right after start-up) would
+      // reject that check with nobody listening: let it finish first.
+      await Promise.all(all.map((q) => q.waitUntilReady().catch(() => undefined)));
+      await Promise.all(all.map((q) => q.close()));
     },
   };
 }

@@ -1,4 +1,5 @@
 import { handoffStatuses, type HandoffRecord } from '../core/handoff.js';
+import { wellFormed } from '../core/well-formed.js';
 
 /**
  * Handoff records as one JSON string per handoff. A string costs about half what a Redis
@@ -11,6 +12,13 @@ export type HandoffPatch = Omit<Patch, 'id' | 'kind' | 'status' | 'version' | 'c
 
 const lists = ['approvers', 'scopes'] as const;
 
+/**
+ * Every string written as well-formed Unicode: the transition script decodes records with
+ * Lua's cjson, which rejects a lone surrogate, and a record it cannot decode can never change
+ * state again. Requests are checked at the door; this is the last line for anything else.
+ */
+const toJson = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? wellFormed(v) : v));
+
 /** The patch as the Lua script takes it: fields to set, and names of fields to remove. */
 export function encodePatch(patch: HandoffPatch): { set: string; unset: string } {
   const set: Record<string, unknown> = {};
@@ -21,7 +29,7 @@ export function encodePatch(patch: HandoffPatch): { set: string; unset: string }
   }
   // Lua's cjson turns an empty JSON object or array into an empty table either way; `unset`
   // is read with ipairs, `set` with pairs, so both work when empty.
-  return { set: JSON.stringify(set), unset: JSON.stringify(unset) };
+  return { set: toJson(set), unset: toJson(unset) };
 }
 
 /**
@@ -44,7 +52,7 @@ export function encodeRecord(record: HandoffRecord): string {
   for (const [key, value] of Object.entries(stored)) if (isStoredAsDefault(key, value, record)) delete stored[key];
   if (record.attempts === 0) delete stored.attempts;
   if (record.correlationId === record.id) delete stored.correlationId;
-  return JSON.stringify(stored);
+  return toJson(stored);
 }
 
 /** Parses a stored record, restoring defaults; lists that Lua's cjson wrote as `{}` become `[]` again. */

@@ -12,6 +12,20 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
 }
 
+/**
+ * How long a command of the agent API may wait for Redis, ms. A stalled or unreachable Redis
+ * then makes the API answer 503 `store_unavailable` within about this long instead of hanging.
+ */
+export const storeTimeoutMs = 3_000;
+
+/** True when `err` (or an error it wraps) is a Redis command that gave up after `storeTimeoutMs`. */
+export function isStoreTimeout(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e.message === 'Command timed out') return true; // ioredis's commandTimeout
+  }
+  return false;
+}
+
 /** How to get a Redis, for error messages that must tell a person what to do. */
 export const howToStartRedis =
   'Start one with `redis-server --daemonize yes` (Debian/Ubuntu: `sudo apt-get install redis-server`; ' +

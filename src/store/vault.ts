@@ -15,10 +15,20 @@ export interface Vault {
   seal(plaintext: string, context: string): string;
   /** Decrypts a blob made by `seal` with the same context; throws `vault_unreadable` otherwise. */
   open(blob: string, context: string): string;
+  /**
+   * The blob sealed again under the current key (same context), or undefined when it already
+   * is; throws `vault_unreadable` when no key the vault holds opens it. For key rotation.
+   */
+  reseal(blob: string, context: string): string | undefined;
   /** Stores a JSON value encrypted under `slot`/`id`; `ttlMs` bounds its life. */
   put(slot: string, id: string, value: unknown, ttlMs?: number): Promise<void>;
   get<T>(slot: string, id: string): Promise<T | undefined>;
   delete(slot: string, id: string): Promise<void>;
+}
+
+/** The id a key's blobs carry (8 characters of its SHA-256; says nothing about the key). */
+export function vaultKeyId(key: Buffer): string {
+  return keyId(key);
 }
 
 function keyId(key: Buffer): string {
@@ -57,6 +67,13 @@ export function createVault(deps: { redis: Redis; keys: Keys; key: Buffer; previ
   return {
     seal,
     open,
+    reseal(blob, context) {
+      if (blob.split('.')[1] === current.id) {
+        open(blob, context); // under the current key already, but it must still open
+        return undefined;
+      }
+      return seal(open(blob, context), context);
+    },
     async put(slot, id, value, ttlMs) {
       const key = deps.keys.vault(slot, id);
       const blob = seal(JSON.stringify(value), key);

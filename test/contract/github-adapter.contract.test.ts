@@ -11,7 +11,7 @@ describeThreadAdapterContract('github', async () => {
   const token = fake.auth.addToken('handoff-bot');
   const redis = connectTestRedis();
   const prefix = randomPrefix('contract-github');
-  const config = loadConfig({ GITHUB_TOKEN: token, GITHUB_API_URL: fake.url }).github!;
+  const config = loadConfig({ NODE_ENV: 'test', GITHUB_TOKEN: token, GITHUB_API_URL: fake.url }).github!;
   const platform = createGithubPlatform({
     config,
     redis,

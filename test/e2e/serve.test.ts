@@ -30,10 +30,13 @@ describe('handoff serve with embedded defaults', () => {
     const env = { PATH: process.env.PATH, HANDOFF_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json', HANDOFF_PREFIX: 'serve-test' };
     const url = `http://127.0.0.1:${port}`;
 
-    const first = spawnLogged('serve-embedded-1', [handoffBin, 'serve'], env);
+    // What `npm start` runs.
+    const first = spawnLogged('serve-embedded-1', [handoffBin, 'serve', '--dev'], env);
     await waitForHealth(url, first);
     await new Promise((r) => setTimeout(r, 200)); // the banner follows the listen
-    expect(first.stdout()).toContain('handoff bridge is running');
+    expect(first.stdout()).toContain('handoff bridge is running (all, development)');
+    expect(first.stdout()).toMatch(/Mode\s+development: sandbox on, secrets generated into .+, a private Redis unless REDIS_URL is set\./);
+    expect(first.stdout()).toContain('Not for production');
     expect(first.stdout()).toContain(`npx handoff login --service ${url}/sandbox --thread local:demo`);
     expect(first.stdout()).toContain(`${url}/threads/demo`);
     expect(first.stderr()).toMatch(/HANDOFF_VAULT_KEY is not set/);
@@ -58,7 +61,7 @@ describe('handoff serve with embedded defaults', () => {
     expect(await redisAnswers(redisPort)).toBe(false); // it stops the Redis it started
 
     // A second start reuses the key and token, and the append-only file kept the handoff.
-    const second = spawnLogged('serve-embedded-2', [handoffBin, 'serve'], env);
+    const second = spawnLogged('serve-embedded-2', [handoffBin, 'serve', '--dev'], env);
     await waitForHealth(url, second);
     expect((await readFile(join(dataDir, 'api-token'), 'utf8')).trim()).toBe(token);
     const again = await fetch(`${url}/v1/handoffs/${id}`, { headers: { authorization: `Bearer ${token}` } });
@@ -66,6 +69,22 @@ describe('handoff serve with embedded defaults', () => {
     expect(((await again.json()) as { id: string }).id).toBe(id);
     second.child.kill('SIGTERM');
     expect((await second.waitForExit(15_000)).code).toBe(0);
+  });
+
+  it('runs with production semantics unless told otherwise: no NODE_ENV and no --dev refuses to start without its secrets (exit 2)', async () => {
+    const proc = spawnLogged('serve-default', [handoffBin, 'serve'], { PATH: process.env.PATH, HANDOFF_DATA_DIR: await tempDir(), PORT: String(await freePort()) });
+    expect((await proc.waitForExit(20_000)).code).toBe(2);
+    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL']) expect(proc.stderr()).toContain(`${variable} is required in production`);
+    expect(proc.stdout()).not.toContain('handoff bridge is running');
+  });
+
+  it('an explicit NODE_ENV wins over --dev, and serve refuses options it does not know (exit 2)', async () => {
+    const production = spawnLogged('serve-dev-production', [handoffBin, 'serve', '--dev'], { PATH: process.env.PATH, NODE_ENV: 'production', HANDOFF_DATA_DIR: await tempDir() });
+    expect((await production.waitForExit(20_000)).code).toBe(2);
+    expect(production.stderr()).toContain('REDIS_URL is required in production');
+    const unknown = spawnLogged('serve-unknown-option', [handoffBin, 'serve', '--devv'], { PATH: process.env.PATH, HANDOFF_DATA_DIR: await tempDir() });
+    expect((await unknown.waitForExit(20_000)).code).toBe(2);
+    expect(unknown.stderr()).toContain('Unknown option --devv');
   });
 
   it('refuses production defaults, naming every variable to set (exit 2)', async () => {
@@ -76,7 +95,7 @@ describe('handoff serve with embedded defaults', () => {
 
   it('says how to get Redis when there is neither REDIS_URL nor a redis-server (exit 2)', async () => {
     const emptyPath = await tempDir();
-    const proc = spawnLogged('serve-no-redis', [handoffBin, 'serve'], { PATH: emptyPath, HANDOFF_DATA_DIR: await tempDir(), PORT: String(await freePort()) });
+    const proc = spawnLogged('serve-no-redis', [handoffBin, 'serve', '--dev'], { PATH: emptyPath, HANDOFF_DATA_DIR: await tempDir(), PORT: String(await freePort()) });
     expect((await proc.waitForExit(20_000)).code).toBe(2);
     expect(proc.stderr()).toContain('no redis-server was found on PATH');
     expect(proc.stderr()).toContain('apt-get install redis-server');
@@ -88,7 +107,7 @@ describe('handoff serve with embedded defaults', () => {
     const holder = createServer();
     const taken = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as AddressInfo).port)));
     try {
-      const proc = spawnLogged('serve-port-taken', [handoffBin, 'serve'], { PATH: process.env.PATH, HANDOFF_DATA_DIR: dataDir, PORT: String(taken), LOG_FORMAT: 'json' });
+      const proc = spawnLogged('serve-port-taken', [handoffBin, 'serve', '--dev'], { PATH: process.env.PATH, HANDOFF_DATA_DIR: dataDir, PORT: String(taken), LOG_FORMAT: 'json' });
       expect((await proc.waitForExit(20_000)).code).toBe(2);
       expect(proc.stderr()).toContain(`Port ${taken} on 127.0.0.1 is already in use by another program: set PORT to a free port`);
       expect(proc.stderr()).not.toContain('EADDRINUSE');

@@ -3,7 +3,7 @@ import { createLinearPlatform } from '../../adapters/linear/index.js';
 import { createSlackPlatform } from '../../adapters/slack/index.js';
 import { parseSlackThread } from '../../adapters/slack/slack-thread.js';
 import { systemClock } from '../../src/core/clock.js';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
 import type { ThreadAdapter } from '../../src/core/thread-adapter.js';
 import { startFakeGithub } from '../fakes/github/fake-github-server.js';
 import { startFakeLinear } from '../fakes/linear/fake-linear-server.js';
@@ -12,6 +12,9 @@ import type { FakeMessage } from '../fakes/slack/fake-slack-state.js';
 import { newSigningSecret } from '../fakes/slack/slack-signing.js';
 import { captureLogs } from './logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from './redis.js';
+
+/** Development unless the test says otherwise (the schema defaults to production). */
+const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
 
 /**
  * The GitHub, Linear and Slack adapters, each through its official SDK against its in-process

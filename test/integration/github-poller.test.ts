@@ -22,7 +22,7 @@ describe('the GitHub poller', () => {
   beforeAll(async () => {
     fake = await startFakeGithub();
     fake.state.addRepo(repo, { issues: [1, 2, 3] });
-    const config = loadConfig({ GITHUB_TOKEN: fake.auth.addToken('handoff-bot'), GITHUB_API_URL: fake.url, GITHUB_ACCEPT_EDITS: 'true' }).github!;
+    const config = loadConfig({ NODE_ENV: 'test', GITHUB_TOKEN: fake.auth.addToken('handoff-bot'), GITHUB_API_URL: fake.url, GITHUB_ACCEPT_EDITS: 'true' }).github!;
     const platform = createGithubPlatform({
       config,
       redis,

@@ -12,7 +12,8 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
   let h: SlackTestBridge;
 
   beforeAll(async () => {
-    h = await startSlackTestBridge('slack-outbound');
+    // Shared channels are refused by default; this bridge warns instead (tested below).
+    h = await startSlackTestBridge('slack-outbound', { env: { SLACK_SHARED_CHANNELS: 'warn' } });
   });
   afterAll(async () => h?.close());
 
@@ -59,7 +60,7 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
     expect(h.slack.state.messages.filter((m) => m.channel === 'D0BOB00001')).toEqual([]);
   });
 
-  it('warns in a channel shared with another organization (Slack Connect), and still works there', async () => {
+  it('with SLACK_SHARED_CHANNELS=warn, warns in a channel shared with another organization (Slack Connect), and still works there', async () => {
     const channel = 'C0CONNECT77';
     h.slack.state.externallyShared.set(channel, 'shared');
     const thread = h.newThread(channel);
@@ -105,11 +106,11 @@ describe('Slack with private links turned off', () => {
   });
 });
 
-describe('Slack with shared channels refused and direct messages allowed (SLACK_SHARED_CHANNELS=refuse, SLACK_DM_OUTSIDE_CHANNEL=on)', () => {
+describe('Slack with shared channels refused (the default, SLACK_SHARED_CHANNELS=refuse) and direct messages allowed (SLACK_DM_OUTSIDE_CHANNEL=on)', () => {
   let h: SlackTestBridge;
 
   beforeAll(async () => {
-    h = await startSlackTestBridge('slack-shared-refused', { env: { SLACK_SHARED_CHANNELS: 'refuse', SLACK_DM_OUTSIDE_CHANNEL: 'on' } });
+    h = await startSlackTestBridge('slack-shared-refused', { env: { SLACK_DM_OUTSIDE_CHANNEL: 'on' } });
   });
   afterAll(async () => h?.close());
 

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateAgentKey, hashAgentKey, isAgentKey, isAgentKeyHash } from '../../src/core/agent-keys.js';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { maskSecrets } from '../../src/core/secret-patterns.js';
 import { parseAgentsFile } from '../../src/store/agents-file.js';
+
+/** Development unless the test says otherwise (the schema defaults to production). */
+const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
 
 const production = {
   NODE_ENV: 'production',

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { matchesOriginGlob, parseOriginGlob, type OriginGlob } from '../../src/core/origin-glob.js';
 import { bindServiceApproval, emailForService, maskedEmail, vouchingApprover } from '../../src/engine/approver-binding.js';
+
+/** Development unless the test says otherwise (the schema defaults to production). */
+const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
 
 const globs = (...list: string[]) => list.map((g) => parseOriginGlob(g)).filter((g): g is OriginGlob => g !== undefined);
 

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
+
+/** These tests read settings of a development bridge unless they set NODE_ENV (the default is production). */
+const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
 
 const key = randomBytes(32);
 const production = {
@@ -23,7 +26,22 @@ function configError(env: Record<string, string | undefined>): ConfigError {
 }
 
 describe('loadConfig defaults', () => {
-  it('runs a development bridge from an empty environment', () => {
+  it('is production unless told otherwise: an empty environment names the three secrets it needs', () => {
+    const err = (() => {
+      try {
+        loadConfigAsIs({});
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('an empty environment was accepted');
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL']) expect(err.message).toContain(`${variable} is required in production`);
+    const config = loadConfigAsIs({ HANDOFF_VAULT_KEY: production.HANDOFF_VAULT_KEY, HANDOFF_API_TOKEN: production.HANDOFF_API_TOKEN, REDIS_URL: production.REDIS_URL });
+    expect(config).toMatchObject({ env: 'production', sandbox: false, localThreads: false, metricsToken: undefined });
+  });
+
+  it('runs a development bridge from NODE_ENV=development alone', () => {
     expect(loadConfig({})).toEqual({
       env: 'development',
       port: 8080,
@@ -31,12 +49,15 @@ describe('loadConfig defaults', () => {
       redisUrl: undefined,
       apiToken: undefined,
       vaultKey: undefined,
+      vaultPreviousKeys: [],
       dataDir: '.handoff',
       publicUrl: undefined,
       prefix: 'handoff',
       role: 'all',
       sandbox: true,
-      handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000, pollMaxIntervalMs: 5 * 60_000 },
+      localThreads: true,
+      metricsToken: undefined,
+      handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000, pollMaxIntervalMs: 5 * 60_000, claimLeaseMs: 60_000 },
       workerConcurrency: 32,
       log: { level: 'info', format: undefined },
       login: {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
+
+/** These tests read settings of a development bridge unless they set NODE_ENV (the default is production). */
+const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
 
 const apiKey = 'lin_api_0123456789abcdefghijABCDEFGHIJ';
 const secret = 'lin_wh_0123456789abcdefghijABCDEFGHIJ';

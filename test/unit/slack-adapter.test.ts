@@ -119,13 +119,26 @@ describe('Slack adapter against a fake Web API', () => {
     expect(slack.callsOf('conversations.info').map((c) => c.params.channel)).toEqual(['C0INTERNAL1', 'C0CONNECT01', 'C0INVITED01']);
   });
 
-  it('without the scope to read channels, treats them as internal and says so once', async () => {
+  it('without the scope to read channels, fails closed naming the scope Slack says is needed', async () => {
     const adapter = make();
-    slack.failNext('conversations.info', { error: 'missing_scope' }, 2);
-    const thread = parseSlackThread('slack:C0NOSCOPE01/1700000000.000100');
-    expect(await adapter.isPublic!(thread)).toBe(false);
-    expect(await adapter.isPublic!(thread)).toBe(false);
-    expect(logLines.filter((line) => line.includes('add the channels:read and groups:read scopes'))).toHaveLength(1);
+    slack.state.withoutScopes.add('channels:read').add('groups:read');
+    try {
+      for (const [ref, scope] of [
+        ['slack:C0NOSCOPE01/1700000000.000100', 'channels:read'],
+        ['slack:G0NOSCOPE01/1700000000.000100', 'groups:read'],
+      ] as const) {
+        const err = await adapter.isPublic!(parseSlackThread(ref)).then(
+          () => undefined,
+          (e: unknown) => e as HandoffError,
+        );
+        expect(err?.code).toBe('slack_missing_scope');
+        expect(err?.retry).toBe('never');
+        expect(err?.message).toContain(`lacks the ${scope} scope`);
+      }
+    } finally {
+      slack.state.withoutScopes.clear();
+    }
+    expect(logLines.filter((line) => line.includes('the app lacks a scope'))).toHaveLength(2);
   });
 
   it('says nothing about the token when the token is wrong', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
+
+/** These tests read settings of a development bridge unless they set NODE_ENV (the default is production). */
+const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
 
 const bot = 'xoxb-1111111111-2222222222-AbCdEfGhIjKlMnOpQrStUvWx';
 const app = 'xapp-1-A0FAKE0001-3333333333-0123456789abcdef0123456789abcdef';
@@ -30,7 +33,7 @@ describe('Slack configuration', () => {
       dmOutsideChannel: false,
       codeModal: true,
       outboundPerSecond: 1,
-      sharedChannels: 'warn',
+      sharedChannels: 'refuse',
     });
   });
 

@@ -173,6 +173,8 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
     'conversations.info': (p) => {
       const channel = String(p.channel ?? '');
       if (!/^[CGD][A-Z0-9]+$/.test(channel)) return fail('channel_not_found');
+      const needed = channel.startsWith('G') ? 'groups:read' : channel.startsWith('D') ? 'im:read' : 'channels:read';
+      if (state.withoutScopes.has(needed)) return { ...fail('missing_scope'), needed, provided: 'chat:write,reactions:write,users:read' };
       return { ok: true, channel: channelObject(channel, state.externallyShared.get(channel)) };
     },
     'apps.connections.open': () => ({ ok: true, url: `${baseUrl.replace(/^http/, 'ws').replace(/\/api\/$/, '')}/link/?ticket=${randomBytes(8).toString('hex')}&app_id=${fakeBot.appId}` }),

@@ -54,6 +54,8 @@ export class FakeSlackState {
   readonly views: FakeView[] = [];
   /** channel id → member user ids; a channel missing here has everyone as a member. */
   readonly members = new Map<string, Set<string>>();
+  /** Scopes the app was not given (conversations.info then answers missing_scope, as Slack does). */
+  readonly withoutScopes = new Set<string>();
   /** Channels shared with another organization (Slack Connect), or with the invitation pending. */
   readonly externallyShared = new Map<string, 'shared' | 'pending'>();
   private lastTs = 1_700_000_000_000_000;

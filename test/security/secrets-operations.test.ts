@@ -1,0 +1,491 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rekeyVault, type RekeyReport } from '../../src/app/vault-rekey.js';
+import { runVaultCommand } from '../../src/app/vault-command.js';
+import { checkBridgeUrl, createBridgeClient } from '../../src/client/bridge-client.js';
+import { runCli } from '../../src/client/cli.js';
+import { loadConfig } from '../../src/core/config.js';
+import { secretVariables } from '../../src/core/config-files.js';
+import { ConfigError, type HandoffError } from '../../src/core/errors.js';
+import { openLoginSecret } from '../../src/engine/login-secret.js';
+import { inboundSealContext } from '../../src/queue/inbound-intake.js';
+import { createKeys } from '../../src/store/keys.js';
+import { createVault, vaultKeyId, type Vault } from '../../src/store/vault.js';
+import { startFakeServer, type FakeServer } from '../fakes/services/fake-http-server.js';
+import { approvalIn } from '../helpers/agent.js';
+import { redisUrl } from '../helpers/environment.js';
+import { freePort, runCli as runProcess } from '../helpers/processes.js';
+import { connectTestRedis, deletePrefix, dumpPrefix, randomPrefix, redisAnswers } from '../helpers/redis.js';
+import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * Issue #11, "secrets operations": the vault key could not be rotated; secrets could be given
+ * only in the environment; a stalled Redis hung the API; the client sent its token over plain
+ * http to any host; and a slow exchange lost its claim after 60 s, so a second reply claimed
+ * the same login again and exchanged the code twice.
+ */
+
+const keyA = randomBytes(32);
+const keyB = randomBytes(32);
+const keyC = randomBytes(32);
+const b64 = (key: Buffer) => key.toString('base64');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+}
+
+/** Every vault blob stored under `prefix`, by the id of the key that sealed it. */
+async function blobKeyIds(prefix: string): Promise<string[]> {
+  const redis = connectTestRedis();
+  try {
+    return [...(await dumpPrefix(redis, prefix)).matchAll(/\bv1\.([A-Za-z0-9_-]{8})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g)].map((m) => m[1]!);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('vault key rotation: HANDOFF_VAULT_PREVIOUS_KEYS and handoff vault rekey', () => {
+  const prefix = randomPrefix('rekey');
+  const env = (key: Buffer, previous: Buffer[] = []) => ({
+    REDIS_URL: redisUrl,
+    HANDOFF_PREFIX: prefix,
+    HANDOFF_VAULT_KEY: b64(key),
+    ...(previous.length ? { HANDOFF_VAULT_PREVIOUS_KEYS: previous.map(b64).join(',') } : {}),
+  });
+  let completedId: string;
+  let tokenA: string;
+  let codeA: string;
+  let waiting: { id: string; secret: unknown };
+  let last: TestBridge | undefined;
+
+  afterAll(async () => {
+    if (last) await last.close(); // deletes the prefix
+    else {
+      const redis = connectTestRedis();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+    }
+  });
+
+  const rekey = async (key: Buffer, previous: Buffer[] = []) => {
+    const { io, out, err } = capture();
+    const code = await runVaultCommand(['rekey', '--json'], env(key, previous), io);
+    return { code, report: out[0] ? (JSON.parse(out[0]) as RekeyReport) : undefined, err: err.join('\n') };
+  };
+
+  it('with key A: a finished login (credential, handled reply) and a waiting one (login secret)', async () => {
+    const a = await startTestBridge('rekey-a', { prefix, vaultKey: keyA, env: { HANDOFF_POLL_INTERVAL_MS: '600000' } });
+    const thread = freshThread('rekey');
+    const done = await a.api.createHandoff({ service: `${a.url}/sandbox`, thread, agent: { id: 'rekey' }, approvers: ['alice'] });
+    const { url } = await approvalIn(a, thread);
+    codeA = await a.approve(url);
+    await a.reply(thread, 'alice', codeA);
+    await waitFor('completed', async () => (await a.api.getHandoff(done.id)).status === 'completed');
+    completedId = done.id;
+    tokenA = (await a.api.retrieveCredential(done.id)).accessToken;
+    const second = freshThread('rekey-wait');
+    const open = await a.api.createHandoff({ service: `${a.url}/sandbox`, thread: second, agent: { id: 'rekey' }, approvers: ['alice'] });
+    await approvalIn(a, second);
+    waiting = { id: open.id, secret: openLoginSecret(a.bridge.engine.vault, (await a.bridge.engine.store.get(open.id))!) };
+    expect(waiting.secret).toBeDefined();
+    await a.bridge.close(); // stops the bridge, keeps its Redis keys
+    expect(new Set(await blobKeyIds(prefix))).toEqual(new Set([vaultKeyId(keyA)]));
+  });
+
+  it('a bridge with key B reads what A sealed through HANDOFF_VAULT_PREVIOUS_KEYS, and rekey moves everything to B while it runs', async () => {
+    const b1 = await startTestBridge('rekey-b1', { prefix, vaultKey: keyB, env: { HANDOFF_VAULT_PREVIOUS_KEYS: b64(keyA), HANDOFF_POLL_INTERVAL_MS: '600000' } });
+    try {
+      expect((await b1.api.retrieveCredential(completedId)).accessToken).toBe(tokenA);
+      const first = await rekey(keyB, [keyA]);
+      expect(first.err).toBe('');
+      expect(first.code).toBe(0);
+      const { kinds, total } = first.report!;
+      expect(first.report!.keyId).toBe(vaultKeyId(keyB));
+      expect(kinds.credentials.resealed).toBeGreaterThanOrEqual(1);
+      expect(kinds.loginSecrets.resealed).toBe(1);
+      expect(kinds.inboundReplies.resealed).toBeGreaterThanOrEqual(1);
+      expect(total).toMatchObject({ unreadable: 0, busy: 0 });
+      expect(new Set(await blobKeyIds(prefix))).toEqual(new Set([vaultKeyId(keyB)]));
+
+      // Running it again, as an operator would (`handoff vault rekey --json`), finds nothing
+      // left to do: an interrupted run is finished the same way.
+      const again = await runProcess('vault-rekey', ['vault', 'rekey', '--json'], env(keyB, [keyA]));
+      expect(again.code, again.proc.describe()).toBe(0);
+      expect((JSON.parse(again.stdout) as RekeyReport).total).toMatchObject({ resealed: 0, unreadable: 0, busy: 0, current: total.scanned });
+      expect((await b1.api.retrieveCredential(completedId)).accessToken).toBe(tokenA);
+    } finally {
+      await b1.bridge.close();
+    }
+  });
+
+  it('after the rekey, a bridge with key B alone opens every sealed value: credential, login secret, reply text', async () => {
+    last = await startTestBridge('rekey-b2', { prefix, vaultKey: keyB, env: { HANDOFF_POLL_INTERVAL_MS: '600000' } });
+    const { engine, queues } = last.bridge;
+    expect((await last.api.retrieveCredential(completedId)).accessToken).toBe(tokenA);
+    expect(openLoginSecret(engine.vault, (await engine.store.get(waiting.id))!)).toEqual(waiting.secret);
+    const handled = (await queues.inbound.getJobs(['completed'])).map((job) => engine.vault.open(job.data.sealedText, inboundSealContext(job.id!)));
+    expect(handled).toContain(codeA);
+  });
+
+  it('without the key that sealed them, rekey changes nothing, exits 1 and says which variable to fix', async () => {
+    const before = await blobKeyIds(prefix);
+    const { code, report } = await rekey(keyC);
+    expect(code).toBe(1);
+    expect(report!.total.unreadable).toBeGreaterThan(0);
+    expect(report!.total.resealed).toBe(0);
+    expect(await blobKeyIds(prefix)).toEqual(before);
+    const { io, out } = capture();
+    expect(await runVaultCommand(['rekey'], env(keyC), io)).toBe(1);
+    expect(out.join('\n')).toContain('add the key that sealed them to HANDOFF_VAULT_PREVIOUS_KEYS');
+  });
+
+  it('refuses usage and configuration mistakes with exit 2, naming the variable', async () => {
+    const { io, err } = capture();
+    expect(await runVaultCommand(['rotate'], env(keyB), io)).toBe(2);
+    expect(await runVaultCommand(['rekey'], { REDIS_URL: redisUrl, HANDOFF_PREFIX: prefix }, io)).toBe(2);
+    expect(await runVaultCommand(['rekey'], { ...env(keyB), HANDOFF_VAULT_PREVIOUS_KEYS: 'not-a-key' }, io)).toBe(2);
+    expect(err.join('\n')).toContain('Unknown vault command "rotate"');
+    expect(err.join('\n')).toContain('vault rekey needs HANDOFF_VAULT_KEY');
+    expect(err.join('\n')).toContain('HANDOFF_VAULT_PREVIOUS_KEYS must list keys of 32 random bytes');
+  });
+});
+
+describe('rekey is safe while bridges change what it rewrites', () => {
+  let bridge: TestBridge;
+  beforeAll(async () => {
+    bridge = await startTestBridge('rekey-race', { vaultKey: keyA, env: { HANDOFF_POLL_INTERVAL_MS: '600000' } });
+  });
+  afterAll(async () => bridge?.close());
+
+  it('a record cancelled between the read and the write keeps its cancel (compare-and-set), and the rerun has nothing to do', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: freshThread('race'), agent: { id: 'race' } });
+      ids.push(created.id);
+    }
+    for (const id of ids) await waitFor('waiting', async () => (await bridge.api.getHandoff(id)).status === 'awaiting_human');
+    const redis = connectTestRedis();
+    const keys = createKeys(bridge.prefix);
+    const real = createVault({ redis, keys, key: keyB, previousKeys: [keyA] });
+    // The cancel lands exactly between rekey's read of each record and its write.
+    const racing: Vault = {
+      ...real,
+      reseal(blob, context) {
+        const fresh = real.reseal(blob, context);
+        const id = /^login-secret:(.+)$/.exec(context)?.[1];
+        if (id) cancels.push(bridge.api.cancelHandoff(id));
+        return fresh;
+      },
+    };
+    const cancels: Promise<unknown>[] = [];
+    const slowRedis = new Proxy(redis, {
+      get(target, name, receiver) {
+        // Let each cancel finish before the compare-and-set runs.
+        if (name === 'evalsha' || name === 'eval') {
+          const run = (target[name] as (...a: unknown[]) => Promise<unknown>).bind(target);
+          return async (...args: unknown[]) => {
+            await Promise.all(cancels);
+            return run(...args);
+          };
+        }
+        const value = Reflect.get(target, name, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    try {
+      const report = await rekeyVault({ redis: slowRedis, keys, vault: racing, keyId: vaultKeyId(keyB) });
+      expect(report.kinds.loginSecrets.resealed).toBe(0);
+      for (const id of ids) {
+        const record = (await bridge.bridge.engine.store.get(id))!;
+        expect(record.status).toBe('cancelled');
+        expect(record.sealedSecret).toBeUndefined();
+      }
+      const rerun = await rekeyVault({ redis, keys, vault: real, keyId: vaultKeyId(keyB) });
+      expect(rerun.kinds.loginSecrets).toMatchObject({ scanned: 0, resealed: 0 });
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('secrets from files (<NAME>_FILE)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'handoff-secret-files-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  const secretFile = async (name: string, content: string, mode = 0o600) => {
+    const path = join(dir, `${name}-${randomBytes(3).toString('hex')}`);
+    await writeFile(path, content, { mode });
+    await chmod(path, mode);
+    return path;
+  };
+  const base = { NODE_ENV: 'production', REDIS_URL: 'redis://redis.internal:6379', HANDOFF_API_TOKEN: 'k3J9x2PqLm8sVt4wZr7nYb5c', HANDOFF_VAULT_KEY: b64(keyA) };
+  const configError = (env: Record<string, string | undefined>) => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return err as ConfigError;
+    }
+    throw new Error('accepted');
+  };
+
+  it('reads each secret setting from a 0600 file (without its trailing newline)', async () => {
+    const values: Record<(typeof secretVariables)[number], string> = {
+      HANDOFF_API_TOKEN: `tok-${randomBytes(12).toString('hex')}`,
+      HANDOFF_VAULT_KEY: b64(keyB),
+      HANDOFF_VAULT_PREVIOUS_KEYS: `${b64(keyA)},${b64(keyC)}`,
+      HANDOFF_METRICS_TOKEN: `met-${randomBytes(12).toString('hex')}`,
+      REDIS_URL: 'rediss://bridge:s3cret@redis.internal:6380/0',
+      SLACK_BOT_TOKEN: 'xoxb-1234-5678-abcdefghij',
+      SLACK_SIGNING_SECRET: 'a'.repeat(32),
+      SLACK_APP_TOKEN: 'xapp-1-A0123-456-abcdef',
+      GITHUB_TOKEN: 'ghp_exampleexampleexample1234',
+      GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----',
+      GITHUB_WEBHOOK_SECRET: 'w'.repeat(20),
+      LINEAR_API_KEY: 'lin_api_abc123',
+      LINEAR_ACCESS_TOKEN: 'lin_oauth_abc123',
+      LINEAR_WEBHOOK_SECRET: 'lin_wh_abc123',
+    };
+    for (const [name, value] of Object.entries(values)) {
+      // Each alone on top of a valid production base, so exclusive pairs do not collide.
+      const env: Record<string, string | undefined> = { ...base, [name]: undefined, [`${name}_FILE`]: await secretFile(name, `${value}\n`) };
+      if (name === 'SLACK_SIGNING_SECRET' || name === 'SLACK_APP_TOKEN') env.SLACK_BOT_TOKEN = 'xoxb-1-2-x';
+      if (name === 'GITHUB_WEBHOOK_SECRET') env.GITHUB_TOKEN = 'ghp_x';
+      if (name === 'LINEAR_WEBHOOK_SECRET') env.LINEAR_API_KEY = 'lin_api_x';
+      if (name === 'GITHUB_APP_PRIVATE_KEY') env.GITHUB_APP_ID = '42';
+      if (name === 'SLACK_BOT_TOKEN') env.SLACK_SIGNING_SECRET = 'b'.repeat(32);
+      const config = loadConfig(env);
+      const got: Record<string, unknown> = {
+        HANDOFF_API_TOKEN: config.apiToken,
+        HANDOFF_VAULT_KEY: config.vaultKey && b64(config.vaultKey),
+        HANDOFF_VAULT_PREVIOUS_KEYS: config.vaultPreviousKeys.map(b64).join(','),
+        HANDOFF_METRICS_TOKEN: config.metricsToken,
+        REDIS_URL: config.redisUrl,
+        SLACK_BOT_TOKEN: config.slack?.botToken,
+        SLACK_SIGNING_SECRET: config.slack?.inbound.mode === 'events' ? config.slack.inbound.signingSecret : undefined,
+        SLACK_APP_TOKEN: config.slack?.inbound.mode === 'socket' ? config.slack.inbound.appToken : undefined,
+        GITHUB_TOKEN: config.github?.auth.kind === 'token' ? config.github.auth.token : undefined,
+        GITHUB_APP_PRIVATE_KEY: config.github?.auth.kind === 'app' ? config.github.auth.privateKey : undefined,
+        GITHUB_WEBHOOK_SECRET: config.github?.webhookSecret,
+        LINEAR_API_KEY: config.linear?.auth.kind === 'api_key' ? config.linear.auth.apiKey : undefined,
+        LINEAR_ACCESS_TOKEN: config.linear?.auth.kind === 'access_token' ? config.linear.auth.accessToken : undefined,
+        LINEAR_WEBHOOK_SECRET: config.linear?.webhookSecret,
+      };
+      expect(got[name], name).toBe(value);
+    }
+    expect(Object.keys(values).sort()).toEqual([...secretVariables].sort());
+  });
+
+  it('refuses a secret given both ways, naming both variables', async () => {
+    const err = configError({ ...base, HANDOFF_API_TOKEN_FILE: await secretFile('token', 'other-token-0123456789') });
+    expect(err.variable).toBe('HANDOFF_API_TOKEN_FILE');
+    expect(err.message).toContain('HANDOFF_API_TOKEN_FILE and HANDOFF_API_TOKEN are both set');
+  });
+
+  it('refuses a file that cannot be read, or is empty, naming the file', async () => {
+    const missing = join(dir, 'no-such-file');
+    const err = configError({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: missing });
+    expect(err.message).toContain(`HANDOFF_VAULT_KEY_FILE names ${missing}, which cannot be read (ENOENT)`);
+    const empty = await secretFile('empty', '\n');
+    expect(configError({ ...base, HANDOFF_API_TOKEN: undefined, HANDOFF_API_TOKEN_FILE: empty }).message).toContain(`${empty}, which is empty`);
+  });
+
+  it.each(['644', '640', '604', '660', '606'])('refuses a key file of mode %s, naming the file and the chmod that fixes it', async (octal) => {
+    const mode = Number.parseInt(octal, 8);
+    const path = await secretFile('vault', b64(keyB), mode);
+    const err = configError({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: path });
+    expect(err.variable).toBe('HANDOFF_VAULT_KEY_FILE');
+    expect(err.message).toContain(`which its group or others may read (mode 0${mode.toString(8)}): run chmod 600 ${path}`);
+    expect(err.message).not.toContain(b64(keyB));
+  });
+
+  it('accepts a key file only its owner may read (0400, 0600)', async () => {
+    for (const mode of [0o400, 0o600]) {
+      const config = loadConfig({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: await secretFile('owner', b64(keyB), mode) });
+      expect(config.vaultKey?.equals(keyB)).toBe(true);
+    }
+  });
+
+  it('never echoes a bad secret read from a file', async () => {
+    const bad = randomBytes(20).toString('base64');
+    const err = configError({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: await secretFile('bad', bad) });
+    expect(err.variable).toBe('HANDOFF_VAULT_KEY');
+    expect(err.message).not.toContain(bad);
+  });
+
+  it('the CLI reads HANDOFF_API_TOKEN_FILE too', async () => {
+    const bridge = await startTestBridge('token-file');
+    try {
+      const { io, out, err } = capture();
+      const cliIo = { out: io.out, err: io.err, interactive: false };
+      const code = await runCli(['status', '--json'], { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN_FILE: await secretFile('cli', `${bridge.apiToken}\n`) }, cliIo);
+      expect(err).toEqual([]);
+      expect(code).toBe(0);
+      expect(JSON.parse(out[0]!)).toHaveProperty('handoffs');
+      const loose = await secretFile('cli-loose', bridge.apiToken, 0o644);
+      expect(await runCli(['status'], { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN_FILE: loose }, cliIo)).toBe(2);
+      expect(err.join('\n')).toContain(`chmod 600 ${loose}`);
+    } finally {
+      await bridge.close();
+    }
+  });
+});
+
+describe('a stalled Redis', () => {
+  let dir: string;
+  let port: number;
+  let server: ChildProcess;
+  let bridge: TestBridge;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'handoff-stall-'));
+    port = await freePort();
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], { stdio: 'ignore' });
+    await waitFor('private redis-server', () => redisAnswers(port));
+    bridge = await startTestBridge('stall', { redisUrl: `redis://127.0.0.1:${port}` });
+  });
+  afterAll(async () => {
+    await bridge?.close();
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('makes the API answer 503 store_unavailable within 5 s instead of hanging, and it recovers', async () => {
+    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: freshThread('stall'), agent: { id: 'stall' } });
+    const staller = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: null });
+    const stalled = staller.call('DEBUG', 'SLEEP', '7');
+    await sleep(100); // the server is asleep now
+    const started = Date.now();
+    const headers = { authorization: `Bearer ${bridge.apiToken}`, 'content-type': 'application/json' };
+    const [read, write] = await Promise.all([
+      fetch(`${bridge.url}/v1/handoffs/${created.id}`, { headers, signal: AbortSignal.timeout(6_000) }),
+      fetch(`${bridge.url}/v1/handoffs`, { method: 'POST', headers, body: JSON.stringify({ service: `${bridge.url}/sandbox`, thread: freshThread('stall'), agent: { id: 'stall' } }), signal: AbortSignal.timeout(6_000) }),
+    ]);
+    const elapsed = Date.now() - started;
+    for (const res of [read, write]) {
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('store_unavailable');
+    }
+    expect(elapsed).toBeLessThan(5_000);
+    await stalled;
+    staller.disconnect();
+    await waitFor('the API answers again', async () => (await fetch(`${bridge.url}/v1/handoffs/${created.id}`, { headers })).status === 200, 10_000);
+  });
+});
+
+describe('the client and plain http', () => {
+  it.each(['http://bridge.example.com', 'http://10.0.0.7:8080', 'http://192.168.1.2', 'http://[fd00::1]:8080', 'http://127.0.0.1.nip.io:8080'])('refuses %s unless told the network is trusted', (url) => {
+    const calls: string[] = [];
+    const recording = (async (input: string | URL | Request) => {
+      calls.push(String(input));
+      return new Response('{"handoffs":[]}', { status: 200 });
+    }) as typeof fetch;
+    let err: HandoffError | undefined;
+    try {
+      createBridgeClient({ baseUrl: url, apiToken: 'token-0123456789abcdef', fetch: recording });
+    } catch (e) {
+      err = e as HandoffError;
+    }
+    expect(err?.code).toBe('insecure_bridge_url');
+    expect(err?.message).toContain('HANDOFF_ALLOW_INSECURE_URL=true');
+    expect(calls).toEqual([]);
+    expect(() => checkBridgeUrl(url, true)).not.toThrow();
+  });
+
+  it.each(['https://bridge.example.com', 'http://127.0.0.1:8080', 'http://127.9.9.9', 'http://localhost:8080', 'http://[::1]:8080'])('accepts %s', (url) => {
+    expect(() => checkBridgeUrl(url)).not.toThrow();
+  });
+
+  it('the CLI refuses before sending anything, exits 2 and names the variable; HANDOFF_ALLOW_INSECURE_URL=true lets it through', async () => {
+    const calls: string[] = [];
+    const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
+      calls.push(String(input));
+      return new Response('{"handoffs":[]}', { status: 200, headers: { 'content-type': 'application/json' } });
+    });
+    try {
+      const { io, err } = capture();
+      const cliIo = { ...io, interactive: false };
+      const env = { HANDOFF_URL: 'http://bridge.example.com:8080', HANDOFF_API_TOKEN: 'token-0123456789abcdef' };
+      expect(await runCli(['status', '--json'], env, cliIo)).toBe(2);
+      expect(err.join('\n')).toContain('HANDOFF_ALLOW_INSECURE_URL=true');
+      expect(calls).toEqual([]);
+      expect(await runCli(['status', '--json'], { ...env, HANDOFF_ALLOW_INSECURE_URL: 'true' }, cliIo)).toBe(0);
+      expect(calls).toEqual(['http://bridge.example.com:8080/v1/handoffs?limit=50&status=open']);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('the claim lease while a slow exchange runs', () => {
+  let bridge: TestBridge;
+  let service: FakeServer;
+  let exchanges = 0;
+  const exchangeMs = 3_000;
+
+  const readAll = async (req: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+
+  beforeAll(async () => {
+    // A lease far shorter than the service's exchange (renewed every 300 ms while it runs).
+    bridge = await startTestBridge('lease', { env: { HANDOFF_CLAIM_LEASE_MS: '900', HANDOFF_POLL_INTERVAL_MS: '600000' } });
+    // The sandbox behind a service that takes 3 s to exchange a code.
+    service = await startFakeServer(async (req, res, path) => {
+      const body = await readAll(req);
+      if (path.endsWith('/agent-sessions/exchange')) {
+        exchanges += 1;
+        await sleep(exchangeMs);
+      }
+      const forwarded: Record<string, string> = {};
+      for (const name of ['content-type', 'x-agent-id', 'x-correlation-id', 'authorization']) {
+        const value = req.headers[name];
+        if (typeof value === 'string') forwarded[name] = value;
+      }
+      const upstream = await fetch(`${bridge.url}/sandbox${path}`, { method: req.method ?? 'GET', headers: forwarded, ...(body.length ? { body } : {}) });
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+    });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await bridge?.close();
+  });
+
+  it('is renewed, so a second answer during the exchange is not claimed and the code is exchanged once', async () => {
+    const thread = freshThread('lease');
+    const created = await bridge.api.createHandoff({ service: service.origin, protocol: 'agent-sessions', thread, agent: { id: 'lease' }, approvers: ['alice'] });
+    const { url } = await approvalIn(bridge, thread);
+    const code = await bridge.approve(url);
+    expect((await bridge.reply(thread, 'alice', code)).status).toBe(201);
+    await waitFor('the exchange under way', () => exchanges === 1);
+    await sleep(1_500); // longer than the lease
+    // The driver looks at the claim now (a poll or a wake-up would make it look, too).
+    await bridge.bridge.engine.jobs.wake(created.id);
+    await sleep(300);
+    expect((await bridge.bridge.engine.store.get(created.id))!.status).toBe('claiming');
+    // The approver, seeing nothing happen yet, sends the code again.
+    expect((await bridge.reply(thread, 'alice', `again: ${code}`)).status).toBe(201);
+    await waitFor('completed', async () => (await bridge.api.getHandoff(created.id)).status === 'completed', 15_000);
+    await sleep(1_500);
+    expect(exchanges).toBe(1);
+    expect((await bridge.api.getHandoff(created.id)).attempts).toBe(0);
+  });
+});
