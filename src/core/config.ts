@@ -3,6 +3,7 @@ import { flag, optionalText, port, positiveMs } from './config-fields.js';
 import { githubConfigFrom, githubEnv, type GithubConfig } from './config-github.js';
 import { linearConfigFrom, linearEnv, type LinearConfig } from './config-linear.js';
 import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
+import { networkConfigFrom, networkEnv, type NetworkConfig } from './config-network.js';
 import { slackConfigFrom, slackEnv, type SlackConfig } from './config-slack.js';
 import { ConfigError } from './errors.js';
 
@@ -24,6 +25,7 @@ const envSchema = z
     ...githubEnv,
     ...linearEnv,
     ...loginEnv,
+    ...networkEnv,
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
@@ -98,6 +100,8 @@ export interface Config {
   };
   /** Login protocols, discovery and credential refresh. */
   readonly login: LoginConfig;
+  /** Which internal services may be called, and how much one service may take. */
+  readonly network: NetworkConfig;
   /** Jobs each worker runs at once. */
   readonly workerConcurrency: number;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
@@ -147,6 +151,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       pollMaxIntervalMs: e.HANDOFF_POLL_MAX_INTERVAL_MS,
     },
     login: loginConfigFrom(e),
+    network: networkConfigFrom(e),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     slack: slackConfigFrom(e),

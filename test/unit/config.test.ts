@@ -46,6 +46,7 @@ describe('loadConfig defaults', () => {
         deviceClientId: 'handoff-bridge',
         deviceClientIds: {},
       },
+      network: { allowedServices: [], allowPrivateNetworks: false, serviceConcurrency: 4, startTimeoutMs: 30_000 },
     });
   });
 
