@@ -32,6 +32,7 @@ import { createDedupeStore } from '../store/dedupe.js';
 import { createHandoffStore } from '../store/handoff-store.js';
 import { createIdempotencyStore } from '../store/idempotency-store.js';
 import { createKeys, type Keys } from '../store/keys.js';
+import { createServiceGate } from '../store/service-gate.js';
 import { connectRedis, reportConnection, type Redis } from '../store/redis.js';
 import { createVault } from '../store/vault.js';
 
@@ -84,6 +85,8 @@ export interface BridgeOptions {
   /** `server` answers HTTP only, `worker` runs queues only, `all` both. */
   readonly role: 'all' | 'server' | 'worker';
   readonly workerConcurrency: number;
+  /** Login starts and polls in flight per service origin, across processes. Default 4. */
+  readonly serviceConcurrency?: number;
   readonly policy: EnginePolicy;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -147,6 +150,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     outbox: createOutbox(queues),
     jobs: createHandoffJobs(queues),
     credentialJobs: createCredentialJobs(queues, now),
+    serviceGate: createServiceGate({ redis, keys, now, limit: options.serviceConcurrency ?? 4 }),
     clock,
     logger,
     policy: options.policy,

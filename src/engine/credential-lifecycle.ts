@@ -93,7 +93,8 @@ export async function refreshNow(deps: EngineDeps, credentialId: string, why: st
       fresh = await deps.protocols.get(record.protocol).refresh!(secret, record.service, { agentId: record.agentId, correlationId });
     } catch (err) {
       const e = err instanceof HandoffError ? err : undefined;
-      if (e && (e.retry === 'never' || options.finalAttempt)) {
+      // A rate limit is waited out by the job (it spends no attempt), never a reason to re-open.
+      if (e && (e.retry === 'never' || (options.finalAttempt && e.retry !== 'after_delay'))) {
         return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code: e.code, actor: why }) };
       }
       throw err;

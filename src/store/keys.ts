@@ -38,6 +38,10 @@ export interface Keys {
   cache(namespace: string, id: string): string;
   /** String: a short lock so one process refreshes a credential at a time. */
   credentialLock(id: string): string;
+  /** Sorted set: leases of login calls in flight to one service origin (hashed), scored by expiry. */
+  serviceSlots(originHash: string): string;
+  /** Hash: one service origin's circuit breaker (failures in a row, open until, last error). */
+  serviceBreaker(originHash: string): string;
   /** Any adapter-owned key, e.g. local thread streams. */
   adapter(platform: string, ...parts: string[]): string;
 }
@@ -62,6 +66,8 @@ export function createKeys(prefix: string): Keys {
     events: () => `${p}:events`,
     cache: (namespace, id) => `${p}:cache:${namespace}:${id}`,
     credentialLock: (id) => `${p}:cred-lock:${id}`,
+    serviceSlots: (hash) => `${p}:svc-slots:${hash}`,
+    serviceBreaker: (hash) => `${p}:svc-breaker:${hash}`,
     adapter: (platform, ...parts) => [p, platform, ...parts].join(':'),
   };
 }
