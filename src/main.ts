@@ -67,7 +67,6 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     port: config.port,
     role: config.role,
     workerConcurrency: config.workerConcurrency,
-    serviceConcurrency: config.network.serviceConcurrency,
     logger: runtime.logger,
     clock,
     policy: {
@@ -84,6 +83,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       refreshBeforeMs: config.login.refreshBeforeMs,
       network: policy,
       startTimeoutMs: config.network.startTimeoutMs,
+      serviceConcurrency: config.network.serviceConcurrency,
     },
     login: (ctx) => loginSetup(config, ctx, http, policy, runtime.serviceHttp),
     platforms: (ctx) => platforms.map((create) => create(ctx)),

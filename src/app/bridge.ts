@@ -85,8 +85,6 @@ export interface BridgeOptions {
   /** `server` answers HTTP only, `worker` runs queues only, `all` both. */
   readonly role: 'all' | 'server' | 'worker';
   readonly workerConcurrency: number;
-  /** Login starts and polls in flight per service origin, across processes. Default 4. */
-  readonly serviceConcurrency?: number;
   readonly policy: EnginePolicy;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -150,7 +148,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     outbox: createOutbox(queues),
     jobs: createHandoffJobs(queues),
     credentialJobs: createCredentialJobs(queues, now),
-    serviceGate: createServiceGate({ redis, keys, now, limit: options.serviceConcurrency ?? 4 }),
+    serviceGate: createServiceGate({ redis, keys, now, limit: options.policy.serviceConcurrency }),
     clock,
     logger,
     policy: options.policy,

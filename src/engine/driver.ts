@@ -94,7 +94,7 @@ async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Pro
   let result: PollResult | undefined;
   let turn: Turn;
   try {
-    turn = await serviceTurn(deps, record.service, pollBudgetMs, async (signal) => {
+    turn = await serviceTurn(deps, record, pollBudgetMs, async (signal) => {
       result = await fromService(() => protocol.poll!(secret, { agentId: record.agentId, correlationId: record.correlationId, signal }));
     });
   } catch (err) {

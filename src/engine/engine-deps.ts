@@ -53,5 +53,7 @@ export interface EnginePolicy {
   readonly network: NetworkPolicy;
   /** How long a handoff may take to start (discovery, the start call, retries) before it fails, ms (30 s). */
   readonly startTimeoutMs: number;
+  /** Calls in flight per service origin (4); one agent may have twice that over all services. */
+  readonly serviceConcurrency: number;
 }
 

@@ -48,7 +48,7 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
   };
   let turn: Turn;
   try {
-    turn = await serviceTurn(deps, record.service, deadline - now, (signal) => startLogin(deps, record, signal));
+    turn = await serviceTurn(deps, record, deadline - now, (signal) => startLogin(deps, record, signal));
   } catch (err) {
     const at = deps.clock.now();
     if (err instanceof HandoffError && err.retry === 'after_delay') {
@@ -66,10 +66,13 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
   }
   if (turn.kind === 'busy') {
     const origin = new URL(record.service).origin;
-    const err = new UpstreamError(`${origin} did not answer in time: it is slow to answer other logins too (${turn.inFlight} in flight).`, {
-      code: 'service_timeout',
-      upstreamStatus: 0,
-    });
+    const err =
+      turn.scope === 'service'
+        ? new UpstreamError(`${origin} did not answer in time: it is slow to answer other logins too (${turn.inFlight} in flight).`, { code: 'service_timeout', upstreamStatus: 0 })
+        : new UpstreamError(`Agent ${record.agentId}'s other logins kept every slot it may use busy (${turn.inFlight} waiting on their services), so this one could not start in time.`, {
+            code: 'agent_busy',
+            upstreamStatus: 0,
+          });
     await later(now + busyServiceWaitMs * (1 + Math.random()), err);
   } else if (turn.kind === 'open') await later(Math.max(turn.untilMs, now + busyServiceWaitMs), turn.error);
 }

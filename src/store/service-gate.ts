@@ -10,7 +10,9 @@ import { LuaScript } from './lua-script.js';
  * its process dies; and a circuit breaker that, after `threshold` transport failures in a row
  * (timeouts, refused connections, 5xx), stops calling the origin for `openMs`, then lets one
  * call through to see whether it recovered. Work that finds the gate busy or the circuit open
- * parks as a delayed job instead of waiting in a worker.
+ * parks as a delayed job instead of waiting in a worker. The same slots, keyed by agent, cap
+ * how many such calls one agent has in flight over all services (so spreading a flood over
+ * many hanging origins does not take every worker either).
  */
 export type GateEntry =
   | {
@@ -27,8 +29,11 @@ export type GateEntry =
   | { readonly kind: 'open'; readonly untilMs: number; readonly code: string; readonly message: string };
 
 export interface ServiceGate {
-  /** Takes a slot of `origin` for at most `leaseMs`. */
-  enter(origin: string, leaseMs: number): Promise<GateEntry>;
+  /**
+   * Takes a slot of `key` (a service origin, or `agent:<id>` for an agent's own share) for at
+   * most `leaseMs`; `limit` overrides the gate's default number of slots.
+   */
+  enter(key: string, leaseMs: number, limit?: number): Promise<GateEntry>;
 }
 
 export interface ServiceGateOptions {
@@ -87,10 +92,10 @@ export function createServiceGate(o: ServiceGateOptions): ServiceGate {
     return [o.keys.serviceSlots(id), o.keys.serviceBreaker(id)];
   };
   return {
-    async enter(origin, leaseMs) {
-      const keys = keysOf(origin);
+    async enter(key, leaseMs, limit = o.limit) {
+      const keys = keysOf(key);
       const lease = randomBytes(9).toString('base64url');
-      const answer = (await enterScript.run(o.redis, keys, [o.now(), Math.max(1, Math.round(leaseMs)), o.limit, lease, threshold])) as string[];
+      const answer = (await enterScript.run(o.redis, keys, [o.now(), Math.max(1, Math.round(leaseMs)), limit, lease, threshold])) as string[];
       if (answer[0] === 'open') return { kind: 'open', untilMs: Number(answer[1]), code: answer[2]!, message: answer[3]! };
       if (answer[0] === 'busy') return { kind: 'busy', inFlight: Number(answer[1]) };
       let left = false;

@@ -31,6 +31,14 @@ describe('service gate (real Redis)', () => {
     entered(await b.enter('https://slow.example', 30_000));
   });
 
+  it('a key may have its own number of slots (an agent’s share)', async () => {
+    const g = gate(1);
+    entered(await g.enter('agent:a1', 30_000, 3));
+    entered(await g.enter('agent:a1', 30_000, 3));
+    entered(await g.enter('agent:a1', 30_000, 3));
+    expect(await g.enter('agent:a1', 30_000, 3)).toEqual({ kind: 'busy', inFlight: 3 });
+  });
+
   it('a lease whose process died expires on its own', async () => {
     const g = gate(1);
     entered(await g.enter('https://crash.example', 5_000)); // never left: the process "died"

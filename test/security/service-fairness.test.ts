@@ -88,3 +88,40 @@ describe('one agent cannot starve another through a hanging service (real Redis,
     }
   }, 40_000);
 });
+
+describe('one agent cannot starve another by spreading the flood over many hanging services', () => {
+  let bridge: TestBridge;
+  const hangingServers: HangingServer[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 40; i++) hangingServers.push(await startHangingServer('127.0.0.2'));
+    bridge = await startTestBridge('fairness-many', { env: { HANDOFF_START_TIMEOUT_MS: '8000' } });
+  });
+  afterAll(async () => {
+    for (const server of hangingServers) await server.close();
+    await bridge?.close();
+  });
+
+  it('40 handoffs to 40 hanging origins hold at most the agent’s share (8 calls); another agent still starts at once', async () => {
+    const started = async () => {
+      const t = Date.now();
+      const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: freshThread('victim'), agent: { id: 'bystander' } });
+      await waitFor('awaiting_human', async () => ((await bridge.api.getHandoff(created.id)).status === 'awaiting_human' ? true : undefined), 10_000);
+      await bridge.api.cancelHandoff(created.id);
+      return Date.now() - t;
+    };
+    await started();
+    const usualMs = await started();
+    await Promise.all(
+      hangingServers.map((server, i) =>
+        bridge.api.createHandoff({ service: `${server.origin}/api`, thread: freshThread('spread'), agent: { id: 'spreader', correlationId: `spread-${i}` } }),
+      ),
+    );
+    await waitFor('the flood to reach the hanging services', () => hangingServers.filter((s) => s.connections() > 0).length >= 8, 5_000);
+    const tookMs = await started();
+    expect(tookMs - usualMs, `usual ${usualMs} ms, during the flood ${tookMs} ms`).toBeLessThan(1_000);
+    // Never more than the agent's share of calls hanging at once (one connection each so far).
+    expect(hangingServers.filter((s) => s.connections() > 0).length).toBeLessThanOrEqual(8);
+  });
+});
+
