@@ -53,4 +53,14 @@ describe('network configuration', () => {
     expect(err.message).toContain('HANDOFF_ALLOWED_SERVICES');
     expect(loadConfig({ ...production, HANDOFF_ALLOWED_SERVICES: 'http://10.0.0.5:8080' }).network.allowedServices).toEqual(['http://10.0.0.5:8080']);
   });
+
+  it.each([
+    ['HANDOFF_PUBLIC_URL', 'javascript:alert(1)'],
+    ['HANDOFF_PUBLIC_URL', 'data:text/html,hi'],
+    ['GITHUB_API_URL', 'javascript:alert(1)'],
+    ['SLACK_API_URL', 'file:///etc/passwd'],
+    ['LINEAR_API_URL', 'data:application/json,{}'],
+  ])('every URL setting takes http(s) only: %s=%s is refused', (name, value) => {
+    expect(configError({ [name]: value }).variable).toBe(name);
+  });
 });
