@@ -69,7 +69,7 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
     const err =
       turn.scope === 'service'
         ? new UpstreamError(`${origin} did not answer in time: it is slow to answer other logins too (${turn.inFlight} in flight).`, { code: 'service_timeout', upstreamStatus: 0 })
-        : new UpstreamError(`Agent ${record.agentId}'s other logins kept every slot it may use busy (${turn.inFlight} waiting on their services), so this one could not start in time.`, {
+        : new UpstreamError(`Agent ${record.agentId}'s other logins kept every slot it may use busy (${turn.inFlight} waiting on their services), so this login to ${origin} could not start in time.`, {
             code: 'agent_busy',
             upstreamStatus: 0,
           });

@@ -79,8 +79,10 @@ describe('one agent cannot starve another through a hanging service (real Redis,
       },
       30_000,
     );
+    // The service's own failure, or (for those still waiting their turn) the agent's share full.
     const codes = new Set(views.map((v) => v.error?.code));
-    expect([...codes].every((c) => c === 'service_timeout' || c === 'service_unreachable')).toBe(true);
+    expect([...codes].filter((c) => !['service_timeout', 'service_unreachable', 'agent_busy'].includes(c!))).toEqual([]);
+    expect(codes.has('service_timeout')).toBe(true);
     for (const v of views) {
       expect(v.error?.message).toContain(hanging.origin);
       // Within the 8 s window from each one's first try (queued starts began a little later).
