@@ -7,6 +7,9 @@ import { silentLogger } from '../src/core/logger.js';
 import { createHttpServer } from '../src/http/http-server.js';
 import { createServiceDiscovery } from '../src/login/discovery.js';
 import { createServiceHttp } from '../src/login/service-http.js';
+import { createNetworkPolicy } from '../src/core/network-policy.js';
+
+const developmentPolicy = createNetworkPolicy({ production: false });
 import { createSandbox } from '../src/sandbox/index.js';
 import { createJsonCache } from '../src/store/json-cache.js';
 import { createKeys } from '../src/store/keys.js';
@@ -40,10 +43,10 @@ export async function measureDiscovery(options: { redis: Redis; prefix: string; 
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const services = sandboxes.map((s) => `${origin}${s.base}`);
   const ctx = { agentId: 'bench', correlationId: 'bench-discovery' };
-  const http = createServiceHttp({ maxBodyBytes: 256 * 1024, retries: 1 });
+  const http = createServiceHttp({ policy: developmentPolicy, maxBodyBytes: 256 * 1024, retries: 1 });
   const cache = createJsonCache({ redis: options.redis, keys: createKeys(options.prefix), namespace: 'discovery' });
-  const cold = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, allowInsecureHttp: false });
-  const cached = createServiceDiscovery({ http, cache, cacheTtlMs: 10 * 60_000, clock: systemClock, allowInsecureHttp: false });
+  const cold = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
+  const cached = createServiceDiscovery({ http, cache, cacheTtlMs: 10 * 60_000, clock: systemClock, policy: developmentPolicy });
   const calls = () => sandboxes.reduce((sum, s) => sum + s.state.calls.length, 0);
 
   try {

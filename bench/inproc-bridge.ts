@@ -30,6 +30,8 @@ export function bridgeEnv(options: { prefix: string; redisUrl: string; apiToken:
     HANDOFF_SANDBOX: '0',
     // The bench's people answer in local threads (off by default in production).
     HANDOFF_LOCAL_THREADS: 'on',
+    // The bench's sandbox is a service on this machine: production refuses loopback unless allowed.
+    HANDOFF_ALLOWED_SERVICES: 'http://127.0.0.1:*',
     // No background poll during the bench: only the reply may finish a handoff.
     HANDOFF_POLL_INTERVAL_MS: String(3_600_000),
     LOG_LEVEL: 'info',

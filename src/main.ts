@@ -5,6 +5,7 @@ import { loadConfig, type Config } from './core/config.js';
 import { ConfigError, HandoffError } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
 import type { LoginProtocol, ProtocolName } from './core/login-protocol.js';
+import { createNetworkPolicy, type NetworkPolicy } from './core/network-policy.js';
 import { createAgentSessionsProtocol } from './login/agent-sessions.js';
 import { createAuthMdProtocol } from './login/authmd.js';
 import { createDeviceProtocol } from './login/device.js';
@@ -33,7 +34,8 @@ export interface RuntimeOverrides {
   readonly sandboxOptions?: Partial<SandboxOptions>;
   /** Sandbox instances mounted besides the default ones (tests use them). */
   readonly extraSandboxes?: readonly SandboxMount[];
-  readonly serviceHttp?: ServiceHttpOptions;
+  /** Client settings for calls to services (the network policy always comes from the config). */
+  readonly serviceHttp?: Omit<ServiceHttpOptions, 'policy'>;
 }
 
 export interface RunningHandoff {
@@ -47,7 +49,12 @@ export interface RunningHandoff {
 /** Builds and starts a bridge from a parsed config (used by `serve` and by the tests). */
 export async function startHandoff(config: Config, runtime: RuntimeOverrides): Promise<RunningHandoff> {
   const clock = runtime.clock ?? systemClock;
-  const http = createServiceHttp(runtime.serviceHttp);
+  const policy = createNetworkPolicy({
+    production: config.env === 'production',
+    allowPrivateNetworks: config.network.allowPrivateNetworks,
+    allowedServices: config.network.allowedServices,
+  });
+  const http = createServiceHttp({ ...runtime.serviceHttp, policy });
   const mounts = config.sandbox ? [...defaultSandboxMounts, ...(runtime.extraSandboxes ?? [])] : [];
   const sandboxes = new Map(mounts.map((m) => [m.base, createSandbox({ clock, ...runtime.sandboxOptions, ...m.options }, m.base)]));
   const sandbox = sandboxes.get('/sandbox');
@@ -86,10 +93,13 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       credentialMaxAgeMs: config.agents.credentialMaxAgeMs,
       credentialIdleMs: config.agents.credentialIdleMs,
       approverEmailServices: config.login.approverEmailServices,
+      network: policy,
+      startTimeoutMs: config.network.startTimeoutMs,
+      serviceConcurrency: config.network.serviceConcurrency,
     },
     agents: { fileAgents, limits: config.agents.limits },
     ...(auditSink ? { auditSink } : {}),
-    login: (ctx) => loginSetup(config, ctx, http, runtime.serviceHttp),
+    login: (ctx) => loginSetup(config, ctx, http, policy, runtime.serviceHttp),
     platforms: (ctx) => platforms.map((create) => create(ctx)),
     extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes),
     howToEnable: {
@@ -104,22 +114,21 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
 }
 
 /** The login protocols the bridge speaks (in order of preference) and discovery for "auto". */
-function loginSetup(config: Config, ctx: LoginContext, http: ServiceHttp, httpOptions: ServiceHttpOptions = {}): LoginSetup {
-  const allowInsecureHttp = config.env !== 'production';
+function loginSetup(config: Config, ctx: LoginContext, http: ServiceHttp, policy: NetworkPolicy, httpOptions: Omit<ServiceHttpOptions, 'policy'> = {}): LoginSetup {
   // Metadata documents are small: a tighter body limit and one retry.
-  const metadataHttp = createServiceHttp({ ...httpOptions, maxBodyBytes: 256 * 1024, retries: 1 });
+  const metadataHttp = createServiceHttp({ ...httpOptions, policy, maxBodyBytes: 256 * 1024, retries: 1 });
   const discovery = createServiceDiscovery({
     http: metadataHttp,
     cache: createJsonCache({ redis: ctx.redis, keys: ctx.keys, namespace: 'discovery' }),
     cacheTtlMs: config.login.discoveryCacheMs,
     clock: ctx.clock,
-    allowInsecureHttp,
+    policy,
   });
   const clientId = (service: string) => config.login.deviceClientIds[new URL(service).origin] ?? config.login.deviceClientId;
   const all: Record<ProtocolName, LoginProtocol> = {
     'agent-sessions': createAgentSessionsProtocol({ http }),
-    authmd: createAuthMdProtocol({ http, discovery, clock: ctx.clock, allowInsecureHttp }),
-    device: createDeviceProtocol({ http, discovery, clock: ctx.clock, clientId, allowInsecureHttp }),
+    authmd: createAuthMdProtocol({ http, discovery, clock: ctx.clock, policy }),
+    device: createDeviceProtocol({ http, discovery, clock: ctx.clock, clientId, policy }),
   };
   return { protocols: config.login.protocols.map((name) => all[name]), discovery };
 }

@@ -33,6 +33,7 @@ import type { FileAgent } from '../store/agents-file.js';
 import type { AuditSink } from '../store/audit-sink.js';
 import { createDedupeStore } from '../store/dedupe.js';
 import { createKeys, type Keys } from '../store/keys.js';
+import { createServiceGate } from '../store/service-gate.js';
 import { connectRedis, reportConnection, storeTimeoutMs, type Redis } from '../store/redis.js';
 import { createEngineStore } from './engine-store.js';
 
@@ -169,6 +170,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     ),
     protocols: createProtocolRegistry(login.protocols),
     ...(login.discovery ? { discovery: login.discovery } : {}),
+    serviceGate: createServiceGate({ redis, keys, now, limit: options.policy.serviceConcurrency }),
     clock,
     logger,
     policy: options.policy,

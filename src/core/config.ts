@@ -5,6 +5,7 @@ import { resolveSecretFiles, type SecretFileReader } from './config-files.js';
 import { githubConfigFrom, githubEnv, type GithubConfig } from './config-github.js';
 import { linearConfigFrom, linearEnv, type LinearConfig } from './config-linear.js';
 import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
+import { networkConfigFrom, networkEnv, type NetworkConfig } from './config-network.js';
 import { slackConfigFrom, slackEnv, type SlackConfig } from './config-slack.js';
 import { ConfigError } from './errors.js';
 
@@ -40,6 +41,7 @@ const envSchema = z
     ...linearEnv,
     ...loginEnv,
     ...agentsEnv,
+    ...networkEnv,
     // Production unless told otherwise: `npm start` (serve --dev) asks for development.
     NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
     PORT: port.default(8080),
@@ -129,6 +131,8 @@ export interface Config {
   readonly login: LoginConfig;
   /** Agents (file, limits), credentials' life, the audit sink. */
   readonly agents: AgentsConfig;
+  /** Which internal services may be called, and how much one service may take. */
+  readonly network: NetworkConfig;
   /** Jobs each worker runs at once. */
   readonly workerConcurrency: number;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
@@ -188,6 +192,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
     },
     login: loginConfigFrom(e),
     agents: agentsConfigFrom(e, e.NODE_ENV === 'production'),
+    network: networkConfigFrom(e),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     slack: slackConfigFrom(e),

@@ -124,6 +124,13 @@ export interface HandoffRecord {
   readonly confirmedBy?: string;
   /** When `confirmedBy` said it, epoch ms; the word is good for `confirmWindowMs`. */
   readonly confirmedAt?: number;
+  /**
+   * Epoch ms before which nothing calls the service for this handoff: a rate limit's wait, a
+   * retry's backoff, or a busy service's turn. The driver parks until then.
+   */
+  readonly notBefore?: number;
+  /** Epoch ms by which the start must succeed (set when a first attempt failed); then the handoff fails. */
+  readonly startDeadline?: number;
 }
 
 /** How long an approver's "done" vouches for the poll it asked for, ms. */
@@ -165,14 +172,17 @@ export type DriverStep =
 export function nextDriverStep(record: HandoffRecord, now: number): DriverStep {
   const status = record.status;
   if (isTerminal(status)) return { kind: 'finish', outcome: outcomeOf(record)! };
+  // A rate limit, backoff or busy service said "not before then": no service call until it passes.
+  const notBefore = record.notBefore ?? 0;
   switch (status) {
     case 'pending':
-      return now >= record.expiresAt ? { kind: 'expire' } : { kind: 'start' };
+      if (now >= record.expiresAt) return { kind: 'expire' };
+      return now >= notBefore ? { kind: 'start' } : { kind: 'wait', untilMs: Math.min(record.expiresAt, notBefore) };
     case 'awaiting_human': {
       if (now >= record.expiresAt) return { kind: 'expire' };
-      if (record.nextPollAt !== undefined && now >= record.nextPollAt) return { kind: 'poll' };
-      const untilMs = Math.min(record.expiresAt, record.nextPollAt ?? Number.POSITIVE_INFINITY);
-      return { kind: 'wait', untilMs };
+      if (record.nextPollAt !== undefined && now >= record.nextPollAt && now >= notBefore) return { kind: 'poll' };
+      const nextPoll = record.nextPollAt === undefined ? Number.POSITIVE_INFINITY : Math.max(record.nextPollAt, notBefore);
+      return { kind: 'wait', untilMs: Math.min(record.expiresAt, nextPoll) };
     }
     case 'claiming':
       return { kind: 'wait', untilMs: now + claimRecheckMs };

@@ -15,6 +15,11 @@ export type ProtocolSecret = Readonly<Record<string, unknown>>;
 export interface CallContext {
   readonly agentId: string;
   readonly correlationId: string;
+  /**
+   * Aborts every call once the caller's time is up (the start step's deadline); calls and
+   * retries stop at once. Absent: only each call's own timeout applies.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface LoginRequest extends CallContext {
@@ -45,6 +50,12 @@ export interface Started {
   readonly serviceLogoUrl?: string;
   /** Extra line for the approval message; values the service chose stay foreign parts. */
   readonly note?: Sentence;
+  /**
+   * The authorization server whose metadata the protocol followed (checked same-site as the
+   * service). The approval link must be on the service's site or this server's, else the
+   * handoff fails `unsafe_approval_url`.
+   */
+  readonly authorizationServer?: string;
 }
 
 /**

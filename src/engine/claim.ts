@@ -1,4 +1,6 @@
-import { HandoffError } from '../core/errors.js';
+import { HandoffError, RateLimitedError } from '../core/errors.js';
+import { rateLimitWaitMs } from '../core/rate-limit.js';
+import { checkApprovalLink } from './approval-link.js';
 import { maxAttempts, maxRestarts, type HandoffRecord } from '../core/handoff.js';
 import { newId } from '../core/ids.js';
 import type { ApprovedBy, Completion, IssuedCredential } from '../core/login-protocol.js';
@@ -104,7 +106,7 @@ async function acquire(deps: EngineDeps, record: HandoffRecord, source: ClaimSou
 }
 
 /** Gives a claim back after a transport failure, so the next try can take it. */
-async function release(deps: EngineDeps, record: HandoffRecord, set: { attempts?: number } = {}): Promise<HandoffRecord> {
+async function release(deps: EngineDeps, record: HandoffRecord, set: { attempts?: number; notBefore?: number } = {}): Promise<HandoffRecord> {
   const result = await deps.store.transition(record.id, { to: 'awaiting_human', from: ['claiming'], set: { ...set, claimedBy: undefined } });
   return result.ok ? result.record : record;
 }
@@ -116,6 +118,9 @@ export async function claimWithAnswer(
   source: ClaimSource,
   options: ClaimOptions = {},
 ): Promise<ClaimOutcome> {
+  // The service asked for a pause (a rate limit): the answer waits until then, untried.
+  const pausedFor = (record.notBefore ?? 0) - deps.clock.now();
+  if (pausedFor > 0 && 'code' in answer) throw new RateLimitedError('The service asked the bridge to wait before calling it again.', pausedFor, { code: 'service_rate_limited' });
   const held = await acquire(deps, record, source);
   if (!held) return { kind: 'not_claimable', record: (await deps.store.get(record.id)) ?? record };
   const credentialId = held.credentialId!;
@@ -154,7 +159,9 @@ export async function claimWithAnswer(
       if (e && (e.retry === 'never' || (e.retry === 'backoff' && source.kind === 'reply' && source.finalAttempt))) {
         return fail(deps, held, source, e.code, `${e.message} The bridge gave up checking the code.`);
       }
-      await release(deps, held);
+      // A rate limit parks the handoff: no call to the service (poll or reply) before it passes.
+      const wait = e?.retry === 'after_delay' ? rateLimitWaitMs(e.retryAfterMs, held.expiresAt - deps.clock.now()) : undefined;
+      await release(deps, held, wait !== undefined ? { notBefore: deps.clock.now() + wait } : {});
       throw err;
     }
   }
@@ -185,6 +192,12 @@ export async function claimWithAnswer(
     case 'restarted': {
       if ((held.restarts ?? 0) >= maxRestarts) {
         return fail(deps, held, source, 'too_many_restarts', `The service voided this login ${maxRestarts + 1} times; ask the agent to start a new one.`);
+      }
+      try {
+        checkApprovalLink(completion.started, held.service, deps.policy.network);
+      } catch (err) {
+        const e = err as HandoffError;
+        return fail(deps, held, source, e.code, e.message);
       }
       const restarted = await applyRestart(deps, held, completion.started, completion.reason);
       return restarted ? { kind: 'restarted', record: restarted } : { kind: 'not_claimable', record: (await deps.store.get(held.id)) ?? held };

@@ -125,7 +125,8 @@ export async function refreshNow(
       fresh = await deps.protocols.get(record.protocol).refresh!(secret, record.service, { agentId: record.agentId, correlationId });
     } catch (err) {
       const e = err instanceof HandoffError ? err : undefined;
-      if (e && (e.retry === 'never' || options.finalAttempt)) {
+      // A rate limit is waited out by the job (it spends no attempt), never a reason to give up on the credential.
+      if (e && (e.retry === 'never' || (options.finalAttempt && e.retry !== 'after_delay'))) {
         return dead(record, e.code);
       }
       throw err;

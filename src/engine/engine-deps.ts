@@ -1,12 +1,14 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { LoginDiscovery } from '../core/login-protocol.js';
+import type { NetworkPolicy } from '../core/network-policy.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { AgentLimitsStore } from '../store/agent-limits.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { HandoffStore } from '../store/handoff-store.js';
 import type { IdempotencyStore } from '../store/idempotency-store.js';
+import type { ServiceGate } from '../store/service-gate.js';
 import type { Vault } from '../store/vault.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CredentialJobs, HandoffJobs, Outbox } from './ports.js';
@@ -30,6 +32,8 @@ export interface EngineDeps {
   readonly credentialJobs: CredentialJobs;
   /** Chooses a protocol for handoffs created with `auto`; without it, `auto` means the first protocol. */
   readonly discovery?: LoginDiscovery;
+  /** Per service origin: calls in flight and a circuit breaker (fairness); absent = no limit. */
+  readonly serviceGate?: ServiceGate;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly policy: EnginePolicy;
@@ -65,5 +69,11 @@ export interface EnginePolicy {
    * directory email. Default none: only an email the request named goes to a service.
    */
   readonly approverEmailServices?: readonly string[];
+  /** Which service URLs and approval links are acceptable (no SSRF, no unsafe links). */
+  readonly network: NetworkPolicy;
+  /** How long a handoff may take to start (discovery, the start call, retries) before it fails, ms (30 s). */
+  readonly startTimeoutMs: number;
+  /** Calls in flight per service origin (4); one agent may have twice that over all services. */
+  readonly serviceConcurrency: number;
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Caller } from '../core/caller.js';
 import { BadInputError } from '../core/errors.js';
 import { illFormedPath } from '../core/well-formed.js';
+import type { NetworkPolicy } from '../core/network-policy.js';
 
 /**
  * What an agent asks for, over HTTP or through requireLogin(). One schema for both. Limits
@@ -75,8 +76,14 @@ export function parseHandoffRequest(body: unknown): ParsedHandoffRequest {
   throw new BadInputError(`Field "${field}" ${what}.`, { code: 'invalid_request', details: { field } });
 }
 
-/** Checks a service URL: absolute http(s); plain http only for loopback outside production. */
-export function parseServiceUrl(value: string, production: boolean): string {
+/**
+ * Checks a service URL when the agent names it: absolute http(s), no credentials, no query or
+ * fragment (the protocols append their paths; a `?` would turn those into a query on a path
+ * the agent chose), and the network policy (src/core/network-policy.ts) for what can be judged
+ * without DNS: plain http, and hosts that are IP addresses in any spelling. Names are judged
+ * again, address by address, when the bridge connects.
+ */
+export function parseServiceUrl(value: string, policy: NetworkPolicy): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -86,16 +93,23 @@ export function parseServiceUrl(value: string, production: boolean): string {
       details: { field: 'service' },
     });
   }
-  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (loopback || !production))) {
-    throw new BadInputError(`service must use https (got ${url.protocol}//${url.host}).`, {
-      code: 'invalid_service_url',
-      details: { field: 'service' },
-    });
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new BadInputError(`service must use https (got ${url.protocol.slice(0, 20)}).`, { code: 'invalid_service_url', details: { field: 'service' } });
   }
   if (url.username || url.password) {
     throw new BadInputError('service must not contain credentials in the URL.', { code: 'invalid_service_url', details: { field: 'service' } });
   }
-  url.hash = '';
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) {
+    throw new BadInputError('service must not have a query (?) or fragment (#): name the API root, e.g. https://api.example.com/v1.', {
+      code: 'service_url_has_query',
+      details: { field: 'service' },
+    });
+  }
+  const verdict = policy.checkUrl(url);
+  if (!verdict.ok) {
+    const code = verdict.code === 'insecure_service_url' ? 'invalid_service_url' : verdict.code;
+    const says = verdict.code === 'insecure_service_url' ? `service must use https: ${url.origin} ${verdict.reason}` : `service ${url.origin} ${verdict.reason}`;
+    throw new BadInputError(says, { code, details: { field: 'service' } });
+  }
   return url.toString().replace(/\/+$/, '');
 }

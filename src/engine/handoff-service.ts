@@ -52,7 +52,7 @@ export interface CreateOptions {
 }
 
 export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef, options: CreateOptions = {}): Promise<CreateResult> {
-  const service = parseServiceUrl(request.service, deps.policy.production);
+  const service = parseServiceUrl(request.service, deps.policy.network);
   const { thread } = deps.adapters.parse(request.thread);
   const protocol = chooseProtocol(deps, request.protocol);
   const expiresInMs = request.expiresInMs ?? deps.policy.defaultExpiresInMs;

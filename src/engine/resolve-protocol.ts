@@ -10,9 +10,9 @@ import type { EngineDeps } from './engine-deps.js';
  * meanwhile (cancelled); the driver's next pass reports it. No audit entry of its own:
  * `handoff.awaiting_human` names the protocol (every entry costs memory per handoff).
  */
-export async function resolveProtocol(deps: EngineDeps, record: HandoffRecord): Promise<HandoffRecord | undefined> {
+export async function resolveProtocol(deps: EngineDeps, record: HandoffRecord, signal?: AbortSignal): Promise<HandoffRecord | undefined> {
   if (record.protocol !== 'auto') return record;
-  const ctx = { agentId: record.agentId, correlationId: record.correlationId };
+  const ctx = { agentId: record.agentId, correlationId: record.correlationId, ...(signal ? { signal } : {}) };
   const chosen: ChosenLogin = deps.discovery
     ? await deps.discovery.choose(record.service, deps.protocols.names, ctx)
     : { protocol: deps.protocols.names[0]! };

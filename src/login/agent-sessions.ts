@@ -11,6 +11,7 @@ import type {
   Started,
 } from '../core/login-protocol.js';
 import { approvedByFrom } from './approved-by.js';
+import { servicePath } from './discovered-url.js';
 import { createHexPkce } from './pkce.js';
 import { readServiceError, type ServiceHttp, type ServiceResponse } from './service-http.js';
 
@@ -38,7 +39,9 @@ const epochMs = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)
 
 const startResponse = z.looseObject({
   auth_request_id: z.string().min(1),
-  authorize_url: z.url(),
+  // Any text here: the engine judges the link (https, same site) and fails the handoff
+  // `unsafe_approval_url` for a javascript:, data: or foreign one, rather than retrying.
+  authorize_url: z.string().min(1).max(4096),
   poll_token: z.string().min(1),
   expires_at: epochMs,
   scopes: z.array(z.string()).nullish(),
@@ -79,7 +82,7 @@ const secretShape = z.object({
 type AgentSessionSecret = z.infer<typeof secretShape>;
 
 function endpoint(service: string, path: string): string {
-  return `${service.replace(/\/+$/, '')}/agent-sessions/${path}`;
+  return servicePath(service, 'agent-sessions', path);
 }
 
 function malformed(what: string, res: ServiceResponse): UpstreamError {
@@ -90,12 +93,15 @@ function malformed(what: string, res: ServiceResponse): UpstreamError {
   });
 }
 
+/** The origin and the status, never what the service wrote (its code is kept for logs only). */
 function rejected(what: string, res: ServiceResponse, code: string): UpstreamError {
   const err = readServiceError(res.body);
-  return new UpstreamError(
-    `${new URL(res.url).origin} rejected the ${what} (${res.status}${err.code ? ` ${err.code}` : ''}${err.message ? `: ${err.message}` : ''}).`,
-    { code, upstreamStatus: res.status, ...(err.code ? { upstreamCode: err.code } : {}), retry: 'never' },
-  );
+  return new UpstreamError(`${new URL(res.url).origin} rejected the ${what} (HTTP ${res.status}).`, {
+    code,
+    upstreamStatus: res.status,
+    ...(err.code ? { upstreamCode: err.code.slice(0, 100) } : {}),
+    retry: 'never',
+  });
 }
 
 function toCredential(session: z.infer<typeof sessionShape>, account?: { id?: unknown; email?: unknown } | null, fallback?: IssuedCredential): IssuedCredential {
@@ -174,7 +180,7 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
           if (err.code === 'INVALID_STATE') {
             return { kind: 'wrong_code', code: 'not_approved_yet', message: 'The service says this login is not approved yet: finish approving in the browser, then paste the code.' };
           }
-          return { kind: 'fatal', code: 'exchange_rejected', message: `The service rejected the exchange (${err.code ?? 400}).` };
+          return { kind: 'fatal', code: 'exchange_rejected', message: 'The service rejected the exchange (HTTP 400).' };
         case 401:
         case 403:
           return { kind: 'wrong_code', code: 'invalid_code', message: 'That code was not accepted by the service.' };
@@ -184,7 +190,7 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
         case 410:
           return { kind: 'fatal', code: 'login_expired', message: 'The service says this login request has expired or no longer exists.' };
         default:
-          return { kind: 'fatal', code: 'exchange_rejected', message: `The service rejected the exchange (${res.status}${err.code ? ` ${err.code}` : ''}).` };
+          return { kind: 'fatal', code: 'exchange_rejected', message: `The service rejected the exchange (HTTP ${res.status}).` };
       }
     },
 

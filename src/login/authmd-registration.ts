@@ -34,7 +34,7 @@ export function choosePlan(agentAuth: AgentAuthMetadata, approverEmail: string |
       { code: 'approver_email_required', details: { field: 'approverEmail' } },
     );
   }
-  throw new UpstreamError(`The service's auth.md registration types (${agentAuth.types.join(', ') || 'none'}) include none the bridge can use.`, {
+  throw new UpstreamError(`The service's auth.md registration types include none the bridge can use (it knows anonymous, identity_assertion with verified_email, user_claimed).`, {
     code: 'no_supported_login',
     upstreamStatus: 0,
     retry: 'never',
@@ -69,7 +69,8 @@ export const flexibleTime = z.union([z.number(), z.string()]).transform((v, ctx)
   return /^\d+$/.test(v) && parsed < 100_000_000_000 ? parsed * 1000 : parsed;
 });
 
-const url = z.string().regex(/^https?:\/\//i);
+/** A link the service hands over; judged where it is used (the engine for links a person opens, discovered-url for endpoints). */
+const url = z.string().min(1).max(4096);
 const strings = z.array(z.string()).nullish();
 
 const registrationAnswer = z.looseObject({
@@ -106,12 +107,15 @@ export function malformed(res: ServiceResponse, what: string): UpstreamError {
   });
 }
 
+/** The origin and the status, never what the service wrote (its code is kept for logs only). */
 export function rejected(res: ServiceResponse, what: string, code: string): UpstreamError {
   const err = readServiceError(res.body);
-  return new UpstreamError(
-    `${new URL(res.url).origin} rejected the ${what} (${res.status}${err.code ? ` ${err.code}` : ''}${err.message ? `: ${err.message}` : ''}).`,
-    { code, upstreamStatus: res.status, ...(err.code ? { upstreamCode: err.code } : {}), retry: 'never' },
-  );
+  return new UpstreamError(`${new URL(res.url).origin} rejected the ${what} (HTTP ${res.status}).`, {
+    code,
+    upstreamStatus: res.status,
+    ...(err.code ? { upstreamCode: err.code.slice(0, 100) } : {}),
+    retry: 'never',
+  });
 }
 
 export function readRegistration(res: ServiceResponse): Registered {

@@ -4,9 +4,10 @@ import { UpstreamError } from '../core/errors.js';
 import type { CallContext, Completion, IssuedCredential, LoginProtocol, LoginRequest, ProtocolSecret, Started } from '../core/login-protocol.js';
 import { list, say, type Sentence } from '../core/sentence.js';
 import { textLimits } from '../core/untrusted-text.js';
+import type { NetworkPolicy } from '../core/network-policy.js';
 import { choosePlan, malformed, readClaimant, readClaimed, readRegistration, registrationBody, rejected, type RegistrationPlan } from './authmd-registration.js';
 import type { DiscoveredService, ServiceDiscovery } from './discovered-service.js';
-import { checkUrl } from './metadata-fetch.js';
+import { checkDiscoveredUrl } from './discovered-url.js';
 import { readServiceError, type ServiceHttp } from './service-http.js';
 
 /**
@@ -21,8 +22,8 @@ export interface AuthMdProtocolDeps {
   readonly http: ServiceHttp;
   readonly discovery: ServiceDiscovery;
   readonly clock: Clock;
-  /** Allow plain-http endpoints beyond loopback (development only). */
-  readonly allowInsecureHttp: boolean;
+  /** Every endpoint must pass it and be same-site as the service or its authorization server. */
+  readonly policy: NetworkPolicy;
   readonly clientName?: string;
 }
 
@@ -41,6 +42,8 @@ const secretShape = z.object({
   postClaimScopes: z.array(z.string()).optional(),
   /** The claim was already re-triggered once after an `otp_expired`. */
   retriggered: z.boolean(),
+  /** The authorization server the endpoints came from (absent in secrets sealed before it was kept). */
+  authorizationServer: z.string().optional(),
 });
 type AuthMdSecret = z.infer<typeof secretShape>;
 
@@ -67,13 +70,16 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
       throw new UpstreamError(`${service} publishes no auth.md agent_auth block.`, { code: 'authmd_unavailable', upstreamStatus: 0, retry: 'never' });
     }
     const a = found.agentAuth;
-    for (const url of [a.registerUri, a.claimUri, a.revocationUri, ...Object.values(a.claimUris)]) if (url) checkUrl(url, deps.allowInsecureHttp);
+    const anchors = anchorsOf(found.service, found.authorizationServer);
+    for (const url of [a.registerUri, a.claimUri, a.revocationUri, ...Object.values(a.claimUris)]) if (url) checkDiscoveredUrl(url, anchors, deps.policy, 'auth.md endpoint');
     return { found, agentAuth: a };
   }
 
+  const anchorsOf = (service: string, authorizationServer: string | undefined) => [service, ...(authorizationServer ? [authorizationServer] : [])];
+
   /** Asks the service to email the approver a code for this registration. */
-  async function triggerClaim(claimUri: string, claimToken: string, email: string, ctx: CallContext): Promise<void> {
-    checkUrl(claimUri, deps.allowInsecureHttp);
+  async function triggerClaim(claimUri: string, claimToken: string, email: string, anchors: readonly string[], ctx: CallContext): Promise<void> {
+    checkDiscoveredUrl(claimUri, anchors, deps.policy, 'claim endpoint');
     const res = await http.request(claimUri, { ctx, json: { claim_token: claimToken, email } });
     if (res.status < 200 || res.status >= 300) throw rejected(res, 'claim email request', 'claim_rejected');
   }
@@ -93,7 +99,9 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     // claim), auth.md's conventional path on the registration origin.
     const completeUri = completionUrl(claimUri ?? `${new URL(agentAuth.registerUri).origin}/agent/claim`);
     const byEmail = plan === 'email' || (plan === 'anonymous' && req.approverEmail !== undefined);
-    if (plan === 'anonymous' && byEmail) await triggerClaim(claimUri!, registered.claimToken, req.approverEmail!, ctx);
+    const anchors = anchorsOf(found.service, found.authorizationServer);
+    checkDiscoveredUrl(completeUri, anchors, deps.policy, 'claim completion endpoint');
+    if (plan === 'anonymous' && byEmail) await triggerClaim(claimUri!, registered.claimToken, req.approverEmail!, anchors, ctx);
     if (!byEmail && !registered.claimUrl) throw malformed(res, 'registration (no claim URL)');
 
     const secret: AuthMdSecret = {
@@ -103,6 +111,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
       claimToken: registered.claimToken,
       completeUri,
       retriggered,
+      ...(found.authorizationServer ? { authorizationServer: found.authorizationServer } : {}),
       ...(claimUri ? { claimUri } : {}),
       ...(byEmail ? { email: req.approverEmail! } : {}),
       ...(registered.key ? { key: { ...registered.key, scopes: [...registered.key.scopes] } } : {}),
@@ -119,6 +128,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
       secret,
       ...(found.resourceName ? { serviceName: found.resourceName } : {}),
       ...(found.logoUri ? { serviceLogoUrl: found.logoUri } : {}),
+      ...(found.authorizationServer ? { authorizationServer: found.authorizationServer } : {}),
       note: byEmail
         ? say`The service has emailed ${maskEmail(req.approverEmail!)} a link: open it and reply here with the 6-digit code it shows.${upgrade}`
         : say`Sign in on the service's page to claim the agent, then paste the finish code it shows.${upgrade}`,
@@ -157,7 +167,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
 
     async complete(secret: ProtocolSecret, code: string, ctx: CallContext): Promise<Completion> {
       const s = secretShape.parse(secret);
-      checkUrl(s.completeUri, deps.allowInsecureHttp);
+      checkDiscoveredUrl(s.completeUri, anchorsOf(s.service, s.authorizationServer), deps.policy, 'claim completion endpoint');
       // auth.md: the code is sent as a string, always (a number loses leading zeros).
       const res = await http.request(s.completeUri, { ctx, json: { claim_token: s.claimToken, otp: String(code) } });
       if (res.status >= 200 && res.status < 300) {
@@ -176,7 +186,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
         case 'otp_expired':
           if (s.retriggered) return { kind: 'fatal', code: 'otp_expired', message: 'The code expired again; ask the agent to start a new login.' };
           if (s.email && s.claimUri) {
-            await triggerClaim(s.claimUri, s.claimToken, s.email, ctx);
+            await triggerClaim(s.claimUri, s.claimToken, s.email, anchorsOf(s.service, s.authorizationServer), ctx);
             return { kind: 'restarted', reason: say`The code had expired, so the service emailed ${maskEmail(s.email)} a new link.`, started: resent({ ...s, retriggered: true }) };
           }
           return restart(s, ctx, ['The code had expired; here is a fresh link.'], true);

@@ -14,8 +14,9 @@ import type {
 } from '../core/login-protocol.js';
 import { say, value, words } from '../core/sentence.js';
 import { isUserCode, maxUserCodeLength } from '../core/untrusted-text.js';
+import type { NetworkPolicy } from '../core/network-policy.js';
 import type { DeviceMetadata, ServiceDiscovery } from './discovered-service.js';
-import { checkUrl } from './metadata-fetch.js';
+import { checkDiscoveredUrl } from './discovered-url.js';
 import { oauthFetch } from './oauth-fetch.js';
 import { identifyAccount } from './oidc-identity.js';
 import type { ServiceHttp } from './service-http.js';
@@ -33,8 +34,8 @@ export interface DeviceProtocolDeps {
   readonly clock: Clock;
   /** The OAuth client id to present at a service (public client, no secret). */
   readonly clientId: (service: string) => string;
-  /** Allow plain-http endpoints beyond loopback (development only). */
-  readonly allowInsecureHttp: boolean;
+  /** Every endpoint must pass it and be same-site as the service or its authorization server. */
+  readonly policy: NetworkPolicy;
 }
 
 /** RFC 8628 §3.2: the poll interval when the server names none, seconds. */
@@ -49,6 +50,9 @@ const secretShape = z.object({
   deviceAuthorizationEndpoint: z.string(),
   revocationEndpoint: z.string().optional(),
   userinfoEndpoint: z.string().optional(),
+  /** The service and the authorization server the endpoints were checked against (absent in secrets sealed before they were kept). */
+  service: z.string().optional(),
+  authorizationServer: z.string().optional(),
 });
 type DeviceSecret = z.infer<typeof secretShape>;
 
@@ -75,7 +79,8 @@ function upstream(message: string, code: string, status = 0, retry: 'never' | 'b
 function translate(err: unknown, what: string): HandoffError {
   if (err instanceof HandoffError) return err;
   if (err instanceof oauth.ResponseBodyError) {
-    return upstream(`The service rejected the ${what} (${err.error}).`, `${what.replace(/\W+/g, '_')}_rejected`, err.status);
+    // The OAuth error code is the service's text: the status says enough.
+    return upstream(`The service rejected the ${what} (HTTP ${err.status}).`, `${what.replace(/\W+/g, '_')}_rejected`, err.status);
   }
   if (err instanceof oauth.OperationProcessingError && err.code === oauth.RESPONSE_IS_NOT_CONFORM) {
     return upstream(`The service answered the ${what} with an unexpected HTTP status.`, 'service_unexpected_status');
@@ -92,13 +97,18 @@ async function oauthErrorIn(response: Response): Promise<string | undefined> {
 
 export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
   const { http, clock } = deps;
-  // Every endpoint is checked with checkUrl (https, or loopback / development http) before
-  // it is used, so oauth4webapi's own https-only check can be relaxed.
+  // Every endpoint is checked against the network policy and the service's site before it is
+  // used (and the HTTP client checks again), so oauth4webapi's own https-only check can be relaxed.
   const options = (ctx: CallContext) => ({ [oauth.customFetch]: oauthFetch(http, ctx), [oauth.allowInsecureRequests]: true });
-  const checked = <T extends Partial<DeviceMetadata>>(m: T): T => {
-    for (const url of [m.deviceAuthorizationEndpoint, m.tokenEndpoint, m.revocationEndpoint, m.userinfoEndpoint]) if (url) checkUrl(url, deps.allowInsecureHttp);
+  const checked = <T extends Partial<DeviceMetadata>>(m: T, anchors: readonly string[]): T => {
+    for (const url of [m.deviceAuthorizationEndpoint, m.tokenEndpoint, m.revocationEndpoint, m.userinfoEndpoint]) {
+      if (!url) continue;
+      // Secrets sealed before the anchors were kept: the policy alone.
+      checkDiscoveredUrl(url, anchors.length ? anchors : [url], deps.policy, 'device-flow endpoint');
+    }
     return m;
   };
+  const anchorsOf = (service: string | undefined, authorizationServer: string | undefined) => [...(service ? [service] : []), ...(authorizationServer ? [authorizationServer] : [])];
   const client = (clientId: string): oauth.Client => ({ client_id: clientId, token_endpoint_auth_method: 'none' });
 
   function toCredential(token: oauth.TokenEndpointResponse, previous?: IssuedCredential): IssuedCredential {
@@ -113,17 +123,17 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
     };
   }
 
-  async function metadataFor(service: string, ctx: CallContext): Promise<DeviceMetadata> {
+  async function metadataFor(service: string, ctx: CallContext): Promise<DeviceMetadata & { authorizationServer?: string }> {
     const found = await deps.discovery.discover(service, ctx);
     if (!found.device) {
       throw upstream(`${service} does not advertise an RFC 8628 device_authorization_endpoint.`, 'device_flow_unavailable');
     }
-    return checked(found.device);
+    return { ...checked(found.device, anchorsOf(found.service, found.authorizationServer)), ...(found.authorizationServer ? { authorizationServer: found.authorizationServer } : {}) };
   }
 
   /** One poll of the token endpoint, as a Completion or `pending`. */
   async function pollOnce(s: DeviceSecret, ctx: CallContext): Promise<PollResult> {
-    const as = authorizationServer(checked(s));
+    const as = authorizationServer(checked(s, anchorsOf(s.service, s.authorizationServer)));
     let response: Response;
     try {
       response = await oauth.deviceCodeGrantRequest(as, client(s.clientId), oauth.None(), s.deviceCode, options(ctx));
@@ -158,7 +168,7 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
         // Already used (by our own earlier poll whose answer was lost) or unknown.
         return { kind: 'already_exchanged' };
       default:
-        return { kind: 'fatal', code: 'device_token_rejected', message: `The service rejected the device code (${error}).` };
+        return { kind: 'fatal', code: 'device_token_rejected', message: 'The service rejected the device code.' };
     }
   }
 
@@ -195,6 +205,8 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
         deviceAuthorizationEndpoint: m.deviceAuthorizationEndpoint,
         ...(m.revocationEndpoint ? { revocationEndpoint: m.revocationEndpoint } : {}),
         ...(m.userinfoEndpoint ? { userinfoEndpoint: m.userinfoEndpoint } : {}),
+        service: req.service,
+        ...(m.authorizationServer ? { authorizationServer: m.authorizationServer } : {}),
       };
       return {
         approvalUrl: complete ?? answer.verification_uri,
@@ -204,6 +216,7 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
         answer: 'done',
         secret,
         pollIntervalMs: intervalMs,
+        ...(m.authorizationServer ? { authorizationServer: m.authorizationServer } : {}),
         note: say`${complete ? say`The page should show the code ${value(answer.user_code, maxUserCodeLength)}. ` : []}The code works for ${words(describeDuration(lifetimeMs))}; the bridge checks with the service every ${words(describeDuration(intervalMs))}.`,
       };
     },

@@ -42,26 +42,30 @@ export interface ProtectedResourceInfo {
   readonly authorizationServers: readonly string[];
 }
 
-function invalid(url: string, error: z.ZodError): UpstreamError {
+/**
+ * `source` names the document in our own words ("The resource metadata of https://x"): never
+ * the URL or the content the service wrote. The field path is ours (the schema's).
+ */
+function invalid(source: string, error: z.ZodError): UpstreamError {
   const issue = error.issues[0];
-  const where = issue?.path.length ? issue.path.join('.') : 'the document';
-  return new UpstreamError(`The metadata at ${url.slice(0, 200)} is not valid: ${where} ${issue?.message ?? 'has the wrong shape'}.`, {
+  const where = issue?.path.length ? issue.path.filter((p) => typeof p === 'number' || /^[a-z_]{1,40}$/.test(String(p))).join('.') : 'the document';
+  return new UpstreamError(`${source.slice(0, 200)} is not valid: ${where || 'a field'} ${issue?.message ?? 'has the wrong shape'}.`, {
     code: 'metadata_invalid',
     upstreamStatus: 200,
     retry: 'never',
   });
 }
 
-function objectOrFail(doc: unknown, url: string): Record<string, unknown> {
+function objectOrFail(doc: unknown, source: string): Record<string, unknown> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new UpstreamError(`The metadata at ${url.slice(0, 200)} is not a JSON object.`, { code: 'metadata_invalid', upstreamStatus: 200, retry: 'never' });
+    throw new UpstreamError(`${source.slice(0, 200)} is not a JSON object.`, { code: 'metadata_invalid', upstreamStatus: 200, retry: 'never' });
   }
   return doc as Record<string, unknown>;
 }
 
-export function readProtectedResource(doc: unknown, url: string): ProtectedResourceInfo {
-  const parsed = protectedResource.safeParse(objectOrFail(doc, url));
-  if (!parsed.success) throw invalid(url, parsed.error);
+export function readProtectedResource(doc: unknown, source: string): ProtectedResourceInfo {
+  const parsed = protectedResource.safeParse(objectOrFail(doc, source));
+  if (!parsed.success) throw invalid(source, parsed.error);
   const p = parsed.data;
   return {
     authorizationServers: p.authorization_servers,
@@ -117,9 +121,9 @@ export interface AuthorizationServerInfo {
   readonly agentAuthWithoutRegistration: boolean;
 }
 
-export function readAuthorizationServer(doc: unknown, url: string, base: string): AuthorizationServerInfo {
-  const parsed = authorizationServer.safeParse(objectOrFail(doc, url));
-  if (!parsed.success) throw invalid(url, parsed.error);
+export function readAuthorizationServer(doc: unknown, source: string, base: string): AuthorizationServerInfo {
+  const parsed = authorizationServer.safeParse(objectOrFail(doc, source));
+  if (!parsed.success) throw invalid(source, parsed.error);
   const a = parsed.data;
   // Real servers omit `issuer`; the base we fetched from is what identifies them then.
   const issuer = a.issuer?.trim() || base;

@@ -1,5 +1,6 @@
 import { HandoffError, UpstreamError } from '../core/errors.js';
 import type { CallContext } from '../core/login-protocol.js';
+import { servicePath } from './discovered-url.js';
 import type { ServiceHttp, ServiceResponse } from './service-http.js';
 
 /**
@@ -11,7 +12,8 @@ import type { ServiceHttp, ServiceResponse } from './service-http.js';
 export type Fetched = { readonly kind: 'found'; readonly doc: unknown; readonly url: string } | { readonly kind: 'absent'; readonly why: string };
 
 export interface MetadataFetcher {
-  get(url: string, advertised: boolean): Promise<Fetched>;
+  /** `label` (default: the URL) names the document in findings; never a URL the service wrote. */
+  get(url: string, advertised: boolean, label?: string): Promise<Fetched>;
   /** Any request within the budget (the 401 probe, the agent-sessions probe). */
   request(url: string, init?: { json?: unknown }): Promise<ServiceResponse>;
 }
@@ -24,33 +26,14 @@ export interface FetcherOptions {
   /** Epoch ms by which the whole discovery must be done. */
   readonly deadline: number;
   readonly now: () => number;
-  /** Plain http allowed beyond loopback (development). */
-  readonly allowInsecureHttp: boolean;
-}
-
-const loopback = (host: string) => host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
-
-/** Refuses to send anything to a non-https URL unless it is loopback or development allows it. */
-export function checkUrl(url: string, allowInsecureHttp: boolean): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UpstreamError(`The service's metadata names "${url.slice(0, 100)}", which is not a URL.`, { code: 'metadata_invalid', upstreamStatus: 0, retry: 'never' });
-  }
-  const ok = parsed.protocol === 'https:' || (parsed.protocol === 'http:' && (allowInsecureHttp || loopback(parsed.hostname)));
-  if (!ok || parsed.username || parsed.password) {
-    throw new UpstreamError(`The service's metadata points at ${parsed.protocol}//${parsed.host}, which the bridge will not call (https only).`, {
-      code: 'metadata_insecure_url',
-      upstreamStatus: 0,
-      retry: 'never',
-    });
-  }
-  return parsed;
 }
 
 const looksLikeJson = (res: ServiceResponse) => res.body !== undefined && /^\s*[[{]/.test(res.text);
 
+/**
+ * `label` names the document in findings and errors without quoting what the service wrote:
+ * a URL the bridge built from the service URL, or words such as "the advertised resource metadata".
+ */
 export function createMetadataFetcher(o: FetcherOptions): MetadataFetcher {
   const overBudget = () =>
     new UpstreamError('Discovering how the service logs agents in took too long.', { code: 'discovery_timeout', upstreamStatus: 0, retry: 'backoff' });
@@ -61,7 +44,6 @@ export function createMetadataFetcher(o: FetcherOptions): MetadataFetcher {
   };
 
   async function request(url: string, init: { json?: unknown } = {}): Promise<ServiceResponse> {
-    checkUrl(url, o.allowInsecureHttp);
     const timeoutMs = budget();
     try {
       return await o.http.request(url, { ctx: o.ctx, timeoutMs, ...(init.json !== undefined ? { json: init.json } : {}) });
@@ -74,19 +56,20 @@ export function createMetadataFetcher(o: FetcherOptions): MetadataFetcher {
 
   return {
     request,
-    async get(url, advertised) {
+    async get(url, advertised, label = url) {
       let res: ServiceResponse;
       try {
         res = await request(url);
       } catch (err) {
         // A guessed URL that redirects to another site is simply not there.
-        if (!advertised && err instanceof HandoffError && err.code === 'cross_origin_redirect') return { kind: 'absent', why: `${url} redirects elsewhere` };
+        if (!advertised && err instanceof HandoffError && err.code === 'cross_origin_redirect') return { kind: 'absent', why: `${label} redirects elsewhere` };
         throw err;
       }
-      if (res.status < 200 || res.status >= 300) return { kind: 'absent', why: `${url} answered ${res.status}` };
+      if (res.status < 200 || res.status >= 300) return { kind: 'absent', why: `${label} answered ${res.status}` };
       if (!looksLikeJson(res)) {
-        if (!advertised) return { kind: 'absent', why: `${url} answered ${res.text.trimStart().startsWith('<') ? 'HTML' : 'something'}, not JSON` };
-        throw new UpstreamError(`The metadata at ${url.slice(0, 200)} is not JSON (the service answered ${res.text.trimStart().startsWith('<') ? 'an HTML page' : 'something else'}).`, {
+        const what = res.text.trimStart().startsWith('<') ? 'HTML' : 'something';
+        if (!advertised) return { kind: 'absent', why: `${label} answered ${what}, not JSON` };
+        throw new UpstreamError(`${label.slice(0, 200)} is not JSON (the service answered ${what === 'HTML' ? 'an HTML page' : 'something else'}).`, {
           code: 'metadata_not_json',
           upstreamStatus: res.status,
           retry: 'never',
@@ -104,9 +87,9 @@ export function insertWellKnown(base: string, name: string): string {
   return `${u.origin}/.well-known/${name}${path}`;
 }
 
-/** auth.md's form: `<base>/.well-known/<name>` (appended). */
+/** auth.md's form: `<base>/.well-known/<name>` (appended; a query on the base is dropped). */
 export function appendWellKnown(base: string, name: string): string {
-  return `${base.replace(/\/+$/, '')}/.well-known/${name}`;
+  return servicePath(base, '.well-known', name);
 }
 
 /** Distinct values, first occurrence kept. */

@@ -24,6 +24,9 @@ export function oauthFetch(http: ServiceHttp, ctx?: CallContext): OAuthFetch {
       ...(text !== undefined ? { raw: { contentType: contentType ?? 'application/x-www-form-urlencoded', text } } : {}),
       ...(ctx ? { ctx } : {}),
     });
-    return new Response(bodiless.has(res.status) ? null : res.text, { status: res.status, headers: res.headers });
+    // The parsed body went through wellFormed(): hand oauth4webapi that, re-serialised, so a
+    // lone surrogate the service spelled in JSON (`"\ud800"`) never reaches a record.
+    const answer = res.body !== undefined ? JSON.stringify(res.body) : res.text;
+    return new Response(bodiless.has(res.status) ? null : answer, { status: res.status, headers: res.headers });
   };
 }

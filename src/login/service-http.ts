@@ -1,15 +1,24 @@
-import { RateLimitedError, UpstreamError } from '../core/errors.js';
+import { fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
+import { HandoffError, RateLimitedError, UpstreamError } from '../core/errors.js';
 import type { CallContext } from '../core/login-protocol.js';
+import type { NetworkPolicy } from '../core/network-policy.js';
+import { createPinnedAgent, type Resolver } from './pinned-connector.js';
+import { parseServiceJson } from './well-formed.js';
 
 /**
- * HTTP to services, with the habits every protocol needs: a timeout and a body limit on every
- * call, X-Agent-Id / X-Correlation-Id on every request, 5xx and network failures retried with
- * backoff, 4xx never retried, 429 turned into RateLimitedError, and redirects followed only
- * within the same origin. Bodies are parsed as JSON when they are JSON; never logged.
+ * HTTP to services, with the habits every protocol needs: the network policy on every URL
+ * and every resolved address (connections pinned to the checked address), a timeout and a
+ * body limit on every call, X-Agent-Id / X-Correlation-Id on every request, 5xx and network
+ * failures retried with backoff, 4xx never retried, 429 turned into RateLimitedError, and
+ * redirects followed only within the same origin (each hop checked again). Bodies are parsed
+ * as JSON when they are JSON, made well-formed Unicode, and never logged; error messages name
+ * the service's origin and the status, never what the service wrote.
  */
 export interface ServiceHttpOptions {
-  /** Default: global fetch. */
-  readonly fetch?: typeof fetch;
+  /** Which addresses and schemes may be called (src/core/network-policy.ts). */
+  readonly policy: NetworkPolicy;
+  /** Resolves host names; default the system resolver. Tests inject one to play DNS tricks. */
+  readonly resolve?: Resolver;
   /** Per attempt, ms. Default 10 000. */
   readonly timeoutMs?: number;
   /** Largest response body read, bytes. Default 1 MiB. */
@@ -71,7 +80,7 @@ function retryAfterMs(headers: Headers, fallback: number): number {
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : fallback;
 }
 
-async function readBody(res: Response, limit: number, url: string): Promise<string> {
+async function readBody(res: UndiciResponse, limit: number, url: string): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
     await res.body?.cancel();
@@ -110,9 +119,15 @@ function origin(url: string): string {
   }
 }
 
-export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp {
-  const doFetch = options.fetch ?? fetch;
+/** A refusal of the network policy, as the error every caller throws. */
+function refused(url: URL, verdict: { code: string; reason: string }): UpstreamError {
+  return new UpstreamError(`${url.origin === 'null' ? `A ${url.protocol} URL` : url.origin} ${verdict.reason}`, { code: verdict.code, upstreamStatus: 0, retry: 'never' });
+}
+
+export function createServiceHttp(options: ServiceHttpOptions): ServiceHttp {
+  const { policy } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const dispatcher = createPinnedAgent({ policy, ...(options.resolve ? { resolve: options.resolve } : {}), connectTimeoutMs: timeoutMs });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const retries = options.retries ?? 2;
   const backoffMs = options.backoffMs ?? 250;
@@ -138,34 +153,46 @@ export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp
     }
     let current = url;
     for (let hop = 0; hop <= 3; hop++) {
-      const res = await doFetch(current, {
-        method: req.method ?? (body === undefined ? 'GET' : 'POST'),
-        headers,
-        ...(body === undefined ? {} : { body }),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(req.timeoutMs ?? timeoutMs),
-      });
+      const target = new URL(current);
+      const verdict = policy.checkUrl(target);
+      if (!verdict.ok) throw refused(target, verdict);
+      const timeout = AbortSignal.timeout(req.timeoutMs ?? timeoutMs);
+      let res: UndiciResponse;
+      try {
+        res = await undiciFetch(current, {
+          method: req.method ?? (body === undefined ? 'GET' : 'POST'),
+          headers,
+          ...(body === undefined ? {} : { body }),
+          redirect: 'manual',
+          dispatcher,
+          signal: req.ctx?.signal ? AbortSignal.any([timeout, req.ctx.signal]) : timeout,
+        });
+      } catch (err) {
+        // The pinned connector's refusals arrive as the cause of fetch's TypeError.
+        const cause = (err as { cause?: unknown }).cause;
+        if (cause instanceof HandoffError) throw cause;
+        throw err;
+      }
       if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
         await res.body?.cancel();
-        const next = new URL(res.headers.get('location')!, current).toString();
-        if (new URL(next).origin !== new URL(current).origin) {
-          throw new UpstreamError(`${origin(current)} redirected to another origin (${origin(next)}); refusing to follow.`, {
+        let next: URL;
+        try {
+          next = new URL(res.headers.get('location')!, current);
+        } catch {
+          throw new UpstreamError(`${origin(current)} redirected to something that is not a URL.`, { code: 'cross_origin_redirect', upstreamStatus: res.status, retry: 'never' });
+        }
+        if (next.origin !== target.origin) {
+          throw new UpstreamError(`${origin(current)} redirected to another origin; refusing to follow.`, {
             code: 'cross_origin_redirect',
             upstreamStatus: res.status,
             retry: 'never',
           });
         }
-        current = next;
+        current = next.toString();
         continue;
       }
       const text = await readBody(res, maxBodyBytes, current);
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, headers: res.headers, body: parsed, text, url: current };
+      return { status: res.status, headers: res.headers as unknown as Headers, body: parseServiceJson(text), text: text.toWellFormed(), url: current };
     }
     throw new UpstreamError(`${origin(url)} redirected too many times.`, { code: 'too_many_redirects', upstreamStatus: 0, retry: 'never' });
   }
@@ -175,32 +202,34 @@ export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp
       const attempts = req.retryTransient === false ? 1 : retries + 1;
       let last: UpstreamError | undefined;
       for (let attempt = 0; attempt < attempts; attempt++) {
+        // The caller's deadline (the start step's) passed: no further attempt.
+        if (attempt > 0 && req.ctx?.signal?.aborted) break;
         if (attempt > 0) await sleep(backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
         let res: ServiceResponse;
         try {
           res = await once(url, req);
         } catch (err) {
-          if (err instanceof UpstreamError) throw err;
+          if (err instanceof HandoffError) throw err;
           const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
           last = new UpstreamError(
             timedOut
               ? `${origin(url)} did not answer within ${req.timeoutMs ?? timeoutMs} ms.`
-              : `${origin(url)} could not be reached (${err instanceof Error ? err.message : String(err)}).`,
+              : `${origin(url)} could not be reached (${networkCode(err)}).`,
             { code: timedOut ? 'service_timeout' : 'service_unreachable', upstreamStatus: 0, cause: err },
           );
           continue;
         }
         if (res.status === 429) {
-          throw new RateLimitedError(`${origin(url)} asked us to slow down.`, retryAfterMs(res.headers, 5_000), {
+          throw new RateLimitedError(`${origin(url)} asked the bridge to slow down.`, retryAfterMs(res.headers, 5_000), {
             code: 'service_rate_limited',
           });
         }
         if (res.status >= 500) {
           const { code } = readServiceError(res.body);
-          last = new UpstreamError(`${origin(url)} answered ${res.status}${code ? ` (${code})` : ''}.`, {
+          last = new UpstreamError(`${origin(url)} answered ${res.status}.`, {
             code: 'service_unavailable',
             upstreamStatus: res.status,
-            ...(code ? { upstreamCode: code } : {}),
+            ...(code ? { upstreamCode: code.slice(0, 100) } : {}),
           });
           continue;
         }
@@ -209,4 +238,11 @@ export function createServiceHttp(options: ServiceHttpOptions = {}): ServiceHttp
       throw last ?? new UpstreamError(`${origin(url)} failed.`, { code: 'service_unavailable', upstreamStatus: 0 });
     },
   };
+}
+
+/** A network failure's code (ECONNREFUSED…), never its message (which can quote the peer). */
+function networkCode(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? cause.code : typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : undefined;
+  return code && /^[A-Z0-9_]{2,40}$/.test(code) ? code : 'network error';
 }

@@ -4,6 +4,7 @@ import { HandoffError } from '../core/errors.js';
 import type { InboundPoller } from '../core/inbound-poller.js';
 import type { Logger } from '../core/logger.js';
 import type { Platform } from '../core/thread-ref.js';
+import { rateLimitWaitMs } from '../core/rate-limit.js';
 import type { Clock } from '../core/clock.js';
 import type { HandoffStore } from '../store/handoff-store.js';
 import type { Keys } from '../store/keys.js';
@@ -56,7 +57,8 @@ export async function startPolling(deps: {
         nextPollMs = (await poller.poll(scope)).nextPollMs;
         polled += 1;
       } catch (err) {
-        nextPollMs = err instanceof HandoffError && err.retryAfterMs !== undefined ? err.retryAfterMs : poller.tickMs * 4;
+        // A platform's rate limit is waited out (at least a second, at most 15 min), never hot-looped.
+        nextPollMs = err instanceof HandoffError && err.retryAfterMs !== undefined ? rateLimitWaitMs(err.retryAfterMs) : poller.tickMs * 4;
         logger.warn('inbound poll failed', { platform, scope: scope.scope, retryInMs: nextPollMs, error: err });
       } finally {
         await redis

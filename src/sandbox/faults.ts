@@ -2,10 +2,11 @@ import { html, json, type RouteResponse } from '../core/http-route.js';
 
 /**
  * Trouble on demand, so tests can show how the bridge copes with a misbehaving service:
- * the next `times` calls to a route answer a 500, a 200 whose body is not JSON, or an HTML
- * page instead of the real answer. Paths are relative to the sandbox's base.
+ * the next `times` calls to a route answer a 500, a 200 whose body is not JSON, an HTML
+ * page, or a 429 with `Retry-After: 60` instead of the real answer. Paths are relative to the
+ * sandbox's base.
  */
-export type FaultKind = 'error_500' | 'malformed_json' | 'html';
+export type FaultKind = 'error_500' | 'malformed_json' | 'html' | 'rate_limited';
 
 export class SandboxFaults {
   private readonly pending = new Map<string, FaultKind[]>();
@@ -32,6 +33,8 @@ export class SandboxFaults {
         return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"registration_id": "reg_' };
       case 'html':
         return html(200, '<!doctype html><title>Maintenance</title><p>Back soon.</p>');
+      case 'rate_limited':
+        return json(429, { error: 'rate_limited', message: 'Slow down.' }, { 'retry-after': '60' });
     }
   }
 }

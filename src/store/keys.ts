@@ -56,6 +56,10 @@ export interface Keys {
   agentCredentials(agentId: string): string;
   /** String: marks that an event was audited in the current window (floods are audited once). */
   auditOnce(name: string): string;
+  /** Sorted set: leases of login calls in flight to one service origin (hashed), scored by expiry. */
+  serviceSlots(originHash: string): string;
+  /** Hash: one service origin's circuit breaker (failures in a row, open until, last error). */
+  serviceBreaker(originHash: string): string;
   /** Any adapter-owned key, e.g. local thread streams. */
   adapter(platform: string, ...parts: string[]): string;
 }
@@ -97,6 +101,8 @@ export function createKeys(prefix: string): Keys {
     agentHandoffs: (agentId) => `${p}:agent-hf:${agentPart(agentId)}`,
     agentCredentials: (agentId) => `${p}:agent-creds:${agentPart(agentId)}`,
     auditOnce: (name) => `${p}:audit-once:${name}`,
+    serviceSlots: (hash) => `${p}:svc-slots:${hash}`,
+    serviceBreaker: (hash) => `${p}:svc-breaker:${hash}`,
     adapter: (platform, ...parts) => [p, platform, ...parts].join(':'),
   };
 }

@@ -3,10 +3,11 @@ import { createAgentSessionsProtocol } from '../../src/login/agent-sessions.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { approveOnSandbox, startSandboxServer } from '../helpers/sandbox-server.js';
 import { describeLoginProtocolContract } from './login-protocol.contract.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 describeLoginProtocolContract('agent-sessions against the sandbox', async () => {
   const service = await startSandboxServer();
-  const protocol = createAgentSessionsProtocol({ http: createServiceHttp({ backoffMs: 10 }) });
+  const protocol = createAgentSessionsProtocol({ http: createServiceHttp({ policy: developmentPolicy, backoffMs: 10 }) });
   return {
     protocol,
     request: () => ({

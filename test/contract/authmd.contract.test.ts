@@ -6,6 +6,7 @@ import { createServiceDiscovery } from '../../src/login/discovery.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { claimOnSandbox, codeFromMailbox, startSandboxServer } from '../helpers/sandbox-server.js';
 import { describeLoginProtocolContract } from './login-protocol.contract.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 /**
  * auth.md against the sandbox, once per registration type: each sandbox instance offers only
@@ -21,9 +22,9 @@ const variants: Array<{ label: string; types: AuthMdRegistrationType[]; email: b
 for (const variant of variants) {
   describeLoginProtocolContract(`authmd ${variant.label} against the sandbox`, async () => {
     const service = await startSandboxServer({ protocols: ['authmd'], authmdTypes: variant.types, serviceName: 'Sandbox Notes' }, '/notes');
-    const http = createServiceHttp({ backoffMs: 10 });
-    const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, allowInsecureHttp: true });
-    const protocol = createAuthMdProtocol({ http, discovery, clock: systemClock, allowInsecureHttp: true });
+    const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 10 });
+    const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
+    const protocol = createAuthMdProtocol({ http, discovery, clock: systemClock, policy: developmentPolicy });
     const email = `ana-${randomBytes(3).toString('hex')}@example.com`;
     return {
       protocol,

@@ -5,13 +5,14 @@ import { createServiceDiscovery } from '../../src/login/discovery.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { decideDevice, startSandboxServer } from '../helpers/sandbox-server.js';
 import { describeLoginProtocolContract } from './login-protocol.contract.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 describeLoginProtocolContract('device (RFC 8628) against the sandbox', async () => {
   // A 1 s interval keeps the contract quick; the sandbox enforces it (slow_down) all the same.
   const service = await startSandboxServer({ protocols: ['device'], deviceIntervalSeconds: 1, serviceName: 'Sandbox Files' }, '/files');
-  const http = createServiceHttp({ backoffMs: 10 });
-  const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, allowInsecureHttp: true });
-  const protocol = createDeviceProtocol({ http, discovery, clock: systemClock, clientId: () => 'contract-client', allowInsecureHttp: true });
+  const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 10 });
+  const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
+  const protocol = createDeviceProtocol({ http, discovery, clock: systemClock, clientId: () => 'contract-client', policy: developmentPolicy });
   // Polls of one device code must be an interval apart, as a well-behaved client's are.
   const pause = () => new Promise((r) => setTimeout(r, 1_050));
   return {

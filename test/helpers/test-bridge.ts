@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createBridgeClient, type BridgeClient } from '../../src/client/bridge-client.js';
 import type { Clock } from '../../src/core/clock.js';
 import { loadConfig } from '../../src/core/config.js';
+import type { Resolver } from '../../src/login/pinned-connector.js';
 import { startHandoff, type RunningHandoff } from '../../src/main.js';
 import type { SandboxMount, SandboxOptions } from '../../src/sandbox/index.js';
 import type { LocalMessage } from '../../adapters/local/index.js';
@@ -38,6 +39,8 @@ export async function startTestBridge(
     apiToken?: string;
     /** Another Redis than the suite's (a test that restarts its own). */
     redisUrl?: string;
+    /** Resolves service host names instead of the system resolver (DNS tricks in security tests). */
+    resolve?: Resolver;
   } = {},
 ): Promise<TestBridge> {
   const prefix = options.prefix ?? randomPrefix(name.slice(0, 12));
@@ -53,7 +56,7 @@ export async function startTestBridge(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.sandbox ? { sandboxOptions: options.sandbox } : {}),
     ...(options.extraSandboxes ? { extraSandboxes: options.extraSandboxes } : {}),
-    serviceHttp: { backoffMs: 20 },
+    serviceHttp: { backoffMs: 20, ...(options.resolve ? { resolve: options.resolve } : {}) },
   });
   const url = running.bridge.url!;
   return {

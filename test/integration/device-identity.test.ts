@@ -4,6 +4,7 @@ import { createDeviceProtocol } from '../../src/login/device.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { sendJson, startFakeServer, type FakeServer } from '../fakes/services/fake-http-server.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 /**
  * Who approved a device login, from what an OAuth server says about the account: the token
@@ -46,9 +47,9 @@ describe('device logins say who approved (id_token, userinfo)', () => {
   afterAll(async () => server?.close());
 
   async function poll() {
-    const http = createServiceHttp({ backoffMs: 5 });
-    const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, allowInsecureHttp: true });
-    const protocol = createDeviceProtocol({ http, discovery, clock: systemClock, clientId: () => clientId, allowInsecureHttp: true });
+    const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 5 });
+    const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
+    const protocol = createDeviceProtocol({ http, discovery, clock: systemClock, clientId: () => clientId, policy: developmentPolicy });
     const ctx = { agentId: 'a', correlationId: 'c' };
     const started = await protocol.start({ ...ctx, handoffId: 'hf_1', service: `${server.origin}/api`, scopes: ['openid', 'email'], label: 'test' });
     return protocol.poll!(started.secret, ctx);

@@ -5,6 +5,7 @@ import { HandoffError } from '../../src/core/errors.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { sendJson, startFakeServer, type FakeServer } from '../fakes/services/fake-http-server.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 /**
  * Hostile or broken metadata must fail discovery with a specific code, quickly, and never
@@ -90,10 +91,10 @@ describe('discovery against malformed metadata', () => {
 
   const discovery = () =>
     createServiceDiscovery({
-      http: createServiceHttp({ maxBodyBytes: 256 * 1024, retries: 1, backoffMs: 10 }),
+      http: createServiceHttp({ policy: developmentPolicy, maxBodyBytes: 256 * 1024, retries: 1, backoffMs: 10 }),
       cacheTtlMs: 0,
       clock: systemClock,
-      allowInsecureHttp: true,
+      policy: developmentPolicy,
       requestTimeoutMs: 500,
       totalTimeoutMs: 1_500,
     });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { HandoffError } from '../../src/core/errors.js';
 import type { ProtocolName } from '../../src/core/login-protocol.js';
+import { createNetworkPolicy } from '../../src/core/network-policy.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { createJsonCache } from '../../src/store/json-cache.js';
@@ -10,6 +11,7 @@ import { createKeys } from '../../src/store/keys.js';
 import { sendJson, startFakeServer, type FakeServer } from '../fakes/services/fake-http-server.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { startSandboxes } from '../helpers/sandbox-server.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 /**
  * Discovery over real HTTP: differently configured sandbox services on one origin, and the
@@ -33,7 +35,7 @@ describe('discovery against differently configured sandbox services', () => {
   let services: Awaited<ReturnType<typeof startSandboxes>>;
   const redis = connectTestRedis();
   const prefix = randomPrefix('disc');
-  const http = createServiceHttp({ backoffMs: 10 });
+  const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 10 });
 
   beforeAll(async () => {
     services = await startSandboxes([
@@ -51,7 +53,7 @@ describe('discovery against differently configured sandbox services', () => {
   });
 
   const discovery = (cacheTtlMs = 0) =>
-    createServiceDiscovery({ http, cacheTtlMs, clock: systemClock, allowInsecureHttp: true, cache: createJsonCache({ redis, keys: createKeys(prefix), namespace: 'discovery' }) });
+    createServiceDiscovery({ http, cacheTtlMs, clock: systemClock, policy: developmentPolicy, cache: createJsonCache({ redis, keys: createKeys(prefix), namespace: 'discovery' }) });
 
   it.each([
     ['/analytics', 'agent-sessions', 'Sandbox Analytics'],
@@ -83,8 +85,10 @@ describe('discovery against differently configured sandbox services', () => {
     const err = await errorOf(discovery().choose(`${services.origin}/plain`, all, ctx));
     expect(err.code).toBe('no_supported_login');
     expect(err.retry).toBe('never');
-    expect(err.message).toContain('Sandbox Plain offers no login the bridge speaks');
-    expect(err.message).toContain('protected-resource metadata at');
+    // The service's URL, not the name it gave itself: errors carry nothing the service wrote.
+    expect(err.message).toContain(`${services.origin}/plain offers no login the bridge speaks`);
+    expect(err.message).not.toContain('Sandbox Plain');
+    expect(err.message).toContain('protected-resource metadata where its 401 said');
     expect(err.message).toContain('no agent_auth block');
     expect(err.message).toContain('no device_authorization_endpoint');
     expect(err.message).toMatch(/agent-sessions\/start answered 404/);
@@ -117,6 +121,11 @@ describe('discovery reads the metadata shapes real services publish', () => {
   let fake: FakeServer;
   let asDocument: unknown;
   const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/discovery/${name}`, import.meta.url), 'utf8'));
+  /** The real document with every absolute URL moved onto the fake's origin, as if the provider served it there. */
+  const rehosted = (doc: unknown): unknown =>
+    JSON.parse(JSON.stringify(doc), (_key, value: unknown) =>
+      typeof value === 'string' && /^https?:\/\/[^/\s{}]+/.test(value) ? value.replace(/^https?:\/\/[^/\s]+/, fake.origin) : value,
+    );
 
   beforeAll(async () => {
     // One origin for everything, as many real servers do: a 401 naming the resource metadata,
@@ -151,12 +160,22 @@ describe('discovery reads the metadata shapes real services publish', () => {
     ['monoes-authmd-as.json', 'authmd'],
     ['pathstash-authmd-as.json', 'no_supported_login'],
   ])('%s → %s', async (file, expected) => {
-    asDocument = fixture(file);
-    const d = createServiceDiscovery({ http: createServiceHttp({ backoffMs: 10 }), cacheTtlMs: 0, clock: systemClock, allowInsecureHttp: true });
-    const result = await d.choose(`${fake.origin}/api`, all, ctx).then(
-      (chosen) => chosen.protocol as string,
-      (err: HandoffError) => err.code,
-    );
-    expect(result).toBe(expected);
+    asDocument = rehosted(fixture(file));
+    expect(await outcome()).toBe(expected);
+  });
+
+  const outcome = (policy = developmentPolicy) =>
+    createServiceDiscovery({ http: createServiceHttp({ policy, backoffMs: 10 }), cacheTtlMs: 0, clock: systemClock, policy })
+      .choose(`${fake.origin}/api`, all, ctx)
+      .then(
+        (chosen) => chosen.protocol as string,
+        (err: HandoffError) => err.code,
+      );
+
+  it('refuses endpoints on another site than the service (the document as GitHub serves it, on a loopback service)', async () => {
+    asDocument = fixture('github-device-as.json');
+    expect(await outcome()).toBe('metadata_cross_site');
+    // An operator can vouch for the other site.
+    expect(await outcome(createNetworkPolicy({ production: false, allowedServices: ['https://github.com'] }))).toBe('device');
   });
 });

@@ -29,7 +29,7 @@ describe('logins that cannot finish (real Redis, real BullMQ, sandbox over HTTP)
     const job = await agent.run(thread, ['alice'], 'agent-none', `${bridge.url}/sandbox/none`);
     await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(/no_supported_login/);
     const failure = await waitFor('the failure notice', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')));
-    expect(failure).toContain('Sandbox Nothing offers no login the bridge speaks');
+    expect(failure).toContain(`${bridge.url}/sandbox/none offers no login the bridge speaks`);
     expect(failure).toContain('no agent_auth block; no device_authorization_endpoint');
     const [view] = (await bridge.api.listHandoffs({ limit: 20 })).filter((h) => h.thread === thread);
     expect(view).toMatchObject({ status: 'failed', protocol: 'auto', error: { code: 'no_supported_login' } });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimitedError, UpstreamError } from '../../src/core/errors.js';
 import { createServiceHttp, readServiceError } from '../../src/login/service-http.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 /** A real HTTP server whose behaviour each test scripts, counting the calls it gets. */
 function scriptedServer() {
@@ -37,7 +38,7 @@ describe('service HTTP: retries, limits and headers', () => {
   const other = scriptedServer();
   let base = '';
   let otherBase = '';
-  const http = createServiceHttp({ backoffMs: 5, retries: 2, timeoutMs: 500, maxBodyBytes: 10_000 });
+  const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 5, retries: 2, timeoutMs: 500, maxBodyBytes: 10_000 });
   const ctx = { agentId: 'agent-1', correlationId: 'corr-1' };
 
   beforeAll(async () => {

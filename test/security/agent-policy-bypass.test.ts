@@ -8,6 +8,7 @@ import { globMatch } from '../../src/core/glob.js';
 import { parseServiceUrl } from '../../src/engine/handoff-request.js';
 import { audited, createTestAgent, type TestAgent } from '../helpers/agents.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 /**
  * An agent whose policy allows some services, threads and approvers tries to get outside it:
@@ -23,7 +24,7 @@ const policy = agentPolicySchema.parse({
 } satisfies AgentPolicy);
 
 const ask = (service: string, thread: string, approvers: string[] = ['alice']) =>
-  checkPolicy('tester', policy, { serviceOrigin: new URL(parseServiceUrl(service, false)).origin, thread, approvers })?.code;
+  checkPolicy('tester', policy, { serviceOrigin: new URL(parseServiceUrl(service, developmentPolicy)).origin, thread, approvers })?.code;
 const canonical = (ref: string) =>
   [parseGithubThread, parseSlackThread, parseLinearThread, parseLocalThread].find((_, i) => ref.toLowerCase().startsWith(['github:', 'slack:', 'linear:', 'local:'][i]!))!(ref).ref;
 
@@ -56,7 +57,7 @@ describe('the glob matcher', () => {
 describe('attack: services outside the policy', () => {
   it.each([
     'https://a.example.com',
-    'https://deep.sub.example.com/path?q=1',
+    'https://deep.sub.example.com/path',
     'HTTPS://A.EXAMPLE.COM',
     'https://api.partner.com:443/v1',
     'https://api.PARTNER.com',
@@ -70,8 +71,6 @@ describe('attack: services outside the policy', () => {
     ['a lookalike suffix', 'https://evilexample.com'],
     ['the domain as a subdomain of another', 'https://a.example.com.evil.com'],
     ['the domain in the path', 'https://evil.com/.example.com'],
-    ['the domain in the query', 'https://evil.com?.example.com'],
-    ['the domain in the fragment', 'https://evil.com#.example.com'],
     ['a backslash for a slash', 'https://evil.com\\.example.com'],
     ['an encoded dot', 'https://api.partner.com%2eevil.com'],
     ['a trailing dot', 'https://api.partner.com.'],
@@ -85,6 +84,13 @@ describe('attack: services outside the policy', () => {
 
   it('refuses userinfo before the policy is even asked', () => {
     expect(() => ask('https://a.example.com@evil.com', 'local:ok-1')).toThrow(expect.objectContaining({ code: 'invalid_service_url' }));
+  });
+
+  it.each([
+    ['the domain in the query', 'https://evil.com?.example.com'],
+    ['the domain in the fragment', 'https://evil.com#.example.com'],
+  ])('refuses %s before the policy is even asked (a service URL has no query or fragment)', (_what, service) => {
+    expect(() => ask(service, 'local:ok-1')).toThrow(expect.objectContaining({ code: 'service_url_has_query' }));
   });
 });
 

@@ -6,6 +6,7 @@ import { createDeviceProtocol } from '../../src/login/device.js';
 import type { ServiceDiscovery } from '../../src/login/discovered-service.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { sendJson, startFakeServer, type FakeServer } from '../fakes/services/fake-http-server.js';
+import { developmentPolicy } from '../helpers/network.js';
 
 /**
  * Issue #11: the device flow's `user_code` is the service's text, shown to a person who types
@@ -32,7 +33,7 @@ describe('a device service that sends a hostile user_code', () => {
         device: { issuer: service.origin, deviceAuthorizationEndpoint: `${service.origin}/device`, tokenEndpoint: `${service.origin}/token` },
       }),
     };
-    return createDeviceProtocol({ http: createServiceHttp({ backoffMs: 10 }), discovery, clock: systemClock, clientId: () => 'c1', allowInsecureHttp: true });
+    return createDeviceProtocol({ http: createServiceHttp({ policy: developmentPolicy, backoffMs: 10 }), discovery, clock: systemClock, clientId: () => 'c1', policy: developmentPolicy });
   };
   const start = () =>
     protocol().start({ handoffId: 'hf_1', service: service.origin, scopes: [], agentId: 'a1', correlationId: 'c1', label: 'test' });

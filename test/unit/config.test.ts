@@ -75,6 +75,7 @@ describe('loadConfig defaults', () => {
         credentialIdleMs: 7 * 24 * 3_600_000,
         auditSink: { kind: 'off' },
       },
+      network: { allowedServices: [], allowPrivateNetworks: false, serviceConcurrency: 4, startTimeoutMs: 30_000 },
     });
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createNetworkPolicy } from '../../src/core/network-policy.js';
 import { BadInputError } from '../../src/core/errors.js';
 import { parseHandoffRequest, parseServiceUrl, resolveAgent } from '../../src/engine/handoff-request.js';
 
@@ -77,44 +78,64 @@ describe('parseHandoffRequest', () => {
   });
 });
 
+const policy = (production: boolean) => createNetworkPolicy({ production });
+
 describe('parseServiceUrl', () => {
   it.each([
     ['https://api.example.com', true, 'https://api.example.com'],
     ['https://api.example.com/', true, 'https://api.example.com'],
     ['https://api.example.com/v1/', true, 'https://api.example.com/v1'],
-    ['https://api.example.com/v1#section', true, 'https://api.example.com/v1'],
     ['HTTPS://API.Example.com/v1', true, 'https://api.example.com/v1'],
-    ['http://localhost:4010', true, 'http://localhost:4010'],
-    ['http://127.0.0.1:4010/api/', true, 'http://127.0.0.1:4010/api'],
-    ['http://[::1]:4010/', true, 'http://[::1]:4010'],
+    ['https://8.8.8.8/api', true, 'https://8.8.8.8/api'],
+    ['http://localhost:4010', false, 'http://localhost:4010'],
+    ['http://127.0.0.1:4010/api/', false, 'http://127.0.0.1:4010/api'],
+    ['http://[::1]:4010/', false, 'http://[::1]:4010'],
+    // A name is judged again, address by address, when the bridge connects.
     ['http://api.example.com/', false, 'http://api.example.com'],
-    ['http://10.0.0.5:8080/api', false, 'http://10.0.0.5:8080/api'],
   ] as const)('%s (production: %s) → %s', (value, production, url) => {
-    expect(parseServiceUrl(value, production)).toBe(url);
+    expect(parseServiceUrl(value, policy(production))).toBe(url);
   });
 
   it.each([
-    ['http://api.example.com', true, 'must use https'],
-    ['http://localhost.evil.example', true, 'must use https'],
-    ['ftp://api.example.com', false, 'must use https'],
-    ['file:///etc/passwd', false, 'must use https'],
-    ['javascript:alert(1)', false, 'must use https'],
-    ['https://user:hunter2@api.example.com', true, 'must not contain credentials'],
-    ['https://token@api.example.com', false, 'must not contain credentials'],
-    ['http://user:pw@localhost:4010', true, 'must not contain credentials'],
-    ['api.example.com', false, 'is not an absolute URL'],
-    ['not a url', true, 'is not an absolute URL'],
-    ['', false, 'is not an absolute URL'],
-  ] as const)('rejects %s (production: %s): %s', (value, production, says) => {
-    const err = badInput(() => parseServiceUrl(value, production));
-    expect(err.code).toBe('invalid_service_url');
+    ['http://api.example.com', true, 'invalid_service_url', 'must use https'],
+    ['http://localhost.evil.example', true, 'invalid_service_url', 'must use https'],
+    ['ftp://api.example.com', false, 'invalid_service_url', 'must use https'],
+    ['file:///etc/passwd', false, 'invalid_service_url', 'must use https'],
+    ['javascript:alert(1)', false, 'invalid_service_url', 'must use https'],
+    ['https://user:hunter2@api.example.com', true, 'invalid_service_url', 'must not contain credentials'],
+    ['https://token@api.example.com', false, 'invalid_service_url', 'must not contain credentials'],
+    ['http://user:pw@localhost:4010', true, 'invalid_service_url', 'must not contain credentials'],
+    ['api.example.com', false, 'invalid_service_url', 'is not an absolute URL'],
+    ['not a url', true, 'invalid_service_url', 'is not an absolute URL'],
+    ['', false, 'invalid_service_url', 'is not an absolute URL'],
+    // A query or fragment would turn the protocol's path into a query on a path the agent chose.
+    ['https://api.example.com/v1#section', true, 'service_url_has_query', 'must not have a query'],
+    ['https://evil.example/admin/delete?', true, 'service_url_has_query', 'must not have a query'],
+    ['https://evil.example/admin/delete?x=', true, 'service_url_has_query', 'must not have a query'],
+    ['http://127.0.0.1:4010/x#', false, 'service_url_has_query', 'must not have a query'],
+    // Internal addresses in any spelling.
+    ['http://localhost:4010', true, 'invalid_service_url', 'must use https'],
+    ['https://127.0.0.1:4010', true, 'service_address_not_allowed', 'loopback'],
+    ['https://127.1', true, 'service_address_not_allowed', 'loopback'],
+    ['https://2130706433', true, 'service_address_not_allowed', 'loopback'],
+    ['https://0x7f000001', true, 'service_address_not_allowed', 'loopback'],
+    ['https://0177.0.0.1', true, 'service_address_not_allowed', 'loopback'],
+    ['https://[::ffff:7f00:1]', true, 'service_address_not_allowed', 'loopback'],
+    ['https://169.254.169.254/latest/meta-data', true, 'service_address_not_allowed', 'link-local'],
+    ['https://0xa9fea9fe', false, 'service_address_not_allowed', 'link-local'],
+    ['http://10.0.0.5:8080/api', false, 'service_address_not_allowed', 'HANDOFF_ALLOW_PRIVATE_NETWORKS'],
+    ['https://192.168.1.1', true, 'service_address_not_allowed', 'HANDOFF_ALLOWED_SERVICES'],
+    ['http://0.0.0.0:8080', false, 'service_address_not_allowed', 'never calls'],
+  ] as const)('rejects %s (production: %s): %s', (value, production, code, says) => {
+    const err = badInput(() => parseServiceUrl(value, policy(production)));
+    expect(err.code).toBe(code);
     expect(err.details).toEqual({ field: 'service' });
     expect(err.message).toContain(says);
   });
 
   it('never repeats the password from a URL in its error', () => {
-    expect(badInput(() => parseServiceUrl('https://user:hunter2@api.example.com', true)).message).not.toContain('hunter2');
-    expect(badInput(() => parseServiceUrl('http://user:hunter2@api.example.com', true)).message).not.toContain('hunter2');
+    expect(badInput(() => parseServiceUrl('https://user:hunter2@api.example.com', policy(true))).message).not.toContain('hunter2');
+    expect(badInput(() => parseServiceUrl('http://user:hunter2@api.example.com', policy(true))).message).not.toContain('hunter2');
   });
 });
 

@@ -14,16 +14,21 @@ export interface FakeServer {
 
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, path: string) => void | Promise<void>;
 
-export async function startFakeServer(handler: FakeHandler): Promise<FakeServer> {
+/** `host`: a loopback address other than 127.0.0.1 stands in for an internal host; `port` 0 = any. */
+export async function startFakeServer(handler: FakeHandler, at: { host?: string; port?: number } = {}): Promise<FakeServer> {
   const requests: FakeServer['requests'] = [];
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://fake.invalid').pathname;
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers });
     Promise.resolve(handler(req, res, path)).catch(() => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = at.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port ?? 0, host, resolve);
+  });
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin: `http://${host}:${(server.address() as AddressInfo).port}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

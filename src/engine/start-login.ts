@@ -1,0 +1,184 @@
+import { HandoffError, UpstreamError } from '../core/errors.js';
+import type { HandoffRecord } from '../core/handoff.js';
+import { rateLimitWaitMs } from '../core/rate-limit.js';
+import type { Sentence } from '../core/sentence.js';
+import type { Person } from '../core/thread-adapter.js';
+import { checkApprovalLink } from './approval-link.js';
+import { emailForService } from './approver-binding.js';
+import { approvalMessage, postApproval } from './approval-message.js';
+import type { EngineDeps } from './engine-deps.js';
+import { finishHandoff } from './finish.js';
+import { openLoginSecret, sealLoginSecret } from './login-secret.js';
+import { resolveProtocol } from './resolve-protocol.js';
+import { loginRequestFor } from './restart.js';
+import { fromService, isServiceTransient, notBefore, serviceTurn, type Turn } from './service-turn.js';
+
+/**
+ * The driver's start step: discover the protocol, start the login, post the approval request.
+ * It always ends within the start window (HANDOFF_START_TIMEOUT_MS, 30 s from the first try):
+ * every call to the service is aborted at the window's end, the service's transport trouble
+ * is retried by parking the handoff (`notBefore`, a delayed job: no worker waits), and once
+ * the window is spent the handoff fails with the last error's code (`service_timeout`,
+ * `service_unreachable`…). A rate limit parks it for as long as asked (capped at the expiry
+ * and 15 min), with a fresh window after. A service whose slots are all taken by other
+ * handoffs (src/store/service-gate.ts) makes this one wait its turn, parked, not in a worker.
+ */
+
+/**
+ * How long a handoff waits for a busy service's free slot before looking again, ms; up to
+ * twice that with jitter, so a crowd of waiting handoffs does not look all at once (and costs
+ * the other agents' handoffs little while it waits).
+ */
+export const busyServiceWaitMs = 2_000;
+
+/** Backoff between start attempts: half the time spent so far, 1–10 s. */
+const backoffMs = (spentMs: number) => Math.min(10_000, Math.max(1_000, spentMs / 2)) * (0.8 + Math.random() * 0.4);
+
+/** The failure to report when the window is spent; `discovery_timeout` is the service not answering in time. */
+function finalError(err: HandoffError): UpstreamError {
+  const code = err.code === 'discovery_timeout' ? 'service_timeout' : err.code;
+  return new UpstreamError(err.message, { code, upstreamStatus: err instanceof UpstreamError ? err.upstreamStatus : 0, retry: 'never', cause: err });
+}
+
+export async function startStep(deps: EngineDeps, record: HandoffRecord): Promise<void> {
+  const now = deps.clock.now();
+  const windowMs = deps.policy.startTimeoutMs;
+  const deadline = record.startDeadline ?? now + windowMs;
+  /** Try again at `at`, or fail now when that is past the window. */
+  const later = async (at: number, err: HandoffError) => {
+    if (at >= deadline) throw finalError(err);
+    await notBefore(deps, record, at, { startDeadline: deadline });
+  };
+  let turn: Turn;
+  try {
+    turn = await serviceTurn(deps, record, deadline - now, (signal) => startLogin(deps, record, signal));
+  } catch (err) {
+    const at = deps.clock.now();
+    if (err instanceof HandoffError && err.retry === 'after_delay') {
+      const wait = rateLimitWaitMs(err.retryAfterMs, record.expiresAt - at);
+      deps.logger.info('handoff start rate-limited; parked', { handoffId: record.id, waitMs: wait, code: err.code });
+      await notBefore(deps, record, at + wait, { startDeadline: at + wait + windowMs });
+      return;
+    }
+    if (isServiceTransient(err)) {
+      deps.logger.info('handoff start failed; will try again within its window', { handoffId: record.id, code: err.code });
+      await later(at + backoffMs(at - (deadline - windowMs)), err);
+      return;
+    }
+    throw err;
+  }
+  if (turn.kind === 'busy') {
+    const origin = new URL(record.service).origin;
+    const err =
+      turn.scope === 'service'
+        ? new UpstreamError(`${origin} did not answer in time: it is slow to answer other logins too (${turn.inFlight} in flight).`, { code: 'service_timeout', upstreamStatus: 0 })
+        : new UpstreamError(`Agent ${record.agentId}'s other logins kept every slot it may use busy (${turn.inFlight} waiting on their services), so this login to ${origin} could not start in time.`, {
+            code: 'agent_busy',
+            upstreamStatus: 0,
+          });
+    await later(now + busyServiceWaitMs * (1 + Math.random()), err);
+  } else if (turn.kind === 'open') await later(Math.max(turn.untilMs, now + busyServiceWaitMs), turn.error);
+}
+
+async function resolveApprovers(deps: EngineDeps, record: HandoffRecord): Promise<{ approvers: string[]; people: Person[] }> {
+  const { adapter, thread } = deps.adapters.parse(record.thread);
+  if (!adapter.resolvePerson) return { approvers: [...record.approvers], people: record.approvers.map((id) => ({ id })) };
+  const people = await Promise.all(record.approvers.map((handle) => adapter.resolvePerson!(thread, handle)));
+  return { approvers: people.map((p) => p.id), people };
+}
+
+/**
+ * The approvers' directory emails (kept to match whom a service says approved) and the one
+ * email the service may be sent. A directory email held back is audited: the agent asked for
+ * a person the bridge could have named to a service it does not trust with that.
+ */
+async function approverEmailsFor(deps: EngineDeps, record: HandoffRecord, people: readonly Person[]) {
+  const directory = [...new Set(people.map((p) => p.email?.trim().toLowerCase()).filter((e): e is string => Boolean(e)))];
+  // A protocol that never sends the email to its service needs no decision about it.
+  const sends = deps.protocols.get(record.protocol).sendsApproverEmail === true;
+  const { email, withheld } = sends ? emailForService(record, people, deps.policy.approverEmailServices ?? []) : { email: record.approverEmail, withheld: false };
+  if (withheld) {
+    await deps.audit.append({
+      event: 'approver.email_withheld',
+      handoffId: record.id,
+      agentId: record.agentId,
+      correlationId: record.correlationId,
+      detail: { service: new URL(record.service).origin },
+    });
+  }
+  return { directory, email };
+}
+
+async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: AbortSignal): Promise<void> {
+  const { adapter, thread } = deps.adapters.parse(pending.thread);
+  let publicNote: Sentence | undefined;
+  if (adapter.isPublic && (await adapter.isPublic(thread))) {
+    if ((deps.policy.publicThreads?.[adapter.platform] ?? 'refuse') === 'refuse') {
+      await finishHandoff(deps, pending, 'failed', {
+        set: {
+          error: {
+            code: 'public_thread',
+            message: `${pending.thread} is readable by anyone, so an approval link there could be used by anyone. Use a private thread, or ${
+              deps.policy.publicThreadsHowToAllow?.[adapter.platform] ?? `allow public ${adapter.platform} threads in the bridge configuration`
+            }.`,
+          },
+        },
+      });
+      return;
+    }
+    // Who may answer follows in the message itself (named approvers, or the platform's rule).
+    publicNote = ['⚠️ People outside your organization can read this thread, and with it this link.'];
+  }
+
+  const record = await fromService(() => resolveProtocol(deps, pending, signal));
+  if (!record) return;
+  const { approvers, people } = await resolveApprovers(deps, record);
+  const protocol = deps.protocols.get(record.protocol);
+
+  // A start that already reached the service (a retry after a crash) is reused, not repeated.
+  let started = record.approvalUrl ? openLoginSecret(deps.vault, record) : undefined;
+  let current = record;
+  if (!started || !record.answer) {
+    const { directory, email: approverEmail } = await approverEmailsFor(deps, record, people);
+    const result = await fromService(() => protocol.start({ ...loginRequestFor(record), ...(approverEmail ? { approverEmail } : {}), signal }));
+    // The link a person will open: https and on the service's site, or nothing is posted.
+    checkApprovalLink(result, record.service, deps.policy.network);
+    const expiresAt = Math.min(record.expiresAt, result.expiresAt);
+    const pollIntervalMs = protocol.poll ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
+    const saved = await deps.store.transition(record.id, {
+      from: ['pending'],
+      set: {
+        notBefore: undefined,
+        startDeadline: undefined,
+        approvalUrl: result.approvalUrl,
+        answer: result.answer,
+        sealedSecret: sealLoginSecret(deps.vault, record.id, result.secret),
+        expiresAt,
+        approvers,
+        ...(approverEmail ? { approverEmail } : {}),
+        ...(directory.length ? { approverEmails: directory } : {}),
+        ...(result.serviceName ? { serviceName: result.serviceName } : {}),
+        ...(result.serviceLogoUrl ? { serviceLogoUrl: result.serviceLogoUrl } : {}),
+        ...(result.userCode ? { userCode: result.userCode } : {}),
+        ...(result.note ? { note: result.note } : {}),
+        ...(pollIntervalMs !== undefined ? { pollIntervalMs, nextPollAt: deps.clock.now() + pollIntervalMs } : {}),
+      },
+    });
+    if (!saved.ok) return; // cancelled meanwhile: the next pass reports it
+    current = saved.record;
+    started = result.secret;
+  }
+
+  const { privately } = await postApproval(deps, approvalMessage(current, [publicNote]), current, people, `approval-${current.id}`);
+  await deps.store.transition(current.id, { to: 'awaiting_human', from: ['pending'] });
+  await deps.audit.append({
+    // One entry for the whole start (login begun, approval request posted): entries cost
+    // memory for as long as the handoff waits.
+    event: 'handoff.awaiting_human',
+    handoffId: current.id,
+    agentId: current.agentId,
+    correlationId: current.correlationId,
+    detail: { protocol: current.protocol, platform: adapter.platform, private: privately },
+  });
+}
+
