@@ -13,6 +13,8 @@ import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
 import { createAdapterRegistry, createProtocolRegistry } from '../engine/registries.js';
 import { adminTokenAuthenticator, createApiGuard } from '../http/api-auth.js';
 import { credentialRoutes } from '../http/credential-routes.js';
+import { eventRoutes } from '../http/event-routes.js';
+import { createFeedCursors, feedCursorKey } from '../http/feed-cursor.js';
 import { createHttpServer } from '../http/http-server.js';
 import { handoffRoutes } from '../http/handoff-routes.js';
 import { healthRoutes } from '../http/health-routes.js';
@@ -27,6 +29,7 @@ import { createOutboundWorker } from '../queue/outbound-worker.js';
 import { createOutbox } from '../queue/outbox.js';
 import { startPolling } from '../queue/poll-worker.js';
 import { createQueues, type Queues } from '../queue/queues.js';
+import { createAgentFeed } from '../store/agent-feed.js';
 import { createAuditLog } from '../store/audit-log.js';
 import { createCredentialStore } from '../store/credential-store.js';
 import { createDedupeStore } from '../store/dedupe.js';
@@ -200,6 +203,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         ...healthRoutes({ redis, queues, platforms: modules.map((m) => m.adapter.platform) }),
         ...handoffRoutes({ engine, events, guard }),
         ...credentialRoutes({ engine, guard }),
+        ...eventRoutes({ feed: createAgentFeed({ redis, keys }), events, cursors: createFeedCursors(feedCursorKey(options.vaultKey)), guard }),
         ...modules.flatMap((m) => m.routes ?? []),
         ...(options.extraRoutes ?? []),
       ];

@@ -3,6 +3,7 @@ import type { CredentialView, RejectionResult, RevokeResult } from '../engine/cr
 import type { RetrievedCredential } from '../engine/credential-service.js';
 import type { HandoffRequestInput } from '../engine/handoff-request.js';
 import type { HandoffView } from '../engine/handoff-view.js';
+import type { FeedPageView } from '../http/event-routes.js';
 
 /** An error the bridge API answered with, or a failure to reach it (`status` 0). */
 export class BridgeApiError extends HandoffError {
@@ -37,13 +38,30 @@ export interface BridgeClient {
   reportRejected(credentialId: string): Promise<RejectionResult>;
   /** Posts into a local thread as `author` (loopback bridges only). */
   replyLocal(threadName: string, author: string, text: string): Promise<{ ack: string }>;
+  /**
+   * Endings of the caller's handoffs after `after` (a cursor from an earlier answer; absent:
+   * from the oldest kept). With `waitMs`, the bridge answers as soon as there is one (long poll).
+   */
+  events(options?: EventsQuery): Promise<FeedPageView>;
+}
+
+export interface EventsQuery {
+  readonly after?: string;
+  /** Longest the bridge waits for an event, ms (at most 60,000). Default 0: answer at once. */
+  readonly waitMs?: number;
+  /** Whose feed, for the admin token acting for an agent; an agent key reads its own. */
+  readonly agent?: string;
+  /** Most events in one answer (1–1,000; default 100). */
+  readonly limit?: number;
+  /** Aborts the request (a resumer shutting down). */
+  readonly signal?: AbortSignal;
 }
 
 export function createBridgeClient(options: { baseUrl: string; apiToken: string; fetch?: typeof fetch }): BridgeClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
 
-  async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+  async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000, signal?: AbortSignal): Promise<T> {
     let res: Response;
     try {
       res = await doFetch(`${baseUrl}${path}`, {
@@ -54,7 +72,7 @@ export function createBridgeClient(options: { baseUrl: string; apiToken: string;
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new BridgeApiError(
@@ -97,5 +115,14 @@ export function createBridgeClient(options: { baseUrl: string; apiToken: string;
     revokeCredential: (id) => call('POST', `/v1/credentials/${encodeURIComponent(id)}/revoke`),
     reportRejected: (id) => call('POST', `/v1/credentials/${encodeURIComponent(id)}/rejected`),
     replyLocal: (name, author, text) => call('POST', `/v1/threads/local/${encodeURIComponent(name)}/messages`, { author, text }),
+    events: (opts = {}) => {
+      const query = new URLSearchParams({
+        ...(opts.after ? { after: opts.after } : {}),
+        ...(opts.waitMs ? { waitMs: String(opts.waitMs) } : {}),
+        ...(opts.agent ? { agent: opts.agent } : {}),
+        ...(opts.limit ? { limit: String(opts.limit) } : {}),
+      });
+      return call('GET', `/v1/events${query.size ? `?${query}` : ''}`, undefined, (opts.waitMs ?? 0) + 30_000, opts.signal);
+    },
   };
 }

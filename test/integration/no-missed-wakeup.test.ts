@@ -5,14 +5,17 @@ import type { RouteRequest } from '../../src/core/http-route.js';
 import { newId } from '../../src/core/ids.js';
 import type { HandoffView } from '../../src/engine/handoff-view.js';
 import { adminTokenAuthenticator, createApiGuard } from '../../src/http/api-auth.js';
+import { eventRoutes, type FeedPageView } from '../../src/http/event-routes.js';
+import { createFeedCursors, feedCursorKey } from '../../src/http/feed-cursor.js';
 import { handoffRoutes } from '../../src/http/handoff-routes.js';
 import { createStatusEvents, type StatusEvents } from '../../src/http/status-events.js';
+import { createAgentFeed, type AgentFeed } from '../../src/store/agent-feed.js';
 import type { HandoffStore } from '../../src/store/handoff-store.js';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 
 /**
  * Issue #16 item 1: a long poll registers its wait before it reads, so a change published
- * while the wait starts is never lost. The publish is placed deterministically between the
+ * while the wait starts is never lost — the handoff wait and the agent feed's alike. The publish is placed deterministically between the
  * route's steps: the store the route reads through runs the change (the real transition
  * script, the real PUBLISH) and waits until this process's subscriber has dispatched it,
  * either just before the read or just after the read fetched the old record — the second is
@@ -21,7 +24,7 @@ import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 const iterations = 5_000;
 const waitMs = 5_000;
 
-describe('no missed wake-up: GET /v1/handoffs/:id?waitMs= against endings raced into its start (real Redis)', () => {
+describe('no missed wake-up: long polls against endings raced into their start (real Redis)', () => {
   let bridge: TestBridge;
   let events: StatusEvents;
   let subscriber: Redis;
@@ -61,7 +64,7 @@ describe('no missed wake-up: GET /v1/handoffs/:id?waitMs= against endings raced 
   };
   const steps = ['after', 'before'] as const;
 
-  const record = (id: string): HandoffRecord => {
+  const record = (id: string, agentId = 'race-agent'): HandoffRecord => {
     const now = Date.now();
     return {
       id,
@@ -72,7 +75,7 @@ describe('no missed wake-up: GET /v1/handoffs/:id?waitMs= against endings raced 
       protocol: 'agent-sessions',
       thread: `local:race-${id}`,
       approvers: [],
-      agentId: 'race-agent',
+      agentId,
       correlationId: id,
       scopes: [],
       createdAt: now,
@@ -109,7 +112,7 @@ describe('no missed wake-up: GET /v1/handoffs/:id?waitMs= against endings raced 
         run: async () => {
           // Dispatched to this process's waiters once `seen` resolves: same message, same loop.
           const seen = events.waitForChange(id, 5_000);
-          const ended = await real.transition(id, { to: 'cancelled' });
+          const ended = await real.transition(id, { to: 'cancelled', agentId: 'race-agent' });
           if (!ended.ok) throw new Error(`could not end ${id}`);
           await seen;
         },
@@ -125,6 +128,53 @@ describe('no missed wake-up: GET /v1/handoffs/:id?waitMs= against endings raced 
     await runRaces(race, misses);
     expect(misses).toEqual([]);
     // Every race was answered by the change, none by the clock.
+    expect(Date.now() - started).toBeLessThan(iterations * 20);
+  });
+
+  it(`GET /v1/events?waitMs= answers with the ending every time, over ${iterations} races, never after its wait`, async () => {
+    const real = createAgentFeed({ redis: bridge.bridge.redis, keys: bridge.bridge.keys });
+    const feed: AgentFeed = {
+      async read(agentId, after, limit) {
+        const step = interleave.get(agentId);
+        interleave.delete(agentId);
+        if (step?.when === 'before') await step.run();
+        const page = await real.read(agentId, after, limit);
+        if (step?.when === 'after') await step.run();
+        return page;
+      },
+    };
+    const guard = createApiGuard(adminTokenAuthenticator(bridge.apiToken));
+    const cursors = createFeedCursors(feedCursorKey(bridge.vaultKey));
+    const [route] = eventRoutes({ feed, events, cursors, guard });
+    const store = bridge.bridge.engine.store;
+
+    const misses: string[] = [];
+    const race = async (i: number) => {
+      // A feed of its own per race (a new agent), so each long poll starts empty.
+      const agentId = `race-${i}-${newId('request').slice(4, 12)}`;
+      const id = newId('handoff');
+      await store.create(record(id, agentId));
+      interleave.set(agentId, {
+        when: steps[i % 2]!,
+        run: async () => {
+          const probe = events.armFeed(agentId);
+          try {
+            const ended = await store.transition(id, { to: 'cancelled', agentId });
+            if (!ended.ok) throw new Error(`could not end ${id}`);
+            await probe.next(5_000);
+          } finally {
+            probe.close();
+          }
+        },
+      });
+      const asked = Date.now();
+      const page = (await route!.handler(request('/v1/events', { agent: agentId, waitMs: String(waitMs) }))).body as FeedPageView;
+      const tookMs = Date.now() - asked;
+      if (page.events[0]?.handoffId !== id || tookMs >= waitMs) misses.push(`${agentId} (race ${i + 1}, ${steps[i % 2]}): ${page.events.length} events after ${tookMs} ms`);
+    };
+    const started = Date.now();
+    await runRaces(race, misses);
+    expect(misses).toEqual([]);
     expect(Date.now() - started).toBeLessThan(iterations * 20);
   });
 });
