@@ -8,7 +8,6 @@ import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
 import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
 import { notices } from './notices.js';
-import type { ParentJobRef } from './ports.js';
 
 /**
  * Creating, reading and cancelling handoffs: what the HTTP API and requireLogin() share.
@@ -47,7 +46,7 @@ export interface CreateOptions {
   readonly origin?: AuditOrigin;
 }
 
-export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef, options: CreateOptions = {}): Promise<CreateResult> {
+export async function createHandoff(deps: EngineDeps, request: HandoffRequest, options: CreateOptions = {}): Promise<CreateResult> {
   const service = parseServiceUrl(request.service, deps.policy.production);
   const { thread } = deps.adapters.parse(request.thread);
   const protocol = chooseProtocol(deps, request.protocol);
@@ -103,7 +102,7 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
     ...(options.origin ?? { actor: `agent:${record.agentId}` }),
     detail: { protocol, platform: thread.platform, ...(options.previousHandoffId ? { reopens: options.previousHandoffId } : {}) },
   });
-  await deps.jobs.start(id, parent);
+  await deps.jobs.start(id);
   return { record, created: true };
 }
 

@@ -35,7 +35,7 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       path: '/v1/handoffs',
       handler: guard(async (req, call) => {
         const request = parseHandoffRequest(jsonBody(req));
-        const { record, created } = await createHandoff(engine, request, request.parentJob, { origin: originOf(call) });
+        const { record, created } = await createHandoff(engine, request, { origin: originOf(call) });
         const { id, status, thread, protocol, expiresAt, createdAt } = record;
         return json(created ? 201 : 200, { id, status, thread, protocol, expiresAt, createdAt });
       }),
