@@ -137,10 +137,13 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
         const receivedAt = Date.now();
         failures = 0;
         if (page.gap) await reconcile();
-        for (const event of page.events) {
-          const promoted = await resume(event.handoffId);
-          options.onEvent?.(event, { receivedAt, promoted });
-        }
+        // Side by side: a burst of endings should not wait on each other's round trips.
+        await Promise.all(
+          page.events.map(async (event) => {
+            const promoted = await resume(event.handoffId);
+            options.onEvent?.(event, { receivedAt, promoted });
+          }),
+        );
         // Stored after the jobs are promoted: a crash in between replays the page (harmless).
         // Workers sharing this key may write it out of order; the worst case is a replay.
         if (page.cursor !== cursor) await redis.set(cursorKey, page.cursor);

@@ -23,6 +23,8 @@ import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
  */
 const iterations = 5_000;
 const waitMs = 5_000;
+/** 5,000 races take ~15 s with the machine busy; the whole suite on 2 shared cores can triple that. */
+const raceTimeoutMs = 180_000;
 
 describe('no missed wake-up: long polls against endings raced into their start (real Redis)', () => {
   let bridge: TestBridge;
@@ -63,6 +65,10 @@ describe('no missed wake-up: long polls against endings raced into their start (
     );
   };
   const steps = ['after', 'before'] as const;
+  /** Writes the records of every race up front, many at a time, so the races themselves are lean. */
+  const createAll = async (records: readonly HandoffRecord[]) => {
+    for (let i = 0; i < records.length; i += 500) await Promise.all(records.slice(i, i + 500).map((r) => bridge.bridge.engine.store.create(r)));
+  };
 
   const record = (id: string, agentId = 'race-agent'): HandoffRecord => {
     const now = Date.now();
@@ -103,10 +109,11 @@ describe('no missed wake-up: long polls against endings raced into their start (
     const get = async (id: string) =>
       (await route.handler(request(`/v1/handoffs/${id}`, { waitMs: String(waitMs), ifStatus: 'awaiting_human' }, { id }))).body as HandoffView;
 
+    const ids = Array.from({ length: iterations }, () => newId('handoff'));
+    await createAll(ids.map((id) => record(id)));
     const misses: string[] = [];
     const race = async (i: number) => {
-      const id = newId('handoff');
-      await real.create(record(id));
+      const id = ids[i]!;
       interleave.set(id, {
         when: steps[i % 2]!,
         run: async () => {
@@ -129,7 +136,7 @@ describe('no missed wake-up: long polls against endings raced into their start (
     expect(misses).toEqual([]);
     // Every race was answered by the change, none by the clock.
     expect(Date.now() - started).toBeLessThan(iterations * 20);
-  });
+  }, raceTimeoutMs);
 
   it(`GET /v1/events?waitMs= answers with the ending every time, over ${iterations} races, never after its wait`, async () => {
     const real = createAgentFeed({ redis: bridge.bridge.redis, keys: bridge.bridge.keys });
@@ -148,12 +155,15 @@ describe('no missed wake-up: long polls against endings raced into their start (
     const [route] = eventRoutes({ feed, events, cursors, guard });
     const store = bridge.bridge.engine.store;
 
+    // A feed of its own per race (a new agent), so each long poll starts empty.
+    const tag = newId('request').slice(4, 12);
+    const agentIds = Array.from({ length: iterations }, (_, i) => `race-${tag}-${i}`);
+    const ids = agentIds.map(() => newId('handoff'));
+    await createAll(ids.map((id, i) => record(id, agentIds[i])));
     const misses: string[] = [];
     const race = async (i: number) => {
-      // A feed of its own per race (a new agent), so each long poll starts empty.
-      const agentId = `race-${i}-${newId('request').slice(4, 12)}`;
-      const id = newId('handoff');
-      await store.create(record(id, agentId));
+      const agentId = agentIds[i]!;
+      const id = ids[i]!;
       interleave.set(agentId, {
         when: steps[i % 2]!,
         run: async () => {
@@ -176,5 +186,5 @@ describe('no missed wake-up: long polls against endings raced into their start (
     await runRaces(race, misses);
     expect(misses).toEqual([]);
     expect(Date.now() - started).toBeLessThan(iterations * 20);
-  });
+  }, raceTimeoutMs);
 });
