@@ -116,8 +116,8 @@ export async function requireLogin(
   if (existing) {
     const view = await options.client.getHandoff(existing);
     if (finished(view)) {
-      // Only tidying (the record expires by itself): never fail the job over it.
-      await options.resumer.forget(existing).catch(() => undefined);
+      // Only tidying (the record expires by itself): neither wait for it nor fail the job over it.
+      void options.resumer.forget(existing).catch(() => undefined);
       return handleFor(options.client, view);
     }
     if (!token) throw new Error('requireLogin needs the job token (the second argument of the processor).');
