@@ -28,7 +28,9 @@ import { BridgeApiError, type BridgeClient } from './bridge-client.js';
 export interface WaitingJob {
   /** The queue's BullMQ prefix (default `bull`). */
   readonly prefix: string;
+  /** The queue's name. */
   readonly queue: string;
+  /** The job's id. */
   readonly id: string;
 }
 
@@ -50,6 +52,7 @@ export interface LoginResumer extends LoginWaits {
 }
 
 export interface LoginResumerOptions {
+  /** The bridge, reached over HTTP with the agent's key (or the operator token and `agent`). */
   readonly client: BridgeClient;
   /** The agent's own Redis, where its queues live (never the bridge's). */
   readonly connection: Redis;

@@ -37,6 +37,7 @@ export interface CredentialHandle {
 }
 
 export interface RequireLoginOptions {
+  /** The bridge, over HTTP (the agent's key). */
   readonly client: BridgeClient;
   /** The resumer this worker process runs (`createLoginResumer(…).start()`): it wakes the parked job. */
   readonly resumer: LoginWaits;

@@ -27,7 +27,9 @@ import type { StatusEvents } from './status-events.js';
 export interface FeedEventView {
   /** Pass this back as `after` to read what came after this event. */
   readonly cursor: string;
+  /** The handoff that ended (read it with GET /v1/handoffs/:id). */
   readonly handoffId: string;
+  /** How it ended. */
   readonly status: TerminalStatus;
   /** Epoch ms. */
   readonly endedAt: number;

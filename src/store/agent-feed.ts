@@ -28,7 +28,9 @@ export const feedMaxAgeMs = 7 * 24 * 3_600_000;
 export interface FeedEntry {
   /** The stream entry id (`<ms>-<seq>`), the position a cursor names. */
   readonly id: string;
+  /** The handoff that ended. */
   readonly handoffId: string;
+  /** How it ended. */
   readonly status: TerminalStatus;
   /** When the handoff ended, epoch ms. */
   readonly endedAt: number;
