@@ -46,8 +46,9 @@ describe('GitHub threads by webhook', () => {
     const texts = world.fake.state.thread(world.repoKey, 1).map((c) => c.body);
     expect(texts.find((t) => t.includes('✅ Logged in'))).toContain('removed from this thread');
     expect(texts.join('\n')).not.toContain(code);
-    const audit = await world.bridge.bridge.engine.audit.recent(50, handoffId);
-    expect(audit.find((e) => e.event === 'reply.redacted')?.detail).toMatchObject({ outcome: 'deleted', platform: 'github' });
+    // The audit entry follows the deletion (and the agent may resume before either now).
+    const redacted = await waitFor('the redaction audited', async () => (await world.bridge.bridge.engine.audit.recent(50, handoffId)).find((e) => e.event === 'reply.redacted'));
+    expect(redacted.detail).toMatchObject({ outcome: 'deleted', platform: 'github' });
     expect(world.bridge.logs.join('\n')).not.toContain(code);
   });
 
