@@ -51,8 +51,8 @@ describe('an agent job blocked on a login resumes after the human answers (real 
     expect(record.credential?.id).toMatch(/^cr_/);
 
     // The thread tells the story: request, the human's (masked) paste, success.
+    await waitFor('the success notice', async () => (await bridge.messages(thread)).some((m) => m.text.startsWith('✅ Logged in to')));
     const texts = (await bridge.messages(thread)).map((m) => m.text);
-    expect(texts.some((t) => t.startsWith('✅ Logged in to'))).toBe(true);
     expect(texts.join('\n')).not.toContain(code);
 
     // Every step is audited with the agent and correlation ids.

@@ -94,7 +94,7 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     await decideDevice(request.url, 'deny');
     await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(/login_denied/);
     expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({ status: 'failed', error: { code: 'login_denied' } });
-    expect((await botTexts(bridge, thread)).some((t) => t.startsWith('❌ The login to Sandbox Files failed: The approver denied'))).toBe(true);
+    await waitFor('the denial notice', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('❌ The login to Sandbox Files failed: The approver denied')));
   });
 
   it('stops on expired_token when the service gives up on the code early', async () => {
