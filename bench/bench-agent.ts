@@ -1,11 +1,15 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { BridgeClient } from '../src/client/bridge-client.js';
+import { createLoginResumer } from '../src/client/login-resumer.js';
 import { requireLogin } from '../src/client/require-login.js';
 
 /**
  * An agent worker like examples/agent-worker.ts, except that right after requireLogin()
  * returns it records Date.now() instead of calling the service: that moment is "the agent
- * job resumed". Each task is tagged so the bench can match resumes to replies.
+ * job resumed". Each task is tagged so the bench can match resumes to replies. Its queue and
+ * resumer live on `connection` (the agent's Redis); it reaches the bridge only over HTTP,
+ * with the operator token acting for agent `bench-agent`.
  */
 export interface BenchTask {
   readonly tag: string;
@@ -16,28 +20,46 @@ export interface BenchTask {
 
 export const benchAgentQueue = 'bench-agent';
 
+/** The agent every bench task logs in as (the bench holds the operator token and acts for it). */
+export const benchAgentId = 'bench-agent';
+
 export interface BenchAgent {
   readonly queue: Queue<BenchTask>;
   /** Resolves with the resume time (epoch ms) of the task tagged `tag`. */
   resumed(tag: string): Promise<number>;
+  /** Hops of the resume of `tag`, epoch ms: when the resumer read the ending from the feed, and when the job ran again. */
+  hops(tag: string): { readonly eventAt?: number; readonly runningAt?: number };
   close(): Promise<void>;
 }
 
-export function startBenchAgent(options: { connection: ConnectionOptions; prefix: string; client: BridgeClient; concurrency?: number }): BenchAgent {
+export function startBenchAgent(options: { connection: Redis; prefix: string; client: BridgeClient; concurrency?: number }): BenchAgent {
   const resumedAt = new Map<string, number>();
   const waiters = new Map<string, (at: number) => void>();
   const failures = new Map<string, Error>();
+  const eventAt = new Map<string, number>(); // by handoff id
+  const runningAt = new Map<string, number>(); // by tag: the latest start of its job
+  const handoffOf = new Map<string, string>(); // tag → handoff id
+  const resumer = createLoginResumer({
+    client: options.client,
+    connection: options.connection,
+    keyPrefix: `${options.prefix}:resumer`,
+    agent: benchAgentId,
+    onEvent: (event, { receivedAt }) => eventAt.set(event.handoffId, receivedAt),
+  });
+  resumer.start();
 
   const worker = new Worker<BenchTask & Record<string, unknown>, { handoffId: string }>(
     benchAgentQueue,
     async (job, token) => {
+      runningAt.set(job.data.tag, Date.now());
       const login = await requireLogin(
         job,
         token,
-        { service: job.data.service, thread: job.data.thread, approvers: [...job.data.approvers], agent: { id: 'bench-agent', correlationId: job.data.tag } },
-        { client: options.client },
+        { service: job.data.service, thread: job.data.thread, approvers: [...job.data.approvers], agent: { id: benchAgentId, correlationId: job.data.tag } },
+        { client: options.client, resumer },
       );
       const at = Date.now();
+      handoffOf.set(job.data.tag, login.handoffId);
       resumedAt.set(job.data.tag, at);
       waiters.get(job.data.tag)?.(at);
       return { handoffId: login.handoffId };
@@ -64,8 +86,15 @@ export function startBenchAgent(options: { connection: ConnectionOptions; prefix
         });
       });
     },
+    hops(tag) {
+      const handoffId = handoffOf.get(tag);
+      const event = handoffId === undefined ? undefined : eventAt.get(handoffId);
+      const running = runningAt.get(tag);
+      return { ...(event !== undefined ? { eventAt: event } : {}), ...(running !== undefined ? { runningAt: running } : {}) };
+    },
     async close() {
       await worker.close();
+      await resumer.close();
       await queue.close();
     },
   };

@@ -38,7 +38,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/** One agent task, parked in waiting-children, whose login the human has approved. */
+/** One agent task, parked as a delayed job, whose login the human has approved. */
 async function prepareOne(players: Players, label: string): Promise<ReadyHandoff> {
   const tag = `${label}-${randomBytes(5).toString('hex')}`;
   const threadName = `th-${tag}`;
@@ -55,7 +55,7 @@ async function prepareOne(players: Players, label: string): Promise<ReadyHandoff
   let view = await players.client.getHandoff(handoffId);
   while (view.status === 'pending') view = await players.client.getHandoff(handoffId, { waitMs: 10_000, ifStatus: 'pending' });
   if (view.status !== 'awaiting_human' || !view.approvalUrl) throw new Error(`handoff ${handoffId} is ${view.status}, not awaiting_human`);
-  await until(`agent task ${tag} parked`, async () => ((await job.getState()) === 'waiting-children' ? true : undefined));
+  await until(`agent task ${tag} parked`, async () => ((await job.getState()) === 'delayed' ? true : undefined));
   const code = await approveLogin(view.approvalUrl);
   return { tag, threadName, thread, handoffId, code };
 }

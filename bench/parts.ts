@@ -1,11 +1,12 @@
 import type { RunnablePart } from './bench-part.js';
-import { burstPart, latencyPart } from './flow-parts.js';
+import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
 import { discoveryPart, githubPart, linearPart, slackPart } from './platform-parts.js';
 
 /** Every part of `npm run bench`, in the order they run. Add a new figure here. */
 export const benchParts: readonly RunnablePart[] = [
   latencyPart,
+  feedResumePart,
   burstPart,
   memoryPart,
   discoveryPart,

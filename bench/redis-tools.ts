@@ -58,6 +58,7 @@ export function keyKind(prefix: string, key: string): string {
   if (head === 'vault') return `vault:${second}:<id>`;
   if (head === 'idem') return 'idem:<agent>:<key>';
   if (head === 'seen') return `seen:${second}:${third ?? ''}:<id>`;
+  if (head === 'feed') return 'feed:<agent>';
   return head;
 }
 

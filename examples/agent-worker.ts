@@ -1,19 +1,30 @@
 /**
- * An agent worker that needs a human's login, written the way an agent author would.
+ * An agent worker that needs a human's login, written the way an agent author would. It needs
+ * the bridge's URL and its own key, and a Redis of its own for its queue; it never connects to
+ * the bridge's Redis.
  *
- *   REDIS_URL=redis://127.0.0.1:6379 HANDOFF_URL=http://127.0.0.1:8080 \
+ *   REDIS_URL=redis://127.0.0.1:6380 HANDOFF_URL=http://127.0.0.1:8080 HANDOFF_AGENT_KEY=… \
  *     node --import tsx examples/agent-worker.ts --service http://127.0.0.1:8080/sandbox --thread local:demo
  *
- * It enqueues one task and runs it. The task calls requireLogin(): the job parks (no worker
- * slot held) until a human approves in the thread, then resumes, calls the service's
- * /api/me with the credential, and prints the answer.
+ * It enqueues one task and runs it. The task calls requireLogin(): the job parks as a delayed
+ * job (no worker slot held) until a human approves in the thread; the login resumer, following
+ * the agent's feed of handoff endings on the bridge over HTTP, wakes it; it calls the service's
+ * /api/me with the credential and prints the answer as one JSON line.
+ *
+ * Development defaults, so that `npm start` and this are all it takes: without REDIS_URL it
+ * starts a private redis-server (data under $HANDOFF_DATA_DIR/agent/redis, default .handoff);
+ * without HANDOFF_AGENT_KEY it uses the operator token (HANDOFF_API_TOKEN, or the
+ * $HANDOFF_DATA_DIR/api-token that `npm start` writes) acting for --agent-id.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createBridgeClient, type BridgeClient } from '../src/client/bridge-client.js';
+import { createLoginResumer, type LoginResumer } from '../src/client/login-resumer.js';
 import { requireLogin } from '../src/client/require-login.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../src/store/embedded-redis.js';
 
 export interface AgentTask {
   readonly service: string;
@@ -35,9 +46,41 @@ export interface AgentResult {
 
 export const agentQueueName = 'agent-tasks';
 
-/** The worker: one login per task, then one authenticated call. */
-export function createExampleAgent(options: { connection: ConnectionOptions; prefix: string; client: BridgeClient }) {
+/**
+ * The worker: one login per task, then one authenticated call. It runs the login resumer that
+ * wakes its parked tasks. With an agent key (`asAdmin` false) that is one resumer following the
+ * key's own feed; with the operator token (development) one per agent id a task names, each
+ * following that agent's feed (`agentIds` start at once, so tasks parked before a restart wake).
+ */
+export function createExampleAgent(options: {
+  connection: Redis;
+  prefix: string;
+  client: BridgeClient;
+  /** The client holds the operator token and acts for each task's agent. Default false. */
+  asAdmin?: boolean;
+  /** Agents whose resumers start now (with `asAdmin`). */
+  agentIds?: readonly string[];
+}) {
   let resumed = 0;
+  const resumers = new Map<string, LoginResumer>();
+  const resumerFor = (agentId: string): LoginResumer => {
+    const key = options.asAdmin ? agentId : '';
+    let resumer = resumers.get(key);
+    if (!resumer) {
+      resumer = createLoginResumer({
+        client: options.client,
+        connection: options.connection,
+        keyPrefix: options.asAdmin ? `${options.prefix}:resumer:${agentId}` : `${options.prefix}:resumer`,
+        ...(options.asAdmin ? { agent: agentId } : {}),
+        onError: (err) => process.stderr.write(`login resumer: ${(err as Error).message}\n`),
+      });
+      resumers.set(key, resumer);
+      resumer.start();
+    }
+    return resumer;
+  };
+  for (const agentId of options.agentIds ?? []) resumerFor(agentId);
+
   const worker = new Worker<AgentTask & Record<string, unknown>, AgentResult>(
     agentQueueName,
     async (job, token) => {
@@ -52,7 +95,7 @@ export function createExampleAgent(options: { connection: ConnectionOptions; pre
           ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}),
           ...(job.data.approverEmail ? { approverEmail: job.data.approverEmail } : {}),
         },
-        { client: options.client },
+        { client: options.client, resumer: resumerFor(job.data.agentId) },
       );
       resumed += 1;
       const res = await fetch(`${job.data.service}/api/me`, {
@@ -70,6 +113,7 @@ export function createExampleAgent(options: { connection: ConnectionOptions; pre
     resumedCount: () => resumed,
     async close() {
       await worker.close();
+      await Promise.all([...resumers.values()].map((r) => r.close()));
       await queue.close();
     },
   };
@@ -89,10 +133,32 @@ async function main(): Promise<number> {
     return 2;
   }
   const baseUrl = process.env.HANDOFF_URL ?? 'http://127.0.0.1:8080';
-  const apiToken = process.env.HANDOFF_API_TOKEN ?? (await readFile('.handoff/api-token', 'utf8')).trim();
-  const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+  const agentId = values['agent-id']!;
+  const agentKey = process.env.HANDOFF_AGENT_KEY;
+  const dataDir = process.env.HANDOFF_DATA_DIR ?? '.handoff';
+  let token = agentKey;
+  if (!token) {
+    token = process.env.HANDOFF_API_TOKEN ?? (await readFile(join(dataDir, 'api-token'), 'utf8').catch(() => '')).trim();
+    if (!token) {
+      process.stderr.write(`Set HANDOFF_AGENT_KEY to the agent's key (or run next to a development bridge, which keeps ${join(dataDir, 'api-token')}).\n`);
+      return 2;
+    }
+    process.stderr.write(`No HANDOFF_AGENT_KEY: using the operator token, acting for agent ${agentId} (development only).\n`);
+  }
+  let privateRedis: EmbeddedRedis | undefined;
+  if (!process.env.REDIS_URL) {
+    privateRedis = await startEmbeddedRedis({ dataDir: join(dataDir, 'agent'), pathEnv: process.env.PATH });
+    process.stderr.write(`No REDIS_URL: the agent's queue is on a private redis-server at ${privateRedis.url}.\n`);
+  }
+  const connection = new Redis(process.env.REDIS_URL ?? privateRedis!.url, { maxRetriesPerRequest: null });
   const prefix = process.env.AGENT_QUEUE_PREFIX ?? 'agent';
-  const agent = createExampleAgent({ connection, prefix, client: createBridgeClient({ baseUrl, apiToken, allowInsecureUrl: process.env.HANDOFF_ALLOW_INSECURE_URL === 'true' }) });
+  const agent = createExampleAgent({
+    connection,
+    prefix,
+    client: createBridgeClient({ baseUrl, apiToken: token, allowInsecureUrl: process.env.HANDOFF_ALLOW_INSECURE_URL === 'true' }),
+    asAdmin: !agentKey,
+    agentIds: [agentId],
+  });
   // QueueEvents duplicates the connection it is given (and closes its copy); passing our own
   // duplicate would leave an extra socket open and the process would never exit.
   const events = new QueueEvents(agentQueueName, { connection, prefix });
@@ -100,7 +166,7 @@ async function main(): Promise<number> {
     service: values.service,
     thread: values.thread!,
     approvers: values.approver ?? [],
-    agentId: values['agent-id']!,
+    agentId,
   });
   process.stderr.write(`agent task ${job.id} queued; it will ask for a login in ${values.thread}\n`);
   try {
@@ -114,6 +180,7 @@ async function main(): Promise<number> {
     await events.close();
     await agent.close();
     connection.disconnect();
+    await privateRedis?.stop();
   }
 }
 

@@ -202,6 +202,8 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
           'Try it: in another terminal run',
           `  npx handoff login --service ${base}/sandbox --thread local:demo --out credential.json`,
           `then open ${base}/threads/demo, follow the link, approve, and paste the finish code there.`,
+          'The same from a BullMQ job (the agent keeps its queue on a Redis of its own, never this one):',
+          `  HANDOFF_URL=${base} node --import tsx examples/agent-worker.ts --service ${base}/sandbox --thread local:demo`,
           '',
         ]
       : []),

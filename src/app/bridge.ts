@@ -17,6 +17,8 @@ import { createAdapterRegistry, createProtocolRegistry } from '../engine/registr
 import { adminTokenAuthenticator, createApiGuard } from '../http/api-auth.js';
 import { credentialRoutes } from '../http/credential-routes.js';
 import { ownHostNames } from '../http/browser-guard.js';
+import { eventRoutes } from '../http/event-routes.js';
+import { createFeedCursors, feedCursorKey } from '../http/feed-cursor.js';
 import { createHttpServer } from '../http/http-server.js';
 import { handoffRoutes } from '../http/handoff-routes.js';
 import { healthRoutes } from '../http/health-routes.js';
@@ -31,6 +33,7 @@ import { createQueues, type Queues } from '../queue/queues.js';
 import { createAgentStore } from '../store/agent-store.js';
 import type { FileAgent } from '../store/agents-file.js';
 import type { AuditSink } from '../store/audit-sink.js';
+import { createAgentFeed } from '../store/agent-feed.js';
 import { createDedupeStore } from '../store/dedupe.js';
 import { createKeys, type Keys } from '../store/keys.js';
 import { createServiceGate } from '../store/service-gate.js';
@@ -243,6 +246,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         ...handoffRoutes({ engine: apiEngine, events, guard }),
         ...credentialRoutes({ engine: apiEngine, guard }),
         ...agentRoutes({ engine: apiEngine, guard }),
+        ...eventRoutes({ feed: createAgentFeed({ redis: apiRedis, keys }), events, cursors: createFeedCursors(feedCursorKey(options.vaultKey)), guard }),
         ...modules.flatMap((m) => m.routes ?? []),
         ...(options.extraRoutes ?? []),
       ];

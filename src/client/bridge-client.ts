@@ -6,6 +6,7 @@ import type { CredentialView, RejectionResult, RevokeResult } from '../engine/cr
 import type { RetrievedCredential } from '../engine/credential-service.js';
 import type { HandoffRequestInput } from '../engine/handoff-request.js';
 import type { HandoffView } from '../engine/handoff-view.js';
+import type { FeedPageView } from '../http/event-routes.js';
 
 /** An error the bridge API answered with, or a failure to reach it (`status` 0). */
 export class BridgeApiError extends HandoffError {
@@ -60,6 +61,23 @@ export interface BridgeClient {
   rotateAgentKey(id: string): Promise<AgentWithKey>;
   /** Removes the agent (admin token): key dead, open handoffs cancelled, credentials revoked and deleted. */
   removeAgent(id: string): Promise<AgentRemoval>;
+  /**
+   * Endings of the caller's handoffs after `after` (a cursor from an earlier answer; absent:
+   * from the oldest kept). With `waitMs`, the bridge answers as soon as there is one (long poll).
+   */
+  events(options?: EventsQuery): Promise<FeedPageView>;
+}
+
+export interface EventsQuery {
+  readonly after?: string;
+  /** Longest the bridge waits for an event, ms (at most 60,000). Default 0: answer at once. */
+  readonly waitMs?: number;
+  /** Whose feed, for the admin token acting for an agent; an agent key reads its own. */
+  readonly agent?: string;
+  /** Most events in one answer (1–1,000; default 100). */
+  readonly limit?: number;
+  /** Aborts the request (a resumer shutting down). */
+  readonly signal?: AbortSignal;
 }
 
 const loopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
@@ -95,7 +113,7 @@ export function createBridgeClient(options: {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
 
-  async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+  async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000, signal?: AbortSignal): Promise<T> {
     let res: Response;
     try {
       res = await doFetch(`${baseUrl}${path}`, {
@@ -106,7 +124,7 @@ export function createBridgeClient(options: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new BridgeApiError(
@@ -160,5 +178,14 @@ export function createBridgeClient(options: {
     rotateAgentKey: (id) => call('POST', `/v1/agents/${encodeURIComponent(id)}/key`),
     // Removal cancels and revokes at services one by one: allow it time.
     removeAgent: (id) => call('DELETE', `/v1/agents/${encodeURIComponent(id)}`, undefined, 120_000),
+    events: (opts = {}) => {
+      const query = new URLSearchParams({
+        ...(opts.after ? { after: opts.after } : {}),
+        ...(opts.waitMs ? { waitMs: String(opts.waitMs) } : {}),
+        ...(opts.agent ? { agent: opts.agent } : {}),
+        ...(opts.limit ? { limit: String(opts.limit) } : {}),
+      });
+      return call('GET', `/v1/events${query.size ? `?${query}` : ''}`, undefined, (opts.waitMs ?? 0) + 30_000, opts.signal);
+    },
   };
 }

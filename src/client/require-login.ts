@@ -1,21 +1,27 @@
-import { WaitingChildrenError, type Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import type { HandoffRequestInput } from '../engine/handoff-request.js';
 import type { HandoffView } from '../engine/handoff-view.js';
 import type { BridgeClient } from './bridge-client.js';
 import { LoginCancelledError, LoginExpiredError, LoginFailedError } from './login-errors.js';
+import type { LoginWaits, WaitingJob } from './login-resumer.js';
 
 /**
- * Logging in from inside a BullMQ job, without holding a worker while a human approves:
+ * Logging in from inside a BullMQ job, without holding a worker while a human approves, and
+ * without any access to the bridge's Redis (the agent's queue lives on its own Redis):
  *
- *   const login = await requireLogin(job, token, { service, thread, agent: { id } }, { client });
+ *   const login = await requireLogin(job, token, { service, thread, agent: { id } }, { client, resumer });
  *   const res = await fetch(url, { headers: { authorization: `Bearer ${await login.accessToken()}` } });
  *
- * The first run asks the bridge for a handoff whose driver job is a child of this job, moves
- * this job to waiting-children and throws WaitingChildrenError (BullMQ's signal to park it).
- * When the handoff ends, BullMQ runs this job again; requireLogin then returns a handle to
- * the credential, or throws LoginExpiredError / LoginFailedError / LoginCancelledError.
- * Use a different `name` for each login a job needs. The agent's queue must live on the same
- * Redis as the bridge (BullMQ parents and children share a server).
+ * The first run asks the bridge for a handoff, parks this job as a *delayed* job until the
+ * handoff's expiry (the backstop) and throws DelayedError (BullMQ's signal to leave it there).
+ * The resumer (login-resumer.ts), following the agent's feed of endings over HTTP, promotes
+ * the job as soon as the handoff ends; BullMQ runs it again, and requireLogin then returns a
+ * handle to the credential, or throws LoginExpiredError / LoginFailedError / LoginCancelledError.
+ * Use a different `name` for each login a job needs.
+ *
+ * No wake-up is lost: the job is parked and its wait recorded *before* the handoff is read
+ * once more, so an ending the resumer saw too early (nothing was parked yet) is found by that
+ * read, and the job promotes itself.
  */
 export interface CredentialHandle {
   readonly handoffId: string;
@@ -31,10 +37,22 @@ export interface CredentialHandle {
 }
 
 export interface RequireLoginOptions {
+  /** The bridge, over HTTP (the agent's key). */
   readonly client: BridgeClient;
+  /** The resumer this worker process runs (`createLoginResumer(…).start()`): it wakes the parked job. */
+  readonly resumer: LoginWaits;
   /** Distinguishes several logins in one job. Default `login`. */
   readonly name?: string;
 }
+
+/**
+ * How long after a handoff's expiry its job wakes by itself, ms: the bridge ends an expired
+ * handoff at its expiry, so by then the ending is there to read.
+ */
+export const expiryGraceMs = 1_000;
+
+/** A job that wakes after the expiry and finds the handoff not yet ended looks again this much later, ms. */
+export const lateRecheckMs = 10_000;
 
 type LoginState = Record<string, string>;
 const finished = (view: HandoffView) => ['completed', 'failed', 'expired', 'cancelled'].includes(view.status);
@@ -63,10 +81,34 @@ function handleFor(client: BridgeClient, view: HandoffView): CredentialHandle {
   }
 }
 
+/** The queue and id of a job, as the resumer needs them to find it again. */
+function waitingJob(job: Job): WaitingJob {
+  const qualified = job.queueQualifiedName;
+  return { prefix: qualified.slice(0, qualified.length - job.queueName.length - 1), queue: job.queueName, id: job.id! };
+}
+
+/**
+ * Parks the job until the handoff ends: recorded for the resumer, moved to delayed until the
+ * backstop, then the handoff is read once more (see the module comment for why this order).
+ */
+async function park(job: Job, token: string, handoff: Pick<HandoffView, 'id' | 'expiresAt'>, options: RequireLoginOptions): Promise<never> {
+  const now = Date.now();
+  const backstop = handoff.expiresAt + expiryGraceMs;
+  const until = now < backstop ? backstop : now + lateRecheckMs;
+  await options.resumer.watch(handoff.id, waitingJob(job), until);
+  await job.moveToDelayed(until, token);
+  try {
+    if (finished(await options.client.getHandoff(handoff.id))) await job.promote();
+  } catch {
+    // Parked either way: the feed or the backstop wakes it.
+  }
+  throw new DelayedError();
+}
+
 export async function requireLogin(
   job: Job,
   token: string | undefined,
-  request: Omit<HandoffRequestInput, 'parentJob'>,
+  request: HandoffRequestInput,
   options: RequireLoginOptions,
 ): Promise<CredentialHandle> {
   const name = options.name ?? 'login';
@@ -74,8 +116,13 @@ export async function requireLogin(
   const existing = state[name];
   if (existing) {
     const view = await options.client.getHandoff(existing);
-    if (!finished(view) && token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-    return handleFor(options.client, finished(view) ? view : await options.client.getHandoff(existing));
+    if (finished(view)) {
+      // Only tidying (the record expires by itself): neither wait for it nor fail the job over it.
+      void options.resumer.forget(existing).catch(() => undefined);
+      return handleFor(options.client, view);
+    }
+    if (!token) throw new Error('requireLogin needs the job token (the second argument of the processor).');
+    return park(job, token, view, options);
   }
 
   if (!token) throw new Error('requireLogin needs the job token (the second argument of the processor).');
@@ -83,10 +130,7 @@ export async function requireLogin(
     ...request,
     // Same key on a retry of this job: the bridge returns the same handoff, not a second one.
     idempotencyKey: request.idempotencyKey ?? `${job.queueQualifiedName}/${job.id}/${name}`,
-    parentJob: { id: job.id!, queue: job.queueQualifiedName },
   });
   await job.updateData({ ...(job.data as object), [stateField]: { ...state, [name]: created.id } });
-  if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
-  // The handoff already ended (for example it was refused at once): report it now.
-  return handleFor(options.client, await options.client.getHandoff(created.id));
+  return park(job, token, created, options);
 }

@@ -139,7 +139,7 @@ export const confirmWindowMs = 2 * 60_000;
 /** Restarts allowed before the handoff fails with `too_many_restarts`. */
 export const maxRestarts = 3;
 
-/** What the driver job reports to whoever waits on it (the agent's parent job). */
+/** What the driver job returns as its result (agents learn of endings from their feed). */
 export interface HandoffOutcome {
   readonly handoffId: string;
   readonly status: TerminalStatus;

@@ -69,7 +69,6 @@ export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, 
       scopes: [...(old?.scopes ?? record.scopes)],
       idempotencyKey: `reopen-${record.id}`,
     },
-    undefined,
     {
       previousHandoffId: record.handoffId,
       ...((old?.serviceName ?? record.serviceName) ? { serviceName: old?.serviceName ?? record.serviceName } : {}),

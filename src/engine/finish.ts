@@ -6,9 +6,10 @@ import type { TransitionResult } from '../store/handoff-store.js';
 import type { EngineDeps } from './engine-deps.js';
 
 /**
- * Ends a handoff: the atomic transition to a terminal status, then the consequences that
+ * Ends a handoff: the atomic transition to a terminal status (which also appends the ending
+ * to the agent's feed, where the agent's resumer learns of it), then the consequences that
  * every ending shares — the protocol secret is deleted, the step is audited, the thread is
- * told, and the driver job is woken so the waiting agent job learns the outcome.
+ * told, and the driver job is woken so it completes.
  */
 export async function finishHandoff(
   deps: EngineDeps,
@@ -26,6 +27,7 @@ export async function finishHandoff(
 ): Promise<TransitionResult> {
   const result = await deps.store.transition(record.id, {
     to,
+    agentId: record.agentId,
     ...(options.expectVersion !== undefined ? { expectVersion: options.expectVersion } : {}),
     // The login secret goes with the same transition that ends the handoff.
     set: {

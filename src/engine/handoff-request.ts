@@ -22,8 +22,6 @@ export const handoffRequestSchema = z.strictObject({
   expiresInMs: z.number().int().positive().optional(),
   idempotencyKey: shortText(200).optional(),
   label: shortText(200).optional(),
-  /** A BullMQ job (same Redis) to resume when the handoff ends; see requireLogin(). */
-  parentJob: z.strictObject({ id: shortText(200), queue: shortText(300) }).optional(),
 });
 
 export type HandoffRequestInput = z.input<typeof handoffRequestSchema>;
@@ -67,6 +65,13 @@ export function parseHandoffRequest(body: unknown): ParsedHandoffRequest {
       code: 'invalid_unicode',
       details: { field: illFormed },
     });
+  }
+  // Before anything else, so no form of it gets further than this (nothing is written).
+  if (Object.hasOwn(body, 'parentJob')) {
+    throw new BadInputError(
+      "The bridge no longer attaches handoffs to agents' jobs; use requireLogin() from the client, which resumes over HTTP (drop parentJob).",
+      { code: 'invalid_parent_job', details: { field: 'parentJob' } },
+    );
   }
   const parsed = handoffRequestSchema.safeParse(body);
   if (parsed.success) return parsed.data;

@@ -10,7 +10,6 @@ import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
 import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
 import { notices } from './notices.js';
-import type { ParentJobRef } from './ports.js';
 
 /**
  * Creating, reading and cancelling handoffs: what the HTTP API and requireLogin() share.
@@ -51,7 +50,7 @@ export interface CreateOptions {
   readonly caller?: Caller;
 }
 
-export async function createHandoff(deps: EngineDeps, request: HandoffRequest, parent?: ParentJobRef, options: CreateOptions = {}): Promise<CreateResult> {
+export async function createHandoff(deps: EngineDeps, request: HandoffRequest, options: CreateOptions = {}): Promise<CreateResult> {
   const service = parseServiceUrl(request.service, deps.policy.network);
   const { thread } = deps.adapters.parse(request.thread);
   const protocol = chooseProtocol(deps, request.protocol);
@@ -123,7 +122,7 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, p
     ...origin,
     detail: { protocol, platform: thread.platform, ...(options.previousHandoffId ? { reopens: options.previousHandoffId } : {}) },
   });
-  await deps.jobs.start(id, parent);
+  await deps.jobs.start(id);
   return { record, created: true };
 }
 

@@ -30,16 +30,9 @@ export interface Outbox {
   send(action: OutboundAction, options?: { dedupeKey?: string }): Promise<void>;
 }
 
-/** The parent a handoff's driver job reports to (a BullMQ job waiting on it). */
-export interface ParentJobRef {
-  readonly id: string;
-  /** The parent's fully qualified queue name (`<prefix>:<queue>`). */
-  readonly queue: string;
-}
-
 export interface HandoffJobs {
-  /** Starts the driver job for a new handoff, optionally as a child of a waiting job. */
-  start(handoffId: string, parent?: ParentJobRef): Promise<void>;
+  /** Starts the driver job for a new handoff (once: a second start adds nothing). */
+  start(handoffId: string): Promise<void>;
   /** Wakes a driver that waits as a delayed job (a reply finished it, or a poll is due). */
   wake(handoffId: string): Promise<void>;
 }

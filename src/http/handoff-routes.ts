@@ -8,12 +8,10 @@ import { retrieveCredential } from '../engine/credential-service.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { cancelHandoff, createHandoff, getHandoff } from '../engine/handoff-service.js';
 import { parseHandoffRequest } from '../engine/handoff-request.js';
-import { toHandoffView } from '../engine/handoff-view.js';
+import { toHandoffView, type HandoffView } from '../engine/handoff-view.js';
 import type { ApiGuard } from './api-auth.js';
+import { readUntil, waitMsOf } from './long-poll.js';
 import type { StatusEvents } from './status-events.js';
-
-/** Longest a GET may wait for a change, ms. */
-export const maxWaitMs = 60_000;
 
 function jsonBody(req: RouteRequest): unknown {
   if (req.rawBody.length === 0) {
@@ -22,16 +20,6 @@ function jsonBody(req: RouteRequest): unknown {
   const body = bodyJson(req);
   if (body === undefined) throw new BadInputError('The body is not valid JSON.', { code: 'invalid_json', details: { field: 'body' } });
   return body;
-}
-
-function waitMsOf(req: RouteRequest): number {
-  const raw = req.query.get('waitMs');
-  if (raw === null || raw === '') return 0;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new BadInputError('waitMs must be a whole number of milliseconds (0 or more).', { code: 'invalid_request', details: { field: 'waitMs' } });
-  }
-  return Math.min(value, maxWaitMs);
 }
 
 /**
@@ -52,7 +40,7 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       path: '/v1/handoffs',
       handler: guard(async (req, call) => {
         const request = await requestFor(engine, call, parseHandoffRequest(jsonBody(req)));
-        const { record, created } = await createHandoff(engine, request, request.parentJob, { origin: originOf(call), caller: call.caller });
+        const { record, created } = await createHandoff(engine, request, { origin: originOf(call), caller: call.caller });
         const { id, status, thread, protocol, expiresAt, createdAt } = record;
         return json(created ? 201 : 200, { id, status, thread, protocol, expiresAt, createdAt });
       }),
@@ -76,16 +64,18 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
         const id = req.params.id!;
         const waitMs = waitMsOf(req);
         await handoffFor(engine, call, id, waitMs > 0 ? 'wait' : 'read');
-        const first = await viewOf(id);
-        const ifStatus = req.query.get('ifStatus') ?? first.status;
-        if (waitMs === 0 || first.status !== ifStatus || isTerminal(first.status)) return json(200, first);
-        const deadline = Date.now() + waitMs;
-        let view = first;
-        while (view.status === ifStatus && Date.now() < deadline && !req.signal.aborted) {
-          await events.waitForChange(id, deadline - Date.now(), req.signal);
-          view = await viewOf(id);
+        if (waitMs === 0) return json(200, await viewOf(id));
+        // Armed before the first read: a change that lands between that read and the wait
+        // still wakes it (see status-events.ts).
+        const waiter = events.armHandoff(id);
+        try {
+          const first = await viewOf(id);
+          const ifStatus = req.query.get('ifStatus') ?? first.status;
+          const done = (view: HandoffView) => view.status !== ifStatus || isTerminal(view.status);
+          return json(200, await readUntil(waiter, first, { read: () => viewOf(id), done, waitMs, signal: req.signal }));
+        } finally {
+          waiter.close();
         }
-        return json(200, view);
       }),
     },
     {

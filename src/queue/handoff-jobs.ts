@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HandoffJobs, ParentJobRef } from '../engine/ports.js';
+import type { HandoffJobs } from '../engine/ports.js';
 import { driverJobOptions } from './job-options.js';
 import type { Queues } from './queues.js';
 
@@ -15,21 +15,14 @@ export function driverJobId(handoffId: string): string {
 }
 
 /**
- * Driver jobs: one per handoff. Started as a child when an agent job waits on it (BullMQ
- * waiting-children); the parent resumes even if the driver job itself fails.
+ * Driver jobs: one per handoff, on the bridge's own queue. No agent job is ever their parent:
+ * agents learn that a handoff ended from their feed (GET /v1/events), never from the bridge's
+ * Redis.
  */
 export function createHandoffJobs(queues: Queues): HandoffJobs {
   return {
-    async start(handoffId, parent?: ParentJobRef) {
-      await queues.handoffs.add(
-        'drive',
-        { handoffId },
-        {
-          ...driverJobOptions,
-          jobId: driverJobId(handoffId),
-          ...(parent ? { parent: { id: parent.id, queue: parent.queue }, ignoreDependencyOnFailure: true } : {}),
-        },
-      );
+    async start(handoffId) {
+      await queues.handoffs.add('drive', { handoffId }, { ...driverJobOptions, jobId: driverJobId(handoffId) });
     },
     async wake(handoffId) {
       const job = await queues.handoffs.getJob(driverJobId(handoffId));

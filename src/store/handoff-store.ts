@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { isTerminal, sourcesOf, type HandoffRecord, type HandoffStatus } from '../core/handoff.js';
 import { splitThreadRef } from '../core/thread-ref.js';
 import { decodeRecord, encodePatch, encodeRecord, type HandoffPatch } from './handoff-codec.js';
+import { feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 
@@ -14,16 +15,23 @@ export const finishedRetentionMs = 7 * 24 * 3_600_000;
 /**
  * Compare-and-set on one handoff record. Succeeds only when the current status is one of the
  * allowed sources (and the version matches, when given); bumps the version, merges the patch,
- * publishes the status change, and returns the whole record either way.
+ * publishes the status change, and returns the whole record either way. A transition to a
+ * terminal status also appends the ending to the agent's feed (src/store/agent-feed.ts) in
+ * the same script, so an ending never exists without its feed entry.
  *
- * KEYS[1] record; ARGV: from statuses (comma-separated), new status or '', expected version or
- * '', now (ms), events channel, retention ms when the new status is terminal or '', patch JSON
- * (fields to set), JSON array of fields to remove.
+ * KEYS[1] record, KEYS[2] (terminal transitions only) the agent's feed stream; ARGV: from
+ * statuses (comma-separated), new status or '', expected version or '', now (ms), events
+ * channel, retention ms when the new status is terminal or '', patch JSON (fields to set), JSON
+ * array of fields to remove, the record's agent id, feed max length, feed max age (ms).
+ *
+ * The status message is `<id> <status>`, and `<id> <status> <agent id>` for an ending (the
+ * agent id last: it may contain spaces). Returns {-2} when KEYS[2] is not the record's agent's.
  */
 const transitionScript = new LuaScript(`
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {-1} end
 local rec = cjson.decode(raw)
+if KEYS[2] and rec.agentId ~= ARGV[9] then return {-2} end
 local ok = (ARGV[3] == '' or tonumber(ARGV[3]) == rec.version)
 if ok then
   ok = false
@@ -40,7 +48,24 @@ for _, k in ipairs(cjson.decode(ARGV[8])) do rec[k] = nil end
 local out = string.gsub(cjson.encode(rec), '\\\\/', '/')
 redis.call('SET', KEYS[1], out, 'KEEPTTL')
 if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
-if rec.status ~= before then redis.call('PUBLISH', ARGV[5], rec.id .. ' ' .. rec.status) end
+if rec.status ~= before then
+  local message = rec.id .. ' ' .. rec.status
+  if KEYS[2] then
+    local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+    local prev = '0-0'
+    if last[1] then prev = last[1][1] end
+    local code = ''
+    if type(rec.error) == 'table' and type(rec.error.code) == 'string' then code = string.sub(rec.error.code, 1, 100) end
+    redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[10], '*', 'h', rec.id, 's', rec.status, 't', ARGV[4], 'e', code, 'p', prev)
+    -- Stream ids are Redis's clock, so the age limit is measured on it too.
+    local t = redis.call('TIME')
+    local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[11])
+    redis.call('XTRIM', KEYS[2], 'MINID', string.format('%.0f', oldest))
+    redis.call('PEXPIRE', KEYS[2], ARGV[11])
+    message = message .. ' ' .. rec.agentId
+  end
+  redis.call('PUBLISH', ARGV[5], message)
+end
 return {1, out}
 `);
 
@@ -52,6 +77,11 @@ export interface TransitionRequest {
   /** Fail unless the record is at exactly this version. */
   readonly expectVersion?: number;
   readonly set?: HandoffPatch;
+  /**
+   * The record's agent (it never changes), for the feed entry of a terminal transition; read
+   * from the record first when absent (one more round trip).
+   */
+  readonly agentId?: string;
 }
 
 export type TransitionResult =
@@ -85,8 +115,11 @@ export function createHandoffStore(deps: {
   now: () => number;
   /** Platforms that poll for replies and so need the open-threads index (default: all). */
   polledPlatforms?: readonly string[];
+  /** Bounds of each agent's feed (default `feedMaxLength` entries, `feedMaxAgeMs`). */
+  feedLimits?: { readonly maxLength: number; readonly maxAgeMs: number };
 }): HandoffStore {
   const { redis, keys, now } = deps;
+  const feedLimits = deps.feedLimits ?? { maxLength: feedMaxLength, maxAgeMs: feedMaxAgeMs };
   const indexed = (thread: string) => {
     const { platform } = splitThreadRef(thread);
     return deps.polledPlatforms === undefined || deps.polledPlatforms.includes(platform) ? platform : undefined;
@@ -125,6 +158,8 @@ export function createHandoffStore(deps: {
       const from = request.from ?? (request.to ? sourcesOf(request.to) : []);
       const patch = encodePatch(request.set ?? {});
       const terminal = request.to !== undefined && isTerminal(request.to);
+      const agentId = terminal ? (request.agentId ?? (await get(id))?.agentId) : undefined;
+      const scriptKeys = agentId === undefined ? [keys.handoff(id)] : [keys.handoff(id), keys.agentFeed(agentId)];
       const args: string[] = [
         from.join(','),
         request.to ?? '',
@@ -134,9 +169,13 @@ export function createHandoffStore(deps: {
         terminal ? String(finishedRetentionMs) : '',
         patch.set,
         patch.unset,
+        agentId ?? '',
+        String(feedLimits.maxLength),
+        String(feedLimits.maxAgeMs),
       ];
-      const reply = (await transitionScript.run(redis, [keys.handoff(id)], args)) as [number, string?];
+      const reply = (await transitionScript.run(redis, scriptKeys, args)) as [number, string?];
       if (reply[0] === -1) return { ok: false, reason: 'not_found' };
+      if (reply[0] === -2) throw new Error(`transition of ${id}: agentId ${agentId} is not the record's agent`);
       const record = decodeRecord(reply[1]);
       if (!record) return { ok: false, reason: 'not_found' };
       if (reply[0] === 0) return { ok: false, reason: 'conflict', record };

@@ -34,6 +34,8 @@ export interface Keys {
   audit(): string;
   /** Pub/sub channel: handoff status changes. */
   events(): string;
+  /** Stream: one agent's feed of handoff endings (src/store/agent-feed.ts). */
+  agentFeed(agentId: string): string;
   /** String: a cached public JSON value (e.g. a service's discovered metadata). */
   cache(namespace: string, id: string): string;
   /** String: a short lock so one process refreshes a credential at a time. */
@@ -90,6 +92,7 @@ export function createKeys(prefix: string): Keys {
     seen: (platform, kind, id) => `${p}:seen:${platform}:${kind}:${id}`,
     audit: () => `${p}:audit`,
     events: () => `${p}:events`,
+    agentFeed: (agentId) => `${p}:feed:${agentId}`,
     cache: (namespace, id) => `${p}:cache:${namespace}:${id}`,
     credentialLock: (id) => `${p}:cred-lock:${id}`,
     agent: (id) => `${p}:agent:${agentPart(id)}`,

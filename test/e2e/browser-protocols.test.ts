@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
 import { repoRoot, startAgentWorker, startBridgeProcess, stopAllProcesses, type BridgeProcess, type LoggedProcess } from '../helpers/processes.js';
 
 /**
@@ -15,6 +16,7 @@ import { repoRoot, startAgentWorker, startBridgeProcess, stopAllProcesses, type 
 describe('a person approves auth.md and device logins in a real browser (real processes)', () => {
   let bridge: BridgeProcess | undefined;
   let browser: Browser | undefined;
+  let agentRedis: PrivateRedis | undefined;
 
   afterEach(async () => {
     await browser?.close().catch(() => undefined);
@@ -22,6 +24,8 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     await stopAllProcesses();
     await bridge?.stop();
     bridge = undefined;
+    await agentRedis?.stop();
+    agentRedis = undefined;
   });
   afterAll(async () => {
     await stopAllProcesses();
@@ -31,12 +35,13 @@ describe('a person approves auth.md and device logins in a real browser (real pr
   async function setUp(label: string, servicePath: string): Promise<{ page: Page; agent: LoggedProcess; threadUrl: string }> {
     const launching = launchChromium();
     bridge = await startBridgeProcess(`browser-${label}`);
+    agentRedis = await startPrivateRedis(); // the agent's own Redis, not the bridge's
     browser = await launching;
     const name = `e2e-${label}-${randomBytes(4).toString('hex')}`;
     const agent = startAgentWorker(
       `browser-${label}`,
       ['--service', `${bridge.url}${servicePath}`, '--thread', `local:${name}`, '--approver', 'alice', '--agent-id', `e2e-${label}`],
-      { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN: bridge.apiToken, REDIS_URL: bridge.clientEnv.REDIS_URL, AGENT_QUEUE_PREFIX: `${bridge.prefix}-agent` },
+      { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN: bridge.apiToken, REDIS_URL: agentRedis.url },
     );
     const page = await browser.newPage();
     page.setDefaultTimeout(20_000);

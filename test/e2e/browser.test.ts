@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
 import { repoRoot, startAgentWorker, startBridgeProcess, stopAllProcesses, type BridgeProcess } from '../helpers/processes.js';
 
 /**
  * The whole product with nothing faked: the bridge and the example agent as separate
- * processes, and a person in a real Chromium who reads the local thread, follows the link,
- * approves on the sandbox page and pastes the finish code back into the thread.
+ * processes — the agent with a redis-server of its own, reaching the bridge over HTTP only —
+ * and a person in a real Chromium who reads the local thread, follows the link, approves on
+ * the sandbox page and pastes the finish code back into the thread.
  */
 
 /** The little of the page's globals the test touches (the project compiles without DOM types). */
@@ -22,6 +24,7 @@ interface BrowserGlobals {
 describe('a person approves an agent login in a real browser (real processes)', () => {
   let bridge: BridgeProcess | undefined;
   let browser: Browser | undefined;
+  let agentRedis: PrivateRedis | undefined;
 
   afterEach(async () => {
     await browser?.close().catch(() => undefined);
@@ -29,6 +32,8 @@ describe('a person approves an agent login in a real browser (real processes)', 
     await stopAllProcesses();
     await bridge?.stop();
     bridge = undefined;
+    await agentRedis?.stop();
+    agentRedis = undefined;
   });
 
   afterAll(async () => {
@@ -38,6 +43,7 @@ describe('a person approves an agent login in a real browser (real processes)', 
   it('agent asks in the thread, the human approves in the browser, the agent resumes with a working credential', async () => {
     const launching = launchChromium();
     bridge = await startBridgeProcess('browser');
+    agentRedis = await startPrivateRedis();
     browser = await launching;
 
     const name = `e2e-${randomBytes(4).toString('hex')}`;
@@ -45,12 +51,9 @@ describe('a person approves an agent login in a real browser (real processes)', 
     const agent = startAgentWorker(
       'browser',
       ['--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--approver', 'alice', '--agent-id', 'e2e-browser'],
-      {
-        HANDOFF_URL: bridge.url,
-        HANDOFF_API_TOKEN: bridge.apiToken,
-        REDIS_URL: bridge.clientEnv.REDIS_URL,
-        AGENT_QUEUE_PREFIX: `${bridge.prefix}-agent`,
-      },
+      // The agent's own Redis; the bridge's Redis URL is never given to it. (The operator token
+      // stands in for an agent key: the worker then follows --agent-id's feed.)
+      { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN: bridge.apiToken, REDIS_URL: agentRedis.url },
     );
 
     const page = await browser.newPage();
@@ -108,6 +111,11 @@ describe('a person approves an agent login in a real browser (real processes)', 
     const result = JSON.parse(lines[0]!) as { resumed: boolean; status: number; me: { account: { email: string }; agent_id: string }; handoffId: string };
     expect(result).toMatchObject({ resumed: true, status: 200, me: { account: { email }, agent_id: 'e2e-browser' } });
     expect(result.handoffId).toMatch(/^hf_/);
+    // Its queue and its resumer's cursor lived on its own Redis; nothing of the bridge's is there.
+    const agentKeys = await agentRedis.connect().keys('*');
+    expect(agentKeys.some((k) => k.startsWith('agent:agent-tasks:'))).toBe(true);
+    expect(agentKeys).toContain('agent:resumer:e2e-browser:cursor');
+    expect(agentKeys.filter((k) => k.startsWith(bridge!.prefix))).toEqual([]);
 
     // The code never showed in the thread: not when sent, not after (one more refresh cycle to be sure).
     await page.waitForTimeout(800);

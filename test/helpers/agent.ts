@@ -1,15 +1,20 @@
 import { QueueEvents, type Job } from 'bullmq';
 import { agentQueueName, createExampleAgent, type AgentResult, type AgentTask } from '../../examples/agent-worker.js';
 import type { LocalMessage } from '../../adapters/local/index.js';
-import { connectTestRedis } from './redis.js';
+import { startPrivateRedis } from './private-redis.js';
 import type { TestBridge } from './test-bridge.js';
 import { waitFor } from './wait.js';
 
-/** The example agent worker, on its own queue prefix next to a test bridge. */
+/**
+ * The example agent worker for a test bridge, the way agents run: its queue on a redis-server
+ * of its own (not the bridge's), the bridge reached over HTTP only (the operator token, acting
+ * for each task's agent).
+ */
 export async function startTestAgent(bridge: TestBridge) {
-  const connection = connectTestRedis();
-  const prefix = `${bridge.prefix}:agent`;
-  const agent = createExampleAgent({ connection, prefix, client: bridge.api });
+  const redis = await startPrivateRedis();
+  const connection = redis.connect();
+  const prefix = 'agent';
+  const agent = createExampleAgent({ connection, prefix, client: bridge.api, asAdmin: true });
   const events = new QueueEvents(agentQueueName, { connection, prefix }); // it duplicates and closes its own copy
   await events.waitUntilReady();
   return {
@@ -25,10 +30,12 @@ export async function startTestAgent(bridge: TestBridge) {
     ): Promise<Job<AgentTask, AgentResult>> {
       return agent.queue.add('task', { service, thread, approvers, agentId, ...extra }) as Promise<Job<AgentTask, AgentResult>>;
     },
+    /** The agent's own Redis. */
+    redis,
     async close() {
       await events.close();
       await agent.close();
-      connection.disconnect();
+      await redis.stop();
     },
   };
 }

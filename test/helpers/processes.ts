@@ -189,14 +189,14 @@ export interface BridgeProcess {
   readonly proc: LoggedProcess;
   readonly url: string;
   readonly port: number;
-  /** HANDOFF_PREFIX of this bridge; the example agent uses `<prefix>-agent`. */
+  /** HANDOFF_PREFIX of this bridge. */
   readonly prefix: string;
   readonly apiToken: string;
-  /** What a client (CLI, agent) needs to reach this bridge. */
-  readonly clientEnv: { readonly HANDOFF_URL: string; readonly HANDOFF_API_TOKEN: string; readonly REDIS_URL: string };
+  /** What a client (CLI, agent) needs to reach this bridge: its URL and a token, never its Redis. */
+  readonly clientEnv: { readonly HANDOFF_URL: string; readonly HANDOFF_API_TOKEN: string };
   /** Messages of a local thread, through the bridge's JSON route. */
   messages(threadName: string): Promise<LocalMessage[]>;
-  /** Stops the process and deletes its Redis keys (and the agent's). */
+  /** Stops the process and deletes its Redis keys. */
   stop(): Promise<void>;
 }
 
@@ -239,7 +239,7 @@ export async function startBridgeProcess(name: string, extraEnv: Record<string, 
       port,
       prefix,
       apiToken,
-      clientEnv: { HANDOFF_URL: url, HANDOFF_API_TOKEN: apiToken, REDIS_URL: redisUrl },
+      clientEnv: { HANDOFF_URL: url, HANDOFF_API_TOKEN: apiToken },
       async messages(threadName) {
         const res = await fetch(`${url}/v1/threads/local/${encodeURIComponent(threadName)}/messages`);
         if (!res.ok) throw new Error(`GET messages of ${threadName}: HTTP ${res.status}`);
@@ -259,7 +259,6 @@ async function deleteKeys(prefix: string): Promise<void> {
   const redis = connectTestRedis();
   try {
     await deletePrefix(redis, prefix);
-    await deletePrefix(redis, `${prefix}-agent`);
   } finally {
     redis.disconnect();
   }

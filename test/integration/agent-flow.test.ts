@@ -1,20 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueEvents } from 'bullmq';
 import { createExampleAgent, agentQueueName } from '../../examples/agent-worker.js';
-import { connectTestRedis } from '../helpers/redis.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('an agent job blocked on a login resumes after the human answers (real Redis, real BullMQ)', () => {
   let bridge: TestBridge;
+  let agentRedis: PrivateRedis;
   let agent: ReturnType<typeof createExampleAgent>;
   let events: QueueEvents;
-  const connection = connectTestRedis();
 
   beforeAll(async () => {
     bridge = await startTestBridge('agent-flow');
-    agent = createExampleAgent({ connection, prefix: `${bridge.prefix}:agent`, client: bridge.api });
-    events = new QueueEvents(agentQueueName, { connection: connection.duplicate(), prefix: `${bridge.prefix}:agent` });
+    // The agent's queue is on a redis-server of its own: it reaches the bridge over HTTP only.
+    agentRedis = await startPrivateRedis();
+    agent = createExampleAgent({ connection: agentRedis.connect(), prefix: 'agent', client: bridge.api, asAdmin: true });
+    events = new QueueEvents(agentQueueName, { connection: agentRedis.connect(), prefix: 'agent' });
     await events.waitUntilReady();
   });
 
@@ -22,16 +24,16 @@ describe('an agent job blocked on a login resumes after the human answers (real 
     await events.close();
     await agent.close();
     await bridge.close();
-    connection.disconnect();
+    await agentRedis.stop();
   });
 
-  it('blocks in waiting-children, resumes with a working credential that the service accepts', async () => {
+  it('parks as a delayed job on its own Redis, resumes with a working credential that the service accepts', async () => {
     const thread = freshThread('flow');
     const job = await agent.queue.add('task', { service: `${bridge.url}/sandbox`, thread, approvers: ['alice'], agentId: 'agent-7' });
 
     // The approval request appears in the thread and the agent job waits without a worker slot.
     const approval = await waitFor('approval message', async () => (await bridge.messages(thread)).find((m) => m.kind === 'bot' && m.text.includes('/sandbox/authorize/')));
-    await waitFor('agent job parked', async () => (await job.getState()) === 'waiting-children');
+    await waitFor('agent job parked', async () => (await job.getState()) === 'delayed');
     expect(approval.text).toContain('Only alice may answer.');
 
     const url = /http:\/\/\S+\/sandbox\/authorize\/\S+/.exec(approval.text)![0];
@@ -49,8 +51,8 @@ describe('an agent job blocked on a login resumes after the human answers (real 
     expect(record.credential?.id).toMatch(/^cr_/);
 
     // The thread tells the story: request, the human's (masked) paste, success.
+    await waitFor('the success notice', async () => (await bridge.messages(thread)).some((m) => m.text.startsWith('✅ Logged in to')));
     const texts = (await bridge.messages(thread)).map((m) => m.text);
-    expect(texts.some((t) => t.startsWith('✅ Logged in to'))).toBe(true);
     expect(texts.join('\n')).not.toContain(code);
 
     // Every step is audited with the agent and correlation ids.

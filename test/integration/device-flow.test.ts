@@ -95,7 +95,7 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     await decideDevice(request.url, 'deny');
     await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(/login_denied/);
     expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({ status: 'failed', error: { code: 'login_denied' } });
-    expect((await botTexts(bridge, thread)).some((t) => /^❌ The login to \S+ \(calls itself “Sandbox Files”\) failed: The approver denied/.test(t))).toBe(true);
+    await waitFor('the denial notice', async () => (await botTexts(bridge, thread)).some((t) => /^❌ The login to \S+ \(calls itself “Sandbox Files”\) failed: The approver denied/.test(t)));
   });
 
   it('stops on expired_token when the service gives up on the code early', async () => {

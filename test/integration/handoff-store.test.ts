@@ -100,7 +100,7 @@ describe('handoff store: atomic transitions on real Redis', () => {
     expect(result.ok && result.record.nextPollAt).toBeUndefined();
   });
 
-  it('keeps the thread index to open handoffs and publishes status changes', async () => {
+  it('keeps the thread index to open handoffs and publishes status changes, endings with their agent', async () => {
     const messages: string[] = [];
     subscriber.on('message', (_c, m) => messages.push(m));
     await store.create(record('hf_open1', 'local:idx'));
@@ -111,6 +111,7 @@ describe('handoff store: atomic transitions on real Redis', () => {
     expect((await store.openInThread('local:idx')).map((r) => r.id)).toEqual(['hf_open2']);
     expect(await redis.pttl(keys.handoff('hf_open1'))).toBeGreaterThan(6 * 24 * 3_600_000);
     await new Promise((r) => setTimeout(r, 50));
-    expect(messages).toContain('hf_open1 expired');
+    // An ending names its agent too (it wakes long polls on that agent's feed of endings).
+    expect(messages).toContain('hf_open1 expired a1');
   });
 });

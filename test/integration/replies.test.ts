@@ -87,6 +87,8 @@ describe('replies in a thread (real Redis, real BullMQ workers)', () => {
     expect(record.status).toBe('failed');
     expect(record.error?.code).toBe('too_many_attempts');
     await expect(job.waitUntilFinished(agent.events, 10_000)).rejects.toThrow(/too_many_attempts/);
+    // The agent learns of the ending from its feed, possibly before the thread's notice is posted.
+    await waitFor('the failure notice', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('❌')));
     const texts = await botTexts(bridge, thread);
     expect(texts.filter((t) => t.startsWith('That code did not work')).length).toBe(4);
     expect(texts.some((t) => t.includes('attempt 4 of 5'))).toBe(true);
@@ -170,8 +172,7 @@ describe('expiry and the background poll', () => {
     expect(result.status).toBe(200);
     expect(result.me).toMatchObject({ account: { email: 'quiet@example.com' } });
     expect(exchanges(bridge, url)).toBe(1);
-    const texts = await botTexts(bridge, thread);
-    expect(texts.some((t) => t.startsWith('✅ Logged in'))).toBe(true);
+    await waitFor('the success notice', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('✅ Logged in')));
   });
 });
 

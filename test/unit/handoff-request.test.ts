@@ -33,7 +33,6 @@ describe('parseHandoffRequest', () => {
       expiresInMs: 600_000,
       idempotencyKey: 'deploy-42',
       label: 'nightly report',
-      parentJob: { id: 'job-1', queue: 'reports' },
     };
     expect(parseHandoffRequest(full)).toEqual({
       ...full,
@@ -60,7 +59,6 @@ describe('parseHandoffRequest', () => {
     { body: { ...minimal, expiresInMs: -1 }, field: 'expiresInMs', says: '' },
     { body: { ...minimal, expiresInMs: 1.5 }, field: 'expiresInMs', says: 'int' },
     { body: { ...minimal, expiresInMs: '30m' }, field: 'expiresInMs', says: 'expected number' },
-    { body: { ...minimal, parentJob: { id: 'job-1' } }, field: 'parentJob.queue', says: '' },
   ])('names "$field" for a bad $field', ({ body, field, says }) => {
     const err = badInput(() => parseHandoffRequest(body));
     expect(err.code).toBe('invalid_request');
@@ -69,6 +67,14 @@ describe('parseHandoffRequest', () => {
     expect(err.message).toContain(`Field "${field}"`);
     expect(err.message).toContain(says);
     expect(err.message).not.toMatch(/Invalid input:/);
+  });
+
+  it.each([{ id: 'job-1', queue: 'reports' }, { id: 'job-1' }, null, 'reports:1'])('refuses parentJob (%j) with invalid_parent_job: the bridge no longer attaches to agents\' jobs', (parentJob) => {
+    const err = badInput(() => parseHandoffRequest({ ...minimal, parentJob }));
+    expect(err.code).toBe('invalid_parent_job');
+    expect(err.status).toBe(400);
+    expect(err.details).toEqual({ field: 'parentJob' });
+    expect(err.message).toContain('requireLogin()');
   });
 
   it.each([null, undefined, 'service=x', 42, [minimal]])('rejects a body that is not an object: %j', (body) => {

@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+
+/**
+ * The agent's own Redis for the bench: a redis-server on a free loopback port, in memory only,
+ * so the bench agent shares nothing with the bridge but HTTP. Stopped by `stop()`.
+ */
+export interface AgentRedis {
+  readonly url: string;
+  readonly connection: Redis;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startAgentRedis(): Promise<AgentRedis> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.once('exit', () => child.kill('SIGKILL'));
+  const connection = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: (n) => (n > 50 ? null : 100) });
+  connection.on('error', () => undefined); // refused while it starts; the ping below decides
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      if ((await connection.ping()) === 'PONG') break;
+    } catch {
+      // not up yet
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      connection.disconnect();
+      throw new Error('the agent\'s redis-server did not start (is redis-server on PATH?)');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    connection,
+    async stop() {
+      connection.disconnect();
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

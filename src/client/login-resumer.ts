@@ -1,0 +1,188 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isTerminal } from '../core/handoff.js';
+import type { FeedEventView } from '../http/event-routes.js';
+import { BridgeApiError, type BridgeClient } from './bridge-client.js';
+
+/**
+ * The agent side of "resume without sharing Redis". It runs in the agent's worker process,
+ * next to its BullMQ workers, and needs only the bridge's URL and the agent's key:
+ *
+ *   const resumer = createLoginResumer({ client, connection: agentRedis });
+ *   resumer.start();
+ *   new Worker(queue, (job, token) => requireLogin(job, token, request, { client, resumer }), …);
+ *
+ * `requireLogin()` parks its job as a *delayed* job in the agent's own queue until the
+ * handoff's expiry (the backstop) and records here, in the agent's own Redis, which job waits
+ * for which handoff. The resumer follows the agent's feed of handoff endings on the bridge
+ * (`GET /v1/events`, a long poll) and promotes the waiting job when its handoff ends.
+ *
+ * Durable: the feed position (cursor) is kept in the agent's Redis after each page, so a
+ * worker that was down when a handoff ended replays what it missed when it starts again; a job
+ * whose ending was never seen still runs at its expiry. Several workers may each run a
+ * resumer: promoting a job twice is harmless (the second finds it no longer delayed), and
+ * BullMQ runs a job in one worker at a time.
+ */
+
+/** Where a parked job lives in the agent's Redis. */
+export interface WaitingJob {
+  /** The queue's BullMQ prefix (default `bull`). */
+  readonly prefix: string;
+  /** The queue's name. */
+  readonly queue: string;
+  /** The job's id. */
+  readonly id: string;
+}
+
+/** What requireLogin() needs from the resumer: the record of who waits for what. */
+export interface LoginWaits {
+  /** Records that `job` is parked until `handoffId` ends (kept until `untilMs`, plus a day). */
+  watch(handoffId: string, job: WaitingJob, untilMs: number): Promise<void>;
+  /** Drops the record (the job saw the ending). */
+  forget(handoffId: string): Promise<void>;
+}
+
+export interface LoginResumer extends LoginWaits {
+  /** Starts following the feed (until `close()`). */
+  start(): void;
+  /** Promotes the job parked on `handoffId`, if any; true when this call promoted it. */
+  resume(handoffId: string): Promise<boolean>;
+  /** Stops following (aborting the long poll in flight) and closes the queues it opened. */
+  close(): Promise<void>;
+}
+
+export interface LoginResumerOptions {
+  /** The bridge, reached over HTTP with the agent's key (or the operator token and `agent`). */
+  readonly client: BridgeClient;
+  /** The agent's own Redis, where its queues live (never the bridge's). */
+  readonly connection: Redis;
+  /** Prefix of the resumer's keys in that Redis; one per agent. Default `handoff-resumer`. */
+  readonly keyPrefix?: string;
+  /** Whose feed, when the client holds the admin token; with an agent key leave it out. */
+  readonly agent?: string;
+  /** How long each long poll waits, ms. Default 25,000. */
+  readonly waitMs?: number;
+  /** Told of each event read: when its page arrived (epoch ms) and whether this resumer promoted its job (for metrics and tests). */
+  readonly onEvent?: (event: FeedEventView, outcome: { readonly receivedAt: number; readonly promoted: boolean }) => void;
+  /** Told of errors it recovers from by trying again (unreachable bridge, Redis hiccups). */
+  readonly onError?: (err: unknown) => void;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
+  const redis = options.connection;
+  const keyPrefix = options.keyPrefix ?? 'handoff-resumer';
+  const waitKey = (handoffId: string) => `${keyPrefix}:wait:${handoffId}`;
+  const cursorKey = `${keyPrefix}:cursor`;
+  const queues = new Map<string, Queue>();
+  const stop = new AbortController();
+  let running: Promise<void> | undefined;
+
+  const queueOf = (job: WaitingJob) => {
+    const name = `${job.prefix}\n${job.queue}`;
+    let queue = queues.get(name);
+    if (!queue) queues.set(name, (queue = new Queue(job.queue, { connection: redis, prefix: job.prefix })));
+    return queue;
+  };
+
+  async function resume(handoffId: string): Promise<boolean> {
+    const raw = await redis.get(waitKey(handoffId));
+    if (!raw) return false;
+    const waiting = JSON.parse(raw) as WaitingJob;
+    const job = await queueOf(waiting).getJob(waiting.id);
+    let promoted = false;
+    if (job) {
+      try {
+        await job.promote();
+        promoted = true;
+      } catch {
+        // Not delayed: already promoted by another resumer, or not parked yet — requireLogin
+        // reads the handoff right after parking and promotes its own job if it ended.
+      }
+    }
+    if (promoted || !job) await redis.del(waitKey(handoffId));
+    return promoted;
+  }
+
+  /** After a gap in the feed: ask the bridge about every handoff a job here waits for. */
+  async function reconcile(): Promise<void> {
+    let scan = '0';
+    do {
+      const [next, keys] = await redis.scan(scan, 'MATCH', `${keyPrefix}:wait:*`, 'COUNT', 200);
+      scan = next;
+      for (const key of keys) {
+        const handoffId = key.slice(`${keyPrefix}:wait:`.length);
+        const ended = await options.client.getHandoff(handoffId).then(
+          (view) => isTerminal(view.status),
+          (err: unknown) => err instanceof BridgeApiError && err.status === 404,
+        );
+        if (ended) await resume(handoffId);
+      }
+    } while (scan !== '0' && !stop.signal.aborted);
+  }
+
+  async function follow(): Promise<void> {
+    let cursor = (await redis.get(cursorKey).catch(() => null)) ?? undefined;
+    let failures = 0;
+    while (!stop.signal.aborted) {
+      try {
+        const page = await options.client.events({
+          ...(cursor ? { after: cursor } : {}),
+          ...(options.agent ? { agent: options.agent } : {}),
+          waitMs: options.waitMs ?? 25_000,
+          signal: stop.signal,
+        });
+        const receivedAt = Date.now();
+        failures = 0;
+        if (page.gap) await reconcile();
+        // Side by side: a burst of endings should not wait on each other's round trips.
+        await Promise.all(
+          page.events.map(async (event) => {
+            const promoted = await resume(event.handoffId);
+            options.onEvent?.(event, { receivedAt, promoted });
+          }),
+        );
+        // Stored after the jobs are promoted: a crash in between replays the page (harmless).
+        // Workers sharing this key may write it out of order; the worst case is a replay.
+        if (page.cursor !== cursor) await redis.set(cursorKey, page.cursor);
+        cursor = page.cursor;
+      } catch (err) {
+        if (stop.signal.aborted) break;
+        if (err instanceof BridgeApiError && err.code === 'invalid_cursor') {
+          // Issued under another vault key, or not ours: start over from the oldest entry kept.
+          cursor = undefined;
+          await redis.del(cursorKey).catch(() => undefined);
+          continue;
+        }
+        options.onError?.(err);
+        failures += 1;
+        await sleep(Math.min(30_000, 250 * 2 ** failures), stop.signal);
+      }
+    }
+  }
+
+  return {
+    async watch(handoffId, job, untilMs) {
+      const ttlMs = Math.max(1_000, untilMs - Date.now() + 24 * 3_600_000);
+      await redis.set(waitKey(handoffId), JSON.stringify({ prefix: job.prefix, queue: job.queue, id: job.id } satisfies WaitingJob), 'PX', ttlMs);
+    },
+    async forget(handoffId) {
+      await redis.del(waitKey(handoffId));
+    },
+    resume,
+    start() {
+      running ??= follow();
+    },
+    async close() {
+      stop.abort();
+      await running;
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      queues.clear();
+    },
+  };
+}

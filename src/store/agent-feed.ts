@@ -1,0 +1,93 @@
+import type { Redis } from 'ioredis';
+import type { TerminalStatus } from '../core/handoff.js';
+import type { Keys } from './keys.js';
+
+/**
+ * Each agent's feed of handoff endings: one Redis stream per agent, appended by the same
+ * script that ends the handoff (src/store/handoff-store.ts), so no ending is ever recorded
+ * without its entry. Agents follow it over HTTP (`GET /v1/events`) to wake their parked jobs;
+ * it is the only thing of the bridge's Redis an agent ever learns about.
+ *
+ * Bounded twice, exactly (a feed is small, so exact trimming is cheap): at most
+ * `feedMaxLength` entries, none older than `feedMaxAgeMs` (and the stream itself expires after
+ * that long idle). A reader further behind than either learns it from `gap`; the job it waits
+ * for still resumes at its own expiry, and handoffs live far shorter than the feed's age limit.
+ *
+ * Entry fields (short names: every byte is kept per ending): `h` handoff id, `s` terminal
+ * status, `t` when it ended (epoch ms), `e` error code or '', `p` the previous entry's id in
+ * this stream ('0-0' for the first), which is how a reader tells a gap from a quiet feed.
+ */
+
+/** Entries kept per agent (`XADD MAXLEN`). */
+export const feedMaxLength = 1_000;
+
+/** Oldest entry kept, ms (7 days: as long as finished handoffs stay readable). */
+export const feedMaxAgeMs = 7 * 24 * 3_600_000;
+
+/** One ending, as the feed keeps it. */
+export interface FeedEntry {
+  /** The stream entry id (`<ms>-<seq>`), the position a cursor names. */
+  readonly id: string;
+  /** The handoff that ended. */
+  readonly handoffId: string;
+  /** How it ended. */
+  readonly status: TerminalStatus;
+  /** When the handoff ended, epoch ms. */
+  readonly endedAt: number;
+  /** The handoff's error code, for endings other than `completed`. */
+  readonly errorCode?: string;
+}
+
+export interface FeedPage {
+  /** Entries after the position asked for, oldest first. */
+  readonly entries: readonly FeedEntry[];
+  /** True when entries between the position asked for and the first one returned were trimmed. */
+  readonly gap: boolean;
+}
+
+export interface AgentFeed {
+  /** Up to `limit` entries of `agentId`'s feed after stream id `after` (`0-0`: from the oldest kept). */
+  read(agentId: string, after: string, limit: number): Promise<FeedPage>;
+}
+
+/** The start of every feed, before its first entry. */
+export const feedStart = '0-0';
+
+/** Orders two stream ids (`<ms>-<seq>`): negative, 0 or positive. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const ms = BigInt(am) - BigInt(bm);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const seq = BigInt(as) - BigInt(bs);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+}
+
+function fieldsOf(raw: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) out[raw[i]!] = raw[i + 1]!;
+  return out;
+}
+
+export function createAgentFeed(deps: { redis: Redis; keys: Keys }): AgentFeed {
+  return {
+    async read(agentId, after, limit) {
+      // `(` makes the range exclusive: entries strictly after the cursor.
+      const rows = await deps.redis.xrange(deps.keys.agentFeed(agentId), `(${after}`, '+', 'COUNT', limit);
+      const entries: FeedEntry[] = [];
+      let gap = false;
+      for (const [id, raw] of rows) {
+        const f = fieldsOf(raw);
+        if (entries.length === 0 && f.p && compareStreamIds(f.p, after) > 0) gap = true;
+        entries.push({
+          id,
+          handoffId: f.h ?? '',
+          status: (f.s ?? 'failed') as TerminalStatus,
+          endedAt: Number(f.t ?? 0),
+          ...(f.e ? { errorCode: f.e } : {}),
+        });
+      }
+      return { entries, gap };
+    },
+  };
+}
