@@ -25,10 +25,19 @@ function freePort(): Promise<number> {
 
 export async function startAgentRedis(): Promise<AgentRedis> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.once('exit', () => child.kill('SIGKILL'));
-  const connection = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: (n) => (n > 50 ? null : 100) });
+  const connection = new Redis({
+    port,
+    host: '127.0.0.1',
+    maxRetriesPerRequest: null,
+    retryStrategy: (n) => (n > 50 ? null : 100),
+  });
   connection.on('error', () => undefined); // refused while it starts; the ping below decides
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -40,7 +49,7 @@ export async function startAgentRedis(): Promise<AgentRedis> {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       connection.disconnect();
-      throw new Error('the agent\'s redis-server did not start (is redis-server on PATH?)');
+      throw new Error("the agent's redis-server did not start (is redis-server on PATH?)");
     }
     await new Promise((r) => setTimeout(r, 50));
   }

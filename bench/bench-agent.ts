@@ -32,7 +32,12 @@ export interface BenchAgent {
   close(): Promise<void>;
 }
 
-export function startBenchAgent(options: { connection: Redis; prefix: string; client: BridgeClient; concurrency?: number }): BenchAgent {
+export function startBenchAgent(options: {
+  connection: Redis;
+  prefix: string;
+  client: BridgeClient;
+  concurrency?: number;
+}): BenchAgent {
   const resumedAt = new Map<string, number>();
   const waiters = new Map<string, (at: number) => void>();
   const failures = new Map<string, Error>();
@@ -55,7 +60,12 @@ export function startBenchAgent(options: { connection: Redis; prefix: string; cl
       const login = await requireLogin(
         job,
         token,
-        { service: job.data.service, thread: job.data.thread, approvers: [...job.data.approvers], agent: { id: benchAgentId, correlationId: job.data.tag } },
+        {
+          service: job.data.service,
+          thread: job.data.thread,
+          approvers: [...job.data.approvers],
+          agent: { id: benchAgentId, correlationId: job.data.tag },
+        },
         { client: options.client, resumer },
       );
       const at = Date.now();
@@ -78,7 +88,10 @@ export function startBenchAgent(options: { connection: Redis; prefix: string; cl
       const at = resumedAt.get(tag);
       if (at !== undefined) return Promise.resolve(at);
       return new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(failures.get(tag) ?? new Error(`agent task ${tag} did not resume within 30 s`)), 30_000);
+        const timer = setTimeout(
+          () => reject(failures.get(tag) ?? new Error(`agent task ${tag} did not resume within 30 s`)),
+          30_000,
+        );
         waiters.set(tag, (t) => {
           clearTimeout(timer);
           waiters.delete(tag);
@@ -90,7 +103,10 @@ export function startBenchAgent(options: { connection: Redis; prefix: string; cl
       const handoffId = handoffOf.get(tag);
       const event = handoffId === undefined ? undefined : eventAt.get(handoffId);
       const running = runningAt.get(tag);
-      return { ...(event !== undefined ? { eventAt: event } : {}), ...(running !== undefined ? { runningAt: running } : {}) };
+      return {
+        ...(event !== undefined ? { eventAt: event } : {}),
+        ...(running !== undefined ? { runningAt: running } : {}),
+      };
     },
     async close() {
       await worker.close();

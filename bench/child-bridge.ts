@@ -44,9 +44,18 @@ export async function stopChildBridges(): Promise<void> {
   await Promise.all([...live].map((bridge) => bridge.stop()));
 }
 
-export async function startChildBridge(options: { prefix: string; redisUrl: string; logFile: string; env?: Record<string, string> }): Promise<ChildBridge> {
+export async function startChildBridge(options: {
+  prefix: string;
+  redisUrl: string;
+  logFile: string;
+  env?: Record<string, string>;
+}): Promise<ChildBridge> {
   const apiToken = `bench-${randomBytes(16).toString('hex')}`;
-  const env = { PATH: process.env.PATH ?? '', ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey: randomBytes(32) }), ...options.env };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey: randomBytes(32) }),
+    ...options.env,
+  };
   const child: ChildProcess = spawn(
     process.execPath,
     ['--expose-gc', '--import', 'tsx', '--import', './bench/child-probe.ts', 'bin/handoff.js', 'serve'],
@@ -94,7 +103,13 @@ export async function startChildBridge(options: { prefix: string; redisUrl: stri
         await sleep(100);
       }
       const median = samples.sort((a, b) => a - b)[2]!;
-      return { vmRss: median, rss: inside.rss, heapUsed: inside.heapUsed, heapTotal: inside.heapTotal, external: inside.external };
+      return {
+        vmRss: median,
+        rss: inside.rss,
+        heapUsed: inside.heapUsed,
+        heapTotal: inside.heapTotal,
+        external: inside.external,
+      };
     },
     async stop() {
       live.delete(bridge);

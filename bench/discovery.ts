@@ -46,7 +46,13 @@ export async function measureDiscovery(options: { redis: Redis; prefix: string; 
   const http = createServiceHttp({ policy: developmentPolicy, maxBodyBytes: 256 * 1024, retries: 1 });
   const cache = createJsonCache({ redis: options.redis, keys: createKeys(options.prefix), namespace: 'discovery' });
   const cold = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
-  const cached = createServiceDiscovery({ http, cache, cacheTtlMs: 10 * 60_000, clock: systemClock, policy: developmentPolicy });
+  const cached = createServiceDiscovery({
+    http,
+    cache,
+    cacheTtlMs: 10 * 60_000,
+    clock: systemClock,
+    policy: developmentPolicy,
+  });
   const calls = () => sandboxes.reduce((sum, s) => sum + s.state.calls.length, 0);
 
   try {

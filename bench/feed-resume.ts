@@ -20,7 +20,12 @@ export interface FeedResumeResult {
   readonly samples: number[];
 }
 
-export async function measureFeedResume(players: Players, n: number, warmup: number, batch = 100): Promise<FeedResumeResult> {
+export async function measureFeedResume(
+  players: Players,
+  n: number,
+  warmup: number,
+  batch = 100,
+): Promise<FeedResumeResult> {
   const samples: number[] = [];
   const feed: number[] = [];
   const promote: number[] = [];
@@ -33,7 +38,8 @@ export async function measureFeedResume(players: Players, n: number, warmup: num
       const resumedAt = await players.agent.resumed(handoff.tag);
       const { completedAt } = await players.client.getHandoff(handoff.handoffId);
       const { eventAt, runningAt } = players.agent.hops(handoff.tag);
-      if (completedAt === null || eventAt === undefined || runningAt === undefined) throw new Error(`handoff ${handoff.handoffId}: a hop was not recorded`);
+      if (completedAt === null || eventAt === undefined || runningAt === undefined)
+        throw new Error(`handoff ${handoff.handoffId}: a hop was not recorded`);
       if (done >= 0) {
         samples.push(resumedAt - completedAt);
         feed.push(eventAt - completedAt);
@@ -43,5 +49,11 @@ export async function measureFeedResume(players: Players, n: number, warmup: num
       done += 1;
     }
   }
-  return { n, warmup, ms: summarise(samples), hops: { feed: summarise(feed), promote: summarise(promote), read: summarise(read) }, samples };
+  return {
+    n,
+    warmup,
+    ms: summarise(samples),
+    hops: { feed: summarise(feed), promote: summarise(promote), read: summarise(read) },
+    samples,
+  };
 }

@@ -21,11 +21,24 @@ export const feedResumeP50TargetMs = 50;
  * agent's queue is on a redis-server of its own; otherwise on the bench Redis under the
  * bridge's prefix (it still reaches the bridge over HTTP only).
  */
-async function withFlow<T>(ctx: BenchContext, suffix: string, fn: (players: Players) => Promise<T>, ownRedis = false): Promise<T> {
+async function withFlow<T>(
+  ctx: BenchContext,
+  suffix: string,
+  fn: (players: Players) => Promise<T>,
+  ownRedis = false,
+): Promise<T> {
   const prefix = ctx.track(`${ctx.base}-${suffix}`);
-  const bridge = await startInprocBridge({ prefix, redisUrl: ctx.redisUrl, logFile: join(ctx.logDir, `${prefix}.log`) });
+  const bridge = await startInprocBridge({
+    prefix,
+    redisUrl: ctx.redisUrl,
+    logFile: join(ctx.logDir, `${prefix}.log`),
+  });
   const agentRedis = ownRedis ? await startAgentRedis() : undefined;
-  const agent = startBenchAgent({ connection: agentRedis?.connection ?? ctx.redis, prefix: agentRedis ? 'agent' : `${prefix}:agent`, client: bridge.client });
+  const agent = startBenchAgent({
+    connection: agentRedis?.connection ?? ctx.redis,
+    prefix: agentRedis ? 'agent' : `${prefix}:agent`,
+    client: bridge.client,
+  });
   try {
     return await fn({ agent, client: bridge.client, bridgeUrl: bridge.url, serviceUrl: ctx.serviceUrl });
   } finally {
@@ -42,13 +55,39 @@ export const feedResumePart = benchPart<FeedResumeResult>({
   name: 'resume',
   title: 'handoff completed → agent job running again, the agent on its own Redis (the feed)',
   flags: { 'resume-n': '300', 'resume-warmup': '20' },
-  run: (ctx) => withFlow(ctx, 'resume', (players) => measureFeedResume(players, ctx.int('resume-n'), ctx.int('resume-warmup')), true),
+  run: (ctx) =>
+    withFlow(
+      ctx,
+      'resume',
+      (players) => measureFeedResume(players, ctx.int('resume-n'), ctx.int('resume-warmup')),
+      true,
+    ),
   checks: ({ ms, hops }) => [
-    { figure: `completed → agent job running again, p50 (n=${ms.count}, own Redis)`, measured: `${ms.p50} ms`, target: `≤ ${feedResumeP50TargetMs} ms`, pass: ms.p50 <= feedResumeP50TargetMs },
+    {
+      figure: `completed → agent job running again, p50 (n=${ms.count}, own Redis)`,
+      measured: `${ms.p50} ms`,
+      target: `≤ ${feedResumeP50TargetMs} ms`,
+      pass: ms.p50 <= feedResumeP50TargetMs,
+    },
     { figure: '  p95 / p99 / max', measured: `${ms.p95} / ${ms.p99} / ${ms.max} ms`, target: '', pass: undefined },
-    { figure: '  hop: completed → resumer read it (feed), p50/p95/p99', measured: spread(hops.feed), target: '', pass: undefined },
-    { figure: '  hop: → job running (promote), p50/p95/p99', measured: spread(hops.promote), target: '', pass: undefined },
-    { figure: '  hop: → past requireLogin (read), p50/p95/p99', measured: spread(hops.read), target: '', pass: undefined },
+    {
+      figure: '  hop: completed → resumer read it (feed), p50/p95/p99',
+      measured: spread(hops.feed),
+      target: '',
+      pass: undefined,
+    },
+    {
+      figure: '  hop: → job running (promote), p50/p95/p99',
+      measured: spread(hops.promote),
+      target: '',
+      pass: undefined,
+    },
+    {
+      figure: '  hop: → past requireLogin (read), p50/p95/p99',
+      measured: spread(hops.read),
+      target: '',
+      pass: undefined,
+    },
   ],
 });
 
@@ -60,7 +99,12 @@ export const latencyPart = benchPart({
   checks: ({ ms }) => [
     { figure: `reply → agent resumed, p50 (n=${ms.count})`, measured: `${ms.p50} ms`, target: '', pass: undefined },
     { figure: 'reply → agent resumed, p95', measured: `${ms.p95} ms`, target: '', pass: undefined },
-    { figure: 'reply → agent resumed, p99', measured: `${ms.p99} ms`, target: `< ${p99TargetMs} ms`, pass: ms.p99 < p99TargetMs },
+    {
+      figure: 'reply → agent resumed, p99',
+      measured: `${ms.p99} ms`,
+      target: `< ${p99TargetMs} ms`,
+      pass: ms.p99 < p99TargetMs,
+    },
     { figure: 'reply → agent resumed, max', measured: `${ms.max} ms`, target: '', pass: undefined },
   ],
 });
@@ -77,6 +121,11 @@ export const burstPart = benchPart({
       target: 'none set',
       pass: undefined,
     },
-    { figure: '  reply → resumed under that load, p50 / p99', measured: `${burst.latencyMs.p50} / ${burst.latencyMs.p99} ms`, target: '', pass: undefined },
+    {
+      figure: '  reply → resumed under that load, p50 / p99',
+      measured: `${burst.latencyMs.p50} / ${burst.latencyMs.p99} ms`,
+      target: '',
+      pass: undefined,
+    },
   ],
 });

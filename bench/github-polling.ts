@@ -30,20 +30,40 @@ export interface IdlePollingResult {
   readonly notModifiedPerHour: number;
 }
 
-export async function measureGithubIdlePolling(options: { redis: Redis; prefix: string; repos: number; handoffs: number; rounds: number }): Promise<IdlePollingResult> {
+export async function measureGithubIdlePolling(options: {
+  redis: Redis;
+  prefix: string;
+  repos: number;
+  handoffs: number;
+  rounds: number;
+}): Promise<IdlePollingResult> {
   const fake = await startFakeGithub();
   try {
     const perRepo = Math.ceil(options.handoffs / options.repos);
     const names = Array.from({ length: options.repos }, (_, i) => `bench-org/service-${i}`);
-    for (const name of names) fake.state.addRepo(name, { private: true, issues: Array.from({ length: perRepo }, (_, i) => i + 1) });
-    const config = loadConfig({ NODE_ENV: 'development', GITHUB_TOKEN: fake.auth.addToken('handoff-bench'), GITHUB_API_URL: fake.url }).github!;
-    const platform = createGithubPlatform({ config, redis: options.redis, keyPrefix: `${options.prefix}:github`, sink: async () => 'accepted', now: Date.now, logger: silentLogger });
+    for (const name of names)
+      fake.state.addRepo(name, { private: true, issues: Array.from({ length: perRepo }, (_, i) => i + 1) });
+    const config = loadConfig({
+      NODE_ENV: 'development',
+      GITHUB_TOKEN: fake.auth.addToken('handoff-bench'),
+      GITHUB_API_URL: fake.url,
+    }).github!;
+    const platform = createGithubPlatform({
+      config,
+      redis: options.redis,
+      keyPrefix: `${options.prefix}:github`,
+      sink: async () => 'accepted',
+      now: Date.now,
+      logger: silentLogger,
+    });
     const poller = platform.poller!;
 
     // The waiting handoffs: one approval comment each, as the outbound queue posts them.
     const threads: string[] = [];
     for (let i = 0; i < options.handoffs; i++) {
-      const thread = platform.adapter.parseThread(`github:${names[i % options.repos]}#${1 + Math.floor(i / options.repos)}`);
+      const thread = platform.adapter.parseThread(
+        `github:${names[i % options.repos]}#${1 + Math.floor(i / options.repos)}`,
+      );
       threads.push(thread.ref);
       await platform.adapter.post(thread, {
         kind: 'approval_request',
@@ -69,7 +89,10 @@ export async function measureGithubIdlePolling(options: { redis: Redis; prefix: 
       const before = fake.requests.length;
       for (const scope of scopes) intervalMs = (await poller.poll(scope)).nextPollMs;
       const requests = fake.requests.slice(before).filter((r) => isPoll(r.path));
-      perRound.push({ counted: requests.filter((r) => r.status === 200).length, notModified: requests.filter((r) => r.status === 304).length });
+      perRound.push({
+        counted: requests.filter((r) => r.status === 200).length,
+        notModified: requests.filter((r) => r.status === 304).length,
+      });
     }
     const roundsPerHour = Math.floor(3_600_000 / intervalMs);
     const steady = perRound[perRound.length - 1]!;

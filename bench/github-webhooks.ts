@@ -26,7 +26,13 @@ export interface WebhookResult {
   readonly accepted: number;
 }
 
-export async function measureGithubWebhooks(options: { prefix: string; redisUrl: string; logFile: string; deliveries: number; concurrency: number }): Promise<WebhookResult> {
+export async function measureGithubWebhooks(options: {
+  prefix: string;
+  redisUrl: string;
+  logFile: string;
+  deliveries: number;
+  concurrency: number;
+}): Promise<WebhookResult> {
   const fake = await startFakeGithub();
   const secret = `bench-${randomBytes(16).toString('hex')}`;
   const apiToken = `bench-${randomBytes(16).toString('hex')}`;
@@ -44,17 +50,33 @@ export async function measureGithubWebhooks(options: { prefix: string; redisUrl:
   const running = await startHandoff(loadConfig(env), { redisUrl: options.redisUrl, vaultKey, apiToken, logger });
   const url = `${running.bridge.url!}/github/webhooks`;
   try {
-    await openHandoffs(running.bridge.url!, apiToken, Array.from({ length: 50 }, (_, i) => `github:${exampleRepo}#${i + 1}`));
+    await openHandoffs(
+      running.bridge.url!,
+      apiToken,
+      Array.from({ length: 50 }, (_, i) => `github:${exampleRepo}#${i + 1}`),
+    );
     const prepared = await Promise.all(
       Array.from({ length: options.deliveries }, async (_, i) => {
-        const body = JSON.stringify(issueCommentPayload({ commentId: 10_000_000 + i, issueNumber: 1 + (i % 50), body: `bench comment ${i}`, login: 'Codertocat' }));
+        const body = JSON.stringify(
+          issueCommentPayload({
+            commentId: 10_000_000 + i,
+            issueNumber: 1 + (i % 50),
+            body: `bench comment ${i}`,
+            login: 'Codertocat',
+          }),
+        );
         return { body, signature: await sign(secret, body), deliveryId: randomUUID() };
       }),
     );
     const send = async (d: (typeof prepared)[number]) => {
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': d.deliveryId, 'x-hub-signature-256': d.signature },
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'issue_comment',
+          'x-github-delivery': d.deliveryId,
+          'x-hub-signature-256': d.signature,
+        },
         body: d.body,
       });
       const answer = (await res.json()) as { ack?: string };
@@ -79,7 +101,13 @@ export async function measureGithubWebhooks(options: { prefix: string; redisUrl:
       }),
     );
     const wallMs = performance.now() - started;
-    return { deliveries: timed.length, concurrency: options.concurrency, perSecond: (timed.length * 1000) / wallMs, latencyMs: summarise(latencies.map((ms) => Math.round(ms * 10) / 10)), accepted };
+    return {
+      deliveries: timed.length,
+      concurrency: options.concurrency,
+      perSecond: (timed.length * 1000) / wallMs,
+      latencyMs: summarise(latencies.map((ms) => Math.round(ms * 10) / 10)),
+      accepted,
+    };
   } finally {
     await running.bridge.close();
     await fake.close();

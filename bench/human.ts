@@ -53,8 +53,10 @@ async function prepareOne(players: Players, label: string): Promise<ReadyHandoff
     return (fresh?.data as { __handoffLogins?: { login?: string } } | undefined)?.__handoffLogins?.login;
   });
   let view = await players.client.getHandoff(handoffId);
-  while (view.status === 'pending') view = await players.client.getHandoff(handoffId, { waitMs: 10_000, ifStatus: 'pending' });
-  if (view.status !== 'awaiting_human' || !view.approvalUrl) throw new Error(`handoff ${handoffId} is ${view.status}, not awaiting_human`);
+  while (view.status === 'pending')
+    view = await players.client.getHandoff(handoffId, { waitMs: 10_000, ifStatus: 'pending' });
+  if (view.status !== 'awaiting_human' || !view.approvalUrl)
+    throw new Error(`handoff ${handoffId} is ${view.status}, not awaiting_human`);
   await until(`agent task ${tag} parked`, async () => ((await job.getState()) === 'delayed' ? true : undefined));
   const code = await approveLogin(view.approvalUrl);
   return { tag, threadName, thread, handoffId, code };
@@ -83,6 +85,7 @@ export async function reply(players: Players, ready: ReadyHandoff): Promise<numb
   });
   const at = Date.now();
   const body = (await res.json()) as { ack?: string };
-  if (res.status !== 201 || body.ack !== 'accepted') throw new Error(`reply for ${ready.tag} answered ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 201 || body.ack !== 'accepted')
+    throw new Error(`reply for ${ready.tag} answered ${res.status} ${JSON.stringify(body)}`);
   return at;
 }

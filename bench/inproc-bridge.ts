@@ -18,7 +18,13 @@ export interface InprocBridge {
   close(): Promise<void>;
 }
 
-export function bridgeEnv(options: { prefix: string; redisUrl: string; apiToken: string; vaultKey: Buffer; port?: number }): Record<string, string> {
+export function bridgeEnv(options: {
+  prefix: string;
+  redisUrl: string;
+  apiToken: string;
+  vaultKey: Buffer;
+  port?: number;
+}): Record<string, string> {
   return {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
@@ -39,10 +45,18 @@ export function bridgeEnv(options: { prefix: string; redisUrl: string; apiToken:
   };
 }
 
-export async function startInprocBridge(options: { prefix: string; redisUrl: string; logFile: string; env?: Record<string, string> }): Promise<InprocBridge> {
+export async function startInprocBridge(options: {
+  prefix: string;
+  redisUrl: string;
+  logFile: string;
+  env?: Record<string, string>;
+}): Promise<InprocBridge> {
   const apiToken = `bench-${randomBytes(16).toString('hex')}`;
   const vaultKey = randomBytes(32);
-  const config = loadConfig({ ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey }), ...options.env });
+  const config = loadConfig({
+    ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey }),
+    ...options.env,
+  });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const logger = createLogger({ level: config.log.level, format: 'json', sink: (line) => log.write(`${line}\n`) });
   const running = await startHandoff(config, { redisUrl: options.redisUrl, vaultKey, apiToken, logger });

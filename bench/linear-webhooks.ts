@@ -30,7 +30,13 @@ export interface LinearWebhookResult {
   readonly duplicatesAnswered: number;
 }
 
-export async function measureLinearWebhooks(options: { redisUrl: string; prefix: string; logFile: string; deliveries: number; concurrency: number }): Promise<LinearWebhookResult> {
+export async function measureLinearWebhooks(options: {
+  redisUrl: string;
+  prefix: string;
+  logFile: string;
+  deliveries: number;
+  concurrency: number;
+}): Promise<LinearWebhookResult> {
   const secret = `lin_wh_${randomBytes(20).toString('hex')}`;
   const vaultKey = randomBytes(32);
   const apiToken = `bench-${randomBytes(16).toString('hex')}`;
@@ -56,12 +62,23 @@ export async function measureLinearWebhooks(options: { redisUrl: string; prefix:
         action: 'create',
         type: 'Comment',
         actor: { id: 'u-bench', name: 'Bench Human', type: 'user' },
-        data: { id: commentId, body: `finish code: aae_${randomBytes(24).toString('hex')}`, issueId, userId: 'u-bench', botActor: null, user: { id: 'u-bench', name: 'Bench Human' } },
+        data: {
+          id: commentId,
+          body: `finish code: aae_${randomBytes(24).toString('hex')}`,
+          issueId,
+          userId: 'u-bench',
+          botActor: null,
+          user: { id: 'u-bench', name: 'Bench Human' },
+        },
         organizationId: 'org-bench',
         webhookId: 'wh-bench',
         webhookTimestamp: Date.now(),
       });
-      const headers = { 'content-type': 'application/json', 'linear-delivery': deliveryId, 'linear-signature': createHmac('sha256', secret).update(body).digest('hex') };
+      const headers = {
+        'content-type': 'application/json',
+        'linear-delivery': deliveryId,
+        'linear-signature': createHmac('sha256', secret).update(body).digest('hex'),
+      };
       return { body, headers };
     };
     const hooks = Array.from({ length: options.deliveries }, () => sign(randomUUID(), randomUUID()));

@@ -46,9 +46,24 @@ export const memoryPart = benchPart<MemoryResult>({
     const secondHalf = loaded.vmRss - halfway.vmRss;
     const heapPerHandoff = (loaded.heapUsed - halfway.heapUsed) / (memory.waiting - half);
     return [
-      { figure: `Redis bytes per waiting handoff (MEMORY USAGE, n=${memory.waiting})`, measured: `${Math.round(r.bytesPerHandoff)} B`, target: `< ${bytesTarget} B`, pass: r.bytesPerHandoff < bytesTarget },
-      { figure: '  same, INFO used_memory delta', measured: `${Math.round(r.usedMemoryPerHandoff)} B`, target: `< ${bytesTarget} B`, pass: r.usedMemoryPerHandoff < bytesTarget },
-      { figure: '  same, without local-thread message lists', measured: `${Math.round(r.bytesPerHandoffWithoutLocalThreads)} B`, target: '', pass: undefined },
+      {
+        figure: `Redis bytes per waiting handoff (MEMORY USAGE, n=${memory.waiting})`,
+        measured: `${Math.round(r.bytesPerHandoff)} B`,
+        target: `< ${bytesTarget} B`,
+        pass: r.bytesPerHandoff < bytesTarget,
+      },
+      {
+        figure: '  same, INFO used_memory delta',
+        measured: `${Math.round(r.usedMemoryPerHandoff)} B`,
+        target: `< ${bytesTarget} B`,
+        pass: r.usedMemoryPerHandoff < bytesTarget,
+      },
+      {
+        figure: '  same, without local-thread message lists',
+        measured: `${Math.round(r.bytesPerHandoffWithoutLocalThreads)} B`,
+        target: '',
+        pass: undefined,
+      },
       {
         figure: `  time to park ${memory.waiting} handoffs via POST /v1/handoffs`,
         measured: `${round(memory.createMs / 1000)} s (${Math.round((memory.waiting * 1000) / memory.createMs)} /s)`,
@@ -56,7 +71,12 @@ export const memoryPart = benchPart<MemoryResult>({
         pass: undefined,
       },
       { figure: 'bridge VmRSS, 0 waiting (after warm-up)', measured: mb(idle.vmRss), target: '', pass: undefined },
-      { figure: `bridge VmRSS, ${half} waiting`, measured: `${mb(halfway.vmRss)} (${signed(halfway.vmRss - idle.vmRss)})`, target: '', pass: undefined },
+      {
+        figure: `bridge VmRSS, ${half} waiting`,
+        measured: `${mb(halfway.vmRss)} (${signed(halfway.vmRss - idle.vmRss)})`,
+        target: '',
+        pass: undefined,
+      },
       {
         figure: `bridge VmRSS, ${memory.waiting} waiting`,
         measured: `${mb(loaded.vmRss)} (${signed(secondHalf)} for the 2nd half)`,
@@ -75,10 +95,15 @@ export const memoryPart = benchPart<MemoryResult>({
     const kinds = Object.entries(memory.redis.byKind).sort((a, b) => b[1].bytesPerHandoff - a[1].bytesPerHandoff);
     const lines = [
       `Redis bytes per waiting handoff, by key (MEMORY USAGE delta / ${memory.waiting}):`,
-      table([['Key', 'Keys/handoff', 'Bytes/handoff'], ...kinds.map(([kind, v]) => [kind, String(round(v.keysPerHandoff, 3)), String(Math.round(v.bytesPerHandoff))])]),
+      table([
+        ['Key', 'Keys/handoff', 'Bytes/handoff'],
+        ...kinds.map(([kind, v]) => [kind, String(round(v.keysPerHandoff, 3)), String(Math.round(v.bytesPerHandoff))]),
+      ]),
     ];
     if (memory.redis.foreignKeysChanged > 0) {
-      lines.push(`note: other clients changed ${memory.redis.foreignKeysChanged} keys meanwhile; the used_memory figure includes their writes.`);
+      lines.push(
+        `note: other clients changed ${memory.redis.foreignKeysChanged} keys meanwhile; the used_memory figure includes their writes.`,
+      );
     }
     return lines.join('\n');
   },

@@ -26,9 +26,24 @@ export const discoveryPart = benchPart({
     }
   },
   checks: ({ n, coldMs, cachedMs, requestsPerCold }) => [
-    { figure: `protocol discovery, cold, p50 / p95 (n=${n})`, measured: `${round(coldMs.p50)} / ${round(coldMs.p95)} ms`, target: '', pass: undefined },
-    { figure: '  HTTP requests per cold discovery', measured: String(round(requestsPerCold)), target: '', pass: undefined },
-    { figure: '  cached in Redis, p50 / p95', measured: `${round(cachedMs.p50, 2)} / ${round(cachedMs.p95, 2)} ms`, target: '', pass: undefined },
+    {
+      figure: `protocol discovery, cold, p50 / p95 (n=${n})`,
+      measured: `${round(coldMs.p50)} / ${round(coldMs.p95)} ms`,
+      target: '',
+      pass: undefined,
+    },
+    {
+      figure: '  HTTP requests per cold discovery',
+      measured: String(round(requestsPerCold)),
+      target: '',
+      pass: undefined,
+    },
+    {
+      figure: '  cached in Redis, p50 / p95',
+      measured: `${round(cachedMs.p50, 2)} / ${round(cachedMs.p95, 2)} ms`,
+      target: '',
+      pass: undefined,
+    },
   ],
 });
 
@@ -56,8 +71,18 @@ export const slackPart = benchPart({
       target: `≥ ${slackInboundTarget} /s`,
       pass: inbound.handlerPerSecond >= slackInboundTarget,
     },
-    { figure: '  same over HTTP (load from a separate process)', measured: `${Math.round(inbound.httpPerSecond)} /s`, target: '', pass: undefined },
-    { figure: `Slack reply → agent resumed, p50 / p95 / p99 (n=${ms.count})`, measured: `${ms.p50} / ${ms.p95} / ${ms.p99} ms`, target: '', pass: undefined },
+    {
+      figure: '  same over HTTP (load from a separate process)',
+      measured: `${Math.round(inbound.httpPerSecond)} /s`,
+      target: '',
+      pass: undefined,
+    },
+    {
+      figure: `Slack reply → agent resumed, p50 / p95 / p99 (n=${ms.count})`,
+      measured: `${ms.p50} / ${ms.p95} / ${ms.p99} ms`,
+      target: '',
+      pass: undefined,
+    },
     { figure: '  max', measured: `${ms.max} ms`, target: '', pass: undefined },
   ],
 });
@@ -69,7 +94,13 @@ export const githubPart = benchPart<{ webhooks: WebhookResult; polling: IdlePoll
   async run(ctx) {
     const prefix = ctx.track(`${ctx.base}-github`);
     try {
-      const webhooks = await measureGithubWebhooks({ prefix, redisUrl: ctx.redisUrl, logFile: join(ctx.logDir, `${prefix}.log`), deliveries: ctx.int('webhooks') + 20, concurrency: 32 });
+      const webhooks = await measureGithubWebhooks({
+        prefix,
+        redisUrl: ctx.redisUrl,
+        logFile: join(ctx.logDir, `${prefix}.log`),
+        deliveries: ctx.int('webhooks') + 20,
+        concurrency: 32,
+      });
       const polling = await measureGithubIdlePolling({ redis: ctx.redis, prefix, repos: 10, handoffs: 100, rounds: 5 });
       return { webhooks, polling };
     } finally {
@@ -77,8 +108,18 @@ export const githubPart = benchPart<{ webhooks: WebhookResult; polling: IdlePoll
     }
   },
   checks: ({ webhooks: w, polling: p }) => [
-    { figure: `GitHub webhook deliveries/s (verify, dedupe, enqueue; n=${w.deliveries}, ${w.concurrency} at once)`, measured: `${round(w.perSecond)} /s`, target: 'none set', pass: undefined },
-    { figure: '  delivery → 202, p50 / p99', measured: `${w.latencyMs.p50} / ${w.latencyMs.p99} ms`, target: '', pass: undefined },
+    {
+      figure: `GitHub webhook deliveries/s (verify, dedupe, enqueue; n=${w.deliveries}, ${w.concurrency} at once)`,
+      measured: `${round(w.perSecond)} /s`,
+      target: 'none set',
+      pass: undefined,
+    },
+    {
+      figure: '  delivery → 202, p50 / p99',
+      measured: `${w.latencyMs.p50} / ${w.latencyMs.p99} ms`,
+      target: '',
+      pass: undefined,
+    },
     {
       figure: `GitHub idle polling, rate-limited calls/hour (${p.handoffs} handoffs, ${p.repos} repos, every ${round(p.intervalMs / 1000)} s)`,
       measured: `${p.countedFirstHour} in the first hour, then ${p.countedPerHourSteady}/h`,
@@ -86,7 +127,12 @@ export const githubPart = benchPart<{ webhooks: WebhookResult; polling: IdlePoll
       pass: p.countedFirstHour < idlePollingCallsTarget,
     },
     { figure: '  conditional 304s/hour (free)', measured: `${p.notModifiedPerHour}`, target: '', pass: undefined },
-    { figure: '  per round: counted 200s / free 304s', measured: p.perRound.map((r) => `${r.counted}/${r.notModified}`).join(', '), target: '', pass: undefined },
+    {
+      figure: '  per round: counted 200s / free 304s',
+      measured: p.perRound.map((r) => `${r.counted}/${r.notModified}`).join(', '),
+      target: '',
+      pass: undefined,
+    },
   ],
 });
 
@@ -97,7 +143,13 @@ export const linearPart = benchPart({
   async run(ctx) {
     const prefix = ctx.track(`${ctx.base}-linear`);
     try {
-      return await measureLinearWebhooks({ redisUrl: ctx.redisUrl, prefix, logFile: join(ctx.logDir, `${prefix}.log`), deliveries: ctx.int('webhooks'), concurrency: 32 });
+      return await measureLinearWebhooks({
+        redisUrl: ctx.redisUrl,
+        prefix,
+        logFile: join(ctx.logDir, `${prefix}.log`),
+        deliveries: ctx.int('webhooks'),
+        concurrency: 32,
+      });
     } finally {
       await deletePrefix(ctx.redis, prefix);
     }
@@ -109,7 +161,12 @@ export const linearPart = benchPart({
       target: 'none set',
       pass: undefined,
     },
-    { figure: '  per delivery, p50 / p99', measured: `${linear.latencyMs.p50} / ${linear.latencyMs.p99} ms`, target: '', pass: undefined },
+    {
+      figure: '  per delivery, p50 / p99',
+      measured: `${linear.latencyMs.p50} / ${linear.latencyMs.p99} ms`,
+      target: '',
+      pass: undefined,
+    },
     {
       figure: '  queued once each; redeliveries answered as duplicates',
       measured: `${linear.queued}/${linear.deliveries} queued, ${linear.duplicatesAnswered}/${linear.redelivered} duplicates`,

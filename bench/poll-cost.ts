@@ -40,7 +40,14 @@ const bridge = await startChildBridge({
   env: { HANDOFF_POLL_INTERVAL_MS: values.interval! },
 });
 try {
-  await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: sandbox.serviceUrl, count: waiting, label: 'poll' });
+  await createWaiting({
+    client: bridge.client,
+    redis,
+    prefix,
+    serviceUrl: sandbox.serviceUrl,
+    count: waiting,
+    label: 'poll',
+  });
   const cpu0 = await cpuMs(bridge.pid);
   const t0 = Date.now();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
@@ -50,7 +57,7 @@ try {
   process.stdout.write(
     `${waiting} waiting, poll every ${values.interval} ms (≈${Math.round(pollsPerSecond)} polls/s): ` +
       `bridge used ${((share / elapsed) * 100).toFixed(1)}% of one core over ${Math.round(elapsed / 1000)} s ` +
-      `(≈${((share / elapsed) * 1000 / pollsPerSecond).toFixed(2)} ms CPU per poll)\n`,
+      `(≈${(((share / elapsed) * 1000) / pollsPerSecond).toFixed(2)} ms CPU per poll)\n`,
   );
 } finally {
   await bridge.stop();

@@ -48,7 +48,24 @@ export function keyKind(prefix: string, key: string): string {
   const [head = '', second = '', third] = parts;
   if (head === 'q') {
     // BullMQ: <prefix>:q:<queue>:<job id | meta key>
-    const known = ['id', 'meta', 'events', 'wait', 'paused', 'active', 'delayed', 'completed', 'failed', 'prioritized', 'marker', 'pc', 'stalled-check', 'limiter', 'de', 'repeat'];
+    const known = [
+      'id',
+      'meta',
+      'events',
+      'wait',
+      'paused',
+      'active',
+      'delayed',
+      'completed',
+      'failed',
+      'prioritized',
+      'marker',
+      'pc',
+      'stalled-check',
+      'limiter',
+      'de',
+      'repeat',
+    ];
     if (third === undefined) return `q:${second}`;
     if (known.includes(third)) return `q:${second}:${third}`;
     return parts.length > 4 ? `q:${second}:<job>:${parts.slice(4).join(':')}` : `q:${second}:<job>`;

@@ -34,14 +34,21 @@ export function finishFacts(machine: MachineFacts): MachineFacts {
   return { ...machine, loadAverage: { ...machine.loadAverage, end: round(loadavg()[0]!, 2) } };
 }
 
-export function render(machine: MachineFacts, checks: readonly Check[], details: readonly string[], durationMs: number): string {
+export function render(
+  machine: MachineFacts,
+  checks: readonly Check[],
+  details: readonly string[],
+  durationMs: number,
+): string {
   const load = `load average ${machine.loadAverage.start} at start, ${machine.loadAverage.end ?? '?'} at end`;
   const facts = `Machine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, Redis ${machine.redis}; ${load}`;
   const results = table([
     ['Figure', 'Measured', 'Target', 'Result'],
     ...checks.map((c) => [c.figure, c.measured, c.target, c.pass === undefined ? '' : c.pass ? 'PASS' : 'FAIL']),
   ]);
-  return [facts, '', results, ...details.flatMap((d) => ['', d]), '', `Bench took ${round(durationMs / 1000)} s.`].join('\n');
+  return [facts, '', results, ...details.flatMap((d) => ['', d]), '', `Bench took ${round(durationMs / 1000)} s.`].join(
+    '\n',
+  );
 }
 
 export async function writeJson(file: string, value: unknown): Promise<void> {

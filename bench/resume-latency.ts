@@ -16,7 +16,13 @@ export interface LatencyResult {
 /** Sends the human's reply; resolves with the moment the bridge acknowledged it. */
 export type SendReply = (players: Players, ready: ReadyHandoff) => Promise<number>;
 
-export async function measureResumeLatency(players: Players, n: number, warmup: number, batch = 100, send: SendReply = reply): Promise<LatencyResult> {
+export async function measureResumeLatency(
+  players: Players,
+  n: number,
+  warmup: number,
+  batch = 100,
+  send: SendReply = reply,
+): Promise<LatencyResult> {
   const samples: number[] = [];
   let done = -warmup;
   while (done < n) {

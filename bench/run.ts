@@ -18,7 +18,9 @@ import { startSandboxServer } from './sandbox-server.js';
 const partFlags = Object.assign({}, ...benchParts.map((p) => p.flags)) as Record<string, string>;
 const { values } = parseArgs({
   options: {
-    ...Object.fromEntries(Object.entries(partFlags).map(([name, value]) => [name, { type: 'string' as const, default: value }])),
+    ...Object.fromEntries(
+      Object.entries(partFlags).map(([name, value]) => [name, { type: 'string' as const, default: value }]),
+    ),
     only: { type: 'string', default: benchParts.map((p) => p.name).join(',') },
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
   },
@@ -26,7 +28,8 @@ const { values } = parseArgs({
 const flagValues = values as Record<string, string | undefined>;
 const only = new Set(values.only!.split(','));
 const unknown = [...only].filter((name) => !benchParts.some((p) => p.name === name));
-if (unknown.length) throw new Error(`--only: no part named ${unknown.join(', ')}; parts: ${benchParts.map((p) => p.name).join(', ')}`);
+if (unknown.length)
+  throw new Error(`--only: no part named ${unknown.join(', ')}; parts: ${benchParts.map((p) => p.name).join(', ')}`);
 const int = (flag: string) => {
   const value = Number(flagValues[flag]);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a whole number of at least 1`);
@@ -82,7 +85,10 @@ await writeJson(values.out!, {
   generatedAt: new Date().toISOString(),
   durationMs,
   machine,
-  params: { ...Object.fromEntries(Object.keys(partFlags).map((f) => [f, flagValues[f]])), redisUrl: redisUrl.replace(/\/\/[^@]*@/, '//***@') },
+  params: {
+    ...Object.fromEntries(Object.keys(partFlags).map((f) => [f, flagValues[f]])),
+    redisUrl: redisUrl.replace(/\/\/[^@]*@/, '//***@'),
+  },
   checks,
   results: Object.fromEntries(Object.entries(outcomes).map(([name, o]) => [name, o.result])),
 });

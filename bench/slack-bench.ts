@@ -36,14 +36,26 @@ export async function runSlackBench(options: {
   const slack = await startFakeSlack();
   slack.addUser({ id: 'U0ALICE001', name: 'alice', realName: 'Alice Example', email: 'alice@example.com' });
   const signingSecret = newSigningSecret();
-  const env = { SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: signingSecret, SLACK_API_URL: slack.url, SLACK_OUTBOUND_PER_SECOND: '50' };
+  const env = {
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: slack.url,
+    SLACK_OUTBOUND_PER_SECOND: '50',
+  };
   try {
     let inbound: SlackInboundResult;
     {
       const prefix = `${options.base}-slack-in`;
       options.track?.(prefix);
-      options.progress(`Slack inbound: ${options.events} signed events through the handler, then over HTTP (server role: nothing drains the queue)`);
-      const bridge = await startInprocBridge({ prefix, redisUrl: options.redisUrl, logFile: join(options.logDir, `${prefix}.log`), env: { ...env, HANDOFF_ROLE: 'server' } });
+      options.progress(
+        `Slack inbound: ${options.events} signed events through the handler, then over HTTP (server role: nothing drains the queue)`,
+      );
+      const bridge = await startInprocBridge({
+        prefix,
+        redisUrl: options.redisUrl,
+        logFile: join(options.logDir, `${prefix}.log`),
+        env: { ...env, HANDOFF_ROLE: 'server' },
+      });
       try {
         const config = loadConfig({ NODE_ENV: 'development', ...env }).slack!;
         inbound = await measureSlackInbound({ bridge, config, events: options.events, concurrency: 64 });
@@ -56,11 +68,26 @@ export async function runSlackBench(options: {
     {
       const prefix = `${options.base}-slack-flow`;
       options.track?.(prefix);
-      options.progress(`Slack reply → resume over ${options.n} handoffs (+${options.warmup} warm-up), signed events to POST /slack/events`);
-      const bridge = await startInprocBridge({ prefix, redisUrl: options.redisUrl, logFile: join(options.logDir, `${prefix}.log`), env });
+      options.progress(
+        `Slack reply → resume over ${options.n} handoffs (+${options.warmup} warm-up), signed events to POST /slack/events`,
+      );
+      const bridge = await startInprocBridge({
+        prefix,
+        redisUrl: options.redisUrl,
+        logFile: join(options.logDir, `${prefix}.log`),
+        env,
+      });
       const agent = startBenchAgent({ connection: options.redis, prefix: `${prefix}:agent`, client: bridge.client });
       try {
-        latency = await measureSlackLatency({ bridge, slack, signingSecret, agent, serviceUrl: options.serviceUrl, n: options.n, warmup: options.warmup });
+        latency = await measureSlackLatency({
+          bridge,
+          slack,
+          signingSecret,
+          agent,
+          serviceUrl: options.serviceUrl,
+          n: options.n,
+          warmup: options.warmup,
+        });
       } finally {
         await agent.close();
         await bridge.close();

@@ -6,7 +6,12 @@
  */
 import { eventPoster, pool, signedEvents } from './slack-load.js';
 
-const { url, secret, count, concurrency } = JSON.parse(process.env.SLACK_LOAD ?? '{}') as { url: string; secret: string; count: number; concurrency: number };
+const { url, secret, count, concurrency } = JSON.parse(process.env.SLACK_LOAD ?? '{}') as {
+  url: string;
+  secret: string;
+  count: number;
+  concurrency: number;
+};
 const events = signedEvents(count, secret, 'http');
 const poster = eventPoster(url, concurrency);
 const statuses: Record<number, number> = {};

@@ -28,12 +28,22 @@ export interface SlackInboundResult {
   readonly queued: number;
 }
 
-export async function measureSlackInbound(options: { bridge: InprocBridge; config: SlackConfig; events: number; concurrency: number }): Promise<SlackInboundResult> {
+export async function measureSlackInbound(options: {
+  bridge: InprocBridge;
+  config: SlackConfig;
+  events: number;
+  concurrency: number;
+}): Promise<SlackInboundResult> {
   const { bridge, config } = options;
   if (config.inbound.mode !== 'events') throw new Error('the inbound bench needs SLACK_SIGNING_SECRET');
   const secret = config.inbound.signingSecret;
   // The same module the bridge mounts, handed the bridge's own sink (dedupe, seal, enqueue).
-  const platform = createSlackPlatform({ config, sink: bridge.running.bridge.sink, now: Date.now, logger: createLogger({ level: 'error', sink: () => undefined }) });
+  const platform = createSlackPlatform({
+    config,
+    sink: bridge.running.bridge.sink,
+    now: Date.now,
+    logger: createLogger({ level: 'error', sink: () => undefined }),
+  });
   const route = platform.routes.find((r) => r.path === '/slack/events')!;
   const request = (s: SignedEvent): RouteRequest => ({
     method: 'POST',
@@ -57,9 +67,16 @@ export async function measureSlackInbound(options: { bridge: InprocBridge; confi
   await pool(warmup, options.concurrency, async (s) => check((await route.handler(request(s))).status));
 
   const direct = signedEvents(options.events, secret, 'direct');
-  const directMs = await pool(direct, options.concurrency, async (s) => check((await route.handler(request(s))).status));
+  const directMs = await pool(direct, options.concurrency, async (s) =>
+    check((await route.handler(request(s))).status),
+  );
 
-  const http = await httpLoad({ url: `${bridge.url}/slack/events`, secret, count: options.events, concurrency: options.concurrency });
+  const http = await httpLoad({
+    url: `${bridge.url}/slack/events`,
+    secret,
+    count: options.events,
+    concurrency: options.concurrency,
+  });
 
   const queued = (await inbound.count()) - before;
   const expected = warmup.length + direct.length + options.events;
@@ -76,7 +93,10 @@ export async function measureSlackInbound(options: { bridge: InprocBridge; confi
 /** Runs bench/slack-http-load.ts as a child process and returns what it measured. */
 function httpLoad(load: { url: string; secret: string; count: number; concurrency: number }): Promise<{ ms: number }> {
   const script = fileURLToPath(new URL('./slack-http-load.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, SLACK_LOAD: JSON.stringify(load) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, SLACK_LOAD: JSON.stringify(load) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   return new Promise((resolve, reject) => {
@@ -84,7 +104,8 @@ function httpLoad(load: { url: string; secret: string; count: number; concurrenc
     child.once('close', (code) => {
       if (code !== 0) return reject(new Error(`the HTTP load process exited with ${code}`));
       const result = JSON.parse(out) as { ms: number; statuses: Record<string, number> };
-      if (result.statuses['200'] !== load.count) return reject(new Error(`HTTP load answers: ${JSON.stringify(result.statuses)}`));
+      if (result.statuses['200'] !== load.count)
+        return reject(new Error(`HTTP load answers: ${JSON.stringify(result.statuses)}`));
       resolve(result);
     });
   });

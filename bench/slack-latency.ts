@@ -35,7 +35,13 @@ export async function measureSlackLatency(options: {
   const send = async (_players: Players, ready: ReadyHandoff): Promise<number> => {
     const threadTs = ready.thread.split('/')[1]!;
     const message = slack.postAsUser(channel, 'U0ALICE001', ready.code, threadTs);
-    const body = threadReplyEvent({ channel, threadTs, user: 'U0ALICE001', text: `Here is the finish code: \`${ready.code}\``, ts: message.ts });
+    const body = threadReplyEvent({
+      channel,
+      threadTs,
+      user: 'U0ALICE001',
+      text: `Here is the finish code: \`${ready.code}\``,
+      ts: message.ts,
+    });
     const res = await postSignedEvent(`${bridge.url}/slack/events`, options.signingSecret, body);
     const at = Date.now();
     if (res.status !== 200) throw new Error(`the Slack event for ${ready.tag} was answered ${res.status}`);

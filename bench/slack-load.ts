@@ -36,13 +36,20 @@ export function signedEvents(count: number, secret: string, batch: EventBatch): 
       eventId: `Ev${batch.toUpperCase().slice(0, 2)}${String(i).padStart(8, '0')}`,
     });
     const raw = JSON.stringify(body);
-    out.push({ raw: Buffer.from(raw), headers: { 'content-type': 'application/json', ...slackSignatureHeaders(secret, raw) } });
+    out.push({
+      raw: Buffer.from(raw),
+      headers: { 'content-type': 'application/json', ...slackSignatureHeaders(secret, raw) },
+    });
   }
   return out;
 }
 
 /** Runs `run` over `items` with `concurrency` in flight; resolves with the wall time, ms. */
-export async function pool<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<number> {
+export async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  run: (item: T) => Promise<void>,
+): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -54,14 +61,24 @@ export async function pool<T>(items: readonly T[], concurrency: number, run: (it
 }
 
 /** POSTs signed events over keep-alive connections (node:http: far cheaper per request than fetch). */
-export function eventPoster(url: string, concurrency: number): { post(event: SignedEvent): Promise<number>; close(): void } {
+export function eventPoster(
+  url: string,
+  concurrency: number,
+): { post(event: SignedEvent): Promise<number>; close(): void } {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL(url);
   return {
     post: (event) =>
       new Promise<number>((resolve, reject) => {
         const req = httpRequest(
-          { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { ...event.headers, 'content-length': String(event.raw.length) } },
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: 'POST',
+            agent,
+            headers: { ...event.headers, 'content-length': String(event.raw.length) },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));

@@ -58,15 +58,19 @@ export async function createWaiting(options: {
       redis.llen(`${q}:outbound-local:active`),
       redis.zcard(`${q}:outbound-local:delayed`),
     ]);
-    if (delayed >= count + (options.already ?? 0) && driverWait + driverActive + outWait + outActive + outDelayed === 0) break;
-    if (Date.now() > deadline) throw new Error(`only ${delayed} of ${count + (options.already ?? 0)} driver jobs parked after 180 s`);
+    if (delayed >= count + (options.already ?? 0) && driverWait + driverActive + outWait + outActive + outDelayed === 0)
+      break;
+    if (Date.now() > deadline)
+      throw new Error(`only ${delayed} of ${count + (options.already ?? 0)} driver jobs parked after 180 s`);
     await sleep(100);
   }
   const ms = Date.now() - started;
 
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.get(`${prefix}:hf:${id}`);
-  const statuses = ((await pipeline.exec()) ?? []).map(([, raw]) => (typeof raw === 'string' ? (JSON.parse(raw) as { status: string }).status : undefined));
+  const statuses = ((await pipeline.exec()) ?? []).map(([, raw]) =>
+    typeof raw === 'string' ? (JSON.parse(raw) as { status: string }).status : undefined,
+  );
   const wrong = statuses.filter((s) => s !== 'awaiting_human').length;
   if (wrong > 0) throw new Error(`${wrong} of ${count} handoffs are not awaiting_human`);
   return { ids, ms };

@@ -50,11 +50,23 @@ export async function measureWaitingMemory(options: {
   const bridge = await startChildBridge({ prefix, redisUrl: options.redisUrl, logFile: options.logFile });
   const snapshot = async (): Promise<Snapshot> => {
     const bridgeMemory = await bridge.memory();
-    return { used: await usedMemory(redis), ours: await prefixMemory(redis, prefix), foreign: await foreignKeyCount(redis, prefix), bridge: bridgeMemory };
+    return {
+      used: await usedMemory(redis),
+      ours: await prefixMemory(redis, prefix),
+      foreign: await foreignKeyCount(redis, prefix),
+      bridge: bridgeMemory,
+    };
   };
   try {
     // Warm up (code paths compiled, pools filled), then end those handoffs: 0 waiting.
-    const warm = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: options.warmup, label: 'warm' });
+    const warm = await createWaiting({
+      client: bridge.client,
+      redis,
+      prefix,
+      serviceUrl: options.serviceUrl,
+      count: options.warmup,
+      label: 'warm',
+    });
     for (const id of warm.ids) await bridge.client.cancelHandoff(id);
     while ((await redis.zcard(`${prefix}:q:handoffs:delayed`)) > 0) await sleep(100);
     await settle();
@@ -63,10 +75,25 @@ export async function measureWaitingMemory(options: {
     // In steps, so the bridge's memory is also seen half-way: growth that stops is a
     // high-water mark of the work done, growth that goes on is state held per handoff.
     const half = Math.floor(waiting / 2);
-    const first = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: half, label: 'wait' });
+    const first = await createWaiting({
+      client: bridge.client,
+      redis,
+      prefix,
+      serviceUrl: options.serviceUrl,
+      count: half,
+      label: 'wait',
+    });
     await settle();
     const halfway = await bridge.memory();
-    const second = await createWaiting({ client: bridge.client, redis, prefix, serviceUrl: options.serviceUrl, count: waiting - half, label: 'wait2', already: half });
+    const second = await createWaiting({
+      client: bridge.client,
+      redis,
+      prefix,
+      serviceUrl: options.serviceUrl,
+      count: waiting - half,
+      label: 'wait2',
+      already: half,
+    });
     await settle();
     const after = await snapshot();
 

@@ -138,12 +138,17 @@ async function main(): Promise<number> {
   const dataDir = process.env.HANDOFF_DATA_DIR ?? '.handoff';
   let token = agentKey;
   if (!token) {
-    token = process.env.HANDOFF_API_TOKEN ?? (await readFile(join(dataDir, 'api-token'), 'utf8').catch(() => '')).trim();
+    token =
+      process.env.HANDOFF_API_TOKEN ?? (await readFile(join(dataDir, 'api-token'), 'utf8').catch(() => '')).trim();
     if (!token) {
-      process.stderr.write(`Set HANDOFF_AGENT_KEY to the agent's key (or run next to a development bridge, which keeps ${join(dataDir, 'api-token')}).\n`);
+      process.stderr.write(
+        `Set HANDOFF_AGENT_KEY to the agent's key (or run next to a development bridge, which keeps ${join(dataDir, 'api-token')}).\n`,
+      );
       return 2;
     }
-    process.stderr.write(`No HANDOFF_AGENT_KEY: using the operator token, acting for agent ${agentId} (development only).\n`);
+    process.stderr.write(
+      `No HANDOFF_AGENT_KEY: using the operator token, acting for agent ${agentId} (development only).\n`,
+    );
   }
   let privateRedis: EmbeddedRedis | undefined;
   if (!process.env.REDIS_URL) {
@@ -155,7 +160,11 @@ async function main(): Promise<number> {
   const agent = createExampleAgent({
     connection,
     prefix,
-    client: createBridgeClient({ baseUrl, apiToken: token, allowInsecureUrl: process.env.HANDOFF_ALLOW_INSECURE_URL === 'true' }),
+    client: createBridgeClient({
+      baseUrl,
+      apiToken: token,
+      allowInsecureUrl: process.env.HANDOFF_ALLOW_INSECURE_URL === 'true',
+    }),
     asAdmin: !agentKey,
     agentIds: [agentId],
   });

@@ -1,5 +1,12 @@
 import { createLocalPlatform } from '../adapters/local/index.js';
-import { startBridge, type Bridge, type LoginContext, type LoginSetup, type PlatformContext, type PlatformModule } from './app/bridge.js';
+import {
+  startBridge,
+  type Bridge,
+  type LoginContext,
+  type LoginSetup,
+  type PlatformContext,
+  type PlatformModule,
+} from './app/bridge.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadConfig, type Config } from './core/config.js';
 import { ConfigError, HandoffError } from './core/errors.js';
@@ -11,7 +18,13 @@ import { createAuthMdProtocol } from './login/authmd.js';
 import { createDeviceProtocol } from './login/device.js';
 import { createServiceDiscovery } from './login/discovery.js';
 import { createServiceHttp, type ServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
-import { createSandbox, defaultSandboxMounts, type Sandbox, type SandboxMount, type SandboxOptions } from './sandbox/index.js';
+import {
+  createSandbox,
+  defaultSandboxMounts,
+  type Sandbox,
+  type SandboxMount,
+  type SandboxOptions,
+} from './sandbox/index.js';
 import { readAgentsFile } from './store/agents-file.js';
 import { openAuditSink } from './store/audit-sink.js';
 import { generateApiToken, generateVaultKey, readOrCreateSecret } from './store/data-dir.js';
@@ -56,7 +69,9 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
   });
   const http = createServiceHttp({ ...runtime.serviceHttp, policy });
   const mounts = config.sandbox ? [...defaultSandboxMounts, ...(runtime.extraSandboxes ?? [])] : [];
-  const sandboxes = new Map(mounts.map((m) => [m.base, createSandbox({ clock, ...runtime.sandboxOptions, ...m.options }, m.base)]));
+  const sandboxes = new Map(
+    mounts.map((m) => [m.base, createSandbox({ clock, ...runtime.sandboxOptions, ...m.options }, m.base)]),
+  );
   const sandbox = sandboxes.get('/sandbox');
 
   const platforms = await configuredPlatforms(config);
@@ -84,7 +99,10 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       pollIntervalMs: config.handoff.pollIntervalMs,
       pollMaxIntervalMs: config.handoff.pollMaxIntervalMs,
       claimLeaseMs: config.handoff.claimLeaseMs,
-      publicThreads: { github: config.github?.allowPublicRepos ? 'warn' : 'refuse', slack: config.slack?.sharedChannels ?? 'refuse' },
+      publicThreads: {
+        github: config.github?.allowPublicRepos ? 'warn' : 'refuse',
+        slack: config.slack?.sharedChannels ?? 'refuse',
+      },
       publicThreadsHowToAllow: {
         github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)',
         slack: 'set SLACK_SHARED_CHANNELS=warn on the bridge (the link is then posted with a warning)',
@@ -105,16 +123,25 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     howToEnable: {
       slack:
         'Set SLACK_BOT_TOKEN and either SLACK_SIGNING_SECRET (events over HTTP at POST /slack/events) or SLACK_APP_TOKEN (Socket Mode); see the Slack section of the README.',
-      github: 'Set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, to enable GitHub threads (see README, "GitHub").',
-      linear: 'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
-      local: 'Local threads are off in production: set HANDOFF_LOCAL_THREADS=on to serve them (their reply author is not authenticated; see docs/security.md).',
+      github:
+        'Set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, to enable GitHub threads (see README, "GitHub").',
+      linear:
+        'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
+      local:
+        'Local threads are off in production: set HANDOFF_LOCAL_THREADS=on to serve them (their reply author is not authenticated; see docs/security.md).',
     },
   });
   return { bridge, sandbox, sandboxes };
 }
 
 /** The login protocols the bridge speaks (in order of preference) and discovery for "auto". */
-function loginSetup(config: Config, ctx: LoginContext, http: ServiceHttp, policy: NetworkPolicy, httpOptions: Omit<ServiceHttpOptions, 'policy'> = {}): LoginSetup {
+function loginSetup(
+  config: Config,
+  ctx: LoginContext,
+  http: ServiceHttp,
+  policy: NetworkPolicy,
+  httpOptions: Omit<ServiceHttpOptions, 'policy'> = {},
+): LoginSetup {
   // Metadata documents are small: a tighter body limit and one retry.
   const metadataHttp = createServiceHttp({ ...httpOptions, policy, maxBodyBytes: 256 * 1024, retries: 1 });
   const discovery = createServiceDiscovery({
@@ -124,7 +151,8 @@ function loginSetup(config: Config, ctx: LoginContext, http: ServiceHttp, policy
     clock: ctx.clock,
     policy,
   });
-  const clientId = (service: string) => config.login.deviceClientIds[new URL(service).origin] ?? config.login.deviceClientId;
+  const clientId = (service: string) =>
+    config.login.deviceClientIds[new URL(service).origin] ?? config.login.deviceClientId;
   const all: Record<ProtocolName, LoginProtocol> = {
     'agent-sessions': createAgentSessionsProtocol({ http }),
     authmd: createAuthMdProtocol({ http, discovery, clock: ctx.clock, policy }),
@@ -143,18 +171,34 @@ type PlatformFactory = (ctx: PlatformContext) => PlatformModule;
 async function configuredPlatforms(config: Config): Promise<PlatformFactory[]> {
   const factories: PlatformFactory[] = [];
   if (config.localThreads) {
-    factories.push((ctx) => createLocalPlatform({ redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:local`, sink: ctx.sink, now: () => ctx.clock.now() }));
+    factories.push((ctx) =>
+      createLocalPlatform({
+        redis: ctx.redis,
+        keyPrefix: `${ctx.keyPrefix}:local`,
+        sink: ctx.sink,
+        now: () => ctx.clock.now(),
+      }),
+    );
   }
   const { slack, github, linear } = config;
   if (slack) {
     // Events over HTTP routes, or a Socket Mode connection.
     const { createSlackPlatform } = await import('../adapters/slack/index.js');
-    factories.push((ctx) => createSlackPlatform({ config: slack, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger }));
+    factories.push((ctx) =>
+      createSlackPlatform({ config: slack, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger }),
+    );
   }
   if (github) {
     const { createGithubPlatform } = await import('../adapters/github/index.js');
     factories.push((ctx) =>
-      createGithubPlatform({ config: github, redis: ctx.redis, keyPrefix: `${ctx.keyPrefix}:github`, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger }),
+      createGithubPlatform({
+        config: github,
+        redis: ctx.redis,
+        keyPrefix: `${ctx.keyPrefix}:github`,
+        sink: ctx.sink,
+        now: () => ctx.clock.now(),
+        logger: ctx.logger,
+      }),
     );
   }
   if (linear) {
@@ -175,7 +219,11 @@ async function configuredPlatforms(config: Config): Promise<PlatformFactory[]> {
   return factories;
 }
 
-function banner(config: Config, url: string, details: { redis: string; tokenPath?: string; token?: string; sandbox: boolean }): string {
+function banner(
+  config: Config,
+  url: string,
+  details: { redis: string; tokenPath?: string; token?: string; sandbox: boolean },
+): string {
   const base = config.publicUrl ?? url;
   const lines = [
     '',
@@ -190,10 +238,14 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
     `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
     ...(config.localThreads ? [`  Threads   ${base}/threads/demo`] : []),
     ...(details.sandbox
-      ? [`  Sandbox   ${base}/sandbox (agent sessions), ${base}/sandbox/authmd (auth.md; mail at /sandbox/authmd/mailbox), ${base}/sandbox/device (device flow)`]
+      ? [
+          `  Sandbox   ${base}/sandbox (agent sessions), ${base}/sandbox/authmd (auth.md; mail at /sandbox/authmd/mailbox), ${base}/sandbox/device (device flow)`,
+        ]
       : []),
     ...(config.slack
-      ? [`  Slack     ${config.slack.inbound.mode === 'events' ? `${base}/slack/events, ${base}/slack/interactivity` : 'Socket Mode (workers connect to Slack)'}`]
+      ? [
+          `  Slack     ${config.slack.inbound.mode === 'events' ? `${base}/slack/events, ${base}/slack/interactivity` : 'Socket Mode (workers connect to Slack)'}`,
+        ]
       : []),
     `  Redis     ${details.redis}`,
     '',
@@ -215,15 +267,27 @@ function banner(config: Config, url: string, details: { redis: string; tokenPath
  * The environment `serve` runs with. Production unless told otherwise: `--dev` (what `npm
  * start` passes) asks for development when NODE_ENV is not set; an explicit NODE_ENV wins.
  */
-export function serveEnv(env: NodeJS.ProcessEnv, role: 'all' | 'server' | 'worker' | undefined, args: readonly string[]): NodeJS.ProcessEnv {
+export function serveEnv(
+  env: NodeJS.ProcessEnv,
+  role: 'all' | 'server' | 'worker' | undefined,
+  args: readonly string[],
+): NodeJS.ProcessEnv {
   const unknown = args.filter((arg) => arg !== '--dev');
-  if (unknown.length > 0) throw new ConfigError('arguments', `Unknown option ${unknown[0]}: serve takes only --dev (development mode, as npm start runs it).`);
+  if (unknown.length > 0)
+    throw new ConfigError(
+      'arguments',
+      `Unknown option ${unknown[0]}: serve takes only --dev (development mode, as npm start runs it).`,
+    );
   const development = args.includes('--dev') && !env.NODE_ENV?.trim() ? { NODE_ENV: 'development' } : {};
   return { ...env, ...development, ...(role ? { HANDOFF_ROLE: role } : {}) };
 }
 
 /** `handoff serve` / `npm start` (`serve --dev`). Returns the process exit code. */
-export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'worker', args: readonly string[] = []): Promise<number> {
+export async function serve(
+  env: NodeJS.ProcessEnv,
+  role?: 'all' | 'server' | 'worker',
+  args: readonly string[] = [],
+): Promise<number> {
   let config: Config;
   try {
     config = loadConfig(serveEnv(env, role, args));
@@ -234,10 +298,17 @@ export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'w
     }
     throw err;
   }
-  const logger = createLogger({ level: config.log.level, format: config.log.format ?? (process.stderr.isTTY ? 'pretty' : 'json') });
+  const logger = createLogger({
+    level: config.log.level,
+    format: config.log.format ?? (process.stderr.isTTY ? 'pretty' : 'json'),
+  });
   // Node would print such an error raw (an SDK error can carry request headers) and end the
   // process; queued work is safe in Redis either way, so log it masked and keep serving.
-  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection; the bridge keeps running (please report this as a bug)', { error: reason }));
+  process.on('unhandledRejection', (reason) =>
+    logger.error('unhandled promise rejection; the bridge keeps running (please report this as a bug)', {
+      error: reason,
+    }),
+  );
 
   let embedded: EmbeddedRedis | undefined;
   let running: RunningHandoff | undefined;
@@ -246,16 +317,22 @@ export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'w
     if (!redisUrl) {
       embedded = await startEmbeddedRedis({ dataDir: config.dataDir, pathEnv: env.PATH });
       redisUrl = embedded.url;
-      logger.info(embedded.owned ? 'started a private redis-server' : 'reusing the private redis-server from an earlier start', { url: redisUrl });
+      logger.info(
+        embedded.owned ? 'started a private redis-server' : 'reusing the private redis-server from an earlier start',
+        { url: redisUrl },
+      );
     }
     let vaultKey = config.vaultKey;
     if (!vaultKey) {
       const generated = await readOrCreateSecret(config.dataDir, 'vault.key', generateVaultKey);
       vaultKey = Buffer.from(generated.value, 'base64');
-      logger.warn('HANDOFF_VAULT_KEY is not set: using a development key from the data directory. Set HANDOFF_VAULT_KEY in production.', {
-        path: generated.path,
-        created: generated.created,
-      });
+      logger.warn(
+        'HANDOFF_VAULT_KEY is not set: using a development key from the data directory. Set HANDOFF_VAULT_KEY in production.',
+        {
+          path: generated.path,
+          created: generated.created,
+        },
+      );
     }
     let apiToken = config.apiToken;
     let tokenPath: string | undefined;
@@ -270,7 +347,9 @@ export async function serve(env: NodeJS.ProcessEnv, role?: 'all' | 'server' | 'w
     if (running.bridge.url) {
       process.stdout.write(
         `${banner(config, running.bridge.url, {
-          redis: embedded ? `${redisUrl} (private; data in ${config.dataDir}/redis)` : redisUrl.replace(/\/\/[^@]*@/, '//***@'),
+          redis: embedded
+            ? `${redisUrl} (private; data in ${config.dataDir}/redis)`
+            : redisUrl.replace(/\/\/[^@]*@/, '//***@'),
           ...(tokenPath ? { tokenPath } : {}),
           ...(printedToken ? { token: printedToken } : {}),
           sandbox: running.sandbox !== undefined,

@@ -11,7 +11,10 @@ import { createGithubRedaction } from './github-redaction.js';
 import { commentIdOf, parseGithubThread, repoScope, type GithubThread } from './github-thread.js';
 
 /** Status reactions on a person's comment (GitHub's fixed set of reaction contents). */
-export const githubReactions = { seen: 'eyes', ok: 'hooray', fail: 'confused' } as const satisfies Record<Reaction, string>;
+export const githubReactions = { seen: 'eyes', ok: 'hooray', fail: 'confused' } as const satisfies Record<
+  Reaction,
+  string
+>;
 
 /** How long a repository's visibility is remembered, ms. */
 const visibilityCacheMs = 60_000;

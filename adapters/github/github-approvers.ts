@@ -22,7 +22,12 @@ export interface GithubApprovers {
   resolve(thread: GithubThread, handle: string): Promise<Person>;
 }
 
-export function createGithubApprovers(deps: { clients: GithubClients; permission: GithubPermission; now: () => number; logger: Logger }): GithubApprovers {
+export function createGithubApprovers(deps: {
+  clients: GithubClients;
+  permission: GithubPermission;
+  now: () => number;
+  logger: Logger;
+}): GithubApprovers {
   const { clients, permission, now } = deps;
   const required = rank[permission]!;
 
@@ -37,15 +42,24 @@ export function createGithubApprovers(deps: { clients: GithubClients; permission
       const refusal = { allowed: false, reason: say`Only people with ${[permission]} access to ${repo} may answer.` };
       const { octokit } = await clients.forRepo(thread.owner, thread.repo);
       try {
-        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner: thread.owner, repo: thread.repo, username: login });
+        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+          owner: thread.owner,
+          repo: thread.repo,
+          username: login,
+        });
         // `role_name` knows triage and maintain; custom roles fall back to the legacy `permission`.
         const granted = Math.max(rank[data.role_name ?? ''] ?? 0, rank[data.permission] ?? 0);
         return granted >= required ? { allowed: true } : refusal;
       } catch (err) {
         if (statusOf(err) === 404) return refusal; // not a collaborator, or no such user
         if (isGithubHttpError(err) && err.status === 403 && rateLimitWaitMs(err, now()) === undefined) {
-          deps.logger.warn('github: may not read collaborator permissions; refusing the answer', { repo: `${thread.owner}/${thread.repo}` });
-          return { allowed: false, reason: say`The bridge could not confirm ${[permission]} access to ${repo} (it may not read collaborator permissions).` };
+          deps.logger.warn('github: may not read collaborator permissions; refusing the answer', {
+            repo: `${thread.owner}/${thread.repo}`,
+          });
+          return {
+            allowed: false,
+            reason: say`The bridge could not confirm ${[permission]} access to ${repo} (it may not read collaborator permissions).`,
+          };
         }
         throw githubError(err, `check ${login}'s permission on ${thread.owner}/${thread.repo}`, now());
       }
@@ -54,19 +68,29 @@ export function createGithubApprovers(deps: { clients: GithubClients; permission
     async resolve(thread, handle) {
       const login = handle.trim().replace(/^@/, '');
       if (!/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(login)) {
-        throw new BadInputError(`approver "${handle.slice(0, 80)}" is not a GitHub login; name approvers by login, e.g. "octocat".`, {
-          code: 'unknown_approver',
-          details: { field: 'approvers' },
-        });
+        throw new BadInputError(
+          `approver "${handle.slice(0, 80)}" is not a GitHub login; name approvers by login, e.g. "octocat".`,
+          {
+            code: 'unknown_approver',
+            details: { field: 'approvers' },
+          },
+        );
       }
       const { octokit } = await clients.forRepo(thread.owner, thread.repo);
       try {
         const { data } = await octokit.rest.users.getByUsername({ username: login });
         // The public profile email, when the person shows one (GitHub shows only verified ones).
-        return { id: data.login, name: data.login, ...(typeof data.email === 'string' && data.email ? { email: data.email } : {}) };
+        return {
+          id: data.login,
+          name: data.login,
+          ...(typeof data.email === 'string' && data.email ? { email: data.email } : {}),
+        };
       } catch (err) {
         if (statusOf(err) === 404) {
-          throw new BadInputError(`approver "${login}" is not a GitHub login.`, { code: 'unknown_approver', details: { field: 'approvers' } });
+          throw new BadInputError(`approver "${login}" is not a GitHub login.`, {
+            code: 'unknown_approver',
+            details: { field: 'approvers' },
+          });
         }
         throw githubError(err, `look up the GitHub login ${login}`, now());
       }

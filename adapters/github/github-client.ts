@@ -60,8 +60,12 @@ function octokitLog(logger: Logger) {
 export function createGithubClients(options: GithubClientOptions): GithubClients {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const log = octokitLog(options.logger.child({ component: 'octokit' }));
-  const fetchWithTimeout: typeof fetch = (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
-  const tokenCache = createInstallationTokenCache({ now: options.now, ...(options.tokenRefreshMarginMs !== undefined ? { refreshMarginMs: options.tokenRefreshMarginMs } : {}) });
+  const fetchWithTimeout: typeof fetch = (input, init) =>
+    fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+  const tokenCache = createInstallationTokenCache({
+    now: options.now,
+    ...(options.tokenRefreshMarginMs !== undefined ? { refreshMarginMs: options.tokenRefreshMarginMs } : {}),
+  });
 
   // Applied to every Octokit built here, including the installation clients @octokit/app
   // builds from the App's own class: our base URL, fetch, logger and token cache.
@@ -77,7 +81,10 @@ export function createGithubClients(options: GithubClientOptions): GithubClients
   const watch = (octokit: Octokit, identity: string): RepoClient => {
     octokit.hook.after('request', (response) => options.budget.observe(identity, response.headers));
     octokit.hook.error('request', (error) => {
-      options.budget.observe(identity, (error as { response?: { headers?: Record<string, unknown> } }).response?.headers);
+      options.budget.observe(
+        identity,
+        (error as { response?: { headers?: Record<string, unknown> } }).response?.headers,
+      );
       throw error;
     });
     return { octokit, identity };
@@ -119,7 +126,9 @@ export function createGithubClients(options: GithubClientOptions): GithubClients
       const id = await installationOf(owner, repo);
       let client = clients.get(id);
       if (!client) {
-        client = app.getInstallationOctokit(id).then((octokit) => watch(octokit as unknown as Octokit, `installation:${id}`));
+        client = app
+          .getInstallationOctokit(id)
+          .then((octokit) => watch(octokit as unknown as Octokit, `installation:${id}`));
         client.catch(() => clients.delete(id));
         clients.set(id, client);
       }

@@ -39,7 +39,10 @@ export function readComment(raw: unknown): GithubComment | undefined {
   return {
     id: c.id,
     body: typeof c.body === 'string' ? c.body : '',
-    user: user && typeof user.login === 'string' ? { login: user.login, type: typeof user.type === 'string' ? user.type : 'User' } : null,
+    user:
+      user && typeof user.login === 'string'
+        ? { login: user.login, type: typeof user.type === 'string' ? user.type : 'User' }
+        : null,
     createdAt: c.created_at,
     updatedAt: typeof c.updated_at === 'string' ? c.updated_at : c.created_at,
     viaAppId: app && typeof app.id === 'number' ? app.id : undefined,
@@ -54,13 +57,19 @@ export function readComment(raw: unknown): GithubComment | undefined {
 export function replyFromComment(
   comment: GithubComment,
   where: { readonly owner: string; readonly repo: string; readonly number: number },
-  context: { readonly self: SelfIdentity; readonly deliveryId: string; readonly receivedAt: number; readonly asEdit: boolean },
+  context: {
+    readonly self: SelfIdentity;
+    readonly deliveryId: string;
+    readonly receivedAt: number;
+    readonly asEdit: boolean;
+  },
 ): CommentVerdict {
   const { self } = context;
   if (isOwnComment(comment.body)) return { kind: 'ignored', reason: 'own_comment' };
   if (self.appId !== undefined && comment.viaAppId === self.appId) return { kind: 'ignored', reason: 'own_comment' };
   if (!comment.user) return { kind: 'ignored', reason: 'ghost' };
-  if (self.login !== undefined && comment.user.login.toLowerCase() === self.login.toLowerCase()) return { kind: 'ignored', reason: 'own_comment' };
+  if (self.login !== undefined && comment.user.login.toLowerCase() === self.login.toLowerCase())
+    return { kind: 'ignored', reason: 'own_comment' };
   // Other Apps' bots; a person answering through an App (user-to-server) still counts.
   if (comment.user.type === 'Bot') return { kind: 'ignored', reason: 'bot' };
   if (comment.body.trim() === '') return { kind: 'ignored', reason: 'empty' };

@@ -52,11 +52,19 @@ export function githubError(err: unknown, what: string, now: number): HandoffErr
   }
   const wait = rateLimitWaitMs(err, now);
   if (wait !== undefined) {
-    return new RateLimitedError(`GitHub rate-limited the bridge while trying to ${what}; retrying in ${Math.ceil(wait / 1000)} s.`, wait, { code: 'github_rate_limited', cause: err });
+    return new RateLimitedError(
+      `GitHub rate-limited the bridge while trying to ${what}; retrying in ${Math.ceil(wait / 1000)} s.`,
+      wait,
+      { code: 'github_rate_limited', cause: err },
+    );
   }
   const detail = err.message.split('\n')[0]!.slice(0, 200);
   if (!err.response) {
-    return new UpstreamError(`Could not reach GitHub to ${what}: ${detail}`, { code: 'github_unavailable', upstreamStatus: 0, cause: err });
+    return new UpstreamError(`Could not reach GitHub to ${what}: ${detail}`, {
+      code: 'github_unavailable',
+      upstreamStatus: 0,
+      cause: err,
+    });
   }
   const hint: Record<number, [code: string, hint: string]> = {
     401: ['github_unauthorized', 'check GITHUB_TOKEN or the GitHub App’s key and installation'],
@@ -65,7 +73,10 @@ export function githubError(err: unknown, what: string, now: number): HandoffErr
     410: ['github_gone', 'issues may be disabled on this repository'],
     422: ['github_rejected', 'GitHub refused the request as invalid'],
   };
-  const [code, advice] = hint[err.status] ?? [err.status >= 500 ? 'github_unavailable' : 'github_rejected', 'GitHub refused the request'];
+  const [code, advice] = hint[err.status] ?? [
+    err.status >= 500 ? 'github_unavailable' : 'github_rejected',
+    'GitHub refused the request',
+  ];
   return new UpstreamError(`GitHub answered ${err.status} when the bridge tried to ${what} (${advice}): ${detail}`, {
     code,
     upstreamStatus: err.status,

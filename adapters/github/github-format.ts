@@ -64,14 +64,25 @@ function renderApproval(msg: ApprovalRequestMessage, permission: GithubPermissio
   const lines = [
     '### 🔐 Login approval needed',
     githubSentence(describeRequest(msg)),
-    ...(logo ? [`${htmlImage(logo, 20)} ${githubSentence(['The logo, like the name, is the service’s own claim.'])}`] : []),
+    ...(logo
+      ? [`${htmlImage(logo, 20)} ${githubSentence(['The logo, like the name, is the service’s own claim.'])}`]
+      : []),
     `${link ? `**${markdownLink(msg.answer === 'email_code' ? 'The service' : 'Open the approval page', link.href)}** ` : ''}${githubSentence(describeLink(msg))}`,
     githubSentence(describeAnswer(msg)),
     ...(msg.notes ?? []).map(githubSentence),
     `${githubSentence(say`Expires at ${[formatUtc(msg.expiresAt)]}.`)} ${describeGithubApprovers(msg.approvers, permission)}`,
     `Handoff ${markdownCode(cleanText(msg.handoffId, textLimits.id))}`,
   ];
-  lines.splice(lines.length - 1, 0, githubSentence(describeTag(msg, 'if other requests wait in this thread, start your reply with it (or quote-reply this comment).')));
+  lines.splice(
+    lines.length - 1,
+    0,
+    githubSentence(
+      describeTag(
+        msg,
+        'if other requests wait in this thread, start your reply with it (or quote-reply this comment).',
+      ),
+    ),
+  );
   return lines.join('\n\n');
 }
 

@@ -61,7 +61,12 @@ export function createGithubPoller(options: GithubPollerOptions): GithubPoller {
   const stats: GithubPollStats = { counted: 0, notModified: 0, accepted: 0 };
   let scopeCount = 1;
 
-  async function deliver(raw: unknown, owner: string, repo: string, open: ReadonlySet<string>): Promise<string | undefined> {
+  async function deliver(
+    raw: unknown,
+    owner: string,
+    repo: string,
+    open: ReadonlySet<string>,
+  ): Promise<string | undefined> {
     const comment = readComment(raw);
     const number = issueNumberOf((raw as { issue_url?: unknown }).issue_url);
     if (!comment || number === undefined) return undefined;
@@ -69,12 +74,16 @@ export function createGithubPoller(options: GithubPollerOptions): GithubPoller {
       // First sight of a comment edited before this poll: with edits accepted it is that edit,
       // otherwise it is the comment as it now reads.
       const asEdit = options.acceptEdits && comment.updatedAt !== comment.createdAt;
-      const verdict = replyFromComment(comment, { owner, repo, number }, {
-        self: options.self(),
-        deliveryId: `poll:${asEdit ? `${comment.id}@${Date.parse(comment.updatedAt)}` : comment.id}`,
-        receivedAt: now(),
-        asEdit,
-      });
+      const verdict = replyFromComment(
+        comment,
+        { owner, repo, number },
+        {
+          self: options.self(),
+          deliveryId: `poll:${asEdit ? `${comment.id}@${Date.parse(comment.updatedAt)}` : comment.id}`,
+          receivedAt: now(),
+          asEdit,
+        },
+      );
       if (verdict.kind === 'reply' && (await sink(verdict.reply)) === 'accepted') stats.accepted += 1;
     }
     return comment.updatedAt;
@@ -114,10 +123,20 @@ export function createGithubPoller(options: GithubPollerOptions): GithubPoller {
       let pages = 0;
       let seen = 0;
       for (let page = 1; page <= maxPages; page++) {
-        const conditional = page === 1 && cursor.etag && cursor.etagSince === since ? { 'if-none-match': cursor.etag } : {};
+        const conditional =
+          page === 1 && cursor.etag && cursor.etagSince === since ? { 'if-none-match': cursor.etag } : {};
         let data: unknown[];
         try {
-          const res = await octokit.rest.issues.listCommentsForRepo({ owner, repo, since, sort: 'updated', direction: 'asc', per_page: perPage, page, headers: conditional });
+          const res = await octokit.rest.issues.listCommentsForRepo({
+            owner,
+            repo,
+            since,
+            sort: 'updated',
+            direction: 'asc',
+            per_page: perPage,
+            page,
+            headers: conditional,
+          });
           data = res.data;
           if (page === 1) etag = res.headers.etag;
         } catch (err) {
@@ -142,7 +161,10 @@ export function createGithubPoller(options: GithubPollerOptions): GithubPoller {
       // a 304 unless something changed (re-read comments are duplicates the sink drops). A
       // long one moves up to one second behind the newest comment (second precision).
       const advance = pages > 1 || seen >= advanceAfter;
-      const advanced = advance && Date.parse(newest) - 1_000 > Date.parse(since) ? new Date(Date.parse(newest) - 1_000).toISOString() : since;
+      const advanced =
+        advance && Date.parse(newest) - 1_000 > Date.parse(since)
+          ? new Date(Date.parse(newest) - 1_000).toISOString()
+          : since;
       const keepEtag = advanced === since && pages === 1 && etag !== undefined;
       await cursors.save(scope.scope, { since: advanced, ...(keepEtag ? { etag, etagSince: since } : {}) });
       logger.debug('github poll', { scope: scope.scope, pages, advanced: advanced !== since });

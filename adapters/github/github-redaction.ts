@@ -29,10 +29,22 @@ function isRefusal(err: unknown, now: number): boolean {
   return err.status === 401 || err.status === 422;
 }
 
-async function minimize(client: RepoClient, thread: GithubThread, commentId: number, now: () => number): Promise<boolean> {
+async function minimize(
+  client: RepoClient,
+  thread: GithubThread,
+  commentId: number,
+  now: () => number,
+): Promise<boolean> {
   try {
-    const { data } = await client.octokit.rest.issues.getComment({ owner: thread.owner, repo: thread.repo, comment_id: commentId });
-    const result = await client.octokit.graphql<{ minimizeComment?: { minimizedComment?: { isMinimized?: boolean } } }>(minimizeMutation, { id: data.node_id });
+    const { data } = await client.octokit.rest.issues.getComment({
+      owner: thread.owner,
+      repo: thread.repo,
+      comment_id: commentId,
+    });
+    const result = await client.octokit.graphql<{ minimizeComment?: { minimizedComment?: { isMinimized?: boolean } } }>(
+      minimizeMutation,
+      { id: data.node_id },
+    );
     return result.minimizeComment?.minimizedComment?.isMinimized === true;
   } catch (err) {
     if (statusOf(err) === 404) return false;
@@ -43,7 +55,11 @@ async function minimize(client: RepoClient, thread: GithubThread, commentId: num
   }
 }
 
-export function createGithubRedaction(deps: { clients: GithubClients; now: () => number; logger: Logger }): (msg: MessageRef) => Promise<RedactOutcome> {
+export function createGithubRedaction(deps: {
+  clients: GithubClients;
+  now: () => number;
+  logger: Logger;
+}): (msg: MessageRef) => Promise<RedactOutcome> {
   const { clients, now } = deps;
 
   return async function redact(msg) {
@@ -55,8 +71,12 @@ export function createGithubRedaction(deps: { clients: GithubClients; now: () =>
       return 'deleted';
     } catch (err) {
       if (statusOf(err) === 404) return 'deleted'; // already gone (its author deleted it)
-      if (!isRefusal(err, now())) throw githubError(err, `delete comment ${commentId} in ${thread.owner}/${thread.repo}`, now());
-      deps.logger.warn('github: may not delete the comment with a spent code; hiding it instead', { thread: thread.ref, status: statusOf(err) });
+      if (!isRefusal(err, now()))
+        throw githubError(err, `delete comment ${commentId} in ${thread.owner}/${thread.repo}`, now());
+      deps.logger.warn('github: may not delete the comment with a spent code; hiding it instead', {
+        thread: thread.ref,
+        status: statusOf(err),
+      });
     }
     const hidden = await minimize(client, thread, commentId, now);
     try {

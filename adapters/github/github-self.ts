@@ -27,7 +27,10 @@ export function createSelfIdentity(clients: GithubClients, logger: Logger): Self
           login = (await client.octokit.rest.users.getAuthenticated()).data.login;
         } catch (err) {
           pending = undefined;
-          logger.warn('could not look up the GitHub login of GITHUB_TOKEN; own comments are recognised by their marker', { error: err });
+          logger.warn(
+            'could not look up the GitHub login of GITHUB_TOKEN; own comments are recognised by their marker',
+            { error: err },
+          );
         }
       })();
       return pending;

@@ -24,7 +24,8 @@ export function parseGithubThread(ref: string): GithubThread {
   const owner = match[1]!.toLowerCase();
   const repo = match[2]!.toLowerCase();
   const number = Number(match[3]);
-  if (!ownerPattern.test(owner) || !repoPattern.test(repo) || repo === '.' || repo === '..' || number < 1) throw invalidThreadRef(ref, example);
+  if (!ownerPattern.test(owner) || !repoPattern.test(repo) || repo === '.' || repo === '..' || number < 1)
+    throw invalidThreadRef(ref, example);
   return { platform: 'github', ref: githubThreadRef(owner, repo, number), owner, repo, number };
 }
 
@@ -42,7 +43,8 @@ export const repoScope = (thread: Pick<GithubThread, 'owner' | 'repo'>): string 
  */
 export function commentIdOf(messageId: string): number {
   const id = Number(messageId.split('@')[0]);
-  if (!Number.isSafeInteger(id) || id < 1) throw new BadInputError(`"${messageId.slice(0, 40)}" is not a GitHub comment id.`, { code: 'invalid_message_ref' });
+  if (!Number.isSafeInteger(id) || id < 1)
+    throw new BadInputError(`"${messageId.slice(0, 40)}" is not a GitHub comment id.`, { code: 'invalid_message_ref' });
   return id;
 }
 

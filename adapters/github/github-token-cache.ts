@@ -13,7 +13,10 @@ export interface InstallationTokenCache {
 /** Default: refresh an installation token five minutes before it expires, ms. */
 export const tokenRefreshMarginMs = 5 * 60_000;
 
-export function createInstallationTokenCache(options: { now: () => number; refreshMarginMs?: number }): InstallationTokenCache {
+export function createInstallationTokenCache(options: {
+  now: () => number;
+  refreshMarginMs?: number;
+}): InstallationTokenCache {
   const margin = options.refreshMarginMs ?? tokenRefreshMarginMs;
   const entries = new Map<string, string>();
   return {

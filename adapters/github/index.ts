@@ -57,10 +57,29 @@ export function createGithubPlatform(options: GithubPlatformOptions): GithubPlat
   const self = createSelfIdentity(clients, logger);
   const adapter = createGithubAdapter({ clients, cursors, approverPermission: config.approverPermission, now, logger });
   const routes = config.webhookSecret
-    ? [githubWebhookRoute({ secret: config.webhookSecret, sink: options.sink, acceptEdits: config.acceptEdits, self: self.current, now, logger })]
+    ? [
+        githubWebhookRoute({
+          secret: config.webhookSecret,
+          sink: options.sink,
+          acceptEdits: config.acceptEdits,
+          self: self.current,
+          now,
+          logger,
+        }),
+      ]
     : [];
   const poller = config.polling.enabled
-    ? createGithubPoller({ clients, cursors, sink: options.sink, self: self.current, budget, intervalMs: config.polling.intervalMs, acceptEdits: config.acceptEdits, now, logger })
+    ? createGithubPoller({
+        clients,
+        cursors,
+        sink: options.sink,
+        self: self.current,
+        budget,
+        intervalMs: config.polling.intervalMs,
+        acceptEdits: config.acceptEdits,
+        now,
+        logger,
+      })
     : undefined;
   return {
     adapter,

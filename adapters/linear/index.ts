@@ -51,7 +51,9 @@ export function createLinearPlatform(options: LinearPlatformOptions): LinearPlat
     : undefined;
   return {
     adapter: createLinearAdapter({ api, state, people, clock, logger }),
-    routes: config.webhookSecret ? [linearWebhookRoute({ secret: config.webhookSecret, state, sink: options.sink, clock, logger })] : [],
+    routes: config.webhookSecret
+      ? [linearWebhookRoute({ secret: config.webhookSecret, state, sink: options.sink, clock, logger })]
+      : [],
     ...(poller ? { poller } : {}),
     state,
   };

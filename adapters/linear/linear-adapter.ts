@@ -60,16 +60,20 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
       const existing = await api.comment(input.id);
       if (existing) {
         if (existing.userId !== undefined && existing.userId !== (await ownId())) {
-          throw new UpstreamError('Another Linear user already holds the comment id the bridge chose; the post was not made.', {
-            code: 'linear_comment_id_taken',
-            upstreamStatus: 409,
-            retry: 'never',
-          });
+          throw new UpstreamError(
+            'Another Linear user already holds the comment id the bridge chose; the post was not made.',
+            {
+              code: 'linear_comment_id_taken',
+              upstreamStatus: 409,
+              retry: 'never',
+            },
+          );
         }
         return;
       }
       // The comment to reply under is gone (someone deleted the approval): post at the top.
-      if (input.parentId !== undefined && !retryable(err)) return createOnce({ id: input.id, issueId: input.issueId, body: input.body });
+      if (input.parentId !== undefined && !retryable(err))
+        return createOnce({ id: input.id, issueId: input.issueId, body: input.body });
       throw err;
     }
   }
@@ -93,7 +97,12 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
       await state.rememberApproval(msg.handoffId, id);
       await state.startCursor(thread.ref, clock.now() - cursorSlackMs);
     }
-    logger.debug('linear comment posted', { thread: thread.ref, handoffId: msg.handoffId, kind: msg.kind, threaded: parentId !== undefined });
+    logger.debug('linear comment posted', {
+      thread: thread.ref,
+      handoffId: msg.handoffId,
+      kind: msg.kind,
+      threaded: parentId !== undefined,
+    });
     return { platform: 'linear', thread: thread.ref, id };
   }
 

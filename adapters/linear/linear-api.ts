@@ -48,7 +48,11 @@ export interface LinearApi {
   deleteComment(id: string): Promise<void>;
   react(commentId: string, emoji: string): Promise<void>;
   /** Comments on these issues created after `sinceMs`, at most `maxPages` pages of 100. */
-  commentsSince(issueIds: readonly string[], sinceMs: number, maxPages: number): Promise<{ comments: LinearCommentInfo[]; complete: boolean }>;
+  commentsSince(
+    issueIds: readonly string[],
+    sinceMs: number,
+    maxPages: number,
+  ): Promise<{ comments: LinearCommentInfo[]; complete: boolean }>;
   user(id: string): Promise<LinearUserInfo | undefined>;
   usersByEmail(email: string): Promise<LinearUserInfo[]>;
   usersByName(name: string): Promise<LinearUserInfo[]>;
@@ -66,7 +70,11 @@ export function createLinearClient(config: Pick<LinearConfig, 'auth' | 'apiUrl'>
     : new LinearClient({ accessToken: config.auth.accessToken, apiUrl: config.apiUrl });
 }
 
-const userInfo = (u: User): LinearUserInfo => ({ id: u.id, name: u.displayName || u.name, email: u.email || undefined });
+const userInfo = (u: User): LinearUserInfo => ({
+  id: u.id,
+  name: u.displayName || u.name,
+  email: u.email || undefined,
+});
 
 const commentInfo = (c: Comment): LinearCommentInfo => ({
   id: c.id,
@@ -84,7 +92,13 @@ export function createLinearApi(client: LinearClient, clock: Clock, timeoutMs = 
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new UpstreamError(`Linear did not answer within ${timeoutMs} ms while trying to ${action}.`, { code: 'linear_timeout', upstreamStatus: 0 })),
+        () =>
+          reject(
+            new UpstreamError(`Linear did not answer within ${timeoutMs} ms while trying to ${action}.`, {
+              code: 'linear_timeout',
+              upstreamStatus: 0,
+            }),
+          ),
         timeoutMs,
       );
     });
@@ -127,11 +141,15 @@ export function createLinearApi(client: LinearClient, clock: Clock, timeoutMs = 
     },
     async commentsSince(issueIds, sinceMs, maxPages) {
       const filter = { issue: { id: { in: [...issueIds] } }, createdAt: { gt: new Date(sinceMs).toISOString() } };
-      let page = await call('read new comments', () => client.comments({ filter, first: 100, orderBy: PaginationOrderBy.CreatedAt }));
+      let page = await call('read new comments', () =>
+        client.comments({ filter, first: 100, orderBy: PaginationOrderBy.CreatedAt }),
+      );
       const comments = page.nodes.map(commentInfo);
       for (let pages = 1; page.pageInfo.hasNextPage && pages < maxPages; pages++) {
         const after = page.pageInfo.endCursor;
-        page = await call('read new comments', () => client.comments({ filter, first: 100, orderBy: PaginationOrderBy.CreatedAt, ...(after ? { after } : {}) }));
+        page = await call('read new comments', () =>
+          client.comments({ filter, first: 100, orderBy: PaginationOrderBy.CreatedAt, ...(after ? { after } : {}) }),
+        );
         comments.push(...page.nodes.map(commentInfo));
       }
       return { comments, complete: !page.pageInfo.hasNextPage };
@@ -145,7 +163,12 @@ export function createLinearApi(client: LinearClient, clock: Clock, timeoutMs = 
       }
     },
     usersByEmail: (email) => users('find a user by email', { email: { eqIgnoreCase: email } }, 2),
-    usersByName: (name) => users('find a user by name', { or: [{ displayName: { eqIgnoreCase: name } }, { name: { eqIgnoreCase: name } }] }, 2),
+    usersByName: (name) =>
+      users(
+        'find a user by name',
+        { or: [{ displayName: { eqIgnoreCase: name } }, { name: { eqIgnoreCase: name } }] },
+        2,
+      ),
     usersByIds: (ids) => users('read users', { id: { in: [...ids] } }, Math.min(250, Math.max(1, ids.length))),
     async viewer() {
       return userInfo(await call('read the bridge user', () => client.viewer));

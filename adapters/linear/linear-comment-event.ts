@@ -18,7 +18,9 @@ export interface CommentCreated {
   readonly author: { readonly id: string; readonly name?: string; readonly email?: string };
 }
 
-export type CommentEvent = { readonly kind: 'comment'; readonly comment: CommentCreated } | { readonly kind: 'ignored'; readonly reason: string };
+export type CommentEvent =
+  | { readonly kind: 'comment'; readonly comment: CommentCreated }
+  | { readonly kind: 'ignored'; readonly reason: string };
 
 const text = z.string().min(1);
 const payloadSchema = z.object({
@@ -34,7 +36,9 @@ const payloadSchema = z.object({
       userId: z.string().nullish(),
       botActor: z.unknown().nullish(),
       externalUserId: z.string().nullish(),
-      user: z.object({ id: z.string().optional(), name: z.string().optional(), email: z.string().optional() }).nullish(),
+      user: z
+        .object({ id: z.string().optional(), name: z.string().optional(), email: z.string().optional() })
+        .nullish(),
     })
     .nullish(),
 });

@@ -23,6 +23,9 @@ export function derivedUuid(...parts: readonly string[]): string {
  * handoff is then posted once.
  */
 export function commentIdFor(msg: OutboundMessage, body: string, context?: PostContext): string {
-  const key = context?.idempotencyKey !== undefined ? `job:${context.idempotencyKey}` : `body:${createHash('sha256').update(body).digest('hex')}`;
+  const key =
+    context?.idempotencyKey !== undefined
+      ? `job:${context.idempotencyKey}`
+      : `body:${createHash('sha256').update(body).digest('hex')}`;
   return derivedUuid('handoff/linear/comment', msg.handoffId, msg.kind, key);
 }

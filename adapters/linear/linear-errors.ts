@@ -26,11 +26,16 @@ function rawErrors(err: LinearError): RawGraphQLError[] {
 
 /** Linear marks rate limits with `extensions.code: "RATELIMITED"`; the SDK keys on `type`. */
 function isRateLimited(err: LinearError): boolean {
-  return err instanceof RatelimitedLinearError || err.status === 429 || rawErrors(err).some((e) => e.extensions?.code === 'RATELIMITED');
+  return (
+    err instanceof RatelimitedLinearError ||
+    err.status === 429 ||
+    rawErrors(err).some((e) => e.extensions?.code === 'RATELIMITED')
+  );
 }
 
 function resetHeader(err: LinearError, name: string): number | undefined {
-  const headers = (err.raw as { response?: { headers?: { get?(n: string): string | null } } } | undefined)?.response?.headers;
+  const headers = (err.raw as { response?: { headers?: { get?(n: string): string | null } } } | undefined)?.response
+    ?.headers;
   const value = typeof headers?.get === 'function' ? Number(headers.get(name)) : Number.NaN;
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
@@ -41,7 +46,8 @@ export function linearRetryAfterMs(err: LinearError, now: number): number {
   let wait: number | undefined;
   if (limited?.retryAfter !== undefined) wait = limited.retryAfter * 1000;
   else {
-    const reset = limited?.requestsResetAt ?? limited?.complexityResetAt ?? resetHeader(err, 'x-ratelimit-requests-reset');
+    const reset =
+      limited?.requestsResetAt ?? limited?.complexityResetAt ?? resetHeader(err, 'x-ratelimit-requests-reset');
     if (reset !== undefined) wait = reset - now;
   }
   if (wait === undefined || !Number.isFinite(wait)) return defaultLinearRetryAfterMs;
@@ -50,7 +56,8 @@ export function linearRetryAfterMs(err: LinearError, now: number): number {
 
 function linearMessage(err: LinearError): string {
   const first = rawErrors(err)[0];
-  const text = typeof first?.message === 'string' ? first.message : (err.errors?.[0]?.message ?? String(err.type ?? 'error'));
+  const text =
+    typeof first?.message === 'string' ? first.message : (err.errors?.[0]?.message ?? String(err.type ?? 'error'));
   return maskSecrets(text).replace(/\s+/g, ' ').slice(0, 200);
 }
 
@@ -65,17 +72,29 @@ export function linearError(err: unknown, action: string, now: number): HandoffE
   if (err instanceof HandoffError) return err;
   if (!(err instanceof LinearError)) {
     const reason = err instanceof Error ? maskSecrets(err.message).slice(0, 200) : 'no answer';
-    return new UpstreamError(`Linear could not be reached to ${action} (${reason}).`, { code: 'linear_unreachable', upstreamStatus: 0, cause: err });
+    return new UpstreamError(`Linear could not be reached to ${action} (${reason}).`, {
+      code: 'linear_unreachable',
+      upstreamStatus: 0,
+      cause: err,
+    });
   }
   const message = linearMessage(err);
   if (isRateLimited(err)) {
-    return new RateLimitedError(`Linear rate-limited the bridge while trying to ${action}.`, linearRetryAfterMs(err, now), { code: 'linear_rate_limited', cause: err });
+    return new RateLimitedError(
+      `Linear rate-limited the bridge while trying to ${action}.`,
+      linearRetryAfterMs(err, now),
+      { code: 'linear_rate_limited', cause: err },
+    );
   }
   const fail = (code: string, upstreamStatus: number, text: string) =>
     new UpstreamError(text, { code, upstreamStatus, retry: 'never', upstreamCode: String(err.type), cause: err });
   switch (err.type) {
     case 'AuthenticationError':
-      return fail('linear_unauthorized', 401, `Linear rejected the bridge's credential (check LINEAR_API_KEY or LINEAR_ACCESS_TOKEN) while trying to ${action}.`);
+      return fail(
+        'linear_unauthorized',
+        401,
+        `Linear rejected the bridge's credential (check LINEAR_API_KEY or LINEAR_ACCESS_TOKEN) while trying to ${action}.`,
+      );
     case 'Forbidden':
     case 'FeatureNotAccessible':
       return fail('linear_forbidden', 403, `Linear does not allow the bridge to ${action}: ${message}`);
@@ -83,7 +102,8 @@ export function linearError(err: unknown, action: string, now: number): HandoffE
     case 'UserError':
     case 'GraphqlError':
     case 'UsageLimitExceeded':
-      if (/not found|could not find|does not exist/i.test(message)) return fail('linear_not_found', 404, `Linear could not ${action}: ${message}`);
+      if (/not found|could not find|does not exist/i.test(message))
+        return fail('linear_not_found', 404, `Linear could not ${action}: ${message}`);
       return fail('linear_invalid_request', 400, `Linear refused to ${action}: ${message}`);
     default:
       // No HTTP status: the request never got an answer (the SDK wraps fetch failures too).

@@ -1,6 +1,15 @@
 import { describeDuration } from '../../src/core/clock.js';
 import { markdownCode, markdownLink, renderMarkdownSentence } from '../../src/core/markdown-text.js';
-import { approvalLink, describeLink, describeRequest, describeTag, formatUtc, shownUserCode, type ApprovalRequestMessage, type OutboundMessage } from '../../src/core/messages.js';
+import {
+  approvalLink,
+  describeLink,
+  describeRequest,
+  describeTag,
+  formatUtc,
+  shownUserCode,
+  type ApprovalRequestMessage,
+  type OutboundMessage,
+} from '../../src/core/messages.js';
 import { list, say, value, words, type Sentence } from '../../src/core/sentence.js';
 import { cleanText, textLimits } from '../../src/core/untrusted-text.js';
 
@@ -55,7 +64,9 @@ export function renderApproval(msg: ApprovalRequestMessage, approvers: ApproverL
     `${link ? `**${markdownLink(msg.answer === 'email_code' ? 'The service' : 'Open the approval page', link.href)}** ` : ''}${renderNotice(describeLink(msg))}`,
     answerLine(msg),
     ...(msg.notes ?? []).map(renderNotice),
-    renderNotice(say`${describeApproverLine(approvers)} Expires at ${words(formatUtc(msg.expiresAt))} (in ${words(describeDuration(msg.expiresAt - now))}).`),
+    renderNotice(
+      say`${describeApproverLine(approvers)} Expires at ${words(formatUtc(msg.expiresAt))} (in ${words(describeDuration(msg.expiresAt - now))}).`,
+    ),
     renderNotice(describeTag(msg, 'a reply to this comment answers this request.')),
     `_handoff ${markdownCode(cleanText(msg.handoffId, textLimits.id))}_`,
   ].join('\n\n');

@@ -50,7 +50,11 @@ export function createLinearPeople(api: LinearApi, now: () => number): LinearPeo
     return new Map(wanted.map((id) => [id, cache.get(id)?.name ?? id]));
   }
 
-  async function approverLine(thread: LinearThread, named: readonly string[], issue?: LinearIssueInfo): Promise<ApproverLine> {
+  async function approverLine(
+    thread: LinearThread,
+    named: readonly string[],
+    issue?: LinearIssueInfo,
+  ): Promise<ApproverLine> {
     if (named.length > 0) {
       const known = await names(named);
       return { kind: 'named', names: named.map((id) => known.get(id) ?? id) };

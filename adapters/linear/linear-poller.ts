@@ -68,7 +68,10 @@ export function createLinearPoller(deps: LinearPollerDeps): InboundPoller {
       const threads = [...openThreads].sort();
       const scopes: PollScope[] = [];
       for (let i = 0; i < threads.length; i += linearPollChunk) {
-        scopes.push({ scope: threads.length <= linearPollChunk ? 'issues' : `issues-${i / linearPollChunk}`, threads: threads.slice(i, i + linearPollChunk) });
+        scopes.push({
+          scope: threads.length <= linearPollChunk ? 'issues' : `issues-${i / linearPollChunk}`,
+          threads: threads.slice(i, i + linearPollChunk),
+        });
       }
       return scopes;
     },
@@ -82,12 +85,17 @@ export function createLinearPoller(deps: LinearPollerDeps): InboundPoller {
       const since = Math.min(...cursors.map((c) => c ?? startedAt - initialLookbackMs));
       const { comments, complete } = await api.commentsSince([...byIssue.keys()], since, maxPagesPerPoll);
 
-      const fromPeople = comments.filter((c): c is LinearCommentInfo & { userId: string; issueId: string } => !c.byBot && !!c.userId && !!c.issueId && byIssue.has(c.issueId));
+      const fromPeople = comments.filter(
+        (c): c is LinearCommentInfo & { userId: string; issueId: string } =>
+          !c.byBot && !!c.userId && !!c.issueId && byIssue.has(c.issueId),
+      );
       const ours = await state.ours(fromPeople.map((c) => c.id));
       const replies = fromPeople.filter((_, i) => !ours[i]).sort((a, b) => a.createdAt - b.createdAt);
       const names = replies.length ? await people.names(replies.map((c) => c.userId)) : new Map<string, string>();
       // A reply under an approval comment answers that request and no other.
-      const targets = await state.handoffsOfApprovals(replies.map((c) => c.parentId).filter((p): p is string => p !== undefined));
+      const targets = await state.handoffsOfApprovals(
+        replies.map((c) => c.parentId).filter((p): p is string => p !== undefined),
+      );
       const handoffOf = new Map(replies.filter((c) => c.parentId !== undefined).map((c, i) => [c.id, targets[i]]));
       for (const c of replies) {
         const thread = byIssue.get(c.issueId)!;
@@ -115,11 +123,17 @@ export function createLinearPoller(deps: LinearPollerDeps): InboundPoller {
       const next = new Map<string, number>();
       refs.forEach((ref, i) => {
         const before = cursors[i] ?? since;
-        const reached = complete ? Math.max(newest.get(ref) ?? 0, startedAt - cursorSlackMs) : (newest.get(ref) ?? before);
+        const reached = complete
+          ? Math.max(newest.get(ref) ?? 0, startedAt - cursorSlackMs)
+          : (newest.get(ref) ?? before);
         next.set(ref, Math.max(before, reached));
       });
       await state.setCursors(next);
-      if (!complete) logger.warn('linear poll read its page limit; the rest follows next poll', { scope: scope.scope, comments: comments.length });
+      if (!complete)
+        logger.warn('linear poll read its page limit; the rest follows next poll', {
+          scope: scope.scope,
+          comments: comments.length,
+        });
       return { nextPollMs: intervalMs };
     },
   };

@@ -33,7 +33,11 @@ export interface LinearState {
    * For an incoming comment, in one round trip: is it ours, which thread is its issue, and —
    * when it replies under an approval comment (`parentId`) — which handoff that approval is.
    */
-  inbound(commentId: string, issueUuid: string, parentId?: string): Promise<{ ours: boolean; thread: string | undefined; handoffId: string | undefined }>;
+  inbound(
+    commentId: string,
+    issueUuid: string,
+    parentId?: string,
+  ): Promise<{ ours: boolean; thread: string | undefined; handoffId: string | undefined }>;
   /** The handoffs whose approval comments these are (undefined where none). */
   handoffsOfApprovals(commentIds: readonly string[]): Promise<Array<string | undefined>>;
   /** The issue UUIDs of these refs, where known. */
@@ -54,7 +58,12 @@ export function createLinearState(redis: Redis, keyPrefix: string, ttlMs = defau
     async beforePost(commentId, link) {
       const tx = redis.multi().set(key('ours', commentId), '1', 'PX', ttl);
       if (link) {
-        tx.set(key('issue-thread', link.issueUuid), link.ref, 'PX', ttl).set(key('thread-issue', link.ref), link.issueUuid, 'PX', ttl);
+        tx.set(key('issue-thread', link.issueUuid), link.ref, 'PX', ttl).set(
+          key('thread-issue', link.ref),
+          link.issueUuid,
+          'PX',
+          ttl,
+        );
       }
       await tx.exec();
     },
@@ -64,14 +73,26 @@ export function createLinearState(redis: Redis, keyPrefix: string, ttlMs = defau
       return found.map((v) => v !== null);
     },
     async linkIssue(ref, issueUuid) {
-      await redis.multi().set(key('issue-thread', issueUuid), ref, 'PX', ttl).set(key('thread-issue', ref), issueUuid, 'PX', ttl).exec();
+      await redis
+        .multi()
+        .set(key('issue-thread', issueUuid), ref, 'PX', ttl)
+        .set(key('thread-issue', ref), issueUuid, 'PX', ttl)
+        .exec();
     },
     async threadOfIssue(issueUuid) {
       return (await redis.get(key('issue-thread', issueUuid))) ?? undefined;
     },
     async inbound(commentId, issueUuid, parentId) {
-      const [ours, thread, handoffId] = await redis.mget(key('ours', commentId), key('issue-thread', issueUuid), key('approval-of', parentId ?? '-'));
-      return { ours: ours !== null && ours !== undefined, thread: thread ?? undefined, handoffId: parentId ? (handoffId ?? undefined) : undefined };
+      const [ours, thread, handoffId] = await redis.mget(
+        key('ours', commentId),
+        key('issue-thread', issueUuid),
+        key('approval-of', parentId ?? '-'),
+      );
+      return {
+        ours: ours !== null && ours !== undefined,
+        thread: thread ?? undefined,
+        handoffId: parentId ? (handoffId ?? undefined) : undefined,
+      };
     },
     async handoffsOfApprovals(commentIds) {
       if (commentIds.length === 0) return [];
@@ -82,14 +103,20 @@ export function createLinearState(redis: Redis, keyPrefix: string, ttlMs = defau
       return (await redis.mget(...refs.map((ref) => key('thread-issue', ref)))).map((v) => v ?? undefined);
     },
     async rememberApproval(handoffId, commentId) {
-      await redis.multi().set(key('approval', handoffId), commentId, 'PX', ttl).set(key('approval-of', commentId), handoffId, 'PX', ttl).exec();
+      await redis
+        .multi()
+        .set(key('approval', handoffId), commentId, 'PX', ttl)
+        .set(key('approval-of', commentId), handoffId, 'PX', ttl)
+        .exec();
     },
     async approvalOf(handoffId) {
       return (await redis.get(key('approval', handoffId))) ?? undefined;
     },
     async cursors(refs) {
       if (refs.length === 0) return [];
-      return (await redis.mget(...refs.map((ref) => key('cursor', ref)))).map((v) => (v === null ? undefined : Number(v)));
+      return (await redis.mget(...refs.map((ref) => key('cursor', ref)))).map((v) =>
+        v === null ? undefined : Number(v),
+      );
     },
     async setCursors(cursors) {
       if (cursors.size === 0) return;

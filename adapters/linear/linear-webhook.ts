@@ -22,7 +22,13 @@ export const linearWebhookPath = '/linear/webhooks';
 /** Linear's delivery id header (a UUID per delivery; a redelivery keeps it). */
 export const linearDeliveryHeader = 'linear-delivery';
 
-export function linearWebhookRoute(deps: { secret: string; state: LinearState; sink: InboundSink; clock: Clock; logger: Logger }): Route {
+export function linearWebhookRoute(deps: {
+  secret: string;
+  state: LinearState;
+  sink: InboundSink;
+  clock: Clock;
+  logger: Logger;
+}): Route {
   const verifier = new LinearWebhookClient(deps.secret);
   const reject = (status: number, code: string, message: string, delivery: string | undefined) => {
     deps.logger.warn('linear webhook rejected', { code, delivery });
@@ -36,18 +42,30 @@ export function linearWebhookRoute(deps: { secret: string; state: LinearState; s
     async handler(req) {
       const delivery = req.headers[linearDeliveryHeader]?.slice(0, 100);
       const signature = req.headers[LINEAR_WEBHOOK_SIGNATURE_HEADER];
-      if (!signature) throw reject(400, 'missing_signature', 'Linear webhooks carry a linear-signature header; this request has none.', delivery);
+      if (!signature)
+        throw reject(
+          400,
+          'missing_signature',
+          'Linear webhooks carry a linear-signature header; this request has none.',
+          delivery,
+        );
       let payload: unknown;
       try {
         payload = verifier.parseData(req.rawBody, signature);
       } catch (err) {
-        if (err instanceof SyntaxError) throw new BadInputError('The webhook body is not JSON.', { code: 'invalid_payload' });
+        if (err instanceof SyntaxError)
+          throw new BadInputError('The webhook body is not JSON.', { code: 'invalid_payload' });
         const stale = err instanceof Error && /timestamp/i.test(err.message);
         // The SDK checks the timestamp (inside the body) only after the signature matched: a
         // signed body that is no object at all is bad input, not a replay.
         if (stale) requireJsonObject(JSON.parse(req.rawBody.toString('utf8')), 'A Linear webhook body');
         throw stale
-          ? reject(401, 'stale_webhook', 'The webhook timestamp is missing or more than a minute off; it may be a replay.', delivery)
+          ? reject(
+              401,
+              'stale_webhook',
+              'The webhook timestamp is missing or more than a minute off; it may be a replay.',
+              delivery,
+            )
           : reject(401, 'invalid_signature', 'The webhook signature does not match LINEAR_WEBHOOK_SECRET.', delivery);
       }
 

@@ -20,15 +20,27 @@ export function createLocalAdapter(store: LocalThreadStore, now: () => number): 
     parseThread: parseLocalThread,
     async post(thread: LocalThread, msg: OutboundMessage): Promise<MessageRef> {
       const link = msg.kind === 'approval_request' && !msg.linkSentPrivately ? approvalLink(msg)?.href : undefined;
-      const stored = await store.append(thread.name, { author: 'handoff', text: renderPlainText(msg), kind: 'bot', at: now(), ...(link ? { link } : {}) });
+      const stored = await store.append(thread.name, {
+        author: 'handoff',
+        text: renderPlainText(msg),
+        kind: 'bot',
+        at: now(),
+        ...(link ? { link } : {}),
+      });
       return { platform: 'local', thread: thread.ref, id: stored.id };
     },
     async react(msg: MessageRef, reaction: Reaction): Promise<void> {
       const emoji = reactionEmoji[reaction];
-      await store.update(threadNameOfMessage(msg.id), msg.id, (m) => (m.reactions.includes(emoji) ? m : { ...m, reactions: [...m.reactions, emoji] }));
+      await store.update(threadNameOfMessage(msg.id), msg.id, (m) =>
+        m.reactions.includes(emoji) ? m : { ...m, reactions: [...m.reactions, emoji] },
+      );
     },
     async redact(msg: MessageRef) {
-      const updated = await store.update(threadNameOfMessage(msg.id), msg.id, (m) => ({ ...m, text: redactedText, redacted: true }));
+      const updated = await store.update(threadNameOfMessage(msg.id), msg.id, (m) => ({
+        ...m,
+        text: redactedText,
+        redacted: true,
+      }));
       return updated ? 'hidden' : 'unsupported';
     },
   };

@@ -54,10 +54,16 @@ export function localRoutes(deps: { store: LocalThreadStore; sink: InboundSink; 
         const author = typeof body?.author === 'string' ? body.author.trim() : '';
         const text = typeof body?.text === 'string' ? body.text : '';
         if (!author || author.length > 64) {
-          throw new BadInputError('Field "author" must be a name of 1 to 64 characters.', { code: 'invalid_request', details: { field: 'author' } });
+          throw new BadInputError('Field "author" must be a name of 1 to 64 characters.', {
+            code: 'invalid_request',
+            details: { field: 'author' },
+          });
         }
         if (!text.trim() || text.length > 16_000) {
-          throw new BadInputError('Field "text" must be 1 to 16000 characters.', { code: 'invalid_request', details: { field: 'text' } });
+          throw new BadInputError('Field "text" must be 1 to 16000 characters.', {
+            code: 'invalid_request',
+            details: { field: 'text' },
+          });
         }
         // The thread keeps a masked copy: a pasted code reaches only the (sealed) inbound queue.
         const message = await store.append(name, { author, text: maskSecrets(text), kind: 'human', at: now() });
@@ -75,4 +81,3 @@ export function localRoutes(deps: { store: LocalThreadStore; sink: InboundSink; 
     },
   ];
 }
-

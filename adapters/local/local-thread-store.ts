@@ -44,7 +44,12 @@ export function createLocalThreadStore(redis: Redis, keyPrefix: string): LocalTh
   const all = async (name: string) => (await redis.lrange(key(name), 0, -1)).map(parse);
   return {
     async append(name, message) {
-      const full: LocalMessage = { ...message, id: `${name}.${randomBytes(8).toString('hex')}`, reactions: [], redacted: false };
+      const full: LocalMessage = {
+        ...message,
+        id: `${name}.${randomBytes(8).toString('hex')}`,
+        reactions: [],
+        redacted: false,
+      };
       await redis.multi().rpush(key(name), serialise(full)).ltrim(key(name), -localThreadLimit, -1).exec();
       return full;
     },

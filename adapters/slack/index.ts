@@ -37,7 +37,11 @@ export interface SlackPlatform {
 export function createSlackPlatform(options: SlackPlatformOptions): SlackPlatform {
   const { config, sink, now } = options;
   const logger = options.logger.child({ platform: 'slack' });
-  const client = createSlackClient({ token: config.botToken, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), logger });
+  const client = createSlackClient({
+    token: config.botToken,
+    ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+    logger,
+  });
   const adapter = createSlackAdapter({
     client,
     people: createSlackPeople(client, now),
@@ -51,6 +55,11 @@ export function createSlackPlatform(options: SlackPlatformOptions): SlackPlatfor
   if (config.inbound.mode === 'events') {
     return { adapter, routes: slackRoutes({ signingSecret: config.inbound.signingSecret, inbound, now, logger }) };
   }
-  const socket = createSlackSocket({ appToken: config.inbound.appToken, ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}), inbound, logger });
+  const socket = createSlackSocket({
+    appToken: config.inbound.appToken,
+    ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
+    inbound,
+    logger,
+  });
   return { adapter, routes: [], start: socket.start, stop: socket.stop };
 }

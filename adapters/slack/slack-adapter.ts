@@ -40,7 +40,11 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
     renderSlackMessage(msg, { thread: thread.ref, codeModal: options.codeModal, logo });
 
   /** Sends with the service's logo; when Slack cannot fetch the image (invalid_blocks), once more without it. */
-  async function withLogoFallback<T>(thread: SlackThread, msg: OutboundMessage, send: (content: SlackContent) => Promise<T>): Promise<T> {
+  async function withLogoFallback<T>(
+    thread: SlackThread,
+    msg: OutboundMessage,
+    send: (content: SlackContent) => Promise<T>,
+  ): Promise<T> {
     try {
       return await send(render(thread, msg));
     } catch (err) {
@@ -72,7 +76,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
     outboundRateLimit: { max: options.outboundPerSecond, durationMs: 1_000 },
 
     async post(thread: SlackThread, msg: OutboundMessage): Promise<MessageRef> {
-      const res = await withLogoFallback(thread, msg, (content) => postMessage(thread.channel, content, thread.threadTs));
+      const res = await withLogoFallback(thread, msg, (content) =>
+        postMessage(thread.channel, content, thread.threadTs),
+      );
       return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? thread.channel, res.ts!) };
     },
 
@@ -81,7 +87,9 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
       // A code sent through the modal is no message: there is nothing to react to.
       if (!id || id.kind === 'view') return;
       try {
-        await callSlack('reactions.add', () => client.reactions.add({ channel: id.channel, timestamp: id.ts, name: slackReactions[reaction] }));
+        await callSlack('reactions.add', () =>
+          client.reactions.add({ channel: id.channel, timestamp: id.ts, name: slackReactions[reaction] }),
+        );
       } catch (err) {
         if (slackErrorCode(err) === 'already_reacted') return; // a retried job: the reaction is there
         throw err;
@@ -128,7 +136,13 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
     }
     const direct: SlackContent = {
       text: content.text,
-      blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `For a login requested in <#${thread.channel}>.`, verbatim: true }] }, ...(content.blocks ?? [])],
+      blocks: [
+        {
+          type: 'context',
+          elements: [{ type: 'mrkdwn', text: `For a login requested in <#${thread.channel}>.`, verbatim: true }],
+        },
+        ...(content.blocks ?? []),
+      ],
     };
     const res = await postMessage(to.id, direct);
     return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? to.id, res.ts!) };
@@ -137,6 +151,7 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
   if (!options.privateLinks) return adapter;
   return {
     ...adapter,
-    postPrivately: (thread: SlackThread, to: Person, msg: OutboundMessage) => withLogoFallback(thread, msg, (content) => sendPrivately(thread, to, content)),
+    postPrivately: (thread: SlackThread, to: Person, msg: OutboundMessage) =>
+      withLogoFallback(thread, msg, (content) => sendPrivately(thread, to, content)),
   };
 }

@@ -47,4 +47,3 @@ export function createSlackClient(options: SlackClientOptions): WebClient {
     allowAbsoluteUrls: false,
   });
 }
-

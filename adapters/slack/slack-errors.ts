@@ -10,7 +10,14 @@ import { HandoffError, RateLimitedError, UpstreamError } from '../../src/core/er
  */
 
 /** `ok:false` errors that are Slack's trouble, not ours: worth another try. */
-const transient = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited', 'team_added_to_org']);
+const transient = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+  'team_added_to_org',
+]);
 
 /** What to do about the common `ok:false` errors, in words for an operator. */
 const hints: Record<string, string> = {
@@ -39,11 +46,18 @@ function isSlackError(err: unknown): err is WebAPICallError {
 export function fromSlackError(err: unknown, method: string): HandoffError {
   if (err instanceof HandoffError) return err;
   if (!isSlackError(err)) {
-    return new UpstreamError(`Calling Slack ${method} failed.`, { code: 'slack_unreachable', upstreamStatus: 0, cause: err });
+    return new UpstreamError(`Calling Slack ${method} failed.`, {
+      code: 'slack_unreachable',
+      upstreamStatus: 0,
+      cause: err,
+    });
   }
   switch (err.code) {
     case ErrorCode.RateLimitedError:
-      return new RateLimitedError(`Slack asked the bridge to slow down (${method}).`, err.retryAfter * 1000, { code: 'slack_rate_limited', cause: err });
+      return new RateLimitedError(`Slack asked the bridge to slow down (${method}).`, err.retryAfter * 1000, {
+        code: 'slack_rate_limited',
+        cause: err,
+      });
     case ErrorCode.PlatformError: {
       const slackCode = err.data.error;
       const needed = (err.data as { needed?: unknown }).needed;
@@ -58,11 +72,23 @@ export function fromSlackError(err: unknown, method: string): HandoffError {
       });
     }
     case ErrorCode.HTTPError:
-      return new UpstreamError(`Slack answered ${method} with HTTP ${err.statusCode}.`, { code: 'slack_http_error', upstreamStatus: err.statusCode, cause: err });
+      return new UpstreamError(`Slack answered ${method} with HTTP ${err.statusCode}.`, {
+        code: 'slack_http_error',
+        upstreamStatus: err.statusCode,
+        cause: err,
+      });
     case ErrorCode.RequestError:
-      return new UpstreamError(`Could not reach Slack for ${method}.`, { code: 'slack_unreachable', upstreamStatus: 0, cause: err });
+      return new UpstreamError(`Could not reach Slack for ${method}.`, {
+        code: 'slack_unreachable',
+        upstreamStatus: 0,
+        cause: err,
+      });
     default:
-      return new UpstreamError(`Calling Slack ${method} failed.`, { code: 'slack_api_error', upstreamStatus: 0, cause: err });
+      return new UpstreamError(`Calling Slack ${method} failed.`, {
+        code: 'slack_api_error',
+        upstreamStatus: 0,
+        cause: err,
+      });
   }
 }
 

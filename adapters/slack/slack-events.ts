@@ -33,8 +33,7 @@ interface SlackMessageEvent {
 }
 
 export type SlackEventOutcome =
-  | { readonly kind: 'reply'; readonly reply: InboundReply }
-  | { readonly kind: 'ignored'; readonly reason: string };
+  { readonly kind: 'reply'; readonly reply: InboundReply } | { readonly kind: 'ignored'; readonly reason: string };
 
 /**
  * Subtypes that are still a person writing in the thread: "also send to channel" replies and
@@ -49,10 +48,12 @@ export function replyFromEvent(envelope: SlackEventEnvelope, receivedAt: number)
   if (envelope.type !== 'event_callback') return ignored(`envelope type ${String(envelope.type).slice(0, 40)}`);
   const event = envelope.event;
   if (!event || event.type !== 'message') return ignored('not a message event');
-  if (event.subtype !== undefined && !(str(event.subtype) && replySubtypes.has(event.subtype))) return ignored(`subtype ${String(event.subtype).slice(0, 40)}`);
+  if (event.subtype !== undefined && !(str(event.subtype) && replySubtypes.has(event.subtype)))
+    return ignored(`subtype ${String(event.subtype).slice(0, 40)}`);
   if (event.hidden === true) return ignored('hidden message');
   if (event.bot_id !== undefined || event.bot_profile !== undefined) return ignored('bot message');
-  if (!str(envelope.event_id) || !str(event.channel) || !str(event.user) || !str(event.ts)) return ignored('missing ids');
+  if (!str(envelope.event_id) || !str(event.channel) || !str(event.user) || !str(event.ts))
+    return ignored('missing ids');
   // A thread's parent has thread_ts === ts; a top-level message has none. Only replies count.
   if (!str(event.thread_ts) || event.thread_ts === event.ts) return ignored('not a thread reply');
   if (!str(event.text) || event.text.trim() === '') return ignored('no text');

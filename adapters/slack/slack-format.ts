@@ -66,7 +66,13 @@ function buttons(msg: ApprovalRequestMessage, thread: string, codeModal: boolean
   const out: Button[] = [];
   const url = buttonLink(msg);
   if (url) {
-    out.push({ type: 'button', action_id: slackActionIds.openLink, text: { type: 'plain_text', text: 'Open approval page' }, url, style: 'primary' });
+    out.push({
+      type: 'button',
+      action_id: slackActionIds.openLink,
+      text: { type: 'plain_text', text: 'Open approval page' },
+      url,
+      style: 'primary',
+    });
   }
   if (codeModal && msg.answer !== 'done') {
     const value: PasteCodeValue = { thread, handoffId: msg.handoffId, answer: msg.answer };
@@ -104,7 +110,13 @@ function selfDeclared(msg: ApprovalRequestMessage, logo: ReturnType<typeof slack
   const claim = name ? `The service calls itself “${name}”. ` : '';
   return {
     type: 'context',
-    elements: [...(logo ? [logo] : []), plainText(`${claim}${name ? 'That name' : 'Its logo'} is the service’s own claim; its host is the one above.`, 400)],
+    elements: [
+      ...(logo ? [logo] : []),
+      plainText(
+        `${claim}${name ? 'That name' : 'Its logo'} is the service’s own claim; its host is the one above.`,
+        400,
+      ),
+    ],
   };
 }
 
@@ -137,7 +149,9 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
   const link = approvalLink(msg);
   const tooLong = !msg.linkSentPrivately && link !== undefined && link.href.length > maxButtonUrl;
   const how = msg.linkSentPrivately
-    ? slackSentence(say`The approval link was sent privately to ${msg.approvers.length ? people(msg.approvers) : ['the approver']}. ${describeAnswer(msg)}`)
+    ? slackSentence(
+        say`The approval link was sent privately to ${msg.approvers.length ? people(msg.approvers) : ['the approver']}. ${describeAnswer(msg)}`,
+      )
     : `${slackSentence(describeAnswer(msg))}${tooLong ? '\nThe approval link is too long for a Slack button; ask the agent for another login.' : ''}`;
   const blocks: KnownBlock[] = [facts(msg), ...(claim ? [claim] : []), { type: 'section', text: mrkdwn(how) }];
   for (const note of msg.notes ?? []) blocks.push({ type: 'section', text: mrkdwn(slackSentence(note)) });
@@ -145,7 +159,11 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
   if (actions.length) blocks.push({ type: 'actions', elements: actions });
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`Expires ${slackDate(msg.expiresAt)}. ${slackSentence(describeApprovers(msg.approvers))} ${slackSentence(describeTag(msg))} Handoff ${slackCode(cleanText(msg.handoffId, textLimits.id))}.`)],
+    elements: [
+      mrkdwn(
+        `Expires ${slackDate(msg.expiresAt)}. ${slackSentence(describeApprovers(msg.approvers))} ${slackSentence(describeTag(msg))} Handoff ${slackCode(cleanText(msg.handoffId, textLimits.id))}.`,
+      ),
+    ],
   });
   const text = `:lock: ${slackSentence(describeRequest(msg))} ${slackSentence(describeLink(msg))}`;
   return { text, blocks };

@@ -29,7 +29,12 @@ export interface SlackInteractionResult {
   readonly afterAck?: () => Promise<void>;
 }
 
-export function createSlackInbound(deps: { sink: InboundSink; client: WebClient; now: () => number; logger: Logger }): SlackInbound {
+export function createSlackInbound(deps: {
+  sink: InboundSink;
+  client: WebClient;
+  now: () => number;
+  logger: Logger;
+}): SlackInbound {
   const { sink, client, logger } = deps;
   return {
     async event(envelope) {
@@ -54,7 +59,9 @@ export function createSlackInbound(deps: { sink: InboundSink; client: WebClient;
           return {
             afterAck: async () => {
               try {
-                await callSlack('views.open', () => client.views.open({ trigger_id: outcome.triggerId, view: outcome.view }));
+                await callSlack('views.open', () =>
+                  client.views.open({ trigger_id: outcome.triggerId, view: outcome.view }),
+                );
               } catch (err) {
                 logger.warn('could not open the finish-code modal', { error: err });
               }

@@ -56,9 +56,14 @@ function fromBlockActions(payload: InteractionPayload): SlackInteractionOutcome 
   if (!paste) return ignored('no action for the bridge');
   const value = parseJson<PasteCodeValue>(paste.value);
   const thread = threadOf(value?.thread);
-  if (!value || !thread || !str(value.handoffId) || !handoffIdPattern.test(value.handoffId) || !str(payload.trigger_id)) return ignored('malformed paste-code button');
+  if (!value || !thread || !str(value.handoffId) || !handoffIdPattern.test(value.handoffId) || !str(payload.trigger_id))
+    return ignored('malformed paste-code button');
   const answer = value.answer === 'email_code' ? 'email_code' : 'finish_code';
-  return { kind: 'open_modal', triggerId: payload.trigger_id, view: codeModal({ thread, handoffId: value.handoffId, answer }) };
+  return {
+    kind: 'open_modal',
+    triggerId: payload.trigger_id,
+    view: codeModal({ thread, handoffId: value.handoffId, answer }),
+  };
 }
 
 function fromViewSubmission(payload: InteractionPayload, receivedAt: number): SlackInteractionOutcome {
@@ -73,7 +78,8 @@ function fromViewSubmission(payload: InteractionPayload, receivedAt: number): Sl
   const id = slackViewMessageId(view.id);
   // The view is the bridge's own (Slack hands its metadata back untouched, in a signed
   // payload): its handoff is the one the person clicked "Paste finish code" on.
-  const handoffId = str(metadata?.handoffId) && handoffIdPattern.test(metadata.handoffId) ? metadata.handoffId : undefined;
+  const handoffId =
+    str(metadata?.handoffId) && handoffIdPattern.test(metadata.handoffId) ? metadata.handoffId : undefined;
   return {
     kind: 'reply',
     reply: {

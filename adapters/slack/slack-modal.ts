@@ -63,7 +63,10 @@ export function codeReceivedModal(): View {
     blocks: [
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: 'Thanks. The bridge is checking the code now; the result appears in the thread.' },
+        text: {
+          type: 'mrkdwn',
+          text: 'Thanks. The bridge is checking the code now; the result appears in the thread.',
+        },
       },
     ],
   };

@@ -30,7 +30,9 @@ export function slackCode(text: string): string {
 
 /** A person: a mention when the id is a Slack user id the bridge holds, else their name as code. */
 export function slackPerson(part: PersonPart): string {
-  return isSlackUserId(part.person) ? `<@${part.person}>` : slackCode(cleanText(part.name ?? part.person, textLimits.name));
+  return isSlackUserId(part.person)
+    ? `<@${part.person}>`
+    : slackCode(cleanText(part.name ?? part.person, textLimits.name));
 }
 
 const style: SentenceStyle = { words: escapeMrkdwn, value: (text) => slackCode(text), person: slackPerson };
@@ -42,7 +44,14 @@ export const slackSentence = (sentence: Sentence): string => renderSentence(sent
 const maxText = 3_000;
 
 /** A mrkdwn text object for the bridge's own structure; `verbatim` stops Slack's auto-linking. */
-export const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text: text.slice(0, maxText), verbatim: true });
+export const mrkdwn = (text: string): MrkdwnElement => ({
+  type: 'mrkdwn',
+  text: text.slice(0, maxText),
+  verbatim: true,
+});
 
 /** A plain_text object: Slack shows it as typed, parsing nothing. */
-export const plainText = (text: string, max: number = textLimits.value): PlainTextElement => ({ type: 'plain_text', text: cleanText(text, max) || '–' });
+export const plainText = (text: string, max: number = textLimits.value): PlainTextElement => ({
+  type: 'plain_text',
+  text: cleanText(text, max) || '–',
+});

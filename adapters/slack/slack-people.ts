@@ -38,7 +38,10 @@ function toPerson(user: SlackUser): Person {
 }
 
 function notFound(handle: string, why: string): BadInputError {
-  return new BadInputError(`Approver "${handle.slice(0, 100)}" ${why}`, { code: 'approver_not_found', details: { field: 'approvers' } });
+  return new BadInputError(`Approver "${handle.slice(0, 100)}" ${why}`, {
+    code: 'approver_not_found',
+    details: { field: 'approvers' },
+  });
 }
 
 export function createSlackPeople(client: WebClient, now: () => number = Date.now): SlackPeople {
@@ -70,7 +73,9 @@ export function createSlackPeople(client: WebClient, now: () => number = Date.no
     const tiers: SlackUser[][] = [[], [], []];
     let cursor: string | undefined;
     do {
-      const page = await callSlack('users.list', () => client.users.list({ limit: 200, ...(cursor ? { cursor } : {}) }));
+      const page = await callSlack('users.list', () =>
+        client.users.list({ limit: 200, ...(cursor ? { cursor } : {}) }),
+      );
       for (const user of (page.members ?? []) as SlackUser[]) {
         if (!user.id || user.deleted || user.is_bot) continue;
         if (user.name?.toLowerCase() === wanted) tiers[0]!.push(user);
@@ -83,10 +88,13 @@ export function createSlackPeople(client: WebClient, now: () => number = Date.no
     const found = tiers.find((tier) => tier.length > 0) ?? [];
     if (found.length === 0) throw notFound(handle, 'matches no Slack user; name them by user id or email instead.');
     if (found.length > 1) {
-      throw new BadInputError(`Approver "${handle.slice(0, 100)}" matches ${found.length} Slack users; name them by user id or email instead.`, {
-        code: 'approver_ambiguous',
-        details: { field: 'approvers' },
-      });
+      throw new BadInputError(
+        `Approver "${handle.slice(0, 100)}" matches ${found.length} Slack users; name them by user id or email instead.`,
+        {
+          code: 'approver_ambiguous',
+          details: { field: 'approvers' },
+        },
+      );
     }
     return toPerson(found[0]!);
   }

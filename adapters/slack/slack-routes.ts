@@ -25,9 +25,19 @@ function parseJsonBody(text: string): unknown {
   }
 }
 
-export function slackRoutes(deps: { signingSecret: string; inbound: SlackInbound; now: () => number; logger: Logger }): Route[] {
+export function slackRoutes(deps: {
+  signingSecret: string;
+  inbound: SlackInbound;
+  now: () => number;
+  logger: Logger;
+}): Route[] {
   const verify = (req: RouteRequest) =>
-    verifySlackSignature({ headers: req.headers, rawBody: req.rawBody, signingSecret: deps.signingSecret, nowMs: deps.now() });
+    verifySlackSignature({
+      headers: req.headers,
+      rawBody: req.rawBody,
+      signingSecret: deps.signingSecret,
+      nowMs: deps.now(),
+    });
 
   return [
     {

@@ -42,7 +42,10 @@ export function createSlackSharing(deps: { client: WebClient; logger: Logger }):
       } catch (err) {
         if (slackErrorCode(err) !== 'missing_scope') throw err;
         const scope = neededScope(err) ?? scopeFor(channel);
-        deps.logger.warn('cannot tell whether a Slack channel is shared with another organization: the app lacks a scope', { channel, scope });
+        deps.logger.warn(
+          'cannot tell whether a Slack channel is shared with another organization: the app lacks a scope',
+          { channel, scope },
+        );
         throw new HandoffError(
           `The Slack app lacks the ${scope} scope, so the bridge cannot tell whether ${channel} is shared with another organization (Slack Connect) and posts no approval link there. Add ${scope} (channels:read and groups:read cover channels) under OAuth & Permissions, reinstall the app, and ask again.`,
           { code: 'slack_missing_scope', status: 502, retry: 'never', cause: err },

@@ -24,9 +24,13 @@ export function verifySlackSignature(input: {
   const signature = input.headers['x-slack-signature'];
   const timestamp = input.headers['x-slack-request-timestamp'];
   if (!signature || !timestamp) {
-    throw rejected('missing_slack_signature', 'Slack requests must carry x-slack-signature and x-slack-request-timestamp.');
+    throw rejected(
+      'missing_slack_signature',
+      'Slack requests must carry x-slack-signature and x-slack-request-timestamp.',
+    );
   }
-  if (!/^\d{1,12}$/.test(timestamp)) throw rejected('invalid_slack_signature', 'x-slack-request-timestamp is not a Unix time in seconds.');
+  if (!/^\d{1,12}$/.test(timestamp))
+    throw rejected('invalid_slack_signature', 'x-slack-request-timestamp is not a Unix time in seconds.');
   const skewMs = input.nowMs - Number(timestamp) * 1000;
   if (Math.abs(skewMs) > slackTimestampWindowMs) {
     throw rejected(
@@ -42,6 +46,9 @@ export function verifySlackSignature(input: {
       nowMilliseconds: input.nowMs,
     });
   } catch {
-    throw rejected('invalid_slack_signature', 'The x-slack-signature does not match this request; check SLACK_SIGNING_SECRET.');
+    throw rejected(
+      'invalid_slack_signature',
+      'The x-slack-signature does not match this request; check SLACK_SIGNING_SECRET.',
+    );
   }
 }

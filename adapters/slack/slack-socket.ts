@@ -47,7 +47,12 @@ function socketError(err: unknown): UpstreamError {
   );
 }
 
-export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inbound: SlackInbound; logger: Logger }): SlackSocket {
+export function createSlackSocket(deps: {
+  appToken: string;
+  apiUrl?: string;
+  inbound: SlackInbound;
+  logger: Logger;
+}): SlackSocket {
   const logger = deps.logger.child({ component: 'slack-socket' });
   const client = new SocketModeClient({
     appToken: deps.appToken,
@@ -76,7 +81,11 @@ export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inb
         await event.ack();
       }
     } catch (err) {
-      logger.warn('slack socket payload not handled; Slack will deliver it again', { type: event.type, retry: event.retry_num ?? 0, error: err });
+      logger.warn('slack socket payload not handled; Slack will deliver it again', {
+        type: event.type,
+        retry: event.retry_num ?? 0,
+        error: err,
+      });
     }
   }
   client.on('slack_event', (event: SocketEvent) => void handle(event));
@@ -107,7 +116,10 @@ export function createSlackSocket(deps: { appToken: string; apiUrl?: string; inb
     } catch (err) {
       failures += 1;
       if (started && !stopping) {
-        logger.error('Slack Socket Mode could not connect; trying again', { error: socketError(err), retryInMs: reconnectDelayMs(failures) });
+        logger.error('Slack Socket Mode could not connect; trying again', {
+          error: socketError(err),
+          retryInMs: reconnectDelayMs(failures),
+        });
         scheduleReconnect();
       }
       return { ok: false, err };

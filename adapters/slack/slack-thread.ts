@@ -38,7 +38,8 @@ export function parseSlackThread(ref: string): SlackThread {
   const match = /^slack:(.+)$/i.exec(ref.trim());
   let rest = match?.[1] ?? '';
   let threadTsParam: string | undefined;
-  const permalink = /^https:\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)*\.slack\.com\/archives\/([A-Za-z0-9]+)\/(p\d{16})(?:\?(.*))?$/i.exec(rest);
+  const permalink =
+    /^https:\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)*\.slack\.com\/archives\/([A-Za-z0-9]+)\/(p\d{16})(?:\?(.*))?$/i.exec(rest);
   if (permalink) {
     threadTsParam = new URLSearchParams(permalink[3] ?? '').get('thread_ts') ?? undefined;
     rest = `${permalink[1]}/${permalink[2]}`;
@@ -46,7 +47,8 @@ export function parseSlackThread(ref: string): SlackThread {
   const [rawChannel = '', rawTs = '', ...extra] = rest.split('/');
   const channel = rawChannel.toUpperCase();
   const threadTs = threadTsParam ?? (tsPattern.test(rawTs) ? rawTs : fromPermalinkTs(rawTs));
-  if (extra.length > 0 || !channelPattern.test(channel) || !threadTs || !tsPattern.test(threadTs)) throw invalidThreadRef(ref, example);
+  if (extra.length > 0 || !channelPattern.test(channel) || !threadTs || !tsPattern.test(threadTs))
+    throw invalidThreadRef(ref, example);
   return { platform: 'slack', ref: slackThreadRef(channel, threadTs), channel, threadTs };
 }
 
@@ -55,7 +57,9 @@ export function parseSlackThread(ref: string): SlackThread {
  * channel, and this is also the `channel:ts` the inbound side deduplicates on), and
  * `view:<view id>` for a code sent through the modal, which is no message at all.
  */
-export type SlackMessageId = { readonly kind: 'message'; readonly channel: string; readonly ts: string } | { readonly kind: 'view'; readonly viewId: string };
+export type SlackMessageId =
+  | { readonly kind: 'message'; readonly channel: string; readonly ts: string }
+  | { readonly kind: 'view'; readonly viewId: string };
 
 export const slackMessageId = (channel: string, ts: string): string => `${channel}:${ts}`;
 export const slackViewMessageId = (viewId: string): string => `view:${viewId}`;

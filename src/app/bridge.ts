@@ -161,7 +161,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const agentStore = createAgentStore({ redis, keys });
   for (const declared of options.agents.fileAgents) {
     if (await agentStore.get(declared.id)) {
-      logger.warn('an agent in HANDOFF_AGENTS_FILE has the id of an agent created through the API; the file wins and the API key no longer works', { agentId: declared.id });
+      logger.warn(
+        'an agent in HANDOFF_AGENTS_FILE has the id of an agent created through the API; the file wins and the API key no longer works',
+        { agentId: declared.id },
+      );
     }
   }
 
@@ -218,7 +221,18 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       for (const module of modules) workers.push(createOutboundWorker({ ...common, adapter: module.adapter }));
       for (const module of modules) {
         if (module.poller) {
-          pollers.push(await startPolling({ platform: module.adapter.platform, poller: module.poller, store: mainStore.store, clock, redis, keys, prefix: keys.queuePrefix, logger }));
+          pollers.push(
+            await startPolling({
+              platform: module.adapter.platform,
+              poller: module.poller,
+              store: mainStore.store,
+              clock,
+              redis,
+              keys,
+              prefix: keys.queuePrefix,
+              logger,
+            }),
+          );
         }
         started.push(module);
         await module.start?.();
@@ -234,7 +248,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       apiQueues = createQueues(apiRedis, keys.queuePrefix, platforms);
       const apiEngine: EngineDeps = { ...engine, ...storeOn(apiRedis, apiQueues) };
       const guard = createApiGuard(
-        adminTokenAuthenticator(options.apiToken, (bearer, req) => authenticateAgentKey(apiEngine, bearer, { source: req.remoteAddress, requestId: req.requestId })),
+        adminTokenAuthenticator(options.apiToken, (bearer, req) =>
+          authenticateAgentKey(apiEngine, bearer, { source: req.remoteAddress, requestId: req.requestId }),
+        ),
       );
       const routes: Route[] = [
         ...healthRoutes({
@@ -246,7 +262,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         ...handoffRoutes({ engine: apiEngine, events, guard }),
         ...credentialRoutes({ engine: apiEngine, guard }),
         ...agentRoutes({ engine: apiEngine, guard }),
-        ...eventRoutes({ feed: createAgentFeed({ redis: apiRedis, keys }), events, cursors: createFeedCursors(feedCursorKey(options.vaultKey)), guard }),
+        ...eventRoutes({
+          feed: createAgentFeed({ redis: apiRedis, keys }),
+          events,
+          cursors: createFeedCursors(feedCursorKey(options.vaultKey)),
+          guard,
+        }),
         ...modules.flatMap((m) => m.routes ?? []),
         ...(options.extraRoutes ?? []),
       ];
@@ -254,7 +275,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       server = createHttpServer({ routes, logger, ownHosts: () => ownHosts });
       await listen(server, options.port, options.host);
       const address = server.address() as AddressInfo;
-      ownHosts = ownHostNames({ publicUrl: options.publicUrl, host: options.host, port: address.port, development: !options.policy.production });
+      ownHosts = ownHostNames({
+        publicUrl: options.publicUrl,
+        host: options.host,
+        port: address.port,
+        development: !options.policy.production,
+      });
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
     }
@@ -278,9 +304,22 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new ConfigError('PORT', `Port ${port} on ${host} is already in use by another program: set PORT to a free port (or stop the other program).`));
-      else if (err.code === 'EACCES') reject(new ConfigError('PORT', `This user may not listen on port ${port}: set PORT to a port above 1023.`));
-      else if (err.code === 'EADDRNOTAVAIL') reject(new ConfigError('HOST', `${host} is not an address of this machine: set HOST to one of its addresses (127.0.0.1, or 0.0.0.0 for all).`));
+      if (err.code === 'EADDRINUSE')
+        reject(
+          new ConfigError(
+            'PORT',
+            `Port ${port} on ${host} is already in use by another program: set PORT to a free port (or stop the other program).`,
+          ),
+        );
+      else if (err.code === 'EACCES')
+        reject(new ConfigError('PORT', `This user may not listen on port ${port}: set PORT to a port above 1023.`));
+      else if (err.code === 'EADDRNOTAVAIL')
+        reject(
+          new ConfigError(
+            'HOST',
+            `${host} is not an address of this machine: set HOST to one of its addresses (127.0.0.1, or 0.0.0.0 for all).`,
+          ),
+        );
       else reject(err);
     });
     server.listen(port, host, () => resolve());

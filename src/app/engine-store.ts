@@ -18,7 +18,19 @@ import type { Redis } from '../store/redis.js';
 import { createVault } from '../store/vault.js';
 
 /** The parts of the engine that talk to Redis. */
-export type EngineStore = Pick<EngineDeps, 'store' | 'vault' | 'credentials' | 'idempotency' | 'audit' | 'agents' | 'agentLimits' | 'outbox' | 'jobs' | 'credentialJobs'>;
+export type EngineStore = Pick<
+  EngineDeps,
+  | 'store'
+  | 'vault'
+  | 'credentials'
+  | 'idempotency'
+  | 'audit'
+  | 'agents'
+  | 'agentLimits'
+  | 'outbox'
+  | 'jobs'
+  | 'credentialJobs'
+>;
 
 /**
  * The engine's Redis-bound parts on one connection and its queues. The bridge builds them
@@ -48,7 +60,11 @@ export function createEngineStore(deps: {
     credentials: createCredentialStore({ redis, keys, vault }),
     idempotency: createIdempotencyStore({ redis, keys }),
     audit: createAuditLog({ redis, keys, now, ...(deps.auditSink ? { sink: deps.auditSink } : {}) }),
-    agents: createAgentDirectory({ store: createAgentStore({ redis, keys }), fileAgents: deps.agents.fileAgents, defaults: deps.agents.limits }),
+    agents: createAgentDirectory({
+      store: createAgentStore({ redis, keys }),
+      fileAgents: deps.agents.fileAgents,
+      defaults: deps.agents.limits,
+    }),
     agentLimits: createAgentLimitsStore({ redis, keys }),
     outbox: createOutbox(queues),
     jobs: createHandoffJobs(queues),

@@ -24,7 +24,10 @@ export interface VaultCommandIo {
   err(text: string): void;
 }
 
-const defaultIo: VaultCommandIo = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+const defaultIo: VaultCommandIo = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+};
 
 const labels: Record<(typeof sealedKinds)[number], string> = {
   credentials: 'credentials',
@@ -34,21 +37,41 @@ const labels: Record<(typeof sealedKinds)[number], string> = {
 
 function describe(report: RekeyReport): string {
   const { total } = report;
-  const lines = [`Vault rekey under key ${report.keyId}: ${total.resealed} resealed, ${total.current} already current, ${total.unreadable} unreadable, ${total.busy} busy.`];
+  const lines = [
+    `Vault rekey under key ${report.keyId}: ${total.resealed} resealed, ${total.current} already current, ${total.unreadable} unreadable, ${total.busy} busy.`,
+  ];
   for (const kind of sealedKinds) {
     const c = report.kinds[kind];
-    lines.push(`  ${labels[kind].padEnd(34)} ${c.resealed} resealed, ${c.current} current, ${c.unreadable} unreadable, ${c.busy} busy`);
+    lines.push(
+      `  ${labels[kind].padEnd(34)} ${c.resealed} resealed, ${c.current} current, ${c.unreadable} unreadable, ${c.busy} busy`,
+    );
   }
-  if (total.unreadable > 0) lines.push(`${total.unreadable} value(s) open with no key given: add the key that sealed them to HANDOFF_VAULT_PREVIOUS_KEYS and run again.`);
-  if (total.busy > 0) lines.push(`${total.busy} value(s) kept changing while being resealed: run again to finish them.`);
+  if (total.unreadable > 0)
+    lines.push(
+      `${total.unreadable} value(s) open with no key given: add the key that sealed them to HANDOFF_VAULT_PREVIOUS_KEYS and run again.`,
+    );
+  if (total.busy > 0)
+    lines.push(`${total.busy} value(s) kept changing while being resealed: run again to finish them.`);
   return lines.join('\n');
 }
 
-export async function runVaultCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: VaultCommandIo = defaultIo): Promise<number> {
+export async function runVaultCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: VaultCommandIo = defaultIo,
+): Promise<number> {
   let json: boolean;
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1 || positionals[0] !== 'rekey') throw new Error(positionals.length ? `Unknown vault command "${positionals.join(' ')}".` : 'vault needs a command.');
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: { json: { type: 'boolean', default: false } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (positionals.length !== 1 || positionals[0] !== 'rekey')
+      throw new Error(
+        positionals.length ? `Unknown vault command "${positionals.join(' ')}".` : 'vault needs a command.',
+      );
     json = values.json ?? false;
   } catch (err) {
     io.err(`${err instanceof Error ? err.message : String(err)}\n\n${vaultUsage}`);
@@ -59,7 +82,11 @@ export async function runVaultCommand(argv: readonly string[], env: NodeJS.Proce
     // Only the store settings matter here; production's other requirements (the API token) do not.
     const config = loadConfig({ ...env, NODE_ENV: 'development' });
     if (!config.redisUrl) throw new ConfigError('REDIS_URL', 'vault rekey needs REDIS_URL: the Redis the bridge uses.');
-    if (!config.vaultKey) throw new ConfigError('HANDOFF_VAULT_KEY', 'vault rekey needs HANDOFF_VAULT_KEY (or HANDOFF_VAULT_KEY_FILE): the key to seal everything under.');
+    if (!config.vaultKey)
+      throw new ConfigError(
+        'HANDOFF_VAULT_KEY',
+        'vault rekey needs HANDOFF_VAULT_KEY (or HANDOFF_VAULT_KEY_FILE): the key to seal everything under.',
+      );
     const redis = await connectRedis(config.redisUrl);
     try {
       const keys = createKeys(config.prefix);

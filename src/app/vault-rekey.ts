@@ -75,14 +75,21 @@ function jsonField(value: string, field: string): { id?: unknown; blob?: unknown
 function placesOf(keys: Keys): Place[] {
   const inboundPrefix = `${keys.queuePrefix}:${queueNames.inbound}:`;
   return [
-    { kind: 'credentials', match: keys.vault('*', '*'), type: 'string', sealed: (key, value) => ({ blob: value, context: key }) },
+    {
+      kind: 'credentials',
+      match: keys.vault('*', '*'),
+      type: 'string',
+      sealed: (key, value) => ({ blob: value, context: key }),
+    },
     {
       kind: 'loginSecrets',
       match: keys.handoff('*'),
       type: 'string',
       sealed(_key, value) {
         const { id, blob } = jsonField(value, 'sealedSecret');
-        return typeof id === 'string' && typeof blob === 'string' ? { blob, context: loginSecretContext(id) } : undefined;
+        return typeof id === 'string' && typeof blob === 'string'
+          ? { blob, context: loginSecretContext(id) }
+          : undefined;
       },
     },
     {
@@ -92,7 +99,9 @@ function placesOf(keys: Keys): Place[] {
       field: 'data',
       sealed(key, value) {
         const { blob } = jsonField(value, 'sealedText');
-        return typeof blob === 'string' ? { blob, context: inboundSealContext(key.slice(inboundPrefix.length)) } : undefined;
+        return typeof blob === 'string'
+          ? { blob, context: inboundSealContext(key.slice(inboundPrefix.length)) }
+          : undefined;
       },
     },
   ];
@@ -141,7 +150,15 @@ export async function rekeyVault(deps: {
     const counts = kinds[place.kind];
     let cursor = '0';
     do {
-      const [next, page] = await deps.redis.scan(cursor, 'MATCH', place.match, 'COUNT', deps.pageSize ?? 500, 'TYPE', place.type);
+      const [next, page] = await deps.redis.scan(
+        cursor,
+        'MATCH',
+        place.match,
+        'COUNT',
+        deps.pageSize ?? 500,
+        'TYPE',
+        place.type,
+      );
       cursor = next;
       const outcomes = await Promise.all(page.map((key) => rekeyOne(deps.redis, deps.vault, place, key)));
       for (const outcome of outcomes) {
@@ -152,6 +169,7 @@ export async function rekeyVault(deps: {
     } while (cursor !== '0');
   }
   const total = zero();
-  for (const counts of Object.values(kinds)) for (const name of Object.keys(total) as Array<keyof RekeyCounts>) total[name] += counts[name];
+  for (const counts of Object.values(kinds))
+    for (const name of Object.keys(total) as Array<keyof RekeyCounts>) total[name] += counts[name];
   return { keyId: deps.keyId, kinds, total };
 }

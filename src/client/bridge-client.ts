@@ -14,7 +14,12 @@ export class BridgeApiError extends HandoffError {
    * `details`: the error's other fields (e.g. `reopenedHandoffId` of `credential_expired`);
    * `retryAfterMs`: from a 429's Retry-After.
    */
-  constructor(message: string, code: string, status: number, extra: { details?: Record<string, unknown>; retryAfterMs?: number } = {}) {
+  constructor(
+    message: string,
+    code: string,
+    status: number,
+    extra: { details?: Record<string, unknown>; retryAfterMs?: number } = {},
+  ) {
     super(message, {
       code,
       status: status || 503,
@@ -80,7 +85,8 @@ export interface EventsQuery {
   readonly signal?: AbortSignal;
 }
 
-const loopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+const loopbackHost = (hostname: string) =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 
 /**
  * Refuses a bridge URL that would send the API token (and the credentials it fetches) in the
@@ -92,10 +98,18 @@ export function checkBridgeUrl(baseUrl: string, allowInsecureUrl = false): void 
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new HandoffError(`HANDOFF_URL "${baseUrl.slice(0, 200)}" is not a URL such as https://handoff.example.com.`, { code: 'invalid_bridge_url', status: 400 });
+    throw new HandoffError(`HANDOFF_URL "${baseUrl.slice(0, 200)}" is not a URL such as https://handoff.example.com.`, {
+      code: 'invalid_bridge_url',
+      status: 400,
+    });
   }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && (loopbackHost(url.hostname) || allowInsecureUrl))) return;
-  if (url.protocol !== 'http:') throw new HandoffError(`HANDOFF_URL must be an http(s) URL (got ${url.protocol}).`, { code: 'invalid_bridge_url', status: 400 });
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && (loopbackHost(url.hostname) || allowInsecureUrl)))
+    return;
+  if (url.protocol !== 'http:')
+    throw new HandoffError(`HANDOFF_URL must be an http(s) URL (got ${url.protocol}).`, {
+      code: 'invalid_bridge_url',
+      status: 400,
+    });
   throw new HandoffError(
     `HANDOFF_URL ${url.origin} is plain http to another machine: the API token and credentials would cross the network unencrypted. Use https, or set HANDOFF_ALLOW_INSECURE_URL=true if that network is trusted.`,
     { code: 'insecure_bridge_url', status: 400 },
@@ -113,7 +127,13 @@ export function createBridgeClient(options: {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
 
-  async function call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000, signal?: AbortSignal): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = 30_000,
+    signal?: AbortSignal,
+  ): Promise<T> {
     let res: Response;
     try {
       res = await doFetch(`${baseUrl}${path}`, {
@@ -141,7 +161,8 @@ export function createBridgeClient(options: {
       parsed = undefined;
     }
     if (!res.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined)?.error;
+      const error = (parsed as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined)
+        ?.error;
       const { code, message, ...details } = error ?? {};
       const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
       throw new BridgeApiError(message ?? `The bridge answered ${res.status}.`, code ?? 'bridge_error', res.status, {
@@ -156,7 +177,9 @@ export function createBridgeClient(options: {
     baseUrl,
     createHandoff: (request) => call('POST', '/v1/handoffs', request),
     getHandoff: (id, wait) => {
-      const query = wait ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}` : '';
+      const query = wait
+        ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}`
+        : '';
       return call('GET', `/v1/handoffs/${encodeURIComponent(id)}${query}`, undefined, (wait?.waitMs ?? 0) + 30_000);
     },
     listHandoffs: async (opts = {}) => {
@@ -166,12 +189,16 @@ export function createBridgeClient(options: {
     retrieveCredential: (id) => call('POST', `/v1/handoffs/${encodeURIComponent(id)}/credential`),
     cancelHandoff: (id) => call('DELETE', `/v1/handoffs/${encodeURIComponent(id)}`),
     listCredentials: async (opts = {}) => {
-      const query = new URLSearchParams({ limit: String(opts.limit ?? 50), ...(opts.agent ? { agent: opts.agent } : {}) });
+      const query = new URLSearchParams({
+        limit: String(opts.limit ?? 50),
+        ...(opts.agent ? { agent: opts.agent } : {}),
+      });
       return (await call<{ credentials: CredentialView[] }>('GET', `/v1/credentials?${query}`)).credentials;
     },
     revokeCredential: (id) => call('POST', `/v1/credentials/${encodeURIComponent(id)}/revoke`),
     reportRejected: (id) => call('POST', `/v1/credentials/${encodeURIComponent(id)}/rejected`),
-    replyLocal: (name, author, text) => call('POST', `/v1/threads/local/${encodeURIComponent(name)}/messages`, { author, text }),
+    replyLocal: (name, author, text) =>
+      call('POST', `/v1/threads/local/${encodeURIComponent(name)}/messages`, { author, text }),
     createAgent: (agent) => call('POST', '/v1/agents', agent),
     listAgents: async () => (await call<{ agents: AgentView[] }>('GET', '/v1/agents')).agents,
     getAgent: async (id) => (await call<{ agent: AgentView }>('GET', `/v1/agents/${encodeURIComponent(id)}`)).agent,
@@ -185,7 +212,13 @@ export function createBridgeClient(options: {
         ...(opts.agent ? { agent: opts.agent } : {}),
         ...(opts.limit ? { limit: String(opts.limit) } : {}),
       });
-      return call('GET', `/v1/events${query.size ? `?${query}` : ''}`, undefined, (opts.waitMs ?? 0) + 30_000, opts.signal);
+      return call(
+        'GET',
+        `/v1/events${query.size ? `?${query}` : ''}`,
+        undefined,
+        (opts.waitMs ?? 0) + 30_000,
+        opts.signal,
+      );
     },
   };
 }

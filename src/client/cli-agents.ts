@@ -37,11 +37,17 @@ export function describeAgent(a: AgentView): string {
 function count(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number of 1 or more (got "${value}").`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${name} must be a whole number of 1 or more (got "${value}").`);
   return n;
 }
 
-function printKey(result: AgentWithKey, verb: string, values: { json?: boolean | undefined; 'key-only'?: boolean | undefined }, io: Io): number {
+function printKey(
+  result: AgentWithKey,
+  verb: string,
+  values: { json?: boolean | undefined; 'key-only'?: boolean | undefined },
+  io: Io,
+): number {
   if (values.json && values['key-only']) throw new UsageError('Choose --json or --key-only, not both.');
   if (values.json) io.out(JSON.stringify(result));
   else if (values['key-only']) io.out(result.apiKey);
@@ -52,7 +58,10 @@ function printKey(result: AgentWithKey, verb: string, values: { json?: boolean |
   return exitCodes.done;
 }
 
-const keyOptions = { json: { type: 'boolean', default: false }, 'key-only': { type: 'boolean', default: false } } as const;
+const keyOptions = {
+  json: { type: 'boolean', default: false },
+  'key-only': { type: 'boolean', default: false },
+} as const;
 
 const add: Command = async (argv, env, io) => {
   const { values, positionals } = parseArgs({
@@ -69,7 +78,8 @@ const add: Command = async (argv, env, io) => {
     strict: true,
   });
   const [id, ...extra] = positionals;
-  if (!id || extra.length) throw new UsageError('agents add needs one agent id, e.g. handoff agents add deploy-bot --thread "local:*"');
+  if (!id || extra.length)
+    throw new UsageError('agents add needs one agent id, e.g. handoff agents add deploy-bot --thread "local:*"');
   const maxOpen = count('max-open', values['max-open']);
   const maxPerMinute = count('max-per-minute', values['max-per-minute']);
   const policy: AgentPolicy = {
@@ -86,17 +96,26 @@ const listAgents: Command = async (argv, env, io) => {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true });
   const agents = await (await clientFrom(env, 'admin')).listAgents();
   if (values.json) io.out(JSON.stringify({ agents }));
-  else io.out(agents.length ? agents.map(describeAgent).join('\n\n') : 'No agents yet: create one with handoff agents add ID.');
+  else
+    io.out(
+      agents.length ? agents.map(describeAgent).join('\n\n') : 'No agents yet: create one with handoff agents add ID.',
+    );
   return exitCodes.done;
 };
 
 function oneId(positionals: string[], command: string): string {
-  if (positionals.length !== 1) throw new UsageError(`agents ${command} needs one agent id (see: handoff agents list).`);
+  if (positionals.length !== 1)
+    throw new UsageError(`agents ${command} needs one agent id (see: handoff agents list).`);
   return positionals[0]!;
 }
 
 const show: Command = async (argv, env, io) => {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
   const agent = await (await clientFrom(env, 'admin')).getAgent(oneId(positionals, 'show'));
   io.out(values.json ? JSON.stringify({ agent }) : describeAgent(agent));
   return exitCodes.done;
@@ -104,11 +123,21 @@ const show: Command = async (argv, env, io) => {
 
 const rotate: Command = async (argv, env, io) => {
   const { values, positionals } = parseArgs({ args: argv, options: keyOptions, allowPositionals: true, strict: true });
-  return printKey(await (await clientFrom(env, 'admin')).rotateAgentKey(oneId(positionals, 'rotate')), 'has a new key (the old one no longer works)', values, io);
+  return printKey(
+    await (await clientFrom(env, 'admin')).rotateAgentKey(oneId(positionals, 'rotate')),
+    'has a new key (the old one no longer works)',
+    values,
+    io,
+  );
 };
 
 const remove: Command = async (argv, env, io) => {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
   const result = await (await clientFrom(env, 'admin')).removeAgent(oneId(positionals, 'remove'));
   if (values.json) io.out(JSON.stringify(result));
   else {
@@ -121,7 +150,11 @@ const remove: Command = async (argv, env, io) => {
 };
 
 const hash: Command = async (argv, _env, io) => {
-  const { values } = parseArgs({ args: argv, options: { stdin: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { stdin: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
   let apiKey: string | undefined;
   if (values.stdin) {
     const given = (await io.readInput?.())?.trim() ?? '';
@@ -135,7 +168,9 @@ const hash: Command = async (argv, _env, io) => {
   if (values.json) io.out(JSON.stringify({ apiKey, keyHash }));
   else {
     io.out(`key      ${apiKey}\nkeyHash  ${keyHash}`);
-    io.err('Put the keyHash in HANDOFF_AGENTS_FILE and give the key to the agent as HANDOFF_AGENT_KEY; the bridge never sees the key itself.');
+    io.err(
+      'Put the keyHash in HANDOFF_AGENTS_FILE and give the key to the agent as HANDOFF_AGENT_KEY; the bridge never sees the key itself.',
+    );
   }
   return exitCodes.done;
 };

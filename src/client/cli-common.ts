@@ -30,13 +30,18 @@ export type Command = (argv: string[], env: NodeJS.ProcessEnv, io: Io) => Promis
 
 async function adminToken(env: NodeJS.ProcessEnv): Promise<string> {
   // HANDOFF_API_TOKEN_FILE is read (and its mode checked) the way the bridge reads it.
-  const given = resolveSecretFiles({ HANDOFF_API_TOKEN: env.HANDOFF_API_TOKEN, HANDOFF_API_TOKEN_FILE: env.HANDOFF_API_TOKEN_FILE }).HANDOFF_API_TOKEN?.trim();
+  const given = resolveSecretFiles({
+    HANDOFF_API_TOKEN: env.HANDOFF_API_TOKEN,
+    HANDOFF_API_TOKEN_FILE: env.HANDOFF_API_TOKEN_FILE,
+  }).HANDOFF_API_TOKEN?.trim();
   if (given) return given;
   const path = join(env.HANDOFF_DATA_DIR ?? '.handoff', 'api-token');
   try {
     return (await readFile(path, 'utf8')).trim();
   } catch {
-    throw new UsageError(`No API token: set HANDOFF_API_TOKEN, or run this where the bridge keeps ${path} (start the bridge with npm start first).`);
+    throw new UsageError(
+      `No API token: set HANDOFF_API_TOKEN, or run this where the bridge keeps ${path} (start the bridge with npm start first).`,
+    );
   }
 }
 
@@ -45,7 +50,10 @@ async function adminToken(env: NodeJS.ProcessEnv): Promise<string> {
  * `HANDOFF_AGENT_KEY` when set, else the operator's token. `admin`: an operator's command
  * (`agents …`), which uses `HANDOFF_API_TOKEN`, else the token `npm start` generated.
  */
-export async function clientFrom(env: NodeJS.ProcessEnv, as: 'agent' | 'admin' = 'agent'): Promise<BridgeClient & { readonly asAgent: boolean }> {
+export async function clientFrom(
+  env: NodeJS.ProcessEnv,
+  as: 'agent' | 'admin' = 'agent',
+): Promise<BridgeClient & { readonly asAgent: boolean }> {
   const baseUrl = env.HANDOFF_URL ?? `http://127.0.0.1:${env.PORT ?? 8080}`;
   const agentKey = as === 'agent' ? env.HANDOFF_AGENT_KEY : undefined;
   const apiToken = agentKey || (await adminToken(env));

@@ -3,7 +3,14 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../core/clock.js';
 import type { HandoffView } from '../engine/handoff-view.js';
 import type { BridgeClient } from './bridge-client.js';
-import { approvalLine, describeCredential, describeHandoff, exitCodeFor, exitCodes, progressLine } from './cli-output.js';
+import {
+  approvalLine,
+  describeCredential,
+  describeHandoff,
+  exitCodeFor,
+  exitCodes,
+  progressLine,
+} from './cli-output.js';
 import { clientFrom, UsageError, writeSecretFile, type Command, type Io } from './cli-common.js';
 
 /** The agent's commands: ask for a login and wait, reply locally, look, cancel, fetch, list, revoke. */
@@ -26,8 +33,10 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
     strict: true,
     allowPositionals: false,
   });
-  if (!values.service) throw new UsageError('login needs --service URL (the service API root, e.g. http://127.0.0.1:8080/sandbox).');
-  if (!values.thread) throw new UsageError('login needs --thread REF (e.g. local:demo or slack:C0123/1700000000.000100).');
+  if (!values.service)
+    throw new UsageError('login needs --service URL (the service API root, e.g. http://127.0.0.1:8080/sandbox).');
+  if (!values.thread)
+    throw new UsageError('login needs --thread REF (e.g. local:demo or slack:C0123/1700000000.000100).');
   let expiresInMs: number | undefined;
   if (values.timeout !== undefined) {
     expiresInMs = parseDuration(values.timeout);
@@ -44,7 +53,12 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
       ...(values['agent-id'] || !client.asAgent ? { id: values['agent-id'] ?? `cli-${userInfo().username}` } : {}),
       ...(values['correlation-id'] ? { correlationId: values['correlation-id'] } : {}),
     },
-    scopes: values.scopes ? values.scopes.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    scopes: values.scopes
+      ? values.scopes
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
     ...(expiresInMs ? { expiresInMs } : {}),
     ...(values.protocol ? { protocol: values.protocol as 'auto' } : {}),
   });
@@ -71,7 +85,8 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
         if (approval && !shownUrl) {
           shownUrl = true;
           io.err(approval);
-          if (view.thread.startsWith('local:')) io.err(`thread page: ${client.baseUrl}/threads/${view.thread.slice(6)}`);
+          if (view.thread.startsWith('local:'))
+            io.err(`thread page: ${client.baseUrl}/threads/${view.thread.slice(6)}`);
         }
         const line = progressLine(view, Date.now());
         if (line !== lastLine) io.err(`… ${line}`);
@@ -85,7 +100,13 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
   }
 }
 
-async function finishLogin(client: BridgeClient, view: HandoffView, out: string | undefined, json: boolean, io: Io): Promise<number> {
+async function finishLogin(
+  client: BridgeClient,
+  view: HandoffView,
+  out: string | undefined,
+  json: boolean,
+  io: Io,
+): Promise<number> {
   let credentialFile: string | undefined;
   if (view.status === 'completed' && out) {
     const credential = await client.retrieveCredential(view.id);
@@ -104,10 +125,16 @@ async function finishLogin(client: BridgeClient, view: HandoffView, out: string 
 }
 
 async function reply(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { as: { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { as: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const [ref, ...words] = positionals;
   const match = /^local:(.+)$/.exec(ref ?? '');
-  if (!match) throw new UsageError('reply needs a local thread (local:<name>) and the text: handoff reply local:demo "aae_…"');
+  if (!match)
+    throw new UsageError('reply needs a local thread (local:<name>) and the text: handoff reply local:demo "aae_…"');
   if (words.length === 0) throw new UsageError('reply needs the text to send.');
   const client = await clientFrom(env);
   const result = await client.replyLocal(match[1]!, values.as ?? userInfo().username, words.join(' '));
@@ -116,7 +143,12 @@ async function reply(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
 }
 
 async function status(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
   const client = await clientFrom(env);
   if (positionals[0]) {
     const view = await client.getHandoff(positionals[0]);
@@ -130,7 +162,12 @@ async function status(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<n
 }
 
 async function cancel(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (!positionals[0]) throw new UsageError('cancel needs a handoff id.');
   const view = await (await clientFrom(env)).cancelHandoff(positionals[0]);
   io.out(values.json ? JSON.stringify(view) : `Cancelled ${view.id}.`);
@@ -145,12 +182,15 @@ async function credential(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promi
     strict: true,
   });
   if (!positionals[0]) throw new UsageError('credential needs a handoff id.');
-  if (!values.out && !values.json) throw new UsageError('credential needs --out FILE (written with mode 0600), or --json to print it.');
+  if (!values.out && !values.json)
+    throw new UsageError('credential needs --out FILE (written with mode 0600), or --json to print it.');
   const client = await clientFrom(env);
   const found = await client.retrieveCredential(positionals[0]);
   if (values.out) {
     await writeSecretFile(values.out, { handoffId: positionals[0], ...found });
-    io.out(values.json ? JSON.stringify({ credentialFile: values.out }) : `Credential written to ${values.out} (mode 0600).`);
+    io.out(
+      values.json ? JSON.stringify({ credentialFile: values.out }) : `Credential written to ${values.out} (mode 0600).`,
+    );
   } else io.out(JSON.stringify(found));
   return exitCodes.done;
 }
@@ -162,22 +202,41 @@ async function credentials(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
     allowPositionals: false,
     strict: true,
   });
-  const list = await (await clientFrom(env)).listCredentials({ limit: 200, ...(values.agent ? { agent: values.agent } : {}) });
+  const list = await (
+    await clientFrom(env)
+  ).listCredentials({ limit: 200, ...(values.agent ? { agent: values.agent } : {}) });
   if (values.json) io.out(JSON.stringify({ credentials: list }));
   else io.out(list.length ? list.map(describeCredential).join('\n\n') : 'No credentials.');
   return exitCodes.done;
 }
 
 async function revoke(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (!positionals[0]) throw new UsageError('revoke needs a credential id (see: handoff credentials).');
   const result = await (await clientFrom(env)).revokeCredential(positionals[0]);
   if (values.json) io.out(JSON.stringify(result));
   else {
-    const where = { revoked: 'at the service and here', not_supported: 'here (the service offers no way to revoke it)', failed: `here; revoking at the service failed (${result.serviceError ?? 'unknown'})` }[result.atService];
+    const where = {
+      revoked: 'at the service and here',
+      not_supported: 'here (the service offers no way to revoke it)',
+      failed: `here; revoking at the service failed (${result.serviceError ?? 'unknown'})`,
+    }[result.atService];
     io.out(`Revoked ${result.credential.id} ${where}.`);
   }
   return exitCodes.done;
 }
 
-export const handoffCommands: Record<string, Command> = { login, reply, status, cancel, credential, credentials, revoke };
+export const handoffCommands: Record<string, Command> = {
+  login,
+  reply,
+  status,
+  cancel,
+  credential,
+  credentials,
+  revoke,
+};

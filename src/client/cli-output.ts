@@ -39,7 +39,9 @@ const statusWords: Record<HandoffView['status'], string> = {
 /** One progress line, e.g. "waiting for approval in local:demo (28 min left)". */
 export function progressLine(view: HandoffView, now: number): string {
   const left = view.expiresAt - now;
-  const when = ['pending', 'awaiting_human', 'claiming'].includes(view.status) ? ` (${describeDuration(left)} left)` : '';
+  const when = ['pending', 'awaiting_human', 'claiming'].includes(view.status)
+    ? ` (${describeDuration(left)} left)`
+    : '';
   return `${statusWords[view.status]} in ${view.thread}${when}`;
 }
 
@@ -84,7 +86,8 @@ export function describeHandoff(view: HandoffView): string {
     else lines.push(`  ${view.answer === 'done' ? 'verify ' : 'approve'}   ${view.approvalUrl}`);
   }
   if (view.error) lines.push(`  error     ${view.error.code}: ${view.error.message}`);
-  if (view.credential) lines.push(`  credential ${view.credential.id} (scopes: ${view.credential.scopes.join(', ') || 'none'})`);
+  if (view.credential)
+    lines.push(`  credential ${view.credential.id} (scopes: ${view.credential.scopes.join(', ') || 'none'})`);
   if (view.previousHandoffId) lines.push(`  re-opens  ${view.previousHandoffId}`);
   return lines.join('\n');
 }

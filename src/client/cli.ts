@@ -49,7 +49,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io = de
   try {
     return await command(rest, env, io);
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+    ) {
       io.err(`${err.message}\n\nRun "handoff help" for usage.`);
       return exitCodes.usage;
     }

@@ -63,7 +63,10 @@ export interface LoginResumerOptions {
   /** How long each long poll waits, ms. Default 25,000. */
   readonly waitMs?: number;
   /** Told of each event read: when its page arrived (epoch ms) and whether this resumer promoted its job (for metrics and tests). */
-  readonly onEvent?: (event: FeedEventView, outcome: { readonly receivedAt: number; readonly promoted: boolean }) => void;
+  readonly onEvent?: (
+    event: FeedEventView,
+    outcome: { readonly receivedAt: number; readonly promoted: boolean },
+  ) => void;
   /** Told of errors it recovers from by trying again (unreachable bridge, Redis hiccups). */
   readonly onError?: (err: unknown) => void;
 }
@@ -169,7 +172,12 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
   return {
     async watch(handoffId, job, untilMs) {
       const ttlMs = Math.max(1_000, untilMs - Date.now() + 24 * 3_600_000);
-      await redis.set(waitKey(handoffId), JSON.stringify({ prefix: job.prefix, queue: job.queue, id: job.id } satisfies WaitingJob), 'PX', ttlMs);
+      await redis.set(
+        waitKey(handoffId),
+        JSON.stringify({ prefix: job.prefix, queue: job.queue, id: job.id } satisfies WaitingJob),
+        'PX',
+        ttlMs,
+      );
     },
     async forget(handoffId) {
       await redis.del(waitKey(handoffId));

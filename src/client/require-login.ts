@@ -77,7 +77,11 @@ function handleFor(client: BridgeClient, view: HandoffView): CredentialHandle {
       throw new LoginFailedError(view.id, view.error?.code ?? 'unknown', view.error?.message ?? 'no reason given');
     default:
       // The driver job ended without finishing the handoff (it failed for good).
-      throw new LoginFailedError(view.id, 'driver_failed', `the bridge stopped driving this login while it was ${view.status}.`);
+      throw new LoginFailedError(
+        view.id,
+        'driver_failed',
+        `the bridge stopped driving this login while it was ${view.status}.`,
+      );
   }
 }
 
@@ -91,7 +95,12 @@ function waitingJob(job: Job): WaitingJob {
  * Parks the job until the handoff ends: recorded for the resumer, moved to delayed until the
  * backstop, then the handoff is read once more (see the module comment for why this order).
  */
-async function park(job: Job, token: string, handoff: Pick<HandoffView, 'id' | 'expiresAt'>, options: RequireLoginOptions): Promise<never> {
+async function park(
+  job: Job,
+  token: string,
+  handoff: Pick<HandoffView, 'id' | 'expiresAt'>,
+  options: RequireLoginOptions,
+): Promise<never> {
   const now = Date.now();
   const backstop = handoff.expiresAt + expiryGraceMs;
   const until = now < backstop ? backstop : now + lateRecheckMs;

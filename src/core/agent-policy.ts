@@ -13,7 +13,10 @@ export const agentIdPattern = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export const agentIdSchema = z
   .string()
-  .regex(agentIdPattern, 'must be 1 to 64 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit');
+  .regex(
+    agentIdPattern,
+    'must be 1 to 64 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
 
 /**
  * `https://api.example.com`, `https://*.example.com`, `http://127.0.0.1:*`, `*`: a scheme, `://`
@@ -27,9 +30,12 @@ const originGlob = z
   .max(300)
   .transform((v) => v.toLowerCase().replace(/\/$/, ''))
   .refine((v) => v === '*' || /^(?:https?|\*):\/\/[a-z0-9.*\-[\]:]+$/.test(v), {
-    message: 'must be an origin such as https://api.example.com or https://*.example.com (no path; international names in punycode, xn--…)',
+    message:
+      'must be an origin such as https://api.example.com or https://*.example.com (no path; international names in punycode, xn--…)',
   })
-  .refine((v) => !/^https:\/\/[^/]*:443$/.test(v) && !/^http:\/\/[^/]*:80$/.test(v), { message: 'must leave out the default port (:443 for https, :80 for http), as origins do' });
+  .refine((v) => !/^https:\/\/[^/]*:443$/.test(v) && !/^http:\/\/[^/]*:80$/.test(v), {
+    message: 'must leave out the default port (:443 for https, :80 for http), as origins do',
+  });
 
 /**
  * `slack:C0123*`, `github:acme/*`, `linear:ENG-*`, `local:*`, `*`: matched against the canonical
@@ -96,19 +102,31 @@ const approverKey = (value: string) => value.trim().replace(/^@/, '').toLowerCas
 /** The first rule of the policy the question breaks, or undefined when it is allowed. */
 export function checkPolicy(agentId: string, policy: AgentPolicy, question: PolicyQuestion): PolicyRefusal | undefined {
   if (policy.services && !globMatchAny(policy.services, question.serviceOrigin.toLowerCase())) {
-    return { code: 'service_not_allowed', message: `Agent ${agentId} may not log in to ${question.serviceOrigin}; the operator allows it: ${policy.services.join(', ') || 'no service'}.` };
+    return {
+      code: 'service_not_allowed',
+      message: `Agent ${agentId} may not log in to ${question.serviceOrigin}; the operator allows it: ${policy.services.join(', ') || 'no service'}.`,
+    };
   }
   if (policy.threads && !globMatchAny(policy.threads.map(threadKey), threadKey(question.thread))) {
-    return { code: 'thread_not_allowed', message: `Agent ${agentId} may not ask in ${question.thread}; the operator allows it: ${policy.threads.join(', ') || 'no thread'}.` };
+    return {
+      code: 'thread_not_allowed',
+      message: `Agent ${agentId} may not ask in ${question.thread}; the operator allows it: ${policy.threads.join(', ') || 'no thread'}.`,
+    };
   }
   if (policy.approvers) {
     const allowed = new Set(policy.approvers.map(approverKey));
     if (question.approvers.length === 0) {
-      return { code: 'approver_not_allowed', message: `Agent ${agentId} must name its approvers, from: ${policy.approvers.join(', ')}.` };
+      return {
+        code: 'approver_not_allowed',
+        message: `Agent ${agentId} must name its approvers, from: ${policy.approvers.join(', ')}.`,
+      };
     }
     const stranger = question.approvers.find((a) => !allowed.has(approverKey(a)));
     if (stranger !== undefined) {
-      return { code: 'approver_not_allowed', message: `Agent ${agentId} may not name ${stranger.slice(0, 100)} as an approver; it may name: ${policy.approvers.join(', ')}.` };
+      return {
+        code: 'approver_not_allowed',
+        message: `Agent ${agentId} may not name ${stranger.slice(0, 100)} as an approver; it may name: ${policy.approvers.join(', ')}.`,
+      };
     }
   }
   return undefined;

@@ -10,7 +10,8 @@ import { count, nonNegativeMs, optionalText } from './config-fields.js';
 const day = 24 * 3_600_000;
 
 /** A name someone may reasonably try, answered with the one that exists. */
-const renamed = (instead: string) => z.undefined({ error: `is not a setting: use ${instead} (milliseconds)` }).optional();
+const renamed = (instead: string) =>
+  z.undefined({ error: `is not a setting: use ${instead} (milliseconds)` }).optional();
 
 /** `stdout`, `file:/var/log/handoff/audit.jsonl`, or `off`. */
 const auditSink = z
@@ -20,7 +21,10 @@ const auditSink = z
     if (v === 'stdout') return { kind: 'stdout' };
     if (v === 'off' || v === 'none') return { kind: 'off' };
     if (v.startsWith('file:') && v.length > 5) return { kind: 'file', path: v.slice(5) };
-    ctx.addIssue({ code: 'custom', message: 'must be stdout, file:<path> (e.g. file:/var/log/handoff/audit.jsonl) or off' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be stdout, file:<path> (e.g. file:/var/log/handoff/audit.jsonl) or off',
+    });
     return z.NEVER;
   });
 
@@ -69,7 +73,10 @@ export function agentsConfigFrom(
 ): AgentsConfig {
   return {
     file: e.HANDOFF_AGENTS_FILE,
-    limits: { maxOpenHandoffs: e.HANDOFF_AGENT_MAX_OPEN_HANDOFFS, maxHandoffsPerMinute: e.HANDOFF_AGENT_MAX_HANDOFFS_PER_MINUTE },
+    limits: {
+      maxOpenHandoffs: e.HANDOFF_AGENT_MAX_OPEN_HANDOFFS,
+      maxHandoffsPerMinute: e.HANDOFF_AGENT_MAX_HANDOFFS_PER_MINUTE,
+    },
     credentialMaxAgeMs: e.HANDOFF_CREDENTIAL_MAX_AGE_MS,
     credentialIdleMs: e.HANDOFF_CREDENTIAL_IDLE_MS,
     auditSink: e.HANDOFF_AUDIT_SINK ?? (production ? { kind: 'stdout' } : { kind: 'off' }),

@@ -57,7 +57,10 @@ export function resolveSecretFiles(
     delete out[fileVariable];
     if (!isSet(path)) continue;
     if (isSet(env[name])) {
-      problems.push([fileVariable, `and ${name} are both set: give the secret one way, in the variable or in the file.`]);
+      problems.push([
+        fileVariable,
+        `and ${name} are both set: give the secret one way, in the variable or in the file.`,
+      ]);
       continue;
     }
     let file: { text: string; mode: number };
@@ -65,7 +68,10 @@ export function resolveSecretFiles(
       file = reader.read(path.trim());
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      problems.push([fileVariable, `names ${path.trim()}, which cannot be read${code ? ` (${code})` : ''}: check the path and that this user may read it.`]);
+      problems.push([
+        fileVariable,
+        `names ${path.trim()}, which cannot be read${code ? ` (${code})` : ''}: check the path and that this user may read it.`,
+      ]);
       continue;
     }
     if (reader.checksMode && (file.mode & 0o077) !== 0) {
@@ -83,7 +89,10 @@ export function resolveSecretFiles(
     out[name] = value;
   }
   if (problems.length > 0) {
-    throw new ConfigError(problems[0]![0], `Invalid configuration:\n  - ${problems.map(([variable, message]) => `${variable} ${message}`).join('\n  - ')}`);
+    throw new ConfigError(
+      problems[0]![0],
+      `Invalid configuration:\n  - ${problems.map(([variable, message]) => `${variable} ${message}`).join('\n  - ')}`,
+    );
   }
   return out;
 }

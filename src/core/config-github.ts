@@ -11,11 +11,27 @@ export type GithubPermission = (typeof permissions)[number];
 
 export const githubEnv = {
   GITHUB_TOKEN: optionalText,
-  GITHUB_APP_ID: optionalText.pipe(z.string().regex(/^\d{1,12}$/, 'must be the numeric App ID from the App’s settings page').optional()),
+  GITHUB_APP_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,12}$/, 'must be the numeric App ID from the App’s settings page')
+      .optional(),
+  ),
   GITHUB_APP_PRIVATE_KEY: optionalText,
-  GITHUB_APP_INSTALLATION_ID: optionalText.pipe(z.string().regex(/^\d{1,15}$/, 'must be a numeric installation id').optional()),
-  GITHUB_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://github.example.com/api/v3' }).optional()),
-  GITHUB_WEBHOOK_SECRET: optionalText.pipe(z.string().min(16, 'must be at least 16 characters (the secret set on the webhook)').optional()),
+  GITHUB_APP_INSTALLATION_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{1,15}$/, 'must be a numeric installation id')
+      .optional(),
+  ),
+  GITHUB_API_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://github.example.com/api/v3' })
+      .optional(),
+  ),
+  GITHUB_WEBHOOK_SECRET: optionalText.pipe(
+    z.string().min(16, 'must be at least 16 characters (the secret set on the webhook)').optional(),
+  ),
   GITHUB_ALLOW_PUBLIC_REPOS: flag.optional(),
   GITHUB_ACCEPT_EDITS: flag.optional(),
   GITHUB_APPROVER_PERMISSION: z.enum(permissions, { error: `must be one of ${permissions.join(', ')}` }).optional(),
@@ -70,29 +86,52 @@ export function githubConfigFrom(env: GithubEnv): GithubConfig | undefined {
   const { GITHUB_TOKEN: token, GITHUB_APP_ID: appId, GITHUB_APP_PRIVATE_KEY: rawKey } = env;
   if (token === undefined && appId === undefined) {
     if (rawKey !== undefined || env.GITHUB_APP_INSTALLATION_ID !== undefined) {
-      throw new ConfigError('GITHUB_APP_ID', 'Invalid configuration:\n  - GITHUB_APP_ID is required with GITHUB_APP_PRIVATE_KEY / GITHUB_APP_INSTALLATION_ID: the numeric App ID from the App’s settings page');
+      throw new ConfigError(
+        'GITHUB_APP_ID',
+        'Invalid configuration:\n  - GITHUB_APP_ID is required with GITHUB_APP_PRIVATE_KEY / GITHUB_APP_INSTALLATION_ID: the numeric App ID from the App’s settings page',
+      );
     }
     if (env.GITHUB_WEBHOOK_SECRET !== undefined) {
-      throw new ConfigError('GITHUB_TOKEN', 'Invalid configuration:\n  - GITHUB_WEBHOOK_SECRET is set but GitHub has no credentials: set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY');
+      throw new ConfigError(
+        'GITHUB_TOKEN',
+        'Invalid configuration:\n  - GITHUB_WEBHOOK_SECRET is set but GitHub has no credentials: set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY',
+      );
     }
     return undefined;
   }
   if (token !== undefined && appId !== undefined) {
-    throw new ConfigError('GITHUB_TOKEN', 'Invalid configuration:\n  - GITHUB_TOKEN and GITHUB_APP_ID exclude each other: set GITHUB_TOKEN for a token, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY for a GitHub App');
+    throw new ConfigError(
+      'GITHUB_TOKEN',
+      'Invalid configuration:\n  - GITHUB_TOKEN and GITHUB_APP_ID exclude each other: set GITHUB_TOKEN for a token, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY for a GitHub App',
+    );
   }
   let auth: GithubAuthConfig;
   if (appId !== undefined) {
     if (rawKey === undefined) {
-      throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'Invalid configuration:\n  - GITHUB_APP_PRIVATE_KEY is required with GITHUB_APP_ID: the App’s PEM private key (newlines may be written as \\n)');
+      throw new ConfigError(
+        'GITHUB_APP_PRIVATE_KEY',
+        'Invalid configuration:\n  - GITHUB_APP_PRIVATE_KEY is required with GITHUB_APP_ID: the App’s PEM private key (newlines may be written as \\n)',
+      );
     }
     const privateKey = normalisePem(rawKey);
     if (!/-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]+-----END (?:RSA )?PRIVATE KEY-----/.test(privateKey)) {
-      throw new ConfigError('GITHUB_APP_PRIVATE_KEY', 'Invalid configuration:\n  - GITHUB_APP_PRIVATE_KEY must be a PEM private key ("-----BEGIN RSA PRIVATE KEY-----" … "-----END RSA PRIVATE KEY-----")');
+      throw new ConfigError(
+        'GITHUB_APP_PRIVATE_KEY',
+        'Invalid configuration:\n  - GITHUB_APP_PRIVATE_KEY must be a PEM private key ("-----BEGIN RSA PRIVATE KEY-----" … "-----END RSA PRIVATE KEY-----")',
+      );
     }
-    auth = { kind: 'app', appId: Number(appId), privateKey, installationId: env.GITHUB_APP_INSTALLATION_ID === undefined ? undefined : Number(env.GITHUB_APP_INSTALLATION_ID) };
+    auth = {
+      kind: 'app',
+      appId: Number(appId),
+      privateKey,
+      installationId: env.GITHUB_APP_INSTALLATION_ID === undefined ? undefined : Number(env.GITHUB_APP_INSTALLATION_ID),
+    };
   } else {
     if (env.GITHUB_APP_INSTALLATION_ID !== undefined || rawKey !== undefined) {
-      throw new ConfigError('GITHUB_APP_ID', 'Invalid configuration:\n  - GITHUB_APP_PRIVATE_KEY / GITHUB_APP_INSTALLATION_ID belong to a GitHub App (GITHUB_APP_ID); with GITHUB_TOKEN leave them unset');
+      throw new ConfigError(
+        'GITHUB_APP_ID',
+        'Invalid configuration:\n  - GITHUB_APP_PRIVATE_KEY / GITHUB_APP_INSTALLATION_ID belong to a GitHub App (GITHUB_APP_ID); with GITHUB_TOKEN leave them unset',
+      );
     }
     auth = { kind: 'token', token: token! };
   }

@@ -10,7 +10,9 @@ import { ConfigError } from './errors.js';
 export const linearEnv = {
   LINEAR_API_KEY: optionalText,
   LINEAR_ACCESS_TOKEN: optionalText,
-  LINEAR_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.linear.app/graphql' }).optional()),
+  LINEAR_API_URL: optionalText.pipe(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.linear.app/graphql' }).optional(),
+  ),
   LINEAR_WEBHOOK_SECRET: optionalText,
   LINEAR_POLL: optionalText.pipe(z.enum(['auto', 'on', 'off'], { error: 'must be auto, on or off' }).optional()),
   LINEAR_POLL_INTERVAL_MS: positiveMs.min(2_000, 'must be at least 2000').optional(),
@@ -55,15 +57,22 @@ export function linearConfigFrom(env: Readonly<Record<string, unknown>>): Linear
   const webhookSecret = text('LINEAR_WEBHOOK_SECRET');
   const apiUrl = text('LINEAR_API_URL') ?? defaultLinearApiUrl;
   const poll = (text('LINEAR_POLL') ?? 'auto') as 'auto' | 'on' | 'off';
-  const intervalMs = typeof env.LINEAR_POLL_INTERVAL_MS === 'number' ? env.LINEAR_POLL_INTERVAL_MS : defaultLinearPollIntervalMs;
+  const intervalMs =
+    typeof env.LINEAR_POLL_INTERVAL_MS === 'number' ? env.LINEAR_POLL_INTERVAL_MS : defaultLinearPollIntervalMs;
 
   const anySet = Object.keys(linearEnv).some((name) => env[name] !== undefined);
   if (!anySet) return undefined;
   if (apiKey && accessToken) {
-    throw invalid('LINEAR_ACCESS_TOKEN', 'and LINEAR_API_KEY are both set: use the personal API key or the OAuth access token, not both');
+    throw invalid(
+      'LINEAR_ACCESS_TOKEN',
+      'and LINEAR_API_KEY are both set: use the personal API key or the OAuth access token, not both',
+    );
   }
   if (!apiKey && !accessToken) {
-    throw invalid('LINEAR_API_KEY', 'is required to use Linear: a personal API key (lin_api_…), or set LINEAR_ACCESS_TOKEN to an OAuth app token');
+    throw invalid(
+      'LINEAR_API_KEY',
+      'is required to use Linear: a personal API key (lin_api_…), or set LINEAR_ACCESS_TOKEN to an OAuth app token',
+    );
   }
   const url = new URL(apiUrl);
   if (url.protocol === 'http:' && !localHosts.has(url.hostname)) {
@@ -71,7 +80,10 @@ export function linearConfigFrom(env: Readonly<Record<string, unknown>>): Linear
   }
   const polling = poll === 'on' || (poll === 'auto' && !webhookSecret);
   if (!webhookSecret && !polling) {
-    throw invalid('LINEAR_WEBHOOK_SECRET', 'is required when LINEAR_POLL=off: the bridge needs webhooks or polling to read replies');
+    throw invalid(
+      'LINEAR_WEBHOOK_SECRET',
+      'is required when LINEAR_POLL=off: the bridge needs webhooks or polling to read replies',
+    );
   }
   return {
     auth: apiKey ? { kind: 'api_key', apiKey } : { kind: 'access_token', accessToken: accessToken! },

@@ -12,8 +12,17 @@ const protocolNames = ['agent-sessions', 'authmd', 'device'] as const satisfies 
 
 const protocolList = z
   .string()
-  .transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean))
-  .pipe(z.array(z.enum(protocolNames, { error: `must list protocols from: ${protocolNames.join(', ')}` })).min(1, 'must name at least one protocol'))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(z.enum(protocolNames, { error: `must list protocols from: ${protocolNames.join(', ')}` }))
+      .min(1, 'must name at least one protocol'),
+  )
   .transform((list) => [...new Set(list)]);
 
 const nonNegativeMs = z.coerce
@@ -22,32 +31,39 @@ const nonNegativeMs = z.coerce
   .min(0, 'must be a whole number of milliseconds (0 or more)');
 
 /** `https://github.com=Iv1.abc,https://auth.example.com=handoff`: a client id per service origin. */
-const clientIdMap = z
-  .string()
-  .transform((v, ctx) => {
-    const out: Record<string, string> = {};
-    for (const pair of v.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const at = pair.lastIndexOf('=');
-      const origin = at > 0 ? pair.slice(0, at).trim() : '';
-      const id = at > 0 ? pair.slice(at + 1).trim() : '';
-      let parsed: URL | undefined;
-      try {
-        parsed = new URL(origin);
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed || !id || !/^https?:$/.test(parsed.protocol)) {
-        ctx.addIssue({ code: 'custom', message: 'must be comma-separated origin=client_id pairs, e.g. https://github.com=Iv1.0123456789abcdef' });
-        return z.NEVER;
-      }
-      out[parsed.origin] = id;
+const clientIdMap = z.string().transform((v, ctx) => {
+  const out: Record<string, string> = {};
+  for (const pair of v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = pair.lastIndexOf('=');
+    const origin = at > 0 ? pair.slice(0, at).trim() : '';
+    const id = at > 0 ? pair.slice(at + 1).trim() : '';
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
     }
-    return out;
-  });
+    if (!parsed || !id || !/^https?:$/.test(parsed.protocol)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be comma-separated origin=client_id pairs, e.g. https://github.com=Iv1.0123456789abcdef',
+      });
+      return z.NEVER;
+    }
+    out[parsed.origin] = id;
+  }
+  return out;
+});
 
 /** `https://notes.example.com,https://*.corp.example`: services allowed an approver's directory email. */
 const originGlobList = z.string().transform((v, ctx) => {
-  const globs = v.split(',').map((p) => p.trim()).filter(Boolean);
+  const globs = v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const bad = globs.find((g) => parseOriginGlob(g) === undefined);
   if (bad !== undefined) {
     ctx.addIssue({

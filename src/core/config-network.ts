@@ -9,7 +9,10 @@ import { parseOriginGlob } from './network-policy.js';
  * service may take (fairness).
  */
 const originGlobs = z.string().transform((v, ctx) => {
-  const entries = v.split(',').map((p) => p.trim()).filter(Boolean);
+  const entries = v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (!parseOriginGlob(entry)) {
       ctx.addIssue({
@@ -32,7 +35,10 @@ export const networkEnv = {
   HANDOFF_ALLOWED_SERVICES: originGlobs.optional(),
   HANDOFF_ALLOW_PRIVATE_NETWORKS: flag.optional(),
   HANDOFF_SERVICE_CONCURRENCY: concurrency.default(4),
-  HANDOFF_START_TIMEOUT_MS: positiveMs.min(5_000, 'must be at least 5000').max(600_000, 'must be at most 600000').default(30_000),
+  HANDOFF_START_TIMEOUT_MS: positiveMs
+    .min(5_000, 'must be at least 5000')
+    .max(600_000, 'must be at most 600000')
+    .default(30_000),
 };
 
 export interface NetworkConfig {

@@ -12,22 +12,33 @@ export const slackEnv = {
   SLACK_BOT_TOKEN: optionalText.pipe(
     z
       .string()
-      .regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be the bot token (xoxb-…) from OAuth & Permissions in the Slack app settings')
+      .regex(
+        /^xoxb-[A-Za-z0-9-]+$/,
+        'must be the bot token (xoxb-…) from OAuth & Permissions in the Slack app settings',
+      )
       .optional(),
   ),
   SLACK_SIGNING_SECRET: optionalText.pipe(
     z
       .string()
-      .regex(/^[A-Za-z0-9]{16,128}$/, 'must be the signing secret from Basic Information → App Credentials in the Slack app settings')
+      .regex(
+        /^[A-Za-z0-9]{16,128}$/,
+        'must be the signing secret from Basic Information → App Credentials in the Slack app settings',
+      )
       .optional(),
   ),
   SLACK_APP_TOKEN: optionalText.pipe(
     z
       .string()
-      .regex(/^xapp-[A-Za-z0-9-]+$/, 'must be an app-level token (xapp-…) with the connections:write scope, from Basic Information → App-Level Tokens')
+      .regex(
+        /^xapp-[A-Za-z0-9-]+$/,
+        'must be an app-level token (xapp-…) with the connections:write scope, from Basic Information → App-Level Tokens',
+      )
       .optional(),
   ),
-  SLACK_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' }).optional()),
+  SLACK_API_URL: optionalText.pipe(
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://slack.com/api/' }).optional(),
+  ),
   SLACK_PRIVATE_LINKS: flag.optional(),
   SLACK_CODE_MODAL: flag.optional(),
   SLACK_DM_OUTSIDE_CHANNEL: flag.optional(),
@@ -85,7 +96,10 @@ export function slackConfigFrom(env: Readonly<Record<string, unknown>>): SlackCo
   const appToken = env.SLACK_APP_TOKEN as string | undefined;
   if (!botToken) {
     const set = names.filter((name) => env[name] !== undefined).join(', ');
-    throw invalid('SLACK_BOT_TOKEN', `is required when Slack is configured (${set} is set): the bot token (xoxb-…) from OAuth & Permissions.`);
+    throw invalid(
+      'SLACK_BOT_TOKEN',
+      `is required when Slack is configured (${set} is set): the bot token (xoxb-…) from OAuth & Permissions.`,
+    );
   }
   if (signingSecret && appToken) {
     throw invalid(

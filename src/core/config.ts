@@ -24,7 +24,12 @@ const vaultKey = z
 /** Keys a rotation retired, still used to open what they sealed until `handoff vault rekey` has run. */
 const previousVaultKeys = z
   .string()
-  .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z.array(
       z.string().refine((v) => /^[A-Za-z0-9+/_-]+=*$/.test(v) && Buffer.from(v, 'base64').length === 32, {
@@ -84,7 +89,10 @@ const envSchema = z
     const required: Array<[keyof typeof env, string]> = [
       ['HANDOFF_VAULT_KEY', 'is required in production: 32 random bytes as base64 (openssl rand -base64 32)'],
       ['HANDOFF_API_TOKEN', 'is required in production: a long random string agents send as a bearer token'],
-      ['REDIS_URL', 'is required in production: the bridge starts its own Redis only in development (npm start, or handoff serve --dev)'],
+      [
+        'REDIS_URL',
+        'is required in production: the bridge starts its own Redis only in development (npm start, or handoff serve --dev)',
+      ],
     ];
     for (const [name, message] of required) {
       if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message });
@@ -158,7 +166,9 @@ function toConfigError(error: z.ZodError): ConfigError {
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, files?: SecretFileReader): Config {
   // An empty variable (`PORT=`, or `${X:-}` in compose files) means "not set".
   const resolved = resolveSecretFiles(env, files);
-  const set = Object.fromEntries(Object.entries(resolved).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const set = Object.fromEntries(
+    Object.entries(resolved).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
   const parsed = envSchema.safeParse(set);
   if (!parsed.success) throw toConfigError(parsed.error);
   const e = parsed.data;

@@ -58,7 +58,9 @@ export class BadInputError extends HandoffError {
 
 /** 401: missing or wrong credentials for the bridge's own API. */
 export class UnauthorizedError extends HandoffError {
-  constructor(message = 'Send an agent key (hak_…) or the operator\'s HANDOFF_API_TOKEN as "Authorization: Bearer <key>".') {
+  constructor(
+    message = 'Send an agent key (hak_…) or the operator\'s HANDOFF_API_TOKEN as "Authorization: Bearer <key>".',
+  ) {
     super(message, { code: 'unauthorized', status: 401 });
   }
 }

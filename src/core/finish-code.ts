@@ -20,14 +20,16 @@ const invisible = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
 
 /** Undoes what chat platforms do to text: entities, Slack link wrapping, odd Unicode forms. */
 export function normaliseReplyText(text: string): string {
-  return text
-    .normalize('NFKC')
-    .replace(invisible, '')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    // Slack: <https://x|label> and <https://x>
-    .replace(/<((?:https?|mailto):[^|>\s]+)(?:\|[^>]*)?>/g, '$1');
+  return (
+    text
+      .normalize('NFKC')
+      .replace(invisible, '')
+      .replace(/&amp;/g, '&')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      // Slack: <https://x|label> and <https://x>
+      .replace(/<((?:https?|mailto):[^|>\s]+)(?:\|[^>]*)?>/g, '$1')
+  );
 }
 
 const finishCodePattern = /(?<![A-Za-z0-9_])aae_([0-9a-f]{48})(?![A-Za-z0-9_])/gi;

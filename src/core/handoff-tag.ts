@@ -9,7 +9,8 @@ import { normaliseReplyText } from './finish-code.js';
  * approver rule still decides whether it counts.
  */
 export function handoffTag(handoffId: string): string {
-  const hex = /^hf_([0-9a-f]{4})/.exec(handoffId)?.[1] ?? createHash('sha256').update(handoffId).digest('hex').slice(0, 4);
+  const hex =
+    /^hf_([0-9a-f]{4})/.exec(handoffId)?.[1] ?? createHash('sha256').update(handoffId).digest('hex').slice(0, 4);
   return `#h-${hex}`;
 }
 

@@ -181,7 +181,8 @@ export function nextDriverStep(record: HandoffRecord, now: number): DriverStep {
     case 'awaiting_human': {
       if (now >= record.expiresAt) return { kind: 'expire' };
       if (record.nextPollAt !== undefined && now >= record.nextPollAt && now >= notBefore) return { kind: 'poll' };
-      const nextPoll = record.nextPollAt === undefined ? Number.POSITIVE_INFINITY : Math.max(record.nextPollAt, notBefore);
+      const nextPoll =
+        record.nextPollAt === undefined ? Number.POSITIVE_INFINITY : Math.max(record.nextPollAt, notBefore);
       return { kind: 'wait', untilMs: Math.min(record.expiresAt, nextPoll) };
     }
     case 'claiming':
@@ -198,7 +199,12 @@ export function nextDriverStep(record: HandoffRecord, now: number): DriverStep {
  * handoff's age, at most `maxMs`. A 30-minute handoff costs about 26 polls instead of 180 at
  * a fixed 10 s — waiting handoffs are meant to cost Redis memory, not CPU.
  */
-export function backgroundPollDelay(record: Pick<HandoffRecord, 'createdAt'>, intervalMs: number, maxMs: number, now: number): number {
+export function backgroundPollDelay(
+  record: Pick<HandoffRecord, 'createdAt'>,
+  intervalMs: number,
+  maxMs: number,
+  now: number,
+): number {
   const aged = Math.floor((now - record.createdAt) / 6);
   return Math.max(intervalMs, Math.min(aged, maxMs));
 }

@@ -74,7 +74,10 @@ export function bodyJson(req: RouteRequest): unknown {
 export function requireJsonObject(value: unknown, what = 'The body'): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-    throw new BadInputError(`${what} must be a JSON object (got ${got}).`, { code: 'invalid_payload', details: { field: 'body' } });
+    throw new BadInputError(`${what} must be a JSON object (got ${got}).`, {
+      code: 'invalid_payload',
+      details: { field: 'body' },
+    });
   }
   return value as Record<string, unknown>;
 }

@@ -101,7 +101,7 @@ export function formatIp(ip: IpAddress): string {
   if (ip.version === 4) return [...ip.bytes].join('.');
   const groups = Array.from({ length: 8 }, (_, i) => (ip.bytes[i * 2]! << 8) | ip.bytes[i * 2 + 1]!);
   let best = { at: -1, length: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i += 1;
       continue;

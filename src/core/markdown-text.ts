@@ -39,10 +39,12 @@ export function markdownDestination(href: string): string {
 }
 
 /** A link the bridge makes: its own label, a checked http(s) href. */
-export const markdownLink = (label: string, href: string): string => `[${escapeMarkdownText(label)}](${markdownDestination(href)})`;
+export const markdownLink = (label: string, href: string): string =>
+  `[${escapeMarkdownText(label)}](${markdownDestination(href)})`;
 
 /** An image as raw HTML (GitHub sizes it; markdown cannot): the URL must be a checked http(s) href. */
-export const htmlImage = (src: string, size: number): string => `<img src="${escapeHtml(src)}" alt="" width="${size}" height="${size}">`;
+export const htmlImage = (src: string, size: number): string =>
+  `<img src="${escapeHtml(src)}" alt="" width="${size}" height="${size}">`;
 
 /** Markdown style for sentences; `person` says how the platform shows a person without notifying them. */
 export function markdownStyle(person: (part: PersonPart) => string): SentenceStyle {
@@ -50,7 +52,10 @@ export function markdownStyle(person: (part: PersonPart) => string): SentenceSty
 }
 
 /** A person by name (or id) as a code span: shown, never mentioned. */
-export const quietPerson = (part: PersonPart): string => markdownCode(cleanText(part.name ?? part.person, textLimits.name));
+export const quietPerson = (part: PersonPart): string =>
+  markdownCode(cleanText(part.name ?? part.person, textLimits.name));
 
-export const renderMarkdownSentence = (sentence: Sentence, person: (part: PersonPart) => string = quietPerson): string =>
-  renderSentence(sentence, markdownStyle(person));
+export const renderMarkdownSentence = (
+  sentence: Sentence,
+  person: (part: PersonPart) => string = quietPerson,
+): string => renderSentence(sentence, markdownStyle(person));

@@ -107,7 +107,9 @@ export function describeAnswer(msg: ApprovalRequestMessage): Sentence {
       return ['Reply here with the one-time code from the email.'];
     case 'done': {
       const code = shownUserCode(msg);
-      return code ? say`Open the link, enter the code ${value(code, textLimits.id)} and approve, then reply "done" here.` : ['Open the link and approve, then reply "done" here.'];
+      return code
+        ? say`Open the link, enter the code ${value(code, textLimits.id)} and approve, then reply "done" here.`
+        : ['Open the link and approve, then reply "done" here.'];
     }
   }
 }
@@ -122,11 +124,16 @@ export function describeRequest(msg: ApprovalRequestMessage): Sentence {
 export function describeLink(msg: ApprovalRequestMessage): Sentence {
   if (msg.linkSentPrivately) return ['The approval link was sent to the approver privately.'];
   const link = approvalLink(msg);
-  return link ? say`The link opens ${value(link.host, textLimits.host)}.` : ['The service gave no web link the bridge will show.'];
+  return link
+    ? say`The link opens ${value(link.host, textLimits.host)}.`
+    : ['The service gave no web link the bridge will show.'];
 }
 
 /** The line that tells people how to aim a reply at this request; `how` ends it per platform. */
-export function describeTag(msg: Pick<ApprovalRequestMessage, 'handoffTag'>, how = 'if other requests wait in this thread, start your reply with it.'): Sentence {
+export function describeTag(
+  msg: Pick<ApprovalRequestMessage, 'handoffTag'>,
+  how = 'if other requests wait in this thread, start your reply with it.',
+): Sentence {
   return say`Tag ${value(msg.handoffTag, textLimits.id)}: ${words(how)}`;
 }
 
@@ -137,7 +144,9 @@ export function renderPlainText(msg: OutboundMessage): string {
   const lines = [
     `🔐 ${plainSentence(describeRequest(msg))}`,
     // Email flows have no page to open here: the link is in the email.
-    link ? `${msg.answer === 'email_code' ? 'Service' : 'Approve here'}: ${link.href} (${plainSentence(describeLink(msg))})` : plainSentence(describeLink(msg)),
+    link
+      ? `${msg.answer === 'email_code' ? 'Service' : 'Approve here'}: ${link.href} (${plainSentence(describeLink(msg))})`
+      : plainSentence(describeLink(msg)),
     plainSentence(describeAnswer(msg)),
     ...(msg.notes ?? []).map(plainSentence),
     `Expires at ${formatUtc(msg.expiresAt)}. ${plainSentence(describeApprovers(msg.approvers))}`,

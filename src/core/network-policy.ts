@@ -97,7 +97,9 @@ const isLocalhostName = (host: string) => host === 'localhost' || host.endsWith(
 export function createNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy {
   const { production } = options;
   const allowPrivate = !production && options.allowPrivateNetworks === true;
-  const globs = (options.allowedServices ?? []).map((g) => parseOriginGlob(g)).filter((g): g is RegExp => g !== undefined);
+  const globs = (options.allowedServices ?? [])
+    .map((g) => parseOriginGlob(g))
+    .filter((g): g is RegExp => g !== undefined);
   const allowlisted = (origin: string) => globs.some((g) => g.test(origin.toLowerCase()));
 
   /** The origin spelled with the address instead of the name, for allowlist entries that name addresses. */
@@ -112,7 +114,11 @@ export function createNetworkPolicy(options: NetworkPolicyOptions): NetworkPolic
   function judgeAddress(url: URL, kind: AddressKind, address: string): NetworkVerdict {
     const listed = allowlisted(url.origin) || allowlisted(addressOrigin(url, address));
     const shown = formatIp(parseIp(address)!);
-    if (never.has(kind)) return refuse('service_address_not_allowed', `resolves to ${kindLabel[kind]} (${shown}), which the bridge never calls.`);
+    if (never.has(kind))
+      return refuse(
+        'service_address_not_allowed',
+        `resolves to ${kindLabel[kind]} (${shown}), which the bridge never calls.`,
+      );
     const localOk = !production && (kind === 'loopback' || (allowPrivate && privateKinds.has(kind)));
     if (kind !== 'public' && !listed && !localOk) {
       const how = production
@@ -120,21 +126,35 @@ export function createNetworkPolicy(options: NetworkPolicyOptions): NetworkPolic
         : privateKinds.has(kind)
           ? 'in development, HANDOFF_ALLOW_PRIVATE_NETWORKS=true allows private networks; otherwise list the origin in HANDOFF_ALLOWED_SERVICES'
           : 'an operator can allow this origin in HANDOFF_ALLOWED_SERVICES';
-      return refuse('service_address_not_allowed', `resolves to ${kindLabel[kind]} (${shown}), which the bridge does not call: ${how}.`);
+      return refuse(
+        'service_address_not_allowed',
+        `resolves to ${kindLabel[kind]} (${shown}), which the bridge does not call: ${how}.`,
+      );
     }
     if (url.protocol === 'http:' && !listed && !(localOk && kind !== 'public')) {
-      return refuse('insecure_service_url', `uses plain http to ${kindLabel[kind]}; use https${production ? ', or allow the origin in HANDOFF_ALLOWED_SERVICES' : ''}.`);
+      return refuse(
+        'insecure_service_url',
+        `uses plain http to ${kindLabel[kind]}; use https${production ? ', or allow the origin in HANDOFF_ALLOWED_SERVICES' : ''}.`,
+      );
     }
     return { ok: true };
   }
 
   function checkUrl(url: URL): NetworkVerdict {
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return refuse('invalid_service_url', `uses ${url.protocol.slice(0, 20)}; only https (and http where allowed) can be called.`);
-    if (url.username || url.password) return refuse('service_url_has_credentials', 'carries credentials in the URL; the bridge never sends them.');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      return refuse(
+        'invalid_service_url',
+        `uses ${url.protocol.slice(0, 20)}; only https (and http where allowed) can be called.`,
+      );
+    if (url.username || url.password)
+      return refuse('service_url_has_credentials', 'carries credentials in the URL; the bridge never sends them.');
     const ip = parseIp(url.hostname);
     if (ip) return judgeAddress(url, classifyAddress(ip), url.hostname);
     if (url.protocol === 'http:' && production && !allowlisted(url.origin)) {
-      return refuse('insecure_service_url', 'uses plain http; use https, or allow the origin in HANDOFF_ALLOWED_SERVICES.');
+      return refuse(
+        'insecure_service_url',
+        'uses plain http; use https, or allow the origin in HANDOFF_ALLOWED_SERVICES.',
+      );
     }
     return { ok: true };
   }

@@ -14,14 +14,20 @@ export interface OriginGlob {
   readonly port: string;
 }
 
-const globPattern = /^(https?):\/\/(\*\.)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?\/?$/;
+const globPattern =
+  /^(https?):\/\/(\*\.)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?\/?$/;
 
 /** Parses one glob, or returns undefined when it is not one. */
 export function parseOriginGlob(text: string): OriginGlob | undefined {
   const m = globPattern.exec(text.trim().toLowerCase());
   if (!m) return undefined;
   const defaultPort = m[1] === 'https' ? '443' : '80';
-  return { scheme: m[1]!, wildcard: m[2] !== undefined, host: m[3]!, port: m[4] === undefined || m[4] === defaultPort ? '' : m[4] };
+  return {
+    scheme: m[1]!,
+    wildcard: m[2] !== undefined,
+    host: m[3]!,
+    port: m[4] === undefined || m[4] === defaultPort ? '' : m[4],
+  };
 }
 
 /** True when the URL's origin matches one of the globs. */
@@ -35,6 +41,7 @@ export function matchesOriginGlob(globs: readonly OriginGlob[], url: string): bo
   const scheme = parsed.protocol.replace(/:$/, '');
   const host = parsed.hostname.toLowerCase();
   return globs.some(
-    (g) => g.scheme === scheme && g.port === parsed.port && (g.wildcard ? host.endsWith(`.${g.host}`) : host === g.host),
+    (g) =>
+      g.scheme === scheme && g.port === parsed.port && (g.wildcard ? host.endsWith(`.${g.host}`) : host === g.host),
   );
 }

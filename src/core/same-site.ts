@@ -18,21 +18,72 @@ import { formatIp, parseIp } from './ip-address.js';
  * https rule judge those).
  */
 const genericSecondLevels = new Set([
-  'ac', 'co', 'com', 'edu', 'gen', 'go', 'gob', 'gouv', 'gov', 'govt', 'gv', 'info', 'ltd', 'me', 'mil', 'ne', 'net', 'nhs',
-  'nic', 'nom', 'or', 'org', 'plc', 'police', 'sch',
+  'ac',
+  'co',
+  'com',
+  'edu',
+  'gen',
+  'go',
+  'gob',
+  'gouv',
+  'gov',
+  'govt',
+  'gv',
+  'info',
+  'ltd',
+  'me',
+  'mil',
+  'ne',
+  'net',
+  'nhs',
+  'nic',
+  'nom',
+  'or',
+  'org',
+  'plc',
+  'police',
+  'sch',
 ]);
 
 /** Shared-hosting suffixes (the private section of the public-suffix list, its best-known part). */
 const sharedHostingSuffixes = new Set([
-  'github.io', 'gitlab.io', 'herokuapp.com', 'herokudns.com', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev',
-  'web.app', 'firebaseapp.com', 'appspot.com', 'azurewebsites.net', 'cloudapp.net', 'azurestaticapps.net',
-  'cloudfront.net', 'amazonaws.com', 'fly.dev', 'onrender.com', 'glitch.me', 'repl.co', 'ngrok.io', 'ngrok-free.app',
-  'blogspot.com', 'wordpress.com', 'myshopify.com', 'trycloudflare.com', 'loca.lt', 'deno.dev', 'surge.sh',
+  'github.io',
+  'gitlab.io',
+  'herokuapp.com',
+  'herokudns.com',
+  'vercel.app',
+  'netlify.app',
+  'pages.dev',
+  'workers.dev',
+  'web.app',
+  'firebaseapp.com',
+  'appspot.com',
+  'azurewebsites.net',
+  'cloudapp.net',
+  'azurestaticapps.net',
+  'cloudfront.net',
+  'amazonaws.com',
+  'fly.dev',
+  'onrender.com',
+  'glitch.me',
+  'repl.co',
+  'ngrok.io',
+  'ngrok-free.app',
+  'blogspot.com',
+  'wordpress.com',
+  'myshopify.com',
+  'trycloudflare.com',
+  'loca.lt',
+  'deno.dev',
+  'surge.sh',
 ]);
 
 /** A URL's host as a comparable name: lower case, no brackets, no trailing dot, canonical IP text. */
 export function normalHost(host: string): string {
-  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const bare = host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   const ip = parseIp(bare);
   return ip ? formatIp(ip) : bare;
 }
@@ -43,7 +94,8 @@ export function siteOf(host: string): string {
   const labels = name.split('.');
   if (labels.length < 2) return name;
   const lastTwo = labels.slice(-2).join('.');
-  const suffixHasTwoLabels = (labels.at(-1)!.length === 2 && genericSecondLevels.has(labels.at(-2)!)) || sharedHostingSuffixes.has(lastTwo);
+  const suffixHasTwoLabels =
+    (labels.at(-1)!.length === 2 && genericSecondLevels.has(labels.at(-2)!)) || sharedHostingSuffixes.has(lastTwo);
   if (!suffixHasTwoLabels) return lastTwo;
   return labels.length >= 3 ? labels.slice(-3).join('.') : name;
 }

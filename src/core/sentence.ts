@@ -64,7 +64,11 @@ export const value = (text: string, max: number = textLimits.value): ForeignValu
 export const selfName = (text: string): ForeignValue => ({ value: text, max: textLimits.name, quoted: true });
 
 /** Foreign values joined by the bridge's separator, with "and N more" past `limit`. */
-export function list(values: readonly string[], max: number = textLimits.value, limit: number = textLimits.scopes): Sentence {
+export function list(
+  values: readonly string[],
+  max: number = textLimits.value,
+  limit: number = textLimits.scopes,
+): Sentence {
   const shown = values.slice(0, limit);
   const parts: TextPart[] = [];
   shown.forEach((v, i) => parts.push(...(i > 0 ? [', '] : []), value(v, max)));

@@ -36,9 +36,19 @@ const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
  * become U+FFFD, so the result is always well-formed UTF-16.
  */
 export function cleanText(text: string, max: number = textLimits.value): string {
-  const line = String(text).replace(loneSurrogate, '\uFFFD').replace(spaceLike, ' ').replace(invisible, '').replace(spaces, ' ').trim();
+  const line = String(text)
+    .replace(loneSurrogate, '\uFFFD')
+    .replace(spaceLike, ' ')
+    .replace(invisible, '')
+    .replace(spaces, ' ')
+    .trim();
   const chars = Array.from(line);
-  return chars.length <= max ? line : `${chars.slice(0, Math.max(0, max - 1)).join('').trimEnd()}…`;
+  return chars.length <= max
+    ? line
+    : `${chars
+        .slice(0, Math.max(0, max - 1))
+        .join('')
+        .trimEnd()}…`;
 }
 
 /**

@@ -27,7 +27,8 @@ export function illFormedPath(value: unknown): string | undefined {
     } else if (typeof current === 'object' && current !== null) {
       const entries = Object.entries(current);
       for (const [key] of entries) if (!key.isWellFormed()) return fieldPath({ value: undefined, key, parent: step });
-      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], key: entries[i]![0], parent: step });
+      for (let i = entries.length - 1; i >= 0; i--)
+        stack.push({ value: entries[i]![1], key: entries[i]![0], parent: step });
     }
   }
   return undefined;
@@ -35,7 +36,8 @@ export function illFormedPath(value: unknown): string | undefined {
 
 function fieldPath(step: Step): string {
   const parts: string[] = [];
-  for (let at: Step | undefined = step; at?.key !== undefined; at = at.parent) parts.push(String(at.key).toWellFormed());
+  for (let at: Step | undefined = step; at?.key !== undefined; at = at.parent)
+    parts.push(String(at.key).toWellFormed());
   return parts.reverse().join('.') || 'body';
 }
 

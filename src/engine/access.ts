@@ -12,10 +12,21 @@ import type { EngineDeps } from './engine-deps.js';
  */
 export type AccessAction = 'read' | 'wait' | 'credential' | 'cancel' | 'revoke' | 'report_rejected';
 
-export const handoffNotFound = (id: string) => new NotFoundError(`No handoff ${id.slice(0, 40)} exists (finished handoffs are kept for 7 days).`, 'handoff_not_found');
-export const credentialNotFound = (id: string) => new NotFoundError(`No credential ${id.slice(0, 40)} exists (it may have been revoked).`, 'credential_not_found');
+export const handoffNotFound = (id: string) =>
+  new NotFoundError(
+    `No handoff ${id.slice(0, 40)} exists (finished handoffs are kept for 7 days).`,
+    'handoff_not_found',
+  );
+export const credentialNotFound = (id: string) =>
+  new NotFoundError(`No credential ${id.slice(0, 40)} exists (it may have been revoked).`, 'credential_not_found');
 
-async function denied(deps: EngineDeps, call: ApiCall, action: AccessAction, owner: string, what: { handoffId: string; credentialId?: string }): Promise<void> {
+async function denied(
+  deps: EngineDeps,
+  call: ApiCall,
+  action: AccessAction,
+  owner: string,
+  what: { handoffId: string; credentialId?: string },
+): Promise<void> {
   await deps.audit.append({
     event: 'access.denied',
     handoffId: what.handoffId,
@@ -26,7 +37,12 @@ async function denied(deps: EngineDeps, call: ApiCall, action: AccessAction, own
 }
 
 /** The handoff, when the caller may act on it; else 404 as if it did not exist. */
-export async function handoffFor(deps: EngineDeps, call: ApiCall, id: string, action: AccessAction): Promise<HandoffRecord> {
+export async function handoffFor(
+  deps: EngineDeps,
+  call: ApiCall,
+  id: string,
+  action: AccessAction,
+): Promise<HandoffRecord> {
   const record = await deps.store.get(id);
   if (!record) throw handoffNotFound(id);
   if (!mayActFor(call.caller, record.agentId)) {
@@ -37,7 +53,12 @@ export async function handoffFor(deps: EngineDeps, call: ApiCall, id: string, ac
 }
 
 /** The credential, when the caller may act on it; else 404 as if it did not exist. */
-export async function credentialFor(deps: EngineDeps, call: ApiCall, id: string, action: AccessAction): Promise<CredentialRecord> {
+export async function credentialFor(
+  deps: EngineDeps,
+  call: ApiCall,
+  id: string,
+  action: AccessAction,
+): Promise<CredentialRecord> {
   const record = await deps.credentials.get(id);
   if (!record) throw credentialNotFound(id);
   if (!mayActFor(call.caller, record.agentId)) {

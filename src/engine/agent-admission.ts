@@ -15,16 +15,33 @@ import type { EngineDeps } from './engine-deps.js';
 const refusalAuditWindowMs = 60_000;
 
 /** The request with its agent resolved from the caller; a body naming another agent → 403 `agent_mismatch`. */
-export async function requestFor(deps: EngineDeps, call: ApiCall, parsed: ParsedHandoffRequest): Promise<HandoffRequest> {
+export async function requestFor(
+  deps: EngineDeps,
+  call: ApiCall,
+  parsed: ParsedHandoffRequest,
+): Promise<HandoffRequest> {
   const resolved = resolveAgent(parsed, call.caller);
   if (!('mismatch' in resolved)) return resolved;
   const agentId = call.caller.kind === 'agent' ? call.caller.agentId : '';
-  await deps.audit.append({ event: 'handoff.refused', agentId, ...originOf(call), detail: { code: 'agent_mismatch', claimedAgentId: resolved.mismatch.slice(0, 100) } });
-  throw new ForbiddenError(`This key belongs to agent ${agentId}; it may not act as agent "${resolved.mismatch.slice(0, 100)}". Leave agent.id out, or send ${agentId}.`, 'agent_mismatch');
+  await deps.audit.append({
+    event: 'handoff.refused',
+    agentId,
+    ...originOf(call),
+    detail: { code: 'agent_mismatch', claimedAgentId: resolved.mismatch.slice(0, 100) },
+  });
+  throw new ForbiddenError(
+    `This key belongs to agent ${agentId}; it may not act as agent "${resolved.mismatch.slice(0, 100)}". Leave agent.id out, or send ${agentId}.`,
+    'agent_mismatch',
+  );
 }
 
 /** Checks an agent caller's request against its policy; the admin token and the bridge itself are not checked. */
-export async function checkAgentPolicy(deps: EngineDeps, caller: Caller | undefined, origin: AuditOrigin, question: PolicyQuestion): Promise<void> {
+export async function checkAgentPolicy(
+  deps: EngineDeps,
+  caller: Caller | undefined,
+  origin: AuditOrigin,
+  question: PolicyQuestion,
+): Promise<void> {
   if (caller?.kind !== 'agent') return;
   const agent = await deps.agents.get(caller.agentId);
   // Removed between authentication and now: its key is dead.
@@ -50,7 +67,13 @@ export async function admitHandoff(
     const own = deps.agents.limitsOf(agent);
     limits = { maxOpen: own.maxOpenHandoffs, maxPerMinute: own.maxHandoffsPerMinute };
   }
-  const admission = await deps.agentLimits.admit(args.agentId, args.handoffId, args.expiresAt, deps.clock.now(), limits);
+  const admission = await deps.agentLimits.admit(
+    args.agentId,
+    args.handoffId,
+    args.expiresAt,
+    deps.clock.now(),
+    limits,
+  );
   if (admission.kind === 'admitted') return;
   const code = admission.kind === 'rate_limited' ? 'rate_limited' : 'too_many_open_handoffs';
   await deps.audit.appendOnce(`${code}:${args.agentId}`, refusalAuditWindowMs, {

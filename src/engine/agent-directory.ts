@@ -20,7 +20,10 @@ export interface KnownAgent {
   readonly keyRotatedAt?: number;
 }
 
-export type KeyLookup = { readonly kind: 'live'; readonly agent: KnownAgent } | { readonly kind: 'dead'; readonly agentId: string } | undefined;
+export type KeyLookup =
+  | { readonly kind: 'live'; readonly agent: KnownAgent }
+  | { readonly kind: 'dead'; readonly agentId: string }
+  | undefined;
 
 export interface AgentDirectory {
   /** Limits for agents whose policy names none. */
@@ -38,9 +41,18 @@ export interface AgentDirectory {
   limitsOf(agent: KnownAgent): AgentLimits;
 }
 
-export function createAgentDirectory(deps: { store: AgentStore; fileAgents: readonly FileAgent[]; defaults: AgentLimits }): AgentDirectory {
+export function createAgentDirectory(deps: {
+  store: AgentStore;
+  fileAgents: readonly FileAgent[];
+  defaults: AgentLimits;
+}): AgentDirectory {
   const { store, defaults } = deps;
-  const fromFile = (a: FileAgent): KnownAgent => ({ id: a.id, policy: a.policy, keyHash: a.keyHash, managedBy: 'file' });
+  const fromFile = (a: FileAgent): KnownAgent => ({
+    id: a.id,
+    policy: a.policy,
+    keyHash: a.keyHash,
+    managedBy: 'file',
+  });
   const byId = new Map(deps.fileAgents.map((a) => [a.id, a]));
   const byHash = new Map(deps.fileAgents.map((a) => [a.keyHash, a]));
   return {

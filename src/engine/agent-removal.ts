@@ -43,7 +43,8 @@ export async function removeAgent(deps: EngineDeps, id: string, origin: AuditOri
         cancelled.push(handoffId);
       } catch (err) {
         if (err instanceof HandoffError && err.code === 'handoff_busy') busy.push(handoffId);
-        else if (!(err instanceof HandoffError && ['handoff_finished', 'handoff_not_found'].includes(err.code))) throw err;
+        else if (!(err instanceof HandoffError && ['handoff_finished', 'handoff_not_found'].includes(err.code)))
+          throw err;
       }
     }
     pending = busy;
@@ -62,5 +63,10 @@ export async function removeAgent(deps: EngineDeps, id: string, origin: AuditOri
     }
   }
   await deps.agentLimits.forget(id);
-  return { agent: toAgentView(deps, agent), cancelledHandoffs: cancelled, revokedCredentials: revoked, stillOpen: pending };
+  return {
+    agent: toAgentView(deps, agent),
+    cancelledHandoffs: cancelled,
+    revokedCredentials: revoked,
+    stillOpen: pending,
+  };
 }

@@ -10,10 +10,18 @@ import type { Started } from '../core/login-protocol.js';
  * server the protocol followed; otherwise the handoff fails `unsafe_approval_url` and nothing
  * is posted. The message says what was wrong, never the link itself.
  */
-export function checkApprovalLink(started: Pick<Started, 'approvalUrl' | 'authorizationServer'>, service: string, policy: NetworkPolicy): void {
+export function checkApprovalLink(
+  started: Pick<Started, 'approvalUrl' | 'authorizationServer'>,
+  service: string,
+  policy: NetworkPolicy,
+): void {
   const origin = new URL(service).origin;
   const fail = (why: string) =>
-    new UpstreamError(`${origin} gave an approval link the bridge will not show: ${why}`, { code: 'unsafe_approval_url', upstreamStatus: 0, retry: 'never' });
+    new UpstreamError(`${origin} gave an approval link the bridge will not show: ${why}`, {
+      code: 'unsafe_approval_url',
+      upstreamStatus: 0,
+      retry: 'never',
+    });
   let url: URL;
   try {
     url = new URL(started.approvalUrl);
@@ -22,7 +30,9 @@ export function checkApprovalLink(started: Pick<Started, 'approvalUrl' | 'author
   }
   const verdict = policy.checkLink(url);
   if (!verdict.ok) {
-    throw fail(url.protocol === 'https:' || url.protocol === 'http:' ? `it ${verdict.reason}` : 'only https links are shown.');
+    throw fail(
+      url.protocol === 'https:' || url.protocol === 'http:' ? `it ${verdict.reason}` : 'only https links are shown.',
+    );
   }
   const anchors = [service, ...(started.authorizationServer ? [started.authorizationServer] : [])];
   if (!sameSiteAsAny(url, anchors) && !policy.allowlisted(url.origin)) {

@@ -11,7 +11,10 @@ import { serviceLabel } from './notices.js';
  * privately to each named approver where the platform can, and into the thread. Used when a
  * login starts and again when the protocol restarts it with fresh instructions.
  */
-export function approvalMessage(record: HandoffRecord, extraNotes: readonly (Sentence | undefined)[] = []): ApprovalRequestMessage {
+export function approvalMessage(
+  record: HandoffRecord,
+  extraNotes: readonly (Sentence | undefined)[] = [],
+): ApprovalRequestMessage {
   const reopened = record.previousHandoffId
     ? say`🔁 The earlier login to ${serviceLabel(record)} (handoff ${value(record.previousHandoffId)}) stopped working: the session expired or was rejected. Approve again here.`
     : undefined;
@@ -56,7 +59,13 @@ export async function postApproval(
     }
   }
   await deps.outbox.send(
-    { kind: 'post', handoffId: record.id, thread: record.thread, message: privately ? { ...message, linkSentPrivately: true } : message, critical: true },
+    {
+      kind: 'post',
+      handoffId: record.id,
+      thread: record.thread,
+      message: privately ? { ...message, linkSentPrivately: true } : message,
+      critical: true,
+    },
     { dedupeKey },
   );
   return { privately };

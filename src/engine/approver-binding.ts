@@ -39,7 +39,10 @@ export function bindServiceApproval(
 }
 
 /** The approver whose recent "done" vouches for the poll result in hand, if the word is still good. */
-export function vouchingApprover(record: Pick<HandoffRecord, 'confirmedBy' | 'confirmedAt'>, now: number): string | undefined {
+export function vouchingApprover(
+  record: Pick<HandoffRecord, 'confirmedBy' | 'confirmedAt'>,
+  now: number,
+): string | undefined {
   if (!record.confirmedBy || record.confirmedAt === undefined) return undefined;
   return now - record.confirmedAt <= confirmWindowMs ? record.confirmedBy : undefined;
 }
@@ -59,9 +62,13 @@ export function emailForService(
   if (request.approverEmail) return { email: request.approverEmail, withheld: false };
   const directory = people.length === 1 ? people[0]!.email : undefined;
   if (!directory) return { withheld: false };
-  const named = request.approvers.length === 1 && request.approvers[0]!.trim().replace(/^@/, '').toLowerCase() === directory.toLowerCase();
+  const named =
+    request.approvers.length === 1 &&
+    request.approvers[0]!.trim().replace(/^@/, '').toLowerCase() === directory.toLowerCase();
   const globs = allowlist.map(parseOriginGlob).filter((g): g is OriginGlob => g !== undefined);
-  return named || matchesOriginGlob(globs, request.service) ? { email: directory, withheld: false } : { withheld: true };
+  return named || matchesOriginGlob(globs, request.service)
+    ? { email: directory, withheld: false }
+    : { withheld: true };
 }
 
 /**

@@ -76,13 +76,18 @@ export const claimLeaseMs = (deps: EngineDeps): number => deps.policy.claimLease
 async function whileLeased<T>(deps: EngineDeps, held: HandoffRecord, work: () => Promise<T>): Promise<T> {
   let version = held.version;
   let renewing = Promise.resolve();
-  const timer = setInterval(() => {
-    renewing = renewing.then(async () => {
-      const renewed = await deps.store.transition(held.id, { from: ['claiming'], expectVersion: version, set: {} }).catch(() => undefined);
-      if (renewed?.ok) version = renewed.record.version;
-      else clearInterval(timer);
-    });
-  }, Math.max(100, Math.floor(claimLeaseMs(deps) / 3)));
+  const timer = setInterval(
+    () => {
+      renewing = renewing.then(async () => {
+        const renewed = await deps.store
+          .transition(held.id, { from: ['claiming'], expectVersion: version, set: {} })
+          .catch(() => undefined);
+        if (renewed?.ok) version = renewed.record.version;
+        else clearInterval(timer);
+      });
+    },
+    Math.max(100, Math.floor(claimLeaseMs(deps) / 3)),
+  );
   try {
     return await work();
   } finally {
@@ -91,9 +96,14 @@ async function whileLeased<T>(deps: EngineDeps, held: HandoffRecord, work: () =>
   }
 }
 
-const actorOf = (source: ClaimSource, vouchedBy?: string) => (source.kind === 'reply' ? source.reply.author.id : (vouchedBy ?? 'bridge:poll'));
+const actorOf = (source: ClaimSource, vouchedBy?: string) =>
+  source.kind === 'reply' ? source.reply.author.id : (vouchedBy ?? 'bridge:poll');
 
-async function acquire(deps: EngineDeps, record: HandoffRecord, source: ClaimSource): Promise<HandoffRecord | undefined> {
+async function acquire(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  source: ClaimSource,
+): Promise<HandoffRecord | undefined> {
   if (record.status === 'claiming' && record.claimedBy === source.jobId) return record;
   const result = await deps.store.transition(record.id, {
     to: 'claiming',
@@ -101,13 +111,22 @@ async function acquire(deps: EngineDeps, record: HandoffRecord, source: ClaimSou
     set: { claimedBy: source.jobId, credentialId: record.credentialId ?? newId('credential') },
   });
   if (result.ok) return result.record;
-  if (result.reason === 'conflict' && result.record.status === 'claiming' && result.record.claimedBy === source.jobId) return result.record;
+  if (result.reason === 'conflict' && result.record.status === 'claiming' && result.record.claimedBy === source.jobId)
+    return result.record;
   return undefined;
 }
 
 /** Gives a claim back after a transport failure, so the next try can take it. */
-async function release(deps: EngineDeps, record: HandoffRecord, set: { attempts?: number; notBefore?: number } = {}): Promise<HandoffRecord> {
-  const result = await deps.store.transition(record.id, { to: 'awaiting_human', from: ['claiming'], set: { ...set, claimedBy: undefined } });
+async function release(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  set: { attempts?: number; notBefore?: number } = {},
+): Promise<HandoffRecord> {
+  const result = await deps.store.transition(record.id, {
+    to: 'awaiting_human',
+    from: ['claiming'],
+    set: { ...set, claimedBy: undefined },
+  });
   return result.ok ? result.record : record;
 }
 
@@ -120,7 +139,10 @@ export async function claimWithAnswer(
 ): Promise<ClaimOutcome> {
   // The service asked for a pause (a rate limit): the answer waits until then, untried.
   const pausedFor = (record.notBefore ?? 0) - deps.clock.now();
-  if (pausedFor > 0 && 'code' in answer) throw new RateLimitedError('The service asked the bridge to wait before calling it again.', pausedFor, { code: 'service_rate_limited' });
+  if (pausedFor > 0 && 'code' in answer)
+    throw new RateLimitedError('The service asked the bridge to wait before calling it again.', pausedFor, {
+      code: 'service_rate_limited',
+    });
   const held = await acquire(deps, record, source);
   if (!held) return { kind: 'not_claimable', record: (await deps.store.get(record.id)) ?? record };
   const credentialId = held.credentialId!;
@@ -144,15 +166,27 @@ export async function claimWithAnswer(
     // An approver's word for a result the bridge already holds: no second trip to the service.
     const kept = openHeldResult(deps.vault, held);
     if (!kept) return { kind: 'not_claimable', record: await release(deps, held) };
-    completion = { kind: 'credential', credential: kept.credential, ...(kept.approvedBy ? { approvedBy: kept.approvedBy } : {}) };
+    completion = {
+      kind: 'credential',
+      credential: kept.credential,
+      ...(kept.approvedBy ? { approvedBy: kept.approvedBy } : {}),
+    };
   } else if ('completion' in answer) completion = answer.completion;
   else {
     const secret = openLoginSecret(deps.vault, held);
     if (!secret) {
-      return fail(deps, held, source, 'login_secret_missing', 'The bridge no longer holds this login’s secret; start a new login.');
+      return fail(
+        deps,
+        held,
+        source,
+        'login_secret_missing',
+        'The bridge no longer holds this login’s secret; start a new login.',
+      );
     }
     try {
-      completion = await whileLeased(deps, held, () => deps.protocols.get(held.protocol).complete(secret, answer.code, ctx));
+      completion = await whileLeased(deps, held, () =>
+        deps.protocols.get(held.protocol).complete(secret, answer.code, ctx),
+      );
     } catch (err) {
       // A dead end (4xx) or the last retry of a transient failure: say so instead of going quiet.
       const e = err instanceof HandoffError ? err : undefined;
@@ -160,18 +194,25 @@ export async function claimWithAnswer(
         return fail(deps, held, source, e.code, `${e.message} The bridge gave up checking the code.`);
       }
       // A rate limit parks the handoff: no call to the service (poll or reply) before it passes.
-      const wait = e?.retry === 'after_delay' ? rateLimitWaitMs(e.retryAfterMs, held.expiresAt - deps.clock.now()) : undefined;
+      const wait =
+        e?.retry === 'after_delay' ? rateLimitWaitMs(e.retryAfterMs, held.expiresAt - deps.clock.now()) : undefined;
       await release(deps, held, wait !== undefined ? { notBefore: deps.clock.now() + wait } : {});
       throw err;
     }
   }
 
-  if (source.kind === 'poll' && (completion.kind === 'credential' || (completion.kind === 'already_exchanged' && completion.credential))) {
+  if (
+    source.kind === 'poll' &&
+    (completion.kind === 'credential' || (completion.kind === 'already_exchanged' && completion.credential))
+  ) {
     const approvedBy = completion.approvedBy ?? preApproval;
     const binding = bindServiceApproval(held, approvedBy, unnamed);
     if (binding === 'other') return refuseServiceApproval(deps, held, approvedBy);
     if (binding === 'unknown' && !vouchedBy) {
-      const kept = await holdServiceApproval(deps, held, { credential: completion.credential!, ...(approvedBy ? { approvedBy } : {}) });
+      const kept = await holdServiceApproval(deps, held, {
+        credential: completion.credential!,
+        ...(approvedBy ? { approvedBy } : {}),
+      });
       return { kind: 'held', record: kept };
     }
     if (approvedBy || vouchedBy) await auditBinding(deps, held, approvedBy, vouchedBy);
@@ -188,10 +229,22 @@ export async function claimWithAnswer(
         return complete(deps, held, completion.credential.scopes, source, vouchedBy);
       }
       // Only our own earlier exchange can have spent it; without its result we cannot go on.
-      return fail(deps, held, source, 'exchange_lost', 'The service says this login was already exchanged, but the bridge holds no credential from it. Start a new login.');
+      return fail(
+        deps,
+        held,
+        source,
+        'exchange_lost',
+        'The service says this login was already exchanged, but the bridge holds no credential from it. Start a new login.',
+      );
     case 'restarted': {
       if ((held.restarts ?? 0) >= maxRestarts) {
-        return fail(deps, held, source, 'too_many_restarts', `The service voided this login ${maxRestarts + 1} times; ask the agent to start a new one.`);
+        return fail(
+          deps,
+          held,
+          source,
+          'too_many_restarts',
+          `The service voided this login ${maxRestarts + 1} times; ask the agent to start a new one.`,
+        );
       }
       try {
         checkApprovalLink(completion.started, held.service, deps.policy.network);
@@ -200,7 +253,9 @@ export async function claimWithAnswer(
         return fail(deps, held, source, e.code, e.message);
       }
       const restarted = await applyRestart(deps, held, completion.started, completion.reason);
-      return restarted ? { kind: 'restarted', record: restarted } : { kind: 'not_claimable', record: (await deps.store.get(held.id)) ?? held };
+      return restarted
+        ? { kind: 'restarted', record: restarted }
+        : { kind: 'not_claimable', record: (await deps.store.get(held.id)) ?? held };
     }
     case 'fatal':
       return fail(deps, held, source, completion.code, completion.message);
@@ -216,18 +271,30 @@ export async function claimWithAnswer(
         detail: { attempts, reason: completion.code },
       });
       if (attempts >= maxAttempts) {
-        const failed = await fail(deps, held, source, 'too_many_attempts', `${maxAttempts} wrong codes were sent.`, { attempts });
+        const failed = await fail(deps, held, source, 'too_many_attempts', `${maxAttempts} wrong codes were sent.`, {
+          attempts,
+        });
         return failed;
       }
       const released = await release(deps, held, { attempts });
       await react(deps, held, source, 'fail');
-      await deps.outbox.send({ kind: 'post', handoffId: held.id, thread: held.thread, message: notices.wrongCode(held, completion.message, attempts) });
+      await deps.outbox.send({
+        kind: 'post',
+        handoffId: held.id,
+        thread: held.thread,
+        message: notices.wrongCode(held, completion.message, attempts),
+      });
       return { kind: 'wrong_code', record: released };
     }
   }
 }
 
-async function storeCredential(deps: EngineDeps, record: HandoffRecord, id: string, credential: IssuedCredential): Promise<void> {
+async function storeCredential(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  id: string,
+  credential: IssuedCredential,
+): Promise<void> {
   await deps.credentials.put(
     {
       id,
@@ -247,13 +314,23 @@ async function storeCredential(deps: EngineDeps, record: HandoffRecord, id: stri
   await scheduleRetirement(deps, id);
 }
 
-async function react(deps: EngineDeps, record: HandoffRecord, source: ClaimSource, reaction: 'ok' | 'fail'): Promise<void> {
+async function react(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  source: ClaimSource,
+  reaction: 'ok' | 'fail',
+): Promise<void> {
   if (source.kind !== 'reply') return;
   await deps.outbox.send({ kind: 'react', handoffId: record.id, message: source.reply.messageRef, reaction });
 }
 
 /** Records whom the service named, or which approver's word vouched, for a poll's completion. */
-async function auditBinding(deps: EngineDeps, record: HandoffRecord, approvedBy: ApprovedBy | undefined, vouchedBy: string | undefined): Promise<void> {
+async function auditBinding(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  approvedBy: ApprovedBy | undefined,
+  vouchedBy: string | undefined,
+): Promise<void> {
   await deps.audit.append({
     event: 'poll.bound',
     handoffId: record.id,
@@ -268,7 +345,13 @@ async function auditBinding(deps: EngineDeps, record: HandoffRecord, approvedBy:
   });
 }
 
-async function complete(deps: EngineDeps, record: HandoffRecord, scopes: readonly string[], source: ClaimSource, vouchedBy?: string): Promise<ClaimOutcome> {
+async function complete(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  scopes: readonly string[],
+  source: ClaimSource,
+  vouchedBy?: string,
+): Promise<ClaimOutcome> {
   const { adapter } = deps.adapters.parse(record.thread);
   const codeInReply = source.kind === 'reply' && record.answer !== 'done' && !source.saidDone;
   const redacts = codeInReply && adapter.redact !== undefined;

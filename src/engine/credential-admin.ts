@@ -56,8 +56,13 @@ async function credentialOrThrow(deps: EngineDeps, id: string): Promise<Credenti
   return record;
 }
 
-export async function listCredentials(deps: EngineDeps, filter: { agentId?: string; limit: number }): Promise<CredentialView[]> {
-  const records = filter.agentId ? await deps.credentials.listOf(filter.agentId, filter.limit) : await deps.credentials.list(filter.limit);
+export async function listCredentials(
+  deps: EngineDeps,
+  filter: { agentId?: string; limit: number },
+): Promise<CredentialView[]> {
+  const records = filter.agentId
+    ? await deps.credentials.listOf(filter.agentId, filter.limit)
+    : await deps.credentials.list(filter.limit);
   return records.map(toCredentialView);
 }
 
@@ -73,7 +78,13 @@ export interface RevokeResult {
  * (an operator who revokes wants the bridge to stop handing it out), tells the thread, audits.
  */
 /** `by` names the revoker in the thread's notice; `reason` (e.g. `idle`) goes into the audit entry. */
-export async function revokeCredential(deps: EngineDeps, id: string, origin: AuditOrigin, by = 'the agent API', reason?: string): Promise<RevokeResult> {
+export async function revokeCredential(
+  deps: EngineDeps,
+  id: string,
+  origin: AuditOrigin,
+  by = 'the agent API',
+  reason?: string,
+): Promise<RevokeResult> {
   const record = await credentialOrThrow(deps, id);
   const secret = await deps.credentials.secret(id);
   const protocol = deps.protocols.get(record.protocol);
@@ -99,7 +110,12 @@ export async function revokeCredential(deps: EngineDeps, id: string, origin: Aud
     detail: { credentialId: id, atService, ...(serviceError ? { serviceError } : {}), ...(reason ? { reason } : {}) },
   });
   const name = serviceLabel(record);
-  const where = atService === 'revoked' ? say` at ${name} and` : atService === 'failed' ? say` here (${name} could not be reached to revoke it there) and` : [];
+  const where =
+    atService === 'revoked'
+      ? say` at ${name} and`
+      : atService === 'failed'
+        ? say` here (${name} could not be reached to revoke it there) and`
+        : [];
   await deps.outbox.send({
     kind: 'post',
     handoffId: record.handoffId,
@@ -114,7 +130,8 @@ export async function revokeCredential(deps: EngineDeps, id: string, origin: Aud
   return { credential: toCredentialView(record), atService, ...(serviceError ? { serviceError } : {}) };
 }
 
-export type RejectionResult = { readonly status: 'refreshed' } | { readonly status: 'reopened'; readonly handoffId: string };
+export type RejectionResult =
+  { readonly status: 'refreshed' } | { readonly status: 'reopened'; readonly handoffId: string };
 
 /**
  * The service answered 401 to this credential. Refresh it when the protocol can; otherwise
@@ -124,7 +141,11 @@ export type RejectionResult = { readonly status: 'refreshed' } | { readonly stat
  */
 export async function reportRejected(deps: EngineDeps, id: string, origin: AuditOrigin): Promise<RejectionResult> {
   const record = await credentialOrThrow(deps, id);
-  if (record.needsLogin) return { status: 'reopened', handoffId: (await reopenHandoff(deps, record, { code: record.needsLogin, origin })).id };
+  if (record.needsLogin)
+    return {
+      status: 'reopened',
+      handoffId: (await reopenHandoff(deps, record, { code: record.needsLogin, origin })).id,
+    };
   const secret = await deps.credentials.secret(id);
   const protocol = deps.protocols.get(record.protocol);
   if (protocol.refresh && secret?.refreshToken) {

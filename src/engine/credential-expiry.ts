@@ -46,7 +46,11 @@ export async function retireIfDue(deps: EngineDeps, credentialId: string): Promi
 }
 
 /** The delayed job scheduled for `scheduledAt`: retire it, or sleep until the (moved) deadline. */
-export async function runRetirementCheck(deps: EngineDeps, credentialId: string, scheduledAt: number): Promise<'retired' | 'rescheduled' | 'gone'> {
+export async function runRetirementCheck(
+  deps: EngineDeps,
+  credentialId: string,
+  scheduledAt: number,
+): Promise<'retired' | 'rescheduled' | 'gone'> {
   if (await retireIfDue(deps, credentialId)) return 'retired';
   const record = await deps.credentials.get(credentialId);
   const due = record && retirementOf(deps, record);

@@ -34,7 +34,12 @@ const canRefresh = (deps: EngineDeps, protocol: ProtocolName, credential: Issued
   deps.protocols.get(protocol).refresh !== undefined && credential.refreshToken !== undefined;
 
 /** Schedules the next refresh of a credential that expires and can be refreshed. */
-export async function scheduleRefresh(deps: EngineDeps, credentialId: string, credential: IssuedCredential, protocol: ProtocolName | 'auto'): Promise<void> {
+export async function scheduleRefresh(
+  deps: EngineDeps,
+  credentialId: string,
+  credential: IssuedCredential,
+  protocol: ProtocolName | 'auto',
+): Promise<void> {
   if (protocol === 'auto' || credential.expiresAt === undefined || !canRefresh(deps, protocol, credential)) return;
   const life = Math.max(0, credential.expiresAt - deps.clock.now());
   // Before expiry by the configured margin, but never in the first three quarters of its life.
@@ -46,7 +51,11 @@ export async function scheduleRefresh(deps: EngineDeps, credentialId: string, cr
  * The credential no longer works: delete it and re-open its handoff in the same thread with
  * the same agent and approvers (once per credential: a second report returns the same one).
  */
-export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, reason: { code: string; origin: AuditOrigin }): Promise<HandoffRecord> {
+export async function reopenHandoff(
+  deps: EngineDeps,
+  record: CredentialRecord,
+  reason: { code: string; origin: AuditOrigin },
+): Promise<HandoffRecord> {
   const old = await deps.store.get(record.handoffId);
   await deps.credentials.delete(record.id);
   await deps.audit.append({
@@ -80,7 +89,12 @@ export async function reopenHandoff(deps: EngineDeps, record: CredentialRecord, 
 }
 
 /** The credential stopped working on its own: forget the secret, keep the record, ask nobody yet. */
-async function markNeedsLogin(deps: EngineDeps, record: CredentialRecord, code: string, origin: AuditOrigin): Promise<void> {
+async function markNeedsLogin(
+  deps: EngineDeps,
+  record: CredentialRecord,
+  code: string,
+  origin: AuditOrigin,
+): Promise<void> {
   await deps.credentials.markNeedsLogin(record.id, code);
   const old = await deps.store.get(record.handoffId);
   await deps.audit.append({
@@ -105,7 +119,8 @@ export async function refreshNow(
   options: { finalAttempt?: boolean; onDead?: 'reopen' | 'mark' } = {},
 ): Promise<RefreshOutcome> {
   const dead = async (record: CredentialRecord, code: string): Promise<RefreshOutcome> => {
-    if (options.onDead !== 'mark') return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code, origin }) };
+    if (options.onDead !== 'mark')
+      return { kind: 'reopened', handoff: await reopenHandoff(deps, record, { code, origin }) };
     await markNeedsLogin(deps, record, code, origin);
     return { kind: 'needs_login', reason: code };
   };
@@ -121,7 +136,10 @@ export async function refreshNow(
     const correlationId = (await deps.store.get(record.handoffId))?.correlationId ?? record.handoffId;
     let fresh: IssuedCredential;
     try {
-      fresh = await deps.protocols.get(record.protocol).refresh!(secret, record.service, { agentId: record.agentId, correlationId });
+      fresh = await deps.protocols.get(record.protocol).refresh!(secret, record.service, {
+        agentId: record.agentId,
+        correlationId,
+      });
     } catch (err) {
       const e = err instanceof HandoffError ? err : undefined;
       // A rate limit is waited out by the job (it spends no attempt), never a reason to give up on the credential.
@@ -146,7 +164,12 @@ export async function refreshNow(
 }
 
 /** The delayed job: refreshes unless the credential is gone or the job is for an older token. */
-export async function runScheduledRefresh(deps: EngineDeps, credentialId: string, generation: number, finalAttempt: boolean): Promise<RefreshOutcome> {
+export async function runScheduledRefresh(
+  deps: EngineDeps,
+  credentialId: string,
+  generation: number,
+  finalAttempt: boolean,
+): Promise<RefreshOutcome> {
   const record = await deps.credentials.get(credentialId);
   if (!record || record.expiresAt !== generation) return { kind: 'gone' };
   // `busy`: someone else is refreshing it right now, and their refresh schedules the next job.

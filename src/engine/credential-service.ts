@@ -38,7 +38,11 @@ function expired(credentialId: string, handoffId: string): ConflictError {
  * protocol can refresh it; when it cannot be kept alive, the handoff is re-opened in its
  * thread and the caller gets `credential_expired` naming the new handoff.
  */
-async function liveSecret(deps: EngineDeps, credentialId: string, origin: AuditOrigin): Promise<IssuedCredential | undefined> {
+async function liveSecret(
+  deps: EngineDeps,
+  credentialId: string,
+  origin: AuditOrigin,
+): Promise<IssuedCredential | undefined> {
   const deadline = deps.clock.now() + busyWaitMs;
   for (;;) {
     const secret = await deps.credentials.secret(credentialId);
@@ -69,18 +73,28 @@ async function liveSecret(deps: EngineDeps, credentialId: string, origin: AuditO
   }
 }
 
-export async function retrieveCredential(deps: EngineDeps, handoffId: string, origin: AuditOrigin): Promise<RetrievedCredential> {
+export async function retrieveCredential(
+  deps: EngineDeps,
+  handoffId: string,
+  origin: AuditOrigin,
+): Promise<RetrievedCredential> {
   const record = await getHandoff(deps, handoffId);
   if (record.status !== 'completed' || !record.credentialId) {
-    throw new ConflictError(`Handoff ${handoffId} is ${record.status}; a credential exists only once it is completed.`, 'handoff_not_completed', {
-      status: record.status,
-    });
+    throw new ConflictError(
+      `Handoff ${handoffId} is ${record.status}; a credential exists only once it is completed.`,
+      'handoff_not_completed',
+      {
+        status: record.status,
+      },
+    );
   }
-  const gone = () => new NotFoundError('The credential from this handoff was revoked or deleted.', 'credential_not_found');
+  const gone = () =>
+    new NotFoundError('The credential from this handoff was revoked or deleted.', 'credential_not_found');
   const stored = await deps.credentials.get(record.credentialId);
   if (!stored || (await retireIfDue(deps, record.credentialId))) throw gone();
   // It stopped working while nobody needed it: now its agent does, so the login is re-opened.
-  if (stored.needsLogin) throw expired(stored.id, (await reopenHandoff(deps, stored, { code: stored.needsLogin, origin })).id);
+  if (stored.needsLogin)
+    throw expired(stored.id, (await reopenHandoff(deps, stored, { code: stored.needsLogin, origin })).id);
   const secret = await liveSecret(deps, record.credentialId, origin);
   if (!secret) throw gone();
   await deps.credentials.touch(record.credentialId, deps.clock.now());

@@ -1,5 +1,11 @@
 import { HandoffError } from '../core/errors.js';
-import { backgroundPollDelay, nextDriverStep, outcomeOf, type HandoffOutcome, type HandoffRecord } from '../core/handoff.js';
+import {
+  backgroundPollDelay,
+  nextDriverStep,
+  outcomeOf,
+  type HandoffOutcome,
+  type HandoffRecord,
+} from '../core/handoff.js';
 import type { PollResult, ProtocolSecret } from '../core/login-protocol.js';
 import { rateLimitWaitMs } from '../core/rate-limit.js';
 import { claimLeaseMs, claimWithAnswer } from './claim.js';
@@ -19,14 +25,22 @@ export const pollBudgetMs = 15_000;
  * outcome. Between runs it asks to wait (the queue layer parks it as a delayed job: no
  * worker slot is held while a human thinks).
  */
-export type DriverResult = { readonly kind: 'wait'; readonly untilMs: number } | { readonly kind: 'finish'; readonly outcome: HandoffOutcome };
+export type DriverResult =
+  { readonly kind: 'wait'; readonly untilMs: number } | { readonly kind: 'finish'; readonly outcome: HandoffOutcome };
 
 export async function runDriver(deps: EngineDeps, handoffId: string, jobId: string): Promise<DriverResult> {
   // Each pass makes progress (a transition or a wait); the bound only guards against a bug.
   for (let pass = 0; pass < 8; pass++) {
     const record = await deps.store.get(handoffId);
     if (!record) {
-      return { kind: 'finish', outcome: { handoffId, status: 'failed', error: { code: 'handoff_missing', message: 'The handoff record no longer exists.' } } };
+      return {
+        kind: 'finish',
+        outcome: {
+          handoffId,
+          status: 'failed',
+          error: { code: 'handoff_missing', message: 'The handoff record no longer exists.' },
+        },
+      };
     }
     const now = deps.clock.now();
     const step = nextDriverStep(record, now);
@@ -39,7 +53,12 @@ export async function runDriver(deps: EngineDeps, handoffId: string, jobId: stri
         // claim left unrenewed for a whole lease belongs to a worker that died.
         const leaseEnds = record.updatedAt + claimLeaseMs(deps);
         if (now >= leaseEnds) {
-          await deps.store.transition(record.id, { to: 'awaiting_human', from: ['claiming'], expectVersion: record.version, set: { claimedBy: undefined } });
+          await deps.store.transition(record.id, {
+            to: 'awaiting_human',
+            from: ['claiming'],
+            expectVersion: record.version,
+            set: { claimedBy: undefined },
+          });
           continue;
         }
         return { kind: 'wait', untilMs: Math.min(step.untilMs, leaseEnds) };
@@ -72,7 +91,10 @@ export async function failDriver(deps: EngineDeps, handoffId: string, err: unkno
     if (!record) return { handoffId, status: 'failed', error };
     const done = outcomeOf(record);
     if (done) return done;
-    const result = await finishHandoff(deps, record, 'failed', { set: { error }, notice: (r) => notices.failed(r, error.message) });
+    const result = await finishHandoff(deps, record, 'failed', {
+      set: { error },
+      notice: (r) => notices.failed(r, error.message),
+    });
     if (result.ok) return outcomeOf(result.record)!;
   }
   return { handoffId, status: 'failed', error };
@@ -82,7 +104,8 @@ async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Pro
   const protocol = deps.protocols.get(record.protocol);
   const interval = record.pollIntervalMs ?? deps.policy.pollIntervalMs;
   // At least `minimum` (the protocol's interval, or its slow_down), spaced out as the handoff ages.
-  const after = (minimum: number) => backgroundPollDelay(record, minimum, deps.policy.pollMaxIntervalMs, deps.clock.now());
+  const after = (minimum: number) =>
+    backgroundPollDelay(record, minimum, deps.policy.pollMaxIntervalMs, deps.clock.now());
   // Guarded by the version read before the poll: an approver's "done" that arrived meanwhile
   // (it asks for a poll now and vouches for it) makes this fail, and the loop polls again.
   const reschedule = (ms: number, secret?: ProtocolSecret, extra: { notBefore?: number } = {}) =>
@@ -106,7 +129,9 @@ async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Pro
   let turn: Turn;
   try {
     turn = await serviceTurn(deps, record, pollBudgetMs, async (signal) => {
-      result = await fromService(() => protocol.poll!(secret, { agentId: record.agentId, correlationId: record.correlationId, signal }));
+      result = await fromService(() =>
+        protocol.poll!(secret, { agentId: record.agentId, correlationId: record.correlationId, signal }),
+      );
     });
   } catch (err) {
     // A failing poll never ends a handoff: the human may still paste the code. A rate limit
@@ -130,7 +155,12 @@ async function poll(deps: EngineDeps, record: HandoffRecord, jobId: string): Pro
       await reschedule(after(polled.nextPollMs ?? interval), polled.secret);
       return;
     case 'approved':
-      await claimWithAnswer(deps, record, { code: polled.code, ...(polled.approvedBy ? { approvedBy: polled.approvedBy } : {}) }, { kind: 'poll', jobId });
+      await claimWithAnswer(
+        deps,
+        record,
+        { code: polled.code, ...(polled.approvedBy ? { approvedBy: polled.approvedBy } : {}) },
+        { kind: 'poll', jobId },
+      );
       return;
     case 'wrong_code':
       await reschedule(after(interval));

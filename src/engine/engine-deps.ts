@@ -76,4 +76,3 @@ export interface EnginePolicy {
   /** Calls in flight per service origin (4); one agent may have twice that over all services. */
   readonly serviceConcurrency: number;
 }
-

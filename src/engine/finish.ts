@@ -53,9 +53,18 @@ export async function finishHandoff(
     detail: { status: to, ...(finished.error ? { error: finished.error.code } : {}) },
   });
   if (options.notice) {
-    await deps.outbox.send({ kind: 'post', handoffId: finished.id, thread: finished.thread, message: options.notice(finished) });
+    await deps.outbox.send({
+      kind: 'post',
+      handoffId: finished.id,
+      thread: finished.thread,
+      message: options.notice(finished),
+    });
   }
   await deps.jobs.wake(finished.id);
-  deps.logger.info('handoff finished', { handoffId: finished.id, status: to, ...(finished.error ? { error: finished.error.code } : {}) });
+  deps.logger.info('handoff finished', {
+    handoffId: finished.id,
+    status: to,
+    ...(finished.error ? { error: finished.error.code } : {}),
+  });
   return result;
 }

@@ -27,13 +27,18 @@ export const handoffRequestSchema = z.strictObject({
 export type HandoffRequestInput = z.input<typeof handoffRequestSchema>;
 export type ParsedHandoffRequest = z.output<typeof handoffRequestSchema>;
 /** A request whose agent is known: what the engine creates handoffs from. */
-export type HandoffRequest = Omit<ParsedHandoffRequest, 'agent'> & { readonly agent: { readonly id: string; readonly correlationId?: string } };
+export type HandoffRequest = Omit<ParsedHandoffRequest, 'agent'> & {
+  readonly agent: { readonly id: string; readonly correlationId?: string };
+};
 
 /**
  * The request's agent, from the caller: an agent key's own id (the body may repeat it, not
  * name another), or for the admin token the id the body names.
  */
-export function resolveAgent(request: ParsedHandoffRequest, caller: Caller): HandoffRequest | { readonly mismatch: string } {
+export function resolveAgent(
+  request: ParsedHandoffRequest,
+  caller: Caller,
+): HandoffRequest | { readonly mismatch: string } {
   const named = request.agent?.id;
   const correlation = request.agent?.correlationId ? { correlationId: request.agent.correlationId } : {};
   if (caller.kind === 'agent') {
@@ -41,10 +46,13 @@ export function resolveAgent(request: ParsedHandoffRequest, caller: Caller): Han
     return { ...request, agent: { id: caller.agentId, ...correlation } };
   }
   if (named === undefined) {
-    throw new BadInputError('Field "agent.id" is required with the admin token (an agent key names its agent by itself).', {
-      code: 'invalid_request',
-      details: { field: 'agent.id' },
-    });
+    throw new BadInputError(
+      'Field "agent.id" is required with the admin token (an agent key names its agent by itself).',
+      {
+        code: 'invalid_request',
+        details: { field: 'agent.id' },
+      },
+    );
   }
   return { ...request, agent: { id: named, ...correlation } };
 }
@@ -56,15 +64,21 @@ function fieldName(path: readonly PropertyKey[]): string {
 /** Validates a request body; the error names the first offending field. */
 export function parseHandoffRequest(body: unknown): ParsedHandoffRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadInputError('The request body must be a JSON object.', { code: 'invalid_request', details: { field: 'body' } });
+    throw new BadInputError('The request body must be a JSON object.', {
+      code: 'invalid_request',
+      details: { field: 'body' },
+    });
   }
   // Before the schema: a lone surrogate anywhere (known field or not) would poison the record.
   const illFormed = illFormedPath(body);
   if (illFormed !== undefined) {
-    throw new BadInputError(`Field "${illFormed}" is not well-formed Unicode (it holds a lone UTF-16 surrogate); send valid text.`, {
-      code: 'invalid_unicode',
-      details: { field: illFormed },
-    });
+    throw new BadInputError(
+      `Field "${illFormed}" is not well-formed Unicode (it holds a lone UTF-16 surrogate); send valid text.`,
+      {
+        code: 'invalid_unicode',
+        details: { field: illFormed },
+      },
+    );
   }
   // Before anything else, so no form of it gets further than this (nothing is written).
   if (Object.hasOwn(body, 'parentJob')) {
@@ -76,8 +90,10 @@ export function parseHandoffRequest(body: unknown): ParsedHandoffRequest {
   const parsed = handoffRequestSchema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const field = issue.code === 'unrecognized_keys' ? fieldName([...issue.path, issue.keys[0] ?? '']) : fieldName(issue.path);
-  const what = issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message.replace(/^Invalid input: /, '');
+  const field =
+    issue.code === 'unrecognized_keys' ? fieldName([...issue.path, issue.keys[0] ?? '']) : fieldName(issue.path);
+  const what =
+    issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message.replace(/^Invalid input: /, '');
   throw new BadInputError(`Field "${field}" ${what}.`, { code: 'invalid_request', details: { field } });
 }
 
@@ -93,27 +109,42 @@ export function parseServiceUrl(value: string, policy: NetworkPolicy): string {
   try {
     url = new URL(value);
   } catch {
-    throw new BadInputError(`service "${value.slice(0, 100)}" is not an absolute URL such as https://api.example.com.`, {
+    throw new BadInputError(
+      `service "${value.slice(0, 100)}" is not an absolute URL such as https://api.example.com.`,
+      {
+        code: 'invalid_service_url',
+        details: { field: 'service' },
+      },
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new BadInputError(`service must use https (got ${url.protocol.slice(0, 20)}).`, {
       code: 'invalid_service_url',
       details: { field: 'service' },
     });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new BadInputError(`service must use https (got ${url.protocol.slice(0, 20)}).`, { code: 'invalid_service_url', details: { field: 'service' } });
-  }
   if (url.username || url.password) {
-    throw new BadInputError('service must not contain credentials in the URL.', { code: 'invalid_service_url', details: { field: 'service' } });
-  }
-  if (url.search || url.hash || value.includes('?') || value.includes('#')) {
-    throw new BadInputError('service must not have a query (?) or fragment (#): name the API root, e.g. https://api.example.com/v1.', {
-      code: 'service_url_has_query',
+    throw new BadInputError('service must not contain credentials in the URL.', {
+      code: 'invalid_service_url',
       details: { field: 'service' },
     });
+  }
+  if (url.search || url.hash || value.includes('?') || value.includes('#')) {
+    throw new BadInputError(
+      'service must not have a query (?) or fragment (#): name the API root, e.g. https://api.example.com/v1.',
+      {
+        code: 'service_url_has_query',
+        details: { field: 'service' },
+      },
+    );
   }
   const verdict = policy.checkUrl(url);
   if (!verdict.ok) {
     const code = verdict.code === 'insecure_service_url' ? 'invalid_service_url' : verdict.code;
-    const says = verdict.code === 'insecure_service_url' ? `service must use https: ${url.origin} ${verdict.reason}` : `service ${url.origin} ${verdict.reason}`;
+    const says =
+      verdict.code === 'insecure_service_url'
+        ? `service must use https: ${url.origin} ${verdict.reason}`
+        : `service ${url.origin} ${verdict.reason}`;
     throw new BadInputError(says, { code, details: { field: 'service' } });
   }
   return url.toString().replace(/\/+$/, '');

@@ -50,28 +50,48 @@ export interface CreateOptions {
   readonly caller?: Caller;
 }
 
-export async function createHandoff(deps: EngineDeps, request: HandoffRequest, options: CreateOptions = {}): Promise<CreateResult> {
+export async function createHandoff(
+  deps: EngineDeps,
+  request: HandoffRequest,
+  options: CreateOptions = {},
+): Promise<CreateResult> {
   const service = parseServiceUrl(request.service, deps.policy.network);
   const { thread } = deps.adapters.parse(request.thread);
   const protocol = chooseProtocol(deps, request.protocol);
   const expiresInMs = request.expiresInMs ?? deps.policy.defaultExpiresInMs;
   if (expiresInMs > deps.policy.maxExpiresInMs) {
-    throw new BadInputError(`expiresInMs may be at most ${deps.policy.maxExpiresInMs} (the bridge's HANDOFF_MAX_EXPIRES_IN_MS).`, {
-      code: 'invalid_request',
-      details: { field: 'expiresInMs' },
-    });
+    throw new BadInputError(
+      `expiresInMs may be at most ${deps.policy.maxExpiresInMs} (the bridge's HANDOFF_MAX_EXPIRES_IN_MS).`,
+      {
+        code: 'invalid_request',
+        details: { field: 'expiresInMs' },
+      },
+    );
   }
 
   const origin = options.origin ?? { actor: `agent:${request.agent.id}` };
-  await checkAgentPolicy(deps, options.caller, origin, { serviceOrigin: new URL(service).origin, thread: thread.ref, approvers: request.approvers });
+  await checkAgentPolicy(deps, options.caller, origin, {
+    serviceOrigin: new URL(service).origin,
+    thread: thread.ref,
+    approvers: request.approvers,
+  });
 
   let id = newId('handoff');
   let reservedKey = false;
   if (request.idempotencyKey) {
-    const reservation = await deps.idempotency.reserve(request.agent.id, request.idempotencyKey, id, fingerprint(request), expiresInMs + 3_600_000);
+    const reservation = await deps.idempotency.reserve(
+      request.agent.id,
+      request.idempotencyKey,
+      id,
+      fingerprint(request),
+      expiresInMs + 3_600_000,
+    );
     if (reservation.kind === 'existing' && reservation.handoffId) {
       if (!reservation.sameRequest) {
-        throw new ConflictError('This idempotencyKey was already used for a different request; use a new key.', 'idempotency_key_reused');
+        throw new ConflictError(
+          'This idempotencyKey was already used for a different request; use a new key.',
+          'idempotency_key_reused',
+        );
       }
       const existing = await deps.store.get(reservation.handoffId);
       if (existing) return { record: existing, created: false };
@@ -81,7 +101,13 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, o
 
   const now = deps.clock.now();
   try {
-    await admitHandoff(deps, { caller: options.caller, origin, agentId: request.agent.id, handoffId: id, expiresAt: now + expiresInMs });
+    await admitHandoff(deps, {
+      caller: options.caller,
+      origin,
+      agentId: request.agent.id,
+      handoffId: id,
+      expiresAt: now + expiresInMs,
+    });
   } catch (err) {
     // Refused: the key may be used again once there is room.
     if (reservedKey) await deps.idempotency.release(request.agent.id, request.idempotencyKey!, id);
@@ -120,7 +146,11 @@ export async function createHandoff(deps: EngineDeps, request: HandoffRequest, o
     agentId: record.agentId,
     correlationId: record.correlationId,
     ...origin,
-    detail: { protocol, platform: thread.platform, ...(options.previousHandoffId ? { reopens: options.previousHandoffId } : {}) },
+    detail: {
+      protocol,
+      platform: thread.platform,
+      ...(options.previousHandoffId ? { reopens: options.previousHandoffId } : {}),
+    },
   });
   await deps.jobs.start(id);
   return { record, created: true };
@@ -133,10 +163,17 @@ export async function getHandoff(deps: EngineDeps, id: string): Promise<HandoffR
 }
 
 /** Cancels an open handoff; `by` names the canceller in the thread's notice. */
-export async function cancelHandoff(deps: EngineDeps, id: string, origin: AuditOrigin, by = 'the agent API'): Promise<HandoffRecord> {
+export async function cancelHandoff(
+  deps: EngineDeps,
+  id: string,
+  origin: AuditOrigin,
+  by = 'the agent API',
+): Promise<HandoffRecord> {
   const record = await getHandoff(deps, id);
   if (isTerminal(record.status)) {
-    throw new ConflictError(`Handoff ${id} already ended (${record.status}).`, 'handoff_finished', { status: record.status });
+    throw new ConflictError(`Handoff ${id} already ended (${record.status}).`, 'handoff_finished', {
+      status: record.status,
+    });
   }
   const result = await finishHandoff(deps, record, 'cancelled', {
     set: { error: { code: 'cancelled', message: `Cancelled by ${by}.` } },
@@ -145,7 +182,11 @@ export async function cancelHandoff(deps: EngineDeps, id: string, origin: AuditO
   });
   if (result.ok) return result.record;
   if (result.reason === 'conflict' && result.record.status === 'claiming') {
-    throw new ConflictError('A code for this handoff is being checked right now; try again in a few seconds.', 'handoff_busy', { status: 'claiming' });
+    throw new ConflictError(
+      'A code for this handoff is being checked right now; try again in a few seconds.',
+      'handoff_busy',
+      { status: 'claiming' },
+    );
   }
   const now = result.reason === 'conflict' ? result.record : record;
   throw new ConflictError(`Handoff ${id} already ended (${now.status}).`, 'handoff_finished', { status: now.status });

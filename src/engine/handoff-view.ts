@@ -28,7 +28,11 @@ export interface HandoffView {
   readonly error: { readonly code: string; readonly message: string } | null;
   /** The handoff this one re-opens (its credential expired or was rejected). */
   readonly previousHandoffId: string | null;
-  readonly credential: { readonly id: string; readonly scopes: readonly string[]; readonly expiresAt: number | null } | null;
+  readonly credential: {
+    readonly id: string;
+    readonly scopes: readonly string[];
+    readonly expiresAt: number | null;
+  } | null;
 }
 
 export function toHandoffView(record: HandoffRecord, credential?: CredentialRecord): HandoffView {
@@ -53,7 +57,11 @@ export function toHandoffView(record: HandoffRecord, credential?: CredentialReco
     previousHandoffId: record.previousHandoffId ?? null,
     credential:
       record.status === 'completed' && record.credentialId
-        ? { id: record.credentialId, scopes: credential?.scopes ?? record.scopes, expiresAt: credential?.expiresAt ?? null }
+        ? {
+            id: record.credentialId,
+            scopes: credential?.scopes ?? record.scopes,
+            expiresAt: credential?.expiresAt ?? null,
+          }
         : null,
   };
 }

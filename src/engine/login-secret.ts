@@ -17,7 +17,9 @@ export function sealLoginSecret(vault: Vault, handoffId: string, secret: Protoco
 
 /** The record's secret, or undefined when it has none (never started, or already ended). */
 export function openLoginSecret(vault: Vault, record: HandoffRecord): ProtocolSecret | undefined {
-  return record.sealedSecret ? (JSON.parse(vault.open(record.sealedSecret, context(record.id))) as ProtocolSecret) : undefined;
+  return record.sealedSecret
+    ? (JSON.parse(vault.open(record.sealedSecret, context(record.id))) as ProtocolSecret)
+    : undefined;
 }
 
 /** A login result held until an approver's word (see HandoffRecord.serviceReadyAt). */
@@ -34,5 +36,7 @@ export function sealHeldResult(vault: Vault, handoffId: string, held: HeldResult
 
 /** The record's held result, or undefined when it holds none. */
 export function openHeldResult(vault: Vault, record: HandoffRecord): HeldResult | undefined {
-  return record.sealedHeld ? (JSON.parse(vault.open(record.sealedHeld, `held-result:${record.id}`)) as HeldResult) : undefined;
+  return record.sealedHeld
+    ? (JSON.parse(vault.open(record.sealedHeld, `held-result:${record.id}`)) as HeldResult)
+    : undefined;
 }

@@ -19,38 +19,74 @@ function notice(record: HandoffRecord, event: NoticeEvent, text: Sentence): Noti
 }
 
 /** The service as threads name it: its host, and the name it gives itself, labelled. */
-export const serviceLabel = (record: Pick<HandoffRecord, 'service' | 'serviceName'>): Sentence => describeService(record.service, record.serviceName);
+export const serviceLabel = (record: Pick<HandoffRecord, 'service' | 'serviceName'>): Sentence =>
+  describeService(record.service, record.serviceName);
 
 const agent = (record: Pick<HandoffRecord, 'agentId'>) => value(record.agentId, textLimits.id);
 const message = (text: string) => value(text, textLimits.message);
 const tag = (record: Pick<HandoffRecord, 'id'>) => value(handoffTag(record.id), textLimits.id);
 
 export const notices = {
-  completed(record: HandoffRecord, scopes: readonly string[], codeRemoved: boolean, codeInThread = record.answer !== 'done'): NoticeMessage {
+  completed(
+    record: HandoffRecord,
+    scopes: readonly string[],
+    codeRemoved: boolean,
+    codeInThread = record.answer !== 'done',
+  ): NoticeMessage {
     const scopeText = scopes.length ? say` with scopes ${list(scopes, textLimits.scope)}` : [];
-    const spent = !codeInThread ? '' : codeRemoved ? ' The code is now spent and was removed from this thread.' : ' The code is now spent.';
-    return notice(record, 'completed', say`✅ Logged in to ${serviceLabel(record)}${scopeText} for agent ${agent(record)}.${words(spent)} The agent is resuming.`);
+    const spent = !codeInThread
+      ? ''
+      : codeRemoved
+        ? ' The code is now spent and was removed from this thread.'
+        : ' The code is now spent.';
+    return notice(
+      record,
+      'completed',
+      say`✅ Logged in to ${serviceLabel(record)}${scopeText} for agent ${agent(record)}.${words(spent)} The agent is resuming.`,
+    );
   },
   wrongCode(record: HandoffRecord, reason: string, attempts: number): NoticeMessage {
-    return notice(record, 'wrong_code', say`That code did not work for ${tag(record)}: ${message(reason)} (attempt ${attempts} of ${maxAttempts}). Check it and paste it again.`);
+    return notice(
+      record,
+      'wrong_code',
+      say`That code did not work for ${tag(record)}: ${message(reason)} (attempt ${attempts} of ${maxAttempts}). Check it and paste it again.`,
+    );
   },
   failed(record: HandoffRecord, error: string): NoticeMessage {
-    return notice(record, 'failed', say`❌ The login to ${serviceLabel(record)} failed: ${message(error)} The agent was told.`);
+    return notice(
+      record,
+      'failed',
+      say`❌ The login to ${serviceLabel(record)} failed: ${message(error)} The agent was told.`,
+    );
   },
   expired(record: HandoffRecord): NoticeMessage {
-    return notice(record, 'expired', say`⌛ The login request for ${serviceLabel(record)} expired before it was finished. The agent was told and can ask again.`);
+    return notice(
+      record,
+      'expired',
+      say`⌛ The login request for ${serviceLabel(record)} expired before it was finished. The agent was told and can ask again.`,
+    );
   },
   cancelled(record: HandoffRecord, by: string): NoticeMessage {
-    return notice(record, 'cancelled', say`The login request for ${serviceLabel(record)} was cancelled by ${value(by, textLimits.id)}. Any link or code from it no longer matters.`);
+    return notice(
+      record,
+      'cancelled',
+      say`The login request for ${serviceLabel(record)} was cancelled by ${value(by, textLimits.id)}. Any link or code from it no longer matters.`,
+    );
   },
   refused(record: HandoffRecord, author: Person, reason?: Sentence): NoticeMessage {
     const who = { person: author.id, ...(author.name !== undefined ? { name: author.name } : {}) };
-    return notice(record, 'refused', say`${who}, you cannot answer request ${tag(record)}: ${reason ?? describeApprovers(record.approvers)} Nothing changed.`);
+    return notice(
+      record,
+      'refused',
+      say`${who}, you cannot answer request ${tag(record)}: ${reason ?? describeApprovers(record.approvers)} Nothing changed.`,
+    );
   },
   /** The service reports an approval the bridge cannot tie to an approver: it waits for a word. */
   serviceReady(record: HandoffRecord, approvedBy: ApprovedBy | undefined): NoticeMessage {
     const account = maskedEmail(approvedBy?.email);
-    const who = record.approvers.length ? list(record.approvers, textLimits.name) : words('someone who may answer here');
+    const who = record.approvers.length
+      ? list(record.approvers, textLimits.name)
+      : words('someone who may answer here');
     return notice(
       record,
       'service_ready',
@@ -58,9 +94,16 @@ export const notices = {
     );
   },
   /** The service names an account that is none of the approvers: refused, and started over or ended. */
-  serviceApprovalRefused(record: HandoffRecord, approvedBy: ApprovedBy | undefined, next: 'fresh_link' | 'ended'): NoticeMessage {
+  serviceApprovalRefused(
+    record: HandoffRecord,
+    approvedBy: ApprovedBy | undefined,
+    next: 'fresh_link' | 'ended',
+  ): NoticeMessage {
     const account = maskedEmail(approvedBy?.email);
-    const after = next === 'fresh_link' ? say`${describeApprovers(record.approvers)} A fresh link follows.` : words('The request is over; the agent can ask again.');
+    const after =
+      next === 'fresh_link'
+        ? say`${describeApprovers(record.approvers)} A fresh link follows.`
+        : words('The request is over; the agent can ask again.');
     return notice(
       record,
       'refused',
@@ -85,7 +128,9 @@ export const notices = {
     );
   },
   hintOpenLink(record: HandoffRecord): NoticeMessage {
-    return notice(record, 'hint_open_link', ['That is the approval link itself. Open it in your browser, approve, and paste the code the page shows.']);
+    return notice(record, 'hint_open_link', [
+      'That is the approval link itself. Open it in your browser, approve, and paste the code the page shows.',
+    ]);
   },
   polling(record: HandoffRecord): NoticeMessage {
     return notice(record, 'info', say`Checking with ${serviceLabel(record)} now…`);

@@ -50,10 +50,13 @@ export function createProtocolRegistry(protocols: readonly LoginProtocol[]): Pro
       if (name === 'auto') throw new InternalError('The login protocol was used before discovery chose one.');
       const protocol = byName.get(name);
       if (!protocol) {
-        throw new BadInputError(`protocol "${name}" is not supported here; use one of: ${[...byName.keys()].join(', ')}.`, {
-          code: 'unsupported_protocol',
-          details: { field: 'protocol' },
-        });
+        throw new BadInputError(
+          `protocol "${name}" is not supported here; use one of: ${[...byName.keys()].join(', ')}.`,
+          {
+            code: 'unsupported_protocol',
+            details: { field: 'protocol' },
+          },
+        );
       }
       return protocol;
     },

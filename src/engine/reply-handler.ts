@@ -40,9 +40,19 @@ export const busyRetryMs = 1_000;
 export const busyPatienceMs = 10 * 60_000;
 
 type Ctx = ReturnType<typeof auditContext>;
-const auditContext = (r: HandoffRecord, reply: InboundReply) => ({ handoffId: r.id, agentId: r.agentId, correlationId: r.correlationId, actor: reply.author.id });
+const auditContext = (r: HandoffRecord, reply: InboundReply) => ({
+  handoffId: r.id,
+  agentId: r.agentId,
+  correlationId: r.correlationId,
+  actor: reply.author.id,
+});
 
-export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: string, options: { finalAttempt?: boolean } = {}): Promise<ReplyResult> {
+export async function handleReply(
+  deps: EngineDeps,
+  reply: InboundReply,
+  jobId: string,
+  options: { finalAttempt?: boolean } = {},
+): Promise<ReplyResult> {
   const open = await deps.store.openInThread(reply.thread);
   if (open.length === 0) return 'no_open_handoff';
   const route = routeReply(reply, open, jobId);
@@ -53,19 +63,27 @@ export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: 
   // starting one may expect this very shape).
   if (route.busy.length > 0 && patient) {
     const busy = route.busy[0]!;
-    throw new HandoffError(`Handoff ${busy.id} is ${busy.status === 'pending' ? 'still starting' : 'checking another answer'}; the reply waits.`, {
-      code: 'handoff_busy',
-      status: 409,
-      retry: 'after_delay',
-      retryAfterMs: busyRetryMs,
-    });
+    throw new HandoffError(
+      `Handoff ${busy.id} is ${busy.status === 'pending' ? 'still starting' : 'checking another answer'}; the reply waits.`,
+      {
+        code: 'handoff_busy',
+        status: 409,
+        retry: 'after_delay',
+        retryAfterMs: busyRetryMs,
+      },
+    );
   }
 
   if (route.candidates.length === 0) {
     if (route.named && looksLikeAnyAnswer(route.text)) return askWhich(deps, reply, open, true);
     const linked = open.find((r) => r.approvalUrl && mentionsLink(reply.text, r.approvalUrl));
     if (linked) {
-      await deps.outbox.send({ kind: 'post', handoffId: linked.id, thread: linked.thread, message: notices.hintOpenLink(linked) });
+      await deps.outbox.send({
+        kind: 'post',
+        handoffId: linked.id,
+        thread: linked.thread,
+        message: notices.hintOpenLink(linked),
+      });
       return 'hinted';
     }
     return 'not_an_answer';
@@ -75,7 +93,12 @@ export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: 
   // all (vouching for none); each one that cannot tell who approved then asks by its tag.
   if (route.candidates.length > 1 && route.candidates.every((c) => c.action.kind === 'poll')) {
     for (const c of route.candidates) await requestPoll(deps, c.record, reply, undefined);
-    await deps.outbox.send({ kind: 'react', handoffId: route.candidates[0]!.record.id, message: reply.messageRef, reaction: 'seen' });
+    await deps.outbox.send({
+      kind: 'react',
+      handoffId: route.candidates[0]!.record.id,
+      message: reply.messageRef,
+      reaction: 'seen',
+    });
     return 'poll_requested';
   }
 
@@ -85,21 +108,46 @@ export async function handleReply(deps: EngineDeps, reply: InboundReply, jobId: 
   if (!chosen) {
     const verdicts = await Promise.all(route.candidates.map((c) => checkApprover(deps, c.record, reply.author)));
     const allowed = route.candidates.filter((_, i) => verdicts[i]!.allowed);
-    if (allowed.length > 1) return askWhich(deps, reply, allowed.map((c) => c.record), false);
+    if (allowed.length > 1)
+      return askWhich(
+        deps,
+        reply,
+        allowed.map((c) => c.record),
+        false,
+      );
     chosen = allowed[0] ?? route.candidates[0]!;
     verdict = allowed[0] ? { allowed: true } : verdicts[0];
   }
-  return answer(deps, reply, chosen, verdict ?? (await checkApprover(deps, chosen.record, reply.author)), jobId, options);
+  return answer(
+    deps,
+    reply,
+    chosen,
+    verdict ?? (await checkApprover(deps, chosen.record, reply.author)),
+    jobId,
+    options,
+  );
 }
 
-async function answer(deps: EngineDeps, reply: InboundReply, chosen: Candidate, verdict: ApproverVerdict, jobId: string, options: { finalAttempt?: boolean }): Promise<ReplyResult> {
+async function answer(
+  deps: EngineDeps,
+  reply: InboundReply,
+  chosen: Candidate,
+  verdict: ApproverVerdict,
+  jobId: string,
+  options: { finalAttempt?: boolean },
+): Promise<ReplyResult> {
   const { record, action } = chosen;
   const ctx = auditContext(record, reply);
   if (!verdict.allowed) {
     // Anyone's "done" may still prompt a poll: it carries nothing and vouches for nothing.
     if (action.kind === 'poll') return requestPoll(deps, record, reply, undefined, ctx, true);
     await deps.audit.append({ event: 'reply.refused', ...ctx, detail: { platform: reply.platform } });
-    await deps.outbox.send({ kind: 'post', handoffId: record.id, thread: record.thread, message: notices.refused(record, reply.author, verdict.reason) });
+    await deps.outbox.send({
+      kind: 'post',
+      handoffId: record.id,
+      thread: record.thread,
+      message: notices.refused(record, reply.author, verdict.reason),
+    });
     return 'refused';
   }
   if (action.kind === 'poll') return requestPoll(deps, record, reply, reply.author.id, ctx, true);
@@ -117,23 +165,49 @@ async function answer(deps: EngineDeps, reply: InboundReply, chosen: Candidate, 
  * Asks the service now instead of at the next tick. An approver's "done" (`vouchedBy`) also
  * vouches for that one poll's result when the service cannot say who approved.
  */
-async function requestPoll(deps: EngineDeps, record: HandoffRecord, reply: InboundReply, vouchedBy: string | undefined, ctx?: Ctx, react = false): Promise<ReplyResult> {
+async function requestPoll(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  reply: InboundReply,
+  vouchedBy: string | undefined,
+  ctx?: Ctx,
+  react = false,
+): Promise<ReplyResult> {
   const now = deps.clock.now();
   await deps.store.transition(record.id, {
     from: ['awaiting_human'],
     set: { nextPollAt: now, ...(vouchedBy ? { confirmedBy: vouchedBy, confirmedAt: now } : {}) },
   });
   await deps.jobs.wake(record.id);
-  await deps.audit.append({ event: 'reply.poll_requested', ...(ctx ?? auditContext(record, reply)), ...(vouchedBy ? { detail: { vouches: true } } : {}) });
-  if (react) await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
+  await deps.audit.append({
+    event: 'reply.poll_requested',
+    ...(ctx ?? auditContext(record, reply)),
+    ...(vouchedBy ? { detail: { vouches: true } } : {}),
+  });
+  if (react)
+    await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
   return 'poll_requested';
 }
 
 /** Says which tags wait here; nothing is sent to any service and no attempt is counted. */
-async function askWhich(deps: EngineDeps, reply: InboundReply, records: readonly HandoffRecord[], named: boolean): Promise<ReplyResult> {
+async function askWhich(
+  deps: EngineDeps,
+  reply: InboundReply,
+  records: readonly HandoffRecord[],
+  named: boolean,
+): Promise<ReplyResult> {
   const waiting = records.filter((r) => r.status === 'awaiting_human' || r.status === 'claiming');
   const list = waiting.length > 0 ? waiting : records;
-  await deps.audit.append({ event: 'reply.ambiguous', ...auditContext(list[0]!, reply), detail: { platform: reply.platform, named, waiting: list.length } });
-  await deps.outbox.send({ kind: 'post', handoffId: list[0]!.id, thread: list[0]!.thread, message: notices.whichHandoff(list, named) });
+  await deps.audit.append({
+    event: 'reply.ambiguous',
+    ...auditContext(list[0]!, reply),
+    detail: { platform: reply.platform, named, waiting: list.length },
+  });
+  await deps.outbox.send({
+    kind: 'post',
+    handoffId: list[0]!.id,
+    thread: list[0]!.thread,
+    message: notices.whichHandoff(list, named),
+  });
   return 'asked_which';
 }

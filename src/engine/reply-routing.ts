@@ -44,14 +44,20 @@ export const polls = (r: HandoffRecord): boolean => r.nextPollAt !== undefined;
 /** True when `text` has the shape of any answer at all. */
 export function looksLikeAnyAnswer(text: string): boolean {
   const found = extractAnswers(text);
-  return found.finishCodes.length > 0 || found.oneTimeCodes.length > 0 || found.saysDone || pickAnswer(text, 'finish_code') !== undefined;
+  return (
+    found.finishCodes.length > 0 ||
+    found.oneTimeCodes.length > 0 ||
+    found.saysDone ||
+    pickAnswer(text, 'finish_code') !== undefined
+  );
 }
 
 /** What this reply would do to a waiting handoff, if it answers it at all. */
 export function actionFor(record: HandoffRecord, text: string): ReplyAction | undefined {
   const saysDone = extractAnswers(text).saysDone;
   const code = record.answer && record.answer !== 'done' ? pickAnswer(text, record.answer) : undefined;
-  if (record.serviceReadyAt !== undefined && (saysDone || code !== undefined)) return { kind: 'confirm', saidDone: code === undefined };
+  if (record.serviceReadyAt !== undefined && (saysDone || code !== undefined))
+    return { kind: 'confirm', saidDone: code === undefined };
   if (code !== undefined) return { kind: 'claim', code };
   if (!saysDone) return undefined;
   if (polls(record)) return { kind: 'poll' };
@@ -64,14 +70,19 @@ function mightTake(record: HandoffRecord, text: string): boolean {
   return looksLikeAnyAnswer(text);
 }
 
-export function routeReply(reply: Pick<InboundReply, 'text' | 'handoffId'>, open: readonly HandoffRecord[], jobId: string): Routing {
+export function routeReply(
+  reply: Pick<InboundReply, 'text' | 'handoffId'>,
+  open: readonly HandoffRecord[],
+  jobId: string,
+): Routing {
   const text = withoutHandoffNames(reply.text);
   const said = namedHandoffs(reply.text);
   const named = reply.handoffId !== undefined || said.ids.length > 0 || said.tags.length > 0;
   const pool = named
     ? open.filter((r) => r.id === reply.handoffId || said.ids.includes(r.id) || said.tags.includes(handoffTag(r.id)))
     : open;
-  const waiting = (r: HandoffRecord) => r.status === 'awaiting_human' || (r.status === 'claiming' && r.claimedBy === jobId);
+  const waiting = (r: HandoffRecord) =>
+    r.status === 'awaiting_human' || (r.status === 'claiming' && r.claimedBy === jobId);
   const candidates: Candidate[] = [];
   const busy: HandoffRecord[] = [];
   for (const record of pool) {

@@ -10,7 +10,11 @@ import type { EngineDeps } from './engine-deps.js';
  * meanwhile (cancelled); the driver's next pass reports it. No audit entry of its own:
  * `handoff.awaiting_human` names the protocol (every entry costs memory per handoff).
  */
-export async function resolveProtocol(deps: EngineDeps, record: HandoffRecord, signal?: AbortSignal): Promise<HandoffRecord | undefined> {
+export async function resolveProtocol(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  signal?: AbortSignal,
+): Promise<HandoffRecord | undefined> {
   if (record.protocol !== 'auto') return record;
   const ctx = { agentId: record.agentId, correlationId: record.correlationId, ...(signal ? { signal } : {}) };
   const chosen: ChosenLogin = deps.discovery

@@ -24,7 +24,12 @@ export function loginRequestFor(record: HandoffRecord): LoginRequest {
  * instructions. Not a wrong answer, so no attempt is counted; the caller bounds restarts.
  * Undefined: the record moved on meanwhile.
  */
-export async function applyRestart(deps: EngineDeps, held: HandoffRecord, started: Started, reason: Sentence): Promise<HandoffRecord | undefined> {
+export async function applyRestart(
+  deps: EngineDeps,
+  held: HandoffRecord,
+  started: Started,
+  reason: Sentence,
+): Promise<HandoffRecord | undefined> {
   const restarts = (held.restarts ?? 0) + 1;
   const protocol = deps.protocols.get(held.protocol);
   const expiresAt = Math.min(held.expiresAt, started.expiresAt);
@@ -59,7 +64,13 @@ export async function applyRestart(deps: EngineDeps, held: HandoffRecord, starte
     detail: { restarts, answer: started.answer },
   });
   const people = record.approvers.map((id) => ({ id }));
-  await postApproval(deps, approvalMessage(record, [say`↻ ${reason}`]), record, people, `approval-${record.id}-restart-${restarts}`);
+  await postApproval(
+    deps,
+    approvalMessage(record, [say`↻ ${reason}`]),
+    record,
+    people,
+    `approval-${record.id}-restart-${restarts}`,
+  );
   // The expiry may have moved closer: the parked driver must look again.
   await deps.jobs.wake(record.id);
   return record;

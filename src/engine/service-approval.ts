@@ -26,7 +26,11 @@ function accountDetail(approvedBy: ApprovedBy | undefined): Record<string, strin
  * Keeps the result sealed in the record and waits for an approver's word in the thread, which
  * then finishes the login from it at once. The poll stops: the service has nothing more to say.
  */
-export async function holdServiceApproval(deps: EngineDeps, held: HandoffRecord, result: HeldResult): Promise<HandoffRecord> {
+export async function holdServiceApproval(
+  deps: EngineDeps,
+  held: HandoffRecord,
+  result: HeldResult,
+): Promise<HandoffRecord> {
   const saved = await deps.store.transition(held.id, {
     to: 'awaiting_human',
     from: ['claiming'],
@@ -48,7 +52,12 @@ export async function holdServiceApproval(deps: EngineDeps, held: HandoffRecord,
     actor: 'bridge:poll',
     detail: accountDetail(result.approvedBy),
   });
-  await deps.outbox.send({ kind: 'post', handoffId: held.id, thread: held.thread, message: notices.serviceReady(record, result.approvedBy) });
+  await deps.outbox.send({
+    kind: 'post',
+    handoffId: held.id,
+    thread: held.thread,
+    message: notices.serviceReady(record, result.approvedBy),
+  });
   return record;
 }
 
@@ -72,21 +81,44 @@ export async function refuseServiceApproval(
   });
   deps.logger.warn('service reported an approval by someone who is not an approver; refused', { handoffId: held.id });
   const fail = async (code: string, message: string) => {
-    const result = await finishHandoff(deps, held, 'failed', { set: { error: { code, message } }, actor: 'bridge:poll' });
+    const result = await finishHandoff(deps, held, 'failed', {
+      set: { error: { code, message } },
+      actor: 'bridge:poll',
+    });
     return { kind: 'failed' as const, record: result.ok ? result.record : held };
   };
   if ((held.restarts ?? 0) >= maxRestarts) {
-    await deps.outbox.send({ kind: 'post', handoffId: held.id, thread: held.thread, message: notices.serviceApprovalRefused(held, approvedBy, 'ended') });
-    return fail('approved_by_other', `The service reported the login approved by an account that is not an approver, ${maxRestarts + 1} times.`);
+    await deps.outbox.send({
+      kind: 'post',
+      handoffId: held.id,
+      thread: held.thread,
+      message: notices.serviceApprovalRefused(held, approvedBy, 'ended'),
+    });
+    return fail(
+      'approved_by_other',
+      `The service reported the login approved by an account that is not an approver, ${maxRestarts + 1} times.`,
+    );
   }
-  await deps.outbox.send({ kind: 'post', handoffId: held.id, thread: held.thread, message: notices.serviceApprovalRefused(held, approvedBy, 'fresh_link') });
+  await deps.outbox.send({
+    kind: 'post',
+    handoffId: held.id,
+    thread: held.thread,
+    message: notices.serviceApprovalRefused(held, approvedBy, 'fresh_link'),
+  });
   let started;
   try {
     started = await deps.protocols.get(held.protocol).start(loginRequestFor(held));
   } catch (err) {
     const e = err instanceof HandoffError ? err : undefined;
-    return fail(e?.code ?? 'restart_failed', `The login was approved by someone who is not an approver, and starting a fresh one failed${e ? `: ${e.message}` : '.'}`);
+    return fail(
+      e?.code ?? 'restart_failed',
+      `The login was approved by someone who is not an approver, and starting a fresh one failed${e ? `: ${e.message}` : '.'}`,
+    );
   }
-  const restarted = await applyRestart(deps, held, started, ['The previous link was used by an account that is not an approver.']);
-  return restarted ? { kind: 'restarted', record: restarted } : { kind: 'not_claimable', record: (await deps.store.get(held.id)) ?? held };
+  const restarted = await applyRestart(deps, held, started, [
+    'The previous link was used by an account that is not an approver.',
+  ]);
+  return restarted
+    ? { kind: 'restarted', record: restarted }
+    : { kind: 'not_claimable', record: (await deps.store.get(held.id)) ?? held };
 }

@@ -53,20 +53,32 @@ export async function serviceTurn(
   const origin = new URL(turn.service).origin;
   const gate = deps.serviceGate;
   const leaseMs = budgetMs + leaseMarginMs;
-  const share: GateEntry | undefined = gate ? await gate.enter(`agent:${turn.agentId}`, leaseMs, agentShareOfSlots * deps.policy.serviceConcurrency) : undefined;
-  if (share && share.kind !== 'entered') return { kind: 'busy', scope: 'agent', inFlight: share.kind === 'busy' ? share.inFlight : 0 };
+  const share: GateEntry | undefined = gate
+    ? await gate.enter(`agent:${turn.agentId}`, leaseMs, agentShareOfSlots * deps.policy.serviceConcurrency)
+    : undefined;
+  if (share && share.kind !== 'entered')
+    return { kind: 'busy', scope: 'agent', inFlight: share.kind === 'busy' ? share.inFlight : 0 };
   try {
     const entry: GateEntry | undefined = gate ? await gate.enter(origin, leaseMs) : undefined;
     if (entry?.kind === 'busy') return { kind: 'busy', scope: 'service', inFlight: entry.inFlight };
     if (entry?.kind === 'open') {
-      const error = new UpstreamError(entry.message || `${origin} failed repeatedly; the bridge is giving it a rest.`, { code: entry.code, upstreamStatus: 0 });
+      const error = new UpstreamError(entry.message || `${origin} failed repeatedly; the bridge is giving it a rest.`, {
+        code: entry.code,
+        upstreamStatus: 0,
+      });
       return { kind: 'open', untilMs: entry.untilMs, error };
     }
     try {
       await work(AbortSignal.timeout(Math.max(1, budgetMs)));
     } catch (err) {
       // Only the service's transport trouble counts towards its breaker; a refusal means it is up.
-      await entry?.leave(isServiceTransient(err) ? { ok: false, code: err.code, message: err.message } : serviceFailures.has(err as object) ? { ok: true } : undefined);
+      await entry?.leave(
+        isServiceTransient(err)
+          ? { ok: false, code: err.code, message: err.message }
+          : serviceFailures.has(err as object)
+            ? { ok: true }
+            : undefined,
+      );
       throw err;
     }
     await entry?.leave({ ok: true });
@@ -78,6 +90,11 @@ export async function serviceTurn(
 }
 
 /** Parks a handoff until `at` (epoch ms): the driver waits for it, and so do replies. */
-export async function notBefore(deps: EngineDeps, record: HandoffRecord, at: number, extra: { startDeadline?: number } = {}): Promise<void> {
+export async function notBefore(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  at: number,
+  extra: { startDeadline?: number } = {},
+): Promise<void> {
   await deps.store.transition(record.id, { from: [record.status], set: { notBefore: Math.round(at), ...extra } });
 }

@@ -37,7 +37,12 @@ const backoffMs = (spentMs: number) => Math.min(10_000, Math.max(1_000, spentMs 
 /** The failure to report when the window is spent; `discovery_timeout` is the service not answering in time. */
 function finalError(err: HandoffError): UpstreamError {
   const code = err.code === 'discovery_timeout' ? 'service_timeout' : err.code;
-  return new UpstreamError(err.message, { code, upstreamStatus: err instanceof UpstreamError ? err.upstreamStatus : 0, retry: 'never', cause: err });
+  return new UpstreamError(err.message, {
+    code,
+    upstreamStatus: err instanceof UpstreamError ? err.upstreamStatus : 0,
+    retry: 'never',
+    cause: err,
+  });
 }
 
 export async function startStep(deps: EngineDeps, record: HandoffRecord): Promise<void> {
@@ -61,7 +66,10 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
       return;
     }
     if (isServiceTransient(err)) {
-      deps.logger.info('handoff start failed; will try again within its window', { handoffId: record.id, code: err.code });
+      deps.logger.info('handoff start failed; will try again within its window', {
+        handoffId: record.id,
+        code: err.code,
+      });
       await later(at + backoffMs(at - (deadline - windowMs)), err);
       return;
     }
@@ -71,18 +79,28 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
     const origin = new URL(record.service).origin;
     const err =
       turn.scope === 'service'
-        ? new UpstreamError(`${origin} did not answer in time: it is slow to answer other logins too (${turn.inFlight} in flight).`, { code: 'service_timeout', upstreamStatus: 0 })
-        : new UpstreamError(`Agent ${record.agentId}'s other logins kept every slot it may use busy (${turn.inFlight} waiting on their services), so this login to ${origin} could not start in time.`, {
-            code: 'agent_busy',
-            upstreamStatus: 0,
-          });
+        ? new UpstreamError(
+            `${origin} did not answer in time: it is slow to answer other logins too (${turn.inFlight} in flight).`,
+            { code: 'service_timeout', upstreamStatus: 0 },
+          )
+        : new UpstreamError(
+            `Agent ${record.agentId}'s other logins kept every slot it may use busy (${turn.inFlight} waiting on their services), so this login to ${origin} could not start in time.`,
+            {
+              code: 'agent_busy',
+              upstreamStatus: 0,
+            },
+          );
     await later(now + busyServiceWaitMs * (1 + Math.random()), err);
   } else if (turn.kind === 'open') await later(Math.max(turn.untilMs, now + busyServiceWaitMs), turn.error);
 }
 
-async function resolveApprovers(deps: EngineDeps, record: HandoffRecord): Promise<{ approvers: string[]; people: Person[] }> {
+async function resolveApprovers(
+  deps: EngineDeps,
+  record: HandoffRecord,
+): Promise<{ approvers: string[]; people: Person[] }> {
   const { adapter, thread } = deps.adapters.parse(record.thread);
-  if (!adapter.resolvePerson) return { approvers: [...record.approvers], people: record.approvers.map((id) => ({ id })) };
+  if (!adapter.resolvePerson)
+    return { approvers: [...record.approvers], people: record.approvers.map((id) => ({ id })) };
   const people = await Promise.all(record.approvers.map((handle) => adapter.resolvePerson!(thread, handle)));
   return { approvers: people.map((p) => p.id), people };
 }
@@ -93,10 +111,14 @@ async function resolveApprovers(deps: EngineDeps, record: HandoffRecord): Promis
  * a person the bridge could have named to a service it does not trust with that.
  */
 async function approverEmailsFor(deps: EngineDeps, record: HandoffRecord, people: readonly Person[]) {
-  const directory = [...new Set(people.map((p) => p.email?.trim().toLowerCase()).filter((e): e is string => Boolean(e)))];
+  const directory = [
+    ...new Set(people.map((p) => p.email?.trim().toLowerCase()).filter((e): e is string => Boolean(e))),
+  ];
   // A protocol that never sends the email to its service needs no decision about it.
   const sends = deps.protocols.get(record.protocol).sendsApproverEmail === true;
-  const { email, withheld } = sends ? emailForService(record, people, deps.policy.approverEmailServices ?? []) : { email: record.approverEmail, withheld: false };
+  const { email, withheld } = sends
+    ? emailForService(record, people, deps.policy.approverEmailServices ?? [])
+    : { email: record.approverEmail, withheld: false };
   if (withheld) {
     await deps.audit.append({
       event: 'approver.email_withheld',
@@ -119,7 +141,8 @@ async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: Abor
           error: {
             code: 'public_thread',
             message: `${pending.thread} is readable by anyone, so an approval link there could be used by anyone. Use a private thread, or ${
-              deps.policy.publicThreadsHowToAllow?.[adapter.platform] ?? `allow public ${adapter.platform} threads in the bridge configuration`
+              deps.policy.publicThreadsHowToAllow?.[adapter.platform] ??
+              `allow public ${adapter.platform} threads in the bridge configuration`
             }.`,
           },
         },
@@ -140,7 +163,9 @@ async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: Abor
   let current = record;
   if (!started || !record.answer) {
     const { directory, email: approverEmail } = await approverEmailsFor(deps, record, people);
-    const result = await fromService(() => protocol.start({ ...loginRequestFor(record), ...(approverEmail ? { approverEmail } : {}), signal }));
+    const result = await fromService(() =>
+      protocol.start({ ...loginRequestFor(record), ...(approverEmail ? { approverEmail } : {}), signal }),
+    );
     // The link a person will open: https and on the service's site, or nothing is posted.
     checkApprovalLink(result, record.service, deps.policy.network);
     const expiresAt = Math.min(record.expiresAt, result.expiresAt);
@@ -169,7 +194,13 @@ async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: Abor
     started = result.secret;
   }
 
-  const { privately } = await postApproval(deps, approvalMessage(current, [publicNote]), current, people, `approval-${current.id}`);
+  const { privately } = await postApproval(
+    deps,
+    approvalMessage(current, [publicNote]),
+    current,
+    people,
+    `approval-${current.id}`,
+  );
   await deps.store.transition(current.id, { to: 'awaiting_human', from: ['pending'] });
   await deps.audit.append({
     // One entry for the whole start (login begun, approval request posted): entries cost
@@ -181,4 +212,3 @@ async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: Abor
     detail: { protocol: current.protocol, platform: adapter.platform, private: privately },
   });
 }
-

@@ -18,14 +18,20 @@ export function agentRoutes(deps: { engine: EngineDeps; guard: ApiGuard }): Rout
       path: '/v1/agents',
       handler: guard.adminOnly(async (req, call) => {
         const body = bodyJson(req);
-        if (body === undefined) throw new BadInputError('Send a JSON body such as {"id": "deploy-bot"}.', { code: 'invalid_json', details: { field: 'body' } });
+        if (body === undefined)
+          throw new BadInputError('Send a JSON body such as {"id": "deploy-bot"}.', {
+            code: 'invalid_json',
+            details: { field: 'body' },
+          });
         return json(201, await createAgent(engine, parseNewAgent(body), originOf(call)));
       }),
     },
     {
       method: 'GET',
       path: '/v1/agents',
-      handler: guard.adminOnly(async () => json(200, { agents: (await engine.agents.list()).map((a) => toAgentView(engine, a)) })),
+      handler: guard.adminOnly(async () =>
+        json(200, { agents: (await engine.agents.list()).map((a) => toAgentView(engine, a)) }),
+      ),
     },
     {
       method: 'GET',
@@ -42,12 +48,16 @@ export function agentRoutes(deps: { engine: EngineDeps; guard: ApiGuard }): Rout
     {
       method: 'POST',
       path: '/v1/agents/:id/key',
-      handler: guard.adminOnly(async (req, call) => json(200, await rotateAgentKey(engine, req.params.id!, originOf(call)))),
+      handler: guard.adminOnly(async (req, call) =>
+        json(200, await rotateAgentKey(engine, req.params.id!, originOf(call))),
+      ),
     },
     {
       method: 'DELETE',
       path: '/v1/agents/:id',
-      handler: guard.adminOnly(async (req, call) => json(200, await removeAgent(engine, req.params.id!, originOf(call)))),
+      handler: guard.adminOnly(async (req, call) =>
+        json(200, await removeAgent(engine, req.params.id!, originOf(call))),
+      ),
     },
   ];
 }

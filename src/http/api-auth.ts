@@ -36,7 +36,8 @@ export function sameSecret(presented: string, expected: string): boolean {
 
 /** The operator's token: the admin caller; anything else goes to `others` (agent keys). */
 export function adminTokenAuthenticator(token: string, others?: Authenticate): Authenticate {
-  return async (bearer, req) => (sameSecret(bearer, token) ? { kind: 'admin' } : others ? others(bearer, req) : undefined);
+  return async (bearer, req) =>
+    sameSecret(bearer, token) ? { kind: 'admin' } : others ? others(bearer, req) : undefined;
 }
 
 export function createApiGuard(authenticate: Authenticate): ApiGuard {
@@ -46,10 +47,16 @@ export function createApiGuard(authenticate: Authenticate): ApiGuard {
     if (!caller) throw new UnauthorizedError();
     return { caller, source: req.remoteAddress, requestId: req.requestId };
   };
-  const guard = ((handler: ApiHandler): RouteHandler => async (req) => handler(req, await callOf(req))) as ApiGuard;
+  const guard = ((handler: ApiHandler): RouteHandler =>
+    async (req) =>
+      handler(req, await callOf(req))) as ApiGuard;
   guard.adminOnly = (handler) => async (req) => {
     const call = await callOf(req);
-    if (call.caller.kind !== 'admin') throw new ForbiddenError('Only the operator (HANDOFF_API_TOKEN) may do this; an agent key may not.', 'admin_only');
+    if (call.caller.kind !== 'admin')
+      throw new ForbiddenError(
+        'Only the operator (HANDOFF_API_TOKEN) may do this; an agent key may not.',
+        'admin_only',
+      );
     return handler(req, call);
   };
   return guard;

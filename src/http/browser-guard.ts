@@ -35,7 +35,8 @@ export function ownHostNames(options: OwnNamesOptions): Set<string> {
   }
   const host = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
   if (!wildcard.has(host)) names.add(`${host.toLowerCase()}:${options.port}`);
-  if (options.development) for (const local of ['localhost', '127.0.0.1', '[::1]']) names.add(`${local}:${options.port}`);
+  if (options.development)
+    for (const local of ['localhost', '127.0.0.1', '[::1]']) names.add(`${local}:${options.port}`);
   return names;
 }
 
@@ -49,7 +50,10 @@ function originHost(origin: string): string | undefined {
 }
 
 /** Throws when a browser route's request comes by another name, from another site, or (on writes) is not JSON. */
-export function checkBrowserRequest(req: { method: string; headers: Readonly<Record<string, string | undefined>> }, names: ReadonlySet<string>): void {
+export function checkBrowserRequest(
+  req: { method: string; headers: Readonly<Record<string, string | undefined>> },
+  names: ReadonlySet<string>,
+): void {
   const host = req.headers.host?.trim().toLowerCase() ?? '';
   if (!names.has(host)) {
     throw new ForbiddenError(
@@ -61,10 +65,17 @@ export function checkBrowserRequest(req: { method: string; headers: Readonly<Rec
   const origin = req.headers.origin;
   const crossSite = req.headers['sec-fetch-site'] === 'cross-site';
   if (crossSite || (origin !== undefined && !names.has(originHost(origin) ?? ''))) {
-    throw new ForbiddenError('Local threads take replies only from their own pages or from clients that are not browsers; this request came from another site.', 'cross_site_request');
+    throw new ForbiddenError(
+      'Local threads take replies only from their own pages or from clients that are not browsers; this request came from another site.',
+      'cross_site_request',
+    );
   }
   const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new HandoffError('Send the reply as JSON (Content-Type: application/json).', { code: 'unsupported_media_type', status: 415, details: { field: 'content-type' } });
+    throw new HandoffError('Send the reply as JSON (Content-Type: application/json).', {
+      code: 'unsupported_media_type',
+      status: 415,
+      details: { field: 'content-type' },
+    });
   }
 }

@@ -22,7 +22,10 @@ export function credentialRoutes(deps: { engine: EngineDeps; guard: ApiGuard }):
         let agentId = req.query.get('agent') || undefined;
         if (call.caller.kind === 'agent') {
           if (agentId !== undefined && agentId !== call.caller.agentId) {
-            throw new ForbiddenError(`This key belongs to agent ${call.caller.agentId}; it lists only its own credentials.`, 'agent_mismatch');
+            throw new ForbiddenError(
+              `This key belongs to agent ${call.caller.agentId}; it lists only its own credentials.`,
+              'agent_mismatch',
+            );
           }
           agentId = call.caller.agentId;
         }

@@ -55,7 +55,10 @@ function limitOf(req: RouteRequest): number {
   if (raw === null || raw === '') return 100;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > maxEventsPerPage) {
-    throw new BadInputError(`limit must be a whole number from 1 to ${maxEventsPerPage}.`, { code: 'invalid_request', details: { field: 'limit' } });
+    throw new BadInputError(`limit must be a whole number from 1 to ${maxEventsPerPage}.`, {
+      code: 'invalid_request',
+      details: { field: 'limit' },
+    });
   }
   return value;
 }
@@ -65,17 +68,32 @@ function ownerOf(req: RouteRequest, call: ApiCall): string {
   const asked = req.query.get('agent');
   if (call.caller.kind === 'agent' && (asked === null || asked === '')) return call.caller.agentId;
   if (asked === null || asked === '') {
-    throw new BadInputError('The admin token reads one agent\'s feed at a time: add ?agent=<agent id>.', { code: 'invalid_request', details: { field: 'agent' } });
+    throw new BadInputError("The admin token reads one agent's feed at a time: add ?agent=<agent id>.", {
+      code: 'invalid_request',
+      details: { field: 'agent' },
+    });
   }
   if (!mayActFor(call.caller, asked)) {
     // The same answer for an agent that exists and one that does not: no existence leak.
-    throw new NotFoundError('There is no such feed for this key. An agent key reads its own feed: leave out "agent".', 'feed_not_found');
+    throw new NotFoundError(
+      'There is no such feed for this key. An agent key reads its own feed: leave out "agent".',
+      'feed_not_found',
+    );
   }
-  if (asked.length > 200) throw new BadInputError('agent must be an agent id (at most 200 characters).', { code: 'invalid_request', details: { field: 'agent' } });
+  if (asked.length > 200)
+    throw new BadInputError('agent must be an agent id (at most 200 characters).', {
+      code: 'invalid_request',
+      details: { field: 'agent' },
+    });
   return asked;
 }
 
-export function eventRoutes(deps: { feed: AgentFeed; events: StatusEvents; cursors: FeedCursors; guard: ApiGuard }): Route[] {
+export function eventRoutes(deps: {
+  feed: AgentFeed;
+  events: StatusEvents;
+  cursors: FeedCursors;
+  guard: ApiGuard;
+}): Route[] {
   const { feed, events, cursors, guard } = deps;
   return [
     {
@@ -92,7 +110,12 @@ export function eventRoutes(deps: { feed: AgentFeed; events: StatusEvents; curso
         let page: FeedPage;
         try {
           const read = () => feed.read(agentId, position, limit);
-          page = await readUntil(waiter, await read(), { read, done: (p) => p.entries.length > 0, waitMs, signal: req.signal });
+          page = await readUntil(waiter, await read(), {
+            read,
+            done: (p) => p.entries.length > 0,
+            waitMs,
+            signal: req.signal,
+          });
         } finally {
           waiter.close();
         }

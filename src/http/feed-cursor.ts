@@ -29,10 +29,13 @@ export function createFeedCursors(key: Buffer): FeedCursors {
   const mac = (agentId: string, streamId: string) =>
     createHmac('sha256', key).update(`${agentId}\n${streamId}`).digest('base64url').slice(0, 22);
   const invalid = (why: string) =>
-    new BadInputError(`The cursor ${why}. Pass back a cursor this feed gave you, or leave out "after" to start from the oldest event kept.`, {
-      code: 'invalid_cursor',
-      details: { field: 'after' },
-    });
+    new BadInputError(
+      `The cursor ${why}. Pass back a cursor this feed gave you, or leave out "after" to start from the oldest event kept.`,
+      {
+        code: 'invalid_cursor',
+        details: { field: 'after' },
+      },
+    );
   return {
     issue: (agentId, streamId) => `${streamId}.${mac(agentId, streamId)}`,
     open(agentId, cursor) {
@@ -41,7 +44,8 @@ export function createFeedCursors(key: Buffer): FeedCursors {
       const streamId = match[1]!;
       if (streamId.split('-').some((part) => BigInt(part) > maxId)) throw invalid('names a position no feed has');
       const expected = Buffer.from(mac(agentId, streamId));
-      if (!timingSafeEqual(expected, Buffer.from(match[2]!))) throw invalid('was not issued for this feed (another agent\'s, or altered)');
+      if (!timingSafeEqual(expected, Buffer.from(match[2]!)))
+        throw invalid("was not issued for this feed (another agent's, or altered)");
       return streamId;
     },
   };

@@ -18,7 +18,8 @@ function jsonBody(req: RouteRequest): unknown {
     throw new BadInputError('Send a JSON body.', { code: 'invalid_json', details: { field: 'body' } });
   }
   const body = bodyJson(req);
-  if (body === undefined) throw new BadInputError('The body is not valid JSON.', { code: 'invalid_json', details: { field: 'body' } });
+  if (body === undefined)
+    throw new BadInputError('The body is not valid JSON.', { code: 'invalid_json', details: { field: 'body' } });
   return body;
 }
 
@@ -40,7 +41,10 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       path: '/v1/handoffs',
       handler: guard(async (req, call) => {
         const request = await requestFor(engine, call, parseHandoffRequest(jsonBody(req)));
-        const { record, created } = await createHandoff(engine, request, { origin: originOf(call), caller: call.caller });
+        const { record, created } = await createHandoff(engine, request, {
+          origin: originOf(call),
+          caller: call.caller,
+        });
         const { id, status, thread, protocol, expiresAt, createdAt } = record;
         return json(created ? 201 : 200, { id, status, thread, protocol, expiresAt, createdAt });
       }),
@@ -52,8 +56,14 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
         const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 20) || 20, 1), 200);
         const open = req.query.get('status') === 'open';
         const count = open ? Math.min(limit * 10, 2000) : limit;
-        const records = call.caller.kind === 'agent' ? await engine.store.recentOf(call.caller.agentId, count) : await engine.store.recent(count);
-        const views = records.filter((r) => !open || !isTerminal(r.status)).slice(0, limit).map((r) => toHandoffView(r));
+        const records =
+          call.caller.kind === 'agent'
+            ? await engine.store.recentOf(call.caller.agentId, count)
+            : await engine.store.recent(count);
+        const views = records
+          .filter((r) => !open || !isTerminal(r.status))
+          .slice(0, limit)
+          .map((r) => toHandoffView(r));
         return json(200, { handoffs: views });
       }),
     },
@@ -72,7 +82,10 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
           const first = await viewOf(id);
           const ifStatus = req.query.get('ifStatus') ?? first.status;
           const done = (view: HandoffView) => view.status !== ifStatus || isTerminal(view.status);
-          return json(200, await readUntil(waiter, first, { read: () => viewOf(id), done, waitMs, signal: req.signal }));
+          return json(
+            200,
+            await readUntil(waiter, first, { read: () => viewOf(id), done, waitMs, signal: req.signal }),
+          );
         } finally {
           waiter.close();
         }

@@ -23,7 +23,10 @@ export interface MetricsAccess {
 function checkMetricsAccess(req: RouteRequest, access: MetricsAccess): void {
   if (access.token === undefined) {
     if (!access.production) return;
-    throw new ForbiddenError('/metrics needs a token in production: set HANDOFF_METRICS_TOKEN on the bridge and send it as "Authorization: Bearer <token>".', 'metrics_token_required');
+    throw new ForbiddenError(
+      '/metrics needs a token in production: set HANDOFF_METRICS_TOKEN on the bridge and send it as "Authorization: Bearer <token>".',
+      'metrics_token_required',
+    );
   }
   const presented = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
   const expected = Buffer.from(access.token);
@@ -33,7 +36,12 @@ function checkMetricsAccess(req: RouteRequest, access: MetricsAccess): void {
 }
 
 /** Liveness, readiness (Redis answers) and Prometheus-style metrics. */
-export function healthRoutes(deps: { redis: Redis; queues: Queues; platforms: readonly string[]; metrics: MetricsAccess }): Route[] {
+export function healthRoutes(deps: {
+  redis: Redis;
+  queues: Queues;
+  platforms: readonly string[];
+  metrics: MetricsAccess;
+}): Route[] {
   return [
     { method: 'GET', path: '/healthz', handler: async () => json(200, { ok: true }) },
     {
@@ -61,11 +69,27 @@ export function healthRoutes(deps: { redis: Redis; queues: Queues; platforms: re
       path: '/metrics',
       handler: async (req) => {
         checkMetricsAccess(req, deps.metrics);
-        const lines: string[] = ['# HELP handoff_queue_jobs Jobs per queue and state.', '# TYPE handoff_queue_jobs gauge'];
-        const queues = [deps.queues.handoffs, deps.queues.inbound, deps.queues.credentials, ...deps.platforms.map((p) => deps.queues.outbound(p as never))];
+        const lines: string[] = [
+          '# HELP handoff_queue_jobs Jobs per queue and state.',
+          '# TYPE handoff_queue_jobs gauge',
+        ];
+        const queues = [
+          deps.queues.handoffs,
+          deps.queues.inbound,
+          deps.queues.credentials,
+          ...deps.platforms.map((p) => deps.queues.outbound(p as never)),
+        ];
         for (const queue of queues) {
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'waiting-children');
-          for (const [state, n] of Object.entries(counts)) lines.push(`handoff_queue_jobs{queue="${queue.name}",state="${state}"} ${n}`);
+          const counts = await queue.getJobCounts(
+            'waiting',
+            'active',
+            'delayed',
+            'completed',
+            'failed',
+            'waiting-children',
+          );
+          for (const [state, n] of Object.entries(counts))
+            lines.push(`handoff_queue_jobs{queue="${queue.name}",state="${state}"} ${n}`);
         }
         return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: `${lines.join('\n')}\n` };
       },

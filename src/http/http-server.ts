@@ -44,7 +44,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onClose = () => {
       done();
-      reject(new HandoffError('The client went away before it sent the whole body.', { code: 'client_closed', status: 400 }));
+      reject(
+        new HandoffError('The client went away before it sent the whole body.', { code: 'client_closed', status: 400 }),
+      );
     };
     req.on('data', onData);
     req.on('end', onEnd);
@@ -95,7 +97,11 @@ function sendTooLarge(req: IncomingMessage, res: ServerResponse, reply: RouteRes
 }
 
 function send(res: ServerResponse, reply: RouteResponse, requestId: string): void {
-  const headers: Record<string, string> = { 'x-content-type-options': 'nosniff', 'x-request-id': requestId, ...reply.headers };
+  const headers: Record<string, string> = {
+    'x-content-type-options': 'nosniff',
+    'x-request-id': requestId,
+    ...reply.headers,
+  };
   let body: string | Buffer | undefined;
   if (reply.body === undefined) body = undefined;
   else if (typeof reply.body === 'string' || Buffer.isBuffer(reply.body)) body = reply.body;
@@ -108,11 +114,16 @@ function send(res: ServerResponse, reply: RouteResponse, requestId: string): voi
 }
 
 export function errorResponse(err: HandoffError): RouteResponse {
-  const message = err.status >= 500 && err.code === 'internal_error' ? 'The bridge hit an unexpected error; see its logs.' : err.message;
+  const message =
+    err.status >= 500 && err.code === 'internal_error'
+      ? 'The bridge hit an unexpected error; see its logs.'
+      : err.message;
   return {
     status: err.status,
     body: { error: { code: err.code, message, ...(err.details ?? {}) } },
-    ...(err.retryAfterMs !== undefined ? { headers: { 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) } } : {}),
+    ...(err.retryAfterMs !== undefined
+      ? { headers: { 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) } }
+      : {}),
   };
 }
 
@@ -137,18 +148,27 @@ export function createHttpServer(deps: {
     let reply: RouteResponse;
     try {
       const found = match(req.method ?? 'GET', url.pathname);
-      if (found.kind === 'none') throw new NotFoundError(`Nothing at ${req.method} ${url.pathname.slice(0, 200)}.`, 'route_not_found');
+      if (found.kind === 'none')
+        throw new NotFoundError(`Nothing at ${req.method} ${url.pathname.slice(0, 200)}.`, 'route_not_found');
       if (found.kind === 'wrong_method') {
-        throw new HandoffError(`${req.method} is not allowed here; use ${found.allowed.join(' or ')}.`, { code: 'method_not_allowed', status: 405 });
+        throw new HandoffError(`${req.method} is not allowed here; use ${found.allowed.join(' or ')}.`, {
+          code: 'method_not_allowed',
+          status: 405,
+        });
       }
       const remoteAddress = req.socket.remoteAddress ?? '';
       if (found.route.loopbackOnly && !isLoopback(remoteAddress)) {
         throw new ForbiddenError('Local threads answer only clients on this machine.', 'loopback_only');
       }
-      if (found.route.browser) checkBrowserRequest({ method: req.method ?? 'GET', headers: req.headers as Record<string, string | undefined> }, deps.ownHosts?.() ?? new Set());
+      if (found.route.browser)
+        checkBrowserRequest(
+          { method: req.method ?? 'GET', headers: req.headers as Record<string, string | undefined> },
+          deps.ownHosts?.() ?? new Set(),
+        );
       const rawBody = await readBody(req, found.route.maxBodyBytes ?? defaultMaxBodyBytes);
       const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      for (const [name, value] of Object.entries(req.headers))
+        headers[name] = Array.isArray(value) ? value.join(', ') : value;
       const routeReq: RouteRequest = {
         method: req.method ?? 'GET',
         path: url.pathname,
@@ -163,24 +183,44 @@ export function createHttpServer(deps: {
       reply = await found.route.handler(routeReq);
     } catch (err) {
       const e = isStoreTimeout(err)
-        ? new HandoffError(`The bridge's store (Redis) did not answer within ${storeTimeoutMs} ms; try again shortly.`, {
-            code: 'store_unavailable',
-            status: 503,
-            retryAfterMs: 5_000,
-            cause: err,
-          })
+        ? new HandoffError(
+            `The bridge's store (Redis) did not answer within ${storeTimeoutMs} ms; try again shortly.`,
+            {
+              code: 'store_unavailable',
+              status: 503,
+              retryAfterMs: 5_000,
+              cause: err,
+            },
+          )
         : asHandoffError(err);
-      if (e.code === 'store_unavailable') deps.logger.warn('request failed: Redis did not answer in time', { method: req.method, path: url.pathname, requestId });
-      else if (e.status >= 500) deps.logger.error('request failed', { method: req.method, path: url.pathname, requestId, error: err });
+      if (e.code === 'store_unavailable')
+        deps.logger.warn('request failed: Redis did not answer in time', {
+          method: req.method,
+          path: url.pathname,
+          requestId,
+        });
+      else if (e.status >= 500)
+        deps.logger.error('request failed', { method: req.method, path: url.pathname, requestId, error: err });
       reply = errorResponse(e);
       if (e instanceof PayloadTooLargeError && !res.headersSent && !res.destroyed) {
         sendTooLarge(req, res, reply);
-        deps.logger.debug('request', { method: req.method, path: url.pathname, status: reply.status, ms: Date.now() - started });
+        deps.logger.debug('request', {
+          method: req.method,
+          path: url.pathname,
+          status: reply.status,
+          ms: Date.now() - started,
+        });
         return;
       }
     }
     if (res.writableEnded || res.destroyed) return;
     send(res, reply, requestId);
-    deps.logger.debug('request', { method: req.method, path: url.pathname, status: reply.status, requestId, ms: Date.now() - started });
+    deps.logger.debug('request', {
+      method: req.method,
+      path: url.pathname,
+      status: reply.status,
+      requestId,
+      ms: Date.now() - started,
+    });
   });
 }

@@ -11,7 +11,10 @@ export function waitMsOf(req: RouteRequest): number {
   if (raw === null || raw === '') return 0;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) {
-    throw new BadInputError('waitMs must be a whole number of milliseconds (0 or more).', { code: 'invalid_request', details: { field: 'waitMs' } });
+    throw new BadInputError('waitMs must be a whole number of milliseconds (0 or more).', {
+      code: 'invalid_request',
+      details: { field: 'waitMs' },
+    });
   }
   return Math.min(value, maxWaitMs);
 }

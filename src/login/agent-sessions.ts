@@ -104,12 +104,18 @@ function rejected(what: string, res: ServiceResponse, code: string): UpstreamErr
   });
 }
 
-function toCredential(session: z.infer<typeof sessionShape>, account?: { id?: unknown; email?: unknown } | null, fallback?: IssuedCredential): IssuedCredential {
+function toCredential(
+  session: z.infer<typeof sessionShape>,
+  account?: { id?: unknown; email?: unknown } | null,
+  fallback?: IssuedCredential,
+): IssuedCredential {
   const sessionId = session.id ?? session.session_id ?? fallback?.sessionId;
   const refreshToken = session.refresh_token ?? fallback?.refreshToken;
   const refreshExpiresAt = session.refresh_expires_at ?? fallback?.refreshExpiresAt;
   const read = account ? approvedByFrom({ email: account.email, subject: account.id }, 'exchange') : undefined;
-  const acct = read ? { ...(read.subject ? { id: read.subject } : {}), ...(read.email ? { email: read.email } : {}) } : fallback?.account;
+  const acct = read
+    ? { ...(read.subject ? { id: read.subject } : {}), ...(read.email ? { email: read.email } : {}) }
+    : fallback?.account;
   return {
     accessToken: session.access_token,
     tokenType: 'Bearer',
@@ -155,7 +161,12 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
         approvalUrl: body.authorize_url,
         expiresAt: body.expires_at,
         answer: 'finish_code',
-        secret: { authRequestId: body.auth_request_id, pollToken: body.poll_token, codeVerifier: pkce.verifier, service: req.service },
+        secret: {
+          authRequestId: body.auth_request_id,
+          pollToken: body.poll_token,
+          codeVerifier: pkce.verifier,
+          service: req.service,
+        },
         ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
         ...(body.service_name ? { serviceName: body.service_name } : {}),
       };
@@ -171,14 +182,25 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
         const parsed = exchangeResponse.safeParse(res.body);
         if (!parsed.success) throw malformed('exchange', res);
         const account = parsed.data.account;
-        const approvedBy = account ? approvedByFrom({ email: account.email, subject: account.id }, 'exchange') : undefined;
-        return { kind: 'credential', credential: toCredential(parsed.data.agent_session, account), ...(approvedBy ? { approvedBy } : {}) };
+        const approvedBy = account
+          ? approvedByFrom({ email: account.email, subject: account.id }, 'exchange')
+          : undefined;
+        return {
+          kind: 'credential',
+          credential: toCredential(parsed.data.agent_session, account),
+          ...(approvedBy ? { approvedBy } : {}),
+        };
       }
       const err = readServiceError(res.body);
       switch (res.status) {
         case 400:
           if (err.code === 'INVALID_STATE') {
-            return { kind: 'wrong_code', code: 'not_approved_yet', message: 'The service says this login is not approved yet: finish approving in the browser, then paste the code.' };
+            return {
+              kind: 'wrong_code',
+              code: 'not_approved_yet',
+              message:
+                'The service says this login is not approved yet: finish approving in the browser, then paste the code.',
+            };
           }
           return { kind: 'fatal', code: 'exchange_rejected', message: 'The service rejected the exchange (HTTP 400).' };
         case 401:
@@ -188,9 +210,17 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
           return { kind: 'already_exchanged' };
         case 404:
         case 410:
-          return { kind: 'fatal', code: 'login_expired', message: 'The service says this login request has expired or no longer exists.' };
+          return {
+            kind: 'fatal',
+            code: 'login_expired',
+            message: 'The service says this login request has expired or no longer exists.',
+          };
         default:
-          return { kind: 'fatal', code: 'exchange_rejected', message: `The service rejected the exchange (HTTP ${res.status}).` };
+          return {
+            kind: 'fatal',
+            code: 'exchange_rejected',
+            message: `The service rejected the exchange (HTTP ${res.status}).`,
+          };
       }
     },
 
@@ -206,7 +236,8 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
       if (res.status !== 200 && res.status !== 410) throw rejected('poll', res, 'poll_rejected');
       const parsed = pollResponse.safeParse(res.body);
       if (!parsed.success) {
-        if (res.status === 410) return { kind: 'fatal', code: 'login_expired', message: 'The service says this login request has expired.' };
+        if (res.status === 410)
+          return { kind: 'fatal', code: 'login_expired', message: 'The service says this login request has expired.' };
         throw malformed('poll', res);
       }
       switch (parsed.data.status) {
@@ -214,7 +245,10 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
           return { kind: 'pending' };
         case 'approved': {
           if (!parsed.data.exchange_code) return { kind: 'pending' };
-          const approvedBy = approvedByFrom({ email: parsed.data.approved_email, subject: parsed.data.account_id }, 'poll');
+          const approvedBy = approvedByFrom(
+            { email: parsed.data.approved_email, subject: parsed.data.account_id },
+            'poll',
+          );
           return { kind: 'approved', code: parsed.data.exchange_code, ...(approvedBy ? { approvedBy } : {}) };
         }
         case 'exchanged':
@@ -228,9 +262,16 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
 
     async refresh(credential: IssuedCredential, service: string, ctx: CallContext): Promise<IssuedCredential> {
       if (!credential.refreshToken) {
-        throw new UpstreamError('This credential has no refresh token.', { code: 'refresh_unavailable', upstreamStatus: 0, retry: 'never' });
+        throw new UpstreamError('This credential has no refresh token.', {
+          code: 'refresh_unavailable',
+          upstreamStatus: 0,
+          retry: 'never',
+        });
       }
-      const res = await http.request(endpoint(service, 'refresh'), { ctx, json: { refresh_token: credential.refreshToken } });
+      const res = await http.request(endpoint(service, 'refresh'), {
+        ctx,
+        json: { refresh_token: credential.refreshToken },
+      });
       if (res.status !== 200) throw rejected('refresh', res, 'refresh_rejected');
       const parsed = z.looseObject({ agent_session: sessionShape }).safeParse(res.body);
       if (!parsed.success) throw malformed('refresh', res);

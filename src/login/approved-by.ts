@@ -6,7 +6,8 @@ import type { ApprovedBy } from '../core/login-protocol.js';
  * characters, a subject is a short printable string (a number is taken as its digits).
  * Anything else is dropped, so the engine sees either a usable identity or none.
  */
-const emailPattern = /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
+const emailPattern =
+  /^[^\s@<>()[\]\\,;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$/;
 const maxEmail = 254;
 const maxSubject = 200;
 
@@ -30,7 +31,10 @@ function serviceSubject(value: unknown): string | undefined {
  * `emailVerified === false` (an OIDC claim) drops the email: an unverified address is
  * whatever the account holder typed, and so proves nothing about who they are.
  */
-export function approvedByFrom(raw: { email?: unknown; subject?: unknown; emailVerified?: unknown }, source: ApprovedBy['source']): ApprovedBy | undefined {
+export function approvedByFrom(
+  raw: { email?: unknown; subject?: unknown; emailVerified?: unknown },
+  source: ApprovedBy['source'],
+): ApprovedBy | undefined {
   const email = raw.emailVerified === false ? undefined : serviceEmail(raw.email);
   const subject = serviceSubject(raw.subject);
   if (!email && !subject) return undefined;

@@ -24,7 +24,8 @@ export type RegistrationPlan =
  */
 export function choosePlan(agentAuth: AgentAuthMetadata, approverEmail: string | undefined): RegistrationPlan {
   const emailFlow =
-    (agentAuth.types.includes('identity_assertion') && agentAuth.assertionTypes.includes('verified_email')) || agentAuth.types.includes('verified_email');
+    (agentAuth.types.includes('identity_assertion') && agentAuth.assertionTypes.includes('verified_email')) ||
+    agentAuth.types.includes('verified_email');
   if (emailFlow && approverEmail) return 'email';
   if (agentAuth.types.includes('user_claimed')) return 'user_claimed';
   if (agentAuth.types.includes('anonymous')) return 'anonymous';
@@ -34,17 +35,28 @@ export function choosePlan(agentAuth: AgentAuthMetadata, approverEmail: string |
       { code: 'approver_email_required', details: { field: 'approverEmail' } },
     );
   }
-  throw new UpstreamError(`The service's auth.md registration types include none the bridge can use (it knows anonymous, identity_assertion with verified_email, user_claimed).`, {
-    code: 'no_supported_login',
-    upstreamStatus: 0,
-    retry: 'never',
-  });
+  throw new UpstreamError(
+    `The service's auth.md registration types include none the bridge can use (it knows anonymous, identity_assertion with verified_email, user_claimed).`,
+    {
+      code: 'no_supported_login',
+      upstreamStatus: 0,
+      retry: 'never',
+    },
+  );
 }
 
-export function registrationBody(plan: RegistrationPlan, input: { email?: string; scopes: readonly string[]; clientName: string; claimMethod: string }): Record<string, unknown> {
+export function registrationBody(
+  plan: RegistrationPlan,
+  input: { email?: string; scopes: readonly string[]; clientName: string; claimMethod: string },
+): Record<string, unknown> {
   switch (plan) {
     case 'email':
-      return { type: 'identity_assertion', assertion_type: 'verified_email', assertion: input.email, requested_credential_type: 'access_token' };
+      return {
+        type: 'identity_assertion',
+        assertion_type: 'verified_email',
+        assertion: input.email,
+        requested_credential_type: 'access_token',
+      };
     case 'user_claimed':
       return {
         type: 'user_claimed',
@@ -131,7 +143,13 @@ export function readRegistration(res: ServiceResponse): Registered {
     ...(b.claim_token_expires != null ? { claimExpiresAt: b.claim_token_expires } : {}),
     ...(claimUrl ? { claimUrl } : {}),
     ...(keyValue
-      ? { key: { value: keyValue, scopes: b.scopes ?? [], ...(b.credential_expires != null ? { expiresAt: b.credential_expires } : {}) } }
+      ? {
+          key: {
+            value: keyValue,
+            scopes: b.scopes ?? [],
+            ...(b.credential_expires != null ? { expiresAt: b.credential_expires } : {}),
+          },
+        }
       : {}),
     ...(b.post_claim_scopes ? { postClaimScopes: b.post_claim_scopes } : {}),
   };
@@ -161,7 +179,10 @@ export function readClaimant(res: ServiceResponse): ApprovedBy | undefined {
 }
 
 /** The credential in a successful `claim/complete` answer, if it carries one. */
-export function readClaimed(res: ServiceResponse, now: number): { value: string; expiresAt?: number; scopes?: readonly string[] } | undefined {
+export function readClaimed(
+  res: ServiceResponse,
+  now: number,
+): { value: string; expiresAt?: number; scopes?: readonly string[] } | undefined {
   const parsed = claimedAnswer.safeParse(res.body);
   if (!parsed.success) throw malformed(res, 'claim completion');
   const b = parsed.data;

@@ -1,11 +1,28 @@
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { UpstreamError } from '../core/errors.js';
-import type { CallContext, Completion, IssuedCredential, LoginProtocol, LoginRequest, ProtocolSecret, Started } from '../core/login-protocol.js';
+import type {
+  CallContext,
+  Completion,
+  IssuedCredential,
+  LoginProtocol,
+  LoginRequest,
+  ProtocolSecret,
+  Started,
+} from '../core/login-protocol.js';
 import { list, say, type Sentence } from '../core/sentence.js';
 import { textLimits } from '../core/untrusted-text.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
-import { choosePlan, malformed, readClaimant, readClaimed, readRegistration, registrationBody, rejected, type RegistrationPlan } from './authmd-registration.js';
+import {
+  choosePlan,
+  malformed,
+  readClaimant,
+  readClaimed,
+  readRegistration,
+  registrationBody,
+  rejected,
+  type RegistrationPlan,
+} from './authmd-registration.js';
 import type { DiscoveredService, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
 import { readServiceError, type ServiceHttp } from './service-http.js';
@@ -64,36 +81,70 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
   const { http, clock } = deps;
   const clientName = deps.clientName ?? 'handoff';
 
-  async function agentAuthOf(service: string, ctx: CallContext): Promise<{ found: DiscoveredService; agentAuth: NonNullable<DiscoveredService['agentAuth']> }> {
+  async function agentAuthOf(
+    service: string,
+    ctx: CallContext,
+  ): Promise<{ found: DiscoveredService; agentAuth: NonNullable<DiscoveredService['agentAuth']> }> {
     const found = await deps.discovery.discover(service, ctx);
     if (!found.agentAuth) {
-      throw new UpstreamError(`${service} publishes no auth.md agent_auth block.`, { code: 'authmd_unavailable', upstreamStatus: 0, retry: 'never' });
+      throw new UpstreamError(`${service} publishes no auth.md agent_auth block.`, {
+        code: 'authmd_unavailable',
+        upstreamStatus: 0,
+        retry: 'never',
+      });
     }
     const a = found.agentAuth;
     const anchors = anchorsOf(found.service, found.authorizationServer);
-    for (const url of [a.registerUri, a.claimUri, a.revocationUri, ...Object.values(a.claimUris)]) if (url) checkDiscoveredUrl(url, anchors, deps.policy, 'auth.md endpoint');
+    for (const url of [a.registerUri, a.claimUri, a.revocationUri, ...Object.values(a.claimUris)])
+      if (url) checkDiscoveredUrl(url, anchors, deps.policy, 'auth.md endpoint');
     return { found, agentAuth: a };
   }
 
-  const anchorsOf = (service: string, authorizationServer: string | undefined) => [service, ...(authorizationServer ? [authorizationServer] : [])];
+  const anchorsOf = (service: string, authorizationServer: string | undefined) => [
+    service,
+    ...(authorizationServer ? [authorizationServer] : []),
+  ];
 
   /** Asks the service to email the approver a code for this registration. */
-  async function triggerClaim(claimUri: string, claimToken: string, email: string, anchors: readonly string[], ctx: CallContext): Promise<void> {
+  async function triggerClaim(
+    claimUri: string,
+    claimToken: string,
+    email: string,
+    anchors: readonly string[],
+    ctx: CallContext,
+  ): Promise<void> {
     checkDiscoveredUrl(claimUri, anchors, deps.policy, 'claim endpoint');
     const res = await http.request(claimUri, { ctx, json: { claim_token: claimToken, email } });
     if (res.status < 200 || res.status >= 300) throw rejected(res, 'claim email request', 'claim_rejected');
   }
 
-  async function register(req: Pick<LoginRequest, 'service' | 'scopes' | 'approverEmail'>, ctx: CallContext, retriggered = false): Promise<Started> {
+  async function register(
+    req: Pick<LoginRequest, 'service' | 'scopes' | 'approverEmail'>,
+    ctx: CallContext,
+    retriggered = false,
+  ): Promise<Started> {
     const { found, agentAuth } = await agentAuthOf(req.service, ctx);
     const plan: RegistrationPlan = choosePlan(agentAuth, req.approverEmail);
     const type = plan === 'email' ? 'identity_assertion' : plan;
     const claimMethod = agentAuth.claimMethods[0] ?? 'google_oauth';
-    const res = await http.request(agentAuth.registerUri, { ctx, json: registrationBody(plan, { ...(req.approverEmail ? { email: req.approverEmail } : {}), scopes: req.scopes, clientName, claimMethod }) });
+    const res = await http.request(agentAuth.registerUri, {
+      ctx,
+      json: registrationBody(plan, {
+        ...(req.approverEmail ? { email: req.approverEmail } : {}),
+        scopes: req.scopes,
+        clientName,
+        claimMethod,
+      }),
+    });
     const registered = readRegistration(res);
-    const claimUri = agentAuth.claimUris[type] ?? agentAuth.claimUri ?? (plan === 'email' ? registered.claimUrl : undefined);
+    const claimUri =
+      agentAuth.claimUris[type] ?? agentAuth.claimUri ?? (plan === 'email' ? registered.claimUrl : undefined);
     if (!claimUri && plan !== 'user_claimed') {
-      throw new UpstreamError('The service names no claim_uri to finish the claim at.', { code: 'authmd_no_claim_uri', upstreamStatus: 0, retry: 'never' });
+      throw new UpstreamError('The service names no claim_uri to finish the claim at.', {
+        code: 'authmd_no_claim_uri',
+        upstreamStatus: 0,
+        retry: 'never',
+      });
     }
     // PROTOCOLS.md §2: completion is `<claim_uri>/complete`; without a claim URI (a browser-only
     // claim), auth.md's conventional path on the registration origin.
@@ -101,7 +152,8 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     const byEmail = plan === 'email' || (plan === 'anonymous' && req.approverEmail !== undefined);
     const anchors = anchorsOf(found.service, found.authorizationServer);
     checkDiscoveredUrl(completeUri, anchors, deps.policy, 'claim completion endpoint');
-    if (plan === 'anonymous' && byEmail) await triggerClaim(claimUri!, registered.claimToken, req.approverEmail!, anchors, ctx);
+    if (plan === 'anonymous' && byEmail)
+      await triggerClaim(claimUri!, registered.claimToken, req.approverEmail!, anchors, ctx);
     if (!byEmail && !registered.claimUrl) throw malformed(res, 'registration (no claim URL)');
 
     const secret: AuthMdSecret = {
@@ -118,8 +170,11 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
       ...(registered.postClaimScopes ? { postClaimScopes: [...registered.postClaimScopes] } : {}),
     };
     // Names and scopes the service chose stay values: the adapters escape them.
-    const grants = registered.postClaimScopes?.length ? list(registered.postClaimScopes, textLimits.scope) : ['its full scopes'];
-    const upgrade: Sentence = plan === 'anonymous' ? say` The service issued a low-scope key at once; claiming it grants ${grants}.` : [];
+    const grants = registered.postClaimScopes?.length
+      ? list(registered.postClaimScopes, textLimits.scope)
+      : ['its full scopes'];
+    const upgrade: Sentence =
+      plan === 'anonymous' ? say` The service issued a low-scope key at once; claiming it grants ${grants}.` : [];
     return {
       // Email flows have no page to link here (the link is in the email): name the service.
       approvalUrl: byEmail ? found.service : registered.claimUrl!,
@@ -135,19 +190,42 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     };
   }
 
-  function credentialFrom(s: AuthMdSecret, issued: { value: string; expiresAt?: number; scopes?: readonly string[] } | undefined): IssuedCredential | undefined {
+  function credentialFrom(
+    s: AuthMdSecret,
+    issued: { value: string; expiresAt?: number; scopes?: readonly string[] } | undefined,
+  ): IssuedCredential | undefined {
     if (issued) {
-      return { accessToken: issued.value, tokenType: 'Bearer', scopes: issued.scopes ?? s.postClaimScopes ?? s.scopes, ...(issued.expiresAt ? { expiresAt: issued.expiresAt } : {}) };
+      return {
+        accessToken: issued.value,
+        tokenType: 'Bearer',
+        scopes: issued.scopes ?? s.postClaimScopes ?? s.scopes,
+        ...(issued.expiresAt ? { expiresAt: issued.expiresAt } : {}),
+      };
     }
     // Anonymous: the claim upgraded the key we already hold, in place.
-    if (s.key) return { accessToken: s.key.value, tokenType: 'Bearer', scopes: s.postClaimScopes ?? s.key.scopes, ...(s.key.expiresAt ? { expiresAt: s.key.expiresAt } : {}) };
+    if (s.key)
+      return {
+        accessToken: s.key.value,
+        tokenType: 'Bearer',
+        scopes: s.postClaimScopes ?? s.key.scopes,
+        ...(s.key.expiresAt ? { expiresAt: s.key.expiresAt } : {}),
+      };
     return undefined;
   }
 
-  const restart = async (s: AuthMdSecret, ctx: CallContext, reason: Sentence, retriggered = false): Promise<Completion> => ({
+  const restart = async (
+    s: AuthMdSecret,
+    ctx: CallContext,
+    reason: Sentence,
+    retriggered = false,
+  ): Promise<Completion> => ({
     kind: 'restarted',
     reason,
-    started: await register({ service: s.service, scopes: s.scopes, ...(s.email ? { approverEmail: s.email } : {}) }, ctx, retriggered),
+    started: await register(
+      { service: s.service, scopes: s.scopes, ...(s.email ? { approverEmail: s.email } : {}) },
+      ctx,
+      retriggered,
+    ),
   });
 
   /** The same registration, re-posted after the service sent a new email (token and link stay). */
@@ -167,32 +245,58 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
 
     async complete(secret: ProtocolSecret, code: string, ctx: CallContext): Promise<Completion> {
       const s = secretShape.parse(secret);
-      checkDiscoveredUrl(s.completeUri, anchorsOf(s.service, s.authorizationServer), deps.policy, 'claim completion endpoint');
+      checkDiscoveredUrl(
+        s.completeUri,
+        anchorsOf(s.service, s.authorizationServer),
+        deps.policy,
+        'claim completion endpoint',
+      );
       // auth.md: the code is sent as a string, always (a number loses leading zeros).
       const res = await http.request(s.completeUri, { ctx, json: { claim_token: s.claimToken, otp: String(code) } });
       if (res.status >= 200 && res.status < 300) {
         const credential = credentialFrom(s, readClaimed(res, clock.now()));
         if (!credential) {
-          return { kind: 'fatal', code: 'authmd_no_credential', message: 'The service confirmed the claim but handed over no credential the bridge can use.' };
+          return {
+            kind: 'fatal',
+            code: 'authmd_no_credential',
+            message: 'The service confirmed the claim but handed over no credential the bridge can use.',
+          };
         }
         // An emailed code proves the inbox: the service bound this claim to `s.email` itself.
-        const approvedBy = s.email ? { source: 'login_hint' as const, email: s.email.toLowerCase() } : readClaimant(res);
+        const approvedBy = s.email
+          ? { source: 'login_hint' as const, email: s.email.toLowerCase() }
+          : readClaimant(res);
         return { kind: 'credential', credential, ...(approvedBy ? { approvedBy } : {}) };
       }
       const { code: error } = readServiceError(res.body);
       switch (error) {
         case 'otp_invalid':
-          return { kind: 'wrong_code', code: 'otp_invalid', message: 'the service says the code is wrong; re-read it carefully, or open the link again for a fresh one' };
+          return {
+            kind: 'wrong_code',
+            code: 'otp_invalid',
+            message: 'the service says the code is wrong; re-read it carefully, or open the link again for a fresh one',
+          };
         case 'otp_expired':
-          if (s.retriggered) return { kind: 'fatal', code: 'otp_expired', message: 'The code expired again; ask the agent to start a new login.' };
+          if (s.retriggered)
+            return {
+              kind: 'fatal',
+              code: 'otp_expired',
+              message: 'The code expired again; ask the agent to start a new login.',
+            };
           if (s.email && s.claimUri) {
             await triggerClaim(s.claimUri, s.claimToken, s.email, anchorsOf(s.service, s.authorizationServer), ctx);
-            return { kind: 'restarted', reason: say`The code had expired, so the service emailed ${maskEmail(s.email)} a new link.`, started: resent({ ...s, retriggered: true }) };
+            return {
+              kind: 'restarted',
+              reason: say`The code had expired, so the service emailed ${maskEmail(s.email)} a new link.`,
+              started: resent({ ...s, retriggered: true }),
+            };
           }
           return restart(s, ctx, ['The code had expired; here is a fresh link.'], true);
         case 'claim_expired':
         case 'invalid_claim_token':
-          return restart(s, ctx, ['The service no longer accepts the previous link (it expired); here is a fresh one.']);
+          return restart(s, ctx, [
+            'The service no longer accepts the previous link (it expired); here is a fresh one.',
+          ]);
         case 'previously_claimed': {
           const held = s.plan === 'anonymous' ? credentialFrom(s, undefined) : undefined;
           return held ? { kind: 'already_exchanged', credential: held } : { kind: 'already_exchanged' };
@@ -201,7 +305,11 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
         case 'access_denied':
           return { kind: 'fatal', code: 'login_denied', message: 'The approver declined on the service’s page.' };
         case 'claimed_or_in_flight':
-          throw new UpstreamError('The service is still finishing another claim of this registration.', { code: 'claim_in_flight', upstreamStatus: res.status, retry: 'backoff' });
+          throw new UpstreamError('The service is still finishing another claim of this registration.', {
+            code: 'claim_in_flight',
+            upstreamStatus: res.status,
+            retry: 'backoff',
+          });
         default:
           if (res.status >= 400 && res.status < 500) {
             const e = rejected(res, 'claim completion', 'claim_rejected');
@@ -215,7 +323,10 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
       const { agentAuth } = await agentAuthOf(service, ctx);
       if (!agentAuth.revocationUri) return;
       // RFC 7009 form, as auth.md's revocation section describes.
-      const res = await http.request(agentAuth.revocationUri, { ctx, form: { token: credential.accessToken, token_type_hint: 'access_token' } });
+      const res = await http.request(agentAuth.revocationUri, {
+        ctx,
+        form: { token: credential.accessToken, token_type_hint: 'access_token' },
+      });
       if (res.status !== 200 && res.status !== 204) throw rejected(res, 'revoke', 'revoke_rejected');
     },
   };

@@ -57,7 +57,10 @@ const secretShape = z.object({
 type DeviceSecret = z.infer<typeof secretShape>;
 
 function authorizationServer(
-  m: Pick<DeviceMetadata, 'issuer' | 'tokenEndpoint' | 'deviceAuthorizationEndpoint' | 'revocationEndpoint' | 'userinfoEndpoint'>,
+  m: Pick<
+    DeviceMetadata,
+    'issuer' | 'tokenEndpoint' | 'deviceAuthorizationEndpoint' | 'revocationEndpoint' | 'userinfoEndpoint'
+  >,
 ): oauth.AuthorizationServer {
   return {
     issuer: m.issuer,
@@ -80,18 +83,30 @@ function translate(err: unknown, what: string): HandoffError {
   if (err instanceof HandoffError) return err;
   if (err instanceof oauth.ResponseBodyError) {
     // The OAuth error code is the service's text: the status says enough.
-    return upstream(`The service rejected the ${what} (HTTP ${err.status}).`, `${what.replace(/\W+/g, '_')}_rejected`, err.status);
+    return upstream(
+      `The service rejected the ${what} (HTTP ${err.status}).`,
+      `${what.replace(/\W+/g, '_')}_rejected`,
+      err.status,
+    );
   }
   if (err instanceof oauth.OperationProcessingError && err.code === oauth.RESPONSE_IS_NOT_CONFORM) {
     return upstream(`The service answered the ${what} with an unexpected HTTP status.`, 'service_unexpected_status');
   }
-  return upstream(`The service sent a ${what} answer the bridge cannot read.`, 'service_malformed_response', 0, 'backoff');
+  return upstream(
+    `The service sent a ${what} answer the bridge cannot read.`,
+    'service_malformed_response',
+    0,
+    'backoff',
+  );
 }
 
 /** An OAuth error some servers (GitHub) send with HTTP 200: read it before oauth4webapi does. */
 async function oauthErrorIn(response: Response): Promise<string | undefined> {
   if (response.status !== 200) return undefined;
-  const body = (await response.clone().json().catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
   return typeof body?.error === 'string' && body.access_token === undefined ? body.error : undefined;
 }
 
@@ -99,7 +114,10 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
   const { http, clock } = deps;
   // Every endpoint is checked against the network policy and the service's site before it is
   // used (and the HTTP client checks again), so oauth4webapi's own https-only check can be relaxed.
-  const options = (ctx: CallContext) => ({ [oauth.customFetch]: oauthFetch(http, ctx), [oauth.allowInsecureRequests]: true });
+  const options = (ctx: CallContext) => ({
+    [oauth.customFetch]: oauthFetch(http, ctx),
+    [oauth.allowInsecureRequests]: true,
+  });
   const checked = <T extends Partial<DeviceMetadata>>(m: T, anchors: readonly string[]): T => {
     for (const url of [m.deviceAuthorizationEndpoint, m.tokenEndpoint, m.revocationEndpoint, m.userinfoEndpoint]) {
       if (!url) continue;
@@ -108,7 +126,10 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
     }
     return m;
   };
-  const anchorsOf = (service: string | undefined, authorizationServer: string | undefined) => [...(service ? [service] : []), ...(authorizationServer ? [authorizationServer] : [])];
+  const anchorsOf = (service: string | undefined, authorizationServer: string | undefined) => [
+    ...(service ? [service] : []),
+    ...(authorizationServer ? [authorizationServer] : []),
+  ];
   const client = (clientId: string): oauth.Client => ({ client_id: clientId, token_endpoint_auth_method: 'none' });
 
   function toCredential(token: oauth.TokenEndpointResponse, previous?: IssuedCredential): IssuedCredential {
@@ -123,12 +144,21 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
     };
   }
 
-  async function metadataFor(service: string, ctx: CallContext): Promise<DeviceMetadata & { authorizationServer?: string }> {
+  async function metadataFor(
+    service: string,
+    ctx: CallContext,
+  ): Promise<DeviceMetadata & { authorizationServer?: string }> {
     const found = await deps.discovery.discover(service, ctx);
     if (!found.device) {
-      throw upstream(`${service} does not advertise an RFC 8628 device_authorization_endpoint.`, 'device_flow_unavailable');
+      throw upstream(
+        `${service} does not advertise an RFC 8628 device_authorization_endpoint.`,
+        'device_flow_unavailable',
+      );
     }
-    return { ...checked(found.device, anchorsOf(found.service, found.authorizationServer)), ...(found.authorizationServer ? { authorizationServer: found.authorizationServer } : {}) };
+    return {
+      ...checked(found.device, anchorsOf(found.service, found.authorizationServer)),
+      ...(found.authorizationServer ? { authorizationServer: found.authorizationServer } : {}),
+    };
   }
 
   /** One poll of the token endpoint, as a Completion or `pending`. */
@@ -161,7 +191,11 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
         return { kind: 'pending', nextPollMs: intervalMs, secret: { ...s, intervalMs } };
       }
       case 'access_denied':
-        return { kind: 'fatal', code: 'login_denied', message: 'The approver denied the request on the service’s page.' };
+        return {
+          kind: 'fatal',
+          code: 'login_denied',
+          message: 'The approver denied the request on the service’s page.',
+        };
       case 'expired_token':
         return { kind: 'fatal', code: 'login_expired', message: 'The device code expired before anyone approved it.' };
       case 'invalid_grant':
@@ -181,7 +215,13 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
       const as = authorizationServer(m);
       let answer: oauth.DeviceAuthorizationResponse;
       try {
-        const response = await oauth.deviceAuthorizationRequest(as, client(clientId), oauth.None(), req.scopes.length ? { scope: req.scopes.join(' ') } : {}, options(req));
+        const response = await oauth.deviceAuthorizationRequest(
+          as,
+          client(clientId),
+          oauth.None(),
+          req.scopes.length ? { scope: req.scopes.join(' ') } : {},
+          options(req),
+        );
         answer = await oauth.processDeviceAuthorizationResponse(as, client(clientId), response);
       } catch (err) {
         throw translate(err, 'device authorization');
@@ -225,9 +265,18 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
       // The person's "done" is only a hint: the token endpoint is the truth.
       const result = await pollOnce(secretShape.parse(secret), ctx);
       if (result.kind === 'pending') {
-        return { kind: 'wrong_code', code: 'not_approved_yet', message: code === 'done' ? 'The service says nobody has approved on its page yet.' : 'Reply "done" once you have approved on the page.' };
+        return {
+          kind: 'wrong_code',
+          code: 'not_approved_yet',
+          message:
+            code === 'done'
+              ? 'The service says nobody has approved on its page yet.'
+              : 'Reply "done" once you have approved on the page.',
+        };
       }
-      return result.kind === 'approved' ? { kind: 'fatal', code: 'internal_error', message: 'Unexpected poll result.' } : result;
+      return result.kind === 'approved'
+        ? { kind: 'fatal', code: 'internal_error', message: 'Unexpected poll result.' }
+        : result;
     },
 
     poll: (secret, ctx) => pollOnce(secretShape.parse(secret), ctx),
@@ -238,7 +287,13 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
       const as = authorizationServer(m);
       const c = client(deps.clientId(service));
       try {
-        const response = await oauth.refreshTokenGrantRequest(as, c, oauth.None(), credential.refreshToken, options(ctx));
+        const response = await oauth.refreshTokenGrantRequest(
+          as,
+          c,
+          oauth.None(),
+          credential.refreshToken,
+          options(ctx),
+        );
         return toCredential(await oauth.processRefreshTokenResponse(as, c, response), credential);
       } catch (err) {
         throw translate(err, 'refresh');
@@ -254,7 +309,9 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
         // Revoking the refresh token revokes the grant (RFC 7009 §2.1); then the access token.
         for (const token of [credential.refreshToken, credential.accessToken]) {
           if (!token) continue;
-          await oauth.processRevocationResponse(await oauth.revocationRequest(as, c, oauth.None(), token, options(ctx)));
+          await oauth.processRevocationResponse(
+            await oauth.revocationRequest(as, c, oauth.None(), token, options(ctx)),
+          );
         }
       } catch (err) {
         throw translate(err, 'revoke');

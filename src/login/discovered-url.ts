@@ -23,18 +23,31 @@ export function originOf(url: string): string {
  * Checks `value` (named in the metadata of `anchors[0]`, the service) and returns it.
  * `what` completes "names a …" (e.g. "token endpoint").
  */
-export function checkDiscoveredUrl(value: string, anchors: readonly string[], policy: NetworkPolicy, what: string): string {
+export function checkDiscoveredUrl(
+  value: string,
+  anchors: readonly string[],
+  policy: NetworkPolicy,
+  what: string,
+): string {
   const service = originOf(anchors[0] ?? '');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new UpstreamError(`${service}'s metadata names a ${what} that is not a URL.`, { code: 'metadata_invalid', upstreamStatus: 0, retry: 'never' });
+    throw new UpstreamError(`${service}'s metadata names a ${what} that is not a URL.`, {
+      code: 'metadata_invalid',
+      upstreamStatus: 0,
+      retry: 'never',
+    });
   }
   const verdict = policy.checkUrl(url);
   if (!verdict.ok) {
     const code = verdict.code === 'service_address_not_allowed' ? verdict.code : 'metadata_insecure_url';
-    throw new UpstreamError(`${service}'s metadata names a ${what} the bridge will not call: it ${verdict.reason}`, { code, upstreamStatus: 0, retry: 'never' });
+    throw new UpstreamError(`${service}'s metadata names a ${what} the bridge will not call: it ${verdict.reason}`, {
+      code,
+      upstreamStatus: 0,
+      retry: 'never',
+    });
   }
   if (!sameSiteAsAny(url, anchors) && !policy.allowlisted(url.origin)) {
     throw new UpstreamError(

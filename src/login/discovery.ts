@@ -6,8 +6,19 @@ import type { NetworkPolicy } from '../core/network-policy.js';
 import { sameSiteAsAny } from '../core/same-site.js';
 import type { DiscoveredService, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl, originOf, servicePath } from './discovered-url.js';
-import { appendWellKnown, createMetadataFetcher, distinct, insertWellKnown, type MetadataFetcher } from './metadata-fetch.js';
-import { readAuthorizationServer, readProtectedResource, type AuthorizationServerInfo, type ProtectedResourceInfo } from './metadata-documents.js';
+import {
+  appendWellKnown,
+  createMetadataFetcher,
+  distinct,
+  insertWellKnown,
+  type MetadataFetcher,
+} from './metadata-fetch.js';
+import {
+  readAuthorizationServer,
+  readProtectedResource,
+  type AuthorizationServerInfo,
+  type ProtectedResourceInfo,
+} from './metadata-documents.js';
 import type { ServiceHttp } from './service-http.js';
 import { resourceMetadataFrom } from './www-authenticate.js';
 
@@ -48,7 +59,9 @@ const cachedShape = z.looseObject({ service: z.string(), findings: z.array(z.str
 export function usableAgentAuth(found: DiscoveredService): boolean {
   const a = found.agentAuth;
   if (!a) return false;
-  const email = (a.types.includes('identity_assertion') && a.assertionTypes.includes('verified_email')) || a.types.includes('verified_email');
+  const email =
+    (a.types.includes('identity_assertion') && a.assertionTypes.includes('verified_email')) ||
+    a.types.includes('verified_email');
   return email || a.types.includes('user_claimed') || a.types.includes('anonymous');
 }
 
@@ -57,7 +70,10 @@ export function usableAgentAuth(found: DiscoveredService): boolean {
  * the empty body with a 400 (or 422) JSON error; a 200 counts only when it is a real start
  * answer. A service that answers 200 to anything (no auth at all, a catch-all) does not speak it.
  */
-async function probeAgentSessions(fetcher: MetadataFetcher, service: string): Promise<{ speaks: boolean; finding: string }> {
+async function probeAgentSessions(
+  fetcher: MetadataFetcher,
+  service: string,
+): Promise<{ speaks: boolean; finding: string }> {
   const url = servicePath(service, 'agent-sessions', 'start');
   const res = await fetcher.request(url, { json: {} }).catch((err: unknown) => {
     // Transient trouble is retried by the caller; a refusal (a redirect away…) means "no".
@@ -67,9 +83,17 @@ async function probeAgentSessions(fetcher: MetadataFetcher, service: string): Pr
   if (!res) return { speaks: false, finding: `POST ${url} failed` };
   const isJsonObject = typeof res.body === 'object' && res.body !== null && !Array.isArray(res.body);
   const b = (isJsonObject ? res.body : {}) as Record<string, unknown>;
-  const startAnswer = typeof b.auth_request_id === 'string' && typeof b.authorize_url === 'string' && typeof b.poll_token === 'string';
-  const speaks = isJsonObject && (res.status === 400 || res.status === 422 || ((res.status === 200 || res.status === 201) && startAnswer));
-  return { speaks, finding: speaks ? `POST ${url} answered like agent sessions` : `POST ${url} answered ${res.status}${isJsonObject ? '' : ' without JSON'}` };
+  const startAnswer =
+    typeof b.auth_request_id === 'string' && typeof b.authorize_url === 'string' && typeof b.poll_token === 'string';
+  const speaks =
+    isJsonObject &&
+    (res.status === 400 || res.status === 422 || ((res.status === 200 || res.status === 201) && startAnswer));
+  return {
+    speaks,
+    finding: speaks
+      ? `POST ${url} answered like agent sessions`
+      : `POST ${url} answered ${res.status}${isJsonObject ? '' : ' without JSON'}`,
+  };
 }
 
 function sameOrigin(url: string): string | undefined {
@@ -117,16 +141,21 @@ async function findProtectedResource(
     const label = isAdvertised ? 'the resource metadata its 401 named' : url;
     const got = await fetcher.get(url, isAdvertised, label);
     if (got.kind === 'found') {
-      findings.push(isAdvertised ? 'protected-resource metadata where its 401 said' : `protected-resource metadata at ${url}`);
+      findings.push(
+        isAdvertised ? 'protected-resource metadata where its 401 said' : `protected-resource metadata at ${url}`,
+      );
       const info = readProtectedResource(got.doc, `The resource metadata of ${originOf(service)}`);
       // RFC 9728 §3.3: the document must be about this resource. Lenient: same origin is enough
       // (servers disagree about paths and trailing slashes).
       if (info.resource && sameOrigin(info.resource) !== new URL(service).origin) {
-        throw new UpstreamError(`The resource metadata of ${originOf(service)} describes another resource, not ${service}.`, {
-          code: 'metadata_resource_mismatch',
-          upstreamStatus: 200,
-          retry: 'never',
-        });
+        throw new UpstreamError(
+          `The resource metadata of ${originOf(service)} describes another resource, not ${service}.`,
+          {
+            code: 'metadata_resource_mismatch',
+            upstreamStatus: 200,
+            retry: 'never',
+          },
+        );
       }
       return info;
     }
@@ -154,8 +183,17 @@ async function findAuthorizationServer(
       const label = named ? `the named authorization server's metadata (guess ${index + 1})` : url;
       const got = await fetcher.get(url, false, label);
       if (got.kind === 'found') {
-        findings.push(named ? 'authorization-server metadata of the named server' : `authorization-server metadata at ${url}`);
-        return { base, info: readAuthorizationServer(got.doc, `The authorization-server metadata of ${originOf(service)}`, base.replace(/\/+$/, '')) };
+        findings.push(
+          named ? 'authorization-server metadata of the named server' : `authorization-server metadata at ${url}`,
+        );
+        return {
+          base,
+          info: readAuthorizationServer(
+            got.doc,
+            `The authorization-server metadata of ${originOf(service)}`,
+            base.replace(/\/+$/, ''),
+          ),
+        };
       }
       findings.push(got.why);
     }
@@ -165,7 +203,8 @@ async function findAuthorizationServer(
 
 /** Every endpoint the protocols would call must be same-site as the service or the checked authorization server. */
 function checkEndpoints(info: AuthorizationServerInfo, anchors: readonly string[], policy: NetworkPolicy): void {
-  const check = (url: string | undefined, what: string) => url !== undefined && checkDiscoveredUrl(url, anchors, policy, what);
+  const check = (url: string | undefined, what: string) =>
+    url !== undefined && checkDiscoveredUrl(url, anchors, policy, what);
   if (info.device) {
     check(info.device.deviceAuthorizationEndpoint, 'device authorization endpoint');
     check(info.device.tokenEndpoint, 'token endpoint');
@@ -202,7 +241,13 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
   const requestTimeoutMs = o.requestTimeoutMs ?? 5_000;
   const totalTimeoutMs = o.totalTimeoutMs ?? 20_000;
   const fetcherFor = (ctx: CallContext) =>
-    createMetadataFetcher({ http: o.http, ctx, timeoutMs: requestTimeoutMs, deadline: o.clock.now() + totalTimeoutMs, now: () => o.clock.now() });
+    createMetadataFetcher({
+      http: o.http,
+      ctx,
+      timeoutMs: requestTimeoutMs,
+      deadline: o.clock.now() + totalTimeoutMs,
+      now: () => o.clock.now(),
+    });
 
   async function discoverFresh(service: string, ctx: CallContext): Promise<DiscoveredService> {
     const fetcher = fetcherFor(ctx);
@@ -211,19 +256,28 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
     const fromPrm = prm?.authorizationServers ?? [];
     if (prm && fromPrm.length === 0) findings.push('the resource metadata names no authorization_servers');
     // An authorization server elsewhere would let the service steer the bridge to any host.
-    const named = fromPrm.slice(0, 2).map((base) => checkDiscoveredUrl(base, [service], o.policy, 'authorization server'));
+    const named = fromPrm
+      .slice(0, 2)
+      .map((base) => checkDiscoveredUrl(base, [service], o.policy, 'authorization server'));
     // One origin for everything is common: without a named server, try the service itself.
-    const bases = named.length ? named.map((base) => ({ base, named: true })) : distinct([service, new URL(service).origin]).map((base) => ({ base, named: false }));
+    const bases = named.length
+      ? named.map((base) => ({ base, named: true }))
+      : distinct([service, new URL(service).origin]).map((base) => ({ base, named: false }));
     const as = await findAuthorizationServer(fetcher, bases, service, findings);
     const info = as?.info;
     if (as && info) {
       checkEndpoints(info, [service, as.base], o.policy);
       if (info.agentAuthWithoutRegistration) findings.push('an agent_auth block without a registration endpoint');
-      findings.push(info.agentAuth ? `an agent_auth block (types: ${describeTypes(info.agentAuth.types)})` : 'no agent_auth block');
+      findings.push(
+        info.agentAuth ? `an agent_auth block (types: ${describeTypes(info.agentAuth.types)})` : 'no agent_auth block',
+      );
       findings.push(info.device ? 'a device_authorization_endpoint' : 'no device_authorization_endpoint');
     }
     // A logo is shown, not called: dropped unless it is a link the policy allows, on the service's site.
-    const logoUri = prm?.logoUri && isShowableLink(prm.logoUri, [service, ...(as ? [as.base] : [])], o.policy) ? prm.logoUri : undefined;
+    const logoUri =
+      prm?.logoUri && isShowableLink(prm.logoUri, [service, ...(as ? [as.base] : [])], o.policy)
+        ? prm.logoUri
+        : undefined;
     const found: DiscoveredService = {
       service,
       findings,
@@ -259,15 +313,24 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
       };
       // The cached result skipped the agent-sessions probe (auth.md or device was found), but
       // this bridge may not speak those: ask now.
-      if (!supported.some((p) => usable[p]) && found.agentSessions === undefined && supported.includes('agent-sessions')) {
+      if (
+        !supported.some((p) => usable[p]) &&
+        found.agentSessions === undefined &&
+        supported.includes('agent-sessions')
+      ) {
         const probe = await probeAgentSessions(fetcherFor(ctx), found.service);
         usable['agent-sessions'] = probe.speaks;
         found = { ...found, findings: [...found.findings, probe.finding] };
       }
-      const protocol = (['authmd', 'device', 'agent-sessions'] as const).find((p) => supported.includes(p) && usable[p]);
+      const protocol = (['authmd', 'device', 'agent-sessions'] as const).find(
+        (p) => supported.includes(p) && usable[p],
+      );
       if (!protocol) {
         throw new UpstreamError(
-          `${found.service} offers no login the bridge speaks (${supported.join(', ')}). Found: ${found.findings.join('; ')}.`.slice(0, 1200),
+          `${found.service} offers no login the bridge speaks (${supported.join(', ')}). Found: ${found.findings.join('; ')}.`.slice(
+            0,
+            1200,
+          ),
           { code: 'no_supported_login', upstreamStatus: 0, retry: 'never' },
         );
       }

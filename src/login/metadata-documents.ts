@@ -10,7 +10,10 @@ import type { AgentAuthMetadata, DeviceMetadata } from './discovered-service.js'
  * A field we use with the wrong type is an error (`metadata_invalid`), not a guess.
  */
 
-const httpUrl = z.string().trim().regex(/^https?:\/\/[^\s]+$/i, 'must be an http(s) URL');
+const httpUrl = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\/[^\s]+$/i, 'must be an http(s) URL');
 const optionalUrl = httpUrl.nullish();
 const stringList = z
   .union([z.string(), z.array(z.string())])
@@ -19,7 +22,14 @@ const stringList = z
 const displayText = z
   .string()
   .nullish()
-  .transform((v) => (v ? v.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 100) || undefined : undefined));
+  .transform((v) =>
+    v
+      ? v
+          .replace(/[\u0000-\u001f\u007f]/g, ' ')
+          .trim()
+          .slice(0, 100) || undefined
+      : undefined,
+  );
 
 /** Informational links: kept when they are http(s) URLs, dropped otherwise (some are relative). */
 const infoUrl = z
@@ -32,7 +42,10 @@ const protectedResource = z.looseObject({
   resource_name: displayText,
   // A logo that is not an http(s) URL (data:, javascript:) is dropped, not shown.
   resource_logo_uri: infoUrl,
-  authorization_servers: z.union([httpUrl, z.array(httpUrl)]).nullish().transform((v) => (v == null ? [] : typeof v === 'string' ? [v] : v)),
+  authorization_servers: z
+    .union([httpUrl, z.array(httpUrl)])
+    .nullish()
+    .transform((v) => (v == null ? [] : typeof v === 'string' ? [v] : v)),
 });
 
 export interface ProtectedResourceInfo {
@@ -48,17 +61,26 @@ export interface ProtectedResourceInfo {
  */
 function invalid(source: string, error: z.ZodError): UpstreamError {
   const issue = error.issues[0];
-  const where = issue?.path.length ? issue.path.filter((p) => typeof p === 'number' || /^[a-z_]{1,40}$/.test(String(p))).join('.') : 'the document';
-  return new UpstreamError(`${source.slice(0, 200)} is not valid: ${where || 'a field'} ${issue?.message ?? 'has the wrong shape'}.`, {
-    code: 'metadata_invalid',
-    upstreamStatus: 200,
-    retry: 'never',
-  });
+  const where = issue?.path.length
+    ? issue.path.filter((p) => typeof p === 'number' || /^[a-z_]{1,40}$/.test(String(p))).join('.')
+    : 'the document';
+  return new UpstreamError(
+    `${source.slice(0, 200)} is not valid: ${where || 'a field'} ${issue?.message ?? 'has the wrong shape'}.`,
+    {
+      code: 'metadata_invalid',
+      upstreamStatus: 200,
+      retry: 'never',
+    },
+  );
 }
 
 function objectOrFail(doc: unknown, source: string): Record<string, unknown> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new UpstreamError(`${source.slice(0, 200)} is not a JSON object.`, { code: 'metadata_invalid', upstreamStatus: 200, retry: 'never' });
+    throw new UpstreamError(`${source.slice(0, 200)} is not a JSON object.`, {
+      code: 'metadata_invalid',
+      upstreamStatus: 200,
+      retry: 'never',
+    });
   }
   return doc as Record<string, unknown>;
 }
@@ -141,10 +163,17 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
         }
       : undefined;
   const block = a.agent_auth ?? undefined;
-  const registerUri = block ? (block.register_uri ?? block.registration_endpoint ?? block.identity_endpoint ?? undefined) : undefined;
+  const registerUri = block
+    ? (block.register_uri ?? block.registration_endpoint ?? block.identity_endpoint ?? undefined)
+    : undefined;
   let agentAuth: AgentAuthMetadata | undefined;
   if (block && registerUri) {
-    const blocks = { identity_assertion: block.identity_assertion, verified_email: block.verified_email, anonymous: block.anonymous, user_claimed: block.user_claimed };
+    const blocks = {
+      identity_assertion: block.identity_assertion,
+      verified_email: block.verified_email,
+      anonymous: block.anonymous,
+      user_claimed: block.user_claimed,
+    };
     const claimUris: Record<string, string> = {};
     for (const [type, b] of Object.entries(blocks)) {
       const uri = b?.claim_uri ?? b?.claim_endpoint;
@@ -157,7 +186,10 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
       registerUri,
       claimUris,
       types: block.identity_types_supported,
-      assertionTypes: [...(block.identity_assertion?.assertion_types_supported ?? []), ...(block.verified_email ? ['verified_email'] : [])],
+      assertionTypes: [
+        ...(block.identity_assertion?.assertion_types_supported ?? []),
+        ...(block.verified_email ? ['verified_email'] : []),
+      ],
       claimMethods: block.user_claimed?.claim_methods_supported ?? [],
       ...(claimUri ? { claimUri } : {}),
       ...(revocationUri ? { revocationUri } : {}),

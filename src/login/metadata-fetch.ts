@@ -9,7 +9,9 @@ import type { ServiceHttp, ServiceResponse } from './service-http.js';
  * there and be JSON; a well-known URL we merely *guessed* may be missing, answer HTML (a
  * single-page app's catch-all), or redirect away, and we just try the next guess.
  */
-export type Fetched = { readonly kind: 'found'; readonly doc: unknown; readonly url: string } | { readonly kind: 'absent'; readonly why: string };
+export type Fetched =
+  | { readonly kind: 'found'; readonly doc: unknown; readonly url: string }
+  | { readonly kind: 'absent'; readonly why: string };
 
 export interface MetadataFetcher {
   /** `label` (default: the URL) names the document in findings; never a URL the service wrote. */
@@ -36,7 +38,11 @@ const looksLikeJson = (res: ServiceResponse) => res.body !== undefined && /^\s*[
  */
 export function createMetadataFetcher(o: FetcherOptions): MetadataFetcher {
   const overBudget = () =>
-    new UpstreamError('Discovering how the service logs agents in took too long.', { code: 'discovery_timeout', upstreamStatus: 0, retry: 'backoff' });
+    new UpstreamError('Discovering how the service logs agents in took too long.', {
+      code: 'discovery_timeout',
+      upstreamStatus: 0,
+      retry: 'backoff',
+    });
   const budget = (): number => {
     const left = o.deadline - o.now();
     if (left <= 0) throw overBudget();
@@ -46,7 +52,11 @@ export function createMetadataFetcher(o: FetcherOptions): MetadataFetcher {
   async function request(url: string, init: { json?: unknown } = {}): Promise<ServiceResponse> {
     const timeoutMs = budget();
     try {
-      return await o.http.request(url, { ctx: o.ctx, timeoutMs, ...(init.json !== undefined ? { json: init.json } : {}) });
+      return await o.http.request(url, {
+        ctx: o.ctx,
+        timeoutMs,
+        ...(init.json !== undefined ? { json: init.json } : {}),
+      });
     } catch (err) {
       // Cut short by the overall budget rather than by this request's own timeout.
       if (err instanceof HandoffError && err.code === 'service_timeout' && timeoutMs < o.timeoutMs) throw overBudget();
@@ -62,18 +72,22 @@ export function createMetadataFetcher(o: FetcherOptions): MetadataFetcher {
         res = await request(url);
       } catch (err) {
         // A guessed URL that redirects to another site is simply not there.
-        if (!advertised && err instanceof HandoffError && err.code === 'cross_origin_redirect') return { kind: 'absent', why: `${label} redirects elsewhere` };
+        if (!advertised && err instanceof HandoffError && err.code === 'cross_origin_redirect')
+          return { kind: 'absent', why: `${label} redirects elsewhere` };
         throw err;
       }
       if (res.status < 200 || res.status >= 300) return { kind: 'absent', why: `${label} answered ${res.status}` };
       if (!looksLikeJson(res)) {
         const what = res.text.trimStart().startsWith('<') ? 'HTML' : 'something';
         if (!advertised) return { kind: 'absent', why: `${label} answered ${what}, not JSON` };
-        throw new UpstreamError(`${label.slice(0, 200)} is not JSON (the service answered ${what === 'HTML' ? 'an HTML page' : 'something else'}).`, {
-          code: 'metadata_not_json',
-          upstreamStatus: res.status,
-          retry: 'never',
-        });
+        throw new UpstreamError(
+          `${label.slice(0, 200)} is not JSON (the service answered ${what === 'HTML' ? 'an HTML page' : 'something else'}).`,
+          {
+            code: 'metadata_not_json',
+            upstreamStatus: res.status,
+            retry: 'never',
+          },
+        );
       }
       return { kind: 'found', doc: res.body, url: res.url };
     },

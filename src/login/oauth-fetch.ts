@@ -6,7 +6,10 @@ import type { ServiceHttp } from './service-http.js';
  * through the service HTTP client (timeouts, body limits, same-origin redirects, retries,
  * 429 → RateLimitedError, agent headers). Pass the result as `[oauth.customFetch]`.
  */
-export type OAuthFetch = (url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown }) => Promise<Response>;
+export type OAuthFetch = (
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown },
+) => Promise<Response>;
 
 /** Statuses whose responses have no body (the Response constructor refuses one). */
 const bodiless = new Set([101, 103, 204, 205, 304]);

@@ -22,7 +22,10 @@ export async function identifyAccount(input: {
     const claims = oauth.getValidatedIdTokenClaims(input.token);
     if (claims) {
       subject = claims.sub;
-      const fromIdToken = approvedByFrom({ email: claims.email, emailVerified: claims.email_verified, subject: claims.sub }, 'id_token');
+      const fromIdToken = approvedByFrom(
+        { email: claims.email, emailVerified: claims.email_verified, subject: claims.sub },
+        'id_token',
+      );
       if (fromIdToken?.email) return fromIdToken;
     }
   } catch {
@@ -32,7 +35,12 @@ export async function identifyAccount(input: {
   try {
     const response = await oauth.userInfoRequest(input.as, input.client, input.token.access_token, input.options);
     // With an id_token, userinfo must describe the same subject (OIDC Core §5.3.2).
-    const info = await oauth.processUserInfoResponse(input.as, input.client, subject ?? oauth.skipSubjectCheck, response);
+    const info = await oauth.processUserInfoResponse(
+      input.as,
+      input.client,
+      subject ?? oauth.skipSubjectCheck,
+      response,
+    );
     return approvedByFrom({ email: info.email, emailVerified: info.email_verified, subject: info.sub }, 'userinfo');
   } catch {
     return subject ? { source: 'id_token', subject } : undefined;

@@ -17,7 +17,8 @@ import type { NetworkPolicy } from '../core/network-policy.js';
 /** Resolves a host name to its addresses (injected in tests; the system resolver otherwise). */
 export type Resolver = (hostname: string) => Promise<readonly string[]>;
 
-export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+export const systemResolver: Resolver = async (hostname) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 export interface PinnedAgentOptions {
   readonly policy: NetworkPolicy;
@@ -45,26 +46,47 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** Resolves and checks; throws UpstreamError (`service_address_not_allowed`, `insecure_service_url`, `service_unreachable`). */
-export async function checkedAddresses(target: URL, policy: NetworkPolicy, resolve: Resolver, timeoutMs: number): Promise<string[]> {
+export async function checkedAddresses(
+  target: URL,
+  policy: NetworkPolicy,
+  resolve: Resolver,
+  timeoutMs: number,
+): Promise<string[]> {
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
   let addresses: readonly string[];
   if (isIP(host)) addresses = [host];
   else {
     try {
-      addresses = await withTimeout(resolve(host), timeoutMs, `${target.origin} could not be resolved within ${timeoutMs} ms.`);
+      addresses = await withTimeout(
+        resolve(host),
+        timeoutMs,
+        `${target.origin} could not be resolved within ${timeoutMs} ms.`,
+      );
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
-      throw new UpstreamError(`${target.origin} could not be resolved (${(err as NodeJS.ErrnoException).code ?? 'DNS error'}).`, {
-        code: 'service_unreachable',
-        upstreamStatus: 0,
-        cause: err,
-      });
+      throw new UpstreamError(
+        `${target.origin} could not be resolved (${(err as NodeJS.ErrnoException).code ?? 'DNS error'}).`,
+        {
+          code: 'service_unreachable',
+          upstreamStatus: 0,
+          cause: err,
+        },
+      );
     }
   }
-  if (addresses.length === 0) throw new UpstreamError(`${target.origin} resolved to no address.`, { code: 'service_unreachable', upstreamStatus: 0 });
+  if (addresses.length === 0)
+    throw new UpstreamError(`${target.origin} resolved to no address.`, {
+      code: 'service_unreachable',
+      upstreamStatus: 0,
+    });
   for (const address of addresses) {
     const verdict = policy.checkAddress(target, address);
-    if (!verdict.ok) throw new UpstreamError(`${target.origin} ${verdict.reason}`, { code: verdict.code, upstreamStatus: 0, retry: 'never' });
+    if (!verdict.ok)
+      throw new UpstreamError(`${target.origin} ${verdict.reason}`, {
+        code: verdict.code,
+        upstreamStatus: 0,
+        retry: 'never',
+      });
   }
   return [...addresses];
 }

@@ -67,7 +67,12 @@ export function readServiceError(body: unknown): { code?: string; message?: stri
   if (typeof body !== 'object' || body === null) return {};
   const b = body as Record<string, unknown>;
   const code = typeof b.error === 'string' ? b.error : typeof b.code === 'string' ? b.code : undefined;
-  const message = typeof b.message === 'string' ? b.message : typeof b.error_description === 'string' ? b.error_description : undefined;
+  const message =
+    typeof b.message === 'string'
+      ? b.message
+      : typeof b.error_description === 'string'
+        ? b.error_description
+        : undefined;
   return { ...(code ? { code } : {}), ...(message ? { message: message.slice(0, 300) } : {}) };
 }
 
@@ -121,13 +126,21 @@ function origin(url: string): string {
 
 /** A refusal of the network policy, as the error every caller throws. */
 function refused(url: URL, verdict: { code: string; reason: string }): UpstreamError {
-  return new UpstreamError(`${url.origin === 'null' ? `A ${url.protocol} URL` : url.origin} ${verdict.reason}`, { code: verdict.code, upstreamStatus: 0, retry: 'never' });
+  return new UpstreamError(`${url.origin === 'null' ? `A ${url.protocol} URL` : url.origin} ${verdict.reason}`, {
+    code: verdict.code,
+    upstreamStatus: 0,
+    retry: 'never',
+  });
 }
 
 export function createServiceHttp(options: ServiceHttpOptions): ServiceHttp {
   const { policy } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const dispatcher = createPinnedAgent({ policy, ...(options.resolve ? { resolve: options.resolve } : {}), connectTimeoutMs: timeoutMs });
+  const dispatcher = createPinnedAgent({
+    policy,
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+    connectTimeoutMs: timeoutMs,
+  });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const retries = options.retries ?? 2;
   const backoffMs = options.backoffMs ?? 250;
@@ -179,7 +192,11 @@ export function createServiceHttp(options: ServiceHttpOptions): ServiceHttp {
         try {
           next = new URL(res.headers.get('location')!, current);
         } catch {
-          throw new UpstreamError(`${origin(current)} redirected to something that is not a URL.`, { code: 'cross_origin_redirect', upstreamStatus: res.status, retry: 'never' });
+          throw new UpstreamError(`${origin(current)} redirected to something that is not a URL.`, {
+            code: 'cross_origin_redirect',
+            upstreamStatus: res.status,
+            retry: 'never',
+          });
         }
         if (next.origin !== target.origin) {
           throw new UpstreamError(`${origin(current)} redirected to another origin; refusing to follow.`, {
@@ -192,9 +209,19 @@ export function createServiceHttp(options: ServiceHttpOptions): ServiceHttp {
         continue;
       }
       const text = await readBody(res, maxBodyBytes, current);
-      return { status: res.status, headers: res.headers as unknown as Headers, body: parseServiceJson(text), text: text.toWellFormed(), url: current };
+      return {
+        status: res.status,
+        headers: res.headers as unknown as Headers,
+        body: parseServiceJson(text),
+        text: text.toWellFormed(),
+        url: current,
+      };
     }
-    throw new UpstreamError(`${origin(url)} redirected too many times.`, { code: 'too_many_redirects', upstreamStatus: 0, retry: 'never' });
+    throw new UpstreamError(`${origin(url)} redirected too many times.`, {
+      code: 'too_many_redirects',
+      upstreamStatus: 0,
+      retry: 'never',
+    });
   }
 
   return {
@@ -220,9 +247,13 @@ export function createServiceHttp(options: ServiceHttpOptions): ServiceHttp {
           continue;
         }
         if (res.status === 429) {
-          throw new RateLimitedError(`${origin(url)} asked the bridge to slow down.`, retryAfterMs(res.headers, 5_000), {
-            code: 'service_rate_limited',
-          });
+          throw new RateLimitedError(
+            `${origin(url)} asked the bridge to slow down.`,
+            retryAfterMs(res.headers, 5_000),
+            {
+              code: 'service_rate_limited',
+            },
+          );
         }
         if (res.status >= 500) {
           const { code } = readServiceError(res.body);
@@ -243,6 +274,11 @@ export function createServiceHttp(options: ServiceHttpOptions): ServiceHttp {
 /** A network failure's code (ECONNREFUSED…), never its message (which can quote the peer). */
 function networkCode(err: unknown): string {
   const cause = (err as { cause?: { code?: unknown } }).cause;
-  const code = typeof cause?.code === 'string' ? cause.code : typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : undefined;
+  const code =
+    typeof cause?.code === 'string'
+      ? cause.code
+      : typeof (err as { code?: unknown }).code === 'string'
+        ? (err as { code: string }).code
+        : undefined;
   return code && /^[A-Z0-9_]{2,40}$/.test(code) ? code : 'network error';
 }

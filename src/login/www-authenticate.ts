@@ -77,5 +77,6 @@ export function parseWwwAuthenticate(header: string | null | undefined): Challen
 
 /** The `resource_metadata` URL of the first Bearer challenge that names one (RFC 9728 §5.1). */
 export function resourceMetadataFrom(header: string | null | undefined): string | undefined {
-  return parseWwwAuthenticate(header).find((c) => c.scheme === 'bearer' && c.params.resource_metadata)?.params.resource_metadata;
+  return parseWwwAuthenticate(header).find((c) => c.scheme === 'bearer' && c.params.resource_metadata)?.params
+    .resource_metadata;
 }

@@ -18,7 +18,11 @@ export function createCredentialJobs(queues: Queues, now: () => number): Credent
     },
     async scheduleRetirement(credentialId, atMs) {
       const at = Math.round(atMs);
-      await queues.credentials.add('retire', { credentialId, generation: at }, { ...credentialJobOptions, jobId: `retire-${credentialId}-${at}`, delay: Math.max(0, at - now()) });
+      await queues.credentials.add(
+        'retire',
+        { credentialId, generation: at },
+        { ...credentialJobOptions, jobId: `retire-${credentialId}-${at}`, delay: Math.max(0, at - now()) },
+      );
     },
   };
 }

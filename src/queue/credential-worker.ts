@@ -14,7 +14,12 @@ import { logWorkerErrors } from './worker-errors.js';
  * Runs scheduled credential refreshes (on the last attempt a failed refresh marks the
  * credential as needing a new login) and checks of credentials' life (`retire` jobs).
  */
-export function createCredentialWorker(deps: { engine: EngineDeps; connection: Redis; prefix: string; logger: Logger }): Worker<CredentialJobData, { outcome: string }> {
+export function createCredentialWorker(deps: {
+  engine: EngineDeps;
+  connection: Redis;
+  prefix: string;
+  logger: Logger;
+}): Worker<CredentialJobData, { outcome: string }> {
   const { engine } = deps;
   const worker = new Worker<CredentialJobData, { outcome: string }>(
     queueNames.credentials,
@@ -31,7 +36,11 @@ export function createCredentialWorker(deps: { engine: EngineDeps; connection: R
         return { outcome: outcome.kind };
       } catch (err) {
         const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
-        deps.logger.warn('credential refresh failed', { credentialId: job.data.credentialId, signal: signal.kind, error: err });
+        deps.logger.warn('credential refresh failed', {
+          credentialId: job.data.credentialId,
+          signal: signal.kind,
+          error: err,
+        });
         if (signal.kind === 'fail') throw new UnrecoverableError(safeError(err).message);
         if (signal.kind === 'delay') {
           await job.moveToDelayed(engine.clock.now() + signal.delayMs, token);

@@ -52,7 +52,13 @@ export function createDriverWorker(deps: {
         throw safeError(err);
       }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, ...driverRetention, settings: { backoffStrategy: driverBackoff } },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: deps.concurrency,
+      ...driverRetention,
+      settings: { backoffStrategy: driverBackoff },
+    },
   );
   logWorkerErrors(worker, deps.logger, 'driver worker');
   return worker;

@@ -10,7 +10,8 @@ import type { Queues } from './queues.js';
  * waits (about 300 bytes instead of 800). Derived, so starting twice still adds one job.
  */
 export function driverJobId(handoffId: string): string {
-  const hex = /^hf_([0-9a-f]{16})/.exec(handoffId)?.[1] ?? createHash('sha256').update(handoffId).digest('hex').slice(0, 16);
+  const hex =
+    /^hf_([0-9a-f]{16})/.exec(handoffId)?.[1] ?? createHash('sha256').update(handoffId).digest('hex').slice(0, 16);
   return `d${BigInt(`0x${hex}`).toString(36)}`;
 }
 

@@ -40,7 +40,12 @@ function wellFormedReply(reply: InboundReply): InboundReply {
  * Where adapters hand verified replies: repair ill-formed text, deduplicate by delivery id and
  * message id, seal the text, enqueue. Fast on purpose: platforms expect an answer within seconds.
  */
-export function createInboundIntake(deps: { queues: Queues; dedupe: DedupeStore; vault: Vault; store: HandoffStore }): InboundSink {
+export function createInboundIntake(deps: {
+  queues: Queues;
+  dedupe: DedupeStore;
+  vault: Vault;
+  store: HandoffStore;
+}): InboundSink {
   return async (delivered) => {
     const reply = wellFormedReply(delivered);
     // Most thread replies are conversation: without an open handoff there is nothing to do,

@@ -42,7 +42,12 @@ export function createInboundWorker(deps: {
       } catch (err) {
         const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
         const level = signal.kind === 'delay' ? 'info' : 'warn';
-        deps.logger[level]('reply handling deferred or failed', { platform: data.platform, thread: data.thread, signal: signal.kind, error: err });
+        deps.logger[level]('reply handling deferred or failed', {
+          platform: data.platform,
+          thread: data.thread,
+          signal: signal.kind,
+          error: err,
+        });
         if (signal.kind === 'fail') throw new UnrecoverableError(safeError(err).message);
         if (signal.kind === 'delay') {
           await job.moveToDelayed(engine.clock.now() + signal.delayMs, token);

@@ -11,7 +11,12 @@ import type { OutboundJobData } from './queues.js';
 import { safeError } from './safe-error.js';
 import { logWorkerErrors } from './worker-errors.js';
 
-async function perform(adapter: ThreadAdapter, action: OutboundAction, engine: EngineDeps, jobId: string): Promise<string> {
+async function perform(
+  adapter: ThreadAdapter,
+  action: OutboundAction,
+  engine: EngineDeps,
+  jobId: string,
+): Promise<string> {
   switch (action.kind) {
     case 'post': {
       const thread = adapter.parseThread(action.thread);
@@ -61,7 +66,13 @@ export function createOutboundWorker(deps: {
         return await perform(adapter, job.data, engine, job.id!);
       } catch (err) {
         const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
-        deps.logger.warn('outbound action failed', { platform: adapter.platform, action: job.data.kind, handoffId: job.data.handoffId, signal: signal.kind, error: err });
+        deps.logger.warn('outbound action failed', {
+          platform: adapter.platform,
+          action: job.data.kind,
+          handoffId: job.data.handoffId,
+          signal: signal.kind,
+          error: err,
+        });
         if (signal.kind === 'delay') {
           await worker.rateLimit(signal.delayMs);
           throw Worker.RateLimitError();

@@ -23,7 +23,12 @@ export function createOutbox(queues: Queues): Outbox {
   return {
     async send(action, options = {}) {
       const deduplication = options.dedupeKey
-        ? { deduplication: { id: `out-${createHash('sha256').update(options.dedupeKey).digest('hex').slice(0, 32)}`, ttl: outboundDedupeMs } }
+        ? {
+            deduplication: {
+              id: `out-${createHash('sha256').update(options.dedupeKey).digest('hex').slice(0, 32)}`,
+              ttl: outboundDedupeMs,
+            },
+          }
         : {};
       await queues.outbound(platformOf(action)).add(action.kind, action, { ...outboundJobOptions, ...deduplication });
     },

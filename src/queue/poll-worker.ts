@@ -42,7 +42,11 @@ export async function startPolling(deps: {
 }): Promise<{ close(): Promise<void>; tick(): Promise<number> }> {
   const { platform, poller, store, clock, redis, keys, logger } = deps;
   const queue = new Queue(queueName(platform), queueOptions(redis, deps.prefix));
-  await queue.upsertJobScheduler(`poll-${platform}`, { every: poller.tickMs }, { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } });
+  await queue.upsertJobScheduler(
+    `poll-${platform}`,
+    { every: poller.tickMs },
+    { name: 'tick', opts: { removeOnComplete: true, removeOnFail: 100 } },
+  );
 
   /** Polls every due scope once; returns how many were polled. */
   async function tick(): Promise<number> {
@@ -50,7 +54,11 @@ export async function startPolling(deps: {
     if (threads.length === 0) return 0;
     let polled = 0;
     for (const scope of poller.scopes(threads)) {
-      const claimed = await claimScope.run(redis, [keys.pollDue(platform), keys.pollLease(platform, scope.scope)], [scope.scope, clock.now(), pollLeaseMs]);
+      const claimed = await claimScope.run(
+        redis,
+        [keys.pollDue(platform), keys.pollLease(platform, scope.scope)],
+        [scope.scope, clock.now(), pollLeaseMs],
+      );
       if (claimed !== 1) continue;
       let nextPollMs = poller.tickMs;
       try {
@@ -58,7 +66,10 @@ export async function startPolling(deps: {
         polled += 1;
       } catch (err) {
         // A platform's rate limit is waited out (at least a second, at most 15 min), never hot-looped.
-        nextPollMs = err instanceof HandoffError && err.retryAfterMs !== undefined ? rateLimitWaitMs(err.retryAfterMs) : poller.tickMs * 4;
+        nextPollMs =
+          err instanceof HandoffError && err.retryAfterMs !== undefined
+            ? rateLimitWaitMs(err.retryAfterMs)
+            : poller.tickMs * 4;
         logger.warn('inbound poll failed', { platform, scope: scope.scope, retryInMs: nextPollMs, error: err });
       } finally {
         await redis

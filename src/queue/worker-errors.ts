@@ -13,9 +13,15 @@ export function isConnectionError(err: Error): boolean {
  * Logs a worker's errors. While Redis is away every worker fails each reconnection attempt;
  * the bridge's connection report says so once (store/redis.ts), so those stay at debug level.
  */
-export function logWorkerErrors(worker: Worker, logger: Logger, what: string, fields: Record<string, unknown> = {}): void {
+export function logWorkerErrors(
+  worker: Worker,
+  logger: Logger,
+  what: string,
+  fields: Record<string, unknown> = {},
+): void {
   worker.on('error', (err) => {
-    if (isConnectionError(err)) logger.debug(`${what}: Redis unreachable, retrying`, { ...fields, reason: err.message });
+    if (isConnectionError(err))
+      logger.debug(`${what}: Redis unreachable, retrying`, { ...fields, reason: err.message });
     else logger.error(`${what} error`, { ...fields, error: err });
   });
 }

@@ -1,4 +1,11 @@
-import { bodyJson, json, requestOrigin, type Route, type RouteRequest, type RouteResponse } from '../core/http-route.js';
+import {
+  bodyJson,
+  json,
+  requestOrigin,
+  type Route,
+  type RouteRequest,
+  type RouteResponse,
+} from '../core/http-route.js';
 import { sha256 as sha, type SandboxState } from './sandbox-state.js';
 
 /**
@@ -29,7 +36,8 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
       const bad = ['client_type'].filter((name) => !str(body[name]));
       const scopes = body.scopes === undefined ? ['account:read'] : body.scopes;
       if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) bad.push('scopes');
-      if (body.code_challenge !== undefined && !/^[0-9a-f]{64}$/.test(String(body.code_challenge))) bad.push('code_challenge');
+      if (body.code_challenge !== undefined && !/^[0-9a-f]{64}$/.test(String(body.code_challenge)))
+        bad.push('code_challenge');
       if (bad.length) return missing(bad);
       const { req: created, pollToken } = state.startRequest({
         scopes: scopes as string[],
@@ -59,9 +67,11 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
       const token = str(body?.poll_token);
       if (!id || !token) return missing(['auth_request_id', 'poll_token']);
       const found = state.requests.get(id);
-      if (!found || found.pollTokenHash !== sha(token)) return json(401, { error: 'INVALID_POLL_TOKEN', message: 'Unknown request or poll token.' });
+      if (!found || found.pollTokenHash !== sha(token))
+        return json(401, { error: 'INVALID_POLL_TOKEN', message: 'Unknown request or poll token.' });
       const status = state.statusOf(found);
-      if (status === 'expired' || status === 'revoked') return json(410, { status, exchange_code: null, account_id: null, approved_email: null });
+      if (status === 'expired' || status === 'revoked')
+        return json(410, { status, exchange_code: null, account_id: null, approved_email: null });
       const tells = status === 'approved' && identifies;
       return json(200, {
         status,
@@ -79,7 +89,8 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
       const body = fields(req);
       const id = str(body?.auth_request_id);
       const code = str(body?.exchange_code);
-      if (!id || !code) return json(400, { code: 'MISSING_FIELDS', message: 'auth_request_id and exchange_code are required.' });
+      if (!id || !code)
+        return json(400, { code: 'MISSING_FIELDS', message: 'auth_request_id and exchange_code are required.' });
       const result = state.exchange(id, code, str(body?.code_verifier));
       if (!result.ok) return json(result.status, { code: result.code, message: result.message });
       const { session, accessToken, refreshToken } = result;
@@ -94,7 +105,15 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
           scopes: session.scopes,
         },
         ...(identifies
-          ? { account: { id: `acct_${sha(session.accountEmail).slice(0, 12)}`, email: session.accountEmail, github_login: null, google_name: null, tier: 'free' } }
+          ? {
+              account: {
+                id: `acct_${sha(session.accountEmail).slice(0, 12)}`,
+                email: session.accountEmail,
+                github_login: null,
+                google_name: null,
+                tier: 'free',
+              },
+            }
           : {}),
       });
     },
@@ -130,7 +149,8 @@ export function agentSessionsRoutes(state: SandboxState, base: string): Route[] 
       if (!session) return json(401, { error: 'UNAUTHORIZED', message: 'A live access token is required.' });
       const id = str(fields(req)?.session_id);
       const target = id ? state.sessions.get(id) : undefined;
-      if (!target || target.id !== session.id) return json(404, { error: 'NOT_FOUND', message: 'No such session for this token.' });
+      if (!target || target.id !== session.id)
+        return json(404, { error: 'NOT_FOUND', message: 'No such session for this token.' });
       target.revoked = true;
       return json(200, { ok: true, session_id: target.id });
     },

@@ -10,7 +10,10 @@ import type { SandboxState } from './sandbox-state.js';
  * the page shows the finish code to paste back into the thread.
  */
 export function approvalPageRoutes(state: SandboxState, base: string, serviceName: string): Route[] {
-  const notFound = html(404, htmlPage('Not found', `<h1>${escapeHtml(serviceName)}</h1><p>This login request does not exist.</p>`));
+  const notFound = html(
+    404,
+    htmlPage('Not found', `<h1>${escapeHtml(serviceName)}</h1><p>This login request does not exist.</p>`),
+  );
 
   return [
     {
@@ -20,9 +23,16 @@ export function approvalPageRoutes(state: SandboxState, base: string, serviceNam
         const found = state.requests.get(req.params.id ?? '');
         if (!found) return notFound;
         const status = state.statusOf(found);
-        if (status === 'approved' && found.exchangeCode) return html(200, finishCodePage(serviceName, found.exchangeCode));
+        if (status === 'approved' && found.exchangeCode)
+          return html(200, finishCodePage(serviceName, found.exchangeCode));
         if (status !== 'pending') {
-          return html(410, htmlPage('Login request closed', `<h1>${escapeHtml(serviceName)}</h1><p id="status">This login request is ${status}.</p>`));
+          return html(
+            410,
+            htmlPage(
+              'Login request closed',
+              `<h1>${escapeHtml(serviceName)}</h1><p id="status">This login request is ${status}.</p>`,
+            ),
+          );
         }
         const left = describeDuration(found.expiresAt - state.options.clock.now());
         return html(
@@ -47,14 +57,30 @@ ${signInForm('request', 'approve', left)}</div>`,
         const form = bodyForm(req);
         if (form.get('decision') === 'deny') {
           state.deny(id);
-          return html(200, htmlPage('Denied', `<h1>${escapeHtml(serviceName)}</h1><p id="status">You denied this request. You can close this page.</p>`));
+          return html(
+            200,
+            htmlPage(
+              'Denied',
+              `<h1>${escapeHtml(serviceName)}</h1><p id="status">You denied this request. You can close this page.</p>`,
+            ),
+          );
         }
         const email = (form.get('email') ?? '').trim();
         if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
-          return html(400, htmlPage('Email required', `<h1>${escapeHtml(serviceName)}</h1><p>Enter an email address to sign in.</p>`));
+          return html(
+            400,
+            htmlPage('Email required', `<h1>${escapeHtml(serviceName)}</h1><p>Enter an email address to sign in.</p>`),
+          );
         }
         const result = state.approve(id, email);
-        if (!result.ok) return html(410, htmlPage('Login request closed', `<h1>${escapeHtml(serviceName)}</h1><p id="status">${escapeHtml(result.reason)}</p>`));
+        if (!result.ok)
+          return html(
+            410,
+            htmlPage(
+              'Login request closed',
+              `<h1>${escapeHtml(serviceName)}</h1><p id="status">${escapeHtml(result.reason)}</p>`,
+            ),
+          );
         return html(200, finishCodePage(serviceName, result.code));
       },
     },

@@ -12,7 +12,10 @@ const error = (status: number, code: string, message: string): RouteResponse => 
 
 const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
 
-function credentialFields(issued: { accessToken: string; session: { accessExpiresAt: number; scopes: readonly string[] } }, type: string) {
+function credentialFields(
+  issued: { accessToken: string; session: { accessExpiresAt: number; scopes: readonly string[] } },
+  type: string,
+) {
   return {
     credential_type: type,
     credential: issued.accessToken,
@@ -39,8 +42,13 @@ export function authMdRoutes(state: AuthMdState, base: string, types: readonly A
       }
       switch (type) {
         case 'anonymous': {
-          if (!offered('anonymous')) return error(400, 'anonymous_not_enabled', 'This service does not accept anonymous registrations.');
-          const { registration, claimToken, anonymousKey } = state.register({ type, credentialType: 'api_key', scopes: [...defaultAuthMdScopes] });
+          if (!offered('anonymous'))
+            return error(400, 'anonymous_not_enabled', 'This service does not accept anonymous registrations.');
+          const { registration, claimToken, anonymousKey } = state.register({
+            type,
+            credentialType: 'api_key',
+            scopes: [...defaultAuthMdScopes],
+          });
           return json(201, {
             registration_id: registration.id,
             registration_type: 'anonymous',
@@ -59,8 +67,14 @@ export function authMdRoutes(state: AuthMdState, base: string, types: readonly A
             return error(400, 'verified_email_not_enabled', 'This service does not accept verified_email assertions.');
           }
           const email = str(body.assertion);
-          if (!email || !isEmail(email)) return error(400, 'invalid_request', 'assertion must be the email address to verify.');
-          const { registration, claimToken } = state.register({ type, credentialType: requested ?? 'access_token', scopes: [...defaultAuthMdScopes], email });
+          if (!email || !isEmail(email))
+            return error(400, 'invalid_request', 'assertion must be the email address to verify.');
+          const { registration, claimToken } = state.register({
+            type,
+            credentialType: requested ?? 'access_token',
+            scopes: [...defaultAuthMdScopes],
+            email,
+          });
           state.sendClaimEmail(registration, email, origin, base);
           return json(201, {
             registration_id: registration.id,
@@ -71,11 +85,19 @@ export function authMdRoutes(state: AuthMdState, base: string, types: readonly A
           });
         }
         case 'user_claimed': {
-          if (!offered('user_claimed')) return error(400, 'user_claimed_not_enabled', 'This service does not accept user_claimed registrations.');
-          const scopes = Array.isArray(body.requested_scopes) && body.requested_scopes.every((s) => typeof s === 'string') && body.requested_scopes.length > 0
-            ? (body.requested_scopes as string[])
-            : [...defaultAuthMdScopes];
-          const { registration, claimToken } = state.register({ type, credentialType: requested ?? 'access_token', scopes });
+          if (!offered('user_claimed'))
+            return error(400, 'user_claimed_not_enabled', 'This service does not accept user_claimed registrations.');
+          const scopes =
+            Array.isArray(body.requested_scopes) &&
+            body.requested_scopes.every((s) => typeof s === 'string') &&
+            body.requested_scopes.length > 0
+              ? (body.requested_scopes as string[])
+              : [...defaultAuthMdScopes];
+          const { registration, claimToken } = state.register({
+            type,
+            credentialType: requested ?? 'access_token',
+            scopes,
+          });
           return json(201, {
             registration_id: registration.id,
             registration_type: 'user_claimed',
@@ -97,11 +119,17 @@ export function authMdRoutes(state: AuthMdState, base: string, types: readonly A
       const body = jsonFields(req);
       const claimToken = str(body?.claim_token);
       const email = str(body?.email);
-      if (!claimToken || !email || !isEmail(email)) return error(400, 'invalid_request', 'claim_token and email are required.');
+      if (!claimToken || !email || !isEmail(email))
+        return error(400, 'invalid_request', 'claim_token and email are required.');
       const found = state.usable(claimToken);
       if (!found.ok) return error(found.status, found.error, found.message);
       const mail = state.sendClaimEmail(found.registration, email, requestOrigin(req), base);
-      return json(200, { registration_id: found.registration.id, claim_attempt_id: mail.id, status: 'initiated', expires_at: iso(found.registration.claimExpiresAt) });
+      return json(200, {
+        registration_id: found.registration.id,
+        claim_attempt_id: mail.id,
+        status: 'initiated',
+        expires_at: iso(found.registration.claimExpiresAt),
+      });
     },
   };
 

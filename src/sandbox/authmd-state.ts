@@ -40,7 +40,12 @@ export interface MailboxEmail {
   readonly at: number;
 }
 
-export type ClaimError = { readonly ok: false; readonly status: number; readonly error: string; readonly message: string };
+export type ClaimError = {
+  readonly ok: false;
+  readonly status: number;
+  readonly error: string;
+  readonly message: string;
+};
 const fail = (status: number, error: string, message: string): ClaimError => ({ ok: false, status, error, message });
 
 /** Scopes an anonymous key has before anyone claims it. */
@@ -64,7 +69,12 @@ export class AuthMdState {
     return this.sessions.options.clock.now();
   }
 
-  register(input: { type: AuthMdRegistrationType; credentialType: 'api_key' | 'access_token'; scopes: readonly string[]; email?: string }) {
+  register(input: {
+    type: AuthMdRegistrationType;
+    credentialType: 'api_key' | 'access_token';
+    scopes: readonly string[];
+    email?: string;
+  }) {
     const claimToken = token('clm');
     const registration: Registration = {
       id: `reg_${randomBytes(10).toString('hex')}`,
@@ -79,7 +89,9 @@ export class AuthMdState {
     };
     let anonymousKey: string | undefined;
     if (input.type === 'anonymous') {
-      const issued = this.sessions.issueSession(`anonymous+${registration.id}@sandbox.invalid`, [...preClaimScopes], { accessTtlMs: null });
+      const issued = this.sessions.issueSession(`anonymous+${registration.id}@sandbox.invalid`, [...preClaimScopes], {
+        accessTtlMs: null,
+      });
       registration.sessionId = issued.session.id;
       anonymousKey = issued.accessToken;
     }
@@ -97,9 +109,11 @@ export class AuthMdState {
   usable(claimToken: string): { ok: true; registration: Registration } | ClaimError {
     const registration = this.byClaimToken(claimToken);
     if (!registration) return fail(400, 'invalid_claim_token', 'The claim token is wrong or was replaced.');
-    if (registration.status === 'claimed') return fail(409, 'previously_claimed', 'This registration was already claimed.');
+    if (registration.status === 'claimed')
+      return fail(409, 'previously_claimed', 'This registration was already claimed.');
     if (registration.status === 'denied') return fail(403, 'claim_denied', 'The person declined this registration.');
-    if (this.now() >= registration.claimExpiresAt) return fail(410, 'claim_expired', 'The registration expired before it was claimed.');
+    if (this.now() >= registration.claimExpiresAt)
+      return fail(410, 'claim_expired', 'The registration expired before it was claimed.');
     return { ok: true, registration };
   }
 
@@ -140,7 +154,11 @@ export class AuthMdState {
     const registration = this.registrations.get(id);
     if (!registration) return fail(404, 'not_found', 'This registration does not exist.');
     if (registration.status !== 'pending' || this.now() >= registration.claimExpiresAt) {
-      return fail(410, 'claim_expired', `This registration is ${registration.status === 'pending' ? 'expired' : registration.status}.`);
+      return fail(
+        410,
+        'claim_expired',
+        `This registration is ${registration.status === 'pending' ? 'expired' : registration.status}.`,
+      );
     }
     const code = `acf_${randomBytes(16).toString('hex')}`;
     registration.approvedEmail = email;
@@ -163,7 +181,8 @@ export class AuthMdState {
       registration.failures += 1;
       return fail(400, 'otp_invalid', 'The code does not match.');
     }
-    if (this.now() >= registration.code.expiresAt) return fail(400, 'otp_expired', 'The code expired; ask for a new one.');
+    if (this.now() >= registration.code.expiresAt)
+      return fail(400, 'otp_expired', 'The code expired; ask for a new one.');
     registration.status = 'claimed';
     delete registration.code;
     const owner = registration.approvedEmail ?? registration.email ?? 'unknown@sandbox.invalid';

@@ -12,7 +12,8 @@ import { isEmail } from './request-fields.js';
  */
 export function claimPageRoutes(state: AuthMdState, base: string, serviceName: string): Route[] {
   const title = `<h1>${escapeHtml(serviceName)}</h1>`;
-  const closed = (text: string) => html(410, htmlPage('Claim closed', `${title}<p id="status">${escapeHtml(text)}</p>`));
+  const closed = (text: string) =>
+    html(410, htmlPage('Claim closed', `${title}<p id="status">${escapeHtml(text)}</p>`));
 
   const codePage = (label: string, code: string, testId: string) =>
     html(
@@ -56,7 +57,8 @@ ${signInForm('claim', 'claim', left)}</div>`,
           return html(200, htmlPage('Denied', `${title}<p id="status">You declined. You can close this page.</p>`));
         }
         const email = (form.get('email') ?? '').trim();
-        if (!isEmail(email)) return html(400, htmlPage('Email required', `${title}<p>Enter an email address to sign in.</p>`));
+        if (!isEmail(email))
+          return html(400, htmlPage('Email required', `${title}<p>Enter an email address to sign in.</p>`));
         const result = state.approveInBrowser(id, email);
         if (!result.ok) return closed(result.message);
         return codePage('Claimed: here is your finish code', result.code, 'finish-code');
@@ -76,16 +78,24 @@ ${signInForm('claim', 'claim', left)}</div>`,
       path: `${base}/mailbox`,
       handler: async (req) => {
         const to = req.query.get('to')?.trim().toLowerCase();
-        const mails = state.mailbox.filter((m) => !to || m.to.toLowerCase() === to).slice(-50).reverse();
+        const mails = state.mailbox
+          .filter((m) => !to || m.to.toLowerCase() === to)
+          .slice(-50)
+          .reverse();
         const rows = mails
           .map(
-            (m) => `<div class="msg" data-testid="mail" data-to="${escapeHtml(m.to)}"><span class="who">${escapeHtml(m.to)}</span>${escapeHtml(m.subject)}<br>
+            (
+              m,
+            ) => `<div class="msg" data-testid="mail" data-to="${escapeHtml(m.to)}"><span class="who">${escapeHtml(m.to)}</span>${escapeHtml(m.subject)}<br>
 <a href="${escapeHtml(m.link)}" data-testid="mail-link">Open the link to get your code</a></div>`,
           )
           .join('\n');
         return html(
           200,
-          htmlPage(`${serviceName} mailbox`, `${title}<p class="muted">The sandbox's stand-in for your inbox${to ? ` (${escapeHtml(to)})` : ''}.</p>${rows || '<p>No mail yet.</p>'}`),
+          htmlPage(
+            `${serviceName} mailbox`,
+            `${title}<p class="muted">The sandbox's stand-in for your inbox${to ? ` (${escapeHtml(to)})` : ''}.</p>${rows || '<p>No mail yet.</p>'}`,
+          ),
         );
       },
     },

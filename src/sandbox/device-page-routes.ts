@@ -42,11 +42,20 @@ export function devicePageRoutes(device: DeviceState, base: string, serviceName:
         const form = bodyForm(req);
         const decision = form.get('decision') === 'deny' ? 'deny' : 'approve';
         const email = (form.get('email') ?? '').trim();
-        if (decision === 'approve' && !isEmail(email)) return html(400, htmlPage('Email required', `${title}<p>Enter an email address to sign in.</p>`));
+        if (decision === 'approve' && !isEmail(email))
+          return html(400, htmlPage('Email required', `${title}<p>Enter an email address to sign in.</p>`));
         const result = device.decide(form.get('user_code') ?? '', decision, email);
-        if (!result.ok) return html(400, htmlPage('Code not accepted', `${title}<p id="status">${escapeHtml(result.reason)}</p>`));
-        const text = decision === 'deny' ? 'You denied the request.' : 'Done: the device is connected. Go back to the thread.';
-        return html(200, htmlPage(decision === 'deny' ? 'Denied' : 'Connected', `${title}<p id="status" data-testid="status">${text}</p>`));
+        if (!result.ok)
+          return html(400, htmlPage('Code not accepted', `${title}<p id="status">${escapeHtml(result.reason)}</p>`));
+        const text =
+          decision === 'deny' ? 'You denied the request.' : 'Done: the device is connected. Go back to the thread.';
+        return html(
+          200,
+          htmlPage(
+            decision === 'deny' ? 'Denied' : 'Connected',
+            `${title}<p id="status" data-testid="status">${text}</p>`,
+          ),
+        );
       },
     },
   ];

@@ -11,7 +11,10 @@ import { sha256, type SandboxState } from './sandbox-state.js';
 const oauthError = (status: number, error: string, description?: string): RouteResponse =>
   json(status, { error, ...(description ? { error_description: description } : {}) }, { 'cache-control': 'no-store' });
 
-const tokenAnswer = (r: { accessToken: string; refreshToken: string; session: { accessExpiresAt: number; scopes: readonly string[] } }, now: number) =>
+const tokenAnswer = (
+  r: { accessToken: string; refreshToken: string; session: { accessExpiresAt: number; scopes: readonly string[] } },
+  now: number,
+) =>
   json(
     200,
     {
@@ -62,7 +65,8 @@ export function deviceRoutes(device: DeviceState, sessions: SandboxState, base: 
           case 'urn:ietf:params:oauth:grant-type:device_code': {
             const deviceCode = str(form.get('device_code'));
             const clientId = str(form.get('client_id'));
-            if (!deviceCode || !clientId) return oauthError(400, 'invalid_request', 'device_code and client_id are required.');
+            if (!deviceCode || !clientId)
+              return oauthError(400, 'invalid_request', 'device_code and client_id are required.');
             const result = device.poll(deviceCode, clientId);
             if (result.ok) return tokenAnswer(result, now());
             return oauthError(result.error === 'invalid_client' ? 401 : 400, result.error);
@@ -92,8 +96,13 @@ export function userinfoRoute(sessions: SandboxState, base: string): Route {
     handler: async (req) => {
       const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
       const session = bearer ? sessions.authenticate(bearer) : undefined;
-      if (!session) return json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
-      return json(200, { sub: `acct_${sha256(session.accountEmail).slice(0, 12)}`, email: session.accountEmail, email_verified: true });
+      if (!session)
+        return json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      return json(200, {
+        sub: `acct_${sha256(session.accountEmail).slice(0, 12)}`,
+        email: session.accountEmail,
+        email_verified: true,
+      });
     },
   };
 }

@@ -37,7 +37,11 @@ export function formatUserCode(code: string): string {
 
 export type TokenPollResult =
   | { readonly ok: true; readonly session: SessionState; readonly accessToken: string; readonly refreshToken: string }
-  | { readonly ok: false; readonly error: 'authorization_pending' | 'slow_down' | 'access_denied' | 'expired_token' | 'invalid_grant' | 'invalid_client' };
+  | {
+      readonly ok: false;
+      readonly error:
+        'authorization_pending' | 'slow_down' | 'access_denied' | 'expired_token' | 'invalid_grant' | 'invalid_client';
+    };
 
 export class DeviceState {
   readonly authorizations = new Map<string, DeviceAuthorization>();
@@ -81,7 +85,8 @@ export class DeviceState {
   decide(userCode: string, decision: 'approve' | 'deny', email: string): { ok: true } | { ok: false; reason: string } {
     const found = this.byUserCode(userCode);
     if (!found) return { ok: false, reason: 'That code is unknown or expired. Check the code and try again.' };
-    if (found.status !== 'pending') return { ok: false, reason: `That code was already ${found.status === 'denied' ? 'denied' : 'approved'}.` };
+    if (found.status !== 'pending')
+      return { ok: false, reason: `That code was already ${found.status === 'denied' ? 'denied' : 'approved'}.` };
     if (decision === 'deny') found.status = 'denied';
     else {
       found.status = 'approved';

@@ -12,9 +12,19 @@ import { DeviceState } from './device-state.js';
 import { SandboxFaults } from './faults.js';
 import { bearerChallenge, metadataRoutes } from './metadata-routes.js';
 import { protectedApiRoutes } from './protected-api-routes.js';
-import { SandboxState, type AuthMdRegistrationType, type SandboxOptions, type SandboxProtocol } from './sandbox-state.js';
+import {
+  SandboxState,
+  type AuthMdRegistrationType,
+  type SandboxOptions,
+  type SandboxProtocol,
+} from './sandbox-state.js';
 
-export { SandboxState, type SandboxOptions, type SandboxProtocol, type AuthMdRegistrationType } from './sandbox-state.js';
+export {
+  SandboxState,
+  type SandboxOptions,
+  type SandboxProtocol,
+  type AuthMdRegistrationType,
+} from './sandbox-state.js';
 export type { FaultKind } from './faults.js';
 
 /**
@@ -75,7 +85,11 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
     path: base,
     handler: async (req) => {
       if (wantsJson(req)) {
-        return json(401, { error: 'unauthorized', message: 'This API needs a bearer token.' }, { 'www-authenticate': bearerChallenge(req, base, withMetadata) });
+        return json(
+          401,
+          { error: 'unauthorized', message: 'This API needs a bearer token.' },
+          { 'www-authenticate': bearerChallenge(req, base, withMetadata) },
+        );
       }
       return html(
         200,
@@ -90,8 +104,10 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
   const routes: Route[] = [home, ...protectedApiRoutes(state, base, withMetadata)];
   const identifiesApprover = options.identifiesApprover ?? true;
   if (withMetadata) routes.push(...metadataRoutes({ base, serviceName, protocols, authmdTypes, identifiesApprover }));
-  if (protocols.includes('agent-sessions')) routes.push(...agentSessionsRoutes(state, base), ...approvalPageRoutes(state, base, serviceName));
-  if (protocols.includes('authmd')) routes.push(...authMdRoutes(authmd, base, authmdTypes), ...claimPageRoutes(authmd, base, serviceName));
+  if (protocols.includes('agent-sessions'))
+    routes.push(...agentSessionsRoutes(state, base), ...approvalPageRoutes(state, base, serviceName));
+  if (protocols.includes('authmd'))
+    routes.push(...authMdRoutes(authmd, base, authmdTypes), ...claimPageRoutes(authmd, base, serviceName));
   if (protocols.includes('device')) {
     routes.push(...deviceRoutes(device, state, base), ...devicePageRoutes(device, base, serviceName));
     if (identifiesApprover) routes.push(userinfoRoute(state, base));
@@ -109,7 +125,10 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
       ...route,
       handler: async (req: RouteRequest) => {
         state.recordCall(route.path, req.headers);
-        return faults.take(route.path.startsWith(`${base}/`) ? route.path.slice(base.length) : route.path) ?? route.handler(req);
+        return (
+          faults.take(route.path.startsWith(`${base}/`) ? route.path.slice(base.length) : route.path) ??
+          route.handler(req)
+        );
       },
     })),
   };

@@ -20,7 +20,8 @@ export interface MetadataSettings {
 }
 
 /** Where the protected-resource metadata of a sandbox at `base` lives (RFC 9728 §3.1). */
-export const resourceMetadataUrl = (origin: string, base: string): string => `${origin}/.well-known/oauth-protected-resource${base}`;
+export const resourceMetadataUrl = (origin: string, base: string): string =>
+  `${origin}/.well-known/oauth-protected-resource${base}`;
 
 /** The `WWW-Authenticate` challenge the sandbox's protected endpoints answer 401 with. */
 export function bearerChallenge(req: RouteRequest, base: string, withMetadata: boolean): string {
@@ -41,7 +42,9 @@ export function protectedResourceDocument(origin: string, s: MetadataSettings): 
 }
 
 function scopesOf(s: MetadataSettings): string[] {
-  return s.protocols.includes('authmd') ? [...defaultAuthMdScopes] : ['account:read', 'projects:read', 'projects:write'];
+  return s.protocols.includes('authmd')
+    ? [...defaultAuthMdScopes]
+    : ['account:read', 'projects:read', 'projects:write'];
 }
 
 export function authorizationServerDocument(origin: string, s: MetadataSettings): Record<string, unknown> {
@@ -71,10 +74,20 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
             identity_types_supported: [...s.authmdTypes],
             ...(s.authmdTypes.includes('anonymous') ? { anonymous: { credential_types_supported: ['api_key'] } } : {}),
             ...(s.authmdTypes.includes('identity_assertion')
-              ? { identity_assertion: { assertion_types_supported: ['verified_email'], credential_types_supported: ['access_token', 'api_key'] } }
+              ? {
+                  identity_assertion: {
+                    assertion_types_supported: ['verified_email'],
+                    credential_types_supported: ['access_token', 'api_key'],
+                  },
+                }
               : {}),
             ...(s.authmdTypes.includes('user_claimed')
-              ? { user_claimed: { claim_methods_supported: ['google_oauth', 'github_oauth'], credential_types_supported: ['access_token'] } }
+              ? {
+                  user_claimed: {
+                    claim_methods_supported: ['google_oauth', 'github_oauth'],
+                    credential_types_supported: ['access_token'],
+                  },
+                }
               : {}),
             events_supported: [],
           },
@@ -97,7 +110,11 @@ export function metadataRoutes(s: MetadataSettings): Route[] {
     {
       method: 'GET',
       path: `${s.base}/logo.svg`,
-      handler: async () => ({ status: 200, headers: { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=3600' }, body: logo(s.serviceName) }),
+      handler: async () => ({
+        status: 200,
+        headers: { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=3600' },
+        body: logo(s.serviceName),
+      }),
     },
   ];
 }

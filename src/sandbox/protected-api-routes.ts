@@ -13,9 +13,13 @@ export function protectedApiRoutes(state: SandboxState, base: string, withMetada
         const session = bearer ? state.authenticate(bearer) : undefined;
         if (!session) {
           // RFC 9728 §5.1: the challenge names the metadata that says how to get a token.
-          return json(401, { error: 'unauthorized', message: 'Send a live token as a bearer token.' }, {
-            'www-authenticate': bearerChallenge(req, base, withMetadata),
-          });
+          return json(
+            401,
+            { error: 'unauthorized', message: 'Send a live token as a bearer token.' },
+            {
+              'www-authenticate': bearerChallenge(req, base, withMetadata),
+            },
+          );
         }
         return json(200, {
           account: { email: session.accountEmail },

@@ -85,7 +85,11 @@ export class SandboxState {
   private readonly byAccessHash = new Map<string, SessionState>();
   private readonly byRefreshHash = new Map<string, SessionState>();
   /** The last calls the service received, with the agent headers they carried (newest last). */
-  readonly calls: Array<{ readonly path: string; readonly agentId: string | undefined; readonly correlationId: string | undefined }> = [];
+  readonly calls: Array<{
+    readonly path: string;
+    readonly agentId: string | undefined;
+    readonly correlationId: string | undefined;
+  }> = [];
   /** Exchange calls that issued a session, per request id. */
   readonly successfulExchanges = new Map<string, number>();
   readonly requestTtlMs: number;
@@ -113,7 +117,12 @@ export class SandboxState {
     return req.status;
   }
 
-  startRequest(input: { scopes: readonly string[]; clientName: string; label: string; codeChallenge: string | undefined }) {
+  startRequest(input: {
+    scopes: readonly string[];
+    clientName: string;
+    label: string;
+    codeChallenge: string | undefined;
+  }) {
     const id = `ar_${randomBytes(12).toString('hex')}`;
     const pollToken = token('aap');
     const now = this.now();
@@ -155,10 +164,14 @@ export class SandboxState {
     const req = this.requests.get(id);
     if (!req) return { ok: false, status: 404, code: 'NOT_FOUND', message: 'Unknown auth_request_id.' };
     const status = this.statusOf(req);
-    if (status === 'expired' || status === 'revoked') return { ok: false, status: 410, code: 'EXPIRED', message: `The login request is ${status}.` };
-    if (status === 'exchanged') return { ok: false, status: 409, code: 'INVALID_STATE', message: 'The login request was already exchanged.' };
-    if (status === 'pending') return { ok: false, status: 400, code: 'INVALID_STATE', message: 'The login request is not approved yet.' };
-    if (code !== req.exchangeCode) return { ok: false, status: 401, code: 'INVALID_CODE', message: 'The exchange code is wrong.' };
+    if (status === 'expired' || status === 'revoked')
+      return { ok: false, status: 410, code: 'EXPIRED', message: `The login request is ${status}.` };
+    if (status === 'exchanged')
+      return { ok: false, status: 409, code: 'INVALID_STATE', message: 'The login request was already exchanged.' };
+    if (status === 'pending')
+      return { ok: false, status: 400, code: 'INVALID_STATE', message: 'The login request is not approved yet.' };
+    if (code !== req.exchangeCode)
+      return { ok: false, status: 401, code: 'INVALID_CODE', message: 'The exchange code is wrong.' };
     if (req.codeChallenge !== undefined && (verifier === undefined || hexChallenge(verifier) !== req.codeChallenge)) {
       return { ok: false, status: 401, code: 'INVALID_CODE_VERIFIER', message: 'The code verifier does not match.' };
     }

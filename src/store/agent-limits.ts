@@ -23,7 +23,13 @@ export interface AgentLimitsStore {
    * Counts a new handoff against the agent's limits, or refuses it. Undefined limits are not
    * checked (the admin token, handoffs the bridge re-opens), but the handoff still counts as open.
    */
-  admit(agentId: string, handoffId: string, expiresAt: number, now: number, limits?: { maxOpen: number; maxPerMinute: number }): Promise<Admission>;
+  admit(
+    agentId: string,
+    handoffId: string,
+    expiresAt: number,
+    now: number,
+    limits?: { maxOpen: number; maxPerMinute: number },
+  ): Promise<Admission>;
   /** Takes back an admission whose handoff was never written. */
   release(agentId: string, handoffId: string): Promise<void>;
   /** Ids of the agent's open handoffs (not yet finished, not past expiry), oldest expiry first. */
@@ -64,7 +70,14 @@ export function createAgentLimitsStore(deps: { redis: Redis; keys: Keys }): Agen
       const [kind, value] = (await admitScript.run(
         redis,
         [keys.agentOpen(agentId), keys.agentRate(agentId)],
-        [String(now), handoffId, String(expiresAt), limits ? String(limits.maxOpen) : '', limits ? String(limits.maxPerMinute) : '', String(rateWindowMs)],
+        [
+          String(now),
+          handoffId,
+          String(expiresAt),
+          limits ? String(limits.maxOpen) : '',
+          limits ? String(limits.maxPerMinute) : '',
+          String(rateWindowMs),
+        ],
       )) as [number, number];
       // Concurrent requests read the clock before the script runs: keep the wait within the window.
       if (kind === 2) return { kind: 'rate_limited', retryAfterMs: Math.min(rateWindowMs, Math.max(1, value)) };

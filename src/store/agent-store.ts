@@ -29,7 +29,9 @@ export interface AgentStore {
   get(id: string): Promise<StoredAgent | undefined>;
   list(): Promise<StoredAgent[]>;
   /** The agent a key hash belongs to; `dead` names the agent whose rotated or removed key it was. */
-  findByKeyHash(keyHash: string): Promise<{ kind: 'live'; agent: StoredAgent } | { kind: 'dead'; agentId: string } | undefined>;
+  findByKeyHash(
+    keyHash: string,
+  ): Promise<{ kind: 'live'; agent: StoredAgent } | { kind: 'dead'; agentId: string } | undefined>;
   /** Replaces the key hash atomically; undefined when the agent is gone. */
   rotate(id: string, keyHash: string, at: number): Promise<StoredAgent | undefined>;
   /** Deletes the agent and its key at once; false when it was not there. */
@@ -78,7 +80,11 @@ export function createAgentStore(deps: { redis: Redis; keys: Keys }): AgentStore
   const get = async (id: string) => decode(await redis.get(keys.agent(id)));
   return {
     async create(agent) {
-      const done = await createScript.run(redis, [keys.agent(agent.id), keys.agents(), keys.agentKeys()], [JSON.stringify(agent), agent.id, String(agent.createdAt), agent.keyHash]);
+      const done = await createScript.run(
+        redis,
+        [keys.agent(agent.id), keys.agents(), keys.agentKeys()],
+        [JSON.stringify(agent), agent.id, String(agent.createdAt), agent.keyHash],
+      );
       return done === 1;
     },
     get,

@@ -27,7 +27,9 @@ const variable = 'HANDOFF_AGENTS_FILE';
 
 const entrySchema = z.strictObject({
   id: agentIdSchema,
-  keyHash: z.string().refine(isAgentKeyHash, { message: 'must be a key hash as `handoff agents hash` prints it (sha256:…), never the key itself' }),
+  keyHash: z.string().refine(isAgentKeyHash, {
+    message: 'must be a key hash as `handoff agents hash` prints it (sha256:…), never the key itself',
+  }),
   ...agentPolicyFields,
 });
 
@@ -43,7 +45,11 @@ export function parseAgentsFile(text: string, path: string): FileAgent[] {
   } catch (err) {
     fail(path, `is neither JSON nor YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  const list = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && 'agents' in doc ? (doc as { agents: unknown }).agents : undefined;
+  const list = Array.isArray(doc)
+    ? doc
+    : doc && typeof doc === 'object' && 'agents' in doc
+      ? (doc as { agents: unknown }).agents
+      : undefined;
   if (!Array.isArray(list)) fail(path, 'must hold a list of agents, or an object with an "agents" list.');
   const agents: FileAgent[] = [];
   const ids = new Set<string>();
@@ -54,7 +60,10 @@ export function parseAgentsFile(text: string, path: string): FileAgent[] {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path.map(String).join('.');
-      const what = issue.code === 'unrecognized_keys' ? 'is not a known field (use id, keyHash, services, threads, approvers, maxOpenHandoffs, maxHandoffsPerMinute)' : issue.message;
+      const what =
+        issue.code === 'unrecognized_keys'
+          ? 'is not a known field (use id, keyHash, services, threads, approvers, maxOpenHandoffs, maxHandoffsPerMinute)'
+          : issue.message;
       fail(path, `${name}: ${field ? `field "${field}" ` : ''}${what}.`);
     }
     const { id, keyHash, ...policy } = parsed.data;

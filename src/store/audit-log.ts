@@ -51,15 +51,23 @@ export function createAuditLog(deps: { redis: Redis; keys: Keys; sink?: AuditSin
       // stream id (Redis's clock, in ms).
       const detail = entry.detail && Object.keys(entry.detail).length > 0 ? JSON.stringify(entry.detail) : '';
       const fields = [
-        'event', entry.event,
-        'handoffId', entry.handoffId ?? '',
-        'agentId', entry.agentId ?? '',
+        'event',
+        entry.event,
+        'handoffId',
+        entry.handoffId ?? '',
+        'agentId',
+        entry.agentId ?? '',
         // A correlation id that is just the handoff id (the default) is implied, not repeated.
-        'correlationId', entry.correlationId === entry.handoffId ? '' : (entry.correlationId ?? ''),
-        'actor', entry.actor ?? '',
-        'source', entry.source ?? '',
-        'requestId', entry.requestId ?? '',
-        'detail', detail,
+        'correlationId',
+        entry.correlationId === entry.handoffId ? '' : (entry.correlationId ?? ''),
+        'actor',
+        entry.actor ?? '',
+        'source',
+        entry.source ?? '',
+        'requestId',
+        entry.requestId ?? '',
+        'detail',
+        detail,
       ];
       await redis.xadd(keys.audit(), 'MAXLEN', '~', auditMaxLength, '*', ...fields);
     },

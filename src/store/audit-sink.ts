@@ -21,7 +21,10 @@ export function auditLine(entry: AuditEntry, at: number): string {
   return maskSecrets(JSON.stringify({ time: new Date(at).toISOString(), ...entry }));
 }
 
-export async function openAuditSink(config: AuditSinkConfig, stdout: (line: string) => void = (line) => void process.stdout.write(line)): Promise<AuditSink | undefined> {
+export async function openAuditSink(
+  config: AuditSinkConfig,
+  stdout: (line: string) => void = (line) => void process.stdout.write(line),
+): Promise<AuditSink | undefined> {
   if (config.kind === 'off') return undefined;
   if (config.kind === 'stdout') {
     return { write: async (entry, at) => stdout(`${auditLine(entry, at)}\n`), close: async () => undefined };
@@ -32,7 +35,10 @@ export async function openAuditSink(config: AuditSinkConfig, stdout: (line: stri
     file = await open(config.path, 'a', 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError('HANDOFF_AUDIT_SINK', `HANDOFF_AUDIT_SINK: cannot open ${config.path} for appending (${code}); create ${dirname(config.path)} or choose another path.`);
+    throw new ConfigError(
+      'HANDOFF_AUDIT_SINK',
+      `HANDOFF_AUDIT_SINK: cannot open ${config.path} for appending (${code}); create ${dirname(config.path)} or choose another path.`,
+    );
   }
   return {
     write: async (entry, at) => void (await file.appendFile(`${auditLine(entry, at)}\n`)),

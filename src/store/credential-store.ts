@@ -135,7 +135,8 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       await tx.exec();
     },
     list: async (limit) => recordsOf(await redis.zrevrange(keys.credentials(), 0, Math.max(0, limit - 1))),
-    listOf: async (agentId, limit) => recordsOf(await redis.zrevrange(keys.agentCredentials(agentId), 0, Math.max(0, limit - 1))),
+    listOf: async (agentId, limit) =>
+      recordsOf(await redis.zrevrange(keys.agentCredentials(agentId), 0, Math.max(0, limit - 1))),
     async touch(id, at) {
       // Only while it exists: a retrieval racing a delete must not resurrect an empty hash.
       await touchScript.run(redis, [keys.credential(id)], [String(at)]);

@@ -13,7 +13,11 @@ export interface GeneratedSecret {
   readonly created: boolean;
 }
 
-export async function readOrCreateSecret(dataDir: string, name: string, generate: () => string): Promise<GeneratedSecret> {
+export async function readOrCreateSecret(
+  dataDir: string,
+  name: string,
+  generate: () => string,
+): Promise<GeneratedSecret> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, name);
   try {

@@ -31,7 +31,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -46,7 +48,10 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-export async function startEmbeddedRedis(options: { dataDir: string; pathEnv: string | undefined }): Promise<EmbeddedRedis> {
+export async function startEmbeddedRedis(options: {
+  dataDir: string;
+  pathEnv: string | undefined;
+}): Promise<EmbeddedRedis> {
   const binary = findOnPath('redis-server', options.pathEnv);
   const dir = resolve(options.dataDir, 'redis');
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -68,7 +73,20 @@ export async function startEmbeddedRedis(options: { dataDir: string; pathEnv: st
   const port = await freePort();
   const child: ChildProcess = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -79,7 +97,10 @@ export async function startEmbeddedRedis(options: { dataDir: string; pathEnv: st
   while (!(await reachable(url))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new ConfigError('REDIS_URL', `The private redis-server did not start (${stderr.trim() || 'no output'}). ${howToStartRedis}`);
+      throw new ConfigError(
+        'REDIS_URL',
+        `The private redis-server did not start (${stderr.trim() || 'no output'}). ${howToStartRedis}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -17,7 +17,8 @@ const lists = ['approvers', 'scopes'] as const;
  * Lua's cjson, which rejects a lone surrogate, and a record it cannot decode can never change
  * state again. Requests are checked at the door; this is the last line for anything else.
  */
-const toJson = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? wellFormed(v) : v));
+const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? wellFormed(v) : v));
 
 /** The patch as the Lua script takes it: fields to set, and names of fields to remove. */
 export function encodePatch(patch: HandoffPatch): { set: string; unset: string } {
@@ -36,7 +37,11 @@ export function encodePatch(patch: HandoffPatch): { set: string; unset: string }
  * Values left out of the stored JSON because decodeRecord() restores them: empty lists, and
  * the usual answer (a finish code), which is always set together with the approval URL.
  */
-function isStoredAsDefault(key: string, value: unknown, fields: Partial<Record<keyof HandoffRecord, unknown>>): boolean {
+function isStoredAsDefault(
+  key: string,
+  value: unknown,
+  fields: Partial<Record<keyof HandoffRecord, unknown>>,
+): boolean {
   if ((lists as readonly string[]).includes(key)) return Array.isArray(value) && value.length === 0;
   return key === 'answer' && value === 'finish_code' && typeof fields.approvalUrl === 'string';
 }
@@ -66,7 +71,8 @@ export function decodeRecord(raw: string | null | undefined): HandoffRecord | un
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Record<string, unknown>;
-  if (typeof record.id !== 'string' || !(handoffStatuses as readonly string[]).includes(String(record.status))) return undefined;
+  if (typeof record.id !== 'string' || !(handoffStatuses as readonly string[]).includes(String(record.status)))
+    return undefined;
   for (const list of lists) record[list] = Array.isArray(record[list]) ? record[list] : [];
   record.attempts = typeof record.attempts === 'number' ? record.attempts : 0;
   record.kind = 'login';

@@ -182,7 +182,9 @@ export function createHandoffStore(deps: {
       if (terminal) {
         const threadKey = keys.threadHandoffs(record.thread);
         // It no longer counts against its agent's open-handoff limit either.
-        const [, left] = (await redis.multi().zrem(threadKey, id).zcard(threadKey).zrem(keys.agentOpen(record.agentId), id).exec()) ?? [];
+        const [, left] =
+          (await redis.multi().zrem(threadKey, id).zcard(threadKey).zrem(keys.agentOpen(record.agentId), id).exec()) ??
+          [];
         const polled = indexed(record.thread);
         if (left?.[1] === 0 && polled) await redis.zrem(keys.openThreads(polled), record.thread);
       }

@@ -12,7 +12,8 @@ export interface JsonCache {
 }
 
 export function createJsonCache(deps: { redis: Redis; keys: Keys; namespace: string }): JsonCache {
-  const keyOf = (key: string) => deps.keys.cache(deps.namespace, createHash('sha256').update(key).digest('base64url').slice(0, 32));
+  const keyOf = (key: string) =>
+    deps.keys.cache(deps.namespace, createHash('sha256').update(key).digest('base64url').slice(0, 32));
   return {
     async get(key) {
       const raw = await deps.redis.get(keyOf(key));

@@ -71,7 +71,9 @@ export interface Keys {
  * else hashed (ids the admin token names are free text, up to 200 characters).
  */
 function agentPart(agentId: string): string {
-  return /^[a-z0-9][a-z0-9._-]{0,63}$/.test(agentId) ? agentId : `#${createHash('sha256').update(agentId).digest('base64url').slice(0, 22)}`;
+  return /^[a-z0-9][a-z0-9._-]{0,63}$/.test(agentId)
+    ? agentId
+    : `#${createHash('sha256').update(agentId).digest('base64url').slice(0, 22)}`;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -85,7 +87,8 @@ export function createKeys(prefix: string): Keys {
     pollDue: (platform) => `${p}:poll-due:${platform}`,
     pollLease: (platform, scope) => `${p}:poll-lease:${platform}:${scope}`,
     threadHandoffs: (ref) => `${p}:thread:${ref}`,
-    idempotency: (agentId, key) => `${p}:idem:${createHash('sha256').update(`${agentId}\n${key}`).digest('base64url').slice(0, 22)}`,
+    idempotency: (agentId, key) =>
+      `${p}:idem:${createHash('sha256').update(`${agentId}\n${key}`).digest('base64url').slice(0, 22)}`,
     vault: (slot, id) => `${p}:vault:${slot}:${id}`,
     credential: (id) => `${p}:cred:${id}`,
     credentials: () => `${p}:creds`,

@@ -21,7 +21,9 @@ export type GateEntry =
        * Gives the slot back. A transport failure counts towards the breaker, a success resets
        * it; undefined (the call never reached the service) leaves it as it is.
        */
-      leave(outcome?: { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string }): Promise<void>;
+      leave(
+        outcome?: { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string },
+      ): Promise<void>;
     }
   /** Every slot of the origin is taken (by handoffs of any agent). */
   | { readonly kind: 'busy'; readonly inFlight: number }
@@ -95,8 +97,15 @@ export function createServiceGate(o: ServiceGateOptions): ServiceGate {
     async enter(key, leaseMs, limit = o.limit) {
       const keys = keysOf(key);
       const lease = randomBytes(9).toString('base64url');
-      const answer = (await enterScript.run(o.redis, keys, [o.now(), Math.max(1, Math.round(leaseMs)), limit, lease, threshold])) as string[];
-      if (answer[0] === 'open') return { kind: 'open', untilMs: Number(answer[1]), code: answer[2]!, message: answer[3]! };
+      const answer = (await enterScript.run(o.redis, keys, [
+        o.now(),
+        Math.max(1, Math.round(leaseMs)),
+        limit,
+        lease,
+        threshold,
+      ])) as string[];
+      if (answer[0] === 'open')
+        return { kind: 'open', untilMs: Number(answer[1]), code: answer[2]!, message: answer[3]! };
       if (answer[0] === 'busy') return { kind: 'busy', inFlight: Number(answer[1]) };
       let left = false;
       return {
@@ -106,7 +115,15 @@ export function createServiceGate(o: ServiceGateOptions): ServiceGate {
           left = true;
           const failure = outcome && !outcome.ok ? outcome : undefined;
           const verdict = outcome === undefined ? '' : outcome.ok ? '1' : '0';
-          await leaveScript.run(o.redis, keys, [lease, verdict, o.now(), threshold, openMs, failure?.code ?? '', (failure?.message ?? '').slice(0, 300)]);
+          await leaveScript.run(o.redis, keys, [
+            lease,
+            verdict,
+            o.now(),
+            threshold,
+            openMs,
+            failure?.code ?? '',
+            (failure?.message ?? '').slice(0, 300),
+          ]);
         },
       };
     },

@@ -38,21 +38,31 @@ function keyId(key: Buffer): string {
 export function createVault(deps: { redis: Redis; keys: Keys; key: Buffer; previousKeys?: readonly Buffer[] }): Vault {
   if (deps.key.length !== 32) throw new Error('vault key must be 32 bytes');
   const current = { id: keyId(deps.key), key: deps.key };
-  const byId = new Map([current, ...(deps.previousKeys ?? []).map((key) => ({ id: keyId(key), key }))].map((k) => [k.id, k.key]));
+  const byId = new Map(
+    [current, ...(deps.previousKeys ?? []).map((key) => ({ id: keyId(key), key }))].map((k) => [k.id, k.key]),
+  );
 
   const seal = (plaintext: string, context: string): string => {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', current.key, iv);
     cipher.setAAD(Buffer.from(context));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return ['v1', current.id, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+    return [
+      'v1',
+      current.id,
+      iv.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+      body.toString('base64url'),
+    ].join('.');
   };
 
   const open = (blob: string, context: string): string => {
     const [version, kid, iv, tag, body] = blob.split('.');
     const key = kid === undefined ? undefined : byId.get(kid);
     if (version !== 'v1' || !key || iv === undefined || tag === undefined || body === undefined) {
-      throw unreadable(kid !== undefined && !byId.has(kid) ? 'it was sealed with a key the bridge no longer has' : 'it is malformed');
+      throw unreadable(
+        kid !== undefined && !byId.has(kid) ? 'it was sealed with a key the bridge no longer has' : 'it is malformed',
+      );
     }
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });

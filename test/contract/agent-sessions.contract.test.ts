@@ -7,7 +7,9 @@ import { developmentPolicy } from '../helpers/network.js';
 
 describeLoginProtocolContract('agent-sessions against the sandbox', async () => {
   const service = await startSandboxServer();
-  const protocol = createAgentSessionsProtocol({ http: createServiceHttp({ policy: developmentPolicy, backoffMs: 10 }) });
+  const protocol = createAgentSessionsProtocol({
+    http: createServiceHttp({ policy: developmentPolicy, backoffMs: 10 }),
+  });
   return {
     protocol,
     request: () => ({
@@ -21,10 +23,13 @@ describeLoginProtocolContract('agent-sessions against the sandbox', async () => 
     approve: (started) => approveOnSandbox(started.approvalUrl),
     wrongAnswer: () => `aae_${'0'.repeat(48)}`,
     accepts: async (credential) =>
-      (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } })).status === 200,
+      (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } }))
+        .status === 200,
     approverEmail: 'alice@example.com',
     seenAgentHeaders: () =>
-      service.sandbox.state.calls.filter((c) => c.path.includes('/agent-sessions/')).map(({ agentId, correlationId }) => ({ agentId, correlationId })),
+      service.sandbox.state.calls
+        .filter((c) => c.path.includes('/agent-sessions/'))
+        .map(({ agentId, correlationId }) => ({ agentId, correlationId })),
     close: service.close,
   };
 });

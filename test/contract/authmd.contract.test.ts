@@ -21,7 +21,10 @@ const variants: Array<{ label: string; types: AuthMdRegistrationType[]; email: b
 
 for (const variant of variants) {
   describeLoginProtocolContract(`authmd ${variant.label} against the sandbox`, async () => {
-    const service = await startSandboxServer({ protocols: ['authmd'], authmdTypes: variant.types, serviceName: 'Sandbox Notes' }, '/notes');
+    const service = await startSandboxServer(
+      { protocols: ['authmd'], authmdTypes: variant.types, serviceName: 'Sandbox Notes' },
+      '/notes',
+    );
     const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 10 });
     const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
     const protocol = createAuthMdProtocol({ http, discovery, clock: systemClock, policy: developmentPolicy });
@@ -37,14 +40,18 @@ for (const variant of variants) {
         label: 'contract test',
         ...(variant.email ? { approverEmail: email } : {}),
       }),
-      approve: (started) => (started.answer === 'email_code' ? codeFromMailbox(service.url, email) : claimOnSandbox(started.approvalUrl)),
+      approve: (started) =>
+        started.answer === 'email_code' ? codeFromMailbox(service.url, email) : claimOnSandbox(started.approvalUrl),
       wrongAnswer: (started) => (started.answer === 'email_code' ? '000000' : `acf_${'0'.repeat(32)}`),
       // Email flows: the service bound the claim to the inbox it emailed (the login_hint).
       ...(variant.email ? { approverEmail: email } : {}),
       accepts: async (credential) =>
-        (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } })).status === 200,
+        (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } }))
+          .status === 200,
       seenAgentHeaders: () =>
-        service.sandbox.state.calls.filter((c) => c.path.includes('/agent/') || c.path.includes('/oauth/')).map(({ agentId, correlationId }) => ({ agentId, correlationId })),
+        service.sandbox.state.calls
+          .filter((c) => c.path.includes('/agent/') || c.path.includes('/oauth/'))
+          .map(({ agentId, correlationId }) => ({ agentId, correlationId })),
       close: service.close,
     };
   });

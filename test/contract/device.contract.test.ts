@@ -9,10 +9,19 @@ import { developmentPolicy } from '../helpers/network.js';
 
 describeLoginProtocolContract('device (RFC 8628) against the sandbox', async () => {
   // A 1 s interval keeps the contract quick; the sandbox enforces it (slow_down) all the same.
-  const service = await startSandboxServer({ protocols: ['device'], deviceIntervalSeconds: 1, serviceName: 'Sandbox Files' }, '/files');
+  const service = await startSandboxServer(
+    { protocols: ['device'], deviceIntervalSeconds: 1, serviceName: 'Sandbox Files' },
+    '/files',
+  );
   const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 10 });
   const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
-  const protocol = createDeviceProtocol({ http, discovery, clock: systemClock, clientId: () => 'contract-client', policy: developmentPolicy });
+  const protocol = createDeviceProtocol({
+    http,
+    discovery,
+    clock: systemClock,
+    clientId: () => 'contract-client',
+    policy: developmentPolicy,
+  });
   // Polls of one device code must be an interval apart, as a well-behaved client's are.
   const pause = () => new Promise((r) => setTimeout(r, 1_050));
   return {
@@ -32,10 +41,13 @@ describeLoginProtocolContract('device (RFC 8628) against the sandbox', async () 
     },
     wrongAnswer: () => undefined,
     accepts: async (credential) =>
-      (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } })).status === 200,
+      (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } }))
+        .status === 200,
     approverEmail: 'alice@example.com',
     seenAgentHeaders: () =>
-      service.sandbox.state.calls.filter((c) => c.path.includes('/oauth/')).map(({ agentId, correlationId }) => ({ agentId, correlationId })),
+      service.sandbox.state.calls
+        .filter((c) => c.path.includes('/oauth/'))
+        .map(({ agentId, correlationId }) => ({ agentId, correlationId })),
     close: service.close,
   };
 });

@@ -27,7 +27,16 @@ describeThreadAdapterContract('github', async () => {
   return {
     adapter: platform.adapter,
     thread: 'github:Octo-Org/App#7',
-    invalidThreads: ['github:', 'github:octo/app', 'github:octo/app#0', 'github:octo#1', 'github:-bad/app#1', 'github:octo/app#x', 'github:octo/../x#1', 'local:demo'],
+    invalidThreads: [
+      'github:',
+      'github:octo/app',
+      'github:octo/app#0',
+      'github:octo#1',
+      'github:-bad/app#1',
+      'github:octo/app#x',
+      'github:octo/../x#1',
+      'local:demo',
+    ],
     readThread: async (ref) => {
       const { key, number } = where(ref);
       return fake.state.thread(key, number).map((c) => ({ id: String(c.id), text: c.body }));

@@ -25,7 +25,16 @@ describeThreadAdapterContract('linear', async () => {
   return {
     adapter: platform.adapter,
     thread: 'linear:eng-42',
-    invalidThreads: ['linear:', 'linear:ENG', 'linear:ENG-', 'linear:42', 'linear:ENG-0', 'linear:has space-1', 'linear:not-a-uuid-at-all', 'github:octo/app#1'],
+    invalidThreads: [
+      'linear:',
+      'linear:ENG',
+      'linear:ENG-',
+      'linear:42',
+      'linear:ENG-0',
+      'linear:has space-1',
+      'linear:not-a-uuid-at-all',
+      'github:octo/app#1',
+    ],
     readThread: async () => fake.store.commentsOf(issue.id).map((c) => ({ id: c.id, text: c.body })),
     postAsHuman: async (ref, text) => {
       const comment = fake.store.addComment({ issueId: issue.id, body: text, userId: alice.id });

@@ -5,7 +5,12 @@ import { describeThreadAdapterContract } from './thread-adapter.contract.js';
 describeThreadAdapterContract('local', async () => {
   const redis = connectTestRedis();
   const prefix = randomPrefix('contract-local');
-  const platform = createLocalPlatform({ redis, keyPrefix: `${prefix}:local`, sink: async () => 'accepted', now: Date.now });
+  const platform = createLocalPlatform({
+    redis,
+    keyPrefix: `${prefix}:local`,
+    sink: async () => 'accepted',
+    now: Date.now,
+  });
   const name = (ref: string) => ref.replace(/^local:/, '');
   return {
     adapter: platform.adapter,

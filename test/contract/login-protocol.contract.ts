@@ -61,7 +61,8 @@ export function describeLoginProtocolContract(name: string, setup: () => Promise
         expect((await h.protocol.complete(started.secret, 'done', ctx(req))).kind).toBe('wrong_code');
       }
       const answer = await h.approve(started);
-      if (wrongAnswer !== undefined) expect((await h.protocol.complete(started.secret, wrongAnswer, ctx(req))).kind).toBe('wrong_code');
+      if (wrongAnswer !== undefined)
+        expect((await h.protocol.complete(started.secret, wrongAnswer, ctx(req))).kind).toBe('wrong_code');
       const done = await h.protocol.complete(started.secret, answer, ctx(req));
       expect(done.kind).toBe('credential');
       if (done.kind !== 'credential') return;
@@ -79,7 +80,9 @@ export function describeLoginProtocolContract(name: string, setup: () => Promise
       const answer = await h.approve(started);
       if (h.protocol.poll) {
         const polled = await h.protocol.poll(started.secret, ctx(req));
-        expect(polled.kind === 'approved' || polled.kind === 'credential' ? polled.approvedBy?.email : polled.kind).toBe(h.approverEmail);
+        expect(
+          polled.kind === 'approved' || polled.kind === 'credential' ? polled.approvedBy?.email : polled.kind,
+        ).toBe(h.approverEmail);
         if (polled.kind === 'credential') return; // the poll itself finished the login
       }
       const done = await h.protocol.complete(started.secret, answer, ctx(req));

@@ -43,7 +43,9 @@ describeThreadAdapterContract('slack', async () => {
     ],
     readThread: async (ref) => {
       const thread = parseSlackThread(ref);
-      return slack.state.thread(thread.channel, thread.threadTs).map((m) => ({ id: slackMessageId(m.channel, m.ts), text: shownText(m) }));
+      return slack.state
+        .thread(thread.channel, thread.threadTs)
+        .map((m) => ({ id: slackMessageId(m.channel, m.ts), text: shownText(m) }));
     },
     postAsHuman: async (ref, text) => {
       const thread = parseSlackThread(ref);

@@ -36,7 +36,12 @@ const approval = (over: Partial<ApprovalRequestMessage> = {}): ApprovalRequestMe
   ...over,
 });
 
-const notice = (text: string): NoticeMessage => ({ kind: 'notice', handoffId: 'hf_0123456789abcdef01234567', event: 'info', text: [text] });
+const notice = (text: string): NoticeMessage => ({
+  kind: 'notice',
+  handoffId: 'hf_0123456789abcdef01234567',
+  event: 'info',
+  text: [text],
+});
 
 export function describeThreadAdapterContract(name: string, setup: () => Promise<ThreadAdapterHarness>): void {
   describe(`ThreadAdapter contract: ${name}`, () => {
@@ -86,7 +91,11 @@ export function describeThreadAdapterContract(name: string, setup: () => Promise
       const thread = h.adapter.parseThread(h.thread);
       const ref = await h.adapter.post(
         thread,
-        approval({ serviceName: 'Google Workspace', serviceUrl: 'https://api.google.com.evil.example', approvalUrl: 'https://accounts.google.com.evil.example/authorize/ar_x' }),
+        approval({
+          serviceName: 'Google Workspace',
+          serviceUrl: 'https://api.google.com.evil.example',
+          approvalUrl: 'https://accounts.google.com.evil.example/authorize/ar_x',
+        }),
       );
       const shown = (await h.readThread(thread.ref)).find((m) => m.id === ref.id)!.text;
       expect(shown).toContain('api.google.com.evil.example');

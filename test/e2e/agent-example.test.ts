@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LocalMessage } from '../../adapters/local/index.js';
-import { freePort, handoffBin, spawnLogged, startAgentWorker, stopAllProcesses, waitForHealth } from '../helpers/processes.js';
+import {
+  freePort,
+  handoffBin,
+  spawnLogged,
+  startAgentWorker,
+  stopAllProcesses,
+  waitForHealth,
+} from '../helpers/processes.js';
 import { redisAnswers } from '../helpers/redis.js';
 import { approveOnSandbox } from '../helpers/sandbox-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -26,24 +33,45 @@ describe('npm start and examples/agent-worker.ts: two commands', () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const common = { PATH: process.env.PATH, HANDOFF_DATA_DIR: dataDir };
-    const bridge = spawnLogged('example-serve', [handoffBin, 'serve', '--dev'], { ...common, PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json', HANDOFF_PREFIX: 'example-test' });
+    const bridge = spawnLogged('example-serve', [handoffBin, 'serve', '--dev'], {
+      ...common,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      HANDOFF_PREFIX: 'example-test',
+    });
     await waitForHealth(url, bridge);
     await new Promise((r) => setTimeout(r, 200)); // the banner follows the listen
-    expect(bridge.stdout()).toContain(`HANDOFF_URL=${url} node --import tsx examples/agent-worker.ts --service ${url}/sandbox --thread local:demo`);
+    expect(bridge.stdout()).toContain(
+      `HANDOFF_URL=${url} node --import tsx examples/agent-worker.ts --service ${url}/sandbox --thread local:demo`,
+    );
 
-    const agent = startAgentWorker('example', ['--service', `${url}/sandbox`, '--thread', 'local:example', '--approver', 'alice'], { ...common, HANDOFF_URL: url });
-    const messages = async () => ((await (await fetch(`${url}/v1/threads/local/example/messages`)).json()) as { messages: LocalMessage[] }).messages;
-    const request = await waitFor('the approval request', async () => {
-      if (agent.exit()) throw new Error(`the agent exited early:\n${agent.describe()}`);
-      return (await messages()).find((m) => m.kind === 'bot' && /\/sandbox\/authorize\//.test(m.text));
-    }, 30_000);
+    const agent = startAgentWorker(
+      'example',
+      ['--service', `${url}/sandbox`, '--thread', 'local:example', '--approver', 'alice'],
+      { ...common, HANDOFF_URL: url },
+    );
+    const messages = async () =>
+      ((await (await fetch(`${url}/v1/threads/local/example/messages`)).json()) as { messages: LocalMessage[] })
+        .messages;
+    const request = await waitFor(
+      'the approval request',
+      async () => {
+        if (agent.exit()) throw new Error(`the agent exited early:\n${agent.describe()}`);
+        return (await messages()).find((m) => m.kind === 'bot' && /\/sandbox\/authorize\//.test(m.text));
+      },
+      30_000,
+    );
     // Two redis-servers: the bridge's and the agent's.
     const bridgeRedisPort = Number((await readFile(join(dataDir, 'redis', 'port'), 'utf8')).trim());
     const agentRedisPort = Number((await readFile(join(dataDir, 'agent', 'redis', 'port'), 'utf8')).trim());
     expect(agentRedisPort).not.toBe(bridgeRedisPort);
     expect(await redisAnswers(agentRedisPort)).toBe(true);
 
-    const code = await approveOnSandbox(/https?:\/\/\S+\/sandbox\/authorize\/\S+/.exec(request.text)![0], 'alice@example.com');
+    const code = await approveOnSandbox(
+      /https?:\/\/\S+\/sandbox\/authorize\/\S+/.exec(request.text)![0],
+      'alice@example.com',
+    );
     const reply = await fetch(`${url}/v1/threads/local/example/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -55,7 +83,11 @@ describe('npm start and examples/agent-worker.ts: two commands', () => {
     expect(exitCode, agent.describe()).toBe(0);
     const lines = agent.stdout().trim().split('\n');
     expect(lines, agent.describe()).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ resumed: true, status: 200, me: { account: { email: 'alice@example.com' }, agent_id: 'example-agent' } });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      resumed: true,
+      status: 200,
+      me: { account: { email: 'alice@example.com' }, agent_id: 'example-agent' },
+    });
     expect(agent.stderr()).toContain('No HANDOFF_AGENT_KEY: using the operator token, acting for agent example-agent');
     expect(agent.stderr()).toContain("No REDIS_URL: the agent's queue is on a private redis-server");
     expect(await redisAnswers(agentRedisPort)).toBe(false); // the agent stopped the Redis it started

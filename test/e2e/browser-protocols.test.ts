@@ -5,7 +5,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
-import { repoRoot, startAgentWorker, startBridgeProcess, stopAllProcesses, type BridgeProcess, type LoggedProcess } from '../helpers/processes.js';
+import {
+  repoRoot,
+  startAgentWorker,
+  startBridgeProcess,
+  stopAllProcesses,
+  type BridgeProcess,
+  type LoggedProcess,
+} from '../helpers/processes.js';
 
 /**
  * The auth.md browser claim and the device flow with nothing faked: the bridge and the
@@ -32,7 +39,10 @@ describe('a person approves auth.md and device logins in a real browser (real pr
   });
 
   /** Starts the bridge, the browser and an agent that logs in to `servicePath`; opens the thread. */
-  async function setUp(label: string, servicePath: string): Promise<{ page: Page; agent: LoggedProcess; threadUrl: string }> {
+  async function setUp(
+    label: string,
+    servicePath: string,
+  ): Promise<{ page: Page; agent: LoggedProcess; threadUrl: string }> {
     const launching = launchChromium();
     bridge = await startBridgeProcess(`browser-${label}`);
     agentRedis = await startPrivateRedis(); // the agent's own Redis, not the bridge's
@@ -40,7 +50,16 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     const name = `e2e-${label}-${randomBytes(4).toString('hex')}`;
     const agent = startAgentWorker(
       `browser-${label}`,
-      ['--service', `${bridge.url}${servicePath}`, '--thread', `local:${name}`, '--approver', 'alice', '--agent-id', `e2e-${label}`],
+      [
+        '--service',
+        `${bridge.url}${servicePath}`,
+        '--thread',
+        `local:${name}`,
+        '--approver',
+        'alice',
+        '--agent-id',
+        `e2e-${label}`,
+      ],
       { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN: bridge.apiToken, REDIS_URL: agentRedis.url },
     );
     const page = await browser.newPage();
@@ -76,7 +95,11 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     expect(code, agent.describe()).toBe(0);
     const lines = agent.stdout().trim().split('\n');
     expect(lines, agent.describe()).toHaveLength(1);
-    return JSON.parse(lines[0]!) as { resumed: boolean; status: number; me: { account: { email: string }; agent_id: string } };
+    return JSON.parse(lines[0]!) as {
+      resumed: boolean;
+      status: number;
+      me: { account: { email: string }; agent_id: string };
+    };
   }
 
   it('auth.md user_claimed: the claim link, sign in and claim, paste the finish code, the agent resumes', async () => {
@@ -84,7 +107,9 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     const email = `alice-${randomBytes(3).toString('hex')}@example.com`;
     const link = await linkIn(page, agent);
     expect(await link.getAttribute('href')).toMatch(/\/sandbox\/authmd\/claim\/reg_[0-9a-f]+$/);
-    expect(await page.getByTestId('messages').innerText()).toMatch(/log in to 127\.0\.0\.1:\d+ \(calls itself “Sandbox Notes”\)/);
+    expect(await page.getByTestId('messages').innerText()).toMatch(
+      /log in to 127\.0\.0\.1:\d+ \(calls itself “Sandbox Notes”\)/,
+    );
 
     await Promise.all([page.waitForURL(/\/sandbox\/authmd\/claim\//), link.click()]);
     await page.getByTestId('email').fill(email);
@@ -93,8 +118,14 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     expect(code).toMatch(/^acf_[0-9a-f]{32}$/);
 
     await answerInThread(page, threadUrl, `finish code: ${code}`);
-    await page.locator('[data-testid="message"].bot', { hasText: /✅ Logged in to \S+ \(calls itself “Sandbox Notes”\)/ }).waitFor();
-    expect(await agentResult(agent)).toMatchObject({ resumed: true, status: 200, me: { account: { email }, agent_id: 'e2e-authmd' } });
+    await page
+      .locator('[data-testid="message"].bot', { hasText: /✅ Logged in to \S+ \(calls itself “Sandbox Notes”\)/ })
+      .waitFor();
+    expect(await agentResult(agent)).toMatchObject({
+      resumed: true,
+      status: 200,
+      me: { account: { email }, agent_id: 'e2e-authmd' },
+    });
     expect(await page.getByTestId('messages').innerText()).not.toContain(code);
     mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-thread-authmd.png'), fullPage: true });
@@ -116,8 +147,14 @@ describe('a person approves auth.md and device logins in a real browser (real pr
     expect(await page.getByTestId('status').innerText()).toContain('the device is connected');
 
     await answerInThread(page, threadUrl, 'done');
-    await page.locator('[data-testid="message"].bot', { hasText: /✅ Logged in to \S+ \(calls itself “Sandbox Files”\)/ }).waitFor();
-    expect(await agentResult(agent)).toMatchObject({ resumed: true, status: 200, me: { account: { email }, agent_id: 'e2e-device' } });
+    await page
+      .locator('[data-testid="message"].bot', { hasText: /✅ Logged in to \S+ \(calls itself “Sandbox Files”\)/ })
+      .waitFor();
+    expect(await agentResult(agent)).toMatchObject({
+      resumed: true,
+      status: 200,
+      me: { account: { email }, agent_id: 'e2e-device' },
+    });
     mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-results', 'e2e-thread-device.png'), fullPage: true });
   });

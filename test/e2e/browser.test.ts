@@ -5,7 +5,13 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
-import { repoRoot, startAgentWorker, startBridgeProcess, stopAllProcesses, type BridgeProcess } from '../helpers/processes.js';
+import {
+  repoRoot,
+  startAgentWorker,
+  startBridgeProcess,
+  stopAllProcesses,
+  type BridgeProcess,
+} from '../helpers/processes.js';
 
 /**
  * The whole product with nothing faked: the bridge and the example agent as separate
@@ -50,7 +56,16 @@ describe('a person approves an agent login in a real browser (real processes)', 
     const email = `alice-${randomBytes(3).toString('hex')}@example.com`;
     const agent = startAgentWorker(
       'browser',
-      ['--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--approver', 'alice', '--agent-id', 'e2e-browser'],
+      [
+        '--service',
+        `${bridge.url}/sandbox`,
+        '--thread',
+        `local:${name}`,
+        '--approver',
+        'alice',
+        '--agent-id',
+        'e2e-browser',
+      ],
       // The agent's own Redis; the bridge's Redis URL is never given to it. (The operator token
       // stands in for an agent key: the worker then follows --agent-id's feed.)
       { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN: bridge.apiToken, REDIS_URL: agentRedis.url },
@@ -108,7 +123,12 @@ describe('a person approves an agent login in a real browser (real processes)', 
     expect(exitCode, agent.describe()).toBe(0);
     const lines = agent.stdout().trim().split('\n');
     expect(lines, agent.describe()).toHaveLength(1);
-    const result = JSON.parse(lines[0]!) as { resumed: boolean; status: number; me: { account: { email: string }; agent_id: string }; handoffId: string };
+    const result = JSON.parse(lines[0]!) as {
+      resumed: boolean;
+      status: number;
+      me: { account: { email: string }; agent_id: string };
+      handoffId: string;
+    };
     expect(result).toMatchObject({ resumed: true, status: 200, me: { account: { email }, agent_id: 'e2e-browser' } });
     expect(result.handoffId).toMatch(/^hf_/);
     // Its queue and its resumer's cursor lived on its own Redis; nothing of the bridge's is there.

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HandoffView } from '../../src/engine/handoff-view.js';
-import { freePort, runCli, startBridgeProcess, startCli, stopAllProcesses, type BridgeProcess } from '../helpers/processes.js';
+import {
+  freePort,
+  runCli,
+  startBridgeProcess,
+  startCli,
+  stopAllProcesses,
+  type BridgeProcess,
+} from '../helpers/processes.js';
 import { approveOnSandbox } from '../helpers/sandbox-server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -31,7 +38,10 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
   beforeAll(async () => {
     // Every login here ends by what is typed into the thread: the background poll (which would
     // finish an approved login on its own after 10 s) is kept out of the race.
-    [bridge, workDir] = await Promise.all([startBridgeProcess('cli', { HANDOFF_POLL_INTERVAL_MS: '600000' }), mkdtemp(join(tmpdir(), 'handoff-e2e-cli-'))]);
+    [bridge, workDir] = await Promise.all([
+      startBridgeProcess('cli', { HANDOFF_POLL_INTERVAL_MS: '600000' }),
+      mkdtemp(join(tmpdir(), 'handoff-e2e-cli-')),
+    ]);
     cliEnv = { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN: bridge.apiToken };
   });
 
@@ -59,7 +69,9 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
   }
 
   async function handoffView(id: string): Promise<HandoffView> {
-    const res = await fetch(`${bridge.url}/v1/handoffs/${id}`, { headers: { authorization: `Bearer ${bridge.apiToken}` } });
+    const res = await fetch(`${bridge.url}/v1/handoffs/${id}`, {
+      headers: { authorization: `Bearer ${bridge.apiToken}` },
+    });
     expect(res.status).toBe(200);
     return (await res.json()) as HandoffView;
   }
@@ -69,17 +81,28 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
   it('login waits for the approver, exits 0 and writes a 0600 credential the service accepts', async () => {
     const name = threadName('ok');
     const out = join(workDir, 'cred.json');
-    const login = startCli('login-ok', [
-      'login',
-      '--service', `${bridge.url}/sandbox`,
-      '--thread', `local:${name}`,
-      '--approver', 'alice',
-      '--agent-id', 'e2e',
-      '--scopes', 'account:read',
-      '--timeout', '2m',
-      '--json',
-      '--out', out,
-    ], cliEnv);
+    const login = startCli(
+      'login-ok',
+      [
+        'login',
+        '--service',
+        `${bridge.url}/sandbox`,
+        '--thread',
+        `local:${name}`,
+        '--approver',
+        'alice',
+        '--agent-id',
+        'e2e',
+        '--scopes',
+        'account:read',
+        '--timeout',
+        '2m',
+        '--json',
+        '--out',
+        out,
+      ],
+      cliEnv,
+    );
 
     const { url, handoffId } = await approvalIn(name);
     expect(login.exit(), 'login should still be waiting for the human').toBeUndefined();
@@ -91,17 +114,30 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     const { code: exitCode } = await login.waitForExit(20_000);
     expect(exitCode, login.describe()).toBe(0);
     const result = parseSingleJson(login.stdout());
-    expect(result.handoff).toMatchObject({ id: handoffId, status: 'completed', thread: `local:${name}`, agent: { id: 'e2e' }, scopes: ['account:read'] });
+    expect(result.handoff).toMatchObject({
+      id: handoffId,
+      status: 'completed',
+      thread: `local:${name}`,
+      agent: { id: 'e2e' },
+      scopes: ['account:read'],
+    });
     expect(result.credentialFile).toBe(out);
     // Nothing secret on the terminal.
     expect(login.stdout() + login.stderr()).not.toContain(code);
 
     const info = await stat(out);
     expect(info.mode & 0o777).toBe(0o600);
-    const cred = JSON.parse(await readFile(out, 'utf8')) as { accessToken: string; handoffId: string; tokenType: string; service: string };
+    const cred = JSON.parse(await readFile(out, 'utf8')) as {
+      accessToken: string;
+      handoffId: string;
+      tokenType: string;
+      service: string;
+    };
     expect(cred).toMatchObject({ handoffId, tokenType: 'Bearer', service: `${bridge.url}/sandbox` });
     expect(cred.accessToken).toMatch(/^aas_/);
-    const me = await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${cred.accessToken}` } });
+    const me = await fetch(`${bridge.url}/sandbox/api/me`, {
+      headers: { authorization: `Bearer ${cred.accessToken}` },
+    });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ account: { email: 'alice@example.com' }, scopes: ['account:read'] });
     completedId = handoffId;
@@ -114,7 +150,11 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
       const res = await fetch(`${bridge.url}/v1/handoffs`, {
         method: 'POST',
         headers: { authorization: `Bearer ${bridge.apiToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ service: `${bridge.url}/sandbox`, thread: `local:${threadName('st')}`, agent: { id: 'e2e' } }),
+        body: JSON.stringify({
+          service: `${bridge.url}/sandbox`,
+          thread: `local:${threadName('st')}`,
+          agent: { id: 'e2e' },
+        }),
       });
       id = ((await res.json()) as { id: string }).id;
     }
@@ -128,7 +168,24 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
   it('credentials lists without secrets; revoke revokes at the service and exits 0, then 1 for an unknown id', async () => {
     const name = threadName('revoke');
     const out = join(workDir, 'revoke.json');
-    const login = startCli('login-revoke', ['login', '--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--agent-id', 'e2e-revoke', '--timeout', '2m', '--json', '--out', out], cliEnv);
+    const login = startCli(
+      'login-revoke',
+      [
+        'login',
+        '--service',
+        `${bridge.url}/sandbox`,
+        '--thread',
+        `local:${name}`,
+        '--agent-id',
+        'e2e-revoke',
+        '--timeout',
+        '2m',
+        '--json',
+        '--out',
+        out,
+      ],
+      cliEnv,
+    );
     const { url, handoffId } = await approvalIn(name);
     const code = await approveOnSandbox(url, 'alice@example.com');
     expect((await runCli('reply-revoke', ['reply', `local:${name}`, code, '--as', 'alice'], cliEnv)).code).toBe(0);
@@ -138,7 +195,9 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     const listed = await runCli('credentials', ['credentials', '--agent', 'e2e-revoke', '--json'], cliEnv);
     expect(listed.code, listed.proc.describe()).toBe(0);
     expect(listed.stdout).not.toContain(token);
-    const [credential] = (JSON.parse(listed.stdout) as { credentials: Array<{ id: string; handoffId: string; service: string }> }).credentials;
+    const [credential] = (
+      JSON.parse(listed.stdout) as { credentials: Array<{ id: string; handoffId: string; service: string }> }
+    ).credentials;
     expect(credential).toMatchObject({ handoffId, service: `${bridge.url}/sandbox` });
     const text = await runCli('credentials-text', ['credentials', '--agent', 'e2e-revoke'], cliEnv);
     expect(text.stdout).toContain(`${credential!.id}  Sandbox Analytics (agent-sessions)`);
@@ -146,7 +205,9 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     const revoked = await runCli('revoke', ['revoke', credential!.id], cliEnv);
     expect(revoked.code, revoked.proc.describe()).toBe(0);
     expect(revoked.stdout.trim()).toBe(`Revoked ${credential!.id} at the service and here.`);
-    expect((await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(401);
     const again = await runCli('revoke-again', ['revoke', credential!.id], cliEnv);
     expect(again.code, again.proc.describe()).toBe(1);
     expect(again.stderr).toContain('[credential_not_found]');
@@ -156,7 +217,11 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     const [noService, unknown, badTimeout] = await Promise.all([
       runCli('usage-no-service', ['login', '--thread', 'local:x'], cliEnv),
       runCli('usage-unknown', ['frobnicate'], cliEnv),
-      runCli('usage-timeout', ['login', '--service', `${bridge.url}/sandbox`, '--thread', 'local:x', '--timeout', 'soon'], cliEnv),
+      runCli(
+        'usage-timeout',
+        ['login', '--service', `${bridge.url}/sandbox`, '--thread', 'local:x', '--timeout', 'soon'],
+        cliEnv,
+      ),
     ]);
     expect(noService.code, noService.proc.describe()).toBe(2);
     expect(noService.stderr).toContain('--service');
@@ -168,7 +233,11 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
   });
 
   it('an unknown thread prefix exits 2 and names the thread', async () => {
-    const result = await runCli('bad-thread', ['login', '--service', `${bridge.url}/sandbox`, '--thread', 'nope:x', '--json'], cliEnv);
+    const result = await runCli(
+      'bad-thread',
+      ['login', '--service', `${bridge.url}/sandbox`, '--thread', 'nope:x', '--json'],
+      cliEnv,
+    );
     expect(result.code, result.proc.describe()).toBe(2);
     expect(result.stderr).toContain('"nope:x"');
     expect(result.stderr).toMatch(/unknown prefix/);
@@ -179,7 +248,18 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     const started = Date.now();
     const result = await runCli(
       'login-expired',
-      ['login', '--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--approver', 'alice', '--timeout', '3s', '--json'],
+      [
+        'login',
+        '--service',
+        `${bridge.url}/sandbox`,
+        '--thread',
+        `local:${name}`,
+        '--approver',
+        'alice',
+        '--timeout',
+        '3s',
+        '--json',
+      ],
       cliEnv,
       30_000,
     );
@@ -187,12 +267,18 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
     expect(parseSingleJson(result.stdout).handoff.status).toBe('expired');
     // The expiry notice goes out through the outbound queue, so it may land just after the CLI exits.
-    await waitFor('expiry notice', async () => (await bridge.messages(name)).some((m) => m.kind === 'bot' && m.text.startsWith('⌛')));
+    await waitFor('expiry notice', async () =>
+      (await bridge.messages(name)).some((m) => m.kind === 'bot' && m.text.startsWith('⌛')),
+    );
   });
 
   it('a login cancelled with `handoff cancel <id>` exits 5', async () => {
     const name = threadName('cancel');
-    const login = startCli('login-cancel', ['login', '--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--timeout', '2m', '--json'], cliEnv);
+    const login = startCli(
+      'login-cancel',
+      ['login', '--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--timeout', '2m', '--json'],
+      cliEnv,
+    );
     const { handoffId } = await approvalIn(name);
     const cancelled = await runCli('cancel', ['cancel', handoffId], cliEnv);
     expect(cancelled.code, cancelled.proc.describe()).toBe(0);
@@ -205,7 +291,22 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
 
   it('five wrong codes from the approver exit 4 with too_many_attempts', async () => {
     const name = threadName('wrong');
-    const login = startCli('login-wrong', ['login', '--service', `${bridge.url}/sandbox`, '--thread', `local:${name}`, '--approver', 'alice', '--timeout', '2m', '--json'], cliEnv);
+    const login = startCli(
+      'login-wrong',
+      [
+        'login',
+        '--service',
+        `${bridge.url}/sandbox`,
+        '--thread',
+        `local:${name}`,
+        '--approver',
+        'alice',
+        '--timeout',
+        '2m',
+        '--json',
+      ],
+      cliEnv,
+    );
     const { url, handoffId } = await approvalIn(name);
     await approveOnSandbox(url, 'alice@example.com');
     for (let i = 1; i <= 5; i++) {
@@ -234,4 +335,3 @@ describe('the handoff CLI against a running bridge (real processes)', () => {
     expect(result.stderr).toContain('npm start');
   });
 });
-

@@ -20,9 +20,26 @@ describe('Redis restarting under a running bridge', () => {
   let bridge: TestBridge;
 
   const startRedis = async () => {
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
-      stdio: 'ignore',
-    });
+    server = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
     await waitFor('redis-server answering', () => redisAnswers(port));
   };
   const stopRedis = async () => {
@@ -47,7 +64,12 @@ describe('Redis restarting under a running bridge', () => {
 
   it('keeps the waiting handoff and the reply sent while Redis was down; the code is exchanged once', async () => {
     const thread = freshThread('restart');
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, approvers: ['alice'], agent: { id: 'restart-test' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread,
+      approvers: ['alice'],
+      agent: { id: 'restart-test' },
+    });
     const view = await waitFor('waiting for a human', async () => {
       const v = await bridge.api.getHandoff(created.id);
       return v.status === 'awaiting_human' && v;
@@ -65,18 +87,25 @@ describe('Redis restarting under a running bridge', () => {
 
     expect((await reply).status).toBe(201);
     await waitFor('ready again', async () => (await readiness()) === 200);
-    const done = await waitFor('completed after the restart', async () => {
-      const v = await bridge.api.getHandoff(created.id);
-      return v.status === 'completed' && v;
-    }, 20_000);
+    const done = await waitFor(
+      'completed after the restart',
+      async () => {
+        const v = await bridge.api.getHandoff(created.id);
+        return v.status === 'completed' && v;
+      },
+      20_000,
+    );
     expect(done.credential).not.toBeNull();
     expect(bridge.sandbox!.state.successfulExchanges.get(view.approvalUrl!.split('/').pop()!)).toBe(1);
     const credential = await bridge.api.retrieveCredential(created.id);
-    const me = await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } });
+    const me = await fetch(`${bridge.url}/sandbox/api/me`, {
+      headers: { authorization: `Bearer ${credential.accessToken}` },
+    });
     expect(me.status).toBe(200);
 
     // The outage is reported once when it starts and once when it ends, not at every retry.
-    const about = (text: string) => bridge.logs.filter((line) => line.includes(text) && line.includes('"connection":"main"'));
+    const about = (text: string) =>
+      bridge.logs.filter((line) => line.includes(text) && line.includes('"connection":"main"'));
     expect(about('Redis connection lost')).toHaveLength(1);
     expect(about('Redis connection restored')).toHaveLength(1);
     expect(bridge.logs.filter((line) => line.includes('"level":"error"'))).toEqual([]);

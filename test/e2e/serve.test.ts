@@ -27,7 +27,14 @@ describe('handoff serve with embedded defaults', () => {
   it('starts its own Redis, generates 0600 secrets, prints the way in, and keeps state across a restart', async () => {
     const dataDir = await tempDir();
     const port = await freePort();
-    const env = { PATH: process.env.PATH, HANDOFF_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_FORMAT: 'json', HANDOFF_PREFIX: 'serve-test' };
+    const env = {
+      PATH: process.env.PATH,
+      HANDOFF_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      HANDOFF_PREFIX: 'serve-test',
+    };
     const url = `http://127.0.0.1:${port}`;
 
     // What `npm start` runs.
@@ -35,7 +42,9 @@ describe('handoff serve with embedded defaults', () => {
     await waitForHealth(url, first);
     await new Promise((r) => setTimeout(r, 200)); // the banner follows the listen
     expect(first.stdout()).toContain('handoff bridge is running (all, development)');
-    expect(first.stdout()).toMatch(/Mode\s+development: sandbox on, secrets generated into .+, a private Redis unless REDIS_URL is set\./);
+    expect(first.stdout()).toMatch(
+      /Mode\s+development: sandbox on, secrets generated into .+, a private Redis unless REDIS_URL is set\./,
+    );
     expect(first.stdout()).toContain('Not for production');
     expect(first.stdout()).toContain(`npx handoff login --service ${url}/sandbox --thread local:demo`);
     expect(first.stdout()).toContain(`${url}/threads/demo`);
@@ -72,30 +81,51 @@ describe('handoff serve with embedded defaults', () => {
   });
 
   it('runs with production semantics unless told otherwise: no NODE_ENV and no --dev refuses to start without its secrets (exit 2)', async () => {
-    const proc = spawnLogged('serve-default', [handoffBin, 'serve'], { PATH: process.env.PATH, HANDOFF_DATA_DIR: await tempDir(), PORT: String(await freePort()) });
+    const proc = spawnLogged('serve-default', [handoffBin, 'serve'], {
+      PATH: process.env.PATH,
+      HANDOFF_DATA_DIR: await tempDir(),
+      PORT: String(await freePort()),
+    });
     expect((await proc.waitForExit(20_000)).code).toBe(2);
-    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL']) expect(proc.stderr()).toContain(`${variable} is required in production`);
+    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL'])
+      expect(proc.stderr()).toContain(`${variable} is required in production`);
     expect(proc.stdout()).not.toContain('handoff bridge is running');
   });
 
   it('an explicit NODE_ENV wins over --dev, and serve refuses options it does not know (exit 2)', async () => {
-    const production = spawnLogged('serve-dev-production', [handoffBin, 'serve', '--dev'], { PATH: process.env.PATH, NODE_ENV: 'production', HANDOFF_DATA_DIR: await tempDir() });
+    const production = spawnLogged('serve-dev-production', [handoffBin, 'serve', '--dev'], {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      HANDOFF_DATA_DIR: await tempDir(),
+    });
     expect((await production.waitForExit(20_000)).code).toBe(2);
     expect(production.stderr()).toContain('REDIS_URL is required in production');
-    const unknown = spawnLogged('serve-unknown-option', [handoffBin, 'serve', '--devv'], { PATH: process.env.PATH, HANDOFF_DATA_DIR: await tempDir() });
+    const unknown = spawnLogged('serve-unknown-option', [handoffBin, 'serve', '--devv'], {
+      PATH: process.env.PATH,
+      HANDOFF_DATA_DIR: await tempDir(),
+    });
     expect((await unknown.waitForExit(20_000)).code).toBe(2);
     expect(unknown.stderr()).toContain('Unknown option --devv');
   });
 
   it('refuses production defaults, naming every variable to set (exit 2)', async () => {
-    const proc = spawnLogged('serve-production', [handoffBin, 'serve'], { PATH: process.env.PATH, NODE_ENV: 'production', HANDOFF_DATA_DIR: await tempDir() });
+    const proc = spawnLogged('serve-production', [handoffBin, 'serve'], {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      HANDOFF_DATA_DIR: await tempDir(),
+    });
     expect((await proc.waitForExit(20_000)).code).toBe(2);
-    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL']) expect(proc.stderr()).toContain(variable);
+    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL'])
+      expect(proc.stderr()).toContain(variable);
   });
 
   it('says how to get Redis when there is neither REDIS_URL nor a redis-server (exit 2)', async () => {
     const emptyPath = await tempDir();
-    const proc = spawnLogged('serve-no-redis', [handoffBin, 'serve', '--dev'], { PATH: emptyPath, HANDOFF_DATA_DIR: await tempDir(), PORT: String(await freePort()) });
+    const proc = spawnLogged('serve-no-redis', [handoffBin, 'serve', '--dev'], {
+      PATH: emptyPath,
+      HANDOFF_DATA_DIR: await tempDir(),
+      PORT: String(await freePort()),
+    });
     expect((await proc.waitForExit(20_000)).code).toBe(2);
     expect(proc.stderr()).toContain('no redis-server was found on PATH');
     expect(proc.stderr()).toContain('apt-get install redis-server');
@@ -105,11 +135,20 @@ describe('handoff serve with embedded defaults', () => {
   it('names PORT when another program holds the port, stops its private Redis, and exits 2', async () => {
     const dataDir = await tempDir();
     const holder = createServer();
-    const taken = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as AddressInfo).port)));
+    const taken = await new Promise<number>((resolve) =>
+      holder.listen(0, '127.0.0.1', () => resolve((holder.address() as AddressInfo).port)),
+    );
     try {
-      const proc = spawnLogged('serve-port-taken', [handoffBin, 'serve', '--dev'], { PATH: process.env.PATH, HANDOFF_DATA_DIR: dataDir, PORT: String(taken), LOG_FORMAT: 'json' });
+      const proc = spawnLogged('serve-port-taken', [handoffBin, 'serve', '--dev'], {
+        PATH: process.env.PATH,
+        HANDOFF_DATA_DIR: dataDir,
+        PORT: String(taken),
+        LOG_FORMAT: 'json',
+      });
       expect((await proc.waitForExit(20_000)).code).toBe(2);
-      expect(proc.stderr()).toContain(`Port ${taken} on 127.0.0.1 is already in use by another program: set PORT to a free port`);
+      expect(proc.stderr()).toContain(
+        `Port ${taken} on 127.0.0.1 is already in use by another program: set PORT to a free port`,
+      );
       expect(proc.stderr()).not.toContain('EADDRINUSE');
       const redisPort = Number((await readFile(join(dataDir, 'redis', 'port'), 'utf8')).trim());
       expect(await redisAnswers(redisPort)).toBe(false);
@@ -119,7 +158,11 @@ describe('handoff serve with embedded defaults', () => {
   });
 
   it('rejects a bad setting with the variable’s name (exit 2)', async () => {
-    const proc = spawnLogged('serve-bad-port', [handoffBin, 'serve'], { PATH: process.env.PATH, PORT: 'eighty', HANDOFF_DATA_DIR: await tempDir() });
+    const proc = spawnLogged('serve-bad-port', [handoffBin, 'serve'], {
+      PATH: process.env.PATH,
+      PORT: 'eighty',
+      HANDOFF_DATA_DIR: await tempDir(),
+    });
     expect((await proc.waitForExit(20_000)).code).toBe(2);
     expect(proc.stderr()).toContain('PORT must be a whole number from 0 to 65535');
   });

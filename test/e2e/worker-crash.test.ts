@@ -39,7 +39,16 @@ describe('a worker process killed with SIGKILL while handoffs wait', () => {
     const threads = [freshThread('crash'), freshThread('crash'), freshThread('crash')];
     const ids: string[] = [];
     for (const thread of threads) {
-      ids.push((await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, approvers: ['alice'], agent: { id: 'crash-test' } })).id);
+      ids.push(
+        (
+          await bridge.api.createHandoff({
+            service: `${bridge.url}/sandbox`,
+            thread,
+            approvers: ['alice'],
+            agent: { id: 'crash-test' },
+          })
+        ).id,
+      );
     }
     const views = await waitFor(
       'all three waiting for a human',
@@ -50,7 +59,9 @@ describe('a worker process killed with SIGKILL while handoffs wait', () => {
       30_000,
     );
     // The approval messages were delivered by the worker before it dies.
-    await waitFor('approval messages', async () => (await Promise.all(threads.map((t) => bridge.messages(t)))).every((m) => m.length > 0));
+    await waitFor('approval messages', async () =>
+      (await Promise.all(threads.map((t) => bridge.messages(t)))).every((m) => m.length > 0),
+    );
 
     first.child.kill('SIGKILL');
     const exit = await first.waitForExit(10_000);
@@ -68,14 +79,17 @@ describe('a worker process killed with SIGKILL while handoffs wait', () => {
     startWorker(2);
     await waitFor(
       'all three completed after the restart',
-      async () => (await Promise.all(ids.map((id) => bridge.api.getHandoff(id)))).every((v) => v.status === 'completed'),
+      async () =>
+        (await Promise.all(ids.map((id) => bridge.api.getHandoff(id)))).every((v) => v.status === 'completed'),
       30_000,
     );
     for (const view of views) {
       expect(bridge.sandbox!.state.successfulExchanges.get(view.approvalUrl!.split('/').pop()!)).toBe(1);
     }
     for (const thread of threads) {
-      await waitFor('success notice', async () => (await bridge.messages(thread)).some((m) => m.text.startsWith('✅ Logged in')));
+      await waitFor('success notice', async () =>
+        (await bridge.messages(thread)).some((m) => m.text.startsWith('✅ Logged in')),
+      );
     }
   });
 });

@@ -11,7 +11,12 @@ export interface AgentApi {
   /** The real key behind an alias. */
   keyOf(alias: string): string;
   /** GET/POST/DELETE with a bearer token or an alias; the JSON body (or undefined) and status. */
-  call(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+  call(
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any; text: string }>;
   /** Removes the agents it created. */
   close(): Promise<void>;
 }
@@ -40,7 +45,10 @@ export async function createAgentApi(bridge: TestBridge, agents: Readonly<Record
     async call(token, method, path, body) {
       const res = await fetch(`${url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${keys.get(token) ?? token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${keys.get(token) ?? token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();

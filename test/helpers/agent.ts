@@ -28,7 +28,9 @@ export async function startTestAgent(bridge: TestBridge) {
       service = `${bridge.url}/sandbox`,
       extra: Partial<AgentTask> = {},
     ): Promise<Job<AgentTask, AgentResult>> {
-      return agent.queue.add('task', { service, thread, approvers, agentId, ...extra }) as Promise<Job<AgentTask, AgentResult>>;
+      return agent.queue.add('task', { service, thread, approvers, agentId, ...extra }) as Promise<
+        Job<AgentTask, AgentResult>
+      >;
     },
     /** The agent's own Redis. */
     redis,
@@ -41,7 +43,10 @@ export async function startTestAgent(bridge: TestBridge) {
 }
 
 /** Waits for the approval request in a local thread; returns it with the link it carries. */
-export async function approvalIn(bridge: TestBridge, thread: string): Promise<{ message: LocalMessage; url: string; handoffId: string }> {
+export async function approvalIn(
+  bridge: TestBridge,
+  thread: string,
+): Promise<{ message: LocalMessage; url: string; handoffId: string }> {
   const message = await waitFor(`approval request in ${thread}`, async () =>
     (await bridge.messages(thread)).find((m) => m.kind === 'bot' && /\/sandbox\/authorize\//.test(m.text)),
   );
@@ -59,10 +64,18 @@ export async function botTexts(bridge: TestBridge, thread: string): Promise<stri
  * The `nth` approval request (1-based) posted in a local thread, whatever the protocol:
  * its text, the link after "Approve here:" (or "Service:"), and its handoff id.
  */
-export async function requestIn(bridge: TestBridge, thread: string, nth = 1, timeoutMs = 15_000): Promise<{ text: string; url: string; handoffId: string }> {
+export async function requestIn(
+  bridge: TestBridge,
+  thread: string,
+  nth = 1,
+  timeoutMs = 15_000,
+): Promise<{ text: string; url: string; handoffId: string }> {
   const message = await waitFor(
     `approval request #${nth} in ${thread}`,
-    async () => (await bridge.messages(thread)).filter((m) => m.kind === 'bot' && /^(?:Approve here|Service): https?:\/\//m.test(m.text))[nth - 1],
+    async () =>
+      (await bridge.messages(thread)).filter(
+        (m) => m.kind === 'bot' && /^(?:Approve here|Service): https?:\/\//m.test(m.text),
+      )[nth - 1],
     timeoutMs,
   );
   const url = /^(?:Approve here|Service): (https?:\/\/\S+)/m.exec(message.text)![1]!;

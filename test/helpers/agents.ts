@@ -30,10 +30,19 @@ export function agentWithKey(bridge: TestBridge, id: string, key: string): TestA
   };
 }
 
-export async function rawCall(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+export async function rawCall(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -41,7 +50,11 @@ export async function rawCall(baseUrl: string, token: string, method: string, pa
 }
 
 /** A sandbox login by `agent` in a fresh local thread, approved and finished; its handoff and credential ids. */
-export async function completedLogin(bridge: TestBridge, agent: TestAgent, path = '/sandbox'): Promise<{ handoffId: string; credentialId: string; thread: string }> {
+export async function completedLogin(
+  bridge: TestBridge,
+  agent: TestAgent,
+  path = '/sandbox',
+): Promise<{ handoffId: string; credentialId: string; thread: string }> {
   const thread = freshThread(agent.id.slice(0, 10));
   const created = await agent.api.createHandoff({ service: `${bridge.url}${path}`, thread, approvers: ['alice'] });
   const request = await requestIn(bridge, thread);
@@ -54,9 +67,17 @@ export async function completedLogin(bridge: TestBridge, agent: TestAgent, path 
 }
 
 /** Audit entries (newest first) matching `filter`, waiting until at least one is there. */
-export async function audited(bridge: TestBridge, filter: (e: AuditEntry) => boolean, timeoutMs = 5_000): Promise<AuditEntry[]> {
-  return waitFor('an audit entry', async () => {
-    const found = (await bridge.bridge.engine.audit.recent(2_000)).filter(filter);
-    return found.length > 0 ? found : undefined;
-  }, timeoutMs);
+export async function audited(
+  bridge: TestBridge,
+  filter: (e: AuditEntry) => boolean,
+  timeoutMs = 5_000,
+): Promise<AuditEntry[]> {
+  return waitFor(
+    'an audit entry',
+    async () => {
+      const found = (await bridge.bridge.engine.audit.recent(2_000)).filter(filter);
+      return found.length > 0 ? found : undefined;
+    },
+    timeoutMs,
+  );
 }

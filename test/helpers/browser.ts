@@ -18,7 +18,9 @@ const chromiumArgs = [
 /** Starts headless Chromium, or fails saying how to install it. */
 export function launchChromium(): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
-    throw new Error(`The browser tests need Chromium at ${chromiumPath}. Install it with: sudo apt-get install chromium`);
+    throw new Error(
+      `The browser tests need Chromium at ${chromiumPath}. Install it with: sudo apt-get install chromium`,
+    );
   }
   return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 }

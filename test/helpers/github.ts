@@ -24,13 +24,24 @@ export interface GithubWorld {
   /** The bridge's comments in an issue. */
   botComments(issue: number): FakeComment[];
   /** A person comments in an issue (in the fake) and, unless `webhook` is false, GitHub delivers it. */
-  comment(issue: number, login: string, body: string, options?: { webhook?: boolean; deliveryId?: string }): Promise<{ comment: FakeComment; status: number; ack: unknown }>;
+  comment(
+    issue: number,
+    login: string,
+    body: string,
+    options?: { webhook?: boolean; deliveryId?: string },
+  ): Promise<{ comment: FakeComment; status: number; ack: unknown }>;
   close(): Promise<void>;
 }
 
 export async function startGithubWorld(
   name: string,
-  options: { webhooks?: boolean; polling?: boolean; pollIntervalMs?: number; env?: Record<string, string>; app?: boolean } = {},
+  options: {
+    webhooks?: boolean;
+    polling?: boolean;
+    pollIntervalMs?: number;
+    env?: Record<string, string>;
+    app?: boolean;
+  } = {},
 ): Promise<GithubWorld> {
   const fake = await startFakeGithub();
   fake.state.addRepo(exampleRepo, {
@@ -56,7 +67,8 @@ export async function startGithubWorld(
     },
   });
   const repoKey = exampleRepo.toLowerCase();
-  const botComments = (issue: number) => fake.state.thread(repoKey, issue).filter((c) => c.body.includes('<!-- handoff-bridge -->'));
+  const botComments = (issue: number) =>
+    fake.state.thread(repoKey, issue).filter((c) => c.body.includes('<!-- handoff-bridge -->'));
   return {
     fake,
     bridge,
@@ -65,7 +77,9 @@ export async function startGithubWorld(
     thread: (issue) => `github:${exampleRepo}#${issue}`,
     botComments,
     async approvalIn(issue) {
-      const comment = await waitFor(`approval comment in issue ${issue}`, () => botComments(issue).find((c) => /\/sandbox\/authorize\//.test(c.body)));
+      const comment = await waitFor(`approval comment in issue ${issue}`, () =>
+        botComments(issue).find((c) => /\/sandbox\/authorize\//.test(c.body)),
+      );
       const url = /https?:\/\/[^\s>)]+\/sandbox\/authorize\/[^\s>)]+/.exec(comment.body)![0];
       const handoffId = /Handoff `(hf_[0-9a-f]+)`/.exec(comment.body)![1]!;
       return { comment, url, handoffId };
@@ -74,7 +88,12 @@ export async function startGithubWorld(
       const comment = fake.state.addComment(repoKey, issue, login, body);
       if (opts.webhook === false) return { comment, status: 0, ack: undefined };
       const payload = issueCommentPayload({ commentId: comment.id, issueNumber: issue, body, login });
-      const res = await deliverWebhook(bridge.url, { event: 'issue_comment', payload, secret, ...(opts.deliveryId ? { deliveryId: opts.deliveryId } : {}) });
+      const res = await deliverWebhook(bridge.url, {
+        event: 'issue_comment',
+        payload,
+        secret,
+        ...(opts.deliveryId ? { deliveryId: opts.deliveryId } : {}),
+      });
       return { comment, status: res.status, ack: (res.body as { ack?: unknown } | undefined)?.ack };
     },
     async close() {

@@ -26,7 +26,10 @@ export interface LinearTestSetup {
   /** A person's comment in the fake workspace (not yet delivered anywhere). */
   comment(issue: FakeIssue, user: FakeUser, body: string, parentId?: string): FakeComment;
   /** Delivers the comment's `create` webhook, signed with the bridge's secret. */
-  deliver(comment: FakeComment, options?: { deliveryId?: string; timestamp?: number; signature?: string }): Promise<{ status: number; body: Record<string, unknown> }>;
+  deliver(
+    comment: FakeComment,
+    options?: { deliveryId?: string; timestamp?: number; signature?: string },
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** The bridge's own comments on the issue, oldest first. */
   botComments(issue: FakeIssue): FakeComment[];
   close(): Promise<void>;
@@ -49,7 +52,9 @@ export async function startLinearTestBridge(
     LINEAR_API_KEY: apiKey,
     LINEAR_API_URL: fake.url,
     ...(inbound !== 'poll' ? { LINEAR_WEBHOOK_SECRET: webhookSecret } : {}),
-    ...(inbound !== 'webhook' ? { LINEAR_POLL: 'on', LINEAR_POLL_INTERVAL_MS: String(options.pollIntervalMs ?? 2_000) } : { LINEAR_POLL: 'off' }),
+    ...(inbound !== 'webhook'
+      ? { LINEAR_POLL: 'on', LINEAR_POLL_INTERVAL_MS: String(options.pollIntervalMs ?? 2_000) }
+      : { LINEAR_POLL: 'off' }),
   };
   const bridge = await startTestBridge(name, { env });
   const agent = await startTestAgent(bridge);
@@ -62,18 +67,25 @@ export async function startLinearTestBridge(
     alice,
     bob,
     mallory,
-    newIssue: () => fake.store.addIssue({ identifier: `ENG-${issueNumber++}`, assigneeId: alice.id, creatorId: bob.id }),
+    newIssue: () =>
+      fake.store.addIssue({ identifier: `ENG-${issueNumber++}`, assigneeId: alice.id, creatorId: bob.id }),
     async approvalOn(issue) {
       const comment = await waitFor(`approval comment on ${issue.identifier}`, () =>
-        fake.store.commentsOf(issue.id).find((c) => c.userId === fake.viewer.id && /\/sandbox\/authorize\//.test(c.body)),
+        fake.store
+          .commentsOf(issue.id)
+          .find((c) => c.userId === fake.viewer.id && /\/sandbox\/authorize\//.test(c.body)),
       );
       const url = /\]\(<(https?:\/\/[^>\s]+\/sandbox\/authorize\/[^>\s]+)>\)/.exec(comment.body)![1]!;
       const handoffId = /handoff `(hf_[0-9a-f]+)`/.exec(comment.body)![1]!;
       return { comment, url, handoffId };
     },
-    comment: (issue, user, body, parentId) => fake.store.addComment({ issueId: issue.id, userId: user.id, body, ...(parentId ? { parentId } : {}) }),
+    comment: (issue, user, body, parentId) =>
+      fake.store.addComment({ issueId: issue.id, userId: user.id, body, ...(parentId ? { parentId } : {}) }),
     deliver: (comment, hookOptions = {}) =>
-      deliverWebhook(bridge.url, signLinearWebhook(webhookSecret, commentCreatedPayload(fake.store, comment), hookOptions)),
+      deliverWebhook(
+        bridge.url,
+        signLinearWebhook(webhookSecret, commentCreatedPayload(fake.store, comment), hookOptions),
+      ),
     botComments: (issue) => fake.store.commentsOf(issue.id).filter((c) => c.userId === fake.viewer.id),
     async close() {
       await agent.close();

@@ -35,7 +35,10 @@ export interface PlatformFakes {
   close(): Promise<void>;
 }
 
-export async function startPlatformFakes(name: string, options: { slackDmOutsideChannel?: boolean } = {}): Promise<PlatformFakes> {
+export async function startPlatformFakes(
+  name: string,
+  options: { slackDmOutsideChannel?: boolean } = {},
+): Promise<PlatformFakes> {
   const redis = connectTestRedis();
   const prefix = randomPrefix(name);
   const { logger } = captureLogs(name);
@@ -88,8 +91,16 @@ export async function startPlatformFakes(name: string, options: { slackDmOutside
   });
 
   return {
-    github: { adapter: github.adapter, thread: 'github:octo-org/app#7', bodies: () => gh.state.thread('octo-org/app', 7).map((c) => c.body) },
-    linear: { adapter: linear.adapter, thread: 'linear:ENG-42', bodies: () => lin.store.commentsOf(issue.id).map((c) => c.body) },
+    github: {
+      adapter: github.adapter,
+      thread: 'github:octo-org/app#7',
+      bodies: () => gh.state.thread('octo-org/app', 7).map((c) => c.body),
+    },
+    linear: {
+      adapter: linear.adapter,
+      thread: 'linear:ENG-42',
+      bodies: () => lin.store.commentsOf(issue.id).map((c) => c.body),
+    },
     slack: {
       adapter: slack.adapter,
       thread: slackThread,

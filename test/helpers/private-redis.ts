@@ -25,18 +25,28 @@ process.once('exit', () => {
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => (running.delete(child), resolve())));
   try {
-    await waitFor(`a private redis-server on port ${port}`, async () => child.exitCode === null && (await redisAnswers(port)), 10_000);
+    await waitFor(
+      `a private redis-server on port ${port}`,
+      async () => child.exitCode === null && (await redisAnswers(port)),
+      10_000,
+    );
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}; redis-server said: ${stderr.trim() || 'nothing'} (is redis-server on PATH?)`);
+    throw new Error(
+      `${(err as Error).message}; redis-server said: ${stderr.trim() || 'nothing'} (is redis-server on PATH?)`,
+    );
   }
   const connections: Redis[] = [];
   return {

@@ -70,7 +70,11 @@ const tail = (text: string, n = 2000) => (text.length > n ? `…${text.slice(-n)
  * Spawns `node <args>` from the repository root with `env` (plus PATH/HOME only). `name`
  * labels the log file; file names are unique per call.
  */
-export function spawnLogged(name: string, args: readonly string[], env: Record<string, string | undefined>): LoggedProcess {
+export function spawnLogged(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): LoggedProcess {
   mkdirSync(logDir, { recursive: true });
   sequence += 1;
   const logFile = join(logDir, `e2e-${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${process.pid}-${sequence}.log`);
@@ -105,7 +109,10 @@ export function spawnLogged(name: string, args: readonly string[], env: Record<s
     child.once('close', (code, signal) => {
       exit = { code, signal };
       running.delete(proc);
-      log.end(`\n# ${name} exited: code ${code} signal ${signal}${spawnError ? ` (spawn error: ${spawnError.message})` : ''}\n`, () => resolve(exit!));
+      log.end(
+        `\n# ${name} exited: code ${code} signal ${signal}${spawnError ? ` (spawn error: ${spawnError.message})` : ''}\n`,
+        () => resolve(exit!),
+      );
     });
   });
 
@@ -117,11 +124,15 @@ export function spawnLogged(name: string, args: readonly string[], env: Record<s
     stderr: () => err,
     exit: () => exit,
     exited,
-    describe: () => `${name} (pid ${child.pid}, ${exit ? `exited ${exit.code ?? exit.signal}` : 'running'})\n--- stdout\n${tail(out)}\n--- stderr\n${tail(err)}`,
+    describe: () =>
+      `${name} (pid ${child.pid}, ${exit ? `exited ${exit.code ?? exit.signal}` : 'running'})\n--- stdout\n${tail(out)}\n--- stderr\n${tail(err)}`,
     async waitForExit(timeoutMs = 30_000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${proc.describe()}`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${proc.describe()}`)),
+          timeoutMs,
+        );
       });
       try {
         return await Promise.race([exited, timeout]);
@@ -180,7 +191,8 @@ export async function waitForHealth(url: string, proc: LoggedProcess, timeoutMs 
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${url}/healthz did not answer within ${timeoutMs} ms:\n${proc.describe()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${url}/healthz did not answer within ${timeoutMs} ms:\n${proc.describe()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -272,18 +284,31 @@ export interface CliResult {
 }
 
 /** Starts `bin/handoff.js <args>` and returns at once (for commands that wait, like login). */
-export function startCli(name: string, args: readonly string[], env: Record<string, string | undefined>): LoggedProcess {
+export function startCli(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): LoggedProcess {
   return spawnLogged(`cli-${name}`, [handoffBin, ...args], env);
 }
 
 /** Runs `bin/handoff.js <args>` to completion. */
-export async function runCli(name: string, args: readonly string[], env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<CliResult> {
+export async function runCli(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 30_000,
+): Promise<CliResult> {
   const proc = startCli(name, args, env);
   const { code } = await proc.waitForExit(timeoutMs);
   return { code, stdout: proc.stdout(), stderr: proc.stderr(), proc };
 }
 
 /** Starts the example agent worker (`node --import tsx examples/agent-worker.ts …`). */
-export function startAgentWorker(name: string, args: readonly string[], env: Record<string, string | undefined>): LoggedProcess {
+export function startAgentWorker(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): LoggedProcess {
   return spawnLogged(`${name}-agent`, ['--import', 'tsx', agentWorkerScript, ...args], env);
 }

@@ -13,7 +13,13 @@ export function connectTestRedis(): Redis {
 
 /** True when a Redis on 127.0.0.1:`port` answers PING now (one try, no retries). */
 export async function redisAnswers(port: number): Promise<boolean> {
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 1,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();

@@ -31,11 +31,29 @@ export interface MarkdownFacts {
   readonly code: readonly string[];
 }
 
-const structural = new Set(['list', 'listItem', 'blockquote', 'table', 'code', 'thematicBreak', 'footnoteDefinition', 'footnoteReference', 'definition']);
+const structural = new Set([
+  'list',
+  'listItem',
+  'blockquote',
+  'table',
+  'code',
+  'thematicBreak',
+  'footnoteDefinition',
+  'footnoteReference',
+  'definition',
+]);
 
 export function readMarkdown(source: string): MarkdownFacts {
   const tree = fromMarkdown(source, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
-  const facts = { links: [] as string[], images: [] as string[], html: [] as string[], headings: [] as number[], structure: [] as string[], text: [] as string[], code: [] as string[] };
+  const facts = {
+    links: [] as string[],
+    images: [] as string[],
+    html: [] as string[],
+    headings: [] as number[],
+    structure: [] as string[],
+    text: [] as string[],
+    code: [] as string[],
+  };
   const walk = (node: Nodes): void => {
     switch (node.type) {
       case 'link':
@@ -78,7 +96,9 @@ export function readMarkdown(source: string): MarkdownFacts {
  * and links): @user and @org/team mentions, #123, GH-123 and owner/repo#123 references.
  */
 export function githubMentions(text: string): string[] {
-  return [...text.matchAll(/(?<![A-Za-z0-9`])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9][A-Za-z0-9_.-]*)?)/g)].map((m) => m[1]!);
+  return [...text.matchAll(/(?<![A-Za-z0-9`])@([A-Za-z0-9][A-Za-z0-9-]*(?:\/[A-Za-z0-9][A-Za-z0-9_.-]*)?)/g)].map(
+    (m) => m[1]!,
+  );
 }
 
 export function githubReferences(text: string): string[] {
@@ -108,8 +128,16 @@ export function slackTextObjects(node: unknown): Array<{ type: string; text: str
   if (Array.isArray(node)) return node.flatMap(slackTextObjects);
   if (typeof node !== 'object' || node === null) return [];
   const obj = node as Record<string, unknown>;
-  const own = (obj.type === 'mrkdwn' || obj.type === 'plain_text') && typeof obj.text === 'string' ? [obj as { type: string; text: string; verbatim?: boolean }] : [];
-  return [...own, ...Object.entries(obj).flatMap(([key, value]) => (key === 'text' && typeof value === 'string' ? [] : slackTextObjects(value)))];
+  const own =
+    (obj.type === 'mrkdwn' || obj.type === 'plain_text') && typeof obj.text === 'string'
+      ? [obj as { type: string; text: string; verbatim?: boolean }]
+      : [];
+  return [
+    ...own,
+    ...Object.entries(obj).flatMap(([key, value]) =>
+      key === 'text' && typeof value === 'string' ? [] : slackTextObjects(value),
+    ),
+  ];
 }
 
 /** Values of a key anywhere in a Block Kit layout (button `url`s, `image_url`s). */
@@ -120,4 +148,5 @@ export function slackValues(node: unknown, key: string): string[] {
 }
 
 /** Characters no message may carry: controls (newline aside), bidi and invisible format characters, lone surrogates. */
-export const forbiddenCharacters = /[\p{Cc}\p{Cf}\u2028\u2029]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+export const forbiddenCharacters =
+  /[\p{Cc}\p{Cf}\u2028\u2029]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;

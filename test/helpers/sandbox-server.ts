@@ -25,7 +25,9 @@ export async function startSandboxServer(
 }
 
 /** Several sandbox instances on one server (one origin), each at its own base. */
-export async function startSandboxes(mounts: readonly SandboxMount[]): Promise<{ origin: string; sandboxes: Map<string, Sandbox>; close(): Promise<void> }> {
+export async function startSandboxes(
+  mounts: readonly SandboxMount[],
+): Promise<{ origin: string; sandboxes: Map<string, Sandbox>; close(): Promise<void> }> {
   const sandboxes = new Map(mounts.map((m) => [m.base, createSandbox(m.options, m.base)]));
   const server = createHttpServer({ routes: [...sandboxes.values()].flatMap((s) => s.routes), logger: silentLogger });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,9 +76,15 @@ export async function codeFromMailbox(serviceUrl: string, to: string): Promise<s
 }
 
 /** Approves (or denies) a device login on the sandbox's verification page; the URL may carry the code. */
-export async function decideDevice(verificationUrl: string, decision: 'approve' | 'deny', userCode?: string, email = 'alice@example.com'): Promise<void> {
+export async function decideDevice(
+  verificationUrl: string,
+  decision: 'approve' | 'deny',
+  userCode?: string,
+  email = 'alice@example.com',
+): Promise<void> {
   const url = new URL(verificationUrl);
   const code = userCode ?? url.searchParams.get('user_code') ?? '';
   const res = await fetch(`${url.origin}${url.pathname}`, form({ user_code: code, email, decision }));
-  if (res.status !== 200) throw new Error(`the verification page refused the ${decision} (HTTP ${res.status}): ${await res.text()}`);
+  if (res.status !== 200)
+    throw new Error(`the verification page refused the ${decision} (HTTP ${res.status}): ${await res.text()}`);
 }

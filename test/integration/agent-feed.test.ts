@@ -55,37 +55,59 @@ describe('the feed in Redis (real Redis)', () => {
     expect((await feed.read('feed-a', feedStart, 10)).entries).toEqual([]);
 
     // No agentId hint: the store reads it from the record.
-    await store.transition(a.id, { to: 'failed', set: { error: { code: 'too_many_attempts', message: 'five wrong codes' } } });
+    await store.transition(a.id, {
+      to: 'failed',
+      set: { error: { code: 'too_many_attempts', message: 'five wrong codes' } },
+    });
     // A second ending of the same handoff is refused, so there is no second entry.
     expect((await store.transition(a.id, { to: 'cancelled', agentId: 'feed-a' })).ok).toBe(false);
     await store.transition(other.id, { to: 'cancelled', agentId: 'feed-b' });
 
     const page = await feed.read('feed-a', feedStart, 10);
     expect(page.gap).toBe(false);
-    expect(page.entries).toEqual([{ id: expect.stringMatching(/^\d+-\d+$/), handoffId: a.id, status: 'failed', endedAt: expect.any(Number), errorCode: 'too_many_attempts' }]);
-    expect((await feed.read('feed-b', feedStart, 10)).entries.map((e) => [e.handoffId, e.status])).toEqual([[other.id, 'cancelled']]);
+    expect(page.entries).toEqual([
+      {
+        id: expect.stringMatching(/^\d+-\d+$/),
+        handoffId: a.id,
+        status: 'failed',
+        endedAt: expect.any(Number),
+        errorCode: 'too_many_attempts',
+      },
+    ]);
+    expect((await feed.read('feed-b', feedStart, 10)).entries.map((e) => [e.handoffId, e.status])).toEqual([
+      [other.id, 'cancelled'],
+    ]);
     // Bounded in time even when idle: the stream expires.
     const ttl = await redis.pttl(keys.agentFeed('feed-a'));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(feedMaxAgeMs);
   });
 
-  it('refuses an agentId hint that is not the record\'s, and writes nothing', async () => {
+  it("refuses an agentId hint that is not the record's, and writes nothing", async () => {
     const r = record('feed-owner');
     await store.create(r);
-    await expect(store.transition(r.id, { to: 'cancelled', agentId: 'feed-intruder' })).rejects.toThrow(/not the record's agent/);
+    await expect(store.transition(r.id, { to: 'cancelled', agentId: 'feed-intruder' })).rejects.toThrow(
+      /not the record's agent/,
+    );
     expect((await store.get(r.id))!.status).toBe('pending');
     expect(await redis.exists(keys.agentFeed('feed-intruder'), keys.agentFeed('feed-owner'))).toBe(0);
   });
 
   it('keeps at most maxLength entries and none older than maxAgeMs; a reader left behind learns of the gap', async () => {
-    const small = createHandoffStore({ redis, keys, now: () => Date.now(), feedLimits: { maxLength: 5, maxAgeMs: 60_000 } });
+    const small = createHandoffStore({
+      redis,
+      keys,
+      now: () => Date.now(),
+      feedLimits: { maxLength: 5, maxAgeMs: 60_000 },
+    });
     const ended: Array<{ handoffId: string; entryId: string }> = [];
     for (let i = 0; i < 8; i++) {
       const r = record('feed-len');
       await small.create(r);
       await small.transition(r.id, { to: 'cancelled', agentId: 'feed-len' });
-      const [[entryId]] = (await redis.xrevrange(keys.agentFeed('feed-len'), '+', '-', 'COUNT', 1)) as [[string, string[]]];
+      const [[entryId]] = (await redis.xrevrange(keys.agentFeed('feed-len'), '+', '-', 'COUNT', 1)) as [
+        [string, string[]],
+      ];
       ended.push({ handoffId: r.id, entryId });
     }
     expect(await redis.xlen(keys.agentFeed('feed-len'))).toBe(5);
@@ -93,12 +115,20 @@ describe('the feed in Redis (real Redis)', () => {
     expect(all.entries.map((e) => e.handoffId)).toEqual(ended.slice(3).map((e) => e.handoffId));
     expect(all.gap).toBe(true); // three endings are gone
     // A reader that had read up to the newest trimmed ending misses nothing; one further back does.
-    expect(await feed.read('feed-len', ended[2]!.entryId, 10)).toMatchObject({ gap: false, entries: [{ handoffId: ended[3]!.handoffId }, {}, {}, {}, {}] });
+    expect(await feed.read('feed-len', ended[2]!.entryId, 10)).toMatchObject({
+      gap: false,
+      entries: [{ handoffId: ended[3]!.handoffId }, {}, {}, {}, {}],
+    });
     expect((await feed.read('feed-len', ended[1]!.entryId, 10)).gap).toBe(true);
     // Nothing new after the newest: no gap either.
     expect(await feed.read('feed-len', ended[7]!.entryId, 10)).toEqual({ entries: [], gap: false });
 
-    const aging = createHandoffStore({ redis, keys, now: () => Date.now(), feedLimits: { maxLength: 100, maxAgeMs: 150 } });
+    const aging = createHandoffStore({
+      redis,
+      keys,
+      now: () => Date.now(),
+      feedLimits: { maxLength: 100, maxAgeMs: 150 },
+    });
     const old = record('feed-age');
     await aging.create(old);
     await aging.transition(old.id, { to: 'cancelled', agentId: 'feed-age' });
@@ -125,7 +155,11 @@ describe('GET /v1/events (real bridge, real Redis)', () => {
   });
 
   const newHandoff = async (agentId: string) => {
-    const created = await api.call(admin(), 'POST', '/v1/handoffs', { service: `${bridge.url}/sandbox`, thread: freshThread('feed'), agent: { id: agentId } });
+    const created = await api.call(admin(), 'POST', '/v1/handoffs', {
+      service: `${bridge.url}/sandbox`,
+      thread: freshThread('feed'),
+      agent: { id: agentId },
+    });
     expect(created.status).toBe(201);
     return created.body.id as string;
   };
@@ -136,14 +170,20 @@ describe('GET /v1/events (real bridge, real Redis)', () => {
     expect(start.body).toEqual({ events: [], cursor: expect.any(String), gap: false });
 
     const id = await newHandoff('ann');
-    const waiting = api.call('key-ann', 'GET', `/v1/events?after=${encodeURIComponent(start.body.cursor)}&waitMs=20000`);
+    const waiting = api.call(
+      'key-ann',
+      'GET',
+      `/v1/events?after=${encodeURIComponent(start.body.cursor)}&waitMs=20000`,
+    );
     await new Promise((r) => setTimeout(r, 100));
     const asked = Date.now();
     expect((await api.call(admin(), 'DELETE', `/v1/handoffs/${id}`)).status).toBe(200);
     const answer = await waiting;
     expect(Date.now() - asked).toBeLessThan(5_000);
     const page = answer.body as FeedPageView;
-    expect(page.events).toEqual([{ cursor: page.cursor, handoffId: id, status: 'cancelled', endedAt: expect.any(Number), error: 'cancelled' }]);
+    expect(page.events).toEqual([
+      { cursor: page.cursor, handoffId: id, status: 'cancelled', endedAt: expect.any(Number), error: 'cancelled' },
+    ]);
 
     const after = await api.call('key-ann', 'GET', `/v1/events?after=${encodeURIComponent(page.cursor)}`);
     expect(after.body).toEqual({ events: [], cursor: page.cursor, gap: false });
@@ -157,7 +197,9 @@ describe('GET /v1/events (real bridge, real Redis)', () => {
     for (const id of ids) await api.call(admin(), 'DELETE', `/v1/handoffs/${id}`);
     const first = (await api.call(admin(), 'GET', '/v1/events?agent=ann-pages&limit=2')).body as FeedPageView;
     expect(first.events.map((e) => e.handoffId)).toEqual(ids.slice(0, 2));
-    const rest = (await api.call(admin(), 'GET', `/v1/events?agent=ann-pages&limit=2&after=${encodeURIComponent(first.cursor)}`)).body as FeedPageView;
+    const rest = (
+      await api.call(admin(), 'GET', `/v1/events?agent=ann-pages&limit=2&after=${encodeURIComponent(first.cursor)}`)
+    ).body as FeedPageView;
     expect(rest.events.map((e) => e.handoffId)).toEqual(ids.slice(2));
 
     for (const [query, field] of [

@@ -15,7 +15,12 @@ describe('an agent job blocked on a login resumes after the human answers (real 
     bridge = await startTestBridge('agent-flow');
     // The agent's queue is on a redis-server of its own: it reaches the bridge over HTTP only.
     agentRedis = await startPrivateRedis();
-    agent = createExampleAgent({ connection: agentRedis.connect(), prefix: 'agent', client: bridge.api, asAdmin: true });
+    agent = createExampleAgent({
+      connection: agentRedis.connect(),
+      prefix: 'agent',
+      client: bridge.api,
+      asAdmin: true,
+    });
     events = new QueueEvents(agentQueueName, { connection: agentRedis.connect(), prefix: 'agent' });
     await events.waitUntilReady();
   });
@@ -29,10 +34,17 @@ describe('an agent job blocked on a login resumes after the human answers (real 
 
   it('parks as a delayed job on its own Redis, resumes with a working credential that the service accepts', async () => {
     const thread = freshThread('flow');
-    const job = await agent.queue.add('task', { service: `${bridge.url}/sandbox`, thread, approvers: ['alice'], agentId: 'agent-7' });
+    const job = await agent.queue.add('task', {
+      service: `${bridge.url}/sandbox`,
+      thread,
+      approvers: ['alice'],
+      agentId: 'agent-7',
+    });
 
     // The approval request appears in the thread and the agent job waits without a worker slot.
-    const approval = await waitFor('approval message', async () => (await bridge.messages(thread)).find((m) => m.kind === 'bot' && m.text.includes('/sandbox/authorize/')));
+    const approval = await waitFor('approval message', async () =>
+      (await bridge.messages(thread)).find((m) => m.kind === 'bot' && m.text.includes('/sandbox/authorize/')),
+    );
     await waitFor('agent job parked', async () => (await job.getState()) === 'delayed');
     expect(approval.text).toContain('Only alice may answer.');
 
@@ -51,14 +63,22 @@ describe('an agent job blocked on a login resumes after the human answers (real 
     expect(record.credential?.id).toMatch(/^cr_/);
 
     // The thread tells the story: request, the human's (masked) paste, success.
-    await waitFor('the success notice', async () => (await bridge.messages(thread)).some((m) => m.text.startsWith('✅ Logged in to')));
+    await waitFor('the success notice', async () =>
+      (await bridge.messages(thread)).some((m) => m.text.startsWith('✅ Logged in to')),
+    );
     const texts = (await bridge.messages(thread)).map((m) => m.text);
     expect(texts.join('\n')).not.toContain(code);
 
     // Every step is audited with the agent and correlation ids.
     const audit = await bridge.bridge.engine.audit.recent(50, result.handoffId);
     expect(audit.map((e) => e.event)).toEqual(
-      expect.arrayContaining(['handoff.created', 'handoff.awaiting_human', 'reply.accepted', 'handoff.completed', 'credential.retrieved']),
+      expect.arrayContaining([
+        'handoff.created',
+        'handoff.awaiting_human',
+        'reply.accepted',
+        'handoff.completed',
+        'credential.retrieved',
+      ]),
     );
     expect(audit.every((e) => e.agentId === 'agent-7' && e.correlationId === `task-${job.id}`)).toBe(true);
   });

@@ -20,11 +20,17 @@ describe('agents API (real Redis, real HTTP)', () => {
   });
   afterAll(async () => bridge.close());
 
-  const admin = (method: string, path: string, body?: unknown) => rawCall(bridge.url, bridge.apiToken, method, path, body);
+  const admin = (method: string, path: string, body?: unknown) =>
+    rawCall(bridge.url, bridge.apiToken, method, path, body);
   const sandbox = () => `${bridge.url}/sandbox`;
 
   it('creates an agent: 201 with its policy and a key shown once, stored only as a hash', async () => {
-    const res = await admin('POST', '/v1/agents', { id: 'reporter', services: ['HTTP://127.0.0.1:*'], threads: ['local:*'], maxOpenHandoffs: 3 });
+    const res = await admin('POST', '/v1/agents', {
+      id: 'reporter',
+      services: ['HTTP://127.0.0.1:*'],
+      threads: ['local:*'],
+      maxOpenHandoffs: 3,
+    });
     expect(res.status).toBe(201);
     expect(res.body.apiKey).toMatch(/^hak_[A-Za-z0-9]{40}$/);
     expect(res.body.agent).toEqual({
@@ -44,7 +50,10 @@ describe('agents API (real Redis, real HTTP)', () => {
     redis.disconnect();
     expect(dump).not.toContain(res.body.apiKey);
     expect(dump).toContain(hashAgentKey(res.body.apiKey));
-    expect((await audited(bridge, (e) => e.event === 'agent.created' && e.agentId === 'reporter'))[0]).toMatchObject({ actor: 'admin', requestId: res.headers.get('x-request-id') });
+    expect((await audited(bridge, (e) => e.event === 'agent.created' && e.agentId === 'reporter'))[0]).toMatchObject({
+      actor: 'admin',
+      requestId: res.headers.get('x-request-id'),
+    });
   });
 
   it.each([
@@ -75,8 +84,18 @@ describe('agents API (real Redis, real HTTP)', () => {
     const view = await agent.api.getHandoff(created.body.id);
     expect(view.agent.id).toBe('from-key');
     // Naming itself is fine too.
-    expect((await agent.call('POST', '/v1/handoffs', { service: sandbox(), thread: freshThread('key'), agent: { id: 'from-key', correlationId: 'c-1' } })).status).toBe(201);
-    expect((await audited(bridge, (e) => e.event === 'handoff.created' && e.handoffId === created.body.id))[0]).toMatchObject({
+    expect(
+      (
+        await agent.call('POST', '/v1/handoffs', {
+          service: sandbox(),
+          thread: freshThread('key'),
+          agent: { id: 'from-key', correlationId: 'c-1' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await audited(bridge, (e) => e.event === 'handoff.created' && e.handoffId === created.body.id))[0],
+    ).toMatchObject({
       actor: 'agent:from-key',
       requestId: created.headers.get('x-request-id'),
       source: expect.stringMatching(/127\.0\.0\.1$/),
@@ -97,8 +116,16 @@ describe('agents API (real Redis, real HTTP)', () => {
     const other = await agent.call('GET', '/v1/agents/reporter');
     const missing = await agent.call('GET', '/v1/agents/nobody-here');
     expect(other.status).toBe(404);
-    expect(other.body.error).toEqual({ ...missing.body.error, message: missing.body.error.message.replace('nobody-here', 'reporter') });
-    for (const [method, path] of [['GET', '/v1/agents'], ['POST', '/v1/agents'], ['POST', '/v1/agents/looker/key'], ['DELETE', '/v1/agents/looker']] as const) {
+    expect(other.body.error).toEqual({
+      ...missing.body.error,
+      message: missing.body.error.message.replace('nobody-here', 'reporter'),
+    });
+    for (const [method, path] of [
+      ['GET', '/v1/agents'],
+      ['POST', '/v1/agents'],
+      ['POST', '/v1/agents/looker/key'],
+      ['DELETE', '/v1/agents/looker'],
+    ] as const) {
       const res = await agent.call(method, path, method === 'POST' ? { id: 'sneaky' } : undefined);
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.body.error.code).toBe('admin_only');
@@ -118,28 +145,43 @@ describe('agents API (real Redis, real HTTP)', () => {
     expect((await agentWithKey(bridge, 'rotator', apiKey).call('GET', '/v1/handoffs')).status).toBe(200);
     const [entry] = await audited(bridge, (e) => e.event === 'auth.dead_key' && e.agentId === 'rotator');
     expect(entry).toMatchObject({ actor: 'agent:rotator', requestId: old.headers.get('x-request-id') });
-    await expect(bridge.api.rotateAgentKey('no-such-agent')).rejects.toMatchObject({ status: 404, code: 'agent_not_found' });
+    await expect(bridge.api.rotateAgentKey('no-such-agent')).rejects.toMatchObject({
+      status: 404,
+      code: 'agent_not_found',
+    });
   });
 
   it('removing an agent kills its key, cancels its open handoffs and revokes its credentials at the service', async () => {
     const agent = await createTestAgent(bridge, 'leaver');
     const { handoffId, credentialId } = await completedLogin(bridge, agent);
     const token = (await agent.api.retrieveCredential(handoffId)).accessToken;
-    const me = () => fetch(`${sandbox()}/api/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    const me = () =>
+      fetch(`${sandbox()}/api/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
     expect(await me()).toBe(200);
     const open = await agent.api.createHandoff({ service: sandbox(), thread: freshThread('leave') });
-    await waitFor('the open handoff to wait', async () => (await agent.api.getHandoff(open.id)).status === 'awaiting_human');
+    await waitFor(
+      'the open handoff to wait',
+      async () => (await agent.api.getHandoff(open.id)).status === 'awaiting_human',
+    );
 
     const removal = await bridge.api.removeAgent('leaver');
-    expect(removal).toMatchObject({ cancelledHandoffs: [open.id], revokedCredentials: [{ id: credentialId, atService: 'revoked' }], stillOpen: [] });
+    expect(removal).toMatchObject({
+      cancelledHandoffs: [open.id],
+      revokedCredentials: [{ id: credentialId, atService: 'revoked' }],
+      stillOpen: [],
+    });
     expect((await agent.call('GET', '/v1/handoffs')).status).toBe(401);
     expect(await me()).toBe(401);
     expect((await bridge.api.getHandoff(open.id)).status).toBe('cancelled');
     await expect(bridge.api.retrieveCredential(handoffId)).rejects.toMatchObject({ code: 'credential_not_found' });
     const trail = await bridge.bridge.engine.audit.recent(500);
     expect(trail.find((e) => e.event === 'agent.removed' && e.agentId === 'leaver')).toMatchObject({ actor: 'admin' });
-    expect(trail.find((e) => e.event === 'credential.revoked' && e.detail?.credentialId === credentialId)).toMatchObject({ actor: 'admin' });
-    expect(trail.find((e) => e.event === 'handoff.cancelled' && e.handoffId === open.id)).toMatchObject({ actor: 'admin' });
+    expect(
+      trail.find((e) => e.event === 'credential.revoked' && e.detail?.credentialId === credentialId),
+    ).toMatchObject({ actor: 'admin' });
+    expect(trail.find((e) => e.event === 'handoff.cancelled' && e.handoffId === open.id)).toMatchObject({
+      actor: 'admin',
+    });
     await expect(bridge.api.removeAgent('leaver')).rejects.toMatchObject({ status: 404, code: 'agent_not_found' });
   });
 });
@@ -151,7 +193,10 @@ describe('agents declared in HANDOFF_AGENTS_FILE', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'handoff-agents-'));
     const file = join(dir, 'agents.yaml');
-    await writeFile(file, `agents:\n  - id: from-file\n    keyHash: ${hashAgentKey(key)}\n    threads: ["local:file-*"]\n`);
+    await writeFile(
+      file,
+      `agents:\n  - id: from-file\n    keyHash: ${hashAgentKey(key)}\n    threads: ["local:file-*"]\n`,
+    );
     bridge = await startTestBridge('agents-file', { env: { HANDOFF_AGENTS_FILE: file } });
   });
   afterAll(async () => {
@@ -161,13 +206,27 @@ describe('agents declared in HANDOFF_AGENTS_FILE', () => {
 
   it('authenticate with their key and keep their policy', async () => {
     const agent = agentWithKey(bridge, 'from-file', key);
-    expect((await agent.call('POST', '/v1/handoffs', { service: `${bridge.url}/sandbox`, thread: freshThread('file') })).status).toBe(201);
-    expect((await agent.call('POST', '/v1/handoffs', { service: `${bridge.url}/sandbox`, thread: 'local:other' })).body.error.code).toBe('thread_not_allowed');
-    expect((await bridge.api.listAgents()).find((a) => a.id === 'from-file')).toMatchObject({ managedBy: 'file', threads: ['local:file-*'], createdAt: null });
+    expect(
+      (await agent.call('POST', '/v1/handoffs', { service: `${bridge.url}/sandbox`, thread: freshThread('file') }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await agent.call('POST', '/v1/handoffs', { service: `${bridge.url}/sandbox`, thread: 'local:other' })).body.error
+        .code,
+    ).toBe('thread_not_allowed');
+    expect((await bridge.api.listAgents()).find((a) => a.id === 'from-file')).toMatchObject({
+      managedBy: 'file',
+      threads: ['local:file-*'],
+      createdAt: null,
+    });
   });
 
   it('are read-only through the API (409 agent_managed_by_file)', async () => {
-    for (const [method, path, body] of [['POST', '/v1/agents', { id: 'from-file' }], ['POST', '/v1/agents/from-file/key', undefined], ['DELETE', '/v1/agents/from-file', undefined]] as const) {
+    for (const [method, path, body] of [
+      ['POST', '/v1/agents', { id: 'from-file' }],
+      ['POST', '/v1/agents/from-file/key', undefined],
+      ['DELETE', '/v1/agents/from-file', undefined],
+    ] as const) {
       const res = await rawCall(bridge.url, bridge.apiToken, method, path, body);
       expect(res.status, `${method} ${path}`).toBe(409);
       expect(res.body.error.code).toBe('agent_managed_by_file');

@@ -22,9 +22,16 @@ describe('HTTP API: documented answers to good and bad input', () => {
   const valid = () => ({ service: `${bridge.url}/sandbox`, thread: freshThread('api'), agent: { id: 'api-agent' } });
 
   it('creates a handoff: 201 with the documented fields', async () => {
-    const res = await call('POST', '/v1/handoffs', { ...valid(), scopes: ['account:read'], approvers: ['alice'], expiresInMs: 60_000 });
+    const res = await call('POST', '/v1/handoffs', {
+      ...valid(),
+      scopes: ['account:read'],
+      approvers: ['alice'],
+      expiresInMs: 60_000,
+    });
     expect(res.status).toBe(201);
-    expect(Object.keys(res.body!).sort()).toEqual(['createdAt', 'expiresAt', 'id', 'protocol', 'status', 'thread'].sort());
+    expect(Object.keys(res.body!).sort()).toEqual(
+      ['createdAt', 'expiresAt', 'id', 'protocol', 'status', 'thread'].sort(),
+    );
     // Discovery runs in the driver: until then the protocol is "auto".
     expect(res.body).toMatchObject({ status: 'pending', protocol: 'auto' });
     expect(res.body!.expiresAt - res.body!.createdAt).toBe(60_000);
@@ -62,7 +69,11 @@ describe('HTTP API: documented answers to good and bad input', () => {
   });
 
   it('answers 401 without the API token or with a wrong one', async () => {
-    for (const headers of [{ authorization: '' }, { authorization: 'Bearer wrong-token-wrong-token' }, { authorization: 'Basic abc' }]) {
+    for (const headers of [
+      { authorization: '' },
+      { authorization: 'Bearer wrong-token-wrong-token' },
+      { authorization: 'Basic abc' },
+    ]) {
       const res = await call('POST', '/v1/handoffs', valid(), headers);
       expect(res.status).toBe(401);
       expect(res.body!.error.code).toBe('unauthorized');
@@ -112,7 +123,10 @@ describe('HTTP API: documented answers to good and bad input', () => {
   it('GET with waitMs answers as soon as the status changes, or after waitMs', async () => {
     const created = await call('POST', '/v1/handoffs', valid());
     const id = created.body!.id as string;
-    await waitFor('awaiting_human', async () => (await call('GET', `/v1/handoffs/${id}`)).body!.status === 'awaiting_human');
+    await waitFor(
+      'awaiting_human',
+      async () => (await call('GET', `/v1/handoffs/${id}`)).body!.status === 'awaiting_human',
+    );
 
     const idleStart = Date.now();
     const idle = await call('GET', `/v1/handoffs/${id}?waitMs=400`);
@@ -146,17 +160,32 @@ describe('HTTP API: documented answers to good and bad input', () => {
     const created = (await post.json()) as { id: string };
     const createId = post.headers.get('x-request-id');
     expect(createId).toMatch(/^req_[0-9a-f]{24}$/);
-    const del = await fetch(`${bridge.url}/v1/handoffs/${created.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${bridge.apiToken}` } });
+    const del = await fetch(`${bridge.url}/v1/handoffs/${created.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${bridge.apiToken}` },
+    });
     const deleteId = del.headers.get('x-request-id');
     expect(deleteId).toMatch(/^req_[0-9a-f]{24}$/);
     expect(deleteId).not.toBe(createId);
     // Refusals carry one too, so a person can quote it.
-    expect((await fetch(`${bridge.url}/v1/handoffs`, { headers: { authorization: 'Bearer nope-nope-nope-nope' } })).headers.get('x-request-id')).toMatch(/^req_/);
+    expect(
+      (
+        await fetch(`${bridge.url}/v1/handoffs`, { headers: { authorization: 'Bearer nope-nope-nope-nope' } })
+      ).headers.get('x-request-id'),
+    ).toMatch(/^req_/);
 
     const audit = await bridge.bridge.engine.audit.recent(50, created.id);
     const source = expect.stringMatching(/^(?:::ffff:)?127\.0\.0\.1$/);
-    expect(audit.find((e) => e.event === 'handoff.created')).toMatchObject({ actor: 'admin', source, requestId: createId });
-    expect(audit.find((e) => e.event === 'handoff.cancelled')).toMatchObject({ actor: 'admin', source, requestId: deleteId });
+    expect(audit.find((e) => e.event === 'handoff.created')).toMatchObject({
+      actor: 'admin',
+      source,
+      requestId: createId,
+    });
+    expect(audit.find((e) => e.event === 'handoff.cancelled')).toMatchObject({
+      actor: 'admin',
+      source,
+      requestId: deleteId,
+    });
   });
 
   it('answers health, readiness and metrics', async () => {

@@ -22,7 +22,12 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
   beforeAll(async () => {
     bridge = await startTestBridge('authmd', {
       sandbox: { otpTtlMs: 60_000 },
-      extraSandboxes: [{ base: '/sandbox/anon', options: { serviceName: 'Sandbox Keys', protocols: ['authmd'], authmdTypes: ['anonymous'] } }],
+      extraSandboxes: [
+        {
+          base: '/sandbox/anon',
+          options: { serviceName: 'Sandbox Keys', protocols: ['authmd'], authmdTypes: ['anonymous'] },
+        },
+      ],
     });
     agent = await startTestAgent(bridge);
   });
@@ -45,9 +50,17 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const code = await claimOnSandbox(request.url, 'alice@example.com');
     await bridge.reply(thread, 'alice', `here it is: \`${code}\``);
     const result = await job.waitUntilFinished(agent.events, 20_000);
-    expect(result).toMatchObject({ status: 200, me: { account: { email: 'alice@example.com' }, agent_id: 'agent-notes' } });
+    expect(result).toMatchObject({
+      status: 200,
+      me: { account: { email: 'alice@example.com' }, agent_id: 'agent-notes' },
+    });
     const view = await bridge.api.getHandoff(request.handoffId);
-    expect(view).toMatchObject({ status: 'completed', protocol: 'authmd', serviceName: 'Sandbox Notes', answer: 'finish_code' });
+    expect(view).toMatchObject({
+      status: 'completed',
+      protocol: 'authmd',
+      serviceName: 'Sandbox Notes',
+      answer: 'finish_code',
+    });
     expect((await botTexts(bridge, thread)).join('\n')).not.toContain(code);
   });
 
@@ -71,14 +84,19 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const to = email('cy');
     const job = await agent.run(thread, ['cy'], 'agent-anon', anon(), { approverEmail: to });
     const request = await requestIn(bridge, thread);
-    expect(request.text).toContain('The service issued a low-scope key at once; claiming it grants notes:read, notes:write.');
+    expect(request.text).toContain(
+      'The service issued a low-scope key at once; claiming it grants notes:read, notes:write.',
+    );
     const registration = [...authmd('/sandbox/anon').registrations.values()].find((r) => r.email === to)!;
     const session = bridge.sandboxes.get('/sandbox/anon')!.state.sessions.get(registration.sessionId!)!;
     expect(session.scopes).toEqual(['notes:read']);
 
     await bridge.reply(thread, 'cy', await codeFromMailbox(anon(), to));
     const result = await job.waitUntilFinished(agent.events, 20_000);
-    expect(result).toMatchObject({ status: 200, me: { account: { email: to }, scopes: ['notes:read', 'notes:write'], session_id: session.id } });
+    expect(result).toMatchObject({
+      status: 200,
+      me: { account: { email: to }, scopes: ['notes:read', 'notes:write'], session_id: session.id },
+    });
   });
 
   it('otp_invalid counts an attempt and asks to re-read; the right code still works', async () => {
@@ -89,7 +107,9 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     const otp = await codeFromMailbox(notes(), to);
     const wrong = otp === '111111' ? '222222' : '111111';
     await bridge.reply(thread, 'dee', wrong);
-    const notice = await waitFor('wrong-code notice', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('That code did not work')));
+    const notice = await waitFor('wrong-code notice', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.startsWith('That code did not work')),
+    );
     expect(notice).toContain('re-read it carefully');
     expect(notice).toContain('attempt 1 of 5');
     expect((await bridge.api.getHandoff(request.handoffId)).attempts).toBe(1);
@@ -149,7 +169,9 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     // The bridge completed once already and lost the answer (a crash): the service has it claimed.
     const engine = bridge.bridge.engine;
     const secret = openLoginSecret(engine.vault, (await engine.store.get(request.handoffId))!)!;
-    expect((await engine.protocols.get('authmd').complete(secret, otp, { agentId: 'agent-prev', correlationId: 'x' })).kind).toBe('credential');
+    expect(
+      (await engine.protocols.get('authmd').complete(secret, otp, { agentId: 'agent-prev', correlationId: 'x' })).kind,
+    ).toBe('credential');
 
     await bridge.reply(thread, 'gus', otp);
     const result = await job.waitUntilFinished(agent.events, 20_000);

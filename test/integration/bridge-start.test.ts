@@ -24,20 +24,34 @@ describe('a bridge that cannot start', () => {
 
   it('names PORT when the port is taken, and leaves no worker running', async () => {
     occupier = createServer();
-    const port = await new Promise<number>((resolve) => occupier!.listen(0, '127.0.0.1', () => resolve((occupier!.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      occupier!.listen(0, '127.0.0.1', () => resolve((occupier!.address() as { port: number }).port)),
+    );
     const prefix = randomPrefix('start');
     const config = loadConfig({ NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', HANDOFF_PREFIX: prefix });
     const { logger } = captureLogs('bridge-start');
 
-    const failure = await startHandoff(config, { redisUrl, vaultKey: randomBytes(32), apiToken: `test-${randomBytes(16).toString('hex')}`, logger }).then(
+    const failure = await startHandoff(config, {
+      redisUrl,
+      vaultKey: randomBytes(32),
+      apiToken: `test-${randomBytes(16).toString('hex')}`,
+      logger,
+    }).then(
       () => undefined,
       (err: unknown) => err,
     );
     expect(failure).toBeInstanceOf(ConfigError);
     expect(failure).toMatchObject({ variable: 'PORT', code: 'invalid_config' });
-    expect((failure as Error).message).toBe(`Port ${port} on 127.0.0.1 is already in use by another program: set PORT to a free port (or stop the other program).`);
+    expect((failure as Error).message).toBe(
+      `Port ${port} on 127.0.0.1 is already in use by another program: set PORT to a free port (or stop the other program).`,
+    );
 
-    for (const name of [queueNames.handoffs, queueNames.inbound, queueNames.credentials, queueNames.outbound('local')]) {
+    for (const name of [
+      queueNames.handoffs,
+      queueNames.inbound,
+      queueNames.credentials,
+      queueNames.outbound('local'),
+    ]) {
       const queue = new Queue(name, { connection: redis, prefix: `${prefix}:q` });
       expect(await queue.getWorkers(), `workers of ${name}`).toEqual([]);
       await queue.close();

@@ -19,7 +19,11 @@ describe('claims survive crashes and lost answers', () => {
 
   async function waitingHandoff() {
     const thread = freshThread('claim');
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, agent: { id: 'claims' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'claims' },
+    });
     const view = await waitFor('awaiting_human', async () => {
       const v = await bridge.api.getHandoff(created.id);
       return v.status === 'awaiting_human' ? v : undefined;
@@ -37,10 +41,22 @@ describe('claims survive crashes and lost answers', () => {
     const res = await fetch(`${bridge.url}/sandbox/agent-sessions/exchange`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ auth_request_id: secret.authRequestId, exchange_code: code, code_verifier: secret.codeVerifier }),
+      body: JSON.stringify({
+        auth_request_id: secret.authRequestId,
+        exchange_code: code,
+        code_verifier: secret.codeVerifier,
+      }),
     });
     expect(res.status).toBe(200);
-    return (await res.json()) as { agent_session: { access_token: string; refresh_token: string; access_expires_at: number; id: string; scopes: string[] } };
+    return (await res.json()) as {
+      agent_session: {
+        access_token: string;
+        refresh_token: string;
+        access_expires_at: number;
+        id: string;
+        scopes: string[];
+      };
+    };
   }
 
   const reply = (thread: string, text: string, messageId: string) => ({
@@ -76,10 +92,34 @@ describe('claims survive crashes and lost answers', () => {
     const jobId = inboundJobId(message);
     const credentialId = newId('credential');
     const engine = bridge.bridge.engine;
-    expect((await engine.store.transition(h.id, { to: 'claiming', from: ['awaiting_human'], set: { claimedBy: jobId, credentialId } })).ok).toBe(true);
+    expect(
+      (
+        await engine.store.transition(h.id, {
+          to: 'claiming',
+          from: ['awaiting_human'],
+          set: { claimedBy: jobId, credentialId },
+        })
+      ).ok,
+    ).toBe(true);
     await engine.credentials.put(
-      { id: credentialId, handoffId: h.id, service: `${bridge.url}/sandbox`, protocol: 'agent-sessions', scopes: session.scopes, agentId: 'claims', thread: h.thread, createdAt: Date.now() },
-      { accessToken: session.access_token, refreshToken: session.refresh_token, tokenType: 'Bearer', scopes: session.scopes, expiresAt: session.access_expires_at, sessionId: session.id },
+      {
+        id: credentialId,
+        handoffId: h.id,
+        service: `${bridge.url}/sandbox`,
+        protocol: 'agent-sessions',
+        scopes: session.scopes,
+        agentId: 'claims',
+        thread: h.thread,
+        createdAt: Date.now(),
+      },
+      {
+        accessToken: session.access_token,
+        refreshToken: session.refresh_token,
+        tokenType: 'Bearer',
+        scopes: session.scopes,
+        expiresAt: session.access_expires_at,
+        sessionId: session.id,
+      },
     );
 
     // The job runs again (BullMQ's stalled-job recovery does this after a crash).
@@ -88,14 +128,24 @@ describe('claims survive crashes and lost answers', () => {
     const exchanges = bridge.sandbox!.state.successfulExchanges.get(h.secret.authRequestId);
     expect(exchanges).toBe(1);
     const credential = await bridge.api.retrieveCredential(h.id);
-    const me = await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } });
+    const me = await fetch(`${bridge.url}/sandbox/api/me`, {
+      headers: { authorization: `Bearer ${credential.accessToken}` },
+    });
     expect(me.status).toBe(200);
   });
 
   it('releases a claim abandoned by a dead worker, so the human can answer again', async () => {
     const h = await waitingHandoff();
     const engine = bridge.bridge.engine;
-    expect((await engine.store.transition(h.id, { to: 'claiming', from: ['awaiting_human'], set: { claimedBy: 'in-dead-worker' } })).ok).toBe(true);
+    expect(
+      (
+        await engine.store.transition(h.id, {
+          to: 'claiming',
+          from: ['awaiting_human'],
+          set: { claimedBy: 'in-dead-worker' },
+        })
+      ).ok,
+    ).toBe(true);
     offsetMs = 61_000; // a minute later nobody has finished the claim
     try {
       await engine.jobs.wake(h.id);

@@ -11,7 +11,14 @@ import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-b
 function capture(input = ''): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), interactive: false, readInput: async () => input };
+  return {
+    stdout,
+    stderr,
+    out: (t) => stdout.push(t),
+    err: (t) => stderr.push(t),
+    interactive: false,
+    readInput: async () => input,
+  };
 }
 
 describe('handoff agents (CLI)', () => {
@@ -30,7 +37,18 @@ describe('handoff agents (CLI)', () => {
   };
 
   it('add prints the key once on stdout (--key-only: nothing else), and the agent can use it at once', async () => {
-    const added = await run(['agents', 'add', 'cli-bot', '--thread', 'local:cli-*', '--service', new URL(bridge.url).origin, '--max-open', '3', '--key-only']);
+    const added = await run([
+      'agents',
+      'add',
+      'cli-bot',
+      '--thread',
+      'local:cli-*',
+      '--service',
+      new URL(bridge.url).origin,
+      '--max-open',
+      '3',
+      '--key-only',
+    ]);
     expect(added.code).toBe(0);
     expect(isAgentKey(added.out)).toBe(true);
     // The agent's commands use HANDOFF_AGENT_KEY, and the agent's id comes from it.
@@ -38,17 +56,31 @@ describe('handoff agents (CLI)', () => {
     const login = await run(['status', '--json'], { HANDOFF_AGENT_KEY: added.out });
     expect(login).toMatchObject({ code: 0 });
     expect(JSON.parse(login.out)).toEqual({ handoffs: [] });
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, agent: { id: 'cli-bot' } });
-    expect(JSON.parse((await run(['status', '--json'], { HANDOFF_AGENT_KEY: added.out })).out).handoffs.map((h: { id: string }) => h.id)).toEqual([created.id]);
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'cli-bot' },
+    });
+    expect(
+      JSON.parse((await run(['status', '--json'], { HANDOFF_AGENT_KEY: added.out })).out).handoffs.map(
+        (h: { id: string }) => h.id,
+      ),
+    ).toEqual([created.id]);
   });
 
   it('login with HANDOFF_AGENT_KEY asks as that agent without --agent-id, and a policy refusal exits 1', async () => {
     const key = (await run(['agents', 'add', 'cli-login', '--thread', 'local:cli-*', '--key-only'])).out;
     const thread = freshThread('cli');
-    const login = await run(['login', '--service', `${bridge.url}/sandbox`, '--thread', thread, '--timeout', '1s', '--json'], { HANDOFF_AGENT_KEY: key });
+    const login = await run(
+      ['login', '--service', `${bridge.url}/sandbox`, '--thread', thread, '--timeout', '1s', '--json'],
+      { HANDOFF_AGENT_KEY: key },
+    );
     expect(login.code).toBe(3); // expired: nobody answered
     expect(JSON.parse(login.out).handoff).toMatchObject({ status: 'expired', agent: { id: 'cli-login' } });
-    const refused = await run(['login', '--service', `${bridge.url}/sandbox`, '--thread', 'local:elsewhere', '--json'], { HANDOFF_AGENT_KEY: key });
+    const refused = await run(
+      ['login', '--service', `${bridge.url}/sandbox`, '--thread', 'local:elsewhere', '--json'],
+      { HANDOFF_AGENT_KEY: key },
+    );
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('[thread_not_allowed]');
   });

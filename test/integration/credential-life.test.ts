@@ -24,20 +24,37 @@ describe('credential idle limit (HANDOFF_CREDENTIAL_IDLE_MS)', () => {
     const agent = await createTestAgent(bridge, 'idler');
     const { handoffId, credentialId, thread } = await completedLogin(bridge, agent);
     const token = (await agent.api.retrieveCredential(handoffId)).accessToken;
-    const works = async () => (await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${token}` } })).status === 200;
+    const works = async () =>
+      (await fetch(`${bridge.url}/sandbox/api/me`, { headers: { authorization: `Bearer ${token}` } })).status === 200;
     // Retrieved every 700 ms for 3 s: past the 2 s limit counted from issue, it lives on.
     for (let i = 0; i < 4; i++) {
       await new Promise((r) => setTimeout(r, 700));
       expect((await agent.api.retrieveCredential(handoffId)).credentialId).toBe(credentialId);
     }
     expect(await works()).toBe(true);
-    const retrievals = (await bridge.bridge.engine.audit.recent(100, handoffId)).filter((e) => e.event === 'credential.retrieved');
+    const retrievals = (await bridge.bridge.engine.audit.recent(100, handoffId)).filter(
+      (e) => e.event === 'credential.retrieved',
+    );
     expect(retrievals).toHaveLength(5);
-    for (const e of retrievals) expect(e).toMatchObject({ actor: 'agent:idler', agentId: 'idler', requestId: expect.stringMatching(/^req_/), source: expect.stringMatching(/127\.0\.0\.1$/) });
+    for (const e of retrievals)
+      expect(e).toMatchObject({
+        actor: 'agent:idler',
+        agentId: 'idler',
+        requestId: expect.stringMatching(/^req_/),
+        source: expect.stringMatching(/127\.0\.0\.1$/),
+      });
 
     // Left alone, it ends about 2 s after the last retrieval.
-    const revoked = await waitFor('the idle limit', async () => (await bridge.bridge.engine.audit.recent(100, handoffId)).find((e) => e.event === 'credential.revoked'), 10_000);
-    expect(revoked).toMatchObject({ actor: 'bridge:lifetime', detail: { credentialId, atService: 'revoked', reason: 'idle' } });
+    const revoked = await waitFor(
+      'the idle limit',
+      async () =>
+        (await bridge.bridge.engine.audit.recent(100, handoffId)).find((e) => e.event === 'credential.revoked'),
+      10_000,
+    );
+    expect(revoked).toMatchObject({
+      actor: 'bridge:lifetime',
+      detail: { credentialId, atService: 'revoked', reason: 'idle' },
+    });
     expect(await works()).toBe(false);
     expect(await bridge.bridge.engine.credentials.get(credentialId)).toBeUndefined();
     await expect(agent.api.retrieveCredential(handoffId)).rejects.toMatchObject({ code: 'credential_not_found' });
@@ -69,7 +86,9 @@ describe('credential maximum age (HANDOFF_CREDENTIAL_MAX_AGE_MS)', () => {
       10_000,
     );
     expect(ended - issuedAt).toBeGreaterThanOrEqual(2_500);
-    const revoked = (await bridge.bridge.engine.audit.recent(200, handoffId)).find((e) => e.event === 'credential.revoked');
+    const revoked = (await bridge.bridge.engine.audit.recent(200, handoffId)).find(
+      (e) => e.event === 'credential.revoked',
+    );
     expect(revoked).toMatchObject({ actor: 'bridge:lifetime', detail: { credentialId, reason: 'max_age' } });
   }, 30_000);
 });

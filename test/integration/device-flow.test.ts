@@ -19,7 +19,12 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
   beforeAll(async () => {
     bridge = await startTestBridge('device', {
       sandbox: { deviceIntervalSeconds: 1 },
-      extraSandboxes: [{ base: '/sandbox/slowdevice', options: { serviceName: 'Sandbox Slow Files', protocols: ['device'], deviceIntervalSeconds: 3 } }],
+      extraSandboxes: [
+        {
+          base: '/sandbox/slowdevice',
+          options: { serviceName: 'Sandbox Slow Files', protocols: ['device'], deviceIntervalSeconds: 3 },
+        },
+      ],
     });
     agent = await startTestAgent(bridge);
   });
@@ -29,7 +34,8 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
   });
 
   const device = (base: string) => bridge.sandboxes.get(base)!.device;
-  const authorizationOf = (base: string, url: string) => device(base).byUserCode(new URL(url).searchParams.get('user_code')!)!;
+  const authorizationOf = (base: string, url: string) =>
+    device(base).byUserCode(new URL(url).searchParams.get('user_code')!)!;
 
   it('posts the verification link with the code and its lifetime, and finishes by polling alone', async () => {
     const thread = freshThread('dev');
@@ -44,8 +50,16 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     await decideDevice(request.url, 'approve', undefined, 'alice@example.com');
     // Nobody answers in the thread: the background poll finishes it.
     const result = await job.waitUntilFinished(agent.events, 20_000);
-    expect(result).toMatchObject({ status: 200, me: { account: { email: 'alice@example.com' }, agent_id: 'agent-dev' } });
-    expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({ status: 'completed', protocol: 'device', serviceName: 'Sandbox Files', answer: 'done' });
+    expect(result).toMatchObject({
+      status: 200,
+      me: { account: { email: 'alice@example.com' }, agent_id: 'agent-dev' },
+    });
+    expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({
+      status: 'completed',
+      protocol: 'device',
+      serviceName: 'Sandbox Files',
+      answer: 'done',
+    });
     expect(authorizationOf('/sandbox/device', request.url).slowDowns).toBe(0);
   });
 
@@ -55,7 +69,10 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     const request = await requestIn(bridge, thread);
     const auth = authorizationOf('/sandbox/slowdevice', request.url);
     // Push the scheduled poll far out, so only the reply can explain a poll soon.
-    await bridge.bridge.engine.store.transition(request.handoffId, { from: ['awaiting_human'], set: { nextPollAt: Date.now() + 60_000 } });
+    await bridge.bridge.engine.store.transition(request.handoffId, {
+      from: ['awaiting_human'],
+      set: { nextPollAt: Date.now() + 60_000 },
+    });
     await decideDevice(request.url, 'approve');
     const pollsBefore = auth.polls;
     await bridge.reply(thread, 'bob', 'done ✅');
@@ -68,7 +85,10 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
 
   it('adds 5 s to the interval after slow_down, and keeps to it', async () => {
     const thread = freshThread('slow');
-    const job = await agent.run(thread, ['cat'], 'agent-slow', slow(), { expiresInMs: 120_000, approverEmail: 'cat@example.com' });
+    const job = await agent.run(thread, ['cat'], 'agent-slow', slow(), {
+      expiresInMs: 120_000,
+      approverEmail: 'cat@example.com',
+    });
     const request = await requestIn(bridge, thread);
     const auth = authorizationOf('/sandbox/slowdevice', request.url);
     // Two "done"s in quick succession: the second poll comes within the 3 s interval.
@@ -94,8 +114,15 @@ describe('device logins through the thread (real Redis, real BullMQ, sandbox ove
     const request = await requestIn(bridge, thread);
     await decideDevice(request.url, 'deny');
     await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(/login_denied/);
-    expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({ status: 'failed', error: { code: 'login_denied' } });
-    await waitFor('the denial notice', async () => (await botTexts(bridge, thread)).some((t) => /^❌ The login to \S+ \(calls itself “Sandbox Files”\) failed: The approver denied/.test(t)));
+    expect(await bridge.api.getHandoff(request.handoffId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'login_denied' },
+    });
+    await waitFor('the denial notice', async () =>
+      (await botTexts(bridge, thread)).some((t) =>
+        /^❌ The login to \S+ \(calls itself “Sandbox Files”\) failed: The approver denied/.test(t),
+      ),
+    );
   });
 
   it('stops on expired_token when the service gives up on the code early', async () => {

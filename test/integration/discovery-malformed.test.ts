@@ -67,13 +67,21 @@ describe('discovery against malformed metadata', () => {
     })[name];
 
   beforeAll(async () => {
-    elsewhere = await startFakeServer((_req, res) => sendJson(res, 200, { authorization_servers: ['https://evil.example'] }));
+    elsewhere = await startFakeServer((_req, res) =>
+      sendJson(res, 200, { authorization_servers: ['https://evil.example'] }),
+    );
     fake = await startFakeServer((_req, res, path) => {
       const [, first, second] = path.split('/');
       if (first === 'prm' && second) return prmFor(second)?.(res);
-      if (path === '/as/.well-known/oauth-authorization-server') return sendJson(res, 200, { issuer: 'x', agent_auth: { register_uri: 12 } });
+      if (path === '/as/.well-known/oauth-authorization-server')
+        return sendJson(res, 200, { issuer: 'x', agent_auth: { register_uri: 12 } });
       if (first && prmFor(first)) {
-        return sendJson(res, 401, { error: 'unauthorized' }, { 'www-authenticate': `Bearer resource_metadata="${fake.origin}/prm/${first}"` });
+        return sendJson(
+          res,
+          401,
+          { error: 'unauthorized' },
+          { 'www-authenticate': `Bearer resource_metadata="${fake.origin}/prm/${first}"` },
+        );
       }
       if (path.startsWith('/slowguess')) {
         // Every guess answers 404, slowly: the whole discovery must stop at its budget.

@@ -53,7 +53,13 @@ describe('discovery against differently configured sandbox services', () => {
   });
 
   const discovery = (cacheTtlMs = 0) =>
-    createServiceDiscovery({ http, cacheTtlMs, clock: systemClock, policy: developmentPolicy, cache: createJsonCache({ redis, keys: createKeys(prefix), namespace: 'discovery' }) });
+    createServiceDiscovery({
+      http,
+      cacheTtlMs,
+      clock: systemClock,
+      policy: developmentPolicy,
+      cache: createJsonCache({ redis, keys: createKeys(prefix), namespace: 'discovery' }),
+    });
 
   it.each([
     ['/analytics', 'agent-sessions', 'Sandbox Analytics'],
@@ -95,7 +101,9 @@ describe('discovery against differently configured sandbox services', () => {
   });
 
   it('chooses only among the protocols the bridge speaks, asking for agent sessions when it must', async () => {
-    expect((await errorOf(discovery().choose(`${services.origin}/notes`, ['device'], ctx))).code).toBe('no_supported_login');
+    expect((await errorOf(discovery().choose(`${services.origin}/notes`, ['device'], ctx))).code).toBe(
+      'no_supported_login',
+    );
     const err = await errorOf(discovery().choose(`${services.origin}/files`, ['agent-sessions'], ctx));
     expect(err.message).toMatch(/agent-sessions\/start answered 404/);
   });
@@ -120,11 +128,14 @@ describe('discovery against differently configured sandbox services', () => {
 describe('discovery reads the metadata shapes real services publish', () => {
   let fake: FakeServer;
   let asDocument: unknown;
-  const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/discovery/${name}`, import.meta.url), 'utf8'));
+  const fixture = (name: string): unknown =>
+    JSON.parse(readFileSync(new URL(`../fixtures/discovery/${name}`, import.meta.url), 'utf8'));
   /** The real document with every absolute URL moved onto the fake's origin, as if the provider served it there. */
   const rehosted = (doc: unknown): unknown =>
     JSON.parse(JSON.stringify(doc), (_key, value: unknown) =>
-      typeof value === 'string' && /^https?:\/\/[^/\s{}]+/.test(value) ? value.replace(/^https?:\/\/[^/\s]+/, fake.origin) : value,
+      typeof value === 'string' && /^https?:\/\/[^/\s{}]+/.test(value)
+        ? value.replace(/^https?:\/\/[^/\s]+/, fake.origin)
+        : value,
     );
 
   beforeAll(async () => {
@@ -133,9 +144,21 @@ describe('discovery reads the metadata shapes real services publish', () => {
     // document lives at the origin. No agent sessions.
     fake = await startFakeServer((req, res, path) => {
       if (path === '/api') {
-        sendJson(res, 401, { error: 'unauthorized' }, { 'www-authenticate': `Bearer realm="api", resource_metadata="${fake.origin}/.well-known/oauth-protected-resource/api"` });
+        sendJson(
+          res,
+          401,
+          { error: 'unauthorized' },
+          {
+            'www-authenticate': `Bearer realm="api", resource_metadata="${fake.origin}/.well-known/oauth-protected-resource/api"`,
+          },
+        );
       } else if (path === '/.well-known/oauth-protected-resource/api') {
-        sendJson(res, 200, { resource: `${fake.origin}/api`, resource_name: 'Real Shape', authorization_servers: [`${fake.origin}/`], extra: { x: 1 } });
+        sendJson(res, 200, {
+          resource: `${fake.origin}/api`,
+          resource_name: 'Real Shape',
+          authorization_servers: [`${fake.origin}/`],
+          extra: { x: 1 },
+        });
       } else if (path === '/.well-known/oauth-authorization-server') {
         sendJson(res, 200, asDocument);
       } else {
@@ -165,7 +188,12 @@ describe('discovery reads the metadata shapes real services publish', () => {
   });
 
   const outcome = (policy = developmentPolicy) =>
-    createServiceDiscovery({ http: createServiceHttp({ policy, backoffMs: 10 }), cacheTtlMs: 0, clock: systemClock, policy })
+    createServiceDiscovery({
+      http: createServiceHttp({ policy, backoffMs: 10 }),
+      cacheTtlMs: 0,
+      clock: systemClock,
+      policy,
+    })
       .choose(`${fake.origin}/api`, all, ctx)
       .then(
         (chosen) => chosen.protocol as string,
@@ -176,6 +204,8 @@ describe('discovery reads the metadata shapes real services publish', () => {
     asDocument = fixture('github-device-as.json');
     expect(await outcome()).toBe('metadata_cross_site');
     // An operator can vouch for the other site.
-    expect(await outcome(createNetworkPolicy({ production: false, allowedServices: ['https://github.com'] }))).toBe('device');
+    expect(await outcome(createNetworkPolicy({ production: false, allowedServices: ['https://github.com'] }))).toBe(
+      'device',
+    );
   });
 });

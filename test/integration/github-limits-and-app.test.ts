@@ -3,7 +3,8 @@ import { startTestAgent } from '../helpers/agent.js';
 import { startGithubWorld, type GithubWorld } from '../helpers/github.js';
 import { waitFor } from '../helpers/wait.js';
 
-const secondaryLimit = 'You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.';
+const secondaryLimit =
+  'You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.';
 
 describe('GitHub rate limits become delays, never lost comments', () => {
   let world: GithubWorld;
@@ -19,7 +20,13 @@ describe('GitHub rate limits become delays, never lost comments', () => {
   });
 
   it('holds the approval comment back for the retry-after of a secondary limit, then posts it', async () => {
-    world.fake.failNext({ method: 'POST', path: /\/issues\/20\/comments$/, status: 403, headers: { 'retry-after': '2' }, message: secondaryLimit });
+    world.fake.failNext({
+      method: 'POST',
+      path: /\/issues\/20\/comments$/,
+      status: 403,
+      headers: { 'retry-after': '2' },
+      message: secondaryLimit,
+    });
     const job = await agent.run(world.thread(20), ['alice']);
     const { handoffId } = await world.approvalIn(20);
     const posts = world.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/issues/20/comments'));
@@ -29,11 +36,21 @@ describe('GitHub rate limits become delays, never lost comments', () => {
 
     // A primary limit (remaining 0 until the reset) on the reaction is a delay as well.
     const reset = Math.ceil(Date.now() / 1000) + 2;
-    world.fake.failNext({ method: 'POST', path: /\/reactions$/, status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }, message: 'API rate limit exceeded for user.' });
+    world.fake.failNext({
+      method: 'POST',
+      path: /\/reactions$/,
+      status: 403,
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      message: 'API rate limit exceeded for user.',
+    });
     const { url } = await world.approvalIn(20);
     const sent = await world.comment(20, 'alice', await world.bridge.approve(url));
     await job.waitUntilFinished(agent.events, 30_000);
-    await waitFor('the reaction after the reset', () => sent.comment.reactions.includes('eyes') || world.fake.state.comments.get(sent.comment.id)!.deleted, 20_000);
+    await waitFor(
+      'the reaction after the reset',
+      () => sent.comment.reactions.includes('eyes') || world.fake.state.comments.get(sent.comment.id)!.deleted,
+      20_000,
+    );
     const reactions = world.fake.requests.filter((r) => r.path.endsWith(`/comments/${sent.comment.id}/reactions`));
     expect(reactions[0]!.status).toBe(403);
     expect(reactions.slice(1).some((r) => r.status === 201)).toBe(true);
@@ -46,7 +63,12 @@ describe('GitHub as a GitHub App', () => {
   let agent: Awaited<ReturnType<typeof startTestAgent>>;
 
   beforeAll(async () => {
-    world = await startGithubWorld('gh-app', { webhooks: true, polling: false, app: true, env: { GITHUB_ALLOW_PUBLIC_REPOS: 'true' } });
+    world = await startGithubWorld('gh-app', {
+      webhooks: true,
+      polling: false,
+      app: true,
+      env: { GITHUB_ALLOW_PUBLIC_REPOS: 'true' },
+    });
     agent = await startTestAgent(world.bridge);
   });
   afterAll(async () => {
@@ -74,8 +96,14 @@ describe('GitHub as a GitHub App', () => {
     expect(minted.length).toBe(before + 1);
     expect(minted.every((t) => t.installationId === 42)).toBe(true);
     // Token requests and the installation lookup were made as the App (a verified RS256 JWT).
-    expect(world.fake.count((r) => r.path === '/app/installations/42/access_tokens' && r.caller === 'app' && r.status === 201)).toBe(minted.length);
-    expect(world.fake.count((r) => /\/repos\/codertocat\/hello-world\/installation$/i.test(r.path) && r.caller === 'app')).toBe(1);
+    expect(
+      world.fake.count(
+        (r) => r.path === '/app/installations/42/access_tokens' && r.caller === 'app' && r.status === 201,
+      ),
+    ).toBe(minted.length);
+    expect(
+      world.fake.count((r) => /\/repos\/codertocat\/hello-world\/installation$/i.test(r.path) && r.caller === 'app'),
+    ).toBe(1);
     expect(world.fake.auth.rejectedJwts).toBe(0);
     // Everything else used installation tokens, and none was refused.
     const api = world.fake.requests.filter((r) => !r.path.startsWith('/app/') && !r.path.endsWith('/installation'));
@@ -86,7 +114,11 @@ describe('GitHub as a GitHub App', () => {
   });
 
   it('posts into a public repository when allowed, with a warning in the comment', async () => {
-    const created = await world.bridge.api.createHandoff({ service: `${world.bridge.url}/sandbox`, thread: 'github:octo-org/public-site#1', agent: { id: 'agent-public' } });
+    const created = await world.bridge.api.createHandoff({
+      service: `${world.bridge.url}/sandbox`,
+      thread: 'github:octo-org/public-site#1',
+      agent: { id: 'agent-public' },
+    });
     const comment = await waitFor('approval comment in the public repository', () =>
       world.fake.state.thread('octo-org/public-site', 1).find((c) => c.body.includes('/sandbox/authorize/')),
     );

@@ -22,7 +22,12 @@ describe('the GitHub poller', () => {
   beforeAll(async () => {
     fake = await startFakeGithub();
     fake.state.addRepo(repo, { issues: [1, 2, 3] });
-    const config = loadConfig({ NODE_ENV: 'test', GITHUB_TOKEN: fake.auth.addToken('handoff-bot'), GITHUB_API_URL: fake.url, GITHUB_ACCEPT_EDITS: 'true' }).github!;
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      GITHUB_TOKEN: fake.auth.addToken('handoff-bot'),
+      GITHUB_API_URL: fake.url,
+      GITHUB_ACCEPT_EDITS: 'true',
+    }).github!;
     const platform = createGithubPlatform({
       config,
       redis,
@@ -40,7 +45,12 @@ describe('the GitHub poller', () => {
     poller = platform.poller!;
     await platform.start();
     // The approval comment starts the repository's cursor.
-    await platform.adapter.post(platform.adapter.parseThread('github:octo-org/busy#1'), { kind: 'notice', handoffId: 'hf_x', event: 'info', text: ['approval here'] });
+    await platform.adapter.post(platform.adapter.parseThread('github:octo-org/busy#1'), {
+      kind: 'notice',
+      handoffId: 'hf_x',
+      event: 'info',
+      text: ['approval here'],
+    });
   });
   afterAll(async () => {
     await fake.close();
@@ -59,16 +69,21 @@ describe('the GitHub poller', () => {
   it('reads a busy repository in pages, hands on only people’s comments in open threads, then idles on 304', async () => {
     // A second apart (GitHub's timestamps have second precision), after the approval comment.
     const t0 = Date.now() + 1_000;
-    for (let i = 0; i < 130; i++) fake.state.addComment(repo, 1 + (i % 3), `user${i % 5}`, `comment ${i}`, { at: t0 + i * 1_000 });
+    for (let i = 0; i < 130; i++)
+      fake.state.addComment(repo, 1 + (i % 3), `user${i % 5}`, `comment ${i}`, { at: t0 + i * 1_000 });
     fake.state.addComment(repo, 1, 'dependabot[bot]', 'bump', { type: 'Bot', at: t0 });
     await poller.poll(scope);
     const pages = listCalls();
     expect(pages.map((r) => r.query.get('page'))).toEqual(['1', '2']);
-    expect(pages.every((r) => r.status === 200 && r.query.get('sort') === 'updated' && r.query.get('per_page') === '100')).toBe(true);
+    expect(
+      pages.every((r) => r.status === 200 && r.query.get('sort') === 'updated' && r.query.get('per_page') === '100'),
+    ).toBe(true);
     // Issue 3 has no open handoff; the bot's and the bridge's own comments are not answers.
     expect(received.length).toBe(87);
     expect(new Set(received.map((r) => r.thread))).toEqual(new Set(scope.threads));
-    expect(received.every((r) => r.deliveryId === `poll:${r.messageRef.id}` && !r.author.id.includes('[bot]'))).toBe(true);
+    expect(received.every((r) => r.deliveryId === `poll:${r.messageRef.id}` && !r.author.id.includes('[bot]'))).toBe(
+      true,
+    );
 
     await poller.poll(scope); // the window moved: a 200 that yields the ETag of the new query
     await poller.poll(scope);
@@ -82,7 +97,11 @@ describe('the GitHub poller', () => {
     const at = Date.now() + 200_000; // after the comments above
     const fresh = fake.state.addComment(repo, 2, 'alice', 'first words', { at });
     await poller.poll(scope);
-    expect(received.at(-1)).toMatchObject({ messageRef: { id: String(fresh.id) }, text: 'first words', author: { id: 'alice' } });
+    expect(received.at(-1)).toMatchObject({
+      messageRef: { id: String(fresh.id) },
+      text: 'first words',
+      author: { id: 'alice' },
+    });
     fake.state.comments.get(fresh.id)!.body = 'edited words';
     fake.state.comments.get(fresh.id)!.updatedAt = new Date(at + 5_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     await poller.poll(scope);
@@ -91,7 +110,13 @@ describe('the GitHub poller', () => {
   });
 
   it('turns a rate limit on the poll into a RateLimitedError with the wait', async () => {
-    fake.failNext({ method: 'GET', path: /\/issues\/comments$/, status: 403, headers: { 'retry-after': '42' }, message: 'You have exceeded a secondary rate limit.' });
+    fake.failNext({
+      method: 'GET',
+      path: /\/issues\/comments$/,
+      status: 403,
+      headers: { 'retry-after': '42' },
+      message: 'You have exceeded a secondary rate limit.',
+    });
     const caught = await poller.poll(scope).catch((err: unknown) => err);
     expect(caught).toBeInstanceOf(RateLimitedError);
     expect((caught as RateLimitedError).retryAfterMs).toBe(42_000);

@@ -22,7 +22,8 @@ describe('GitHub threads by polling only', () => {
     await world?.close();
   });
 
-  const repoPolls = (r: RecordedRequest) => r.method === 'GET' && /^\/repos\/codertocat\/hello-world\/issues\/comments$/i.test(r.path);
+  const repoPolls = (r: RecordedRequest) =>
+    r.method === 'GET' && /^\/repos\/codertocat\/hello-world\/issues\/comments$/i.test(r.path);
 
   it('has no webhook route', async () => {
     const res = await fetch(`${world.bridge.url}/github/webhooks`, { method: 'POST', body: '{}' });
@@ -36,7 +37,11 @@ describe('GitHub threads by polling only', () => {
     const b = await world.approvalIn(11);
 
     // Idle: the poll repeats its query with If-None-Match and GitHub answers 304.
-    await waitFor('an idle poll answered 304', () => world.fake.count((r) => repoPolls(r) && r.status === 304) >= 2, 20_000);
+    await waitFor(
+      'an idle poll answered 304',
+      () => world.fake.count((r) => repoPolls(r) && r.status === 304) >= 2,
+      20_000,
+    );
     const idle = world.fake.requests.filter(repoPolls);
     expect(idle.every((r) => r.query.get('since') && r.query.get('sort') === 'updated')).toBe(true);
     expect(idle.filter((r) => r.status === 304).every((r) => r.conditional)).toBe(true);
@@ -53,12 +58,19 @@ describe('GitHub threads by polling only', () => {
 
     expect(await first.waitUntilFinished(agent.events, 30_000)).toMatchObject({ status: 200, handoffId: a.handoffId });
     expect(await second.waitUntilFinished(agent.events, 30_000)).toMatchObject({ status: 200, handoffId: b.handoffId });
-    await waitFor('both code comments deleted', () => world.fake.state.comments.get(replyA.comment.id)!.deleted && world.fake.state.comments.get(replyB.comment.id)!.deleted);
+    await waitFor(
+      'both code comments deleted',
+      () =>
+        world.fake.state.comments.get(replyA.comment.id)!.deleted &&
+        world.fake.state.comments.get(replyB.comment.id)!.deleted,
+    );
 
     // One request per repository, never one per issue.
     expect(world.fake.count((r) => r.method === 'GET' && /\/issues\/\d+\/comments$/.test(r.path))).toBe(0);
     const stats = world.fake.requests.filter(repoPolls);
-    process.stdout.write(`github polling: ${stats.filter((r) => r.status === 200).length} counted list calls, ${stats.filter((r) => r.status === 304).length} free 304s\n`);
+    process.stdout.write(
+      `github polling: ${stats.filter((r) => r.status === 200).length} counted list calls, ${stats.filter((r) => r.status === 304).length} free 304s\n`,
+    );
   });
 
   it('stops polling a repository once nothing there is open', async () => {

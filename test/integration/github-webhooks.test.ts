@@ -26,7 +26,13 @@ describe('GitHub threads by webhook', () => {
 
   const exchangesFor = (url: string) => world.bridge.sandbox!.state.successfulExchanges.get(url.split('/').pop()!) ?? 0;
   const inboundJobs = async () => {
-    const counts = await world.bridge.bridge.queues.inbound.getJobCounts('wait', 'active', 'delayed', 'completed', 'failed');
+    const counts = await world.bridge.bridge.queues.inbound.getJobCounts(
+      'wait',
+      'active',
+      'delayed',
+      'completed',
+      'failed',
+    );
     return Object.values(counts).reduce((a, b) => a + b, 0);
   };
 
@@ -60,12 +66,20 @@ describe('GitHub threads by webhook', () => {
     const code = await world.bridge.approve(url);
     const comment = world.fake.state.addComment(world.repoKey, 2, 'alice', code);
     const payload = issueCommentPayload({ commentId: comment.id, issueNumber: 2, body: code, login: 'alice' });
-    const delivery = { event: 'issue_comment', payload, secret: world.secret, deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958' };
+    const delivery = {
+      event: 'issue_comment',
+      payload,
+      secret: world.secret,
+      deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+    };
     // GitHub redelivers with the same x-github-delivery; here three at once, then one more
     // delivery of the same comment under a new id.
     const acks = await Promise.all([1, 2, 3].map(() => deliverWebhook(world.bridge.url, delivery)));
     expect(acks.map((a) => (a.body as { ack: string }).ack).sort()).toEqual(['accepted', 'duplicate', 'duplicate']);
-    const again = await deliverWebhook(world.bridge.url, { ...delivery, deliveryId: 'a0b1c2d3-0000-4000-8000-000000000001' });
+    const again = await deliverWebhook(world.bridge.url, {
+      ...delivery,
+      deliveryId: 'a0b1c2d3-0000-4000-8000-000000000001',
+    });
     expect(again.body).toEqual({ ack: 'duplicate' });
 
     await job.waitUntilFinished(agent.events, 30_000);
@@ -83,20 +97,48 @@ describe('GitHub threads by webhook', () => {
     const comment = world.fake.state.addComment(world.repoKey, 3, 'alice', 'aae_' + 'ab'.repeat(24));
     const payload = issueCommentPayload({ commentId: comment.id, issueNumber: 3, body: comment.body, login: 'alice' });
     const base = { event: 'issue_comment', payload, secret: world.secret };
-    expect((await deliverWebhook(world.bridge.url, { ...base, signature: `sha256=${'0'.repeat(64)}` })).status).toBe(401);
+    expect((await deliverWebhook(world.bridge.url, { ...base, signature: `sha256=${'0'.repeat(64)}` })).status).toBe(
+      401,
+    );
     expect((await deliverWebhook(world.bridge.url, { ...base, secret: 'not-the-webhook-secret' })).status).toBe(401);
     expect((await deliverWebhook(world.bridge.url, { ...base, signature: null })).status).toBe(401);
-    const noEvent = await fetch(`${world.bridge.url}/github/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const noEvent = await fetch(`${world.bridge.url}/github/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(noEvent.status).toBe(400);
-    expect(await world.bridge.bridge.queues.inbound.getJob(inboundJobId({ platform: 'github', messageRef: { platform: 'github', thread: world.thread(3), id: String(comment.id) } }))).toBeUndefined();
+    expect(
+      await world.bridge.bridge.queues.inbound.getJob(
+        inboundJobId({
+          platform: 'github',
+          messageRef: { platform: 'github', thread: world.thread(3), id: String(comment.id) },
+        }),
+      ),
+    ).toBeUndefined();
     expect(await inboundJobs()).toBe(before);
   });
 
   it('ignores edits, its own comments, and events other than issue comments', async () => {
-    const own = world.fake.state.addComment(world.repoKey, 4, 'handoff-bot', '<!-- handoff-bridge -->\nApprove here: https://x.example/authorize/1');
-    const send = (payload: unknown, event = 'issue_comment') => deliverWebhook(world.bridge.url, { event, payload, secret: world.secret });
-    expect((await send(issueCommentPayload({ commentId: own.id, issueNumber: 4, body: own.body, login: 'handoff-bot' }))).body).toEqual({ ignored: 'own_comment' });
-    expect((await send(issueCommentPayload({ action: 'edited', commentId: 991, issueNumber: 4, body: 'edited', login: 'alice' }))).body).toEqual({ ignored: 'action' });
+    const own = world.fake.state.addComment(
+      world.repoKey,
+      4,
+      'handoff-bot',
+      '<!-- handoff-bridge -->\nApprove here: https://x.example/authorize/1',
+    );
+    const send = (payload: unknown, event = 'issue_comment') =>
+      deliverWebhook(world.bridge.url, { event, payload, secret: world.secret });
+    expect(
+      (await send(issueCommentPayload({ commentId: own.id, issueNumber: 4, body: own.body, login: 'handoff-bot' })))
+        .body,
+    ).toEqual({ ignored: 'own_comment' });
+    expect(
+      (
+        await send(
+          issueCommentPayload({ action: 'edited', commentId: 991, issueNumber: 4, body: 'edited', login: 'alice' }),
+        )
+      ).body,
+    ).toEqual({ ignored: 'action' });
     expect((await send({ zen: 'Keep it logically awesome.', hook_id: 1 }, 'ping')).status).toBe(200);
     expect((await send({ action: 'opened' }, 'issues')).body).toEqual({ ignored: 'event' });
   });
@@ -106,7 +148,9 @@ describe('GitHub threads by webhook', () => {
     const { url, handoffId } = await world.approvalIn(5);
     const code = await world.bridge.approve(url);
     await world.comment(5, 'rita', code);
-    const refusal = await waitFor('refusal', () => world.botComments(5).find((c) => c.body.includes('`rita`, you cannot answer')));
+    const refusal = await waitFor('refusal', () =>
+      world.botComments(5).find((c) => c.body.includes('`rita`, you cannot answer')),
+    );
     expect(refusal.body).toContain('Only people with write access to `codertocat/hello-world` may answer.');
     // The refused commenter is named, never @-mentioned.
     expect(refusal.body).not.toContain('@rita');
@@ -122,7 +166,11 @@ describe('GitHub threads by webhook', () => {
   });
 
   it('refuses to post an approval link into a public repository (public_thread)', async () => {
-    const created = await world.bridge.api.createHandoff({ service: `${world.bridge.url}/sandbox`, thread: 'github:octo-org/public-site#1', agent: { id: 'agent-public' } });
+    const created = await world.bridge.api.createHandoff({
+      service: `${world.bridge.url}/sandbox`,
+      thread: 'github:octo-org/public-site#1',
+      agent: { id: 'agent-public' },
+    });
     const done = await waitFor('failed handoff', async () => {
       const view = await world.bridge.api.getHandoff(created.id);
       return view.status === 'failed' ? view : undefined;
@@ -133,7 +181,12 @@ describe('GitHub threads by webhook', () => {
   });
 
   it('fails a handoff whose named approver is not a GitHub login, before posting anything', async () => {
-    const created = await world.bridge.api.createHandoff({ service: `${world.bridge.url}/sandbox`, thread: world.thread(7), agent: { id: 'agent-x' }, approvers: ['no-such-login-4711'] });
+    const created = await world.bridge.api.createHandoff({
+      service: `${world.bridge.url}/sandbox`,
+      thread: world.thread(7),
+      agent: { id: 'agent-x' },
+      approvers: ['no-such-login-4711'],
+    });
     const done = await waitFor('failed handoff', async () => {
       const view = await world.bridge.api.getHandoff(created.id);
       return view.status === 'failed' ? view : undefined;
@@ -151,7 +204,9 @@ describe('GitHub threads by webhook', () => {
       await job.waitUntilFinished(agent.events, 30_000);
       await waitFor('the code comment minimized', () => world.fake.state.comments.get(sent.comment.id)!.minimized);
       expect(world.fake.state.comments.get(sent.comment.id)!.deleted).toBe(false);
-      await waitFor('the notice about hiding', () => world.botComments(6).find((c) => c.body.includes('hidden as resolved')));
+      await waitFor('the notice about hiding', () =>
+        world.botComments(6).find((c) => c.body.includes('hidden as resolved')),
+      );
       const redacted = await waitFor('redaction audited', async () =>
         (await world.bridge.bridge.engine.audit.recent(50, handoffId)).find((e) => e.event === 'reply.redacted'),
       );

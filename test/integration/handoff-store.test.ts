@@ -41,7 +41,12 @@ describe('handoff store: atomic transitions on real Redis', () => {
   });
 
   it('round-trips a record exactly', async () => {
-    const r = { ...record('hf_roundtrip'), approverEmail: 'a@example.com', approvalUrl: 'https://x/authorize/1', answer: 'finish_code' as const };
+    const r = {
+      ...record('hf_roundtrip'),
+      approverEmail: 'a@example.com',
+      approvalUrl: 'https://x/authorize/1',
+      answer: 'finish_code' as const,
+    };
     await store.create(r);
     expect(await store.get('hf_roundtrip')).toEqual(r);
   });
@@ -49,12 +54,18 @@ describe('handoff store: atomic transitions on real Redis', () => {
   it('stores the usual values compactly and gives them back exactly after a scripted update', async () => {
     const pending = { ...record('hf_compact'), status: 'pending' as const, approvers: [], scopes: [] };
     await store.create(pending);
-    const note = [String.raw`a backslash before a slash \/, two \\/, and a URL https://svc.example/a/b`, { value: 'https://svc.example/c/d' }];
+    const note = [
+      String.raw`a backslash before a slash \/, two \\/, and a URL https://svc.example/a/b`,
+      { value: 'https://svc.example/c/d' },
+    ];
     const moved = await store.transition('hf_compact', {
       to: 'awaiting_human',
       set: { approvalUrl: 'https://svc.example/authorize/ar_1', answer: 'finish_code', approvers: [], note },
     });
-    expect(moved).toMatchObject({ ok: true, record: { approvalUrl: 'https://svc.example/authorize/ar_1', answer: 'finish_code', approvers: [], note } });
+    expect(moved).toMatchObject({
+      ok: true,
+      record: { approvalUrl: 'https://svc.example/authorize/ar_1', answer: 'finish_code', approvers: [], note },
+    });
     expect(await store.get('hf_compact')).toEqual((moved as { record: HandoffRecord }).record);
     const stored = (await redis.get(keys.handoff('hf_compact')))!;
     // No escaped slashes, no empty lists, no default answer: each byte stays while a person thinks.
@@ -71,7 +82,9 @@ describe('handoff store: atomic transitions on real Redis', () => {
   it('lets exactly one of 50 concurrent claimants move a handoff to claiming', async () => {
     await store.create(record('hf_race'));
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => store.transition('hf_race', { to: 'claiming', from: ['awaiting_human'], set: { claimedBy: `job-${i}` } })),
+      Array.from({ length: 50 }, (_, i) =>
+        store.transition('hf_race', { to: 'claiming', from: ['awaiting_human'], set: { claimedBy: `job-${i}` } }),
+      ),
     );
     const winners = results.filter((r) => r.ok);
     expect(winners).toHaveLength(1);
@@ -79,14 +92,19 @@ describe('handoff store: atomic transitions on real Redis', () => {
     expect(after?.status).toBe('claiming');
     expect(after?.version).toBe(1);
     expect(after?.claimedBy).toBe((winners[0] as { record: HandoffRecord }).record.claimedBy);
-    for (const loser of results.filter((r) => !r.ok)) expect(loser).toMatchObject({ ok: false, reason: 'conflict', record: { status: 'claiming' } });
+    for (const loser of results.filter((r) => !r.ok))
+      expect(loser).toMatchObject({ ok: false, reason: 'conflict', record: { status: 'claiming' } });
   });
 
   it('refuses transitions the state machine forbids and stale versions', async () => {
     await store.create(record('hf_rules'));
     expect((await store.transition('hf_rules', { to: 'completed' })).ok).toBe(false); // awaiting_human → completed is not allowed
     expect((await store.transition('hf_rules', { to: 'cancelled', expectVersion: 7 })).ok).toBe(false);
-    const ok = await store.transition('hf_rules', { to: 'cancelled', expectVersion: 0, set: { error: { code: 'cancelled', message: 'by test' } } });
+    const ok = await store.transition('hf_rules', {
+      to: 'cancelled',
+      expectVersion: 0,
+      set: { error: { code: 'cancelled', message: 'by test' } },
+    });
     expect(ok.ok).toBe(true);
     expect((await store.transition('hf_rules', { to: 'expired' })).ok).toBe(false); // terminal stays terminal
     expect(await store.transition('hf_missing', { to: 'expired' })).toEqual({ ok: false, reason: 'not_found' });
@@ -95,8 +113,16 @@ describe('handoff store: atomic transitions on real Redis', () => {
   it('updates fields without a status change, removes fields set to undefined, and stamps updatedAt', async () => {
     await store.create({ ...record('hf_fields'), nextPollAt: 5 });
     now += 10;
-    const result = await store.transition('hf_fields', { from: ['awaiting_human'], set: { nextPollAt: undefined, attempts: 2 } });
-    expect(result.ok && result.record).toMatchObject({ status: 'awaiting_human', attempts: 2, version: 1, updatedAt: now });
+    const result = await store.transition('hf_fields', {
+      from: ['awaiting_human'],
+      set: { nextPollAt: undefined, attempts: 2 },
+    });
+    expect(result.ok && result.record).toMatchObject({
+      status: 'awaiting_human',
+      attempts: 2,
+      version: 1,
+      updatedAt: now,
+    });
     expect(result.ok && result.record.nextPollAt).toBeUndefined();
   });
 

@@ -61,7 +61,12 @@ const approval = (id: string, over: Partial<ApprovalRequestMessage> = {}): Appro
   approvers: [],
   ...over,
 });
-const notice = (id: string, text: string): NoticeMessage => ({ kind: 'notice', handoffId: id, event: 'wrong_code', text: [text] });
+const notice = (id: string, text: string): NoticeMessage => ({
+  kind: 'notice',
+  handoffId: id,
+  event: 'wrong_code',
+  text: [text],
+});
 
 async function rejection(promise: Promise<unknown>): Promise<HandoffError> {
   const err = await promise.then(
@@ -86,7 +91,8 @@ describe('Linear adapter: posting', () => {
     expect(comments.map((c) => c.id)).toEqual([first.id, wrong1.id, wrong2.id]);
     // Notices hang under the approval; ids are UUIDs in v4 layout, as Linear requires.
     expect(comments.slice(1).map((c) => c.parentId)).toEqual([first.id, first.id]);
-    for (const c of comments) expect(c.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const c of comments)
+      expect(c.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('posts a notice at the top of the issue when its approval comment was deleted', async () => {
@@ -112,11 +118,18 @@ describe('Linear adapter: posting', () => {
 
   it('fails for good on a missing issue or a bad credential, and retries server errors', async () => {
     const { fake, adapter } = await setup();
-    const missing = await rejection(adapter.post(adapter.parseThread('linear:NOPE-1'), approval(handoffId()), { idempotencyKey: '1' }));
+    const missing = await rejection(
+      adapter.post(adapter.parseThread('linear:NOPE-1'), approval(handoffId()), { idempotencyKey: '1' }),
+    );
     expect(missing).toMatchObject({ code: 'linear_not_found', retry: 'never' });
 
     const stranger = createLinearPlatform({
-      config: { auth: { kind: 'access_token', accessToken: 'lin_oauth_wrongwrongwrongwrongwrong' }, apiUrl: fake.url, webhookSecret: undefined, poll: undefined },
+      config: {
+        auth: { kind: 'access_token', accessToken: 'lin_oauth_wrongwrongwrongwrongwrong' },
+        apiUrl: fake.url,
+        webhookSecret: undefined,
+        poll: undefined,
+      },
       redis,
       keyPrefix: `${prefix}:stranger:linear`,
       sink: async () => 'accepted',
@@ -130,7 +143,13 @@ describe('Linear adapter: posting', () => {
 
     fake.failNext('commentCreate', { kind: 'server-error' });
     fake.failNext('comment', { kind: 'server-error' });
-    const flaky = await rejection(adapter.post(adapter.parseThread(`linear:${[...fake.store.issues.values()][0]!.identifier}`), notice(handoffId(), 'x'), { idempotencyKey: '9' }));
+    const flaky = await rejection(
+      adapter.post(
+        adapter.parseThread(`linear:${[...fake.store.issues.values()][0]!.identifier}`),
+        notice(handoffId(), 'x'),
+        { idempotencyKey: '9' },
+      ),
+    );
     expect(flaky.retry).toBe('backoff');
   });
 
@@ -161,7 +180,10 @@ describe('Linear adapter: reactions and redaction', () => {
   });
 
   it('edits the code away when the comment may not be deleted', async () => {
-    const { fake, alice, issue, adapter, thread } = await setup({ viewer: { admin: false }, permissions: { deleteOthers: false, editOthers: true } });
+    const { fake, alice, issue, adapter, thread } = await setup({
+      viewer: { admin: false },
+      permissions: { deleteOthers: false, editOthers: true },
+    });
     const c = fake.store.addComment({ issueId: issue.id, body: `code aae_${'ab'.repeat(24)}`, userId: alice.id });
     expect(await adapter.redact!({ platform: 'linear', thread: thread.ref, id: c.id })).toBe('hidden');
     expect(fake.store.comments.get(c.id)?.body).toBe('_[code removed by handoff after use]_');
@@ -181,7 +203,9 @@ describe('Linear adapter: reactions and redaction', () => {
 
   it('counts a comment already gone as deleted', async () => {
     const { adapter, thread } = await setup({ viewer: { admin: false } });
-    expect(await adapter.redact!({ platform: 'linear', thread: thread.ref, id: '00000000-0000-4000-8000-00000000beef' })).toBe('deleted');
+    expect(
+      await adapter.redact!({ platform: 'linear', thread: thread.ref, id: '00000000-0000-4000-8000-00000000beef' }),
+    ).toBe('deleted');
   });
 });
 
@@ -214,7 +238,10 @@ describe('Linear adapter: who may answer', () => {
     expect(await adapter.resolvePerson!(thread, 'ALICE@example.com')).toEqual(expected);
     expect(await adapter.resolvePerson!(thread, '@alice')).toEqual(expected);
     expect(await adapter.resolvePerson!(thread, 'Alice Example')).toEqual(expected);
-    expect(await rejection(adapter.resolvePerson!(thread, 'nobody@example.com'))).toMatchObject({ code: 'approver_not_found', status: 400 });
+    expect(await rejection(adapter.resolvePerson!(thread, 'nobody@example.com'))).toMatchObject({
+      code: 'approver_not_found',
+      status: 400,
+    });
     fake.store.addUser({ name: 'Alice Other', displayName: 'alice2', email: 'alice.other@example.com' });
     fake.store.addUser({ name: 'Sam One', displayName: 'sam', email: 'sam1@example.com' });
     fake.store.addUser({ name: 'Sam Two', displayName: 'sam', email: 'sam2@example.com' });

@@ -15,7 +15,8 @@ describe('Linear handoffs through polling', () => {
   });
   afterAll(async () => t?.close());
 
-  const issueIdsOf = (r: FakeLinearRequest) => ((r.variables.filter as { issue: { id: { in: string[] } } }).issue.id.in ?? []).slice().sort();
+  const issueIdsOf = (r: FakeLinearRequest) =>
+    ((r.variables.filter as { issue: { id: { in: string[] } } }).issue.id.in ?? []).slice().sort();
 
   it('finishes a login from a reply that only polling sees', async () => {
     const issue = t.newIssue();
@@ -39,7 +40,11 @@ describe('Linear handoffs through polling', () => {
 
     // Two polls after every approval is up: each is one query covering all five issues.
     const from = t.fake.requests.length;
-    await waitFor('two polls', () => t.fake.requests.slice(from).filter((r) => r.field === 'comments').length >= 2, 20_000);
+    await waitFor(
+      'two polls',
+      () => t.fake.requests.slice(from).filter((r) => r.field === 'comments').length >= 2,
+      20_000,
+    );
     const polls = t.fake.requests.slice(from).filter((r) => r.field === 'comments');
     for (const poll of polls) expect(issueIdsOf(poll)).toEqual(ids);
     // The issues' UUIDs were learned when the approvals were posted: polling looks none up.
@@ -56,7 +61,13 @@ describe('Linear handoffs through polling', () => {
     for (const issue of issues) expect(t.botComments(issue).filter((c) => c.body.startsWith('✅'))).toHaveLength(1);
     // The polls read the bridge's own comments too (the approval carries the link): none was
     // taken for a reply, or the bridge would have answered it with a hint.
-    for (const issue of issues) expect(t.botComments(issue).map((c) => c.body).join('\n')).not.toContain('That is the approval link itself');
+    for (const issue of issues)
+      expect(
+        t
+          .botComments(issue)
+          .map((c) => c.body)
+          .join('\n'),
+      ).not.toContain('That is the approval link itself');
   });
 
   it('leaves a rate-limited poll alone until Linear’s reset, then picks the reply up', async () => {

@@ -15,16 +15,21 @@ describe('Linear handoffs through webhooks', () => {
   });
   afterAll(async () => t?.close());
 
-  const exchangesFor = (approvalUrl: string) => t.bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
+  const exchangesFor = (approvalUrl: string) =>
+    t.bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
   const reactionsOn = (commentId: string) =>
-    t.fake.requests.filter((r) => r.field === 'reactionCreate' && (r.variables.input as { commentId: string }).commentId === commentId).map((r) => (r.variables.input as { emoji: string }).emoji);
+    t.fake.requests
+      .filter(
+        (r) => r.field === 'reactionCreate' && (r.variables.input as { commentId: string }).commentId === commentId,
+      )
+      .map((r) => (r.variables.input as { emoji: string }).emoji);
 
   it('finishes a login from a reply: approval comment, answer, agent resumed, code deleted, notices threaded', async () => {
     const issue = t.newIssue();
     const job = await t.agent.run(`linear:${issue.identifier.toLowerCase()}`, []);
     const approval = await t.approvalOn(issue);
     expect(approval.comment.parentId).toBeUndefined();
-    expect(approval.comment.body).toContain('Only this issue\'s assignee (`alice`) or creator (`bob`) may answer.');
+    expect(approval.comment.body).toContain("Only this issue's assignee (`alice`) or creator (`bob`) may answer.");
     expect(approval.comment.body).toMatch(/Expires at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
 
     const code = await t.bridge.approve(approval.url);
@@ -41,10 +46,18 @@ describe('Linear handoffs through webhooks', () => {
     const done = await waitFor('success notice', () => t.botComments(issue).find((c) => c.body.startsWith('✅')));
     expect(done.parentId).toBe(approval.comment.id);
     expect(done.body).toContain('was removed from this thread');
-    expect(t.fake.store.commentsOf(issue.id).map((c) => c.body).join('\n')).not.toContain(code);
+    expect(
+      t.fake.store
+        .commentsOf(issue.id)
+        .map((c) => c.body)
+        .join('\n'),
+    ).not.toContain(code);
     await waitFor('seen and ok reactions', () => ['👀', '✅'].every((e) => reactionsOn(reply.id).includes(e)));
     const audit = await t.bridge.bridge.engine.audit.recent(20, result.handoffId);
-    expect(audit.find((e) => e.event === 'reply.redacted')?.detail).toMatchObject({ outcome: 'deleted', platform: 'linear' });
+    expect(audit.find((e) => e.event === 'reply.redacted')?.detail).toMatchObject({
+      outcome: 'deleted',
+      platform: 'linear',
+    });
   });
 
   it('processes duplicate deliveries once: one exchange, one resume', async () => {
@@ -78,12 +91,21 @@ describe('Linear handoffs through webhooks', () => {
     const reply = t.comment(issue, t.alice, code, approval.comment.id);
     const deliveryId = 'a5b8c0de-0000-4000-8000-000000000001';
 
-    const forged = signLinearWebhook(`lin_wh_${'f'.repeat(40)}`, commentCreatedPayload(t.fake.store, reply), { deliveryId });
-    expect(await deliverWebhook(t.bridge.url, forged)).toMatchObject({ status: 401, body: { error: { code: 'invalid_signature' } } });
+    const forged = signLinearWebhook(`lin_wh_${'f'.repeat(40)}`, commentCreatedPayload(t.fake.store, reply), {
+      deliveryId,
+    });
+    expect(await deliverWebhook(t.bridge.url, forged)).toMatchObject({
+      status: 401,
+      body: { error: { code: 'invalid_signature' } },
+    });
     const stale = await t.deliver(reply, { deliveryId, timestamp: Date.now() - 5 * 60_000 });
     expect(stale).toMatchObject({ status: 401, body: { error: { code: 'stale_webhook' } } });
     const { 'linear-signature': _dropped, ...unsigned } = forged.headers;
-    const res = await fetch(`${t.bridge.url}/linear/webhooks`, { method: 'POST', headers: unsigned, body: forged.body });
+    const res = await fetch(`${t.bridge.url}/linear/webhooks`, {
+      method: 'POST',
+      headers: unsigned,
+      body: forged.body,
+    });
     expect(res.status).toBe(400);
 
     await new Promise((r) => setTimeout(r, 300));
@@ -101,7 +123,9 @@ describe('Linear handoffs through webhooks', () => {
     const code = await t.bridge.approve(approval.url);
     await t.deliver(t.comment(issue, t.mallory, code, approval.comment.id));
 
-    const refusal = await waitFor('refusal notice', () => t.botComments(issue).find((c) => c.body.startsWith('`Mallory Intruder`, you cannot answer')));
+    const refusal = await waitFor('refusal notice', () =>
+      t.botComments(issue).find((c) => c.body.startsWith('`Mallory Intruder`, you cannot answer')),
+    );
     expect(refusal.body).toContain("Only this issue's assignee (`alice`) or creator (`bob`) may answer.");
     expect(refusal.parentId).toBe(approval.comment.id);
     const record = await t.bridge.api.getHandoff(approval.handoffId);
@@ -129,7 +153,9 @@ describe('Linear handoffs through webhooks', () => {
     // Named approvers replace the issue rule: the creator is refused.
     const code = await t.bridge.approve(approval.url);
     await t.deliver(t.comment(issue, t.bob, code, approval.comment.id));
-    await waitFor('refusal of bob', () => t.botComments(issue).find((c) => c.body.startsWith('`Bob Builder`, you cannot answer')));
+    await waitFor('refusal of bob', () =>
+      t.botComments(issue).find((c) => c.body.startsWith('`Bob Builder`, you cannot answer')),
+    );
     await t.deliver(t.comment(issue, t.alice, code, approval.comment.id));
     expect((await job.waitUntilFinished(t.agent.events, 20_000)).status).toBe(200);
   });
@@ -138,7 +164,8 @@ describe('Linear handoffs through webhooks', () => {
     const issue = t.newIssue();
     await t.agent.run(`linear:${issue.identifier}`, []);
     const approval = await t.approvalOn(issue);
-    const ignored = async (payload: Record<string, unknown>) => (await deliverWebhook(t.bridge.url, signLinearWebhook(t.webhookSecret, payload))).body.ignored;
+    const ignored = async (payload: Record<string, unknown>) =>
+      (await deliverWebhook(t.bridge.url, signLinearWebhook(t.webhookSecret, payload))).body.ignored;
 
     expect(await ignored(commentCreatedPayload(t.fake.store, approval.comment))).toMatch(/own comment/);
     const bot = t.fake.store.addComment({ issueId: issue.id, body: 'Synced from Slack', bot: true });
@@ -146,7 +173,9 @@ describe('Linear handoffs through webhooks', () => {
     const edited = t.comment(issue, t.alice, 'edited text', approval.comment.id);
     expect(await ignored(commentCreatedPayload(t.fake.store, edited, 'update'))).toBe('action update');
     const elsewhere = t.newIssue();
-    expect(await ignored(commentCreatedPayload(t.fake.store, t.comment(elsewhere, t.alice, 'hello')))).toMatch(/no handoff/);
+    expect(await ignored(commentCreatedPayload(t.fake.store, t.comment(elsewhere, t.alice, 'hello')))).toMatch(
+      /no handoff/,
+    );
     expect(await ignored({ type: 'Issue', action: 'create', data: { id: elsewhere.id } })).toBe('type Issue');
     expect((await t.bridge.api.getHandoff(approval.handoffId)).status).toBe('awaiting_human');
   });
@@ -159,11 +188,16 @@ describe('Linear handoffs through webhooks', () => {
     t.fake.failNext('comment', { kind: 'server-error' });
     const job = await t.agent.run(`linear:${issue.identifier}`, []);
     const approval = await t.approvalOn(issue);
-    const creates = () => t.fake.requests.filter((r) => r.field === 'commentCreate' && (r.variables.input as { issueId: string }).issueId === issue.id);
+    const creates = () =>
+      t.fake.requests.filter(
+        (r) => r.field === 'commentCreate' && (r.variables.input as { issueId: string }).issueId === issue.id,
+      );
     await waitFor('the retried create', () => creates().length >= 2);
     await new Promise((r) => setTimeout(r, 300));
     expect(t.botComments(issue)).toHaveLength(1);
-    expect(new Set(creates().map((r) => (r.variables.input as { id: string }).id))).toEqual(new Set([approval.comment.id]));
+    expect(new Set(creates().map((r) => (r.variables.input as { id: string }).id))).toEqual(
+      new Set([approval.comment.id]),
+    );
 
     // The remembered approval still threads the later notices.
     const code = await t.bridge.approve(approval.url);
@@ -178,7 +212,9 @@ describe('Linear handoffs through webhooks', () => {
     t.fake.failNext('commentCreate', { kind: 'ratelimit', retryAfterS: 1 });
     await t.agent.run(`linear:${issue.identifier}`, []);
     const approval = await t.approvalOn(issue);
-    const attempts = t.fake.requests.filter((r) => r.field === 'commentCreate' && (r.variables.input as { id: string }).id === approval.comment.id);
+    const attempts = t.fake.requests.filter(
+      (r) => r.field === 'commentCreate' && (r.variables.input as { id: string }).id === approval.comment.id,
+    );
     expect(attempts).toHaveLength(2);
     // Retry-After: 1 s; the queue waited at least that long before the second try.
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(900);

@@ -28,7 +28,9 @@ describe('logins that cannot finish (real Redis, real BullMQ, sandbox over HTTP)
     const thread = freshThread('none');
     const job = await agent.run(thread, ['alice'], 'agent-none', `${bridge.url}/sandbox/none`);
     await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(/no_supported_login/);
-    const failure = await waitFor('the failure notice', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')));
+    const failure = await waitFor('the failure notice', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')),
+    );
     expect(failure).toContain(`${bridge.url}/sandbox/none offers no login the bridge speaks`);
     expect(failure).toContain('no agent_auth block; no device_authorization_endpoint');
     const [view] = (await bridge.api.listHandoffs({ limit: 20 })).filter((h) => h.thread === thread);
@@ -48,7 +50,9 @@ describe('logins that cannot finish (real Redis, real BullMQ, sandbox over HTTP)
     // Six attempts of the reply job (1 + 2 + 4 + 8 + 16 s of backoff), each with the HTTP
     // client's own retries; then the handoff fails instead of going quiet.
     await expect(job.waitUntilFinished(agent.events, 90_000)).rejects.toThrow(/service_unavailable/);
-    const failure = await waitFor('the failure notice', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')));
+    const failure = await waitFor('the failure notice', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')),
+    );
     expect(failure).toMatch(/answered 500.*The bridge gave up checking the code\./);
     const calls = sandbox.state.calls.filter((c) => c.path.endsWith('/agent/claim/complete')).length - callsBefore;
     expect(calls).toBe(6 * 3);

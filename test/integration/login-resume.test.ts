@@ -88,7 +88,13 @@ describe('requireLogin resumes over HTTP, with the agent on its own Redis', () =
           const login = await requireLogin(
             job,
             token,
-            { service: `${bridge.url}/sandbox`, thread: job.data.thread, approvers: ['alice'], agent: { id: agentId }, ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}) },
+            {
+              service: `${bridge.url}/sandbox`,
+              thread: job.data.thread,
+              approvers: ['alice'],
+              agent: { id: agentId },
+              ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}),
+            },
             { client, resumer: waits },
           );
           record({ credentialId: login.credentialId });
@@ -143,7 +149,10 @@ describe('requireLogin resumes over HTTP, with the agent on its own Redis', () =
     const first = startAgent();
     const { job, url } = await parkedTask({ thread, expiresInMs: 600_000 });
     // The resumer has read the feed at least once, so its cursor is stored in the agent's Redis.
-    const stored = await waitFor('a stored cursor', async () => (await agentRedis.connect().get('agent:resumer:cursor')) ?? undefined);
+    const stored = await waitFor(
+      'a stored cursor',
+      async () => (await agentRedis.connect().get('agent:resumer:cursor')) ?? undefined,
+    );
     await first.close();
 
     const completedAt = await complete(thread, url);
@@ -170,13 +179,21 @@ describe('requireLogin resumes over HTTP, with the agent on its own Redis', () =
     const expired = await parkedTask({ thread: expiredThread, expiresInMs: 2_000 });
     await complete(completedThread, done.url);
 
-    const [completedOutcome] = await waitFor('the completed one resumed', async () => outcomes.get(done.job.id!), 20_000);
+    const [completedOutcome] = await waitFor(
+      'the completed one resumed',
+      async () => outcomes.get(done.job.id!),
+      20_000,
+    );
     expect(completedOutcome!.credentialId).toMatch(/^cr_/);
     // Not before its backstop: nothing followed the feed.
     const doneView = await bridge.api.getHandoff(done.handoffId);
     expect(completedOutcome!.at).toBeGreaterThanOrEqual(doneView.expiresAt);
 
-    const [expiredOutcome] = await waitFor('the expired one resumed', async () => outcomes.get(expired.job.id!), 20_000);
+    const [expiredOutcome] = await waitFor(
+      'the expired one resumed',
+      async () => outcomes.get(expired.job.id!),
+      20_000,
+    );
     expect(expiredOutcome!.error).toBe('login_expired');
     expect((await bridge.api.getHandoff(expired.handoffId)).status).toBe('expired');
   });
@@ -184,11 +201,16 @@ describe('requireLogin resumes over HTTP, with the agent on its own Redis', () =
   it('with two workers and two resumers, each job runs past requireLogin exactly once', async () => {
     // Both resumers read every ending; per handoff, exactly one of them promotes the job.
     const seen: Array<{ resumer: number; handoffId: string; promoted: boolean }> = [];
-    for (const i of [0, 1]) startAgent({ onEvent: (event, { promoted }) => seen.push({ resumer: i, handoffId: event.handoffId, promoted }) });
-    const tasks = await Promise.all(Array.from({ length: 6 }, (_, i) => parkedTask({ thread: freshThread(`twice-${i}`), expiresInMs: 600_000 })));
+    for (const i of [0, 1])
+      startAgent({ onEvent: (event, { promoted }) => seen.push({ resumer: i, handoffId: event.handoffId, promoted }) });
+    const tasks = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => parkedTask({ thread: freshThread(`twice-${i}`), expiresInMs: 600_000 })),
+    );
     await Promise.all(tasks.map((t) => complete(t.job.data.thread, t.url)));
     for (const t of tasks) await waitFor(`job ${t.job.id} resumed`, async () => outcomes.get(t.job.id!));
-    await waitFor('both resumers saw every ending', () => tasks.every((t) => seen.filter((s) => s.handoffId === t.handoffId).length === 2));
+    await waitFor('both resumers saw every ending', () =>
+      tasks.every((t) => seen.filter((s) => s.handoffId === t.handoffId).length === 2),
+    );
     await new Promise((r) => setTimeout(r, 500)); // a second run, if any, would land by now
     for (const t of tasks) {
       expect(outcomes.get(t.job.id!)!.map((o) => Boolean(o.credentialId))).toEqual([true]);

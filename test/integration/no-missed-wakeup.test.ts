@@ -67,7 +67,8 @@ describe('no missed wake-up: long polls against endings raced into their start (
   const steps = ['after', 'before'] as const;
   /** Writes the records of every race up front, many at a time, so the races themselves are lean. */
   const createAll = async (records: readonly HandoffRecord[]) => {
-    for (let i = 0; i < records.length; i += 500) await Promise.all(records.slice(i, i + 500).map((r) => bridge.bridge.engine.store.create(r)));
+    for (let i = 0; i < records.length; i += 500)
+      await Promise.all(records.slice(i, i + 500).map((r) => bridge.bridge.engine.store.create(r)));
   };
 
   const record = (id: string, agentId = 'race-agent'): HandoffRecord => {
@@ -91,100 +92,117 @@ describe('no missed wake-up: long polls against endings raced into their start (
     };
   };
 
-  it(`answers with the change every time, over ${iterations} races, never after its wait`, async () => {
-    const real = bridge.bridge.engine.store;
-    const store: HandoffStore = {
-      ...real,
-      async get(id) {
-        const step = interleave.get(id);
-        interleave.delete(id);
-        if (step?.when === 'before') await step.run();
-        const found = await real.get(id);
-        if (step?.when === 'after') await step.run();
-        return found;
-      },
-    };
-    const guard = createApiGuard(adminTokenAuthenticator(bridge.apiToken));
-    const route = handoffRoutes({ engine: { ...bridge.bridge.engine, store }, events, guard }).find((r) => r.method === 'GET' && r.path === '/v1/handoffs/:id')!;
-    const get = async (id: string) =>
-      (await route.handler(request(`/v1/handoffs/${id}`, { waitMs: String(waitMs), ifStatus: 'awaiting_human' }, { id }))).body as HandoffView;
-
-    const ids = Array.from({ length: iterations }, () => newId('handoff'));
-    await createAll(ids.map((id) => record(id)));
-    const misses: string[] = [];
-    const race = async (i: number) => {
-      const id = ids[i]!;
-      interleave.set(id, {
-        when: steps[i % 2]!,
-        run: async () => {
-          // Dispatched to this process's waiters once `seen` resolves: same message, same loop.
-          const seen = events.waitForChange(id, 5_000);
-          const ended = await real.transition(id, { to: 'cancelled', agentId: 'race-agent' });
-          if (!ended.ok) throw new Error(`could not end ${id}`);
-          await seen;
+  it(
+    `answers with the change every time, over ${iterations} races, never after its wait`,
+    async () => {
+      const real = bridge.bridge.engine.store;
+      const store: HandoffStore = {
+        ...real,
+        async get(id) {
+          const step = interleave.get(id);
+          interleave.delete(id);
+          if (step?.when === 'before') await step.run();
+          const found = await real.get(id);
+          if (step?.when === 'after') await step.run();
+          return found;
         },
-      });
-      const asked = Date.now();
-      const view = await get(id);
-      const tookMs = Date.now() - asked;
-      // A wait that missed the change answers only when its time is up (with the change,
-      // read once more at the end): the time gives it away.
-      if (view.status !== 'cancelled' || tookMs >= waitMs) misses.push(`${id} (race ${i + 1}, ${steps[i % 2]}): answered ${view.status} after ${tookMs} ms`);
-    };
-    const started = Date.now();
-    await runRaces(race, misses);
-    expect(misses).toEqual([]);
-    // Every race was answered by the change, none by the clock.
-    expect(Date.now() - started).toBeLessThan(iterations * 20);
-  }, raceTimeoutMs);
+      };
+      const guard = createApiGuard(adminTokenAuthenticator(bridge.apiToken));
+      const route = handoffRoutes({ engine: { ...bridge.bridge.engine, store }, events, guard }).find(
+        (r) => r.method === 'GET' && r.path === '/v1/handoffs/:id',
+      )!;
+      const get = async (id: string) =>
+        (
+          await route.handler(
+            request(`/v1/handoffs/${id}`, { waitMs: String(waitMs), ifStatus: 'awaiting_human' }, { id }),
+          )
+        ).body as HandoffView;
 
-  it(`GET /v1/events?waitMs= answers with the ending every time, over ${iterations} races, never after its wait`, async () => {
-    const real = createAgentFeed({ redis: bridge.bridge.redis, keys: bridge.bridge.keys });
-    const feed: AgentFeed = {
-      async read(agentId, after, limit) {
-        const step = interleave.get(agentId);
-        interleave.delete(agentId);
-        if (step?.when === 'before') await step.run();
-        const page = await real.read(agentId, after, limit);
-        if (step?.when === 'after') await step.run();
-        return page;
-      },
-    };
-    const guard = createApiGuard(adminTokenAuthenticator(bridge.apiToken));
-    const cursors = createFeedCursors(feedCursorKey(bridge.vaultKey));
-    const [route] = eventRoutes({ feed, events, cursors, guard });
-    const store = bridge.bridge.engine.store;
-
-    // A feed of its own per race (a new agent), so each long poll starts empty.
-    const tag = newId('request').slice(4, 12);
-    const agentIds = Array.from({ length: iterations }, (_, i) => `race-${tag}-${i}`);
-    const ids = agentIds.map(() => newId('handoff'));
-    await createAll(ids.map((id, i) => record(id, agentIds[i])));
-    const misses: string[] = [];
-    const race = async (i: number) => {
-      const agentId = agentIds[i]!;
-      const id = ids[i]!;
-      interleave.set(agentId, {
-        when: steps[i % 2]!,
-        run: async () => {
-          const probe = events.armFeed(agentId);
-          try {
-            const ended = await store.transition(id, { to: 'cancelled', agentId });
+      const ids = Array.from({ length: iterations }, () => newId('handoff'));
+      await createAll(ids.map((id) => record(id)));
+      const misses: string[] = [];
+      const race = async (i: number) => {
+        const id = ids[i]!;
+        interleave.set(id, {
+          when: steps[i % 2]!,
+          run: async () => {
+            // Dispatched to this process's waiters once `seen` resolves: same message, same loop.
+            const seen = events.waitForChange(id, 5_000);
+            const ended = await real.transition(id, { to: 'cancelled', agentId: 'race-agent' });
             if (!ended.ok) throw new Error(`could not end ${id}`);
-            await probe.next(5_000);
-          } finally {
-            probe.close();
-          }
+            await seen;
+          },
+        });
+        const asked = Date.now();
+        const view = await get(id);
+        const tookMs = Date.now() - asked;
+        // A wait that missed the change answers only when its time is up (with the change,
+        // read once more at the end): the time gives it away.
+        if (view.status !== 'cancelled' || tookMs >= waitMs)
+          misses.push(`${id} (race ${i + 1}, ${steps[i % 2]}): answered ${view.status} after ${tookMs} ms`);
+      };
+      const started = Date.now();
+      await runRaces(race, misses);
+      expect(misses).toEqual([]);
+      // Every race was answered by the change, none by the clock.
+      expect(Date.now() - started).toBeLessThan(iterations * 20);
+    },
+    raceTimeoutMs,
+  );
+
+  it(
+    `GET /v1/events?waitMs= answers with the ending every time, over ${iterations} races, never after its wait`,
+    async () => {
+      const real = createAgentFeed({ redis: bridge.bridge.redis, keys: bridge.bridge.keys });
+      const feed: AgentFeed = {
+        async read(agentId, after, limit) {
+          const step = interleave.get(agentId);
+          interleave.delete(agentId);
+          if (step?.when === 'before') await step.run();
+          const page = await real.read(agentId, after, limit);
+          if (step?.when === 'after') await step.run();
+          return page;
         },
-      });
-      const asked = Date.now();
-      const page = (await route!.handler(request('/v1/events', { agent: agentId, waitMs: String(waitMs) }))).body as FeedPageView;
-      const tookMs = Date.now() - asked;
-      if (page.events[0]?.handoffId !== id || tookMs >= waitMs) misses.push(`${agentId} (race ${i + 1}, ${steps[i % 2]}): ${page.events.length} events after ${tookMs} ms`);
-    };
-    const started = Date.now();
-    await runRaces(race, misses);
-    expect(misses).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(iterations * 20);
-  }, raceTimeoutMs);
+      };
+      const guard = createApiGuard(adminTokenAuthenticator(bridge.apiToken));
+      const cursors = createFeedCursors(feedCursorKey(bridge.vaultKey));
+      const [route] = eventRoutes({ feed, events, cursors, guard });
+      const store = bridge.bridge.engine.store;
+
+      // A feed of its own per race (a new agent), so each long poll starts empty.
+      const tag = newId('request').slice(4, 12);
+      const agentIds = Array.from({ length: iterations }, (_, i) => `race-${tag}-${i}`);
+      const ids = agentIds.map(() => newId('handoff'));
+      await createAll(ids.map((id, i) => record(id, agentIds[i])));
+      const misses: string[] = [];
+      const race = async (i: number) => {
+        const agentId = agentIds[i]!;
+        const id = ids[i]!;
+        interleave.set(agentId, {
+          when: steps[i % 2]!,
+          run: async () => {
+            const probe = events.armFeed(agentId);
+            try {
+              const ended = await store.transition(id, { to: 'cancelled', agentId });
+              if (!ended.ok) throw new Error(`could not end ${id}`);
+              await probe.next(5_000);
+            } finally {
+              probe.close();
+            }
+          },
+        });
+        const asked = Date.now();
+        const page = (await route!.handler(request('/v1/events', { agent: agentId, waitMs: String(waitMs) })))
+          .body as FeedPageView;
+        const tookMs = Date.now() - asked;
+        if (page.events[0]?.handoffId !== id || tookMs >= waitMs)
+          misses.push(`${agentId} (race ${i + 1}, ${steps[i % 2]}): ${page.events.length} events after ${tookMs} ms`);
+      };
+      const started = Date.now();
+      await runRaces(race, misses);
+      expect(misses).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(iterations * 20);
+    },
+    raceTimeoutMs,
+  );
 });

@@ -50,13 +50,36 @@ describe('inbound polling as a repeatable job', () => {
   const record = (id: string, thread: string): HandoffRecord => {
     const now = Date.now();
     return {
-      id, kind: 'login', status: 'awaiting_human', version: 0, service: 'https://svc.example', protocol: 'agent-sessions', thread,
-      approvers: [], agentId: 'a', correlationId: 'c', scopes: [], createdAt: now, updatedAt: now, expiresAt: now + 60_000, attempts: 0,
+      id,
+      kind: 'login',
+      status: 'awaiting_human',
+      version: 0,
+      service: 'https://svc.example',
+      protocol: 'agent-sessions',
+      thread,
+      approvers: [],
+      agentId: 'a',
+      correlationId: 'c',
+      scopes: [],
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: now + 60_000,
+      attempts: 0,
     };
   };
 
   it('polls each due scope once, however many processes tick', async () => {
-    const start = () => startPolling({ platform: 'github', poller, store, clock: { now: Date.now }, redis, keys, prefix: `${prefix}:q`, logger });
+    const start = () =>
+      startPolling({
+        platform: 'github',
+        poller,
+        store,
+        clock: { now: Date.now },
+        redis,
+        keys,
+        prefix: `${prefix}:q`,
+        logger,
+      });
     const a = await start();
     const b = await start();
     closers.push(a, b);
@@ -81,7 +104,11 @@ describe('inbound polling as a repeatable job', () => {
     polls.length = 0;
     await redis.del(keys.pollDue('github'));
     // The schedulers tick on their own every 200 ms.
-    await waitFor('three scheduled polls of octo/app', () => polls.filter((p) => p.startsWith('octo/app')).length >= 3 || undefined, 10_000);
+    await waitFor(
+      'three scheduled polls of octo/app',
+      () => polls.filter((p) => p.startsWith('octo/app')).length >= 3 || undefined,
+      10_000,
+    );
     expect(polls.filter((p) => p.startsWith('octo/lib'))).toHaveLength(1);
     expect(Number(await redis.hget(keys.pollDue('github'), 'octo/lib'))).toBeGreaterThan(Date.now() + 50_000);
   });

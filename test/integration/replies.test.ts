@@ -18,7 +18,8 @@ describe('replies in a thread (real Redis, real BullMQ workers)', () => {
     await bridge.close();
   });
 
-  const exchangesFor = (approvalUrl: string) => bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
+  const exchangesFor = (approvalUrl: string) =>
+    bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
 
   it('processes the same reply delivered three times exactly once: one exchange, one resume', async () => {
     const thread = freshThread('dup');
@@ -57,7 +58,9 @@ describe('replies in a thread (real Redis, real BullMQ workers)', () => {
     const code = await bridge.approve(url);
     await bridge.reply(thread, 'mallory', code);
 
-    const refusal = await waitFor('refusal', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('mallory, you cannot answer')));
+    const refusal = await waitFor('refusal', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.startsWith('mallory, you cannot answer')),
+    );
     expect(refusal).toContain('Only alice may answer.');
     const record = await bridge.api.getHandoff(handoffId);
     expect(record.status).toBe('awaiting_human');
@@ -101,7 +104,9 @@ describe('replies in a thread (real Redis, real BullMQ workers)', () => {
     await agent.run(thread);
     const { url, handoffId } = await approvalIn(bridge, thread);
     await bridge.reply(thread, 'alice', `is this it? <${url}>`);
-    await waitFor('hint', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('That is the approval link itself')));
+    await waitFor('hint', async () =>
+      (await botTexts(bridge, thread)).some((t) => t.startsWith('That is the approval link itself')),
+    );
     expect((await bridge.api.getHandoff(handoffId)).status).toBe('awaiting_human');
   });
 
@@ -123,7 +128,9 @@ describe('replies in a thread (real Redis, real BullMQ workers)', () => {
     const cancelled = await bridge.api.cancelHandoff(handoffId);
     expect(cancelled.status).toBe('cancelled');
     await expect(job.waitUntilFinished(agent.events, 10_000)).rejects.toThrow(/was cancelled/);
-    await waitFor('cancel notice', async () => (await botTexts(bridge, thread)).some((t) => t.includes('was cancelled by the agent API')));
+    await waitFor('cancel notice', async () =>
+      (await botTexts(bridge, thread)).some((t) => t.includes('was cancelled by the agent API')),
+    );
   });
 });
 
@@ -143,19 +150,36 @@ describe('expiry and the background poll', () => {
 
   it('expires a handoff nobody answers: status expired, a message in the thread, the agent told', async () => {
     const thread = freshThread('expire');
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, agent: { id: 'expiring' }, expiresInMs: 1_500 });
-    const view = await waitFor('expiry', async () => {
-      const v = await bridge.api.getHandoff(created.id, { waitMs: 3_000, ifStatus: 'awaiting_human' });
-      return ['expired', 'completed', 'failed'].includes(v.status) ? v : undefined;
-    }, 10_000);
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'expiring' },
+      expiresInMs: 1_500,
+    });
+    const view = await waitFor(
+      'expiry',
+      async () => {
+        const v = await bridge.api.getHandoff(created.id, { waitMs: 3_000, ifStatus: 'awaiting_human' });
+        return ['expired', 'completed', 'failed'].includes(v.status) ? v : undefined;
+      },
+      10_000,
+    );
     expect(view.status).toBe('expired');
     expect(view.error?.code).toBe('expired');
-    await waitFor('expiry notice', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('⌛ The login request')));
+    await waitFor('expiry notice', async () =>
+      (await botTexts(bridge, thread)).some((t) => t.startsWith('⌛ The login request')),
+    );
   });
 
   it('tells a waiting agent job that its login expired', async () => {
     const thread = freshThread('expire-agent');
-    const job = await agent.queue.add('task', { service: `${bridge.url}/sandbox`, thread, approvers: [], agentId: 'a', expiresInMs: 1_200 });
+    const job = await agent.queue.add('task', {
+      service: `${bridge.url}/sandbox`,
+      thread,
+      approvers: [],
+      agentId: 'a',
+      expiresInMs: 1_200,
+    });
     const { handoffId } = await approvalIn(bridge, thread);
     await expect(job.waitUntilFinished(agent.events, 10_000)).rejects.toThrow(/expired before anyone finished it/);
     expect((await bridge.api.getHandoff(handoffId)).status).toBe('expired');
@@ -172,7 +196,9 @@ describe('expiry and the background poll', () => {
     expect(result.status).toBe(200);
     expect(result.me).toMatchObject({ account: { email: 'quiet@example.com' } });
     expect(exchanges(bridge, url)).toBe(1);
-    await waitFor('the success notice', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('✅ Logged in')));
+    await waitFor('the success notice', async () =>
+      (await botTexts(bridge, thread)).some((t) => t.startsWith('✅ Logged in')),
+    );
   });
 });
 

@@ -28,7 +28,11 @@ describe('reply timing', () => {
 
   it('holds a code that arrives while another answer is being checked, and uses it if that one was wrong', async () => {
     const thread = freshThread('busy');
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, agent: { id: 'timing' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'timing' },
+    });
     const view = await waitFor('awaiting_human', async () => {
       const v = await bridge.api.getHandoff(created.id);
       return v.status === 'awaiting_human' ? v : undefined;
@@ -37,7 +41,15 @@ describe('reply timing', () => {
 
     // Someone else's answer is being checked right now.
     const engine = bridge.bridge.engine;
-    expect((await engine.store.transition(created.id, { to: 'claiming', from: ['awaiting_human'], set: { claimedBy: 'in-another-reply' } })).ok).toBe(true);
+    expect(
+      (
+        await engine.store.transition(created.id, {
+          to: 'claiming',
+          from: ['awaiting_human'],
+          set: { claimedBy: 'in-another-reply' },
+        })
+      ).ok,
+    ).toBe(true);
     const good = reply(thread, code, '00000000000000a1');
     expect(await bridge.bridge.sink(good)).toBe('accepted');
     const job = () => bridge.bridge.queues.inbound.getJob(inboundJobId(good));
@@ -45,7 +57,11 @@ describe('reply timing', () => {
     expect((await bridge.api.getHandoff(created.id)).status).toBe('claiming');
 
     // That other answer was wrong: the claim is released, and the held reply finishes the login.
-    await engine.store.transition(created.id, { to: 'awaiting_human', from: ['claiming'], set: { claimedBy: undefined, attempts: 1 } });
+    await engine.store.transition(created.id, {
+      to: 'awaiting_human',
+      from: ['claiming'],
+      set: { claimedBy: undefined, attempts: 1 },
+    });
     await waitFor('completed', async () => (await bridge.api.getHandoff(created.id)).status === 'completed', 10_000);
     expect(bridge.sandbox!.state.successfulExchanges.get(view.approvalUrl!.split('/').pop()!)).toBe(1);
   });

@@ -44,7 +44,9 @@ describe('secrets at rest', () => {
     expect(done).not.toContain(credential.accessToken);
     expect(findSecrets(done)).toEqual([]);
     // The credential is there, encrypted: a v1 vault blob under its own key.
-    expect(await redis.get(`${bridge.prefix}:vault:cred:${credential.credentialId}`)).toMatch(/^v1\.[\w-]{8}\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(await redis.get(`${bridge.prefix}:vault:cred:${credential.credentialId}`)).toMatch(
+      /^v1\.[\w-]{8}\.[\w-]+\.[\w-]+\.[\w-]+$/,
+    );
     // The login secret is gone once the handoff ended.
     expect(JSON.parse((await redis.get(`${bridge.prefix}:hf:${handoffId}`))!).sealedSecret).toBeUndefined();
   });
@@ -53,7 +55,9 @@ describe('secrets at rest', () => {
     const mailThread = freshThread('rest-mail');
     const deviceThread = freshThread('rest-dev');
     const email = 'rest@example.com';
-    const mailJob = await agent.run(mailThread, ['alice'], 'agent-rest', `${bridge.url}/sandbox/authmd`, { approverEmail: email });
+    const mailJob = await agent.run(mailThread, ['alice'], 'agent-rest', `${bridge.url}/sandbox/authmd`, {
+      approverEmail: email,
+    });
     const deviceJob = await agent.run(deviceThread, ['alice'], 'agent-rest', `${bridge.url}/sandbox/device`);
     const mail = await requestIn(bridge, mailThread);
     const device = await requestIn(bridge, deviceThread);
@@ -70,7 +74,9 @@ describe('secrets at rest', () => {
     expect((await mailJob.waitUntilFinished(agent.events, 20_000)).status).toBe(200);
     expect((await deviceJob.waitUntilFinished(agent.events, 20_000)).status).toBe(200);
 
-    const tokens = await Promise.all([mail.handoffId, device.handoffId].map(async (id) => (await bridge.api.retrieveCredential(id)).accessToken));
+    const tokens = await Promise.all(
+      [mail.handoffId, device.handoffId].map(async (id) => (await bridge.api.retrieveCredential(id)).accessToken),
+    );
     const done = await dumpPrefix(redis, bridge.prefix);
     for (const token of tokens) expect(done).not.toContain(token);
     expect(findSecrets(done)).toEqual([]);

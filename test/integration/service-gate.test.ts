@@ -8,7 +8,8 @@ describe('service gate (real Redis)', () => {
   const redis = connectTestRedis();
   const prefix = randomPrefix('gate');
   let now = 1_000_000;
-  const gate = (limit = 2) => createServiceGate({ redis, keys: createKeys(prefix), now: () => now, limit, threshold: 3, openMs: 10_000 });
+  const gate = (limit = 2) =>
+    createServiceGate({ redis, keys: createKeys(prefix), now: () => now, limit, threshold: 3, openMs: 10_000 });
   const entered = (e: GateEntry) => {
     if (e.kind !== 'entered') throw new Error(`expected a slot, got ${e.kind}`);
     return e;
@@ -50,8 +51,18 @@ describe('service gate (real Redis)', () => {
   it('opens the circuit after repeated transport failures, then lets one probe through; a success closes it', async () => {
     const g = gate(4);
     const origin = 'https://flaky.example';
-    for (let i = 0; i < 3; i++) await entered(await g.enter(origin, 1_000)).leave({ ok: false, code: 'service_timeout', message: 'https://flaky.example did not answer.' });
-    expect(await g.enter(origin, 1_000)).toEqual({ kind: 'open', untilMs: now + 10_000, code: 'service_timeout', message: 'https://flaky.example did not answer.' });
+    for (let i = 0; i < 3; i++)
+      await entered(await g.enter(origin, 1_000)).leave({
+        ok: false,
+        code: 'service_timeout',
+        message: 'https://flaky.example did not answer.',
+      });
+    expect(await g.enter(origin, 1_000)).toEqual({
+      kind: 'open',
+      untilMs: now + 10_000,
+      code: 'service_timeout',
+      message: 'https://flaky.example did not answer.',
+    });
     now += 10_001;
     const probe = entered(await g.enter(origin, 1_000));
     expect((await g.enter(origin, 1_000)).kind).toBe('busy'); // half-open: one at a time
@@ -63,7 +74,8 @@ describe('service gate (real Redis)', () => {
   it('a call that never reached the service leaves the breaker as it was', async () => {
     const g = gate(4);
     const origin = 'https://neutral.example';
-    for (let i = 0; i < 2; i++) await entered(await g.enter(origin, 1_000)).leave({ ok: false, code: 'service_unreachable', message: 'x' });
+    for (let i = 0; i < 2; i++)
+      await entered(await g.enter(origin, 1_000)).leave({ ok: false, code: 'service_unreachable', message: 'x' });
     await entered(await g.enter(origin, 1_000)).leave(undefined);
     await entered(await g.enter(origin, 1_000)).leave({ ok: false, code: 'service_unreachable', message: 'x' });
     expect((await g.enter(origin, 1_000)).kind).toBe('open');

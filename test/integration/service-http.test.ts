@@ -38,7 +38,13 @@ describe('service HTTP: retries, limits and headers', () => {
   const other = scriptedServer();
   let base = '';
   let otherBase = '';
-  const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 5, retries: 2, timeoutMs: 500, maxBodyBytes: 10_000 });
+  const http = createServiceHttp({
+    policy: developmentPolicy,
+    backoffMs: 5,
+    retries: 2,
+    timeoutMs: 500,
+    maxBodyBytes: 10_000,
+  });
   const ctx = { agentId: 'agent-1', correlationId: 'corr-1' };
 
   beforeAll(async () => {
@@ -64,7 +70,12 @@ describe('service HTTP: retries, limits and headers', () => {
     s.script((_q, res) => json(res, 502, { code: 'DOWN' }));
     const err = await http.request(`${base}/x`, { ctx }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
-    expect(err).toMatchObject({ code: 'service_unavailable', upstreamStatus: 502, upstreamCode: 'DOWN', retry: 'backoff' });
+    expect(err).toMatchObject({
+      code: 'service_unavailable',
+      upstreamStatus: 502,
+      upstreamCode: 'DOWN',
+      retry: 'backoff',
+    });
     expect(s.calls()).toBe(3);
   });
 
@@ -86,7 +97,11 @@ describe('service HTTP: retries, limits and headers', () => {
   it('sends the agent headers and JSON content type', async () => {
     s.script((_q, res) => json(res, 200, {}));
     await http.request(`${base}/x`, { json: { a: 1 }, ctx });
-    expect(s.seen[0]).toMatchObject({ 'x-agent-id': 'agent-1', 'x-correlation-id': 'corr-1', 'content-type': 'application/json' });
+    expect(s.seen[0]).toMatchObject({
+      'x-agent-id': 'agent-1',
+      'x-correlation-id': 'corr-1',
+      'content-type': 'application/json',
+    });
   });
 
   it('stops reading bodies over the limit', async () => {
@@ -100,7 +115,9 @@ describe('service HTTP: retries, limits and headers', () => {
   it('times out a silent service and says so', async () => {
     s.script(() => undefined); // never answers
     const started = Date.now();
-    await expect(http.request(`${base}/x`, { retryTransient: false })).rejects.toMatchObject({ code: 'service_timeout' });
+    await expect(http.request(`${base}/x`, { retryTransient: false })).rejects.toMatchObject({
+      code: 'service_timeout',
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
@@ -121,9 +138,18 @@ describe('service HTTP: retries, limits and headers', () => {
   });
 
   it('reads both error body shapes services use', () => {
-    expect(readServiceError({ error: 'INVALID_STATE', message: 'not yet' })).toEqual({ code: 'INVALID_STATE', message: 'not yet' });
-    expect(readServiceError({ code: 'INVALID_STATE', message: 'not yet' })).toEqual({ code: 'INVALID_STATE', message: 'not yet' });
-    expect(readServiceError({ error: 'invalid_grant', error_description: 'expired' })).toEqual({ code: 'invalid_grant', message: 'expired' });
+    expect(readServiceError({ error: 'INVALID_STATE', message: 'not yet' })).toEqual({
+      code: 'INVALID_STATE',
+      message: 'not yet',
+    });
+    expect(readServiceError({ code: 'INVALID_STATE', message: 'not yet' })).toEqual({
+      code: 'INVALID_STATE',
+      message: 'not yet',
+    });
+    expect(readServiceError({ error: 'invalid_grant', error_description: 'expired' })).toEqual({
+      code: 'invalid_grant',
+      message: 'expired',
+    });
     expect(readServiceError('<html>')).toEqual({});
   });
 });

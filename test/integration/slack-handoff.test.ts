@@ -27,9 +27,17 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
     await h?.close();
   });
 
-  const exchanges = (approvalUrl: string) => h.bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
+  const exchanges = (approvalUrl: string) =>
+    h.bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
   const inboundJobs = async () => {
-    const counts = await h.bridge.bridge.queues.inbound.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
+    const counts = await h.bridge.bridge.queues.inbound.getJobCounts(
+      'waiting',
+      'active',
+      'completed',
+      'failed',
+      'delayed',
+      'prioritized',
+    );
     return Object.values(counts).reduce((a, b) => a + b, 0);
   };
 
@@ -60,7 +68,9 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
     expect(exchanges(approval.url)).toBe(1);
 
     const success = await waitFor('success notice', () => h.botTexts(thread).find((t) => t.startsWith('✅')));
-    expect(success).toMatch(/Logged in to `127\.0\.0\.1:\d+` \(calls itself `Sandbox Analytics`\) with scopes `account:read`, .+ for agent `report-agent`\. The code is now spent\./);
+    expect(success).toMatch(
+      /Logged in to `127\.0\.0\.1:\d+` \(calls itself `Sandbox Analytics`\) with scopes `account:read`, .+ for agent `report-agent`\. The code is now spent\./,
+    );
     const replyTs = body.event.ts as string;
     const { channel } = parseSlackThread(thread);
     await waitFor('status reactions', () => {
@@ -103,7 +113,14 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
     const t = parseSlackThread(thread);
     const body = slackFixture('event-thread-reply');
     const human = h.slack.postAsUser(t.channel, alice.id, 'done', t.threadTs);
-    Object.assign(body.event, { channel: t.channel, thread_ts: t.threadTs, user: alice.id, text: 'done', ts: human.ts, event_ts: human.ts });
+    Object.assign(body.event, {
+      channel: t.channel,
+      thread_ts: t.threadTs,
+      user: alice.id,
+      text: 'done',
+      ts: human.ts,
+      event_ts: human.ts,
+    });
     body.event_id = 'Ev0SIGNED001';
     const raw = JSON.stringify(body);
     const now = Math.floor(Date.now() / 1000);
@@ -123,8 +140,12 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
       }),
     };
     for (const [what, res] of Object.entries(attempts)) expect(res.status, what).toBe(401);
-    expect(await attempts.future.json()).toMatchObject({ error: { code: 'stale_slack_request', message: expect.stringMatching(/in the future/) } });
-    expect(await attempts.stale.json()).toMatchObject({ error: { code: 'stale_slack_request', message: expect.stringMatching(/in the past/) } });
+    expect(await attempts.future.json()).toMatchObject({
+      error: { code: 'stale_slack_request', message: expect.stringMatching(/in the future/) },
+    });
+    expect(await attempts.stale.json()).toMatchObject({
+      error: { code: 'stale_slack_request', message: expect.stringMatching(/in the past/) },
+    });
     expect(await attempts.wrongSecret.json()).toMatchObject({ error: { code: 'invalid_slack_signature' } });
     expect(await attempts.unsigned.json()).toMatchObject({ error: { code: 'missing_slack_signature' } });
     await new Promise((r) => setTimeout(r, 200));
@@ -183,7 +204,9 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
 
     await h.reply(thread, mallory.id, code);
     const refusal = await waitFor('refusal', () => h.botTexts(thread).find((t) => t.includes('you cannot answer')));
-    expect(refusal).toBe(`<@${mallory.id}>, you cannot answer request \`${handoffTag(approval.handoffId)}\`: Only <@${alice.id}> may answer. Nothing changed.`);
+    expect(refusal).toBe(
+      `<@${mallory.id}>, you cannot answer request \`${handoffTag(approval.handoffId)}\`: Only <@${alice.id}> may answer. Nothing changed.`,
+    );
     const record = await h.bridge.api.getHandoff(approval.handoffId);
     expect(record.status).toBe('awaiting_human');
     expect(exchanges(approval.url)).toBe(0);
@@ -198,7 +221,9 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
     const approval = await h.privateApproval(thread, alice.id);
     await h.bridge.approve(approval.url);
     const { body } = await h.reply(thread, alice.id, `aae_${'0'.repeat(48)}`);
-    const notice = await waitFor('wrong-code notice', () => h.botTexts(thread).find((t) => t.startsWith('That code did not work')));
+    const notice = await waitFor('wrong-code notice', () =>
+      h.botTexts(thread).find((t) => t.startsWith('That code did not work')),
+    );
     expect(notice).toContain('attempt 1 of 5');
     const { channel } = parseSlackThread(thread);
     await waitFor('❌ reaction', () => h.slack.state.message(channel, body.event.ts)?.reactions.includes('x'));
@@ -206,7 +231,13 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
 
   it('says in the thread when a request expires unanswered', async () => {
     const thread = h.newThread();
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'hasty' }, approvers: [alice.id], expiresInMs: 1_500 });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'hasty' },
+      approvers: [alice.id],
+      expiresInMs: 1_500,
+    });
     const expired = await waitFor('expiry notice', () => h.botTexts(thread).find((t) => t.startsWith('⌛')), 15_000);
     expect(expired).toContain('expired before it was finished');
     expect((await h.bridge.api.getHandoff(created.id)).status).toBe('expired');
@@ -214,7 +245,12 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
 
   it('fails the handoff when an approver matches nobody in the workspace', async () => {
     const thread = h.newThread();
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'lost' }, approvers: ['nobody@example.com'] });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'lost' },
+      approvers: ['nobody@example.com'],
+    });
     const view = await waitFor('failure', async () => {
       const v = await h.bridge.api.getHandoff(created.id);
       return v.status === 'failed' ? v : undefined;

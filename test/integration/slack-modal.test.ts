@@ -3,7 +3,13 @@ import { parseSlackThread } from '../../adapters/slack/slack-thread.js';
 import { shownText } from '../fakes/slack/fake-slack-state.js';
 import { codeSubmission, pasteCodeClick } from '../fixtures/slack/slack-fixtures.js';
 import { startTestAgent } from '../helpers/agent.js';
-import { alice, mallory, pasteButtonValue, startSlackTestBridge, type SlackTestBridge } from '../helpers/slack-bridge.js';
+import {
+  alice,
+  mallory,
+  pasteButtonValue,
+  startSlackTestBridge,
+  type SlackTestBridge,
+} from '../helpers/slack-bridge.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('finishing through the code modal: the code never appears in the channel', () => {
@@ -24,7 +30,13 @@ describe('finishing through the code modal: the code never appears in the channe
     const t = parseSlackThread(thread);
     const { message } = await h.threadApproval(thread);
     const opened = h.slack.state.views.length;
-    const click = pasteCodeClick({ value: pasteButtonValue(message.blocks), user, channel: t.channel, threadTs: t.threadTs, messageTs: message.ts });
+    const click = pasteCodeClick({
+      value: pasteButtonValue(message.blocks),
+      user,
+      channel: t.channel,
+      threadTs: t.threadTs,
+      messageTs: message.ts,
+    });
     const res = await h.postInteraction(click);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
@@ -41,7 +53,9 @@ describe('finishing through the code modal: the code never appears in the channe
 
     const view = await openModal(thread, alice.id);
     expect(view.view).toMatchObject({ type: 'modal', callback_id: 'handoff_code' });
-    const res = await h.postInteraction(codeSubmission({ viewId: view.id, privateMetadata: String(view.view.private_metadata), code, user: alice.id }));
+    const res = await h.postInteraction(
+      codeSubmission({ viewId: view.id, privateMetadata: String(view.view.private_metadata), code, user: alice.id }),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ response_action: 'update', view: { type: 'modal' } });
 
@@ -61,7 +75,15 @@ describe('finishing through the code modal: the code never appears in the channe
     const code = await h.bridge.approve(approval.url);
 
     const view = await openModal(thread, mallory.id);
-    const res = await h.postInteraction(codeSubmission({ viewId: view.id, privateMetadata: String(view.view.private_metadata), code, user: mallory.id, username: 'mallory' }));
+    const res = await h.postInteraction(
+      codeSubmission({
+        viewId: view.id,
+        privateMetadata: String(view.view.private_metadata),
+        code,
+        user: mallory.id,
+        username: 'mallory',
+      }),
+    );
     expect(res.status).toBe(200);
     const refusal = await waitFor('refusal', () => h.botTexts(thread).find((t) => t.includes('you cannot answer')));
     expect(refusal).toContain(`Only <@${alice.id}> may answer.`);
@@ -74,7 +96,9 @@ describe('finishing through the code modal: the code never appears in the channe
     click.actions[0].action_id = 'handoff_open_link';
     const views = h.slack.state.views.length;
     expect((await h.postInteraction(click)).status).toBe(200);
-    expect((await h.postInteraction({ type: 'view_closed', user: { id: alice.id }, view: { id: 'V0CLOSED01' } })).status).toBe(200);
+    expect(
+      (await h.postInteraction({ type: 'view_closed', user: { id: alice.id }, view: { id: 'V0CLOSED01' } })).status,
+    ).toBe(200);
     expect((await h.postInteraction(click, { signWith: 'notTheSigningSecret0000000000000' })).status).toBe(401);
     await new Promise((r) => setTimeout(r, 200));
     expect(h.slack.state.views.length).toBe(views);

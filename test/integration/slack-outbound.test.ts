@@ -21,7 +21,12 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
     const thread = h.newThread();
     h.slack.failNext('chat.postEphemeral', { status: 429, retryAfterSec: 1 });
     const startedAt = Date.now();
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'patient' }, approvers: [alice.id] });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'patient' },
+      approvers: [alice.id],
+    });
 
     const approval = await h.privateApproval(thread, alice.id);
     expect(approval.handoffId).toBe(created.id);
@@ -38,7 +43,12 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
   it('also waits out a 429 on the thread post', async () => {
     const thread = h.newThread();
     h.slack.failNext('chat.postMessage', { status: 429, retryAfterSec: 1 });
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'patient' }, approvers: [alice.id] });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'patient' },
+      approvers: [alice.id],
+    });
     const inThread = await h.threadApproval(thread);
     expect(inThread.handoffId).toBe(created.id);
     expect(h.slack.callsOf('chat.postMessage').some((c) => c.status === 429)).toBe(true);
@@ -50,7 +60,12 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
     const channel = 'C0MEMBERS02';
     h.slack.state.members.set(channel, new Set([alice.id]));
     const thread = h.newThread(channel);
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'dm' }, approvers: ['bob@example.com'] });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'dm' },
+      approvers: ['bob@example.com'],
+    });
     const view = await waitFor('failure', async () => {
       const v = await h.bridge.api.getHandoff(created.id);
       return v.status === 'failed' ? v : undefined;
@@ -64,10 +79,17 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
     const channel = 'C0CONNECT77';
     h.slack.state.externallyShared.set(channel, 'shared');
     const thread = h.newThread(channel);
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'shared' }, approvers: [alice.id] });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'shared' },
+      approvers: [alice.id],
+    });
     const inThread = await h.threadApproval(thread);
     expect(inThread.handoffId).toBe(created.id);
-    expect(h.botTexts(thread).join('\n')).toContain('⚠️ People outside your organization can read this thread, and with it this link.');
+    expect(h.botTexts(thread).join('\n')).toContain(
+      '⚠️ People outside your organization can read this thread, and with it this link.',
+    );
     expect((await h.bridge.api.getHandoff(created.id)).status).toBe('awaiting_human');
     await h.bridge.api.cancelHandoff(created.id);
   });
@@ -75,7 +97,11 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
   it('fails the handoff with a clear reason when the bot cannot post in the channel', async () => {
     const thread = h.newThread();
     h.slack.failNext('chat.postMessage', { error: 'not_in_channel' });
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'uninvited' } });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'uninvited' },
+    });
     const view = await waitFor('failure', async () => {
       const v = await h.bridge.api.getHandoff(created.id);
       return v.status === 'failed' ? v : undefined;
@@ -90,13 +116,20 @@ describe('Slack with private links turned off', () => {
   let h: SlackTestBridge;
 
   beforeAll(async () => {
-    h = await startSlackTestBridge('slack-public-links', { env: { SLACK_PRIVATE_LINKS: 'off', SLACK_CODE_MODAL: 'off' } });
+    h = await startSlackTestBridge('slack-public-links', {
+      env: { SLACK_PRIVATE_LINKS: 'off', SLACK_CODE_MODAL: 'off' },
+    });
   });
   afterAll(async () => h?.close());
 
   it('posts the link in the thread itself, with no ephemeral copy and no modal button', async () => {
     const thread = h.newThread();
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'open' }, approvers: [alice.id] });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'open' },
+      approvers: [alice.id],
+    });
     const inThread = await h.threadApproval(thread);
     expect(inThread.handoffId).toBe(created.id);
     expect(inThread.url).toMatch(/\/sandbox\/authorize\//);
@@ -118,8 +151,15 @@ describe('Slack with shared channels refused (the default, SLACK_SHARED_CHANNELS
     const channel = 'C0MEMBERS01';
     h.slack.state.members.set(channel, new Set([alice.id]));
     const thread = h.newThread(channel);
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'dm' }, approvers: ['bob@example.com'] });
-    const dm = await waitFor('direct message to bob', () => h.slack.state.messages.find((m) => m.channel === 'D0BOB00001' && shownText(m).includes(created.id)));
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'dm' },
+      approvers: ['bob@example.com'],
+    });
+    const dm = await waitFor('direct message to bob', () =>
+      h.slack.state.messages.find((m) => m.channel === 'D0BOB00001' && shownText(m).includes(created.id)),
+    );
     expect(shownText(dm)).toMatch(/\/sandbox\/authorize\//);
     expect(shownText(dm)).toContain(`<#${channel}>`);
     const inThread = await h.threadApproval(thread);
@@ -127,12 +167,16 @@ describe('Slack with shared channels refused (the default, SLACK_SHARED_CHANNELS
     await h.bridge.api.cancelHandoff(created.id);
   });
 
-
   it('posts no link into a Slack Connect channel, fails with public_thread and says how to allow it', async () => {
     const channel = 'C0CONNECT88';
     h.slack.state.externallyShared.set(channel, 'pending');
     const thread = h.newThread(channel);
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'shared' }, approvers: [alice.id] });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'shared' },
+      approvers: [alice.id],
+    });
     const view = await waitFor('refusal', async () => {
       const v = await h.bridge.api.getHandoff(created.id);
       return v.status === 'failed' ? v : undefined;
@@ -145,7 +189,12 @@ describe('Slack with shared channels refused (the default, SLACK_SHARED_CHANNELS
 
     // A channel of the workspace alone is unaffected.
     const internal = h.newThread();
-    const ok = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread: internal, agent: { id: 'internal' }, approvers: [alice.id] });
+    const ok = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread: internal,
+      agent: { id: 'internal' },
+      approvers: [alice.id],
+    });
     await h.privateApproval(internal, alice.id);
     expect((await h.bridge.api.getHandoff(ok.id)).status).toBe('awaiting_human');
     await h.bridge.api.cancelHandoff(ok.id);

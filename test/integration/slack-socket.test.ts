@@ -24,7 +24,8 @@ describe('Slack over Socket Mode (real SocketModeClient, fake socket server)', (
     await h?.close();
   });
 
-  const exchanges = (approvalUrl: string) => h.bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
+  const exchanges = (approvalUrl: string) =>
+    h.bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
 
   it('connects with the app-level token when the bridge starts, and serves no HTTP event routes', async () => {
     expect(h.slack.socket.openConnections()).toBe(1);
@@ -41,7 +42,13 @@ describe('Slack over Socket Mode (real SocketModeClient, fake socket server)', (
     const code = await h.bridge.approve(approval.url);
     const human = h.slack.postAsUser(t.channel, alice.id, code, t.threadTs);
 
-    const body = threadReplyEvent({ channel: t.channel, threadTs: t.threadTs, user: alice.id, text: code, ts: human.ts });
+    const body = threadReplyEvent({
+      channel: t.channel,
+      threadTs: t.threadTs,
+      user: alice.id,
+      text: code,
+      ts: human.ts,
+    });
     const envelope = h.slack.socket.eventsApi(body);
     const ack = await h.slack.socket.send(envelope);
     expect(ack).toEqual({ envelope_id: envelope.envelope_id, payload: {} });
@@ -53,7 +60,9 @@ describe('Slack over Socket Mode (real SocketModeClient, fake socket server)', (
     await new Promise((r) => setTimeout(r, 300));
     expect(exchanges(approval.url)).toBe(1);
     expect(h.botTexts(thread).filter((text) => text.startsWith('✅'))).toHaveLength(1);
-    await waitFor('reactions', () => h.slack.state.message(t.channel, human.ts)?.reactions.includes('white_check_mark'));
+    await waitFor('reactions', () =>
+      h.slack.state.message(t.channel, human.ts)?.reactions.includes('white_check_mark'),
+    );
   });
 
   it('acks what it ignores (edits, bot messages) and enqueues nothing for it', async () => {
@@ -72,12 +81,19 @@ describe('Slack over Socket Mode (real SocketModeClient, fake socket server)', (
     const approval = await h.privateApproval(thread, alice.id);
     const code = await h.bridge.approve(approval.url);
     const { message } = await h.threadApproval(thread);
-    const click = pasteCodeClick({ value: pasteButtonValue(message.blocks), user: alice.id, channel: t.channel, threadTs: t.threadTs });
+    const click = pasteCodeClick({
+      value: pasteButtonValue(message.blocks),
+      user: alice.id,
+      channel: t.channel,
+      threadTs: t.threadTs,
+    });
     const opened = h.slack.state.views.length;
     expect(await h.slack.socket.send(h.slack.socket.interactive(click))).toBeDefined();
     const view = await waitFor('views.open', () => h.slack.state.views[opened]);
 
-    const submission = h.slack.socket.interactive(codeSubmission({ viewId: view.id, privateMetadata: String(view.view.private_metadata), code, user: alice.id }));
+    const submission = h.slack.socket.interactive(
+      codeSubmission({ viewId: view.id, privateMetadata: String(view.view.private_metadata), code, user: alice.id }),
+    );
     const ack = await h.slack.socket.send(submission);
     expect(ack?.payload).toMatchObject({ response_action: 'update' });
     expect((await job.waitUntilFinished(agent.events, 20_000)).status).toBe(200);
@@ -91,8 +107,17 @@ describe('Slack over Socket Mode (real SocketModeClient, fake socket server)', (
     h.slack.failNext('apps.connections.open', { status: 503 }, 1);
     h.slack.failNext('apps.connections.open', { error: 'invalid_auth' }, 1);
     h.slack.socket.closeAll();
-    await waitFor('a new connection', () => h.slack.socket.accepted > accepted && h.slack.socket.openConnections() === 1, 20_000);
-    expect(h.slack.callsOf('apps.connections.open').slice(opens).map((c) => c.status)).toEqual([503, 200, 200]);
+    await waitFor(
+      'a new connection',
+      () => h.slack.socket.accepted > accepted && h.slack.socket.openConnections() === 1,
+      20_000,
+    );
+    expect(
+      h.slack
+        .callsOf('apps.connections.open')
+        .slice(opens)
+        .map((c) => c.status),
+    ).toEqual([503, 200, 200]);
     const envelope = h.slack.socket.eventsApi(slackFixture('event-bot-reply'));
     expect(await h.slack.socket.send(envelope)).toMatchObject({ envelope_id: envelope.envelope_id });
   });
@@ -100,7 +125,11 @@ describe('Slack over Socket Mode (real SocketModeClient, fake socket server)', (
   it('reconnects when Slack asks it to', async () => {
     const accepted = h.slack.socket.accepted;
     h.slack.socket.sendDisconnect();
-    await waitFor('a new connection', () => h.slack.socket.accepted > accepted && h.slack.socket.openConnections() === 1, 20_000);
+    await waitFor(
+      'a new connection',
+      () => h.slack.socket.accepted > accepted && h.slack.socket.openConnections() === 1,
+      20_000,
+    );
   });
 });
 

@@ -8,7 +8,7 @@ describe('status events: armed waiters', () => {
   const channel = `${randomPrefix('events')}:events`;
   afterAll(() => publisher.disconnect());
 
-  it('remembers a change published after arming and before next(), and routes endings to the agent\'s feed', async () => {
+  it("remembers a change published after arming and before next(), and routes endings to the agent's feed", async () => {
     const events = await createStatusEvents(connectTestRedis(), channel);
     try {
       const handoff = events.armHandoff('hf_1');

@@ -9,7 +9,7 @@ import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-b
  * agent's feed, walking its cursor space, forging or steering entries, tampering with cursors.
  * Each must fail with a specific answer that leaks nothing about the other agent.
  */
-describe('agent feed: one agent cannot read, steer or forge another agent\'s feed', () => {
+describe("agent feed: one agent cannot read, steer or forge another agent's feed", () => {
   let bridge: TestBridge;
   let api: AgentApi;
   /** Handoffs of ann (the victim), all ended, and her feed's cursor after them. */
@@ -65,7 +65,9 @@ describe('agent feed: one agent cannot read, steer or forge another agent\'s fee
     expect(res.body.error).toMatchObject({ code: 'invalid_cursor', field: 'after' });
     expect(leaksAnn(res.text)).toBe(false);
     // Nor with the victim named alongside it.
-    expect((await api.call('key-mallory', 'GET', `/v1/events?agent=ann&after=${encodeURIComponent(annCursor)}`)).status).toBe(404);
+    expect(
+      (await api.call('key-mallory', 'GET', `/v1/events?agent=ann&after=${encodeURIComponent(annCursor)}`)).status,
+    ).toBe(404);
   });
 
   it.each([
@@ -94,18 +96,27 @@ describe('agent feed: one agent cannot read, steer or forge another agent\'s fee
     const flipped = `${position}.${check.slice(0, -1)}${check.endsWith('A') ? 'B' : 'A'}`;
     const moved = `1-0.${check}`;
     for (const cursor of [flipped, moved]) {
-      expect((await api.call('key-mallory', 'GET', `/v1/events?after=${encodeURIComponent(cursor)}`)).body.error.code).toBe('invalid_cursor');
+      expect(
+        (await api.call('key-mallory', 'GET', `/v1/events?after=${encodeURIComponent(cursor)}`)).body.error.code,
+      ).toBe('invalid_cursor');
     }
     // The untouched cursor still works.
-    expect((await api.call('key-mallory', 'GET', `/v1/events?after=${encodeURIComponent(own.cursor)}`)).status).toBe(200);
+    expect((await api.call('key-mallory', 'GET', `/v1/events?after=${encodeURIComponent(own.cursor)}`)).status).toBe(
+      200,
+    );
     // A cursor minted with another key (another bridge's vault key) is refused too.
     const foreign = createFeedCursors(feedCursorKey(Buffer.alloc(32, 7))).issue('mallory', position);
-    expect((await api.call('key-mallory', 'GET', `/v1/events?after=${encodeURIComponent(foreign)}`)).body.error.code).toBe('invalid_cursor');
+    expect(
+      (await api.call('key-mallory', 'GET', `/v1/events?after=${encodeURIComponent(foreign)}`)).body.error.code,
+    ).toBe('invalid_cursor');
   });
 
   it('there is no way to write to a feed over the API', async () => {
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-      const res = await api.call('key-mallory', method, '/v1/events', { handoffId: annHandoffs[0], status: 'completed' });
+      const res = await api.call('key-mallory', method, '/v1/events', {
+        handoffId: annHandoffs[0],
+        status: 'completed',
+      });
       expect(res.status, method).toBe(405);
     }
     const page = (await api.call('key-ann', 'GET', '/v1/events')).body as FeedPageView;
@@ -129,7 +140,8 @@ describe('agent feed: one agent cannot read, steer or forge another agent\'s fee
       if (created.status !== 201) continue; // refused at the door is fine too
       accepted += 1;
       await api.call(bridge.apiToken, 'DELETE', `/v1/handoffs/${created.body.id}`);
-      const page = (await api.call(bridge.apiToken, 'GET', `/v1/events?agent=${encodeURIComponent(agentId.trim())}`)).body as FeedPageView;
+      const page = (await api.call(bridge.apiToken, 'GET', `/v1/events?agent=${encodeURIComponent(agentId.trim())}`))
+        .body as FeedPageView;
       expect(page.events.map((e) => e.handoffId)).toEqual([created.body.id]);
       for (const event of page.events) {
         expect(Object.keys(event).sort()).toEqual(['cursor', 'endedAt', 'error', 'handoffId', 'status']);

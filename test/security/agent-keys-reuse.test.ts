@@ -22,7 +22,8 @@ describe('attack: rotated and removed agent keys used again', () => {
     await a?.close();
   });
 
-  const create = (bridge: TestBridge, key: string, thread = freshThread('keys')) => rawCall(bridge.url, key, 'POST', '/v1/handoffs', { service: `${a.url}/sandbox`, thread });
+  const create = (bridge: TestBridge, key: string, thread = freshThread('keys')) =>
+    rawCall(bridge.url, key, 'POST', '/v1/handoffs', { service: `${a.url}/sandbox`, thread });
 
   it('a rotated key is dead on every process from the next request on', async () => {
     const { apiKey: old } = await a.api.createAgent({ id: 'leaky' });

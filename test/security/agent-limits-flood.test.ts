@@ -41,7 +41,10 @@ describe('attack: floods against an agent’s limits, across two processes', () 
     // 31 refusals, audited once in the window, naming the agent.
     const entries = await audited(a, (e) => e.event === 'handoff.refused' && e.agentId === 'burst-open');
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ actor: 'agent:burst-open', detail: { code: 'too_many_open_handoffs', maxOpen: 4 } });
+    expect(entries[0]).toMatchObject({
+      actor: 'agent:burst-open',
+      detail: { code: 'too_many_open_handoffs', maxOpen: 4 },
+    });
   });
 
   it('maxHandoffsPerMinute holds exactly under a parallel burst, with Retry-After', async () => {
@@ -57,7 +60,12 @@ describe('attack: floods against an agent’s limits, across two processes', () 
       expect(retryAfter).toBeLessThanOrEqual(60);
     }
     const client = agentWithKey(b, 'burst-rate', apiKey).api;
-    await expect(client.createHandoff({ service: service(), thread: freshThread('rate') })).rejects.toMatchObject({ status: 429, code: 'rate_limited', retry: 'after_delay', retryAfterMs: expect.any(Number) });
+    await expect(client.createHandoff({ service: service(), thread: freshThread('rate') })).rejects.toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      retry: 'after_delay',
+      retryAfterMs: expect.any(Number),
+    });
     const entries = await audited(a, (e) => e.event === 'handoff.refused' && e.agentId === 'burst-rate');
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ actor: 'agent:burst-rate', detail: { code: 'rate_limited', maxPerMinute: 5 } });
@@ -67,7 +75,11 @@ describe('attack: floods against an agent’s limits, across two processes', () 
     const c = await startTestBridge('sec-flood-c', { env: { HANDOFF_AGENT_MAX_OPEN_HANDOFFS: '2' } });
     try {
       const { apiKey } = await c.api.createAgent({ id: 'defaulted' });
-      const results = await Promise.all(Array.from({ length: 8 }, () => rawCall(c.url, apiKey, 'POST', '/v1/handoffs', { service: `${c.url}/sandbox`, thread: freshThread('def') })));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          rawCall(c.url, apiKey, 'POST', '/v1/handoffs', { service: `${c.url}/sandbox`, thread: freshThread('def') }),
+        ),
+      );
       expect(results.filter((r) => r.status === 201)).toHaveLength(2);
       expect((await c.api.getAgent('defaulted')).limits).toEqual({ maxOpenHandoffs: 2, maxHandoffsPerMinute: 60 });
     } finally {
@@ -90,7 +102,11 @@ describe('attack: floods against an agent’s limits, across two processes', () 
 
   it('the admin token is not limited', async () => {
     await a.api.createAgent({ id: 'tiny', maxOpenHandoffs: 1 });
-    const results = await burst(a.apiToken, 6, () => ({ service: service(), thread: freshThread('adm'), agent: { id: 'tiny' } }));
+    const results = await burst(a.apiToken, 6, () => ({
+      service: service(),
+      thread: freshThread('adm'),
+      agent: { id: 'tiny' },
+    }));
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(201));
   });
 });

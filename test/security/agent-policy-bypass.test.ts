@@ -24,9 +24,15 @@ const policy = agentPolicySchema.parse({
 } satisfies AgentPolicy);
 
 const ask = (service: string, thread: string, approvers: string[] = ['alice']) =>
-  checkPolicy('tester', policy, { serviceOrigin: new URL(parseServiceUrl(service, developmentPolicy)).origin, thread, approvers })?.code;
+  checkPolicy('tester', policy, {
+    serviceOrigin: new URL(parseServiceUrl(service, developmentPolicy)).origin,
+    thread,
+    approvers,
+  })?.code;
 const canonical = (ref: string) =>
-  [parseGithubThread, parseSlackThread, parseLinearThread, parseLocalThread].find((_, i) => ref.toLowerCase().startsWith(['github:', 'slack:', 'linear:', 'local:'][i]!))!(ref).ref;
+  [parseGithubThread, parseSlackThread, parseLinearThread, parseLocalThread].find((_, i) =>
+    ref.toLowerCase().startsWith(['github:', 'slack:', 'linear:', 'local:'][i]!),
+  )!(ref).ref;
 
 describe('the glob matcher', () => {
   it.each([
@@ -83,7 +89,9 @@ describe('attack: services outside the policy', () => {
   });
 
   it('refuses userinfo before the policy is even asked', () => {
-    expect(() => ask('https://a.example.com@evil.com', 'local:ok-1')).toThrow(expect.objectContaining({ code: 'invalid_service_url' }));
+    expect(() => ask('https://a.example.com@evil.com', 'local:ok-1')).toThrow(
+      expect.objectContaining({ code: 'invalid_service_url' }),
+    );
   });
 
   it.each([
@@ -95,12 +103,17 @@ describe('attack: services outside the policy', () => {
 });
 
 describe('attack: threads outside the policy', () => {
-  it.each(['github:ACME/Repo#1', 'github:acme/x#2', 'slack:C0123ABC/1700000000.000100', 'slack:C0123/p1700000000000100', 'linear:ENG-12', 'linear:eng-12', 'local:ok-1'])(
-    'allows %s (canonical %s)',
-    (ref) => {
-      expect(ask('https://a.example.com', canonical(ref))).toBeUndefined();
-    },
-  );
+  it.each([
+    'github:ACME/Repo#1',
+    'github:acme/x#2',
+    'slack:C0123ABC/1700000000.000100',
+    'slack:C0123/p1700000000000100',
+    'linear:ENG-12',
+    'linear:eng-12',
+    'local:ok-1',
+  ])('allows %s (canonical %s)', (ref) => {
+    expect(ask('https://a.example.com', canonical(ref))).toBeUndefined();
+  });
 
   it.each([
     ['another owner sharing the prefix', 'github:acme-evil/x#1'],
@@ -113,12 +126,16 @@ describe('attack: threads outside the policy', () => {
     expect(ask('https://a.example.com', canonical(ref))).toBe('thread_not_allowed');
   });
 
-  it.each(['github:acme%2Fevil/x#1', 'github:аcme/x#1', 'local:ok-%41', 'local:ok-1/../x', 'linear:ENG-1%00', 'slack:C0123ABC/1700000000.000100%2F'])(
-    'never lets %s through: it is not a thread ref at all',
-    (ref) => {
-      expect(() => canonical(ref)).toThrow(expect.objectContaining({ code: 'invalid_thread_ref' }));
-    },
-  );
+  it.each([
+    'github:acme%2Fevil/x#1',
+    'github:аcme/x#1',
+    'local:ok-%41',
+    'local:ok-1/../x',
+    'linear:ENG-1%00',
+    'slack:C0123ABC/1700000000.000100%2F',
+  ])('never lets %s through: it is not a thread ref at all', (ref) => {
+    expect(() => canonical(ref)).toThrow(expect.objectContaining({ code: 'invalid_thread_ref' }));
+  });
 });
 
 describe('attack: approvers outside the policy', () => {
@@ -141,7 +158,11 @@ describe('attack: the policy over HTTP (403 with a specific code, nothing create
   let agent: TestAgent;
   beforeAll(async () => {
     bridge = await startTestBridge('sec-policy');
-    agent = await createTestAgent(bridge, 'fenced', { services: [new URL(bridge.url).origin], threads: ['local:fenced-*'], approvers: ['alice'] });
+    agent = await createTestAgent(bridge, 'fenced', {
+      services: [new URL(bridge.url).origin],
+      threads: ['local:fenced-*'],
+      approvers: ['alice'],
+    });
   });
   afterAll(async () => bridge.close());
 
@@ -156,13 +177,28 @@ describe('attack: the policy over HTTP (403 with a specific code, nothing create
     expect(res.body.error.code).toBe(code);
     expect(res.body.error.message).toMatch(/fenced/);
     expect(await bridge.bridge.engine.store.openInThread(body.thread)).toEqual([]);
-    const [entry] = await audited(bridge, (e) => e.event === 'handoff.refused' && e.requestId === res.headers.get('x-request-id'));
+    const [entry] = await audited(
+      bridge,
+      (e) => e.event === 'handoff.refused' && e.requestId === res.headers.get('x-request-id'),
+    );
     expect(entry).toMatchObject({ actor: 'agent:fenced', agentId: 'fenced', detail: { code } });
   });
 
   it('inside the policy it works, and the admin token is not fenced', async () => {
-    expect((await agent.call('POST', '/v1/handoffs', { service: `${bridge.url}/sandbox`, thread: freshThread('fenced'), approvers: ['Alice'] })).status).toBe(201);
-    const asAdmin = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: 'local:elsewhere', agent: { id: 'fenced' } });
+    expect(
+      (
+        await agent.call('POST', '/v1/handoffs', {
+          service: `${bridge.url}/sandbox`,
+          thread: freshThread('fenced'),
+          approvers: ['Alice'],
+        })
+      ).status,
+    ).toBe(201);
+    const asAdmin = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread: 'local:elsewhere',
+      agent: { id: 'fenced' },
+    });
     expect(asAdmin.id).toMatch(/^hf_/);
   });
 });

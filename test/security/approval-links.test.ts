@@ -47,7 +47,12 @@ describe('approval links from a hostile service (development bridge)', () => {
 
   async function outcome(name: string) {
     const thread = freshThread('link');
-    const created = await bridge.api.createHandoff({ service: `${service.origin}/${name}`, protocol: 'agent-sessions', thread, agent: { id: 'agent-links' } });
+    const created = await bridge.api.createHandoff({
+      service: `${service.origin}/${name}`,
+      protocol: 'agent-sessions',
+      thread,
+      agent: { id: 'agent-links' },
+    });
     const view = await waitFor(`${name} to settle`, async () => {
       const v = await bridge.api.getHandoff(created.id);
       return v.status === 'pending' ? undefined : v;
@@ -55,16 +60,19 @@ describe('approval links from a hostile service (development bridge)', () => {
     return { view, thread };
   }
 
-  it.each(['js', 'data', 'vbscript', 'foreign', 'internal', 'plain'])('the "%s" link fails the handoff with unsafe_approval_url and is never posted', async (name) => {
-    const { view, thread } = await outcome(name);
-    expect(view.status).toBe('failed');
-    expect(view.error?.code).toBe('unsafe_approval_url');
-    expect(view.error?.message).toContain(service.origin);
-    expect(view.approvalUrl).toBeNull();
-    const texts = (await botTexts(bridge, thread)).join('\n');
-    expect(texts).not.toContain(links[name]!());
-    expect(view.error?.message).not.toContain(links[name]!());
-  });
+  it.each(['js', 'data', 'vbscript', 'foreign', 'internal', 'plain'])(
+    'the "%s" link fails the handoff with unsafe_approval_url and is never posted',
+    async (name) => {
+      const { view, thread } = await outcome(name);
+      expect(view.status).toBe('failed');
+      expect(view.error?.code).toBe('unsafe_approval_url');
+      expect(view.error?.message).toContain(service.origin);
+      expect(view.approvalUrl).toBeNull();
+      const texts = (await botTexts(bridge, thread)).join('\n');
+      expect(texts).not.toContain(links[name]!());
+      expect(view.error?.message).not.toContain(links[name]!());
+    },
+  );
 
   it('a link on the service’s own site is posted', async () => {
     const { view } = await outcome('good');

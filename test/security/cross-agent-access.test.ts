@@ -28,7 +28,12 @@ describe('attack: one agent reaching for another agent’s handoffs and credenti
   /** What the same call answers for an id that does not exist. */
   const missingHandoff = 'hf_000000000000000000000000';
   const missingCredential = 'cr_000000000000000000000000';
-  const sameAsMissing = async (attempt: { status: number; body: any }, probe: () => Promise<{ status: number; body: any }>, realId: string, fakeId: string) => {
+  const sameAsMissing = async (
+    attempt: { status: number; body: any },
+    probe: () => Promise<{ status: number; body: any }>,
+    realId: string,
+    fakeId: string,
+  ) => {
     const missing = await probe();
     expect(attempt.status).toBe(404);
     expect(attempt.body.error.code).toBe(missing.body.error.code);
@@ -40,32 +45,54 @@ describe('attack: one agent reaching for another agent’s handoffs and credenti
     ['wait', 'GET', (id: string) => `/v1/handoffs/${id}?waitMs=5000`],
     ['credential', 'POST', (id: string) => `/v1/handoffs/${id}/credential`],
     ['cancel', 'DELETE', (id: string) => `/v1/handoffs/${id}`],
-  ] as const)('%s another agent’s handoff: 404 like a missing one, audited with the caller', async (action, method, path) => {
-    for (const id of [login.handoffId, openId]) {
-      const started = Date.now();
-      const attempt = await mallory.call(method, path(id));
-      // Waiting on someone else's handoff does not wait: it fails before the long poll.
-      expect(Date.now() - started).toBeLessThan(3_000);
-      await sameAsMissing(attempt, () => mallory.call(method, path(missingHandoff)), id, missingHandoff);
-      const [entry] = await audited(bridge, (e) => e.event === 'access.denied' && e.requestId === attempt.headers.get('x-request-id'));
-      expect(entry).toMatchObject({ actor: 'agent:mallory', handoffId: id, agentId: 'victor', detail: { action } });
-    }
-  });
+  ] as const)(
+    '%s another agent’s handoff: 404 like a missing one, audited with the caller',
+    async (action, method, path) => {
+      for (const id of [login.handoffId, openId]) {
+        const started = Date.now();
+        const attempt = await mallory.call(method, path(id));
+        // Waiting on someone else's handoff does not wait: it fails before the long poll.
+        expect(Date.now() - started).toBeLessThan(3_000);
+        await sameAsMissing(attempt, () => mallory.call(method, path(missingHandoff)), id, missingHandoff);
+        const [entry] = await audited(
+          bridge,
+          (e) => e.event === 'access.denied' && e.requestId === attempt.headers.get('x-request-id'),
+        );
+        expect(entry).toMatchObject({ actor: 'agent:mallory', handoffId: id, agentId: 'victor', detail: { action } });
+      }
+    },
+  );
 
   it.each([
     ['revoke', (id: string) => `/v1/credentials/${id}/revoke`],
     ['report_rejected', (id: string) => `/v1/credentials/${id}/rejected`],
-  ] as const)('%s another agent’s credential: 404 like a missing one, nothing re-opened, audited with the caller', async (action, path) => {
-    const before = await botTexts(bridge, login.thread);
-    const attempt = await mallory.call('POST', path(login.credentialId));
-    await sameAsMissing(attempt, () => mallory.call('POST', path(missingCredential)), login.credentialId, missingCredential);
-    const [entry] = await audited(bridge, (e) => e.event === 'access.denied' && e.requestId === attempt.headers.get('x-request-id'));
-    expect(entry).toMatchObject({ actor: 'agent:mallory', agentId: 'victor', handoffId: login.handoffId, detail: { action, credentialId: login.credentialId } });
-    // Nothing happened to it: still there, still works, no new request in Victor's thread.
-    expect((await victor.api.retrieveCredential(login.handoffId)).credentialId).toBe(login.credentialId);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await botTexts(bridge, login.thread)).toEqual(before);
-  });
+  ] as const)(
+    '%s another agent’s credential: 404 like a missing one, nothing re-opened, audited with the caller',
+    async (action, path) => {
+      const before = await botTexts(bridge, login.thread);
+      const attempt = await mallory.call('POST', path(login.credentialId));
+      await sameAsMissing(
+        attempt,
+        () => mallory.call('POST', path(missingCredential)),
+        login.credentialId,
+        missingCredential,
+      );
+      const [entry] = await audited(
+        bridge,
+        (e) => e.event === 'access.denied' && e.requestId === attempt.headers.get('x-request-id'),
+      );
+      expect(entry).toMatchObject({
+        actor: 'agent:mallory',
+        agentId: 'victor',
+        handoffId: login.handoffId,
+        detail: { action, credentialId: login.credentialId },
+      });
+      // Nothing happened to it: still there, still works, no new request in Victor's thread.
+      expect((await victor.api.retrieveCredential(login.handoffId)).credentialId).toBe(login.credentialId);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await botTexts(bridge, login.thread)).toEqual(before);
+    },
+  );
 
   it('the victim’s handoffs are untouched by all of it', async () => {
     expect((await victor.api.getHandoff(openId)).status).not.toBe('cancelled');
@@ -93,10 +120,17 @@ describe('attack: one agent reaching for another agent’s handoffs and credenti
   it('naming another agent in the body is refused (403 agent_mismatch), nothing is created, and it is audited', async () => {
     const thread = freshThread('spoof');
     for (const spoof of ['victor', 'VICTOR', 'victor ', 'admin']) {
-      const res = await mallory.call('POST', '/v1/handoffs', { service: `${bridge.url}/sandbox`, thread, agent: { id: spoof } });
+      const res = await mallory.call('POST', '/v1/handoffs', {
+        service: `${bridge.url}/sandbox`,
+        thread,
+        agent: { id: spoof },
+      });
       expect(res.status, spoof).toBe(403);
       expect(res.body.error.code).toBe('agent_mismatch');
-      const [entry] = await audited(bridge, (e) => e.event === 'handoff.refused' && e.requestId === res.headers.get('x-request-id'));
+      const [entry] = await audited(
+        bridge,
+        (e) => e.event === 'handoff.refused' && e.requestId === res.headers.get('x-request-id'),
+      );
       expect(entry).toMatchObject({ actor: 'agent:mallory', agentId: 'mallory', detail: { code: 'agent_mismatch' } });
     }
     expect(await bridge.bridge.engine.store.openInThread(thread)).toEqual([]);
@@ -115,6 +149,10 @@ describe('attack: one agent reaching for another agent’s handoffs and credenti
     expect((await bridge.api.getHandoff(openId)).agent.id).toBe('victor');
     const cancelled = await bridge.api.cancelHandoff(openId);
     expect(cancelled.status).toBe('cancelled');
-    await waitFor('the cancel audit', async () => (await bridge.bridge.engine.audit.recent(50, openId)).find((e) => e.event === 'handoff.cancelled' && e.actor === 'admin'));
+    await waitFor('the cancel audit', async () =>
+      (await bridge.bridge.engine.audit.recent(50, openId)).find(
+        (e) => e.event === 'handoff.cancelled' && e.actor === 'admin',
+      ),
+    );
   });
 });

@@ -21,9 +21,17 @@ describe('an approver’s directory email and untrusted services', () => {
   let agent: Awaited<ReturnType<typeof startTestAgent>>;
 
   beforeAll(async () => {
-    evil = await startSandboxServer({ serviceName: 'Evil Notes', protocols: ['authmd'], authmdTypes: ['identity_assertion'] }, '/notes');
-    trusted = await startSandboxServer({ serviceName: 'Corp Notes', protocols: ['authmd'], authmdTypes: ['identity_assertion'] }, '/notes');
-    h = await startSlackTestBridge('dir-email', { env: { HANDOFF_APPROVER_EMAIL_SERVICES: `http://localhost:1,${trusted.origin}` } });
+    evil = await startSandboxServer(
+      { serviceName: 'Evil Notes', protocols: ['authmd'], authmdTypes: ['identity_assertion'] },
+      '/notes',
+    );
+    trusted = await startSandboxServer(
+      { serviceName: 'Corp Notes', protocols: ['authmd'], authmdTypes: ['identity_assertion'] },
+      '/notes',
+    );
+    h = await startSlackTestBridge('dir-email', {
+      env: { HANDOFF_APPROVER_EMAIL_SERVICES: `http://localhost:1,${trusted.origin}` },
+    });
     h.slack.addUser(ceo);
     agent = await startTestAgent(h.bridge);
   });
@@ -34,12 +42,15 @@ describe('an approver’s directory email and untrusted services', () => {
     await trusted?.close();
   });
 
-  const everythingEvilSaw = () => JSON.stringify([...evil.sandbox.authmd.registrations.values(), evil.sandbox.authmd.mailbox]);
+  const everythingEvilSaw = () =>
+    JSON.stringify([...evil.sandbox.authmd.registrations.values(), evil.sandbox.authmd.mailbox]);
 
   it('does not send the CEO’s directory email to a service nobody allowed; the login fails saying why, and the bridge audits it', async () => {
     const thread = h.newThread();
     const job = await agent.run(thread, ['@ceo'], 'agent-phish', evil.url);
-    await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(/approver_email_required|emailing the approver/);
+    await expect(job.waitUntilFinished(agent.events, 20_000)).rejects.toThrow(
+      /approver_email_required|emailing the approver/,
+    );
     expect(everythingEvilSaw()).not.toContain(ceo.email);
     expect(evil.sandbox.authmd.mailbox).toHaveLength(0);
 
@@ -54,13 +65,21 @@ describe('an approver’s directory email and untrusted services', () => {
   it('sends it when the request named that very email as the approver', async () => {
     const thread = h.newThread();
     await agent.run(thread, [ceo.email], 'agent-named', evil.url);
-    await waitFor('the email at the service', () => evil.sandbox.authmd.mailbox.find((m) => m.to === ceo.email), 15_000);
+    await waitFor(
+      'the email at the service',
+      () => evil.sandbox.authmd.mailbox.find((m) => m.to === ceo.email),
+      15_000,
+    );
   });
 
   it('sends it to a service whose origin the operator allows', async () => {
     const thread = h.newThread();
     await agent.run(thread, ['@ceo'], 'agent-corp', trusted.url);
-    await waitFor('the email at the allowed service', () => trusted.sandbox.authmd.mailbox.find((m) => m.to === ceo.email), 15_000);
+    await waitFor(
+      'the email at the allowed service',
+      () => trusted.sandbox.authmd.mailbox.find((m) => m.to === ceo.email),
+      15_000,
+    );
     await waitFor('the thread told', () => h.botTexts(thread).find((t) => t.includes('c***@corp.example')));
   });
 });

@@ -20,7 +20,9 @@ function standInPolicy(): NetworkPolicy {
   return {
     ...base,
     checkAddress: (url, address) =>
-      internal.has(address) ? { ok: false, code: 'service_address_not_allowed', reason: `resolves to an internal address (${address}).` } : base.checkAddress(url, address),
+      internal.has(address)
+        ? { ok: false, code: 'service_address_not_allowed', reason: `resolves to an internal address (${address}).` }
+        : base.checkAddress(url, address),
   };
 }
 
@@ -33,7 +35,10 @@ describe('DNS rebinding cannot switch the address between check and connect', ()
     // Every answer closes its connection, so each request needs a new one (and a new lookup).
     good = await startFakeServer((_req, res) => sendJson(res, 200, { where: 'good' }, { connection: 'close' }));
     port = Number(new URL(good.origin).port);
-    internal = await startFakeServer((_req, res) => sendJson(res, 200, { where: 'internal' }), { host: '127.0.0.2', port });
+    internal = await startFakeServer((_req, res) => sendJson(res, 200, { where: 'internal' }), {
+      host: '127.0.0.2',
+      port,
+    });
   });
   afterAll(async () => {
     await good.close();
@@ -66,9 +71,15 @@ describe('DNS rebinding cannot switch the address between check and connect', ()
   });
 
   it('one internal address among several refuses the host (no first-good-then-bad trick)', async () => {
-    const http = createServiceHttp({ policy: standInPolicy(), retries: 0, resolve: async () => ['127.0.0.1', '127.0.0.3'] });
+    const http = createServiceHttp({
+      policy: standInPolicy(),
+      retries: 0,
+      resolve: async () => ['127.0.0.1', '127.0.0.3'],
+    });
     const before = good.requests.length;
-    await expect(http.request(`http://mixed.test:${port}/`)).rejects.toMatchObject({ code: 'service_address_not_allowed' });
+    await expect(http.request(`http://mixed.test:${port}/`)).rejects.toMatchObject({
+      code: 'service_address_not_allowed',
+    });
     // Not even the good address was used: the host as a whole is refused.
     expect(good.requests.length).toBe(before);
   });
@@ -80,7 +91,9 @@ describe('DNS rebinding cannot switch the address between check and connect', ()
     });
     try {
       const http = createServiceHttp({ policy: standInPolicy(), retries: 0 });
-      await expect(http.request(`${redirecting.origin}/start`)).rejects.toMatchObject({ code: 'cross_origin_redirect' });
+      await expect(http.request(`${redirecting.origin}/start`)).rejects.toMatchObject({
+        code: 'cross_origin_redirect',
+      });
       expect(internal.requests).toEqual([]);
     } finally {
       await redirecting.close();
@@ -88,9 +101,16 @@ describe('DNS rebinding cannot switch the address between check and connect', ()
   });
 
   it('a resolver that hangs is cut off, as unreachable', async () => {
-    const http = createServiceHttp({ policy: standInPolicy(), retries: 0, timeoutMs: 300, resolve: () => new Promise<never>(() => undefined) });
+    const http = createServiceHttp({
+      policy: standInPolicy(),
+      retries: 0,
+      timeoutMs: 300,
+      resolve: () => new Promise<never>(() => undefined),
+    });
     const started = Date.now();
-    await expect(http.request(`http://slow-dns.test:${port}/`)).rejects.toMatchObject({ code: expect.stringMatching(/^service_(unreachable|timeout)$/) });
+    await expect(http.request(`http://slow-dns.test:${port}/`)).rejects.toMatchObject({
+      code: expect.stringMatching(/^service_(unreachable|timeout)$/),
+    });
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 });

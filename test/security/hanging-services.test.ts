@@ -36,7 +36,12 @@ describe('discovery that would never end (real Redis, real BullMQ)', () => {
     open = await startFakeServer((_req, res) => sendJson(res, 200, { ok: true, message: 'welcome' }));
     // A 401 whose resource metadata lives on the hanging server (same site: 127.0.0.1).
     steering = await startFakeServer((_req, res) =>
-      sendJson(res, 401, { error: 'unauthorized' }, { 'www-authenticate': `Bearer resource_metadata="${hanging.origin}/.well-known/oauth-protected-resource"` }),
+      sendJson(
+        res,
+        401,
+        { error: 'unauthorized' },
+        { 'www-authenticate': `Bearer resource_metadata="${hanging.origin}/.well-known/oauth-protected-resource"` },
+      ),
     );
     bridge = await startTestBridge('hanging', { env: { HANDOFF_START_TIMEOUT_MS: String(windowMs) } });
   });
@@ -58,7 +63,9 @@ describe('discovery that would never end (real Redis, real BullMQ)', () => {
       },
       windowMs * 4,
     );
-    const notice = await waitFor('the failure notice', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')));
+    const notice = await waitFor('the failure notice', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')),
+    );
     return { view, notice, tookMs: view.updatedAt - view.createdAt };
   }
 
@@ -98,11 +105,19 @@ describe('discovery that would never end (real Redis, real BullMQ)', () => {
     // The client's own three tries all fail; the next start attempt, parked, succeeds.
     sandbox.faults.inject('/agent-sessions/start', 'error_500', 4);
     const thread = freshThread('flaky');
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, protocol: 'agent-sessions', thread, agent: { id: 'agent-flaky' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      protocol: 'agent-sessions',
+      thread,
+      agent: { id: 'agent-flaky' },
+    });
     await requestIn(bridge, thread, 1, windowMs * 2);
     const view = await bridge.api.getHandoff(created.id);
     expect(view.status).toBe('awaiting_human');
-    expect(sandbox.state.calls.filter((c) => c.path.endsWith('/agent-sessions/start') && c.correlationId === created.id).length).toBe(5);
+    expect(
+      sandbox.state.calls.filter((c) => c.path.endsWith('/agent-sessions/start') && c.correlationId === created.id)
+        .length,
+    ).toBe(5);
     await bridge.api.cancelHandoff(created.id);
   });
 });

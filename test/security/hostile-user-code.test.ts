@@ -20,7 +20,13 @@ describe('a device service that sends a hostile user_code', () => {
   beforeAll(async () => {
     service = await startFakeServer((_req, res, path) => {
       if (path !== '/device') return sendJson(res, 404, {});
-      sendJson(res, 200, { device_code: 'dc_1', user_code: userCode, verification_uri: `${service.origin}/verify`, expires_in: 600, interval: 5 });
+      sendJson(res, 200, {
+        device_code: 'dc_1',
+        user_code: userCode,
+        verification_uri: `${service.origin}/verify`,
+        expires_in: 600,
+        interval: 5,
+      });
     });
   });
   afterAll(async () => service?.close());
@@ -30,13 +36,30 @@ describe('a device service that sends a hostile user_code', () => {
       discover: async (url) => ({
         service: url,
         findings: [],
-        device: { issuer: service.origin, deviceAuthorizationEndpoint: `${service.origin}/device`, tokenEndpoint: `${service.origin}/token` },
+        device: {
+          issuer: service.origin,
+          deviceAuthorizationEndpoint: `${service.origin}/device`,
+          tokenEndpoint: `${service.origin}/token`,
+        },
       }),
     };
-    return createDeviceProtocol({ http: createServiceHttp({ policy: developmentPolicy, backoffMs: 10 }), discovery, clock: systemClock, clientId: () => 'c1', policy: developmentPolicy });
+    return createDeviceProtocol({
+      http: createServiceHttp({ policy: developmentPolicy, backoffMs: 10 }),
+      discovery,
+      clock: systemClock,
+      clientId: () => 'c1',
+      policy: developmentPolicy,
+    });
   };
   const start = () =>
-    protocol().start({ handoffId: 'hf_1', service: service.origin, scopes: [], agentId: 'a1', correlationId: 'c1', label: 'test' });
+    protocol().start({
+      handoffId: 'hf_1',
+      service: service.origin,
+      scopes: [],
+      agentId: 'a1',
+      correlationId: 'c1',
+      label: 'test',
+    });
 
   it.each([
     '[Approve](https://evil.example)',

@@ -38,9 +38,34 @@ describe('local thread page with hostile messages (real browser)', () => {
   const approval = approvalMessage(record);
   const link = approvalLink(approval)!.href;
   const messages: LocalMessage[] = [
-    { id: 'demo.1', author: 'handoff', kind: 'bot', text: renderPlainText(approval), link, at: 1, reactions: [], redacted: false },
-    { id: 'demo.2', author: `mallory ${xss}`, kind: 'human', text: `here: https://evil.example/steal ${xss}`, at: 2, reactions: [], redacted: false },
-    { id: 'demo.3', author: 'handoff', kind: 'bot', text: renderPlainText(notices.failed(record, `see https://evil.example/fix ${xss}`)), at: 3, reactions: [], redacted: false },
+    {
+      id: 'demo.1',
+      author: 'handoff',
+      kind: 'bot',
+      text: renderPlainText(approval),
+      link,
+      at: 1,
+      reactions: [],
+      redacted: false,
+    },
+    {
+      id: 'demo.2',
+      author: `mallory ${xss}`,
+      kind: 'human',
+      text: `here: https://evil.example/steal ${xss}`,
+      at: 2,
+      reactions: [],
+      redacted: false,
+    },
+    {
+      id: 'demo.3',
+      author: 'handoff',
+      kind: 'bot',
+      text: renderPlainText(notices.failed(record, `see https://evil.example/fix ${xss}`)),
+      at: 3,
+      reactions: [],
+      redacted: false,
+    },
   ];
 
   beforeAll(async () => {

@@ -23,11 +23,24 @@ describe('metadata that points elsewhere (production bridge)', () => {
   let internal3: FakeServer;
 
   const challenge = (res: ServerResponse, metadataUrl: string) =>
-    sendJson(res, 401, { error: 'unauthorized', message: marker }, { 'www-authenticate': `Bearer realm="${marker}", resource_metadata="${metadataUrl}"` });
+    sendJson(
+      res,
+      401,
+      { error: 'unauthorized', message: marker },
+      { 'www-authenticate': `Bearer realm="${marker}", resource_metadata="${metadataUrl}"` },
+    );
 
   beforeAll(async () => {
-    internal2 = await startFakeServer((_req, res) => sendJson(res, 200, { authorization_servers: [`http://127.0.0.2/${marker}`], resource_name: marker }), { host: '127.0.0.2' });
-    internal3 = await startFakeServer((_req, res) => sendJson(res, 200, { issuer: marker, device_authorization_endpoint: `http://127.0.0.3/${marker}` }), { host: '127.0.0.3' });
+    internal2 = await startFakeServer(
+      (_req, res) =>
+        sendJson(res, 200, { authorization_servers: [`http://127.0.0.2/${marker}`], resource_name: marker }),
+      { host: '127.0.0.2' },
+    );
+    internal3 = await startFakeServer(
+      (_req, res) =>
+        sendJson(res, 200, { issuer: marker, device_authorization_endpoint: `http://127.0.0.3/${marker}` }),
+      { host: '127.0.0.3' },
+    );
     hostile = await startFakeServer((_req, res, path) => {
       const own = hostile.origin;
       const [, name, ...rest] = path.split('/');
@@ -42,13 +55,26 @@ describe('metadata that points elsewhere (production bridge)', () => {
           return challenge(res, `https://login.evil.example/${marker}`);
         case 'as-elsewhere':
           if (tail === '') return challenge(res, `${own}/as-elsewhere/prm`);
-          if (tail === 'prm') return sendJson(res, 200, { resource: `${own}/as-elsewhere`, resource_name: marker, authorization_servers: [internal3.origin] });
+          if (tail === 'prm')
+            return sendJson(res, 200, {
+              resource: `${own}/as-elsewhere`,
+              resource_name: marker,
+              authorization_servers: [internal3.origin],
+            });
           break;
         case 'endpoints-elsewhere':
           if (tail === '') return challenge(res, `${own}/endpoints-elsewhere/prm`);
-          if (tail === 'prm') return sendJson(res, 200, { resource: `${own}/endpoints-elsewhere`, authorization_servers: [`${own}/endpoints-elsewhere`] });
+          if (tail === 'prm')
+            return sendJson(res, 200, {
+              resource: `${own}/endpoints-elsewhere`,
+              authorization_servers: [`${own}/endpoints-elsewhere`],
+            });
           if (tail === '.well-known/oauth-authorization-server') {
-            return sendJson(res, 200, { issuer: marker, device_authorization_endpoint: `${internal2.origin}/device`, token_endpoint: `${internal3.origin}/token` });
+            return sendJson(res, 200, {
+              issuer: marker,
+              device_authorization_endpoint: `${internal2.origin}/device`,
+              token_endpoint: `${internal3.origin}/token`,
+            });
           }
           break;
         case 'redirect':
@@ -57,15 +83,27 @@ describe('metadata that points elsewhere (production bridge)', () => {
           return;
         case 'garbage':
           if (tail === '') return challenge(res, `${own}/garbage/prm`);
-          if (tail === 'prm') return sendJson(res, 200, { resource_name: marker, authorization_servers: [`not a url ${marker}`] });
+          if (tail === 'prm')
+            return sendJson(res, 200, { resource_name: marker, authorization_servers: [`not a url ${marker}`] });
           break;
         case 'types':
           if (tail === '') return challenge(res, `${own}/types/prm`);
-          if (tail === 'prm') return sendJson(res, 200, { resource_name: `${marker} Workspace`, authorization_servers: [`${own}/types`] });
+          if (tail === 'prm')
+            return sendJson(res, 200, {
+              resource_name: `${marker} Workspace`,
+              authorization_servers: [`${own}/types`],
+            });
           if (tail === '.well-known/oauth-authorization-server') {
-            return sendJson(res, 200, { issuer: `${own}/types`, agent_auth: { register_uri: `${own}/types/register`, identity_types_supported: [marker, `<script>${marker}</script>`] } });
+            return sendJson(res, 200, {
+              issuer: `${own}/types`,
+              agent_auth: {
+                register_uri: `${own}/types/register`,
+                identity_types_supported: [marker, `<script>${marker}</script>`],
+              },
+            });
           }
-          if (tail === 'agent-sessions/start') return sendJson(res, 403, { error: marker, message: `${marker} internal error at 10.0.0.7` });
+          if (tail === 'agent-sessions/start')
+            return sendJson(res, 403, { error: marker, message: `${marker} internal error at 10.0.0.7` });
           break;
       }
       sendJson(res, 404, { error: 'not_found', message: marker });
@@ -79,12 +117,18 @@ describe('metadata that points elsewhere (production bridge)', () => {
 
   async function failure(name: string) {
     const thread = freshThread('steer');
-    const created = await bridge.api.createHandoff({ service: `${hostile.origin}/${name}`, thread, agent: { id: 'agent-steer' } });
+    const created = await bridge.api.createHandoff({
+      service: `${hostile.origin}/${name}`,
+      thread,
+      agent: { id: 'agent-steer' },
+    });
     const view = await waitFor(`${name} to fail`, async () => {
       const v = await bridge.api.getHandoff(created.id);
       return v.status === 'failed' ? v : undefined;
     });
-    const notice = await waitFor('the failure notice', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')));
+    const notice = await waitFor('the failure notice', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.startsWith('❌')),
+    );
     return { view, notice };
   }
 

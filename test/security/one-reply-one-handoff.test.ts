@@ -18,7 +18,8 @@ import { waitFor } from '../helpers/wait.js';
  * or the only one whose answer has the reply's shape; otherwise the thread is asked which.
  */
 const wrong = `aae_${'0'.repeat(48)}`;
-const exchangeCalls = (bridge: TestBridge, base: string) => bridge.sandboxes.get(base)!.state.calls.filter((c) => c.path.endsWith('/agent-sessions/exchange')).length;
+const exchangeCalls = (bridge: TestBridge, base: string) =>
+  bridge.sandboxes.get(base)!.state.calls.filter((c) => c.path.endsWith('/agent-sessions/exchange')).length;
 
 describe('local threads: an attacker’s handoff next to the victim’s', () => {
   let bridge: TestBridge;
@@ -28,7 +29,9 @@ describe('local threads: an attacker’s handoff next to the victim’s', () => 
     bridge = await startTestBridge('one-reply', {
       // Only answers in the thread finish logins here: no background poll gets in between.
       env: { HANDOFF_POLL_INTERVAL_MS: '600000' },
-      extraSandboxes: [{ base: '/sandbox/evil', options: { serviceName: 'Totally Legit Analytics', protocols: ['agent-sessions'] } }],
+      extraSandboxes: [
+        { base: '/sandbox/evil', options: { serviceName: 'Totally Legit Analytics', protocols: ['agent-sessions'] } },
+      ],
     });
     agent = await startTestAgent(bridge);
   });
@@ -58,7 +61,9 @@ describe('local threads: an attacker’s handoff next to the victim’s', () => 
     const code = await approveOnSandbox(victim.url);
 
     await bridge.reply(thread, 'alice', `here you go ${code}`);
-    const asked = await waitFor('the question', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('Several login requests wait')));
+    const asked = await waitFor('the question', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.startsWith('Several login requests wait')),
+    );
     expect(asked).toContain(handoffTag(evil.handoffId));
     expect(asked).toContain(handoffTag(victim.handoffId));
     expect(asked).not.toContain(code);
@@ -76,10 +81,15 @@ describe('local threads: an attacker’s handoff next to the victim’s', () => 
   it('counts a wrong code on the handoff that received it, and only there', async () => {
     const { thread, evil, victim } = await twoHandoffs('wrong');
     await bridge.reply(thread, 'alice', `${handoffTag(victim.handoffId)} ${wrong}`);
-    await waitFor('one attempt on the victim’s', async () => (await bridge.api.getHandoff(victim.handoffId)).attempts === 1);
+    await waitFor(
+      'one attempt on the victim’s',
+      async () => (await bridge.api.getHandoff(victim.handoffId)).attempts === 1,
+    );
     expect((await bridge.api.getHandoff(evil.handoffId)).attempts).toBe(0);
     expect(exchangeCalls(bridge, '/sandbox/evil')).toBe(0);
-    const notice = await waitFor('wrong-code notice', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('That code did not work')));
+    const notice = await waitFor('wrong-code notice', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.startsWith('That code did not work')),
+    );
     expect(notice).toContain(`for ${handoffTag(victim.handoffId)}`);
   });
 
@@ -94,8 +104,14 @@ describe('local threads: an attacker’s handoff next to the victim’s', () => 
 
   it('names nothing when the tag is not waiting here, and never falls back to a neighbour', async () => {
     const { thread, evil, victim } = await twoHandoffs('stale-tag');
-    await bridge.reply(thread, 'alice', `#h-${handoffTag(victim.handoffId).slice(3, 7) === 'ffff' ? 'fffe' : 'ffff'} ${wrong}`);
-    await waitFor('the answer', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('No request waiting in this thread has the tag')));
+    await bridge.reply(
+      thread,
+      'alice',
+      `#h-${handoffTag(victim.handoffId).slice(3, 7) === 'ffff' ? 'fffe' : 'ffff'} ${wrong}`,
+    );
+    await waitFor('the answer', async () =>
+      (await botTexts(bridge, thread)).some((t) => t.startsWith('No request waiting in this thread has the tag')),
+    );
     expect((await bridge.api.getHandoff(evil.handoffId)).attempts).toBe(0);
     expect((await bridge.api.getHandoff(victim.handoffId)).attempts).toBe(0);
   });
@@ -132,20 +148,40 @@ describe('Slack: the code modal carries its handoff', () => {
     const a = await h.threadApproval(thread);
     await agent.run(thread, [alice.id], 'agent-b');
     const bMessage = await waitFor('B’s approval', () =>
-      h.slack.state.thread(t.channel, t.threadTs).find((m) => m.botId && /Login approval needed/.test(shownText(m)) && !shownText(m).includes(a.handoffId)),
+      h.slack.state
+        .thread(t.channel, t.threadTs)
+        .find((m) => m.botId && /Login approval needed/.test(shownText(m)) && !shownText(m).includes(a.handoffId)),
     );
     const b = /hf_[0-9a-f]+/.exec(shownText(bMessage))![0];
     const links = await waitFor('both private links', () => {
-      const found = h.slack.state.ephemeral.filter((e) => e.user === alice.id && e.threadTs === t.threadTs).map((e) => shownText(e));
+      const found = h.slack.state.ephemeral
+        .filter((e) => e.user === alice.id && e.threadTs === t.threadTs)
+        .map((e) => shownText(e));
       return found.length >= 2 ? found : undefined;
     });
-    const urlOf = (id: string) => /https?:\/\/[^\s<>|]+\/sandbox\/authorize\/[^\s<>|]+/.exec(links.find((l) => l.includes(id))!)![0];
+    const urlOf = (id: string) =>
+      /https?:\/\/[^\s<>|]+\/sandbox\/authorize\/[^\s<>|]+/.exec(links.find((l) => l.includes(id))!)![0];
     const codeA = await h.bridge.approve(urlOf(a.handoffId));
 
     const opened = h.slack.state.views.length;
-    await h.postInteraction(pasteCodeClick({ value: pasteButtonValue(a.message.blocks), user: alice.id, channel: t.channel, threadTs: t.threadTs, messageTs: a.message.ts }));
+    await h.postInteraction(
+      pasteCodeClick({
+        value: pasteButtonValue(a.message.blocks),
+        user: alice.id,
+        channel: t.channel,
+        threadTs: t.threadTs,
+        messageTs: a.message.ts,
+      }),
+    );
     const view = await waitFor('A’s modal', () => h.slack.state.views[opened]);
-    await h.postInteraction(codeSubmission({ viewId: view.id, privateMetadata: String(view.view.private_metadata), code: codeA, user: alice.id }));
+    await h.postInteraction(
+      codeSubmission({
+        viewId: view.id,
+        privateMetadata: String(view.view.private_metadata),
+        code: codeA,
+        user: alice.id,
+      }),
+    );
     expect((await jobA.waitUntilFinished(agent.events, 15_000)).status).toBe(200);
     expect(await h.bridge.api.getHandoff(b)).toMatchObject({ status: 'awaiting_human', attempts: 0 });
     expect(h.botTexts(thread).some((t2) => t2.startsWith('Several login requests'))).toBe(false);
@@ -165,14 +201,18 @@ describe('Linear: a reply under an approval comment answers that request', () =>
     const first = await t.approvalOn(issue);
     const jobB = await t.agent.run(`linear:${issue.identifier}`, [], 'agent-b');
     const second = await waitFor('the second approval', () =>
-      t.botComments(issue).find((c) => c.id !== first.comment.id && /\/sandbox\/authorize\//.test(c.body) && !c.parentId),
+      t
+        .botComments(issue)
+        .find((c) => c.id !== first.comment.id && /\/sandbox\/authorize\//.test(c.body) && !c.parentId),
     );
     const secondUrl = /\]\(<?(https?:\/\/[^)>\s]+)>?\)/.exec(second.body)![1]!;
     const secondId = /handoff `(hf_[0-9a-f]+)`/.exec(second.body)![1]!;
     const code = await t.bridge.approve(secondUrl);
 
     await t.deliver(t.comment(issue, t.alice, code));
-    await waitFor('the question', () => t.botComments(issue).find((c) => c.body.startsWith('Several login requests wait')));
+    await waitFor('the question', () =>
+      t.botComments(issue).find((c) => c.body.startsWith('Several login requests wait')),
+    );
     expect((await t.bridge.api.getHandoff(first.handoffId)).attempts).toBe(0);
 
     await t.deliver(t.comment(issue, t.alice, code, second.id));
@@ -197,11 +237,17 @@ describe('GitHub: a quote reply carries the tag of the comment it quotes', () =>
     await agent.run(world.thread(3), [], 'agent-a');
     const first = await world.approvalIn(3);
     const jobB = await agent.run(world.thread(3), [], 'agent-b');
-    const second = await waitFor('the second approval', () => world.botComments(3).find((c) => c.id !== first.comment.id && /\/sandbox\/authorize\//.test(c.body)));
+    const second = await waitFor('the second approval', () =>
+      world.botComments(3).find((c) => c.id !== first.comment.id && /\/sandbox\/authorize\//.test(c.body)),
+    );
     const code = await world.bridge.approve(/https?:\/\/[^\s>]+\/sandbox\/authorize\/[^\s>]+/.exec(second.body)![0]);
     // GitHub's "Quote reply" quotes what the comment shows (its hidden marker is not shown);
     // the person adds the code below.
-    const quoted = second.body.split('\n').filter((l) => !l.startsWith('<!--')).map((l) => `> ${l}`).join('\n');
+    const quoted = second.body
+      .split('\n')
+      .filter((l) => !l.startsWith('<!--'))
+      .map((l) => `> ${l}`)
+      .join('\n');
     await world.comment(3, 'alice', `${quoted}\n\nHere: ${code}`);
     expect((await jobB.waitUntilFinished(agent.events, 20_000)).status).toBe(200);
     expect(await world.bridge.api.getHandoff(first.handoffId)).toMatchObject({ status: 'awaiting_human', attempts: 0 });

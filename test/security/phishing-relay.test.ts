@@ -50,7 +50,9 @@ describe('phishing relay: hosts shown, self-declared names labelled (GitHub, Lin
     await adapter.post(adapter.parseThread(thread), approvalMessage(evil));
     const body = p.github.bodies().at(-1)!;
     const md = readMarkdown(body);
-    expect(md.code).toEqual(expect.arrayContaining(['api.google.com.evil.example', 'accounts.google.com.evil.example', 'Google Workspace']));
+    expect(md.code).toEqual(
+      expect.arrayContaining(['api.google.com.evil.example', 'accounts.google.com.evil.example', 'Google Workspace']),
+    );
     expect(body).toContain('log in to `api.google.com.evil.example` (calls itself `Google Workspace`)');
     expect(body).toContain('The link opens `accounts.google.com.evil.example`.');
     expect(body).toContain('The logo, like the name, is the service’s own claim.');
@@ -70,12 +72,18 @@ describe('phishing relay: hosts shown, self-declared names labelled (GitHub, Lin
     const { adapter, thread } = p.slack;
     await adapter.post(adapter.parseThread(thread), approvalMessage(evil));
     const message = p.slack.messages().at(-1)!;
-    const plain = slackTextObjects(message.blocks).filter((o) => o.type === 'plain_text').map((o) => o.text);
+    const plain = slackTextObjects(message.blocks)
+      .filter((o) => o.type === 'plain_text')
+      .map((o) => o.text);
     expect(plain).toContain('api.google.com.evil.example');
     expect(plain).toContain('accounts.google.com.evil.example');
-    expect(plain.find((t) => t.includes('Google Workspace'))).toBe('The service calls itself “Google Workspace”. That name is the service’s own claim; its host is the one above.');
+    expect(plain.find((t) => t.includes('Google Workspace'))).toBe(
+      'The service calls itself “Google Workspace”. That name is the service’s own claim; its host is the one above.',
+    );
     expect(slackValues(message.blocks, 'url')).toEqual([evil.approvalUrl]);
-    expect(shownText(message)).toMatch(/\*Service\*\napi\.google\.com\.evil\.example\n\*The link opens\*\naccounts\.google\.com\.evil\.example/);
+    expect(shownText(message)).toMatch(
+      /\*Service\*\napi\.google\.com\.evil\.example\n\*The link opens\*\naccounts\.google\.com\.evil\.example/,
+    );
     // The notification text says the same.
     expect(message.text).toContain('`api.google.com.evil.example` (calls itself `Google Workspace`)');
     expect(message.text).toContain('The link opens `accounts.google.com.evil.example`.');
@@ -91,7 +99,9 @@ describe('phishing relay: hosts shown, self-declared names labelled (GitHub, Lin
   });
 
   it('notices name the service by its host too, with the name labelled', () => {
-    expect(renderPlainText(notices.completed(evil, ['gmail.readonly'], true))).toMatch(/^✅ Logged in to api\.google\.com\.evil\.example \(calls itself “Google Workspace”\)/);
+    expect(renderPlainText(notices.completed(evil, ['gmail.readonly'], true))).toMatch(
+      /^✅ Logged in to api\.google\.com\.evil\.example \(calls itself “Google Workspace”\)/,
+    );
   });
 
   it('Slack: no direct message to an approver outside the channel unless SLACK_DM_OUTSIDE_CHANNEL allows it', async () => {
@@ -121,7 +131,11 @@ describe('phishing relay: the direct message, when the operator allows it', () =
 
   it('goes out, and still shows both hosts and the label', async () => {
     const { adapter, thread } = p.slack;
-    await adapter.postPrivately!(adapter.parseThread(thread), { id: 'U0BOB00001' }, approvalMessage({ ...evil, approvers: ['U0BOB00001'] }));
+    await adapter.postPrivately!(
+      adapter.parseThread(thread),
+      { id: 'U0BOB00001' },
+      approvalMessage({ ...evil, approvers: ['U0BOB00001'] }),
+    );
     const [dm] = p.slack.directMessages();
     expect(dm).toBeDefined();
     expect(shownText(dm!)).toContain('accounts.google.com.evil.example');

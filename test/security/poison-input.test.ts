@@ -55,7 +55,10 @@ describe('poison input is refused or repaired at the door', () => {
   });
 
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${h.bridge.url}${path}`, { ...init, headers: { authorization: `Bearer ${h.bridge.apiToken}`, 'content-type': 'application/json', ...init.headers } });
+    fetch(`${h.bridge.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${h.bridge.apiToken}`, 'content-type': 'application/json', ...init.headers },
+    });
   const validRequest = () => ({
     service: `${h.bridge.url}/sandbox`,
     protocol: 'agent-sessions',
@@ -86,23 +89,29 @@ describe('poison input is refused or repaired at the door', () => {
       ['parentJob.queue', (b) => (b.parentJob.queue = `q${lone}`)],
     ];
 
-    it.each(fields)('a lone surrogate in %s is refused with 400 invalid_unicode naming the field, and nothing is stored', async (field, poison) => {
-      const body = validRequest();
-      poison(body);
-      // JSON.stringify writes a lone surrogate as the escape \ud800, exactly what a hostile agent sends.
-      const raw = JSON.stringify(body);
-      expect(raw).toMatch(/\\ud[89a-f][0-9a-f]{2}/);
-      const res = await api('/v1/handoffs', { method: 'POST', body: raw });
-      expect(res.status).toBe(400);
-      const answer = (await res.json()) as { error: { code: string; field: string; message: string } };
-      expect(answer.error).toMatchObject({ code: 'invalid_unicode', field });
-      expect(answer.error.message).toContain(`"${field}"`);
-      const listed = (await (await api('/v1/handoffs?limit=200')).json()) as { handoffs: Array<{ thread: string }> };
-      expect(listed.handoffs.map((v) => v.thread)).not.toContain(body.thread);
-    });
+    it.each(fields)(
+      'a lone surrogate in %s is refused with 400 invalid_unicode naming the field, and nothing is stored',
+      async (field, poison) => {
+        const body = validRequest();
+        poison(body);
+        // JSON.stringify writes a lone surrogate as the escape \ud800, exactly what a hostile agent sends.
+        const raw = JSON.stringify(body);
+        expect(raw).toMatch(/\\ud[89a-f][0-9a-f]{2}/);
+        const res = await api('/v1/handoffs', { method: 'POST', body: raw });
+        expect(res.status).toBe(400);
+        const answer = (await res.json()) as { error: { code: string; field: string; message: string } };
+        expect(answer.error).toMatchObject({ code: 'invalid_unicode', field });
+        expect(answer.error.message).toContain(`"${field}"`);
+        const listed = (await (await api('/v1/handoffs?limit=200')).json()) as { handoffs: Array<{ thread: string }> };
+        expect(listed.handoffs.map((v) => v.thread)).not.toContain(body.thread);
+      },
+    );
 
     it('refuses a lone surrogate in an unknown key too (before it is reported as unknown)', async () => {
-      const res = await api('/v1/handoffs', { method: 'POST', body: JSON.stringify({ ...validRequest(), [`x${lone}`]: 1 }) });
+      const res = await api('/v1/handoffs', {
+        method: 'POST',
+        body: JSON.stringify({ ...validRequest(), [`x${lone}`]: 1 }),
+      });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_unicode');
     });
@@ -115,14 +124,24 @@ describe('poison input is refused or repaired at the door', () => {
     const poisonRecord = async (id: string) => {
       const result = await h.bridge.bridge.engine.store.transition(id, {
         from: ['pending', 'awaiting_human'],
-        set: { serviceName: `Evil${lone} Service`, note: [{ value: `note ${loneLow}` }], userCode: `AB${lone}CD`, approvalUrl: `https://x.test/${lone}` },
+        set: {
+          serviceName: `Evil${lone} Service`,
+          note: [{ value: `note ${loneLow}` }],
+          userCode: `AB${lone}CD`,
+          approvalUrl: `https://x.test/${lone}`,
+        },
       });
       expect(result.ok).toBe(true);
     };
 
     it('a poisoned waiting handoff expires on time and says so', async () => {
       const thread = freshThread('poison-expiry');
-      const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'poison' }, expiresInMs: 2_000 });
+      const created = await h.bridge.api.createHandoff({
+        service: `${h.bridge.url}/sandbox`,
+        thread,
+        agent: { id: 'poison' },
+        expiresInMs: 2_000,
+      });
       await waitFor('waiting', async () => (await h.bridge.api.getHandoff(created.id)).status === 'awaiting_human');
       await poisonRecord(created.id);
       const view = await waitFor('expiry', async () => {
@@ -133,7 +152,11 @@ describe('poison input is refused or repaired at the door', () => {
     });
 
     it('a poisoned waiting handoff can be cancelled with DELETE (200, not 500)', async () => {
-      const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread: freshThread('poison-delete'), agent: { id: 'poison' } });
+      const created = await h.bridge.api.createHandoff({
+        service: `${h.bridge.url}/sandbox`,
+        thread: freshThread('poison-delete'),
+        agent: { id: 'poison' },
+      });
       await waitFor('waiting', async () => (await h.bridge.api.getHandoff(created.id)).status === 'awaiting_human');
       await poisonRecord(created.id);
       const res = await api(`/v1/handoffs/${created.id}`, { method: 'DELETE' });
@@ -145,18 +168,36 @@ describe('poison input is refused or repaired at the door', () => {
   describe('platform text', () => {
     it('a Slack reply with lone surrogates in its text and ids is repaired, queued and handled; the handoff still expires', async () => {
       const thread = h.newThread();
-      const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'poison' }, approvers: [alice.id], expiresInMs: 4_000 });
+      const created = await h.bridge.api.createHandoff({
+        service: `${h.bridge.url}/sandbox`,
+        thread,
+        agent: { id: 'poison' },
+        approvers: [alice.id],
+        expiresInMs: 4_000,
+      });
       await h.privateApproval(thread, alice.id);
       const t = parseSlackThread(thread);
       // A wrong code wrapped in lone surrogates from the approver: it must reach the engine
       // (a wrong-code notice and a counted attempt), not sit undecodable in a queue.
       const wrong = h.slack.postAsUser(t.channel, alice.id, 'x', t.threadTs);
-      const body = threadReplyEvent({ channel: t.channel, threadTs: t.threadTs, user: alice.id, text: `${lone}aae_${'0'.repeat(48)}${loneLow}`, ts: wrong.ts });
+      const body = threadReplyEvent({
+        channel: t.channel,
+        threadTs: t.threadTs,
+        user: alice.id,
+        text: `${lone}aae_${'0'.repeat(48)}${loneLow}`,
+        ts: wrong.ts,
+      });
       expect((await h.postEvent(body)).status).toBe(200);
       await waitFor('wrong-code notice', () => h.botTexts(thread).find((m) => m.startsWith('That code did not work')));
       // And someone whose user id carries one: refused like anyone who is not the approver.
       const other = h.slack.postAsUser(t.channel, mallory.id, 'x', t.threadTs);
-      const hostile = threadReplyEvent({ channel: t.channel, threadTs: t.threadTs, user: `U0EVIL${lone}`, text: `aae_${'1'.repeat(48)}`, ts: other.ts });
+      const hostile = threadReplyEvent({
+        channel: t.channel,
+        threadTs: t.threadTs,
+        user: `U0EVIL${lone}`,
+        text: `aae_${'1'.repeat(48)}`,
+        ts: other.ts,
+      });
       expect((await h.postEvent(hostile)).status).toBe(200);
       await waitFor('refusal', () => h.botTexts(thread).find((m) => m.includes('you cannot answer')));
 
@@ -171,11 +212,17 @@ describe('poison input is refused or repaired at the door', () => {
 
     it('a local-thread reply with lone surrogates is accepted and handled', async () => {
       const thread = freshThread('poison-local');
-      const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'poison' } });
+      const created = await h.bridge.api.createHandoff({
+        service: `${h.bridge.url}/sandbox`,
+        thread,
+        agent: { id: 'poison' },
+      });
       await waitFor('waiting', async () => (await h.bridge.api.getHandoff(created.id)).status === 'awaiting_human');
       const reply = await h.bridge.reply(thread, `mal${lone}lory`, `aae_${'2'.repeat(48)} ${loneLow}`);
       expect(reply.status).toBe(201);
-      await waitFor('wrong-code notice', async () => (await h.bridge.messages(thread)).some((m) => m.kind === 'bot' && m.text.startsWith('That code did not work')));
+      await waitFor('wrong-code notice', async () =>
+        (await h.bridge.messages(thread)).some((m) => m.kind === 'bot' && m.text.startsWith('That code did not work')),
+      );
       expect((await api(`/v1/handoffs/${created.id}`, { method: 'DELETE' })).status).toBe(200);
     });
   });
@@ -199,7 +246,12 @@ describe('poison input is refused or repaired at the door', () => {
       for (const event of ['issue_comment', 'ping']) {
         const res = await fetch(`${h.bridge.url}/github/webhooks`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': randomBytes(8).toString('hex'), 'x-hub-signature-256': await sign(githubSecret, raw) },
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': event,
+            'x-github-delivery': randomBytes(8).toString('hex'),
+            'x-hub-signature-256': await sign(githubSecret, raw),
+          },
           body: raw,
         });
         expect(res.status, event).toBe(400);
@@ -211,7 +263,11 @@ describe('poison input is refused or repaired at the door', () => {
       const post = (signature: string) =>
         fetch(`${h.bridge.url}/linear/webhooks`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'linear-delivery': randomBytes(8).toString('hex'), 'linear-signature': signature },
+          headers: {
+            'content-type': 'application/json',
+            'linear-delivery': randomBytes(8).toString('hex'),
+            'linear-signature': signature,
+          },
           body: raw,
         });
       const signed = await post(createHmac('sha256', linearSecret).update(raw).digest('hex'));
@@ -222,7 +278,11 @@ describe('poison input is refused or repaired at the door', () => {
 
     it('an unsigned null body is still a 401 on Slack and GitHub (the signature comes first)', async () => {
       expect((await fetch(`${h.bridge.url}/slack/events`, { method: 'POST', body: 'null' })).status).toBe(401);
-      const gh = await fetch(`${h.bridge.url}/github/webhooks`, { method: 'POST', headers: { 'x-github-event': 'ping', 'x-github-delivery': 'd1' }, body: 'null' });
+      const gh = await fetch(`${h.bridge.url}/github/webhooks`, {
+        method: 'POST',
+        headers: { 'x-github-event': 'ping', 'x-github-delivery': 'd1' },
+        body: 'null',
+      });
       expect(gh.status).toBe(401);
     });
   });
@@ -254,7 +314,14 @@ describe('poison input is refused or repaired at the door', () => {
           ),
         ) as ReadableStream;
       await expect413(await api('/v1/handoffs', { method: 'POST', body: slowBody(), duplex: 'half' } as RequestInit));
-      await expect413(await api('/v1/handoffs', { method: 'POST', body: slowBody(), duplex: 'half', headers: { 'content-length': String(2 * 1024 * 1024) } } as RequestInit));
+      await expect413(
+        await api('/v1/handoffs', {
+          method: 'POST',
+          body: slowBody(),
+          duplex: 'half',
+          headers: { 'content-length': String(2 * 1024 * 1024) },
+        } as RequestInit),
+      );
     });
 
     it('a raw client that sends all 2 MB before it reads still gets the whole 413 (no reset)', async () => {
@@ -264,18 +331,25 @@ describe('poison input is refused or repaired at the door', () => {
         const head =
           `POST /v1/handoffs HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${h.bridge.apiToken}\r\nContent-Type: application/json\r\n` +
           (framing === 'chunked' ? 'Transfer-Encoding: chunked\r\n\r\n' : `Content-Length: ${body.length}\r\n\r\n`);
-        const payload = framing === 'chunked' ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]) : body;
+        const payload =
+          framing === 'chunked'
+            ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
+            : body;
         const outcome = await new Promise<{ received: string; error?: string }>((resolve) => {
           const socket = connect(Number(url.port), url.hostname);
           const chunks: Buffer[] = [];
           let error: string | undefined;
           socket.pause(); // read nothing until the whole upload is written
           socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message));
-          socket.on('close', () => resolve({ received: Buffer.concat(chunks).toString('utf8'), ...(error ? { error } : {}) }));
+          socket.on('close', () =>
+            resolve({ received: Buffer.concat(chunks).toString('utf8'), ...(error ? { error } : {}) }),
+          );
           socket.on('data', (c: Buffer) => chunks.push(c));
           // Like a client that sends its headers, then uploads, and reads only after: the
           // answer waits in its buffer, where a reset from the bridge would destroy it.
-          socket.write(head, () => setTimeout(() => socket.write(payload, () => setTimeout(() => socket.resume(), 100)), 20));
+          socket.write(head, () =>
+            setTimeout(() => socket.write(payload, () => setTimeout(() => socket.resume(), 100)), 20),
+          );
         });
         expect(outcome.error, framing).toBeUndefined();
         expect(outcome.received, framing).toMatch(/^HTTP\/1\.1 413 /);
@@ -285,27 +359,40 @@ describe('poison input is refused or repaired at the door', () => {
     });
 
     it('a plain node:http client writing 2 MB in small pieces reads the whole answer, and the bridge keeps serving', async () => {
-      const answer = await new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
-        const url = new URL('/v1/handoffs', h.bridge.url);
-        const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${h.bridge.apiToken}`, 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) } }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        const piece = Buffer.alloc(16 * 1024, 0x63);
-        let sent = 0;
-        const pump = () => {
-          while (sent < 2 * 1024 * 1024) {
-            sent += piece.length;
-            if (!req.write(piece)) return void req.once('drain', pump);
-          }
-          req.end();
-        };
-        pump();
-      });
+      const answer = await new Promise<{ status: number; connection: string | undefined; body: string }>(
+        (resolve, reject) => {
+          const url = new URL('/v1/handoffs', h.bridge.url);
+          const req = request(
+            url,
+            {
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${h.bridge.apiToken}`,
+                'content-type': 'application/json',
+                'content-length': String(2 * 1024 * 1024),
+              },
+            },
+            (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => (body += c));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
+              res.on('error', reject);
+            },
+          );
+          req.on('error', reject);
+          const piece = Buffer.alloc(16 * 1024, 0x63);
+          let sent = 0;
+          const pump = () => {
+            while (sent < 2 * 1024 * 1024) {
+              sent += piece.length;
+              if (!req.write(piece)) return void req.once('drain', pump);
+            }
+            req.end();
+          };
+          pump();
+        },
+      );
       expect(answer.status).toBe(413);
       expect(answer.connection).toBe('close');
       expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'payload_too_large' } });
@@ -316,22 +403,47 @@ describe('poison input is refused or repaired at the door', () => {
   describe('the same Slack message under a new event id', () => {
     it('is processed once while its handoff stays open (no second notice, reaction or attempt)', async () => {
       const thread = h.newThread();
-      const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'dedupe' }, approvers: [alice.id] });
+      const created = await h.bridge.api.createHandoff({
+        service: `${h.bridge.url}/sandbox`,
+        thread,
+        agent: { id: 'dedupe' },
+        approvers: [alice.id],
+      });
       const approval = await h.privateApproval(thread, alice.id);
       await h.bridge.approve(approval.url);
       const t = parseSlackThread(thread);
       const fromAlice = h.slack.postAsUser(t.channel, alice.id, 'x', t.threadTs);
       const fromMallory = h.slack.postAsUser(t.channel, mallory.id, 'x', t.threadTs);
-      const wrong = threadReplyEvent({ channel: t.channel, threadTs: t.threadTs, user: alice.id, text: `aae_${'3'.repeat(48)}`, ts: fromAlice.ts });
-      const refused = threadReplyEvent({ channel: t.channel, threadTs: t.threadTs, user: mallory.id, text: `aae_${'4'.repeat(48)}`, ts: fromMallory.ts });
+      const wrong = threadReplyEvent({
+        channel: t.channel,
+        threadTs: t.threadTs,
+        user: alice.id,
+        text: `aae_${'3'.repeat(48)}`,
+        ts: fromAlice.ts,
+      });
+      const refused = threadReplyEvent({
+        channel: t.channel,
+        threadTs: t.threadTs,
+        user: mallory.id,
+        text: `aae_${'4'.repeat(48)}`,
+        ts: fromMallory.ts,
+      });
       // Each message first, then concurrently again under two new event ids (a second
       // subscription, a Socket Mode and an HTTP delivery…).
       for (const body of [wrong, refused]) {
         expect((await h.postEvent(body)).status).toBe(200);
-        const again = await Promise.all([h.postEvent({ ...body, event_id: `${body.event_id}A` }), h.postEvent({ ...body, event_id: `${body.event_id}B` })]);
+        const again = await Promise.all([
+          h.postEvent({ ...body, event_id: `${body.event_id}A` }),
+          h.postEvent({ ...body, event_id: `${body.event_id}B` }),
+        ]);
         expect(again.map((r) => r.status)).toEqual([200, 200]);
       }
-      await waitFor('both answers handled', () => h.botTexts(thread).some((m) => m.includes('you cannot answer')) && h.botTexts(thread).some((m) => m.startsWith('That code did not work')));
+      await waitFor(
+        'both answers handled',
+        () =>
+          h.botTexts(thread).some((m) => m.includes('you cannot answer')) &&
+          h.botTexts(thread).some((m) => m.startsWith('That code did not work')),
+      );
       await new Promise((r) => setTimeout(r, 800));
       expect(h.botTexts(thread).filter((m) => m.startsWith('That code did not work'))).toHaveLength(1);
       expect(h.botTexts(thread).filter((m) => m.includes('you cannot answer'))).toHaveLength(1);

@@ -24,7 +24,12 @@ describe('a login the service reports approved completes only when an approver a
       // The services advertise a 1 s poll interval, so the background poll is quick.
       sandbox: { pollIntervalSeconds: 1, deviceIntervalSeconds: 1 },
       // A service that tells its clients nothing about who approved.
-      extraSandboxes: [{ base: '/sandbox/quiet', options: { serviceName: 'Quiet Analytics', protocols: ['agent-sessions'], identifiesApprover: false } }],
+      extraSandboxes: [
+        {
+          base: '/sandbox/quiet',
+          options: { serviceName: 'Quiet Analytics', protocols: ['agent-sessions'], identifiesApprover: false },
+        },
+      ],
     });
     agent = await startTestAgent(bridge);
   });
@@ -36,16 +41,27 @@ describe('a login the service reports approved completes only when an approver a
   const audit = async (handoffId: string) => bridge.bridge.engine.audit.recent(100, handoffId);
   /** Pushes the scheduled poll far out, so only a reply can explain a poll soon. */
   const parkPoll = (handoffId: string) =>
-    bridge.bridge.engine.store.transition(handoffId, { from: ['awaiting_human'], set: { nextPollAt: Date.now() + 10 * 60_000 } });
+    bridge.bridge.engine.store.transition(handoffId, {
+      from: ['awaiting_human'],
+      set: { nextPollAt: Date.now() + 10 * 60_000 },
+    });
 
   it('refuses mallory’s approval at the service (it names her), tells the thread, audits it, and starts over; alice’s "done" then finishes at once', async () => {
     const thread = freshThread('mallory');
-    const job = await agent.run(thread, ['alice'], 'agent-bind', service('/sandbox'), { approverEmail: 'alice@example.com' });
+    const job = await agent.run(thread, ['alice'], 'agent-bind', service('/sandbox'), {
+      approverEmail: 'alice@example.com',
+    });
     const first = await requestIn(bridge, thread, 1);
     await approveOnSandbox(first.url, 'mallory@evil.example');
 
-    const refusal = await waitFor('refusal in the thread', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('⛔')), 10_000);
-    expect(refusal).toContain(`login ${handoffTag(first.handoffId)} was approved by an account that is not an approver`);
+    const refusal = await waitFor(
+      'refusal in the thread',
+      async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('⛔')),
+      10_000,
+    );
+    expect(refusal).toContain(
+      `login ${handoffTag(first.handoffId)} was approved by an account that is not an approver`,
+    );
     expect(refusal).toContain('m***@evil.example');
     expect(refusal).not.toContain('mallory@evil.example');
     const entry = (await audit(first.handoffId)).find((e) => e.event === 'poll.refused');
@@ -71,16 +87,25 @@ describe('a login the service reports approved completes only when an approver a
     const result = await job.waitUntilFinished(agent.events, 10_000);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result.me).toMatchObject({ account: { email: 'alice@example.com' } });
-    expect((await audit(first.handoffId)).find((e) => e.event === 'poll.bound')).toMatchObject({ actor: 'alice', detail: { account: 'alice@example.com' } });
+    expect((await audit(first.handoffId)).find((e) => e.event === 'poll.bound')).toMatchObject({
+      actor: 'alice',
+      detail: { account: 'alice@example.com' },
+    });
   });
 
   it('holds a result the service cannot attribute: mallory’s "done" is refused, alice’s finishes it with no second call to the service', async () => {
     const thread = freshThread('quiet');
-    const job = await agent.run(thread, ['alice'], 'agent-quiet', service('/sandbox/quiet'), { approverEmail: 'alice@example.com' });
+    const job = await agent.run(thread, ['alice'], 'agent-quiet', service('/sandbox/quiet'), {
+      approverEmail: 'alice@example.com',
+    });
     const request = await requestIn(bridge, thread, 1);
     await approveOnSandbox(request.url, 'mallory@evil.example');
 
-    const ready = await waitFor('the service-ready notice', async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('🔔')), 10_000);
+    const ready = await waitFor(
+      'the service-ready notice',
+      async () => (await botTexts(bridge, thread)).find((t) => t.startsWith('🔔')),
+      10_000,
+    );
     expect(ready).toContain(`cannot tell whether an approver did it. alice: if you approved it, reply "done"`);
     const held = (await bridge.bridge.engine.store.get(request.handoffId))!;
     expect(held).toMatchObject({ status: 'awaiting_human' });
@@ -92,14 +117,22 @@ describe('a login the service reports approved completes only when an approver a
     expect((await audit(request.handoffId)).some((e) => e.event === 'poll.held')).toBe(true);
 
     await bridge.reply(thread, 'mallory', 'done');
-    await waitFor('mallory refused', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith(`mallory, you cannot answer request ${handoffTag(request.handoffId)}`)));
+    await waitFor('mallory refused', async () =>
+      (await botTexts(bridge, thread)).some((t) =>
+        t.startsWith(`mallory, you cannot answer request ${handoffTag(request.handoffId)}`),
+      ),
+    );
     expect((await bridge.bridge.engine.store.get(request.handoffId))!.status).toBe('awaiting_human');
 
     const callsBefore = sandbox('/sandbox/quiet').state.calls.length;
     await bridge.reply(thread, 'alice', 'done');
     expect((await job.waitUntilFinished(agent.events, 10_000)).status).toBe(200);
     // Finished from what the bridge held: the only later call is the agent's own use of the API.
-    expect(sandbox('/sandbox/quiet').state.calls.slice(callsBefore).map((c) => c.path)).toEqual(['/sandbox/quiet/api/me']);
+    expect(
+      sandbox('/sandbox/quiet')
+        .state.calls.slice(callsBefore)
+        .map((c) => c.path),
+    ).toEqual(['/sandbox/quiet/api/me']);
     expect(sandbox('/sandbox/quiet').state.successfulExchanges.get(requestId(request.url))).toBe(1);
     const completed = (await audit(request.handoffId)).find((e) => e.event === 'handoff.completed');
     expect(completed?.actor).toBe('alice');
@@ -117,7 +150,10 @@ describe('a login the service reports approved completes only when an approver a
     await bridge.reply(thread, 'alice', 'done');
     expect((await job.waitUntilFinished(agent.events, 10_000)).status).toBe(200);
     expect((await botTexts(bridge, thread)).some((t) => t.startsWith('🔔'))).toBe(false);
-    expect((await audit(request.handoffId)).find((e) => e.event === 'poll.bound')).toMatchObject({ actor: 'alice', detail: { vouchedBy: 'alice' } });
+    expect((await audit(request.handoffId)).find((e) => e.event === 'poll.bound')).toMatchObject({
+      actor: 'alice',
+      detail: { vouchedBy: 'alice' },
+    });
   });
 
   it('a stale "done" vouches for nothing: a later poll still waits for a word', async () => {
@@ -125,34 +161,54 @@ describe('a login the service reports approved completes only when an approver a
     await agent.run(thread, ['alice'], 'agent-stale', service('/sandbox/quiet'));
     const request = await requestIn(bridge, thread, 1);
     // alice said "done" long ago (before mallory approved): the word has lapsed.
-    await bridge.bridge.engine.store.transition(request.handoffId, { from: ['awaiting_human'], set: { confirmedBy: 'alice', confirmedAt: Date.now() - 10 * 60_000 } });
+    await bridge.bridge.engine.store.transition(request.handoffId, {
+      from: ['awaiting_human'],
+      set: { confirmedBy: 'alice', confirmedAt: Date.now() - 10 * 60_000 },
+    });
     await approveOnSandbox(request.url, 'mallory@evil.example');
-    await waitFor('held, not completed', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('🔔')), 10_000);
+    await waitFor(
+      'held, not completed',
+      async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('🔔')),
+      10_000,
+    );
     expect((await bridge.bridge.engine.store.get(request.handoffId))!.status).toBe('awaiting_human');
   });
 
   it('device flow: the account userinfo names is checked too; mallory’s approval is refused and a fresh code follows', async () => {
     const thread = freshThread('device');
-    const job = await agent.run(thread, ['alice'], 'agent-dev', service('/sandbox/device'), { approverEmail: 'alice@example.com' });
+    const job = await agent.run(thread, ['alice'], 'agent-dev', service('/sandbox/device'), {
+      approverEmail: 'alice@example.com',
+    });
     const first = await requestIn(bridge, thread, 1);
     await decideDevice(first.url, 'approve', undefined, 'mallory@evil.example');
     await waitFor('refusal', async () => (await botTexts(bridge, thread)).some((t) => t.startsWith('⛔')), 10_000);
-    expect((await audit(first.handoffId)).find((e) => e.event === 'poll.refused')?.detail).toMatchObject({ account: 'mallory@evil.example', said: 'userinfo' });
+    expect((await audit(first.handoffId)).find((e) => e.event === 'poll.refused')?.detail).toMatchObject({
+      account: 'mallory@evil.example',
+      said: 'userinfo',
+    });
     const second = await requestIn(bridge, thread, 2);
     expect(second.url).not.toBe(first.url);
     await decideDevice(second.url, 'approve', undefined, 'alice@example.com');
-    expect((await job.waitUntilFinished(agent.events, 15_000)).me).toMatchObject({ account: { email: 'alice@example.com' } });
+    expect((await job.waitUntilFinished(agent.events, 15_000)).me).toMatchObject({
+      account: { email: 'alice@example.com' },
+    });
   });
 
   it('ends the handoff when the service keeps reporting someone else (restarts are bounded)', async () => {
     const thread = freshThread('loop');
-    const job = await agent.run(thread, ['alice'], 'agent-loop', service('/sandbox'), { approverEmail: 'alice@example.com' });
+    const job = await agent.run(thread, ['alice'], 'agent-loop', service('/sandbox'), {
+      approverEmail: 'alice@example.com',
+    });
     const urls: string[] = [];
     for (let n = 1; n <= 4; n++) {
       const request = await requestIn(bridge, thread, n);
       urls.push(request.url);
       await approveOnSandbox(request.url, `mallory${n}@evil.example`);
-      await waitFor(`refusal ${n}`, async () => (await botTexts(bridge, thread)).filter((t) => t.startsWith('⛔')).length >= n, 10_000);
+      await waitFor(
+        `refusal ${n}`,
+        async () => (await botTexts(bridge, thread)).filter((t) => t.startsWith('⛔')).length >= n,
+        10_000,
+      );
     }
     await expect(job.waitUntilFinished(agent.events, 10_000)).rejects.toThrow(/approved_by_other/);
     // None of those approvals was ever exchanged for a session.

@@ -32,18 +32,31 @@ describe('GitHub: a reader’s approval at the service does not finish a login t
     const { url, handoffId } = await world.approvalIn(7);
     await approveOnSandbox(url, 'rita@evil.example');
 
-    const ready = await waitFor('service-ready comment', () => world.botComments(7).find((c) => c.body.includes('🔔')), 15_000);
+    const ready = await waitFor(
+      'service-ready comment',
+      () => world.botComments(7).find((c) => c.body.includes('🔔')),
+      15_000,
+    );
     expect(ready.body).toContain('by the account `r***@evil.example`');
     expect(ready.body).not.toContain('rita@evil.example');
     expect(await job.getState()).not.toBe('completed');
 
     await world.comment(7, 'rita', 'done');
-    await waitFor('rita refused', () => world.botComments(7).find((c) => /rita`?, you cannot answer request/.test(c.body) && c.body.includes(handoffTag(handoffId))), 15_000);
+    await waitFor(
+      'rita refused',
+      () =>
+        world
+          .botComments(7)
+          .find((c) => /rita`?, you cannot answer request/.test(c.body) && c.body.includes(handoffTag(handoffId))),
+      15_000,
+    );
     expect((await world.bridge.api.getHandoff(handoffId)).status).toBe('awaiting_human');
 
     await world.comment(7, 'alice', 'done');
     expect((await job.waitUntilFinished(agent.events, 20_000)).status).toBe(200);
-    const completed = (await world.bridge.bridge.engine.audit.recent(100, handoffId)).find((e) => e.event === 'handoff.completed');
+    const completed = (await world.bridge.bridge.engine.audit.recent(100, handoffId)).find(
+      (e) => e.event === 'handoff.completed',
+    );
     expect(completed?.actor).toBe('alice');
   });
 });
@@ -68,13 +81,21 @@ describe('Slack: the approver’s directory email is what the service’s answer
     await h.bridge.approve(first.url, 'mallory@example.com');
 
     await waitFor('refusal', () => h.botTexts(thread).find((t) => t.startsWith('⛔')), 15_000);
-    const entry = (await h.bridge.bridge.engine.audit.recent(100, first.handoffId)).find((e) => e.event === 'poll.refused');
+    const entry = (await h.bridge.bridge.engine.audit.recent(100, first.handoffId)).find(
+      (e) => e.event === 'poll.refused',
+    );
     expect(entry?.detail).toMatchObject({ account: 'mallory@example.com' });
     // The fresh link goes to alice privately, like the first.
     const threadTs = thread.split('/')[1];
     const links = () =>
-      h.slack.state.ephemeral.filter((e) => e.user === alice.id && e.threadTs === threadTs).map((e) => /https?:\/\/[^\s<>|]+\/sandbox\/authorize\/[^\s<>|]+/.exec(shownText(e))?.[0]);
-    const fresh = await waitFor('a fresh private link', () => (links().length >= 2 ? links().at(-1) : undefined), 15_000);
+      h.slack.state.ephemeral
+        .filter((e) => e.user === alice.id && e.threadTs === threadTs)
+        .map((e) => /https?:\/\/[^\s<>|]+\/sandbox\/authorize\/[^\s<>|]+/.exec(shownText(e))?.[0]);
+    const fresh = await waitFor(
+      'a fresh private link',
+      () => (links().length >= 2 ? links().at(-1) : undefined),
+      15_000,
+    );
     expect(fresh).not.toBe(first.url);
 
     await h.bridge.approve(fresh, alice.email);

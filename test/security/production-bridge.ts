@@ -8,7 +8,10 @@ import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
  * allowlisted (the sandbox and the hostile services live there), so 127.0.0.2 and 127.0.0.3
  * stand in for internal hosts the bridge must never reach.
  */
-export function startProductionBridge(name: string, options: { resolve?: Resolver; env?: Record<string, string> } = {}): Promise<TestBridge> {
+export function startProductionBridge(
+  name: string,
+  options: { resolve?: Resolver; env?: Record<string, string> } = {},
+): Promise<TestBridge> {
   return startTestBridge(name, {
     env: {
       NODE_ENV: 'production',

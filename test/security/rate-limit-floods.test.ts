@@ -43,7 +43,8 @@ describe('a service answering 429 (real Redis, real BullMQ)', () => {
     // A service that speaks agent sessions but answers every start with 429 and the Retry-After its path names.
     fake = await startFakeServer((_req, res: ServerResponse, path) => {
       const name = path.split('/')[1] ?? '';
-      if (path.endsWith('/agent-sessions/start')) return sendJson(res, 429, { error: 'slow_down' }, { 'retry-after': retryAfter[name] ?? '60' });
+      if (path.endsWith('/agent-sessions/start'))
+        return sendJson(res, 429, { error: 'slow_down' }, { 'retry-after': retryAfter[name] ?? '60' });
       sendJson(res, 404, { error: 'not_found' });
     });
     bridge = await startTestBridge('ratelimit');
@@ -120,7 +121,12 @@ describe('rate limits on the inbound and credential paths (sandbox over HTTP)', 
 
   it('a 429 while a reply is checked parks the reply job and the handoff; a second reply does not call the service either', async () => {
     const thread = freshThread('rl-in');
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, approvers: ['alice'], agent: { id: 'agent-rl-in' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread,
+      approvers: ['alice'],
+      agent: { id: 'agent-rl-in' },
+    });
     const request = await requestIn(bridge, thread);
     const code = await approveOnSandbox(request.url);
     sandbox().faults.inject('/agent-sessions/exchange', 'rate_limited', 100);
@@ -143,7 +149,12 @@ describe('rate limits on the inbound and credential paths (sandbox over HTTP)', 
 
   it('a 429 on a refresh is waited out, never taken for a dead credential (not even on the last attempt)', async () => {
     const thread = freshThread('rl-cred');
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, approvers: ['alice'], agent: { id: 'agent-rl-cred' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread,
+      approvers: ['alice'],
+      agent: { id: 'agent-rl-cred' },
+    });
     const request = await requestIn(bridge, thread);
     await bridge.reply(thread, 'alice', await approveOnSandbox(request.url));
     const view = await waitFor('completion', async () => {
@@ -151,19 +162,27 @@ describe('rate limits on the inbound and credential paths (sandbox over HTTP)', 
       return v.status === 'completed' ? v : undefined;
     });
     sandbox().faults.inject('/agent-sessions/refresh', 'rate_limited', 10);
-    const err = await refreshNow(bridge.bridge.engine, view.credential!.id, { actor: 'test' }, { finalAttempt: true }).catch((e: unknown) => e);
+    const err = await refreshNow(
+      bridge.bridge.engine,
+      view.credential!.id,
+      { actor: 'test' },
+      { finalAttempt: true },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(60_000);
     // Still there, and nothing re-opened.
     expect(await bridge.bridge.engine.credentials.get(view.credential!.id)).toBeDefined();
-    expect((await bridge.api.listHandoffs({ limit: 50 })).filter((h) => h.previousHandoffId === created.id)).toEqual([]);
+    expect((await bridge.api.listHandoffs({ limit: 50 })).filter((h) => h.previousHandoffId === created.id)).toEqual(
+      [],
+    );
     sandbox().faults.clear();
   });
 });
 
 describe('a GitHub secondary rate limit while a handoff starts', () => {
   let world: GithubWorld;
-  const secondaryLimit = 'You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.';
+  const secondaryLimit =
+    'You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.';
 
   beforeAll(async () => {
     world = await startGithubWorld('gh-rl-start', { webhooks: true, polling: false });
@@ -171,9 +190,21 @@ describe('a GitHub secondary rate limit while a handoff starts', () => {
   afterAll(async () => world?.close());
 
   it('parks the start for the Retry-After instead of asking GitHub again at once', async () => {
-    const repoRead = (r: { method: string; path: string }) => r.method === 'GET' && /\/repos\/Codertocat\/Hello-World$/i.test(r.path);
-    world.fake.failNext({ method: 'GET', path: /\/repos\/Codertocat\/Hello-World$/i, status: 403, headers: { 'retry-after': '60' }, message: secondaryLimit, times: 1000 });
-    const created = await world.bridge.api.createHandoff({ service: `${world.bridge.url}/sandbox`, thread: world.thread(41), agent: { id: 'agent-gh-rl' } });
+    const repoRead = (r: { method: string; path: string }) =>
+      r.method === 'GET' && /\/repos\/Codertocat\/Hello-World$/i.test(r.path);
+    world.fake.failNext({
+      method: 'GET',
+      path: /\/repos\/Codertocat\/Hello-World$/i,
+      status: 403,
+      headers: { 'retry-after': '60' },
+      message: secondaryLimit,
+      times: 1000,
+    });
+    const created = await world.bridge.api.createHandoff({
+      service: `${world.bridge.url}/sandbox`,
+      thread: world.thread(41),
+      agent: { id: 'agent-gh-rl' },
+    });
     await waitFor('the repository read', () => world.fake.count(repoRead) >= 1);
     await sleep(watchMs);
     expect(world.fake.count(repoRead)).toBeLessThanOrEqual(2);

@@ -10,7 +10,15 @@ import { approvalLink, renderPlainText, safeLogoUrl, type OutboundMessage } from
 import { say } from '../../src/core/sentence.js';
 import { approvalMessage } from '../../src/engine/approval-message.js';
 import { notices } from '../../src/engine/notices.js';
-import { forbiddenCharacters, githubMentions, githubReferences, readMarkdown, readMrkdwn, slackTextObjects, slackValues } from '../helpers/rendered-markup.js';
+import {
+  forbiddenCharacters,
+  githubMentions,
+  githubReferences,
+  readMarkdown,
+  readMrkdwn,
+  slackTextObjects,
+  slackValues,
+} from '../helpers/rendered-markup.js';
 
 /**
  * Every message kind, on every platform, with hostile values in every field an agent, a
@@ -21,16 +29,75 @@ import { forbiddenCharacters, githubMentions, githubReferences, readMarkdown, re
  */
 
 const fragments = [
-  '[x](http://e.example)', '![i](http://e.example/i.png)', '<img src=x onerror=alert(1)>', '<script>alert(1)</script>', '<!-- c -->',
-  '@team', '@org/team', '@ceo', '# h', '## h', '```', '`', '``', '\n\n', '\n', '\r\n', '    code', '> quote', '- item', '1. item',
-  '| a | b |\n|---|---|\n| c | d |', '[ref]: http://e.example', '[ref]', '[^1]', '---', '===', '*', '_', '~~', '\\', '&amp;', '&#64;team', '&lt;',
-  '<@U012ABCDEF>', '<!here>', '<!channel>', '<!subteam^S1>', '<#C0123ABC>', '<http://e.example|Approve>', 'U012ABC3DE', 'W0ENT00001',
-  'www.evil.example', 'http://evil.example/x', 'https://accounts.google.com.evil.example/login', 'mail@evil.example', 'javascript:alert(1)',
-  '#123', 'org/repo#1', 'GH-12', ':smile:', '\u202e', '\u2066', '\u200b', '\u0000', '\u0085', '\u2028', '\udc00', '\ud83d', '\u{e0041}', 'x',
+  '[x](http://e.example)',
+  '![i](http://e.example/i.png)',
+  '<img src=x onerror=alert(1)>',
+  '<script>alert(1)</script>',
+  '<!-- c -->',
+  '@team',
+  '@org/team',
+  '@ceo',
+  '# h',
+  '## h',
+  '```',
+  '`',
+  '``',
+  '\n\n',
+  '\n',
+  '\r\n',
+  '    code',
+  '> quote',
+  '- item',
+  '1. item',
+  '| a | b |\n|---|---|\n| c | d |',
+  '[ref]: http://e.example',
+  '[ref]',
+  '[^1]',
+  '---',
+  '===',
+  '*',
+  '_',
+  '~~',
+  '\\',
+  '&amp;',
+  '&#64;team',
+  '&lt;',
+  '<@U012ABCDEF>',
+  '<!here>',
+  '<!channel>',
+  '<!subteam^S1>',
+  '<#C0123ABC>',
+  '<http://e.example|Approve>',
+  'U012ABC3DE',
+  'W0ENT00001',
+  'www.evil.example',
+  'http://evil.example/x',
+  'https://accounts.google.com.evil.example/login',
+  'mail@evil.example',
+  'javascript:alert(1)',
+  '#123',
+  'org/repo#1',
+  'GH-12',
+  ':smile:',
+  '\u202e',
+  '\u2066',
+  '\u200b',
+  '\u0000',
+  '\u0085',
+  '\u2028',
+  '\udc00',
+  '\ud83d',
+  '\u{e0041}',
+  'x',
 ];
 
 const hostile = fc.oneof(
-  { weight: 12, arbitrary: fc.array(fc.oneof(fc.constantFrom(...fragments), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 8 }).map((parts) => parts.join('')) },
+  {
+    weight: 12,
+    arbitrary: fc
+      .array(fc.oneof(fc.constantFrom(...fragments), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 8 })
+      .map((parts) => parts.join('')),
+  },
   // Longer than every cap (the longest, an error message, is 600 characters).
   { weight: 1, arbitrary: fc.constantFrom(...fragments).map((f) => f.repeat(Math.ceil(700 / f.length))) },
 );
@@ -45,19 +112,37 @@ const url = fc.oneof(
 const recordArb = fc.record({
   service: fc.oneof(fc.constant('https://api.svc.example'), hostile),
   serviceName: fc.option(hostile, { nil: undefined }),
-  serviceLogoUrl: fc.option(fc.oneof(fc.constant('https://cdn.example/logo.png'), url.map((u) => `${u}.png`)), { nil: undefined }),
+  serviceLogoUrl: fc.option(
+    fc.oneof(
+      fc.constant('https://cdn.example/logo.png'),
+      url.map((u) => `${u}.png`),
+    ),
+    { nil: undefined },
+  ),
   agentId: hostile,
   scopes: fc.array(hostile, { maxLength: 14 }),
   approvers: approverIds,
   approvalUrl: url,
   userCode: fc.option(fc.oneof(fc.constant('WDJB-MJHT'), hostile), { nil: undefined }),
   answer: fc.constantFrom('finish_code' as const, 'email_code' as const, 'done' as const),
-  note: fc.option(hostile.map((h) => say`Note: ${h}`), { nil: undefined }),
+  note: fc.option(
+    hostile.map((h) => say`Note: ${h}`),
+    { nil: undefined },
+  ),
   previousHandoffId: fc.option(hostile, { nil: undefined }),
 });
 
-function messagesOf(r: Omit<Partial<HandoffRecord>, 'note'> & { note?: HandoffRecord['note'] }, extra: { text: string; author: string; name: string; privately: boolean }): OutboundMessage[] {
-  const record = { id: 'hf_0123456789abcdef01234567', thread: 'local:x', expiresAt: Date.UTC(2026, 10, 1), attempts: 0, ...r } as HandoffRecord;
+function messagesOf(
+  r: Omit<Partial<HandoffRecord>, 'note'> & { note?: HandoffRecord['note'] },
+  extra: { text: string; author: string; name: string; privately: boolean },
+): OutboundMessage[] {
+  const record = {
+    id: 'hf_0123456789abcdef01234567',
+    thread: 'local:x',
+    expiresAt: Date.UTC(2026, 10, 1),
+    attempts: 0,
+    ...r,
+  } as HandoffRecord;
   const approval = approvalMessage(record, [say`↻ ${extra.text}`]);
   return [
     approval,
@@ -75,7 +160,8 @@ function messagesOf(r: Omit<Partial<HandoffRecord>, 'note'> & { note?: HandoffRe
 }
 
 /** The one link the bridge means: the approval link, when it is shown at all. */
-const meantLink = (msg: OutboundMessage) => (msg.kind === 'approval_request' && !msg.linkSentPrivately ? approvalLink(msg)?.href : undefined);
+const meantLink = (msg: OutboundMessage) =>
+  msg.kind === 'approval_request' && !msg.linkSentPrivately ? approvalLink(msg)?.href : undefined;
 
 function checkGithub(msg: OutboundMessage): void {
   const body = renderGithubComment(msg, 'write');
@@ -85,8 +171,12 @@ function checkGithub(msg: OutboundMessage): void {
   expect(md.images).toEqual([]);
   expect(md.structure).toEqual([]);
   const logo = msg.kind === 'approval_request' ? safeLogoUrl(msg) : undefined;
-  expect(md.html).toEqual(['<!-- handoff-bridge -->', ...(logo ? [`<img src="${escapeHtml(logo)}" alt="" width="20" height="20">`] : [])]);
-  const meantMentions = msg.kind === 'approval_request' ? msg.approvers.slice(0, 12).flatMap((a) => githubLogin(a) ?? []) : [];
+  expect(md.html).toEqual([
+    '<!-- handoff-bridge -->',
+    ...(logo ? [`<img src="${escapeHtml(logo)}" alt="" width="20" height="20">`] : []),
+  ]);
+  const meantMentions =
+    msg.kind === 'approval_request' ? msg.approvers.slice(0, 12).flatMap((a) => githubLogin(a) ?? []) : [];
   expect(githubMentions(md.text).sort()).toEqual(meantMentions.sort());
   expect(githubReferences(md.text)).toEqual([]);
   if (msg.kind === 'notice') {
@@ -101,7 +191,11 @@ function checkGithub(msg: OutboundMessage): void {
 }
 
 function checkLinear(msg: OutboundMessage): void {
-  const body = renderLinear(msg, { kind: 'named', names: msg.kind === 'approval_request' ? msg.approvers : [] }, Date.UTC(2026, 9, 1));
+  const body = renderLinear(
+    msg,
+    { kind: 'named', names: msg.kind === 'approval_request' ? msg.approvers : [] },
+    Date.UTC(2026, 9, 1),
+  );
   const md = readMarkdown(body);
   const link = meantLink(msg);
   expect(md.links).toEqual(link ? [link] : []);
@@ -127,7 +221,9 @@ function checkSlack(msg: OutboundMessage, approvers: readonly string[], refusedA
     const facts = readMrkdwn(obj.text);
     expect(facts.strayBrackets || facts.strayAmpersand, obj.text).toBe(false);
     for (const token of facts.tokens) {
-      const meant = (token.startsWith('@') && people.has(token.slice(1))) || /^!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC$/.test(token);
+      const meant =
+        (token.startsWith('@') && people.has(token.slice(1))) ||
+        /^!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC$/.test(token);
       expect(meant, `unexpected <${token}> in ${obj.text}`).toBe(true);
     }
   }

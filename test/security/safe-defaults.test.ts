@@ -23,15 +23,22 @@ interface RawAnswer {
 }
 
 /** One request with exactly these headers (fetch may not set Host), to 127.0.0.1:<port>. */
-function raw(url: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string }): Promise<RawAnswer> {
+function raw(
+  url: string,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<RawAnswer> {
   const { port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: Number(port), path, method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: Number(port), path, method: options.method ?? 'GET', headers: options.headers ?? {} },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -78,8 +85,13 @@ describe('defaults in production', () => {
   it('answers /metrics only with HANDOFF_METRICS_TOKEN, which is not set here (403, and the API token does not open it)', async () => {
     const open = await fetch(`${bridge.url}/metrics`);
     expect(open.status).toBe(403);
-    expect(((await open.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'metrics_token_required', message: expect.stringContaining('HANDOFF_METRICS_TOKEN') });
-    expect((await fetch(`${bridge.url}/metrics`, { headers: { authorization: `Bearer ${bridge.apiToken}` } })).status).toBe(403);
+    expect(((await open.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'metrics_token_required',
+      message: expect.stringContaining('HANDOFF_METRICS_TOKEN'),
+    });
+    expect(
+      (await fetch(`${bridge.url}/metrics`, { headers: { authorization: `Bearer ${bridge.apiToken}` } })).status,
+    ).toBe(403);
   });
 });
 
@@ -89,7 +101,12 @@ describe('production with local threads and metrics turned on', () => {
   beforeAll(async () => {
     const env = productionEnv();
     bridge = await startTestBridge('prod-opt-in', {
-      env: { ...env, HANDOFF_LOCAL_THREADS: 'on', HANDOFF_METRICS_TOKEN: metricsToken, HANDOFF_PUBLIC_URL: 'https://handoff.example.com' },
+      env: {
+        ...env,
+        HANDOFF_LOCAL_THREADS: 'on',
+        HANDOFF_METRICS_TOKEN: metricsToken,
+        HANDOFF_PUBLIC_URL: 'https://handoff.example.com',
+      },
       apiToken: env.HANDOFF_API_TOKEN,
     });
   });
@@ -97,7 +114,9 @@ describe('production with local threads and metrics turned on', () => {
 
   it('reads /metrics with its own token only', async () => {
     expect((await fetch(`${bridge.url}/metrics`)).status).toBe(401);
-    expect((await fetch(`${bridge.url}/metrics`, { headers: { authorization: `Bearer ${bridge.apiToken}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${bridge.url}/metrics`, { headers: { authorization: `Bearer ${bridge.apiToken}` } })).status,
+    ).toBe(401);
     const ok = await fetch(`${bridge.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toMatch(/handoff_queue_jobs\{queue="handoffs",state="waiting"\} \d+/);
@@ -108,7 +127,12 @@ describe('production with local threads and metrics turned on', () => {
     for (const host of [`127.0.0.1:${port}`, 'handoff.example.com', 'HANDOFF.example.com:443']) {
       expect((await raw(bridge.url, '/threads/demo', { headers: { host } })).status, host).toBe(200);
     }
-    for (const host of [`localhost:${port}`, `evil.example:${port}`, 'handoff.example.com.evil.example', `handoff.example.com:${port}`]) {
+    for (const host of [
+      `localhost:${port}`,
+      `evil.example:${port}`,
+      'handoff.example.com.evil.example',
+      `handoff.example.com:${port}`,
+    ]) {
       const answer = await raw(bridge.url, '/v1/threads/local/demo/messages', { headers: { host } });
       expect(answer.status, host).toBe(403);
       expect(codeOf(answer)).toBe('host_not_allowed');
@@ -127,8 +151,11 @@ describe('local threads in development: CSRF and DNS rebinding', () => {
   });
   afterAll(async () => bridge?.close());
 
-  const post = (thread: string, headers: Record<string, string>, body = JSON.stringify({ author: 'mallory', text: 'aae_forged' })) =>
-    raw(bridge.url, `/v1/threads/local/${thread}/messages`, { method: 'POST', headers: { host, ...headers }, body });
+  const post = (
+    thread: string,
+    headers: Record<string, string>,
+    body = JSON.stringify({ author: 'mallory', text: 'aae_forged' }),
+  ) => raw(bridge.url, `/v1/threads/local/${thread}/messages`, { method: 'POST', headers: { host, ...headers }, body });
 
   it('refuses what a web page on another site can send: text/plain, forms, a foreign Origin, Origin null, Sec-Fetch-Site cross-site', async () => {
     const thread = freshThread('csrf').slice(6);
@@ -137,10 +164,30 @@ describe('local threads in development: CSRF and DNS rebinding', () => {
       ['a form post', { 'content-type': 'application/x-www-form-urlencoded' }, 'unsupported_media_type', 415],
       ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }, 'unsupported_media_type', 415],
       ['no content type', {}, 'unsupported_media_type', 415],
-      ['JSON from another origin', { 'content-type': 'application/json', origin: 'https://evil.example' }, 'cross_site_request', 403],
-      ['JSON from a look-alike origin', { 'content-type': 'application/json', origin: `http://127.0.0.1.evil.example:${port}` }, 'cross_site_request', 403],
-      ['Origin null (sandboxed frame, data: URL)', { 'content-type': 'application/json', origin: 'null' }, 'cross_site_request', 403],
-      ['Sec-Fetch-Site cross-site', { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, 'cross_site_request', 403],
+      [
+        'JSON from another origin',
+        { 'content-type': 'application/json', origin: 'https://evil.example' },
+        'cross_site_request',
+        403,
+      ],
+      [
+        'JSON from a look-alike origin',
+        { 'content-type': 'application/json', origin: `http://127.0.0.1.evil.example:${port}` },
+        'cross_site_request',
+        403,
+      ],
+      [
+        'Origin null (sandboxed frame, data: URL)',
+        { 'content-type': 'application/json', origin: 'null' },
+        'cross_site_request',
+        403,
+      ],
+      [
+        'Sec-Fetch-Site cross-site',
+        { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
+        'cross_site_request',
+        403,
+      ],
     ];
     for (const [what, headers, code, status] of attempts) {
       const answer = await post(thread, headers);
@@ -153,7 +200,15 @@ describe('local threads in development: CSRF and DNS rebinding', () => {
   it('takes JSON from its own page (same Origin) and from clients that send no Origin, like the CLI', async () => {
     const thread = freshThread('csrf-ok').slice(6);
     expect((await post(thread, { 'content-type': 'application/json', origin: bridge.url })).status).toBe(201);
-    expect((await post(thread, { 'content-type': 'application/json; charset=utf-8', origin: `http://localhost:${port}`, host: `localhost:${port}` })).status).toBe(201);
+    expect(
+      (
+        await post(thread, {
+          'content-type': 'application/json; charset=utf-8',
+          origin: `http://localhost:${port}`,
+          host: `localhost:${port}`,
+        })
+      ).status,
+    ).toBe(201);
     const cli = createBridgeClient({ baseUrl: bridge.url, apiToken: bridge.apiToken });
     expect((await cli.replyLocal(thread, 'alice', 'hello from the CLI')).ack).toBe('ignored');
     expect((await bridge.messages(`local:${thread}`)).map((m) => m.author)).toEqual(['mallory', 'mallory', 'alice']);
@@ -161,8 +216,14 @@ describe('local threads in development: CSRF and DNS rebinding', () => {
 
   it('reads and writes only under its own names, so a DNS-rebound page sees nothing', async () => {
     const thread = freshThread('rebind');
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread, agent: { id: 'rebind' } });
-    await waitFor('approval posted', async () => (await bridge.messages(thread)).some((m) => m.text.includes(created.id)));
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread,
+      agent: { id: 'rebind' },
+    });
+    await waitFor('approval posted', async () =>
+      (await bridge.messages(thread)).some((m) => m.text.includes(created.id)),
+    );
     const name = thread.slice(6);
     for (const path of [`/threads/${name}`, `/v1/threads/local/${name}/messages`]) {
       for (const rebound of [`attacker.example:${port}`, 'attacker.example', `127.0.0.1.nip.io:${port}`]) {
@@ -170,11 +231,16 @@ describe('local threads in development: CSRF and DNS rebinding', () => {
         expect(answer.status, `${path} as ${rebound}`).toBe(403);
         expect(answer.body).not.toContain('/sandbox/authorize/');
       }
-      for (const own of [host, `localhost:${port}`, `[::1]:${port}`]) expect((await raw(bridge.url, path, { headers: { host: own } })).status, `${path} as ${own}`).toBe(200);
+      for (const own of [host, `localhost:${port}`, `[::1]:${port}`])
+        expect((await raw(bridge.url, path, { headers: { host: own } })).status, `${path} as ${own}`).toBe(200);
     }
     const forged = await raw(bridge.url, `/v1/threads/local/${name}/messages`, {
       method: 'POST',
-      headers: { host: `attacker.example:${port}`, 'content-type': 'application/json', origin: `http://attacker.example:${port}` },
+      headers: {
+        host: `attacker.example:${port}`,
+        'content-type': 'application/json',
+        origin: `http://attacker.example:${port}`,
+      },
       body: JSON.stringify({ author: 'mallory', text: 'done' }),
     });
     expect(forged.status).toBe(403);
@@ -205,7 +271,12 @@ describe('Slack shared channels', () => {
   it('refuses a channel shared with another organization by default', async () => {
     const channel = 'C0SHARED0DEF';
     h.slack.state.externallyShared.set(channel, 'shared');
-    const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread: h.newThread(channel), agent: { id: 'shared' }, approvers: [alice.id] });
+    const created = await h.bridge.api.createHandoff({
+      service: `${h.bridge.url}/sandbox`,
+      thread: h.newThread(channel),
+      agent: { id: 'shared' },
+      approvers: [alice.id],
+    });
     expect((await failure(created.id)).error?.code).toBe('public_thread');
     expect(h.slack.state.ephemeral.filter((e) => e.channel === channel)).toEqual([]);
   });
@@ -215,7 +286,12 @@ describe('Slack shared channels', () => {
     try {
       for (const channel of ['C0NOSCOPE0AB', 'G0NOSCOPE0AB']) {
         const thread = h.newThread(channel);
-        const created = await h.bridge.api.createHandoff({ service: `${h.bridge.url}/sandbox`, thread, agent: { id: 'blind' }, approvers: [alice.id] });
+        const created = await h.bridge.api.createHandoff({
+          service: `${h.bridge.url}/sandbox`,
+          thread,
+          agent: { id: 'blind' },
+          approvers: [alice.id],
+        });
         const view = await failure(created.id);
         expect(view.error?.code).toBe('slack_missing_scope');
         expect(view.error?.message).toContain(channel.startsWith('G') ? 'groups:read' : 'channels:read');

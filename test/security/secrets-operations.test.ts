@@ -48,7 +48,11 @@ function capture() {
 async function blobKeyIds(prefix: string): Promise<string[]> {
   const redis = connectTestRedis();
   try {
-    return [...(await dumpPrefix(redis, prefix)).matchAll(/\bv1\.([A-Za-z0-9_-]{8})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g)].map((m) => m[1]!);
+    return [
+      ...(await dumpPrefix(redis, prefix)).matchAll(
+        /\bv1\.([A-Za-z0-9_-]{8})\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
+      ),
+    ].map((m) => m[1]!);
   } finally {
     redis.disconnect();
   }
@@ -69,7 +73,8 @@ describe('vault key rotation: HANDOFF_VAULT_PREVIOUS_KEYS and handoff vault reke
   let last: TestBridge | undefined;
 
   afterAll(async () => {
-    if (last) await last.close(); // deletes the prefix
+    if (last)
+      await last.close(); // deletes the prefix
     else {
       const redis = connectTestRedis();
       await deletePrefix(redis, prefix);
@@ -86,7 +91,12 @@ describe('vault key rotation: HANDOFF_VAULT_PREVIOUS_KEYS and handoff vault reke
   it('with key A: a finished login (credential, handled reply) and a waiting one (login secret)', async () => {
     const a = await startTestBridge('rekey-a', { prefix, vaultKey: keyA, env: { HANDOFF_POLL_INTERVAL_MS: '600000' } });
     const thread = freshThread('rekey');
-    const done = await a.api.createHandoff({ service: `${a.url}/sandbox`, thread, agent: { id: 'rekey' }, approvers: ['alice'] });
+    const done = await a.api.createHandoff({
+      service: `${a.url}/sandbox`,
+      thread,
+      agent: { id: 'rekey' },
+      approvers: ['alice'],
+    });
     const { url } = await approvalIn(a, thread);
     codeA = await a.approve(url);
     await a.reply(thread, 'alice', codeA);
@@ -94,16 +104,28 @@ describe('vault key rotation: HANDOFF_VAULT_PREVIOUS_KEYS and handoff vault reke
     completedId = done.id;
     tokenA = (await a.api.retrieveCredential(done.id)).accessToken;
     const second = freshThread('rekey-wait');
-    const open = await a.api.createHandoff({ service: `${a.url}/sandbox`, thread: second, agent: { id: 'rekey' }, approvers: ['alice'] });
+    const open = await a.api.createHandoff({
+      service: `${a.url}/sandbox`,
+      thread: second,
+      agent: { id: 'rekey' },
+      approvers: ['alice'],
+    });
     await approvalIn(a, second);
-    waiting = { id: open.id, secret: openLoginSecret(a.bridge.engine.vault, (await a.bridge.engine.store.get(open.id))!) };
+    waiting = {
+      id: open.id,
+      secret: openLoginSecret(a.bridge.engine.vault, (await a.bridge.engine.store.get(open.id))!),
+    };
     expect(waiting.secret).toBeDefined();
     await a.bridge.close(); // stops the bridge, keeps its Redis keys
     expect(new Set(await blobKeyIds(prefix))).toEqual(new Set([vaultKeyId(keyA)]));
   });
 
   it('a bridge with key B reads what A sealed through HANDOFF_VAULT_PREVIOUS_KEYS, and rekey moves everything to B while it runs', async () => {
-    const b1 = await startTestBridge('rekey-b1', { prefix, vaultKey: keyB, env: { HANDOFF_VAULT_PREVIOUS_KEYS: b64(keyA), HANDOFF_POLL_INTERVAL_MS: '600000' } });
+    const b1 = await startTestBridge('rekey-b1', {
+      prefix,
+      vaultKey: keyB,
+      env: { HANDOFF_VAULT_PREVIOUS_KEYS: b64(keyA), HANDOFF_POLL_INTERVAL_MS: '600000' },
+    });
     try {
       expect((await b1.api.retrieveCredential(completedId)).accessToken).toBe(tokenA);
       const first = await rekey(keyB, [keyA]);
@@ -121,7 +143,12 @@ describe('vault key rotation: HANDOFF_VAULT_PREVIOUS_KEYS and handoff vault reke
       // left to do: an interrupted run is finished the same way.
       const again = await runProcess('vault-rekey', ['vault', 'rekey', '--json'], env(keyB, [keyA]));
       expect(again.code, again.proc.describe()).toBe(0);
-      expect((JSON.parse(again.stdout) as RekeyReport).total).toMatchObject({ resealed: 0, unreadable: 0, busy: 0, current: total.scanned });
+      expect((JSON.parse(again.stdout) as RekeyReport).total).toMatchObject({
+        resealed: 0,
+        unreadable: 0,
+        busy: 0,
+        current: total.scanned,
+      });
       expect((await b1.api.retrieveCredential(completedId)).accessToken).toBe(tokenA);
     } finally {
       await b1.bridge.close();
@@ -133,7 +160,9 @@ describe('vault key rotation: HANDOFF_VAULT_PREVIOUS_KEYS and handoff vault reke
     const { engine, queues } = last.bridge;
     expect((await last.api.retrieveCredential(completedId)).accessToken).toBe(tokenA);
     expect(openLoginSecret(engine.vault, (await engine.store.get(waiting.id))!)).toEqual(waiting.secret);
-    const handled = (await queues.inbound.getJobs(['completed'])).map((job) => engine.vault.open(job.data.sealedText, inboundSealContext(job.id!)));
+    const handled = (await queues.inbound.getJobs(['completed'])).map((job) =>
+      engine.vault.open(job.data.sealedText, inboundSealContext(job.id!)),
+    );
     expect(handled).toContain(codeA);
   });
 
@@ -170,10 +199,15 @@ describe('rekey is safe while bridges change what it rewrites', () => {
   it('a record cancelled between the read and the write keeps its cancel (compare-and-set), and the rerun has nothing to do', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: freshThread('race'), agent: { id: 'race' } });
+      const created = await bridge.api.createHandoff({
+        service: `${bridge.url}/sandbox`,
+        thread: freshThread('race'),
+        agent: { id: 'race' },
+      });
       ids.push(created.id);
     }
-    for (const id of ids) await waitFor('waiting', async () => (await bridge.api.getHandoff(id)).status === 'awaiting_human');
+    for (const id of ids)
+      await waitFor('waiting', async () => (await bridge.api.getHandoff(id)).status === 'awaiting_human');
     const redis = connectTestRedis();
     const keys = createKeys(bridge.prefix);
     const real = createVault({ redis, keys, key: keyB, previousKeys: [keyA] });
@@ -231,7 +265,12 @@ describe('secrets from files (<NAME>_FILE)', () => {
     await chmod(path, mode);
     return path;
   };
-  const base = { NODE_ENV: 'production', REDIS_URL: 'redis://redis.internal:6379', HANDOFF_API_TOKEN: 'k3J9x2PqLm8sVt4wZr7nYb5c', HANDOFF_VAULT_KEY: b64(keyA) };
+  const base = {
+    NODE_ENV: 'production',
+    REDIS_URL: 'redis://redis.internal:6379',
+    HANDOFF_API_TOKEN: 'k3J9x2PqLm8sVt4wZr7nYb5c',
+    HANDOFF_VAULT_KEY: b64(keyA),
+  };
   const configError = (env: Record<string, string | undefined>) => {
     try {
       loadConfig(env);
@@ -261,7 +300,11 @@ describe('secrets from files (<NAME>_FILE)', () => {
     };
     for (const [name, value] of Object.entries(values)) {
       // Each alone on top of a valid production base, so exclusive pairs do not collide.
-      const env: Record<string, string | undefined> = { ...base, [name]: undefined, [`${name}_FILE`]: await secretFile(name, `${value}\n`) };
+      const env: Record<string, string | undefined> = {
+        ...base,
+        [name]: undefined,
+        [`${name}_FILE`]: await secretFile(name, `${value}\n`),
+      };
       if (name === 'SLACK_SIGNING_SECRET' || name === 'SLACK_APP_TOKEN') env.SLACK_BOT_TOKEN = 'xoxb-1-2-x';
       if (name === 'GITHUB_WEBHOOK_SECRET') env.GITHUB_TOKEN = 'ghp_x';
       if (name === 'LINEAR_WEBHOOK_SECRET') env.LINEAR_API_KEY = 'lin_api_x';
@@ -300,28 +343,43 @@ describe('secrets from files (<NAME>_FILE)', () => {
     const err = configError({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: missing });
     expect(err.message).toContain(`HANDOFF_VAULT_KEY_FILE names ${missing}, which cannot be read (ENOENT)`);
     const empty = await secretFile('empty', '\n');
-    expect(configError({ ...base, HANDOFF_API_TOKEN: undefined, HANDOFF_API_TOKEN_FILE: empty }).message).toContain(`${empty}, which is empty`);
+    expect(configError({ ...base, HANDOFF_API_TOKEN: undefined, HANDOFF_API_TOKEN_FILE: empty }).message).toContain(
+      `${empty}, which is empty`,
+    );
   });
 
-  it.each(['644', '640', '604', '660', '606'])('refuses a key file of mode %s, naming the file and the chmod that fixes it', async (octal) => {
-    const mode = Number.parseInt(octal, 8);
-    const path = await secretFile('vault', b64(keyB), mode);
-    const err = configError({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: path });
-    expect(err.variable).toBe('HANDOFF_VAULT_KEY_FILE');
-    expect(err.message).toContain(`which its group or others may read (mode 0${mode.toString(8)}): run chmod 600 ${path}`);
-    expect(err.message).not.toContain(b64(keyB));
-  });
+  it.each(['644', '640', '604', '660', '606'])(
+    'refuses a key file of mode %s, naming the file and the chmod that fixes it',
+    async (octal) => {
+      const mode = Number.parseInt(octal, 8);
+      const path = await secretFile('vault', b64(keyB), mode);
+      const err = configError({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: path });
+      expect(err.variable).toBe('HANDOFF_VAULT_KEY_FILE');
+      expect(err.message).toContain(
+        `which its group or others may read (mode 0${mode.toString(8)}): run chmod 600 ${path}`,
+      );
+      expect(err.message).not.toContain(b64(keyB));
+    },
+  );
 
   it('accepts a key file only its owner may read (0400, 0600)', async () => {
     for (const mode of [0o400, 0o600]) {
-      const config = loadConfig({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: await secretFile('owner', b64(keyB), mode) });
+      const config = loadConfig({
+        ...base,
+        HANDOFF_VAULT_KEY: undefined,
+        HANDOFF_VAULT_KEY_FILE: await secretFile('owner', b64(keyB), mode),
+      });
       expect(config.vaultKey?.equals(keyB)).toBe(true);
     }
   });
 
   it('never echoes a bad secret read from a file', async () => {
     const bad = randomBytes(20).toString('base64');
-    const err = configError({ ...base, HANDOFF_VAULT_KEY: undefined, HANDOFF_VAULT_KEY_FILE: await secretFile('bad', bad) });
+    const err = configError({
+      ...base,
+      HANDOFF_VAULT_KEY: undefined,
+      HANDOFF_VAULT_KEY_FILE: await secretFile('bad', bad),
+    });
     expect(err.variable).toBe('HANDOFF_VAULT_KEY');
     expect(err.message).not.toContain(bad);
   });
@@ -331,7 +389,11 @@ describe('secrets from files (<NAME>_FILE)', () => {
     try {
       const { io, out, err } = capture();
       const cliIo = { out: io.out, err: io.err, interactive: false };
-      const code = await runCli(['status', '--json'], { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN_FILE: await secretFile('cli', `${bridge.apiToken}\n`) }, cliIo);
+      const code = await runCli(
+        ['status', '--json'],
+        { HANDOFF_URL: bridge.url, HANDOFF_API_TOKEN_FILE: await secretFile('cli', `${bridge.apiToken}\n`) },
+        cliIo,
+      );
       expect(err).toEqual([]);
       expect(code).toBe(0);
       expect(JSON.parse(out[0]!)).toHaveProperty('handoffs');
@@ -352,7 +414,24 @@ describe('a stalled Redis', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'handoff-stall-'));
     port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], { stdio: 'ignore' });
+    server = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--enable-debug-command',
+        'yes',
+      ],
+      { stdio: 'ignore' },
+    );
     await waitFor('private redis-server', () => redisAnswers(port));
     bridge = await startTestBridge('stall', { redisUrl: `redis://127.0.0.1:${port}` });
   });
@@ -365,7 +444,11 @@ describe('a stalled Redis', () => {
   });
 
   it('makes the API answer 503 store_unavailable within 5 s instead of hanging, and it recovers', async () => {
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: freshThread('stall'), agent: { id: 'stall' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread: freshThread('stall'),
+      agent: { id: 'stall' },
+    });
     const staller = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: null });
     const stalled = staller.call('DEBUG', 'SLEEP', '7');
     await sleep(100); // the server is asleep now
@@ -373,7 +456,16 @@ describe('a stalled Redis', () => {
     const headers = { authorization: `Bearer ${bridge.apiToken}`, 'content-type': 'application/json' };
     const [read, write] = await Promise.all([
       fetch(`${bridge.url}/v1/handoffs/${created.id}`, { headers, signal: AbortSignal.timeout(6_000) }),
-      fetch(`${bridge.url}/v1/handoffs`, { method: 'POST', headers, body: JSON.stringify({ service: `${bridge.url}/sandbox`, thread: freshThread('stall'), agent: { id: 'stall' } }), signal: AbortSignal.timeout(6_000) }),
+      fetch(`${bridge.url}/v1/handoffs`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          service: `${bridge.url}/sandbox`,
+          thread: freshThread('stall'),
+          agent: { id: 'stall' },
+        }),
+        signal: AbortSignal.timeout(6_000),
+      }),
     ]);
     const elapsed = Date.now() - started;
     for (const res of [read, write]) {
@@ -384,12 +476,22 @@ describe('a stalled Redis', () => {
     expect(elapsed).toBeLessThan(5_000);
     await stalled;
     staller.disconnect();
-    await waitFor('the API answers again', async () => (await fetch(`${bridge.url}/v1/handoffs/${created.id}`, { headers })).status === 200, 10_000);
+    await waitFor(
+      'the API answers again',
+      async () => (await fetch(`${bridge.url}/v1/handoffs/${created.id}`, { headers })).status === 200,
+      10_000,
+    );
   });
 });
 
 describe('the client and plain http', () => {
-  it.each(['http://bridge.example.com', 'http://10.0.0.7:8080', 'http://192.168.1.2', 'http://[fd00::1]:8080', 'http://127.0.0.1.nip.io:8080'])('refuses %s unless told the network is trusted', (url) => {
+  it.each([
+    'http://bridge.example.com',
+    'http://10.0.0.7:8080',
+    'http://192.168.1.2',
+    'http://[fd00::1]:8080',
+    'http://127.0.0.1.nip.io:8080',
+  ])('refuses %s unless told the network is trusted', (url) => {
     const calls: string[] = [];
     const recording = (async (input: string | URL | Request) => {
       calls.push(String(input));
@@ -407,7 +509,13 @@ describe('the client and plain http', () => {
     expect(() => checkBridgeUrl(url, true)).not.toThrow();
   });
 
-  it.each(['https://bridge.example.com', 'http://127.0.0.1:8080', 'http://127.9.9.9', 'http://localhost:8080', 'http://[::1]:8080'])('accepts %s', (url) => {
+  it.each([
+    'https://bridge.example.com',
+    'http://127.0.0.1:8080',
+    'http://127.9.9.9',
+    'http://localhost:8080',
+    'http://[::1]:8080',
+  ])('accepts %s', (url) => {
     expect(() => checkBridgeUrl(url)).not.toThrow();
   });
 
@@ -446,7 +554,9 @@ describe('the claim lease while a slow exchange runs', () => {
 
   beforeAll(async () => {
     // A lease far shorter than the service's exchange (renewed every 300 ms while it runs).
-    bridge = await startTestBridge('lease', { env: { HANDOFF_CLAIM_LEASE_MS: '900', HANDOFF_POLL_INTERVAL_MS: '600000' } });
+    bridge = await startTestBridge('lease', {
+      env: { HANDOFF_CLAIM_LEASE_MS: '900', HANDOFF_POLL_INTERVAL_MS: '600000' },
+    });
     // The sandbox behind a service that takes 3 s to exchange a code.
     service = await startFakeServer(async (req, res, path) => {
       const body = await readAll(req);
@@ -459,7 +569,11 @@ describe('the claim lease while a slow exchange runs', () => {
         const value = req.headers[name];
         if (typeof value === 'string') forwarded[name] = value;
       }
-      const upstream = await fetch(`${bridge.url}/sandbox${path}`, { method: req.method ?? 'GET', headers: forwarded, ...(body.length ? { body } : {}) });
+      const upstream = await fetch(`${bridge.url}/sandbox${path}`, {
+        method: req.method ?? 'GET',
+        headers: forwarded,
+        ...(body.length ? { body } : {}),
+      });
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
       res.end(Buffer.from(await upstream.arrayBuffer()));
     });
@@ -471,7 +585,13 @@ describe('the claim lease while a slow exchange runs', () => {
 
   it('is renewed, so a second answer during the exchange is not claimed and the code is exchanged once', async () => {
     const thread = freshThread('lease');
-    const created = await bridge.api.createHandoff({ service: service.origin, protocol: 'agent-sessions', thread, agent: { id: 'lease' }, approvers: ['alice'] });
+    const created = await bridge.api.createHandoff({
+      service: service.origin,
+      protocol: 'agent-sessions',
+      thread,
+      agent: { id: 'lease' },
+      approvers: ['alice'],
+    });
     const { url } = await approvalIn(bridge, thread);
     const code = await bridge.approve(url);
     expect((await bridge.reply(thread, 'alice', code)).status).toBe(201);

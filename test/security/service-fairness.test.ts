@@ -19,7 +19,9 @@ describe('one agent cannot starve another through a hanging service (real Redis,
   beforeAll(async () => {
     hanging = await startHangingServer('127.0.0.2');
     // The default worker concurrency (32) and per-service limit (4): 40 starts would once have held every worker.
-    bridge = await startTestBridge('fairness', { env: { HANDOFF_START_TIMEOUT_MS: '8000', HANDOFF_SERVICE_CONCURRENCY: process.env.FAIRNESS_LIMIT ?? '4' } });
+    bridge = await startTestBridge('fairness', {
+      env: { HANDOFF_START_TIMEOUT_MS: '8000', HANDOFF_SERVICE_CONCURRENCY: process.env.FAIRNESS_LIMIT ?? '4' },
+    });
   });
   afterAll(async () => {
     await hanging.close();
@@ -29,7 +31,11 @@ describe('one agent cannot starve another through a hanging service (real Redis,
   /** Creates the bystander's handoff to the healthy sandbox; returns how long it took to reach awaiting_human, ms. */
   async function bystanderStart(): Promise<number> {
     const started = Date.now();
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: freshThread('victim'), agent: { id: 'bystander' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread: freshThread('victim'),
+      agent: { id: 'bystander' },
+    });
     await waitFor(
       'the bystander’s handoff to await a human',
       async () => ((await bridge.api.getHandoff(created.id)).status === 'awaiting_human' ? true : undefined),
@@ -46,7 +52,11 @@ describe('one agent cannot starve another through a hanging service (real Redis,
     const usualMs = await bystanderStart();
     const floods = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        bridge.api.createHandoff({ service: `${hanging.origin}/api`, thread: freshThread('flood'), agent: { id: 'flooder', correlationId: `flood-${i}` } }),
+        bridge.api.createHandoff({
+          service: `${hanging.origin}/api`,
+          thread: freshThread('flood'),
+          agent: { id: 'flooder', correlationId: `flood-${i}` },
+        }),
       ),
     );
     // The flood is under way: the hanging service holds its connections.
@@ -81,7 +91,9 @@ describe('one agent cannot starve another through a hanging service (real Redis,
     );
     // The service's own failure, or (for those still waiting their turn) the agent's share full.
     const codes = new Set(views.map((v) => v.error?.code));
-    expect([...codes].filter((c) => !['service_timeout', 'service_unreachable', 'agent_busy'].includes(c!))).toEqual([]);
+    expect([...codes].filter((c) => !['service_timeout', 'service_unreachable', 'agent_busy'].includes(c!))).toEqual(
+      [],
+    );
     expect(codes.has('service_timeout')).toBe(true);
     for (const v of views) {
       expect(v.error?.message).toContain(hanging.origin);
@@ -107,8 +119,16 @@ describe('one agent cannot starve another by spreading the flood over many hangi
   it('40 handoffs to 40 hanging origins hold at most the agent’s share (8 calls); another agent still starts at once', async () => {
     const started = async () => {
       const t = Date.now();
-      const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: freshThread('victim'), agent: { id: 'bystander' } });
-      await waitFor('awaiting_human', async () => ((await bridge.api.getHandoff(created.id)).status === 'awaiting_human' ? true : undefined), 10_000);
+      const created = await bridge.api.createHandoff({
+        service: `${bridge.url}/sandbox`,
+        thread: freshThread('victim'),
+        agent: { id: 'bystander' },
+      });
+      await waitFor(
+        'awaiting_human',
+        async () => ((await bridge.api.getHandoff(created.id)).status === 'awaiting_human' ? true : undefined),
+        10_000,
+      );
       await bridge.api.cancelHandoff(created.id);
       return Date.now() - t;
     };
@@ -116,14 +136,21 @@ describe('one agent cannot starve another by spreading the flood over many hangi
     const usualMs = await started();
     await Promise.all(
       hangingServers.map((server, i) =>
-        bridge.api.createHandoff({ service: `${server.origin}/api`, thread: freshThread('spread'), agent: { id: 'spreader', correlationId: `spread-${i}` } }),
+        bridge.api.createHandoff({
+          service: `${server.origin}/api`,
+          thread: freshThread('spread'),
+          agent: { id: 'spreader', correlationId: `spread-${i}` },
+        }),
       ),
     );
-    await waitFor('the flood to reach the hanging services', () => hangingServers.filter((s) => s.connections() > 0).length >= 8, 5_000);
+    await waitFor(
+      'the flood to reach the hanging services',
+      () => hangingServers.filter((s) => s.connections() > 0).length >= 8,
+      5_000,
+    );
     const tookMs = await started();
     expect(tookMs - usualMs, `usual ${usualMs} ms, during the flood ${tookMs} ms`).toBeLessThan(1_000);
     // Never more than the agent's share of calls hanging at once (one connection each so far).
     expect(hangingServers.filter((s) => s.connections() > 0).length).toBeLessThanOrEqual(8);
   });
 });
-

@@ -40,7 +40,12 @@ describe('lone surrogates from a service', () => {
     });
 
     it('stores well-formed text, and the handoff can still be read and cancelled', async () => {
-      const created = await bridge.api.createHandoff({ service: `${service.origin}/api`, protocol: 'agent-sessions', thread: freshThread('u'), agent: { id: 'agent-u' } });
+      const created = await bridge.api.createHandoff({
+        service: `${service.origin}/api`,
+        protocol: 'agent-sessions',
+        thread: freshThread('u'),
+        agent: { id: 'agent-u' },
+      });
       const view = await waitFor('awaiting_human', async () => {
         const v = await bridge.api.getHandoff(created.id);
         return v.status === 'awaiting_human' ? v : undefined;

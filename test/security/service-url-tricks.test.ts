@@ -29,7 +29,9 @@ describe('service URL tricks', () => {
   });
 
   async function refusal(value: string) {
-    const err = await bridge.api.createHandoff({ service: value, protocol: 'agent-sessions', thread: freshThread('q'), agent: { id: 'agent-q' } }).catch((e: unknown) => e);
+    const err = await bridge.api
+      .createHandoff({ service: value, protocol: 'agent-sessions', thread: freshThread('q'), agent: { id: 'agent-q' } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BridgeApiError);
     return err as BridgeApiError;
   }
@@ -62,6 +64,8 @@ describe('service URL tricks', () => {
     await waitFor('the start call', () => service.requests.length >= 1);
     expect(rawUrls[0]).toBe('/api%3Fadmin=1/agent-sessions/start');
     expect(new URL(rawUrls[0]!, service.origin).search).toBe('');
-    await waitFor('the handoff to fail', async () => ((await bridge.api.getHandoff(created.id)).status === 'failed' ? true : undefined));
+    await waitFor('the handoff to fail', async () =>
+      (await bridge.api.getHandoff(created.id)).status === 'failed' ? true : undefined,
+    );
   });
 });

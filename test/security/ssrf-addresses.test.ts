@@ -18,7 +18,9 @@ describe('SSRF by address (production bridge, only 127.0.0.1 allowlisted)', () =
   const resolved: string[] = [];
 
   beforeAll(async () => {
-    internal = await startFakeServer((_req, res) => sendJson(res, 200, { secret: 'internal-only' }), { host: '127.0.0.2' });
+    internal = await startFakeServer((_req, res) => sendJson(res, 200, { secret: 'internal-only' }), {
+      host: '127.0.0.2',
+    });
     port = Number(new URL(internal.origin).port);
     bridge = await startProductionBridge('ssrf-addr', {
       resolve: async (host) => {
@@ -71,7 +73,11 @@ describe('SSRF by address (production bridge, only 127.0.0.1 allowlisted)', () =
 
   it('refuses names that resolve to an internal address when connecting, before any byte is sent', async () => {
     for (const host of ['internal.test', 'mixed.test', 'mapped.test']) {
-      const created = await bridge.api.createHandoff({ service: `https://${host}:${port}/api`, thread: freshThread('ssrf'), agent: { id: 'agent-ssrf' } });
+      const created = await bridge.api.createHandoff({
+        service: `https://${host}:${port}/api`,
+        thread: freshThread('ssrf'),
+        agent: { id: 'agent-ssrf' },
+      });
       const view = await waitFor(`${host} to fail`, async () => {
         const v = await bridge.api.getHandoff(created.id);
         return v.status === 'failed' ? v : undefined;
@@ -85,7 +91,11 @@ describe('SSRF by address (production bridge, only 127.0.0.1 allowlisted)', () =
   });
 
   it('the allowlisted service itself still works (the sandbox on 127.0.0.1)', async () => {
-    const created = await bridge.api.createHandoff({ service: `${bridge.url}/sandbox`, thread: freshThread('ok'), agent: { id: 'agent-ok' } });
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread: freshThread('ok'),
+      agent: { id: 'agent-ok' },
+    });
     const view = await waitFor('awaiting_human', async () => {
       const v = await bridge.api.getHandoff(created.id);
       return v.status === 'awaiting_human' ? v : undefined;

@@ -5,7 +5,14 @@ import { say } from '../../src/core/sentence.js';
 import { approvalMessage } from '../../src/engine/approval-message.js';
 import { notices } from '../../src/engine/notices.js';
 import { startPlatformFakes, type PlatformFakes } from '../helpers/platform-fakes.js';
-import { githubMentions, githubReferences, readMarkdown, readMrkdwn, slackTextObjects, slackValues } from '../helpers/rendered-markup.js';
+import {
+  githubMentions,
+  githubReferences,
+  readMarkdown,
+  readMrkdwn,
+  slackTextObjects,
+  slackValues,
+} from '../helpers/rendered-markup.js';
 
 /**
  * Issue #11, "injection": on GitHub and Linear, service- and agent-chosen text (service name,
@@ -76,7 +83,8 @@ describe('injection in every field, through the platforms’ SDKs and fakes', ()
       expect(md.links).toEqual(i === 0 ? [approvalHref] : []);
       expect(md.images).toEqual([]);
       // The one image is the service's logo beside its label, its URL encoded inside the attribute.
-      const logo = '<img src="https://api.svc.example/logo.svg?x=%22%3E%3Cscript%3Ealert(1)%3C/script%3E" alt="" width="20" height="20">';
+      const logo =
+        '<img src="https://api.svc.example/logo.svg?x=%22%3E%3Cscript%3Ealert(1)%3C/script%3E" alt="" width="20" height="20">';
       expect(md.html).toEqual(['<!-- handoff-bridge -->', ...(i === 0 ? [logo] : [])]);
       expect(md.structure).toEqual([]);
       expect(md.headings).toEqual(i === 0 ? [3] : []);
@@ -123,6 +131,11 @@ describe('injection in every field, through the platforms’ SDKs and fakes', ()
     }
     expect(slackValues(posted[0]!.blocks, 'url')).toEqual([approvalHref]);
     // An SVG logo is no image Slack shows; nothing else may be one.
-    expect(slackValues(posted.map((m) => m.blocks), 'image_url')).toEqual([]);
+    expect(
+      slackValues(
+        posted.map((m) => m.blocks),
+        'image_url',
+      ),
+    ).toEqual([]);
   });
 });

@@ -81,21 +81,52 @@ describe('HANDOFF_AGENTS_FILE', () => {
   it('reads YAML and JSON, as a list or under "agents"', () => {
     const yaml = `agents:\n  - id: deploy-bot\n    keyHash: ${hash}\n    services: ["https://*.Example.com"]\n    threads: ["GitHub:acme/*"]\n    maxOpenHandoffs: 3\n`;
     expect(parseAgentsFile(yaml, 'agents.yaml')).toEqual([
-      { id: 'deploy-bot', keyHash: hash, policy: { services: ['https://*.example.com'], threads: ['github:acme/*'], maxOpenHandoffs: 3 } },
+      {
+        id: 'deploy-bot',
+        keyHash: hash,
+        policy: { services: ['https://*.example.com'], threads: ['github:acme/*'], maxOpenHandoffs: 3 },
+      },
     ]);
-    const json = JSON.stringify([{ id: 'a', keyHash: hash }, { id: 'b', keyHash: other, approvers: ['alice'] }]);
+    const json = JSON.stringify([
+      { id: 'a', keyHash: hash },
+      { id: 'b', keyHash: other, approvers: ['alice'] },
+    ]);
     expect(parseAgentsFile(json, 'agents.json').map((a) => a.id)).toEqual(['a', 'b']);
   });
 
   it.each([
     ['not YAML at all', 'agents: [ {', 'is neither JSON nor YAML'],
     ['no list', 'agents: 3', 'must hold a list of agents'],
-    ['a key instead of its hash', `- id: a\n  keyHash: ${generateAgentKey()}`, 'entry 1 ("a"): field "keyHash" must be a key hash'],
-    ['a bad id in the second entry', `- id: a\n  keyHash: ${hash}\n- id: Bad Id\n  keyHash: ${other}`, 'entry 2 ("Bad Id"): field "id"'],
-    ['a bad service glob', `- id: a\n  keyHash: ${hash}\n  services: ["https://x.com/path"]`, 'entry 1 ("a"): field "services.0"'],
-    ['an unknown field', `- id: a\n  keyHash: ${hash}\n  role: admin`, 'entry 1 ("a"): field "role" is not a known field'],
-    ['an id twice', `- id: a\n  keyHash: ${hash}\n- id: a\n  keyHash: ${other}`, 'entry 2 ("a"): the id "a" is declared twice'],
-    ['a key hash twice', `- id: a\n  keyHash: ${hash}\n- id: b\n  keyHash: ${hash}`, "entry 2 (\"b\"): its keyHash is also another entry's"],
+    [
+      'a key instead of its hash',
+      `- id: a\n  keyHash: ${generateAgentKey()}`,
+      'entry 1 ("a"): field "keyHash" must be a key hash',
+    ],
+    [
+      'a bad id in the second entry',
+      `- id: a\n  keyHash: ${hash}\n- id: Bad Id\n  keyHash: ${other}`,
+      'entry 2 ("Bad Id"): field "id"',
+    ],
+    [
+      'a bad service glob',
+      `- id: a\n  keyHash: ${hash}\n  services: ["https://x.com/path"]`,
+      'entry 1 ("a"): field "services.0"',
+    ],
+    [
+      'an unknown field',
+      `- id: a\n  keyHash: ${hash}\n  role: admin`,
+      'entry 1 ("a"): field "role" is not a known field',
+    ],
+    [
+      'an id twice',
+      `- id: a\n  keyHash: ${hash}\n- id: a\n  keyHash: ${other}`,
+      'entry 2 ("a"): the id "a" is declared twice',
+    ],
+    [
+      'a key hash twice',
+      `- id: a\n  keyHash: ${hash}\n- id: b\n  keyHash: ${hash}`,
+      'entry 2 ("b"): its keyHash is also another entry\'s',
+    ],
   ])('%s stops start-up naming the variable and the entry', (_what, text, words) => {
     const err = configError(() => parseAgentsFile(text, '/etc/handoff/agents.yaml'));
     expect(err.variable).toBe('HANDOFF_AGENTS_FILE');

@@ -24,7 +24,10 @@ const authenticate: Authenticate = adminTokenAuthenticator(adminToken, async (be
 /** A handler that records the call it was given. */
 function recorder() {
   const calls: ApiCall[] = [];
-  return { calls, handler: async (_req: RouteRequest, call: ApiCall) => (calls.push(call), { status: 200, body: { ok: true } }) };
+  return {
+    calls,
+    handler: async (_req: RouteRequest, call: ApiCall) => (calls.push(call), { status: 200, body: { ok: true } }),
+  };
 }
 
 describe('the API guard turns a request into an authenticated caller', () => {
@@ -32,7 +35,9 @@ describe('the API guard turns a request into an authenticated caller', () => {
     const { calls, handler } = recorder();
     const reply = await createApiGuard(authenticate)(handler)(request(`Bearer ${adminToken}`));
     expect(reply.status).toBe(200);
-    expect(calls).toEqual([{ caller: { kind: 'admin' }, source: '127.0.0.9', requestId: 'req_0123456789abcdef01234567' }]);
+    expect(calls).toEqual([
+      { caller: { kind: 'admin' }, source: '127.0.0.9', requestId: 'req_0123456789abcdef01234567' },
+    ]);
   });
 
   it('hands an agent key holder to the handler as that agent', async () => {
@@ -51,16 +56,24 @@ describe('the API guard turns a request into an authenticated caller', () => {
     ['two tokens', `Bearer ${adminToken} ${adminToken}`],
   ])('answers 401 for %s and never calls the handler', async (_what, header) => {
     const { calls, handler } = recorder();
-    await expect(createApiGuard(authenticate)(handler)(request(header))).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    await expect(createApiGuard(authenticate)(handler)(request(header))).rejects.toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
     expect(calls).toEqual([]);
   });
 
   it('adminOnly lets the admin through and answers an agent key 403 admin_only', async () => {
     const { calls, handler } = recorder();
     const guard = createApiGuard(authenticate);
-    await expect(guard.adminOnly(handler)(request(`Bearer ${agentKey}`))).rejects.toMatchObject({ status: 403, code: 'admin_only' });
+    await expect(guard.adminOnly(handler)(request(`Bearer ${agentKey}`))).rejects.toMatchObject({
+      status: 403,
+      code: 'admin_only',
+    });
     expect(calls).toEqual([]);
-    await expect(guard.adminOnly(handler)(request('Bearer nobody-at-all-000000'))).rejects.toMatchObject({ status: 401 });
+    await expect(guard.adminOnly(handler)(request('Bearer nobody-at-all-000000'))).rejects.toMatchObject({
+      status: 401,
+    });
     expect((await guard.adminOnly(handler)(request(`Bearer ${adminToken}`))).status).toBe(200);
     expect(calls.map((c) => c.caller.kind)).toEqual(['admin']);
   });
@@ -69,7 +82,11 @@ describe('the API guard turns a request into an authenticated caller', () => {
     const agent: Caller = { kind: 'agent', agentId: 'reporter' };
     expect(callerName({ kind: 'admin' })).toBe('admin');
     expect(callerName(agent)).toBe('agent:reporter');
-    expect(originOf({ caller: agent, source: '::1', requestId: 'req_1' })).toEqual({ actor: 'agent:reporter', source: '::1', requestId: 'req_1' });
+    expect(originOf({ caller: agent, source: '::1', requestId: 'req_1' })).toEqual({
+      actor: 'agent:reporter',
+      source: '::1',
+      requestId: 'req_1',
+    });
     expect(mayActFor({ kind: 'admin' }, 'anyone')).toBe(true);
     expect(mayActFor(agent, 'reporter')).toBe(true);
     expect(mayActFor(agent, 'Reporter')).toBe(false);

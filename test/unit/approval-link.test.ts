@@ -21,25 +21,55 @@ describe('approval links', () => {
   it.each([
     [production, 'https://login.example.com/approve', 'https://api.example.com', undefined, 'ok'],
     [production, 'https://example.com/approve', 'https://api.example.com', undefined, 'ok'],
-    [production, 'https://id.provider.example/approve', 'https://api.example.com', 'https://auth.provider.example', 'ok'],
-    [production, 'https://evil.example/approve', 'https://api.example.com', 'https://auth.provider.example', 'unsafe_approval_url'],
+    [
+      production,
+      'https://id.provider.example/approve',
+      'https://api.example.com',
+      'https://auth.provider.example',
+      'ok',
+    ],
+    [
+      production,
+      'https://evil.example/approve',
+      'https://api.example.com',
+      'https://auth.provider.example',
+      'unsafe_approval_url',
+    ],
     [production, 'https://accounts.google.com/signin', 'https://login.evil.example', undefined, 'unsafe_approval_url'],
     [production, 'http://login.example.com/approve', 'https://api.example.com', undefined, 'unsafe_approval_url'],
     [production, 'javascript:alert(1)', 'https://api.example.com', undefined, 'unsafe_approval_url'],
     [production, 'JaVaScRiPt:alert(1)', 'https://api.example.com', undefined, 'unsafe_approval_url'],
-    [production, 'data:text/html,<script>alert(1)</script>', 'https://api.example.com', undefined, 'unsafe_approval_url'],
+    [
+      production,
+      'data:text/html,<script>alert(1)</script>',
+      'https://api.example.com',
+      undefined,
+      'unsafe_approval_url',
+    ],
     [production, 'https://user:pw@login.example.com/', 'https://api.example.com', undefined, 'unsafe_approval_url'],
     [production, 'not a url', 'https://api.example.com', undefined, 'unsafe_approval_url'],
     [development, 'http://127.0.0.1:8080/sandbox/authorize/x', 'http://127.0.0.1:8080/sandbox', undefined, 'ok'],
     [development, 'http://127.0.0.2:8080/approve', 'http://127.0.0.1:8080/sandbox', undefined, 'unsafe_approval_url'],
     [development, 'http://localhost:8080/approve', 'http://127.0.0.1:8080/sandbox', undefined, 'unsafe_approval_url'],
   ])('%#: %s for %s', (policy, link, service, authorizationServer, expected) => {
-    expect(codeOf(() => checkApprovalLink({ approvalUrl: link, ...(authorizationServer ? { authorizationServer } : {}) }, service, policy))).toBe(expected);
+    expect(
+      codeOf(() =>
+        checkApprovalLink(
+          { approvalUrl: link, ...(authorizationServer ? { authorizationServer } : {}) },
+          service,
+          policy,
+        ),
+      ),
+    ).toBe(expected);
   });
 
   it('says what was wrong without repeating the link', () => {
     try {
-      checkApprovalLink({ approvalUrl: 'https://phish.example/steal?token=abc' }, 'https://api.example.com', production);
+      checkApprovalLink(
+        { approvalUrl: 'https://phish.example/steal?token=abc' },
+        'https://api.example.com',
+        production,
+      );
     } catch (err) {
       expect((err as Error).message).toContain('https://api.example.com');
       expect((err as Error).message).not.toContain('phish');

@@ -44,18 +44,26 @@ function importsOf(file: string, text: string): Import[] {
   const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
   return [...code.matchAll(pattern)].map((m) => {
     const specifier = m[1]!;
-    const target = specifier.startsWith('.') ? withoutExtension(posix.normalize(posix.join(posix.dirname(file), specifier))) : undefined;
+    const target = specifier.startsWith('.')
+      ? withoutExtension(posix.normalize(posix.join(posix.dirname(file), specifier)))
+      : undefined;
     return { file, specifier, target };
   });
 }
 
 const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
-const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /** Concrete login protocols: modules in src/login that export a `create…Protocol` factory. */
 function protocolModules(tree: SourceTree): string[] {
   return [...tree]
-    .filter(([path, text]) => under(path, 'src/login') && /export\s+(?:async\s+)?function\s+create\w*Protocol\b/.test(text))
+    .filter(
+      ([path, text]) => under(path, 'src/login') && /export\s+(?:async\s+)?function\s+create\w*Protocol\b/.test(text),
+    )
     .map(([path]) => withoutExtension(path));
 }
 
@@ -115,12 +123,18 @@ describe('architecture of the source tree', () => {
     const all = [...tree].flatMap(([file, text]) => importsOf(file, text));
     expect(all.length).toBeGreaterThan(200);
     // A multi-line `import type { … } from` and a dynamic import are both seen.
-    expect(all).toContainEqual({ file: 'src/login/agent-sessions.ts', specifier: '../core/login-protocol.js', target: 'src/core/login-protocol' });
+    expect(all).toContainEqual({
+      file: 'src/login/agent-sessions.ts',
+      specifier: '../core/login-protocol.js',
+      target: 'src/core/login-protocol',
+    });
     expect(all).toContainEqual({ file: 'bin/handoff.js', specifier: '../src/main.ts', target: 'src/main' });
   });
 
   it('recognises the concrete protocols', () => {
-    expect(protocolModules(tree)).toEqual(expect.arrayContaining(['src/login/agent-sessions', 'src/login/authmd', 'src/login/device']));
+    expect(protocolModules(tree)).toEqual(
+      expect.arrayContaining(['src/login/agent-sessions', 'src/login/authmd', 'src/login/device']),
+    );
   });
 
   it('src/core imports only src/core, node: builtins and zod', () => {
@@ -150,17 +164,32 @@ describe('architecture of the source tree', () => {
 
 describe('the architecture checker catches planted violations', () => {
   const planted: SourceTree = new Map([
-    ['src/core/bad-core.ts', "import { Redis } from 'ioredis';\nimport { x } from '../engine/x.js';\nimport { y } from './y.js';\nimport { z } from 'zod';\nimport { readFile } from 'node:fs/promises';\n"],
+    [
+      'src/core/bad-core.ts',
+      "import { Redis } from 'ioredis';\nimport { x } from '../engine/x.js';\nimport { y } from './y.js';\nimport { z } from 'zod';\nimport { readFile } from 'node:fs/promises';\n",
+    ],
     ['src/core/y.ts', '// import { no } from "../engine/commented-out.js";\nexport const y = 1;\n'],
-    ['adapters/slack/slack-adapter.ts', "import { App } from '@slack/bolt';\nimport type {\n  A,\n} from '../../src/engine/ports.js';\nimport { k } from '../../src/core/errors.js';\nimport { g } from '../github/x.js';\n"],
-    ['src/engine/uses-slack.ts', "import type { WebClient } from '@slack/web-api';\nconst m = await import('@octokit/rest');\n"],
+    [
+      'adapters/slack/slack-adapter.ts',
+      "import { App } from '@slack/bolt';\nimport type {\n  A,\n} from '../../src/engine/ports.js';\nimport { k } from '../../src/core/errors.js';\nimport { g } from '../github/x.js';\n",
+    ],
+    [
+      'src/engine/uses-slack.ts',
+      "import type { WebClient } from '@slack/web-api';\nconst m = await import('@octokit/rest');\n",
+    ],
     ['src/engine/uses-linear.ts', "export { LinearClient } from '@linear/sdk';\n"],
     ['src/engine/queue-user.ts', "import { Queue } from 'bullmq';\n"],
     ['src/queue/fine.ts', "import { Queue } from 'bullmq';\n"],
-    ['src/app/fine.ts', "import { Worker } from 'bullmq';\nimport { createAgentSessionsProtocol } from '../login/agent-sessions.js';\n"],
-    ['src/login/agent-sessions.ts', "export function createAgentSessionsProtocol() {}\n"],
+    [
+      'src/app/fine.ts',
+      "import { Worker } from 'bullmq';\nimport { createAgentSessionsProtocol } from '../login/agent-sessions.js';\n",
+    ],
+    ['src/login/agent-sessions.ts', 'export function createAgentSessionsProtocol() {}\n'],
     ['src/http/knows-adapter.ts', "import { parseLocalThread } from '../../adapters/local/local-thread.js';\n"],
-    ['src/main.ts', "import { createLocalPlatform } from '../adapters/local/index.js';\nimport { createAgentSessionsProtocol } from './login/agent-sessions.js';\n"],
+    [
+      'src/main.ts',
+      "import { createLocalPlatform } from '../adapters/local/index.js';\nimport { createAgentSessionsProtocol } from './login/agent-sessions.js';\n",
+    ],
     ['adapters/local/huge.ts', 'export const a = 1;\n'.repeat(maxLines + 1)],
     ['adapters/local/limit.ts', 'export const a = 1;\n'.repeat(maxLines)],
   ]);
@@ -201,8 +230,12 @@ describe('the architecture checker catches planted violations', () => {
   });
 
   it('resolves paths relative to the importing file', () => {
-    expect(importsOf('adapters/local/a.ts', "import x from '../../src/core/errors.js';")[0]?.target).toBe('src/core/errors');
-    expect(importsOf('src/main.ts', "import x from '../adapters/local/index.js';")[0]?.target).toBe('adapters/local/index');
+    expect(importsOf('adapters/local/a.ts', "import x from '../../src/core/errors.js';")[0]?.target).toBe(
+      'src/core/errors',
+    );
+    expect(importsOf('src/main.ts', "import x from '../adapters/local/index.js';")[0]?.target).toBe(
+      'adapters/local/index',
+    );
     expect(importsOf('src/a/b.ts', "import x from 'node:fs';")[0]?.target).toBeUndefined();
   });
 });

@@ -39,29 +39,39 @@ describe('choosePlan: which auth.md registration a login uses', () => {
     [['anonymous'], [], 'ana@example.com', 'anonymous'],
     [['anonymous', 'user_claimed'], [], undefined, 'user_claimed'],
   ])('%j (%j) with email %s → %s', (types, assertionTypes, email, plan) => {
-    if (plan === undefined) expect(codeOf(() => choosePlan(block(types, assertionTypes), email))).toBe('no_supported_login');
+    if (plan === undefined)
+      expect(codeOf(() => choosePlan(block(types, assertionTypes), email))).toBe('no_supported_login');
     else expect(choosePlan(block(types, assertionTypes), email)).toBe(plan);
   });
 
   it('asks for the approver email when verified email is the only way', () => {
-    expect(codeOf(() => choosePlan(block(['identity_assertion'], ['verified_email']), undefined))).toBe('approver_email_required');
+    expect(codeOf(() => choosePlan(block(['identity_assertion'], ['verified_email']), undefined))).toBe(
+      'approver_email_required',
+    );
   });
 
   it('sends exactly the documented bodies', () => {
-    expect(registrationBody('email', { email: 'a@b.co', scopes: [], clientName: 'handoff', claimMethod: 'google_oauth' })).toEqual({
+    expect(
+      registrationBody('email', { email: 'a@b.co', scopes: [], clientName: 'handoff', claimMethod: 'google_oauth' }),
+    ).toEqual({
       type: 'identity_assertion',
       assertion_type: 'verified_email',
       assertion: 'a@b.co',
       requested_credential_type: 'access_token',
     });
-    expect(registrationBody('user_claimed', { scopes: ['x'], clientName: 'handoff', claimMethod: 'github_oauth' })).toEqual({
+    expect(
+      registrationBody('user_claimed', { scopes: ['x'], clientName: 'handoff', claimMethod: 'github_oauth' }),
+    ).toEqual({
       type: 'user_claimed',
       claim_method: 'github_oauth',
       requested_credential_type: 'access_token',
       requested_scopes: ['x'],
       client_name: 'handoff',
     });
-    expect(registrationBody('anonymous', { scopes: [], clientName: 'handoff', claimMethod: 'google_oauth' })).toEqual({ type: 'anonymous', requested_credential_type: 'api_key' });
+    expect(registrationBody('anonymous', { scopes: [], clientName: 'handoff', claimMethod: 'google_oauth' })).toEqual({
+      type: 'anonymous',
+      requested_credential_type: 'api_key',
+    });
   });
 });
 
@@ -72,32 +82,66 @@ describe('reading registration answers leniently', () => {
     ['epoch ms', 1_790_000_000_123, 1_790_000_000_123],
     ['epoch seconds as text', '1790000000', 1_790_000_000_000],
   ])('claim_token_expires as %s', (_what, value, ms) => {
-    expect(readRegistration(response({ claim_token: 'clm_x', claim_url: 'https://svc.example/c', claim_token_expires: value })).claimExpiresAt).toBe(ms);
+    expect(
+      readRegistration(
+        response({ claim_token: 'clm_x', claim_url: 'https://svc.example/c', claim_token_expires: value }),
+      ).claimExpiresAt,
+    ).toBe(ms);
   });
 
-  it.each(['claim_url', 'verification_uri_complete', 'verification_uri', 'url'])('takes the claim link from %s', (field) => {
-    expect(readRegistration(response({ claim_token: 'clm_x', [field]: 'https://svc.example/claim/1' })).claimUrl).toBe('https://svc.example/claim/1');
-  });
+  it.each(['claim_url', 'verification_uri_complete', 'verification_uri', 'url'])(
+    'takes the claim link from %s',
+    (field) => {
+      expect(
+        readRegistration(response({ claim_token: 'clm_x', [field]: 'https://svc.example/claim/1' })).claimUrl,
+      ).toBe('https://svc.example/claim/1');
+    },
+  );
 
   it('keeps the anonymous key and the scopes a claim will grant', () => {
     const r = readRegistration(
-      response({ claim_token: 'clm_x', credential: 'key_abc', credential_expires: null, scopes: ['r'], post_claim_scopes: ['r', 'w'], registration_id: 'reg_1' }),
+      response({
+        claim_token: 'clm_x',
+        credential: 'key_abc',
+        credential_expires: null,
+        scopes: ['r'],
+        post_claim_scopes: ['r', 'w'],
+        registration_id: 'reg_1',
+      }),
     );
-    expect(r).toMatchObject({ registrationId: 'reg_1', key: { value: 'key_abc', scopes: ['r'] }, postClaimScopes: ['r', 'w'] });
+    expect(r).toMatchObject({
+      registrationId: 'reg_1',
+      key: { value: 'key_abc', scopes: ['r'] },
+      postClaimScopes: ['r', 'w'],
+    });
   });
 
   it('refuses an answer without a claim token (malformed, retried) and a 4xx (rejected, not retried)', () => {
     expect(codeOf(() => readRegistration(response({ registration_id: 'reg_1' })))).toBe('service_malformed_response');
-    expect(codeOf(() => readRegistration(response({ error: 'anonymous_not_enabled' }, 400)))).toBe('registration_rejected');
+    expect(codeOf(() => readRegistration(response({ error: 'anonymous_not_enabled' }, 400)))).toBe(
+      'registration_rejected',
+    );
   });
 
   it('reads the credential of a completed claim under any of its names', () => {
-    expect(readClaimed(response({ status: 'claimed', credential: 'c1', credential_expires: '2030-01-01T00:00:00Z', scopes: ['a'] }, 200), 0)).toEqual({
+    expect(
+      readClaimed(
+        response(
+          { status: 'claimed', credential: 'c1', credential_expires: '2030-01-01T00:00:00Z', scopes: ['a'] },
+          200,
+        ),
+        0,
+      ),
+    ).toEqual({
       value: 'c1',
       expiresAt: Date.parse('2030-01-01T00:00:00Z'),
       scopes: ['a'],
     });
-    expect(readClaimed(response({ access_token: 't', expires_in: 60, scope: 'a b' }, 200), 1_000)).toEqual({ value: 't', expiresAt: 61_000, scopes: ['a', 'b'] });
+    expect(readClaimed(response({ access_token: 't', expires_in: 60, scope: 'a b' }, 200), 1_000)).toEqual({
+      value: 't',
+      expiresAt: 61_000,
+      scopes: ['a', 'b'],
+    });
     expect(readClaimed(response({ registration_id: 'r', status: 'claimed' }, 200), 0)).toBeUndefined();
   });
 });

@@ -44,8 +44,14 @@ describe('the CLI names the link for what the person does there', () => {
   });
 
   it('a device code: verify, then answer "done"', () => {
-    const device = view({ protocol: 'device', answer: 'done', approvalUrl: 'https://files.example.com/activate?user_code=WDJB-MJHT' });
-    expect(approvalLine(device)).toBe('verification link (posted in local:demo; answer "done" after approving): https://files.example.com/activate?user_code=WDJB-MJHT');
+    const device = view({
+      protocol: 'device',
+      answer: 'done',
+      approvalUrl: 'https://files.example.com/activate?user_code=WDJB-MJHT',
+    });
+    expect(approvalLine(device)).toBe(
+      'verification link (posted in local:demo; answer "done" after approving): https://files.example.com/activate?user_code=WDJB-MJHT',
+    );
     expect(describeHandoff(device)).toContain('  verify    https://files.example.com/activate?user_code=WDJB-MJHT');
   });
 
@@ -62,6 +68,8 @@ describe('progress and exit codes', () => {
   });
 
   it('maps each ending to its own exit code', () => {
-    expect([exitCodeFor('completed'), exitCodeFor('expired'), exitCodeFor('failed'), exitCodeFor('cancelled')]).toEqual([0, 3, 4, 5]);
+    expect([exitCodeFor('completed'), exitCodeFor('expired'), exitCodeFor('failed'), exitCodeFor('cancelled')]).toEqual(
+      [0, 3, 4, 5],
+    );
   });
 });

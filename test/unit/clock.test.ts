@@ -19,12 +19,25 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', '   ', 'soon', 'm', '-5m', '+5m', '1e3', '1h30m', '.5h', '1.', '5w', '5 minutes', 'Infinity', 'NaN', '30 m s'])(
-    'rejects %j',
-    (text) => {
-      expect(parseDuration(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '   ',
+    'soon',
+    'm',
+    '-5m',
+    '+5m',
+    '1e3',
+    '1h30m',
+    '.5h',
+    '1.',
+    '5w',
+    '5 minutes',
+    'Infinity',
+    'NaN',
+    '30 m s',
+  ])('rejects %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
 
   it('rounds fractional milliseconds to a whole number', () => {
     expect(parseDuration('1.0004s')).toBe(1_000);

@@ -54,7 +54,9 @@ describe('network configuration', () => {
     const err = configError({ ...production, HANDOFF_ALLOW_PRIVATE_NETWORKS: 'true' });
     expect(err.variable).toBe('HANDOFF_ALLOW_PRIVATE_NETWORKS');
     expect(err.message).toContain('HANDOFF_ALLOWED_SERVICES');
-    expect(loadConfig({ ...production, HANDOFF_ALLOWED_SERVICES: 'http://10.0.0.5:8080' }).network.allowedServices).toEqual(['http://10.0.0.5:8080']);
+    expect(
+      loadConfig({ ...production, HANDOFF_ALLOWED_SERVICES: 'http://10.0.0.5:8080' }).network.allowedServices,
+    ).toEqual(['http://10.0.0.5:8080']);
   });
 
   it.each([

@@ -36,8 +36,13 @@ describe('loadConfig defaults', () => {
       throw new Error('an empty environment was accepted');
     })();
     expect(err).toBeInstanceOf(ConfigError);
-    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL']) expect(err.message).toContain(`${variable} is required in production`);
-    const config = loadConfigAsIs({ HANDOFF_VAULT_KEY: production.HANDOFF_VAULT_KEY, HANDOFF_API_TOKEN: production.HANDOFF_API_TOKEN, REDIS_URL: production.REDIS_URL });
+    for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL'])
+      expect(err.message).toContain(`${variable} is required in production`);
+    const config = loadConfigAsIs({
+      HANDOFF_VAULT_KEY: production.HANDOFF_VAULT_KEY,
+      HANDOFF_API_TOKEN: production.HANDOFF_API_TOKEN,
+      REDIS_URL: production.REDIS_URL,
+    });
     expect(config).toMatchObject({ env: 'production', sandbox: false, localThreads: false, metricsToken: undefined });
   });
 
@@ -57,7 +62,13 @@ describe('loadConfig defaults', () => {
       sandbox: true,
       localThreads: true,
       metricsToken: undefined,
-      handoff: { defaultExpiresInMs: 30 * 60_000, maxExpiresInMs: 24 * 3_600_000, pollIntervalMs: 10_000, pollMaxIntervalMs: 5 * 60_000, claimLeaseMs: 60_000 },
+      handoff: {
+        defaultExpiresInMs: 30 * 60_000,
+        maxExpiresInMs: 24 * 3_600_000,
+        pollIntervalMs: 10_000,
+        pollMaxIntervalMs: 5 * 60_000,
+        claimLeaseMs: 60_000,
+      },
       workerConcurrency: 32,
       log: { level: 'info', format: undefined },
       login: {
@@ -80,7 +91,12 @@ describe('loadConfig defaults', () => {
   });
 
   it('reads the values it is given and decodes the vault key', () => {
-    const config = loadConfig({ PORT: '9090', HOST: '0.0.0.0', LOG_LEVEL: 'debug', HANDOFF_VAULT_KEY: key.toString('base64') });
+    const config = loadConfig({
+      PORT: '9090',
+      HOST: '0.0.0.0',
+      LOG_LEVEL: 'debug',
+      HANDOFF_VAULT_KEY: key.toString('base64'),
+    });
     expect(config.port).toBe(9090);
     expect(config.host).toBe('0.0.0.0');
     expect(config.log.level).toBe('debug');
@@ -112,9 +128,21 @@ describe('loadConfig rejects bad values and names the variable', () => {
     { env: { PORT: '70000' }, variable: 'PORT', says: 'whole number from 0 to 65535' },
     { env: { PORT: '-1' }, variable: 'PORT', says: 'whole number from 0 to 65535' },
     { env: { PORT: '80.5' }, variable: 'PORT', says: 'whole number from 0 to 65535' },
-    { env: { HANDOFF_VAULT_KEY: randomBytes(16).toString('base64') }, variable: 'HANDOFF_VAULT_KEY', says: '32 random bytes' },
-    { env: { HANDOFF_VAULT_KEY: randomBytes(33).toString('base64') }, variable: 'HANDOFF_VAULT_KEY', says: '32 random bytes' },
-    { env: { HANDOFF_VAULT_KEY: 'correct horse battery staple!!' }, variable: 'HANDOFF_VAULT_KEY', says: 'openssl rand -base64 32' },
+    {
+      env: { HANDOFF_VAULT_KEY: randomBytes(16).toString('base64') },
+      variable: 'HANDOFF_VAULT_KEY',
+      says: '32 random bytes',
+    },
+    {
+      env: { HANDOFF_VAULT_KEY: randomBytes(33).toString('base64') },
+      variable: 'HANDOFF_VAULT_KEY',
+      says: '32 random bytes',
+    },
+    {
+      env: { HANDOFF_VAULT_KEY: 'correct horse battery staple!!' },
+      variable: 'HANDOFF_VAULT_KEY',
+      says: 'openssl rand -base64 32',
+    },
     { env: { HANDOFF_VAULT_KEY: randomBytes(32).toString('hex') }, variable: 'HANDOFF_VAULT_KEY', says: 'base64' },
     { env: { REDIS_URL: 'localhost:6379' }, variable: 'REDIS_URL', says: 'redis://host:6379' },
     { env: { REDIS_URL: 'http://localhost:6379' }, variable: 'REDIS_URL', says: 'redis://host:6379' },
@@ -124,12 +152,24 @@ describe('loadConfig rejects bad values and names the variable', () => {
     { env: { HANDOFF_POLL_INTERVAL_MS: '500' }, variable: 'HANDOFF_POLL_INTERVAL_MS', says: 'at least 1000' },
     { env: { HANDOFF_PREFIX: 'has space' }, variable: 'HANDOFF_PREFIX', says: 'letters, digits' },
     { env: { NODE_ENV: 'staging' }, variable: 'NODE_ENV', says: 'production' },
-    { env: { HANDOFF_PROTOCOLS: 'agent-sessions,oauth1' }, variable: 'HANDOFF_PROTOCOLS', says: 'agent-sessions, authmd, device' },
+    {
+      env: { HANDOFF_PROTOCOLS: 'agent-sessions,oauth1' },
+      variable: 'HANDOFF_PROTOCOLS',
+      says: 'agent-sessions, authmd, device',
+    },
     { env: { HANDOFF_PROTOCOLS: ' , ' }, variable: 'HANDOFF_PROTOCOLS', says: 'at least one protocol' },
     { env: { HANDOFF_DISCOVERY_CACHE_MS: '-5' }, variable: 'HANDOFF_DISCOVERY_CACHE_MS', says: '0 or more' },
     { env: { HANDOFF_REFRESH_BEFORE_MS: '0' }, variable: 'HANDOFF_REFRESH_BEFORE_MS', says: 'positive' },
-    { env: { HANDOFF_DEVICE_CLIENT_IDS: 'github.com=abc' }, variable: 'HANDOFF_DEVICE_CLIENT_IDS', says: 'origin=client_id' },
-    { env: { HANDOFF_DEVICE_CLIENT_IDS: 'https://github.com=' }, variable: 'HANDOFF_DEVICE_CLIENT_IDS', says: 'origin=client_id' },
+    {
+      env: { HANDOFF_DEVICE_CLIENT_IDS: 'github.com=abc' },
+      variable: 'HANDOFF_DEVICE_CLIENT_IDS',
+      says: 'origin=client_id',
+    },
+    {
+      env: { HANDOFF_DEVICE_CLIENT_IDS: 'https://github.com=' },
+      variable: 'HANDOFF_DEVICE_CLIENT_IDS',
+      says: 'origin=client_id',
+    },
   ])('$variable from $env', ({ env, variable, says }) => {
     const err = configError(env);
     expect(err.variable).toBe(variable);
@@ -224,7 +264,10 @@ describe('login variables', () => {
     });
     expect(config.login.protocols).toEqual(['device', 'agent-sessions']);
     expect(config.login.discoveryCacheMs).toBe(0);
-    expect(config.login.deviceClientIds).toEqual({ 'https://github.com': 'Iv1.abc', 'https://auth.example.com:8443': '0oa1b2c3' });
+    expect(config.login.deviceClientIds).toEqual({
+      'https://github.com': 'Iv1.abc',
+      'https://auth.example.com:8443': '0oa1b2c3',
+    });
   });
 });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { extractAnswers, mentionsLink, normaliseReplyText, pickAnswer, type ExtractedAnswers } from '../../src/core/finish-code.js';
+import {
+  extractAnswers,
+  mentionsLink,
+  normaliseReplyText,
+  pickAnswer,
+  type ExtractedAnswers,
+} from '../../src/core/finish-code.js';
 
 // Two well-formed finish codes (PROTOCOLS.md §1: `aae_` + 48 lowercase hex).
 const hex = '3f9a0c1de27b4a58961c0e2fd4b7a3e1c5d8f0a2b4c6e8d1';
@@ -164,9 +170,17 @@ describe('pickAnswer', () => {
     { text: 'done with lunch, approving after standup', kind: 'done', answer: undefined },
     { text: '654321', kind: 'done', answer: undefined },
     // Other services' prefixed finish codes (auth.md browser claims): case kept, URLs ignored.
-    { text: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1', kind: 'finish_code', answer: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1' },
+    {
+      text: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1',
+      kind: 'finish_code',
+      answer: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1',
+    },
     { text: 'finish code: `fc_AbC123dEf456GhI789jKl`.', kind: 'finish_code', answer: 'fc_AbC123dEf456GhI789jKl' },
-    { text: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1 or acf_0000000000000000000000000000000f', kind: 'finish_code', answer: undefined },
+    {
+      text: 'acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1 or acf_0000000000000000000000000000000f',
+      kind: 'finish_code',
+      answer: undefined,
+    },
     { text: 'https://svc.example/claim/reg_0123456789abcdef0123', kind: 'finish_code', answer: undefined },
     { text: `aae_${hex.slice(0, 47)} (sorry, cut off)`, kind: 'finish_code', answer: undefined },
     { text: `${code} acf_3f9a0c1de27b4a58961c0e2fd4b7a3e1`, kind: 'finish_code', answer: code },

@@ -8,7 +8,12 @@ import { issueCommentPayload } from '../fixtures/github/issue-comment.js';
 const where = { owner: 'Codertocat', repo: 'Hello-World', number: 1 };
 const context = { self: { appId: 4242, login: 'handoff-bot' }, deliveryId: 'd-1', receivedAt: 1, asEdit: false };
 const example = (over: { body?: string; login?: string } = {}) => {
-  const payload = issueCommentPayload({ commentId: 501, issueNumber: 1, body: over.body ?? 'aae_' + 'ab'.repeat(24), login: over.login ?? 'Codertocat' });
+  const payload = issueCommentPayload({
+    commentId: 501,
+    issueNumber: 1,
+    body: over.body ?? 'aae_' + 'ab'.repeat(24),
+    login: over.login ?? 'Codertocat',
+  });
   return { payload, comment: readComment(payload.comment)! };
 };
 
@@ -32,9 +37,18 @@ describe('GitHub comments as replies', () => {
 
   it('ignores the bridge’s own comments, bots, deleted accounts and empty bodies', () => {
     const { payload, comment } = example();
-    expect(replyFromComment({ ...comment, body: '<!-- handoff-bridge -->\nhello' }, where, context)).toEqual({ kind: 'ignored', reason: 'own_comment' });
-    expect(replyFromComment({ ...comment, viaAppId: 4242 }, where, context)).toEqual({ kind: 'ignored', reason: 'own_comment' });
-    expect(replyFromComment({ ...comment, user: { login: 'Handoff-Bot', type: 'User' } }, where, context)).toEqual({ kind: 'ignored', reason: 'own_comment' });
+    expect(replyFromComment({ ...comment, body: '<!-- handoff-bridge -->\nhello' }, where, context)).toEqual({
+      kind: 'ignored',
+      reason: 'own_comment',
+    });
+    expect(replyFromComment({ ...comment, viaAppId: 4242 }, where, context)).toEqual({
+      kind: 'ignored',
+      reason: 'own_comment',
+    });
+    expect(replyFromComment({ ...comment, user: { login: 'Handoff-Bot', type: 'User' } }, where, context)).toEqual({
+      kind: 'ignored',
+      reason: 'own_comment',
+    });
     const bot = { ...(payload.comment as object), user: { login: 'dependabot[bot]', type: 'Bot' } };
     expect(replyFromComment(readComment(bot)!, where, context)).toEqual({ kind: 'ignored', reason: 'bot' });
     expect(replyFromComment({ ...comment, user: null }, where, context)).toEqual({ kind: 'ignored', reason: 'ghost' });
@@ -74,15 +88,25 @@ describe('GitHub comment rendering', () => {
   it('marks its comments, shows both hosts, labels the name, and says who may answer in GitHub terms', () => {
     const body = renderGithubComment(approval, 'write');
     expect(body.startsWith('<!-- handoff-bridge -->\n')).toBe(true);
-    expect(body).toContain('**[Open the approval page](<https://svc.example/authorize/ar_1>)** The link opens `svc.example`.');
-    expect(body).toContain('asks you to log in to `svc.example` (calls itself `Evil [link](https://x.example) @org/team`)');
+    expect(body).toContain(
+      '**[Open the approval page](<https://svc.example/authorize/ar_1>)** The link opens `svc.example`.',
+    );
+    expect(body).toContain(
+      'asks you to log in to `svc.example` (calls itself `Evil [link](https://x.example) @org/team`)',
+    );
     expect(body).toContain('Agent `agent-ˋxˋ`');
     expect(body).toContain('Only people with write access to this repository may answer.');
     expect(body).toContain('Expires at 2026-05-01 10:00 UTC.');
-    expect(renderGithubComment({ ...approval, approvers: ['alice', '@bob'] }, 'write')).toContain('Only @alice, @bob may answer.');
+    expect(renderGithubComment({ ...approval, approvers: ['alice', '@bob'] }, 'write')).toContain(
+      'Only @alice, @bob may answer.',
+    );
     // A team or anything else that is not a login is shown, never mentioned.
-    expect(renderGithubComment({ ...approval, approvers: ['org/team', 'a b'] }, 'write')).toContain('Only `org/team`, `a b` may answer.');
-    expect(renderGithubComment({ ...approval, notes: [['⚠️ This thread is public.']] }, 'write')).toContain('\n\n⚠️ This thread is public.\n\n');
+    expect(renderGithubComment({ ...approval, approvers: ['org/team', 'a b'] }, 'write')).toContain(
+      'Only `org/team`, `a b` may answer.',
+    );
+    expect(renderGithubComment({ ...approval, notes: [['⚠️ This thread is public.']] }, 'write')).toContain(
+      '\n\n⚠️ This thread is public.\n\n',
+    );
   });
 
   it('shows the service logo beside the label that it is the service’s claim, encoded so it cannot break out of the tag', () => {
@@ -90,21 +114,38 @@ describe('GitHub comment rendering', () => {
       renderGithubComment({ ...approval, serviceName: 'Notes', ...(serviceLogoUrl ? { serviceLogoUrl } : {}) }, 'write')
         .split('\n\n')
         .find((line) => line.includes('<img'));
-    expect(logoLine('https://notes.example/logo.svg')).toBe('<img src="https://notes.example/logo.svg" alt="" width="20" height="20"> The logo, like the name, is the service’s own claim.');
-    expect(logoLine('https://notes.example/l.png?a="><script>x</script>')).toContain('<img src="https://notes.example/l.png?a=%22%3E%3Cscript%3Ex%3C/script%3E" alt=""');
+    expect(logoLine('https://notes.example/logo.svg')).toBe(
+      '<img src="https://notes.example/logo.svg" alt="" width="20" height="20"> The logo, like the name, is the service’s own claim.',
+    );
+    expect(logoLine('https://notes.example/l.png?a="><script>x</script>')).toContain(
+      '<img src="https://notes.example/l.png?a=%22%3E%3Cscript%3Ex%3C/script%3E" alt=""',
+    );
     expect(logoLine('javascript:alert(1)')).toBeUndefined();
     expect(logoLine()).toBeUndefined();
   });
 
   it('renders notices from their parts: words escaped, values as code spans, people never mentioned', () => {
-    expect(renderGithubComment({ kind: 'notice', handoffId: 'hf_1', event: 'info', text: ['That code did not work (attempt 1 of 5).'] }, 'write')).toBe(
-      '<!-- handoff-bridge -->\nThat code did not work (attempt 1 of 5).',
+    expect(
+      renderGithubComment(
+        { kind: 'notice', handoffId: 'hf_1', event: 'info', text: ['That code did not work (attempt 1 of 5).'] },
+        'write',
+      ),
+    ).toBe('<!-- handoff-bridge -->\nThat code did not work (attempt 1 of 5).');
+    const refusal = renderGithubComment(
+      {
+        kind: 'notice',
+        handoffId: 'hf_1',
+        event: 'refused',
+        text: say`${{ person: 'mallory' }}, no: ${'[x](http://e) @team #1'}`,
+      },
+      'write',
     );
-    const refusal = renderGithubComment({ kind: 'notice', handoffId: 'hf_1', event: 'refused', text: say`${{ person: 'mallory' }}, no: ${'[x](http://e) @team #1'}` }, 'write');
     expect(refusal).toBe('<!-- handoff-bridge -->\n`mallory`, no: `[x](http://e) @team #1`');
   });
 
   it('escapes markdown in its own words and breaks mentions and references', () => {
-    expect(escapeMarkdownText('a*b_[c](d) @e #1 <b> &amp;')).toBe('a\\*b\\_\\[c\\](d) \\@\u200be \\#\u200b1 \\<b\\> \\&amp;');
+    expect(escapeMarkdownText('a*b_[c](d) @e #1 <b> &amp;')).toBe(
+      'a\\*b\\_\\[c\\](d) \\@\u200be \\#\u200b1 \\<b\\> \\&amp;',
+    );
   });
 });

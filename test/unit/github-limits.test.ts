@@ -6,35 +6,72 @@ import { RateLimitedError, UpstreamError } from '../../src/core/errors.js';
 
 /** An error shaped as Octokit's RequestError ("HttpError"). */
 function httpError(status: number, message: string, headers: Record<string, string> = {}, response = true): Error {
-  return Object.assign(new Error(message), { name: 'HttpError', status, ...(response ? { response: { headers } } : {}) });
+  return Object.assign(new Error(message), {
+    name: 'HttpError',
+    status,
+    ...(response ? { response: { headers } } : {}),
+  });
 }
 
 const now = 1_700_000_000_000;
 
 describe('GitHub errors', () => {
   it('turns secondary and primary rate limits into delays', () => {
-    const secondary = githubError(httpError(403, 'You have exceeded a secondary rate limit', { 'retry-after': '30' }), 'post', now);
+    const secondary = githubError(
+      httpError(403, 'You have exceeded a secondary rate limit', { 'retry-after': '30' }),
+      'post',
+      now,
+    );
     expect(secondary).toBeInstanceOf(RateLimitedError);
     expect(secondary.retryAfterMs).toBe(30_000);
-    const primary = githubError(httpError(403, 'API rate limit exceeded', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 120) }), 'post', now);
+    const primary = githubError(
+      httpError(403, 'API rate limit exceeded', {
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(now / 1000 + 120),
+      }),
+      'post',
+      now,
+    );
     expect(primary.retryAfterMs).toBe(121_000);
     expect(githubError(httpError(429, 'Too many'), 'post', now).retryAfterMs).toBe(60_000);
-    expect(githubError(httpError(403, 'You have exceeded a secondary rate limit.'), 'post', now).retryAfterMs).toBe(60_000);
+    expect(githubError(httpError(403, 'You have exceeded a secondary rate limit.'), 'post', now).retryAfterMs).toBe(
+      60_000,
+    );
   });
 
   it('fails at once on refusals, retries with backoff on 5xx and network errors', () => {
-    const forbidden = githubError(httpError(403, 'Resource not accessible by integration', { 'x-ratelimit-remaining': '4000' }), 'post to x', now);
+    const forbidden = githubError(
+      httpError(403, 'Resource not accessible by integration', { 'x-ratelimit-remaining': '4000' }),
+      'post to x',
+      now,
+    );
     expect(forbidden).toBeInstanceOf(UpstreamError);
     expect(forbidden).toMatchObject({ code: 'github_forbidden', retry: 'never' });
-    expect(githubError(httpError(404, 'Not Found'), 'post', now)).toMatchObject({ code: 'github_not_found', retry: 'never' });
-    expect(githubError(httpError(502, 'Bad gateway'), 'post', now)).toMatchObject({ code: 'github_unavailable', retry: 'backoff' });
-    expect(githubError(httpError(500, 'connect ECONNREFUSED', {}, false), 'post', now)).toMatchObject({ code: 'github_unavailable', retry: 'backoff' });
-    expect(githubError(new TypeError('fetch failed'), 'post', now)).toMatchObject({ code: 'github_unavailable', retry: 'backoff' });
+    expect(githubError(httpError(404, 'Not Found'), 'post', now)).toMatchObject({
+      code: 'github_not_found',
+      retry: 'never',
+    });
+    expect(githubError(httpError(502, 'Bad gateway'), 'post', now)).toMatchObject({
+      code: 'github_unavailable',
+      retry: 'backoff',
+    });
+    expect(githubError(httpError(500, 'connect ECONNREFUSED', {}, false), 'post', now)).toMatchObject({
+      code: 'github_unavailable',
+      retry: 'backoff',
+    });
+    expect(githubError(new TypeError('fetch failed'), 'post', now)).toMatchObject({
+      code: 'github_unavailable',
+      retry: 'backoff',
+    });
   });
 });
 
 describe('the rate budget behind the poll interval', () => {
-  const headers = (remaining: number, resetInS: number) => ({ 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(now / 1000 + resetInS) });
+  const headers = (remaining: number, resetInS: number) => ({
+    'x-ratelimit-limit': '5000',
+    'x-ratelimit-remaining': String(remaining),
+    'x-ratelimit-reset': String(now / 1000 + resetInS),
+  });
 
   it('keeps the base interval while the budget is healthy', () => {
     const budget = createRateBudget();

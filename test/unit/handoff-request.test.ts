@@ -69,13 +69,16 @@ describe('parseHandoffRequest', () => {
     expect(err.message).not.toMatch(/Invalid input:/);
   });
 
-  it.each([{ id: 'job-1', queue: 'reports' }, { id: 'job-1' }, null, 'reports:1'])('refuses parentJob (%j) with invalid_parent_job: the bridge no longer attaches to agents\' jobs', (parentJob) => {
-    const err = badInput(() => parseHandoffRequest({ ...minimal, parentJob }));
-    expect(err.code).toBe('invalid_parent_job');
-    expect(err.status).toBe(400);
-    expect(err.details).toEqual({ field: 'parentJob' });
-    expect(err.message).toContain('requireLogin()');
-  });
+  it.each([{ id: 'job-1', queue: 'reports' }, { id: 'job-1' }, null, 'reports:1'])(
+    "refuses parentJob (%j) with invalid_parent_job: the bridge no longer attaches to agents' jobs",
+    (parentJob) => {
+      const err = badInput(() => parseHandoffRequest({ ...minimal, parentJob }));
+      expect(err.code).toBe('invalid_parent_job');
+      expect(err.status).toBe(400);
+      expect(err.details).toEqual({ field: 'parentJob' });
+      expect(err.message).toContain('requireLogin()');
+    },
+  );
 
   it.each([null, undefined, 'service=x', 42, [minimal]])('rejects a body that is not an object: %j', (body) => {
     const err = badInput(() => parseHandoffRequest(body));
@@ -140,8 +143,12 @@ describe('parseServiceUrl', () => {
   });
 
   it('never repeats the password from a URL in its error', () => {
-    expect(badInput(() => parseServiceUrl('https://user:hunter2@api.example.com', policy(true))).message).not.toContain('hunter2');
-    expect(badInput(() => parseServiceUrl('http://user:hunter2@api.example.com', policy(true))).message).not.toContain('hunter2');
+    expect(badInput(() => parseServiceUrl('https://user:hunter2@api.example.com', policy(true))).message).not.toContain(
+      'hunter2',
+    );
+    expect(badInput(() => parseServiceUrl('http://user:hunter2@api.example.com', policy(true))).message).not.toContain(
+      'hunter2',
+    );
   });
 });
 
@@ -152,7 +159,9 @@ describe("resolveAgent: the request's agent comes from the caller", () => {
 
   it("fills in an agent key's own id, keeping the correlation id", () => {
     expect(resolveAgent(parse({}), agent)).toMatchObject({ agent: { id: 'agent-1' } });
-    expect(resolveAgent(parse({ agent: { correlationId: 'run-1' } }), agent)).toMatchObject({ agent: { id: 'agent-1', correlationId: 'run-1' } });
+    expect(resolveAgent(parse({ agent: { correlationId: 'run-1' } }), agent)).toMatchObject({
+      agent: { id: 'agent-1', correlationId: 'run-1' },
+    });
     expect(resolveAgent(parse({ agent: { id: 'agent-1' } }), agent)).toMatchObject({ agent: { id: 'agent-1' } });
   });
 
@@ -162,7 +171,9 @@ describe("resolveAgent: the request's agent comes from the caller", () => {
   });
 
   it('takes the id the admin token names, and requires one', () => {
-    expect(resolveAgent(parse({ agent: { id: 'anyone at all' } }), admin)).toMatchObject({ agent: { id: 'anyone at all' } });
+    expect(resolveAgent(parse({ agent: { id: 'anyone at all' } }), admin)).toMatchObject({
+      agent: { id: 'anyone at all' },
+    });
     for (const extra of [{}, { agent: {} }, { agent: { correlationId: 'x' } }]) {
       const err = badInput(() => resolveAgent(parse(extra), admin));
       expect(err.details).toEqual({ field: 'agent.id' });

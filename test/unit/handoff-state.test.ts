@@ -119,7 +119,9 @@ describe('outcomeOf', () => {
   });
 
   it('reports the error of a failed handoff and no credential key', () => {
-    const outcome = outcomeOf(record({ status: 'failed', error: { code: 'too_many_attempts', message: 'Five wrong codes.' } }));
+    const outcome = outcomeOf(
+      record({ status: 'failed', error: { code: 'too_many_attempts', message: 'Five wrong codes.' } }),
+    );
     expect(outcome).toEqual({
       handoffId: 'hf_6f1c0a9e4b2d7c35a1e0f2b8',
       status: 'failed',
@@ -145,7 +147,10 @@ describe('nextDriverStep', () => {
   });
 
   it('waits until expiry when awaiting a human with no background poll', () => {
-    expect(nextDriverStep(record({ status: 'awaiting_human', expiresAt }), t0 + 1_000)).toEqual({ kind: 'wait', untilMs: expiresAt });
+    expect(nextDriverStep(record({ status: 'awaiting_human', expiresAt }), t0 + 1_000)).toEqual({
+      kind: 'wait',
+      untilMs: expiresAt,
+    });
   });
 
   it('waits until the next poll when that comes before expiry', () => {
@@ -171,9 +176,15 @@ describe('nextDriverStep', () => {
   it('rechecks a claim in progress about 30 s later, even past expiry', () => {
     expect(claimRecheckMs).toBe(30_000);
     const now = t0 + 5_000;
-    expect(nextDriverStep(record({ status: 'claiming', expiresAt }), now)).toEqual({ kind: 'wait', untilMs: now + 30_000 });
+    expect(nextDriverStep(record({ status: 'claiming', expiresAt }), now)).toEqual({
+      kind: 'wait',
+      untilMs: now + 30_000,
+    });
     const late = expiresAt + 1;
-    expect(nextDriverStep(record({ status: 'claiming', expiresAt }), late)).toEqual({ kind: 'wait', untilMs: late + 30_000 });
+    expect(nextDriverStep(record({ status: 'claiming', expiresAt }), late)).toEqual({
+      kind: 'wait',
+      untilMs: late + 30_000,
+    });
   });
 
   it.each(terminal)('finishes a %s handoff with its outcome', (status) => {

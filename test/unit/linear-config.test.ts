@@ -42,7 +42,12 @@ describe('Linear configuration', () => {
   });
 
   it('polls as a safety net behind webhooks when LINEAR_POLL=on, and points at a local API over http', () => {
-    const linear = loadConfig({ LINEAR_API_KEY: apiKey, LINEAR_WEBHOOK_SECRET: secret, LINEAR_POLL: 'on', LINEAR_API_URL: 'http://127.0.0.1:9999/graphql' }).linear;
+    const linear = loadConfig({
+      LINEAR_API_KEY: apiKey,
+      LINEAR_WEBHOOK_SECRET: secret,
+      LINEAR_POLL: 'on',
+      LINEAR_API_URL: 'http://127.0.0.1:9999/graphql',
+    }).linear;
     expect(linear?.poll).toEqual({ intervalMs: 15_000 });
     expect(linear?.apiUrl).toBe('http://127.0.0.1:9999/graphql');
   });
@@ -63,7 +68,11 @@ describe('Linear configuration', () => {
   });
 
   it('never puts the credential or the secret into an error message', () => {
-    const err = configError({ LINEAR_API_KEY: apiKey, LINEAR_ACCESS_TOKEN: 'lin_oauth_secretsecretsecretsecret', LINEAR_WEBHOOK_SECRET: secret });
+    const err = configError({
+      LINEAR_API_KEY: apiKey,
+      LINEAR_ACCESS_TOKEN: 'lin_oauth_secretsecretsecretsecret',
+      LINEAR_WEBHOOK_SECRET: secret,
+    });
     expect(err.message).not.toContain(apiKey);
     expect(err.message).not.toContain('lin_oauth_secret');
     expect(err.message).not.toContain(secret);

@@ -35,7 +35,12 @@ describe('Linear comment bodies', () => {
 
   it('keep outside text from becoming markup or links', () => {
     const body = renderApproval(
-      approval({ serviceName: 'Evil](https://phish.example) **x**', agentId: 'a`b', approvalUrl: 'https://s.example/a (b)', notes: [say`Mail sent to ${'a_b@example.com'}`] }),
+      approval({
+        serviceName: 'Evil](https://phish.example) **x**',
+        agentId: 'a`b',
+        approvalUrl: 'https://s.example/a (b)',
+        notes: [say`Mail sent to ${'a_b@example.com'}`],
+      }),
       { kind: 'named', names: ['m_a_x'] },
       now,
     );
@@ -44,27 +49,44 @@ describe('Linear comment bodies', () => {
     expect(body).toContain('Agent `aˋb`');
     expect(body).toContain('Mail sent to `a_b@example.com`');
     expect(body).toContain('Only `m_a_x` may answer.');
-    expect(renderNotice(say`${{ person: 'u1', name: 'mallory_x' }}, you cannot answer [this]`)).toBe('`mallory_x`, you cannot answer \\[this\\]');
+    expect(renderNotice(say`${{ person: 'u1', name: 'mallory_x' }}, you cannot answer [this]`)).toBe(
+      '`mallory_x`, you cannot answer \\[this\\]',
+    );
   });
 
   it('leave the link out when it went privately, and show device codes only in their RFC 8628 shape', () => {
-    const body = renderApproval(approval({ linkSentPrivately: true, answer: 'done', userCode: 'WDJB-MJHT' }), { kind: 'named', names: ['alice'] }, now);
+    const body = renderApproval(
+      approval({ linkSentPrivately: true, answer: 'done', userCode: 'WDJB-MJHT' }),
+      { kind: 'named', names: ['alice'] },
+      now,
+    );
     expect(body).not.toContain('ar_123');
     expect(body).toContain('sent to the approver privately');
     expect(body).toContain('enter the code `WDJB-MJHT`');
-    const odd = renderApproval(approval({ answer: 'done', userCode: 'WDJB`](http://e)' }), { kind: 'named', names: ['alice'] }, now);
+    const odd = renderApproval(
+      approval({ answer: 'done', userCode: 'WDJB`](http://e)' }),
+      { kind: 'named', names: ['alice'] },
+      now,
+    );
     expect(odd).toContain('Open the link and approve, then reply **done**');
     expect(odd).not.toContain('http://e');
   });
 
   it('say plainly who may answer, for refusals', () => {
-    expect(renderNotice(describeApproverLine({ kind: 'issue_people', creator: 'b_b' }))).toBe("Only this issue's creator (`b_b`) may answer.");
+    expect(renderNotice(describeApproverLine({ kind: 'issue_people', creator: 'b_b' }))).toBe(
+      "Only this issue's creator (`b_b`) may answer.",
+    );
     expect(renderNotice(describeApproverLine({ kind: 'issue_people' }))).toMatch(/has neither yet/);
   });
 });
 
 describe('Linear comment ids', () => {
-  const notice = (text: string): NoticeMessage => ({ kind: 'notice', handoffId: 'hf_1', event: 'wrong_code', text: [text] });
+  const notice = (text: string): NoticeMessage => ({
+    kind: 'notice',
+    handoffId: 'hf_1',
+    event: 'wrong_code',
+    text: [text],
+  });
 
   it('are UUIDs in v4 layout, the same for the same input', () => {
     const id = derivedUuid('a', 'b');
@@ -77,7 +99,9 @@ describe('Linear comment ids', () => {
     const msg = notice('That code did not work.');
     expect(commentIdFor(msg, 'x', { idempotencyKey: '7' })).toBe(commentIdFor(msg, 'y', { idempotencyKey: '7' }));
     expect(commentIdFor(msg, 'x', { idempotencyKey: '8' })).not.toBe(commentIdFor(msg, 'x', { idempotencyKey: '7' }));
-    expect(commentIdFor({ ...msg, handoffId: 'hf_2' }, 'x', { idempotencyKey: '7' })).not.toBe(commentIdFor(msg, 'x', { idempotencyKey: '7' }));
+    expect(commentIdFor({ ...msg, handoffId: 'hf_2' }, 'x', { idempotencyKey: '7' })).not.toBe(
+      commentIdFor(msg, 'x', { idempotencyKey: '7' }),
+    );
     // Without a job, the text decides.
     expect(commentIdFor(msg, 'x')).toBe(commentIdFor(msg, 'x'));
     expect(commentIdFor(msg, 'x')).not.toBe(commentIdFor(msg, 'y'));

@@ -113,7 +113,11 @@ describe('the logger masks secrets that slip in', () => {
 
   it.each(Object.entries(planted))('%s in a field, a nested field and an error', (_name, secret) => {
     const { logger, lines, records } = memoryLogger();
-    logger.error('oops', { token: secret, body: { agent_session: { access_token: secret } }, err: new Error(`bad ${secret}`) });
+    logger.error('oops', {
+      token: secret,
+      body: { agent_session: { access_token: secret } },
+      err: new Error(`bad ${secret}`),
+    });
     expect(lines[0]).not.toContain(secret);
     expect(records()[0]).toMatchObject({
       token: '[redacted]',

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { HandoffError } from '../../src/core/errors.js';
 import { readAuthorizationServer, readProtectedResource } from '../../src/login/metadata-documents.js';
 
-const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/discovery/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../fixtures/discovery/${name}`, import.meta.url), 'utf8'));
 const url = 'https://as.example/.well-known/oauth-authorization-server';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -17,10 +18,26 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('authorization-server metadata in the shapes real services publish', () => {
   it.each([
-    ['google-openid-configuration.json', 'https://oauth2.googleapis.com/device/code', 'https://oauth2.googleapis.com/revoke'],
-    ['microsoft-openid-configuration.json', 'https://login.microsoftonline.com/common/oauth2/v2.0/devicecode', undefined],
-    ['auth0-openid-configuration.json', 'https://example-tenant.us.auth0.com/oauth/device/code', 'https://example-tenant.us.auth0.com/oauth/revoke'],
-    ['okta-oauth-authorization-server.json', 'https://example.okta.com/oauth2/default/v1/device/authorize', 'https://example.okta.com/oauth2/default/v1/revoke'],
+    [
+      'google-openid-configuration.json',
+      'https://oauth2.googleapis.com/device/code',
+      'https://oauth2.googleapis.com/revoke',
+    ],
+    [
+      'microsoft-openid-configuration.json',
+      'https://login.microsoftonline.com/common/oauth2/v2.0/devicecode',
+      undefined,
+    ],
+    [
+      'auth0-openid-configuration.json',
+      'https://example-tenant.us.auth0.com/oauth/device/code',
+      'https://example-tenant.us.auth0.com/oauth/revoke',
+    ],
+    [
+      'okta-oauth-authorization-server.json',
+      'https://example.okta.com/oauth2/default/v1/device/authorize',
+      'https://example.okta.com/oauth2/default/v1/revoke',
+    ],
     ['github-device-as.json', 'https://github.com/login/device/code', undefined],
   ])('%s: a device endpoint', (file, device, revocation) => {
     const info = readAuthorizationServer(fixture(file), url, 'https://as.example');
@@ -30,22 +47,72 @@ describe('authorization-server metadata in the shapes real services publish', ()
   });
 
   it('keeps a template issuer (Microsoft) and a trailing-slash issuer (Auth0) as they are', () => {
-    expect(readAuthorizationServer(fixture('microsoft-openid-configuration.json'), url, 'https://as.example').issuer).toBe('https://login.microsoftonline.com/{tenantid}/v2.0');
-    expect(readAuthorizationServer(fixture('auth0-openid-configuration.json'), url, 'https://as.example').issuer).toBe('https://example-tenant.us.auth0.com/');
+    expect(
+      readAuthorizationServer(fixture('microsoft-openid-configuration.json'), url, 'https://as.example').issuer,
+    ).toBe('https://login.microsoftonline.com/{tenantid}/v2.0');
+    expect(readAuthorizationServer(fixture('auth0-openid-configuration.json'), url, 'https://as.example').issuer).toBe(
+      'https://example-tenant.us.auth0.com/',
+    );
   });
 
   it('uses the base it fetched from when there is no issuer', () => {
-    const info = readAuthorizationServer({ device_authorization_endpoint: 'https://a/d', token_endpoint: 'https://a/t' }, url, 'https://as.example/tenant');
+    const info = readAuthorizationServer(
+      { device_authorization_endpoint: 'https://a/d', token_endpoint: 'https://a/t' },
+      url,
+      'https://as.example/tenant',
+    );
     expect(info.issuer).toBe('https://as.example/tenant');
     expect(info.device?.issuer).toBe('https://as.example/tenant');
   });
 
   it.each([
-    ['workos-authmd-as.json', { registerUri: 'https://auth.service.com/agent/register', claimUri: 'https://auth.service.com/agent/register/claim', types: ['anonymous', 'identity_assertion'], assertionTypes: ['urn:ietf:params:oauth:token-type:id-jag', 'verified_email'], revocationUri: 'https://auth.service.com/oauth2/revoke' }],
-    ['knowgrph-authmd-as.json', { registerUri: 'https://app.example.org/knowgrph/agent/auth', claimUri: 'https://app.example.org/knowgrph/agent/auth/claim', revocationUri: 'https://app.example.org/knowgrph/agent/auth/revoke', types: ['anonymous', 'identity_assertion'] }],
-    ['fingo-authmd-as.json', { registerUri: 'https://fin.example.net/api/auth?action=agent-register', types: ['identity_assertion', 'anonymous', 'verified_email'], claimUris: { identity_assertion: 'https://fin.example.net/api/auth?action=claim', anonymous: 'https://fin.example.net/api/auth?action=claim' } }],
-    ['portfolio-authmd-as.json', { registerUri: 'https://portfolio.example.dev/oauth/register', types: ['anonymous'], skill: 'https://portfolio.example.dev/auth.md' }],
-    ['monoes-authmd-as.json', { registerUri: 'https://community.example.me/api/auth/agent/claim', claimUri: 'https://community.example.me/api/auth/agent/claim/verify', types: ['identity_assertion'], assertionTypes: ['verified_email'] }],
+    [
+      'workos-authmd-as.json',
+      {
+        registerUri: 'https://auth.service.com/agent/register',
+        claimUri: 'https://auth.service.com/agent/register/claim',
+        types: ['anonymous', 'identity_assertion'],
+        assertionTypes: ['urn:ietf:params:oauth:token-type:id-jag', 'verified_email'],
+        revocationUri: 'https://auth.service.com/oauth2/revoke',
+      },
+    ],
+    [
+      'knowgrph-authmd-as.json',
+      {
+        registerUri: 'https://app.example.org/knowgrph/agent/auth',
+        claimUri: 'https://app.example.org/knowgrph/agent/auth/claim',
+        revocationUri: 'https://app.example.org/knowgrph/agent/auth/revoke',
+        types: ['anonymous', 'identity_assertion'],
+      },
+    ],
+    [
+      'fingo-authmd-as.json',
+      {
+        registerUri: 'https://fin.example.net/api/auth?action=agent-register',
+        types: ['identity_assertion', 'anonymous', 'verified_email'],
+        claimUris: {
+          identity_assertion: 'https://fin.example.net/api/auth?action=claim',
+          anonymous: 'https://fin.example.net/api/auth?action=claim',
+        },
+      },
+    ],
+    [
+      'portfolio-authmd-as.json',
+      {
+        registerUri: 'https://portfolio.example.dev/oauth/register',
+        types: ['anonymous'],
+        skill: 'https://portfolio.example.dev/auth.md',
+      },
+    ],
+    [
+      'monoes-authmd-as.json',
+      {
+        registerUri: 'https://community.example.me/api/auth/agent/claim',
+        claimUri: 'https://community.example.me/api/auth/agent/claim/verify',
+        types: ['identity_assertion'],
+        assertionTypes: ['verified_email'],
+      },
+    ],
     ['pathstash-authmd-as.json', { registerUri: 'https://stash.example.workers.dev/signup', types: ['service_auth'] }],
   ])('%s: the agent_auth block, whatever its field names', (file, expected) => {
     const info = readAuthorizationServer(fixture(file), url, 'https://as.example');
@@ -72,14 +139,24 @@ describe('authorization-server metadata in the shapes real services publish', ()
     ['agent_auth is a string', { agent_auth: 'yes' }],
     ['register_uri is a number', { agent_auth: { register_uri: 7 } }],
     ['register_uri is not http(s)', { agent_auth: { register_uri: 'javascript:alert(1)' } }],
-    ['the device endpoint is an object', { device_authorization_endpoint: { url: 'https://a' }, token_endpoint: 'https://a/t' }],
-    ['identity_types_supported holds numbers', { agent_auth: { register_uri: 'https://a/r', identity_types_supported: [1, 2] } }],
+    [
+      'the device endpoint is an object',
+      { device_authorization_endpoint: { url: 'https://a' }, token_endpoint: 'https://a/t' },
+    ],
+    [
+      'identity_types_supported holds numbers',
+      { agent_auth: { register_uri: 'https://a/r', identity_types_supported: [1, 2] } },
+    ],
   ])('rejects wrong types (%s) with metadata_invalid', (_what, doc) => {
     expect(codeOf(() => readAuthorizationServer(doc, url, 'https://as'))).toBe('metadata_invalid');
   });
 
   it('accepts null for absent fields and ignores unknown ones', () => {
-    const info = readAuthorizationServer({ issuer: null, revocation_endpoint: null, agent_auth: null, 'x-vendor': { a: 1 } }, url, 'https://as');
+    const info = readAuthorizationServer(
+      { issuer: null, revocation_endpoint: null, agent_auth: null, 'x-vendor': { a: 1 } },
+      url,
+      'https://as',
+    );
     expect(info).toEqual({ issuer: 'https://as', agentAuthWithoutRegistration: false });
   });
 });
@@ -95,12 +172,19 @@ describe('protected-resource metadata', () => {
   });
 
   it('reads an MCP server shape without a logo', () => {
-    expect(readProtectedResource(fixture('mcp-prm.json'), url)).toMatchObject({ resourceName: 'Portfolio MCP', authorizationServers: ['https://portfolio.example.dev'] });
+    expect(readProtectedResource(fixture('mcp-prm.json'), url)).toMatchObject({
+      resourceName: 'Portfolio MCP',
+      authorizationServers: ['https://portfolio.example.dev'],
+    });
   });
 
   it('takes a single string for authorization_servers, drops a non-http logo, and tames the name', () => {
     const info = readProtectedResource(
-      { authorization_servers: 'https://as.example', resource_logo_uri: 'javascript:alert(1)', resource_name: `  Evil\n\u0007Name ${'x'.repeat(200)}` },
+      {
+        authorization_servers: 'https://as.example',
+        resource_logo_uri: 'javascript:alert(1)',
+        resource_name: `  Evil\n\u0007Name ${'x'.repeat(200)}`,
+      },
       url,
     );
     expect(info.authorizationServers).toEqual(['https://as.example']);

@@ -8,7 +8,10 @@ import { createNetworkPolicy, parseOriginGlob, type NetworkVerdict } from '../..
 const production = createNetworkPolicy({ production: true });
 const development = createNetworkPolicy({ production: false });
 const widened = createNetworkPolicy({ production: false, allowPrivateNetworks: true });
-const allowlisted = createNetworkPolicy({ production: true, allowedServices: ['https://*.corp.example', 'http://10.0.0.5:8080', 'http://127.0.0.1:*'] });
+const allowlisted = createNetworkPolicy({
+  production: true,
+  allowedServices: ['https://*.corp.example', 'http://10.0.0.5:8080', 'http://127.0.0.1:*'],
+});
 
 const code = (v: NetworkVerdict) => (v.ok ? 'ok' : v.code);
 const url = (u: string) => new URL(u);
@@ -108,7 +111,10 @@ describe('each resolved address at connect time', () => {
 
   it('names the address and how to allow it, in words', () => {
     const verdict = production.checkAddress(url('https://api.example.com'), '0xa9fea9fe');
-    expect(verdict).toMatchObject({ ok: false, reason: expect.stringContaining('link-local address (where cloud metadata services live) (169.254.169.254)') });
+    expect(verdict).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('link-local address (where cloud metadata services live) (169.254.169.254)'),
+    });
     expect(verdict.ok ? '' : verdict.reason).toContain('HANDOFF_ALLOWED_SERVICES');
     const dev = development.checkAddress(url('https://x.example'), '192.168.1.1');
     expect(dev.ok ? '' : dev.reason).toContain('HANDOFF_ALLOW_PRIVATE_NETWORKS=true');
@@ -154,7 +160,10 @@ describe('origin globs', () => {
     expect(parseOriginGlob(glob)!.test(origin)).toBe(expected);
   });
 
-  it.each(['api.example.com', 'https://api.example.com/path', 'ftp://x', 'https://u@x', 'https://x?y', ''])('refuses %s as a glob', (glob) => {
-    expect(parseOriginGlob(glob)).toBeUndefined();
-  });
+  it.each(['api.example.com', 'https://api.example.com/path', 'ftp://x', 'https://u@x', 'https://x?y', ''])(
+    'refuses %s as a glob',
+    (glob) => {
+      expect(parseOriginGlob(glob)).toBeUndefined();
+    },
+  );
 });

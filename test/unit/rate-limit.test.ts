@@ -20,7 +20,10 @@ describe('rate-limit waits', () => {
 
   it('every queue waits at least a second and at most 15 minutes', () => {
     expect(jobSignalFor(new RateLimitedError('x', 0), 0, 5)).toEqual({ kind: 'delay', delayMs: 1_000 });
-    expect(jobSignalFor(new RateLimitedError('x', 10 ** 12), 0, 5)).toEqual({ kind: 'delay', delayMs: maxRateLimitWaitMs });
+    expect(jobSignalFor(new RateLimitedError('x', 10 ** 12), 0, 5)).toEqual({
+      kind: 'delay',
+      delayMs: maxRateLimitWaitMs,
+    });
     expect(jobSignalFor(new RateLimitedError('x', 42_000), 4, 5)).toEqual({ kind: 'delay', delayMs: 42_000 });
   });
 });

@@ -8,9 +8,24 @@ let n = 0;
 function record(over: Partial<HandoffRecord> = {}): HandoffRecord {
   const id = `hf_${(++n).toString(16).padStart(4, '0')}${'0'.repeat(20)}`;
   return {
-    id, kind: 'login', status: 'awaiting_human', version: 1, service: 'https://svc.example', protocol: 'agent-sessions', thread: 'local:t',
-    approvers: [], agentId: 'a', correlationId: id, scopes: [], createdAt: n, updatedAt: n, expiresAt: Date.now() + 60_000, attempts: 0,
-    approvalUrl: 'https://svc.example/authorize/x', answer: 'finish_code', ...over,
+    id,
+    kind: 'login',
+    status: 'awaiting_human',
+    version: 1,
+    service: 'https://svc.example',
+    protocol: 'agent-sessions',
+    thread: 'local:t',
+    approvers: [],
+    agentId: 'a',
+    correlationId: id,
+    scopes: [],
+    createdAt: n,
+    updatedAt: n,
+    expiresAt: Date.now() + 60_000,
+    attempts: 0,
+    approvalUrl: 'https://svc.example/authorize/x',
+    answer: 'finish_code',
+    ...over,
   };
 }
 const ids = (r: ReturnType<typeof routeReply>) => r.candidates.map((c) => c.record.id);
@@ -69,9 +84,18 @@ describe('routing a reply to one handoff', () => {
     const device = record({ answer: 'done' });
     const held = record({ serviceReadyAt: Date.now() });
     expect(routeReply({ text: 'done' }, [polled], 'job').candidates[0]!.action).toEqual({ kind: 'poll' });
-    expect(routeReply({ text: 'done!' }, [device], 'job').candidates[0]!.action).toEqual({ kind: 'claim', code: 'done' });
-    expect(routeReply({ text: 'all done' }, [held], 'job').candidates[0]!.action).toEqual({ kind: 'confirm', saidDone: true });
-    expect(routeReply({ text: code('2') }, [held], 'job').candidates[0]!.action).toEqual({ kind: 'confirm', saidDone: false });
+    expect(routeReply({ text: 'done!' }, [device], 'job').candidates[0]!.action).toEqual({
+      kind: 'claim',
+      code: 'done',
+    });
+    expect(routeReply({ text: 'all done' }, [held], 'job').candidates[0]!.action).toEqual({
+      kind: 'confirm',
+      saidDone: true,
+    });
+    expect(routeReply({ text: code('2') }, [held], 'job').candidates[0]!.action).toEqual({
+      kind: 'confirm',
+      saidDone: false,
+    });
   });
 
   it('lists busy handoffs that might take the reply (starting, or checking another answer)', () => {
@@ -83,6 +107,9 @@ describe('routing a reply to one handoff', () => {
     expect(ids(r)).toEqual([waiting.id, mine.id]);
     expect(r.busy.map((b) => b.id)).toEqual([starting.id, checking.id]);
     // Conversation is nobody's business.
-    expect(routeReply({ text: 'see you after lunch' }, [waiting, starting], 'job')).toMatchObject({ candidates: [], busy: [] });
+    expect(routeReply({ text: 'see you after lunch' }, [waiting, starting], 'job')).toMatchObject({
+      candidates: [],
+      busy: [],
+    });
   });
 });

@@ -65,7 +65,16 @@ describe('createRouter', () => {
   });
 
   it('answers none for unknown paths', () => {
-    for (const path of ['/', '/v1', '/v1/handoff', '/v1/handoffs/hf_1/extra', '/v2/handoffs', '/V1/handoffs', '/health.json.bak', '/healthxjson']) {
+    for (const path of [
+      '/',
+      '/v1',
+      '/v1/handoff',
+      '/v1/handoffs/hf_1/extra',
+      '/v2/handoffs',
+      '/V1/handoffs',
+      '/health.json.bak',
+      '/healthxjson',
+    ]) {
       expect(match('GET', path), path).toEqual({ kind: 'none' });
     }
   });

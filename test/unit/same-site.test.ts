@@ -41,8 +41,12 @@ describe('same site (registrable domain, approximated)', () => {
 
   it('judges URLs against anchors, and refuses what is not a URL', () => {
     expect(sameSiteAsAny('https://auth.example.com/x', ['https://api.example.com/v1'])).toBe(true);
-    expect(sameSiteAsAny('https://evil.example/x', ['https://api.example.com', 'https://auth.example.net'])).toBe(false);
-    expect(sameSiteAsAny('https://id.example.net/x', ['https://api.example.com', 'https://auth.example.net'])).toBe(true);
+    expect(sameSiteAsAny('https://evil.example/x', ['https://api.example.com', 'https://auth.example.net'])).toBe(
+      false,
+    );
+    expect(sameSiteAsAny('https://id.example.net/x', ['https://api.example.com', 'https://auth.example.net'])).toBe(
+      true,
+    );
     expect(sameSiteAsAny('not a url', ['https://api.example.com'])).toBe(false);
   });
 });

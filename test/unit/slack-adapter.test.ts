@@ -73,7 +73,10 @@ describe('Slack adapter against a fake Web API', () => {
     expect(refused.message).toContain('/invite');
 
     slack.failNext('chat.postMessage', { status: 503 });
-    expect(await thrown(make().post(newThread(), notice))).toMatchObject({ code: 'slack_http_error', retry: 'backoff' });
+    expect(await thrown(make().post(newThread(), notice))).toMatchObject({
+      code: 'slack_http_error',
+      retry: 'backoff',
+    });
     slack.failNext('chat.postMessage', { error: 'service_unavailable' });
     expect(await thrown(make().post(newThread(), notice))).toMatchObject({ code: 'slack_api_error', retry: 'backoff' });
   });
@@ -106,7 +109,14 @@ describe('Slack adapter against a fake Web API', () => {
 
     const fetchable = { ...request, handoffId: 'hf_logo2', serviceLogoUrl: 'https://cdn.notes.example/logo.png' };
     await adapter.post(thread, fetchable);
-    expect(JSON.stringify(slack.state.thread(thread.channel, thread.threadTs).filter((m) => m.botId).at(-1)!.blocks)).toContain('"image_url":"https://cdn.notes.example/logo.png"');
+    expect(
+      JSON.stringify(
+        slack.state
+          .thread(thread.channel, thread.threadTs)
+          .filter((m) => m.botId)
+          .at(-1)!.blocks,
+      ),
+    ).toContain('"image_url":"https://cdn.notes.example/logo.png"');
   });
 
   it('tells channels shared with another organization (Slack Connect) from internal ones', async () => {
@@ -116,7 +126,11 @@ describe('Slack adapter against a fake Web API', () => {
     slack.state.externallyShared.set('C0INVITED01', 'pending');
     expect(await adapter.isPublic!(parseSlackThread('slack:C0CONNECT01/1700000000.000100'))).toBe(true);
     expect(await adapter.isPublic!(parseSlackThread('slack:C0INVITED01/1700000000.000100'))).toBe(true);
-    expect(slack.callsOf('conversations.info').map((c) => c.params.channel)).toEqual(['C0INTERNAL1', 'C0CONNECT01', 'C0INVITED01']);
+    expect(slack.callsOf('conversations.info').map((c) => c.params.channel)).toEqual([
+      'C0INTERNAL1',
+      'C0CONNECT01',
+      'C0INVITED01',
+    ]);
   });
 
   it('without the scope to read channels, fails closed naming the scope Slack says is needed', async () => {
@@ -183,7 +197,9 @@ describe('Slack adapter against a fake Web API', () => {
     const thread = newThread();
     expect(await adapter.checkApprover!(thread, { id: alice.id }, [alice.id])).toEqual({ allowed: true });
     // A username that spells someone's id in lower case does not pass for them.
-    expect(await adapter.checkApprover!(thread, { id: mallory.id, name: alice.id.toLowerCase() }, [alice.id])).toEqual({ allowed: false });
+    expect(await adapter.checkApprover!(thread, { id: mallory.id, name: alice.id.toLowerCase() }, [alice.id])).toEqual({
+      allowed: false,
+    });
     expect(await adapter.checkApprover!(thread, { id: mallory.id }, [])).toEqual({ allowed: true });
   });
 
@@ -202,16 +218,22 @@ describe('Slack adapter against a fake Web API', () => {
   it('refuses approvers it cannot pin down to one person', async () => {
     const adapter = make();
     const thread = newThread();
-    expect(await thrown(adapter.resolvePerson!(thread, '@ana'))).toMatchObject({ code: 'approver_ambiguous', status: 400 });
+    expect(await thrown(adapter.resolvePerson!(thread, '@ana'))).toMatchObject({
+      code: 'approver_ambiguous',
+      status: 400,
+    });
     expect(await thrown(adapter.resolvePerson!(thread, 'U0NOBODY01'))).toMatchObject({ code: 'approver_not_found' });
-    expect(await thrown(adapter.resolvePerson!(thread, 'nobody@example.com'))).toMatchObject({ code: 'approver_not_found' });
+    expect(await thrown(adapter.resolvePerson!(thread, 'nobody@example.com'))).toMatchObject({
+      code: 'approver_not_found',
+    });
     expect(await thrown(adapter.resolvePerson!(thread, '@nobody'))).toMatchObject({ code: 'approver_not_found' });
   });
 
   it('pages through users.list and remembers whom it found', async () => {
     const many = await startFakeSlack();
     try {
-      for (let i = 0; i < 450; i++) many.addUser({ id: `U0MANY${String(i).padStart(4, '0')}`, name: `person${i}`, realName: `Person ${i}` });
+      for (let i = 0; i < 450; i++)
+        many.addUser({ id: `U0MANY${String(i).padStart(4, '0')}`, name: `person${i}`, realName: `Person ${i}` });
       const { logger } = captureLogs('slack-adapter-unit');
       const client = createSlackClient({ token: many.botToken, apiUrl: many.url, logger });
       const people = createSlackPeople(client);

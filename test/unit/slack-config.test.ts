@@ -61,17 +61,57 @@ describe('Slack configuration', () => {
   });
 
   it.each<{ env: Record<string, string>; variable: string; says: string }>([
-    { env: { SLACK_SIGNING_SECRET: secret }, variable: 'SLACK_BOT_TOKEN', says: 'is required when Slack is configured (SLACK_SIGNING_SECRET is set)' },
+    {
+      env: { SLACK_SIGNING_SECRET: secret },
+      variable: 'SLACK_BOT_TOKEN',
+      says: 'is required when Slack is configured (SLACK_SIGNING_SECRET is set)',
+    },
     { env: { SLACK_BOT_TOKEN: bot }, variable: 'SLACK_SIGNING_SECRET', says: 'or SLACK_APP_TOKEN is required' },
-    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: app }, variable: 'SLACK_APP_TOKEN', says: 'exclude each other' },
-    { env: { SLACK_BOT_TOKEN: 'xoxp-1-user-token', SLACK_SIGNING_SECRET: secret }, variable: 'SLACK_BOT_TOKEN', says: 'bot token (xoxb-…)' },
-    { env: { SLACK_BOT_TOKEN: bot, SLACK_APP_TOKEN: bot }, variable: 'SLACK_APP_TOKEN', says: 'app-level token (xapp-…)' },
-    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: 'short' }, variable: 'SLACK_SIGNING_SECRET', says: 'signing secret' },
-    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_API_URL: 'slack.com/api' }, variable: 'SLACK_API_URL', says: 'http(s) URL' },
-    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_PRIVATE_LINKS: 'maybe' }, variable: 'SLACK_PRIVATE_LINKS', says: 'SLACK_PRIVATE_LINKS' },
-    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_DM_OUTSIDE_CHANNEL: 'sometimes' }, variable: 'SLACK_DM_OUTSIDE_CHANNEL', says: 'SLACK_DM_OUTSIDE_CHANNEL' },
-    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_OUTBOUND_PER_SECOND: '0' }, variable: 'SLACK_OUTBOUND_PER_SECOND', says: 'whole number from 1 to 50' },
-    { env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_SHARED_CHANNELS: 'sometimes' }, variable: 'SLACK_SHARED_CHANNELS', says: 'must be warn or refuse' },
+    {
+      env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: app },
+      variable: 'SLACK_APP_TOKEN',
+      says: 'exclude each other',
+    },
+    {
+      env: { SLACK_BOT_TOKEN: 'xoxp-1-user-token', SLACK_SIGNING_SECRET: secret },
+      variable: 'SLACK_BOT_TOKEN',
+      says: 'bot token (xoxb-…)',
+    },
+    {
+      env: { SLACK_BOT_TOKEN: bot, SLACK_APP_TOKEN: bot },
+      variable: 'SLACK_APP_TOKEN',
+      says: 'app-level token (xapp-…)',
+    },
+    {
+      env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: 'short' },
+      variable: 'SLACK_SIGNING_SECRET',
+      says: 'signing secret',
+    },
+    {
+      env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_API_URL: 'slack.com/api' },
+      variable: 'SLACK_API_URL',
+      says: 'http(s) URL',
+    },
+    {
+      env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_PRIVATE_LINKS: 'maybe' },
+      variable: 'SLACK_PRIVATE_LINKS',
+      says: 'SLACK_PRIVATE_LINKS',
+    },
+    {
+      env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_DM_OUTSIDE_CHANNEL: 'sometimes' },
+      variable: 'SLACK_DM_OUTSIDE_CHANNEL',
+      says: 'SLACK_DM_OUTSIDE_CHANNEL',
+    },
+    {
+      env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_OUTBOUND_PER_SECOND: '0' },
+      variable: 'SLACK_OUTBOUND_PER_SECOND',
+      says: 'whole number from 1 to 50',
+    },
+    {
+      env: { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_SHARED_CHANNELS: 'sometimes' },
+      variable: 'SLACK_SHARED_CHANNELS',
+      says: 'must be warn or refuse',
+    },
   ])('names $variable when it is wrong or missing', ({ env, variable, says }) => {
     const err = configError(env);
     expect(err.variable).toBe(variable);

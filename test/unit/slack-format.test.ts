@@ -27,7 +27,9 @@ describe('Slack message formatting', () => {
     const all = json(blocks);
     expect(all).toContain('{"type":"plain_text","text":"report-agent"}');
     expect(all).toContain('{"type":"plain_text","text":"api.example.com"}');
-    expect(all).toContain('{"type":"mrkdwn","text":"*The link opens*","verbatim":true},{"type":"plain_text","text":"example.com"}');
+    expect(all).toContain(
+      '{"type":"mrkdwn","text":"*The link opens*","verbatim":true},{"type":"plain_text","text":"example.com"}',
+    );
     expect(all).toContain('{"type":"plain_text","text":"account:read, projects:write"}');
     expect(all).toContain('The service calls itself “Agent Analytics”. That name is the service’s own claim');
     expect(all).toContain('"url":"https://example.com/authorize/ar_1?x=1&y=2"');
@@ -41,15 +43,29 @@ describe('Slack message formatting', () => {
   });
 
   it('shows the service logo beside the label that says it is the service’s claim, never an SVG or a non-web URL', () => {
-    const logoOf = (serviceLogoUrl: string) => json(renderApproval(approval({ serviceLogoUrl }), { thread, codeModal: true }).blocks).match(/"image_url":"([^"]*)"/)?.[1];
-    expect(logoOf('https://cdn.example.com/logos/analytics.png?v=2')).toBe('https://cdn.example.com/logos/analytics.png?v=2');
-    expect(json(renderApproval(approval({ serviceLogoUrl: 'https://cdn.example.com/a.png' }), { thread, codeModal: true }).blocks)).toContain(
+    const logoOf = (serviceLogoUrl: string) =>
+      json(renderApproval(approval({ serviceLogoUrl }), { thread, codeModal: true }).blocks).match(
+        /"image_url":"([^"]*)"/,
+      )?.[1];
+    expect(logoOf('https://cdn.example.com/logos/analytics.png?v=2')).toBe(
+      'https://cdn.example.com/logos/analytics.png?v=2',
+    );
+    expect(
+      json(
+        renderApproval(approval({ serviceLogoUrl: 'https://cdn.example.com/a.png' }), { thread, codeModal: true })
+          .blocks,
+      ),
+    ).toContain(
       '{"type":"context","elements":[{"type":"image","image_url":"https://cdn.example.com/a.png","alt_text":"logo the service shows for itself"},{"type":"plain_text","text":"The service calls itself',
     );
     expect(logoOf('https://cdn.example.com/logo.svg')).toBeUndefined();
     expect(logoOf('javascript:alert(1)//x.png')).toBeUndefined();
     expect(logoOf('data:image/png;base64,iVBORw0KGgo=.png')).toBeUndefined();
-    const without = renderApproval(approval({ serviceLogoUrl: 'https://cdn.example.com/a.png' }), { thread, codeModal: true, logo: false });
+    const without = renderApproval(approval({ serviceLogoUrl: 'https://cdn.example.com/a.png' }), {
+      thread,
+      codeModal: true,
+      logo: false,
+    });
     expect(json(without.blocks)).not.toContain('image_url');
   });
 
@@ -61,7 +77,12 @@ describe('Slack message formatting', () => {
 
   it('escapes what agents and services control, so nothing pings a channel or disguises a link', () => {
     const { text, blocks } = renderApproval(
-      approval({ agentId: '<!channel>', serviceName: '<https://evil.example|Approve>', scopes: ['a&b'], notes: [say`${'<!here> look U0MALLORY1'}`] }),
+      approval({
+        agentId: '<!channel>',
+        serviceName: '<https://evil.example|Approve>',
+        scopes: ['a&b'],
+        notes: [say`${'<!here> look U0MALLORY1'}`],
+      }),
       { thread, codeModal: true },
     );
     const all = json(blocks) + text;
@@ -74,9 +95,13 @@ describe('Slack message formatting', () => {
   });
 
   it('offers no paste button for "done" answers or with the modal turned off', () => {
-    expect(json(renderApproval(approval({ answer: 'done', userCode: 'WDJB-MJHT' }), { thread, codeModal: true }).blocks)).not.toContain('handoff_paste_code');
+    expect(
+      json(renderApproval(approval({ answer: 'done', userCode: 'WDJB-MJHT' }), { thread, codeModal: true }).blocks),
+    ).not.toContain('handoff_paste_code');
     expect(json(renderApproval(approval(), { thread, codeModal: false }).blocks)).not.toContain('handoff_paste_code');
-    expect(json(renderApproval(approval({ answer: 'email_code' }), { thread, codeModal: true }).blocks)).toContain('Enter the emailed code');
+    expect(json(renderApproval(approval({ answer: 'email_code' }), { thread, codeModal: true }).blocks)).toContain(
+      'Enter the emailed code',
+    );
   });
 
   it('says so when a link is too long for a button, and never prints it as text', () => {
@@ -88,7 +113,10 @@ describe('Slack message formatting', () => {
   });
 
   it('shows no link at all for a URL that is not http(s)', () => {
-    const { text, blocks } = renderApproval(approval({ approvalUrl: 'javascript:alert(1)' }), { thread, codeModal: false });
+    const { text, blocks } = renderApproval(approval({ approvalUrl: 'javascript:alert(1)' }), {
+      thread,
+      codeModal: false,
+    });
     expect(json(blocks) + text).not.toContain('javascript');
     expect(json(blocks)).toContain('{"type":"plain_text","text":"no web link"}');
   });
@@ -102,7 +130,16 @@ describe('Slack message formatting', () => {
     };
     expect(renderNotice(refused)).toEqual({
       text: '<@U0MALLORY1>, you cannot answer this request: Only <@U0ALICE001> may answer. `W0ENT00001 &lt;!here&gt;`',
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '<@U0MALLORY1>, you cannot answer this request: Only <@U0ALICE001> may answer. `W0ENT00001 &lt;!here&gt;`', verbatim: true } }],
+      blocks: [
+        {
+          type: 'section',
+          text: {
+            type: 'mrkdwn',
+            text: '<@U0MALLORY1>, you cannot answer this request: Only <@U0ALICE001> may answer. `W0ENT00001 &lt;!here&gt;`',
+            verbatim: true,
+          },
+        },
+      ],
     });
     // A "person" whose id is no Slack user id is shown, not mentioned.
     expect(slackPerson({ person: 'alice <!here>' })).toBe('`alice &lt;!here&gt;`');

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { replyFromEvent } from '../../adapters/slack/slack-events.js';
 import { parseInteraction } from '../../adapters/slack/slack-interactions.js';
 import { parseSlackMessageId, parseSlackThread, slackMessageId } from '../../adapters/slack/slack-thread.js';
-import { codeSubmission, pasteCodeClick, slackFixture, threadReplyEvent, type SlackFixtureName } from '../fixtures/slack/slack-fixtures.js';
+import {
+  codeSubmission,
+  pasteCodeClick,
+  slackFixture,
+  threadReplyEvent,
+  type SlackFixtureName,
+} from '../fixtures/slack/slack-fixtures.js';
 
 const at = 1_700_000_999_000;
 
@@ -18,15 +24,23 @@ describe('Slack thread refs', () => {
 
   it('accepts the p-form of a ts and a message permalink', () => {
     expect(parseSlackThread('slack:C0123ABC/p1700000000000100').ref).toBe('slack:C0123ABC/1700000000.000100');
-    expect(parseSlackThread('slack:https://acme.slack.com/archives/C0123ABC/p1700000000000100').ref).toBe('slack:C0123ABC/1700000000.000100');
-    // A reply's permalink names the thread's parent in thread_ts.
-    expect(parseSlackThread('slack:https://acme.slack.com/archives/C0123ABC/p1700000999000200?thread_ts=1700000000.000100&cid=C0123ABC').ref).toBe(
+    expect(parseSlackThread('slack:https://acme.slack.com/archives/C0123ABC/p1700000000000100').ref).toBe(
       'slack:C0123ABC/1700000000.000100',
     );
+    // A reply's permalink names the thread's parent in thread_ts.
+    expect(
+      parseSlackThread(
+        'slack:https://acme.slack.com/archives/C0123ABC/p1700000999000200?thread_ts=1700000000.000100&cid=C0123ABC',
+      ).ref,
+    ).toBe('slack:C0123ABC/1700000000.000100');
   });
 
   it('round-trips message ids and tells view submissions apart', () => {
-    expect(parseSlackMessageId(slackMessageId('C0123ABC', '1700000000.000100'))).toEqual({ kind: 'message', channel: 'C0123ABC', ts: '1700000000.000100' });
+    expect(parseSlackMessageId(slackMessageId('C0123ABC', '1700000000.000100'))).toEqual({
+      kind: 'message',
+      channel: 'C0123ABC',
+      ts: '1700000000.000100',
+    });
     expect(parseSlackMessageId('view:V0FAKE00001')).toEqual({ kind: 'view', viewId: 'V0FAKE00001' });
     expect(parseSlackMessageId('nonsense')).toBeUndefined();
   });
@@ -43,7 +57,11 @@ describe('Events API payloads → replies', () => {
         thread: 'slack:C0FAKE0001/1700000000.000100',
         author: { id: 'U0ALICE001' },
         text: 'here you go: `CODE`',
-        messageRef: { platform: 'slack', thread: 'slack:C0FAKE0001/1700000000.000100', id: 'C0FAKE0001:1700000123.000200' },
+        messageRef: {
+          platform: 'slack',
+          thread: 'slack:C0FAKE0001/1700000000.000100',
+          id: 'C0FAKE0001:1700000123.000200',
+        },
         deliveryId: 'Ev0FAKE00001',
         receivedAt: at,
       },
@@ -66,30 +84,52 @@ describe('Events API payloads → replies', () => {
   });
 
   it('ignores the thread parent itself, other event types and replies without text', () => {
-    const parent = threadReplyEvent({ channel: 'C0FAKE0001', threadTs: '1700000000.000100', ts: '1700000000.000100', user: 'U0ALICE001', text: 'hi' });
+    const parent = threadReplyEvent({
+      channel: 'C0FAKE0001',
+      threadTs: '1700000000.000100',
+      ts: '1700000000.000100',
+      user: 'U0ALICE001',
+      text: 'hi',
+    });
     expect(replyFromEvent(parent, at)).toMatchObject({ kind: 'ignored', reason: 'not a thread reply' });
     const reaction = slackFixture('event-thread-reply');
     reaction.event.type = 'reaction_added';
     expect(replyFromEvent(reaction, at)).toMatchObject({ kind: 'ignored' });
-    const empty = threadReplyEvent({ channel: 'C0FAKE0001', threadTs: '1700000000.000100', user: 'U0ALICE001', text: '  ' });
+    const empty = threadReplyEvent({
+      channel: 'C0FAKE0001',
+      threadTs: '1700000000.000100',
+      user: 'U0ALICE001',
+      text: '  ',
+    });
     expect(replyFromEvent(empty, at)).toMatchObject({ kind: 'ignored', reason: 'no text' });
   });
 });
 
 describe('interaction payloads', () => {
-  const value = JSON.stringify({ thread: 'slack:C0FAKE0001/1700000000.000100', handoffId: 'hf_0123', answer: 'finish_code' });
+  const value = JSON.stringify({
+    thread: 'slack:C0FAKE0001/1700000000.000100',
+    handoffId: 'hf_0123',
+    answer: 'finish_code',
+  });
 
   it('opens the code modal for a click on "Paste finish code", carrying the thread in private_metadata', () => {
     const click = pasteCodeClick({ value, user: 'U0ALICE001', channel: 'C0FAKE0001', threadTs: '1700000000.000100' });
     const outcome = parseInteraction(click, at);
-    expect(outcome).toMatchObject({ kind: 'open_modal', triggerId: click.trigger_id, view: { type: 'modal', callback_id: 'handoff_code' } });
+    expect(outcome).toMatchObject({
+      kind: 'open_modal',
+      triggerId: click.trigger_id,
+      view: { type: 'modal', callback_id: 'handoff_code' },
+    });
     const metadata = JSON.parse(String((outcome as { view: { private_metadata: string } }).view.private_metadata));
     expect(metadata).toEqual({ thread: 'slack:C0FAKE0001/1700000000.000100', handoffId: 'hf_0123' });
   });
 
   it('turns the modal’s submission into a reply identified by the view and aimed at the modal’s handoff', () => {
     const metadata = JSON.stringify({ thread: 'slack:C0FAKE0001/1700000000.000100', handoffId: 'hf_0123' });
-    const outcome = parseInteraction(codeSubmission({ viewId: 'V0FAKE00009', privateMetadata: metadata, code: 'the code', user: 'U0ALICE001' }), at);
+    const outcome = parseInteraction(
+      codeSubmission({ viewId: 'V0FAKE00009', privateMetadata: metadata, code: 'the code', user: 'U0ALICE001' }),
+      at,
+    );
     expect(outcome).toEqual({
       kind: 'reply',
       reply: {
@@ -109,7 +149,12 @@ describe('interaction payloads', () => {
     const other = pasteCodeClick({ value, user: 'U0ALICE001', channel: 'C0FAKE0001', threadTs: '1700000000.000100' });
     other.actions[0].action_id = 'handoff_open_link';
     expect(parseInteraction(other, at).kind).toBe('ignored');
-    const badThread = pasteCodeClick({ value: JSON.stringify({ thread: 'local:demo', handoffId: 'hf_1', answer: 'finish_code' }), user: 'U0ALICE001', channel: 'C0FAKE0001', threadTs: '1700000000.000100' });
+    const badThread = pasteCodeClick({
+      value: JSON.stringify({ thread: 'local:demo', handoffId: 'hf_1', answer: 'finish_code' }),
+      user: 'U0ALICE001',
+      channel: 'C0FAKE0001',
+      threadTs: '1700000000.000100',
+    });
     expect(parseInteraction(badThread, at).kind).toBe('ignored');
     const otherView = codeSubmission({ viewId: 'V0FAKE00009', privateMetadata: '{}', code: 'x', user: 'U0ALICE001' });
     otherView.view.callback_id = 'someone_elses_modal';

@@ -39,10 +39,16 @@ describe('Slack request signatures (v0 HMAC-SHA256 and a 5-minute window, inject
   });
 
   it('rejects a wrong secret, a changed body, a changed timestamp and another signature version', () => {
-    expect(verdict(slackSignatureHeaders('another-secret-0000000000000000', body, signedAt), at)).toBe('invalid_slack_signature');
+    expect(verdict(slackSignatureHeaders('another-secret-0000000000000000', body, signedAt), at)).toBe(
+      'invalid_slack_signature',
+    );
     expect(verdict(headers, at, body.replace('Ev0FAKE00001', 'Ev0FAKE00002'))).toBe('invalid_slack_signature');
-    expect(verdict({ ...headers, 'x-slack-request-timestamp': String(signedAt + 1) }, at)).toBe('invalid_slack_signature');
-    expect(verdict({ ...headers, 'x-slack-signature': headers['x-slack-signature']!.replace('v0=', 'v1=') }, at)).toBe('invalid_slack_signature');
+    expect(verdict({ ...headers, 'x-slack-request-timestamp': String(signedAt + 1) }, at)).toBe(
+      'invalid_slack_signature',
+    );
+    expect(verdict({ ...headers, 'x-slack-signature': headers['x-slack-signature']!.replace('v0=', 'v1=') }, at)).toBe(
+      'invalid_slack_signature',
+    );
   });
 
   it('rejects missing or malformed headers', () => {

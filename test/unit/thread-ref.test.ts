@@ -26,16 +26,19 @@ describe('splitThreadRef', () => {
     expect(splitThreadRef(ref)).toEqual({ platform, rest });
   });
 
-  it.each(['teams:19:abc@thread.v2', 'discord:123', 'demo', ':demo', 'https://acme.slack.com/archives/C0123/p1700000000000100'])(
-    'rejects the unknown prefix of %j',
-    (ref) => {
-      const err = badInput(() => splitThreadRef(ref));
-      expect(err.code).toBe('unknown_thread_platform');
-      expect(err.status).toBe(400);
-      expect(err.details).toEqual({ field: 'thread' });
-      expect(err.message).toContain('local:, slack:, github:, linear:');
-    },
-  );
+  it.each([
+    'teams:19:abc@thread.v2',
+    'discord:123',
+    'demo',
+    ':demo',
+    'https://acme.slack.com/archives/C0123/p1700000000000100',
+  ])('rejects the unknown prefix of %j', (ref) => {
+    const err = badInput(() => splitThreadRef(ref));
+    expect(err.code).toBe('unknown_thread_platform');
+    expect(err.status).toBe(400);
+    expect(err.details).toEqual({ field: 'thread' });
+    expect(err.message).toContain('local:, slack:, github:, linear:');
+  });
 
   it.each(['', '   ', 42, null, undefined, { platform: 'slack' }])('rejects %j as invalid_thread_ref', (ref) => {
     const err = badInput(() => splitThreadRef(ref));

@@ -8,7 +8,10 @@ import { createVault, type Vault } from '../../src/store/vault.js';
 const vaultWith = (key: Buffer, previousKeys?: readonly Buffer[]): Vault =>
   createVault({ redis: undefined as never, keys: createKeys('x'), key, ...(previousKeys ? { previousKeys } : {}) });
 
-const secret = JSON.stringify({ access_token: 'aas_plaintextAccessToken0123', refresh_token: 'aar_plaintextRefresh4567' });
+const secret = JSON.stringify({
+  access_token: 'aas_plaintextAccessToken0123',
+  refresh_token: 'aar_plaintextRefresh4567',
+});
 const context = 'handoff:vault:credential:cr_0a1b2c3d4e5f60718293a4b5';
 
 /** The vault_unreadable error `fn` throws (fails the test otherwise). */
@@ -53,7 +56,11 @@ describe('vault seal/open', () => {
 
   it('never contains the plaintext, in any encoding', () => {
     const blob = vault.seal(secret, context);
-    for (const needle of ['aas_plaintextAccessToken0123', 'plaintext', Buffer.from('plaintextAccess').toString('base64url')]) {
+    for (const needle of [
+      'aas_plaintextAccessToken0123',
+      'plaintext',
+      Buffer.from('plaintextAccess').toString('base64url'),
+    ]) {
       expect(blob).not.toContain(needle);
     }
     expect(Buffer.from(blob.split('.')[4]!, 'base64url').toString('latin1')).not.toContain('plaintext');

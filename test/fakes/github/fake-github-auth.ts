@@ -47,7 +47,11 @@ export class FakeGithubAuth {
   }
 
   mintInstallationToken(installationId: number): IssuedToken {
-    const issued = { token: `ghs_${randomBytes(18).toString('hex')}`, installationId, expiresAt: Date.now() + this.installationTokenLifetimeMs };
+    const issued = {
+      token: `ghs_${randomBytes(18).toString('hex')}`,
+      installationId,
+      expiresAt: Date.now() + this.installationTokenLifetimeMs,
+    };
     this.issued.push(issued);
     return issued;
   }
@@ -60,7 +64,13 @@ export class FakeGithubAuth {
     if (login) return { kind: 'token', identity: `token:${login}`, login };
     const issued = this.issued.find((t) => t.token === secret);
     if (issued) {
-      return issued.expiresAt > Date.now() ? { kind: 'installation', identity: `installation:${issued.installationId}`, installationId: issued.installationId } : { kind: 'none' };
+      return issued.expiresAt > Date.now()
+        ? {
+            kind: 'installation',
+            identity: `installation:${issued.installationId}`,
+            installationId: issued.installationId,
+          }
+        : { kind: 'none' };
     }
     if (this.app && this.verifyJwt(secret)) return { kind: 'app', identity: `app:${this.app.id}` };
     if (secret.startsWith('eyJ')) this.rejectedJwts += 1;
@@ -75,10 +85,16 @@ export class FakeGithubAuth {
       const head = JSON.parse(b64url(header).toString('utf8')) as { alg?: string };
       const claims = JSON.parse(b64url(payload).toString('utf8')) as { iss?: unknown; exp?: number; iat?: number };
       if (head.alg !== 'RS256') return false;
-      if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), this.app.publicKey, b64url(signature))) return false;
+      if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), this.app.publicKey, b64url(signature)))
+        return false;
       const now = Date.now() / 1000;
       // GitHub: `iss` is the App id (or client id); `exp` at most 10 minutes ahead.
-      return String(claims.iss) === String(this.app.id) && typeof claims.exp === 'number' && claims.exp > now && claims.exp - now <= 660;
+      return (
+        String(claims.iss) === String(this.app.id) &&
+        typeof claims.exp === 'number' &&
+        claims.exp > now &&
+        claims.exp - now <= 660
+      );
     } catch {
       return false;
     }

@@ -22,10 +22,19 @@ interface Context {
   readonly baseUrl: string;
 }
 
-const notFound: Reply = { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+const notFound: Reply = {
+  status: 404,
+  body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
+};
 const unauthorized: Reply = { status: 401, body: { message: 'Bad credentials' } };
 const roles = ['read', 'triage', 'write', 'maintain', 'admin'];
-const legacy: Record<string, string> = { read: 'read', triage: 'read', write: 'write', maintain: 'write', admin: 'admin' };
+const legacy: Record<string, string> = {
+  read: 'read',
+  triage: 'read',
+  write: 'write',
+  maintain: 'write',
+  admin: 'admin',
+};
 
 /** The bridge's login: the token's user, or the App's bot. */
 function actor(ctx: Context): { login: string; viaAppId?: number } {
@@ -63,11 +72,27 @@ function listRepoComments(ctx: Context, repo: FakeRepo): Reply {
 function graphql(ctx: Context): Reply {
   const query = String(ctx.body.query ?? '');
   const variables = (ctx.body.variables ?? {}) as Record<string, unknown>;
-  if (!query.includes('minimizeComment')) return { status: 200, body: { errors: [{ message: 'unsupported by the fake' }] } };
+  if (!query.includes('minimizeComment'))
+    return { status: 200, body: { errors: [{ message: 'unsupported by the fake' }] } };
   const comment = [...ctx.state.comments.values()].find((c) => c.nodeId === variables.id && !c.deleted);
-  if (!comment) return { status: 200, body: { data: { minimizeComment: null }, errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${String(variables.id)}'` }] } };
+  if (!comment)
+    return {
+      status: 200,
+      body: {
+        data: { minimizeComment: null },
+        errors: [
+          { type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${String(variables.id)}'` },
+        ],
+      },
+    };
   if (!ctx.fake.canMinimize) {
-    return { status: 200, body: { data: { minimizeComment: null }, errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }] } };
+    return {
+      status: 200,
+      body: {
+        data: { minimizeComment: null },
+        errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }],
+      },
+    };
   }
   comment.minimized = true;
   return { status: 200, body: { data: { minimizeComment: { minimizedComment: { isMinimized: true } } } } };
@@ -84,7 +109,15 @@ export function handleRest(ctx: Context): Reply {
   if (is('POST', '/app/installations/:id/access_tokens')) {
     if (ctx.caller.kind !== 'app') return { status: 401, body: { message: 'A JSON web token could not be decoded' } };
     const issued = ctx.auth.mintInstallationToken(Number(seg[2]));
-    return { status: 201, body: { token: issued.token, expires_at: new Date(issued.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'), permissions: { issues: 'write', metadata: 'read' }, repository_selection: 'all' } };
+    return {
+      status: 201,
+      body: {
+        token: issued.token,
+        expires_at: new Date(issued.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        permissions: { issues: 'write', metadata: 'read' },
+        repository_selection: 'all',
+      },
+    };
   }
   if (is('GET', '/repos/:o/:r/installation')) {
     if (ctx.caller.kind !== 'app') return { status: 401, body: { message: 'A JSON web token could not be decoded' } };
@@ -95,7 +128,8 @@ export function handleRest(ctx: Context): Reply {
   if (path === '/graphql' && method === 'POST') return graphql(ctx);
 
   if (is('GET', '/user')) {
-    if (ctx.caller.kind !== 'token') return { status: 403, body: { message: 'Resource not accessible by integration' } };
+    if (ctx.caller.kind !== 'token')
+      return { status: 403, body: { message: 'Resource not accessible by integration' } };
     const user = state.user(ctx.caller.login);
     return { status: 200, body: { login: user.login, id: user.id, type: user.type } };
   }
@@ -112,29 +146,52 @@ export function handleRest(ctx: Context): Reply {
   const key = `${r.owner}/${r.name}`.toLowerCase();
 
   if (is('GET', '/repos/:o/:r')) {
-    return { status: 200, body: { id: 1, name: r.name, full_name: `${r.owner}/${r.name}`, private: r.private, visibility: r.visibility, owner: { login: r.owner } } };
+    return {
+      status: 200,
+      body: {
+        id: 1,
+        name: r.name,
+        full_name: `${r.owner}/${r.name}`,
+        private: r.private,
+        visibility: r.visibility,
+        owner: { login: r.owner },
+      },
+    };
   }
   if (is('GET', '/repos/:o/:r/collaborators/:login/permission')) {
     const user = state.users.get(seg[4]!.toLowerCase());
     if (!user) return notFound;
     const role = r.collaborators.get(user.login.toLowerCase()) ?? (r.private ? undefined : 'read');
     if (!role) return { status: 200, body: { permission: 'none', role_name: 'none', user: { login: user.login } } };
-    return { status: 200, body: { permission: legacy[role], role_name: role, user: { login: user.login, permissions: Object.fromEntries(roles.map((x) => [x, roles.indexOf(x) <= roles.indexOf(role)])) } } };
+    return {
+      status: 200,
+      body: {
+        permission: legacy[role],
+        role_name: role,
+        user: {
+          login: user.login,
+          permissions: Object.fromEntries(roles.map((x) => [x, roles.indexOf(x) <= roles.indexOf(role)])),
+        },
+      },
+    };
   }
   if (is('GET', '/repos/:o/:r/issues/comments')) return listRepoComments(ctx, r);
   if (seg[3] === 'issues' && seg[4] === 'comments' && seg[5]) {
     const comment = state.comments.get(Number(seg[5]));
     if (!comment || comment.deleted || comment.repoKey !== key) return notFound;
-    if (is('GET', '/repos/:o/:r/issues/comments/:id')) return { status: 200, body: FakeGithubState.json(comment, ctx.baseUrl) };
+    if (is('GET', '/repos/:o/:r/issues/comments/:id'))
+      return { status: 200, body: FakeGithubState.json(comment, ctx.baseUrl) };
     if (is('DELETE', '/repos/:o/:r/issues/comments/:id')) {
       const own = comment.user.login === actor(ctx).login;
-      if (!own && !ctx.fake.canDelete) return { status: 403, body: { message: 'Must have admin rights to Repository.' } };
+      if (!own && !ctx.fake.canDelete)
+        return { status: 403, body: { message: 'Must have admin rights to Repository.' } };
       comment.deleted = true;
       return { status: 204 };
     }
     if (is('POST', '/repos/:o/:r/issues/comments/:id/reactions')) {
       const content = String(ctx.body.content ?? '');
-      if (!['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes'].includes(content)) return { status: 422, body: { message: 'Validation Failed' } };
+      if (!['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes'].includes(content))
+        return { status: 422, body: { message: 'Validation Failed' } };
       comment.reactions.push(content);
       return { status: 201, body: { id: comment.reactions.length, content, user: { login: actor(ctx).login } } };
     }
@@ -143,7 +200,8 @@ export function handleRest(ctx: Context): Reply {
   if (seg[3] === 'issues' && seg[5] === 'comments' && seg.length === 6) {
     const issue = Number(seg[4]);
     if (!r.issues.has(issue)) return notFound;
-    if (method === 'GET') return { status: 200, body: state.thread(key, issue).map((c) => FakeGithubState.json(c, ctx.baseUrl)) };
+    if (method === 'GET')
+      return { status: 200, body: state.thread(key, issue).map((c) => FakeGithubState.json(c, ctx.baseUrl)) };
     if (method === 'POST') {
       const who = actor(ctx);
       const comment = state.addComment(key, issue, who.login, String(ctx.body.body ?? ''), {
@@ -154,4 +212,3 @@ export function handleRest(ctx: Context): Reply {
   }
   return notFound;
 }
-

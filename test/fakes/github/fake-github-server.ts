@@ -55,7 +55,11 @@ export const rateLimit = 5_000;
 
 function send(res: ServerResponse, reply: Reply, extra: Record<string, string>): void {
   const body = reply.body === undefined ? undefined : JSON.stringify(reply.body);
-  res.writeHead(reply.status, { ...extra, ...(body !== undefined ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...reply.headers });
+  res.writeHead(reply.status, {
+    ...extra,
+    ...(body !== undefined ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+    ...reply.headers,
+  });
   res.end(body);
 }
 
@@ -111,13 +115,30 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       'x-ratelimit-resource': parsed.pathname === '/graphql' ? 'graphql' : 'core',
     });
     const at = Date.now();
-    const record = (status: number) => requests.push({ method, path: parsed.pathname, query: parsed.searchParams, status, caller: caller.kind, conditional, at });
+    const record = (status: number) =>
+      requests.push({
+        method,
+        path: parsed.pathname,
+        query: parsed.searchParams,
+        status,
+        caller: caller.kind,
+        conditional,
+        at,
+      });
 
     const failure = failures.find((f) => f.method === method && f.path.test(parsed.pathname) && (f.times ?? 0) > 0);
     if (failure) {
       failure.times = (failure.times ?? 1) - 1;
       record(failure.status);
-      return send(res, { status: failure.status, body: { message: failure.message, documentation_url: 'https://docs.github.com/rest' }, ...(failure.headers ? { headers: failure.headers } : {}) }, limitHeaders(left));
+      return send(
+        res,
+        {
+          status: failure.status,
+          body: { message: failure.message, documentation_url: 'https://docs.github.com/rest' },
+          ...(failure.headers ? { headers: failure.headers } : {}),
+        },
+        limitHeaders(left),
+      );
     }
     if (left <= 0 && caller.kind !== 'none') {
       record(403);
@@ -126,7 +147,17 @@ export async function startFakeGithub(): Promise<FakeGithub> {
 
     let reply: Reply;
     try {
-      reply = handleRest({ state, auth, fake, caller, method, path: parsed.pathname, query: parsed.searchParams, body, baseUrl: url });
+      reply = handleRest({
+        state,
+        auth,
+        fake,
+        caller,
+        method,
+        path: parsed.pathname,
+        query: parsed.searchParams,
+        body,
+        baseUrl: url,
+      });
     } catch (err) {
       reply = { status: 500, body: { message: (err as Error).message } };
     }

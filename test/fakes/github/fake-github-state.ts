@@ -39,7 +39,8 @@ export interface FakeComment {
   readonly reactions: string[];
 }
 
-export const isoSeconds = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+export const isoSeconds = (ms: number): string =>
+  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 export class FakeGithubState {
   readonly users = new Map<string, FakeUser>();
@@ -57,7 +58,16 @@ export class FakeGithubState {
     return user;
   }
 
-  addRepo(fullName: string, options: { private?: boolean; visibility?: FakeRepo['visibility']; collaborators?: Record<string, FakeRole>; issues?: number[]; installationId?: number } = {}): FakeRepo {
+  addRepo(
+    fullName: string,
+    options: {
+      private?: boolean;
+      visibility?: FakeRepo['visibility'];
+      collaborators?: Record<string, FakeRole>;
+      issues?: number[];
+      installationId?: number;
+    } = {},
+  ): FakeRepo {
     const [owner, name] = fullName.split('/') as [string, string];
     const isPrivate = options.private ?? true;
     const repo: FakeRepo = {
@@ -81,7 +91,13 @@ export class FakeGithubState {
     return this.repos.get(`${owner}/${name}`.toLowerCase());
   }
 
-  addComment(repoKey: string, issue: number, login: string, body: string, options: { viaAppId?: number; type?: 'User' | 'Bot'; at?: number } = {}): FakeComment {
+  addComment(
+    repoKey: string,
+    issue: number,
+    login: string,
+    body: string,
+    options: { viaAppId?: number; type?: 'User' | 'Bot'; at?: number } = {},
+  ): FakeComment {
     const id = this.nextId++;
     const at = isoSeconds(options.at ?? Date.now());
     const comment: FakeComment = {
@@ -104,7 +120,9 @@ export class FakeGithubState {
 
   /** Live comments of one issue, oldest first. */
   thread(repoKey: string, issue: number): FakeComment[] {
-    return [...this.comments.values()].filter((c) => c.repoKey === repoKey.toLowerCase() && c.issue === issue && !c.deleted);
+    return [...this.comments.values()].filter(
+      (c) => c.repoKey === repoKey.toLowerCase() && c.issue === issue && !c.deleted,
+    );
   }
 
   /** A comment as the REST API shows it. */
@@ -121,7 +139,8 @@ export class FakeGithubState {
       created_at: comment.createdAt,
       updated_at: comment.updatedAt,
       author_association: 'NONE',
-      performed_via_github_app: comment.viaAppId === undefined ? null : { id: comment.viaAppId, slug: 'handoff-bridge' },
+      performed_via_github_app:
+        comment.viaAppId === undefined ? null : { id: comment.viaAppId, slug: 'handoff-bridge' },
     };
   }
 }

@@ -15,7 +15,10 @@ export interface Delivery {
   readonly signature?: string | null;
 }
 
-export async function deliverWebhook(bridgeUrl: string, delivery: Delivery): Promise<{ status: number; body: unknown; deliveryId: string }> {
+export async function deliverWebhook(
+  bridgeUrl: string,
+  delivery: Delivery,
+): Promise<{ status: number; body: unknown; deliveryId: string }> {
   const body = JSON.stringify(delivery.payload);
   const deliveryId = delivery.deliveryId ?? randomUUID();
   const signature = delivery.signature === undefined ? await sign(delivery.secret, body) : delivery.signature;

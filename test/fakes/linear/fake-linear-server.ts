@@ -38,7 +38,12 @@ export interface FakeLinear {
 }
 
 class GraphQLFailure extends Error {
-  constructor(readonly type: string, readonly code: string, message: string, readonly status = 400) {
+  constructor(
+    readonly type: string,
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -61,7 +66,12 @@ export interface FakeLinearOptions {
 
 export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeLinear> {
   const store = new FakeLinearStore();
-  const viewer = store.addUser({ name: 'Handoff Bot', displayName: 'handoff', email: 'handoff-bot@example.com', ...options.viewer });
+  const viewer = store.addUser({
+    name: 'Handoff Bot',
+    displayName: 'handoff',
+    email: 'handoff-bot@example.com',
+    ...options.viewer,
+  });
   const deleteOthers = options.permissions?.deleteOthers ?? viewer.admin;
   const editOthers = options.permissions?.editOthers ?? false;
   const requests: FakeLinearRequest[] = [];
@@ -76,10 +86,21 @@ export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeL
     return {
       __typename: typename,
       nodes: page.map(shape),
-      pageInfo: { __typename: 'PageInfo', startCursor: String(start), endCursor: String(end), hasPreviousPage: start > 0, hasNextPage: end < items.length },
+      pageInfo: {
+        __typename: 'PageInfo',
+        startCursor: String(start),
+        endCursor: String(end),
+        hasPreviousPage: start > 0,
+        hasNextPage: end < items.length,
+      },
     };
   };
-  const commentPayload = (id: string) => ({ __typename: 'CommentPayload', success: true, lastSyncId: ++syncId, comment: { id } });
+  const commentPayload = (id: string) => ({
+    __typename: 'CommentPayload',
+    success: true,
+    lastSyncId: ++syncId,
+    comment: { id },
+  });
   const userEntity = (u: FakeUser) => ({ id: u.id, name: u.name, displayName: u.displayName, email: u.email });
 
   const resolvers: Record<string, (vars: Record<string, unknown>) => unknown> = {
@@ -105,7 +126,17 @@ export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeL
     },
     comments: (vars) => {
       const found = [...store.comments.values()]
-        .filter((c) => matchesFilter({ id: c.id, createdAt: new Date(c.createdAt).toISOString(), issue: { id: c.issueId }, user: c.userId ? { id: c.userId } : null }, vars.filter))
+        .filter((c) =>
+          matchesFilter(
+            {
+              id: c.id,
+              createdAt: new Date(c.createdAt).toISOString(),
+              issue: { id: c.issueId },
+              user: c.userId ? { id: c.userId } : null,
+            },
+            vars.filter,
+          ),
+        )
         .sort((a, b) => a.createdAt - b.createdAt);
       return connection(found, (c) => store.commentShape(c), vars, 'CommentConnection');
     },
@@ -113,22 +144,31 @@ export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeL
       const input = (vars.input ?? {}) as { id?: string; issueId?: string; body?: string; parentId?: string };
       const issue = store.findIssue(String(input.issueId ?? ''));
       if (!issue) throw notFound('Issue');
-      if (input.id !== undefined && !uuidV4Layout.test(input.id)) throw new GraphQLFailure('invalid input', 'INPUT_ERROR', 'Argument Validation Error: id must be a UUID v4');
+      if (input.id !== undefined && !uuidV4Layout.test(input.id))
+        throw new GraphQLFailure('invalid input', 'INPUT_ERROR', 'Argument Validation Error: id must be a UUID v4');
       if (input.id !== undefined && (store.comments.has(input.id) || store.deleted.has(input.id))) {
         throw new GraphQLFailure('invalid input', 'INPUT_ERROR', 'Entity with this id already exists');
       }
       if (input.parentId !== undefined) {
         const parent = store.comments.get(input.parentId);
         if (!parent || parent.issueId !== issue.id) throw notFound('Parent comment');
-        if (parent.parentId) throw new GraphQLFailure('invalid input', 'INPUT_ERROR', 'Replies can only be made to top-level comments');
+        if (parent.parentId)
+          throw new GraphQLFailure('invalid input', 'INPUT_ERROR', 'Replies can only be made to top-level comments');
       }
-      const comment = store.addComment({ id: input.id ?? randomUUID(), issueId: issue.id, body: String(input.body ?? ''), userId: viewer.id, ...(input.parentId ? { parentId: input.parentId } : {}) });
+      const comment = store.addComment({
+        id: input.id ?? randomUUID(),
+        issueId: issue.id,
+        body: String(input.body ?? ''),
+        userId: viewer.id,
+        ...(input.parentId ? { parentId: input.parentId } : {}),
+      });
       return commentPayload(comment.id);
     },
     commentUpdate: (vars) => {
       const comment = store.comments.get(String(vars.id));
       if (!comment) throw notFound('Comment');
-      if (comment.userId !== viewer.id && !editOthers) throw new GraphQLFailure('forbidden', 'FORBIDDEN', 'You can only edit your own comments');
+      if (comment.userId !== viewer.id && !editOthers)
+        throw new GraphQLFailure('forbidden', 'FORBIDDEN', 'You can only edit your own comments');
       comment.body = String((vars.input as { body?: string } | undefined)?.body ?? comment.body);
       comment.editedAt = comment.updatedAt = Date.now();
       return commentPayload(comment.id);
@@ -136,7 +176,8 @@ export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeL
     commentDelete: (vars) => {
       const comment = store.comments.get(String(vars.id));
       if (!comment) throw notFound('Comment');
-      if (comment.userId !== viewer.id && !deleteOthers) throw new GraphQLFailure('forbidden', 'FORBIDDEN', 'Only the author or an admin can delete this comment');
+      if (comment.userId !== viewer.id && !deleteOthers)
+        throw new GraphQLFailure('forbidden', 'FORBIDDEN', 'Only the author or an admin can delete this comment');
       store.comments.delete(comment.id);
       store.deleted.add(comment.id);
       return { __typename: 'DeletePayload', success: true, entityId: comment.id, lastSyncId: ++syncId };
@@ -150,7 +191,12 @@ export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeL
         reaction = { id: randomUUID(), emoji: String(input.emoji), userId: viewer.id, createdAt: Date.now() };
         comment.reactions.push(reaction);
       }
-      return { __typename: 'ReactionPayload', success: true, lastSyncId: ++syncId, reaction: store.reactionShape(comment, reaction) };
+      return {
+        __typename: 'ReactionPayload',
+        success: true,
+        lastSyncId: ++syncId,
+        reaction: store.reactionShape(comment, reaction),
+      };
     },
   };
 
@@ -158,29 +204,50 @@ export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeL
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(JSON.stringify(body));
   };
-  const failure = (type: string, code: string, message: string) => ({ errors: [{ message, extensions: { type, code, userError: true, userPresentableMessage: message } }] });
+  const failure = (type: string, code: string, message: string) => ({
+    errors: [{ message, extensions: { type, code, userError: true, userPresentableMessage: message } }],
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.method !== 'POST' || req.url !== '/graphql') return send(res, 404, { error: 'not found' });
     if (req.headers.authorization !== options.auth) {
-      return send(res, 400, failure('authentication error', 'AUTHENTICATION_ERROR', 'Authentication required, not authenticated'));
+      return send(
+        res,
+        400,
+        failure('authentication error', 'AUTHENTICATION_ERROR', 'Authentication required, not authenticated'),
+      );
     }
-    const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: Record<string, unknown> };
+    const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      query: string;
+      variables?: Record<string, unknown>;
+    };
     const field = topLevelField(query) ?? '';
     const vars = variables ?? {};
     requests.push({ field, variables: vars, at: Date.now() });
     const fault = faults.get(field)?.shift();
     if (fault?.kind === 'ratelimit') {
-      const headers: Record<string, string> = { 'x-ratelimit-requests-limit': '1500', 'x-ratelimit-requests-remaining': '0' };
+      const headers: Record<string, string> = {
+        'x-ratelimit-requests-limit': '1500',
+        'x-ratelimit-requests-remaining': '0',
+      };
       if (fault.retryAfterS !== undefined) headers['retry-after'] = String(fault.retryAfterS);
       if (fault.resetInMs !== undefined) headers['x-ratelimit-requests-reset'] = String(Date.now() + fault.resetInMs);
       return send(res, 400, failure('ratelimited', 'RATELIMITED', 'Rate limit exceeded'), headers);
     }
-    if (fault?.kind === 'server-error') return send(res, 500, failure('internal error', 'INTERNAL_SERVER_ERROR', 'Internal server error'));
+    if (fault?.kind === 'server-error')
+      return send(res, 500, failure('internal error', 'INTERNAL_SERVER_ERROR', 'Internal server error'));
     const resolver = resolvers[field];
-    if (!resolver) return send(res, 400, { errors: [{ message: `Cannot query field "${field}" on the fake Linear API`, extensions: { type: 'graphql error', code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+    if (!resolver)
+      return send(res, 400, {
+        errors: [
+          {
+            message: `Cannot query field "${field}" on the fake Linear API`,
+            extensions: { type: 'graphql error', code: 'GRAPHQL_VALIDATION_FAILED' },
+          },
+        ],
+      });
     try {
       const data = { [field]: resolver(vars) };
       if (fault?.kind === 'lose-response') {
@@ -190,7 +257,11 @@ export async function startFakeLinear(options: FakeLinearOptions): Promise<FakeL
       send(res, 200, { data });
     } catch (err) {
       if (err instanceof GraphQLFailure) return send(res, err.status, failure(err.type, err.code, err.message));
-      send(res, 400, { errors: [{ message: (err as Error).message, extensions: { type: 'graphql error', code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+      send(res, 400, {
+        errors: [
+          { message: (err as Error).message, extensions: { type: 'graphql error', code: 'GRAPHQL_VALIDATION_FAILED' } },
+        ],
+      });
     }
   }
 

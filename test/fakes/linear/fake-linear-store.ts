@@ -59,7 +59,13 @@ export class FakeLinearStore {
     return full;
   }
 
-  addIssue(issue: { identifier: string; title?: string; assigneeId?: string; creatorId?: string; id?: string }): FakeIssue {
+  addIssue(issue: {
+    identifier: string;
+    title?: string;
+    assigneeId?: string;
+    creatorId?: string;
+    id?: string;
+  }): FakeIssue {
     const full: FakeIssue = {
       id: issue.id ?? randomUUID(),
       identifier: issue.identifier,
@@ -73,10 +79,21 @@ export class FakeLinearStore {
 
   /** An issue by UUID or identifier, as Linear's `issue(id:)` and `issueId` inputs accept. */
   findIssue(idOrKey: string): FakeIssue | undefined {
-    return this.issues.get(idOrKey) ?? [...this.issues.values()].find((i) => i.identifier.toLowerCase() === idOrKey.toLowerCase());
+    return (
+      this.issues.get(idOrKey) ??
+      [...this.issues.values()].find((i) => i.identifier.toLowerCase() === idOrKey.toLowerCase())
+    );
   }
 
-  addComment(comment: { issueId: string; body: string; userId?: string; parentId?: string; bot?: boolean; id?: string; createdAt?: number }): FakeComment {
+  addComment(comment: {
+    issueId: string;
+    body: string;
+    userId?: string;
+    parentId?: string;
+    bot?: boolean;
+    id?: string;
+    createdAt?: number;
+  }): FakeComment {
     const now = comment.createdAt ?? Date.now();
     const full: FakeComment = {
       id: comment.id ?? randomUUID(),
@@ -162,7 +179,14 @@ export class FakeLinearStore {
       reactions: [],
       trashed: null,
       inheritsSharedAccess: true,
-      sharedAccess: { __typename: 'IssueSharedAccess', isShared: false, sharedWithCount: 0, sharedWithUsers: [], disallowedIssueFields: [], viewerHasOnlySharedAccess: false },
+      sharedAccess: {
+        __typename: 'IssueSharedAccess',
+        isShared: false,
+        sharedWithCount: 0,
+        sharedWithUsers: [],
+        disallowedIssueFields: [],
+        viewerHasOnlySharedAccess: false,
+      },
       integrationSourceType: null,
       syncedWith: null,
       botActor: null,
@@ -192,7 +216,17 @@ export class FakeLinearStore {
       issue: { id: c.issueId },
       parent: ref(c.parentId),
       user: ref(c.userId),
-      botActor: c.bot ? { __typename: 'ActorBot', id: 'bot-integration', type: 'integration', subType: null, name: 'Integration', userDisplayName: null, avatarUrl: null } : null,
+      botActor: c.bot
+        ? {
+            __typename: 'ActorBot',
+            id: 'bot-integration',
+            type: 'integration',
+            subType: null,
+            name: 'Integration',
+            userDisplayName: null,
+            avatarUrl: null,
+          }
+        : null,
       externalUser: null,
       reactionData: [],
       reactions: c.reactions.map((r) => this.reactionShape(c, r)),

@@ -6,9 +6,22 @@
  */
 export type Entity = { readonly [key: string]: unknown };
 
-const comparators = new Set(['eq', 'neq', 'in', 'nin', 'eqIgnoreCase', 'neqIgnoreCase', 'gt', 'gte', 'lt', 'lte', 'null']);
+const comparators = new Set([
+  'eq',
+  'neq',
+  'in',
+  'nin',
+  'eqIgnoreCase',
+  'neqIgnoreCase',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'null',
+]);
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Dates are compared as instants (the API takes ISO strings and returns DateTime). */
 function comparable(value: unknown): unknown {
@@ -34,10 +47,12 @@ function compare(value: unknown, cond: Record<string, unknown>): boolean {
         if (Array.isArray(expected) && expected.map(comparable).includes(v)) return false;
         break;
       case 'eqIgnoreCase':
-        if (typeof value !== 'string' || typeof expected !== 'string' || value.toLowerCase() !== expected.toLowerCase()) return false;
+        if (typeof value !== 'string' || typeof expected !== 'string' || value.toLowerCase() !== expected.toLowerCase())
+          return false;
         break;
       case 'neqIgnoreCase':
-        if (typeof value === 'string' && typeof expected === 'string' && value.toLowerCase() === expected.toLowerCase()) return false;
+        if (typeof value === 'string' && typeof expected === 'string' && value.toLowerCase() === expected.toLowerCase())
+          return false;
         break;
       case 'gt':
         if (!((v as number) > (e as number))) return false;

@@ -40,10 +40,22 @@ export function signLinearWebhook(
 }
 
 /** The `Comment` `create` payload Linear sends for a comment in the fake store. */
-export function commentCreatedPayload(store: FakeLinearStore, comment: FakeComment, action: 'create' | 'update' | 'remove' = 'create'): Record<string, unknown> {
+export function commentCreatedPayload(
+  store: FakeLinearStore,
+  comment: FakeComment,
+  action: 'create' | 'update' | 'remove' = 'create',
+): Record<string, unknown> {
   const issue = store.issues.get(comment.issueId)!;
   const user = comment.userId ? store.users.get(comment.userId) : undefined;
-  const userPart = user ? { id: user.id, name: user.name, email: user.email, avatarUrl: null, url: `https://linear.app/example/profiles/${user.displayName}` } : null;
+  const userPart = user
+    ? {
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        avatarUrl: null,
+        url: `https://linear.app/example/profiles/${user.displayName}`,
+      }
+    : null;
   const created = new Date(comment.createdAt).toISOString();
   return {
     ...template,
@@ -62,13 +74,21 @@ export function commentCreatedPayload(store: FakeLinearStore, comment: FakeComme
       userId: comment.userId ?? null,
       botActor: comment.bot ? { id: 'bot-integration', type: 'integration', name: 'Integration' } : null,
       user: userPart,
-      issue: { ...(template.data.issue as Record<string, unknown>), id: issue.id, identifier: issue.identifier, title: issue.title },
+      issue: {
+        ...(template.data.issue as Record<string, unknown>),
+        id: issue.id,
+        identifier: issue.identifier,
+        title: issue.title,
+      },
     },
   };
 }
 
 /** POSTs a signed webhook to the bridge; returns the status and the parsed answer. */
-export async function deliverWebhook(bridgeUrl: string, hook: SignedWebhook): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function deliverWebhook(
+  bridgeUrl: string,
+  hook: SignedWebhook,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${bridgeUrl}/linear/webhooks`, { method: 'POST', headers: hook.headers, body: hook.body });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

@@ -15,7 +15,10 @@ export interface FakeServer {
 export type FakeHandler = (req: IncomingMessage, res: ServerResponse, path: string) => void | Promise<void>;
 
 /** `host`: a loopback address other than 127.0.0.1 stands in for an internal host; `port` 0 = any. */
-export async function startFakeServer(handler: FakeHandler, at: { host?: string; port?: number } = {}): Promise<FakeServer> {
+export async function startFakeServer(
+  handler: FakeHandler,
+  at: { host?: string; port?: number } = {},
+): Promise<FakeServer> {
   const requests: FakeServer['requests'] = [];
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://fake.invalid').pathname;
@@ -38,7 +41,12 @@ export async function startFakeServer(handler: FakeHandler, at: { host?: string;
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }

@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FakeSlackState, channelObject, fakeBot, fakeTeam, messageObject, userObject, type FakeMessage, type FakeSlackUser } from './fake-slack-state.js';
+import {
+  FakeSlackState,
+  channelObject,
+  fakeBot,
+  fakeTeam,
+  messageObject,
+  userObject,
+  type FakeMessage,
+  type FakeSlackUser,
+} from './fake-slack-state.js';
 import { createFakeSocketHub, type FakeSocketHub } from './fake-socket-hub.js';
 import { acceptWebSocket } from './websocket-server.js';
 
@@ -83,7 +92,10 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
     if (!Array.isArray(blocks)) return undefined;
     type Image = { type?: string; image_url?: string };
     for (const [i, block] of (blocks as Array<{ accessory?: Image; elements?: Image[] }>).entries()) {
-      const images: Array<[string, Image | undefined]> = [['accessory', block.accessory], ...(block.elements ?? []).map((e, j): [string, Image] => [`elements/${j}`, e])];
+      const images: Array<[string, Image | undefined]> = [
+        ['accessory', block.accessory],
+        ...(block.elements ?? []).map((e, j): [string, Image] => [`elements/${j}`, e]),
+      ];
       for (const [where, image] of images) {
         const url = image?.type === 'image' ? image.image_url : undefined;
         if (url && new URL(url).hostname.endsWith('.invalid')) {
@@ -96,7 +108,16 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
   };
 
   const handlers: Record<string, Handler> = {
-    'auth.test': () => ({ ok: true, url: `https://${fakeTeam.domain}.slack.com/`, team: 'Fake Workspace', user: fakeBot.name, team_id: fakeTeam.id, user_id: fakeBot.userId, bot_id: fakeBot.botId, is_enterprise_install: false }),
+    'auth.test': () => ({
+      ok: true,
+      url: `https://${fakeTeam.domain}.slack.com/`,
+      team: 'Fake Workspace',
+      user: fakeBot.name,
+      team_id: fakeTeam.id,
+      user_id: fakeBot.userId,
+      bot_id: fakeBot.botId,
+      is_enterprise_install: false,
+    }),
     'chat.postMessage': (p) => {
       const channel = channelOf(String(p.channel ?? ''));
       if (!channel) return fail('channel_not_found');
@@ -157,10 +178,17 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
     },
     'users.list': (p) => {
       const limit = Math.max(1, Math.min(Number(p.limit ?? 100), 1000));
-      const start = p.cursor ? Number(Buffer.from(String(p.cursor), 'base64').toString('utf8').replace('user:', '')) : 0;
+      const start = p.cursor
+        ? Number(Buffer.from(String(p.cursor), 'base64').toString('utf8').replace('user:', ''))
+        : 0;
       const page = state.users.slice(start, start + limit);
       const next = start + limit < state.users.length ? Buffer.from(`user:${start + limit}`).toString('base64') : '';
-      return { ok: true, members: page.map(userObject), cache_ts: Math.floor(Date.now() / 1000), response_metadata: { next_cursor: next } };
+      return {
+        ok: true,
+        members: page.map(userObject),
+        cache_ts: Math.floor(Date.now() / 1000),
+        response_metadata: { next_cursor: next },
+      };
     },
     'views.open': (p) => {
       const triggerId = String(p.trigger_id ?? '');
@@ -168,16 +196,31 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       const view = (p.view ?? {}) as Record<string, unknown>;
       const id = `V0${randomBytes(5).toString('hex').toUpperCase()}`;
       state.views.push({ id, triggerId, view });
-      return { ok: true, view: { id, team_id: fakeTeam.id, app_id: fakeBot.appId, bot_id: fakeBot.botId, hash: `${Math.floor(Date.now() / 1000)}.AbCdEf12`, state: { values: {} }, ...view } };
+      return {
+        ok: true,
+        view: {
+          id,
+          team_id: fakeTeam.id,
+          app_id: fakeBot.appId,
+          bot_id: fakeBot.botId,
+          hash: `${Math.floor(Date.now() / 1000)}.AbCdEf12`,
+          state: { values: {} },
+          ...view,
+        },
+      };
     },
     'conversations.info': (p) => {
       const channel = String(p.channel ?? '');
       if (!/^[CGD][A-Z0-9]+$/.test(channel)) return fail('channel_not_found');
       const needed = channel.startsWith('G') ? 'groups:read' : channel.startsWith('D') ? 'im:read' : 'channels:read';
-      if (state.withoutScopes.has(needed)) return { ...fail('missing_scope'), needed, provided: 'chat:write,reactions:write,users:read' };
+      if (state.withoutScopes.has(needed))
+        return { ...fail('missing_scope'), needed, provided: 'chat:write,reactions:write,users:read' };
       return { ok: true, channel: channelObject(channel, state.externallyShared.get(channel)) };
     },
-    'apps.connections.open': () => ({ ok: true, url: `${baseUrl.replace(/^http/, 'ws').replace(/\/api\/$/, '')}/link/?ticket=${randomBytes(8).toString('hex')}&app_id=${fakeBot.appId}` }),
+    'apps.connections.open': () => ({
+      ok: true,
+      url: `${baseUrl.replace(/^http/, 'ws').replace(/\/api\/$/, '')}/link/?ticket=${randomBytes(8).toString('hex')}&app_id=${fakeBot.appId}`,
+    }),
   };
 
   function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -205,7 +248,8 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
     if (failure) {
       const status = failure.status ?? 200;
       record(status);
-      if (status === 429) return answer(res, 429, fail('ratelimited'), { 'retry-after': String(failure.retryAfterSec ?? 1) });
+      if (status === 429)
+        return answer(res, 429, fail('ratelimited'), { 'retry-after': String(failure.retryAfterSec ?? 1) });
       return answer(res, status, fail(failure.error ?? 'internal_error'));
     }
     record(200);
@@ -243,7 +287,14 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       return user;
     },
     postAsUser(channel, user, text, threadTs) {
-      const message: FakeMessage = { channel, ts: state.nextTs(), ...(threadTs ? { threadTs } : {}), user, text, reactions: [] };
+      const message: FakeMessage = {
+        channel,
+        ts: state.nextTs(),
+        ...(threadTs ? { threadTs } : {}),
+        user,
+        text,
+        reactions: [],
+      };
       state.messages.push(message);
       return message;
     },

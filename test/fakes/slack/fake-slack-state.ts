@@ -174,7 +174,14 @@ export function messageObject(m: FakeMessage): Record<string, unknown> {
       ? {
           bot_id: m.botId,
           app_id: fakeBot.appId,
-          bot_profile: { id: m.botId, app_id: fakeBot.appId, name: fakeBot.name, deleted: false, team_id: fakeTeam.id, updated: 1_699_000_000 },
+          bot_profile: {
+            id: m.botId,
+            app_id: fakeBot.appId,
+            name: fakeBot.name,
+            deleted: false,
+            team_id: fakeTeam.id,
+            updated: 1_699_000_000,
+          },
         }
       : {}),
     user: m.user,

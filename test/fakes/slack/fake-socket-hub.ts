@@ -87,10 +87,17 @@ export function createFakeSocketHub(): FakeSocketHub {
       };
     },
     interactive(payload) {
-      return { envelope_id: randomUUID(), payload, type: 'interactive', accepts_response_payload: payload.type === 'view_submission' };
+      return {
+        envelope_id: randomUUID(),
+        payload,
+        type: 'interactive',
+        accepts_response_payload: payload.type === 'view_submission',
+      };
     },
     sendDisconnect(reason = 'refresh_requested') {
-      open().at(-1)?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-fake-7d9f8c6b5-x2k4p' } }));
+      open()
+        .at(-1)
+        ?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-fake-7d9f8c6b5-x2k4p' } }));
     },
     closeAll() {
       for (const peer of open()) peer.destroy();

@@ -49,8 +49,12 @@ export function acceptWebSocket(req: IncomingMessage, socket: Duplex): WebSocket
     socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     throw new Error('not a WebSocket upgrade');
   }
-  const accept = createHash('sha1').update(key + guid).digest('base64');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const accept = createHash('sha1')
+    .update(key + guid)
+    .digest('base64');
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  );
 
   const messageListeners: Array<(text: string) => void> = [];
   const closeListeners: Array<() => void> = [];
