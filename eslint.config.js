@@ -24,7 +24,10 @@ export default defineConfig(
   tseslint.configs.recommended,
   {
     rules: {
-      eqeqeq: ['error', 'always'],
+      // `x == null` is the one loose comparison allowed: it means null or undefined (zod's nullish).
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // A late-bound closure (`let intake; const sink = () => intake(…); intake = …`) stays `let`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-restricted-syntax': ['error', noEnum],
       // `_name` marks a binding kept on purpose (a destructured field left out, an unused parameter).
       '@typescript-eslint/no-unused-vars': [

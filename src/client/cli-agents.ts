@@ -155,7 +155,6 @@ const hash: Command = async (argv, _env, io) => {
     options: { stdin: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     strict: true,
   });
-  let apiKey: string | undefined;
   if (values.stdin) {
     const given = (await io.readInput?.())?.trim() ?? '';
     if (!isAgentKey(given)) throw new UsageError('agents hash --stdin needs an agent key (hak_…) on standard input.');
@@ -163,7 +162,7 @@ const hash: Command = async (argv, _env, io) => {
     io.out(values.json ? JSON.stringify({ keyHash }) : keyHash);
     return exitCodes.done;
   }
-  apiKey = generateAgentKey();
+  const apiKey = generateAgentKey();
   const keyHash = hashAgentKey(apiKey);
   if (values.json) io.out(JSON.stringify({ apiKey, keyHash }));
   else {

@@ -159,7 +159,7 @@ async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: Abor
   const protocol = deps.protocols.get(record.protocol);
 
   // A start that already reached the service (a retry after a crash) is reused, not repeated.
-  let started = record.approvalUrl ? openLoginSecret(deps.vault, record) : undefined;
+  const started = record.approvalUrl ? openLoginSecret(deps.vault, record) : undefined;
   let current = record;
   if (!started || !record.answer) {
     const { directory, email: approverEmail } = await approverEmailsFor(deps, record, people);
@@ -191,7 +191,6 @@ async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: Abor
     });
     if (!saved.ok) return; // cancelled meanwhile: the next pass reports it
     current = saved.record;
-    started = result.secret;
   }
 
   const { privately } = await postApproval(

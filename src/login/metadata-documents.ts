@@ -25,6 +25,7 @@ const displayText = z
   .transform((v) =>
     v
       ? v
+          // eslint-disable-next-line no-control-regex -- control characters are what this strips
           .replace(/[\u0000-\u001f\u007f]/g, ' ')
           .trim()
           .slice(0, 100) || undefined

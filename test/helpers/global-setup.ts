@@ -20,6 +20,7 @@ export async function setup(): Promise<void> {
       `The integration tests need Redis at ${redisUrl} and could not reach it (${(err as Error).message}).\n` +
         'Start one with `redis-server --daemonize yes` (Debian: `sudo apt-get install redis-server`), ' +
         'or `docker compose up -d redis`, or point REDIS_URL at a server.',
+      { cause: err },
     );
   } finally {
     redis.disconnect();

@@ -46,6 +46,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     child.kill('SIGKILL');
     throw new Error(
       `${(err as Error).message}; redis-server said: ${stderr.trim() || 'nothing'} (is redis-server on PATH?)`,
+      { cause: err },
     );
   }
   const connections: Redis[] = [];

@@ -6,7 +6,7 @@ import { plainSentence } from '../../src/core/sentence.js';
 import { HandoffError, RateLimitedError } from '../../src/core/errors.js';
 import type { ApprovalRequestMessage, NoticeMessage } from '../../src/core/messages.js';
 import type { ThreadAdapter } from '../../src/core/thread-adapter.js';
-import { startFakeLinear, type FakeLinear, type FakeLinearOptions } from '../fakes/linear/fake-linear-server.js';
+import { startFakeLinear, type FakeLinearOptions } from '../fakes/linear/fake-linear-server.js';
 import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 
@@ -96,7 +96,7 @@ describe('Linear adapter: posting', () => {
   });
 
   it('posts a notice at the top of the issue when its approval comment was deleted', async () => {
-    const { fake, issue, adapter, thread } = await setup();
+    const { fake, adapter, thread } = await setup();
     const id = handoffId();
     const ref = await adapter.post(thread, approval(id), { idempotencyKey: '1' });
     fake.store.comments.delete(ref.id);
