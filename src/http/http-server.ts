@@ -1,5 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ForbiddenError, HandoffError, NotFoundError, PayloadTooLargeError, asHandoffError } from '../core/errors.js';
+import {
+  BadInputError,
+  ForbiddenError,
+  HandoffError,
+  NotFoundError,
+  PayloadTooLargeError,
+  asHandoffError,
+} from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { isLoopback, type Route, type RouteRequest, type RouteResponse } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
@@ -113,6 +120,18 @@ function send(res: ServerResponse, reply: RouteResponse, requestId: string): voi
   res.end(body);
 }
 
+/**
+ * The request target as a URL. Node's parser lets through absolute-form targets that WHATWG
+ * URL refuses (`GET http://[ HTTP/1.1`): those come back undefined, to be answered with a 400.
+ */
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://bridge.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
 export function errorResponse(err: HandoffError): RouteResponse {
   const message =
     err.status >= 500 && err.code === 'internal_error'
@@ -139,14 +158,16 @@ export function createHttpServer(deps: {
 }): Server {
   const match = createRouter(deps.routes);
 
-  return createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = Date.now();
     const requestId = newId('request');
-    const url = new URL(req.url ?? '/', 'http://bridge.invalid');
+    const parsedUrl = requestUrl(req.url);
+    const url = parsedUrl ?? new URL('/', 'http://bridge.invalid');
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     let reply: RouteResponse;
     try {
+      if (!parsedUrl) throw new BadInputError('The request target is not a valid URL.', { code: 'bad_request_target' });
       const found = match(req.method ?? 'GET', url.pathname);
       if (found.kind === 'none')
         throw new NotFoundError(`Nothing at ${req.method} ${url.pathname.slice(0, 200)}.`, 'route_not_found');
@@ -221,6 +242,15 @@ export function createHttpServer(deps: {
       status: reply.status,
       requestId,
       ms: Date.now() - started,
+    });
+  };
+
+  return createServer((req, res) => {
+    // Node drops the promise a request listener returns: a rejection would be unhandled and
+    // leave the client waiting, so it is logged and the connection closed.
+    handle(req, res).catch((err: unknown) => {
+      deps.logger.error('request handler failed', { method: req.method, error: err });
+      res.destroy();
     });
   });
 }

@@ -400,6 +400,25 @@ describe('poison input is refused or repaired at the door', () => {
     });
   });
 
+  describe('a request target that is not a URL', () => {
+    it('`GET http://[` gets a 400 (it left the connection hanging), and the bridge keeps serving', async () => {
+      const url = new URL(h.bridge.url);
+      // Node's HTTP parser accepts this absolute-form target; WHATWG URL refuses it.
+      const received = await new Promise<string>((resolve) => {
+        const socket = connect(Number(url.port), url.hostname);
+        const chunks: Buffer[] = [];
+        socket.setTimeout(5_000, () => socket.destroy());
+        socket.on('error', () => undefined);
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        socket.write(`GET http://[ HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`);
+      });
+      expect(received).toMatch(/^HTTP\/1\.1 400 /);
+      expect(received).toContain('"code":"bad_request_target"');
+      expect((await fetch(`${h.bridge.url}/healthz`)).status).toBe(200);
+    });
+  });
+
   describe('the same Slack message under a new event id', () => {
     it('is processed once while its handoff stays open (no second notice, reaction or attempt)', async () => {
       const thread = h.newThread();
