@@ -30,7 +30,8 @@ export interface AgentTask {
   readonly service: string;
   readonly thread: string;
   readonly approvers?: readonly string[];
-  readonly agentId: string;
+  /** The agent to act for: needed with the operator token; with an agent key the key says who (leave it out). */
+  readonly agentId?: string;
   /** How long the human has to answer, ms (the bridge's default when absent). */
   readonly expiresInMs?: number;
   /** For services that email the approver a code (auth.md verified email). */
@@ -91,15 +92,18 @@ export function createExampleAgent(options: {
           service: job.data.service,
           thread: job.data.thread,
           approvers: [...(job.data.approvers ?? [])],
-          agent: { id: job.data.agentId, correlationId: `task-${job.id}` },
+          agent: { ...(job.data.agentId ? { id: job.data.agentId } : {}), correlationId: `task-${job.id}` },
           ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}),
           ...(job.data.approverEmail ? { approverEmail: job.data.approverEmail } : {}),
         },
-        { client: options.client, resumer: resumerFor(job.data.agentId) },
+        { client: options.client, resumer: resumerFor(job.data.agentId ?? '') },
       );
       resumed += 1;
       const res = await fetch(`${job.data.service}/api/me`, {
-        headers: { authorization: `Bearer ${await login.accessToken()}`, 'x-agent-id': job.data.agentId },
+        headers: {
+          authorization: `Bearer ${await login.accessToken()}`,
+          ...(job.data.agentId ? { 'x-agent-id': job.data.agentId } : {}),
+        },
       });
       return { status: res.status, me: await res.json(), handoffId: login.handoffId };
     },
@@ -125,7 +129,8 @@ async function main(): Promise<number> {
       service: { type: 'string' },
       thread: { type: 'string', default: 'local:demo' },
       approver: { type: 'string', multiple: true },
-      'agent-id': { type: 'string', default: 'example-agent' },
+      // With an agent key the key names the agent; with the operator token, this one.
+      'agent-id': { type: 'string' },
     },
   });
   if (!values.service) {
@@ -133,8 +138,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const baseUrl = process.env.HANDOFF_URL ?? 'http://127.0.0.1:8080';
-  const agentId = values['agent-id']!;
   const agentKey = process.env.HANDOFF_AGENT_KEY;
+  const agentId = values['agent-id'] ?? (agentKey ? undefined : 'example-agent');
   const dataDir = process.env.HANDOFF_DATA_DIR ?? '.handoff';
   let token = agentKey;
   if (!token) {
@@ -166,7 +171,7 @@ async function main(): Promise<number> {
       allowInsecureUrl: process.env.HANDOFF_ALLOW_INSECURE_URL === 'true',
     }),
     asAdmin: !agentKey,
-    agentIds: [agentId],
+    agentIds: agentId ? [agentId] : [''],
   });
   // QueueEvents duplicates the connection it is given (and closes its copy); passing our own
   // duplicate would leave an extra socket open and the process would never exit.

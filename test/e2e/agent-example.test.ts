@@ -92,6 +92,50 @@ describe('npm start and examples/agent-worker.ts: two commands', () => {
     expect(agent.stderr()).toContain("No REDIS_URL: the agent's queue is on a private redis-server");
     expect(await redisAnswers(agentRedisPort)).toBe(false); // the agent stopped the Redis it started
 
+    // The README's way: an agent of its own (created here through the API, so its key reaches
+    // no log file), its key exported, the same command without --agent-id (the key names it).
+    const adminToken = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim();
+    const created = await fetch(`${url}/v1/agents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'demo-agent', threads: ['local:*'] }),
+    });
+    expect(created.status).toBe(201);
+    const agentKey = ((await created.json()) as { apiKey: string }).apiKey;
+    const keyed = startAgentWorker(
+      'example-keyed',
+      ['--service', `${url}/sandbox`, '--thread', 'local:example-keyed'],
+      {
+        ...common,
+        HANDOFF_URL: url,
+        HANDOFF_AGENT_KEY: agentKey,
+      },
+    );
+    const keyedMessages = async () =>
+      ((await (await fetch(`${url}/v1/threads/local/example-keyed/messages`)).json()) as { messages: LocalMessage[] })
+        .messages;
+    const keyedRequest = await waitFor(
+      "the keyed agent's approval request",
+      async () => {
+        if (keyed.exit()) throw new Error(`the agent exited early:\n${keyed.describe()}`);
+        return (await keyedMessages()).find((m) => m.kind === 'bot' && /\/sandbox\/authorize\//.test(m.text));
+      },
+      30_000,
+    );
+    expect(keyedRequest.text).toContain('Agent demo-agent asks you to log in');
+    const keyedCode = await approveOnSandbox(/https?:\/\/\S+\/sandbox\/authorize\/\S+/.exec(keyedRequest.text)![0]);
+    await fetch(`${url}/v1/threads/local/example-keyed/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ author: 'alice', text: keyedCode }),
+    });
+    expect((await keyed.waitForExit(45_000)).code, keyed.describe()).toBe(0);
+    expect(JSON.parse(keyed.stdout().trim())).toMatchObject({
+      resumed: true,
+      status: 200,
+    });
+    expect(keyed.stderr()).not.toContain('No HANDOFF_AGENT_KEY');
+
     bridge.child.kill('SIGTERM');
     expect((await bridge.waitForExit(15_000)).code).toBe(0);
   });
