@@ -40,6 +40,8 @@ export function bridgeEnv(options: {
     HANDOFF_ALLOWED_SERVICES: 'http://127.0.0.1:*',
     // No background poll during the bench: only the reply may finish a handoff.
     HANDOFF_POLL_INTERVAL_MS: String(3_600_000),
+    // The audit's copy outside Redis would print every entry on the bench's terminal.
+    HANDOFF_AUDIT_SINK: 'off',
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
   };

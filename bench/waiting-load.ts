@@ -47,8 +47,18 @@ export async function createWaiting(options: {
     ids[i] = created.id;
   });
 
+  // Every handoff awaiting a human (a start may wait its turn at the service, parked as a
+  // delayed job too), every driver job parked, every approval message posted.
   const q = `${prefix}:q`;
+  const statuses = async () => {
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.get(`${prefix}:hf:${id}`);
+    return ((await pipeline.exec()) ?? []).map(([, raw]) =>
+      typeof raw === 'string' ? (JSON.parse(raw) as { status: string }).status : undefined,
+    );
+  };
   const deadline = Date.now() + 180_000;
+  let waiting = 0;
   for (;;) {
     const [delayed, driverWait, driverActive, outWait, outActive, outDelayed] = await Promise.all([
       redis.zcard(`${q}:handoffs:delayed`),
@@ -58,20 +68,17 @@ export async function createWaiting(options: {
       redis.llen(`${q}:outbound-local:active`),
       redis.zcard(`${q}:outbound-local:delayed`),
     ]);
-    if (delayed >= count + (options.already ?? 0) && driverWait + driverActive + outWait + outActive + outDelayed === 0)
-      break;
+    const parked = delayed >= count + (options.already ?? 0) && driverWait + driverActive === 0;
+    if (parked && outWait + outActive + outDelayed === 0) {
+      waiting = (await statuses()).filter((s) => s === 'awaiting_human').length;
+      if (waiting === count) break;
+    }
     if (Date.now() > deadline)
-      throw new Error(`only ${delayed} of ${count + (options.already ?? 0)} driver jobs parked after 180 s`);
+      throw new Error(
+        `only ${waiting} of ${count} handoffs awaiting a human (${delayed} driver jobs parked) after 180 s`,
+      );
     await sleep(100);
   }
   const ms = Date.now() - started;
-
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.get(`${prefix}:hf:${id}`);
-  const statuses = ((await pipeline.exec()) ?? []).map(([, raw]) =>
-    typeof raw === 'string' ? (JSON.parse(raw) as { status: string }).status : undefined,
-  );
-  const wrong = statuses.filter((s) => s !== 'awaiting_human').length;
-  if (wrong > 0) throw new Error(`${wrong} of ${count} handoffs are not awaiting_human`);
   return { ids, ms };
 }
