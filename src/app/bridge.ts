@@ -203,6 +203,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
     await events?.close();
     for (const module of started) await module.stop?.();
+    await Promise.all(workers.map((w) => settledWithin(w.waitUntilReady(), closeWaitMs)));
     await Promise.all([...workers.map((w) => w.close()), ...pollers.map((p) => p.close())]);
     await queues.close();
     await apiQueues?.close();
@@ -214,6 +215,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   try {
     if (runsWorkers) {
+      // Modules start first: one that refuses (a wrong token) stops start-up before any worker
+      // opens its connections, so nothing is closed half-way through BullMQ's own set-up.
+      for (const module of modules) {
+        started.push(module);
+        await module.start?.();
+      }
       const common = { engine, connection: redis, prefix: keys.queuePrefix, logger };
       workers.push(createDriverWorker({ ...common, concurrency: options.workerConcurrency }));
       workers.push(createInboundWorker({ ...common, concurrency: options.workerConcurrency }));
@@ -234,8 +241,6 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
             }),
           );
         }
-        started.push(module);
-        await module.start?.();
       }
     }
 
@@ -324,4 +329,25 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     });
     server.listen(port, host, () => resolve());
   });
+}
+
+/**
+ * How long close() lets a just-created worker finish connecting: BullMQ closing a connection
+ * that is still being set up leaves a rejected command nobody listens to (a start-up that fails
+ * right after the workers were created, such as a port already taken).
+ */
+const closeWaitMs = 2_000;
+
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
