@@ -51,6 +51,8 @@ async function reachable(url: string): Promise<boolean> {
 export async function startEmbeddedRedis(options: {
   dataDir: string;
   pathEnv: string | undefined;
+  /** False: memory only (no append-only file), for a throwaway server such as the test suite's. */
+  persist?: boolean;
 }): Promise<EmbeddedRedis> {
   const binary = findOnPath('redis-server', options.pathEnv);
   const dir = resolve(options.dataDir, 'redis');
@@ -81,7 +83,7 @@ export async function startEmbeddedRedis(options: {
       '--dir',
       dir,
       '--appendonly',
-      'yes',
+      options.persist === false ? 'no' : 'yes',
       '--save',
       '',
       '--daemonize',

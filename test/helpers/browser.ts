@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-
-/** Debian's Chromium, driven by playwright-core (no browser download). */
-export const chromiumPath = '/usr/bin/chromium';
+import { resolveChromium } from './chromium.js';
 
 const chromiumArgs = [
   '--headless',
@@ -15,12 +12,12 @@ const chromiumArgs = [
   '--disable-sync',
 ];
 
-/** Starts headless Chromium, or fails saying how to install it. */
-export function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `The browser tests need Chromium at ${chromiumPath}. Install it with: sudo apt-get install chromium`,
-    );
-  }
-  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+/** Starts headless Chromium (see `resolveChromium` for which one), or fails saying how to get one. */
+export async function launchChromium(): Promise<Browser> {
+  const choice = await resolveChromium();
+  return chromium.launch({
+    executablePath: choice.executablePath,
+    args: chromiumArgs,
+    env: { ...process.env, ...choice.env },
+  });
 }

@@ -1,7 +1,13 @@
-import { join } from 'node:path';
+/**
+ * The Redis the tests use; every test writes under its own random prefix. The suite's global
+ * setup sets REDIS_URL (to a private redis-server of its own when it was unset).
+ */
+export const redisUrl = requireRedisUrl();
 
-/** The Redis the tests use; every test writes under its own random prefix. */
-export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+function requireRedisUrl(): string {
+  const url = process.env.REDIS_URL;
+  if (!url) throw new Error('REDIS_URL is not set: run the tests through vitest, whose global setup provides it.');
+  return url;
+}
 
-/** Every log line of the suite (ours and child processes') lands here and is scanned at the end. */
-export const logDir = join(process.cwd(), 'test-results', 'logs');
+export { logDir } from './log-dir.js';

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { LocalMessage } from '../../adapters/local/index.js';
 import { maskSecrets } from '../../src/core/secret-patterns.js';
 import { logDir, redisUrl } from './environment.js';
+import { runMarker } from './leftover-processes.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from './redis.js';
 
 /**
@@ -53,9 +54,12 @@ process.once('exit', () => {
   for (const p of running) p.child.kill('SIGKILL');
 });
 
-/** Only what a node process needs from the outside; everything else is passed explicitly. */
+/**
+ * Only what a node process needs from the outside (and the suite's run marker, so a
+ * redis-server it starts is found if left behind); everything else is passed explicitly.
+ */
 function baseEnv(): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SYSTEMROOT'];
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SYSTEMROOT', runMarker.name];
   const env: Record<string, string> = {};
   for (const name of keep) {
     const value = process.env[name];
