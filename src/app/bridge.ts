@@ -203,8 +203,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
     await events?.close();
     for (const module of started) await module.stop?.();
-    await Promise.all(workers.map((w) => settledWithin(w.waitUntilReady(), closeWaitMs)));
-    await Promise.all([...workers.map((w) => w.close()), ...pollers.map((p) => p.close())]);
+    // With Redis unreachable (an outage during shutdown) a worker's graceful close waits for a
+    // reconnection that may never come: close them at once instead. Their active jobs stay
+    // active in Redis and are taken again as stalled once a bridge runs against it.
+    const redisDown = redis.status !== 'ready';
+    if (!redisDown) await Promise.all(workers.map((w) => settledWithin(w.waitUntilReady(), closeWaitMs)));
+    await Promise.all([...workers.map((w) => w.close(redisDown)), ...pollers.map((p) => p.close())]);
     await queues.close();
     await apiQueues?.close();
     await apiRedis?.quit().catch(() => apiRedis?.disconnect());

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/processes.js';
-import { redisAnswers } from '../helpers/redis.js';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -16,38 +15,16 @@ import { waitFor } from '../helpers/wait.js';
 describe('Redis restarting under a running bridge', () => {
   let dir: string;
   let port: number;
-  let server: ChildProcess | undefined;
+  let server: PrivateRedis | undefined;
   let bridge: TestBridge;
 
   const startRedis = async () => {
-    server = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--save',
-        '',
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
-    await waitFor('redis-server answering', () => redisAnswers(port));
+    server = await startPrivateRedis({ port, dir });
   };
   const stopRedis = async () => {
     const stopping = server!;
-    const exited = new Promise((resolve) => stopping.once('exit', resolve));
-    stopping.kill('SIGTERM'); // redis-server's clean shutdown: the append-only file is synced
-    await exited;
     server = undefined;
+    await stopping.stop();
   };
 
   beforeAll(async () => {
@@ -57,9 +34,13 @@ describe('Redis restarting under a running bridge', () => {
     bridge = await startTestBridge('redis-restart', { redisUrl: `redis://127.0.0.1:${port}` });
   });
   afterAll(async () => {
-    await bridge?.close();
-    if (server) await stopRedis();
-    await rm(dir, { recursive: true, force: true });
+    // The bridge first (it closes at once when its Redis is down), then the server, whatever happened.
+    try {
+      await bridge?.close();
+    } finally {
+      if (server) await stopRedis();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the waiting handoff and the reply sent while Redis was down; the code is exchanged once', async () => {
@@ -109,5 +90,21 @@ describe('Redis restarting under a running bridge', () => {
     expect(about('Redis connection lost')).toHaveLength(1);
     expect(about('Redis connection restored')).toHaveLength(1);
     expect(bridge.logs.filter((line) => line.includes('"level":"error"'))).toEqual([]);
+  });
+});
+
+describe('stopping a bridge while its Redis is down', () => {
+  it('closes at once instead of waiting for a reconnection (a shutdown during an outage ends)', async () => {
+    const redis = await startPrivateRedis();
+    try {
+      const bridge = await startTestBridge('redis-down-close', { redisUrl: redis.url });
+      await redis.stop();
+      const ready = () => fetch(`${bridge.url}/readyz`).then((r) => r.status);
+      await waitFor('the bridge seeing its Redis gone', async () => (await ready()) === 503);
+      // Before: the workers' graceful close waited for Redis to come back, so this never returned.
+      await bridge.close();
+    } finally {
+      await redis.stop();
+    }
   });
 });

@@ -23,11 +23,18 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+/**
+ * `port`: a given port (to start a stopped server again where it was). `dir`: keep the data
+ * there in an append-only file synced on every write, so a restart on the same `dir` finds it.
+ */
+export async function startPrivateRedis(options: { port?: number; dir?: string } = {}): Promise<PrivateRedis> {
+  const port = options.port ?? (await freePort());
+  const persistence = options.dir
+    ? ['--dir', options.dir, '--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no'];
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -60,6 +67,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     },
     async stop() {
       for (const redis of connections) redis.disconnect();
+      // SIGTERM: redis-server's clean shutdown (the append-only file is synced).
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
     },
