@@ -17,6 +17,14 @@ describe('Linear handoffs through webhooks', () => {
 
   const exchangesFor = (approvalUrl: string) =>
     t.bridge.sandbox!.state.successfulExchanges.get(approvalUrl.split('/').pop()!) ?? 0;
+  const bridgeIdle = async () => {
+    const { queues } = t.bridge.bridge;
+    for (const queue of [queues.inbound, queues.outbound('linear')]) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      if (Object.values(counts).some((n) => n > 0)) return false;
+    }
+    return true;
+  };
   const reactionsOn = (commentId: string) =>
     t.fake.requests
       .filter(
@@ -77,7 +85,10 @@ describe('Linear handoffs through webhooks', () => {
     expect((await t.deliver(reply)).body.ack).toBe('duplicate');
 
     await job.waitUntilFinished(t.agent.events, 20_000);
-    await new Promise((r) => setTimeout(r, 300));
+    // The success notice is posted after the agent resumes; once it is there and the bridge has
+    // no inbound or outbound work left, a duplicate processed late would have shown by now.
+    await waitFor('the success notice', () => t.botComments(issue).some((c) => c.body.startsWith('✅')));
+    await waitFor('the bridge idle', bridgeIdle);
     expect(exchangesFor(approval.url)).toBe(1);
     expect(t.agent.resumedCount() - resumedBefore).toBe(1);
     expect(t.botComments(issue).filter((c) => c.body.startsWith('✅'))).toHaveLength(1);

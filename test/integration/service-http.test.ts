@@ -42,7 +42,9 @@ describe('service HTTP: retries, limits and headers', () => {
     policy: developmentPolicy,
     backoffMs: 5,
     retries: 2,
-    timeoutMs: 500,
+    // The client's default per-attempt timeout: a short one here made a slow first answer on a
+    // busy machine count as a failed attempt, and the retry tests miscounted. The timeout test
+    // sets its own.
     maxBodyBytes: 10_000,
   });
   const ctx = { agentId: 'agent-1', correlationId: 'corr-1' };
@@ -115,7 +117,7 @@ describe('service HTTP: retries, limits and headers', () => {
   it('times out a silent service and says so', async () => {
     s.script(() => undefined); // never answers
     const started = Date.now();
-    await expect(http.request(`${base}/x`, { retryTransient: false })).rejects.toMatchObject({
+    await expect(http.request(`${base}/x`, { retryTransient: false, timeoutMs: 500 })).rejects.toMatchObject({
       code: 'service_timeout',
     });
     expect(Date.now() - started).toBeLessThan(2_000);
