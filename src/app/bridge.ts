@@ -206,8 +206,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     // With Redis unreachable (an outage during shutdown) a worker's graceful close waits for a
     // reconnection that may never come: close them at once instead. Their active jobs stay
     // active in Redis and are taken again as stalled once a bridge runs against it.
+    await workersReadyOrRedisLost(workers, redis);
     const redisDown = redis.status !== 'ready';
-    if (!redisDown) await Promise.all(workers.map((w) => settledWithin(w.waitUntilReady(), closeWaitMs)));
     await Promise.all([...workers.map((w) => w.close(redisDown)), ...pollers.map((p) => p.close())]);
     await queues.close();
     await apiQueues?.close();
@@ -336,22 +336,24 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 /**
- * How long close() lets a just-created worker finish connecting: BullMQ closing a connection
- * that is still being set up leaves a rejected command nobody listens to (a start-up that fails
- * right after the workers were created, such as a port already taken).
+ * Resolves once every worker has finished connecting, or as soon as the bridge's connection to
+ * Redis is lost (then a worker may never finish, and is closed without waiting). Closing a BullMQ
+ * connection that is still being set up leaves a rejected command nobody listens to ('Connection
+ * is closed'), as in a start-up that fails right after the workers were created (a port already
+ * taken); waiting for the set-up rather than for a fixed time holds on a busy machine too.
  */
-const closeWaitMs = 2_000;
-
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    promise.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
+async function workersReadyOrRedisLost(workers: readonly Worker[], redis: Redis): Promise<void> {
+  if (workers.length === 0 || redis.status !== 'ready') return;
+  let lost: () => void = () => undefined;
+  try {
+    await Promise.race([
+      Promise.all(workers.map((w) => w.waitUntilReady().catch(() => undefined))),
+      new Promise<void>((resolve) => {
+        lost = resolve;
+        redis.once('close', lost);
+      }),
+    ]);
+  } finally {
+    redis.off('close', lost);
+  }
 }
