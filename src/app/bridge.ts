@@ -208,6 +208,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     // active in Redis and are taken again as stalled once a bridge runs against it.
     await workersReadyOrRedisLost(workers, redis);
     const redisDown = redis.status !== 'ready';
+    if (redisDown) {
+      // Nothing can reach Redis: end the connections first, so no queue or QUIT waits for it.
+      for (const connection of [apiRedis, intakeRedis, redis]) connection?.disconnect();
+    }
     await Promise.all([...workers.map((w) => w.close(redisDown)), ...pollers.map((p) => p.close())]);
     await queues.close();
     await apiQueues?.close();
