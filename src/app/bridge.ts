@@ -29,6 +29,7 @@ import { createInboundIntake } from '../queue/inbound-intake.js';
 import { createInboundWorker } from '../queue/inbound-worker.js';
 import { createOutboundWorker } from '../queue/outbound-worker.js';
 import { startPolling } from '../queue/poll-worker.js';
+import { createQueueMetrics } from '../queue/queue-metrics.js';
 import { createQueues, type Queues } from '../queue/queues.js';
 import { createAgentStore } from '../store/agent-store.js';
 import type { FileAgent } from '../store/agents-file.js';
@@ -268,8 +269,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const routes: Route[] = [
         ...healthRoutes({
           redis,
-          queues: apiQueues,
-          platforms: modules.map((m) => m.adapter.platform),
+          queues: createQueueMetrics(
+            apiQueues,
+            modules.map((m) => m.adapter.platform),
+          ),
           metrics: { token: options.metricsToken, production: options.policy.production },
         }),
         ...handoffRoutes({ engine: apiEngine, events, guard }),

@@ -1,12 +1,17 @@
 import { HandoffError } from '../core/errors.js';
 import type { AgentPolicy } from '../core/agent-policy.js';
-import type { AgentRemoval } from '../engine/agent-removal.js';
-import type { AgentView, AgentWithKey } from '../engine/agents.js';
-import type { CredentialView, RejectionResult, RevokeResult } from '../engine/credential-admin.js';
-import type { RetrievedCredential } from '../engine/credential-service.js';
-import type { HandoffRequestInput } from '../engine/handoff-request.js';
-import type { HandoffView } from '../engine/handoff-view.js';
-import type { FeedPageView } from '../http/event-routes.js';
+import type {
+  AgentRemoval,
+  AgentView,
+  AgentWithKey,
+  CredentialView,
+  FeedPageView,
+  HandoffRequestInput,
+  HandoffView,
+  RejectionResult,
+  RetrievedCredential,
+  RevokeResult,
+} from '../core/wire.js';
 
 /** An error the bridge API answered with, or a failure to reach it (`status` 0). */
 export class BridgeApiError extends HandoffError {

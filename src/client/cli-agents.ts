@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { generateAgentKey, hashAgentKey, isAgentKey } from '../core/agent-keys.js';
 import type { AgentPolicy } from '../core/agent-policy.js';
-import type { AgentView, AgentWithKey } from '../engine/agents.js';
+import type { AgentView, AgentWithKey } from '../core/wire.js';
 import { clientFrom, UsageError, type Command, type Io } from './cli-common.js';
 import { exitCodes } from './cli-output.js';
 

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../core/clock.js';
-import type { HandoffView } from '../engine/handoff-view.js';
+import type { HandoffView } from '../core/wire.js';
 import type { BridgeClient } from './bridge-client.js';
 import {
   approvalLine,

@@ -1,5 +1,4 @@
-import type { CredentialView } from '../engine/credential-admin.js';
-import type { HandoffView } from '../engine/handoff-view.js';
+import type { CredentialView, HandoffView } from '../core/wire.js';
 import { describeDuration } from '../core/clock.js';
 
 /** Exit codes of the `handoff` command. */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isTerminal } from '../core/handoff.js';
-import type { FeedEventView } from '../http/event-routes.js';
+import type { FeedEventView } from '../core/wire.js';
 import { BridgeApiError, type BridgeClient } from './bridge-client.js';
 
 /**

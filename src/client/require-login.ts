@@ -1,6 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
-import type { HandoffRequestInput } from '../engine/handoff-request.js';
-import type { HandoffView } from '../engine/handoff-view.js';
+import type { HandoffRequestInput, HandoffView } from '../core/wire.js';
 import type { BridgeClient } from './bridge-client.js';
 import { LoginCancelledError, LoginExpiredError, LoginFailedError } from './login-errors.js';
 import type { LoginWaits, WaitingJob } from './login-resumer.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { flag, positiveMs } from './config-fields.js';
 import { ConfigError } from './errors.js';
-import { parseOriginGlob } from './network-policy.js';
+import { parseOriginGlob } from './origin-glob.js';
 
 /**
  * Network variables of the configuration schema (merged into the one schema in config.ts):
@@ -14,7 +14,7 @@ const originGlobs = z.string().transform((v, ctx) => {
     .map((p) => p.trim())
     .filter(Boolean);
   for (const entry of entries) {
-    if (!parseOriginGlob(entry)) {
+    if (!parseOriginGlob(entry, 'wildcards')) {
       ctx.addIssue({
         code: 'custom',
         message: `has "${entry.slice(0, 80)}", which is not an origin glob: use comma-separated origins such as https://*.corp.example,http://10.0.0.5:8080 (no path)`,

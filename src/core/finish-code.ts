@@ -49,7 +49,11 @@ function unique(values: string[]): string[] {
 }
 
 export function extractAnswers(raw: string): ExtractedAnswers {
-  const text = normaliseReplyText(raw);
+  return answersIn(normaliseReplyText(raw));
+}
+
+/** `extractAnswers` of text already normalised (`normaliseReplyText`). */
+export function answersIn(text: string): ExtractedAnswers {
   const finishCodes = unique([...text.matchAll(finishCodePattern)].map((m) => `aae_${m[1]!.toLowerCase()}`));
   const withoutUrls = text.replace(urlPattern, ' ').replace(finishCodePattern, ' ');
   const oneTimeCodes = unique([...withoutUrls.matchAll(oneTimeCodePattern)].map((m) => `${m[1]}${m[2]}`));
@@ -64,8 +68,18 @@ export function extractAnswers(raw: string): ExtractedAnswers {
 
 /** Prefixed finish codes of other services in a reply (see `prefixedCodePattern`). */
 export function extractPrefixedCodes(raw: string): string[] {
-  const text = normaliseReplyText(raw).replace(urlPattern, ' ');
-  return unique([...text.matchAll(prefixedCodePattern)].map((m) => m[1]!).filter((c) => !/^aae_/i.test(c)));
+  return prefixedCodesIn(normaliseReplyText(raw));
+}
+
+/** `extractPrefixedCodes` of text already normalised. */
+export function prefixedCodesIn(text: string): string[] {
+  const bare = text.replace(urlPattern, ' ');
+  return unique([...bare.matchAll(prefixedCodePattern)].map((m) => m[1]!).filter((c) => !/^aae_/i.test(c)));
+}
+
+/** Every answer shape found in one reply, other services' prefixed codes included. */
+export interface FoundAnswers extends ExtractedAnswers {
+  readonly prefixedCodes: readonly string[];
 }
 
 /**
@@ -73,12 +87,16 @@ export function extractPrefixedCodes(raw: string): string[] {
  * codes in one reply are ambiguous and yield undefined rather than a guess.
  */
 export function pickAnswer(raw: string, kind: AnswerKind): string | undefined {
-  const found = extractAnswers(raw);
+  const text = normaliseReplyText(raw);
+  return answerFrom({ ...answersIn(text), prefixedCodes: prefixedCodesIn(text) }, kind);
+}
+
+/** `pickAnswer` over answers already found. */
+export function answerFrom(found: FoundAnswers, kind: AnswerKind): string | undefined {
   switch (kind) {
     case 'finish_code': {
       if (found.finishCodes.length > 0) return found.finishCodes.length === 1 ? found.finishCodes[0] : undefined;
-      const others = extractPrefixedCodes(raw);
-      return others.length === 1 ? others[0] : undefined;
+      return found.prefixedCodes.length === 1 ? found.prefixedCodes[0] : undefined;
     }
     case 'email_code':
       return found.oneTimeCodes.length === 1 ? found.oneTimeCodes[0] : undefined;
@@ -89,7 +107,11 @@ export function pickAnswer(raw: string, kind: AnswerKind): string | undefined {
 
 /** True when the reply quotes the approval link back instead of a code. */
 export function mentionsLink(raw: string, url: string): boolean {
-  const text = normaliseReplyText(raw);
+  return linkIn(normaliseReplyText(raw), url);
+}
+
+/** `mentionsLink` of text already normalised. */
+export function linkIn(text: string, url: string): boolean {
   const bare = url.replace(/^https?:\/\//, '');
   return text.includes(bare);
 }

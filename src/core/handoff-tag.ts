@@ -39,8 +39,13 @@ function scan(text: string): NamedHandoffs {
  * a reply that quotes the bridge's "which one?" question names its choice outside the quote.
  */
 export function namedHandoffs(raw: string): NamedHandoffs {
+  return namesIn(normaliseReplyText(raw));
+}
+
+/** `namedHandoffs` of text already normalised (`normaliseReplyText`). */
+export function namesIn(text: string): NamedHandoffs {
   // A tag-like piece of a URL is part of the URL.
-  const lines = normaliseReplyText(raw).replace(urlPattern, ' ').split('\n');
+  const lines = text.replace(urlPattern, ' ').split('\n');
   const own = scan(lines.filter((l) => !quoted.test(l)).join('\n'));
   return own.tags.length + own.ids.length > 0 ? own : scan(lines.filter((l) => quoted.test(l)).join('\n'));
 }

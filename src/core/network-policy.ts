@@ -1,5 +1,6 @@
 import { classifyAddress, type AddressKind } from './address-ranges.js';
 import { formatIp, parseIp } from './ip-address.js';
+import { matchesOriginGlob, parseOriginGlobs } from './origin-glob.js';
 
 /**
  * Where the bridge may send a request, and which links it may show a person: the one rule
@@ -67,40 +68,14 @@ const kindLabel: Record<AddressKind, string> = {
   reserved: 'a reserved address',
 };
 
-/** `https://*.corp.example`, `http://10.0.0.5:8080`, `http://127.0.0.1:*` → a matcher; undefined when malformed. */
-export function parseOriginGlob(glob: string): RegExp | undefined {
-  const trimmed = glob.trim().toLowerCase();
-  const shape = /^(https?):\/\/([^/?#@\s]+)$/.exec(trimmed.replace(/\/$/, ''));
-  if (!shape) return undefined;
-  const [, scheme, hostPort] = shape;
-  if (!hostPort!.includes('*')) {
-    try {
-      const origin = new URL(`${scheme}://${hostPort}`).origin;
-      return new RegExp(`^${escape(origin)}$`);
-    } catch {
-      return undefined;
-    }
-  }
-  // `*` is any run of host characters (not `/`); a trailing `:*` also matches the default port.
-  const anyPort = hostPort!.endsWith(':*');
-  const host = anyPort ? hostPort!.slice(0, -2) : hostPort!;
-  if (host.includes(':') && !host.startsWith('[')) return undefined;
-  const body = escape(`${scheme}://${host}`).replace(/\\\*/g, '[^/]+');
-  return new RegExp(`^${body}${anyPort ? '(?::\\d+)?' : ''}$`);
-}
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** `localhost` and `*.localhost` are loopback by definition (RFC 6761 §6.3). */
 const isLocalhostName = (host: string) => host === 'localhost' || host.endsWith('.localhost');
 
 export function createNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy {
   const { production } = options;
   const allowPrivate = !production && options.allowPrivateNetworks === true;
-  const globs = (options.allowedServices ?? [])
-    .map((g) => parseOriginGlob(g))
-    .filter((g): g is RegExp => g !== undefined);
-  const allowlisted = (origin: string) => globs.some((g) => g.test(origin.toLowerCase()));
+  const globs = parseOriginGlobs(options.allowedServices ?? [], 'wildcards');
+  const allowlisted = (origin: string) => matchesOriginGlob(globs, origin);
 
   /** The origin spelled with the address instead of the name, for allowlist entries that name addresses. */
   const addressOrigin = (url: URL, address: string) => {

@@ -1,8 +1,9 @@
 import type { AuditOrigin } from '../core/caller.js';
 import { HandoffError } from '../core/errors.js';
 import { isTerminal } from '../core/handoff.js';
-import { agentNotFound, assertManagedByApi, toAgentView, type AgentView } from './agents.js';
-import { revokeCredential, type RevokeResult } from './credential-admin.js';
+import type { AgentRemoval, RevokeResult } from '../core/wire.js';
+import { agentNotFound, assertManagedByApi, toAgentView } from './agents.js';
+import { revokeCredential } from './credential-admin.js';
 import type { EngineDeps } from './engine-deps.js';
 import { cancelHandoff } from './handoff-service.js';
 
@@ -12,14 +13,6 @@ import { cancelHandoff } from './handoff-service.js';
  * service and deleted — through the same code paths as `DELETE /v1/handoffs/:id` and
  * `POST /v1/credentials/:id/revoke`, so threads are told and every step is audited.
  */
-export interface AgentRemoval {
-  readonly agent: AgentView;
-  readonly cancelledHandoffs: readonly string[];
-  readonly revokedCredentials: ReadonlyArray<{ readonly id: string; readonly atService: RevokeResult['atService'] }>;
-  /** Handoffs still open (a code was being checked throughout); their credentials, if any, die with the idle limit. */
-  readonly stillOpen: readonly string[];
-}
-
 /** How long removal waits for codes being checked right now to settle, ms. */
 const busyWaitMs = 10_000;
 const removedBy = 'the operator (the agent was removed)';

@@ -1,8 +1,9 @@
 import { generateAgentKey, hashAgentKey, isAgentKey, sameKeyHash } from '../core/agent-keys.js';
-import { agentIdSchema, agentPolicyFields, type AgentLimits, type AgentPolicy } from '../core/agent-policy.js';
+import { agentIdSchema, agentPolicyFields, type AgentPolicy } from '../core/agent-policy.js';
 import type { AuditOrigin, Caller } from '../core/caller.js';
 import { BadInputError, ConflictError, NotFoundError } from '../core/errors.js';
 import { z } from 'zod';
+import type { AgentView, AgentWithKey } from '../core/wire.js';
 import type { KnownAgent } from './agent-directory.js';
 import type { EngineDeps } from './engine-deps.js';
 
@@ -11,32 +12,6 @@ import type { EngineDeps } from './engine-deps.js';
  * rotate its key (the old one dies at once), and the picture the API gives of one. And the
  * other side: turning a presented agent key into a caller.
  */
-export interface AgentView {
-  readonly id: string;
-  /** `api` (created with POST /v1/agents) or `file` (HANDOFF_AGENTS_FILE; read-only here). */
-  readonly managedBy: 'api' | 'file';
-  /** Origin globs it may log in to; null = any. */
-  readonly services: readonly string[] | null;
-  /** Thread-ref globs it may ask in; null = any. */
-  readonly threads: readonly string[] | null;
-  /** Approvers it may name; null = any. */
-  readonly approvers: readonly string[] | null;
-  /** Its own limits as set; null = the bridge's default. */
-  readonly maxOpenHandoffs: number | null;
-  readonly maxHandoffsPerMinute: number | null;
-  /** The limits in force (its own, else the bridge's defaults). */
-  readonly limits: AgentLimits;
-  /** Epoch ms; null for file agents. */
-  readonly createdAt: number | null;
-  readonly keyRotatedAt: number | null;
-}
-
-export interface AgentWithKey {
-  readonly agent: AgentView;
-  /** The key: shown this once, stored only as a hash. */
-  readonly apiKey: string;
-}
-
 export function toAgentView(deps: EngineDeps, agent: KnownAgent): AgentView {
   const p = agent.policy;
   return {

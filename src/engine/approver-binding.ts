@@ -1,6 +1,6 @@
 import { confirmWindowMs, type HandoffRecord } from '../core/handoff.js';
 import type { ApprovedBy } from '../core/login-protocol.js';
-import { matchesOriginGlob, parseOriginGlob, type OriginGlob } from '../core/origin-glob.js';
+import { matchesOriginGlob, parseOriginGlobs } from '../core/origin-glob.js';
 import type { Person } from '../core/thread-adapter.js';
 
 /**
@@ -65,7 +65,7 @@ export function emailForService(
   const named =
     request.approvers.length === 1 &&
     request.approvers[0]!.trim().replace(/^@/, '').toLowerCase() === directory.toLowerCase();
-  const globs = allowlist.map(parseOriginGlob).filter((g): g is OriginGlob => g !== undefined);
+  const globs = parseOriginGlobs(allowlist, 'subdomains');
   return named || matchesOriginGlob(globs, request.service)
     ? { email: directory, withheld: false }
     : { withheld: true };

@@ -4,7 +4,8 @@ import { checkApprovalLink } from './approval-link.js';
 import { maxAttempts, maxRestarts, type HandoffRecord } from '../core/handoff.js';
 import { newId } from '../core/ids.js';
 import type { ApprovedBy, Completion, IssuedCredential } from '../core/login-protocol.js';
-import type { InboundReply } from '../core/thread-adapter.js';
+import type { InboundReply, ThreadAdapter } from '../core/thread-adapter.js';
+import { splitThreadRef } from '../core/thread-ref.js';
 import { bindServiceApproval, vouchingApprover } from './approver-binding.js';
 import type { EngineDeps } from './engine-deps.js';
 import { openHeldResult, openLoginSecret } from './login-secret.js';
@@ -30,6 +31,8 @@ export type ClaimSource =
   | {
       readonly kind: 'reply';
       readonly reply: InboundReply;
+      /** The reply's platform's adapter, resolved once by the reply handler. */
+      readonly adapter: ThreadAdapter;
       readonly jobId: string;
       /** The queue will not retry this job again: a transport failure now ends the handoff. */
       readonly finalAttempt?: boolean;
@@ -153,7 +156,7 @@ export async function claimWithAnswer(
   if (stored) return complete(deps, held, stored.scopes, source);
 
   // The poll's result is someone's approval at the service: is it an approver's?
-  const { adapter } = deps.adapters.parse(held.thread);
+  const adapter = source.kind === 'reply' ? source.adapter : deps.adapters.get(splitThreadRef(held.thread).platform);
   const unnamed = adapter.unnamedApprovers ?? 'anyone';
   const vouchedBy = source.kind === 'poll' ? vouchingApprover(held, deps.clock.now()) : undefined;
   const preApproval = 'code' in answer ? answer.approvedBy : undefined;
@@ -352,9 +355,8 @@ async function complete(
   source: ClaimSource,
   vouchedBy?: string,
 ): Promise<ClaimOutcome> {
-  const { adapter } = deps.adapters.parse(record.thread);
   const codeInReply = source.kind === 'reply' && record.answer !== 'done' && !source.saidDone;
-  const redacts = codeInReply && adapter.redact !== undefined;
+  const redacts = codeInReply && source.adapter.redact !== undefined;
   const result = await finishHandoff(deps, record, 'completed', {
     set: { credentialId: record.credentialId },
     actor: actorOf(source, vouchedBy),

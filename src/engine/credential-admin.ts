@@ -2,6 +2,7 @@ import type { AuditOrigin } from '../core/caller.js';
 import { HandoffError } from '../core/errors.js';
 import { say, value } from '../core/sentence.js';
 import { textLimits } from '../core/untrusted-text.js';
+import type { CredentialView, RejectionResult, RevokeResult } from '../core/wire.js';
 import type { CredentialRecord } from '../store/credential-store.js';
 import { credentialNotFound } from './access.js';
 import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
@@ -13,25 +14,6 @@ import { serviceLabel } from './notices.js';
  * secret), revoke one (at the service where the protocol allows, then here), and report one
  * the service rejected (refresh it, or re-open the login in its thread).
  */
-export interface CredentialView {
-  readonly id: string;
-  readonly service: string;
-  readonly serviceName: string | null;
-  readonly protocol: string;
-  readonly scopes: readonly string[];
-  /** Epoch ms, or null when it does not expire. */
-  readonly expiresAt: number | null;
-  readonly agentId: string;
-  readonly thread: string;
-  readonly handoffId: string;
-  readonly createdAt: number;
-  readonly refreshedAt: number | null;
-  /** Last time it was handed out, epoch ms (the idle limit counts from here). */
-  readonly lastRetrievedAt: number | null;
-  /** Why it stopped working (e.g. `refresh_rejected`): the next retrieval re-opens the login. */
-  readonly needsLogin: string | null;
-}
-
 export function toCredentialView(r: CredentialRecord): CredentialView {
   return {
     id: r.id,
@@ -64,13 +46,6 @@ export async function listCredentials(
     ? await deps.credentials.listOf(filter.agentId, filter.limit)
     : await deps.credentials.list(filter.limit);
   return records.map(toCredentialView);
-}
-
-export interface RevokeResult {
-  readonly credential: CredentialView;
-  /** What the service said: revoked there, no way to revoke there, or the call failed (code). */
-  readonly atService: 'revoked' | 'not_supported' | 'failed';
-  readonly serviceError?: string;
 }
 
 /**
@@ -129,9 +104,6 @@ export async function revokeCredential(
   });
   return { credential: toCredentialView(record), atService, ...(serviceError ? { serviceError } : {}) };
 }
-
-export type RejectionResult =
-  { readonly status: 'refreshed' } | { readonly status: 'reopened'; readonly handoffId: string };
 
 /**
  * The service answered 401 to this credential. Refresh it when the protocol can; otherwise

@@ -1,21 +1,13 @@
 import type { AuditOrigin } from '../core/caller.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import type { IssuedCredential } from '../core/login-protocol.js';
+import type { RetrievedCredential } from '../core/wire.js';
 import { retireIfDue } from './credential-expiry.js';
 import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
 import type { EngineDeps } from './engine-deps.js';
 import { getHandoff } from './handoff-service.js';
 
 /** The one deliberate way a credential leaves the bridge: to its owner, audited. */
-export interface RetrievedCredential {
-  readonly credentialId: string;
-  readonly accessToken: string;
-  readonly tokenType: 'Bearer';
-  readonly scopes: readonly string[];
-  /** Epoch ms, or null when it does not expire. */
-  readonly expiresAt: number | null;
-}
-
 /**
  * A credential closer than this to its expiry is refreshed before it is handed out, ms: a
  * minute, or the refresh margin when that is shorter.

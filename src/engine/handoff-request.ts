@@ -3,6 +3,7 @@ import type { Caller } from '../core/caller.js';
 import { BadInputError } from '../core/errors.js';
 import { illFormedPath } from '../core/well-formed.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
+import type { HandoffRequestInput } from '../core/wire.js';
 
 /**
  * What an agent asks for, over HTTP or through requireLogin(). One schema for both. Limits
@@ -24,7 +25,10 @@ export const handoffRequestSchema = z.strictObject({
   label: shortText(200).optional(),
 });
 
-export type HandoffRequestInput = z.input<typeof handoffRequestSchema>;
+/** The schema takes exactly the wire's request (src/core/wire.ts): change one, and this fails to compile. */
+type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type RequestMatchesWire = Holds<SameType<z.input<typeof handoffRequestSchema>, HandoffRequestInput>>;
 export type ParsedHandoffRequest = z.output<typeof handoffRequestSchema>;
 /** A request whose agent is known: what the engine creates handoffs from. */
 export type HandoffRequest = Omit<ParsedHandoffRequest, 'agent'> & {

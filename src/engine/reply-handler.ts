@@ -1,17 +1,18 @@
 import { HandoffError } from '../core/errors.js';
-import { mentionsLink } from '../core/finish-code.js';
 import type { HandoffRecord } from '../core/handoff.js';
-import type { ApproverVerdict, InboundReply, Person } from '../core/thread-adapter.js';
+import { looksLikeAnswer, mentionsApprovalLink, parseReply } from '../core/parsed-reply.js';
+import type { ApproverVerdict, InboundReply, Person, ThreadAdapter } from '../core/thread-adapter.js';
 import { claimWithAnswer, type ClaimOutcome } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
 import { notices } from './notices.js';
-import { looksLikeAnyAnswer, routeReply, type Candidate } from './reply-routing.js';
+import { routeReply, type Candidate } from './reply-routing.js';
 
 /**
  * What happens to a person's reply in a thread. Most replies are conversation and are left
  * alone; only a reply that answers an open handoff (a code, "done", or the link pasted back
  * by mistake) gets a response. A reply reaches at most one handoff (reply-routing.ts); only
- * that handoff's approvers can finish it, and a wrong code counts on it alone.
+ * that handoff's approvers can finish it, and a wrong code counts on it alone. The text is
+ * parsed once and the thread's adapter resolved once, whatever the number of open handoffs.
  */
 export type ReplyResult =
   | 'no_open_handoff'
@@ -25,9 +26,13 @@ export type ReplyResult =
 
 const norm = (s: string) => s.trim().replace(/^@/, '').toLowerCase();
 
-export async function checkApprover(deps: EngineDeps, record: HandoffRecord, author: Person): Promise<ApproverVerdict> {
-  const { adapter, thread } = deps.adapters.parse(record.thread);
-  if (adapter.checkApprover) return adapter.checkApprover(thread, author, record.approvers);
+/** May `author` answer `record`? `adapter` is the record's platform's (resolved by the caller). */
+export async function checkApprover(
+  adapter: ThreadAdapter,
+  record: HandoffRecord,
+  author: Person,
+): Promise<ApproverVerdict> {
+  if (adapter.checkApprover) return adapter.checkApprover(adapter.parseThread(record.thread), author, record.approvers);
   if (record.approvers.length === 0) return { allowed: true };
   const names = new Set(record.approvers.map(norm));
   const allowed = names.has(norm(author.id)) || (author.name !== undefined && names.has(norm(author.name)));
@@ -55,7 +60,10 @@ export async function handleReply(
 ): Promise<ReplyResult> {
   const open = await deps.store.openInThread(reply.thread);
   if (open.length === 0) return 'no_open_handoff';
-  const route = routeReply(reply, open, jobId);
+  const parsed = parseReply(reply.text);
+  const route = routeReply({ parsed, handoffId: reply.handoffId }, open, jobId);
+  // Every open handoff here is in the reply's thread: one platform, one adapter.
+  const adapter = deps.adapters.get(reply.platform);
   const patient = deps.clock.now() - reply.receivedAt < busyPatienceMs;
 
   // A handoff that may take this reply is still starting or checking another answer: come back
@@ -75,8 +83,8 @@ export async function handleReply(
   }
 
   if (route.candidates.length === 0) {
-    if (route.named && looksLikeAnyAnswer(route.text)) return askWhich(deps, reply, open, true);
-    const linked = open.find((r) => r.approvalUrl && mentionsLink(reply.text, r.approvalUrl));
+    if (route.named && looksLikeAnswer(parsed)) return askWhich(deps, reply, open, true);
+    const linked = open.find((r) => r.approvalUrl && mentionsApprovalLink(parsed, r.approvalUrl));
     if (linked) {
       await deps.outbox.send({
         kind: 'post',
@@ -106,7 +114,7 @@ export async function handleReply(
   let chosen: Candidate | undefined = route.candidates.length === 1 ? route.candidates[0] : undefined;
   let verdict: ApproverVerdict | undefined;
   if (!chosen) {
-    const verdicts = await Promise.all(route.candidates.map((c) => checkApprover(deps, c.record, reply.author)));
+    const verdicts = await Promise.all(route.candidates.map((c) => checkApprover(adapter, c.record, reply.author)));
     const allowed = route.candidates.filter((_, i) => verdicts[i]!.allowed);
     if (allowed.length > 1)
       return askWhich(
@@ -120,9 +128,9 @@ export async function handleReply(
   }
   return answer(
     deps,
-    reply,
+    { reply, adapter },
     chosen,
-    verdict ?? (await checkApprover(deps, chosen.record, reply.author)),
+    verdict ?? (await checkApprover(adapter, chosen.record, reply.author)),
     jobId,
     options,
   );
@@ -130,7 +138,7 @@ export async function handleReply(
 
 async function answer(
   deps: EngineDeps,
-  reply: InboundReply,
+  { reply, adapter }: { reply: InboundReply; adapter: ThreadAdapter },
   chosen: Candidate,
   verdict: ApproverVerdict,
   jobId: string,
@@ -153,7 +161,13 @@ async function answer(
   if (action.kind === 'poll') return requestPoll(deps, record, reply, reply.author.id, ctx, true);
   await deps.audit.append({ event: 'reply.accepted', ...ctx, detail: { platform: reply.platform } });
   await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
-  const source = { kind: 'reply' as const, reply, jobId, ...(options.finalAttempt ? { finalAttempt: true } : {}) };
+  const source = {
+    kind: 'reply' as const,
+    reply,
+    adapter,
+    jobId,
+    ...(options.finalAttempt ? { finalAttempt: true } : {}),
+  };
   const outcome =
     action.kind === 'confirm'
       ? await claimWithAnswer(deps, record, { held: true }, { ...source, saidDone: action.saidDone })

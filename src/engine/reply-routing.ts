@@ -1,14 +1,14 @@
-import { extractAnswers, pickAnswer } from '../core/finish-code.js';
 import type { HandoffRecord } from '../core/handoff.js';
-import { handoffTag, namedHandoffs, withoutHandoffNames } from '../core/handoff-tag.js';
-import type { InboundReply } from '../core/thread-adapter.js';
+import { handoffTag } from '../core/handoff-tag.js';
+import { answerOf, looksLikeAnswer, type ParsedReply } from '../core/parsed-reply.js';
 
 /**
  * Which open handoff a reply is for: pure, no I/O. One reply reaches at most one service, so
  * a reply goes to the handoff the platform names (the Slack modal's, a Linear reply under its
  * approval comment), else the one whose tag or id the text names, else the only one whose
  * expected answer has this reply's shape. Anything less certain is no route at all: the
- * handler asks which, and nothing is sent anywhere.
+ * handler asks which, and nothing is sent anywhere. The text was read once (`parseReply`);
+ * routing only matches that value against each open handoff.
  */
 
 /** What a reply does to the handoff it answers. */
@@ -34,28 +34,15 @@ export interface Routing {
   readonly candidates: readonly Candidate[];
   /** Handoffs that might take it but are busy (starting, or checking another answer). */
   readonly busy: readonly HandoffRecord[];
-  /** The reply text with tags and ids removed (what codes are read from). */
-  readonly text: string;
 }
 
 /** A "done" on a login the bridge polls is a cue to ask the service, not a code to claim with. */
 export const polls = (r: HandoffRecord): boolean => r.nextPollAt !== undefined;
 
-/** True when `text` has the shape of any answer at all. */
-export function looksLikeAnyAnswer(text: string): boolean {
-  const found = extractAnswers(text);
-  return (
-    found.finishCodes.length > 0 ||
-    found.oneTimeCodes.length > 0 ||
-    found.saysDone ||
-    pickAnswer(text, 'finish_code') !== undefined
-  );
-}
-
 /** What this reply would do to a waiting handoff, if it answers it at all. */
-export function actionFor(record: HandoffRecord, text: string): ReplyAction | undefined {
-  const saysDone = extractAnswers(text).saysDone;
-  const code = record.answer && record.answer !== 'done' ? pickAnswer(text, record.answer) : undefined;
+export function actionFor(record: HandoffRecord, reply: ParsedReply): ReplyAction | undefined {
+  const saysDone = reply.saysDone;
+  const code = record.answer && record.answer !== 'done' ? answerOf(reply, record.answer) : undefined;
   if (record.serviceReadyAt !== undefined && (saysDone || code !== undefined))
     return { kind: 'confirm', saidDone: code === undefined };
   if (code !== undefined) return { kind: 'claim', code };
@@ -65,18 +52,22 @@ export function actionFor(record: HandoffRecord, text: string): ReplyAction | un
 }
 
 /** Could a busy handoff take this reply once it is free? */
-function mightTake(record: HandoffRecord, text: string): boolean {
-  if (record.answer) return pickAnswer(text, record.answer) !== undefined || extractAnswers(text).saysDone;
-  return looksLikeAnyAnswer(text);
+function mightTake(record: HandoffRecord, reply: ParsedReply): boolean {
+  if (record.answer) return answerOf(reply, record.answer) !== undefined || reply.saysDone;
+  return looksLikeAnswer(reply);
 }
 
+/**
+ * `handoffId` is the handoff the platform names (InboundReply.handoffId); `parsed` is the
+ * reply's text as `parseReply` read it.
+ */
 export function routeReply(
-  reply: Pick<InboundReply, 'text' | 'handoffId'>,
+  reply: { readonly parsed: ParsedReply; readonly handoffId?: string | undefined },
   open: readonly HandoffRecord[],
   jobId: string,
 ): Routing {
-  const text = withoutHandoffNames(reply.text);
-  const said = namedHandoffs(reply.text);
+  const { parsed } = reply;
+  const said = parsed.named;
   const named = reply.handoffId !== undefined || said.ids.length > 0 || said.tags.length > 0;
   const pool = named
     ? open.filter((r) => r.id === reply.handoffId || said.ids.includes(r.id) || said.tags.includes(handoffTag(r.id)))
@@ -87,11 +78,11 @@ export function routeReply(
   const busy: HandoffRecord[] = [];
   for (const record of pool) {
     if (waiting(record)) {
-      const action = actionFor(record, text);
+      const action = actionFor(record, parsed);
       if (action) candidates.push({ record, action });
-    } else if ((record.status === 'pending' || record.status === 'claiming') && mightTake(record, text)) {
+    } else if ((record.status === 'pending' || record.status === 'claiming') && mightTake(record, parsed)) {
       busy.push(record);
     }
   }
-  return { named, candidates, busy, text };
+  return { named, candidates, busy };
 }

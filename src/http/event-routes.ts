@@ -1,7 +1,7 @@
 import { mayActFor, type ApiCall } from '../core/caller.js';
 import { BadInputError, NotFoundError } from '../core/errors.js';
-import type { TerminalStatus } from '../core/handoff.js';
 import { json, type Route, type RouteRequest } from '../core/http-route.js';
+import type { FeedEventView, FeedPageView } from '../core/wire.js';
 import { feedStart, type AgentFeed, type FeedPage } from '../store/agent-feed.js';
 import type { ApiGuard } from './api-auth.js';
 import type { FeedCursors } from './feed-cursor.js';
@@ -22,30 +22,6 @@ import type { StatusEvents } from './status-events.js';
  * An agent key reads its own feed only; `agent=<another id>` is answered 404 whether that agent
  * exists or not. The admin token reads any one agent's feed with `agent=<id>`.
  */
-
-/** One ending, as the API answers it. */
-export interface FeedEventView {
-  /** Pass this back as `after` to read what came after this event. */
-  readonly cursor: string;
-  /** The handoff that ended (read it with GET /v1/handoffs/:id). */
-  readonly handoffId: string;
-  /** How it ended. */
-  readonly status: TerminalStatus;
-  /** Epoch ms. */
-  readonly endedAt: number;
-  /** The handoff's error code; null for `completed`. */
-  readonly error: string | null;
-}
-
-/** An answer of `GET /v1/events`. */
-export interface FeedPageView {
-  /** Oldest first; empty when the wait ran out. */
-  readonly events: readonly FeedEventView[];
-  /** Where to continue: the last event's cursor, or the one sent when there was none. */
-  readonly cursor: string;
-  /** True when events after the cursor sent were already trimmed from the feed (read the handoffs you wait for). */
-  readonly gap: boolean;
-}
 
 /** Most events one answer carries (default 100). */
 export const maxEventsPerPage = 1_000;

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
 import { json, type Route, type RouteRequest } from '../core/http-route.js';
-import type { Queues } from '../queue/queues.js';
+import type { QueueMetrics } from '../queue/queue-metrics.js';
 
 /** How long /readyz waits for Redis to answer a PING, ms. */
 const readyTimeoutMs = 1_000;
@@ -38,8 +38,8 @@ function checkMetricsAccess(req: RouteRequest, access: MetricsAccess): void {
 /** Liveness, readiness (Redis answers) and Prometheus-style metrics. */
 export function healthRoutes(deps: {
   redis: Redis;
-  queues: Queues;
-  platforms: readonly string[];
+  /** Queue depths (the queue layer's port; no BullMQ objects here). */
+  queues: QueueMetrics;
   metrics: MetricsAccess;
 }): Route[] {
   return [
@@ -73,24 +73,8 @@ export function healthRoutes(deps: {
           '# HELP handoff_queue_jobs Jobs per queue and state.',
           '# TYPE handoff_queue_jobs gauge',
         ];
-        const queues = [
-          deps.queues.handoffs,
-          deps.queues.inbound,
-          deps.queues.credentials,
-          ...deps.platforms.map((p) => deps.queues.outbound(p as never)),
-        ];
-        for (const queue of queues) {
-          const counts = await queue.getJobCounts(
-            'waiting',
-            'active',
-            'delayed',
-            'completed',
-            'failed',
-            'waiting-children',
-          );
-          for (const [state, n] of Object.entries(counts))
-            lines.push(`handoff_queue_jobs{queue="${queue.name}",state="${state}"} ${n}`);
-        }
+        for (const d of await deps.queues.depths())
+          lines.push(`handoff_queue_jobs{queue="${d.queue}",state="${d.state}"} ${d.jobs}`);
         return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: `${lines.join('\n')}\n` };
       },
     },

@@ -5,10 +5,9 @@ import type { Logger } from '../core/logger.js';
 import { failDriver, runDriver } from '../engine/driver.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { driverBackoff, driverRetention } from './job-options.js';
-import { jobSignalFor } from './job-signals.js';
+import { runJob } from './job-runner.js';
 import { queueNames } from './queue-names.js';
 import type { DriverJobData } from './queues.js';
-import { safeError } from './safe-error.js';
 import { logWorkerErrors } from './worker-errors.js';
 
 /**
@@ -37,20 +36,26 @@ export function createDriverWorker(deps: {
 
   const worker = new Worker<DriverJobData, HandoffOutcome>(
     queueNames.handoffs,
-    async (job, token) => {
+    (job, token) => {
       const { handoffId } = job.data;
-      try {
-        const result = await runDriver(engine, handoffId, job.id!);
-        if (result.kind === 'finish') return result.outcome;
-        return await park(job, token!, result.untilMs);
-      } catch (err) {
-        if (err instanceof DelayedError) throw err;
-        const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
-        deps.logger.warn('handoff driver step failed', { handoffId, signal: signal.kind, error: err });
-        if (signal.kind === 'fail') return failDriver(engine, handoffId, err);
-        if (signal.kind === 'delay') return park(job, token!, engine.clock.now() + signal.delayMs);
-        throw safeError(err);
-      }
+      return runJob(
+        job,
+        token,
+        async () => {
+          const result = await runDriver(engine, handoffId, job.id!);
+          if (result.kind === 'finish') return result.outcome;
+          return park(job, token!, result.untilMs);
+        },
+        {
+          clock: engine.clock,
+          logger: deps.logger,
+          failure: 'handoff driver step failed',
+          fields: { handoffId },
+          // The driver ends its handoff as failed; a wait parks it like any other wait.
+          onFail: (err) => failDriver(engine, handoffId, err),
+          onDelay: (delayMs) => park(job, token!, engine.clock.now() + delayMs),
+        },
+      );
     },
     {
       connection: deps.connection,

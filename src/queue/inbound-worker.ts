@@ -1,14 +1,13 @@
-import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import type { InboundReply } from '../core/thread-adapter.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { handleReply, type ReplyResult } from '../engine/reply-handler.js';
 import { inboundSealContext } from './inbound-intake.js';
-import { jobSignalFor } from './job-signals.js';
+import { isFinalAttempt, runJob } from './job-runner.js';
 import { queueNames } from './queue-names.js';
 import type { InboundJobData } from './queues.js';
-import { safeError } from './safe-error.js';
 import { logWorkerErrors } from './worker-errors.js';
 
 /** Runs inbound replies through the engine. The job's return value holds no text. */
@@ -34,27 +33,23 @@ export function createInboundWorker(deps: {
         deliveryId: data.deliveryId,
         receivedAt: data.receivedAt,
       };
-      try {
-        const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        const result = await handleReply(engine, reply, job.id!, { finalAttempt });
-        deps.logger.debug('reply handled', { platform: data.platform, thread: data.thread, result });
-        return { result };
-      } catch (err) {
-        const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
-        const level = signal.kind === 'delay' ? 'info' : 'warn';
-        deps.logger[level]('reply handling deferred or failed', {
-          platform: data.platform,
-          thread: data.thread,
-          signal: signal.kind,
-          error: err,
-        });
-        if (signal.kind === 'fail') throw new UnrecoverableError(safeError(err).message);
-        if (signal.kind === 'delay') {
-          await job.moveToDelayed(engine.clock.now() + signal.delayMs, token);
-          throw new DelayedError();
-        }
-        throw safeError(err);
-      }
+      return runJob(
+        job,
+        token,
+        async () => {
+          const result = await handleReply(engine, reply, job.id!, { finalAttempt: isFinalAttempt(job) });
+          deps.logger.debug('reply handled', { platform: data.platform, thread: data.thread, result });
+          return { result };
+        },
+        {
+          clock: engine.clock,
+          logger: deps.logger,
+          failure: 'reply handling deferred or failed',
+          fields: { platform: data.platform, thread: data.thread },
+          // A busy handoff makes its reply wait a second: routine, not a warning.
+          delayIsRoutine: true,
+        },
+      );
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency },
   );

@@ -1,14 +1,14 @@
-import { UnrecoverableError, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import type { ThreadAdapter } from '../core/thread-adapter.js';
 import { failDriver } from '../engine/driver.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import type { OutboundAction } from '../engine/ports.js';
-import { jobSignalFor } from './job-signals.js';
+import { recordRedaction } from '../engine/redaction.js';
+import { failForGood, runJob } from './job-runner.js';
 import { queueNames } from './queue-names.js';
 import type { OutboundJobData } from './queues.js';
-import { safeError } from './safe-error.js';
 import { logWorkerErrors } from './worker-errors.js';
 
 async function perform(
@@ -33,13 +33,7 @@ async function perform(
       return action.reaction;
     case 'redact': {
       const outcome = adapter.redact ? await adapter.redact(action.message) : 'unsupported';
-      const record = await engine.store.get(action.handoffId);
-      await engine.audit.append({
-        event: 'reply.redacted',
-        handoffId: action.handoffId,
-        ...(record ? { agentId: record.agentId, correlationId: record.correlationId } : {}),
-        detail: { outcome, platform: adapter.platform },
-      });
+      await recordRedaction(engine, action.handoffId, adapter.platform, outcome);
       return outcome;
     }
   }
@@ -61,29 +55,22 @@ export function createOutboundWorker(deps: {
   const limit = adapter.outboundRateLimit;
   const worker: Worker<OutboundJobData, string> = new Worker<OutboundJobData, string>(
     queueNames.outbound(adapter.platform),
-    async (job) => {
-      try {
-        return await perform(adapter, job.data, engine, job.id!);
-      } catch (err) {
-        const signal = jobSignalFor(err, job.attemptsMade, job.opts.attempts ?? 1);
-        deps.logger.warn('outbound action failed', {
-          platform: adapter.platform,
-          action: job.data.kind,
-          handoffId: job.data.handoffId,
-          signal: signal.kind,
-          error: err,
-        });
-        if (signal.kind === 'delay') {
-          await worker.rateLimit(signal.delayMs);
+    (job, token) =>
+      runJob(job, token, () => perform(adapter, job.data, engine, job.id!), {
+        clock: engine.clock,
+        logger: deps.logger,
+        failure: 'outbound action failed',
+        fields: { platform: adapter.platform, action: job.data.kind, handoffId: job.data.handoffId },
+        // A platform's rate limit pauses this platform's whole queue, not just the one job.
+        onDelay: async (delayMs) => {
+          await worker.rateLimit(delayMs);
           throw Worker.RateLimitError();
-        }
-        if (signal.kind === 'fail') {
+        },
+        onFail: async (err) => {
           if (job.data.kind === 'post' && job.data.critical) await failDriver(engine, job.data.handoffId, err);
-          throw new UnrecoverableError(safeError(err).message);
-        }
-        throw safeError(err);
-      }
-    },
+          throw failForGood(err);
+        },
+      }),
     {
       connection: deps.connection,
       prefix: deps.prefix,

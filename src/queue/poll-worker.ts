@@ -8,22 +8,14 @@ import { rateLimitWaitMs } from '../core/rate-limit.js';
 import type { Clock } from '../core/clock.js';
 import type { HandoffStore } from '../store/handoff-store.js';
 import type { Keys } from '../store/keys.js';
+import { createPollSchedule } from '../store/poll-schedule.js';
 import { queueOptions } from './queues.js';
-import { LuaScript } from '../store/lua-script.js';
 import { logWorkerErrors } from './worker-errors.js';
 
 /** Longest a scope's poll may hold its lease, ms; a crashed poller frees it after this. */
 export const pollLeaseMs = 60_000;
 
 const queueName = (platform: Platform) => `poll-${platform}`;
-
-/** Takes a scope's lease only if the scope is due: checked and taken in one step. */
-const claimScope = new LuaScript(`
-local due = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if due > tonumber(ARGV[2]) then return 0 end
-if redis.call('SET', KEYS[2], '1', 'PX', ARGV[3], 'NX') then return 1 end
-return 0
-`);
 
 /**
  * Inbound polling as BullMQ work: one job scheduler per platform ticks every `tickMs`; the
@@ -41,6 +33,7 @@ export async function startPolling(deps: {
   logger: Logger;
 }): Promise<{ close(): Promise<void>; tick(): Promise<number> }> {
   const { platform, poller, store, clock, redis, keys, logger } = deps;
+  const schedule = createPollSchedule(redis, keys);
   const queue = new Queue(queueName(platform), queueOptions(redis, deps.prefix));
   await queue.upsertJobScheduler(
     `poll-${platform}`,
@@ -54,12 +47,7 @@ export async function startPolling(deps: {
     if (threads.length === 0) return 0;
     let polled = 0;
     for (const scope of poller.scopes(threads)) {
-      const claimed = await claimScope.run(
-        redis,
-        [keys.pollDue(platform), keys.pollLease(platform, scope.scope)],
-        [scope.scope, clock.now(), pollLeaseMs],
-      );
-      if (claimed !== 1) continue;
+      if (!(await schedule.claim(platform, scope.scope, clock.now(), pollLeaseMs))) continue;
       let nextPollMs = poller.tickMs;
       try {
         nextPollMs = (await poller.poll(scope)).nextPollMs;
@@ -72,11 +60,7 @@ export async function startPolling(deps: {
             : poller.tickMs * 4;
         logger.warn('inbound poll failed', { platform, scope: scope.scope, retryInMs: nextPollMs, error: err });
       } finally {
-        await redis
-          .multi()
-          .hset(keys.pollDue(platform), scope.scope, String(clock.now() + nextPollMs))
-          .del(keys.pollLease(platform, scope.scope))
-          .exec();
+        await schedule.release(platform, scope.scope, clock.now() + nextPollMs);
       }
     }
     return polled;

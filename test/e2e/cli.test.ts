@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HandoffView } from '../../src/engine/handoff-view.js';
+import type { HandoffView } from '../../src/core/wire.js';
 import {
   freePort,
   runCli,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandoffRecord } from '../../src/core/handoff.js';
 import { newId } from '../../src/core/ids.js';
-import type { FeedPageView } from '../../src/http/event-routes.js';
+import type { FeedPageView } from '../../src/core/wire.js';
 import { createAgentFeed, feedMaxAgeMs, feedStart } from '../../src/store/agent-feed.js';
 import { createHandoffStore } from '../../src/store/handoff-store.js';
 import { createKeys } from '../../src/store/keys.js';

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeClient, EventsQuery } from '../../src/client/bridge-client.js';
 import { createLoginResumer, type LoginResumer, type LoginWaits } from '../../src/client/login-resumer.js';
-import type { FeedEventView } from '../../src/http/event-routes.js';
+import type { FeedEventView } from '../../src/core/wire.js';
 import { requireLogin } from '../../src/client/require-login.js';
 import { approvalIn } from '../helpers/agent.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';

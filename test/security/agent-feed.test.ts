@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeedPageView } from '../../src/http/event-routes.js';
+import type { FeedPageView } from '../../src/core/wire.js';
 import { createFeedCursors, feedCursorKey } from '../../src/http/feed-cursor.js';
 import { createAgentApi, type AgentApi } from '../helpers/agent-api.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';

@@ -239,3 +239,141 @@ describe('the architecture checker catches planted violations', () => {
     expect(importsOf('src/a/b.ts', "import x from 'node:fs';")[0]?.target).toBeUndefined();
   });
 });
+
+/**
+ * The layer order (issue #12): each layer of src/ imports only the layers below it, never a
+ * sibling or anything above. `src/main.ts` (and bin/) sit on top. `src/client` is what agents
+ * import: from src/ it takes only core, whose `src/core/wire.ts` holds the wire types it shares
+ * with src/http. Adapters import only core (the rules above). A folder of src/ that is in no
+ * layer is reported too, so a new one has to be placed.
+ */
+const layerOrder: ReadonlyArray<readonly string[]> = [
+  ['src/core'],
+  ['src/store', 'src/login'],
+  ['src/engine'],
+  ['src/queue'],
+  ['src/http'],
+  ['src/app'],
+  ['src/main.ts'],
+];
+/** Beside the order: what each may import from src/, and who may import it. */
+const sideLayers: Readonly<Record<string, { imports: readonly string[]; importedBy: readonly string[] }>> = {
+  // What agents import: the wire types and the pure core, nothing of the server.
+  'src/client': { imports: ['src/core'], importedBy: [] },
+  // The local test service: speaks the login protocols, mounted by main only.
+  'src/sandbox': { imports: ['src/core', 'src/login'], importedBy: ['src/main.ts'] },
+};
+
+type LayerRule = 'order' | 'client' | 'placed';
+
+function layerOf(file: string): string | undefined {
+  return [...layerOrder.flat(), ...Object.keys(sideLayers)].find((layer) => under(file, layer));
+}
+const rankOf = (layer: string) => layerOrder.findIndex((rank) => rank.includes(layer));
+
+/** Violations of the layer order, as readable lines. */
+function checkLayers(tree: SourceTree): Record<LayerRule, string[]> {
+  const v: Record<LayerRule, string[]> = { order: [], client: [], placed: [] };
+  for (const [file, text] of tree) {
+    if (!under(file, 'src')) continue;
+    const from = layerOf(file);
+    if (from === undefined) {
+      v.placed.push(`${file} is in no layer`);
+      continue;
+    }
+    for (const imp of importsOf(file, text)) {
+      if (imp.target === undefined || !under(imp.target, 'src')) continue;
+      const to = layerOf(`${imp.target}.ts`) ?? layerOf(imp.target);
+      if (to === undefined || to === from) continue;
+      const line = `${file} (${from}) imports '${imp.specifier}' (${to})`;
+      if (from === 'src/client') {
+        if (!sideLayers[from]!.imports.includes(to)) v.client.push(line);
+        continue;
+      }
+      const side = sideLayers[from];
+      const ok = side
+        ? side.imports.includes(to)
+        : sideLayers[to]
+          ? sideLayers[to].importedBy.includes(from)
+          : rankOf(to) < rankOf(from);
+      if (!ok) v.order.push(line);
+    }
+  }
+  return v;
+}
+
+describe('the layer order: core ← store, login ← engine ← queue ← http ← app ← main', () => {
+  const tree = readTree(['src', 'adapters', 'bin']);
+  const violations = checkLayers(tree);
+
+  it('every folder of src/ is in a layer', () => {
+    expect(violations.placed).toEqual([]);
+  });
+
+  it('each layer imports only the layers below it', () => {
+    expect(violations.order).toEqual([]);
+  });
+
+  it('src/client imports only core (the wire types are src/core/wire.ts)', () => {
+    expect(violations.client).toEqual([]);
+    const clientImports = [...tree]
+      .filter(([file]) => under(file, 'src/client'))
+      .flatMap(([file, text]) => importsOf(file, text));
+    expect(clientImports.map((i) => i.target)).toContain('src/core/wire');
+  });
+
+  describe('catches planted violations', () => {
+    const planted: SourceTree = new Map([
+      // Upward, one step and several.
+      ['src/store/up.ts', "import { x } from '../engine/x.js';\nimport { c } from '../core/errors.js';\n"],
+      ['src/engine/up.ts', "import type { Q } from '../queue/queues.js';\nimport { s } from '../store/keys.js';\n"],
+      ['src/queue/up.ts', "import { h } from '../http/router.js';\nimport { e } from '../engine/driver.js';\n"],
+      [
+        'src/http/up.ts',
+        "import { b } from '../app/bridge.js';\nimport type { M } from '../queue/queue-metrics.js';\n",
+      ],
+      ['src/app/up.ts', "import { serve } from '../main.js';\nimport { r } from '../http/router.js';\n"],
+      // Siblings: store and login stand side by side on core.
+      ['src/login/sibling.ts', "import { k } from '../store/keys.js';\n"],
+      // The client reaching into the server, statically and dynamically; core is fine.
+      [
+        'src/client/leaky.ts',
+        "import type { HandoffView } from '../engine/handoff-view.js';\nconst r = await import('../http/event-routes.js');\nimport type { FeedPageView } from '../core/wire.js';\n",
+      ],
+      // Nobody but main mounts the sandbox; the sandbox takes no store.
+      ['src/http/mounts.ts', "import { mountSandbox } from '../sandbox/index.js';\n"],
+      ['src/sandbox/state.ts', "import { k } from '../store/keys.js';\nimport { p } from '../login/pkce.js';\n"],
+      [
+        'src/main.ts',
+        "import { mountSandbox } from './sandbox/index.js';\nimport { startBridge } from './app/bridge.js';\n",
+      ],
+      // A new folder that no layer holds.
+      ['src/wire/types.ts', 'export type T = 1;\n'],
+    ]);
+    const v = checkLayers(planted);
+
+    it('flags every upward or sideways import, and none that goes down', () => {
+      expect(v.order).toEqual([
+        "src/store/up.ts (src/store) imports '../engine/x.js' (src/engine)",
+        "src/engine/up.ts (src/engine) imports '../queue/queues.js' (src/queue)",
+        "src/queue/up.ts (src/queue) imports '../http/router.js' (src/http)",
+        "src/http/up.ts (src/http) imports '../app/bridge.js' (src/app)",
+        "src/app/up.ts (src/app) imports '../main.js' (src/main.ts)",
+        "src/login/sibling.ts (src/login) imports '../store/keys.js' (src/store)",
+        "src/http/mounts.ts (src/http) imports '../sandbox/index.js' (src/sandbox)",
+        "src/sandbox/state.ts (src/sandbox) imports '../store/keys.js' (src/store)",
+      ]);
+    });
+
+    it('flags the client importing anything of the server', () => {
+      expect(v.client).toEqual([
+        "src/client/leaky.ts (src/client) imports '../engine/handoff-view.js' (src/engine)",
+        "src/client/leaky.ts (src/client) imports '../http/event-routes.js' (src/http)",
+      ]);
+    });
+
+    it('flags a folder in no layer', () => {
+      expect(v.placed).toEqual(['src/wire/types.ts is in no layer']);
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { approvalLine, describeHandoff, exitCodeFor, progressLine } from '../../src/client/cli-output.js';
-import type { HandoffView } from '../../src/engine/handoff-view.js';
+import type { HandoffView } from '../../src/core/wire.js';
 
 const now = Date.UTC(2026, 11, 2, 12, 0, 0);
 

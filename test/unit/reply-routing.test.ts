@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HandoffRecord } from '../../src/core/handoff.js';
 import { handoffTag, namedHandoffs, withoutHandoffNames } from '../../src/core/handoff-tag.js';
+import { parseReply } from '../../src/core/parsed-reply.js';
 import { routeReply } from '../../src/engine/reply-routing.js';
 
 const code = (c: string) => `aae_${c.repeat(48).slice(0, 48)}`;
@@ -56,14 +57,14 @@ describe('routing a reply to one handoff', () => {
   it('sends a code to the only handoff whose answer has its shape', () => {
     const links = record();
     const email = record({ answer: 'email_code' });
-    expect(ids(routeReply({ text: '123 456' }, [links, email], 'job'))).toEqual([email.id]);
-    expect(ids(routeReply({ text: `here: ${code('a')}` }, [links, email], 'job'))).toEqual([links.id]);
+    expect(ids(routeReply({ parsed: parseReply('123 456') }, [links, email], 'job'))).toEqual([email.id]);
+    expect(ids(routeReply({ parsed: parseReply(`here: ${code('a')}`) }, [links, email], 'job'))).toEqual([links.id]);
   });
 
   it('finds every handoff a code could answer when shapes match, so the handler can ask which', () => {
     const a = record();
     const b = record();
-    const r = routeReply({ text: code('1') }, [a, b], 'job');
+    const r = routeReply({ parsed: parseReply(code('1')) }, [a, b], 'job');
     expect(ids(r)).toEqual([a.id, b.id]);
     expect(r.named).toBe(false);
   });
@@ -71,11 +72,15 @@ describe('routing a reply to one handoff', () => {
   it('honours a tag, a full id, or the platform’s own target, and considers nothing else', () => {
     const a = record();
     const b = record();
-    expect(ids(routeReply({ text: `${handoffTag(b.id)} ${code('1')}` }, [a, b], 'job'))).toEqual([b.id]);
-    expect(ids(routeReply({ text: `${b.id}: ${code('1')}` }, [a, b], 'job'))).toEqual([b.id]);
-    expect(ids(routeReply({ text: code('1'), handoffId: a.id }, [a, b], 'job'))).toEqual([a.id]);
+    expect(ids(routeReply({ parsed: parseReply(`${handoffTag(b.id)} ${code('1')}`) }, [a, b], 'job'))).toEqual([b.id]);
+    expect(ids(routeReply({ parsed: parseReply(`${b.id}: ${code('1')}`) }, [a, b], 'job'))).toEqual([b.id]);
+    expect(ids(routeReply({ parsed: parseReply(code('1')), handoffId: a.id }, [a, b], 'job'))).toEqual([a.id]);
     // A target that is not open here routes nowhere (never to a neighbour).
-    const nowhere = routeReply({ text: code('1'), handoffId: 'hf_ffff00000000000000000000' }, [a, b], 'job');
+    const nowhere = routeReply(
+      { parsed: parseReply(code('1')), handoffId: 'hf_ffff00000000000000000000' },
+      [a, b],
+      'job',
+    );
     expect(nowhere).toMatchObject({ named: true, candidates: [], busy: [] });
   });
 
@@ -83,16 +88,16 @@ describe('routing a reply to one handoff', () => {
     const polled = record({ nextPollAt: Date.now() });
     const device = record({ answer: 'done' });
     const held = record({ serviceReadyAt: Date.now() });
-    expect(routeReply({ text: 'done' }, [polled], 'job').candidates[0]!.action).toEqual({ kind: 'poll' });
-    expect(routeReply({ text: 'done!' }, [device], 'job').candidates[0]!.action).toEqual({
+    expect(routeReply({ parsed: parseReply('done') }, [polled], 'job').candidates[0]!.action).toEqual({ kind: 'poll' });
+    expect(routeReply({ parsed: parseReply('done!') }, [device], 'job').candidates[0]!.action).toEqual({
       kind: 'claim',
       code: 'done',
     });
-    expect(routeReply({ text: 'all done' }, [held], 'job').candidates[0]!.action).toEqual({
+    expect(routeReply({ parsed: parseReply('all done') }, [held], 'job').candidates[0]!.action).toEqual({
       kind: 'confirm',
       saidDone: true,
     });
-    expect(routeReply({ text: code('2') }, [held], 'job').candidates[0]!.action).toEqual({
+    expect(routeReply({ parsed: parseReply(code('2')) }, [held], 'job').candidates[0]!.action).toEqual({
       kind: 'confirm',
       saidDone: false,
     });
@@ -103,11 +108,11 @@ describe('routing a reply to one handoff', () => {
     const starting = record({ status: 'pending', answer: undefined, approvalUrl: undefined });
     const checking = record({ status: 'claiming', claimedBy: 'other-job' });
     const mine = record({ status: 'claiming', claimedBy: 'job' });
-    const r = routeReply({ text: code('3') }, [waiting, starting, checking, mine], 'job');
+    const r = routeReply({ parsed: parseReply(code('3')) }, [waiting, starting, checking, mine], 'job');
     expect(ids(r)).toEqual([waiting.id, mine.id]);
     expect(r.busy.map((b) => b.id)).toEqual([starting.id, checking.id]);
     // Conversation is nobody's business.
-    expect(routeReply({ text: 'see you after lunch' }, [waiting, starting], 'job')).toMatchObject({
+    expect(routeReply({ parsed: parseReply('see you after lunch') }, [waiting, starting], 'job')).toMatchObject({
       candidates: [],
       busy: [],
     });
