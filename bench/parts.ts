@@ -1,4 +1,5 @@
 import type { RunnablePart } from './bench-part.js';
+import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
 import { discoveryPart, githubPart, linearPart, slackPart } from './platform-parts.js';
@@ -9,6 +10,7 @@ export const benchParts: readonly RunnablePart[] = [
   feedResumePart,
   burstPart,
   memoryPart,
+  fairnessPart,
   discoveryPart,
   slackPart,
   githubPart,

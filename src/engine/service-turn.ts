@@ -36,30 +36,79 @@ export type Turn =
   | { readonly kind: 'open'; readonly untilMs: number; readonly error: UpstreamError }
   | { readonly kind: 'ran' };
 
-/** Calls to services one agent may have in flight at once, over all services: this many service slots. */
+/**
+ * Calls to services one agent may have in flight at once, over all services: this many service
+ * slots. A slot is held only while the service is being called (not while the approval is
+ * posted), so against a healthy service that answers in milliseconds the share costs nothing —
+ * the origin's own limit is what orders a burst; the share only bites when the agent's calls
+ * hang, which is what it is for.
+ */
 export const agentShareOfSlots = 2;
+
+/** Who is turned away when the gate is busy: a start waits in line (`waiter`), a poll just looks later. */
+export interface TurnRequest {
+  readonly service: string;
+  readonly agentId: string;
+  /** Queue this handoff when busy (by `since`, its arrival) and wake it when its turn comes. */
+  readonly waiter?: { readonly id: string; readonly since: number };
+}
+
+/**
+ * The slot given back hands the turn to `first` (the oldest waiter of `key`): its parked start
+ * is made due (a record change, so a driver that is still parking itself sees it and runs
+ * again) and its job woken. A waiter that no longer waits (cancelled, failed) passes the turn on.
+ */
+async function wakeWaiter(
+  deps: EngineDeps,
+  key: string,
+  limit: number | undefined,
+  first: string | undefined,
+): Promise<void> {
+  let id = first;
+  for (let tries = 0; id !== undefined && tries < 8; tries++) {
+    const due = await deps.store.transition(id, { from: ['pending'], set: { notBefore: deps.clock.now() } });
+    if (due.ok) return void (await deps.jobs.wake(id));
+    id = await deps.serviceGate!.next(key, limit);
+  }
+}
+
+/** Gives a slot back and wakes whoever's turn it is; a failure to wake is logged (the waiter looks again by itself). */
+async function leaveAndWake(
+  deps: EngineDeps,
+  entry: GateEntry | undefined,
+  key: string,
+  limit: number | undefined,
+  outcome?: Parameters<Extract<GateEntry, { kind: 'entered' }>['leave']>[0],
+): Promise<void> {
+  if (entry?.kind !== 'entered') return;
+  const next = await entry.leave(outcome);
+  if (next === undefined) return;
+  await wakeWaiter(deps, key, limit, next).catch((error: unknown) =>
+    deps.logger.warn('could not wake a handoff waiting for a service slot', { handoffId: next, error }),
+  );
+}
 
 /**
  * Takes a slot of the agent's share and one of the service's origin for at most `budgetMs`,
  * runs `work` with a signal that aborts at the budget, and gives both back, telling the
- * origin's breaker how it went.
+ * origin's breaker how it went and waking the next waiter of each.
  */
 export async function serviceTurn(
   deps: EngineDeps,
-  turn: { readonly service: string; readonly agentId: string },
+  turn: TurnRequest,
   budgetMs: number,
   work: (signal: AbortSignal) => Promise<void>,
 ): Promise<Turn> {
   const origin = new URL(turn.service).origin;
   const gate = deps.serviceGate;
   const leaseMs = budgetMs + leaseMarginMs;
-  const share: GateEntry | undefined = gate
-    ? await gate.enter(`agent:${turn.agentId}`, leaseMs, agentShareOfSlots * deps.policy.serviceConcurrency)
-    : undefined;
+  const agentKey = `agent:${turn.agentId}`;
+  const agentLimit = agentShareOfSlots * deps.policy.serviceConcurrency;
+  const share: GateEntry | undefined = gate ? await gate.enter(agentKey, leaseMs, agentLimit, turn.waiter) : undefined;
   if (share && share.kind !== 'entered')
     return { kind: 'busy', scope: 'agent', inFlight: share.kind === 'busy' ? share.inFlight : 0 };
   try {
-    const entry: GateEntry | undefined = gate ? await gate.enter(origin, leaseMs) : undefined;
+    const entry: GateEntry | undefined = gate ? await gate.enter(origin, leaseMs, undefined, turn.waiter) : undefined;
     if (entry?.kind === 'busy') return { kind: 'busy', scope: 'service', inFlight: entry.inFlight };
     if (entry?.kind === 'open') {
       const error = new UpstreamError(entry.message || `${origin} failed repeatedly; the bridge is giving it a rest.`, {
@@ -72,7 +121,11 @@ export async function serviceTurn(
       await work(AbortSignal.timeout(Math.max(1, budgetMs)));
     } catch (err) {
       // Only the service's transport trouble counts towards its breaker; a refusal means it is up.
-      await entry?.leave(
+      await leaveAndWake(
+        deps,
+        entry,
+        origin,
+        undefined, // the gate's own limit: HANDOFF_SERVICE_CONCURRENCY
         isServiceTransient(err)
           ? { ok: false, code: err.code, message: err.message }
           : serviceFailures.has(err as object)
@@ -81,11 +134,11 @@ export async function serviceTurn(
       );
       throw err;
     }
-    await entry?.leave({ ok: true });
+    await leaveAndWake(deps, entry, origin, undefined, { ok: true });
     return { kind: 'ran' };
   } finally {
     // The agent's share never opens a breaker: its slot is only given back.
-    if (share?.kind === 'entered') await share.leave();
+    await leaveAndWake(deps, share, agentKey, agentLimit);
   }
 }
 
