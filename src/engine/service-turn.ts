@@ -32,7 +32,13 @@ export function isServiceTransient(err: unknown): err is HandoffError {
 
 export type Turn =
   /** No slot: the service's are all taken (`service`), or the agent's share is (`agent`). */
-  | { readonly kind: 'busy'; readonly scope: 'service' | 'agent'; readonly inFlight: number }
+  | {
+      readonly kind: 'busy';
+      readonly scope: 'service' | 'agent';
+      readonly inFlight: number;
+      /** The service's last call succeeded, at this time, and none failed since: the line moves. */
+      readonly lastOkAt?: number;
+    }
   | { readonly kind: 'open'; readonly untilMs: number; readonly error: UpstreamError }
   | { readonly kind: 'ran' };
 
@@ -63,10 +69,14 @@ async function wakeWaiter(
   key: string,
   limit: number | undefined,
   first: string | undefined,
+  moving: boolean,
 ): Promise<void> {
   let id = first;
   for (let tries = 0; id !== undefined && tries < 8; tries++) {
-    const due = await deps.store.transition(id, { from: ['pending'], set: { notBefore: deps.clock.now() } });
+    const now = deps.clock.now();
+    // Behind a call that succeeded the line was moving: its wait does not count against its start window.
+    const set = moving ? { notBefore: now, startDeadline: now + deps.policy.startTimeoutMs } : { notBefore: now };
+    const due = await deps.store.transition(id, { from: ['pending'], set });
     if (due.ok) return void (await deps.jobs.wake(id));
     id = await deps.serviceGate!.next(key, limit);
   }
@@ -78,12 +88,13 @@ async function leaveAndWake(
   entry: GateEntry | undefined,
   key: string,
   limit: number | undefined,
+  moving: boolean,
   outcome?: Parameters<Extract<GateEntry, { kind: 'entered' }>['leave']>[0],
 ): Promise<void> {
   if (entry?.kind !== 'entered') return;
   const next = await entry.leave(outcome);
   if (next === undefined) return;
-  await wakeWaiter(deps, key, limit, next).catch((error: unknown) =>
+  await wakeWaiter(deps, key, limit, next, moving).catch((error: unknown) =>
     deps.logger.warn('could not wake a handoff waiting for a service slot', { handoffId: next, error }),
   );
 }
@@ -105,11 +116,18 @@ export async function serviceTurn(
   const agentKey = `agent:${turn.agentId}`;
   const agentLimit = agentShareOfSlots * deps.policy.serviceConcurrency;
   const share: GateEntry | undefined = gate ? await gate.enter(agentKey, leaseMs, agentLimit, turn.waiter) : undefined;
+  let ranOk = false;
   if (share && share.kind !== 'entered')
     return { kind: 'busy', scope: 'agent', inFlight: share.kind === 'busy' ? share.inFlight : 0 };
   try {
     const entry: GateEntry | undefined = gate ? await gate.enter(origin, leaseMs, undefined, turn.waiter) : undefined;
-    if (entry?.kind === 'busy') return { kind: 'busy', scope: 'service', inFlight: entry.inFlight };
+    if (entry?.kind === 'busy')
+      return {
+        kind: 'busy',
+        scope: 'service',
+        inFlight: entry.inFlight,
+        ...(entry.lastOkAt !== undefined ? { lastOkAt: entry.lastOkAt } : {}),
+      };
     if (entry?.kind === 'open') {
       const error = new UpstreamError(entry.message || `${origin} failed repeatedly; the bridge is giving it a rest.`, {
         code: entry.code,
@@ -126,6 +144,7 @@ export async function serviceTurn(
         entry,
         origin,
         undefined, // the gate's own limit: HANDOFF_SERVICE_CONCURRENCY
+        false,
         isServiceTransient(err)
           ? { ok: false, code: err.code, message: err.message }
           : serviceFailures.has(err as object)
@@ -134,11 +153,12 @@ export async function serviceTurn(
       );
       throw err;
     }
-    await leaveAndWake(deps, entry, origin, undefined, { ok: true });
+    ranOk = true;
+    await leaveAndWake(deps, entry, origin, undefined, true, { ok: true });
     return { kind: 'ran' };
   } finally {
     // The agent's share never opens a breaker: its slot is only given back.
-    await leaveAndWake(deps, share, agentKey, agentLimit);
+    await leaveAndWake(deps, share, agentKey, agentLimit, ranOk);
   }
 }
 

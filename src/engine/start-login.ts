@@ -78,7 +78,8 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
       turn = await serviceTurn(
         deps,
         { service: record.service, agentId: record.agentId, waiter: { id: record.id, since: record.createdAt } },
-        deadline - now,
+        // A start woken late (the line was slow, the worker busy) still gets one real try.
+        Math.max(deadline - now, lastTryMs),
         async (signal) => void (started = await startAtService(deps, record, prepared, signal)),
       );
     }
@@ -116,15 +117,20 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
               upstreamStatus: 0,
             },
           );
-    // In line: the slot given back wakes it (see service-turn.ts); this is only the fallback.
-    const at = Math.min(now + busyServiceWaitMs * (1 + Math.random()), deadline - lastTryMs);
+    // In line behind a service that is answering (its last call succeeded): the wait does not
+    // count against the start window, which starts again now. Behind one that is not, it does.
+    const moving = turn.lastOkAt !== undefined && now - turn.lastOkAt < windowMs;
+    const until = moving ? now + windowMs : deadline;
+    // The slot given back wakes it (see service-turn.ts); this is only the fallback (for a
+    // moving line, just before its fresh window ends: looks cost the other handoffs' workers).
+    const at = moving ? until - lastTryMs : Math.min(now + busyServiceWaitMs * (1 + Math.random()), until - lastTryMs);
     if (at <= deps.clock.now()) throw finalError(err);
     // Guarded by the version read before the turn: a wake-up that came meanwhile changed the
     // record, so this fails and the driver's next pass tries again at once.
     await deps.store.transition(record.id, {
       from: ['pending'],
       expectVersion: record.version,
-      set: { notBefore: Math.round(at), startDeadline: deadline },
+      set: { notBefore: Math.round(at), startDeadline: until },
     });
   } else if (turn.kind === 'open') await later(Math.max(turn.untilMs, now + 2_000), turn.error);
 }

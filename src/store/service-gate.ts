@@ -28,8 +28,11 @@ export type GateEntry =
         outcome?: { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string },
       ): Promise<string | undefined>;
     }
-  /** Every slot of the origin is taken (by handoffs of any agent). */
-  | { readonly kind: 'busy'; readonly inFlight: number }
+  /**
+   * Every slot of the origin is taken (by handoffs of any agent). `lastOkAt`: when a call last
+   * succeeded with no failure since (epoch ms), i.e. the line is moving.
+   */
+  | { readonly kind: 'busy'; readonly inFlight: number; readonly lastOkAt?: number }
   /** The circuit is open until `untilMs` (epoch ms) after repeated failures, the last being `code`. */
   | { readonly kind: 'open'; readonly untilMs: number; readonly code: string; readonly message: string };
 
@@ -104,7 +107,9 @@ if inFlight >= limit then
     redis.call('ZADD', KEYS[3], 'NX', tonumber(ARGV[7]), ARGV[6])
     redis.call('PEXPIRE', KEYS[3], ${waitersTtlMs})
   end
-  return {'busy', tostring(inFlight)}
+  local okAt = redis.call('HGET', KEYS[2], 'okAt')
+  if failures > 0 then okAt = false end
+  return {'busy', tostring(inFlight), okAt or ''}
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[4])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 1000)
@@ -115,12 +120,16 @@ return {'entered'}
 /**
  * KEYS[1] slots, KEYS[2] breaker, KEYS[3] waiters. ARGV: lease id, ok ('1' | '0' | '' = no
  * verdict), now, threshold, open ms, code, message, limit. Failures are forgotten a minute
- * after the last one. Answers the waiter whose turn it is ('' for none).
+ * after the last one; a success resets them and is remembered (`okAt`) for a minute. Answers the waiter whose turn it is ('' for none).
  */
 const leaveScript = new LuaScript(`
 local now = tonumber(ARGV[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
-if ARGV[2] == '1' then redis.call('DEL', KEYS[2]) end
+if ARGV[2] == '1' then
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[2], 'okAt', now)
+  redis.call('PEXPIRE', KEYS[2], 60000)
+end
 if ARGV[2] == '0' then
   local failures = redis.call('HINCRBY', KEYS[2], 'failures', 1)
   redis.call('HSET', KEYS[2], 'code', ARGV[6], 'message', ARGV[7])
@@ -164,7 +173,8 @@ export function createServiceGate(o: ServiceGateOptions): ServiceGate {
       ])) as string[];
       if (answer[0] === 'open')
         return { kind: 'open', untilMs: Number(answer[1]), code: answer[2]!, message: answer[3]! };
-      if (answer[0] === 'busy') return { kind: 'busy', inFlight: Number(answer[1]) };
+      if (answer[0] === 'busy')
+        return { kind: 'busy', inFlight: Number(answer[1]), ...(answer[2] ? { lastOkAt: Number(answer[2]) } : {}) };
       let left = false;
       return {
         kind: 'entered',

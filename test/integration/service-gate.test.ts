@@ -134,4 +134,17 @@ describe('service gate (real Redis)', () => {
     now += 10_001;
     expect(await g.next(origin)).toBe('hf_v');
   });
+
+  it('a busy answer says whether the line moves: the last call succeeded and none failed since', async () => {
+    const g = gate(1);
+    const origin = 'https://moving.example';
+    const first = entered(await g.enter(origin, 30_000));
+    expect(await g.enter(origin, 30_000)).toEqual({ kind: 'busy', inFlight: 1 }); // no call has ended yet
+    await first.leave({ ok: true });
+    const second = entered(await g.enter(origin, 30_000));
+    expect(await g.enter(origin, 30_000)).toEqual({ kind: 'busy', inFlight: 1, lastOkAt: now });
+    await second.leave({ ok: false, code: 'service_timeout', message: 'no answer' });
+    entered(await g.enter(origin, 30_000));
+    expect(await g.enter(origin, 30_000)).toEqual({ kind: 'busy', inFlight: 1 });
+  });
 });
