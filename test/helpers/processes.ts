@@ -56,7 +56,8 @@ process.once('exit', () => {
 /** Only what a node process needs from the outside; everything else is passed explicitly. */
 function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SYSTEMROOT'];
-  const env: Record<string, string> = {};
+  // The tests run the TypeScript sources, never a dist/ build that may be stale (bin/handoff.js).
+  const env: Record<string, string> = { HANDOFF_FROM_SOURCE: '1' };
   for (const name of keep) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
