@@ -100,7 +100,7 @@ async function leaveAndWake(
 }
 
 /**
- * Takes a slot of the agent's share and one of the service's origin for at most `budgetMs`,
+ * Takes a slot of the service's origin and one of the agent's share for at most `budgetMs`,
  * runs `work` with a signal that aborts at the budget, and gives both back, telling the
  * origin's breaker how it went and waking the next waiter of each.
  */
@@ -115,26 +115,39 @@ export async function serviceTurn(
   const leaseMs = budgetMs + leaseMarginMs;
   const agentKey = `agent:${turn.agentId}`;
   const agentLimit = agentShareOfSlots * deps.policy.serviceConcurrency;
-  const share: GateEntry | undefined = gate ? await gate.enter(agentKey, leaseMs, agentLimit, turn.waiter) : undefined;
-  let ranOk = false;
-  if (share && share.kind !== 'entered')
-    return { kind: 'busy', scope: 'agent', inFlight: share.kind === 'busy' ? share.inFlight : 0 };
+  // The origin's slot first: a burst to one healthy service waits in one line (the origin's),
+  // and the agent's share (twice as many slots) is then never what holds it back.
+  const entry: GateEntry | undefined = gate ? await gate.enter(origin, leaseMs, undefined, turn.waiter) : undefined;
+  if (entry?.kind === 'busy')
+    return {
+      kind: 'busy',
+      scope: 'service',
+      inFlight: entry.inFlight,
+      ...(entry.lastOkAt !== undefined ? { lastOkAt: entry.lastOkAt } : {}),
+    };
+  if (entry?.kind === 'open') {
+    const error = new UpstreamError(entry.message || `${origin} failed repeatedly; the bridge is giving it a rest.`, {
+      code: entry.code,
+      upstreamStatus: 0,
+    });
+    return { kind: 'open', untilMs: entry.untilMs, error };
+  }
+  let share: GateEntry | undefined;
   try {
-    const entry: GateEntry | undefined = gate ? await gate.enter(origin, leaseMs, undefined, turn.waiter) : undefined;
-    if (entry?.kind === 'busy')
-      return {
-        kind: 'busy',
-        scope: 'service',
-        inFlight: entry.inFlight,
-        ...(entry.lastOkAt !== undefined ? { lastOkAt: entry.lastOkAt } : {}),
-      };
-    if (entry?.kind === 'open') {
-      const error = new UpstreamError(entry.message || `${origin} failed repeatedly; the bridge is giving it a rest.`, {
-        code: entry.code,
-        upstreamStatus: 0,
-      });
-      return { kind: 'open', untilMs: entry.untilMs, error };
-    }
+    share = gate ? await gate.enter(agentKey, leaseMs, agentLimit, turn.waiter) : undefined;
+  } finally {
+    // Not let in by the agent's share (or no answer): the origin's slot goes to the next in its line.
+    if (share?.kind !== 'entered' && gate) await leaveAndWake(deps, entry, origin, undefined, false);
+  }
+  if (share && share.kind !== 'entered')
+    return {
+      kind: 'busy',
+      scope: 'agent',
+      inFlight: share.kind === 'busy' ? share.inFlight : 0,
+      ...(share.kind === 'busy' && share.lastOkAt !== undefined ? { lastOkAt: share.lastOkAt } : {}),
+    };
+  let ranOk = false;
+  try {
     try {
       await work(AbortSignal.timeout(Math.max(1, budgetMs)));
     } catch (err) {
@@ -157,8 +170,9 @@ export async function serviceTurn(
     await leaveAndWake(deps, entry, origin, undefined, true, { ok: true });
     return { kind: 'ran' };
   } finally {
-    // The agent's share never opens a breaker: its slot is only given back.
-    await leaveAndWake(deps, share, agentKey, agentLimit, ranOk);
+    // The agent's share never opens a breaker (it never hears of a failure): its slot is given
+    // back, remembering a success so that its line, too, is known to move.
+    await leaveAndWake(deps, share, agentKey, agentLimit, ranOk, ranOk ? { ok: true } : undefined);
   }
 }
 
