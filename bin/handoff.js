@@ -4,6 +4,7 @@
 // sources through tsx instead when there is no dist/, when a source is newer than the build (an
 // edit not yet built: never run stale code), or with HANDOFF_FROM_SOURCE=1 (the tests).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const root = new URL('../', import.meta.url);
 const [command, ...args] = process.argv.slice(2);
