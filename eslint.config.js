@@ -19,7 +19,7 @@ const namedExportsOnly = {
 };
 
 export default defineConfig(
-  globalIgnores(['coverage/', '.handoff/', 'test-results/']),
+  globalIgnores(['coverage/', '.handoff/', 'test-results/', 'dist/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -1,7 +1,8 @@
 import type { RunnablePart } from './bench-part.js';
+import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
-import { discoveryPart, githubPart, linearPart, slackPart } from './platform-parts.js';
+import { discoveryPart, githubPart, linearPart, linearPostPart, slackPart } from './platform-parts.js';
 
 /** Every part of `npm run bench`, in the order they run. Add a new figure here. */
 export const benchParts: readonly RunnablePart[] = [
@@ -9,8 +10,10 @@ export const benchParts: readonly RunnablePart[] = [
   feedResumePart,
   burstPart,
   memoryPart,
+  fairnessPart,
   discoveryPart,
   slackPart,
   githubPart,
   linearPart,
+  linearPostPart,
 ];

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { benchPart } from './bench-part.js';
 import { measureDiscovery } from './discovery.js';
+import { measureLinearFirstPost } from './first-post.js';
 import { measureGithubIdlePolling, type IdlePollingResult } from './github-polling.js';
 import { measureGithubWebhooks, type WebhookResult } from './github-webhooks.js';
 import { measureLinearWebhooks } from './linear-webhooks.js';
@@ -174,4 +175,45 @@ export const linearPart = benchPart({
       pass: linear.queued === linear.deliveries && linear.duplicatesAnswered === linear.redelivered,
     },
   ],
+});
+
+/** Issue #16 item 9: the approval request visible on Linear this soon after the request, ms. */
+const firstPostTargetMs = 500;
+
+export const linearPostPart = benchPart({
+  name: 'linear-post',
+  title: 'Linear: request → approval comment visible',
+  flags: { 'linear-n': '20' },
+  async run(ctx) {
+    const prefix = ctx.track(`${ctx.base}-linpost`);
+    try {
+      return await measureLinearFirstPost({
+        redisUrl: ctx.redisUrl,
+        prefix,
+        logFile: join(ctx.logDir, `${prefix}.log`),
+        serviceUrl: ctx.serviceUrl,
+        n: ctx.int('linear-n'),
+      });
+    } finally {
+      await deletePrefix(ctx.redis, prefix);
+    }
+  },
+  checks: ({ firstMs, laterMs }) => [
+    {
+      figure: 'Linear: request → approval comment, first on a fresh bridge',
+      measured: `${round(firstMs)} ms`,
+      target: `≤ ${firstPostTargetMs} ms`,
+      pass: firstMs <= firstPostTargetMs,
+    },
+    {
+      figure: `  later ones, p50 / max (n=${laterMs.count})`,
+      measured: `${round(laterMs.p50)} / ${round(laterMs.max)} ms`,
+      target: `p50 ≤ ${firstPostTargetMs} ms`,
+      pass: laterMs.p50 <= firstPostTargetMs,
+    },
+  ],
+  details: ({ requestsPerPost }) =>
+    `Linear API requests per approval post: ${Object.entries(requestsPerPost)
+      .map(([field, n]) => `${field} ${round(n, 2)}`)
+      .join(', ')}`,
 });

@@ -58,7 +58,6 @@ export async function createWaiting(options: {
     );
   };
   const deadline = Date.now() + 180_000;
-  let waiting = 0;
   for (;;) {
     const [delayed, driverWait, driverActive, outWait, outActive, outDelayed] = await Promise.all([
       redis.zcard(`${q}:handoffs:delayed`),
@@ -70,13 +69,15 @@ export async function createWaiting(options: {
     ]);
     const parked = delayed >= count + (options.already ?? 0) && driverWait + driverActive === 0;
     if (parked && outWait + outActive + outDelayed === 0) {
-      waiting = (await statuses()).filter((s) => s === 'awaiting_human').length;
-      if (waiting === count) break;
+      if ((await statuses()).filter((s) => s === 'awaiting_human').length === count) break;
     }
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
+      // Counted here too, so a run that falls short still says how fast it went.
+      const waiting = (await statuses()).filter((s) => s === 'awaiting_human').length;
       throw new Error(
-        `only ${waiting} of ${count} handoffs awaiting a human (${delayed} driver jobs parked) after 180 s`,
+        `only ${waiting} of ${count} handoffs awaiting a human (${delayed} driver jobs parked) after 180 s: ${Math.round(waiting / 180)}/s`,
       );
+    }
     await sleep(100);
   }
   const ms = Date.now() - started;

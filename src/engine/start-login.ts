@@ -21,15 +21,20 @@ import { fromService, isServiceTransient, notBefore, serviceTurn, type Turn } fr
  * the window is spent the handoff fails with the last error's code (`service_timeout`,
  * `service_unreachable`…). A rate limit parks it for as long as asked (capped at the expiry
  * and 15 min), with a fresh window after. A service whose slots are all taken by other
- * handoffs (src/store/service-gate.ts) makes this one wait its turn, parked, not in a worker.
+ * handoffs (src/store/service-gate.ts) makes this one wait its turn in line, parked, not in a
+ * worker: the slot given back wakes the oldest waiter. A slot is held only while the service
+ * is called (discovery and the login's start), never while the platform is asked or posted to.
  */
 
 /**
- * How long a handoff waits for a busy service's free slot before looking again, ms; up to
- * twice that with jitter, so a crowd of waiting handoffs does not look all at once (and costs
- * the other agents' handoffs little while it waits).
+ * How long a handoff waiting in line for a busy service looks again by itself, ms, should its
+ * wake-up never come (the slot's holder died and its lease ran out). Up to twice that with
+ * jitter; never past the start window's last second.
  */
-export const busyServiceWaitMs = 2_000;
+export const busyServiceWaitMs = 10_000;
+
+/** A start that waits in line tries once more at least this long before its window ends, ms. */
+const lastTryMs = 1_000;
 
 /** Backoff between start attempts: half the time spent so far, 1–10 s. */
 const backoffMs = (spentMs: number) => Math.min(10_000, Math.max(1_000, spentMs / 2)) * (0.8 + Math.random() * 0.4);
@@ -45,6 +50,13 @@ function finalError(err: HandoffError): UpstreamError {
   });
 }
 
+/** What the thread's platform says before the service is asked: who approves, and whether the thread is public. */
+interface Prepared {
+  readonly approvers: string[];
+  readonly people: Person[];
+  readonly publicNote: Sentence | undefined;
+}
+
 export async function startStep(deps: EngineDeps, record: HandoffRecord): Promise<void> {
   const now = deps.clock.now();
   const windowMs = deps.policy.startTimeoutMs;
@@ -54,9 +66,24 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
     if (at >= deadline) throw finalError(err);
     await notBefore(deps, record, at, { startDeadline: deadline });
   };
-  let turn: Turn;
+  let turn: Turn = { kind: 'ran' };
   try {
-    turn = await serviceTurn(deps, record, deadline - now, (signal) => startLogin(deps, record, signal));
+    const prepared = await prepare(deps, record);
+    if (!prepared) return;
+    // A start that already reached the service (a retry after a crash or a failed post) is
+    // reused, not repeated: no turn at the service is needed to post it.
+    let started: HandoffRecord | undefined =
+      record.approvalUrl && record.answer && openLoginSecret(deps.vault, record) ? record : undefined;
+    if (!started) {
+      turn = await serviceTurn(
+        deps,
+        { service: record.service, agentId: record.agentId, waiter: { id: record.id, since: record.createdAt } },
+        // A start woken late (the line was slow, the worker busy) still gets one real try.
+        Math.max(deadline - now, lastTryMs),
+        async (signal) => void (started = await startAtService(deps, record, prepared, signal)),
+      );
+    }
+    if (started) await postStart(deps, started, prepared);
   } catch (err) {
     const at = deps.clock.now();
     if (err instanceof HandoffError && err.retry === 'after_delay') {
@@ -90,8 +117,22 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
               upstreamStatus: 0,
             },
           );
-    await later(now + busyServiceWaitMs * (1 + Math.random()), err);
-  } else if (turn.kind === 'open') await later(Math.max(turn.untilMs, now + busyServiceWaitMs), turn.error);
+    // In line behind a service that is answering (its last call succeeded): the wait does not
+    // count against the start window, which starts again now. Behind one that is not, it does.
+    const moving = turn.lastOkAt !== undefined && now - turn.lastOkAt < windowMs;
+    const until = moving ? now + windowMs : deadline;
+    // The slot given back wakes it (see service-turn.ts); this is only the fallback (for a
+    // moving line, just before its fresh window ends: looks cost the other handoffs' workers).
+    const at = moving ? until - lastTryMs : Math.min(now + busyServiceWaitMs * (1 + Math.random()), until - lastTryMs);
+    if (at <= deps.clock.now()) throw finalError(err);
+    // Guarded by the version read before the turn: a wake-up that came meanwhile changed the
+    // record, so this fails and the driver's next pass tries again at once.
+    await deps.store.transition(record.id, {
+      from: ['pending'],
+      expectVersion: record.version,
+      set: { notBefore: Math.round(at), startDeadline: until },
+    });
+  } else if (turn.kind === 'open') await later(Math.max(turn.untilMs, now + 2_000), turn.error);
 }
 
 async function resolveApprovers(
@@ -131,7 +172,8 @@ async function approverEmailsFor(deps: EngineDeps, record: HandoffRecord, people
   return { directory, email };
 }
 
-async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: AbortSignal): Promise<void> {
+/** The platform's part before the service is asked; undefined when the thread is public and refused (the handoff failed). */
+async function prepare(deps: EngineDeps, pending: HandoffRecord): Promise<Prepared | undefined> {
   const { adapter, thread } = deps.adapters.parse(pending.thread);
   let publicNote: Sentence | undefined;
   if (adapter.isPublic && (await adapter.isPublic(thread))) {
@@ -147,57 +189,63 @@ async function startLogin(deps: EngineDeps, pending: HandoffRecord, signal: Abor
           },
         },
       });
-      return;
+      return undefined;
     }
     // Who may answer follows in the message itself (named approvers, or the platform's rule).
     publicNote = ['⚠️ People outside your organization can read this thread, and with it this link.'];
   }
+  const { approvers, people } = await resolveApprovers(deps, pending);
+  return { approvers, people, publicNote };
+}
 
+/** The service's part, holding its slot: discovery, the login's start, the result saved. Undefined when the handoff moved on meanwhile. */
+async function startAtService(
+  deps: EngineDeps,
+  pending: HandoffRecord,
+  prepared: Prepared,
+  signal: AbortSignal,
+): Promise<HandoffRecord | undefined> {
   const record = await fromService(() => resolveProtocol(deps, pending, signal));
-  if (!record) return;
-  const { approvers, people } = await resolveApprovers(deps, record);
+  if (!record) return undefined;
   const protocol = deps.protocols.get(record.protocol);
+  const { directory, email: approverEmail } = await approverEmailsFor(deps, record, prepared.people);
+  const result = await fromService(() =>
+    protocol.start({ ...loginRequestFor(record), ...(approverEmail ? { approverEmail } : {}), signal }),
+  );
+  // The link a person will open: https and on the service's site, or nothing is posted.
+  checkApprovalLink(result, record.service, deps.policy.network);
+  const expiresAt = Math.min(record.expiresAt, result.expiresAt);
+  const pollIntervalMs = protocol.poll ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
+  const saved = await deps.store.transition(record.id, {
+    from: ['pending'],
+    set: {
+      notBefore: undefined,
+      startDeadline: undefined,
+      approvalUrl: result.approvalUrl,
+      answer: result.answer,
+      sealedSecret: sealLoginSecret(deps.vault, record.id, result.secret),
+      expiresAt,
+      approvers: prepared.approvers,
+      ...(approverEmail ? { approverEmail } : {}),
+      ...(directory.length ? { approverEmails: directory } : {}),
+      ...(result.serviceName ? { serviceName: result.serviceName } : {}),
+      ...(result.serviceLogoUrl ? { serviceLogoUrl: result.serviceLogoUrl } : {}),
+      ...(result.userCode ? { userCode: result.userCode } : {}),
+      ...(result.note ? { note: result.note } : {}),
+      ...(pollIntervalMs !== undefined ? { pollIntervalMs, nextPollAt: deps.clock.now() + pollIntervalMs } : {}),
+    },
+  });
+  return saved.ok ? saved.record : undefined; // cancelled meanwhile: the next pass reports it
+}
 
-  // A start that already reached the service (a retry after a crash) is reused, not repeated.
-  const started = record.approvalUrl ? openLoginSecret(deps.vault, record) : undefined;
-  let current = record;
-  if (!started || !record.answer) {
-    const { directory, email: approverEmail } = await approverEmailsFor(deps, record, people);
-    const result = await fromService(() =>
-      protocol.start({ ...loginRequestFor(record), ...(approverEmail ? { approverEmail } : {}), signal }),
-    );
-    // The link a person will open: https and on the service's site, or nothing is posted.
-    checkApprovalLink(result, record.service, deps.policy.network);
-    const expiresAt = Math.min(record.expiresAt, result.expiresAt);
-    const pollIntervalMs = protocol.poll ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
-    const saved = await deps.store.transition(record.id, {
-      from: ['pending'],
-      set: {
-        notBefore: undefined,
-        startDeadline: undefined,
-        approvalUrl: result.approvalUrl,
-        answer: result.answer,
-        sealedSecret: sealLoginSecret(deps.vault, record.id, result.secret),
-        expiresAt,
-        approvers,
-        ...(approverEmail ? { approverEmail } : {}),
-        ...(directory.length ? { approverEmails: directory } : {}),
-        ...(result.serviceName ? { serviceName: result.serviceName } : {}),
-        ...(result.serviceLogoUrl ? { serviceLogoUrl: result.serviceLogoUrl } : {}),
-        ...(result.userCode ? { userCode: result.userCode } : {}),
-        ...(result.note ? { note: result.note } : {}),
-        ...(pollIntervalMs !== undefined ? { pollIntervalMs, nextPollAt: deps.clock.now() + pollIntervalMs } : {}),
-      },
-    });
-    if (!saved.ok) return; // cancelled meanwhile: the next pass reports it
-    current = saved.record;
-  }
-
+/** The platform's part after the service answered (no slot held): the approval request posted, the handoff awaiting a human. */
+async function postStart(deps: EngineDeps, current: HandoffRecord, prepared: Prepared): Promise<void> {
+  const { adapter } = deps.adapters.parse(current.thread);
   const { privately } = await postApproval(
     deps,
-    approvalMessage(current, [publicNote]),
+    approvalMessage(current, [prepared.publicNote]),
     current,
-    people,
+    prepared.people,
     `approval-${current.id}`,
   );
   await deps.store.transition(current.id, { to: 'awaiting_human', from: ['pending'] });

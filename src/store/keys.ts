@@ -62,6 +62,8 @@ export interface Keys {
   serviceSlots(originHash: string): string;
   /** Hash: one service origin's circuit breaker (failures in a row, open until, last error). */
   serviceBreaker(originHash: string): string;
+  /** Sorted set: handoffs waiting for a slot of one origin (or agent share), scored by arrival: woken in that order. */
+  serviceWaiters(originHash: string): string;
   /** Any adapter-owned key, e.g. local thread streams. */
   adapter(platform: string, ...parts: string[]): string;
 }
@@ -109,6 +111,7 @@ export function createKeys(prefix: string): Keys {
     auditOnce: (name) => `${p}:audit-once:${name}`,
     serviceSlots: (hash) => `${p}:svc-slots:${hash}`,
     serviceBreaker: (hash) => `${p}:svc-breaker:${hash}`,
+    serviceWaiters: (hash) => `${p}:svc-waiters:${hash}`,
     adapter: (platform, ...parts) => [p, platform, ...parts].join(':'),
   };
 }

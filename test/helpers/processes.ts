@@ -60,7 +60,8 @@ process.once('exit', () => {
  */
 function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SYSTEMROOT', runMarker.name];
-  const env: Record<string, string> = {};
+  // The tests run the TypeScript sources, never a dist/ build that may be stale (bin/handoff.js).
+  const env: Record<string, string> = { HANDOFF_FROM_SOURCE: '1' };
   for (const name of keep) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
