@@ -2,6 +2,8 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { findSecrets } from '../../src/core/secret-patterns.js';
+// Registers the secret shapes of every login protocol, so the scan knows them too.
+import '../../src/main.js';
 import { logDir, redisUrl } from './environment.js';
 
 /**
