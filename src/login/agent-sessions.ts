@@ -68,7 +68,7 @@ const exchangeResponse = z.looseObject({
   account: z.looseObject({ id: z.unknown().optional(), email: z.unknown().optional() }).nullish().catch(undefined),
 });
 
-// `approved_email` and `account_id` say who approved (PROTOCOLS.md §1); read leniently.
+// `approved_email` and `account_id` say who approved (docs/protocols.md, "Agent sessions"); read leniently.
 const pollResponse = z.looseObject({
   status: z.enum(['pending', 'approved', 'exchanged', 'revoked', 'expired']),
   exchange_code: z.string().nullish(),

@@ -148,7 +148,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
         retry: 'never',
       });
     }
-    // PROTOCOLS.md §2: completion is `<claim_uri>/complete`; without a claim URI (a browser-only
+    // docs/protocols.md, "auth.md": completion is `<claim_uri>/complete`; without a claim URI (a browser-only
     // claim), auth.md's conventional path on the registration origin.
     const completeUri = completionUrl(claimUri ?? `${new URL(agentAuth.registerUri).origin}/agent/claim`);
     const byEmail = plan === 'email' || (plan === 'anonymous' && req.approverEmail !== undefined);
