@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { enabledProtocols } from '../../src/core/config-login.js';
 import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { loginProtocols } from '../../src/main.js';
+import { loginProtocols, serve } from '../../src/main.js';
 
 /** These tests read settings of a development bridge unless they set NODE_ENV (the default is production). */
 const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
@@ -292,6 +292,22 @@ describe('login variables', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.variable).toBe('HANDOFF_PROTOCOLS');
     expect(err.message).toContain('must list protocols from: authmd, device, agent-sessions ("oauth1" is not one)');
+  });
+
+  it('stops `serve` with exit 2 naming HANDOFF_PROTOCOLS, before any Redis is started', async () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      // No REDIS_URL in development: getting past the check would start a private redis-server.
+      const code = await serve({ NODE_ENV: 'development', HANDOFF_PROTOCOLS: 'device,oauth1', PATH: '' });
+      expect(code).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toContain('HANDOFF_PROTOCOLS must list protocols from: authmd, device, agent-sessions');
   });
 });
 
