@@ -42,9 +42,10 @@ export const loginProtocols: readonly ProtocolModule[] = [agentSessionsProtocol,
 registerSecretShapes(loginProtocols.flatMap((p) => p.secretShapes));
 
 /** One sandbox service per protocol that declares one, where it says. */
-const defaultSandboxMounts: readonly SandboxMount[] = loginProtocols.flatMap((p) =>
-  p.sandbox ? [{ base: p.sandbox.base, options: { serviceName: p.sandbox.serviceName, protocols: [p.name] } }] : [],
-);
+const sandboxMounts = (registry: readonly ProtocolModule[]): SandboxMount[] =>
+  registry.flatMap((p) =>
+    p.sandbox ? [{ base: p.sandbox.base, options: { serviceName: p.sandbox.serviceName, protocols: [p.name] } }] : [],
+  );
 
 export interface RuntimeOverrides {
   readonly redisUrl: string;
@@ -58,6 +59,8 @@ export interface RuntimeOverrides {
   readonly extraSandboxes?: readonly SandboxMount[];
   /** Client settings for calls to services (the network policy always comes from the config). */
   readonly serviceHttp?: Omit<ServiceHttpOptions, 'policy'>;
+  /** The protocol registry, when not `loginProtocols` (tests register throwaway protocols). */
+  readonly loginProtocols?: readonly ProtocolModule[];
 }
 
 export interface RunningHandoff {
@@ -70,8 +73,10 @@ export interface RunningHandoff {
 
 /** Builds and starts a bridge from a parsed config (used by `serve` and by the tests). */
 export async function startHandoff(config: Config, runtime: RuntimeOverrides): Promise<RunningHandoff> {
+  const registry = runtime.loginProtocols ?? loginProtocols;
+  registerSecretShapes(registry.flatMap((p) => p.secretShapes));
   // Before anything opens: a protocol name nothing registers stops start-up naming the ones there are.
-  const protocols = enabledProtocols(config.login.protocols, loginProtocols);
+  const protocols = enabledProtocols(config.login.protocols, registry);
   const clock = runtime.clock ?? systemClock;
   const policy = createNetworkPolicy({
     production: config.env === 'production',
@@ -79,7 +84,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     allowedServices: config.network.allowedServices,
   });
   const http = createServiceHttp({ ...runtime.serviceHttp, policy });
-  const mounts = config.sandbox ? [...defaultSandboxMounts, ...(runtime.extraSandboxes ?? [])] : [];
+  const mounts = config.sandbox ? [...sandboxMounts(registry), ...(runtime.extraSandboxes ?? [])] : [];
   const sandboxes = new Map(
     mounts.map((m) => [m.base, createSandbox({ clock, ...runtime.sandboxOptions, ...m.options }, m.base)]),
   );
@@ -128,7 +133,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     },
     agents: { fileAgents, limits: config.agents.limits },
     ...(auditSink ? { auditSink } : {}),
-    login: (ctx) => loginSetup(config, protocols, ctx, http, policy, runtime.serviceHttp),
+    login: (ctx) => loginSetup(config, registry, protocols, ctx, http, policy, runtime.serviceHttp),
     platforms: (ctx) => platforms.map((create) => create(ctx)),
     extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes),
     howToEnable: {
@@ -148,6 +153,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
 /** The login protocols the bridge speaks (most preferred first) and discovery for "auto". */
 function loginSetup(
   config: Config,
+  registry: readonly ProtocolModule[],
   enabled: readonly string[],
   ctx: LoginContext,
   http: ServiceHttp,
@@ -157,7 +163,7 @@ function loginSetup(
   // Metadata documents are small: a tighter body limit and one retry.
   const metadataHttp = createServiceHttp({ ...httpOptions, policy, maxBodyBytes: 256 * 1024, retries: 1 });
   const discovery = createServiceDiscovery({
-    protocols: loginProtocols,
+    protocols: registry,
     http: metadataHttp,
     cache: createJsonCache({ redis: ctx.redis, keys: ctx.keys, namespace: 'discovery' }),
     cacheTtlMs: config.login.discoveryCacheMs,
@@ -165,7 +171,7 @@ function loginSetup(
     policy,
   });
   const context = { http, discovery, clock: ctx.clock, policy, login: config.login };
-  const byName = new Map(loginProtocols.map((p) => [p.name, p]));
+  const byName = new Map(registry.map((p) => [p.name, p]));
   return { protocols: enabled.flatMap((name) => byName.get(name)?.create(context) ?? []), discovery };
 }
 

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBridgeClient } from '../../src/client/bridge-client.js';
 import { systemClock } from '../../src/core/clock.js';
 import { enabledProtocols } from '../../src/core/config-login.js';
 import { loadConfig } from '../../src/core/config.js';
@@ -10,8 +12,11 @@ import { createProtocolRegistry } from '../../src/engine/registries.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
 import type { ProtocolModule } from '../../src/login/protocol-module.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
-import { loginProtocols } from '../../src/main.js';
+import { loginProtocols, startHandoff, type RunningHandoff } from '../../src/main.js';
+import { redisUrl } from '../helpers/environment.js';
+import { captureLogs } from '../helpers/logs.js';
 import { developmentPolicy } from '../helpers/network.js';
+import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { startSandboxes } from '../helpers/sandbox-server.js';
 
 /**
@@ -161,5 +166,126 @@ describe('a throwaway protocol in the registry', () => {
     expect(findSecrets(`token ${token}`)).toEqual([]);
     registerSecretShapes(smokeSignals(5).secretShapes);
     expect(maskSecrets(`token ${token} seen`)).toBe('token [redacted] seen');
+  });
+});
+
+/**
+ * The same kind of throwaway protocol, this time able to log in: its finish code is `smk_…`,
+ * which it remembers per handoff so the test can play the approver.
+ */
+const issuedCodes = new Map<string, string>();
+const smokeSignalsLogin: ProtocolModule = {
+  ...smokeSignals(5),
+  create: ({ clock }) => ({
+    name: 'smoke-signals',
+    start(req) {
+      const code = `smk_${randomBytes(12).toString('hex')}`;
+      issuedCodes.set(req.handoffId, code);
+      return Promise.resolve({
+        approvalUrl: `${req.service}/smoke-page`,
+        expiresAt: clock.now() + 10 * 60_000,
+        answer: 'finish_code' as const,
+        secret: { code },
+      });
+    },
+    complete(secret, code) {
+      return Promise.resolve(
+        code === secret.code
+          ? {
+              kind: 'credential' as const,
+              credential: { accessToken: `smoke-access-${'x'.repeat(8)}`, tokenType: 'Bearer' as const, scopes: [] },
+            }
+          : { kind: 'wrong_code' as const, code: 'invalid_code', message: 'That is not the signal.' },
+      );
+    },
+  }),
+};
+
+describe('a bridge whose registry holds a throwaway protocol', () => {
+  const prefix = randomPrefix('registry');
+  let running: RunningHandoff;
+  let url: string;
+  const apiToken = `test-${randomBytes(16).toString('hex')}`;
+
+  beforeAll(async () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      HANDOFF_PREFIX: prefix,
+      HANDOFF_PROTOCOLS: 'smoke-signals,device',
+    });
+    running = await startHandoff(config, {
+      redisUrl,
+      vaultKey: randomBytes(32),
+      apiToken,
+      logger: captureLogs('protocol-registry').logger,
+      loginProtocols: [...loginProtocols, smokeSignalsLogin],
+      extraSandboxes: [{ base: '/smoke', options: { serviceName: 'Smoke Signals', protocols: ['device'] } }],
+      serviceHttp: { backoffMs: 20 },
+    });
+    url = running.bridge.url!;
+  });
+  afterAll(async () => {
+    await running?.bridge.close();
+    const redis = connectTestRedis();
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  const waitFor = async (id: string, status: string) => {
+    const api = createBridgeClient({ baseUrl: url, apiToken });
+    let view = await api.getHandoff(id);
+    for (let i = 0; i < 40 && view.status !== status; i++)
+      view = await api.getHandoff(id, { waitMs: 500, ifStatus: view.status });
+    expect(view.status).toBe(status);
+    return view;
+  };
+
+  it('chooses it for "auto" by rank, posts its link, and finishes with its code from the thread', async () => {
+    const api = createBridgeClient({ baseUrl: url, apiToken });
+    const thread = `registry-${randomBytes(4).toString('hex')}`;
+    const created = await api.createHandoff({
+      service: `${url}/smoke`,
+      thread: `local:${thread}`,
+      agent: { id: 'smoker' },
+    });
+    expect(created.protocol).toBe('auto');
+    const waiting = await waitFor(created.id, 'awaiting_human');
+    expect(waiting).toMatchObject({ protocol: 'smoke-signals', serviceName: 'Smoke Signals' });
+
+    await api.replyLocal(thread, 'alice', `here it is: smk_${'0'.repeat(24)}`);
+    await api.replyLocal(thread, 'alice', `here it is: ${issuedCodes.get(created.id)!}.`);
+    await waitFor(created.id, 'completed');
+    expect((await api.retrieveCredential(created.id)).accessToken).toBe(`smoke-access-${'x'.repeat(8)}`);
+
+    // The thread got its link; the code, shaped as the protocol declared, is masked in the thread's copy.
+    const res = await fetch(`${url}/v1/threads/local/${thread}/messages`);
+    const texts = ((await res.json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text);
+    expect(texts.some((t) => t.includes(`${url}/smoke/smoke-page`))).toBe(true);
+    expect(texts.join('\n')).not.toContain(issuedCodes.get(created.id)!);
+    expect(texts.join('\n')).not.toContain(`smk_${'0'.repeat(24)}`);
+    expect(texts.some((t) => t.includes('here it is: [redacted]'))).toBe(true);
+  });
+
+  it('takes it by name in a request, and still refuses a name no module registers', async () => {
+    const api = createBridgeClient({ baseUrl: url, apiToken });
+    const named = await api.createHandoff({
+      service: `${url}/smoke`,
+      thread: 'local:registry-named',
+      agent: { id: 'smoker' },
+      protocol: 'smoke-signals',
+    });
+    expect(named.protocol).toBe('smoke-signals');
+    const refused = await errorOf(
+      api.createHandoff({
+        service: `${url}/smoke`,
+        thread: 'local:registry-named',
+        agent: { id: 'smoker' },
+        protocol: 'telepathy',
+      }),
+    );
+    expect(refused.code).toBe('unsupported_protocol');
+    expect(refused.message).toContain('use one of: smoke-signals, device');
   });
 });
