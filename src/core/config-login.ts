@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { positiveMs } from './config-fields.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, InternalError } from './errors.js';
 import { namesByRank, protocolNamePattern, type ProtocolName, type RankedProtocol } from './login-protocol.js';
 import { parseOriginGlob } from './origin-glob.js';
 
@@ -142,6 +142,13 @@ export function enabledProtocols(
   registered: readonly RankedProtocol[],
 ): ProtocolName[] {
   const known = namesByRank(registered);
+  // The registry itself is code: a bad or repeated name there is a bug, not a setting.
+  const bad = known.find((name, i) => !protocolNamePattern.test(name) || known.indexOf(name) !== i);
+  if (bad !== undefined) {
+    throw new InternalError(
+      `Two registered login protocols share the name "${bad.slice(0, 40)}", or it is not a protocol name (lower-case letters, digits, -).`,
+    );
+  }
   const unknown = (listed ?? []).filter((name) => !known.includes(name));
   if (unknown.length > 0) {
     throw new ConfigError(

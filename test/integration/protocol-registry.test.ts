@@ -4,7 +4,7 @@ import { createBridgeClient } from '../../src/client/bridge-client.js';
 import { systemClock } from '../../src/core/clock.js';
 import { enabledProtocols } from '../../src/core/config-login.js';
 import { loadConfig } from '../../src/core/config.js';
-import { BadInputError, ConfigError, HandoffError } from '../../src/core/errors.js';
+import { BadInputError, ConfigError, HandoffError, InternalError } from '../../src/core/errors.js';
 import type { LoginProtocol } from '../../src/core/login-protocol.js';
 import { findSecrets, maskSecrets, registerSecretShapes, secretLike } from '../../src/core/secret-patterns.js';
 import { parseHandoffRequest } from '../../src/engine/handoff-request.js';
@@ -135,6 +135,13 @@ describe('a throwaway protocol in the registry', () => {
     expect(enabledProtocols(listed, [...loginProtocols, smokeSignals(5)])).toEqual(['smoke-signals', 'device']);
     expect(() => enabledProtocols(listed, loginProtocols)).toThrow(ConfigError);
     expect(() => enabledProtocols(listed, loginProtocols)).toThrow(/"smoke-signals" is not one/);
+  });
+
+  it('may not take a registered name again, nor a name of the wrong shape', () => {
+    const twin: ProtocolModule = { ...smokeSignals(40), name: 'device' };
+    expect(() => enabledProtocols(undefined, [...loginProtocols, twin])).toThrow(/share the name "device"/);
+    const odd: ProtocolModule = { ...smokeSignals(40), name: 'Smoke Signals' };
+    expect(() => enabledProtocols(undefined, [...loginProtocols, odd])).toThrow(InternalError);
   });
 
   it('is a protocol a request may name, and the bridge that registers it speaks it', () => {
