@@ -6,6 +6,7 @@ import type { ProtocolName } from '../src/core/login-protocol.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createHttpServer } from '../src/http/http-server.js';
 import { createServiceDiscovery } from '../src/login/discovery.js';
+import { loginProtocols } from '../src/main.js';
 import { createServiceHttp } from '../src/login/service-http.js';
 import { createNetworkPolicy } from '../src/core/network-policy.js';
 
@@ -45,8 +46,15 @@ export async function measureDiscovery(options: { redis: Redis; prefix: string; 
   const ctx = { agentId: 'bench', correlationId: 'bench-discovery' };
   const http = createServiceHttp({ policy: developmentPolicy, maxBodyBytes: 256 * 1024, retries: 1 });
   const cache = createJsonCache({ redis: options.redis, keys: createKeys(options.prefix), namespace: 'discovery' });
-  const cold = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
+  const cold = createServiceDiscovery({
+    protocols: loginProtocols,
+    http,
+    cacheTtlMs: 0,
+    clock: systemClock,
+    policy: developmentPolicy,
+  });
   const cached = createServiceDiscovery({
+    protocols: loginProtocols,
     http,
     cache,
     cacheTtlMs: 10 * 60_000,

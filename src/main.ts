@@ -11,20 +11,16 @@ import { systemClock, type Clock } from './core/clock.js';
 import { loadConfig, type Config } from './core/config.js';
 import { ConfigError, HandoffError } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
-import type { LoginProtocol, ProtocolName } from './core/login-protocol.js';
+import { enabledProtocols } from './core/config-login.js';
 import { createNetworkPolicy, type NetworkPolicy } from './core/network-policy.js';
-import { createAgentSessionsProtocol } from './login/agent-sessions.js';
-import { createAuthMdProtocol } from './login/authmd.js';
-import { createDeviceProtocol } from './login/device.js';
+import { registerSecretShapes } from './core/secret-patterns.js';
+import { agentSessionsProtocol } from './login/agent-sessions.js';
+import { authMdProtocol } from './login/authmd.js';
+import { deviceProtocol } from './login/device.js';
 import { createServiceDiscovery } from './login/discovery.js';
+import type { ProtocolModule } from './login/protocol-module.js';
 import { createServiceHttp, type ServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
-import {
-  createSandbox,
-  defaultSandboxMounts,
-  type Sandbox,
-  type SandboxMount,
-  type SandboxOptions,
-} from './sandbox/index.js';
+import { createSandbox, type Sandbox, type SandboxMount, type SandboxOptions } from './sandbox/index.js';
 import { readAgentsFile } from './store/agents-file.js';
 import { openAuditSink } from './store/audit-sink.js';
 import { generateApiToken, generateVaultKey, readOrCreateSecret } from './store/data-dir.js';
@@ -36,6 +32,20 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.j
  * bridge: configuration, the private Redis and generated secrets in development, the banner,
  * signals.
  */
+
+/**
+ * The login protocols this build speaks: the registry. Config (`HANDOFF_PROTOCOLS`), the
+ * engine's check of a request's `protocol`, discovery's choice (by each one's rank), secret
+ * masking and the sandbox take what they need from this list and from nowhere else.
+ */
+export const loginProtocols: readonly ProtocolModule[] = [agentSessionsProtocol, authMdProtocol, deviceProtocol];
+registerSecretShapes(loginProtocols.flatMap((p) => p.secretShapes));
+
+/** One sandbox service per protocol that declares one, where it says. */
+const sandboxMounts = (registry: readonly ProtocolModule[]): SandboxMount[] =>
+  registry.flatMap((p) =>
+    p.sandbox ? [{ base: p.sandbox.base, options: { serviceName: p.sandbox.serviceName, protocols: [p.name] } }] : [],
+  );
 
 export interface RuntimeOverrides {
   readonly redisUrl: string;
@@ -49,6 +59,8 @@ export interface RuntimeOverrides {
   readonly extraSandboxes?: readonly SandboxMount[];
   /** Client settings for calls to services (the network policy always comes from the config). */
   readonly serviceHttp?: Omit<ServiceHttpOptions, 'policy'>;
+  /** The protocol registry, when not `loginProtocols` (tests register throwaway protocols). */
+  readonly loginProtocols?: readonly ProtocolModule[];
 }
 
 export interface RunningHandoff {
@@ -61,6 +73,10 @@ export interface RunningHandoff {
 
 /** Builds and starts a bridge from a parsed config (used by `serve` and by the tests). */
 export async function startHandoff(config: Config, runtime: RuntimeOverrides): Promise<RunningHandoff> {
+  const registry = runtime.loginProtocols ?? loginProtocols;
+  registerSecretShapes(registry.flatMap((p) => p.secretShapes));
+  // Before anything opens: a protocol name nothing registers stops start-up naming the ones there are.
+  const protocols = enabledProtocols(config.login.protocols, registry);
   const clock = runtime.clock ?? systemClock;
   const policy = createNetworkPolicy({
     production: config.env === 'production',
@@ -68,7 +84,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     allowedServices: config.network.allowedServices,
   });
   const http = createServiceHttp({ ...runtime.serviceHttp, policy });
-  const mounts = config.sandbox ? [...defaultSandboxMounts, ...(runtime.extraSandboxes ?? [])] : [];
+  const mounts = config.sandbox ? [...sandboxMounts(registry), ...(runtime.extraSandboxes ?? [])] : [];
   const sandboxes = new Map(
     mounts.map((m) => [m.base, createSandbox({ clock, ...runtime.sandboxOptions, ...m.options }, m.base)]),
   );
@@ -117,7 +133,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     },
     agents: { fileAgents, limits: config.agents.limits },
     ...(auditSink ? { auditSink } : {}),
-    login: (ctx) => loginSetup(config, ctx, http, policy, runtime.serviceHttp),
+    login: (ctx) => loginSetup(config, registry, protocols, ctx, http, policy, runtime.serviceHttp),
     platforms: (ctx) => platforms.map((create) => create(ctx)),
     extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes),
     howToEnable: {
@@ -134,9 +150,11 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
   return { bridge, sandbox, sandboxes };
 }
 
-/** The login protocols the bridge speaks (in order of preference) and discovery for "auto". */
+/** The login protocols the bridge speaks (most preferred first) and discovery for "auto". */
 function loginSetup(
   config: Config,
+  registry: readonly ProtocolModule[],
+  enabled: readonly string[],
   ctx: LoginContext,
   http: ServiceHttp,
   policy: NetworkPolicy,
@@ -145,20 +163,16 @@ function loginSetup(
   // Metadata documents are small: a tighter body limit and one retry.
   const metadataHttp = createServiceHttp({ ...httpOptions, policy, maxBodyBytes: 256 * 1024, retries: 1 });
   const discovery = createServiceDiscovery({
+    protocols: registry,
     http: metadataHttp,
     cache: createJsonCache({ redis: ctx.redis, keys: ctx.keys, namespace: 'discovery' }),
     cacheTtlMs: config.login.discoveryCacheMs,
     clock: ctx.clock,
     policy,
   });
-  const clientId = (service: string) =>
-    config.login.deviceClientIds[new URL(service).origin] ?? config.login.deviceClientId;
-  const all: Record<ProtocolName, LoginProtocol> = {
-    'agent-sessions': createAgentSessionsProtocol({ http }),
-    authmd: createAuthMdProtocol({ http, discovery, clock: ctx.clock, policy }),
-    device: createDeviceProtocol({ http, discovery, clock: ctx.clock, clientId, policy }),
-  };
-  return { protocols: config.login.protocols.map((name) => all[name]), discovery };
+  const context = { http, discovery, clock: ctx.clock, policy, login: config.login };
+  const byName = new Map(registry.map((p) => [p.name, p]));
+  return { protocols: enabled.flatMap((name) => byName.get(name)?.create(context) ?? []), discovery };
 }
 
 type PlatformFactory = (ctx: PlatformContext) => PlatformModule;
@@ -239,7 +253,9 @@ function banner(
     ...(config.localThreads ? [`  Threads   ${base}/threads/demo`] : []),
     ...(details.sandbox
       ? [
-          `  Sandbox   ${base}/sandbox (agent sessions), ${base}/sandbox/authmd (auth.md; mail at /sandbox/authmd/mailbox), ${base}/sandbox/device (device flow)`,
+          `  Sandbox   ${loginProtocols
+            .flatMap((p) => (p.sandbox ? [`${base}${p.sandbox.base} (${p.sandbox.label})`] : []))
+            .join(', ')}`,
         ]
       : []),
     ...(config.slack
@@ -291,6 +307,7 @@ export async function serve(
   let config: Config;
   try {
     config = loadConfig(serveEnv(env, role, args));
+    enabledProtocols(config.login.protocols, loginProtocols);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { positiveMs } from './config-fields.js';
-import type { ProtocolName } from './login-protocol.js';
+import { ConfigError, InternalError } from './errors.js';
+import { namesByRank, protocolNamePattern, type ProtocolName, type RankedProtocol } from './login-protocol.js';
 import { parseOriginGlob } from './origin-glob.js';
 
 /**
@@ -8,8 +9,11 @@ import { parseOriginGlob } from './origin-glob.js';
  * config.ts): which protocols the bridge speaks, how long discovery results are reused, when
  * credentials are refreshed, and the OAuth client ids the device flow presents.
  */
-const protocolNames = ['agent-sessions', 'authmd', 'device'] as const satisfies readonly ProtocolName[];
-
+/**
+ * `HANDOFF_PROTOCOLS`: names, checked here only for their shape. Which names exist is known
+ * from the registered protocol modules (src/main.ts), so `enabledProtocols` checks the list
+ * against them when the bridge starts.
+ */
 const protocolList = z
   .string()
   .transform((v) =>
@@ -20,7 +24,11 @@ const protocolList = z
   )
   .pipe(
     z
-      .array(z.enum(protocolNames, { error: `must list protocols from: ${protocolNames.join(', ')}` }))
+      .array(
+        z
+          .string()
+          .regex(protocolNamePattern, 'must list protocol names separated by commas, such as agent-sessions,device'),
+      )
       .min(1, 'must name at least one protocol'),
   )
   .transform((list) => [...new Set(list)]);
@@ -85,8 +93,11 @@ export const loginEnv = {
 };
 
 export interface LoginConfig {
-  /** Protocols the bridge speaks, in order of preference for `auto`. Default: all three. */
-  readonly protocols: readonly ProtocolName[];
+  /**
+   * The protocols `HANDOFF_PROTOCOLS` lists, as listed; undefined: every registered one. Not yet
+   * checked against the registered protocols: `enabledProtocols` does that.
+   */
+  readonly protocols: readonly ProtocolName[] | undefined;
   /** How long a service's discovered metadata is reused, ms (10 min; 0 = not cached). */
   readonly discoveryCacheMs: number;
   /** Refresh credentials this long before they expire, ms (5 min; at most a quarter of their life). */
@@ -112,11 +123,40 @@ export function loginConfigFrom(e: {
   HANDOFF_APPROVER_EMAIL_SERVICES?: string[] | undefined;
 }): LoginConfig {
   return {
-    protocols: e.HANDOFF_PROTOCOLS ?? [...protocolNames],
+    protocols: e.HANDOFF_PROTOCOLS,
     discoveryCacheMs: e.HANDOFF_DISCOVERY_CACHE_MS,
     refreshBeforeMs: e.HANDOFF_REFRESH_BEFORE_MS,
     deviceClientId: e.HANDOFF_DEVICE_CLIENT_ID,
     deviceClientIds: e.HANDOFF_DEVICE_CLIENT_IDS ?? {},
     approverEmailServices: e.HANDOFF_APPROVER_EMAIL_SERVICES ?? [],
   };
+}
+
+/**
+ * The protocols this bridge speaks: those `HANDOFF_PROTOCOLS` lists (default: every registered
+ * one), most preferred first (by each protocol's rank; the order of the list does not matter).
+ * A name no registered protocol has is a ConfigError naming the ones there are.
+ */
+export function enabledProtocols(
+  listed: readonly ProtocolName[] | undefined,
+  registered: readonly RankedProtocol[],
+): ProtocolName[] {
+  const known = namesByRank(registered);
+  // The registry itself is code: a bad or repeated name there is a bug, not a setting.
+  const bad = known.find((name, i) => !protocolNamePattern.test(name) || known.indexOf(name) !== i);
+  if (bad !== undefined) {
+    throw new InternalError(
+      `Two registered login protocols share the name "${bad.slice(0, 40)}", or it is not a protocol name (lower-case letters, digits, -).`,
+    );
+  }
+  const unknown = (listed ?? []).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      'HANDOFF_PROTOCOLS',
+      `Invalid configuration:\n  - HANDOFF_PROTOCOLS must list protocols from: ${known.join(', ')} (${unknown
+        .map((name) => `"${name}"`)
+        .join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not one)`,
+    );
+  }
+  return listed ? known.filter((name) => listed.includes(name)) : known;
 }

@@ -6,7 +6,27 @@ import type { Sentence } from './sentence.js';
  * in `ProtocolSecret`, which the engine keeps in the vault and never logs or posts.
  */
 
-export type ProtocolName = 'agent-sessions' | 'authmd' | 'device';
+/**
+ * A protocol's name (`agent-sessions`, `authmd`, `device`…). The names are not listed here:
+ * each protocol module declares its own (src/login/protocol-module.ts) and src/main.ts lists
+ * the modules; config, the request schema and discovery take the names from that list.
+ */
+export type ProtocolName = string;
+
+/** What a protocol name may look like: lower-case letters, digits and `-`, at most 40 characters. */
+export const protocolNamePattern = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** What config and discovery need to know of a registered protocol: its name and preference rank. */
+export interface RankedProtocol {
+  readonly name: ProtocolName;
+  /** Preference when discovery finds several a service speaks: lower wins. */
+  readonly rank: number;
+}
+
+/** The names of `protocols`, most preferred first (by rank, then by name). */
+export function namesByRank(protocols: readonly RankedProtocol[]): ProtocolName[] {
+  return [...protocols].sort((a, b) => a.rank - b.rank || a.name.localeCompare(b.name)).map((p) => p.name);
+}
 
 /** Opaque, protocol-owned state; JSON-serialisable; stored encrypted. */
 export type ProtocolSecret = Readonly<Record<string, unknown>>;
@@ -155,7 +175,7 @@ export interface ChosenLogin {
 /** Works out how a service logs agents in, from its 401 and its metadata. */
 export interface LoginDiscovery {
   /**
-   * Chooses among `supported` (in the bridge's order of preference). Throws HandoffError:
+   * Chooses among `supported` the protocol of best rank the service speaks. Throws HandoffError:
    * `no_supported_login` naming what was found, or a transport/metadata error.
    */
   choose(service: string, supported: readonly ProtocolName[], ctx: CallContext): Promise<ChosenLogin>;

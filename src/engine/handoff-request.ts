@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Caller } from '../core/caller.js';
 import { BadInputError } from '../core/errors.js';
+import { protocolNamePattern } from '../core/login-protocol.js';
 import { illFormedPath } from '../core/well-formed.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
 import type { HandoffRequestInput } from '../core/wire.js';
@@ -13,7 +14,16 @@ const shortText = (max: number) => z.string().trim().min(1).max(max);
 
 export const handoffRequestSchema = z.strictObject({
   service: z.string().trim().min(1).max(2048),
-  protocol: z.enum(['agent-sessions', 'authmd', 'device', 'auto']).optional(),
+  /**
+   * `auto` or a protocol's name. Only the shape is checked here: which names this bridge speaks
+   * comes from the registered protocols, and the engine refuses any other with
+   * `unsupported_protocol`, naming them.
+   */
+  protocol: z
+    .string()
+    .trim()
+    .regex(protocolNamePattern, 'must be "auto" or the name of a login protocol, such as device')
+    .optional(),
   thread: shortText(512),
   approvers: z.array(shortText(256)).max(50).default([]),
   approverEmail: z.email().max(320).optional(),

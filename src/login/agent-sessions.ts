@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { UpstreamError } from '../core/errors.js';
+import { HandoffError, UpstreamError } from '../core/errors.js';
+import { secretLike } from '../core/secret-patterns.js';
 import type {
   CallContext,
   Completion,
@@ -12,11 +13,13 @@ import type {
 } from '../core/login-protocol.js';
 import { approvedByFrom } from './approved-by.js';
 import { servicePath } from './discovered-url.js';
+import type { MetadataFetcher } from './metadata-fetch.js';
 import { createHexPkce } from './pkce.js';
+import type { ProbeAnswer, ProtocolModule } from './protocol-module.js';
 import { readServiceError, type ServiceHttp, type ServiceResponse } from './service-http.js';
 
 /**
- * Agent sessions, detached mode (PROTOCOLS.md §1). Start with a hex PKCE challenge; finish by
+ * Agent sessions, detached mode (docs/protocols.md, "Agent sessions"). Start with a hex PKCE challenge; finish by
  * exchanging the finish code (which *is* the exchange code) with the verifier; poll slowly in
  * the background in case the human approved but never pasted the code.
  */
@@ -65,7 +68,7 @@ const exchangeResponse = z.looseObject({
   account: z.looseObject({ id: z.unknown().optional(), email: z.unknown().optional() }).nullish().catch(undefined),
 });
 
-// `approved_email` and `account_id` say who approved (PROTOCOLS.md §1); read leniently.
+// `approved_email` and `account_id` say who approved (docs/protocols.md, "Agent sessions"); read leniently.
 const pollResponse = z.looseObject({
   status: z.enum(['pending', 'approved', 'exchanged', 'revoked', 'expired']),
   exchange_code: z.string().nullish(),
@@ -290,3 +293,45 @@ export function createAgentSessionsProtocol(deps: { http: ServiceHttp; clientNam
     },
   };
 }
+
+/**
+ * Does POST <service>/agent-sessions/start answer like agent sessions? Agent sessions publish
+ * no metadata, so discovery asks this when nothing else was recognised. A real server refuses
+ * the empty body with a 400 (or 422) JSON error; a 200 counts only when it is a real start
+ * answer. A service that answers 200 to anything (no auth at all, a catch-all) does not speak it.
+ */
+export async function probeAgentSessions(service: string, fetcher: MetadataFetcher): Promise<ProbeAnswer> {
+  const url = endpoint(service, 'start');
+  const res = await fetcher.request(url, { json: {} }).catch((err: unknown) => {
+    // Transient trouble is retried by the caller; a refusal (a redirect away…) means "no".
+    if (err instanceof HandoffError && err.retry !== 'never') throw err;
+    return undefined;
+  });
+  if (!res) return { speaks: false, finding: `POST ${url} failed` };
+  const isJsonObject = typeof res.body === 'object' && res.body !== null && !Array.isArray(res.body);
+  const b = (isJsonObject ? res.body : {}) as Record<string, unknown>;
+  const startAnswer =
+    typeof b.auth_request_id === 'string' && typeof b.authorize_url === 'string' && typeof b.poll_token === 'string';
+  const speaks =
+    isJsonObject &&
+    (res.status === 400 || res.status === 422 || ((res.status === 200 || res.status === 201) && startAnswer));
+  return {
+    speaks,
+    finding: speaks
+      ? `POST ${url} answered like agent sessions`
+      : `POST ${url} answered ${res.status}${isJsonObject ? '' : ' without JSON'}`,
+  };
+}
+
+/** Agent sessions as the registry sees them. */
+export const agentSessionsProtocol: ProtocolModule = {
+  name: 'agent-sessions',
+  rank: 30,
+  // No metadata names agent sessions: discovery asks the probe instead.
+  recognises: () => false,
+  probe: probeAgentSessions,
+  // Finish/exchange codes (aae_), access (aas_), refresh (aar_) and poll (aap_) tokens.
+  secretShapes: [secretLike(String.raw`a(?:ae|as|ar|ap)_[A-Za-z0-9]{16,}`)],
+  sandbox: { base: '/sandbox', serviceName: 'Sandbox Analytics', label: 'agent sessions' },
+  create: (context) => createAgentSessionsProtocol({ http: context.http }),
+};

@@ -6,7 +6,7 @@ import type { AgentAuthMetadata } from './discovered-service.js';
 import { readServiceError, type ServiceResponse } from './service-http.js';
 
 /**
- * auth.md registration (PROTOCOLS.md §2): which registration type to use for a login, the
+ * auth.md registration (docs/protocols.md, "auth.md"): which registration type to use for a login, the
  * body to send (strict), and reading the answer (lenient: field names and time formats vary
  * between servers).
  */

@@ -10,6 +10,7 @@ import type {
   ProtocolSecret,
   Started,
 } from '../core/login-protocol.js';
+import { secretLike } from '../core/secret-patterns.js';
 import { list, say, type Sentence } from '../core/sentence.js';
 import { textLimits } from '../core/untrusted-text.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
@@ -25,10 +26,11 @@ import {
 } from './authmd-registration.js';
 import type { DiscoveredService, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
+import type { ProtocolModule } from './protocol-module.js';
 import { readServiceError, type ServiceHttp } from './service-http.js';
 
 /**
- * auth.md agentic registration (PROTOCOLS.md §2). Register (verified email, browser claim, or
+ * auth.md agentic registration (docs/protocols.md, "auth.md"). Register (verified email, browser claim, or
  * anonymous + claim), post what the approver must do, and complete with `{claim_token, otp}`
  * once they reply. The service's verdicts map onto the engine's: `otp_invalid` is a wrong
  * code; `otp_expired` re-triggers the claim once; `claim_expired` and `invalid_claim_token`
@@ -146,7 +148,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
         retry: 'never',
       });
     }
-    // PROTOCOLS.md §2: completion is `<claim_uri>/complete`; without a claim URI (a browser-only
+    // docs/protocols.md, "auth.md": completion is `<claim_uri>/complete`; without a claim URI (a browser-only
     // claim), auth.md's conventional path on the registration origin.
     const completeUri = completionUrl(claimUri ?? `${new URL(agentAuth.registerUri).origin}/agent/claim`);
     const byEmail = plan === 'email' || (plan === 'anonymous' && req.approverEmail !== undefined);
@@ -331,3 +333,34 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     },
   };
 }
+
+/** The registration types this protocol can use (ID-JAG needs an identity provider). */
+export function usableAgentAuth(found: DiscoveredService): boolean {
+  const a = found.agentAuth;
+  if (!a) return false;
+  const email =
+    (a.types.includes('identity_assertion') && a.assertionTypes.includes('verified_email')) ||
+    a.types.includes('verified_email');
+  return email || a.types.includes('user_claimed') || a.types.includes('anonymous');
+}
+
+/** auth.md as the registry sees it. */
+export const authMdProtocol: ProtocolModule = {
+  name: 'authmd',
+  rank: 10,
+  recognises: usableAgentAuth,
+  secretShapes: [
+    // claim tokens
+    secretLike(String.raw`clm_[A-Za-z0-9_-]{8,}`),
+    // the sandbox's claim finish codes (browser claims)
+    secretLike(String.raw`acf_[A-Za-z0-9]{16,}`),
+  ],
+  sandbox: { base: '/sandbox/authmd', serviceName: 'Sandbox Notes', label: 'auth.md; mail at /sandbox/authmd/mailbox' },
+  create: (context) =>
+    createAuthMdProtocol({
+      http: context.http,
+      discovery: context.discovery,
+      clock: context.clock,
+      policy: context.policy,
+    }),
+};

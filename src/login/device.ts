@@ -18,11 +18,12 @@ import type { NetworkPolicy } from '../core/network-policy.js';
 import type { DeviceMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
 import { oauthFetch } from './oauth-fetch.js';
+import type { ProtocolModule } from './protocol-module.js';
 import { identifyAccount } from './oidc-identity.js';
 import type { ServiceHttp } from './service-http.js';
 
 /**
- * OAuth 2.0 Device Authorization Grant (RFC 8628, PROTOCOLS.md §3). The approver opens the
+ * OAuth 2.0 Device Authorization Grant (RFC 8628; docs/protocols.md, "Device flow"). The approver opens the
  * verification URI and approves; nothing comes back through the thread, so the bridge polls
  * the token endpoint at the server's interval (a delayed job per poll, driven by the engine),
  * adds 5 s on every `slow_down`, and stops on `access_denied` or `expired_token`. oauth4webapi
@@ -319,3 +320,22 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
     },
   };
 }
+
+/** The device flow as the registry sees it. */
+export const deviceProtocol: ProtocolModule = {
+  name: 'device',
+  rank: 20,
+  recognises: (found) => found.device !== undefined,
+  // Device codes and tokens are the service's own, in no shape of ours; PKCE-style hex and
+  // JWTs (id_token) are masked by the shared shapes.
+  secretShapes: [],
+  sandbox: { base: '/sandbox/device', serviceName: 'Sandbox Files', label: 'device flow' },
+  create: (context) =>
+    createDeviceProtocol({
+      http: context.http,
+      discovery: context.discovery,
+      clock: context.clock,
+      policy: context.policy,
+      clientId: (service) => context.login.deviceClientIds[new URL(service).origin] ?? context.login.deviceClientId,
+    }),
+};

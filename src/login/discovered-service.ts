@@ -1,11 +1,11 @@
-import type { CallContext } from '../core/login-protocol.js';
+import type { CallContext, ProtocolName } from '../core/login-protocol.js';
 
 /**
  * What discovery learned about a service, normalised from the many shapes real servers
  * publish. Public metadata only: nothing here is secret, so it may be cached in plain text.
  */
 
-/** The auth.md `agent_auth` block (PROTOCOLS.md §2), with field-name variants folded in. */
+/** The auth.md `agent_auth` block (docs/protocols.md, "auth.md"), with field-name variants folded in. */
 export interface AgentAuthMetadata {
   /** Where to POST a registration (`register_uri`, `registration_endpoint`, `identity_endpoint`). */
   readonly registerUri: string;
@@ -46,8 +46,11 @@ export interface DiscoveredService {
   readonly authorizationServer?: string;
   readonly agentAuth?: AgentAuthMetadata;
   readonly device?: DeviceMetadata;
-  /** Did `POST <service>/agent-sessions/start` answer like agent sessions? Undefined: not asked. */
-  readonly agentSessions?: boolean;
+  /**
+   * Per protocol that publishes no metadata, whether the service answered its probe like a
+   * server of it (agent sessions: `POST <service>/agent-sessions/start`). A name absent: not asked.
+   */
+  readonly probed?: Readonly<Record<ProtocolName, boolean>>;
   /** What discovery found and did not, in short phrases, for the `no_supported_login` message. */
   readonly findings: readonly string[];
 }

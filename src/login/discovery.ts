@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
-import { HandoffError, UpstreamError } from '../core/errors.js';
-import type { CallContext, ChosenLogin, LoginDiscovery, ProtocolName } from '../core/login-protocol.js';
+import { UpstreamError } from '../core/errors.js';
+import type { CallContext, ChosenLogin, LoginDiscovery } from '../core/login-protocol.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
 import { sameSiteAsAny } from '../core/same-site.js';
 import type { DiscoveredService, ServiceDiscovery } from './discovered-service.js';
-import { checkDiscoveredUrl, originOf, servicePath } from './discovered-url.js';
+import { checkDiscoveredUrl, originOf } from './discovered-url.js';
 import {
   appendWellKnown,
   createMetadataFetcher,
@@ -19,15 +19,17 @@ import {
   type AuthorizationServerInfo,
   type ProtectedResourceInfo,
 } from './metadata-documents.js';
+import type { ProtocolModule } from './protocol-module.js';
 import type { ServiceHttp } from './service-http.js';
 import { resourceMetadataFrom } from './www-authenticate.js';
 
 /**
- * Working out how a service logs agents in (PROTOCOLS.md §2–§3), the way auth.md tells an
- * agent to: ask the service without credentials; follow the 401's `resource_metadata` (or
- * guess the RFC 9728 well-known URL); read the authorization server's RFC 8414 metadata; and
- * if it names neither auth.md nor a device endpoint, ask whether the service answers agent
- * sessions. Results are cached per service URL for a short time. Every request is bounded
+ * Working out how a service logs agents in (docs/protocols.md, "Discovery"), the way auth.md
+ * tells an agent to: ask the service without credentials; follow the 401's
+ * `resource_metadata` (or guess the RFC 9728 well-known URL); read the authorization server's
+ * RFC 8414 metadata; and if no registered protocol recognises what it read, run the probes of
+ * those that publish no metadata (agent sessions). Which protocol wins is each protocol's
+ * rank: discovery holds no order of its own. Results are cached per service URL for a short time. Every request is bounded
  * (tighter body limit, per-request timeout, one overall deadline), so a hostile or broken
  * service fails discovery with a specific code rather than hanging it.
  */
@@ -37,6 +39,8 @@ export interface DiscoveryCache {
 }
 
 export interface DiscoveryOptions {
+  /** Every registered protocol: each says whether it recognises a service, and ranks itself. */
+  readonly protocols: readonly ProtocolModule[];
   /** A client with tighter limits than the protocols' (metadata documents are small). */
   readonly http: ServiceHttp;
   readonly cache?: DiscoveryCache;
@@ -54,47 +58,6 @@ export interface DiscoveryOptions {
 export type BridgeDiscovery = ServiceDiscovery & LoginDiscovery;
 
 const cachedShape = z.looseObject({ service: z.string(), findings: z.array(z.string()) });
-
-/** The registration types the auth.md protocol can use (ID-JAG needs an identity provider). */
-export function usableAgentAuth(found: DiscoveredService): boolean {
-  const a = found.agentAuth;
-  if (!a) return false;
-  const email =
-    (a.types.includes('identity_assertion') && a.assertionTypes.includes('verified_email')) ||
-    a.types.includes('verified_email');
-  return email || a.types.includes('user_claimed') || a.types.includes('anonymous');
-}
-
-/**
- * Does POST <service>/agent-sessions/start answer like agent sessions? A real server refuses
- * the empty body with a 400 (or 422) JSON error; a 200 counts only when it is a real start
- * answer. A service that answers 200 to anything (no auth at all, a catch-all) does not speak it.
- */
-async function probeAgentSessions(
-  fetcher: MetadataFetcher,
-  service: string,
-): Promise<{ speaks: boolean; finding: string }> {
-  const url = servicePath(service, 'agent-sessions', 'start');
-  const res = await fetcher.request(url, { json: {} }).catch((err: unknown) => {
-    // Transient trouble is retried by the caller; a refusal (a redirect away…) means "no".
-    if (err instanceof HandoffError && err.retry !== 'never') throw err;
-    return undefined;
-  });
-  if (!res) return { speaks: false, finding: `POST ${url} failed` };
-  const isJsonObject = typeof res.body === 'object' && res.body !== null && !Array.isArray(res.body);
-  const b = (isJsonObject ? res.body : {}) as Record<string, unknown>;
-  const startAnswer =
-    typeof b.auth_request_id === 'string' && typeof b.authorize_url === 'string' && typeof b.poll_token === 'string';
-  const speaks =
-    isJsonObject &&
-    (res.status === 400 || res.status === 422 || ((res.status === 200 || res.status === 201) && startAnswer));
-  return {
-    speaks,
-    finding: speaks
-      ? `POST ${url} answered like agent sessions`
-      : `POST ${url} answered ${res.status}${isJsonObject ? '' : ' without JSON'}`,
-  };
-}
 
 function sameOrigin(url: string): string | undefined {
   try {
@@ -237,6 +200,16 @@ function describeTypes(types: readonly string[]): string {
   return parts.join(', ') || 'none listed';
 }
 
+/** Does the service speak `p`: recognised in its metadata, or answered its probe like a server of it? */
+function speaks(p: ProtocolModule, found: DiscoveredService): boolean {
+  return p.recognises(found) || found.probed?.[p.name] === true;
+}
+
+/** Most preferred first; a name breaks a tie so the order never depends on the list's. */
+function byRank(protocols: readonly ProtocolModule[]): ProtocolModule[] {
+  return [...protocols].sort((a, b) => a.rank - b.rank || a.name.localeCompare(b.name));
+}
+
 export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
   const requestTimeoutMs = o.requestTimeoutMs ?? 5_000;
   const totalTimeoutMs = o.totalTimeoutMs ?? 20_000;
@@ -287,9 +260,27 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
       ...(info?.agentAuth ? { agentAuth: info.agentAuth } : {}),
       ...(info?.device ? { device: info.device } : {}),
     };
-    if (usableAgentAuth(found) || found.device) return found;
-    const probe = await probeAgentSessions(fetcher, service);
-    return { ...found, agentSessions: probe.speaks, findings: [...findings, probe.finding] };
+    if (o.protocols.some((p) => speaks(p, found))) return found;
+    return probe(found, o.protocols, fetcher);
+  }
+
+  /** Runs the probes of `protocols` not yet asked, in rank order, recording their answers. */
+  async function probe(
+    found: DiscoveredService,
+    protocols: readonly ProtocolModule[],
+    fetcher: MetadataFetcher,
+  ): Promise<DiscoveredService> {
+    let out = found;
+    for (const p of byRank(protocols)) {
+      if (!p.probe || out.probed?.[p.name] !== undefined) continue;
+      const answer = await p.probe(out.service, fetcher);
+      out = {
+        ...out,
+        probed: { ...out.probed, [p.name]: answer.speaks },
+        findings: [...out.findings, answer.finding],
+      };
+    }
+    return out;
   }
 
   async function discover(serviceUrl: string, ctx: CallContext): Promise<DiscoveredService> {
@@ -306,25 +297,14 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
     discover,
     async choose(serviceUrl, supported, ctx): Promise<ChosenLogin> {
       let found = await discover(serviceUrl, ctx);
-      const usable: Record<ProtocolName, boolean> = {
-        authmd: usableAgentAuth(found),
-        device: found.device !== undefined,
-        'agent-sessions': found.agentSessions === true,
-      };
-      // The cached result skipped the agent-sessions probe (auth.md or device was found), but
-      // this bridge may not speak those: ask now.
-      if (
-        !supported.some((p) => usable[p]) &&
-        found.agentSessions === undefined &&
-        supported.includes('agent-sessions')
-      ) {
-        const probe = await probeAgentSessions(fetcherFor(ctx), found.service);
-        usable['agent-sessions'] = probe.speaks;
-        found = { ...found, findings: [...found.findings, probe.finding] };
+      const candidates = byRank(o.protocols.filter((p) => supported.includes(p.name)));
+      let protocol = candidates.find((p) => speaks(p, found))?.name;
+      // The cached result skipped the probes (another protocol was recognised), but this
+      // bridge may not speak that one: ask now.
+      if (!protocol && candidates.some((p) => p.probe && found.probed?.[p.name] === undefined)) {
+        found = await probe(found, candidates, fetcherFor(ctx));
+        protocol = candidates.find((p) => speaks(p, found))?.name;
       }
-      const protocol = (['authmd', 'device', 'agent-sessions'] as const).find(
-        (p) => supported.includes(p) && usable[p],
-      );
       if (!protocol) {
         throw new UpstreamError(
           `${found.service} offers no login the bridge speaks (${supported.join(', ')}). Found: ${found.findings.join('; ')}.`.slice(

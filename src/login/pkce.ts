@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
- * The agent-sessions PKCE variant (PROTOCOLS.md §1): the verifier is random bytes as lowercase
+ * The agent-sessions PKCE variant (docs/protocols.md, "Agent sessions"): the verifier is random bytes as lowercase
  * hex and the challenge is the lowercase hex SHA-256 of the verifier string. Not RFC 7636 S256.
  */
 export function createHexPkce(): { verifier: string; challenge: string } {

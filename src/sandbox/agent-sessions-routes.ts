@@ -9,9 +9,9 @@ import {
 import { sha256 as sha, type SandboxState } from './sandbox-state.js';
 
 /**
- * The agent-sessions endpoints of the sandbox, shaped as PROTOCOLS.md §1 describes. Start and
- * poll answer errors as `{error, message}`, exchange and refresh as `{code, message}`: real
- * servers differ, and the bridge must read both.
+ * The agent-sessions endpoints of the sandbox, shaped as docs/protocols.md describes them
+ * ("Agent sessions"). Start and poll answer errors as `{error, message}`, exchange and
+ * refresh as `{code, message}`: real servers differ, and the bridge must read both.
  */
 type Fields = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { isEmail, jsonFields, str } from './request-fields.js';
 import type { AuthMdRegistrationType } from './sandbox-state.js';
 
 /**
- * The auth.md agentic-registration endpoints (PROTOCOLS.md §2), with the quirks real servers
+ * The auth.md agentic-registration endpoints (docs/protocols.md, "auth.md"), with the quirks real servers
  * have: errors as `{error, message}`, timestamps as ISO strings, and a 500 for a claim
  * completion whose body is not JSON.
  */

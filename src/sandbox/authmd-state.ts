@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { sha256, token, type AuthMdRegistrationType, type SandboxState } from './sandbox-state.js';
 
 /**
- * The sandbox's auth.md registrations (PROTOCOLS.md §2): claim tokens with real expiry,
+ * The sandbox's auth.md registrations (docs/protocols.md, "auth.md"): claim tokens with real expiry,
  * one-time codes that live `otpTtlMs` and are voided by the next one minted, single-use
  * claims, and a mailbox standing in for the person's inbox. Tokens and codes are kept only
  * as SHA-256 hashes.

@@ -55,13 +55,6 @@ export interface SandboxMount {
   readonly options: Partial<SandboxOptions>;
 }
 
-/** What `handoff serve` mounts outside production: one service per protocol. */
-export const defaultSandboxMounts: readonly SandboxMount[] = [
-  { base: '/sandbox', options: { serviceName: 'Sandbox Analytics', protocols: ['agent-sessions'] } },
-  { base: '/sandbox/authmd', options: { serviceName: 'Sandbox Notes', protocols: ['authmd'] } },
-  { base: '/sandbox/device', options: { serviceName: 'Sandbox Files', protocols: ['device'] } },
-];
-
 const allAuthMdTypes: readonly AuthMdRegistrationType[] = ['user_claimed', 'identity_assertion', 'anonymous'];
 
 /** API clients (Accept: JSON) get the 401 challenge a real API root answers; browsers a page. */

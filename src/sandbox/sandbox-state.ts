@@ -40,7 +40,11 @@ export interface SandboxOptions {
   readonly identifiesApprover?: boolean;
 }
 
-export type SandboxProtocol = 'agent-sessions' | 'authmd' | 'device';
+/**
+ * A login protocol's name. The sandbox stands in for `agent-sessions`, `authmd` and `device`; an
+ * instance told another name serves only its home page and metadata for it.
+ */
+export type SandboxProtocol = string;
 export type AuthMdRegistrationType = 'user_claimed' | 'identity_assertion' | 'anonymous';
 
 export type RequestStatus = 'pending' | 'approved' | 'exchanged' | 'revoked' | 'expired';

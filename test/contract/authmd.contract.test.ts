@@ -3,6 +3,7 @@ import { systemClock } from '../../src/core/clock.js';
 import type { AuthMdRegistrationType } from '../../src/sandbox/index.js';
 import { createAuthMdProtocol } from '../../src/login/authmd.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
+import { loginProtocols } from '../../src/main.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { claimOnSandbox, codeFromMailbox, startSandboxServer } from '../helpers/sandbox-server.js';
 import { describeLoginProtocolContract } from './login-protocol.contract.js';
@@ -26,7 +27,13 @@ for (const variant of variants) {
       '/notes',
     );
     const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 10 });
-    const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
+    const discovery = createServiceDiscovery({
+      protocols: loginProtocols,
+      http,
+      cacheTtlMs: 0,
+      clock: systemClock,
+      policy: developmentPolicy,
+    });
     const protocol = createAuthMdProtocol({ http, discovery, clock: systemClock, policy: developmentPolicy });
     const email = `ana-${randomBytes(3).toString('hex')}@example.com`;
     return {

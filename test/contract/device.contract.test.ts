@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock } from '../../src/core/clock.js';
 import { createDeviceProtocol } from '../../src/login/device.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
+import { loginProtocols } from '../../src/main.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { decideDevice, startSandboxServer } from '../helpers/sandbox-server.js';
 import { describeLoginProtocolContract } from './login-protocol.contract.js';
@@ -14,7 +15,13 @@ describeLoginProtocolContract('device (RFC 8628) against the sandbox', async () 
     '/files',
   );
   const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 10 });
-  const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
+  const discovery = createServiceDiscovery({
+    protocols: loginProtocols,
+    http,
+    cacheTtlMs: 0,
+    clock: systemClock,
+    policy: developmentPolicy,
+  });
   const protocol = createDeviceProtocol({
     http,
     discovery,

@@ -51,7 +51,8 @@ describe('HTTP API: documented answers to good and bad input', () => {
     ['a missing agent id', { agent: {} }, 'invalid_request', 'agent.id'],
     ['scopes that are not a list', { scopes: 'a,b' }, 'invalid_request', 'scopes'],
     ['an unknown field', { colour: 'blue' }, 'invalid_request', 'colour'],
-    ['an unknown protocol', { protocol: 'telepathy' }, 'invalid_request', 'protocol'],
+    ['a protocol name of the wrong shape', { protocol: 'Tele pathy' }, 'invalid_request', 'protocol'],
+    ['a protocol no module registers', { protocol: 'telepathy' }, 'unsupported_protocol', 'protocol'],
     ['a protocol this bridge lacks', { protocol: 'device' }, 'unsupported_protocol', 'protocol'],
     ['a lifetime beyond the maximum', { expiresInMs: 365 * 24 * 3_600_000 }, 'invalid_request', 'expiresInMs'],
   ])('answers 400 for %s, naming the field', async (_what, change, code, field) => {

@@ -10,7 +10,7 @@ import { waitFor } from '../helpers/wait.js';
  * auth.md end to end: an agent job asks (protocol "auto"), the bridge discovers auth.md,
  * posts what the approver must do in the local thread, the approver claims in the sandbox's
  * browser page or mailbox and answers in the thread, the agent resumes with a credential the
- * service accepts. Then every error path PROTOCOLS.md §2 lists, over real HTTP and BullMQ.
+ * service accepts. Then every error path of docs/protocols.md ("auth.md"), over real HTTP and BullMQ.
  */
 describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox over HTTP)', () => {
   let bridge: TestBridge;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { createDeviceProtocol } from '../../src/login/device.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
+import { loginProtocols } from '../../src/main.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { sendJson, startFakeServer, type FakeServer } from '../fakes/services/fake-http-server.js';
 import { developmentPolicy } from '../helpers/network.js';
@@ -68,7 +69,13 @@ describe('device logins say who approved (id_token, userinfo)', () => {
 
   async function poll() {
     const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 5 });
-    const discovery = createServiceDiscovery({ http, cacheTtlMs: 0, clock: systemClock, policy: developmentPolicy });
+    const discovery = createServiceDiscovery({
+      protocols: loginProtocols,
+      http,
+      cacheTtlMs: 0,
+      clock: systemClock,
+      policy: developmentPolicy,
+    });
     const protocol = createDeviceProtocol({
       http,
       discovery,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { HandoffError } from '../../src/core/errors.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
+import { loginProtocols } from '../../src/main.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { sendJson, startFakeServer, type FakeServer } from '../fakes/services/fake-http-server.js';
 import { developmentPolicy } from '../helpers/network.js';
@@ -99,6 +100,7 @@ describe('discovery against malformed metadata', () => {
 
   const discovery = () =>
     createServiceDiscovery({
+      protocols: loginProtocols,
       http: createServiceHttp({ policy: developmentPolicy, maxBodyBytes: 256 * 1024, retries: 1, backoffMs: 10 }),
       cacheTtlMs: 0,
       clock: systemClock,

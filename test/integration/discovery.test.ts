@@ -5,6 +5,7 @@ import { HandoffError } from '../../src/core/errors.js';
 import type { ProtocolName } from '../../src/core/login-protocol.js';
 import { createNetworkPolicy } from '../../src/core/network-policy.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
+import { loginProtocols } from '../../src/main.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { createJsonCache } from '../../src/store/json-cache.js';
 import { createKeys } from '../../src/store/keys.js';
@@ -54,6 +55,7 @@ describe('discovery against differently configured sandbox services', () => {
 
   const discovery = (cacheTtlMs = 0) =>
     createServiceDiscovery({
+      protocols: loginProtocols,
       http,
       cacheTtlMs,
       clock: systemClock,
@@ -83,7 +85,7 @@ describe('discovery against differently configured sandbox services', () => {
 
   it('finds agent sessions on a service with no metadata at all', async () => {
     const found = await discovery().discover(`${services.origin}/bare`, ctx);
-    expect(found.agentSessions).toBe(true);
+    expect(found.probed).toEqual({ 'agent-sessions': true });
     expect((await discovery().choose(`${services.origin}/bare/`, all, ctx)).protocol).toBe('agent-sessions');
   });
 
@@ -189,6 +191,7 @@ describe('discovery reads the metadata shapes real services publish', () => {
 
   const outcome = (policy = developmentPolicy) =>
     createServiceDiscovery({
+      protocols: loginProtocols,
       http: createServiceHttp({ policy, backoffMs: 10 }),
       cacheTtlMs: 0,
       clock: systemClock,

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { enabledProtocols } from '../../src/core/config-login.js';
 import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { loginProtocols, serve } from '../../src/main.js';
 
 /** These tests read settings of a development bridge unless they set NODE_ENV (the default is production). */
 const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
@@ -72,7 +74,7 @@ describe('loadConfig defaults', () => {
       workerConcurrency: 32,
       log: { level: 'info', format: undefined },
       login: {
-        protocols: ['agent-sessions', 'authmd', 'device'],
+        protocols: undefined,
         discoveryCacheMs: 10 * 60_000,
         refreshBeforeMs: 5 * 60_000,
         deviceClientId: 'handoff-bridge',
@@ -153,9 +155,9 @@ describe('loadConfig rejects bad values and names the variable', () => {
     { env: { HANDOFF_PREFIX: 'has space' }, variable: 'HANDOFF_PREFIX', says: 'letters, digits' },
     { env: { NODE_ENV: 'staging' }, variable: 'NODE_ENV', says: 'production' },
     {
-      env: { HANDOFF_PROTOCOLS: 'agent-sessions,oauth1' },
+      env: { HANDOFF_PROTOCOLS: 'agent-sessions,OAuth 1' },
       variable: 'HANDOFF_PROTOCOLS',
-      says: 'agent-sessions, authmd, device',
+      says: 'protocol names separated by commas',
     },
     { env: { HANDOFF_PROTOCOLS: ' , ' }, variable: 'HANDOFF_PROTOCOLS', says: 'at least one protocol' },
     { env: { HANDOFF_DISCOVERY_CACHE_MS: '-5' }, variable: 'HANDOFF_DISCOVERY_CACHE_MS', says: '0 or more' },
@@ -268,6 +270,44 @@ describe('login variables', () => {
       'https://github.com': 'Iv1.abc',
       'https://auth.example.com:8443': '0oa1b2c3',
     });
+  });
+
+  it('enables the listed protocols that are registered, most preferred first; by default all of them', () => {
+    const listed = loadConfig({ HANDOFF_PROTOCOLS: 'agent-sessions, device' }).login.protocols;
+    expect(enabledProtocols(listed, loginProtocols)).toEqual(['device', 'agent-sessions']);
+    expect(loadConfig({}).login.protocols).toBeUndefined();
+    expect(enabledProtocols(undefined, loginProtocols)).toEqual(['authmd', 'device', 'agent-sessions']);
+  });
+
+  it('refuses a listed protocol no module registers, naming those registered', () => {
+    const listed = loadConfig({ HANDOFF_PROTOCOLS: 'agent-sessions,oauth1' }).login.protocols;
+    const err = (() => {
+      try {
+        enabledProtocols(listed, loginProtocols);
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('oauth1 was accepted');
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.variable).toBe('HANDOFF_PROTOCOLS');
+    expect(err.message).toContain('must list protocols from: authmd, device, agent-sessions ("oauth1" is not one)');
+  });
+
+  it('stops `serve` with exit 2 naming HANDOFF_PROTOCOLS, before any Redis is started', async () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      // No REDIS_URL in development: getting past the check would start a private redis-server.
+      const code = await serve({ NODE_ENV: 'development', HANDOFF_PROTOCOLS: 'device,oauth1', PATH: '' });
+      expect(code).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toContain('HANDOFF_PROTOCOLS must list protocols from: authmd, device, agent-sessions');
   });
 });
 

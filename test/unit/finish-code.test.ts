@@ -7,7 +7,7 @@ import {
   type ExtractedAnswers,
 } from '../../src/core/finish-code.js';
 
-// Two well-formed finish codes (PROTOCOLS.md §1: `aae_` + 48 lowercase hex).
+// Two well-formed finish codes (docs/protocols.md, "Agent sessions": `aae_` + 48 lowercase hex).
 const hex = '3f9a0c1de27b4a58961c0e2fd4b7a3e1c5d8f0a2b4c6e8d1';
 const hexB = '0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a';
 const code = `aae_${hex}`;

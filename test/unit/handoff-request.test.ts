@@ -55,7 +55,10 @@ describe('parseHandoffRequest', () => {
     { body: { ...minimal, approvers: ['alice', ''] }, field: 'approvers.1', says: '' },
     { body: { ...minimal, approvers: Array.from({ length: 51 }, (_, i) => `u${i}`) }, field: 'approvers', says: '' },
     { body: { ...minimal, approverEmail: 'alice at example' }, field: 'approverEmail', says: 'email' },
-    { body: { ...minimal, protocol: 'oauth2' }, field: 'protocol', says: 'agent-sessions' },
+    // Only the shape is the schema's: which names exist is the registry's (the engine refuses others).
+    { body: { ...minimal, protocol: 'OAuth 2!' }, field: 'protocol', says: 'name of a login protocol' },
+    { body: { ...minimal, protocol: '<b>x</b>' }, field: 'protocol', says: 'name of a login protocol' },
+    { body: { ...minimal, protocol: 'a'.repeat(41) }, field: 'protocol', says: 'name of a login protocol' },
     { body: { ...minimal, expiresInMs: -1 }, field: 'expiresInMs', says: '' },
     { body: { ...minimal, expiresInMs: 1.5 }, field: 'expiresInMs', says: 'int' },
     { body: { ...minimal, expiresInMs: '30m' }, field: 'expiresInMs', says: 'expected number' },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, type LoggerOptions } from '../../src/core/logger.js';
-import { findSecrets, maskSecrets } from '../../src/core/secret-patterns.js';
+import { findSecrets, maskSecrets, registerSecretShapes, secretLike } from '../../src/core/secret-patterns.js';
+// Registers the shapes each login protocol declares (agent-sessions tokens, auth.md claim tokens).
+import '../../src/main.js';
 
 /** A logger whose lines stay in memory (never in the suite's log directory). */
 function memoryLogger(options: Omit<LoggerOptions, 'sink'> = {}) {
@@ -186,5 +188,20 @@ describe('findSecrets', () => {
   ])('finds nothing in %s', (line) => {
     expect(findSecrets(line)).toEqual([]);
     expect(maskSecrets(line)).toBe(line);
+  });
+});
+
+describe('registerSecretShapes', () => {
+  it('adds a shape once, however often it is registered, and masks it from then on', () => {
+    const value = `zzq_${h(20)}`;
+    expect(findSecrets(`x ${value} y`)).toEqual([]);
+    registerSecretShapes([secretLike(String.raw`zzq_[a-f0-9]{16,}`)]);
+    registerSecretShapes([secretLike(String.raw`zzq_[a-f0-9]{16,}`)]);
+    expect(findSecrets(`x ${value} y`)).toEqual([value]);
+    expect(maskSecrets(`x ${value} y`)).toBe('x [redacted] y');
+  });
+
+  it('refuses a shape without the global flag (it would mask only the first match)', () => {
+    expect(() => registerSecretShapes([/zzr_[a-f0-9]{16,}/])).toThrow(/needs the g flag/);
   });
 });
