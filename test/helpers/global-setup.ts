@@ -1,8 +1,12 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { findSecrets } from '../../src/core/secret-patterns.js';
+import { addSecretShapes, findSecrets } from '../../src/core/secret-patterns.js';
+import { platforms } from '../../src/main.js';
 import { logDir, redisUrl } from './environment.js';
+
+// The scan looks for every registered platform's token shapes too.
+addSecretShapes(platforms.flatMap((p) => p.secretShapes));
 
 /**
  * Before the suite: Redis must answer (the integration tests never skip), and the log

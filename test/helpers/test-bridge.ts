@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createBridgeClient, type BridgeClient } from '../../src/client/bridge-client.js';
 import type { Clock } from '../../src/core/clock.js';
-import { loadConfig } from '../../src/core/config.js';
+import { loadHandoffConfig as loadConfig } from '../../src/main.js';
 import type { Resolver } from '../../src/login/pinned-connector.js';
 import { startHandoff, type RunningHandoff } from '../../src/main.js';
 import type { SandboxMount, SandboxOptions } from '../../src/sandbox/index.js';
-import type { LocalMessage } from '../../adapters/local/index.js';
+import type { LocalMessage } from '../../adapters/local/local-platform.js';
 import { redisUrl } from './environment.js';
 import { captureLogs } from './logs.js';
 import { approveOnSandbox } from './sandbox-server.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
+import { loadHandoffConfig as loadConfigAsIs } from '../../src/main.js';
 import { ConfigError } from '../../src/core/errors.js';
 
 /** These tests read settings of a development bridge unless they set NODE_ENV (the default is production). */
@@ -87,6 +87,8 @@ describe('loadConfig defaults', () => {
         auditSink: { kind: 'off' },
       },
       network: { allowedServices: [], allowPrivateNetworks: false, serviceConcurrency: 4, startTimeoutMs: 30_000 },
+      // Local threads only: no other platform's variables are set.
+      platforms: [expect.objectContaining({ name: 'local' })],
     });
   });
 

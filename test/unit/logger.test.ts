@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, type LoggerOptions } from '../../src/core/logger.js';
-import { findSecrets, maskSecrets } from '../../src/core/secret-patterns.js';
+import { addSecretShapes, findSecrets, maskSecrets } from '../../src/core/secret-patterns.js';
+import { platforms } from '../../src/main.js';
+
+// Platform token shapes are masked once their platforms are registered (src/main.ts does it).
+addSecretShapes(platforms.flatMap((p) => p.secretShapes));
 
 /** A logger whose lines stay in memory (never in the suite's log directory). */
 function memoryLogger(options: Omit<LoggerOptions, 'sink'> = {}) {
