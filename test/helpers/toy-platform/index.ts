@@ -7,7 +7,7 @@ import type { KeyValueStore } from '../../../src/core/key-value.js';
 import { renderPlainText } from '../../../src/core/messages.js';
 import type { PlatformDescriptor, PlatformModule } from '../../../src/core/platform.js';
 import { say, value } from '../../../src/core/sentence.js';
-import type { InboundSink, MessageRef, ThreadAdapter } from '../../../src/core/thread-adapter.js';
+import type { InboundSink, ThreadAdapter } from '../../../src/core/thread-adapter.js';
 import { invalidThreadRef, type ThreadAddress } from '../../../src/core/thread-ref.js';
 
 /**
