@@ -45,6 +45,7 @@ const message = (d: InboundDelivery, type = 'message') => ({
 describePlatformContract('toy (defined under test/)', async () => ({
   descriptor: toyPlatform,
   env,
+  invalidEnv: ['TOY_TOKEN', 'not-a-toy-token'],
   secretSample: `toy_${'Zz9Yy8Xx7'.repeat(3)}`,
   thread: 'toy:lobby',
   approver: { id: 'alice' },
