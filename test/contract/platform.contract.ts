@@ -164,6 +164,23 @@ export function describePlatformContract(name: string, setup: () => Promise<Plat
     });
 
     describe('inbound', () => {
+      // A platform watches the threads the bridge asked in: an approval request comes first.
+      beforeAll(async () => {
+        await module.adapter.post(module.adapter.parseThread(h.thread), {
+          kind: 'approval_request',
+          handoffId: 'hf_0123456789abcdef01234567',
+          handoffTag: '#h-0123',
+          serviceName: 'Contract Analytics',
+          serviceUrl: 'https://api.contract.example',
+          agentId: 'contract-agent',
+          scopes: ['account:read'],
+          approvalUrl: 'https://contract.example/authorize/ar_contract123',
+          answer: 'finish_code',
+          expiresAt: Date.now() + 30 * 60_000,
+          approvers: [],
+        });
+      });
+
       it('turns a signed delivery of a person’s message into exactly one reply', async () => {
         const before = replies.length;
         const text = `the code is aae_${'ab12'.repeat(6)}`;
