@@ -66,6 +66,8 @@ function createToyAdapter(store: KeyValueStore, members: readonly string[]): Thr
   return {
     platform: 'toy',
     parseThread: parseToyThread,
+    // Only a room's members may answer when nobody is named.
+    unnamedApprovers: 'platform_rule',
     async post(thread, msg) {
       const message: ToyMessage = {
         id: `m_${randomBytes(6).toString('hex')}`,
