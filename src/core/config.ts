@@ -6,6 +6,7 @@ import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
 import { networkConfigFrom, networkEnv, type NetworkConfig } from './config-network.js';
 import { ConfigError } from './errors.js';
 import { platformNames, type ConfiguredPlatform, type PlatformDescriptor } from './platform.js';
+import { addSecretShapes } from './secret-patterns.js';
 
 /**
  * The one configuration schema. Parsed once, from an env object passed in (never read from
@@ -173,6 +174,8 @@ export function loadConfig(
   files?: SecretFileReader,
 ): Config {
   platformNames(platforms);
+  // Their tokens are masked in every log line of this process from now on.
+  addSecretShapes(platforms.flatMap((p) => p.secretShapes));
   // An empty variable (`PORT=`, or `${X:-}` in compose files) means "not set".
   const resolved = resolveSecretFiles(
     env,
