@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLocalThread } from '../../adapters/local/local-thread.js';
 import { BadInputError } from '../../src/core/errors.js';
 import { invalidThreadRef, splitThreadRef } from '../../src/core/thread-ref.js';
+import { platforms } from '../../src/main.js';
 
 /** The BadInputError `fn` throws (fails the test when it throws nothing or something else). */
 function badInput(fn: () => unknown): BadInputError {
@@ -18,6 +19,10 @@ function badInput(fn: () => unknown): BadInputError {
 const known = ['local', 'slack', 'github', 'linear'];
 
 describe('splitThreadRef', () => {
+  it('knows the platforms src/main.ts registers', () => {
+    expect(platforms.map((p) => p.name)).toEqual(known);
+  });
+
   it.each([
     ['slack:C0123ABCD/1700000000.000100', 'slack', 'C0123ABCD/1700000000.000100'],
     ['SLACK:C0123ABCD/1700000000.000100', 'slack', 'C0123ABCD/1700000000.000100'],
