@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import { createGithubPlatform } from '../adapters/github/index.js';
-import { loadConfig } from '../src/core/config.js';
+import { createGithubPlatform } from '../adapters/github/github-platform.js';
+import { loadPlatformConfig as loadConfig } from '../test/helpers/platform-config.js';
 import { silentLogger } from '../src/core/logger.js';
 import { startFakeGithub } from '../test/fakes/github/fake-github-server.js';
+import { redisKeyValue } from '../src/app/redis-key-value.js';
 
 /**
  * What polling costs GitHub's rate limit when nothing happens: `handoffs` waiting handoffs
@@ -50,8 +51,7 @@ export async function measureGithubIdlePolling(options: {
     }).github!;
     const platform = createGithubPlatform({
       config,
-      redis: options.redis,
-      keyPrefix: `${options.prefix}:github`,
+      store: redisKeyValue(options.redis, `${options.prefix}:github`),
       sink: async () => 'accepted',
       now: Date.now,
       logger: silentLogger,

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { sign } from '@octokit/webhooks-methods';
-import { loadConfig } from '../src/core/config.js';
+import { loadHandoffConfig as loadConfig } from '../src/main.js';
 import { createLogger } from '../src/core/logger.js';
 import { startHandoff } from '../src/main.js';
 import { startFakeGithub } from '../test/fakes/github/fake-github-server.js';

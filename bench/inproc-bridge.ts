@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createBridgeClient, type BridgeClient } from '../src/client/bridge-client.js';
-import { loadConfig } from '../src/core/config.js';
+import { loadHandoffConfig as loadConfig } from '../src/main.js';
 import { createLogger } from '../src/core/logger.js';
 import { startHandoff, type RunningHandoff } from '../src/main.js';
 

@@ -2,7 +2,8 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { openHandoffs } from './open-handoffs.js';
 import { createLinearState } from '../adapters/linear/linear-state.js';
-import { loadConfig } from '../src/core/config.js';
+import { redisKeyValue } from '../src/app/redis-key-value.js';
+import { loadHandoffConfig as loadConfig } from '../src/main.js';
 import { createLogger } from '../src/core/logger.js';
 import { startHandoff } from '../src/main.js';
 import { bridgeEnv } from './inproc-bridge.js';
@@ -54,7 +55,10 @@ export async function measureLinearWebhooks(options: {
   try {
     // An issue where the bridge has posted an approval: its comments are passed on.
     const issueId = randomUUID();
-    await createLinearState(running.bridge.redis, `${options.prefix}:linear`).linkIssue('linear:BENCH-1', issueId);
+    await createLinearState(redisKeyValue(running.bridge.redis, `${options.prefix}:linear`)).linkIssue(
+      'linear:BENCH-1',
+      issueId,
+    );
     await openHandoffs(running.bridge.url!, apiToken, ['linear:BENCH-1']);
 
     const sign = (commentId: string, deliveryId: string) => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../src/core/config.js';
+import { loadPlatformConfig as loadConfig } from '../test/helpers/platform-config.js';
 import { startFakeSlack } from '../test/fakes/slack/fake-slack-api.js';
 import { newSigningSecret } from '../test/fakes/slack/slack-signing.js';
 import { startBenchAgent } from './bench-agent.js';

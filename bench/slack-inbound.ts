@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { SlackConfig } from '../src/core/config-slack.js';
+import type { SlackConfig } from '../adapters/slack/slack-config.js';
 import type { RouteRequest } from '../src/core/http-route.js';
 import { createLogger } from '../src/core/logger.js';
-import { createSlackPlatform } from '../adapters/slack/index.js';
+import { createSlackPlatform } from '../adapters/slack/slack-platform.js';
 import type { InprocBridge } from './inproc-bridge.js';
 import { openHandoffs } from './open-handoffs.js';
 import { pool, signedEvents, slackBenchThread, type SignedEvent } from './slack-load.js';

@@ -1,18 +1,16 @@
-import { createLocalPlatform } from '../adapters/local/index.js';
-import {
-  startBridge,
-  type Bridge,
-  type LoginContext,
-  type LoginSetup,
-  type PlatformContext,
-  type PlatformModule,
-} from './app/bridge.js';
+import { githubPlatform } from '../adapters/github/index.js';
+import { linearPlatform } from '../adapters/linear/index.js';
+import { localPlatform } from '../adapters/local/index.js';
+import { slackPlatform } from '../adapters/slack/index.js';
+import { startBridge, type Bridge, type LoginContext, type LoginSetup } from './app/bridge.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { loadConfig, type Config } from './core/config.js';
+import type { SecretFileReader } from './core/config-files.js';
 import { ConfigError, HandoffError } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { enabledProtocols } from './core/config-login.js';
 import { createNetworkPolicy, type NetworkPolicy } from './core/network-policy.js';
+import type { PlatformDescriptor } from './core/platform.js';
 import { registerSecretShapes } from './core/secret-patterns.js';
 import { agentSessionsProtocol } from './login/agent-sessions.js';
 import { authMdProtocol } from './login/authmd.js';
@@ -46,6 +44,20 @@ const sandboxMounts = (registry: readonly ProtocolModule[]): SandboxMount[] =>
   registry.flatMap((p) =>
     p.sandbox ? [{ base: p.sandbox.base, options: { serviceName: p.sandbox.serviceName, protocols: [p.name] } }] : [],
   );
+
+/**
+ * Every platform the bridge can serve, in the order help text and errors list them. A new
+ * platform is one folder under adapters/ and one entry here (docs/adding-a-platform.md).
+ */
+export const platforms: readonly PlatformDescriptor[] = [localPlatform, slackPlatform, githubPlatform, linearPlatform];
+
+// Their tokens are masked in every log line and audit entry, configured or not.
+registerSecretShapes(platforms.flatMap((p) => p.secretShapes));
+
+/** The configuration, with every registered platform's variables (see loadConfig). */
+export function loadHandoffConfig(env: Readonly<Record<string, string | undefined>>, files?: SecretFileReader): Config {
+  return loadConfig(env, platforms, files);
+}
 
 export interface RuntimeOverrides {
   readonly redisUrl: string;
@@ -90,7 +102,6 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
   );
   const sandbox = sandboxes.get('/sandbox');
 
-  const platforms = await configuredPlatforms(config);
   // Read before anything opens: a bad agents file stops start-up naming the entry.
   const fileAgents = config.agents.file ? await readAgentsFile(config.agents.file) : [];
   const auditSink = await openAuditSink(config.agents.auditSink);
@@ -115,14 +126,12 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       pollIntervalMs: config.handoff.pollIntervalMs,
       pollMaxIntervalMs: config.handoff.pollMaxIntervalMs,
       claimLeaseMs: config.handoff.claimLeaseMs,
-      publicThreads: {
-        github: config.github?.allowPublicRepos ? 'warn' : 'refuse',
-        slack: config.slack?.sharedChannels ?? 'refuse',
-      },
-      publicThreadsHowToAllow: {
-        github: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)',
-        slack: 'set SLACK_SHARED_CHANNELS=warn on the bridge (the link is then posted with a warning)',
-      },
+      publicThreads: Object.fromEntries(
+        config.platforms.flatMap((p) => (p.publicThreads ? [[p.name, p.publicThreads.mode]] : [])),
+      ),
+      publicThreadsHowToAllow: Object.fromEntries(
+        config.platforms.flatMap((p) => (p.publicThreads ? [[p.name, p.publicThreads.howToAllow]] : [])),
+      ),
       refreshBeforeMs: config.login.refreshBeforeMs,
       credentialMaxAgeMs: config.agents.credentialMaxAgeMs,
       credentialIdleMs: config.agents.credentialIdleMs,
@@ -134,18 +143,9 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     agents: { fileAgents, limits: config.agents.limits },
     ...(auditSink ? { auditSink } : {}),
     login: (ctx) => loginSetup(config, registry, protocols, ctx, http, policy, runtime.serviceHttp),
-    platforms: (ctx) => platforms.map((create) => create(ctx)),
+    platforms: config.platforms,
     extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes),
-    howToEnable: {
-      slack:
-        'Set SLACK_BOT_TOKEN and either SLACK_SIGNING_SECRET (events over HTTP at POST /slack/events) or SLACK_APP_TOKEN (Socket Mode); see the Slack section of the README.',
-      github:
-        'Set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, to enable GitHub threads (see README, "GitHub").',
-      linear:
-        'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
-      local:
-        'Local threads are off in production: set HANDOFF_LOCAL_THREADS=on to serve them (their reply author is not authenticated; see docs/security.md).',
-    },
+    howToEnable: Object.fromEntries(platforms.map((p) => [p.name, p.howToEnable])),
   });
   return { bridge, sandbox, sandboxes };
 }
@@ -175,64 +175,6 @@ function loginSetup(
   return { protocols: enabled.flatMap((name) => byName.get(name)?.create(context) ?? []), discovery };
 }
 
-type PlatformFactory = (ctx: PlatformContext) => PlatformModule;
-
-/**
- * The platforms this bridge serves. Each platform's adapter, and with it its SDK (Bolt,
- * Octokit, the Linear SDK), is imported only when that platform is configured: a bridge
- * without Slack does not pay Bolt's start-up time and memory.
- */
-async function configuredPlatforms(config: Config): Promise<PlatformFactory[]> {
-  const factories: PlatformFactory[] = [];
-  if (config.localThreads) {
-    factories.push((ctx) =>
-      createLocalPlatform({
-        redis: ctx.redis,
-        keyPrefix: `${ctx.keyPrefix}:local`,
-        sink: ctx.sink,
-        now: () => ctx.clock.now(),
-      }),
-    );
-  }
-  const { slack, github, linear } = config;
-  if (slack) {
-    // Events over HTTP routes, or a Socket Mode connection.
-    const { createSlackPlatform } = await import('../adapters/slack/index.js');
-    factories.push((ctx) =>
-      createSlackPlatform({ config: slack, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger }),
-    );
-  }
-  if (github) {
-    const { createGithubPlatform } = await import('../adapters/github/index.js');
-    factories.push((ctx) =>
-      createGithubPlatform({
-        config: github,
-        redis: ctx.redis,
-        keyPrefix: `${ctx.keyPrefix}:github`,
-        sink: ctx.sink,
-        now: () => ctx.clock.now(),
-        logger: ctx.logger,
-      }),
-    );
-  }
-  if (linear) {
-    const { createLinearPlatform } = await import('../adapters/linear/index.js');
-    factories.push((ctx) =>
-      createLinearPlatform({
-        config: linear,
-        redis: ctx.redis,
-        keyPrefix: `${ctx.keyPrefix}:linear`,
-        sink: ctx.sink,
-        clock: ctx.clock,
-        logger: ctx.logger,
-        // The adapter's links between issues and threads must outlast the longest handoff.
-        stateTtlMs: config.handoff.maxExpiresInMs + 7 * 24 * 3_600_000,
-      }),
-    );
-  }
-  return factories;
-}
-
 function banner(
   config: Config,
   url: string,
@@ -250,7 +192,6 @@ function banner(
         ]),
     `  API       ${base}/v1/handoffs`,
     `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
-    ...(config.localThreads ? [`  Threads   ${base}/threads/demo`] : []),
     ...(details.sandbox
       ? [
           `  Sandbox   ${loginProtocols
@@ -258,11 +199,7 @@ function banner(
             .join(', ')}`,
         ]
       : []),
-    ...(config.slack
-      ? [
-          `  Slack     ${config.slack.inbound.mode === 'events' ? `${base}/slack/events, ${base}/slack/interactivity` : 'Socket Mode (workers connect to Slack)'}`,
-        ]
-      : []),
+    ...config.platforms.flatMap((p) => p.bannerLine?.(base) ?? []),
     `  Redis     ${details.redis}`,
     '',
     ...(details.sandbox && config.localThreads
@@ -306,7 +243,7 @@ export async function serve(
 ): Promise<number> {
   let config: Config;
   try {
-    config = loadConfig(serveEnv(env, role, args));
+    config = loadHandoffConfig(serveEnv(env, role, args));
     enabledProtocols(config.login.protocols, loginProtocols);
   } catch (err) {
     if (err instanceof ConfigError) {

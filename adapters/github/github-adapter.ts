@@ -1,4 +1,4 @@
-import type { GithubPermission } from '../../src/core/config-github.js';
+import type { GithubPermission } from './github-config.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { OutboundMessage } from '../../src/core/messages.js';
 import type { MessageRef, Reaction, ThreadAdapter } from '../../src/core/thread-adapter.js';
@@ -39,6 +39,8 @@ export function createGithubAdapter(options: GithubAdapterOptions): ThreadAdapte
 
   return {
     platform: 'github',
+    // Owners, repositories: GitHub matches them in any case.
+    refsIgnoreCase: true,
     parseThread: parseGithubThread,
     // GitHub asks for content-creating requests one at a time and at least a second apart
     // (secondary limit: 80 a minute); the outbound queue keeps to that.

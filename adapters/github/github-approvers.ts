@@ -1,4 +1,4 @@
-import type { GithubPermission } from '../../src/core/config-github.js';
+import type { GithubPermission } from './github-config.js';
 import { BadInputError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
 import { people, say, value } from '../../src/core/sentence.js';

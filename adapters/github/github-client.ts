@@ -1,6 +1,6 @@
 import { App } from '@octokit/app';
 import { Octokit } from '@octokit/rest';
-import type { GithubAuthConfig } from '../../src/core/config-github.js';
+import type { GithubAuthConfig } from './github-config.js';
 import type { Logger } from '../../src/core/logger.js';
 import { githubError } from './github-errors.js';
 import type { RateBudget } from './github-rate-budget.js';

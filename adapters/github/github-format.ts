@@ -1,4 +1,4 @@
-import type { GithubPermission } from '../../src/core/config-github.js';
+import type { GithubPermission } from './github-config.js';
 import { htmlImage, markdownCode, markdownLink, renderMarkdownSentence } from '../../src/core/markdown-text.js';
 import {
   approvalLink,

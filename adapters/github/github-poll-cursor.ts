@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { KeyValueStore } from '../../src/core/key-value.js';
 
 /**
- * Where polling of one repository stands, in Redis so that every bridge process continues
+ * Where polling of one repository stands, in the bridge's store so that every bridge process continues
  * where the last poll (by any process) stopped: `since` for `issues.listCommentsForRepo`, and
  * the ETag GitHub gave for that exact query, so an unchanged repository answers 304.
  */
@@ -29,28 +29,28 @@ export interface PollCursorStore {
  */
 export const cursorTtlMs = 3 * 3_600_000;
 
-export function createPollCursorStore(redis: Redis, keyPrefix: string): PollCursorStore {
-  const key = (scope: string) => `${keyPrefix}:poll:${scope}`;
+export function createPollCursorStore(store: KeyValueStore): PollCursorStore {
+  // One JSON value per repository (`cursor:`, not the hash that `poll:` keys held before).
+  const key = (scope: string) => `cursor:${scope}`;
   return {
     async get(scope) {
-      const h = await redis.hgetall(key(scope));
-      return {
-        ...(h.since ? { since: h.since } : {}),
-        ...(h.etag ? { etag: h.etag } : {}),
-        ...(h.etagSince ? { etagSince: h.etagSince } : {}),
-      };
+      const raw = await store.get(key(scope));
+      const h = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      const text = (name: string) => (typeof h[name] === 'string' && h[name] !== '' ? { [name]: h[name] } : {});
+      return { ...text('since'), ...text('etag'), ...text('etagSince') };
     },
     async save(scope, cursor) {
       const fields: Record<string, string> = {};
       for (const [name, value] of Object.entries(cursor)) if (typeof value === 'string') fields[name] = value;
-      if (Object.keys(fields).length === 0) await redis.del(key(scope));
-      else await redis.multi().del(key(scope)).hset(key(scope), fields).pexpire(key(scope), cursorTtlMs).exec();
+      if (Object.keys(fields).length === 0) await store.delete(key(scope));
+      else await store.set([{ key: key(scope), value: JSON.stringify(fields), ttlMs: cursorTtlMs }]);
     },
     async touch(scope) {
-      await redis.pexpire(key(scope), cursorTtlMs);
+      await store.touch(key(scope), cursorTtlMs);
     },
     async startAt(scope, since) {
-      await redis.multi().hsetnx(key(scope), 'since', since).pexpire(key(scope), cursorTtlMs).exec();
+      const entry = { key: key(scope), value: JSON.stringify({ since }), ttlMs: cursorTtlMs };
+      if (!(await store.setIfAbsent(entry))) await store.touch(key(scope), cursorTtlMs);
     },
   };
 }

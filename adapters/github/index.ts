@@ -1,93 +1,47 @@
-import type { Redis } from 'ioredis';
-import type { GithubConfig } from '../../src/core/config-github.js';
-import type { Route } from '../../src/core/http-route.js';
-import type { Logger } from '../../src/core/logger.js';
-import type { InboundSink, ThreadAdapter } from '../../src/core/thread-adapter.js';
-import { createGithubAdapter } from './github-adapter.js';
-import { createGithubClients, type GithubClients } from './github-client.js';
-import { createPollCursorStore } from './github-poll-cursor.js';
-import { createGithubPoller, type GithubPoller } from './github-poller.js';
-import { createRateBudget, type RateBudget } from './github-rate-budget.js';
-import { createSelfIdentity } from './github-self.js';
-import type { GithubThread } from './github-thread.js';
-import { githubWebhookRoute } from './github-webhook-route.js';
+import type { PlatformDescriptor } from '../../src/core/platform.js';
+import { githubConfigFrom, githubEnv } from './github-config.js';
+import { parseGithubThread } from './github-thread.js';
 
 export { parseGithubThread, githubThreadRef, type GithubThread } from './github-thread.js';
-export { githubWebhookPath } from './github-webhook-route.js';
-export { ownCommentMarker } from './github-format.js';
-export type { GithubPoller, GithubPollStats } from './github-poller.js';
+export { githubConfigFrom, type GithubConfig } from './github-config.js';
 
-export interface GithubPlatformOptions {
-  readonly config: GithubConfig;
-  readonly redis: Redis;
-  /** Prefix for this adapter's Redis keys (poll cursors), e.g. `handoff:github`. */
-  readonly keyPrefix: string;
-  readonly sink: InboundSink;
-  readonly now: () => number;
-  readonly logger: Logger;
-  /** Refresh an installation token this long before it expires, ms. Default 5 min. */
-  readonly tokenRefreshMarginMs?: number;
-}
-
-export interface GithubPlatform {
-  readonly adapter: ThreadAdapter<GithubThread>;
-  /** POST /github/webhooks, when GITHUB_WEBHOOK_SECRET is set. */
-  readonly routes: readonly Route[];
-  /** Polling per repository, unless GITHUB_POLLING is off. */
-  readonly poller: GithubPoller | undefined;
-  readonly clients: GithubClients;
-  readonly budget: RateBudget;
-  start(): Promise<void>;
-}
-
-/** GitHub issues and pull requests as threads: adapter, webhook route and poller. */
-export function createGithubPlatform(options: GithubPlatformOptions): GithubPlatform {
-  const { config, now } = options;
-  const logger = options.logger.child({ platform: 'github' });
-  const budget = createRateBudget();
-  const clients = createGithubClients({
-    auth: config.auth,
-    apiUrl: config.apiUrl,
-    budget,
-    logger,
-    now,
-    ...(options.tokenRefreshMarginMs !== undefined ? { tokenRefreshMarginMs: options.tokenRefreshMarginMs } : {}),
-  });
-  const cursors = createPollCursorStore(options.redis, options.keyPrefix);
-  const self = createSelfIdentity(clients, logger);
-  const adapter = createGithubAdapter({ clients, cursors, approverPermission: config.approverPermission, now, logger });
-  const routes = config.webhookSecret
-    ? [
-        githubWebhookRoute({
-          secret: config.webhookSecret,
-          sink: options.sink,
-          acceptEdits: config.acceptEdits,
-          self: self.current,
-          now,
-          logger,
-        }),
-      ]
-    : [];
-  const poller = config.polling.enabled
-    ? createGithubPoller({
-        clients,
-        cursors,
-        sink: options.sink,
-        self: self.current,
-        budget,
-        intervalMs: config.polling.intervalMs,
-        acceptEdits: config.acceptEdits,
-        now,
-        logger,
-      })
-    : undefined;
-  return {
-    adapter,
-    routes,
-    poller,
-    clients,
-    budget,
-    // Learn the token's login in the background; the marker covers the meantime.
-    start: async () => void self.resolve(),
-  };
-}
+/**
+ * GitHub issues and pull requests as threads. Light on purpose: Octokit is imported by
+ * `create` only, so a bridge without GitHub does not load it.
+ */
+export const githubPlatform: PlatformDescriptor = {
+  name: 'github',
+  threadExample: 'github:octo-org/app#42',
+  parseThread: parseGithubThread,
+  env: githubEnv,
+  secretVariables: ['GITHUB_TOKEN', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET'],
+  secretShapes: [
+    // classic, OAuth, user-to-server, server-to-server and refresh tokens; fine-grained tokens
+    /(?:\b|(?<=\\[nrt]))gh[pousr]_[A-Za-z0-9]{20,}/g,
+    /(?:\b|(?<=\\[nrt]))github_pat_[A-Za-z0-9_]{20,}/g,
+  ],
+  howToEnable:
+    'Set GITHUB_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, to enable GitHub threads (see README, "GitHub").',
+  configure(env) {
+    const config = githubConfigFrom(env);
+    if (!config) return undefined;
+    return {
+      name: 'github',
+      settings: config,
+      publicThreads: {
+        mode: config.allowPublicRepos ? 'warn' : 'refuse',
+        howToAllow: 'set GITHUB_ALLOW_PUBLIC_REPOS=true on the bridge (the link is then posted with a warning)',
+      },
+      async create(ctx) {
+        const { createGithubPlatform } = await import('./github-platform.js');
+        return createGithubPlatform({
+          config,
+          store: ctx.store,
+          sink: ctx.sink,
+          now: () => ctx.clock.now(),
+          logger: ctx.logger,
+        });
+      },
+    };
+  },
+};

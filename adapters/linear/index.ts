@@ -1,60 +1,44 @@
-import type { Redis } from 'ioredis';
-import type { Clock } from '../../src/core/clock.js';
-import type { LinearConfig } from '../../src/core/config-linear.js';
-import type { Route } from '../../src/core/http-route.js';
-import type { InboundPoller } from '../../src/core/inbound-poller.js';
-import type { Logger } from '../../src/core/logger.js';
-import type { InboundSink, ThreadAdapter } from '../../src/core/thread-adapter.js';
-import { createLinearAdapter } from './linear-adapter.js';
-import { createLinearApi, createLinearClient } from './linear-api.js';
-import { createLinearPeople } from './linear-people.js';
-import { createLinearPoller } from './linear-poller.js';
-import { createLinearState, type LinearState } from './linear-state.js';
-import type { LinearThread } from './linear-thread.js';
-import { linearWebhookRoute } from './linear-webhook.js';
+import type { PlatformDescriptor } from '../../src/core/platform.js';
+import { linearConfigFrom, linearEnv } from './linear-config.js';
+import { parseLinearThread } from './linear-thread.js';
 
 export { parseLinearThread, type LinearThread } from './linear-thread.js';
-export { linearWebhookPath, linearDeliveryHeader } from './linear-webhook.js';
-export { redactedBody } from './linear-format.js';
-export type { LinearState } from './linear-state.js';
+export { linearConfigFrom, type LinearConfig } from './linear-config.js';
 
-export interface LinearPlatformOptions {
-  readonly config: LinearConfig;
-  readonly redis: Redis;
-  /** Prefix for this adapter's Redis keys, e.g. `handoff:linear`. */
-  readonly keyPrefix: string;
-  readonly sink: InboundSink;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  /** How long the adapter remembers comments, issues and threads after its last write, ms; must outlast any handoff (default 8 days). */
-  readonly stateTtlMs?: number;
-}
+/** How long the adapter's links outlast the longest handoff, ms (a week). */
+const stateMarginMs = 7 * 24 * 3_600_000;
 
-export interface LinearPlatform {
-  readonly adapter: ThreadAdapter<LinearThread>;
-  /** `POST /linear/webhooks` when a webhook secret is configured. */
-  readonly routes: readonly Route[];
-  /** Present when polling is on. */
-  readonly poller?: InboundPoller;
-  readonly state: LinearState;
-}
-
-/** Linear issue threads: the adapter, the webhook route and the poller, sharing one client. */
-export function createLinearPlatform(options: LinearPlatformOptions): LinearPlatform {
-  const { config, clock } = options;
-  const logger = options.logger.child({ platform: 'linear' });
-  const api = createLinearApi(createLinearClient(config), clock);
-  const state = createLinearState(options.redis, options.keyPrefix, options.stateTtlMs);
-  const people = createLinearPeople(api, () => clock.now());
-  const poller = config.poll
-    ? createLinearPoller({ api, state, people, sink: options.sink, clock, logger, intervalMs: config.poll.intervalMs })
-    : undefined;
-  return {
-    adapter: createLinearAdapter({ api, state, people, clock, logger }),
-    routes: config.webhookSecret
-      ? [linearWebhookRoute({ secret: config.webhookSecret, state, sink: options.sink, clock, logger })]
-      : [],
-    ...(poller ? { poller } : {}),
-    state,
-  };
-}
+/**
+ * Linear issues as threads. Light on purpose: the Linear SDK is imported by `create` only, so
+ * a bridge without Linear does not load it.
+ */
+export const linearPlatform: PlatformDescriptor = {
+  name: 'linear',
+  threadExample: 'linear:ENG-123',
+  parseThread: parseLinearThread,
+  env: linearEnv,
+  secretVariables: ['LINEAR_API_KEY', 'LINEAR_ACCESS_TOKEN', 'LINEAR_WEBHOOK_SECRET'],
+  secretShapes: [/(?:\b|(?<=\\[nrt]))lin_(?:api|oauth|wh)_[A-Za-z0-9]{20,}/g],
+  howToEnable:
+    'To use them, set LINEAR_API_KEY (or LINEAR_ACCESS_TOKEN), plus LINEAR_WEBHOOK_SECRET for webhooks (without it the bridge polls Linear).',
+  configure(env) {
+    const config = linearConfigFrom(env);
+    if (!config) return undefined;
+    return {
+      name: 'linear',
+      settings: config,
+      async create(ctx) {
+        const { createLinearPlatform } = await import('./linear-platform.js');
+        return createLinearPlatform({
+          config,
+          store: ctx.store,
+          sink: ctx.sink,
+          clock: ctx.clock,
+          logger: ctx.logger,
+          // The adapter's links between issues and threads must outlast the longest handoff.
+          stateTtlMs: ctx.maxHandoffLifetimeMs + stateMarginMs,
+        });
+      },
+    };
+  },
+};

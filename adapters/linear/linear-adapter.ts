@@ -108,6 +108,8 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
 
   return {
     platform: 'linear',
+    // Issue keys: Linear matches them in any case.
+    refsIgnoreCase: true,
     parseThread: parseLinearThread,
     outboundRateLimit: linearOutboundRateLimit,
     post,

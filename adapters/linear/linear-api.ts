@@ -1,6 +1,6 @@
 import { LinearClient, PaginationOrderBy, type Comment, type User } from '@linear/sdk';
 import type { Clock } from '../../src/core/clock.js';
-import type { LinearConfig } from '../../src/core/config-linear.js';
+import type { LinearConfig } from './linear-config.js';
 import { UpstreamError } from '../../src/core/errors.js';
 import { isNotFound, linearError } from './linear-errors.js';
 

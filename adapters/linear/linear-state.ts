@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { KeyValueStore } from '../../src/core/key-value.js';
 
 /**
  * What the Linear adapter remembers, in the bridge's Redis under `<prefix>:linear:`:
@@ -51,81 +51,57 @@ export interface LinearState {
   startCursor(ref: string, at: number): Promise<void>;
 }
 
-export function createLinearState(redis: Redis, keyPrefix: string, ttlMs = defaultLinearStateTtlMs): LinearState {
-  const key = (...parts: string[]) => [keyPrefix, ...parts].join(':');
-  const ttl = String(ttlMs);
+export function createLinearState(store: KeyValueStore, ttlMs = defaultLinearStateTtlMs): LinearState {
+  const key = (...parts: string[]) => parts.join(':');
+  const entry = (value: string, ...parts: string[]) => ({ key: key(...parts), value, ttlMs });
   return {
     async beforePost(commentId, link) {
-      const tx = redis.multi().set(key('ours', commentId), '1', 'PX', ttl);
-      if (link) {
-        tx.set(key('issue-thread', link.issueUuid), link.ref, 'PX', ttl).set(
-          key('thread-issue', link.ref),
-          link.issueUuid,
-          'PX',
-          ttl,
-        );
-      }
-      await tx.exec();
+      await store.set([
+        entry('1', 'ours', commentId),
+        ...(link
+          ? [entry(link.ref, 'issue-thread', link.issueUuid), entry(link.issueUuid, 'thread-issue', link.ref)]
+          : []),
+      ]);
     },
     async ours(ids) {
-      if (ids.length === 0) return [];
-      const found = await redis.mget(...ids.map((id) => key('ours', id)));
-      return found.map((v) => v !== null);
+      return (await store.getMany(ids.map((id) => key('ours', id)))).map((v) => v !== undefined);
     },
     async linkIssue(ref, issueUuid) {
-      await redis
-        .multi()
-        .set(key('issue-thread', issueUuid), ref, 'PX', ttl)
-        .set(key('thread-issue', ref), issueUuid, 'PX', ttl)
-        .exec();
+      await store.set([entry(ref, 'issue-thread', issueUuid), entry(issueUuid, 'thread-issue', ref)]);
     },
     async threadOfIssue(issueUuid) {
-      return (await redis.get(key('issue-thread', issueUuid))) ?? undefined;
+      return store.get(key('issue-thread', issueUuid));
     },
     async inbound(commentId, issueUuid, parentId) {
-      const [ours, thread, handoffId] = await redis.mget(
+      const [ours, thread, handoffId] = await store.getMany([
         key('ours', commentId),
         key('issue-thread', issueUuid),
         key('approval-of', parentId ?? '-'),
-      );
-      return {
-        ours: ours !== null && ours !== undefined,
-        thread: thread ?? undefined,
-        handoffId: parentId ? (handoffId ?? undefined) : undefined,
-      };
+      ]);
+      return { ours: ours !== undefined, thread, handoffId: parentId ? handoffId : undefined };
     },
     async handoffsOfApprovals(commentIds) {
-      if (commentIds.length === 0) return [];
-      return (await redis.mget(...commentIds.map((id) => key('approval-of', id)))).map((v) => v ?? undefined);
+      return store.getMany(commentIds.map((id) => key('approval-of', id)));
     },
     async issuesOfThreads(refs) {
-      if (refs.length === 0) return [];
-      return (await redis.mget(...refs.map((ref) => key('thread-issue', ref)))).map((v) => v ?? undefined);
+      return store.getMany(refs.map((ref) => key('thread-issue', ref)));
     },
     async rememberApproval(handoffId, commentId) {
-      await redis
-        .multi()
-        .set(key('approval', handoffId), commentId, 'PX', ttl)
-        .set(key('approval-of', commentId), handoffId, 'PX', ttl)
-        .exec();
+      await store.set([entry(commentId, 'approval', handoffId), entry(handoffId, 'approval-of', commentId)]);
     },
     async approvalOf(handoffId) {
-      return (await redis.get(key('approval', handoffId))) ?? undefined;
+      return store.get(key('approval', handoffId));
     },
     async cursors(refs) {
-      if (refs.length === 0) return [];
-      return (await redis.mget(...refs.map((ref) => key('cursor', ref)))).map((v) =>
-        v === null ? undefined : Number(v),
+      return (await store.getMany(refs.map((ref) => key('cursor', ref)))).map((v) =>
+        v === undefined ? undefined : Number(v),
       );
     },
     async setCursors(cursors) {
-      if (cursors.size === 0) return;
-      const tx = redis.multi();
-      for (const [ref, at] of cursors) tx.set(key('cursor', ref), String(at), 'PX', ttl);
-      await tx.exec();
+      await store.set([...cursors].map(([ref, at]) => entry(String(at), 'cursor', ref)));
     },
     async startCursor(ref, at) {
-      await redis.set(key('cursor', ref), String(at), 'PX', ttl, 'NX');
+      await store.setIfAbsent(entry(String(at), 'cursor', ref));
     },
   };
 }

@@ -1,35 +1,30 @@
-import type { Redis } from 'ioredis';
-import type { Route } from '../../src/core/http-route.js';
-import type { InboundSink, ThreadAdapter } from '../../src/core/thread-adapter.js';
-import { createLocalAdapter } from './local-adapter.js';
-import { localRoutes } from './local-routes.js';
-import { createLocalThreadStore, type LocalThreadStore } from './local-thread-store.js';
-import type { LocalThread } from './local-thread.js';
+import type { PlatformDescriptor } from '../../src/core/platform.js';
+import { createLocalPlatform } from './local-platform.js';
+import { parseLocalThread } from './local-thread.js';
 
 export { parseLocalThread, type LocalThread } from './local-thread.js';
-export { redactedText } from './local-adapter.js';
-export type { LocalMessage, LocalThreadStore } from './local-thread-store.js';
 
-export interface LocalPlatformOptions {
-  readonly redis: Redis;
-  /** Prefix for this adapter's Redis keys, e.g. `handoff:local`. */
-  readonly keyPrefix: string;
-  readonly sink: InboundSink;
-  readonly now: () => number;
-}
-
-export interface LocalPlatform {
-  readonly adapter: ThreadAdapter<LocalThread>;
-  readonly routes: readonly Route[];
-  readonly store: LocalThreadStore;
-}
-
-/** The local platform: threads stored in the bridge's Redis, a page to read and reply. */
-export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatform {
-  const store = createLocalThreadStore(options.redis, options.keyPrefix);
-  return {
-    adapter: createLocalAdapter(store, options.now),
-    routes: localRoutes({ store, sink: options.sink, now: options.now }),
-    store,
-  };
-}
+/**
+ * Threads kept by the bridge itself, read and answered on its own pages (/threads/<name>). On
+ * unless production, or as HANDOFF_LOCAL_THREADS (a bridge-wide setting) says.
+ */
+export const localPlatform: PlatformDescriptor = {
+  name: 'local',
+  threadExample: 'local:demo',
+  parseThread: parseLocalThread,
+  env: {},
+  secretVariables: [],
+  secretShapes: [],
+  howToEnable:
+    'Local threads are off in production: set HANDOFF_LOCAL_THREADS=on to serve them (their reply author is not authenticated; see docs/security.md).',
+  configure(env) {
+    const on = (env.HANDOFF_LOCAL_THREADS as boolean | undefined) ?? env.NODE_ENV !== 'production';
+    if (!on) return undefined;
+    return {
+      name: 'local',
+      settings: {},
+      bannerLine: (base) => `  Threads   ${base}/threads/demo`,
+      create: async (ctx) => createLocalPlatform({ store: ctx.store, sink: ctx.sink, now: () => ctx.clock.now() }),
+    };
+  },
+};

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { KeyValueStore } from '../../src/core/key-value.js';
 
 /** One message in a local thread, as the page and the JSON routes show it. */
 export interface LocalMessage {
@@ -20,7 +20,7 @@ export interface LocalMessage {
 export const localThreadLimit = 1000;
 
 /**
- * Local threads in Redis: one list of JSON messages per thread. Threads are small and local,
+ * Local threads in the bridge's store: one list of JSON messages per thread. Threads are small and local,
  * so edits (reactions, redaction) rewrite the one message in place.
  */
 export interface LocalThreadStore {
@@ -39,9 +39,9 @@ function parse(raw: string): LocalMessage {
   return { reactions: [], redacted: false, ...(JSON.parse(raw) as Partial<LocalMessage>) } as LocalMessage;
 }
 
-export function createLocalThreadStore(redis: Redis, keyPrefix: string): LocalThreadStore {
-  const key = (name: string) => `${keyPrefix}:thread:${name}`;
-  const all = async (name: string) => (await redis.lrange(key(name), 0, -1)).map(parse);
+export function createLocalThreadStore(store: KeyValueStore): LocalThreadStore {
+  const key = (name: string) => `thread:${name}`;
+  const all = async (name: string) => (await store.list(key(name))).map(parse);
   return {
     async append(name, message) {
       const full: LocalMessage = {
@@ -50,7 +50,7 @@ export function createLocalThreadStore(redis: Redis, keyPrefix: string): LocalTh
         reactions: [],
         redacted: false,
       };
-      await redis.multi().rpush(key(name), serialise(full)).ltrim(key(name), -localThreadLimit, -1).exec();
+      await store.append(key(name), serialise(full), localThreadLimit);
       return full;
     },
     async list(name, afterId) {
@@ -64,7 +64,7 @@ export function createLocalThreadStore(redis: Redis, keyPrefix: string): LocalTh
       const index = messages.findIndex((m) => m.id === id);
       if (index < 0) return undefined;
       const next = change(messages[index]!);
-      await redis.lset(key(name), index, serialise(next));
+      await store.replaceAt(key(name), index, serialise(next));
       return next;
     },
   };

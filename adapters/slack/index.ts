@@ -1,65 +1,44 @@
-import type { SlackConfig } from '../../src/core/config-slack.js';
-import type { Route } from '../../src/core/http-route.js';
-import type { Logger } from '../../src/core/logger.js';
-import type { InboundSink, ThreadAdapter } from '../../src/core/thread-adapter.js';
-import { createSlackAdapter } from './slack-adapter.js';
-import { createSlackClient } from './slack-client.js';
-import { createSlackInbound } from './slack-inbound.js';
-import { createSlackPeople } from './slack-people.js';
-import { createSlackSharing } from './slack-sharing.js';
-import { slackRoutes } from './slack-routes.js';
-import { createSlackSocket } from './slack-socket.js';
-import type { SlackThread } from './slack-thread.js';
+import type { PlatformDescriptor } from '../../src/core/platform.js';
+import { slackConfigFrom, slackEnv } from './slack-config.js';
+import { parseSlackThread } from './slack-thread.js';
 
 export { parseSlackThread, slackThreadRef, type SlackThread } from './slack-thread.js';
-export { slackEventsPath, slackInteractivityPath } from './slack-routes.js';
+export { slackConfigFrom, type SlackConfig } from './slack-config.js';
 
-export interface SlackPlatformOptions {
-  /** The parsed Slack part of the configuration (src/core/config-slack.ts). */
-  readonly config: SlackConfig;
-  /** Where verified replies go (dedupe, seal, enqueue). */
-  readonly sink: InboundSink;
-  /** The bridge's clock, epoch ms: signature windows and receive times. */
-  readonly now: () => number;
-  readonly logger: Logger;
-}
-
-export interface SlackPlatform {
-  readonly adapter: ThreadAdapter<SlackThread>;
-  /** POST /slack/events and /slack/interactivity (Events API mode only). */
-  readonly routes: readonly Route[];
-  /** Opens the Socket Mode connection (Socket Mode only; run by processes with workers). */
-  start?(): Promise<void>;
-  stop?(): Promise<void>;
-}
-
-/** Slack threads: the adapter, and events in over HTTP routes or a Socket Mode connection. */
-export function createSlackPlatform(options: SlackPlatformOptions): SlackPlatform {
-  const { config, sink, now } = options;
-  const logger = options.logger.child({ platform: 'slack' });
-  const client = createSlackClient({
-    token: config.botToken,
-    ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
-    logger,
-  });
-  const adapter = createSlackAdapter({
-    client,
-    people: createSlackPeople(client, now),
-    sharing: createSlackSharing({ client, logger }),
-    privateLinks: config.privateLinks,
-    dmOutsideChannel: config.dmOutsideChannel,
-    codeModal: config.codeModal,
-    outboundPerSecond: config.outboundPerSecond,
-  });
-  const inbound = createSlackInbound({ sink, client, now, logger });
-  if (config.inbound.mode === 'events') {
-    return { adapter, routes: slackRoutes({ signingSecret: config.inbound.signingSecret, inbound, now, logger }) };
-  }
-  const socket = createSlackSocket({
-    appToken: config.inbound.appToken,
-    ...(config.apiUrl ? { apiUrl: config.apiUrl } : {}),
-    inbound,
-    logger,
-  });
-  return { adapter, routes: [], start: socket.start, stop: socket.stop };
-}
+/**
+ * Slack channels' threads. Light on purpose: Bolt and the Web API client are imported by
+ * `create` only, so a bridge without Slack does not load them.
+ */
+export const slackPlatform: PlatformDescriptor = {
+  name: 'slack',
+  threadExample: 'slack:C0123456789/1700000000.000100',
+  parseThread: parseSlackThread,
+  env: slackEnv,
+  secretVariables: ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'],
+  secretShapes: [
+    // bot, user, app-level and refresh (`xoxe-`) tokens
+    /(?:\b|(?<=\\[nrt]))xox[abeposr]-[A-Za-z0-9-]{10,}/g,
+    /(?:\b|(?<=\\[nrt]))xapp-[A-Za-z0-9-]{10,}/g,
+  ],
+  howToEnable:
+    'Set SLACK_BOT_TOKEN and either SLACK_SIGNING_SECRET (events over HTTP at POST /slack/events) or SLACK_APP_TOKEN (Socket Mode); see the Slack section of the README.',
+  configure(env) {
+    const config = slackConfigFrom(env);
+    if (!config) return undefined;
+    return {
+      name: 'slack',
+      settings: config,
+      publicThreads: {
+        mode: config.sharedChannels,
+        howToAllow: 'set SLACK_SHARED_CHANNELS=warn on the bridge (the link is then posted with a warning)',
+      },
+      bannerLine: (base) =>
+        `  Slack     ${config.inbound.mode === 'events' ? `${base}/slack/events, ${base}/slack/interactivity` : 'Socket Mode (workers connect to Slack)'}`,
+      async create(ctx) {
+        // Events over HTTP routes, or a Socket Mode connection.
+        const { createSlackPlatform } = await import('./slack-platform.js');
+        return createSlackPlatform({ config, sink: ctx.sink, now: () => ctx.clock.now(), logger: ctx.logger });
+      },
+    };
+  },
+};

@@ -6,8 +6,8 @@ import { ConfigError } from '../core/errors.js';
 import type { Route } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
 import type { LoginDiscovery, LoginProtocol } from '../core/login-protocol.js';
-import type { InboundPoller } from '../core/inbound-poller.js';
-import type { InboundSink, ThreadAdapter } from '../core/thread-adapter.js';
+import type { ConfiguredPlatform, PlatformModule } from '../core/platform.js';
+import type { InboundSink } from '../core/thread-adapter.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { AgentLimits } from '../core/agent-policy.js';
 import { authenticateAgentKey } from '../engine/agents.js';
@@ -40,16 +40,7 @@ import { createKeys, type Keys } from '../store/keys.js';
 import { createServiceGate } from '../store/service-gate.js';
 import { connectRedis, reportConnection, storeTimeoutMs, type Redis } from '../store/redis.js';
 import { createEngineStore } from './engine-store.js';
-
-/** What a platform module gets to build itself. */
-export interface PlatformContext {
-  readonly redis: Redis;
-  /** Prefix for the platform's own Redis keys. */
-  readonly keyPrefix: string;
-  readonly sink: InboundSink;
-  readonly clock: Clock;
-  readonly logger: Logger;
-}
+import { redisKeyValue } from './redis-key-value.js';
 
 /** What login protocols get to build themselves (a cache for discovery, say). */
 export interface LoginContext {
@@ -67,17 +58,6 @@ export interface LoginSetup {
   readonly protocols: readonly LoginProtocol[];
   /** Chooses a protocol for `auto`; without it, `auto` means the first protocol. */
   readonly discovery?: LoginDiscovery;
-}
-
-/** One configured platform: its adapter, its inbound routes, and any background inbound. */
-export interface PlatformModule {
-  readonly adapter: ThreadAdapter;
-  readonly routes?: readonly Route[];
-  /** Inbound by polling, run as a repeatable job (only in processes that run workers). */
-  readonly poller?: InboundPoller;
-  /** Starts background inbound such as a Socket Mode connection (only in processes that run workers). */
-  start?(): Promise<void>;
-  stop?(): Promise<void>;
 }
 
 export interface BridgeOptions {
@@ -103,13 +83,14 @@ export interface BridgeOptions {
   readonly auditSink?: AuditSink;
   readonly logger: Logger;
   readonly clock: Clock;
-  readonly platforms: (ctx: PlatformContext) => readonly PlatformModule[];
+  /** The configured platforms (src/core/platform.ts), created once Redis is connected. */
+  readonly platforms: readonly ConfiguredPlatform[];
   /** Builds the login protocols once Redis is connected. */
   readonly login: (ctx: LoginContext) => LoginSetup;
   /** Routes mounted without the API token (the sandbox). */
   readonly extraRoutes?: readonly Route[];
-  /** How to enable each platform that is not configured, for error messages. */
-  readonly howToEnable?: Partial<Record<Platform, string>>;
+  /** How to enable each registered platform that is not configured, for error messages. */
+  readonly howToEnable?: Readonly<Record<Platform, string>>;
 }
 
 export interface Bridge {
@@ -141,7 +122,18 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (!intake) throw new Error('inbound intake used before the bridge finished starting');
     return intake(reply);
   };
-  const modules = options.platforms({ redis, keyPrefix: options.prefix, sink, clock, logger });
+  const modules: PlatformModule[] = [];
+  for (const platform of options.platforms) {
+    modules.push(
+      await platform.create({
+        store: redisKeyValue(redis, `${options.prefix}:${platform.name}`),
+        sink,
+        clock,
+        logger: logger.child({ platform: platform.name }),
+        maxHandoffLifetimeMs: options.policy.maxExpiresInMs,
+      }),
+    );
+  }
   const platforms = modules.map((m) => m.adapter.platform);
   const queues = createQueues(redis, keys.queuePrefix, platforms);
   const storeOn = (connection: Redis, on: Queues) =>

@@ -79,8 +79,9 @@ export async function runVaultCommand(
   }
 
   try {
-    // Only the store settings matter here; production's other requirements (the API token) do not.
-    const config = loadConfig({ ...env, NODE_ENV: 'development' });
+    // Only the store settings matter here; production's other requirements (the API token) and
+    // the platforms' variables do not.
+    const config = loadConfig({ ...env, NODE_ENV: 'development' }, []);
     if (!config.redisUrl) throw new ConfigError('REDIS_URL', 'vault rekey needs REDIS_URL: the Redis the bridge uses.');
     if (!config.vaultKey)
       throw new ConfigError(

@@ -36,7 +36,7 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
   if (!values.service)
     throw new UsageError('login needs --service URL (the service API root, e.g. http://127.0.0.1:8080/sandbox).');
   if (!values.thread)
-    throw new UsageError('login needs --thread REF (e.g. local:demo or slack:C0123/1700000000.000100).');
+    throw new UsageError("login needs --thread REF (e.g. local:demo; each platform's README shows its refs).");
   let expiresInMs: number | undefined;
   if (values.timeout !== undefined) {
     expiresInMs = parseDuration(values.timeout);

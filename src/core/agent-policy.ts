@@ -38,18 +38,19 @@ const originGlob = z
   });
 
 /**
- * `slack:C0123*`, `github:acme/*`, `linear:ENG-*`, `local:*`, `*`: matched against the canonical
- * thread ref (what the platform's adapter makes of the requested one).
+ * `local:*`, `<platform>:<glob>` (e.g. `local:demo-*`), `*`: matched against the canonical thread
+ * ref (what the platform's adapter makes of the requested one). The prefix is lower-cased;
+ * whether it names a registered platform is checked where the platforms are known.
  */
 const threadGlob = z
   .string()
   .trim()
   .min(1)
   .max(300)
-  .refine((v) => v === '*' || /^(?:local|slack|github|linear):\S+$/i.test(v), {
-    message: 'must start with local:, slack:, github: or linear: (e.g. github:acme/*), or be *',
+  .refine((v) => v === '*' || /^[A-Za-z][A-Za-z0-9-]{0,31}:\S+$/.test(v), {
+    message: "must start with a platform's prefix such as local: (e.g. local:demo-*), or be *",
   })
-  .transform((v) => v.replace(/^(local|slack|github|linear):/i, (prefix) => prefix.toLowerCase()));
+  .transform((v) => v.replace(/^[A-Za-z][A-Za-z0-9-]{0,31}:/, (prefix) => prefix.toLowerCase()));
 
 const limit = (max: number) => z.number().int().min(1).max(max);
 
@@ -87,6 +88,8 @@ export interface PolicyQuestion {
   /** The canonical thread ref. */
   readonly thread: string;
   readonly approvers: readonly string[];
+  /** The thread's platform compares refs case-insensitively (its adapter's `refsIgnoreCase`). */
+  readonly threadIgnoresCase?: boolean;
 }
 
 export type PolicyRefusal =
@@ -94,9 +97,6 @@ export type PolicyRefusal =
   | { readonly code: 'thread_not_allowed'; readonly message: string }
   | { readonly code: 'approver_not_allowed'; readonly message: string };
 
-/** Platforms whose names are case-insensitive (GitHub owners and repositories, Linear issue keys). */
-const caseInsensitive = /^(?:github|linear):/;
-const threadKey = (value: string) => (caseInsensitive.test(value) ? value.toLowerCase() : value);
 const approverKey = (value: string) => value.trim().replace(/^@/, '').toLowerCase();
 
 /** The first rule of the policy the question breaks, or undefined when it is allowed. */
@@ -107,6 +107,7 @@ export function checkPolicy(agentId: string, policy: AgentPolicy, question: Poli
       message: `Agent ${agentId} may not log in to ${question.serviceOrigin}; the operator allows it: ${policy.services.join(', ') || 'no service'}.`,
     };
   }
+  const threadKey = (value: string) => (question.threadIgnoresCase ? value.toLowerCase() : value);
   if (policy.threads && !globMatchAny(policy.threads.map(threadKey), threadKey(question.thread))) {
     return {
       code: 'thread_not_allowed',

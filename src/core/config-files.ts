@@ -6,7 +6,8 @@ import { ConfigError } from './errors.js';
  * `<NAME>_FILE=/run/secrets/…` (Docker and Kubernetes secrets, systemd credentials), so the
  * secret never sits in the environment, where `ps e`, crash reports and child processes see
  * it. The file's content, without surrounding whitespace, becomes the value, before the one
- * schema checks it like any other.
+ * schema checks it like any other. Each platform adds its own secret variables
+ * (`PlatformDescriptor.secretVariables`).
  */
 export const secretVariables = [
   'HANDOFF_API_TOKEN',
@@ -14,15 +15,6 @@ export const secretVariables = [
   'HANDOFF_VAULT_PREVIOUS_KEYS',
   'HANDOFF_METRICS_TOKEN',
   'REDIS_URL',
-  'SLACK_BOT_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'SLACK_APP_TOKEN',
-  'GITHUB_TOKEN',
-  'GITHUB_APP_PRIVATE_KEY',
-  'GITHUB_WEBHOOK_SECRET',
-  'LINEAR_API_KEY',
-  'LINEAR_ACCESS_TOKEN',
-  'LINEAR_WEBHOOK_SECRET',
 ] as const;
 
 /** How secret files are read (injected by tests; default node:fs). */
@@ -48,10 +40,12 @@ const isSet = (value: string | undefined): value is string => value !== undefine
 export function resolveSecretFiles(
   env: Readonly<Record<string, string | undefined>>,
   reader: SecretFileReader = nodeSecretFileReader,
+  /** Secret variables besides the bridge's own: the registered platforms'. */
+  more: readonly string[] = [],
 ): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...env };
   const problems: Array<[variable: string, message: string]> = [];
-  for (const name of secretVariables) {
+  for (const name of [...secretVariables, ...more]) {
     const fileVariable = `${name}_FILE`;
     const path = env[fileVariable];
     delete out[fileVariable];

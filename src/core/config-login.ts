@@ -38,7 +38,7 @@ const nonNegativeMs = z.coerce
   .int('must be a whole number of milliseconds (0 or more)')
   .min(0, 'must be a whole number of milliseconds (0 or more)');
 
-/** `https://github.com=Iv1.abc,https://auth.example.com=handoff`: a client id per service origin. */
+/** `https://code.example.com=Iv1.abc,https://auth.example.com=handoff`: a client id per service origin. */
 const clientIdMap = z.string().transform((v, ctx) => {
   const out: Record<string, string> = {};
   for (const pair of v
@@ -57,7 +57,7 @@ const clientIdMap = z.string().transform((v, ctx) => {
     if (!parsed || !id || !/^https?:$/.test(parsed.protocol)) {
       ctx.addIssue({
         code: 'custom',
-        message: 'must be comma-separated origin=client_id pairs, e.g. https://github.com=Iv1.0123456789abcdef',
+        message: 'must be comma-separated origin=client_id pairs, e.g. https://code.example.com=Iv1.0123456789abcdef',
       });
       return z.NEVER;
     }
@@ -108,7 +108,7 @@ export interface LoginConfig {
   readonly deviceClientIds: Readonly<Record<string, string>>;
   /**
    * Origin globs of services that may be sent an approver's email found in the platform
-   * directory (Slack, Linear, GitHub profile). Default none: only an email the request itself
+   * directory (a workspace's people, a profile). Default none: only an email the request itself
    * named goes to a service.
    */
   readonly approverEmailServices: readonly string[];

@@ -2,16 +2,16 @@ import { z } from 'zod';
 import { agentsConfigFrom, agentsEnv, type AgentsConfig } from './config-agents.js';
 import { flag, optionalText, port, positiveMs } from './config-fields.js';
 import { resolveSecretFiles, type SecretFileReader } from './config-files.js';
-import { githubConfigFrom, githubEnv, type GithubConfig } from './config-github.js';
-import { linearConfigFrom, linearEnv, type LinearConfig } from './config-linear.js';
 import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
 import { networkConfigFrom, networkEnv, type NetworkConfig } from './config-network.js';
-import { slackConfigFrom, slackEnv, type SlackConfig } from './config-slack.js';
 import { ConfigError } from './errors.js';
+import { platformNames, type ConfiguredPlatform, type PlatformDescriptor } from './platform.js';
+import { registerSecretShapes } from './secret-patterns.js';
 
 /**
  * The one configuration schema. Parsed once, from an env object passed in (never read from
- * process.env here), by `loadConfig`. Every error names the variable to set.
+ * process.env here), by `loadConfig`. Every error names the variable to set. Each platform
+ * brings its own variables (`PlatformDescriptor.env`), merged into this one schema.
  */
 
 const vaultKey = z
@@ -39,52 +39,59 @@ const previousVaultKeys = z
   )
   .transform((list) => list.map((v) => Buffer.from(v, 'base64')));
 
-const envSchema = z
-  .object({
-    ...slackEnv,
-    ...githubEnv,
-    ...linearEnv,
-    ...loginEnv,
-    ...agentsEnv,
-    ...networkEnv,
-    // Production unless told otherwise: `npm start` (serve --dev) asks for development.
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
-    PORT: port.default(8080),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    REDIS_URL: optionalText.pipe(
-      z
-        .string()
-        .regex(/^rediss?:\/\/\S+$/, 'must look like redis://host:6379 or rediss://user:pass@host:6380/0')
-        .optional(),
-    ),
-    HANDOFF_API_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-    HANDOFF_VAULT_KEY: optionalText.pipe(vaultKey.optional()),
-    HANDOFF_VAULT_PREVIOUS_KEYS: optionalText.pipe(previousVaultKeys.optional()),
-    HANDOFF_DATA_DIR: z.string().min(1).default('.handoff'),
-    HANDOFF_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
-    HANDOFF_PREFIX: z
+const bridgeEnv = {
+  ...loginEnv,
+  ...agentsEnv,
+  ...networkEnv,
+  // Production unless told otherwise: `npm start` (serve --dev) asks for development.
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: optionalText.pipe(
+    z
       .string()
-      .regex(/^[A-Za-z0-9_{}-]{1,64}$/, 'may use letters, digits, _, -, { and } only')
-      .default('handoff'),
-    HANDOFF_ROLE: z.enum(['all', 'server', 'worker']).default('all'),
-    HANDOFF_SANDBOX: flag.optional(),
-    HANDOFF_LOCAL_THREADS: flag.optional(),
-    HANDOFF_METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-    HANDOFF_DEFAULT_EXPIRES_IN_MS: positiveMs.default(30 * 60_000),
-    HANDOFF_MAX_EXPIRES_IN_MS: positiveMs.default(24 * 3_600_000),
-    HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(10_000),
-    HANDOFF_POLL_MAX_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(5 * 60_000),
-    HANDOFF_CLAIM_LEASE_MS: positiveMs.min(300, 'must be at least 300').default(60_000),
-    HANDOFF_WORKER_CONCURRENCY: z.coerce
-      .number({ error: 'must be a whole number from 1 to 1000' })
-      .int('must be a whole number from 1 to 1000')
-      .min(1, 'must be a whole number from 1 to 1000')
-      .max(1000, 'must be a whole number from 1 to 1000')
-      .default(32),
-    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
-  })
-  .superRefine((env, ctx) => {
+      .regex(/^rediss?:\/\/\S+$/, 'must look like redis://host:6379 or rediss://user:pass@host:6380/0')
+      .optional(),
+  ),
+  HANDOFF_API_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  HANDOFF_VAULT_KEY: optionalText.pipe(vaultKey.optional()),
+  HANDOFF_VAULT_PREVIOUS_KEYS: optionalText.pipe(previousVaultKeys.optional()),
+  HANDOFF_DATA_DIR: z.string().min(1).default('.handoff'),
+  HANDOFF_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  HANDOFF_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]{1,64}$/, 'may use letters, digits, _, -, { and } only')
+    .default('handoff'),
+  HANDOFF_ROLE: z.enum(['all', 'server', 'worker']).default('all'),
+  HANDOFF_SANDBOX: flag.optional(),
+  HANDOFF_LOCAL_THREADS: flag.optional(),
+  HANDOFF_METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  HANDOFF_DEFAULT_EXPIRES_IN_MS: positiveMs.default(30 * 60_000),
+  HANDOFF_MAX_EXPIRES_IN_MS: positiveMs.default(24 * 3_600_000),
+  HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(10_000),
+  HANDOFF_POLL_MAX_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(5 * 60_000),
+  HANDOFF_CLAIM_LEASE_MS: positiveMs.min(300, 'must be at least 300').default(60_000),
+  HANDOFF_WORKER_CONCURRENCY: z.coerce
+    .number({ error: 'must be a whole number from 1 to 1000' })
+    .int('must be a whole number from 1 to 1000')
+    .min(1, 'must be a whole number from 1 to 1000')
+    .max(1000, 'must be a whole number from 1 to 1000')
+    .default(32),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+};
+
+/** The one schema: the bridge's variables and every registered platform's. */
+function envSchema(platforms: readonly PlatformDescriptor[]) {
+  const platformEnv: Record<string, z.ZodType> = {};
+  for (const platform of platforms) {
+    for (const [name, field] of Object.entries(platform.env)) {
+      if (name in bridgeEnv || name in platformEnv)
+        throw new Error(`${name} is declared twice (platform ${platform.name})`);
+      platformEnv[name] = field;
+    }
+  }
+  return z.object({ ...platformEnv, ...bridgeEnv }).superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
     const required: Array<[keyof typeof env, string]> = [
       ['HANDOFF_VAULT_KEY', 'is required in production: 32 random bytes as base64 (openssl rand -base64 32)'],
@@ -98,6 +105,7 @@ const envSchema = z
       if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message });
     }
   });
+}
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -144,12 +152,8 @@ export interface Config {
   /** Jobs each worker runs at once. */
   readonly workerConcurrency: number;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
-  /** Present when Slack is configured. */
-  readonly slack: SlackConfig | undefined;
-  /** Present when GitHub is configured. */
-  readonly github: GithubConfig | undefined;
-  /** Present when Linear is configured. */
-  readonly linear: LinearConfig | undefined;
+  /** The registered platforms that this environment configures, in registration order. */
+  readonly platforms: readonly ConfiguredPlatform[];
 }
 
 /** Turns zod's issues into one ConfigError that names every variable to fix. */
@@ -160,16 +164,28 @@ function toConfigError(error: z.ZodError): ConfigError {
 }
 
 /**
- * Parses the environment. Secret variables may come from files (`<NAME>_FILE`), read through
- * `files` (default node:fs).
+ * Parses the environment, with the variables of the registered `platforms` (src/main.ts lists
+ * them). Secret variables may come from files (`<NAME>_FILE`), read through `files` (default
+ * node:fs).
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, files?: SecretFileReader): Config {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  platforms: readonly PlatformDescriptor[],
+  files?: SecretFileReader,
+): Config {
+  platformNames(platforms);
+  // Their tokens are masked in every log line of this process from now on.
+  registerSecretShapes(platforms.flatMap((p) => p.secretShapes));
   // An empty variable (`PORT=`, or `${X:-}` in compose files) means "not set".
-  const resolved = resolveSecretFiles(env, files);
+  const resolved = resolveSecretFiles(
+    env,
+    files,
+    platforms.flatMap((p) => p.secretVariables),
+  );
   const set = Object.fromEntries(
     Object.entries(resolved).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
-  const parsed = envSchema.safeParse(set);
+  const parsed = envSchema(platforms).safeParse(set);
   if (!parsed.success) throw toConfigError(parsed.error);
   const e = parsed.data;
   if (e.HANDOFF_DEFAULT_EXPIRES_IN_MS > e.HANDOFF_MAX_EXPIRES_IN_MS) {
@@ -205,8 +221,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fi
     network: networkConfigFrom(e),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
-    slack: slackConfigFrom(e),
-    github: githubConfigFrom(e),
-    linear: linearConfigFrom(e),
+    platforms: platforms.flatMap((p) => p.configure(e) ?? []),
   };
 }

@@ -18,7 +18,7 @@ export interface ExtractedAnswers {
 
 const invisible = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
 
-/** Undoes what chat platforms do to text: entities, Slack link wrapping, odd Unicode forms. */
+/** Undoes what chat platforms do to text: entities, chat link wrapping, odd Unicode forms. */
 export function normaliseReplyText(text: string): string {
   return (
     text
@@ -27,7 +27,7 @@ export function normaliseReplyText(text: string): string {
       .replace(/&amp;/g, '&')
       .replace(/&lt;/g, '<')
       .replace(/&gt;/g, '>')
-      // Slack: <https://x|label> and <https://x>
+      // chat link wrapping: <https://x|label> and <https://x>
       .replace(/<((?:https?|mailto):[^|>\s]+)(?:\|[^>]*)?>/g, '$1')
   );
 }

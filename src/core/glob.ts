@@ -2,7 +2,8 @@
  * The one glob matcher for operator policy (agent services and threads). `*` matches any run
  * of characters, the empty one included; every other character, `?`, `[` and `.` among them,
  * matches only itself. No regular expression is built from the operator's string, so nothing
- * in it can be read as one. Linear in practice (greedy with one backtrack point).
+ * in it can be read as one. Time proportional to the text in practice (greedy with one
+ * backtrack point).
  */
 export function globMatch(pattern: string, text: string): boolean {
   let p = 0;

@@ -35,7 +35,7 @@ function scan(text: string): NamedHandoffs {
 
 /**
  * The tags and ids a reply names. Lines of the person's own text win over quoted lines (`>`):
- * a GitHub "Quote reply" of an approval message carries that message's tag in the quote, and
+ * a "Quote reply" (as code hosts offer it) of an approval message carries that message's tag in the quote, and
  * a reply that quotes the bridge's "which one?" question names its choice outside the quote.
  */
 export function namedHandoffs(raw: string): NamedHandoffs {

@@ -3,12 +3,12 @@ import { renderSentence, type PersonPart, type Sentence, type SentenceStyle } fr
 import { cleanText, textLimits } from './untrusted-text.js';
 
 /**
- * Markdown for GitHub and Linear, built so that text can never become structure:
+ * Markdown for the platforms that render it (code hosts, issue trackers), built so that text can never become structure:
  *
  * - the bridge's words (literal text in our code, never a value) have the characters that
  *   start inline structure backslash-escaped (emphasis, code, links, images, HTML, entities,
- *   tables, headings), and `@` and `#` get a zero-width space, since GitHub links mentions and
- *   issue references in the rendered text, after the escapes are gone;
+ *   tables, headings), and `@` and `#` get a zero-width space, since code hosts link mentions
+ *   and issue references in the rendered text, after the escapes are gone;
  * - every value from outside is a code span, which no markdown construct, autolinker, mention
  *   or reference filter looks into; it is one line (no blank line to end the span) and its
  *   backticks are replaced by a look-alike (ˋ), so it cannot close the span early;
@@ -42,7 +42,7 @@ export function markdownDestination(href: string): string {
 export const markdownLink = (label: string, href: string): string =>
   `[${escapeMarkdownText(label)}](${markdownDestination(href)})`;
 
-/** An image as raw HTML (GitHub sizes it; markdown cannot): the URL must be a checked http(s) href. */
+/** An image as raw HTML (a code host sizes it; markdown cannot): the URL must be a checked http(s) href. */
 export const htmlImage = (src: string, size: number): string =>
   `<img src="${escapeHtml(src)}" alt="" width="${size}" height="${size}">`;
 

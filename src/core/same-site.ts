@@ -8,12 +8,12 @@ import { formatIp, parseIp } from './ip-address.js';
  * - Otherwise the site is the last two labels (`api.example.com` → `example.com`), or the last
  *   three when the last two are a known multi-label public suffix: a two-letter country code
  *   with a generic second level (`co.uk`, `com.au`, `ne.jp`…) or a shared-hosting domain where
- *   strangers get sibling subdomains (`github.io`, `herokuapp.com`…). A host that *is* such a
+ *   strangers get sibling subdomains (`herokuapp.com`, `netlify.app`…). A host that *is* such a
  *   suffix is its own site.
  *
  * So `auth.example.com` and `api.example.com` are one site, `example.com` and
- * `login.example.com` too; `evil.co.uk` and `bank.co.uk` are not, nor are `a.github.io` and
- * `b.github.io`. Known gap: a multi-label suffix not listed here (e.g. `kyoto.jp`) groups its
+ * `login.example.com` too; `evil.co.uk` and `bank.co.uk` are not, nor are `a.netlify.app` and
+ * `b.netlify.app`. Known gap: a multi-label suffix not listed here (e.g. `kyoto.jp`) groups its
  * subdomains into one site. Ports and schemes do not matter here (the network policy and the
  * https rule judge those).
  */

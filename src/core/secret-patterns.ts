@@ -22,15 +22,9 @@ const patterns: RegExp[] = [
   pattern(String.raw`[0-9a-f]{64}\b`),
   // bearer credentials in headers that found their way into a message
   pattern(String.raw`(Bearer)\s+[A-Za-z0-9._~+/=-]{12,}`, 'gi'),
-  // Slack (bot, user, app-level, refresh `xoxe-`), GitHub and Linear token shapes
-  pattern(String.raw`xox[abeposr]-[A-Za-z0-9-]{10,}`),
-  pattern(String.raw`xapp-[A-Za-z0-9-]{10,}`),
-  pattern(String.raw`gh[pousr]_[A-Za-z0-9]{20,}`),
-  pattern(String.raw`github_pat_[A-Za-z0-9_]{20,}`),
-  pattern(String.raw`lin_(?:api|oauth|wh)_[A-Za-z0-9]{20,}`),
-  // JSON Web Tokens (a GitHub App's signed JWT)
+  // JSON Web Tokens (an app's signed JWT)
   pattern(String.raw`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`),
-  // PEM private keys (a GitHub App's key), up to their end line or the end of the text
+  // PEM private keys (an app's key), up to their end line or the end of the text
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
 ];
 

@@ -24,7 +24,7 @@ export interface ForeignValue {
 }
 
 export interface PersonPart {
-  /** Platform id (Slack user id, GitHub login, Linear user id, local author). */
+  /** Platform id (a user id, a login, a local author). */
   readonly person: string;
   /** Display name, when the platform told us one. */
   readonly name?: string;

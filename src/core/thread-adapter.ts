@@ -7,11 +7,11 @@ export interface MessageRef {
   readonly platform: Platform;
   /** Canonical thread ref the message lives in. */
   readonly thread: string;
-  /** Platform message id (Slack `ts`, GitHub comment id, Linear comment UUID, local id). */
+  /** The platform's own message id (a timestamp, a comment id or UUID, a local id). */
   readonly id: string;
 }
 
-/** Someone on a platform. `id` is the stable platform id (Slack user id, GitHub login…). */
+/** Someone on a platform. `id` is the stable platform id (a user id, a login…). */
 export interface Person {
   readonly id: string;
   /** Display name, when known. */
@@ -76,7 +76,12 @@ export interface ThreadAdapter<T extends ThreadAddress = ThreadAddress> {
   readonly unnamedApprovers?: 'anyone' | 'platform_rule';
   /** Turns "@name" or an email into the platform's person id (with the directory's email, when known). */
   resolvePerson?(thread: T, handle: string): Promise<Person>;
-  /** Outbound budget for the platform's queue, e.g. Slack: 1 per 1000 ms. */
+  /**
+   * The platform's refs name the same thread in any case (repository owners, issue keys):
+   * agents' thread policies then match without regard to case. Default: case matters.
+   */
+  readonly refsIgnoreCase?: boolean;
+  /** Outbound budget for the platform's queue, e.g. 1 per 1000 ms. */
   readonly outboundRateLimit?: { readonly max: number; readonly durationMs: number };
 }
 
@@ -86,15 +91,15 @@ export interface InboundReply {
   /** Canonical thread ref. */
   readonly thread: string;
   /**
-   * The handoff the platform itself says this reply answers: the Slack modal opened from its
-   * approval message, a Linear reply under its approval comment. Absent: the text decides.
+   * The handoff the platform itself says this reply answers: a modal opened from its approval
+   * message, a reply nested under its approval comment. Absent: the text decides.
    */
   readonly handoffId?: string;
   readonly author: Person;
   /** The reply text. Treated as secret (it may hold a finish code): sealed before queueing. */
   readonly text: string;
   readonly messageRef: MessageRef;
-  /** The platform's delivery id (Slack event_id, x-github-delivery, linear-delivery…). */
+  /** The platform's delivery id (an event id, a delivery header…). */
   readonly deliveryId: string;
   /** When the bridge received it, epoch ms. */
   readonly receivedAt: number;

@@ -1,8 +1,10 @@
 import { BadInputError } from './errors.js';
 
-/** Platforms a thread can live on. Each has one adapter that parses and prints its refs. */
-export const platforms = ['local', 'slack', 'github', 'linear'] as const;
-export type Platform = (typeof platforms)[number];
+/**
+ * A platform's name, the prefix of its thread refs (`local:demo`). The platforms are the ones
+ * registered with the bridge (src/core/platform.ts); each parses and prints its own refs.
+ */
+export type Platform = string;
 
 /**
  * A parsed thread ref. Adapters return richer objects (channel, issue number…); the engine
@@ -10,28 +12,36 @@ export type Platform = (typeof platforms)[number];
  */
 export interface ThreadAddress {
   readonly platform: Platform;
-  /** Canonical ref string, e.g. `slack:C0123/1700000000.000100`. Stored and compared as is. */
+  /** Canonical ref string, e.g. `local:demo`. Stored and compared as is. */
   readonly ref: string;
 }
 
-/** Splits `slack:C1/1.2` into its platform and the platform-specific rest. */
-export function splitThreadRef(ref: unknown): { platform: Platform; rest: string } {
+/** The platform of a canonical ref the bridge stored itself (no check: it was parsed before). */
+export function platformOf(ref: string): Platform {
+  return ref.slice(0, Math.max(0, ref.indexOf(':'))).toLowerCase();
+}
+
+/** Splits `local:demo` into its platform, one of `known`, and the platform-specific rest. */
+export function splitThreadRef(ref: unknown, known: readonly Platform[]): { platform: Platform; rest: string } {
   if (typeof ref !== 'string' || ref.trim() === '') {
-    throw new BadInputError('thread must be a string such as "local:demo" or "slack:C0123/1700000000.000100".', {
-      code: 'invalid_thread_ref',
-      details: { field: 'thread' },
-    });
+    throw new BadInputError(
+      `thread must be a string such as "local:demo" (a platform's prefix, a colon, the thread).`,
+      {
+        code: 'invalid_thread_ref',
+        details: { field: 'thread' },
+      },
+    );
   }
   const trimmed = ref.trim();
   const colon = trimmed.indexOf(':');
   const prefix = colon < 0 ? '' : trimmed.slice(0, colon).toLowerCase();
-  if (!(platforms as readonly string[]).includes(prefix)) {
+  if (!known.includes(prefix)) {
     throw new BadInputError(
-      `thread "${trimmed.slice(0, 80)}" has an unknown prefix; use one of ${platforms.map((p) => `${p}:`).join(', ')}.`,
+      `thread "${trimmed.slice(0, 80)}" has an unknown prefix; use one of ${known.map((p) => `${p}:`).join(', ')}.`,
       { code: 'unknown_thread_platform', details: { field: 'thread' } },
     );
   }
-  return { platform: prefix as Platform, rest: trimmed.slice(colon + 1) };
+  return { platform: prefix, rest: trimmed.slice(colon + 1) };
 }
 
 /** The error every adapter throws for a ref it cannot parse, with an example of a good one. */

@@ -5,7 +5,6 @@ import { maxAttempts, maxRestarts, type HandoffRecord } from '../core/handoff.js
 import { newId } from '../core/ids.js';
 import type { ApprovedBy, Completion, IssuedCredential } from '../core/login-protocol.js';
 import type { InboundReply, ThreadAdapter } from '../core/thread-adapter.js';
-import { splitThreadRef } from '../core/thread-ref.js';
 import { bindServiceApproval, vouchingApprover } from './approver-binding.js';
 import type { EngineDeps } from './engine-deps.js';
 import { openHeldResult, openLoginSecret } from './login-secret.js';
@@ -156,7 +155,7 @@ export async function claimWithAnswer(
   if (stored) return complete(deps, held, stored.scopes, source);
 
   // The poll's result is someone's approval at the service: is it an approver's?
-  const adapter = source.kind === 'reply' ? source.adapter : deps.adapters.get(splitThreadRef(held.thread).platform);
+  const adapter = source.kind === 'reply' ? source.adapter : deps.adapters.parse(held.thread).adapter;
   const unnamed = adapter.unnamedApprovers ?? 'anyone';
   const vouchedBy = source.kind === 'poll' ? vouchingApprover(held, deps.clock.now()) : undefined;
   const preApproval = 'code' in answer ? answer.approvedBy : undefined;

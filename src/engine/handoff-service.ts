@@ -56,7 +56,7 @@ export async function createHandoff(
   options: CreateOptions = {},
 ): Promise<CreateResult> {
   const service = parseServiceUrl(request.service, deps.policy.network);
-  const { thread } = deps.adapters.parse(request.thread);
+  const { adapter, thread } = deps.adapters.parse(request.thread);
   const protocol = chooseProtocol(deps, request.protocol);
   const expiresInMs = request.expiresInMs ?? deps.policy.defaultExpiresInMs;
   if (expiresInMs > deps.policy.maxExpiresInMs) {
@@ -74,6 +74,7 @@ export async function createHandoff(
     serviceOrigin: new URL(service).origin,
     thread: thread.ref,
     approvers: request.approvers,
+    threadIgnoresCase: adapter.refsIgnoreCase === true,
   });
 
   let id = newId('handoff');

@@ -14,22 +14,26 @@ export interface AdapterRegistry {
 
 export function createAdapterRegistry(
   adapters: readonly ThreadAdapter[],
-  /** For each missing platform: the sentence telling an operator how to enable it. */
-  howToEnable: Partial<Record<Platform, string>> = {},
+  /**
+   * Every registered platform that is not configured, with the sentence telling an operator
+   * how to enable it. A prefix neither configured nor here is unknown.
+   */
+  howToEnable: Readonly<Record<Platform, string>> = {},
 ): AdapterRegistry {
   const byPlatform = new Map(adapters.map((a) => [a.platform, a]));
+  const known = [...byPlatform.keys(), ...Object.keys(howToEnable).filter((p) => !byPlatform.has(p))];
   const get = (platform: Platform): ThreadAdapter => {
     const adapter = byPlatform.get(platform);
     if (adapter) return adapter;
     throw new BadInputError(
-      `${platform} threads are not configured on this bridge.${howToEnable[platform] ? ` ${howToEnable[platform]}` : ''}`,
+      `${platform} threads are not configured on this bridge.${Object.hasOwn(howToEnable, platform) ? ` ${howToEnable[platform]}` : ''}`,
       { code: 'platform_not_configured', details: { field: 'thread' } },
     );
   };
   return {
     get,
     parse(ref) {
-      const { platform } = splitThreadRef(ref);
+      const { platform } = splitThreadRef(ref, known);
       const adapter = get(platform);
       return { adapter, thread: adapter.parseThread(ref.trim()) };
     },

@@ -4,8 +4,8 @@ import { answerOf, looksLikeAnswer, type ParsedReply } from '../core/parsed-repl
 
 /**
  * Which open handoff a reply is for: pure, no I/O. One reply reaches at most one service, so
- * a reply goes to the handoff the platform names (the Slack modal's, a Linear reply under its
- * approval comment), else the one whose tag or id the text names, else the only one whose
+ * a reply goes to the handoff the platform names (a modal opened from its approval
+ * message, a reply nested under its approval comment), else the one whose tag or id the text names, else the only one whose
  * expected answer has this reply's shape. Anything less certain is no route at all: the
  * handler asks which, and nothing is sent anywhere. The text was read once (`parseReply`);
  * routing only matches that value against each open handoff.

@@ -101,7 +101,7 @@ function translate(err: unknown, what: string): HandoffError {
   );
 }
 
-/** An OAuth error some servers (GitHub) send with HTTP 200: read it before oauth4webapi does. */
+/** An OAuth error some servers (well-known code hosts among them) send with HTTP 200: read it before oauth4webapi does. */
 async function oauthErrorIn(response: Response): Promise<string | undefined> {
   if (response.status !== 200) return undefined;
   const body = (await response

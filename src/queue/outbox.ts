@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { splitThreadRef } from '../core/thread-ref.js';
+import { platformOf } from '../core/thread-ref.js';
 import type { Outbox, OutboundAction } from '../engine/ports.js';
 import { outboundJobOptions } from './job-options.js';
 import type { Queues } from './queues.js';
 
-function platformOf(action: OutboundAction) {
-  return action.kind === 'post' ? splitThreadRef(action.thread).platform : action.message.platform;
+function platformOfAction(action: OutboundAction) {
+  return action.kind === 'post' ? platformOf(action.thread) : action.message.platform;
 }
 
 /**
@@ -30,7 +30,9 @@ export function createOutbox(queues: Queues): Outbox {
             },
           }
         : {};
-      await queues.outbound(platformOf(action)).add(action.kind, action, { ...outboundJobOptions, ...deduplication });
+      await queues
+        .outbound(platformOfAction(action))
+        .add(action.kind, action, { ...outboundJobOptions, ...deduplication });
     },
   };
 }

@@ -15,7 +15,7 @@ import { ConfigError } from '../core/errors.js';
  *     - id: deploy-bot
  *       keyHash: sha256:3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
  *       services: ["https://*.example.com"]
- *       threads: ["github:acme/*", "slack:C0123*"]
+ *       threads: ["local:ops-*"]
  */
 export interface FileAgent {
   readonly id: string;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { isTerminal, sourcesOf, type HandoffRecord, type HandoffStatus } from '../core/handoff.js';
-import { splitThreadRef } from '../core/thread-ref.js';
+import { platformOf } from '../core/thread-ref.js';
 import { decodeRecord, encodePatch, encodeRecord, type HandoffPatch } from './handoff-codec.js';
 import { feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
 import type { Keys } from './keys.js';
@@ -121,7 +121,7 @@ export function createHandoffStore(deps: {
   const { redis, keys, now } = deps;
   const feedLimits = deps.feedLimits ?? { maxLength: feedMaxLength, maxAgeMs: feedMaxAgeMs };
   const indexed = (thread: string) => {
-    const { platform } = splitThreadRef(thread);
+    const platform = platformOf(thread);
     return deps.polledPlatforms === undefined || deps.polledPlatforms.includes(platform) ? platform : undefined;
   };
 

@@ -1,9 +1,10 @@
-import { createGithubPlatform } from '../../adapters/github/index.js';
-import { loadConfig } from '../../src/core/config.js';
+import { createGithubPlatform } from '../../adapters/github/github-platform.js';
+import { loadPlatformConfig as loadConfig } from '../helpers/platform-config.js';
 import { startFakeGithub } from '../fakes/github/fake-github-server.js';
 import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { describeThreadAdapterContract } from './thread-adapter.contract.js';
+import { redisKeyValue } from '../../src/app/redis-key-value.js';
 
 describeThreadAdapterContract('github', async () => {
   const fake = await startFakeGithub();
@@ -14,8 +15,7 @@ describeThreadAdapterContract('github', async () => {
   const config = loadConfig({ NODE_ENV: 'test', GITHUB_TOKEN: token, GITHUB_API_URL: fake.url }).github!;
   const platform = createGithubPlatform({
     config,
-    redis,
-    keyPrefix: `${prefix}:github`,
+    store: redisKeyValue(redis, `${prefix}:github`),
     sink: async () => 'accepted',
     now: Date.now,
     logger: captureLogs('contract-github').logger,

@@ -1,9 +1,10 @@
-import { createLinearPlatform } from '../../adapters/linear/index.js';
+import { createLinearPlatform } from '../../adapters/linear/linear-platform.js';
 import { systemClock } from '../../src/core/clock.js';
 import { startFakeLinear } from '../fakes/linear/fake-linear-server.js';
 import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { describeThreadAdapterContract } from './thread-adapter.contract.js';
+import { redisKeyValue } from '../../src/app/redis-key-value.js';
 
 /** The Linear adapter with the real LinearClient against the in-process fake Linear API. */
 describeThreadAdapterContract('linear', async () => {
@@ -16,8 +17,7 @@ describeThreadAdapterContract('linear', async () => {
   const { logger } = captureLogs('contract-linear');
   const platform = createLinearPlatform({
     config: { auth: { kind: 'api_key', apiKey }, apiUrl: fake.url, webhookSecret: undefined, poll: undefined },
-    redis,
-    keyPrefix: `${prefix}:linear`,
+    store: redisKeyValue(redis, `${prefix}:linear`),
     sink: async () => 'accepted',
     clock: systemClock,
     logger,

@@ -1,13 +1,13 @@
-import { createLocalPlatform } from '../../adapters/local/index.js';
+import { createLocalPlatform } from '../../adapters/local/local-platform.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { describeThreadAdapterContract } from './thread-adapter.contract.js';
+import { redisKeyValue } from '../../src/app/redis-key-value.js';
 
 describeThreadAdapterContract('local', async () => {
   const redis = connectTestRedis();
   const prefix = randomPrefix('contract-local');
   const platform = createLocalPlatform({
-    redis,
-    keyPrefix: `${prefix}:local`,
+    store: redisKeyValue(redis, `${prefix}:local`),
     sink: async () => 'accepted',
     now: Date.now,
   });

@@ -1,4 +1,4 @@
-import { createSlackPlatform } from '../../adapters/slack/index.js';
+import { createSlackPlatform } from '../../adapters/slack/slack-platform.js';
 import { parseSlackThread, slackMessageId } from '../../adapters/slack/slack-thread.js';
 import { startFakeSlack } from '../fakes/slack/fake-slack-api.js';
 import { shownText } from '../fakes/slack/fake-slack-state.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LocalMessage } from '../../adapters/local/index.js';
+import type { LocalMessage } from '../../adapters/local/local-platform.js';
 import {
   freePort,
   handoffBin,

@@ -1,6 +1,6 @@
 import { QueueEvents, type Job } from 'bullmq';
 import { agentQueueName, createExampleAgent, type AgentResult, type AgentTask } from '../../examples/agent-worker.js';
-import type { LocalMessage } from '../../adapters/local/index.js';
+import type { LocalMessage } from '../../adapters/local/local-platform.js';
 import { startPrivateRedis } from './private-redis.js';
 import type { TestBridge } from './test-bridge.js';
 import { waitFor } from './wait.js';

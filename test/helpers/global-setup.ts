@@ -9,7 +9,7 @@ import { resolveChromium } from './chromium.js';
 import { logDir } from './log-dir.js';
 import { leftBehind, recordRunningBefore, runMarker, stopLeftBehind } from './leftover-processes.js';
 // Registers the secret shapes of every login protocol, so the scan knows them too.
-import '../../src/main.js';
+import '../../src/main.js'; // and every platform's token shapes
 
 /**
  * Before the suite: with no REDIS_URL, a private in-memory redis-server of the suite's own is

@@ -1,9 +1,9 @@
-import { createGithubPlatform } from '../../adapters/github/index.js';
-import { createLinearPlatform } from '../../adapters/linear/index.js';
-import { createSlackPlatform } from '../../adapters/slack/index.js';
+import { createGithubPlatform } from '../../adapters/github/github-platform.js';
+import { createLinearPlatform } from '../../adapters/linear/linear-platform.js';
+import { createSlackPlatform } from '../../adapters/slack/slack-platform.js';
 import { parseSlackThread } from '../../adapters/slack/slack-thread.js';
 import { systemClock } from '../../src/core/clock.js';
-import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
+import { loadPlatformConfig as loadConfigAsIs } from './platform-config.js';
 import type { ThreadAdapter } from '../../src/core/thread-adapter.js';
 import { startFakeGithub } from '../fakes/github/fake-github-server.js';
 import { startFakeLinear } from '../fakes/linear/fake-linear-server.js';
@@ -12,6 +12,7 @@ import type { FakeMessage } from '../fakes/slack/fake-slack-state.js';
 import { newSigningSecret } from '../fakes/slack/slack-signing.js';
 import { captureLogs } from './logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from './redis.js';
+import { redisKeyValue } from '../../src/app/redis-key-value.js';
 
 /** Development unless the test says otherwise (the schema defaults to production). */
 const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
@@ -47,8 +48,7 @@ export async function startPlatformFakes(
   gh.state.addRepo('octo-org/app', { private: true, issues: [7], collaborators: { alice: 'write' } });
   const github = createGithubPlatform({
     config: loadConfig({ GITHUB_TOKEN: gh.auth.addToken('handoff-bot'), GITHUB_API_URL: gh.url }).github!,
-    redis,
-    keyPrefix: `${prefix}:github`,
+    store: redisKeyValue(redis, `${prefix}:github`),
     sink: async () => 'accepted',
     now: Date.now,
     logger,
@@ -60,8 +60,7 @@ export async function startPlatformFakes(
   const issue = lin.store.addIssue({ identifier: 'ENG-42', assigneeId: alice.id, creatorId: alice.id });
   const linear = createLinearPlatform({
     config: { auth: { kind: 'api_key', apiKey }, apiUrl: lin.url, webhookSecret: undefined, poll: undefined },
-    redis,
-    keyPrefix: `${prefix}:linear`,
+    store: redisKeyValue(redis, `${prefix}:linear`),
     sink: async () => 'accepted',
     clock: systemClock,
     logger,

@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LocalMessage } from '../../adapters/local/index.js';
+import type { LocalMessage } from '../../adapters/local/local-platform.js';
 import { maskSecrets } from '../../src/core/secret-patterns.js';
 import { logDir, redisUrl } from './environment.js';
 import { runMarker } from './leftover-processes.js';

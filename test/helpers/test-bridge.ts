@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createBridgeClient, type BridgeClient } from '../../src/client/bridge-client.js';
 import type { Clock } from '../../src/core/clock.js';
 import { loadConfig } from '../../src/core/config.js';
+import type { PlatformDescriptor } from '../../src/core/platform.js';
 import type { Resolver } from '../../src/login/pinned-connector.js';
-import { startHandoff, type RunningHandoff } from '../../src/main.js';
+import { platforms, startHandoff, type RunningHandoff } from '../../src/main.js';
 import type { SandboxMount, SandboxOptions } from '../../src/sandbox/index.js';
-import type { LocalMessage } from '../../adapters/local/index.js';
+import type { LocalMessage } from '../../adapters/local/local-platform.js';
 import { redisUrl } from './environment.js';
 import { captureLogs } from './logs.js';
 import { approveOnSandbox } from './sandbox-server.js';
@@ -41,10 +42,15 @@ export async function startTestBridge(
     redisUrl?: string;
     /** Resolves service host names instead of the system resolver (DNS tricks in security tests). */
     resolve?: Resolver;
+    /** Platforms registered besides src/main.ts's (one defined under test/, say). */
+    platforms?: readonly PlatformDescriptor[];
   } = {},
 ): Promise<TestBridge> {
   const prefix = options.prefix ?? randomPrefix(name.slice(0, 12));
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', HANDOFF_PREFIX: prefix, ...options.env });
+  const config = loadConfig(
+    { NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', HANDOFF_PREFIX: prefix, ...options.env },
+    [...platforms, ...(options.platforms ?? [])],
+  );
   const apiToken = options.apiToken ?? `test-${randomBytes(16).toString('hex')}`;
   const vaultKey = options.vaultKey ?? randomBytes(32);
   const { logger, lines } = captureLogs(name);

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { loadConfig } from '../../src/core/config.js';
+import { loadHandoffConfig as loadConfig } from '../../src/main.js';
 import { startHandoff } from '../../src/main.js';
 import { queueNames } from '../../src/queue/queue-names.js';
 import { redisUrl } from '../helpers/environment.js';

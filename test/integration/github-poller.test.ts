@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGithubPlatform, type GithubPoller } from '../../adapters/github/index.js';
-import { loadConfig } from '../../src/core/config.js';
+import { createGithubPlatform, type GithubPoller } from '../../adapters/github/github-platform.js';
+import { loadPlatformConfig as loadConfig } from '../helpers/platform-config.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import type { InboundReply } from '../../src/core/thread-adapter.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github/fake-github-server.js';
 import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
+import { redisKeyValue } from '../../src/app/redis-key-value.js';
 
 /** The poller alone against the fake GitHub, with a sink that records what it is handed. */
 describe('the GitHub poller', () => {
@@ -30,8 +31,7 @@ describe('the GitHub poller', () => {
     }).github!;
     const platform = createGithubPlatform({
       config,
-      redis,
-      keyPrefix: `${prefix}:github`,
+      store: redisKeyValue(redis, `${prefix}:github`),
       // Deduplicates by message id, as the bridge's intake does.
       sink: async (reply) => {
         if (seen.has(reply.messageRef.id)) return 'duplicate';

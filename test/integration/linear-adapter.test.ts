@@ -1,6 +1,6 @@
 import { handoffTag } from '../../src/core/handoff-tag.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLinearPlatform, type LinearThread } from '../../adapters/linear/index.js';
+import { createLinearPlatform, type LinearThread } from '../../adapters/linear/linear-platform.js';
 import { systemClock } from '../../src/core/clock.js';
 import { plainSentence } from '../../src/core/sentence.js';
 import { HandoffError, RateLimitedError } from '../../src/core/errors.js';
@@ -9,6 +9,7 @@ import type { ThreadAdapter } from '../../src/core/thread-adapter.js';
 import { startFakeLinear, type FakeLinearOptions } from '../fakes/linear/fake-linear-server.js';
 import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
+import { redisKeyValue } from '../../src/app/redis-key-value.js';
 
 /**
  * The Linear adapter's own rules, with the real LinearClient against the fake Linear API and
@@ -35,8 +36,7 @@ async function setup(options: Partial<FakeLinearOptions> = {}) {
   const issue = fake.store.addIssue({ identifier: `OPS-${n}`, assigneeId: alice.id, creatorId: bob.id });
   const platform = createLinearPlatform({
     config: { auth: { kind: 'api_key', apiKey }, apiUrl: fake.url, webhookSecret: undefined, poll: undefined },
-    redis,
-    keyPrefix: `${prefix}:${n}:linear`,
+    store: redisKeyValue(redis, `${prefix}:${n}:linear`),
     sink: async () => 'accepted',
     clock: systemClock,
     logger,
@@ -130,8 +130,7 @@ describe('Linear adapter: posting', () => {
         webhookSecret: undefined,
         poll: undefined,
       },
-      redis,
-      keyPrefix: `${prefix}:stranger:linear`,
+      store: redisKeyValue(redis, `${prefix}:stranger:linear`),
       sink: async () => 'accepted',
       clock: systemClock,
       logger,

@@ -28,6 +28,8 @@ const ask = (service: string, thread: string, approvers: string[] = ['alice']) =
     serviceOrigin: new URL(parseServiceUrl(service, developmentPolicy)).origin,
     thread,
     approvers,
+    // What the GitHub and Linear adapters declare (refsIgnoreCase); Slack and local refs keep case.
+    threadIgnoresCase: /^(?:github|linear):/.test(thread),
   })?.code;
 const canonical = (ref: string) =>
   [parseGithubThread, parseSlackThread, parseLinearThread, parseLocalThread].find((_, i) =>

@@ -10,8 +10,9 @@ import { rekeyVault, type RekeyReport } from '../../src/app/vault-rekey.js';
 import { runVaultCommand } from '../../src/app/vault-command.js';
 import { checkBridgeUrl, createBridgeClient } from '../../src/client/bridge-client.js';
 import { runCli } from '../../src/client/cli.js';
-import { loadConfig } from '../../src/core/config.js';
+import { loadPlatformConfig as loadConfig } from '../helpers/platform-config.js';
 import { secretVariables } from '../../src/core/config-files.js';
+import { platforms } from '../../src/main.js';
 import { ConfigError, type HandoffError } from '../../src/core/errors.js';
 import { openLoginSecret } from '../../src/engine/login-secret.js';
 import { inboundSealContext } from '../../src/queue/inbound-intake.js';
@@ -282,7 +283,7 @@ describe('secrets from files (<NAME>_FILE)', () => {
   };
 
   it('reads each secret setting from a 0600 file (without its trailing newline)', async () => {
-    const values: Record<(typeof secretVariables)[number], string> = {
+    const values: Record<string, string> = {
       HANDOFF_API_TOKEN: `tok-${randomBytes(12).toString('hex')}`,
       HANDOFF_VAULT_KEY: b64(keyB),
       HANDOFF_VAULT_PREVIOUS_KEYS: `${b64(keyA)},${b64(keyC)}`,
@@ -329,7 +330,9 @@ describe('secrets from files (<NAME>_FILE)', () => {
       };
       expect(got[name], name).toBe(value);
     }
-    expect(Object.keys(values).sort()).toEqual([...secretVariables].sort());
+    expect(Object.keys(values).sort()).toEqual(
+      [...secretVariables, ...platforms.flatMap((p) => p.secretVariables)].sort(),
+    );
   });
 
   it('refuses a secret given both ways, naming both variables', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateAgentKey, hashAgentKey, isAgentKey, isAgentKeyHash } from '../../src/core/agent-keys.js';
-import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
+import { loadHandoffConfig as loadConfigAsIs } from '../../src/main.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { maskSecrets } from '../../src/core/secret-patterns.js';
 import { parseAgentsFile } from '../../src/store/agents-file.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
+import { loadHandoffConfig as loadConfigAsIs } from '../../src/main.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { matchesOriginGlob, parseOriginGlob, type OriginGlob } from '../../src/core/origin-glob.js';
 import {

@@ -377,3 +377,76 @@ describe('the layer order: core ← store, login ← engine ← queue ← http �
     });
   });
 });
+
+/**
+ * "A platform is one folder": nothing under src/ names a platform that has an adapter folder,
+ * in code, strings or comments, in any case. src/main.ts lists the platforms (its one array) and
+ * is the exception. `local` is not checked: the built-in platform's name is an everyday word.
+ * A few tokens of other vocabularies merely contain a name and are allowed, each for its reason.
+ */
+const platformNameExceptions: ReadonlyArray<readonly [token: string, why: string]> = [
+  ['github_login', 'a field of the agent-sessions account object (the sandbox answers it)'],
+  ['github_oauth', 'an auth.md claim method (the sandbox offers it)'],
+  ["'github.io'", 'a shared-hosting public suffix in src/core/same-site.ts'],
+];
+
+/** Platforms with a folder under adapters/ (from the tree), except the built-in `local`. */
+function namedPlatforms(tree: SourceTree): string[] {
+  const names = new Set([...tree.keys()].flatMap((path) => /^adapters\/([^/]+)\//.exec(path)?.[1] ?? []));
+  names.delete('local');
+  return [...names].sort();
+}
+
+/** Every line under src/ (but src/main.ts) that names one of `platforms`, as `file:line names 'x'`. */
+function platformNamesInSrc(tree: SourceTree, platforms: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const [file, text] of tree) {
+    if (!under(file, 'src') || mayKnowConcretes.has(file)) continue;
+    text.split('\n').forEach((raw, i) => {
+      let line = raw;
+      for (const [token] of platformNameExceptions) line = line.split(token).join('');
+      const lower = line.toLowerCase();
+      for (const name of platforms) if (lower.includes(name)) found.push(`${file}:${i + 1} names '${name}'`);
+    });
+  }
+  return found;
+}
+
+describe('no platform names under src/', () => {
+  const tree = readTree(['src', 'adapters']);
+  const platforms = namedPlatforms(tree);
+
+  it('knows the platforms from the adapter folders', () => {
+    expect(platforms).toEqual(expect.arrayContaining(['github', 'linear', 'slack']));
+    expect(platforms).not.toContain('local');
+  });
+
+  it('src/ names none of them (src/main.ts lists them)', () => {
+    expect(platformNamesInSrc(tree, platforms)).toEqual([]);
+  });
+
+  it('catches a planted name in code, a string or a comment, in any case, and allows the exceptions', () => {
+    const planted: SourceTree = new Map([
+      ['adapters/teams/index.ts', 'export const teamsPlatform = {};\n'],
+      ['adapters/local/index.ts', 'export const localPlatform = {};\n'],
+      ['src/core/bad-list.ts', "export const platforms = ['local', 'teams'] as const;\n"],
+      ['src/engine/bad-comment.ts', '// a reply from the Teams modal\nexport const x = 1;\n'],
+      ['src/http/bad-string.ts', "const m = 'set TEAMS_TOKEN';\n"],
+      ['src/sandbox/fine.ts', "const account = { github_login: null, local: 'local:demo' };\n"],
+      ['src/main.ts', "import { teamsPlatform } from '../adapters/teams/index.js';\n"],
+      ['adapters/teams/teams-adapter.ts', "export const name = 'teams';\n"],
+    ]);
+    const names = namedPlatforms(planted);
+    expect(names).toEqual(['teams']);
+    expect(platformNamesInSrc(planted, [...names, 'github'])).toEqual([
+      "src/core/bad-list.ts:1 names 'teams'",
+      "src/engine/bad-comment.ts:1 names 'teams'",
+      "src/http/bad-string.ts:1 names 'teams'",
+    ]);
+    // An exception is an exact token: in another case it is a name like any other.
+    expect(platformNamesInSrc(new Map([['src/sandbox/x.ts', 'github_login']]), ['github'])).toEqual([]);
+    expect(platformNamesInSrc(new Map([['src/sandbox/x.ts', 'gitHub_login']]), ['github'])).toEqual([
+      "src/sandbox/x.ts:1 names 'github'",
+    ]);
+  });
+});

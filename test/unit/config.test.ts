@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { enabledProtocols } from '../../src/core/config-login.js';
-import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
+import { loadHandoffConfig as loadConfigAsIs } from '../../src/main.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { loginProtocols, serve } from '../../src/main.js';
 
@@ -89,6 +89,8 @@ describe('loadConfig defaults', () => {
         auditSink: { kind: 'off' },
       },
       network: { allowedServices: [], allowPrivateNetworks: false, serviceConcurrency: 4, startTimeoutMs: 30_000 },
+      // Local threads only: no other platform's variables are set.
+      platforms: [expect.objectContaining({ name: 'local' })],
     });
   });
 

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { loadConfig as loadConfigAsIs } from '../../src/core/config.js';
+import { loadPlatformConfig as loadConfigAsIs } from '../helpers/platform-config.js';
 import { ConfigError } from '../../src/core/errors.js';
 
 /** These tests read settings of a development bridge unless they set NODE_ENV (the default is production). */

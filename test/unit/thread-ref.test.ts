@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLocalThread } from '../../adapters/local/local-thread.js';
 import { BadInputError } from '../../src/core/errors.js';
 import { invalidThreadRef, splitThreadRef } from '../../src/core/thread-ref.js';
+import { platforms } from '../../src/main.js';
 
 /** The BadInputError `fn` throws (fails the test when it throws nothing or something else). */
 function badInput(fn: () => unknown): BadInputError {
@@ -14,7 +15,14 @@ function badInput(fn: () => unknown): BadInputError {
   throw new Error('expected a BadInputError');
 }
 
+/** The platforms src/main.ts registers, in its order. */
+const known = ['local', 'slack', 'github', 'linear'];
+
 describe('splitThreadRef', () => {
+  it('knows the platforms src/main.ts registers', () => {
+    expect(platforms.map((p) => p.name)).toEqual(known);
+  });
+
   it.each([
     ['slack:C0123ABCD/1700000000.000100', 'slack', 'C0123ABCD/1700000000.000100'],
     ['SLACK:C0123ABCD/1700000000.000100', 'slack', 'C0123ABCD/1700000000.000100'],
@@ -23,7 +31,7 @@ describe('splitThreadRef', () => {
     ['local:demo', 'local', 'demo'],
     ['local:a:b', 'local', 'a:b'],
   ])('%j → %s + %j', (ref, platform, rest) => {
-    expect(splitThreadRef(ref)).toEqual({ platform, rest });
+    expect(splitThreadRef(ref, known)).toEqual({ platform, rest });
   });
 
   it.each([
@@ -33,7 +41,7 @@ describe('splitThreadRef', () => {
     ':demo',
     'https://acme.slack.com/archives/C0123/p1700000000000100',
   ])('rejects the unknown prefix of %j', (ref) => {
-    const err = badInput(() => splitThreadRef(ref));
+    const err = badInput(() => splitThreadRef(ref, known));
     expect(err.code).toBe('unknown_thread_platform');
     expect(err.status).toBe(400);
     expect(err.details).toEqual({ field: 'thread' });
@@ -41,14 +49,14 @@ describe('splitThreadRef', () => {
   });
 
   it.each(['', '   ', 42, null, undefined, { platform: 'slack' }])('rejects %j as invalid_thread_ref', (ref) => {
-    const err = badInput(() => splitThreadRef(ref));
+    const err = badInput(() => splitThreadRef(ref, known));
     expect(err.code).toBe('invalid_thread_ref');
     expect(err.details).toEqual({ field: 'thread' });
   });
 
   it('keeps a long bad ref out of the message', () => {
     const ref = `teams:${'x'.repeat(500)}`;
-    expect(badInput(() => splitThreadRef(ref)).message.length).toBeLessThan(200);
+    expect(badInput(() => splitThreadRef(ref, known)).message.length).toBeLessThan(200);
   });
 });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { flag, optionalText, positiveMs } from './config-fields.js';
-import { ConfigError } from './errors.js';
+import { flag, optionalText, positiveMs } from '../../src/core/config-fields.js';
+import { ConfigError } from '../../src/core/errors.js';
 
 /**
  * GitHub variables of the configuration schema (merged into the one schema in config.ts).

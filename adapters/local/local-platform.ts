@@ -1,0 +1,34 @@
+import type { KeyValueStore } from '../../src/core/key-value.js';
+import type { Route } from '../../src/core/http-route.js';
+import type { InboundSink, ThreadAdapter } from '../../src/core/thread-adapter.js';
+import { createLocalAdapter } from './local-adapter.js';
+import { localRoutes } from './local-routes.js';
+import { createLocalThreadStore, type LocalThreadStore } from './local-thread-store.js';
+import type { LocalThread } from './local-thread.js';
+
+export { parseLocalThread, type LocalThread } from './local-thread.js';
+export { redactedText } from './local-adapter.js';
+export type { LocalMessage, LocalThreadStore } from './local-thread-store.js';
+
+export interface LocalPlatformOptions {
+  /** The platform's own storage (src/core/key-value.ts), scoped to its keys. */
+  readonly store: KeyValueStore;
+  readonly sink: InboundSink;
+  readonly now: () => number;
+}
+
+export interface LocalPlatform {
+  readonly adapter: ThreadAdapter<LocalThread>;
+  readonly routes: readonly Route[];
+  readonly store: LocalThreadStore;
+}
+
+/** The local platform: threads stored in the bridge's Redis, a page to read and reply. */
+export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatform {
+  const store = createLocalThreadStore(options.store);
+  return {
+    adapter: createLocalAdapter(store, options.now),
+    routes: localRoutes({ store, sink: options.sink, now: options.now }),
+    store,
+  };
+}

@@ -1,0 +1,40 @@
+import type { KeyValueStore } from '../core/key-value.js';
+import type { Redis } from '../store/redis.js';
+
+/** The adapters' storage port on the bridge's Redis, every key under `<keyPrefix>:`. */
+export function redisKeyValue(redis: Redis, keyPrefix: string): KeyValueStore {
+  const full = (key: string) => `${keyPrefix}:${key}`;
+  return {
+    async get(key) {
+      return (await redis.get(full(key))) ?? undefined;
+    },
+    async getMany(keys) {
+      if (keys.length === 0) return [];
+      return (await redis.mget(...keys.map(full))).map((v) => v ?? undefined);
+    },
+    async set(entries) {
+      if (entries.length === 0) return;
+      const tx = redis.multi();
+      for (const e of entries) tx.set(full(e.key), e.value, 'PX', Math.max(1, Math.ceil(e.ttlMs)));
+      await tx.exec();
+    },
+    async setIfAbsent(e) {
+      return (await redis.set(full(e.key), e.value, 'PX', Math.max(1, Math.ceil(e.ttlMs)), 'NX')) === 'OK';
+    },
+    async touch(key, ttlMs) {
+      await redis.pexpire(full(key), Math.max(1, Math.ceil(ttlMs)));
+    },
+    async delete(key) {
+      await redis.del(full(key));
+    },
+    async append(key, value, keepLast) {
+      await redis.multi().rpush(full(key), value).ltrim(full(key), -keepLast, -1).exec();
+    },
+    async list(key) {
+      return redis.lrange(full(key), 0, -1);
+    },
+    async replaceAt(key, index, value) {
+      await redis.lset(full(key), index, value);
+    },
+  };
+}
