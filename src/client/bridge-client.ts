@@ -4,7 +4,8 @@ import type { AgentRemoval } from '../engine/agent-removal.js';
 import type { AgentView, AgentWithKey } from '../engine/agents.js';
 import type { CredentialView, RejectionResult, RevokeResult } from '../engine/credential-admin.js';
 import type { RetrievedCredential } from '../engine/credential-service.js';
-import type { HandoffRequestInput } from '../engine/handoff-request.js';
+import type { ApprovalRequestInput, HandoffRequestInput } from '../engine/handoff-request.js';
+import type { ApprovalView } from '../engine/approval-view.js';
 import type { HandoffView } from '../engine/handoff-view.js';
 import type { FeedPageView } from '../http/event-routes.js';
 
@@ -39,6 +40,16 @@ export interface CreatedHandoff {
   readonly createdAt: number;
 }
 
+/** What `POST /v1/handoffs` answers for an approval (issue #13). */
+export interface CreatedApproval {
+  readonly id: string;
+  readonly kind: 'approval';
+  readonly status: HandoffView['status'];
+  readonly thread: string;
+  readonly expiresAt: number;
+  readonly createdAt: number;
+}
+
 /** The bridge's HTTP API, for agents and the CLI. */
 export interface BridgeClient {
   readonly baseUrl: string;
@@ -46,6 +57,10 @@ export interface BridgeClient {
   /** With `waitMs`, the bridge answers once the status differs from `ifStatus` (or time is up). */
   getHandoff(id: string, wait?: { waitMs: number; ifStatus?: string }): Promise<HandoffView>;
   listHandoffs(options?: { open?: boolean; limit?: number }): Promise<HandoffView[]>;
+  /** Asks people to approve an action (issue #13). */
+  createApproval(request: Omit<ApprovalRequestInput, 'kind'>): Promise<CreatedApproval>;
+  /** An approval's view (votes, decision); `waitMs` as for getHandoff. */
+  getApproval(id: string, wait?: { waitMs: number; ifStatus?: string }): Promise<ApprovalView>;
   retrieveCredential(id: string): Promise<RetrievedCredential>;
   cancelHandoff(id: string): Promise<HandoffView>;
   /** Credentials the bridge keeps (never their secrets), newest first. */
@@ -177,6 +192,13 @@ export function createBridgeClient(options: {
     baseUrl,
     createHandoff: (request) => call('POST', '/v1/handoffs', request),
     getHandoff: (id, wait) => {
+      const query = wait
+        ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}`
+        : '';
+      return call('GET', `/v1/handoffs/${encodeURIComponent(id)}${query}`, undefined, (wait?.waitMs ?? 0) + 30_000);
+    },
+    createApproval: (request) => call('POST', '/v1/handoffs', { ...request, kind: 'approval' }),
+    getApproval: (id, wait) => {
       const query = wait
         ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}`
         : '';
