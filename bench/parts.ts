@@ -1,3 +1,4 @@
+import { approvalPart } from './approval-part.js';
 import type { RunnablePart } from './bench-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
@@ -9,6 +10,7 @@ export const benchParts: readonly RunnablePart[] = [
   feedResumePart,
   burstPart,
   memoryPart,
+  approvalPart,
   discoveryPart,
   slackPart,
   githubPart,
