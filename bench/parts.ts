@@ -1,3 +1,4 @@
+import { approvalPart } from './approval-part.js';
 import type { RunnablePart } from './bench-part.js';
 import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
@@ -11,6 +12,7 @@ export const benchParts: readonly RunnablePart[] = [
   burstPart,
   memoryPart,
   fairnessPart,
+  approvalPart,
   discoveryPart,
   slackPart,
   githubPart,

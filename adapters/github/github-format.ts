@@ -1,6 +1,7 @@
 import type { GithubPermission } from './github-config.js';
 import { htmlImage, markdownCode, markdownLink, renderMarkdownSentence } from '../../src/core/markdown-text.js';
 import {
+  noticeLines,
   approvalLink,
   describeAnswer,
   describeLink,
@@ -91,5 +92,7 @@ export const renderGithubText = (text: string): string => `${ownCommentMarker}\n
 
 /** The comment body for an outbound message. */
 export function renderGithubComment(msg: OutboundMessage, permission: GithubPermission): string {
-  return renderGithubText(msg.kind === 'notice' ? githubSentence(msg.text) : renderApproval(msg, permission));
+  return renderGithubText(
+    msg.kind === 'notice' ? noticeLines(msg).map(githubSentence).join('\n\n') : renderApproval(msg, permission),
+  );
 }

@@ -1,6 +1,7 @@
 import { describeDuration } from '../../src/core/clock.js';
 import { markdownCode, markdownLink, renderMarkdownSentence } from '../../src/core/markdown-text.js';
 import {
+  noticeLines,
   approvalLink,
   describeLink,
   describeRequest,
@@ -78,5 +79,5 @@ export function renderNotice(text: Sentence): string {
 }
 
 export function renderMessage(msg: OutboundMessage, approvers: ApproverLine, now: number): string {
-  return msg.kind === 'notice' ? renderNotice(msg.text) : renderApproval(msg, approvers, now);
+  return msg.kind === 'notice' ? noticeLines(msg).map(renderNotice).join('\n\n') : renderApproval(msg, approvers, now);
 }

@@ -1,5 +1,7 @@
 import type { OutboundMessage } from '../../src/core/messages.js';
 import { approvalLink, renderPlainText } from '../../src/core/messages.js';
+import { handoffTag } from '../../src/core/handoff-tag.js';
+import { linkTarget } from '../../src/core/untrusted-text.js';
 import type { MessageRef, Reaction, ThreadAdapter } from '../../src/core/thread-adapter.js';
 import type { LocalThreadStore } from './local-thread-store.js';
 import { parseLocalThread, threadNameOfMessage, type LocalThread } from './local-thread.js';
@@ -19,13 +21,21 @@ export function createLocalAdapter(store: LocalThreadStore, now: () => number): 
     platform: 'local',
     parseThread: parseLocalThread,
     async post(thread: LocalThread, msg: OutboundMessage): Promise<MessageRef> {
-      const link = msg.kind === 'approval_request' && !msg.linkSentPrivately ? approvalLink(msg)?.href : undefined;
+      const link =
+        msg.kind === 'approval_request'
+          ? msg.linkSentPrivately
+            ? undefined
+            : approvalLink(msg)?.href
+          : linkTarget(msg.link)?.href;
+      // An approval request carries its tag, so the page shows Approve and Deny buttons for it.
+      const decide = msg.kind === 'notice' && msg.event === 'approval_asked' ? handoffTag(msg.handoffId) : undefined;
       const stored = await store.append(thread.name, {
         author: 'handoff',
         text: renderPlainText(msg),
         kind: 'bot',
         at: now(),
         ...(link ? { link } : {}),
+        ...(decide ? { decide } : {}),
       });
       return { platform: 'local', thread: thread.ref, id: stored.id };
     },

@@ -8,6 +8,8 @@ export interface LocalMessage {
   readonly text: string;
   /** The one link in a bridge post (its approval link, a checked http(s) URL); the page links nothing else. */
   readonly link?: string;
+  /** An approval request's tag (`#h-4f2a`): the page shows Approve and Deny buttons that reply with it. */
+  readonly decide?: string;
   /** `bot` for the bridge's own posts. */
   readonly kind: 'human' | 'bot';
   /** Epoch ms. */

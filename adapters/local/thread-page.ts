@@ -5,6 +5,8 @@ import { escapeHtml, htmlPage } from '../../src/core/html.js';
  * builds DOM nodes with `textContent`, never HTML from message content, so nothing in a
  * message is markup. The only clickable link is a bridge post's own `link` (its checked
  * approval URL); URLs in any other text — a service name, an error, a person's reply — stay text.
+ * An approval request (issue #13) has Approve and Deny buttons: they post a reply naming its
+ * tag (`#h-4f2a approve`, `#h-4f2a deny <reason>`) as the viewer named in "Reply as".
  */
 export function threadPage(name: string): string {
   const script = `
@@ -12,7 +14,12 @@ const name = ${JSON.stringify(name)};
 const list = document.getElementById('messages');
 let last = '';
 const seen = new Map();
+const shown = new Map();
 function render(m) {
+  // Unchanged messages stay as they are (a half-typed deny reason keeps its text and focus).
+  const key = JSON.stringify(m);
+  if (shown.get(m.id) === key) return;
+  shown.set(m.id, key);
   let el = seen.get(m.id);
   if (!el) { el = document.createElement('div'); el.dataset.id = m.id; seen.set(m.id, el); list.appendChild(el); }
   el.className = 'msg ' + m.kind;
@@ -25,6 +32,15 @@ function render(m) {
     if (i > 0) { const a = document.createElement('a'); a.href = link; a.textContent = link; a.rel = 'noreferrer'; a.dataset.testid = 'link'; el.appendChild(a); }
     el.appendChild(document.createTextNode(part));
   });
+  if (m.kind === 'bot' && typeof m.decide === 'string' && /^#h-[0-9a-f]{4}$/.test(m.decide)) {
+    const bar = document.createElement('div'); bar.className = 'decide';
+    const yes = document.createElement('button'); yes.textContent = 'Approve'; yes.dataset.testid = 'approve';
+    const reason = document.createElement('input'); reason.placeholder = 'reason (optional)'; reason.maxLength = 500; reason.dataset.testid = 'deny-reason';
+    const no = document.createElement('button'); no.textContent = 'Deny'; no.dataset.testid = 'deny';
+    yes.addEventListener('click', () => send(m.decide + ' approve'));
+    no.addEventListener('click', () => send((m.decide + ' deny ' + reason.value).trim()));
+    bar.append(yes, ' ', no, ' ', reason); el.appendChild(bar);
+  }
   if (m.reactions.length) { const r = document.createElement('span'); r.className = 'muted'; r.textContent = '  ' + m.reactions.join(' '); el.appendChild(r); }
 }
 async function refresh() {
@@ -37,17 +53,22 @@ async function refresh() {
 setInterval(refresh, 700); refresh();
 const author = document.getElementById('author');
 author.value = localStorage.getItem('handoff-author') || 'you';
-document.getElementById('reply').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const text = document.getElementById('text');
+// Replies and the approval buttons post the same way, as the viewer named in "Reply as".
+async function send(value) {
   localStorage.setItem('handoff-author', author.value);
   const res = await fetch('/v1/threads/local/' + encodeURIComponent(name) + '/messages', {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ author: author.value, text: text.value }),
+    body: JSON.stringify({ author: author.value, text: value }),
   });
   const status = document.getElementById('status');
-  if (res.ok) { text.value = ''; status.textContent = ''; refresh(); }
-  else { const b = await res.json().catch(() => ({})); status.textContent = (b.error && b.error.message) || ('Error ' + res.status); }
+  if (res.ok) { status.textContent = ''; refresh(); return true; }
+  const b = await res.json().catch(() => ({})); status.textContent = (b.error && b.error.message) || ('Error ' + res.status);
+  return false;
+}
+document.getElementById('reply').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const text = document.getElementById('text');
+  if (await send(text.value)) text.value = '';
 });`;
   return htmlPage(
     `local:${name}`,

@@ -1,5 +1,6 @@
 import type { Button, ContextBlock, KnownBlock } from '@slack/web-api';
 import {
+  noticeLines,
   approvalLink,
   describeAnswer,
   describeApprovers,
@@ -171,7 +172,7 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
 
 /** Outcomes, refusals and hints: one line in the thread, values as code, approvers as mentions. */
 export function renderNotice(msg: NoticeMessage): SlackContent {
-  const text = slackSentence(msg.text);
+  const text = noticeLines(msg).map(slackSentence).join('\n');
   return { text, blocks: [{ type: 'section', text: mrkdwn(text) }] };
 }
 

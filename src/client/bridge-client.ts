@@ -2,6 +2,8 @@ import { HandoffError } from '../core/errors.js';
 import type { AgentPolicy } from '../core/agent-policy.js';
 import type {
   AgentRemoval,
+  ApprovalRequestInput,
+  ApprovalView,
   AgentView,
   AgentWithKey,
   CredentialView,
@@ -44,6 +46,16 @@ export interface CreatedHandoff {
   readonly createdAt: number;
 }
 
+/** What `POST /v1/handoffs` answers for an approval (issue #13). */
+export interface CreatedApproval {
+  readonly id: string;
+  readonly kind: 'approval';
+  readonly status: HandoffView['status'];
+  readonly thread: string;
+  readonly expiresAt: number;
+  readonly createdAt: number;
+}
+
 /** The bridge's HTTP API, for agents and the CLI. */
 export interface BridgeClient {
   readonly baseUrl: string;
@@ -51,6 +63,10 @@ export interface BridgeClient {
   /** With `waitMs`, the bridge answers once the status differs from `ifStatus` (or time is up). */
   getHandoff(id: string, wait?: { waitMs: number; ifStatus?: string }): Promise<HandoffView>;
   listHandoffs(options?: { open?: boolean; limit?: number }): Promise<HandoffView[]>;
+  /** Asks people to approve an action (issue #13). */
+  createApproval(request: Omit<ApprovalRequestInput, 'kind'>): Promise<CreatedApproval>;
+  /** An approval's view (votes, decision); `waitMs` as for getHandoff. */
+  getApproval(id: string, wait?: { waitMs: number; ifStatus?: string }): Promise<ApprovalView>;
   retrieveCredential(id: string): Promise<RetrievedCredential>;
   cancelHandoff(id: string): Promise<HandoffView>;
   /** Credentials the bridge keeps (never their secrets), newest first. */
@@ -182,6 +198,13 @@ export function createBridgeClient(options: {
     baseUrl,
     createHandoff: (request) => call('POST', '/v1/handoffs', request),
     getHandoff: (id, wait) => {
+      const query = wait
+        ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}`
+        : '';
+      return call('GET', `/v1/handoffs/${encodeURIComponent(id)}${query}`, undefined, (wait?.waitMs ?? 0) + 30_000);
+    },
+    createApproval: (request) => call('POST', '/v1/handoffs', { ...request, kind: 'approval' }),
+    getApproval: (id, wait) => {
       const query = wait
         ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}`
         : '';

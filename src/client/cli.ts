@@ -1,5 +1,6 @@
 import { HandoffError } from '../core/errors.js';
 import { agentsCommand, agentsUsage } from './cli-agents.js';
+import { approvalCommands, approvalUsage } from './cli-approvals.js';
 import { defaultIo, UsageError, type Command, type Io } from './cli-common.js';
 import { handoffCommands } from './cli-handoffs.js';
 import { exitCodes } from './cli-output.js';
@@ -15,6 +16,7 @@ Commands:
                                  ask a human for a login and wait for it; NAME is a
                                  protocol the bridge speaks (a name it does not is
                                  refused, naming those it does; default auto)
+${approvalUsage}
   reply REF TEXT [--as NAME]     reply in a local thread (local:<name>)
   status [ID] [--json]           one handoff, or the open ones
   cancel ID [--json]             cancel a handoff
@@ -33,9 +35,9 @@ machine unless HANDOFF_ALLOW_INSECURE_URL=true); HANDOFF_AGENT_KEY (an agent's k
 status… act as that agent); HANDOFF_API_TOKEN or HANDOFF_API_TOKEN_FILE (the operator's token,
 for agents … and when no agent key is set; default: read from $HANDOFF_DATA_DIR/api-token,
 i.e. .handoff/api-token).
-Exit codes: 0 done, 1 error, 2 usage, 3 expired, 4 failed, 5 cancelled, 130 interrupted.`;
+Exit codes: 0 done, 1 error, 2 usage, 3 expired, 4 failed, 5 cancelled, 6 denied (request-approval), 130 interrupted.`;
 
-const commands: Record<string, Command> = { ...handoffCommands, agents: agentsCommand };
+const commands: Record<string, Command> = { ...handoffCommands, ...approvalCommands, agents: agentsCommand };
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io = defaultIo): Promise<number> {
   const [name, ...rest] = argv;

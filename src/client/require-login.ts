@@ -94,11 +94,11 @@ function waitingJob(job: Job): WaitingJob {
  * Parks the job until the handoff ends: recorded for the resumer, moved to delayed until the
  * backstop, then the handoff is read once more (see the module comment for why this order).
  */
-async function park(
+export async function park(
   job: Job,
   token: string,
   handoff: Pick<HandoffView, 'id' | 'expiresAt'>,
-  options: RequireLoginOptions,
+  options: Pick<RequireLoginOptions, 'client' | 'resumer'>,
 ): Promise<never> {
   const now = Date.now();
   const backstop = handoff.expiresAt + expiryGraceMs;

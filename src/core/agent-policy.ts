@@ -83,8 +83,11 @@ export function effectiveLimits(policy: AgentPolicy, defaults: AgentLimits): Age
 
 /** What a new handoff asks for, already canonical: the service's origin, the thread's ref. */
 export interface PolicyQuestion {
-  /** `URL.origin` of the service (scheme, lower-case host, port unless default). */
-  readonly serviceOrigin: string;
+  /**
+   * `URL.origin` of the service (scheme, lower-case host, port unless default). Absent for
+   * approvals, which call no service (the services list does not govern them).
+   */
+  readonly serviceOrigin?: string;
   /** The canonical thread ref. */
   readonly thread: string;
   readonly approvers: readonly string[];
@@ -101,7 +104,11 @@ const approverKey = (value: string) => value.trim().replace(/^@/, '').toLowerCas
 
 /** The first rule of the policy the question breaks, or undefined when it is allowed. */
 export function checkPolicy(agentId: string, policy: AgentPolicy, question: PolicyQuestion): PolicyRefusal | undefined {
-  if (policy.services && !globMatchAny(policy.services, question.serviceOrigin.toLowerCase())) {
+  if (
+    policy.services &&
+    question.serviceOrigin !== undefined &&
+    !globMatchAny(policy.services, question.serviceOrigin.toLowerCase())
+  ) {
     return {
       code: 'service_not_allowed',
       message: `Agent ${agentId} may not log in to ${question.serviceOrigin}; the operator allows it: ${policy.services.join(', ') || 'no service'}.`,

@@ -1,3 +1,4 @@
+import type { ApprovalDecision, ApprovalSpec, ApprovalVotes } from './approval.js';
 import type { ProtocolName } from './login-protocol.js';
 import type { Sentence } from './sentence.js';
 
@@ -57,7 +58,8 @@ export interface HandoffError {
 /** What the bridge remembers about one handoff. Secrets live in the vault, not here. */
 export interface HandoffRecord {
   readonly id: string;
-  readonly kind: 'login';
+  /** `login` (the default) or `approval` (src/core/approval.ts: service and scopes unused). */
+  readonly kind: 'login' | 'approval';
   readonly status: HandoffStatus;
   /** Incremented by every transition; used for compare-and-set. */
   readonly version: number;
@@ -131,6 +133,12 @@ export interface HandoffRecord {
   readonly notBefore?: number;
   /** Epoch ms by which the start must succeed (set when a first attempt failed); then the handoff fails. */
   readonly startDeadline?: number;
+  /** Approvals only: what is asked, the quorum, who asks, what the expiry means. */
+  readonly approval?: ApprovalSpec;
+  /** Approvals only: the votes so far (written by src/store/approval-votes.ts alone). */
+  readonly votes?: ApprovalVotes;
+  /** Approvals only: the decision, once settled. */
+  readonly decision?: ApprovalDecision;
 }
 
 /** How long an approver's "done" vouches for the poll it asked for, ms. */

@@ -55,6 +55,10 @@ export interface NoticeMessage {
   readonly event: NoticeEvent;
   /** What to say, as structure: build it with `say` so foreign values stay values. */
   readonly text: Sentence;
+  /** Further lines, one sentence each (an approval request's fields). */
+  readonly lines?: readonly Sentence[];
+  /** The one link the post may show as a link (an approval's https link), already checked. */
+  readonly link?: string;
 }
 
 export type NoticeEvent =
@@ -69,6 +73,10 @@ export type NoticeEvent =
   | 'code_removed'
   | 'service_ready'
   | 'which_handoff'
+  /** An agent asks people to approve or deny an action (issue #13); platforms may add buttons. */
+  | 'approval_asked'
+  /** An approval was decided, expired or cancelled. */
+  | 'approval_settled'
   | 'info';
 
 export type OutboundMessage = ApprovalRequestMessage | NoticeMessage;
@@ -137,9 +145,12 @@ export function describeTag(
   return say`Tag ${value(msg.handoffTag, textLimits.id)}: ${words(how)}`;
 }
 
+/** Every line of a notice, the first one first. */
+export const noticeLines = (msg: NoticeMessage): readonly Sentence[] => [msg.text, ...(msg.lines ?? [])];
+
 /** The shared plain-text rendering; adapters with richer formatting use their own. */
 export function renderPlainText(msg: OutboundMessage): string {
-  if (msg.kind === 'notice') return plainSentence(msg.text);
+  if (msg.kind === 'notice') return noticeLines(msg).map(plainSentence).join('\n');
   const link = msg.linkSentPrivately ? undefined : approvalLink(msg);
   const lines = [
     `🔐 ${plainSentence(describeRequest(msg))}`,

@@ -13,6 +13,8 @@ import type { ProtocolName } from './login-protocol.js';
 
 /** `POST /v1/handoffs` (and `requireLogin()`): what an agent asks for. */
 export interface HandoffRequestInput {
+  /** `login` is the default; approvals are `ApprovalRequestInput`. */
+  readonly kind?: 'login' | undefined;
   readonly service: string;
   /** Omitted or `auto`: discovered from the service's 401. */
   readonly protocol?: ProtocolName | 'auto' | undefined;
@@ -162,3 +164,26 @@ export interface FeedPageView {
   /** True when events after the cursor sent were already trimmed from the feed (read the handoffs you wait for). */
   readonly gap: boolean;
 }
+
+/** `POST /v1/handoffs` with `kind: "approval"` (and `requireApproval()`): "may I?" (issue #13). */
+export interface ApprovalRequestInput {
+  readonly kind: 'approval';
+  readonly thread: string;
+  readonly agent?: { readonly id?: string | undefined; readonly correlationId?: string | undefined } | undefined;
+  readonly action: {
+    readonly title: string;
+    readonly description?: string | undefined;
+    readonly details?: Record<string, string | number | boolean> | undefined;
+    readonly risk?: 'low' | 'medium' | 'high' | undefined;
+    readonly link?: string | undefined;
+  };
+  readonly approvers?: string[] | undefined;
+  readonly quorum?: number | undefined;
+  readonly requestedBy?: string | undefined;
+  readonly expiresInMs?: number | undefined;
+  readonly onTimeout?: 'expire' | 'deny' | undefined;
+  readonly idempotencyKey?: string | undefined;
+}
+
+/** The API's picture of an approval (built by src/core/approval-view.ts). */
+export type { ApprovalView } from './approval-view.js';

@@ -1,7 +1,12 @@
 import { checkPolicy, type PolicyQuestion } from '../core/agent-policy.js';
 import { originOf, type ApiCall, type AuditOrigin, type Caller } from '../core/caller.js';
 import { ForbiddenError, HandoffError, RateLimitedError, UnauthorizedError } from '../core/errors.js';
-import { resolveAgent, type HandoffRequest, type ParsedHandoffRequest } from './handoff-request.js';
+import {
+  resolveAgent,
+  type HandoffRequest,
+  type ParsedApprovalRequest,
+  type ParsedHandoffRequest,
+} from './handoff-request.js';
 import type { EngineDeps } from './engine-deps.js';
 
 /**
@@ -15,11 +20,11 @@ import type { EngineDeps } from './engine-deps.js';
 const refusalAuditWindowMs = 60_000;
 
 /** The request with its agent resolved from the caller; a body naming another agent → 403 `agent_mismatch`. */
-export async function requestFor(
+export async function requestFor<R extends ParsedHandoffRequest | ParsedApprovalRequest>(
   deps: EngineDeps,
   call: ApiCall,
-  parsed: ParsedHandoffRequest,
-): Promise<HandoffRequest> {
+  parsed: R,
+): Promise<Omit<R, 'agent'> & Pick<HandoffRequest, 'agent'>> {
   const resolved = resolveAgent(parsed, call.caller);
   if (!('mismatch' in resolved)) return resolved;
   const agentId = call.caller.kind === 'agent' ? call.caller.agentId : '';

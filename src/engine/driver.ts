@@ -8,6 +8,7 @@ import {
 } from '../core/handoff.js';
 import type { PollResult, ProtocolSecret } from '../core/login-protocol.js';
 import { rateLimitWaitMs } from '../core/rate-limit.js';
+import { startApproval, timeOutApproval } from './approval-driver.js';
 import { claimLeaseMs, claimWithAnswer } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
 import { openLoginSecret, sealLoginSecret } from './login-secret.js';
@@ -64,9 +65,14 @@ export async function runDriver(deps: EngineDeps, handoffId: string, jobId: stri
         return { kind: 'wait', untilMs: Math.min(step.untilMs, leaseEnds) };
       }
       case 'start':
-        await startStep(deps, record);
+        if (record.kind === 'approval') await startApproval(deps, record);
+        else await startStep(deps, record);
         continue;
       case 'expire':
+        if (record.kind === 'approval') {
+          await timeOutApproval(deps, record);
+          continue;
+        }
         await finishHandoff(deps, record, 'expired', {
           set: { error: { code: 'expired', message: 'Nobody finished the login before it expired.' } },
           notice: notices.expired,

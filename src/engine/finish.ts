@@ -1,5 +1,5 @@
 import type { AuditOrigin } from '../core/caller.js';
-import type { HandoffRecord, TerminalStatus } from '../core/handoff.js';
+import type { HandoffRecord, HandoffStatus, TerminalStatus } from '../core/handoff.js';
 import type { NoticeMessage } from '../core/messages.js';
 import type { HandoffPatch } from '../store/handoff-codec.js';
 import type { TransitionResult } from '../store/handoff-store.js';
@@ -23,10 +23,13 @@ export async function finishHandoff(
     /** Who ended it through the API (the caller, source address, request id). */
     origin?: AuditOrigin;
     expectVersion?: number;
+    /** Statuses it may end from; default every status that may reach `to` (an approval's timeout-deny names its own). */
+    from?: readonly HandoffStatus[];
   },
 ): Promise<TransitionResult> {
   const result = await deps.store.transition(record.id, {
     to,
+    ...(options.from ? { from: options.from } : {}),
     agentId: record.agentId,
     ...(options.expectVersion !== undefined ? { expectVersion: options.expectVersion } : {}),
     // The login secret goes with the same transition that ends the handoff.

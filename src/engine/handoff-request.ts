@@ -4,7 +4,7 @@ import { BadInputError } from '../core/errors.js';
 import { protocolNamePattern } from '../core/login-protocol.js';
 import { illFormedPath } from '../core/well-formed.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
-import type { HandoffRequestInput } from '../core/wire.js';
+import type { ApprovalRequestInput, HandoffRequestInput } from '../core/wire.js';
 
 /**
  * What an agent asks for, over HTTP or through requireLogin(). One schema for both. Limits
@@ -13,6 +13,8 @@ import type { HandoffRequestInput } from '../core/wire.js';
 const shortText = (max: number) => z.string().trim().min(1).max(max);
 
 export const handoffRequestSchema = z.strictObject({
+  /** `login` is the default; `approval` requests are read by `approvalRequestSchema`. */
+  kind: z.literal('login').optional(),
   service: z.string().trim().min(1).max(2048),
   /**
    * `auto` or a protocol's name. Only the shape is checked here: which names this bridge speaks
@@ -39,7 +41,59 @@ export const handoffRequestSchema = z.strictObject({
 type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 export type RequestMatchesWire = Holds<SameType<z.input<typeof handoffRequestSchema>, HandoffRequestInput>>;
-export type ParsedHandoffRequest = z.output<typeof handoffRequestSchema>;
+export type ParsedHandoffRequest = Omit<z.output<typeof handoffRequestSchema>, 'kind'>;
+/** A value shown as a field of an approval: short text, a number or a yes/no. */
+const detailValue = z.union([z.string().max(500), z.number().finite(), z.boolean()]);
+
+/**
+ * An approval request (issue #13): the agent asks whether it may do something. Everything
+ * in `action` is the agent's words, shown escaped; the link must be https (its host is shown).
+ */
+export const approvalRequestSchema = z.strictObject({
+  kind: z.literal('approval'),
+  thread: shortText(512),
+  agent: z.strictObject({ id: shortText(200).optional(), correlationId: shortText(200).optional() }).optional(),
+  action: z.strictObject({
+    title: shortText(200),
+    description: z.string().trim().min(1).max(4_000).optional(),
+    details: z
+      .record(z.string().trim().min(1).max(60), detailValue)
+      .refine((d) => Object.keys(d).length <= 20, { message: 'may have at most 20 fields' })
+      .optional(),
+    risk: z.enum(['low', 'medium', 'high']).optional(),
+    link: z
+      .string()
+      .trim()
+      .max(2_000)
+      .refine((v) => httpsLink(v) !== undefined, { message: 'must be an https URL without credentials' })
+      .optional(),
+  }),
+  approvers: z.array(shortText(256)).max(50).default([]),
+  quorum: z.number().int().min(1).max(20).default(1),
+  requestedBy: shortText(256).optional(),
+  expiresInMs: z.number().int().positive().optional(),
+  onTimeout: z.enum(['expire', 'deny']).default('expire'),
+  idempotencyKey: shortText(200).optional(),
+});
+
+/** The link as stored and shown: https only, no credentials, in its parsed form. */
+export function httpsLink(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' || url.username || url.password || !url.host) return undefined;
+    return url.href;
+  } catch {
+    return undefined;
+  }
+}
+
+export type ParsedApprovalRequest = z.output<typeof approvalRequestSchema>;
+export type ApprovalRequestMatchesWire = Holds<SameType<z.input<typeof approvalRequestSchema>, ApprovalRequestInput>>;
+/** An approval request whose agent is known. */
+export type ApprovalRequest = Omit<ParsedApprovalRequest, 'agent'> & {
+  readonly agent: { readonly id: string; readonly correlationId?: string };
+};
+
 /** A request whose agent is known: what the engine creates handoffs from. */
 export type HandoffRequest = Omit<ParsedHandoffRequest, 'agent'> & {
   readonly agent: { readonly id: string; readonly correlationId?: string };
@@ -49,10 +103,12 @@ export type HandoffRequest = Omit<ParsedHandoffRequest, 'agent'> & {
  * The request's agent, from the caller: an agent key's own id (the body may repeat it, not
  * name another), or for the admin token the id the body names.
  */
-export function resolveAgent(
-  request: ParsedHandoffRequest,
+export function resolveAgent<R extends { readonly agent?: { id?: string; correlationId?: string } | undefined }>(
+  request: R,
   caller: Caller,
-): HandoffRequest | { readonly mismatch: string } {
+):
+  | (Omit<R, 'agent'> & { readonly agent: { readonly id: string; readonly correlationId?: string } })
+  | { readonly mismatch: string } {
   const named = request.agent?.id;
   const correlation = request.agent?.correlationId ? { correlationId: request.agent.correlationId } : {};
   if (caller.kind === 'agent') {
@@ -75,8 +131,40 @@ function fieldName(path: readonly PropertyKey[]): string {
   return path.map(String).join('.') || 'body';
 }
 
+/** True when the body asks for an approval rather than a login. */
+export const isApprovalBody = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'approval';
+
+/** Validates an approval request body (`kind: "approval"`); the error names the first offending field. */
+export function parseApprovalRequest(body: unknown): ParsedApprovalRequest {
+  checkBody(body);
+  const parsed = approvalRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidField(parsed.error.issues[0]!);
+  const link = parsed.data.action.link;
+  return link === undefined
+    ? parsed.data
+    : { ...parsed.data, action: { ...parsed.data.action, link: httpsLink(link)! } };
+}
+
 /** Validates a request body; the error names the first offending field. */
 export function parseHandoffRequest(body: unknown): ParsedHandoffRequest {
+  checkBody(body);
+  const parsed = handoffRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidField(parsed.error.issues[0]!);
+  const { kind: _login, ...request } = parsed.data;
+  return request;
+}
+
+function invalidField(issue: z.core.$ZodIssue): BadInputError {
+  const field =
+    issue.code === 'unrecognized_keys' ? fieldName([...issue.path, issue.keys[0] ?? '']) : fieldName(issue.path);
+  const what =
+    issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message.replace(/^Invalid input: /, '');
+  return new BadInputError(`Field "${field}" ${what}.`, { code: 'invalid_request', details: { field } });
+}
+
+/** What every request body is checked for before its schema. */
+function checkBody(body: unknown): asserts body is object {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadInputError('The request body must be a JSON object.', {
       code: 'invalid_request',
@@ -101,14 +189,6 @@ export function parseHandoffRequest(body: unknown): ParsedHandoffRequest {
       { code: 'invalid_parent_job', details: { field: 'parentJob' } },
     );
   }
-  const parsed = handoffRequestSchema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field =
-    issue.code === 'unrecognized_keys' ? fieldName([...issue.path, issue.keys[0] ?? '']) : fieldName(issue.path);
-  const what =
-    issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message.replace(/^Invalid input: /, '');
-  throw new BadInputError(`Field "${field}" ${what}.`, { code: 'invalid_request', details: { field } });
 }
 
 /**

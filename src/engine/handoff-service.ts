@@ -5,6 +5,7 @@ import { isTerminal, type HandoffRecord } from '../core/handoff.js';
 import { newId } from '../core/ids.js';
 import type { ProtocolName } from '../core/login-protocol.js';
 import { handoffNotFound } from './access.js';
+import { approvalNotices } from './approval-notices.js';
 import { admitHandoff, checkAgentPolicy } from './agent-admission.js';
 import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
@@ -179,7 +180,7 @@ export async function cancelHandoff(
   const result = await finishHandoff(deps, record, 'cancelled', {
     set: { error: { code: 'cancelled', message: `Cancelled by ${by}.` } },
     origin,
-    notice: (r) => notices.cancelled(r, by),
+    notice: (r) => (r.kind === 'approval' ? approvalNotices.cancelled(r, by) : notices.cancelled(r, by)),
   });
   if (result.ok) return result.record;
   if (result.reason === 'conflict' && result.record.status === 'claiming') {

@@ -2,6 +2,7 @@ import { HandoffError } from '../core/errors.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import { looksLikeAnswer, mentionsApprovalLink, parseReply } from '../core/parsed-reply.js';
 import type { ApproverVerdict, InboundReply, Person, ThreadAdapter } from '../core/thread-adapter.js';
+import { handleApprovalReply, type ApprovalReplyResult } from './approval-reply.js';
 import { claimWithAnswer, type ClaimOutcome } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
 import { notices } from './notices.js';
@@ -22,7 +23,9 @@ export type ReplyResult =
   | 'refused'
   /** Several handoffs could take it, or it named none that waits: the thread was asked which. */
   | 'asked_which'
-  | ClaimOutcome['kind'];
+  | ClaimOutcome['kind']
+  /** A vote on an approval (issue #13, approval-reply.ts). */
+  | ApprovalReplyResult;
 
 const norm = (s: string) => s.trim().replace(/^@/, '').toLowerCase();
 
@@ -58,8 +61,13 @@ export async function handleReply(
   jobId: string,
   options: { finalAttempt?: boolean } = {},
 ): Promise<ReplyResult> {
-  const open = await deps.store.openInThread(reply.thread);
-  if (open.length === 0) return 'no_open_handoff';
+  const all = await deps.store.openInThread(reply.thread);
+  if (all.length === 0) return 'no_open_handoff';
+  // Approvals take their own words (approve, deny…); logins never see approval records.
+  const voted = await handleApprovalReply(deps, reply, all);
+  if (voted) return voted;
+  const open = all.filter((r) => r.kind !== 'approval');
+  if (open.length === 0) return 'not_an_answer';
   const parsed = parseReply(reply.text);
   const route = routeReply({ parsed, handoffId: reply.handoffId }, open, jobId);
   // Every open handoff here is in the reply's thread: one platform, one adapter.

@@ -8,7 +8,9 @@ import { requestFor } from '../engine/agent-admission.js';
 import { retrieveCredential } from '../engine/credential-service.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { cancelHandoff, createHandoff, getHandoff } from '../engine/handoff-service.js';
-import { parseHandoffRequest } from '../engine/handoff-request.js';
+import { isApprovalBody, parseApprovalRequest, parseHandoffRequest } from '../engine/handoff-request.js';
+import { createApproval } from '../engine/approval-create.js';
+import { toApprovalView, type ApprovalView } from '../core/approval-view.js';
 import { toHandoffView } from '../engine/handoff-view.js';
 import type { ApiGuard } from './api-auth.js';
 import { readUntil, waitMsOf } from './long-poll.js';
@@ -30,8 +32,9 @@ function jsonBody(req: RouteRequest): unknown {
  */
 export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; guard: ApiGuard }): Route[] {
   const { engine, events, guard } = deps;
-  const viewOf = async (id: string) => {
+  const viewOf = async (id: string): Promise<HandoffView | ApprovalView> => {
     const record = await getHandoff(engine, id);
+    if (record.kind === 'approval') return toApprovalView(record);
     const credential = record.credentialId ? await engine.credentials.get(record.credentialId) : undefined;
     return toHandoffView(record, credential);
   };
@@ -41,13 +44,18 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       method: 'POST',
       path: '/v1/handoffs',
       handler: guard(async (req, call) => {
-        const request = await requestFor(engine, call, parseHandoffRequest(jsonBody(req)));
-        const { record, created } = await createHandoff(engine, request, {
-          origin: originOf(call),
-          caller: call.caller,
-        });
-        const { id, status, thread, protocol, expiresAt, createdAt } = record;
-        return json(created ? 201 : 200, { id, status, thread, protocol, expiresAt, createdAt });
+        const body = jsonBody(req);
+        const options = { origin: originOf(call), caller: call.caller };
+        if (isApprovalBody(body)) {
+          const request = await requestFor(engine, call, parseApprovalRequest(body));
+          const { record, created } = await createApproval(engine, request, options);
+          const { id, kind, status, thread, expiresAt, createdAt } = record;
+          return json(created ? 201 : 200, { id, kind, status, thread, expiresAt, createdAt });
+        }
+        const request = await requestFor(engine, call, parseHandoffRequest(body));
+        const { record, created } = await createHandoff(engine, request, options);
+        const { id, kind, status, thread, protocol, expiresAt, createdAt } = record;
+        return json(created ? 201 : 200, { id, kind, status, thread, protocol, expiresAt, createdAt });
       }),
     },
     {
@@ -64,7 +72,7 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
         const views = records
           .filter((r) => !open || !isTerminal(r.status))
           .slice(0, limit)
-          .map((r) => toHandoffView(r));
+          .map((r) => (r.kind === 'approval' ? toApprovalView(r) : toHandoffView(r)));
         return json(200, { handoffs: views });
       }),
     },
@@ -82,7 +90,7 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
         try {
           const first = await viewOf(id);
           const ifStatus = req.query.get('ifStatus') ?? first.status;
-          const done = (view: HandoffView) => view.status !== ifStatus || isTerminal(view.status);
+          const done = (view: HandoffView | ApprovalView) => view.status !== ifStatus || isTerminal(view.status);
           return json(
             200,
             await readUntil(waiter, first, { read: () => viewOf(id), done, waitMs, signal: req.signal }),
@@ -106,7 +114,7 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       handler: guard(async (req, call) => {
         await handoffFor(engine, call, req.params.id!, 'cancel');
         const record = await cancelHandoff(engine, req.params.id!, originOf(call));
-        return json(200, toHandoffView(record));
+        return json(200, record.kind === 'approval' ? toApprovalView(record) : toHandoffView(record));
       }),
     },
   ];

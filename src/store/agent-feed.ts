@@ -24,6 +24,27 @@ export const feedMaxLength = 1_000;
 /** Oldest entry kept, ms (7 days: as long as finished handoffs stay readable). */
 export const feedMaxAgeMs = 7 * 24 * 3_600_000;
 
+/**
+ * The Lua that appends one ending to an agent's feed, shared by every script that ends a
+ * handoff (the transition in handoff-store.ts, the vote in approval-votes.ts): defines
+ * `append_ending(feed_key, rec, now, max_len, max_age)`.
+ */
+export const appendEndingLua = `
+local function append_ending(feed_key, rec, now, max_len, max_age)
+  local last = redis.call('XREVRANGE', feed_key, '+', '-', 'COUNT', 1)
+  local prev = '0-0'
+  if last[1] then prev = last[1][1] end
+  local code = ''
+  if type(rec.error) == 'table' and type(rec.error.code) == 'string' then code = string.sub(rec.error.code, 1, 100) end
+  redis.call('XADD', feed_key, 'MAXLEN', max_len, '*', 'h', rec.id, 's', rec.status, 't', now, 'e', code, 'p', prev)
+  -- Stream ids are Redis's clock, so the age limit is measured on it too.
+  local t = redis.call('TIME')
+  local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(max_age)
+  redis.call('XTRIM', feed_key, 'MINID', string.format('%.0f', oldest))
+  redis.call('PEXPIRE', feed_key, max_age)
+end
+`;
+
 /** One ending, as the feed keeps it. */
 export interface FeedEntry {
   /** The stream entry id (`<ms>-<seq>`), the position a cursor names. */

@@ -52,8 +52,8 @@ function isStoredAsDefault(
  * here is kept for as long as the handoff waits.
  */
 export function encodeRecord(record: HandoffRecord): string {
-  const { kind: _always, ...rest } = record;
-  const stored: Record<string, unknown> = { ...rest };
+  const { kind, ...rest } = record;
+  const stored: Record<string, unknown> = kind === 'login' ? { ...rest } : { kind, ...rest };
   for (const [key, value] of Object.entries(stored)) if (isStoredAsDefault(key, value, record)) delete stored[key];
   if (record.attempts === 0) delete stored.attempts;
   if (record.correlationId === record.id) delete stored.correlationId;
@@ -75,7 +75,24 @@ export function decodeRecord(raw: string | null | undefined): HandoffRecord | un
     return undefined;
   for (const list of lists) record[list] = Array.isArray(record[list]) ? record[list] : [];
   record.attempts = typeof record.attempts === 'number' ? record.attempts : 0;
-  record.kind = 'login';
+  record.kind = record.kind === 'approval' ? 'approval' : 'login';
+  // Lua's cjson writes an empty vote list as `{}`.
+  if (typeof record.votes === 'object' && record.votes !== null) {
+    const votes = record.votes as Record<string, unknown>;
+    record.votes = {
+      approve: Array.isArray(votes.approve) ? votes.approve : [],
+      deny: Array.isArray(votes.deny) ? votes.deny : [],
+    };
+  }
+  if (typeof record.decision === 'object' && record.decision !== null) {
+    const decision = record.decision as Record<string, unknown>;
+    if (!Array.isArray(decision.by)) decision.by = [];
+  }
+  if (typeof record.approval === 'object' && record.approval !== null) {
+    const action = (record.approval as Record<string, unknown>).action as Record<string, unknown> | undefined;
+    if (action && typeof action.details === 'object' && action.details !== null && Array.isArray(action.details))
+      delete action.details;
+  }
   if (typeof record.approvalUrl === 'string' && record.answer === undefined) record.answer = 'finish_code';
   if (typeof record.correlationId !== 'string') record.correlationId = record.id;
   // Records written before notes were structured hold them as text with values pasted in:

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { isTerminal, sourcesOf, type HandoffRecord, type HandoffStatus } from '../core/handoff.js';
 import { platformOf } from '../core/thread-ref.js';
 import { decodeRecord, encodePatch, encodeRecord, type HandoffPatch } from './handoff-codec.js';
-import { feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
+import { createApprovalVotes, type ApprovalVotesStore } from './approval-votes.js';
+import { appendEndingLua, feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 
@@ -27,7 +28,7 @@ export const finishedRetentionMs = 7 * 24 * 3_600_000;
  * The status message is `<id> <status>`, and `<id> <status> <agent id>` for an ending (the
  * agent id last: it may contain spaces). Returns {-2} when KEYS[2] is not the record's agent's.
  */
-const transitionScript = new LuaScript(`
+const transitionScript = new LuaScript(`${appendEndingLua}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {-1} end
 local rec = cjson.decode(raw)
@@ -51,17 +52,7 @@ if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 if rec.status ~= before then
   local message = rec.id .. ' ' .. rec.status
   if KEYS[2] then
-    local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-    local prev = '0-0'
-    if last[1] then prev = last[1][1] end
-    local code = ''
-    if type(rec.error) == 'table' and type(rec.error.code) == 'string' then code = string.sub(rec.error.code, 1, 100) end
-    redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[10], '*', 'h', rec.id, 's', rec.status, 't', ARGV[4], 'e', code, 'p', prev)
-    -- Stream ids are Redis's clock, so the age limit is measured on it too.
-    local t = redis.call('TIME')
-    local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[11])
-    redis.call('XTRIM', KEYS[2], 'MINID', string.format('%.0f', oldest))
-    redis.call('PEXPIRE', KEYS[2], ARGV[11])
+    append_ending(KEYS[2], rec, ARGV[4], ARGV[10], ARGV[11])
     message = message .. ' ' .. rec.agentId
   end
   redis.call('PUBLISH', ARGV[5], message)
@@ -107,6 +98,13 @@ export interface HandoffStore {
    * scripts that check it atomically with their own work (the inbound intake does).
    */
   openMarker(threadRef: string): string;
+  /**
+   * The bookkeeping after an ending written by another script (an approval's settling vote,
+   * src/store/approval-votes.ts): out of the thread's open set and the agent's open count.
+   */
+  ended(record: HandoffRecord): Promise<void>;
+  /** One vote on an approval, counted and settled atomically (src/store/approval-votes.ts). */
+  vote: ApprovalVotesStore['vote'];
 }
 
 export function createHandoffStore(deps: {
@@ -123,6 +121,20 @@ export function createHandoffStore(deps: {
   const indexed = (thread: string) => {
     const platform = platformOf(thread);
     return deps.polledPlatforms === undefined || deps.polledPlatforms.includes(platform) ? platform : undefined;
+  };
+
+  const ended = async (record: HandoffRecord) => {
+    const threadKey = keys.threadHandoffs(record.thread);
+    // It no longer counts against its agent's open-handoff limit either.
+    const [, left] =
+      (await redis
+        .multi()
+        .zrem(threadKey, record.id)
+        .zcard(threadKey)
+        .zrem(keys.agentOpen(record.agentId), record.id)
+        .exec()) ?? [];
+    const polled = indexed(record.thread);
+    if (left?.[1] === 0 && polled) await redis.zrem(keys.openThreads(polled), record.thread);
   };
 
   const get = async (id: string) => decodeRecord(await redis.get(keys.handoff(id)));
@@ -179,17 +191,13 @@ export function createHandoffStore(deps: {
       const record = decodeRecord(reply[1]);
       if (!record) return { ok: false, reason: 'not_found' };
       if (reply[0] === 0) return { ok: false, reason: 'conflict', record };
-      if (terminal) {
-        const threadKey = keys.threadHandoffs(record.thread);
-        // It no longer counts against its agent's open-handoff limit either.
-        const [, left] =
-          (await redis.multi().zrem(threadKey, id).zcard(threadKey).zrem(keys.agentOpen(record.agentId), id).exec()) ??
-          [];
-        const polled = indexed(record.thread);
-        if (left?.[1] === 0 && polled) await redis.zrem(keys.openThreads(polled), record.thread);
-      }
+      if (terminal) await ended(record);
       return { ok: true, record };
     },
+
+    ended,
+
+    vote: createApprovalVotes({ redis, keys, ended, retentionMs: finishedRetentionMs, feedLimits }).vote,
 
     async openInThread(threadRef) {
       const records = await getMany(await redis.zrange(keys.threadHandoffs(threadRef), 0, -1));

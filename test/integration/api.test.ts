@@ -30,10 +30,10 @@ describe('HTTP API: documented answers to good and bad input', () => {
     });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body!).sort()).toEqual(
-      ['createdAt', 'expiresAt', 'id', 'protocol', 'status', 'thread'].sort(),
+      ['createdAt', 'expiresAt', 'id', 'kind', 'protocol', 'status', 'thread'].sort(),
     );
     // Discovery runs in the driver: until then the protocol is "auto".
-    expect(res.body).toMatchObject({ status: 'pending', protocol: 'auto' });
+    expect(res.body).toMatchObject({ kind: 'login', status: 'pending', protocol: 'auto' });
     expect(res.body!.expiresAt - res.body!.createdAt).toBe(60_000);
     const started = await waitFor('discovery', async () => {
       const view = await call('GET', `/v1/handoffs/${res.body!.id}`);

@@ -1,0 +1,65 @@
+import type { HandoffRecord } from '../core/handoff.js';
+import { handoffTag, namedHandoffs } from '../core/handoff-tag.js';
+import { say, value } from '../core/sentence.js';
+import type { InboundReply } from '../core/thread-adapter.js';
+import { textLimits } from '../core/untrusted-text.js';
+import { castVote, type VoteOutcome } from './approval-vote.js';
+import { parseVote } from './approval-words.js';
+import type { EngineDeps } from './engine-deps.js';
+
+/**
+ * A reply that decides an approval (issue #13): its words (approval-words.ts) and the one
+ * approval it is for — the one the platform or the text names (tag or id), else the only
+ * approval waiting in the thread. Several waiting and none named: the thread is asked which,
+ * and nothing is counted. Returns undefined when the reply is not a vote on an approval
+ * (the login path handles it).
+ */
+export type ApprovalReplyResult = `vote_${VoteOutcome}` | 'vote_asked_which';
+
+export async function handleApprovalReply(
+  deps: EngineDeps,
+  reply: InboundReply,
+  open: readonly HandoffRecord[],
+): Promise<ApprovalReplyResult | undefined> {
+  const approvals = open.filter((r) => r.kind === 'approval');
+  if (approvals.length === 0) return undefined;
+  const choice = parseVote(reply.text);
+  if (!choice) return undefined;
+  const said = namedHandoffs(reply.text);
+  const named = reply.handoffId !== undefined || said.ids.length > 0 || said.tags.length > 0;
+  const pool = named
+    ? approvals.filter(
+        (r) => r.id === reply.handoffId || said.ids.includes(r.id) || said.tags.includes(handoffTag(r.id)),
+      )
+    : approvals.filter((r) => r.status === 'awaiting_human');
+  if (pool.length === 1) {
+    return `vote_${await castVote(deps, pool[0]!, reply.author, choice, {
+      platform: reply.platform,
+      messageRef: reply.messageRef,
+    })}`;
+  }
+  if (named && pool.length === 0) return undefined;
+  const waiting = pool.length > 0 ? pool : approvals;
+  const tags = waiting.map((r) => value(handoffTag(r.id), textLimits.id));
+  const list = tags.flatMap((t, i) => [...(i > 0 ? [', '] : []), t]);
+  await deps.audit.append({
+    event: 'reply.ambiguous',
+    handoffId: waiting[0]!.id,
+    agentId: waiting[0]!.agentId,
+    correlationId: waiting[0]!.correlationId,
+    actor: reply.author.id,
+    detail: { platform: reply.platform, named, waiting: waiting.length, kind: 'approval' },
+  });
+  await deps.outbox.send({
+    kind: 'post',
+    handoffId: waiting[0]!.id,
+    thread: waiting[0]!.thread,
+    message: {
+      kind: 'notice',
+      handoffId: waiting[0]!.id,
+      event: 'which_handoff',
+      text: say`Several approval requests wait in this thread: ${list}. Nothing was counted: reply again with the tag of the one you mean (for example ${tags[0]!} approve).`,
+    },
+  });
+  return 'vote_asked_which';
+}
