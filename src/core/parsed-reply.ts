@@ -25,7 +25,7 @@ export type ApprovalDecision =
   | { readonly kind: 'deny'; readonly reason: string };
 
 export interface ParsedReply extends FoundAnswers {
-  /** The normalised text (entities, Slack link wrapping, Unicode forms undone). */
+  /** The normalised text (entities, chat link wrapping, Unicode forms undone). */
   readonly text: string;
   /** Tags and ids the reply names (own lines before quoted ones). */
   readonly named: NamedHandoffs;

@@ -16,6 +16,13 @@ export const secretLike = (body: string, flags = 'g'): RegExp => new RegExp(`${s
 const pattern = secretLike;
 
 const patterns: RegExp[] = [
+  // The built-in protocols' codes and tokens, also declared by their modules: kept here so a
+  // process that never loads the registry (the CLI, a worker script, a test) masks them too.
+  // agent-sessions finish/exchange codes, access, refresh and poll tokens; the sandbox's auth.md
+  // claim finish codes (acf_); auth.md claim tokens.
+  pattern(String.raw`a(?:ae|as|ar|ap)_[A-Za-z0-9]{16,}`),
+  pattern(String.raw`clm_[A-Za-z0-9_-]{8,}`),
+  pattern(String.raw`acf_[A-Za-z0-9]{16,}`),
   // agent keys (src/core/agent-keys.ts)
   pattern(String.raw`hak_[A-Za-z0-9]{32,}`),
   // PKCE verifiers and other 256-bit hex secrets
