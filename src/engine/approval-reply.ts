@@ -1,14 +1,15 @@
 import type { HandoffRecord } from '../core/handoff.js';
-import { handoffTag, namedHandoffs } from '../core/handoff-tag.js';
+import { handoffTag } from '../core/handoff-tag.js';
+import type { ParsedReply } from '../core/parsed-reply.js';
 import { say, value } from '../core/sentence.js';
 import type { InboundReply } from '../core/thread-adapter.js';
 import { textLimits } from '../core/untrusted-text.js';
 import { castVote, type VoteOutcome } from './approval-vote.js';
-import { parseVote } from './approval-words.js';
+import { voteOf } from './approval-words.js';
 import type { EngineDeps } from './engine-deps.js';
 
 /**
- * A reply that decides an approval (issue #13): its words (approval-words.ts) and the one
+ * A reply that decides an approval (issue #13): its words (parsed once with the rest of the reply) and the one
  * approval it is for — the one the platform or the text names (tag or id), else the only
  * approval waiting in the thread. Several waiting and none named: the thread is asked which,
  * and nothing is counted. Returns undefined when the reply is not a vote on an approval
@@ -20,12 +21,13 @@ export async function handleApprovalReply(
   deps: EngineDeps,
   reply: InboundReply,
   open: readonly HandoffRecord[],
+  parsed: ParsedReply,
 ): Promise<ApprovalReplyResult | undefined> {
   const approvals = open.filter((r) => r.kind === 'approval');
   if (approvals.length === 0) return undefined;
-  const choice = parseVote(reply.text);
+  const choice = voteOf(parsed.decision);
   if (!choice) return undefined;
-  const said = namedHandoffs(reply.text);
+  const said = parsed.named;
   const named = reply.handoffId !== undefined || said.ids.length > 0 || said.tags.length > 0;
   const pool = named
     ? approvals.filter(

@@ -64,11 +64,12 @@ export async function handleReply(
   const all = await deps.store.openInThread(reply.thread);
   if (all.length === 0) return 'no_open_handoff';
   // Approvals take their own words (approve, deny…); logins never see approval records.
-  const voted = await handleApprovalReply(deps, reply, all);
+  // The reply is parsed once: approvals read its decision, logins its codes.
+  const parsed = parseReply(reply.text);
+  const voted = await handleApprovalReply(deps, reply, all, parsed);
   if (voted) return voted;
   const open = all.filter((r) => r.kind !== 'approval');
   if (open.length === 0) return 'not_an_answer';
-  const parsed = parseReply(reply.text);
   const route = routeReply({ parsed, handoffId: reply.handoffId }, open, jobId);
   // Every open handoff here is in the reply's thread: one platform, one adapter.
   const adapter = deps.adapters.get(reply.platform);

@@ -13,7 +13,7 @@ describe('parseVote: the words that decide an approval', () => {
     ['Reject: wrong window', 'wrong window'],
     ['/deny   not now  ', 'not now'],
     ['#h-4f2a deny no', 'no'],
-    ['DENIED - see thread', 'see thread'],
+    ['DENY - see thread', 'see thread'],
   ])('reads %j as a no with reason %j', (text, reason) =>
     expect(parseVote(text)).toEqual(reason ? { vote: 'deny', reason } : { vote: 'deny' }),
   );
