@@ -1,24 +1,18 @@
-import { createHash } from 'node:crypto';
 import type { AuditOrigin, Caller } from '../core/caller.js';
 import { isSelfApproval, type ApprovalSpec } from '../core/approval.js';
-import { BadInputError, ConflictError } from '../core/errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { HandoffRecord } from '../core/handoff.js';
-import { newId } from '../core/ids.js';
-import { admitHandoff, checkAgentPolicy } from './agent-admission.js';
+import { checkAgentPolicy } from './agent-admission.js';
+import { admitNewHandoff, storeNewHandoff } from './handoff-intake.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { ApprovalRequest } from './handoff-request.js';
 import type { CreateResult } from './handoff-service.js';
 
 /**
  * Creating an approval handoff (issue #13): the same record, store, idempotency, policy and
- * limits as a login, with what is asked kept in `approval`. The driver then posts the request
- * into the thread (approval-driver.ts) and waits for votes or the expiry.
+ * limits as a login (handoff-intake.ts), with what is asked kept in `approval`. The driver then
+ * posts the request into the thread (approval-driver.ts) and waits for votes or the expiry.
  */
-function fingerprint(request: ApprovalRequest): string {
-  const { idempotencyKey: _ignored, ...rest } = request;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('base64url').slice(0, 22);
-}
-
 const norm = (s: string) => s.trim().replace(/^@/, '').toLowerCase();
 
 export async function createApproval(
@@ -26,7 +20,7 @@ export async function createApproval(
   request: ApprovalRequest,
   options: { origin?: AuditOrigin; caller?: Caller } = {},
 ): Promise<CreateResult> {
-  const { thread } = deps.adapters.parse(request.thread);
+  const { adapter, thread } = deps.adapters.parse(request.thread);
   const expiresInMs = request.expiresInMs ?? deps.policy.defaultExpiresInMs;
   if (expiresInMs > deps.policy.maxExpiresInMs) {
     throw new BadInputError(
@@ -46,44 +40,16 @@ export async function createApproval(
   }
 
   const origin = options.origin ?? { actor: `agent:${request.agent.id}` };
-  await checkAgentPolicy(deps, options.caller, origin, { thread: thread.ref, approvers });
+  await checkAgentPolicy(deps, options.caller, origin, {
+    thread: thread.ref,
+    approvers,
+    // The same thread rule as a login's: case as the platform's refs have it.
+    threadIgnoresCase: adapter.refsIgnoreCase === true,
+  });
 
-  let id = newId('handoff');
-  let reservedKey = false;
-  if (request.idempotencyKey) {
-    const reservation = await deps.idempotency.reserve(
-      request.agent.id,
-      request.idempotencyKey,
-      id,
-      fingerprint(request),
-      expiresInMs + 3_600_000,
-    );
-    if (reservation.kind === 'existing' && reservation.handoffId) {
-      if (!reservation.sameRequest) {
-        throw new ConflictError(
-          'This idempotencyKey was already used for a different request; use a new key.',
-          'idempotency_key_reused',
-        );
-      }
-      const existing = await deps.store.get(reservation.handoffId);
-      if (existing) return { record: existing, created: false };
-      id = reservation.handoffId;
-    } else reservedKey = true;
-  }
-
-  const now = deps.clock.now();
-  try {
-    await admitHandoff(deps, {
-      caller: options.caller,
-      origin,
-      agentId: request.agent.id,
-      handoffId: id,
-      expiresAt: now + expiresInMs,
-    });
-  } catch (err) {
-    if (reservedKey) await deps.idempotency.release(request.agent.id, request.idempotencyKey!, id);
-    throw err;
-  }
+  const intake = await admitNewHandoff(deps, { request, expiresInMs, caller: options.caller, origin });
+  if (intake.kind === 'existing') return { record: intake.record, created: false };
+  const { id, now } = intake;
   const approval: ApprovalSpec = {
     action: request.action,
     quorum: request.quorum,
@@ -108,12 +74,7 @@ export async function createApproval(
     attempts: 0,
     approval,
   };
-  try {
-    await deps.store.create(record);
-  } catch (err) {
-    await deps.agentLimits.release(record.agentId, id);
-    throw err;
-  }
+  await storeNewHandoff(deps, record);
   await deps.audit.append({
     event: 'handoff.created',
     handoffId: id,

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { AuditOrigin, Caller } from '../core/caller.js';
 import { BadInputError, ConflictError } from '../core/errors.js';
 import { isTerminal, type HandoffRecord } from '../core/handoff.js';
-import { newId } from '../core/ids.js';
 import type { ProtocolName } from '../core/login-protocol.js';
 import { handoffNotFound } from './access.js';
 import { approvalNotices } from './approval-notices.js';
-import { admitHandoff, checkAgentPolicy } from './agent-admission.js';
+import { checkAgentPolicy } from './agent-admission.js';
+import { admitNewHandoff, storeNewHandoff } from './handoff-intake.js';
 import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
 import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
@@ -19,11 +18,6 @@ export interface CreateResult {
   readonly record: HandoffRecord;
   /** False when an idempotency key returned an existing handoff. */
   readonly created: boolean;
-}
-
-function fingerprint(request: HandoffRequest): string {
-  const { idempotencyKey: _ignored, ...rest } = request;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('base64url').slice(0, 22);
 }
 
 /**
@@ -78,43 +72,9 @@ export async function createHandoff(
     threadIgnoresCase: adapter.refsIgnoreCase === true,
   });
 
-  let id = newId('handoff');
-  let reservedKey = false;
-  if (request.idempotencyKey) {
-    const reservation = await deps.idempotency.reserve(
-      request.agent.id,
-      request.idempotencyKey,
-      id,
-      fingerprint(request),
-      expiresInMs + 3_600_000,
-    );
-    if (reservation.kind === 'existing' && reservation.handoffId) {
-      if (!reservation.sameRequest) {
-        throw new ConflictError(
-          'This idempotencyKey was already used for a different request; use a new key.',
-          'idempotency_key_reused',
-        );
-      }
-      const existing = await deps.store.get(reservation.handoffId);
-      if (existing) return { record: existing, created: false };
-      id = reservation.handoffId; // reserved but never written (a crash in between): write it now
-    } else reservedKey = true;
-  }
-
-  const now = deps.clock.now();
-  try {
-    await admitHandoff(deps, {
-      caller: options.caller,
-      origin,
-      agentId: request.agent.id,
-      handoffId: id,
-      expiresAt: now + expiresInMs,
-    });
-  } catch (err) {
-    // Refused: the key may be used again once there is room.
-    if (reservedKey) await deps.idempotency.release(request.agent.id, request.idempotencyKey!, id);
-    throw err;
-  }
+  const intake = await admitNewHandoff(deps, { request, expiresInMs, caller: options.caller, origin });
+  if (intake.kind === 'existing') return { record: intake.record, created: false };
+  const { id, now } = intake;
   const record: HandoffRecord = {
     id,
     kind: 'login',
@@ -136,12 +96,7 @@ export async function createHandoff(
     ...(options.serviceName ? { serviceName: options.serviceName } : {}),
     ...(options.serviceLogoUrl ? { serviceLogoUrl: options.serviceLogoUrl } : {}),
   };
-  try {
-    await deps.store.create(record);
-  } catch (err) {
-    await deps.agentLimits.release(record.agentId, id);
-    throw err;
-  }
+  await storeNewHandoff(deps, record);
   await deps.audit.append({
     event: 'handoff.created',
     handoffId: id,
