@@ -38,8 +38,9 @@ import { createAgentFeed } from '../store/agent-feed.js';
 import { createDedupeStore } from '../store/dedupe.js';
 import { createKeys, type Keys } from '../store/keys.js';
 import { createServiceGate } from '../store/service-gate.js';
-import { connectRedis, reportConnection, storeTimeoutMs, type Redis } from '../store/redis.js';
+import { connectRedis, endConnection, reportConnection, storeTimeoutMs, type Redis } from '../store/redis.js';
 import { createEngineStore } from './engine-store.js';
+import { finishOrCut, shutdownGraceMs, workersReadyOrRedisLost } from './shutdown.js';
 import { redisKeyValue } from './redis-key-value.js';
 
 /** What login protocols get to build themselves (a cache for discovery, say). */
@@ -181,6 +182,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const runsWorkers = options.role !== 'server';
   let server: Server | undefined;
   let events: StatusEvents | undefined;
+  // The status events' subscriber (its own connection: subscriber mode allows nothing else).
+  let subscriber: Redis | undefined;
   let url: string | undefined;
   // The agent API's own connection: every command gives up after storeTimeoutMs, so a stalled
   // or unreachable Redis makes the API answer 503 store_unavailable instead of hanging (the
@@ -194,6 +197,21 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server!.close(() => resolve()));
     }
+    const connections = () => [apiRedis, intakeRedis, redis, subscriber];
+    const cut = () => {
+      for (const connection of connections()) if (connection) endConnection(connection);
+    };
+    const graceful = stopRedisUsers(cut);
+    if (!(await finishOrCut(graceful, { redis, cut }))) {
+      logger.warn('stopped without waiting for Redis: it was lost or did not answer during shutdown', {
+        graceMs: shutdownGraceMs,
+      });
+    }
+    await options.auditSink?.close();
+  }
+
+  // Everything that talks to Redis, stopped gracefully while Redis answers.
+  async function stopRedisUsers(cut: () => void): Promise<void> {
     await events?.close();
     for (const module of started) await module.stop?.();
     // With Redis unreachable (an outage during shutdown) a worker's graceful close waits for a
@@ -201,17 +219,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     // active in Redis and are taken again as stalled once a bridge runs against it.
     await workersReadyOrRedisLost(workers, redis);
     const redisDown = redis.status !== 'ready';
-    if (redisDown) {
-      // Nothing can reach Redis: end the connections first, so no queue or QUIT waits for it.
-      for (const connection of [apiRedis, intakeRedis, redis]) connection?.disconnect();
-    }
+    // Nothing can reach Redis: end the connections first, so no queue or QUIT waits for it.
+    if (redisDown) cut();
     await Promise.all([...workers.map((w) => w.close(redisDown)), ...pollers.map((p) => p.close())]);
     await queues.close();
     await apiQueues?.close();
     await apiRedis?.quit().catch(() => apiRedis?.disconnect());
     await intakeRedis.quit().catch(() => intakeRedis.disconnect());
     await redis.quit().catch(() => redis.disconnect());
-    await options.auditSink?.close();
   }
 
   try {
@@ -246,7 +261,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
 
     if (options.role !== 'worker') {
-      const subscriber = redis.duplicate();
+      subscriber = redis.duplicate();
       reportConnection(subscriber, logger, 'status events');
       events = await createStatusEvents(subscriber, keys.events());
       apiRedis = redis.duplicate({ commandTimeout: storeTimeoutMs });
@@ -332,27 +347,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     });
     server.listen(port, host, () => resolve());
   });
-}
-
-/**
- * Resolves once every worker has finished connecting, or as soon as the bridge's connection to
- * Redis is lost (then a worker may never finish, and is closed without waiting). Closing a BullMQ
- * connection that is still being set up leaves a rejected command nobody listens to ('Connection
- * is closed'), as in a start-up that fails right after the workers were created (a port already
- * taken); waiting for the set-up rather than for a fixed time holds on a busy machine too.
- */
-async function workersReadyOrRedisLost(workers: readonly Worker[], redis: Redis): Promise<void> {
-  if (workers.length === 0 || redis.status !== 'ready') return;
-  let lost: () => void = () => undefined;
-  try {
-    await Promise.race([
-      Promise.all(workers.map((w) => w.waitUntilReady().catch(() => undefined))),
-      new Promise<void>((resolve) => {
-        lost = resolve;
-        redis.once('close', lost);
-      }),
-    ]);
-  } finally {
-    redis.off('close', lost);
-  }
 }

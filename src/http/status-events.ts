@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { endConnection } from '../store/redis.js';
 
 /**
  * Long-poll support: one subscription per process to the handoff status channel, and
@@ -122,7 +123,9 @@ export async function createStatusEvents(subscriber: Redis, channel: string): Pr
     async close() {
       for (const set of topics.values()) for (const armed of set) fire(armed);
       topics.clear();
-      await subscriber.quit().catch(() => subscriber.disconnect());
+      // A QUIT while the connection is down waits for a reconnection: end it at once then.
+      if (subscriber.status === 'ready') await subscriber.quit().catch(() => subscriber.disconnect());
+      else endConnection(subscriber);
     },
   };
 }

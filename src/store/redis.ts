@@ -12,6 +12,27 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
 }
 
+/** What ioredis does itself when a manually closed connection's socket closes. */
+interface ClosableInternals {
+  setStatus?(status: 'end'): void;
+  flushQueue?(error: Error): void;
+}
+
+/**
+ * Ends a connection now and fails whatever waits on it. ioredis's `disconnect()` between two
+ * reconnection attempts (status `reconnecting`) only clears the retry timer: the connection
+ * never reaches `end`, and commands queued while Redis was down (a QUIT, BullMQ's set-up) wait
+ * forever, so a stop that awaits them never ends. Then this ends it as ioredis ends a manually
+ * closed connection: status `end` (its event), queued commands rejected.
+ */
+export function endConnection(redis: Redis): void {
+  redis.disconnect();
+  if (redis.status !== 'reconnecting') return;
+  const internals = redis as unknown as ClosableInternals;
+  internals.setStatus?.('end');
+  internals.flushQueue?.(new Error('Connection is closed.'));
+}
+
 /**
  * How long a command of the agent API may wait for Redis, ms. A stalled or unreachable Redis
  * then makes the API answer 503 `store_unavailable` within about this long instead of hanging.
