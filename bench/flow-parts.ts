@@ -21,17 +21,19 @@ export const feedResumeP50TargetMs = 50;
  * agent's queue is on a redis-server of its own; otherwise on the bench Redis under the
  * bridge's prefix (it still reaches the bridge over HTTP only).
  */
-async function withFlow<T>(
+export async function withFlow<T>(
   ctx: BenchContext,
   suffix: string,
   fn: (players: Players) => Promise<T>,
   ownRedis = false,
+  env: Record<string, string> = {},
 ): Promise<T> {
   const prefix = ctx.track(`${ctx.base}-${suffix}`);
   const bridge = await startInprocBridge({
     prefix,
     redisUrl: ctx.redisUrl,
     logFile: join(ctx.logDir, `${prefix}.log`),
+    env,
   });
   const agentRedis = ownRedis ? await startAgentRedis() : undefined;
   const agent = startBenchAgent({

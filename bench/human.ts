@@ -38,14 +38,23 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/** One agent task, parked as a delayed job, whose login the human has approved. */
-async function prepareOne(players: Players, label: string): Promise<ReadyHandoff> {
+/** One agent task parked in requireLogin(), its login's link posted and nobody at the service yet. */
+export interface WaitingLogin {
+  readonly tag: string;
+  readonly threadName: string;
+  readonly thread: string;
+  readonly handoffId: string;
+  readonly approvalUrl: string;
+}
+
+/** Queues an agent task that needs a login and waits until it is parked with the link posted. */
+export async function openLogin(players: Players, label: string, approvers: readonly string[]): Promise<WaitingLogin> {
   const tag = `${label}-${randomBytes(5).toString('hex')}`;
   const threadName = `th-${tag}`;
   const thread = players.threadFor?.(tag) ?? `local:${threadName}`;
   const job = await players.agent.queue.add(
     'task',
-    { tag, service: players.serviceUrl, thread, approvers: ['alice'] },
+    { tag, service: players.serviceUrl, thread, approvers },
     { jobId: tag, removeOnComplete: true, removeOnFail: true },
   );
   const handoffId = await until(`handoff of ${tag}`, async () => {
@@ -58,8 +67,20 @@ async function prepareOne(players: Players, label: string): Promise<ReadyHandoff
   if (view.status !== 'awaiting_human' || !view.approvalUrl)
     throw new Error(`handoff ${handoffId} is ${view.status}, not awaiting_human`);
   await until(`agent task ${tag} parked`, async () => ((await job.getState()) === 'delayed' ? true : undefined));
-  const code = await approveLogin(view.approvalUrl);
-  return { tag, threadName, thread, handoffId, code };
+  return { tag, threadName, thread, handoffId, approvalUrl: view.approvalUrl };
+}
+
+/** One agent task, parked as a delayed job, whose login the human has approved. */
+async function prepareOne(players: Players, label: string): Promise<ReadyHandoff> {
+  const waiting = await openLogin(players, label, ['alice']);
+  const code = await approveLogin(waiting.approvalUrl);
+  return {
+    tag: waiting.tag,
+    threadName: waiting.threadName,
+    thread: waiting.thread,
+    handoffId: waiting.handoffId,
+    code,
+  };
 }
 
 /** `count` ready handoffs, prepared `parallel` at a time. */

@@ -1,4 +1,5 @@
 import { approvalPart } from './approval-part.js';
+import { approveOnlyPart } from './approve-only-part.js';
 import type { RunnablePart } from './bench-part.js';
 import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
@@ -13,6 +14,7 @@ export const benchParts: readonly RunnablePart[] = [
   memoryPart,
   fairnessPart,
   approvalPart,
+  approveOnlyPart,
   discoveryPart,
   slackPart,
   githubPart,

@@ -24,7 +24,13 @@ export const localPlatform: PlatformDescriptor = {
       name: 'local',
       settings: {},
       bannerLine: (base) => `  Threads   ${base}/threads/demo`,
-      create: async (ctx) => createLocalPlatform({ store: ctx.store, sink: ctx.sink, now: () => ctx.clock.now() }),
+      create: async (ctx) =>
+        createLocalPlatform({
+          store: ctx.store,
+          sink: ctx.sink,
+          linkOpened: ctx.linkOpened,
+          now: () => ctx.clock.now(),
+        }),
     };
   },
 };

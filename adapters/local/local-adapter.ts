@@ -29,6 +29,8 @@ export function createLocalAdapter(store: LocalThreadStore, now: () => number): 
           : linkTarget(msg.link)?.href;
       // An approval request carries its tag, so the page shows Approve and Deny buttons for it.
       const decide = msg.kind === 'notice' && msg.event === 'approval_asked' ? handoffTag(msg.handoffId) : undefined;
+      // A login request's link: the page reports it opened, and the bridge asks the service sooner.
+      const opens = msg.kind === 'approval_request' && link ? handoffTag(msg.handoffId) : undefined;
       const stored = await store.append(thread.name, {
         author: 'handoff',
         text: renderPlainText(msg),
@@ -36,6 +38,7 @@ export function createLocalAdapter(store: LocalThreadStore, now: () => number): 
         at: now(),
         ...(link ? { link } : {}),
         ...(decide ? { decide } : {}),
+        ...(opens ? { opens } : {}),
       });
       return { platform: 'local', thread: thread.ref, id: stored.id };
     },

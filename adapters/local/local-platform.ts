@@ -1,6 +1,6 @@
 import type { KeyValueStore } from '../../src/core/key-value.js';
 import type { Route } from '../../src/core/http-route.js';
-import type { InboundSink, ThreadAdapter } from '../../src/core/thread-adapter.js';
+import type { InboundSink, LinkOpenedSink, ThreadAdapter } from '../../src/core/thread-adapter.js';
 import { createLocalAdapter } from './local-adapter.js';
 import { localRoutes } from './local-routes.js';
 import { createLocalThreadStore, type LocalThreadStore } from './local-thread-store.js';
@@ -14,6 +14,7 @@ export interface LocalPlatformOptions {
   /** The platform's own storage (src/core/key-value.ts), scoped to its keys. */
   readonly store: KeyValueStore;
   readonly sink: InboundSink;
+  readonly linkOpened: LinkOpenedSink;
   readonly now: () => number;
 }
 
@@ -28,7 +29,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatfor
   const store = createLocalThreadStore(options.store);
   return {
     adapter: createLocalAdapter(store, options.now),
-    routes: localRoutes({ store, sink: options.sink, now: options.now }),
+    routes: localRoutes({ store, sink: options.sink, linkOpened: options.linkOpened, now: options.now }),
     store,
   };
 }

@@ -1,7 +1,8 @@
 import { BadInputError } from '../../src/core/errors.js';
+import { handoffTagPattern } from '../../src/core/handoff-tag.js';
 import { maskSecrets } from '../../src/core/secret-patterns.js';
 import { bodyJson, html, json, type Route } from '../../src/core/http-route.js';
-import type { InboundSink } from '../../src/core/thread-adapter.js';
+import type { InboundSink, LinkOpenedSink } from '../../src/core/thread-adapter.js';
 import type { LocalThreadStore } from './local-thread-store.js';
 import { localThreadNamePattern } from './local-thread.js';
 import { threadPage } from './thread-page.js';
@@ -21,8 +22,13 @@ function threadName(raw: string | undefined): string {
  * Local thread routes. The reply form's author is not authenticated, so they answer loopback
  * clients only, at the bridge's own names, and take JSON replies from no other site (`browser`).
  */
-export function localRoutes(deps: { store: LocalThreadStore; sink: InboundSink; now: () => number }): Route[] {
-  const { store, sink, now } = deps;
+export function localRoutes(deps: {
+  store: LocalThreadStore;
+  sink: InboundSink;
+  linkOpened: LinkOpenedSink;
+  now: () => number;
+}): Route[] {
+  const { store, sink, linkOpened, now } = deps;
   return [
     {
       method: 'GET',
@@ -77,6 +83,27 @@ export function localRoutes(deps: { store: LocalThreadStore; sink: InboundSink; 
           receivedAt: now(),
         });
         return json(201, { message: { id: message.id, author, at: message.at }, ack });
+      },
+    },
+    {
+      // The page saying a login link was opened: the bridge polls that service sooner. The
+      // answer is the same whatever the tag names, so it tells nothing about handoffs.
+      method: 'POST',
+      path: '/v1/threads/local/:name/opened',
+      loopbackOnly: true,
+      browser: true,
+      maxBodyBytes: 1024,
+      handler: async (req) => {
+        const name = threadName(req.params.name);
+        const tag = (bodyJson(req) as { tag?: unknown } | undefined)?.tag;
+        if (typeof tag !== 'string' || !handoffTagPattern.test(tag)) {
+          throw new BadInputError('Field "tag" must be a handoff tag such as "#h-4f2a".', {
+            code: 'invalid_request',
+            details: { field: 'tag' },
+          });
+        }
+        await linkOpened({ platform: 'local', thread: `local:${name}`, handoff: { tag } });
+        return json(202, { ok: true });
       },
     },
   ];

@@ -10,6 +10,8 @@ export interface LocalMessage {
   readonly link?: string;
   /** An approval request's tag (`#h-4f2a`): the page shows Approve and Deny buttons that reply with it. */
   readonly decide?: string;
+  /** A login request's tag (`#h-4f2a`): when its link is opened the page tells the bridge, which polls sooner. */
+  readonly opens?: string;
   /** `bot` for the bridge's own posts. */
   readonly kind: 'human' | 'bot';
   /** Epoch ms. */

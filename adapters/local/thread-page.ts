@@ -6,7 +6,8 @@ import { escapeHtml, htmlPage } from '../../src/core/html.js';
  * message is markup. The only clickable link is a bridge post's own `link` (its checked
  * approval URL); URLs in any other text — a service name, an error, a person's reply — stay text.
  * An approval request (issue #13) has Approve and Deny buttons: they post a reply naming its
- * tag (`#h-4f2a approve`, `#h-4f2a deny <reason>`) as the viewer named in "Reply as".
+ * tag (`#h-4f2a approve`, `#h-4f2a deny <reason>`) as the viewer named in "Reply as". Opening
+ * a login request's link tells the bridge (issue #16), which then polls the service sooner.
  */
 export function threadPage(name: string): string {
   const script = `
@@ -29,7 +30,11 @@ function render(m) {
   const link = m.kind === 'bot' && typeof m.link === 'string' && /^https?:\\/\\//.test(m.link) ? m.link : '';
   const parts = link ? m.text.split(link) : [m.text];
   parts.forEach((part, i) => {
-    if (i > 0) { const a = document.createElement('a'); a.href = link; a.textContent = link; a.rel = 'noreferrer'; a.dataset.testid = 'link'; el.appendChild(a); }
+    if (i > 0) {
+      const a = document.createElement('a'); a.href = link; a.textContent = link; a.rel = 'noreferrer'; a.dataset.testid = 'link';
+      if (typeof m.opens === 'string' && /^#h-[0-9a-f]{4}$/.test(m.opens)) a.addEventListener('click', () => opened(m.opens));
+      el.appendChild(a);
+    }
     el.appendChild(document.createTextNode(part));
   });
   if (m.kind === 'bot' && typeof m.decide === 'string' && /^#h-[0-9a-f]{4}$/.test(m.decide)) {
@@ -51,6 +56,12 @@ async function refresh() {
   } catch (e) { /* the bridge may be restarting; try again */ }
 }
 setInterval(refresh, 700); refresh();
+// A login link opened: the bridge asks the service sooner (keepalive: the page may be leaving).
+function opened(tag) {
+  fetch('/v1/threads/local/' + encodeURIComponent(name) + '/opened', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, keepalive: true, body: JSON.stringify({ tag }),
+  }).catch(() => {});
+}
 const author = document.getElementById('author');
 author.value = localStorage.getItem('handoff-author') || 'you';
 // Replies and the approval buttons post the same way, as the viewer named in "Reply as".

@@ -7,10 +7,11 @@ import type { Route } from '../core/http-route.js';
 import type { Logger } from '../core/logger.js';
 import type { LoginDiscovery, LoginProtocol } from '../core/login-protocol.js';
 import type { ConfiguredPlatform, PlatformModule } from '../core/platform.js';
-import type { InboundSink } from '../core/thread-adapter.js';
+import type { InboundSink, LinkOpenedSink } from '../core/thread-adapter.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { AgentLimits } from '../core/agent-policy.js';
 import { authenticateAgentKey } from '../engine/agents.js';
+import { noteLinkOpened } from '../engine/link-opened.js';
 import type { EngineDeps, EnginePolicy } from '../engine/engine-deps.js';
 import { agentRoutes } from '../http/agent-routes.js';
 import { createAdapterRegistry, createProtocolRegistry } from '../engine/registries.js';
@@ -123,12 +124,18 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (!intake) throw new Error('inbound intake used before the bridge finished starting');
     return intake(reply);
   };
+  // Opened links speed up polling once the engine exists; a click before that changes nothing.
+  let linkEngine: EngineDeps | undefined;
+  const linkOpened: LinkOpenedSink = async (event) => {
+    if (linkEngine) await noteLinkOpened(linkEngine, event);
+  };
   const modules: PlatformModule[] = [];
   for (const platform of options.platforms) {
     modules.push(
       await platform.create({
         store: redisKeyValue(redis, `${options.prefix}:${platform.name}`),
         sink,
+        linkOpened,
         clock,
         logger: logger.child({ platform: platform.name }),
         maxHandoffLifetimeMs: options.policy.maxExpiresInMs,
@@ -175,6 +182,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     logger,
     policy: options.policy,
   };
+  linkEngine = engine;
 
   const workers: Worker[] = [];
   const pollers: Array<{ close(): Promise<void> }> = [];

@@ -68,7 +68,7 @@ const bridgeEnv = {
   HANDOFF_METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   HANDOFF_DEFAULT_EXPIRES_IN_MS: positiveMs.default(30 * 60_000),
   HANDOFF_MAX_EXPIRES_IN_MS: positiveMs.default(24 * 3_600_000),
-  HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(10_000),
+  HANDOFF_POLL_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(2_000),
   HANDOFF_POLL_MAX_INTERVAL_MS: positiveMs.min(1_000, 'must be at least 1000').default(5 * 60_000),
   HANDOFF_CLAIM_LEASE_MS: positiveMs.min(300, 'must be at least 300').default(60_000),
   HANDOFF_WORKER_CONCURRENCY: z.coerce
@@ -136,7 +136,7 @@ export interface Config {
     readonly defaultExpiresInMs: number;
     /** Longest lifetime a request may ask for, ms (24 h). */
     readonly maxExpiresInMs: number;
-    /** Background poll interval when the service names none, ms (10 s). */
+    /** Background poll interval when the service names none, ms (2 s). */
     readonly pollIntervalMs: number;
     /** Longest gap between background polls of an old handoff, ms (5 min). */
     readonly pollMaxIntervalMs: number;

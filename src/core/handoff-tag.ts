@@ -14,6 +14,9 @@ export function handoffTag(handoffId: string): string {
   return `#h-${hex}`;
 }
 
+/** A tag exactly as handoffTag writes it. */
+export const handoffTagPattern = /^#h-[0-9a-f]{4}$/;
+
 const tagPattern = /(?<![\w-])#?h-([0-9a-f]{4})(?![\w-])/gi;
 const idPattern = /(?<![\w-])(hf_[0-9a-f]{24})(?![\w-])/gi;
 const quoted = /^\s*>/;

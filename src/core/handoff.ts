@@ -107,6 +107,12 @@ export interface HandoffRecord {
   readonly pollIntervalMs?: number;
   /** Next background poll, epoch ms. */
   readonly nextPollAt?: number;
+  /**
+   * Until when a person is likely acting on this login, epoch ms: the link was just posted,
+   * or the platform says it was just opened. Background polls run at the protocol's interval
+   * until then and back off after (backgroundPollDelay).
+   */
+  readonly activeUntil?: number;
   /** The protocol secret, sealed with the vault key (engine/login-secret.ts); never shown. */
   readonly sealedSecret?: string;
   /** Which worker job holds the claim while `claiming`. */
@@ -201,18 +207,34 @@ export function nextDriverStep(record: HandoffRecord, now: number): DriverStep {
 }
 
 /**
- * When to poll a waiting login again in the background, ms from now. The poll only catches
- * logins approved but never answered in the thread, so it is frequent while a person is
- * likely acting and rare after: the protocol's interval (never less), or a sixth of the
- * handoff's age, at most `maxMs`. A 30-minute handoff costs about 26 polls instead of 180 at
- * a fixed 10 s — waiting handoffs are meant to cost Redis memory, not CPU.
+ * How long a person is taken to be acting on a login after its link is posted or opened, ms:
+ * the minutes in which most approvals happen, polled at the protocol's own interval.
+ */
+export const personActiveWindowMs = 3 * 60_000;
+
+/** The polling fields of a login whose link is being posted now: polled at its interval for a while. */
+export function pollingFrom(
+  now: number,
+  pollIntervalMs: number,
+): Pick<HandoffRecord, 'pollIntervalMs' | 'nextPollAt' | 'activeUntil'> {
+  return { pollIntervalMs, nextPollAt: now + pollIntervalMs, activeUntil: now + personActiveWindowMs };
+}
+
+/**
+ * When to poll a waiting login again in the background, ms from now. The poll catches logins
+ * approved at the service with nobody answering in the thread, so it is frequent while a
+ * person is likely acting and rare after: the protocol's interval (never less) until
+ * `activeUntil`, then a sixth of the handoff's age, at most `maxMs`. At a 2 s interval a
+ * 30-minute handoff costs about 100 polls, most in its first 3 minutes (a CLI waiting at 2 s
+ * makes 900); waiting handoffs are meant to cost Redis memory, not CPU.
  */
 export function backgroundPollDelay(
-  record: Pick<HandoffRecord, 'createdAt'>,
+  record: Pick<HandoffRecord, 'createdAt' | 'activeUntil'>,
   intervalMs: number,
   maxMs: number,
   now: number,
 ): number {
+  if (now < (record.activeUntil ?? 0)) return intervalMs;
   const aged = Math.floor((now - record.createdAt) / 6);
   return Math.max(intervalMs, Math.min(aged, maxMs));
 }

@@ -4,7 +4,7 @@ import type { Route } from './http-route.js';
 import type { InboundPoller } from './inbound-poller.js';
 import type { KeyValueStore } from './key-value.js';
 import type { Logger } from './logger.js';
-import type { InboundSink, ThreadAdapter } from './thread-adapter.js';
+import type { InboundSink, LinkOpenedSink, ThreadAdapter } from './thread-adapter.js';
 import type { ThreadAddress } from './thread-ref.js';
 
 /**
@@ -20,6 +20,8 @@ export interface PlatformContext {
   readonly store: KeyValueStore;
   /** Where verified inbound replies go (dedupe, seal, enqueue). */
   readonly sink: InboundSink;
+  /** Where the platform reports that someone opened a post's link (the bridge then polls sooner). */
+  readonly linkOpened: LinkOpenedSink;
   readonly clock: Clock;
   /** Already carries `platform: <name>`. */
   readonly logger: Logger;

@@ -111,5 +111,21 @@ export interface InboundReply {
  */
 export type InboundAck = 'accepted' | 'duplicate' | 'ignored';
 
+/**
+ * A platform's word that someone opened the link of a bridge post (a click the platform
+ * reports: the local page's link, a chat platform's link button). It proves nothing about who, so it only
+ * makes the bridge ask the service sooner: never a decision, never a completion.
+ */
+export interface LinkOpened {
+  readonly platform: Platform;
+  /** Canonical thread ref the post lives in. */
+  readonly thread: string;
+  /** The handoff the post belongs to, by id or by its tag (`#h-4f2a`), as the platform knows it. */
+  readonly handoff: { readonly id: string } | { readonly tag: string };
+}
+
+/** Where adapters report opened links; unknown or ended handoffs are ignored. */
+export type LinkOpenedSink = (event: LinkOpened) => Promise<void>;
+
 /** The one function adapters hand inbound replies to. It verifies nothing: adapters do. */
 export type InboundSink = (reply: InboundReply) => Promise<InboundAck>;

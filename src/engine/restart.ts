@@ -1,4 +1,4 @@
-import type { HandoffRecord } from '../core/handoff.js';
+import { pollingFrom, type HandoffRecord } from '../core/handoff.js';
 import type { LoginRequest, Started } from '../core/login-protocol.js';
 import { say, type Sentence } from '../core/sentence.js';
 import { approvalMessage, postApproval } from './approval-message.js';
@@ -51,7 +51,7 @@ export async function applyRestart(
       sealedHeld: undefined,
       confirmedBy: undefined,
       confirmedAt: undefined,
-      ...(pollIntervalMs !== undefined ? { pollIntervalMs, nextPollAt: deps.clock.now() + pollIntervalMs } : {}),
+      ...(pollIntervalMs !== undefined ? pollingFrom(deps.clock.now(), pollIntervalMs) : {}),
     },
   });
   if (!result.ok) return undefined;

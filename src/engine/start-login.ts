@@ -1,5 +1,5 @@
 import { HandoffError, UpstreamError } from '../core/errors.js';
-import type { HandoffRecord } from '../core/handoff.js';
+import { pollingFrom, type HandoffRecord } from '../core/handoff.js';
 import { rateLimitWaitMs } from '../core/rate-limit.js';
 import type { Sentence } from '../core/sentence.js';
 import type { Person } from '../core/thread-adapter.js';
@@ -232,7 +232,7 @@ async function startAtService(
       ...(result.serviceLogoUrl ? { serviceLogoUrl: result.serviceLogoUrl } : {}),
       ...(result.userCode ? { userCode: result.userCode } : {}),
       ...(result.note ? { note: result.note } : {}),
-      ...(pollIntervalMs !== undefined ? { pollIntervalMs, nextPollAt: deps.clock.now() + pollIntervalMs } : {}),
+      ...(pollIntervalMs !== undefined ? pollingFrom(deps.clock.now(), pollIntervalMs) : {}),
     },
   });
   return saved.ok ? saved.record : undefined; // cancelled meanwhile: the next pass reports it

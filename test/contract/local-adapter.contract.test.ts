@@ -7,6 +7,7 @@ describeThreadAdapterContract('local', async () => {
   const redis = connectTestRedis();
   const prefix = randomPrefix('contract-local');
   const platform = createLocalPlatform({
+    linkOpened: async () => undefined,
     store: redisKeyValue(redis, `${prefix}:local`),
     sink: async () => 'accepted',
     now: Date.now,

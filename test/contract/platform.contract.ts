@@ -96,6 +96,7 @@ export function describePlatformContract(name: string, setup: () => Promise<Plat
         },
         clock: systemClock,
         logger: logger.child({ platform: h.descriptor.name }),
+        linkOpened: async () => undefined,
         maxHandoffLifetimeMs: 24 * 3_600_000,
       });
       await module.start?.();

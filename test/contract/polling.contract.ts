@@ -54,6 +54,7 @@ export function describePollingContract(name: string, setup: () => Promise<Polli
         },
         clock: systemClock,
         logger: captureLogs(`polling-${name}`).logger,
+        linkOpened: async () => undefined,
         maxHandoffLifetimeMs: 24 * 3_600_000,
       });
       await module.start?.();

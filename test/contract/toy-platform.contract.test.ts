@@ -69,6 +69,7 @@ describeThreadAdapterContract('toy (defined under test/)', async () => {
     sink: async () => 'accepted',
     clock: { now: Date.now },
     logger: (await import('../helpers/logs.js')).captureLogs('contract-toy').logger,
+    linkOpened: async () => undefined,
     maxHandoffLifetimeMs: 3_600_000,
   });
   return {

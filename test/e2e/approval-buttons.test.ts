@@ -82,4 +82,30 @@ describe('approval buttons on the local thread page (real browser)', () => {
     expect(await page.evaluate('window.pwned')).toBeUndefined();
     await page.close();
   });
+
+  it('opening a login link on the page makes the bridge poll that service sooner (issue #16)', async () => {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(20_000);
+    const thread = freshThread('opened');
+    const res = await agent.call('POST', '/v1/handoffs', { service: `${bridge.url}/sandbox`, thread });
+    expect(res.status).toBe(201);
+    const id = res.body.id as string;
+    const store = bridge.bridge.engine.store;
+    await waitFor('the link posted', async () => (await store.get(id))?.status === 'awaiting_human');
+    // As the driver leaves an old login: its person-active minutes over, next poll an hour away.
+    const now = Date.now();
+    await store.transition(id, {
+      from: ['awaiting_human'],
+      set: { activeUntil: now - 1, nextPollAt: now + 3_600_000 },
+    });
+    await page.goto(`${bridge.url}/threads/${thread.slice(6)}`);
+    const link = page.locator('[data-testid="message"].bot [data-testid="link"]').first();
+    await Promise.all([page.waitForURL(/\/sandbox\/authorize\//), link.click()]);
+    const polled = await waitFor('the report of the opened link', async () => {
+      const r = await store.get(id);
+      return r && r.nextPollAt! < now + 60_000 ? r : undefined;
+    });
+    expect(polled.activeUntil).toBeGreaterThan(now);
+    await page.close();
+  });
 });

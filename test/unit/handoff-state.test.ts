@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   backgroundPollDelay,
+  personActiveWindowMs,
   canTransition,
   claimRecheckMs,
   handoffStatuses,
@@ -208,14 +209,24 @@ describe('backgroundPollDelay', () => {
     expect(backgroundPollDelay(created, interval, 300_000, at(age))).toBe(expected);
   });
 
-  it('costs about 26 polls over a 30-minute handoff instead of 180', () => {
+  it('polls at the interval while a person is likely acting, whatever the age', () => {
+    const active = { ...created, activeUntil: at(600_000) };
+    expect(backgroundPollDelay(active, 2_000, 300_000, at(599_999))).toBe(2_000);
+    expect(backgroundPollDelay(active, 2_000, 300_000, at(600_000))).toBe(100_000);
+  });
+
+  it('costs about 100 polls over a 30-minute handoff at 2 s, most in its first 3 minutes (a CLI polling at 2 s makes 900)', () => {
+    const posted = { ...created, activeUntil: at(personActiveWindowMs) };
     let t = 0;
     let polls = 0;
+    let early = 0;
     while (t < 30 * 60_000) {
-      t += backgroundPollDelay(created, 10_000, 300_000, at(t));
+      t += backgroundPollDelay(posted, 2_000, 300_000, at(t));
       polls += 1;
+      if (t <= personActiveWindowMs) early += 1;
     }
-    expect(polls).toBeLessThan(30);
-    expect(polls).toBeGreaterThan(20);
+    expect(early).toBe(personActiveWindowMs / 2_000);
+    expect(polls).toBeGreaterThan(95);
+    expect(polls).toBeLessThan(110);
   });
 });
