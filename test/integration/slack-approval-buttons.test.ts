@@ -105,6 +105,25 @@ describe('Slack approval buttons over the Events API', () => {
     expect((await c.settled(id)).decision).toMatchObject({ outcome: 'approved', by: [{ who: alice.id }] });
   });
 
+  it('answers a flood of clicks by one person once, and counts none of them', async () => {
+    const thread = h.newThread();
+    const id = await c.ask(thread, { approvers: [alice.id] });
+    const message = await c.requestMessage(thread, id);
+    await Promise.all(Array.from({ length: 20 }, () => c.send(c.clickOf('approve', message, mallory))));
+    await waitFor('every click refused', async () => {
+      const refused = (await h.bridge.bridge.engine.audit.recent(2_000)).filter(
+        (e) => e.handoffId === id && e.event === 'approval.refused' && e.actor === mallory.id,
+      );
+      return refused.length === 20 ? true : undefined;
+    });
+    await c.answerTo(thread, mallory, /may not decide/);
+    // The approver's click still goes through at once, not behind 20 queued answers.
+    await c.send(c.clickOf('approve', message, alice));
+    expect((await c.settled(id)).decision).toMatchObject({ outcome: 'approved', by: [{ who: alice.id }] });
+    await waitFor('the settled notice', () => (/✅ Approved by/.test(botTexts(thread)) ? true : undefined));
+    expect(c.answersTo(thread, mallory, /may not decide/)).toHaveLength(1);
+  });
+
   it('answers a click after the decision privately with who decided', async () => {
     const thread = h.newThread();
     const id = await c.ask(thread);
@@ -208,6 +227,23 @@ describe('Slack approval buttons over Socket Mode', () => {
     await c.answerTo(thread, mallory, /may not decide/);
     await c.send(c.clickOf('approve', message, alice));
     expect((await c.settled(id)).decision).toMatchObject({ outcome: 'approved', by: [{ who: alice.id }] });
+  });
+
+  it('counts a payload Slack delivers twice (a new envelope, the same click) once', async () => {
+    const thread = h.newThread();
+    const id = await c.ask(thread, { quorum: 2 });
+    const message = await c.requestMessage(thread, id);
+    const click = c.clickOf('approve', message, alice);
+    await c.send(click);
+    await c.send(click);
+    await waitFor('alice counted', async () => ((await c.view(id)).votes.approve.length === 1 ? true : undefined));
+    await c.send(c.clickOf('approve', message, bob));
+    expect((await c.settled(id)).decision.by.map((b: { who: string }) => b.who)).toEqual([alice.id, bob.id]);
+    await new Promise((r) => setTimeout(r, 300));
+    const votes = (await h.bridge.bridge.engine.audit.recent(2_000)).filter(
+      (e) => e.handoffId === id && e.event === 'approval.vote',
+    );
+    expect(votes).toHaveLength(2);
   });
 
   it('denies through the modal, its submission answered in the ack', async () => {
