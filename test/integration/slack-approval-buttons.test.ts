@@ -142,6 +142,16 @@ describe('Slack approval buttons over the Events API', () => {
     expect(botTexts(thread)).toBe(before);
   });
 
+  it('answers a click on an expired request privately, and decides nothing', async () => {
+    const thread = h.newThread();
+    const id = await c.ask(thread, { expiresInMs: 1_500 });
+    const message = await c.requestMessage(thread, id);
+    expect((await c.settled(id)).status).toBe('expired');
+    await c.send(c.clickOf('approve', message, bob));
+    await c.answerTo(thread, bob, /already expired/);
+    expect(await c.view(id)).toMatchObject({ status: 'expired', decision: null, votes: { approve: [] } });
+  });
+
   it('counts a replayed payload once; a second click is told privately its vote counts already', async () => {
     const thread = h.newThread();
     const id = await c.ask(thread, { quorum: 2 });
