@@ -196,7 +196,7 @@ describe('Slack approval buttons over the Events API', () => {
       h.bridge,
       (e) => e.handoffId === target && e.event === 'reply.refused' && e.detail?.code === 'not_this_thread',
     );
-    for (const value of [`${target}x!`, JSON.stringify({ handoffId: target }), '', 'hf_'])
+    for (const value of [`${target}x!`, JSON.stringify({ handoffId: target }), '', 'hf_', 'hf_0000nosuchhandoff'])
       expect((await c.send(c.clickOf('approve', message, mallory, value))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     expect(await c.view(target)).toMatchObject({ status: 'awaiting_human', votes: { approve: [] } });
