@@ -5,6 +5,7 @@ import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
 import { discoveryPart, githubPart, linearPart, linearPostPart, slackPart } from './platform-parts.js';
+import { slackClickPart } from './slack-click-part.js';
 
 /** Every part of `npm run bench`, in the order they run. Add a new figure here. */
 export const benchParts: readonly RunnablePart[] = [
@@ -17,6 +18,7 @@ export const benchParts: readonly RunnablePart[] = [
   approveOnlyPart,
   discoveryPart,
   slackPart,
+  slackClickPart,
   githubPart,
   linearPart,
   linearPostPart,

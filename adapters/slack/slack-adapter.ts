@@ -84,8 +84,8 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
 
     async react(msg: MessageRef, reaction: Reaction): Promise<void> {
       const id = parseSlackMessageId(msg.id);
-      // A code sent through the modal is no message: there is nothing to react to.
-      if (!id || id.kind === 'view') return;
+      // A modal's submission or a click is no message: there is nothing to react to.
+      if (!id || id.kind !== 'message') return;
       try {
         await callSlack('reactions.add', () =>
           client.reactions.add({ channel: id.channel, timestamp: id.ts, name: slackReactions[reaction] }),
@@ -101,6 +101,23 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
     },
 
     resolvePerson: (_thread: SlackThread, handle: string) => people.resolve(handle),
+
+    /** An ephemeral answer to a click, in the thread; never a direct message. */
+    async answerPrivately(thread: SlackThread, to: Person, msg: OutboundMessage): Promise<MessageRef> {
+      const content = render(thread, msg, false);
+      const res = await callSlack('chat.postEphemeral', () =>
+        client.chat.postEphemeral({
+          channel: thread.channel,
+          user: to.id,
+          thread_ts: thread.threadTs,
+          text: content.text,
+          ...(content.blocks ? { blocks: content.blocks } : {}),
+          parse: 'none',
+          link_names: false,
+        }),
+      );
+      return { platform: 'slack', thread: thread.ref, id: slackMessageId(thread.channel, res.message_ts!) };
+    },
 
     isPublic: (thread: SlackThread) => options.sharing.isExternallyShared(thread.channel),
   };

@@ -15,6 +15,7 @@ import {
 } from '../../src/core/messages.js';
 import { people, say } from '../../src/core/sentence.js';
 import { cleanText, hostOf, textLimits } from '../../src/core/untrusted-text.js';
+import { approvalButtons } from './slack-approval-buttons.js';
 import { mrkdwn, plainText, slackCode, slackSentence } from './slack-mrkdwn.js';
 
 /**
@@ -173,7 +174,10 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
 /** Outcomes, refusals and hints: one line in the thread, values as code, approvers as mentions. */
 export function renderNotice(msg: NoticeMessage): SlackContent {
   const text = noticeLines(msg).map(slackSentence).join('\n');
-  return { text, blocks: [{ type: 'section', text: mrkdwn(text) }] };
+  const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(text) }];
+  // An approval request (issue #13) carries Approve and Deny (slack-approval-buttons.ts).
+  if (msg.event === 'approval_asked') blocks.push(approvalButtons(msg.handoffId));
+  return { text, blocks };
 }
 
 /** True when the message would carry the service's logo (so a refusal may be the image's fault). */

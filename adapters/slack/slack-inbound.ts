@@ -4,7 +4,6 @@ import type { InboundAck, InboundSink } from '../../src/core/thread-adapter.js';
 import { callSlack } from './slack-errors.js';
 import { replyFromEvent, type SlackEventEnvelope } from './slack-events.js';
 import { parseInteraction } from './slack-interactions.js';
-import { codeReceivedModal } from './slack-modal.js';
 
 /**
  * What both ways in (HTTP routes and the Socket Mode connection) do with a verified payload:
@@ -63,14 +62,14 @@ export function createSlackInbound(deps: {
                   client.views.open({ trigger_id: outcome.triggerId, view: outcome.view }),
                 );
               } catch (err) {
-                logger.warn('could not open the finish-code modal', { error: err });
+                logger.warn('could not open the modal', { error: err, callbackId: outcome.view.callback_id });
               }
             },
           };
         case 'reply': {
           const ack = await sink(outcome.reply);
-          logger.debug('slack code received through the modal', { thread: outcome.reply.thread, ack });
-          return { response: { response_action: 'update', view: codeReceivedModal() } };
+          logger.debug('slack interaction received', { thread: outcome.reply.thread, ack });
+          return outcome.ack === undefined ? {} : { response: outcome.ack };
         }
       }
     },

@@ -1,25 +1,33 @@
 import type { View } from '@slack/web-api';
 import type { InboundReply } from '../../src/core/thread-adapter.js';
+import { approvalClick, type ClickPayload } from './slack-approval-buttons.js';
+import { denyModalCallbackId, denySubmission } from './slack-deny-modal.js';
 import { slackActionIds, type PasteCodeValue } from './slack-format.js';
-import { codeInputId, codeModal, codeModalCallbackId, type CodeModalMetadata } from './slack-modal.js';
+import {
+  codeInputId,
+  codeModal,
+  codeModalCallbackId,
+  codeReceivedModal,
+  type CodeModalMetadata,
+} from './slack-modal.js';
+import { isHandoffId, isText as str, parseJsonField as parseJson, slackPerson } from './slack-payload.js';
 import { parseSlackThread, slackViewMessageId } from './slack-thread.js';
 
 /**
  * Interaction payloads (form field `payload` over HTTP, the `interactive` frame's payload over
- * Socket Mode) turned into what the bridge does about them: open the code modal, take a code
- * submitted through it, or nothing. Slack does not retry interactions; a submission is
- * identified by its view id, so a resubmitted view is still one reply.
+ * Socket Mode) turned into what the bridge does about them: open the code modal or the deny
+ * modal, take a code or a vote (an Approve click, a deny submitted through its modal), or
+ * nothing. Slack does not retry interactions; a click is identified by its trigger id and a
+ * submission by its view id, so a replayed payload is still one reply.
  */
 export type SlackInteractionOutcome =
   | { readonly kind: 'open_modal'; readonly triggerId: string; readonly view: View }
-  | { readonly kind: 'reply'; readonly reply: InboundReply }
+  /** `ack`: the body to answer Slack with (a view submission's response_action). */
+  | { readonly kind: 'reply'; readonly reply: InboundReply; readonly ack?: unknown }
   | { readonly kind: 'ignored'; readonly reason: string };
 
-interface InteractionPayload {
+interface InteractionPayload extends ClickPayload {
   readonly type?: unknown;
-  readonly trigger_id?: unknown;
-  readonly user?: { readonly id?: unknown; readonly username?: unknown; readonly name?: unknown };
-  readonly actions?: ReadonlyArray<{ readonly action_id?: unknown; readonly value?: unknown }>;
   readonly view?: {
     readonly id?: unknown;
     readonly callback_id?: unknown;
@@ -28,18 +36,7 @@ interface InteractionPayload {
   };
 }
 
-const str = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-const handoffIdPattern = /^hf_[A-Za-z0-9]{1,64}$/;
 const ignored = (reason: string): SlackInteractionOutcome => ({ kind: 'ignored', reason });
-
-function parseJson<T>(text: unknown): T | undefined {
-  if (!str(text)) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The thread ref carried in a button or a view, if it is a valid Slack thread. */
 function threadOf(ref: unknown): string | undefined {
@@ -51,12 +48,14 @@ function threadOf(ref: unknown): string | undefined {
   }
 }
 
-function fromBlockActions(payload: InteractionPayload): SlackInteractionOutcome {
+function fromBlockActions(payload: InteractionPayload, receivedAt: number): SlackInteractionOutcome {
+  const decided = approvalClick(payload, receivedAt);
+  if (decided) return decided;
   const paste = payload.actions?.find((a) => a.action_id === slackActionIds.pasteCode);
   if (!paste) return ignored('no action for the bridge');
   const value = parseJson<PasteCodeValue>(paste.value);
   const thread = threadOf(value?.thread);
-  if (!value || !thread || !str(value.handoffId) || !handoffIdPattern.test(value.handoffId) || !str(payload.trigger_id))
+  if (!value || !thread || !isHandoffId(value.handoffId) || !str(payload.trigger_id))
     return ignored('malformed paste-code button');
   const answer = value.answer === 'email_code' ? 'email_code' : 'finish_code';
   return {
@@ -68,30 +67,30 @@ function fromBlockActions(payload: InteractionPayload): SlackInteractionOutcome 
 
 function fromViewSubmission(payload: InteractionPayload, receivedAt: number): SlackInteractionOutcome {
   const view = payload.view;
-  if (view?.callback_id !== codeModalCallbackId) return ignored('not the code modal');
+  if (view?.callback_id === denyModalCallbackId) return denySubmission(payload, receivedAt);
+  if (view?.callback_id !== codeModalCallbackId) return ignored('not a modal of the bridge');
   const metadata = parseJson<CodeModalMetadata>(view.private_metadata);
   const thread = threadOf(metadata?.thread);
   const text = view.state?.values?.[codeInputId]?.[codeInputId]?.value;
-  const user = payload.user;
-  if (!thread || !str(view.id) || !str(user?.id) || !str(text)) return ignored('malformed code submission');
-  const name = str(user.username) ? user.username : str(user.name) ? user.name : undefined;
+  const author = slackPerson(payload.user);
+  if (!thread || !str(view.id) || !author || !str(text)) return ignored('malformed code submission');
   const id = slackViewMessageId(view.id);
   // The view is the bridge's own (Slack hands its metadata back untouched, in a signed
   // payload): its handoff is the one the person clicked "Paste finish code" on.
-  const handoffId =
-    str(metadata?.handoffId) && handoffIdPattern.test(metadata.handoffId) ? metadata.handoffId : undefined;
+  const handoffId = isHandoffId(metadata?.handoffId) ? metadata.handoffId : undefined;
   return {
     kind: 'reply',
     reply: {
       platform: 'slack',
       thread,
       ...(handoffId ? { handoffId } : {}),
-      author: { id: user.id, ...(name ? { name } : {}) },
+      author,
       text,
       messageRef: { platform: 'slack', thread, id },
       deliveryId: id,
       receivedAt,
     },
+    ack: { response_action: 'update', view: codeReceivedModal() },
   };
 }
 
@@ -100,7 +99,7 @@ export function parseInteraction(payload: unknown, receivedAt: number): SlackInt
   const p = payload as InteractionPayload;
   switch (p.type) {
     case 'block_actions':
-      return fromBlockActions(p);
+      return fromBlockActions(p, receivedAt);
     case 'view_submission':
       return fromViewSubmission(p, receivedAt);
     default:

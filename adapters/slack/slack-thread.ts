@@ -54,18 +54,22 @@ export function parseSlackThread(ref: string): SlackThread {
 
 /**
  * Message ids in MessageRefs: `<channel>:<ts>` for messages (a ts is unique only within its
- * channel, and this is also the `channel:ts` the inbound side deduplicates on), and
- * `view:<view id>` for a code sent through the modal, which is no message at all.
+ * channel, and this is also the `channel:ts` the inbound side deduplicates on), `view:<view
+ * id>` for a modal's submission (a code, a deny reason) and `click:<trigger id>` for a button
+ * click, neither of which is a message at all.
  */
 export type SlackMessageId =
   | { readonly kind: 'message'; readonly channel: string; readonly ts: string }
-  | { readonly kind: 'view'; readonly viewId: string };
+  | { readonly kind: 'view'; readonly viewId: string }
+  | { readonly kind: 'click'; readonly triggerId: string };
 
 export const slackMessageId = (channel: string, ts: string): string => `${channel}:${ts}`;
 export const slackViewMessageId = (viewId: string): string => `view:${viewId}`;
+export const slackClickMessageId = (triggerId: string): string => `click:${triggerId}`;
 
 export function parseSlackMessageId(id: string): SlackMessageId | undefined {
   if (id.startsWith('view:')) return { kind: 'view', viewId: id.slice(5) };
+  if (id.startsWith('click:')) return { kind: 'click', triggerId: id.slice(6) };
   const match = /^([A-Z0-9]+):(\d+\.\d+)$/.exec(id);
   return match ? { kind: 'message', channel: match[1]!, ts: match[2]! } : undefined;
 }

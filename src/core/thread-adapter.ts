@@ -59,6 +59,12 @@ export interface ThreadAdapter<T extends ThreadAddress = ThreadAddress> {
   redact?(msg: MessageRef): Promise<RedactOutcome>;
   /** Shows a message to one person only (the approval link, where the platform allows). */
   postPrivately?(thread: T, to: Person, msg: OutboundMessage, context?: PostContext): Promise<MessageRef>;
+  /**
+   * Answers one person about something only they did (a button click, a form): a refusal, "already
+   * decided". Only they see it (a chat's ephemeral message). Without it such an
+   * answer is posted in the thread.
+   */
+  answerPrivately?(thread: T, to: Person, msg: OutboundMessage): Promise<MessageRef>;
   /** True when anyone outside the team can read the thread (public repo, shared channel). */
   isPublic?(thread: T): Promise<boolean>;
   /**
@@ -95,6 +101,12 @@ export interface InboundReply {
    * message, a reply nested under its approval comment. Absent: the text decides.
    */
   readonly handoffId?: string;
+  /**
+   * The reply is a click or a form nobody else saw (a button, a modal), so the bridge's answers
+   * about it alone (a refusal, "already approved by …", a repeated vote) go to its author
+   * privately (`answerPrivately`). Set only with `handoffId`; absent: a message in the thread.
+   */
+  readonly answerPrivately?: boolean;
   readonly author: Person;
   /** The reply text. Treated as secret (it may hold a finish code): sealed before queueing. */
   readonly text: string;

@@ -125,6 +125,14 @@ export const approvalNotices = {
       'already_finished',
     );
   },
+  repeated(record: HandoffRecord, author: Person, vote: 'approve' | 'deny'): NoticeMessage {
+    const who = { person: author.id, ...(author.name ? { name: author.name } : {}) };
+    return notice(
+      record,
+      say`${who}: your ${words(vote === 'approve' ? 'approval' : 'deny')} of ${title(record)} (${tag(record)}) is counted already; it counts once.`,
+      'info',
+    );
+  },
   changedMind(record: HandoffRecord, author: Person): NoticeMessage {
     const who = { person: author.id, ...(author.name ? { name: author.name } : {}) };
     return notice(

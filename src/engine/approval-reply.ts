@@ -29,15 +29,19 @@ export async function handleApprovalReply(
   if (!choice) return undefined;
   const said = parsed.named;
   const named = reply.handoffId !== undefined || said.ids.length > 0 || said.tags.length > 0;
-  const pool = named
-    ? approvals.filter(
-        (r) => r.id === reply.handoffId || said.ids.includes(r.id) || said.tags.includes(handoffTag(r.id)),
-      )
-    : approvals.filter((r) => r.status === 'awaiting_human');
+  // The handoff the platform names (its button, its comment) is the one: tags or ids in the
+  // text (a deny reason's, say) name no other.
+  const pool =
+    reply.handoffId !== undefined
+      ? approvals.filter((r) => r.id === reply.handoffId)
+      : named
+        ? approvals.filter((r) => said.ids.includes(r.id) || said.tags.includes(handoffTag(r.id)))
+        : approvals.filter((r) => r.status === 'awaiting_human');
   if (pool.length === 1) {
     return `vote_${await castVote(deps, pool[0]!, reply.author, choice, {
       platform: reply.platform,
       messageRef: reply.messageRef,
+      ...(reply.answerPrivately ? { answerPrivately: true } : {}),
     })}`;
   }
   if (named && pool.length === 0) return undefined;
@@ -64,4 +68,31 @@ export async function handleApprovalReply(
     },
   });
   return 'vote_asked_which';
+}
+
+/**
+ * The approval a click names (InboundReply.answerPrivately with handoffId), open or not: a click
+ * after the decision still hears "already approved by …". The id came back from the platform
+ * in the button, untrusted: a handoff that is not an approval of the very thread the click came
+ * from is `foreign` (audited, nothing counted, nothing said). Undefined: not a click.
+ */
+export async function clickedApproval(
+  deps: EngineDeps,
+  reply: InboundReply,
+  open: readonly HandoffRecord[],
+): Promise<HandoffRecord | 'foreign' | undefined> {
+  if (!reply.answerPrivately || reply.handoffId === undefined) return undefined;
+  const record = open.find((r) => r.id === reply.handoffId) ?? (await deps.store.get(reply.handoffId));
+  if (record?.kind === 'approval' && record.thread === reply.thread) return record;
+  if (record) {
+    await deps.audit.append({
+      event: 'reply.refused',
+      handoffId: record.id,
+      agentId: record.agentId,
+      correlationId: record.correlationId,
+      actor: reply.author.id,
+      detail: { platform: reply.platform, code: 'not_this_thread' },
+    });
+  }
+  return 'foreign';
 }

@@ -31,7 +31,7 @@ export async function castVote(
   record: HandoffRecord,
   voter: Person,
   choice: VoteChoice,
-  via: { readonly platform: string; readonly messageRef?: MessageRef },
+  via: { readonly platform: string; readonly messageRef?: MessageRef; readonly answerPrivately?: boolean },
 ): Promise<VoteOutcome> {
   const ctx = {
     handoffId: record.id,
@@ -39,6 +39,20 @@ export async function castVote(
     correlationId: record.correlationId,
     actor: voter.id,
   };
+  // What concerns the voter alone: to them privately after a click, else in the thread. A
+  // click costs nothing to repeat, so each private answer goes to a person once per handoff
+  // (within the outbox's dedupe window): a flood of clicks cannot hold up the platform's queue.
+  const answer = (about: string, message: ReturnType<typeof approvalNotices.refused>) =>
+    deps.outbox.send(
+      {
+        kind: 'post',
+        handoffId: record.id,
+        thread: record.thread,
+        message,
+        ...(via.answerPrivately ? { answerTo: voter } : {}),
+      },
+      via.answerPrivately ? { dedupeKey: `answer-${about}-${record.id}-${voter.id}` } : {},
+    );
   const refuse = async (
     why: 'self_approval' | 'bridge' | 'not_an_approver',
     reason?: Parameters<typeof approvalNotices.refused>[3],
@@ -48,12 +62,7 @@ export async function castVote(
       ...ctx,
       detail: { code: why, vote: choice.vote, platform: via.platform },
     });
-    await deps.outbox.send({
-      kind: 'post',
-      handoffId: record.id,
-      thread: record.thread,
-      message: approvalNotices.refused(record, voter, why, reason),
-    });
+    await answer('refused', approvalNotices.refused(record, voter, why, reason));
   };
   if ((bridgeAccounts[via.platform] ?? []).includes(voter.id.toLowerCase())) {
     await refuse('bridge');
@@ -124,12 +133,14 @@ export async function castVote(
       break;
     case 'repeated':
       await react('seen');
+      // A click leaves no message to mark: say it privately instead.
+      if (via.answerPrivately) await answer('repeated', approvalNotices.repeated(current, voter, choice.vote));
       break;
     case 'changed_mind':
-      await post(approvalNotices.changedMind(current, voter));
+      await answer('changed_mind', approvalNotices.changedMind(current, voter));
       break;
     case 'closed':
-      await post(approvalNotices.closed(current, voter));
+      await answer('closed', approvalNotices.closed(current, voter));
       break;
     case 'not_found':
       break;

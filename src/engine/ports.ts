@@ -16,6 +16,11 @@ export type OutboundAction =
       readonly message: OutboundMessage;
       /** Deliver privately to this person (the adapter's postPrivately). */
       readonly to?: Person;
+      /**
+       * An answer to this person's click (the adapter's answerPrivately): only they see it;
+       * in the thread where the platform has no private answer.
+       */
+      readonly answerTo?: Person;
       /** When delivery finally fails, fail the handoff with the error's code. */
       readonly critical?: boolean;
     }

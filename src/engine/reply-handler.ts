@@ -2,7 +2,7 @@ import { HandoffError } from '../core/errors.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import { looksLikeAnswer, mentionsApprovalLink, parseReply } from '../core/parsed-reply.js';
 import type { ApproverVerdict, InboundReply, Person, ThreadAdapter } from '../core/thread-adapter.js';
-import { handleApprovalReply, type ApprovalReplyResult } from './approval-reply.js';
+import { clickedApproval, handleApprovalReply, type ApprovalReplyResult } from './approval-reply.js';
 import { claimWithAnswer, type ClaimOutcome } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
 import { notices } from './notices.js';
@@ -62,11 +62,14 @@ export async function handleReply(
   options: { finalAttempt?: boolean } = {},
 ): Promise<ReplyResult> {
   const all = await deps.store.openInThread(reply.thread);
-  if (all.length === 0) return 'no_open_handoff';
+  const clicked = await clickedApproval(deps, reply, all);
+  if (clicked === 'foreign') return 'refused';
+  const decided = clicked && !all.includes(clicked) ? clicked : undefined;
+  if (all.length === 0 && !decided) return 'no_open_handoff';
   // Approvals take their own words (approve, deny…); logins never see approval records.
   // The reply is parsed once: approvals read its decision, logins its codes.
   const parsed = parseReply(reply.text);
-  const voted = await handleApprovalReply(deps, reply, all, parsed);
+  const voted = await handleApprovalReply(deps, reply, decided ? [...all, decided] : all, parsed);
   if (voted) return voted;
   const open = all.filter((r) => r.kind !== 'approval');
   if (open.length === 0) return 'not_an_answer';

@@ -50,8 +50,13 @@ export function createInboundIntake(deps: {
     const reply = wellFormedReply(delivered);
     // Most thread replies are conversation: without an open handoff there is nothing to do,
     // and nothing is written (no dedupe marker, no job). The check rides in the claim's script.
+    // A click on a handoff's own button needs its record only: a click after the decision is
+    // answered privately ("already approved by …") while the record is kept.
     const identity = { platform: reply.platform, deliveryId: reply.deliveryId, messageId: reply.messageRef.id };
-    const verdict = await deps.dedupe.claim(identity, { whileExists: deps.store.openMarker(reply.thread) });
+    const clicked = reply.handoffId !== undefined && reply.answerPrivately === true;
+    const verdict = await deps.dedupe.claim(identity, {
+      whileExists: clicked ? deps.store.recordKey(reply.handoffId!) : deps.store.openMarker(reply.thread),
+    });
     if (verdict !== 'claimed') return verdict;
     const jobId = inboundJobId(reply);
     try {
@@ -61,6 +66,7 @@ export function createInboundIntake(deps: {
           platform: reply.platform,
           thread: reply.thread,
           ...(reply.handoffId ? { handoffId: reply.handoffId } : {}),
+          ...(clicked ? { answerPrivately: true } : {}),
           author: reply.author,
           sealedText: deps.vault.seal(reply.text, inboundSealContext(jobId)),
           messageRef: reply.messageRef,

@@ -27,6 +27,7 @@ export function createInboundWorker(deps: {
         platform: data.platform,
         thread: data.thread,
         ...(data.handoffId ? { handoffId: data.handoffId } : {}),
+        ...(data.handoffId && data.answerPrivately ? { answerPrivately: true } : {}),
         author: data.author,
         text: engine.vault.open(data.sealedText, inboundSealContext(job.id!)),
         messageRef: data.messageRef,

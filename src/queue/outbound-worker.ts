@@ -23,9 +23,11 @@ async function perform(
       // The job id survives retries of this job and no other post has it.
       const context = { idempotencyKey: jobId };
       const ref =
-        action.to && adapter.postPrivately
-          ? await adapter.postPrivately(thread, action.to, action.message, context)
-          : await adapter.post(thread, action.message, context);
+        action.answerTo && adapter.answerPrivately
+          ? await adapter.answerPrivately(thread, action.answerTo, action.message)
+          : action.to && adapter.postPrivately
+            ? await adapter.postPrivately(thread, action.to, action.message, context)
+            : await adapter.post(thread, action.message, context);
       return ref.id;
     }
     case 'react':

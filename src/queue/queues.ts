@@ -14,6 +14,8 @@ export interface InboundJobData {
   readonly thread: string;
   /** The handoff the platform says the reply answers (InboundReply.handoffId). */
   readonly handoffId?: string;
+  /** Answers about it go to its author alone (InboundReply.answerPrivately). */
+  readonly answerPrivately?: boolean;
   readonly author: { readonly id: string; readonly name?: string; readonly email?: string };
   readonly sealedText: string;
   readonly messageRef: { readonly platform: Platform; readonly thread: string; readonly id: string };

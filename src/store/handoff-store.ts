@@ -98,6 +98,8 @@ export interface HandoffStore {
    * scripts that check it atomically with their own work (the inbound intake does).
    */
   openMarker(threadRef: string): string;
+  /** The key of a handoff's record: it exists while the record is kept (its retention included). */
+  recordKey(handoffId: string): string;
   /**
    * The bookkeeping after an ending written by another script (an approval's settling vote,
    * src/store/approval-votes.ts): out of the thread's open set and the agent's open count.
@@ -207,6 +209,7 @@ export function createHandoffStore(deps: {
     },
 
     openMarker: (threadRef) => keys.threadHandoffs(threadRef),
+    recordKey: (handoffId) => keys.handoff(handoffId),
 
     async openThreads(platform) {
       const key = keys.openThreads(platform);

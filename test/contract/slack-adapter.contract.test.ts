@@ -52,6 +52,15 @@ describeThreadAdapterContract('slack', async () => {
       const message = slack.postAsUser(thread.channel, 'U0ALICE001', text, thread.threadTs);
       return { platform: 'slack', thread: thread.ref, id: slackMessageId(thread.channel, message.ts) };
     },
+    privateAnswers: {
+      to: { id: 'U0ALICE001', name: 'alice' },
+      read: async (ref) => {
+        const thread = parseSlackThread(ref);
+        return slack.state.ephemeral
+          .filter((e) => e.user === 'U0ALICE001' && e.channel === thread.channel && e.threadTs === thread.threadTs)
+          .map(shownText);
+      },
+    },
     close: () => slack.close(),
   };
 });

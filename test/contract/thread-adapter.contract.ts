@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandoffError } from '../../src/core/errors.js';
 import type { ApprovalRequestMessage, NoticeMessage } from '../../src/core/messages.js';
-import type { MessageRef, ThreadAdapter } from '../../src/core/thread-adapter.js';
+import type { MessageRef, Person, ThreadAdapter } from '../../src/core/thread-adapter.js';
 
 /**
  * What every thread adapter must do, whatever its platform. Each adapter's test file calls
@@ -18,6 +18,11 @@ export interface ThreadAdapterHarness {
   readThread(ref: string): Promise<Array<{ id: string; text: string }>>;
   /** Puts a message from a person into the thread (to react to and redact). */
   postAsHuman(ref: string, text: string): Promise<MessageRef>;
+  /** For an adapter with `answerPrivately`: the person to answer, and what they alone see in a thread. */
+  readonly privateAnswers?: {
+    readonly to: Person;
+    read(ref: string): Promise<string[]>;
+  };
   close(): Promise<void>;
 }
 
@@ -116,6 +121,17 @@ export function describeThreadAdapterContract(name: string, setup: () => Promise
       const ref = await h.adapter.post(thread, notice('That code did not work (attempt 1 of 5).'));
       const shown = (await h.readThread(thread.ref)).find((m) => m.id === ref.id);
       expect(shown!.text).toContain('That code did not work (attempt 1 of 5).');
+    });
+
+    it('answers one person privately when it can: they see it, the thread does not', async () => {
+      if (!h.adapter.answerPrivately) return expect(h.adapter.answerPrivately).toBeUndefined();
+      expect(h.privateAnswers, 'a harness for an adapter with answerPrivately reads private answers').toBeDefined();
+      const thread = h.adapter.parseThread(h.thread);
+      const text = 'You may not decide this one (contract check).';
+      const ref = await h.adapter.answerPrivately(thread, h.privateAnswers!.to, notice(text));
+      expect(ref).toMatchObject({ platform: thread.platform, thread: thread.ref });
+      expect((await h.privateAnswers!.read(thread.ref)).join('\n')).toContain(text);
+      expect((await h.readThread(thread.ref)).map((m) => m.text).join('\n')).not.toContain(text);
     });
 
     it('reacts to a person’s message when it can', async () => {

@@ -142,6 +142,7 @@ describe('interaction payloads', () => {
         deliveryId: 'view:V0FAKE00009',
         receivedAt: at,
       },
+      ack: { response_action: 'update', view: expect.objectContaining({ type: 'modal' }) },
     });
   });
 
