@@ -4,6 +4,7 @@ import type { Logger } from '../../src/core/logger.js';
 import type { OutboundMessage } from '../../src/core/messages.js';
 import type { MessageRef, PostContext, Reaction, RedactOutcome, ThreadAdapter } from '../../src/core/thread-adapter.js';
 import type { LinearApi } from './linear-api.js';
+import { isNotFound } from './linear-errors.js';
 import { commentIdFor, derivedUuid } from './linear-comment-id.js';
 import { redactedBody, renderMessage, renderNotice, type ApproverLine } from './linear-format.js';
 import type { LinearPeople } from './linear-people.js';
@@ -106,6 +107,19 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
     return { platform: 'linear', thread: thread.ref, id };
   }
 
+  /** Edits a comment the bridge posted; one deleted meanwhile is left alone. */
+  async function update(message: MessageRef, msg: OutboundMessage): Promise<void> {
+    const thread = parseLinearThread(message.thread);
+    const approvers: ApproverLine =
+      msg.kind === 'approval_request' ? await people.approverLine(thread, msg.approvers) : { kind: 'named', names: [] };
+    try {
+      await api.updateComment(message.id, renderMessage(msg, approvers, clock.now()));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+  }
+
   return {
     platform: 'linear',
     // Issue keys: Linear matches them in any case.
@@ -113,6 +127,7 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
     parseThread: parseLinearThread,
     outboundRateLimit: linearOutboundRateLimit,
     post,
+    update,
 
     async react(msg, reaction) {
       try {

@@ -52,6 +52,8 @@ describeThreadAdapterContract('slack', async () => {
       const message = slack.postAsUser(thread.channel, 'U0ALICE001', text, thread.threadTs);
       return { platform: 'slack', thread: thread.ref, id: slackMessageId(thread.channel, message.ts) };
     },
+    missingMessageId: slackMessageId(channel, '1111111111.000001'),
+    rateLimitNextEdit: () => slack.failNext('chat.update', { status: 429, retryAfterSec: 3 }),
     close: () => slack.close(),
   };
 });
