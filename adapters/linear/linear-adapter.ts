@@ -82,19 +82,21 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
   async function post(thread: LinearThread, msg: OutboundMessage, context?: PostContext): Promise<MessageRef> {
     let issueUuid = thread.form === 'uuid' ? thread.issue : (await state.issuesOfThreads([thread.ref]))[0];
     let approvers: ApproverLine = { kind: 'named', names: [] };
-    if (msg.kind === 'approval_request') {
+    // A login's request, or an approval's (issue #13): what people answer in this thread.
+    const asks = msg.kind === 'approval_request' || msg.event === 'approval_asked';
+    if (asks) {
       // One read of the issue: it must exist, its UUID links webhooks to this thread, and its
       // assignee and creator are the approvers when none are named.
       const issue = await api.issue(thread.issue);
       issueUuid = issue.id;
-      approvers = await people.approverLine(thread, msg.approvers, issue);
+      if (msg.kind === 'approval_request') approvers = await people.approverLine(thread, msg.approvers, issue);
     }
     const body = renderMessage(msg, approvers, clock.now());
     const id = commentIdFor(msg, body, context);
-    const parentId = msg.kind === 'notice' ? await state.approvalOf(msg.handoffId) : undefined;
+    const parentId = msg.kind === 'notice' && !asks ? await state.approvalOf(msg.handoffId) : undefined;
     await state.beforePost(id, issueUuid ? { ref: thread.ref, issueUuid } : undefined);
     await createOnce({ id, issueId: issueUuid ?? thread.issue, body, ...(parentId ? { parentId } : {}) });
-    if (msg.kind === 'approval_request') {
+    if (asks) {
       await state.rememberApproval(msg.handoffId, id);
       await state.startCursor(thread.ref, clock.now() - cursorSlackMs);
     }
