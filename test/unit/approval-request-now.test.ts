@@ -3,6 +3,8 @@ import { renderSlackMessage } from '../../adapters/slack/slack-format.js';
 import type { HandoffRecord } from '../../src/core/handoff.js';
 import { renderPlainText } from '../../src/core/messages.js';
 import { approvalRequestNow } from '../../src/engine/approval-notices.js';
+import { hostileReason } from '../helpers/approval-edits.js';
+import { readMrkdwn, slackTextObjects } from '../helpers/rendered-markup.js';
 
 /** The approval request as an edit renders it (issue #13): open with its votes, or ended. */
 const at = Date.UTC(2026, 11, 3, 9, 30);
@@ -81,5 +83,26 @@ describe('the approval request as an edit renders it', () => {
     const failed = record({ status: 'failed', error: { code: 'slack_refused', message: 'Slack refused.' } });
     expect(text(failed)).toMatch(/^⚠️ Failed: .*\nFailed at 2026-12-03 09:30 UTC\.\nSlack refused\./);
     for (const r of [denied, timedOut, cancelled, failed]) expect(slackBlockTypes(r)).not.toContain('actions');
+  });
+
+  it('hostile words in the title, details and reason make no Slack token once ended either', () => {
+    const hostile = record({
+      status: 'completed',
+      approval: {
+        action: { title: hostileReason, details: { '<!here>': '<https://evil.example|ok>' } },
+        quorum: 1,
+        onTimeout: 'expire',
+      },
+      decision: { outcome: 'denied', by: [{ who: 'U0BOB00001', at }], reason: hostileReason, at },
+    });
+    const content = renderSlackMessage(approvalRequestNow(hostile, 'anyone'), {
+      thread: hostile.thread,
+      codeModal: true,
+    });
+    for (const t of [content.text, ...slackTextObjects(content.blocks).map((o) => o.text)]) {
+      const facts = readMrkdwn(t);
+      for (const token of facts.tokens) expect(token).toBe('@U0BOB00001');
+      expect(facts.strayBrackets).toBe(false);
+    }
   });
 });
