@@ -79,6 +79,34 @@ describe('approvals in Slack threads', () => {
     expect(shownText(done)).toContain('<!channel>');
   });
 
+  it('a vote and a cancel that come before the request is posted still show in it once it is', async () => {
+    const voted = s.newThread();
+    const cancelled = s.newThread();
+    // The first post waits 3 s (Slack's Retry-After), and everything queued behind it.
+    s.slack.failNext('chat.postMessage', { status: 429, retryAfterSec: 3 });
+    const ask2 = (thread: string, quorum: number) =>
+      s.bridge.api.createApproval({ thread, agent: { id: 'slack-agent' }, action: { title: 'Early' }, quorum });
+    const a = await ask2(voted, 2);
+    const b = await ask2(cancelled, 1);
+    const waiting = (id: string) =>
+      waitFor('awaiting a decision', async () =>
+        (await s.bridge.api.getApproval(id)).status === 'awaiting_human' ? true : undefined,
+      );
+    await Promise.all([waiting(a.id), waiting(b.id)]);
+    await s.reply(voted, alice.id, 'approve');
+    await waitFor('the vote counted', async () =>
+      (await s.bridge.api.getApproval(a.id)).votes.approve.length === 1 ? true : undefined,
+    );
+    await s.bridge.api.cancelHandoff(b.id);
+    // Both happened while neither request was in its thread yet.
+    expect(s.botTexts(voted).concat(s.botTexts(cancelled))).toEqual([]);
+    const counted = await requestIn(s, voted, 'Approvals so far: 1 of 2');
+    expect(counted.edited).toBe(true);
+    const ended = await requestIn(s, cancelled, '⏹ Cancelled');
+    expect(ended.edited).toBe(true);
+    expect(actionBlocks(ended)).toEqual([]);
+  });
+
   it('a settlement whose edit is rate-limited when the bridge stops is edited by the next bridge', async () => {
     const shared = {
       prefix: randomPrefix('slk-edit'),
