@@ -64,6 +64,23 @@ export function createGithubAdapter(options: GithubAdapterOptions): ThreadAdapte
       return { platform: 'github', thread: thread.ref, id: String(created.id) };
     },
 
+    async update(message: MessageRef, msg: OutboundMessage): Promise<void> {
+      const thread = parseGithubThread(message.thread);
+      const { octokit } = await clients.forRepo(thread.owner, thread.repo);
+      try {
+        await octokit.rest.issues.updateComment({
+          owner: thread.owner,
+          repo: thread.repo,
+          comment_id: commentIdOf(message.id),
+          body: renderGithubComment(msg, options.approverPermission),
+        });
+      } catch (err) {
+        // The comment is gone (someone deleted it): there is nothing left to edit.
+        if (statusOf(err) === 404) return;
+        throw githubError(err, `edit a comment in ${thread.ref}`, now());
+      }
+    },
+
     async react(msg: MessageRef, reaction: Reaction): Promise<void> {
       const thread = parseGithubThread(msg.thread);
       const { octokit } = await clients.forRepo(thread.owner, thread.repo);

@@ -4,6 +4,7 @@ import type { Logger } from '../../src/core/logger.js';
 import type { OutboundMessage } from '../../src/core/messages.js';
 import type { MessageRef, PostContext, Reaction, RedactOutcome, ThreadAdapter } from '../../src/core/thread-adapter.js';
 import type { LinearApi } from './linear-api.js';
+import { isNotFound } from './linear-errors.js';
 import { commentIdFor, derivedUuid } from './linear-comment-id.js';
 import { redactedBody, renderMessage, renderNotice, type ApproverLine } from './linear-format.js';
 import type { LinearPeople } from './linear-people.js';
@@ -81,19 +82,21 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
   async function post(thread: LinearThread, msg: OutboundMessage, context?: PostContext): Promise<MessageRef> {
     let issueUuid = thread.form === 'uuid' ? thread.issue : (await state.issuesOfThreads([thread.ref]))[0];
     let approvers: ApproverLine = { kind: 'named', names: [] };
-    if (msg.kind === 'approval_request') {
+    // A login's request, or an approval's (issue #13): what people answer in this thread.
+    const asks = msg.kind === 'approval_request' || msg.event === 'approval_asked';
+    if (asks) {
       // One read of the issue: it must exist, its UUID links webhooks to this thread, and its
       // assignee and creator are the approvers when none are named.
       const issue = await api.issue(thread.issue);
       issueUuid = issue.id;
-      approvers = await people.approverLine(thread, msg.approvers, issue);
+      if (msg.kind === 'approval_request') approvers = await people.approverLine(thread, msg.approvers, issue);
     }
     const body = renderMessage(msg, approvers, clock.now());
     const id = commentIdFor(msg, body, context);
-    const parentId = msg.kind === 'notice' ? await state.approvalOf(msg.handoffId) : undefined;
+    const parentId = msg.kind === 'notice' && !asks ? await state.approvalOf(msg.handoffId) : undefined;
     await state.beforePost(id, issueUuid ? { ref: thread.ref, issueUuid } : undefined);
     await createOnce({ id, issueId: issueUuid ?? thread.issue, body, ...(parentId ? { parentId } : {}) });
-    if (msg.kind === 'approval_request') {
+    if (asks) {
       await state.rememberApproval(msg.handoffId, id);
       await state.startCursor(thread.ref, clock.now() - cursorSlackMs);
     }
@@ -106,6 +109,19 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
     return { platform: 'linear', thread: thread.ref, id };
   }
 
+  /** Edits a comment the bridge posted; one deleted meanwhile is left alone. */
+  async function update(message: MessageRef, msg: OutboundMessage): Promise<void> {
+    const thread = parseLinearThread(message.thread);
+    const approvers: ApproverLine =
+      msg.kind === 'approval_request' ? await people.approverLine(thread, msg.approvers) : { kind: 'named', names: [] };
+    try {
+      await api.updateComment(message.id, renderMessage(msg, approvers, clock.now()));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+  }
+
   return {
     platform: 'linear',
     // Issue keys: Linear matches them in any case.
@@ -113,6 +129,7 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
     parseThread: parseLinearThread,
     outboundRateLimit: linearOutboundRateLimit,
     post,
+    update,
 
     async react(msg, reaction) {
       try {

@@ -3,13 +3,36 @@ import { approvalLink, renderPlainText } from '../../src/core/messages.js';
 import { handoffTag } from '../../src/core/handoff-tag.js';
 import { linkTarget } from '../../src/core/untrusted-text.js';
 import type { MessageRef, Reaction, ThreadAdapter } from '../../src/core/thread-adapter.js';
-import type { LocalThreadStore } from './local-thread-store.js';
+import type { LocalMessage, LocalThreadStore } from './local-thread-store.js';
 import { parseLocalThread, threadNameOfMessage, type LocalThread } from './local-thread.js';
 
 const reactionEmoji: Record<Reaction, string> = { seen: '👀', ok: '✅', fail: '❌' };
 
 /** Text that replaces a message whose code was spent. */
 export const redactedText = '[code removed by handoff after use]';
+
+/**
+ * What a bridge post shows: its text, its one link, the Approve/Deny buttons of an approval
+ * request, and for a login request's link the tag the page reports it opened with.
+ */
+function shown(msg: OutboundMessage): Pick<LocalMessage, 'text' | 'link' | 'decide' | 'opens'> {
+  const link =
+    msg.kind === 'approval_request'
+      ? msg.linkSentPrivately
+        ? undefined
+        : approvalLink(msg)?.href
+      : linkTarget(msg.link)?.href;
+  // An approval request carries its tag, so the page shows Approve and Deny buttons for it.
+  const decide = msg.kind === 'notice' && msg.event === 'approval_asked' ? handoffTag(msg.handoffId) : undefined;
+  // A login request's link: the page reports it opened, and the bridge asks the service sooner.
+  const opens = msg.kind === 'approval_request' && link ? handoffTag(msg.handoffId) : undefined;
+  return {
+    text: renderPlainText(msg),
+    ...(link ? { link } : {}),
+    ...(decide ? { decide } : {}),
+    ...(opens ? { opens } : {}),
+  };
+}
 
 /**
  * The reference adapter. Local threads have one reader (whoever runs the bridge), so there
@@ -21,26 +44,16 @@ export function createLocalAdapter(store: LocalThreadStore, now: () => number): 
     platform: 'local',
     parseThread: parseLocalThread,
     async post(thread: LocalThread, msg: OutboundMessage): Promise<MessageRef> {
-      const link =
-        msg.kind === 'approval_request'
-          ? msg.linkSentPrivately
-            ? undefined
-            : approvalLink(msg)?.href
-          : linkTarget(msg.link)?.href;
-      // An approval request carries its tag, so the page shows Approve and Deny buttons for it.
-      const decide = msg.kind === 'notice' && msg.event === 'approval_asked' ? handoffTag(msg.handoffId) : undefined;
-      // A login request's link: the page reports it opened, and the bridge asks the service sooner.
-      const opens = msg.kind === 'approval_request' && link ? handoffTag(msg.handoffId) : undefined;
-      const stored = await store.append(thread.name, {
-        author: 'handoff',
-        text: renderPlainText(msg),
-        kind: 'bot',
-        at: now(),
-        ...(link ? { link } : {}),
-        ...(decide ? { decide } : {}),
-        ...(opens ? { opens } : {}),
-      });
+      const stored = await store.append(thread.name, { author: 'handoff', kind: 'bot', at: now(), ...shown(msg) });
       return { platform: 'local', thread: thread.ref, id: stored.id };
+    },
+    async update(message: MessageRef, msg: OutboundMessage): Promise<void> {
+      // Only the bridge's own posts are edited; a message gone is left alone.
+      await store.update(threadNameOfMessage(message.id), message.id, (m) => {
+        if (m.kind !== 'bot') return m;
+        const { link: _link, decide: _decide, opens: _opens, ...rest } = m;
+        return { ...rest, ...shown(msg), edited: true };
+      });
     },
     async react(msg: MessageRef, reaction: Reaction): Promise<void> {
       const emoji = reactionEmoji[reaction];

@@ -18,6 +18,8 @@ export interface LocalMessage {
   readonly at: number;
   readonly reactions: readonly string[];
   readonly redacted: boolean;
+  /** True once the bridge edited its post (an approval request showing votes or its outcome). */
+  readonly edited?: boolean;
 }
 
 /** Messages kept per thread; older ones fall off. */

@@ -82,6 +82,30 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
       return { platform: 'slack', thread: thread.ref, id: slackMessageId(res.channel ?? thread.channel, res.ts!) };
     },
 
+    async update(message: MessageRef, msg: OutboundMessage): Promise<void> {
+      const id = parseSlackMessageId(message.id);
+      if (!id || id.kind !== 'message') return;
+      try {
+        // The whole message is replaced: a settled approval's rendering has no buttons left.
+        await withLogoFallback(parseSlackThread(message.thread), msg, (content) =>
+          callSlack('chat.update', () =>
+            client.chat.update({
+              channel: id.channel,
+              ts: id.ts,
+              text: content.text,
+              blocks: content.blocks ?? [],
+              parse: 'none',
+              link_names: false,
+            }),
+          ),
+        );
+      } catch (err) {
+        // Deleted meanwhile: there is nothing left to edit.
+        if (slackErrorCode(err) === 'message_not_found') return;
+        throw err;
+      }
+    },
+
     async react(msg: MessageRef, reaction: Reaction): Promise<void> {
       const id = parseSlackMessageId(msg.id);
       // A modal's submission or a click is no message: there is nothing to react to.

@@ -145,6 +145,11 @@ export interface HandoffRecord {
   readonly votes?: ApprovalVotes;
   /** Approvals only: the decision, once settled. */
   readonly decision?: ApprovalDecision;
+  /**
+   * Approvals only: the platform's id of the request message the bridge posted in the thread,
+   * which is edited to show the votes and the outcome (src/engine/approval-edit.ts).
+   */
+  readonly requestMessage?: string;
 }
 
 /** How long an approver's "done" vouches for the poll it asked for, ms. */

@@ -53,6 +53,13 @@ export interface ThreadAdapter<T extends ThreadAddress = ThreadAddress> {
   parseThread(ref: string): T;
   /** Posts into the thread. Throws RateLimitedError when the platform says slow down. */
   post(thread: T, msg: OutboundMessage, context?: PostContext): Promise<MessageRef>;
+  /**
+   * Replaces the content of a message the bridge posted (its ref as `post` returned it) with
+   * `msg`, rendered as `post` would: an approval request edited to show the votes and, once
+   * settled, the outcome without its buttons. A message that no longer exists is left alone
+   * (resolves). Throws RateLimitedError when the platform says slow down, like `post`.
+   */
+  update?(message: MessageRef, msg: OutboundMessage, context?: PostContext): Promise<void>;
   /** Marks a person's message with a status reaction. */
   react?(msg: MessageRef, reaction: Reaction): Promise<void>;
   /** Removes or hides a message that carried a code that is now spent. */

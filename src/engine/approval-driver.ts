@@ -23,6 +23,8 @@ export async function startApproval(deps: EngineDeps, record: HandoffRecord): Pr
       thread: record.thread,
       message: approvalRequestNotice(posted, adapter.unnamedApprovers ?? 'anyone'),
       critical: true,
+      // Its id is kept on the record, so votes and the outcome can edit it.
+      keepRef: true,
     },
     { dedupeKey: `approval-ask-${record.id}` },
   );

@@ -39,9 +39,9 @@ export function describeDeciders(record: HandoffRecord, unnamed: 'anyone' | 'pla
   return say`Needs ${plural(needed, 'approval', 'approvals')} ${who}${self}; any one deny denies.`;
 }
 
-/** The request itself: the agent's words, then who decides, how, and until when. */
-export function approvalRequestNotice(record: HandoffRecord, unnamed: 'anyone' | 'platform_rule'): NoticeMessage {
-  const { action, onTimeout } = record.approval!;
+/** What is asked, in the agent's words: risk, description, details, link. */
+function actionLines(record: HandoffRecord): { lines: Sentence[]; link?: string } {
+  const { action } = record.approval!;
   const lines: Sentence[] = [];
   if (action.risk) lines.push(say`Risk: ${value(action.risk, 10)}`);
   if (action.description) lines.push(say`Description: ${value(action.description, 4_000)}`);
@@ -49,6 +49,22 @@ export function approvalRequestNotice(record: HandoffRecord, unnamed: 'anyone' |
     lines.push(say`${value(key, 60)}: ${value(String(v), 500)}`);
   const link = linkTarget(action.link);
   if (link) lines.push(say`Link: ${value(link.href, 2_000)} (opens ${value(link.host, textLimits.host)})`);
+  return { lines, ...(link ? { link: link.href } : {}) };
+}
+
+/** "Approvals so far: 1 of 2 (alice)"; nothing before the first approval. */
+function approvalsSoFar(record: HandoffRecord): Sentence[] {
+  const approvals = record.votes?.approve ?? [];
+  if (approvals.length === 0) return [];
+  const needed = record.approval!.quorum;
+  return [say`Approvals so far: ${words(`${approvals.length} of ${needed}`)} (${people(approvals.map((v) => v.w))}).`];
+}
+
+/** The request itself: the agent's words, the votes so far, then who decides, how, and until when. */
+export function approvalRequestNotice(record: HandoffRecord, unnamed: 'anyone' | 'platform_rule'): NoticeMessage {
+  const { onTimeout } = record.approval!;
+  const { lines, link } = actionLines(record);
+  lines.push(...approvalsSoFar(record));
   lines.push(describeDeciders(record, unnamed));
   lines.push(
     words('Reply "approve" (or "lgtm", "/approve"), or "deny <reason>" (or "reject <reason>", "/deny <reason>").'),
@@ -65,7 +81,50 @@ export function approvalRequestNotice(record: HandoffRecord, unnamed: 'anyone' |
     event: 'approval_asked',
     text: say`🛂 Agent ${agent(record)} asks for approval: ${title(record)}`,
     lines,
-    ...(link ? { link: link.href } : {}),
+    ...(link ? { link } : {}),
+  };
+}
+
+/** How an ended request reads: the outcome, who, when and why; no way to vote is left in it. */
+function outcomeOf(record: HandoffRecord): { head: Sentence; lines: Sentence[] } {
+  const at = (ms: number) => words(formatUtc(ms));
+  const decision = record.decision;
+  if (record.status === 'completed' && decision?.outcome === 'approved')
+    return {
+      head: words('✅ Approved'),
+      lines: [say`Approved by ${people(decision.by.map((b) => b.who))} at ${at(decision.at)}.`],
+    };
+  if (record.status === 'completed' && decision) {
+    const who =
+      decision.by.length > 0 ? say`by ${people(decision.by.map((b) => b.who))}` : words('(nobody decided in time)');
+    const reason = decision.reason ? [say`Reason: ${value(decision.reason, 500)}`] : [];
+    return {
+      head: words('⛔ Denied'),
+      lines: [say`Denied ${who} at ${at(decision.at)}.`, ...reason, ...approvalsSoFar(record)],
+    };
+  }
+  if (record.status === 'expired')
+    return {
+      head: words('⌛ Expired'),
+      lines: [say`Nobody decided by ${at(record.expiresAt)}: nothing is done.`, ...approvalsSoFar(record)],
+    };
+  const why = record.error ? [say`${value(record.error.message, 500)}`] : [];
+  const [head, word] = record.status === 'cancelled' ? ['⏹ Cancelled', 'Cancelled'] : ['⚠️ Failed', 'Failed'];
+  return { head: words(head), lines: [say`${words(word)} at ${at(record.updatedAt)}.`, ...why] };
+}
+
+/** The request as it stands now: open (with the votes so far) or ended (its outcome, without buttons). */
+export function approvalRequestNow(record: HandoffRecord, unnamed: 'anyone' | 'platform_rule'): NoticeMessage {
+  if (record.status === 'pending' || record.status === 'awaiting_human') return approvalRequestNotice(record, unnamed);
+  const { lines, link } = actionLines(record);
+  const outcome = outcomeOf(record);
+  return {
+    kind: 'notice',
+    handoffId: record.id,
+    event: 'approval_settled',
+    text: say`${outcome.head}: agent ${agent(record)} asked for approval: ${title(record)}`,
+    lines: [...outcome.lines, ...lines, say`Tag ${tag(record)}.`],
+    ...(link ? { link } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { isSelfApproval, type VoteChoice, type VoteResult } from '../core/approval.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import type { ApproverVerdict, MessageRef, Person } from '../core/thread-adapter.js';
+import { queueRequestEdit } from './approval-edit.js';
 import { approvalNotices } from './approval-notices.js';
 import type { EngineDeps } from './engine-deps.js';
 
@@ -119,6 +120,7 @@ export async function castVote(
         detail: { status: 'completed', outcome: result.decision.outcome },
       });
       await react('ok');
+      await queueRequestEdit(deps, current);
       await post(approvalNotices.settled(current, result.decision));
       await deps.jobs.wake(record.id);
       deps.logger.info('handoff finished', {
@@ -129,6 +131,7 @@ export async function castVote(
       break;
     case 'counted':
       await react('seen');
+      await queueRequestEdit(deps, current);
       await post(approvalNotices.counted(current, result.approvals, result.needed));
       break;
     case 'repeated':

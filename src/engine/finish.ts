@@ -3,13 +3,15 @@ import type { HandoffRecord, HandoffStatus, TerminalStatus } from '../core/hando
 import type { NoticeMessage } from '../core/messages.js';
 import type { HandoffPatch } from '../store/handoff-codec.js';
 import type { TransitionResult } from '../store/handoff-store.js';
+import { queueRequestEdit } from './approval-edit.js';
 import type { EngineDeps } from './engine-deps.js';
 
 /**
  * Ends a handoff: the atomic transition to a terminal status (which also appends the ending
  * to the agent's feed, where the agent's resumer learns of it), then the consequences that
  * every ending shares — the protocol secret is deleted, the step is audited, the thread is
- * told, and the driver job is woken so it completes.
+ * told (an approval's request is edited to show its outcome too), and the driver job is
+ * woken so it completes.
  */
 export async function finishHandoff(
   deps: EngineDeps,
@@ -55,6 +57,8 @@ export async function finishHandoff(
     ...(options.origin ?? { actor: options.actor ?? 'bridge' }),
     detail: { status: to, ...(finished.error ? { error: finished.error.code } : {}) },
   });
+  // An approval's request, edited to show how it ended.
+  await queueRequestEdit(deps, finished);
   if (options.notice) {
     await deps.outbox.send({
       kind: 'post',

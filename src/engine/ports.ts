@@ -23,6 +23,16 @@ export type OutboundAction =
       readonly answerTo?: Person;
       /** When delivery finally fails, fail the handoff with the error's code. */
       readonly critical?: boolean;
+      /** The approval request: its posted id is kept on the record, to edit it later (approval-edit.ts). */
+      readonly keepRef?: boolean;
+    }
+  | {
+      /** Re-renders an approval's request message from the record as it is when the edit runs. */
+      readonly kind: 'edit';
+      readonly handoffId: string;
+      readonly thread: string;
+      /** The message to edit, when the record does not hold it (it ended before the post came back). */
+      readonly message?: MessageRef;
     }
   | { readonly kind: 'react'; readonly handoffId: string; readonly message: MessageRef; readonly reaction: Reaction }
   | { readonly kind: 'redact'; readonly handoffId: string; readonly message: MessageRef };

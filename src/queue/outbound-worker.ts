@@ -6,6 +6,7 @@ import { failDriver } from '../engine/driver.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import type { OutboundAction } from '../engine/ports.js';
 import { recordRedaction } from '../engine/redaction.js';
+import { editRequestMessage, rememberRequestMessage } from '../engine/approval-edit.js';
 import { failForGood, runJob } from './job-runner.js';
 import { queueNames } from './queue-names.js';
 import type { OutboundJobData } from './queues.js';
@@ -28,8 +29,11 @@ async function perform(
           : action.to && adapter.postPrivately
             ? await adapter.postPrivately(thread, action.to, action.message, context)
             : await adapter.post(thread, action.message, context);
+      if (action.keepRef) await rememberRequestMessage(engine, action.handoffId, ref);
       return ref.id;
     }
+    case 'edit':
+      return editRequestMessage(engine, adapter, action, { idempotencyKey: jobId });
     case 'react':
       if (adapter.react) await adapter.react(action.message, action.reaction);
       return action.reaction;

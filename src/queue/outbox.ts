@@ -5,7 +5,7 @@ import { outboundJobOptions } from './job-options.js';
 import type { Queues } from './queues.js';
 
 function platformOfAction(action: OutboundAction) {
-  return action.kind === 'post' ? platformOf(action.thread) : action.message.platform;
+  return action.kind === 'post' || action.kind === 'edit' ? platformOf(action.thread) : action.message.platform;
 }
 
 /**

@@ -46,6 +46,15 @@ describeThreadAdapterContract('github', async () => {
       const comment = fake.state.addComment(key, number, 'alice', text);
       return { platform: 'github', thread: platform.adapter.parseThread(ref).ref, id: String(comment.id) };
     },
+    missingMessageId: '987654321',
+    rateLimitNextEdit: () =>
+      fake.failNext({
+        method: 'PATCH',
+        path: /\/issues\/comments\/\d+$/,
+        status: 429,
+        headers: { 'retry-after': '3' },
+        message: 'You have exceeded a secondary rate limit.',
+      }),
     close: async () => {
       await fake.close();
       await deletePrefix(redis, prefix);

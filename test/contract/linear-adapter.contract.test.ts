@@ -40,6 +40,8 @@ describeThreadAdapterContract('linear', async () => {
       const comment = fake.store.addComment({ issueId: issue.id, body: text, userId: alice.id });
       return { platform: 'linear', thread: ref, id: comment.id };
     },
+    missingMessageId: '5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+    rateLimitNextEdit: () => fake.failNext('commentUpdate', { kind: 'ratelimit', retryAfterS: 3 }),
     close: async () => {
       await fake.close();
       await deletePrefix(redis, prefix);

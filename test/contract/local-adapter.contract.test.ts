@@ -22,6 +22,7 @@ describeThreadAdapterContract('local', async () => {
       const m = await platform.store.append(name(ref), { author: 'alice', text, kind: 'human', at: Date.now() });
       return { platform: 'local', thread: ref, id: m.id };
     },
+    missingMessageId: 'contract.0000000000000000',
     close: async () => {
       await deletePrefix(redis, prefix);
       redis.disconnect();

@@ -61,6 +61,8 @@ describeThreadAdapterContract('slack', async () => {
           .map(shownText);
       },
     },
+    missingMessageId: slackMessageId(channel, '1111111111.000001'),
+    rateLimitNextEdit: () => slack.failNext('chat.update', { status: 429, retryAfterSec: 3 }),
     close: () => slack.close(),
   };
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HandoffError } from '../../src/core/errors.js';
+import { HandoffError, RateLimitedError } from '../../src/core/errors.js';
 import type { ApprovalRequestMessage, NoticeMessage } from '../../src/core/messages.js';
 import type { MessageRef, Person, ThreadAdapter } from '../../src/core/thread-adapter.js';
 
@@ -23,6 +23,10 @@ export interface ThreadAdapterHarness {
     readonly to: Person;
     read(ref: string): Promise<string[]>;
   };
+  /** A well-formed id of a message that does not exist in the thread (for `update`). */
+  readonly missingMessageId?: string;
+  /** Makes the platform answer the next edit with a rate limit (Retry-After 3 s), where it has one. */
+  rateLimitNextEdit?(): void;
   close(): Promise<void>;
 }
 
@@ -41,10 +45,10 @@ const approval = (over: Partial<ApprovalRequestMessage> = {}): ApprovalRequestMe
   ...over,
 });
 
-const notice = (text: string): NoticeMessage => ({
+const notice = (text: string, event: NoticeMessage['event'] = 'info'): NoticeMessage => ({
   kind: 'notice',
   handoffId: 'hf_0123456789abcdef01234567',
-  event: 'info',
+  event,
   text: [text],
 });
 
@@ -149,6 +153,42 @@ export function describeThreadAdapterContract(name: string, setup: () => Promise
       expect(['deleted', 'hidden']).toContain(outcome);
       const texts = (await h.readThread(h.thread)).map((m) => m.text).join('\n');
       expect(texts).not.toContain(code);
+    });
+
+    it('edits a message it posted in place: same id, new content, nothing new in the thread', async () => {
+      if (!h.adapter.update) return expect(h.adapter.update).toBeUndefined();
+      const thread = h.adapter.parseThread(h.thread);
+      const ref = await h.adapter.post(thread, notice('Approvals so far: 1 of 2.', 'approval_asked'));
+      const before = (await h.readThread(thread.ref)).length;
+      await h.adapter.update(ref, notice('Approved by alice and bob.', 'approval_settled'), { idempotencyKey: 'e1' });
+      const after = await h.readThread(thread.ref);
+      expect(after).toHaveLength(before);
+      const shown = after.find((m) => m.id === ref.id)!.text;
+      expect(shown).toContain('Approved by alice and bob.');
+      expect(shown).not.toContain('1 of 2');
+      // The same edit again (a retried job) changes nothing more.
+      await h.adapter.update(ref, notice('Approved by alice and bob.', 'approval_settled'), { idempotencyKey: 'e1' });
+      expect((await h.readThread(thread.ref)).find((m) => m.id === ref.id)!.text).toBe(shown);
+    });
+
+    it('leaves a message that no longer exists alone when asked to edit it', async () => {
+      if (!h.adapter.update) return expect(h.adapter.update).toBeUndefined();
+      expect(h.missingMessageId, 'the harness names a missing message').toBeDefined();
+      const thread = h.adapter.parseThread(h.thread);
+      const gone: MessageRef = { platform: h.adapter.platform, thread: thread.ref, id: h.missingMessageId! };
+      await expect(h.adapter.update(gone, notice('too late'))).resolves.toBeUndefined();
+      expect((await h.readThread(thread.ref)).map((m) => m.text).join('\n')).not.toContain('too late');
+    });
+
+    it('reports a rate limit on an edit as RateLimitedError with the platform’s wait, like a post', async () => {
+      if (!h.adapter.update || !h.rateLimitNextEdit) return expect(h.rateLimitNextEdit).toBeUndefined();
+      const thread = h.adapter.parseThread(h.thread);
+      const ref = await h.adapter.post(thread, notice('before the limit'));
+      h.rateLimitNextEdit();
+      const err = await h.adapter.update(ref, notice('after the limit')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RateLimitedError);
+      expect((err as RateLimitedError).retryAfterMs).toBeGreaterThanOrEqual(1_000);
+      expect((await h.readThread(thread.ref)).find((m) => m.id === ref.id)!.text).toContain('before the limit');
     });
   });
 }

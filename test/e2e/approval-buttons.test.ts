@@ -7,8 +7,8 @@ import { waitFor } from '../helpers/wait.js';
 
 /**
  * The local thread page's Approve and Deny buttons (issue #13) in a real Chromium: a click
- * posts as the viewer named in "Reply as", and the approval settles with that person's vote.
- * Hostile text in the request stays text.
+ * posts as the viewer named in "Reply as", and the approval settles with that person's vote;
+ * the request is then edited to its outcome and its buttons go. Hostile text stays text.
  */
 describe('approval buttons on the local thread page (real browser)', () => {
   let bridge: TestBridge;
@@ -64,6 +64,12 @@ describe('approval buttons on the local thread page (real browser)', () => {
     await approve.click();
     expect(await outcome(id)).toMatchObject({ outcome: 'approved', by: [{ who: 'alice' }] });
     await page.locator('text=Approved by').first().waitFor();
+    // The request itself now shows the outcome, and its buttons are gone (the page follows the edit).
+    await request.locator('text=✅ Approved').waitFor();
+    await page.locator('[data-testid="approve"]').waitFor({ state: 'detached' });
+    expect(await request.locator('a[data-testid="link"]').getAttribute('href')).toBe(
+      'https://deploy.example.com/run/7',
+    );
 
     const second = freshThread('ui2');
     const denied = await ask(second);

@@ -77,7 +77,12 @@ const handoffIdPattern = /hf_[0-9a-f]+/;
 /** A bridge with Slack configured against a fake Slack (Events API mode unless `env` says otherwise). */
 export async function startSlackTestBridge(
   name: string,
-  options: { env?: Record<string, string>; socketMode?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    socketMode?: boolean;
+    /** Prefix, keys and token to share with a second bridge (a restart on the same Redis). */
+    shared?: { prefix: string; vaultKey: Buffer; apiToken: string };
+  } = {},
 ): Promise<SlackTestBridge> {
   const slack = await startFakeSlack();
   for (const person of [alice, mallory, bob]) slack.addUser(person);
@@ -86,6 +91,7 @@ export async function startSlackTestBridge(
     ? { SLACK_APP_TOKEN: slack.appToken }
     : { SLACK_SIGNING_SECRET: signingSecret };
   const bridge = await startTestBridge(name, {
+    ...options.shared,
     env: {
       SLACK_BOT_TOKEN: slack.botToken,
       SLACK_API_URL: slack.url,

@@ -65,6 +65,11 @@ describe('approvals across a restart with votes in flight', () => {
         (e) => e.handoffId === created.id && e.event === 'approval.settled',
       );
       expect(settled).toHaveLength(1);
+      // The request itself was edited to the outcome, whichever bridge ran the edit.
+      await waitFor('the request edited to its outcome', async () =>
+        (await second.messages(thread)).find((m) => m.kind === 'bot' && m.text.startsWith('✅ Approved')),
+      );
+      expect((await second.messages(thread)).filter((m) => m.text.startsWith('🛂'))).toEqual([]);
     } finally {
       await second.close();
     }

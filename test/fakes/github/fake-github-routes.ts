@@ -1,5 +1,5 @@
 import type { Caller, FakeGithubAuth } from './fake-github-auth.js';
-import { FakeGithubState, type FakeRepo } from './fake-github-state.js';
+import { FakeGithubState, isoSeconds, type FakeRepo } from './fake-github-state.js';
 
 /**
  * The REST and GraphQL endpoints the bridge uses, with GitHub's shapes and status codes.
@@ -181,6 +181,15 @@ export function handleRest(ctx: Context): Reply {
     if (!comment || comment.deleted || comment.repoKey !== key) return notFound;
     if (is('GET', '/repos/:o/:r/issues/comments/:id'))
       return { status: 200, body: FakeGithubState.json(comment, ctx.baseUrl) };
+    if (is('PATCH', '/repos/:o/:r/issues/comments/:id')) {
+      // GitHub lets the author edit (and people with write access, which the bot never needs).
+      if (comment.user.login !== actor(ctx).login)
+        return { status: 403, body: { message: 'Resource not accessible by integration' } };
+      if (typeof ctx.body.body !== 'string') return { status: 422, body: { message: 'Validation Failed' } };
+      comment.body = ctx.body.body;
+      comment.updatedAt = isoSeconds(Date.now());
+      return { status: 200, body: FakeGithubState.json(comment, ctx.baseUrl) };
+    }
     if (is('DELETE', '/repos/:o/:r/issues/comments/:id')) {
       const own = comment.user.login === actor(ctx).login;
       if (!own && !ctx.fake.canDelete)

@@ -159,6 +159,26 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       });
       return { ok: true, message_ts: messageTs };
     },
+    'chat.update': (p) => {
+      const channel = String(p.channel ?? '');
+      const index = state.messages.findIndex((m) => m.channel === channel && m.ts === String(p.ts ?? ''));
+      if (index < 0) return fail('message_not_found');
+      const old = state.messages[index]!;
+      // A bot may edit only its own messages.
+      if (old.user !== fakeBot.userId) return fail('cant_update_message');
+      if (typeof p.text !== 'string' && !p.blocks) return fail('no_text');
+      const badImage = unfetchableImage(p.blocks);
+      if (badImage) return badImage;
+      const { blocks: _blocks, ...rest } = old;
+      const edited: FakeMessage = {
+        ...rest,
+        text: String(p.text ?? ''),
+        ...(Array.isArray(p.blocks) && p.blocks.length > 0 ? { blocks: p.blocks } : {}),
+        edited: true,
+      };
+      state.messages[index] = edited;
+      return { ok: true, channel, ts: old.ts, text: edited.text, message: messageObject(edited) };
+    },
     'reactions.add': (p) => {
       const message = state.message(String(p.channel ?? ''), String(p.timestamp ?? ''));
       if (!message) return fail('message_not_found');

@@ -27,6 +27,8 @@ export interface FakeMessage {
   readonly unfurlMedia?: boolean;
   /** Reaction names on the message. */
   readonly reactions: string[];
+  /** True once chat.update replaced it. */
+  readonly edited?: boolean;
 }
 
 export interface FakeEphemeral {
