@@ -50,7 +50,12 @@ const sameThread = (a: string, b: string, ignoreCase: boolean) =>
   ignoreCase ? a.toLowerCase() === b.toLowerCase() : a === b;
 
 /** Whether the credential answers the question on paper (no I/O but the thread's adapter). */
-function fits(deps: EngineDeps, credential: CredentialRecord, q: GrantQuestion, agent: KnownAgent | undefined): boolean {
+function fits(
+  deps: EngineDeps,
+  credential: CredentialRecord,
+  q: GrantQuestion,
+  agent: KnownAgent | undefined,
+): boolean {
   if (credential.agentId !== q.agentId || credential.service !== q.service || credential.needsLogin) return false;
   if (q.protocol !== 'auto' && credential.protocol !== q.protocol) return false;
   if (q.mode === 'thread' && !sameThread(credential.thread, q.thread, q.threadIgnoresCase)) return false;

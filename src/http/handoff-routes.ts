@@ -57,7 +57,17 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
         const { id, kind, status, thread, protocol, expiresAt, createdAt } = record;
         const held = record.credentialId ? await engine.credentials.get(record.credentialId) : undefined;
         const { reused, credential } = toHandoffView(record, held);
-        return json(created ? 201 : 200, { id, kind, status, thread, protocol, expiresAt, createdAt, reused, credential });
+        return json(created ? 201 : 200, {
+          id,
+          kind,
+          status,
+          thread,
+          protocol,
+          expiresAt,
+          createdAt,
+          reused,
+          credential,
+        });
       }),
     },
     {
