@@ -26,6 +26,8 @@ export interface CredentialHandle {
   readonly handoffId: string;
   readonly credentialId: string;
   readonly scopes: readonly string[];
+  /** True when a standing grant answered (nobody was asked this time; see `reuse`). */
+  readonly reused: boolean;
   /** The current access token, fetched from the bridge on each call (audited there; refreshed first when due). */
   accessToken(): Promise<string>;
   /**
@@ -59,13 +61,14 @@ const stateField = '__handoffLogins';
 
 function handleFor(
   client: BridgeClient,
-  view: Pick<HandoffView, 'id' | 'status' | 'credential'> & Partial<Pick<HandoffView, 'error'>>,
+  view: Pick<HandoffView, 'id' | 'status' | 'credential' | 'reused'> & Partial<Pick<HandoffView, 'error'>>,
 ): CredentialHandle {
   if (view.status === 'completed' && view.credential) {
     return {
       handoffId: view.id,
       credentialId: view.credential.id,
       scopes: view.credential.scopes,
+      reused: view.reused,
       accessToken: async () => (await client.retrieveCredential(view.id)).accessToken,
       reportRejected: () => client.reportRejected(view.credential!.id),
     };
