@@ -24,6 +24,7 @@ import { Redis } from 'ioredis';
 import { createBridgeClient, type BridgeClient } from '../src/client/bridge-client.js';
 import { createLoginResumer, type LoginResumer } from '../src/client/login-resumer.js';
 import { requireLogin } from '../src/client/require-login.js';
+import type { ReuseMode } from '../src/core/wire.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../src/store/embedded-redis.js';
 
 export interface AgentTask {
@@ -36,6 +37,12 @@ export interface AgentTask {
   readonly expiresInMs?: number;
   /** For services that email the approver a code (auth.md verified email). */
   readonly approverEmail?: string;
+  /**
+   * Whether a standing grant may answer instead of a person. Default `never` here: this
+   * example asks for each task (requireLogin's own default, `agent`, suits jobs that run
+   * again and again: see scheduled-job.ts).
+   */
+  readonly reuse?: ReuseMode;
 }
 
 export interface AgentResult {
@@ -95,6 +102,7 @@ export function createExampleAgent(options: {
           agent: { ...(job.data.agentId ? { id: job.data.agentId } : {}), correlationId: `task-${job.id}` },
           ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}),
           ...(job.data.approverEmail ? { approverEmail: job.data.approverEmail } : {}),
+          reuse: job.data.reuse ?? 'never',
         },
         { client: options.client, resumer: resumerFor(job.data.agentId ?? '') },
       );
