@@ -267,3 +267,30 @@ describe("attack: a grant from before the operator narrowed the agent's policy",
     }
   });
 });
+
+describe('attack: reusing a credential the service no longer refreshes', () => {
+  it('is refreshed before it is reused while the service allows it; once the service refuses, a person is asked', async () => {
+    // Tokens live 50 s, inside the minute before expiry in which a reuse refreshes first.
+    const bridge = await startTestBridge('sec-grant-refresh', { sandbox: { accessTtlMs: 50_000 } });
+    try {
+      const agent = await createTestAgent(bridge, 'refresher');
+      const service = `${bridge.url}/sandbox`;
+      const granted = await completedLogin(bridge, agent);
+      const credentials = bridge.bridge.engine.credentials;
+      const issued = (await credentials.secret(granted.credentialId))!;
+      const reused = await agent.call('POST', '/v1/handoffs', { service, thread: freshThread('r'), reuse: 'agent' });
+      expect(reused.body).toMatchObject({ reused: true, credential: { id: granted.credentialId } });
+      const refreshed = (await credentials.secret(granted.credentialId))!;
+      expect(refreshed.accessToken).not.toBe(issued.accessToken);
+
+      // Killed at the service: its refresh is refused, so it is not reused, and a person is asked.
+      for (const s of bridge.sandbox!.state.sessions.values()) if (s.id === refreshed.sessionId) s.revoked = true;
+      const asked = await agent.call('POST', '/v1/handoffs', { service, thread: freshThread('r'), reuse: 'agent' });
+      expect(asked.body).toMatchObject({ status: 'pending', reused: false, credential: null });
+      expect((await credentials.get(granted.credentialId))?.needsLogin).toBeTruthy();
+      await agent.api.cancelHandoff(asked.body.id);
+    } finally {
+      await bridge.close();
+    }
+  });
+});
