@@ -213,6 +213,36 @@ describe('attack: reusing a credential that is not yours to reuse', () => {
     await victor.api.cancelHandoff(victors.id);
   });
 
+  it('a flood of reuse requests is held to the agent’s rate; a replayed idempotency key gets the same answer', async () => {
+    const flooder = await createTestAgent(bridge, 'flooder', { maxHandoffsPerMinute: 4 });
+    const own = await completedLogin(bridge, flooder); // the first of its 4
+    const thread = freshThread('flood');
+    const first = await flooder.call('POST', '/v1/handoffs', {
+      service: service(),
+      thread,
+      reuse: 'agent',
+      idempotencyKey: 'nightly-1',
+    });
+    expect(first.body).toMatchObject({ reused: true, credential: { id: own.credentialId } });
+    const replay = await flooder.call('POST', '/v1/handoffs', {
+      service: service(),
+      thread,
+      reuse: 'agent',
+      idempotencyKey: 'nightly-1',
+    });
+    expect(replay).toMatchObject({ status: 200, body: { id: first.body.id, reused: true } });
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        flooder.call('POST', '/v1/handoffs', { service: service(), thread, reuse: 'agent' }),
+      ),
+    );
+    expect(burst.filter((r) => r.status === 201)).toHaveLength(2);
+    for (const r of burst.filter((r) => r.status !== 201)) {
+      expect(r.status).toBe(429);
+      expect(r.body.error.code).toBe('rate_limited');
+    }
+  });
+
   it.each([['always'], [['agent']], [''], [null], ['AGENT']])(
     'reuse %j is refused with 400 naming the field',
     async (reuse) => {
