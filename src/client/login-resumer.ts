@@ -85,6 +85,7 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
   const keyPrefix = options.keyPrefix ?? 'handoff-resumer';
   // A hash per handoff (job → where it lives); `waits:`, since older versions kept one string at `wait:`.
   const waitKey = (handoffId: string) => `${keyPrefix}:waits:${handoffId}`;
+  const legacyWaitKey = (handoffId: string) => `${keyPrefix}:wait:${handoffId}`;
   const jobField = (job: WaitingJob) => `${job.prefix}\n${job.queue}\n${job.id}`;
   const cursorKey = `${keyPrefix}:cursor`;
   const queues = new Map<string, Queue>();
@@ -100,9 +101,18 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
 
   /** Promotes each job waiting for the handoff; true when this call promoted one. */
   async function resume(handoffId: string): Promise<boolean> {
-    const waiting = await redis.hgetall(waitKey(handoffId));
+    const [waiting, legacy] = await Promise.all([
+      redis.hgetall(waitKey(handoffId)),
+      redis.get(legacyWaitKey(handoffId)),
+    ]);
+    const entries = Object.entries(waiting).map(([field, raw]) => ({
+      raw,
+      drop: () => redis.hdel(waitKey(handoffId), field),
+    }));
+    // A job parked by an older version (one string per handoff) is woken the same way.
+    if (legacy) entries.push({ raw: legacy, drop: () => redis.del(legacyWaitKey(handoffId)) });
     let any = false;
-    for (const [field, raw] of Object.entries(waiting)) {
+    for (const { raw, drop } of entries) {
       const spec = JSON.parse(raw) as WaitingJob;
       const job = await queueOf(spec).getJob(spec.id);
       let promoted = false;
@@ -115,7 +125,7 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
           // reads the handoff right after parking and promotes its own job if it ended.
         }
       }
-      if (promoted || !job) await redis.hdel(waitKey(handoffId), field);
+      if (promoted || !job) await drop();
       any ||= promoted;
     }
     return any;

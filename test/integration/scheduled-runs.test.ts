@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createBridgeClient } from '../../src/client/bridge-client.js';
 import { createLoginResumer } from '../../src/client/login-resumer.js';
 import { requireLogin } from '../../src/client/require-login.js';
 import { createTestAgent } from '../helpers/agents.js';
@@ -108,5 +109,29 @@ describe('scheduled runs with requireLogin: join the waiting login, then reuse t
     expect(fourth!.handoffId).not.toBe(request.handoffId);
     const asked = (await botTexts(second, thread)).filter((t) => /^Approve here: /m.test(t));
     expect(asked).toHaveLength(1);
+  });
+
+  it('a job parked by an older resumer (one string per handoff) is still woken by the ending', async () => {
+    agentRedis ??= await startPrivateRedis();
+    const connection = agentRedis.connect();
+    const queue = new Queue('legacy', { connection, prefix: 'agent' });
+    const resumer = createLoginResumer({
+      client: createBridgeClient({ baseUrl: 'http://127.0.0.1:9', apiToken: 'unused-here' }),
+      connection,
+      keyPrefix: 'legacy:resumer',
+    });
+    closers.push(async () => {
+      await resumer.close();
+      await queue.close();
+    });
+    const job = await queue.add('run', {}, { delay: 3_600_000 });
+    const handoffId = 'hf_0123456789abcdef01234567';
+    await connection.set(
+      `legacy:resumer:wait:${handoffId}`,
+      JSON.stringify({ prefix: 'agent', queue: 'legacy', id: job.id }),
+    );
+    expect(await resumer.resume(handoffId)).toBe(true);
+    expect(await (await queue.getJob(job.id!))!.isDelayed()).toBe(false);
+    expect(await connection.exists(`legacy:resumer:wait:${handoffId}`)).toBe(0);
   });
 });
