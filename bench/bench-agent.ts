@@ -65,6 +65,8 @@ export function startBenchAgent(options: {
           thread: job.data.thread,
           approvers: [...job.data.approvers],
           agent: { id: benchAgentId, correlationId: job.data.tag },
+          // Each task measures a person's answer: no standing grant may answer it.
+          reuse: 'never',
         },
         { client: options.client, resumer },
       );

@@ -24,6 +24,7 @@ import { Redis } from 'ioredis';
 import { createBridgeClient, type BridgeClient } from '../src/client/bridge-client.js';
 import { createLoginResumer, type LoginResumer } from '../src/client/login-resumer.js';
 import { requireLogin } from '../src/client/require-login.js';
+import type { ReuseMode } from '../src/core/wire.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../src/store/embedded-redis.js';
 
 export interface AgentTask {
@@ -36,6 +37,12 @@ export interface AgentTask {
   readonly expiresInMs?: number;
   /** For services that email the approver a code (auth.md verified email). */
   readonly approverEmail?: string;
+  /**
+   * Whether a standing grant may answer instead of a person. Default `never` here: this
+   * example asks for each task (requireLogin's own default, `agent`, suits jobs that run
+   * again and again: see scheduled-job.ts).
+   */
+  readonly reuse?: ReuseMode;
 }
 
 export interface AgentResult {
@@ -95,6 +102,7 @@ export function createExampleAgent(options: {
           agent: { ...(job.data.agentId ? { id: job.data.agentId } : {}), correlationId: `task-${job.id}` },
           ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}),
           ...(job.data.approverEmail ? { approverEmail: job.data.approverEmail } : {}),
+          reuse: job.data.reuse ?? 'never',
         },
         { client: options.client, resumer: resumerFor(job.data.agentId ?? '') },
       );
@@ -123,6 +131,66 @@ export function createExampleAgent(options: {
   };
 }
 
+/** What an example needs to reach the bridge and keep its queue, from the environment. */
+export interface ExampleSetup {
+  readonly client: BridgeClient;
+  /** The agent's own Redis (never the bridge's). */
+  readonly connection: Redis;
+  readonly prefix: string;
+  /** True when acting for `agentId` with the operator token (development only). */
+  readonly asAdmin: boolean;
+  /** The agent acted for with the operator token; undefined with an agent key (the key names it). */
+  readonly agentId: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * HANDOFF_URL, HANDOFF_AGENT_KEY (else the development operator token, acting for `agentId`
+ * or `example-agent`), REDIS_URL (else a private redis-server under $HANDOFF_DATA_DIR/agent).
+ * Undefined, after saying why on stderr, when there is no token to use.
+ */
+export async function exampleSetup(agentIdArg: string | undefined): Promise<ExampleSetup | undefined> {
+  const baseUrl = process.env.HANDOFF_URL ?? 'http://127.0.0.1:8080';
+  const agentKey = process.env.HANDOFF_AGENT_KEY;
+  const agentId = agentIdArg ?? (agentKey ? undefined : 'example-agent');
+  const dataDir = process.env.HANDOFF_DATA_DIR ?? '.handoff';
+  let token = agentKey;
+  if (!token) {
+    token =
+      process.env.HANDOFF_API_TOKEN ?? (await readFile(join(dataDir, 'api-token'), 'utf8').catch(() => '')).trim();
+    if (!token) {
+      process.stderr.write(
+        `Set HANDOFF_AGENT_KEY to the agent's key (or run next to a development bridge, which keeps ${join(dataDir, 'api-token')}).\n`,
+      );
+      return undefined;
+    }
+    process.stderr.write(
+      `No HANDOFF_AGENT_KEY: using the operator token, acting for agent ${agentId} (development only).\n`,
+    );
+  }
+  let privateRedis: EmbeddedRedis | undefined;
+  if (!process.env.REDIS_URL) {
+    privateRedis = await startEmbeddedRedis({ dataDir: join(dataDir, 'agent'), pathEnv: process.env.PATH });
+    process.stderr.write(`No REDIS_URL: the agent's queue is on a private redis-server at ${privateRedis.url}.\n`);
+  }
+  const connection = new Redis(process.env.REDIS_URL ?? privateRedis!.url, { maxRetriesPerRequest: null });
+  return {
+    client: createBridgeClient({
+      baseUrl,
+      apiToken: token,
+      allowInsecureUrl: process.env.HANDOFF_ALLOW_INSECURE_URL === 'true',
+    }),
+    connection,
+    prefix: process.env.AGENT_QUEUE_PREFIX ?? 'agent',
+    asAdmin: !agentKey,
+    agentId,
+    async close() {
+      connection.disconnect();
+      await privateRedis?.stop();
+    },
+  };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -137,40 +205,14 @@ async function main(): Promise<number> {
     process.stderr.write('usage: examples/agent-worker.ts --service URL [--thread REF] [--approver ID]\n');
     return 2;
   }
-  const baseUrl = process.env.HANDOFF_URL ?? 'http://127.0.0.1:8080';
-  const agentKey = process.env.HANDOFF_AGENT_KEY;
-  const agentId = values['agent-id'] ?? (agentKey ? undefined : 'example-agent');
-  const dataDir = process.env.HANDOFF_DATA_DIR ?? '.handoff';
-  let token = agentKey;
-  if (!token) {
-    token =
-      process.env.HANDOFF_API_TOKEN ?? (await readFile(join(dataDir, 'api-token'), 'utf8').catch(() => '')).trim();
-    if (!token) {
-      process.stderr.write(
-        `Set HANDOFF_AGENT_KEY to the agent's key (or run next to a development bridge, which keeps ${join(dataDir, 'api-token')}).\n`,
-      );
-      return 2;
-    }
-    process.stderr.write(
-      `No HANDOFF_AGENT_KEY: using the operator token, acting for agent ${agentId} (development only).\n`,
-    );
-  }
-  let privateRedis: EmbeddedRedis | undefined;
-  if (!process.env.REDIS_URL) {
-    privateRedis = await startEmbeddedRedis({ dataDir: join(dataDir, 'agent'), pathEnv: process.env.PATH });
-    process.stderr.write(`No REDIS_URL: the agent's queue is on a private redis-server at ${privateRedis.url}.\n`);
-  }
-  const connection = new Redis(process.env.REDIS_URL ?? privateRedis!.url, { maxRetriesPerRequest: null });
-  const prefix = process.env.AGENT_QUEUE_PREFIX ?? 'agent';
+  const setup = await exampleSetup(values['agent-id']);
+  if (!setup) return 2;
+  const { connection, prefix, agentId } = setup;
   const agent = createExampleAgent({
     connection,
     prefix,
-    client: createBridgeClient({
-      baseUrl,
-      apiToken: token,
-      allowInsecureUrl: process.env.HANDOFF_ALLOW_INSECURE_URL === 'true',
-    }),
-    asAdmin: !agentKey,
+    client: setup.client,
+    asAdmin: setup.asAdmin,
     agentIds: agentId ? [agentId] : [''],
   });
   // QueueEvents duplicates the connection it is given (and closes its copy); passing our own
@@ -193,8 +235,7 @@ async function main(): Promise<number> {
   } finally {
     await events.close();
     await agent.close();
-    connection.disconnect();
-    await privateRedis?.stop();
+    await setup.close();
   }
 }
 

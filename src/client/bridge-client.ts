@@ -44,6 +44,9 @@ export interface CreatedHandoff {
   readonly protocol: string;
   readonly expiresAt: number;
   readonly createdAt: number;
+  /** A standing grant answered it (`reuse`): it is `completed` already, with `credential`. */
+  readonly reused: boolean;
+  readonly credential: HandoffView['credential'];
 }
 
 /** What `POST /v1/handoffs` answers for an approval (issue #13). */

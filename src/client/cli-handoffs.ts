@@ -27,6 +27,7 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
       scopes: { type: 'string' },
       timeout: { type: 'string' },
       protocol: { type: 'string' },
+      reuse: { type: 'string' },
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -42,6 +43,11 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
     expiresInMs = parseDuration(values.timeout);
     if (!expiresInMs) throw new UsageError(`--timeout "${values.timeout}" is not a duration; use e.g. 90s, 30m or 2h.`);
   }
+  const reuse = values.reuse;
+  if (reuse !== undefined && reuse !== 'agent' && reuse !== 'thread' && reuse !== 'never')
+    throw new UsageError(
+      `--reuse "${reuse.slice(0, 40)}" is not one of agent, thread, never (agent: a live credential this agent holds for the service; thread: only one approved in this thread).`,
+    );
   const client = await clientFrom(env);
   const created = await client.createHandoff({
     service: values.service,
@@ -61,9 +67,15 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
       : [],
     ...(expiresInMs ? { expiresInMs } : {}),
     ...(values.protocol ? { protocol: values.protocol as 'auto' } : {}),
+    ...(reuse ? { reuse } : {}),
   });
   const showProgress = io.interactive || !values.json;
-  if (showProgress) io.err(`handoff ${created.id} created for ${values.thread}`);
+  if (showProgress)
+    io.err(
+      created.reused
+        ? `handoff ${created.id} answered at once with credential ${created.credential?.id} (reused; nobody was asked)`
+        : `handoff ${created.id} created for ${values.thread}`,
+    );
 
   let interrupted = false;
   const onSigint = () => {

@@ -12,10 +12,12 @@ Commands:
   server | worker                run only the HTTP server, or only the queue workers
   login --service URL --thread REF [--approver ID]... [--approver-email EMAIL]
         [--agent-id ID] [--correlation-id ID] [--scopes a,b] [--timeout 30m]
-        [--protocol auto|NAME] [--json] [--out FILE]
+        [--protocol auto|NAME] [--reuse agent|thread] [--json] [--out FILE]
                                  ask a human for a login and wait for it; NAME is a
                                  protocol the bridge speaks (a name it does not is
-                                 refused, naming those it does; default auto)
+                                 refused, naming those it does; default auto);
+                                 --reuse answers at once with a live credential the
+                                 agent holds (thread: only one approved in REF)
 ${approvalUsage}
   reply REF TEXT [--as NAME]     reply in a local thread (local:<name>)
   status [ID] [--json]           one handoff, or the open ones

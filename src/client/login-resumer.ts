@@ -36,10 +36,13 @@ export interface WaitingJob {
 
 /** What requireLogin() needs from the resumer: the record of who waits for what. */
 export interface LoginWaits {
-  /** Records that `job` is parked until `handoffId` ends (kept until `untilMs`, plus a day). */
+  /**
+   * Records that `job` is parked until `handoffId` ends (kept until `untilMs`, plus a day).
+   * Several jobs may wait for one handoff (runs of a scheduled job that joined one login).
+   */
   watch(handoffId: string, job: WaitingJob, untilMs: number): Promise<void>;
-  /** Drops the record (the job saw the ending). */
-  forget(handoffId: string): Promise<void>;
+  /** Drops the record of `job` (it saw the ending), or of every job waiting for `handoffId`. */
+  forget(handoffId: string, job?: WaitingJob): Promise<void>;
 }
 
 export interface LoginResumer extends LoginWaits {
@@ -80,7 +83,10 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
   const redis = options.connection;
   const keyPrefix = options.keyPrefix ?? 'handoff-resumer';
-  const waitKey = (handoffId: string) => `${keyPrefix}:wait:${handoffId}`;
+  // A hash per handoff (job → where it lives); `waits:`, since older versions kept one string at `wait:`.
+  const waitKey = (handoffId: string) => `${keyPrefix}:waits:${handoffId}`;
+  const legacyWaitKey = (handoffId: string) => `${keyPrefix}:wait:${handoffId}`;
+  const jobField = (job: WaitingJob) => `${job.prefix}\n${job.queue}\n${job.id}`;
   const cursorKey = `${keyPrefix}:cursor`;
   const queues = new Map<string, Queue>();
   const stop = new AbortController();
@@ -93,33 +99,46 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
     return queue;
   };
 
+  /** Promotes each job waiting for the handoff; true when this call promoted one. */
   async function resume(handoffId: string): Promise<boolean> {
-    const raw = await redis.get(waitKey(handoffId));
-    if (!raw) return false;
-    const waiting = JSON.parse(raw) as WaitingJob;
-    const job = await queueOf(waiting).getJob(waiting.id);
-    let promoted = false;
-    if (job) {
-      try {
-        await job.promote();
-        promoted = true;
-      } catch {
-        // Not delayed: already promoted by another resumer, or not parked yet — requireLogin
-        // reads the handoff right after parking and promotes its own job if it ended.
+    const [waiting, legacy] = await Promise.all([
+      redis.hgetall(waitKey(handoffId)),
+      redis.get(legacyWaitKey(handoffId)),
+    ]);
+    const entries = Object.entries(waiting).map(([field, raw]) => ({
+      raw,
+      drop: () => redis.hdel(waitKey(handoffId), field),
+    }));
+    // A job parked by an older version (one string per handoff) is woken the same way.
+    if (legacy) entries.push({ raw: legacy, drop: () => redis.del(legacyWaitKey(handoffId)) });
+    let any = false;
+    for (const { raw, drop } of entries) {
+      const spec = JSON.parse(raw) as WaitingJob;
+      const job = await queueOf(spec).getJob(spec.id);
+      let promoted = false;
+      if (job) {
+        try {
+          await job.promote();
+          promoted = true;
+        } catch {
+          // Not delayed: already promoted by another resumer, or not parked yet — requireLogin
+          // reads the handoff right after parking and promotes its own job if it ended.
+        }
       }
+      if (promoted || !job) await drop();
+      any ||= promoted;
     }
-    if (promoted || !job) await redis.del(waitKey(handoffId));
-    return promoted;
+    return any;
   }
 
   /** After a gap in the feed: ask the bridge about every handoff a job here waits for. */
   async function reconcile(): Promise<void> {
     let scan = '0';
     do {
-      const [next, keys] = await redis.scan(scan, 'MATCH', `${keyPrefix}:wait:*`, 'COUNT', 200);
+      const [next, keys] = await redis.scan(scan, 'MATCH', `${keyPrefix}:waits:*`, 'COUNT', 200);
       scan = next;
       for (const key of keys) {
-        const handoffId = key.slice(`${keyPrefix}:wait:`.length);
+        const handoffId = key.slice(`${keyPrefix}:waits:`.length);
         const ended = await options.client.getHandoff(handoffId).then(
           (view) => isTerminal(view.status),
           (err: unknown) => err instanceof BridgeApiError && err.status === 404,
@@ -172,15 +191,18 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
   return {
     async watch(handoffId, job, untilMs) {
       const ttlMs = Math.max(1_000, untilMs - Date.now() + 24 * 3_600_000);
-      await redis.set(
-        waitKey(handoffId),
-        JSON.stringify({ prefix: job.prefix, queue: job.queue, id: job.id } satisfies WaitingJob),
-        'PX',
-        ttlMs,
-      );
+      const spec = JSON.stringify({ prefix: job.prefix, queue: job.queue, id: job.id } satisfies WaitingJob);
+      // The longest wait of the jobs here keeps the record (GT: a shorter one never cuts it).
+      await redis
+        .multi()
+        .hset(waitKey(handoffId), jobField(job), spec)
+        .pexpire(waitKey(handoffId), ttlMs, 'GT')
+        .pexpire(waitKey(handoffId), ttlMs, 'NX')
+        .exec();
     },
-    async forget(handoffId) {
-      await redis.del(waitKey(handoffId));
+    async forget(handoffId, job) {
+      if (job) await redis.hdel(waitKey(handoffId), jobField(job));
+      else await redis.del(waitKey(handoffId));
     },
     resume,
     start() {

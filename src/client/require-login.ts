@@ -26,6 +26,8 @@ export interface CredentialHandle {
   readonly handoffId: string;
   readonly credentialId: string;
   readonly scopes: readonly string[];
+  /** True when a standing grant answered (nobody was asked this time; see `reuse`). */
+  readonly reused: boolean;
   /** The current access token, fetched from the bridge on each call (audited there; refreshed first when due). */
   accessToken(): Promise<string>;
   /**
@@ -57,12 +59,16 @@ type LoginState = Record<string, string>;
 const finished = (view: HandoffView) => ['completed', 'failed', 'expired', 'cancelled'].includes(view.status);
 const stateField = '__handoffLogins';
 
-function handleFor(client: BridgeClient, view: HandoffView): CredentialHandle {
+function handleFor(
+  client: BridgeClient,
+  view: Pick<HandoffView, 'id' | 'status' | 'credential' | 'reused'> & Partial<Pick<HandoffView, 'error'>>,
+): CredentialHandle {
   if (view.status === 'completed' && view.credential) {
     return {
       handoffId: view.id,
       credentialId: view.credential.id,
       scopes: view.credential.scopes,
+      reused: view.reused,
       accessToken: async () => (await client.retrieveCredential(view.id)).accessToken,
       reportRejected: () => client.reportRejected(view.credential!.id),
     };
@@ -113,6 +119,13 @@ export async function park(
   throw new DelayedError();
 }
 
+/**
+ * The request's `reuse` defaults to `agent` here (the HTTP API's is `never`): a job that runs
+ * again and again — a scheduled job — gets the credential a person approved for an earlier
+ * run at once, without parking, while it lives; and a run that fires while an earlier run's
+ * login still waits joins that login rather than asking a second time. `reuse: 'never'`
+ * asks a person every time.
+ */
 export async function requireLogin(
   job: Job,
   token: string | undefined,
@@ -126,7 +139,7 @@ export async function requireLogin(
     const view = await options.client.getHandoff(existing);
     if (finished(view)) {
       // Only tidying (the record expires by itself): neither wait for it nor fail the job over it.
-      void options.resumer.forget(existing).catch(() => undefined);
+      void options.resumer.forget(existing, waitingJob(job)).catch(() => undefined);
       return handleFor(options.client, view);
     }
     if (!token) throw new Error('requireLogin needs the job token (the second argument of the processor).');
@@ -136,9 +149,13 @@ export async function requireLogin(
   if (!token) throw new Error('requireLogin needs the job token (the second argument of the processor).');
   const created = await options.client.createHandoff({
     ...request,
+    // A scheduled run takes the grant a person gave an earlier run, or joins its waiting login.
+    reuse: request.reuse ?? 'agent',
     // Same key on a retry of this job: the bridge returns the same handoff, not a second one.
     idempotencyKey: request.idempotencyKey ?? `${job.queueQualifiedName}/${job.id}/${name}`,
   });
   await job.updateData({ ...(job.data as object), [stateField]: { ...state, [name]: created.id } });
+  // Answered by a standing grant: no wait, no park.
+  if (created.reused && created.credential) return handleFor(options.client, created);
   return park(job, token, created, options);
 }

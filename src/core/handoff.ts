@@ -119,6 +119,8 @@ export interface HandoffRecord {
   readonly claimedBy?: string;
   /** The handoff this one re-opens (its credential expired or was rejected). */
   readonly previousHandoffId?: string;
+  /** Answered at once by a standing grant (src/engine/standing-grant.ts): `credentialId` is that grant's. */
+  readonly reused?: boolean;
   /** Times the protocol restarted the login with fresh instructions (claim expired…). */
   readonly restarts?: number;
   /**

@@ -27,7 +27,18 @@ export interface HandoffRequestInput {
   readonly expiresInMs?: number | undefined;
   readonly idempotencyKey?: string | undefined;
   readonly label?: string | undefined;
+  /**
+   * A standing grant instead of a person (issue #14): `agent` answers at once with a live
+   * credential this agent already holds for this service with these scopes (or more), from
+   * any thread; `thread` only with one approved in this thread; `never` (the API's default)
+   * always asks. Without one to reuse, `agent` and `thread` join a login still waiting for the
+   * same thing rather than asking twice.
+   */
+  readonly reuse?: ReuseMode | undefined;
 }
+
+/** Which standing grant may answer a login request (`HandoffRequestInput.reuse`). */
+export type ReuseMode = 'agent' | 'thread' | 'never';
 
 /** The API's picture of a handoff: no secrets, times as epoch ms, absent values as null. */
 export interface HandoffView {
@@ -56,6 +67,8 @@ export interface HandoffView {
   readonly error: { readonly code: string; readonly message: string } | null;
   /** The handoff this one re-opens (its credential expired or was rejected). */
   readonly previousHandoffId: string | null;
+  /** True when a standing grant answered it at once (`reuse`): nobody was asked, nothing posted. */
+  readonly reused: boolean;
   readonly credential: {
     readonly id: string;
     readonly scopes: readonly string[];

@@ -77,6 +77,8 @@ export async function reopenHandoff(
       agent: { id: record.agentId, ...(old ? { correlationId: old.correlationId } : {}) },
       scopes: [...(old?.scopes ?? record.scopes)],
       idempotencyKey: `reopen-${record.id}`,
+      // The credential just died: a person is asked, whatever grant the agent holds.
+      reuse: 'never',
     },
     {
       previousHandoffId: record.handoffId,

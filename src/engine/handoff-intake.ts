@@ -23,11 +23,13 @@ export async function admitNewHandoff(
     readonly expiresInMs: number;
     readonly caller: Caller | undefined;
     readonly origin: AuditOrigin;
+    /** The new handoff's id, when chosen already (a join key reserved it: src/engine/login-join.ts). */
+    readonly id?: string;
   },
 ): Promise<Intake> {
   const { request, expiresInMs } = input;
   const agentId = request.agent.id;
-  let id = newId('handoff');
+  let id = input.id ?? newId('handoff');
   let reservedKey = false;
   if (request.idempotencyKey) {
     const reservation = await deps.idempotency.reserve(

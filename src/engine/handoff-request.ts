@@ -35,6 +35,7 @@ export const handoffRequestSchema = z.strictObject({
   expiresInMs: z.number().int().positive().optional(),
   idempotencyKey: shortText(200).optional(),
   label: shortText(200).optional(),
+  reuse: z.enum(['agent', 'thread', 'never']).default('never'),
 });
 
 /** The schema takes exactly the wire's request (src/core/wire.ts): change one, and this fails to compile. */

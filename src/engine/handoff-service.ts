@@ -5,7 +5,9 @@ import type { ProtocolName } from '../core/login-protocol.js';
 import { handoffNotFound } from './access.js';
 import { approvalNotices } from './approval-notices.js';
 import { checkAgentPolicy } from './agent-admission.js';
-import { admitNewHandoff, storeNewHandoff } from './handoff-intake.js';
+import { admitNewHandoff, storeNewHandoff, type Intake } from './handoff-intake.js';
+import { joinOrLead, type Lead } from './login-join.js';
+import { answerFromGrant, findStandingGrant } from './standing-grant.js';
 import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
 import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
@@ -72,9 +74,43 @@ export async function createHandoff(
     threadIgnoresCase: adapter.refsIgnoreCase === true,
   });
 
-  const intake = await admitNewHandoff(deps, { request, expiresInMs, caller: options.caller, origin });
-  if (intake.kind === 'existing') return { record: intake.record, created: false };
+  const reuse = request.reuse ?? 'never';
+  let join: Lead | undefined;
+  if (reuse !== 'never') {
+    const context = { thread: thread.ref, expiresInMs, mode: reuse, caller: options.caller, origin };
+    const question = { agentId: request.agent.id, service, protocol, scopes: request.scopes };
+    const grant = await findStandingGrant(
+      deps,
+      { ...question, thread: thread.ref, threadIgnoresCase: adapter.refsIgnoreCase === true, mode: reuse },
+      options.caller,
+      origin,
+    );
+    if (grant) return answerFromGrant(deps, request, grant, context);
+    const joinQuestion = { ...question, thread: thread.ref, approvers: request.approvers };
+    const slot = await joinOrLead(deps, { ...joinQuestion, approverEmail: request.approverEmail }, expiresInMs);
+    if (slot.kind === 'joined') return { record: slot.record, created: false };
+    join = slot;
+  }
+
+  let intake: Intake;
+  try {
+    intake = await admitNewHandoff(deps, {
+      request,
+      expiresInMs,
+      caller: options.caller,
+      origin,
+      ...(join ? { id: join.id } : {}),
+    });
+  } catch (err) {
+    await join?.abandon();
+    throw err;
+  }
+  if (intake.kind === 'existing') {
+    await join?.pointAt(intake.record.id);
+    return { record: intake.record, created: false };
+  }
   const { id, now } = intake;
+  await join?.pointAt(id);
   const record: HandoffRecord = {
     id,
     kind: 'login',

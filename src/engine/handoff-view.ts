@@ -22,6 +22,7 @@ export function toHandoffView(record: HandoffRecord, credential?: CredentialReco
     completedAt: record.completedAt ?? null,
     error: record.error ?? null,
     previousHandoffId: record.previousHandoffId ?? null,
+    reused: record.reused === true,
     credential:
       record.status === 'completed' && record.credentialId
         ? {

@@ -55,7 +55,19 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
         const request = await requestFor(engine, call, parseHandoffRequest(body));
         const { record, created } = await createHandoff(engine, request, options);
         const { id, kind, status, thread, protocol, expiresAt, createdAt } = record;
-        return json(created ? 201 : 200, { id, kind, status, thread, protocol, expiresAt, createdAt });
+        const held = record.credentialId ? await engine.credentials.get(record.credentialId) : undefined;
+        const { reused, credential } = toHandoffView(record, held);
+        return json(created ? 201 : 200, {
+          id,
+          kind,
+          status,
+          thread,
+          protocol,
+          expiresAt,
+          createdAt,
+          reused,
+          credential,
+        });
       }),
     },
     {

@@ -30,10 +30,16 @@ describe('HTTP API: documented answers to good and bad input', () => {
     });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body!).sort()).toEqual(
-      ['createdAt', 'expiresAt', 'id', 'kind', 'protocol', 'status', 'thread'].sort(),
+      ['createdAt', 'credential', 'expiresAt', 'id', 'kind', 'protocol', 'reused', 'status', 'thread'].sort(),
     );
     // Discovery runs in the driver: until then the protocol is "auto".
-    expect(res.body).toMatchObject({ kind: 'login', status: 'pending', protocol: 'auto' });
+    expect(res.body).toMatchObject({
+      kind: 'login',
+      status: 'pending',
+      protocol: 'auto',
+      reused: false,
+      credential: null,
+    });
     expect(res.body!.expiresAt - res.body!.createdAt).toBe(60_000);
     const started = await waitFor('discovery', async () => {
       const view = await call('GET', `/v1/handoffs/${res.body!.id}`);

@@ -93,6 +93,8 @@ describe('requireLogin resumes over HTTP, with the agent on its own Redis', () =
               thread: job.data.thread,
               approvers: ['alice'],
               agent: { id: agentId },
+              // These tests are about parking and waking: a person answers each login.
+              reuse: 'never',
               ...(job.data.expiresInMs ? { expiresInMs: job.data.expiresInMs } : {}),
             },
             { client, resumer: waits },

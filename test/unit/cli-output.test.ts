@@ -24,6 +24,7 @@ function view(overrides: Partial<HandoffView> = {}): HandoffView {
     completedAt: null,
     error: null,
     previousHandoffId: null,
+    reused: false,
     credential: null,
     ...overrides,
   };

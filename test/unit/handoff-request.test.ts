@@ -17,8 +17,8 @@ function badInput(fn: () => unknown): BadInputError {
 }
 
 describe('parseHandoffRequest', () => {
-  it('fills in empty approvers and scopes', () => {
-    expect(parseHandoffRequest(minimal)).toEqual({ ...minimal, approvers: [], scopes: [] });
+  it('fills in empty approvers and scopes, and reuse "never"', () => {
+    expect(parseHandoffRequest(minimal)).toEqual({ ...minimal, approvers: [], scopes: [], reuse: 'never' });
   });
 
   it('keeps every known field and trims text', () => {
@@ -33,6 +33,7 @@ describe('parseHandoffRequest', () => {
       expiresInMs: 600_000,
       idempotencyKey: 'deploy-42',
       label: 'nightly report',
+      reuse: 'thread',
     };
     expect(parseHandoffRequest(full)).toEqual({
       ...full,
@@ -55,6 +56,7 @@ describe('parseHandoffRequest', () => {
     { body: { ...minimal, approvers: ['alice', ''] }, field: 'approvers.1', says: '' },
     { body: { ...minimal, approvers: Array.from({ length: 51 }, (_, i) => `u${i}`) }, field: 'approvers', says: '' },
     { body: { ...minimal, approverEmail: 'alice at example' }, field: 'approverEmail', says: 'email' },
+    { body: { ...minimal, reuse: 'always' }, field: 'reuse', says: '"agent"|"thread"|"never"' },
     // Only the shape is the schema's: which names exist is the registry's (the engine refuses others).
     { body: { ...minimal, protocol: 'OAuth 2!' }, field: 'protocol', says: 'name of a login protocol' },
     { body: { ...minimal, protocol: '<b>x</b>' }, field: 'protocol', says: 'name of a login protocol' },
