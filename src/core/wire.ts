@@ -27,6 +27,15 @@ export interface HandoffRequestInput {
   readonly expiresInMs?: number | undefined;
   readonly idempotencyKey?: string | undefined;
   readonly label?: string | undefined;
+  /** Remind the approvers while it waits (issue #14); default: the bridge's HANDOFF_REMIND_AFTER_MS, if set. */
+  readonly remind?: ReminderInput | undefined;
+}
+
+/** `remind`: the first reminder `afterMs` after the request, then every `everyMs` (default `afterMs`), at most `max` (3; 0 = none). */
+export interface ReminderInput {
+  readonly afterMs: number;
+  readonly everyMs?: number | undefined;
+  readonly max?: number | undefined;
 }
 
 /** The API's picture of a handoff: no secrets, times as epoch ms, absent values as null. */
@@ -183,6 +192,7 @@ export interface ApprovalRequestInput {
   readonly expiresInMs?: number | undefined;
   readonly onTimeout?: 'expire' | 'deny' | undefined;
   readonly idempotencyKey?: string | undefined;
+  readonly remind?: ReminderInput | undefined;
 }
 
 /** The API's picture of an approval (built by src/core/approval-view.ts). */

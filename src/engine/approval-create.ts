@@ -7,6 +7,7 @@ import { admitNewHandoff, storeNewHandoff } from './handoff-intake.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { ApprovalRequest } from './handoff-request.js';
 import type { CreateResult } from './handoff-service.js';
+import { waitingPlanFor } from './waiting-plan.js';
 
 /**
  * Creating an approval handoff (issue #13): the same record, store, idempotency, policy and
@@ -73,6 +74,7 @@ export async function createApproval(
     expiresAt: now + expiresInMs,
     attempts: 0,
     approval,
+    ...waitingPlanFor(deps, request.remind, now),
   };
   await storeNewHandoff(deps, record);
   await deps.audit.append({

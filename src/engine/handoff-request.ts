@@ -4,6 +4,7 @@ import { BadInputError } from '../core/errors.js';
 import { protocolNamePattern } from '../core/login-protocol.js';
 import { illFormedPath } from '../core/well-formed.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
+import { defaultReminderMax, maxReminders, minReminderMs } from '../core/waiting.js';
 import type { ApprovalRequestInput, HandoffRequestInput } from '../core/wire.js';
 
 /**
@@ -11,6 +12,18 @@ import type { ApprovalRequestInput, HandoffRequestInput } from '../core/wire.js'
  * keep a single request from costing much: strings are short, lists are short.
  */
 const shortText = (max: number) => z.string().trim().min(1).max(max);
+
+const reminderMs = z
+  .number()
+  .int()
+  .min(minReminderMs, `must be at least ${minReminderMs} (a minute)`)
+  .max(7 * 24 * 3_600_000);
+/** Reminders to the approvers while the handoff waits (issue #14); `max: 0` asks for none. */
+const remindSchema = z.strictObject({
+  afterMs: reminderMs,
+  everyMs: reminderMs.optional(),
+  max: z.number().int().min(0).max(maxReminders).default(defaultReminderMax),
+});
 
 export const handoffRequestSchema = z.strictObject({
   /** `login` is the default; `approval` requests are read by `approvalRequestSchema`. */
@@ -35,6 +48,7 @@ export const handoffRequestSchema = z.strictObject({
   expiresInMs: z.number().int().positive().optional(),
   idempotencyKey: shortText(200).optional(),
   label: shortText(200).optional(),
+  remind: remindSchema.optional(),
 });
 
 /** The schema takes exactly the wire's request (src/core/wire.ts): change one, and this fails to compile. */
@@ -74,6 +88,7 @@ export const approvalRequestSchema = z.strictObject({
   expiresInMs: z.number().int().positive().optional(),
   onTimeout: z.enum(['expire', 'deny']).default('expire'),
   idempotencyKey: shortText(200).optional(),
+  remind: remindSchema.optional(),
 });
 
 /** The link as stored and shown: https only, no credentials, in its parsed form. */

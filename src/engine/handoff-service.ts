@@ -10,6 +10,7 @@ import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
 import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
 import { notices } from './notices.js';
+import { waitingPlanFor } from './waiting-plan.js';
 
 /**
  * Creating, reading and cancelling handoffs: what the HTTP API and requireLogin() share.
@@ -95,6 +96,7 @@ export async function createHandoff(
     ...(options.previousHandoffId ? { previousHandoffId: options.previousHandoffId } : {}),
     ...(options.serviceName ? { serviceName: options.serviceName } : {}),
     ...(options.serviceLogoUrl ? { serviceLogoUrl: options.serviceLogoUrl } : {}),
+    ...waitingPlanFor(deps, request.remind, now),
   };
   await storeNewHandoff(deps, record);
   await deps.audit.append({
