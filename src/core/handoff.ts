@@ -150,6 +150,8 @@ export interface HandoffRecord {
   readonly warnBeforeMs?: number;
   /** The expiry the warning was given for (an extension moves the expiry, and warns again). */
   readonly warnedFor?: number;
+  /** When the service's own login link or code stops working, epoch ms: no extension goes past it. */
+  readonly serviceExpiresAt?: number;
   /** Times the agent gave people more time (POST /v1/handoffs/:id/extend). */
   readonly extensions?: number;
 }

@@ -38,6 +38,11 @@ export interface ReminderInput {
   readonly max?: number | undefined;
 }
 
+/** `POST /v1/handoffs/:id/extend`: the handoff now waits until `expiresInMs` from now (issue #14). */
+export interface ExtendRequestInput {
+  readonly expiresInMs: number;
+}
+
 /** The API's picture of a handoff: no secrets, times as epoch ms, absent values as null. */
 export interface HandoffView {
   readonly id: string;

@@ -5,7 +5,7 @@ import { protocolNamePattern } from '../core/login-protocol.js';
 import { illFormedPath } from '../core/well-formed.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
 import { defaultReminderMax, maxReminders, minReminderMs } from '../core/waiting.js';
-import type { ApprovalRequestInput, HandoffRequestInput } from '../core/wire.js';
+import type { ApprovalRequestInput, ExtendRequestInput, HandoffRequestInput } from '../core/wire.js';
 
 /**
  * What an agent asks for, over HTTP or through requireLogin(). One schema for both. Limits
@@ -90,6 +90,18 @@ export const approvalRequestSchema = z.strictObject({
   idempotencyKey: shortText(200).optional(),
   remind: remindSchema.optional(),
 });
+
+/** `POST /v1/handoffs/:id/extend` (issue #14). */
+export const extendRequestSchema = z.strictObject({ expiresInMs: z.number().int().positive() });
+export type ExtendRequestMatchesWire = Holds<SameType<z.input<typeof extendRequestSchema>, ExtendRequestInput>>;
+
+/** Validates an extension's body; the error names the offending field. */
+export function parseExtendRequest(body: unknown): ExtendRequestInput {
+  checkBody(body);
+  const parsed = extendRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidField(parsed.error.issues[0]!);
+  return parsed.data;
+}
 
 /** The link as stored and shown: https only, no credentials, in its parsed form. */
 export function httpsLink(value: string): string | undefined {
