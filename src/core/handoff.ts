@@ -1,7 +1,7 @@
 import type { ApprovalDecision, ApprovalSpec, ApprovalVotes } from './approval.js';
 import type { ProtocolName } from './login-protocol.js';
 import type { Sentence } from './sentence.js';
-import { nextWaitingTimer, type ReminderPlan, type WaitingTimerKind } from './waiting.js';
+import { nextWaitingTimer, type EscalationStep, type ReminderPlan, type WaitingTimerKind } from './waiting.js';
 
 /**
  * The handoff model and its state machine. Pure: no I/O, no clock of its own.
@@ -150,6 +150,10 @@ export interface HandoffRecord {
   readonly warnBeforeMs?: number;
   /** The expiry the warning was given for (an extension moves the expiry, and warns again). */
   readonly warnedFor?: number;
+  /** Who else is asked, and when, if nobody answers (in order of `afterMs`). */
+  readonly escalate?: readonly EscalationStep[];
+  /** Escalation steps taken so far. */
+  readonly escalated?: number;
   /** When the service's own login link or code stops working, epoch ms: no extension goes past it. */
   readonly serviceExpiresAt?: number;
   /** Times the agent gave people more time (POST /v1/handoffs/:id/extend). */

@@ -15,6 +15,16 @@ export interface ReminderPlan {
   readonly max: number;
 }
 
+/** One escalation step as stored: `approvers` (handles as asked) join after `afterMs`; `thread` (canonical) is told too. */
+export interface EscalationStep {
+  readonly afterMs: number;
+  readonly approvers: readonly string[];
+  readonly thread?: string;
+}
+
+/** Most escalation steps a request may have. */
+export const maxEscalationSteps = 3;
+
 /** Reminders a request gets when it names no `max`. */
 export const defaultReminderMax = 3;
 /** Most reminders a request may ask for. */
@@ -24,7 +34,7 @@ export const minReminderMs = 60_000;
 /** Handoffs shorter than this get no expiry warning, ms (30 min). */
 export const expiryWarningMinLifetimeMs = 30 * 60_000;
 
-export type WaitingTimerKind = 'remind' | 'warn';
+export type WaitingTimerKind = 'remind' | 'warn' | 'escalate';
 
 export interface WaitingTimer {
   readonly kind: WaitingTimerKind;
@@ -34,7 +44,16 @@ export interface WaitingTimer {
 
 type TimerFields = Pick<
   HandoffRecord,
-  'status' | 'createdAt' | 'expiresAt' | 'remind' | 'remindAt' | 'reminded' | 'warnBeforeMs' | 'warnedFor'
+  | 'status'
+  | 'createdAt'
+  | 'expiresAt'
+  | 'remind'
+  | 'remindAt'
+  | 'reminded'
+  | 'warnBeforeMs'
+  | 'warnedFor'
+  | 'escalate'
+  | 'escalated'
 >;
 
 /** The next reminder, while there is one left to send before the expiry. */
@@ -55,9 +74,19 @@ export function nextExpiryWarning(record: TimerFields): WaitingTimer | undefined
   return { kind: 'warn', at: record.expiresAt - record.warnBeforeMs };
 }
 
+/** The next escalation step (steps are stored in order of `afterMs`), while it comes before the expiry. */
+export function nextEscalation(record: TimerFields): WaitingTimer | undefined {
+  const step = record.escalate?.[record.escalated ?? 0];
+  if (!step) return undefined;
+  const at = record.createdAt + step.afterMs;
+  return at < record.expiresAt ? { kind: 'escalate', at } : undefined;
+}
+
 /** The earliest timer still to fire: only a handoff awaiting a person has any. */
 export function nextWaitingTimer(record: TimerFields): WaitingTimer | undefined {
   if (record.status !== 'awaiting_human') return undefined;
-  const timers = [nextReminder(record), nextExpiryWarning(record)].filter((t): t is WaitingTimer => t !== undefined);
+  const timers = [nextEscalation(record), nextReminder(record), nextExpiryWarning(record)].filter(
+    (t): t is WaitingTimer => t !== undefined,
+  );
   return timers.sort((a, b) => a.at - b.at)[0];
 }

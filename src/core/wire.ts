@@ -29,6 +29,15 @@ export interface HandoffRequestInput {
   readonly label?: string | undefined;
   /** Remind the approvers while it waits (issue #14); default: the bridge's HANDOFF_REMIND_AFTER_MS, if set. */
   readonly remind?: ReminderInput | undefined;
+  /** Who else is asked if nobody answers (issue #14). */
+  readonly escalate?: EscalationInput[] | undefined;
+}
+
+/** One `escalate` step: after `afterMs`, `approvers` may answer too and are told, in the thread and in `thread` when given. */
+export interface EscalationInput {
+  readonly afterMs: number;
+  readonly approvers: string[];
+  readonly thread?: string | undefined;
 }
 
 /** `remind`: the first reminder `afterMs` after the request, then every `everyMs` (default `afterMs`), at most `max` (3; 0 = none). */
@@ -198,6 +207,7 @@ export interface ApprovalRequestInput {
   readonly onTimeout?: 'expire' | 'deny' | undefined;
   readonly idempotencyKey?: string | undefined;
   readonly remind?: ReminderInput | undefined;
+  readonly escalate?: EscalationInput[] | undefined;
 }
 
 /** The API's picture of an approval (built by src/core/approval-view.ts). */

@@ -4,7 +4,7 @@ import { BadInputError } from '../core/errors.js';
 import { protocolNamePattern } from '../core/login-protocol.js';
 import { illFormedPath } from '../core/well-formed.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
-import { defaultReminderMax, maxReminders, minReminderMs } from '../core/waiting.js';
+import { defaultReminderMax, maxEscalationSteps, maxReminders, minReminderMs } from '../core/waiting.js';
 import type { ApprovalRequestInput, ExtendRequestInput, HandoffRequestInput } from '../core/wire.js';
 
 /**
@@ -19,6 +19,17 @@ const reminderMs = z
   .min(minReminderMs, `must be at least ${minReminderMs} (a minute)`)
   .max(7 * 24 * 3_600_000);
 /** Reminders to the approvers while the handoff waits (issue #14); `max: 0` asks for none. */
+/** Who else is asked if nobody answers (issue #14): at most 3 steps. */
+const escalateSchema = z
+  .array(
+    z.strictObject({
+      afterMs: reminderMs,
+      approvers: z.array(shortText(256)).min(1).max(20),
+      thread: shortText(512).optional(),
+    }),
+  )
+  .min(1)
+  .max(maxEscalationSteps);
 const remindSchema = z.strictObject({
   afterMs: reminderMs,
   everyMs: reminderMs.optional(),
@@ -49,6 +60,7 @@ export const handoffRequestSchema = z.strictObject({
   idempotencyKey: shortText(200).optional(),
   label: shortText(200).optional(),
   remind: remindSchema.optional(),
+  escalate: escalateSchema.optional(),
 });
 
 /** The schema takes exactly the wire's request (src/core/wire.ts): change one, and this fails to compile. */
@@ -89,6 +101,7 @@ export const approvalRequestSchema = z.strictObject({
   onTimeout: z.enum(['expire', 'deny']).default('expire'),
   idempotencyKey: shortText(200).optional(),
   remind: remindSchema.optional(),
+  escalate: escalateSchema.optional(),
 });
 
 /** `POST /v1/handoffs/:id/extend` (issue #14). */

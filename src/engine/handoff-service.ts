@@ -11,6 +11,7 @@ import { finishHandoff } from './finish.js';
 import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
 import { notices } from './notices.js';
 import { waitingPlanFor } from './waiting-plan.js';
+import { escalationPlanFor } from './escalation-plan.js';
 
 /**
  * Creating, reading and cancelling handoffs: what the HTTP API and requireLogin() share.
@@ -73,6 +74,12 @@ export async function createHandoff(
     threadIgnoresCase: adapter.refsIgnoreCase === true,
   });
 
+  const escalate = await escalationPlanFor(deps, request.escalate, {
+    thread: thread.ref,
+    caller: options.caller,
+    origin,
+  });
+
   const intake = await admitNewHandoff(deps, { request, expiresInMs, caller: options.caller, origin });
   if (intake.kind === 'existing') return { record: intake.record, created: false };
   const { id, now } = intake;
@@ -97,6 +104,7 @@ export async function createHandoff(
     ...(options.serviceName ? { serviceName: options.serviceName } : {}),
     ...(options.serviceLogoUrl ? { serviceLogoUrl: options.serviceLogoUrl } : {}),
     ...waitingPlanFor(deps, request.remind, now),
+    ...(escalate ? { escalate } : {}),
   };
   await storeNewHandoff(deps, record);
   await deps.audit.append({

@@ -45,6 +45,29 @@ export const waitingNotices = {
       say`⏳ ${whoIsAsked(record)}: ${whatWaits(record)} expires in ${left}, at ${until(record.expiresAt)}. Answer before then, or the agent is told it expired.`,
     );
   },
+  /** In the handoff's thread: who joins, and that the others still may answer. */
+  escalated(record: HandoffRecord, added: readonly string[]): NoticeMessage {
+    const still = record.approvers.length
+      ? say` ${people(record.approvers.filter((a) => !added.includes(a)))} can still answer too.`
+      : [];
+    return notice(
+      record,
+      say`⤴️ Escalated: nobody has answered ${whatWaits(record)} yet, so ${people(added, { mention: true })} may answer it now, until ${until(record.expiresAt)}.${still}`,
+    );
+  },
+  /**
+   * In the step's own thread (an on-call channel): what waits and where to answer. Its own
+   * handoff id (`<id>/escalation`) keeps platforms that thread a handoff's notices under its
+   * request (Linear) from looking for that request in this other thread.
+   */
+  escalatedElsewhere(record: HandoffRecord, asked: readonly string[]): NoticeMessage {
+    return {
+      kind: 'notice',
+      handoffId: `${record.id}/escalation`,
+      event: 'waiting',
+      text: say`⤴️ ${people(asked, { mention: true })}: you are asked to help with ${whatWaits(record)}. It waits in ${value(record.thread, 512)} until ${until(record.expiresAt)}: answer there, not here.`,
+    };
+  },
   extended(record: HandoffRecord): NoticeMessage {
     return notice(
       record,

@@ -3,6 +3,7 @@ import type { NoticeMessage } from '../core/messages.js';
 import type { WaitingTimerKind } from '../core/waiting.js';
 import type { HandoffPatch } from '../store/handoff-codec.js';
 import type { EngineDeps } from './engine-deps.js';
+import { escalateStep } from './escalation.js';
 import { waitingNotices } from './waiting-notices.js';
 
 /**
@@ -14,6 +15,7 @@ import { waitingNotices } from './waiting-notices.js';
  */
 export async function fireWaitingTimer(deps: EngineDeps, record: HandoffRecord, kind: WaitingTimerKind): Promise<void> {
   const now = deps.clock.now();
+  if (kind === 'escalate') return escalateStep(deps, record);
   if (kind === 'remind') {
     const plan = record.remind!;
     const n = (record.reminded ?? 0) + 1;

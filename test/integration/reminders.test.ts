@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatUtc } from '../../src/core/messages.js';
-import type { InboundReply } from '../../src/core/thread-adapter.js';
 import { runDriverNow } from '../helpers/driver-run.js';
+import { botMessages, localReply } from '../helpers/local-replies.js';
 import { randomPrefix } from '../helpers/redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,17 +23,7 @@ describe('reminders while a handoff waits', () => {
   });
   afterAll(async () => bridge.close());
 
-  const bot = async (thread: string, prefix: string) =>
-    (await bridge.messages(thread)).filter((m) => m.kind === 'bot' && m.text.startsWith(prefix));
-  const vote = (thread: string, who: string, text: string): InboundReply => ({
-    platform: 'local',
-    thread,
-    author: { id: who, name: who },
-    text,
-    messageRef: { platform: 'local', thread, id: `${thread.slice(6)}.${randomBytes(8).toString('hex')}` },
-    deliveryId: `d-${randomBytes(6).toString('hex')}`,
-    receivedAt: Date.now(),
-  });
+  const bot = (thread: string, prefix: string) => botMessages(bridge, thread, prefix);
   const audited = async (id: string, event: string) =>
     (await bridge.bridge.engine.audit.recent(2_000)).filter((e) => e.handoffId === id && e.event === event);
 
@@ -82,7 +72,7 @@ describe('reminders while a handoff waits', () => {
     expect(await audited(created.id, 'handoff.reminded')).toHaveLength(2);
     expect(await bot(thread, '⏰')).toHaveLength(2);
 
-    await bridge.bridge.sink(vote(thread, 'ann', 'approve'));
+    await bridge.bridge.sink(localReply(thread, 'ann', 'approve'));
     await waitFor('the decision', async () =>
       (await bridge.api.getApproval(created.id)).status === 'completed' ? true : undefined,
     );

@@ -53,4 +53,31 @@ describe('hostile text in reminders', () => {
       expect(md.code.some((c) => c.includes('@octo-org/admins **urgent**'))).toBe(true);
     }
   });
+
+  it('an escalation mentions only the people it adds, in both threads, and the rest stays text', async () => {
+    offsetMs = 0;
+    const hostile = '@octo-org/admins <!-- x --> [go](https://evil.example) #2';
+    const created = await world.bridge.api.createApproval({
+      thread: world.thread(22),
+      agent: { id: 'gh-escalation-agent' },
+      action: { title: hostile },
+      approvers: ['Codertocat'],
+      expiresInMs: 3_600_000,
+      escalate: [{ afterMs: 120_000, approvers: ['alice'], thread: world.thread(23) }],
+    });
+    await waitFor('the request comment', () => world.botComments(22).find((c) => c.body.includes('🛂')));
+    offsetMs = 121_000;
+    await runDriverNow(world.bridge, created.id);
+    const here = await waitFor('the escalation', () => world.botComments(22).find((c) => c.body.includes('⤴️')));
+    const there = await waitFor('the on-call notice', () => world.botComments(23).find((c) => c.body.includes('⤴️')));
+    for (const { body } of [here, there]) {
+      const md = readMarkdown(body);
+      expect(md.links).toEqual([]);
+      expect(md.images).toEqual([]);
+      expect(md.structure).toEqual([]);
+      expect(md.html).toEqual(['<!-- handoff-bridge -->']);
+      expect(githubMentions(md.text)).toEqual(['alice']);
+      expect(githubReferences(md.text)).toEqual([]);
+    }
+  });
 });

@@ -60,6 +60,18 @@ describe('the timers of a waiting handoff (issue #14)', () => {
     });
   });
 
+  it('takes escalation steps in order, each once, and none past the expiry', () => {
+    const steps = [
+      { afterMs: 5 * minute, approvers: ['olga'] },
+      { afterMs: 70 * minute, approvers: ['pat'] },
+    ];
+    const escalating = { ...base, escalate: steps };
+    expect(nextDriverStep(escalating, 0)).toEqual({ kind: 'wait', untilMs: 5 * minute });
+    expect(nextDriverStep(escalating, 5 * minute)).toEqual({ kind: 'timer', timer: 'escalate' });
+    // The second step would come after the expiry: the driver waits for the expiry alone.
+    expect(nextDriverStep({ ...escalating, escalated: 1 }, 6 * minute)).toEqual({ kind: 'wait', untilMs: 60 * minute });
+  });
+
   it('takes the bridge default only when the request names no reminder, and max 0 turns them off', () => {
     const policy = (remindAfterMs?: number) => ({
       policy: { ...(remindAfterMs ? { remindAfterMs } : {}), expiryWarningMs: 0 } as never,
