@@ -156,6 +156,8 @@ export interface HandoffRecord {
   readonly escalated?: number;
   /** When the service's own login link or code stops working, epoch ms: no extension goes past it. */
   readonly serviceExpiresAt?: number;
+  /** Fresh links people asked for by replying `new link`. */
+  readonly freshLinks?: number;
   /** Times the agent gave people more time (POST /v1/handoffs/:id/extend). */
   readonly extensions?: number;
 }
