@@ -3,6 +3,7 @@ import type { RunnablePart } from './bench-part.js';
 import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
+import { timersPart } from './timers-part.js';
 import { discoveryPart, githubPart, linearPart, linearPostPart, slackPart } from './platform-parts.js';
 
 /** Every part of `npm run bench`, in the order they run. Add a new figure here. */
@@ -11,6 +12,7 @@ export const benchParts: readonly RunnablePart[] = [
   feedResumePart,
   burstPart,
   memoryPart,
+  timersPart,
   fairnessPart,
   approvalPart,
   discoveryPart,
