@@ -58,7 +58,7 @@ export const waitingNotices = {
   /**
    * In the step's own thread (an on-call channel): what waits and where to answer. Its own
    * handoff id (`<id>/escalation`) keeps platforms that thread a handoff's notices under its
-   * request (Linear) from looking for that request in this other thread.
+   * request comment from looking for that request in this other thread.
    */
   escalatedElsewhere(record: HandoffRecord, asked: readonly string[]): NoticeMessage {
     return {

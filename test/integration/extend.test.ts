@@ -47,6 +47,8 @@ describe('giving people more time', () => {
     expect(res.status).toBe(200);
     const expiresAt = res.body.expiresAt as number;
     expect(expiresAt).toBeGreaterThan(Date.now() + 49 * minute);
+    // It still counts against the agent's open handoffs after its first expiry would have passed.
+    expect(await bridge.bridge.engine.agentLimits.open(owner.id, Date.now() + 40 * minute)).toContain(id);
     const told = await waitFor('the notice', async () =>
       (await bridge.messages(thread)).find((m) => m.text.startsWith('🕒')),
     );
