@@ -4,6 +4,7 @@ import type { RunnablePart } from './bench-part.js';
 import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
+import { timersPart } from './timers-part.js';
 import { discoveryPart, githubPart, linearPart, linearPostPart, slackPart } from './platform-parts.js';
 import { slackClickPart } from './slack-click-part.js';
 
@@ -13,6 +14,7 @@ export const benchParts: readonly RunnablePart[] = [
   feedResumePart,
   burstPart,
   memoryPart,
+  timersPart,
   fairnessPart,
   approvalPart,
   approveOnlyPart,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { BridgeClient } from '../src/client/bridge-client.js';
+import type { HandoffRequestInput } from '../src/core/wire.js';
 
 /**
  * Puts `count` handoffs into `awaiting_human` through the HTTP API (as `handoff login` or
@@ -32,6 +33,8 @@ export async function createWaiting(options: {
   parallel?: number;
   /** Handoffs of this prefix already parked (the target count of delayed jobs is on top). */
   already?: number;
+  /** More request fields for every handoff (reminders, escalation…). */
+  extra?: Partial<HandoffRequestInput>;
 }): Promise<WaitingLoad> {
   const { client, redis, prefix, count } = options;
   const started = Date.now();
@@ -43,6 +46,7 @@ export async function createWaiting(options: {
       approvers: ['alice'],
       agent: { id: 'bench-agent', correlationId: `${options.label}-${i}` },
       idempotencyKey: `${options.label}-${i}`,
+      ...options.extra,
     });
     ids[i] = created.id;
   });

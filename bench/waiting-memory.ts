@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { startChildBridge, type ChildMemory } from './child-bridge.js';
 import { foreignKeyCount, prefixMemory, usedMemory, type PrefixMemory } from './redis-tools.js';
 import { createWaiting } from './waiting-load.js';
+import type { HandoffRequestInput } from '../src/core/wire.js';
 
 /**
  * Figures 3 and 4, on a bridge running as its own process: Redis bytes per waiting handoff
@@ -44,6 +45,8 @@ export async function measureWaitingMemory(options: {
   warmup: number;
   logFile: string;
   settleMs?: number;
+  /** More request fields for every handoff measured (the timers part's reminders and escalation). */
+  extra?: Partial<HandoffRequestInput>;
 }): Promise<MemoryResult> {
   const { redis, prefix, waiting } = options;
   const settle = () => sleep(options.settleMs ?? 2_000);
@@ -82,6 +85,7 @@ export async function measureWaitingMemory(options: {
       serviceUrl: options.serviceUrl,
       count: half,
       label: 'wait',
+      ...(options.extra ? { extra: options.extra } : {}),
     });
     await settle();
     const halfway = await bridge.memory();
@@ -93,6 +97,7 @@ export async function measureWaitingMemory(options: {
       count: waiting - half,
       label: 'wait2',
       already: half,
+      ...(options.extra ? { extra: options.extra } : {}),
     });
     await settle();
     const after = await snapshot();

@@ -139,6 +139,8 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
       network: policy,
       startTimeoutMs: config.network.startTimeoutMs,
       serviceConcurrency: config.network.serviceConcurrency,
+      ...(config.waiting.remindAfterMs !== undefined ? { remindAfterMs: config.waiting.remindAfterMs } : {}),
+      expiryWarningMs: config.waiting.expiryWarningMs,
     },
     agents: { fileAgents, limits: config.agents.limits },
     ...(auditSink ? { auditSink } : {}),

@@ -1,5 +1,11 @@
 import type { GithubPermission } from './github-config.js';
-import { htmlImage, markdownCode, markdownLink, renderMarkdownSentence } from '../../src/core/markdown-text.js';
+import {
+  htmlImage,
+  markdownCode,
+  markdownLink,
+  quietPerson,
+  renderMarkdownSentence,
+} from '../../src/core/markdown-text.js';
 import {
   noticeLines,
   approvalLink,
@@ -55,8 +61,12 @@ export function describeGithubApprovers(approvers: readonly string[], permission
     : `Only people with ${permission} access to this repository may answer.`;
 }
 
-/** Sentences on GitHub: people in notices are shown by login, never mentioned. */
-export const githubSentence = (sentence: Sentence): string => renderMarkdownSentence(sentence);
+/**
+ * Sentences on GitHub: people in notices are shown by login, never mentioned, except those the
+ * bridge calls on (a reminder's approvers), @-mentioned when the id is a login.
+ */
+export const githubSentence = (sentence: Sentence): string =>
+  renderMarkdownSentence(sentence, (part) => (part.mention ? approverMention(part.person) : quietPerson(part)));
 
 function renderApproval(msg: ApprovalRequestMessage, permission: GithubPermission): string {
   // GitHub serves images through its own proxy, so the logo costs the reader no request to the service.

@@ -7,6 +7,7 @@ import type {
   AgentView,
   AgentWithKey,
   CredentialView,
+  ExtendRequestInput,
   FeedPageView,
   HandoffRequestInput,
   HandoffView,
@@ -72,6 +73,8 @@ export interface BridgeClient {
   getApproval(id: string, wait?: { waitMs: number; ifStatus?: string }): Promise<ApprovalView>;
   retrieveCredential(id: string): Promise<RetrievedCredential>;
   cancelHandoff(id: string): Promise<HandoffView>;
+  /** Gives people more time: the handoff now waits until `expiresInMs` from now (issue #14). */
+  extendHandoff(id: string, expiresInMs: number): Promise<HandoffView | ApprovalView>;
   /** Credentials the bridge keeps (never their secrets), newest first. */
   listCredentials(options?: { agent?: string; limit?: number }): Promise<CredentialView[]>;
   /** Revokes at the service where the protocol allows, and deletes from the bridge. */
@@ -219,6 +222,8 @@ export function createBridgeClient(options: {
     },
     retrieveCredential: (id) => call('POST', `/v1/handoffs/${encodeURIComponent(id)}/credential`),
     cancelHandoff: (id) => call('DELETE', `/v1/handoffs/${encodeURIComponent(id)}`),
+    extendHandoff: (id, expiresInMs) =>
+      call('POST', `/v1/handoffs/${encodeURIComponent(id)}/extend`, { expiresInMs } satisfies ExtendRequestInput),
     listCredentials: async (opts = {}) => {
       const query = new URLSearchParams({
         limit: String(opts.limit ?? 50),

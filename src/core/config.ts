@@ -4,6 +4,7 @@ import { flag, optionalText, port, positiveMs } from './config-fields.js';
 import { resolveSecretFiles, type SecretFileReader } from './config-files.js';
 import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
 import { networkConfigFrom, networkEnv, type NetworkConfig } from './config-network.js';
+import { waitingConfigFrom, waitingEnv, type WaitingConfig } from './config-waiting.js';
 import { ConfigError } from './errors.js';
 import { platformNames, type ConfiguredPlatform, type PlatformDescriptor } from './platform.js';
 import { registerSecretShapes } from './secret-patterns.js';
@@ -43,6 +44,7 @@ const bridgeEnv = {
   ...loginEnv,
   ...agentsEnv,
   ...networkEnv,
+  ...waitingEnv,
   // Production unless told otherwise: `npm start` (serve --dev) asks for development.
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: port.default(8080),
@@ -149,6 +151,8 @@ export interface Config {
   readonly agents: AgentsConfig;
   /** Which internal services may be called, and how much one service may take. */
   readonly network: NetworkConfig;
+  /** Reminders and the expiry warning of waiting handoffs. */
+  readonly waiting: WaitingConfig;
   /** Jobs each worker runs at once. */
   readonly workerConcurrency: number;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
@@ -219,6 +223,7 @@ export function loadConfig(
     login: loginConfigFrom(e),
     agents: agentsConfigFrom(e, e.NODE_ENV === 'production'),
     network: networkConfigFrom(e),
+    waiting: waitingConfigFrom(e),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     platforms: platforms.flatMap((p) => p.configure(e) ?? []),

@@ -1,6 +1,7 @@
 import type { ApprovalDecision, ApprovalSpec, ApprovalVotes } from './approval.js';
 import type { ProtocolName } from './login-protocol.js';
 import type { Sentence } from './sentence.js';
+import { nextWaitingTimer, type EscalationStep, type ReminderPlan, type WaitingTimerKind } from './waiting.js';
 
 /**
  * The handoff model and its state machine. Pure: no I/O, no clock of its own.
@@ -152,6 +153,26 @@ export interface HandoffRecord {
    * which is edited to show the votes and the outcome (src/engine/approval-edit.ts).
    */
   readonly requestMessage?: string;
+  /** Reminders to the approvers while it waits (src/core/waiting.ts). */
+  readonly remind?: ReminderPlan;
+  /** When the next reminder is due, epoch ms. */
+  readonly remindAt?: number;
+  /** Reminders sent so far. */
+  readonly reminded?: number;
+  /** Warn the thread this long before the expiry, ms (set for handoffs of 30 minutes or more). */
+  readonly warnBeforeMs?: number;
+  /** The expiry the warning was given for (an extension moves the expiry, and warns again). */
+  readonly warnedFor?: number;
+  /** Who else is asked, and when, if nobody answers (in order of `afterMs`). */
+  readonly escalate?: readonly EscalationStep[];
+  /** Escalation steps taken so far. */
+  readonly escalated?: number;
+  /** When the service's own login link or code stops working, epoch ms: no extension goes past it. */
+  readonly serviceExpiresAt?: number;
+  /** Fresh links people asked for by replying `new link`. */
+  readonly freshLinks?: number;
+  /** Times the agent gave people more time (POST /v1/handoffs/:id/extend). */
+  readonly extensions?: number;
 }
 
 /** How long an approver's "done" vouches for the poll it asked for, ms. */
@@ -186,6 +207,8 @@ export type DriverStep =
   | { readonly kind: 'start' }
   | { readonly kind: 'expire' }
   | { readonly kind: 'poll' }
+  /** A reminder or the expiry warning is due (src/core/waiting.ts). */
+  | { readonly kind: 'timer'; readonly timer: WaitingTimerKind }
   | { readonly kind: 'wait'; readonly untilMs: number }
   | { readonly kind: 'finish'; readonly outcome: HandoffOutcome };
 
@@ -202,9 +225,12 @@ export function nextDriverStep(record: HandoffRecord, now: number): DriverStep {
     case 'awaiting_human': {
       if (now >= record.expiresAt) return { kind: 'expire' };
       if (record.nextPollAt !== undefined && now >= record.nextPollAt && now >= notBefore) return { kind: 'poll' };
+      // Timers only post in the thread: no service call, so `notBefore` does not hold them.
+      const timer = nextWaitingTimer(record);
+      if (timer && now >= timer.at) return { kind: 'timer', timer: timer.kind };
       const nextPoll =
         record.nextPollAt === undefined ? Number.POSITIVE_INFINITY : Math.max(record.nextPollAt, notBefore);
-      return { kind: 'wait', untilMs: Math.min(record.expiresAt, nextPoll) };
+      return { kind: 'wait', untilMs: Math.min(record.expiresAt, nextPoll, timer?.at ?? Number.POSITIVE_INFINITY) };
     }
     case 'claiming':
       return { kind: 'wait', untilMs: now + claimRecheckMs };

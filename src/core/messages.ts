@@ -77,6 +77,8 @@ export type NoticeEvent =
   | 'approval_asked'
   /** An approval was decided, expired or cancelled. */
   | 'approval_settled'
+  /** A handoff still waits: a reminder, the warning before its expiry, or more time (issue #14). */
+  | 'waiting'
   | 'info';
 
 export type OutboundMessage = ApprovalRequestMessage | NoticeMessage;

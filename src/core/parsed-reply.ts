@@ -31,6 +31,8 @@ export interface ParsedReply extends FoundAnswers {
   readonly named: NamedHandoffs;
   /** `approve` / `deny <reason>` on the reply's first line of its own, when there is one. */
   readonly decision: ApprovalDecision | undefined;
+  /** `new link` (or `fresh link`, `/newlink`) on that line: the person asks for a fresh login link (issue #14). */
+  readonly asksNewLink: boolean;
 }
 
 const quoted = /^\s*>/;
@@ -38,19 +40,29 @@ const approvePattern = /^\/?(?:approve|approved|lgtm)$/i;
 // The word, then nothing, or a separator and the reason ("deny: too broad", "/reject - no").
 const denyPattern = /^\/?(?:deny|reject)(?:$|[\s:,.;!–—-]+([\s\S]*)$)/i;
 
-/** The decision on the first non-empty line that is not a quote. */
-function decisionIn(text: string): ApprovalDecision | undefined {
-  const line = text
+const newLinkPattern = /^(?:\/?new ?link|fresh link)(?: please)?$/i;
+
+/** The first non-empty line that is not a quote. */
+const firstLine = (text: string): string | undefined =>
+  text
     .split('\n')
     .filter((l) => !quoted.test(l))
     .map((l) => l.trim())
     .find((l) => l.length > 0);
-  if (line === undefined) return undefined;
-  const word = line
+
+/** The line as a word or two: no emphasis, quotes, emoji or final stops. */
+const wordsOf = (line: string): string =>
+  line
     .replace(/[`*_~"'“”‘’]/g, '')
     .replace(/[\p{Extended_Pictographic}\uFE0F]/gu, '')
     .replace(/[!.]+$/g, '')
     .trim();
+
+/** The decision on the first non-empty line that is not a quote. */
+function decisionIn(text: string): ApprovalDecision | undefined {
+  const line = firstLine(text);
+  if (line === undefined) return undefined;
+  const word = wordsOf(line);
   if (approvePattern.test(word)) return { kind: 'approve' };
   const deny = denyPattern.exec(line.replace(/^[`*_~]+/, ''));
   if (deny) return { kind: 'deny', reason: (deny[1] ?? '').trim().slice(0, textLimits.message) };
@@ -67,6 +79,7 @@ export function parseReply(raw: string): ParsedReply {
     text,
     named: namesIn(text),
     decision: decisionIn(bare),
+    asksNewLink: newLinkPattern.test(wordsOf(firstLine(bare) ?? '').replace(/\s+/g, ' ')),
   };
 }
 

@@ -28,6 +28,11 @@ export interface PersonPart {
   readonly person: string;
   /** Display name, when the platform told us one. */
   readonly name?: string;
+  /**
+   * The bridge calls on this person (a reminder to an approver): platforms whose notices show
+   * people quietly mention them instead, where the id is one they can mention safely.
+   */
+  readonly mention?: boolean;
 }
 
 /** One sentence or line: parts in order. */
@@ -76,10 +81,11 @@ export function list(
   return parts;
 }
 
-/** A list of people, joined by commas. */
-export function people(ids: readonly string[]): Sentence {
+/** A list of people, joined by commas; `mention`: the bridge calls on them (see PersonPart). */
+export function people(ids: readonly string[], options: { mention?: boolean } = {}): Sentence {
   const parts: TextPart[] = [];
-  ids.slice(0, textLimits.scopes).forEach((id, i) => parts.push(...(i > 0 ? [', '] : []), { person: id }));
+  const extra = options.mention ? { mention: true } : {};
+  ids.slice(0, textLimits.scopes).forEach((id, i) => parts.push(...(i > 0 ? [', '] : []), { person: id, ...extra }));
   if (ids.length > textLimits.scopes) parts.push(` and ${ids.length - textLimits.scopes} more`);
   return parts;
 }

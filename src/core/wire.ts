@@ -35,6 +35,29 @@ export interface HandoffRequestInput {
    * same thing rather than asking twice.
    */
   readonly reuse?: ReuseMode | undefined;
+  /** Remind the approvers while it waits (issue #14); default: the bridge's HANDOFF_REMIND_AFTER_MS, if set. */
+  readonly remind?: ReminderInput | undefined;
+  /** Who else is asked if nobody answers (issue #14). */
+  readonly escalate?: EscalationInput[] | undefined;
+}
+
+/** One `escalate` step: after `afterMs`, `approvers` may answer too and are told, in the thread and in `thread` when given. */
+export interface EscalationInput {
+  readonly afterMs: number;
+  readonly approvers: string[];
+  readonly thread?: string | undefined;
+}
+
+/** `remind`: the first reminder `afterMs` after the request, then every `everyMs` (default `afterMs`), at most `max` (3; 0 = none). */
+export interface ReminderInput {
+  readonly afterMs: number;
+  readonly everyMs?: number | undefined;
+  readonly max?: number | undefined;
+}
+
+/** `POST /v1/handoffs/:id/extend`: the handoff now waits until `expiresInMs` from now (issue #14). */
+export interface ExtendRequestInput {
+  readonly expiresInMs: number;
 }
 
 /** Which standing grant may answer a login request (`HandoffRequestInput.reuse`). */
@@ -196,6 +219,8 @@ export interface ApprovalRequestInput {
   readonly expiresInMs?: number | undefined;
   readonly onTimeout?: 'expire' | 'deny' | undefined;
   readonly idempotencyKey?: string | undefined;
+  readonly remind?: ReminderInput | undefined;
+  readonly escalate?: EscalationInput[] | undefined;
 }
 
 /** The API's picture of an approval (built by src/core/approval-view.ts). */

@@ -10,7 +10,7 @@ import type { EngineDeps } from './engine-deps.js';
  * an agent cannot learn what others have; the attempt is audited with the caller, and names
  * the owner, so the operator sees who tried whose.
  */
-export type AccessAction = 'read' | 'wait' | 'credential' | 'cancel' | 'revoke' | 'report_rejected';
+export type AccessAction = 'read' | 'wait' | 'credential' | 'cancel' | 'extend' | 'revoke' | 'report_rejected';
 
 export const handoffNotFound = (id: string) =>
   new NotFoundError(

@@ -7,6 +7,8 @@ import { admitNewHandoff, storeNewHandoff } from './handoff-intake.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { ApprovalRequest } from './handoff-request.js';
 import type { CreateResult } from './handoff-service.js';
+import { waitingPlanFor } from './waiting-plan.js';
+import { escalationPlanFor } from './escalation-plan.js';
 
 /**
  * Creating an approval handoff (issue #13): the same record, store, idempotency, policy and
@@ -47,6 +49,12 @@ export async function createApproval(
     threadIgnoresCase: adapter.refsIgnoreCase === true,
   });
 
+  const escalate = await escalationPlanFor(deps, request.escalate, {
+    thread: thread.ref,
+    caller: options.caller,
+    origin,
+  });
+
   const intake = await admitNewHandoff(deps, { request, expiresInMs, caller: options.caller, origin });
   if (intake.kind === 'existing') return { record: intake.record, created: false };
   const { id, now } = intake;
@@ -73,6 +81,8 @@ export async function createApproval(
     expiresAt: now + expiresInMs,
     attempts: 0,
     approval,
+    ...waitingPlanFor(deps, request.remind, now),
+    ...(escalate ? { escalate } : {}),
   };
   await storeNewHandoff(deps, record);
   await deps.audit.append({

@@ -16,6 +16,7 @@ import { finishHandoff } from './finish.js';
 import { notices } from './notices.js';
 import { fromService, serviceTurn, type Turn } from './service-turn.js';
 import { startStep } from './start-login.js';
+import { fireWaitingTimer } from './waiting-timers.js';
 
 /** Longest one background poll may take, retries included, ms. */
 export const pollBudgetMs = 15_000;
@@ -80,6 +81,9 @@ export async function runDriver(deps: EngineDeps, handoffId: string, jobId: stri
         continue;
       case 'poll':
         await poll(deps, record, jobId);
+        continue;
+      case 'timer':
+        await fireWaitingTimer(deps, record, step.timer);
         continue;
     }
   }

@@ -75,4 +75,8 @@ export interface EnginePolicy {
   readonly startTimeoutMs: number;
   /** Calls in flight per service origin (4); one agent may have twice that over all services. */
   readonly serviceConcurrency: number;
+  /** Reminder for requests that name none, ms (HANDOFF_REMIND_AFTER_MS); undefined: none. */
+  readonly remindAfterMs?: number;
+  /** Warning before the expiry of handoffs of 30 minutes or more, ms (HANDOFF_EXPIRY_WARNING_MS; 0 or undefined: none). */
+  readonly expiryWarningMs?: number;
 }

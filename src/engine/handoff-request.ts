@@ -4,13 +4,37 @@ import { BadInputError } from '../core/errors.js';
 import { protocolNamePattern } from '../core/login-protocol.js';
 import { illFormedPath } from '../core/well-formed.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
-import type { ApprovalRequestInput, HandoffRequestInput } from '../core/wire.js';
+import { defaultReminderMax, maxEscalationSteps, maxReminders, minReminderMs } from '../core/waiting.js';
+import type { ApprovalRequestInput, ExtendRequestInput, HandoffRequestInput } from '../core/wire.js';
 
 /**
  * What an agent asks for, over HTTP or through requireLogin(). One schema for both. Limits
  * keep a single request from costing much: strings are short, lists are short.
  */
 const shortText = (max: number) => z.string().trim().min(1).max(max);
+
+const reminderMs = z
+  .number()
+  .int()
+  .min(minReminderMs, `must be at least ${minReminderMs} (a minute)`)
+  .max(7 * 24 * 3_600_000);
+/** Reminders to the approvers while the handoff waits (issue #14); `max: 0` asks for none. */
+/** Who else is asked if nobody answers (issue #14): at most 3 steps. */
+const escalateSchema = z
+  .array(
+    z.strictObject({
+      afterMs: reminderMs,
+      approvers: z.array(shortText(256)).min(1).max(20),
+      thread: shortText(512).optional(),
+    }),
+  )
+  .min(1)
+  .max(maxEscalationSteps);
+const remindSchema = z.strictObject({
+  afterMs: reminderMs,
+  everyMs: reminderMs.optional(),
+  max: z.number().int().min(0).max(maxReminders).default(defaultReminderMax),
+});
 
 export const handoffRequestSchema = z.strictObject({
   /** `login` is the default; `approval` requests are read by `approvalRequestSchema`. */
@@ -36,6 +60,8 @@ export const handoffRequestSchema = z.strictObject({
   idempotencyKey: shortText(200).optional(),
   label: shortText(200).optional(),
   reuse: z.enum(['agent', 'thread', 'never']).default('never'),
+  remind: remindSchema.optional(),
+  escalate: escalateSchema.optional(),
 });
 
 /** The schema takes exactly the wire's request (src/core/wire.ts): change one, and this fails to compile. */
@@ -75,7 +101,21 @@ export const approvalRequestSchema = z.strictObject({
   expiresInMs: z.number().int().positive().optional(),
   onTimeout: z.enum(['expire', 'deny']).default('expire'),
   idempotencyKey: shortText(200).optional(),
+  remind: remindSchema.optional(),
+  escalate: escalateSchema.optional(),
 });
+
+/** `POST /v1/handoffs/:id/extend` (issue #14). */
+export const extendRequestSchema = z.strictObject({ expiresInMs: z.number().int().positive() });
+export type ExtendRequestMatchesWire = Holds<SameType<z.input<typeof extendRequestSchema>, ExtendRequestInput>>;
+
+/** Validates an extension's body; the error names the offending field. */
+export function parseExtendRequest(body: unknown): ExtendRequestInput {
+  checkBody(body);
+  const parsed = extendRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidField(parsed.error.issues[0]!);
+  return parsed.data;
+}
 
 /** The link as stored and shown: https only, no credentials, in its parsed form. */
 export function httpsLink(value: string): string | undefined {

@@ -12,6 +12,8 @@ import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
 import { parseServiceUrl, type HandoffRequest } from './handoff-request.js';
 import { notices } from './notices.js';
+import { waitingPlanFor } from './waiting-plan.js';
+import { escalationPlanFor } from './escalation-plan.js';
 
 /**
  * Creating, reading and cancelling handoffs: what the HTTP API and requireLogin() share.
@@ -74,6 +76,12 @@ export async function createHandoff(
     threadIgnoresCase: adapter.refsIgnoreCase === true,
   });
 
+  const escalate = await escalationPlanFor(deps, request.escalate, {
+    thread: thread.ref,
+    caller: options.caller,
+    origin,
+  });
+
   const reuse = request.reuse ?? 'never';
   let join: Lead | undefined;
   if (reuse !== 'never') {
@@ -131,6 +139,8 @@ export async function createHandoff(
     ...(options.previousHandoffId ? { previousHandoffId: options.previousHandoffId } : {}),
     ...(options.serviceName ? { serviceName: options.serviceName } : {}),
     ...(options.serviceLogoUrl ? { serviceLogoUrl: options.serviceLogoUrl } : {}),
+    ...waitingPlanFor(deps, request.remind, now),
+    ...(escalate ? { escalate } : {}),
   };
   await storeNewHandoff(deps, record);
   await deps.audit.append({

@@ -5,6 +5,7 @@ import type { ApproverVerdict, InboundReply, Person, ThreadAdapter } from '../co
 import { clickedApproval, handleApprovalReply, type ApprovalReplyResult } from './approval-reply.js';
 import { claimWithAnswer, type ClaimOutcome } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
+import { handleFreshLinkRequest, type FreshLinkResult } from './fresh-link.js';
 import { notices } from './notices.js';
 import { routeReply, type Candidate } from './reply-routing.js';
 
@@ -25,7 +26,9 @@ export type ReplyResult =
   | 'asked_which'
   | ClaimOutcome['kind']
   /** A vote on an approval (issue #13, approval-reply.ts). */
-  | ApprovalReplyResult;
+  | ApprovalReplyResult
+  /** `new link` (issue #14, fresh-link.ts). */
+  | FreshLinkResult;
 
 const norm = (s: string) => s.trim().replace(/^@/, '').toLowerCase();
 
@@ -73,6 +76,15 @@ export async function handleReply(
   if (voted) return voted;
   const open = all.filter((r) => r.kind !== 'approval');
   if (open.length === 0) return 'not_an_answer';
+  if (parsed.asksNewLink) {
+    const adapter = deps.adapters.get(reply.platform);
+    return handleFreshLinkRequest(deps, reply, open, parsed, {
+      jobId,
+      mayAnswer: (r) => checkApprover(adapter, r, reply.author),
+      refuse: (r, verdict) => refuse(deps, reply, r, verdict),
+      askWhich: (records) => askWhich(deps, reply, records, false),
+    });
+  }
   const route = routeReply({ parsed, handoffId: reply.handoffId }, open, jobId);
   // Every open handoff here is in the reply's thread: one platform, one adapter.
   const adapter = deps.adapters.get(reply.platform);
@@ -161,14 +173,7 @@ async function answer(
   if (!verdict.allowed) {
     // Anyone's "done" may still prompt a poll: it carries nothing and vouches for nothing.
     if (action.kind === 'poll') return requestPoll(deps, record, reply, undefined, ctx, true);
-    await deps.audit.append({ event: 'reply.refused', ...ctx, detail: { platform: reply.platform } });
-    await deps.outbox.send({
-      kind: 'post',
-      handoffId: record.id,
-      thread: record.thread,
-      message: notices.refused(record, reply.author, verdict.reason),
-    });
-    return 'refused';
+    return refuse(deps, reply, record, verdict);
   }
   if (action.kind === 'poll') return requestPoll(deps, record, reply, reply.author.id, ctx, true);
   await deps.audit.append({ event: 'reply.accepted', ...ctx, detail: { platform: reply.platform } });
@@ -185,6 +190,27 @@ async function answer(
       ? await claimWithAnswer(deps, record, { held: true }, { ...source, saidDone: action.saidDone })
       : await claimWithAnswer(deps, record, { code: action.code }, source, { onWrongCode: 'count' });
   return outcome.kind;
+}
+
+/** Tells the thread this person may not answer `record`, and audits it. */
+async function refuse(
+  deps: EngineDeps,
+  reply: InboundReply,
+  record: HandoffRecord,
+  verdict: ApproverVerdict,
+): Promise<'refused'> {
+  await deps.audit.append({
+    event: 'reply.refused',
+    ...auditContext(record, reply),
+    detail: { platform: reply.platform },
+  });
+  await deps.outbox.send({
+    kind: 'post',
+    handoffId: record.id,
+    thread: record.thread,
+    message: notices.refused(record, reply.author, verdict.reason),
+  });
+  return 'refused';
 }
 
 /**
@@ -221,7 +247,7 @@ async function askWhich(
   reply: InboundReply,
   records: readonly HandoffRecord[],
   named: boolean,
-): Promise<ReplyResult> {
+): Promise<'asked_which'> {
   const waiting = records.filter((r) => r.status === 'awaiting_human' || r.status === 'claiming');
   const list = waiting.length > 0 ? waiting : records;
   await deps.audit.append({

@@ -44,6 +44,7 @@ export async function applyRestart(
       answer: started.answer,
       sealedSecret: sealLoginSecret(deps.vault, held.id, started.secret),
       expiresAt,
+      serviceExpiresAt: started.expiresAt,
       userCode: started.userCode,
       note: started.note,
       // Whatever the old login left waiting for a word is void with it.

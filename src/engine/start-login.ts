@@ -225,6 +225,7 @@ async function startAtService(
       answer: result.answer,
       sealedSecret: sealLoginSecret(deps.vault, record.id, result.secret),
       expiresAt,
+      serviceExpiresAt: result.expiresAt,
       approvers: prepared.approvers,
       ...(approverEmail ? { approverEmail } : {}),
       ...(directory.length ? { approverEmails: directory } : {}),

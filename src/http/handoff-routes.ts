@@ -8,7 +8,13 @@ import { requestFor } from '../engine/agent-admission.js';
 import { retrieveCredential } from '../engine/credential-service.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { cancelHandoff, createHandoff, getHandoff } from '../engine/handoff-service.js';
-import { isApprovalBody, parseApprovalRequest, parseHandoffRequest } from '../engine/handoff-request.js';
+import {
+  isApprovalBody,
+  parseApprovalRequest,
+  parseExtendRequest,
+  parseHandoffRequest,
+} from '../engine/handoff-request.js';
+import { extendHandoff } from '../engine/extend-handoff.js';
 import { createApproval } from '../engine/approval-create.js';
 import { toApprovalView, type ApprovalView } from '../core/approval-view.js';
 import { toHandoffView } from '../engine/handoff-view.js';
@@ -118,6 +124,16 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       handler: guard(async (req, call) => {
         await handoffFor(engine, call, req.params.id!, 'credential');
         return json(200, await retrieveCredential(engine, req.params.id!, originOf(call)));
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/handoffs/:id/extend',
+      handler: guard(async (req, call) => {
+        await handoffFor(engine, call, req.params.id!, 'extend');
+        const { expiresInMs } = parseExtendRequest(jsonBody(req));
+        const record = await extendHandoff(engine, req.params.id!, expiresInMs, originOf(call));
+        return json(200, record.kind === 'approval' ? toApprovalView(record) : toHandoffView(record));
       }),
     },
     {

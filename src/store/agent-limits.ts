@@ -32,6 +32,8 @@ export interface AgentLimitsStore {
   ): Promise<Admission>;
   /** Takes back an admission whose handoff was never written. */
   release(agentId: string, handoffId: string): Promise<void>;
+  /** An open handoff was given more time: it counts as open until its new expiry. */
+  extend(agentId: string, handoffId: string, expiresAt: number): Promise<void>;
   /** Ids of the agent's open handoffs (not yet finished, not past expiry), oldest expiry first. */
   open(agentId: string, now: number): Promise<string[]>;
   /** Forgets an agent's counters (it was removed). */
@@ -63,6 +65,15 @@ end
 return {0, open + 1}
 `);
 
+// KEYS: open set. ARGV: handoff id, new expiry. Only a handoff still counted is moved.
+const extendScript = new LuaScript(`
+if redis.call('ZADD', KEYS[1], 'XX', ARGV[2], ARGV[1]) == 0 and redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]) + 60000)
+end
+return 0
+`);
+
 export function createAgentLimitsStore(deps: { redis: Redis; keys: Keys }): AgentLimitsStore {
   const { redis, keys } = deps;
   return {
@@ -86,6 +97,9 @@ export function createAgentLimitsStore(deps: { redis: Redis; keys: Keys }): Agen
     },
     async release(agentId, handoffId) {
       await redis.multi().zrem(keys.agentOpen(agentId), handoffId).zrem(keys.agentRate(agentId), handoffId).exec();
+    },
+    async extend(agentId, handoffId, expiresAt) {
+      await extendScript.run(redis, [keys.agentOpen(agentId)], [handoffId, String(expiresAt)]);
     },
     async open(agentId, now) {
       return redis.zrangebyscore(keys.agentOpen(agentId), now, '+inf');

@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/core/clock.js';
 import { randomBytes } from 'node:crypto';
 import { startFakeGithub, type FakeGithub } from '../fakes/github/fake-github-server.js';
 import type { FakeComment } from '../fakes/github/fake-github-state.js';
@@ -41,6 +42,7 @@ export async function startGithubWorld(
     pollIntervalMs?: number;
     env?: Record<string, string>;
     app?: boolean;
+    clock?: Clock;
   } = {},
 ): Promise<GithubWorld> {
   const fake = await startFakeGithub();
@@ -55,6 +57,7 @@ export async function startGithubWorld(
     ? { GITHUB_APP_ID: '4242', GITHUB_APP_PRIVATE_KEY: fake.enableApp(4242) }
     : { GITHUB_TOKEN: fake.auth.addToken('handoff-bot') };
   const bridge = await startTestBridge(name, {
+    ...(options.clock ? { clock: options.clock } : {}),
     env: {
       ...auth,
       GITHUB_API_URL: fake.url,

@@ -89,6 +89,7 @@ describe('loadConfig defaults', () => {
         auditSink: { kind: 'off' },
       },
       network: { allowedServices: [], allowPrivateNetworks: false, serviceConcurrency: 4, startTimeoutMs: 30_000 },
+      waiting: { remindAfterMs: undefined, expiryWarningMs: 5 * 60_000 },
       // Local threads only: no other platform's variables are set.
       platforms: [expect.objectContaining({ name: 'local' })],
     });
@@ -154,6 +155,9 @@ describe('loadConfig rejects bad values and names the variable', () => {
     { env: { HANDOFF_API_TOKEN: 'short' }, variable: 'HANDOFF_API_TOKEN', says: 'at least 16 characters' },
     { env: { HANDOFF_PUBLIC_URL: 'bridge.example.com' }, variable: 'HANDOFF_PUBLIC_URL', says: '' },
     { env: { HANDOFF_POLL_INTERVAL_MS: '500' }, variable: 'HANDOFF_POLL_INTERVAL_MS', says: 'at least 1000' },
+    { env: { HANDOFF_REMIND_AFTER_MS: '5000' }, variable: 'HANDOFF_REMIND_AFTER_MS', says: 'at least 60000' },
+    { env: { HANDOFF_REMIND_AFTER_MS: 'hourly' }, variable: 'HANDOFF_REMIND_AFTER_MS', says: 'milliseconds' },
+    { env: { HANDOFF_EXPIRY_WARNING_MS: '-1' }, variable: 'HANDOFF_EXPIRY_WARNING_MS', says: '0 or more' },
     { env: { HANDOFF_PREFIX: 'has space' }, variable: 'HANDOFF_PREFIX', says: 'letters, digits' },
     { env: { NODE_ENV: 'staging' }, variable: 'NODE_ENV', says: 'production' },
     {

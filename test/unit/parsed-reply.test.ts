@@ -101,3 +101,14 @@ describe('approve and deny words (for approval handoffs)', () => {
     expect(looksLikeAnswer(parseReply('deny too broad'))).toBe(false);
   });
 });
+
+describe('asking for a fresh link (issue #14)', () => {
+  it.each(['new link', 'New link please', '/newlink', '**fresh link**', '#h-4f2a new link', 'new   link.'])(
+    '%s asks for one',
+    (text) => expect(parseReply(text).asksNewLink).toBe(true),
+  );
+  it.each(['the new link does not open', '> new link', 'link', 'new link for aae_abc and more', ''])(
+    '%s does not',
+    (text) => expect(parseReply(text).asksNewLink).toBe(false),
+  );
+});
