@@ -14,6 +14,7 @@ import type { PlatformDescriptor } from './core/platform.js';
 import { registerSecretShapes } from './core/secret-patterns.js';
 import { agentSessionsProtocol } from './login/agent-sessions.js';
 import { authMdProtocol } from './login/authmd.js';
+import { cibaProtocol } from './login/ciba.js';
 import { deviceProtocol } from './login/device.js';
 import { createServiceDiscovery } from './login/discovery.js';
 import type { ProtocolModule } from './login/protocol-module.js';
@@ -36,7 +37,12 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.j
  * engine's check of a request's `protocol`, discovery's choice (by each one's rank), secret
  * masking and the sandbox take what they need from this list and from nowhere else.
  */
-export const loginProtocols: readonly ProtocolModule[] = [agentSessionsProtocol, authMdProtocol, deviceProtocol];
+export const loginProtocols: readonly ProtocolModule[] = [
+  agentSessionsProtocol,
+  authMdProtocol,
+  deviceProtocol,
+  cibaProtocol,
+];
 registerSecretShapes(loginProtocols.flatMap((p) => p.secretShapes));
 
 /** One sandbox service per protocol that declares one, where it says. */
