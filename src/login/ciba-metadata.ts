@@ -4,12 +4,13 @@ import type { CibaMetadata } from './discovered-service.js';
 /**
  * OpenID CIBA Core 1.0 §4 in authorization-server metadata, read leniently like the rest of
  * metadata-documents.ts: `backchannel_authentication_endpoint`, `grant_types_supported` with
- * `urn:openid:params:grant-type:ciba`, `backchannel_token_delivery_modes_supported` (it must
- * allow `poll` when listed: the bridge speaks no other mode), and the token endpoint's client
- * authentication methods. Shapes checked: the spec's examples, Auth0's tenant
- * `openid-configuration` (`/bc-authorize`, modes `["poll"]`), Connect2id (`/ciba`),
- * Duende IdentityServer (`/connect/ciba`), PingFederate (`/as/bc-auth.ciba`), PingOne
- * (`/as/cibaAuthorization`), Janssen/Gluu (`/bc-authorize`, modes poll/ping/push).
+ * `urn:openid:params:grant-type:ciba` (when the server lists grant types at all),
+ * `backchannel_token_delivery_modes_supported` (it must allow `poll` when listed: the bridge
+ * speaks no other mode), and the token endpoint's client authentication methods. Shapes checked
+ * (test/unit/ciba-metadata.test.ts): an Auth0 tenant's published `openid-configuration`
+ * (`/bc-authorize`, modes `["poll"]`, no `grant_types_supported`), Keycloak's realm document
+ * (`/protocol/openid-connect/ext/ciba/auth`, poll and ping, device flow beside it), the CIBA
+ * Core §4 example, and the endpoint paths Connect2id, Duende, PingFederate and PingOne document.
  */
 export const cibaGrantType = 'urn:openid:params:grant-type:ciba';
 
@@ -60,7 +61,10 @@ export function readCibaMetadata(
     return { kind: 'unusable', why: 'a backchannel_authentication_endpoint that is not an http(s) URL' };
   const m = parsed.data;
   const endpoint = parsed.data.backchannel_authentication_endpoint;
-  if (!m.grant_types_supported.includes(cibaGrantType))
+  // Auth0's published openid-configuration has no grant_types_supported at all: an absent list
+  // is no evidence against CIBA; a list that leaves the grant out is.
+  const grantsListed = doc.grant_types_supported != null;
+  if (grantsListed && !m.grant_types_supported.includes(cibaGrantType))
     return {
       kind: 'unusable',
       why: `a backchannel_authentication_endpoint without ${cibaGrantType} in grant_types_supported`,
