@@ -137,7 +137,8 @@ export function describeRequest(msg: ApprovalRequestMessage): Sentence {
 
 /** Where the link goes: "the link opens HOST", or why there is none in this copy. */
 export function describeLink(msg: ApprovalRequestMessage): Sentence {
-  if (msg.approvalUrl === undefined) return ['The service asks the approver on their own device: no link to open.'];
+  if (msg.approvalUrl === undefined)
+    return ['No link: the service asks the approver on their own phone or authenticator app.'];
   if (msg.linkSentPrivately) return ['The approval link was sent to the approver privately.'];
   const link = approvalLink(msg);
   return link

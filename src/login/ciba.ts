@@ -320,7 +320,7 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
         pollIntervalMs: intervalMs,
         ...(asBase ? { authorizationServer: asBase } : {}),
         // Our own binding message, never anything the service echoed back.
-        note: say`Approve on your device: the service has asked the approver on their own phone or authenticator app. Approve only if it shows ${value(bindingMessage)}. The request works for ${words(describeDuration(lifetimeMs))}; the bridge checks with the service every ${words(describeDuration(intervalMs))}.`,
+        note: say`The device should show ${value(bindingMessage)}: approve only if it does. The request works for ${words(describeDuration(lifetimeMs))}; the bridge checks with the service every ${words(describeDuration(intervalMs))}.`,
       };
     },
 

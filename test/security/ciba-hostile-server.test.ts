@@ -99,7 +99,7 @@ describe('a hostile CIBA server', () => {
     expect(started.approvalUrl).toBeUndefined();
     expect(started.answer).toBe('done');
     const note = plainSentence(started.note!);
-    expect(note).toContain('Approve on your device');
+    expect(note).toContain('approve only if it does');
     expect(note).toContain('Handoff K7QM-4ZPX');
   });
 
