@@ -19,6 +19,7 @@ import { deviceProtocol } from './login/device.js';
 import { createServiceDiscovery } from './login/discovery.js';
 import type { ProtocolModule } from './login/protocol-module.js';
 import { createServiceHttp, type ServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
+import { sandboxCibaClients } from './sandbox/ciba-state.js';
 import { createSandbox, type Sandbox, type SandboxMount, type SandboxOptions } from './sandbox/index.js';
 import { readAgentsFile } from './store/agents-file.js';
 import { openAuditSink } from './store/audit-sink.js';
@@ -176,7 +177,11 @@ function loginSetup(
     clock: ctx.clock,
     policy,
   });
-  const context = { http, discovery, clock: ctx.clock, policy, login: config.login };
+  // With the sandbox mounted, its CIBA stand-in accepts the bridge as a client out of the box (npm start).
+  const login = config.sandbox
+    ? { ...config.login, cibaClients: { ...sandboxCibaClients(config), ...config.login.cibaClients } }
+    : config.login;
+  const context = { http, discovery, clock: ctx.clock, policy, login };
   const byName = new Map(registry.map((p) => [p.name, p]));
   return { protocols: enabled.flatMap((name) => byName.get(name)?.create(context) ?? []), discovery };
 }

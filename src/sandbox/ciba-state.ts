@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { CibaClient } from '../core/config-ciba.js';
 import { sha256, type SandboxState, type SessionState } from './sandbox-state.js';
 
 /**
@@ -119,4 +120,23 @@ export class CibaState {
     found.status = 'used';
     return { ok: true, ...this.sessions.issueSession(found.email, found.scopes) };
   }
+}
+
+/**
+ * The sandbox's own CIBA client for the origins the bridge itself answers on, so `npm start`
+ * can demo CIBA without HANDOFF_CIBA_CLIENTS. Only where the sandbox is mounted; an entry the
+ * operator configured for one of these origins wins.
+ */
+export function sandboxCibaClients(at: {
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string | undefined;
+}): Record<string, CibaClient> {
+  const hosts = ['0.0.0.0', '127.0.0.1', 'localhost', '::'].includes(at.host) ? ['127.0.0.1', 'localhost'] : [at.host];
+  const origins = [
+    ...hosts.map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${at.port}`),
+    ...(at.publicUrl ? [new URL(at.publicUrl).origin] : []),
+  ];
+  const client: CibaClient = { clientId: sandboxCibaClient.clientId, kind: 'secret', secret: sandboxCibaClient.secret };
+  return Object.fromEntries(origins.map((o) => [o, client]));
 }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxCibaClient } from '../../src/sandbox/ciba-state.js';
 import { botTexts, startTestAgent } from '../helpers/agent.js';
@@ -93,5 +94,41 @@ describe('CIBA logins through the thread (real Redis, real BullMQ, a CIBA server
     expect(everything.join('\n')).not.toContain(sandboxCibaClient.secret);
     // …while the server did receive it, so the places above are where it could have leaked.
     expect(service.sandbox.state.calls.filter((c) => c.path.endsWith('/ciba/token')).length).toBeGreaterThan(0);
+  });
+});
+
+/** A port nothing listens on now (the bridge below must know its own before it starts). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('the CIBA sandbox as npm start mounts it (/sandbox/ciba, no HANDOFF_CIBA_CLIENTS)', () => {
+  let bridge: TestBridge;
+  let agent: Awaited<ReturnType<typeof startTestAgent>>;
+  beforeAll(async () => {
+    bridge = await startTestBridge('ciba-demo', {
+      env: { PORT: String(await freePort()) },
+      sandbox: { cibaIntervalSeconds: 1 },
+    });
+    agent = await startTestAgent(bridge);
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await bridge?.close();
+  });
+
+  it('logs in with the sandbox’s own client, approved on its stand-in device', async () => {
+    const thread = freshThread('demo');
+    const service = `${bridge.url}/sandbox/ciba`;
+    const job = await agent.run(thread, ['alice'], 'agent-demo', service, { approverEmail: 'alice@example.com' });
+    const text = await waitFor('the CIBA request', async () =>
+      (await botTexts(bridge, thread)).find((t) => t.includes('Approve on your device')),
+    );
+    await decideOnDevice(service, 'approve', 'alice@example.com', /Handoff [A-Z0-9]{4}-[A-Z0-9]{4}/.exec(text)![0]);
+    expect(await job.waitUntilFinished(agent.events, 20_000)).toMatchObject({ status: 200 });
   });
 });
