@@ -5,13 +5,13 @@ import { isEmail } from './request-fields.js';
 
 /**
  * The CIBA sandbox's stand-in for the person's own device (an authenticator app, a push
- * notification): `/ciba/device?email=…` lists the requests waiting for that person, each with
+ * notification): `/phone?email=…` lists the requests waiting for that person, each with
  * its binding message and Approve / Deny. Nothing comes back to paste: the bridge learns the
  * answer by polling the token endpoint.
  */
 export function cibaDevicePageRoutes(ciba: CibaState, base: string, serviceName: string): Route[] {
   const title = `<h1>${escapeHtml(serviceName)}: your device</h1>`;
-  const path = `${base}/ciba/device`;
+  const path = `${base}/phone`;
   return [
     {
       method: 'GET',

@@ -5,7 +5,7 @@ import type { SandboxState } from './sandbox-state.js';
 
 /**
  * The sandbox's OpenID CIBA endpoints (poll mode): the backchannel authentication endpoint
- * (`/ciba/bc-authorize`) and a token endpoint for the CIBA grant and refresh tokens. Clients
+ * (`/bc-authorize`) and a token endpoint for the CIBA grant and refresh tokens. Clients
  * authenticate with `client_secret_basic` or `client_secret_post`. Form-encoded in, JSON out, the
  * OAuth/CIBA error vocabulary, `Cache-Control: no-store` on token answers.
  */
@@ -44,7 +44,7 @@ export function cibaRoutes(ciba: CibaState, sessions: SandboxState, base: string
   return [
     {
       method: 'POST',
-      path: `${base}/ciba/bc-authorize`,
+      path: `${base}/bc-authorize`,
       handler: async (req) => {
         const form = formFields(req);
         if (!form) return oauthError(400, 'invalid_request', 'Send application/x-www-form-urlencoded.');
@@ -74,7 +74,7 @@ export function cibaRoutes(ciba: CibaState, sessions: SandboxState, base: string
     },
     {
       method: 'POST',
-      path: `${base}/ciba/token`,
+      path: `${base}/oauth/ciba-token`,
       handler: async (req) => {
         const form = formFields(req);
         if (!form) return oauthError(400, 'invalid_request', 'Send application/x-www-form-urlencoded.');

@@ -95,7 +95,7 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
           serviceName,
           `<h1>${escapeHtml(serviceName)}</h1><p>A local stand-in service for trying handoff. It speaks ${protocols.map(escapeHtml).join(', ')} and protects <code>${escapeHtml(base)}/api/me</code>.</p>${
             protocols.includes('ciba')
-              ? `<p>CIBA logins ask a person on their own device: <a href="${escapeHtml(base)}/ciba/device">open the stand-in device</a>.</p>`
+              ? `<p>CIBA logins ask a person on their own device: <a href="${escapeHtml(base)}/phone">open the stand-in device</a>.</p>`
               : ''
           }`,
         ),

@@ -58,10 +58,10 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
     scopes_supported: scopesOf(s),
     ...(ciba
       ? {
-          backchannel_authentication_endpoint: at('/ciba/bc-authorize'),
+          backchannel_authentication_endpoint: at('/bc-authorize'),
           backchannel_token_delivery_modes_supported: ['poll'],
           backchannel_user_code_parameter_supported: false,
-          token_endpoint: at('/ciba/token'),
+          token_endpoint: at('/oauth/ciba-token'),
           grant_types_supported: ['urn:openid:params:grant-type:ciba', 'refresh_token'],
           token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
           ...(s.identifiesApprover ? { userinfo_endpoint: at('/oauth/userinfo') } : {}),

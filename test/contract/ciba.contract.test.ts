@@ -56,7 +56,7 @@ describeLoginProtocolContract('OpenID CIBA (poll mode) against the sandbox', asy
     approverEmail: 'alice@example.com',
     seenAgentHeaders: () =>
       service.sandbox.state.calls
-        .filter((c) => c.path.includes('/ciba/') || c.path.includes('/oauth/'))
+        .filter((c) => c.path.endsWith('/bc-authorize') || c.path.includes('/oauth/'))
         .map(({ agentId, correlationId }) => ({ agentId, correlationId })),
     close: service.close,
   };

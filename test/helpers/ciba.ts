@@ -17,13 +17,13 @@ export async function decideOnDevice(
   email = 'alice@example.com',
   bindingMessage?: string,
 ): Promise<string> {
-  const page = await (await fetch(`${serviceUrl}/ciba/device?email=${encodeURIComponent(email)}`)).text();
+  const page = await (await fetch(`${serviceUrl}/phone?email=${encodeURIComponent(email)}`)).text();
   const cards = [
     ...page.matchAll(/data-testid="binding-message">([^<]*)<\/strong>[\s\S]*?name="id" value="([^"]+)"/g),
   ].map((m) => ({ binding: m[1]!, id: m[2]! }));
   const card = bindingMessage ? cards.find((c) => c.binding === bindingMessage) : cards.at(-1);
   if (!card) throw new Error(`the device of ${email} shows no request${bindingMessage ? ` "${bindingMessage}"` : ''}`);
-  const res = await fetch(`${serviceUrl}/ciba/device`, {
+  const res = await fetch(`${serviceUrl}/phone`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ id: card.id, email, decision }).toString(),

@@ -93,7 +93,7 @@ describe('CIBA logins through the thread (real Redis, real BullMQ, a CIBA server
     expect(threads.length).toBeGreaterThanOrEqual(2);
     expect(everything.join('\n')).not.toContain(sandboxCibaClient.secret);
     // …while the server did receive it, so the places above are where it could have leaked.
-    expect(service.sandbox.state.calls.filter((c) => c.path.endsWith('/ciba/token')).length).toBeGreaterThan(0);
+    expect(service.sandbox.state.calls.filter((c) => c.path.endsWith('/oauth/ciba-token')).length).toBeGreaterThan(0);
   });
 });
 
