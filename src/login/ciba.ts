@@ -3,7 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { z } from 'zod';
 import { describeDuration, type Clock } from '../core/clock.js';
 import type { CibaClient } from '../core/config-ciba.js';
-import { BadInputError, HandoffError, UpstreamError } from '../core/errors.js';
+import { BadInputError } from '../core/errors.js';
 import type {
   CallContext,
   Completion,
@@ -17,10 +17,17 @@ import type {
 import type { NetworkPolicy } from '../core/network-policy.js';
 import { registerSecretShapes } from '../core/secret-patterns.js';
 import { say, value, words } from '../core/sentence.js';
+import {
+  readAcknowledgement,
+  tokenErrorOutcome,
+  translateCibaError,
+  upstream,
+  type Acknowledgement,
+} from './ciba-answers.js';
 import { cibaClientAuth, clientSecretShapes, type CibaClientAuth } from './ciba-client-auth.js';
 import type { CibaMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
-import { oauthFetch } from './oauth-fetch.js';
+import { oauthErrorIn, oauthFetch } from './oauth-fetch.js';
 import { identifyAccount } from './oidc-identity.js';
 import type { ProtocolModule } from './protocol-module.js';
 import type { ServiceHttp } from './service-http.js';
@@ -45,12 +52,6 @@ export interface CibaProtocolDeps {
   readonly bindingCode?: () => string;
 }
 
-/** CIBA Core §7.3: the poll interval when the server names none, seconds. */
-const defaultIntervalSeconds = 5;
-/** The longest wait between polls the bridge accepts from a server (its interval, or slow_down after slow_down), ms. */
-export const maxCibaIntervalMs = 5 * 60_000;
-/** An `auth_req_id` the bridge keeps: visible ASCII, at most this long (it is sealed in the record and sent back). */
-const authReqIdShape = /^[\x21-\x7e]{1,1024}$/;
 /** Letters and digits that read unambiguously on a phone (no 0/O, 1/I/L). */
 const bindingAlphabet = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 
@@ -81,61 +82,6 @@ const secretShape = z.object({
   authorizationServer: z.string().optional(),
 });
 type CibaSecret = z.infer<typeof secretShape>;
-
-/** The bc-authorize answer, read leniently (CIBA Core §7.3): numbers may come as strings. */
-const acknowledgement = z.looseObject({
-  auth_req_id: z.string(),
-  expires_in: z.coerce.number().finite(),
-  interval: z.coerce.number().finite().nullish(),
-});
-
-function upstream(message: string, code: string, status = 0, retry: 'never' | 'backoff' = 'never'): UpstreamError {
-  return new UpstreamError(message, { code, upstreamStatus: status, retry });
-}
-
-/** oauth4webapi's errors can carry bodies (tokens, the service's text): only the status survives. */
-function translate(err: unknown, what: string): HandoffError {
-  if (err instanceof HandoffError) return err;
-  if (err instanceof oauth.ResponseBodyError) {
-    if (err.error === 'invalid_client' || err.error === 'unauthorized_client')
-      return upstream(
-        `The service refused the bridge's CIBA client at the ${what} (HTTP ${err.status}): check its entry in HANDOFF_CIBA_CLIENTS.`,
-        'ciba_client_rejected',
-        err.status,
-      );
-    if (err.error === 'unknown_user_id')
-      return upstream(
-        `The service knows no account for the approver's email, so it cannot ask them (HTTP ${err.status}).`,
-        'ciba_unknown_user',
-        err.status,
-      );
-    if (err.error === 'access_denied')
-      return upstream('The service refused to ask the approver (access_denied).', 'login_denied', err.status);
-    return upstream(
-      `The service rejected the ${what} (HTTP ${err.status}).`,
-      `ciba_${what.replace(/\W+/g, '_')}_rejected`,
-      err.status,
-    );
-  }
-  if (err instanceof oauth.OperationProcessingError && err.code === oauth.RESPONSE_IS_NOT_CONFORM)
-    return upstream(`The service answered the ${what} with an unexpected HTTP status.`, 'service_unexpected_status');
-  return upstream(
-    `The service sent a ${what} answer the bridge cannot read.`,
-    'service_malformed_response',
-    0,
-    'backoff',
-  );
-}
-
-/** An OAuth error some servers send with HTTP 200: read it before oauth4webapi does. */
-async function oauthErrorIn(response: Response): Promise<string | undefined> {
-  if (response.status !== 200) return undefined;
-  const body = (await response
-    .clone()
-    .json()
-    .catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
-  return typeof body?.error === 'string' && body.access_token === undefined ? body.error : undefined;
-}
 
 function authorizationServer(m: Omit<CibaMetadata, 'authMethods' | 'signingAlgs'>): oauth.AuthorizationServer {
   return {
@@ -198,7 +144,7 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
     try {
       response = await oauth.backchannelAuthenticationGrantRequest(as, client, auth, s.authReqId, options(ctx));
     } catch (err) {
-      throw translate(err, 'token request');
+      throw translateCibaError(err, 'token request');
     }
     let error = await oauthErrorIn(response);
     if (!error) {
@@ -209,39 +155,11 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
         const approvedBy = identified?.email ? identified : { email: s.loginHint, source: 'login_hint' as const };
         return { kind: 'credential', credential: toCredential(token), approvedBy };
       } catch (err) {
-        if (!(err instanceof oauth.ResponseBodyError)) throw translate(err, 'token');
+        if (!(err instanceof oauth.ResponseBodyError)) throw translateCibaError(err, 'token');
         error = err.error;
       }
     }
-    switch (error) {
-      case 'authorization_pending':
-        return { kind: 'pending', nextPollMs: s.intervalMs };
-      case 'slow_down': {
-        // CIBA Core §11 (RFC 8628 §3.5): 5 s more for this and every later request; bounded.
-        const intervalMs = Math.min(s.intervalMs + 5_000, maxCibaIntervalMs);
-        return { kind: 'pending', nextPollMs: intervalMs, secret: { ...s, intervalMs } };
-      }
-      case 'access_denied':
-        return { kind: 'fatal', code: 'login_denied', message: 'The approver denied the request on their device.' };
-      case 'expired_token':
-        return {
-          kind: 'fatal',
-          code: 'login_expired',
-          message: 'The request expired before the approver answered it.',
-        };
-      case 'invalid_grant':
-        // Already used (by our own earlier poll whose answer was lost) or unknown.
-        return { kind: 'already_exchanged' };
-      case 'invalid_client':
-      case 'unauthorized_client':
-        return {
-          kind: 'fatal',
-          code: 'ciba_client_rejected',
-          message: 'The service refused the bridge’s CIBA client: check its entry in HANDOFF_CIBA_CLIENTS.',
-        };
-      default:
-        return { kind: 'fatal', code: 'ciba_token_rejected', message: 'The service rejected the CIBA request.' };
-    }
+    return tokenErrorOutcome(error, s);
   }
 
   return {
@@ -266,7 +184,7 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
       const { client, auth } = await cibaClientAuth(deps.clients, clientOrigin, ciba);
       const as = authorizationServer(ciba);
       const bindingMessage = `Handoff ${bindingCode()}`;
-      let ack: z.infer<typeof acknowledgement>;
+      let ack: Acknowledgement;
       try {
         const response = await oauth.backchannelAuthenticationRequest(
           as,
@@ -282,24 +200,13 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
         );
         // Errors through oauth4webapi (it reads the OAuth error body); a success read leniently here.
         if (response.status !== 200) await oauth.processBackchannelAuthenticationResponse(as, client, response);
-        const parsed = acknowledgement.safeParse(await response.json().catch(() => undefined));
-        if (!parsed.success) throw new Error('unreadable');
-        ack = parsed.data;
+        ack = readAcknowledgement(await response.json().catch(() => undefined));
       } catch (err) {
-        throw translate(err, 'backchannel authentication request');
+        throw translateCibaError(err, 'backchannel authentication request');
       }
-      if (!authReqIdShape.test(ack.auth_req_id)) {
-        throw upstream(
-          'The service gave an auth_req_id the bridge will not keep: it must be 1 to 1024 visible ASCII characters.',
-          'ciba_invalid_auth_req_id',
-        );
-      }
-      // An interval of 0 or less (or none) is the default's 5 s, never a busy loop; a huge one is bounded.
-      const seconds = ack.interval != null && ack.interval > 0 ? ack.interval : defaultIntervalSeconds;
-      const intervalMs = Math.min(Math.max(1, Math.round(seconds)) * 1000, maxCibaIntervalMs);
-      const lifetimeMs = Math.max(1, ack.expires_in) * 1000;
+      const { authReqId, intervalMs, lifetimeMs } = ack;
       const secret: CibaSecret = {
-        authReqId: ack.auth_req_id,
+        authReqId,
         intervalMs,
         issuer: ciba.issuer,
         backchannelAuthenticationEndpoint: ciba.backchannelAuthenticationEndpoint,
@@ -349,7 +256,7 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
         const response = await oauth.refreshTokenGrantRequest(as, client, auth, credential.refreshToken, options(ctx));
         return toCredential(await oauth.processRefreshTokenResponse(as, client, response), credential);
       } catch (err) {
-        throw translate(err, 'refresh');
+        throw translateCibaError(err, 'refresh');
       }
     },
 
@@ -364,7 +271,7 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
           await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, token, options(ctx)));
         }
       } catch (err) {
-        throw translate(err, 'revoke');
+        throw translateCibaError(err, 'revoke');
       }
     },
   };
