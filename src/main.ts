@@ -14,10 +14,12 @@ import type { PlatformDescriptor } from './core/platform.js';
 import { registerSecretShapes } from './core/secret-patterns.js';
 import { agentSessionsProtocol } from './login/agent-sessions.js';
 import { authMdProtocol } from './login/authmd.js';
+import { cibaProtocol } from './login/ciba.js';
 import { deviceProtocol } from './login/device.js';
 import { createServiceDiscovery } from './login/discovery.js';
 import type { ProtocolModule } from './login/protocol-module.js';
 import { createServiceHttp, type ServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
+import { sandboxCibaClients } from './sandbox/ciba-state.js';
 import { createSandbox, type Sandbox, type SandboxMount, type SandboxOptions } from './sandbox/index.js';
 import { readAgentsFile } from './store/agents-file.js';
 import { openAuditSink } from './store/audit-sink.js';
@@ -36,7 +38,12 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.j
  * engine's check of a request's `protocol`, discovery's choice (by each one's rank), secret
  * masking and the sandbox take what they need from this list and from nowhere else.
  */
-export const loginProtocols: readonly ProtocolModule[] = [agentSessionsProtocol, authMdProtocol, deviceProtocol];
+export const loginProtocols: readonly ProtocolModule[] = [
+  agentSessionsProtocol,
+  authMdProtocol,
+  deviceProtocol,
+  cibaProtocol,
+];
 registerSecretShapes(loginProtocols.flatMap((p) => p.secretShapes));
 
 /** One sandbox service per protocol that declares one, where it says. */
@@ -172,7 +179,11 @@ function loginSetup(
     clock: ctx.clock,
     policy,
   });
-  const context = { http, discovery, clock: ctx.clock, policy, login: config.login };
+  // With the sandbox mounted, its CIBA stand-in accepts the bridge as a client out of the box (npm start).
+  const login = config.sandbox
+    ? { ...config.login, cibaClients: { ...sandboxCibaClients(config), ...config.login.cibaClients } }
+    : config.login;
+  const context = { http, discovery, clock: ctx.clock, policy, login };
   const byName = new Map(registry.map((p) => [p.name, p]));
   return { protocols: enabled.flatMap((name) => byName.get(name)?.create(context) ?? []), discovery };
 }

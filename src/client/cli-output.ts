@@ -49,7 +49,11 @@ export function progressLine(view: HandoffView, now: number): string {
  * code, a service that emails them the code, or a device-verification page.
  */
 export function approvalLine(view: HandoffView): string | null {
-  if (!view.approvalUrl) return null;
+  // No link once started: the service asks the approver on their own device (CIBA).
+  if (!view.approvalUrl)
+    return view.answer === 'done'
+      ? `the service asks the approver on their own device; the thread shows what it should display: ${view.thread}`
+      : null;
   switch (view.answer) {
     case 'email_code':
       return `the service emails the approver a code to answer in ${view.thread}; service: ${view.approvalUrl}`;
@@ -80,7 +84,10 @@ export function describeHandoff(view: HandoffView): string {
     `  agent     ${view.agent.id}`,
     `  expires   ${new Date(view.expiresAt).toISOString()}`,
   ];
-  if (view.approvalUrl && !['completed', 'failed', 'expired', 'cancelled'].includes(view.status)) {
+  const open = !['completed', 'failed', 'expired', 'cancelled'].includes(view.status);
+  if (open && !view.approvalUrl && view.answer === 'done')
+    lines.push('  answer    on the approver’s own device (the thread shows what it should display)');
+  if (view.approvalUrl && open) {
     if (view.answer === 'email_code') lines.push('  answer    the code the service emailed the approver');
     else lines.push(`  ${view.answer === 'done' ? 'verify ' : 'approve'}   ${view.approvalUrl}`);
   }

@@ -15,6 +15,8 @@ export const secretVariables = [
   'HANDOFF_VAULT_PREVIOUS_KEYS',
   'HANDOFF_METRICS_TOKEN',
   'REDIS_URL',
+  // OpenID CIBA client secrets (src/core/config-ciba.ts)
+  'HANDOFF_CIBA_CLIENTS',
 ] as const;
 
 /** How secret files are read (injected by tests; default node:fs). */

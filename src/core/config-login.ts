@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cibaEnv, type CibaClient } from './config-ciba.js';
 import { positiveMs } from './config-fields.js';
 import { ConfigError, InternalError } from './errors.js';
 import { namesByRank, protocolNamePattern, type ProtocolName, type RankedProtocol } from './login-protocol.js';
@@ -90,6 +91,7 @@ export const loginEnv = {
   HANDOFF_DEVICE_CLIENT_ID: z.string().trim().min(1).max(200).default('handoff-bridge'),
   HANDOFF_DEVICE_CLIENT_IDS: clientIdMap.optional(),
   HANDOFF_APPROVER_EMAIL_SERVICES: originGlobList.optional(),
+  ...cibaEnv,
 };
 
 export interface LoginConfig {
@@ -112,6 +114,8 @@ export interface LoginConfig {
    * named goes to a service.
    */
   readonly approverEmailServices: readonly string[];
+  /** OpenID CIBA client credentials per authorization-server origin (`HANDOFF_CIBA_CLIENTS`; src/core/config-ciba.ts). */
+  readonly cibaClients: Readonly<Record<string, CibaClient>>;
 }
 
 export function loginConfigFrom(e: {
@@ -121,6 +125,7 @@ export function loginConfigFrom(e: {
   HANDOFF_DEVICE_CLIENT_ID: string;
   HANDOFF_DEVICE_CLIENT_IDS?: Record<string, string> | undefined;
   HANDOFF_APPROVER_EMAIL_SERVICES?: string[] | undefined;
+  HANDOFF_CIBA_CLIENTS?: Record<string, CibaClient> | undefined;
 }): LoginConfig {
   return {
     protocols: e.HANDOFF_PROTOCOLS,
@@ -129,6 +134,7 @@ export function loginConfigFrom(e: {
     deviceClientId: e.HANDOFF_DEVICE_CLIENT_ID,
     deviceClientIds: e.HANDOFF_DEVICE_CLIENT_IDS ?? {},
     approverEmailServices: e.HANDOFF_APPROVER_EMAIL_SERVICES ?? [],
+    cibaClients: e.HANDOFF_CIBA_CLIENTS ?? {},
   };
 }
 

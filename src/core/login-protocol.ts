@@ -54,8 +54,11 @@ export interface LoginRequest extends CallContext {
 }
 
 export interface Started {
-  /** The URL the approver opens. */
-  readonly approvalUrl: string;
+  /**
+   * The URL the approver opens. Absent when there is none: the service asks the person on
+   * their own device or authenticator app (OpenID CIBA), and the thread says so.
+   */
+  readonly approvalUrl?: string;
   /** Device-style code the approver types on the page. */
   readonly userCode?: string;
   /** When the service stops honouring this login, epoch ms. */

@@ -32,8 +32,11 @@ export interface ApprovalRequestMessage {
   readonly serviceLogoUrl?: string;
   readonly agentId: string;
   readonly scopes: readonly string[];
-  /** The URL the approver opens; shown as a link only when http(s), always with its host beside it. */
-  readonly approvalUrl: string;
+  /**
+   * The URL the approver opens; shown as a link only when http(s), always with its host beside
+   * it. Absent: the service asks the approver on their own device (CIBA), nothing to open here.
+   */
+  readonly approvalUrl?: string;
   /** For device-style logins: the code to type on the approval page (shown only in RFC 8628's shape). */
   readonly userCode?: string;
   /** What the approver sends back: a finish code, an emailed one-time code, or just "done". */
@@ -116,6 +119,10 @@ export function describeAnswer(msg: ApprovalRequestMessage): Sentence {
     case 'email_code':
       return ['Reply here with the one-time code from the email.'];
     case 'done': {
+      if (msg.approvalUrl === undefined)
+        return [
+          'Approve on your device when it asks; nothing to paste here (a "done" makes the bridge check at once).',
+        ];
       const code = shownUserCode(msg);
       return code
         ? say`Open the link, enter the code ${value(code, textLimits.id)} and approve, then reply "done" here.`
@@ -132,6 +139,8 @@ export function describeRequest(msg: ApprovalRequestMessage): Sentence {
 
 /** Where the link goes: "the link opens HOST", or why there is none in this copy. */
 export function describeLink(msg: ApprovalRequestMessage): Sentence {
+  if (msg.approvalUrl === undefined)
+    return ['No link: the service asks the approver on their own phone or authenticator app.'];
   if (msg.linkSentPrivately) return ['The approval link was sent to the approver privately.'];
   const link = approvalLink(msg);
   return link

@@ -15,6 +15,8 @@ export function checkApprovalLink(
   service: string,
   policy: NetworkPolicy,
 ): void {
+  // No link (the person approves on their own device): nothing is shown, nothing to check.
+  if (started.approvalUrl === undefined) return;
   const origin = new URL(service).origin;
   const fail = (why: string) =>
     new UpstreamError(`${origin} gave an approval link the bridge will not show: ${why}`, {

@@ -27,7 +27,7 @@ export function approvalMessage(
     serviceUrl: record.service,
     agentId: record.agentId,
     scopes: record.scopes,
-    approvalUrl: record.approvalUrl!,
+    ...(record.approvalUrl ? { approvalUrl: record.approvalUrl } : {}),
     answer: record.answer!,
     expiresAt: record.expiresAt,
     approvers: record.approvers,
@@ -49,7 +49,8 @@ export async function postApproval(
   dedupeKey: string,
 ): Promise<{ privately: boolean }> {
   const { adapter } = deps.adapters.parse(record.thread);
-  const privately = adapter.postPrivately !== undefined && people.length > 0;
+  // Only a link is worth sending privately: without one (approval on the person's own device) the thread copy says all.
+  const privately = message.approvalUrl !== undefined && adapter.postPrivately !== undefined && people.length > 0;
   if (privately) {
     for (const person of people) {
       await deps.outbox.send(

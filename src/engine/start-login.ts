@@ -72,8 +72,7 @@ export async function startStep(deps: EngineDeps, record: HandoffRecord): Promis
     if (!prepared) return;
     // A start that already reached the service (a retry after a crash or a failed post) is
     // reused, not repeated: no turn at the service is needed to post it.
-    let started: HandoffRecord | undefined =
-      record.approvalUrl && record.answer && openLoginSecret(deps.vault, record) ? record : undefined;
+    let started: HandoffRecord | undefined = record.answer && openLoginSecret(deps.vault, record) ? record : undefined;
     if (!started) {
       turn = await serviceTurn(
         deps,
@@ -221,7 +220,7 @@ async function startAtService(
     set: {
       notBefore: undefined,
       startDeadline: undefined,
-      approvalUrl: result.approvalUrl,
+      ...(result.approvalUrl ? { approvalUrl: result.approvalUrl } : {}),
       answer: result.answer,
       sealedSecret: sealLoginSecret(deps.vault, record.id, result.secret),
       expiresAt,

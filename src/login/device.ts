@@ -17,7 +17,7 @@ import { isUserCode, maxUserCodeLength } from '../core/untrusted-text.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
 import type { DeviceMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
-import { oauthFetch } from './oauth-fetch.js';
+import { oauthErrorIn, oauthFetch } from './oauth-fetch.js';
 import type { ProtocolModule } from './protocol-module.js';
 import { identifyAccount } from './oidc-identity.js';
 import type { ServiceHttp } from './service-http.js';
@@ -99,16 +99,6 @@ function translate(err: unknown, what: string): HandoffError {
     0,
     'backoff',
   );
-}
-
-/** An OAuth error some servers (well-known code hosts among them) send with HTTP 200: read it before oauth4webapi does. */
-async function oauthErrorIn(response: Response): Promise<string | undefined> {
-  if (response.status !== 200) return undefined;
-  const body = (await response
-    .clone()
-    .json()
-    .catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
-  return typeof body?.error === 'string' && body.access_token === undefined ? body.error : undefined;
 }
 
 export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {

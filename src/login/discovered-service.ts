@@ -35,6 +35,23 @@ export interface DeviceMetadata {
   readonly userinfoEndpoint?: string;
 }
 
+/**
+ * OpenID CIBA (poll mode) from authorization-server metadata: a
+ * `backchannel_authentication_endpoint` with `urn:openid:params:grant-type:ciba` among the
+ * grant types (src/login/ciba-metadata.ts reads it).
+ */
+export interface CibaMetadata {
+  readonly issuer: string;
+  readonly backchannelAuthenticationEndpoint: string;
+  readonly tokenEndpoint: string;
+  /** `token_endpoint_auth_methods_supported`; RFC 8414's default `client_secret_basic` when absent. */
+  readonly authMethods: readonly string[];
+  /** `token_endpoint_auth_signing_alg_values_supported` (for `private_key_jwt`), when listed. */
+  readonly signingAlgs: readonly string[];
+  readonly revocationEndpoint?: string;
+  readonly userinfoEndpoint?: string;
+}
+
 export interface DiscoveredService {
   /** The service URL discovery started from (normalised, no trailing slash). */
   readonly service: string;
@@ -46,6 +63,7 @@ export interface DiscoveredService {
   readonly authorizationServer?: string;
   readonly agentAuth?: AgentAuthMetadata;
   readonly device?: DeviceMetadata;
+  readonly ciba?: CibaMetadata;
   /**
    * Per protocol that publishes no metadata, whether the service answered its probe like a
    * server of it (agent sessions: `POST <service>/agent-sessions/start`). A name absent: not asked.

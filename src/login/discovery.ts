@@ -173,6 +173,12 @@ function checkEndpoints(info: AuthorizationServerInfo, anchors: readonly string[
     check(info.device.tokenEndpoint, 'token endpoint');
     check(info.device.revocationEndpoint, 'revocation endpoint');
   }
+  if (info.ciba) {
+    check(info.ciba.backchannelAuthenticationEndpoint, 'backchannel authentication endpoint');
+    check(info.ciba.tokenEndpoint, 'token endpoint');
+    check(info.ciba.revocationEndpoint, 'revocation endpoint');
+    check(info.ciba.userinfoEndpoint, 'userinfo endpoint');
+  }
   const a = info.agentAuth;
   if (a) {
     check(a.registerUri, 'registration endpoint');
@@ -245,6 +251,9 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
         info.agentAuth ? `an agent_auth block (types: ${describeTypes(info.agentAuth.types)})` : 'no agent_auth block',
       );
       findings.push(info.device ? 'a device_authorization_endpoint' : 'no device_authorization_endpoint');
+      findings.push(
+        info.ciba ? 'a CIBA backchannel_authentication_endpoint (poll)' : (info.cibaUnusable ?? 'no CIBA endpoint'),
+      );
     }
     // A logo is shown, not called: dropped unless it is a link the policy allows, on the service's site.
     const logoUri =
@@ -259,6 +268,7 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
       ...(as ? { authorizationServer: as.base } : {}),
       ...(info?.agentAuth ? { agentAuth: info.agentAuth } : {}),
       ...(info?.device ? { device: info.device } : {}),
+      ...(info?.ciba ? { ciba: info.ciba } : {}),
     };
     if (o.protocols.some((p) => speaks(p, found))) return found;
     return probe(found, o.protocols, fetcher);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UpstreamError } from '../core/errors.js';
-import type { AgentAuthMetadata, DeviceMetadata } from './discovered-service.js';
+import { readCibaMetadata } from './ciba-metadata.js';
+import type { AgentAuthMetadata, CibaMetadata, DeviceMetadata } from './discovered-service.js';
 
 /**
  * Reading the two metadata documents leniently: RFC 9728 protected-resource metadata and
@@ -138,6 +139,10 @@ export interface AuthorizationServerInfo {
   readonly tokenEndpoint?: string;
   readonly revocationEndpoint?: string;
   readonly device?: DeviceMetadata;
+  /** OpenID CIBA in poll mode (src/login/ciba-metadata.ts). */
+  readonly ciba?: CibaMetadata;
+  /** A CIBA endpoint the bridge cannot use, and why (for the `no_supported_login` message). */
+  readonly cibaUnusable?: string;
   /** Present when the block names somewhere to register. */
   readonly agentAuth?: AgentAuthMetadata;
   /** An `agent_auth` block exists but names no registration endpoint. */
@@ -163,6 +168,12 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
           ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
         }
       : undefined;
+  const ciba = readCibaMetadata(a, {
+    issuer,
+    ...(tokenEndpoint ? { tokenEndpoint } : {}),
+    ...(revocationEndpoint ? { revocationEndpoint } : {}),
+    ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
+  });
   const block = a.agent_auth ?? undefined;
   const registerUri = block
     ? (block.register_uri ?? block.registration_endpoint ?? block.identity_endpoint ?? undefined)
@@ -203,6 +214,7 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
     ...(tokenEndpoint ? { tokenEndpoint } : {}),
     ...(revocationEndpoint ? { revocationEndpoint } : {}),
     ...(device ? { device } : {}),
+    ...(ciba.kind === 'found' ? { ciba: ciba.ciba } : ciba.kind === 'unusable' ? { cibaUnusable: ciba.why } : {}),
     ...(agentAuth ? { agentAuth } : {}),
   };
 }

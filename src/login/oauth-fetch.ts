@@ -33,3 +33,16 @@ export function oauthFetch(http: ServiceHttp, ctx?: CallContext): OAuthFetch {
     return new Response(bodiless.has(res.status) ? null : answer, { status: res.status, headers: res.headers });
   };
 }
+
+/**
+ * An OAuth error some servers (well-known code hosts among them) send with HTTP 200: read it
+ * before oauth4webapi does, which would take the answer for a token.
+ */
+export async function oauthErrorIn(response: Response): Promise<string | undefined> {
+  if (response.status !== 200) return undefined;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
+  return typeof body?.error === 'string' && body.access_token === undefined ? body.error : undefined;
+}

@@ -5,6 +5,9 @@ import { agentSessionsRoutes } from './agent-sessions-routes.js';
 import { approvalPageRoutes } from './approval-page-routes.js';
 import { authMdRoutes } from './authmd-routes.js';
 import { AuthMdState } from './authmd-state.js';
+import { cibaDevicePageRoutes } from './ciba-device-page-routes.js';
+import { cibaRoutes } from './ciba-routes.js';
+import { CibaState } from './ciba-state.js';
 import { claimPageRoutes } from './claim-page-routes.js';
 import { devicePageRoutes } from './device-page-routes.js';
 import { deviceRoutes, revocationRoute, userinfoRoute } from './device-routes.js';
@@ -40,6 +43,7 @@ export interface Sandbox {
   readonly state: SandboxState;
   readonly authmd: AuthMdState;
   readonly device: DeviceState;
+  readonly ciba: CibaState;
   readonly faults: SandboxFaults;
   /** Path prefix the routes are mounted under. */
   readonly base: string;
@@ -67,6 +71,7 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
   const state = new SandboxState({ clock: systemClock, ...options });
   const authmd = new AuthMdState(state);
   const device = new DeviceState(state);
+  const ciba = new CibaState(state);
   const faults = new SandboxFaults();
   const serviceName = options.serviceName ?? 'Sandbox Analytics';
   const protocols = options.protocols ?? ['agent-sessions'];
@@ -88,7 +93,11 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
         200,
         htmlPage(
           serviceName,
-          `<h1>${escapeHtml(serviceName)}</h1><p>A local stand-in service for trying handoff. It speaks ${protocols.map(escapeHtml).join(', ')} and protects <code>${escapeHtml(base)}/api/me</code>.</p>`,
+          `<h1>${escapeHtml(serviceName)}</h1><p>A local stand-in service for trying handoff. It speaks ${protocols.map(escapeHtml).join(', ')} and protects <code>${escapeHtml(base)}/api/me</code>.</p>${
+            protocols.includes('ciba')
+              ? `<p>CIBA logins ask a person on their own device: <a href="${escapeHtml(base)}/phone">open the stand-in device</a>.</p>`
+              : ''
+          }`,
         ),
       );
     },
@@ -103,15 +112,19 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
     routes.push(...authMdRoutes(authmd, base, authmdTypes), ...claimPageRoutes(authmd, base, serviceName));
   if (protocols.includes('device')) {
     routes.push(...deviceRoutes(device, state, base), ...devicePageRoutes(device, base, serviceName));
-    if (identifiesApprover) routes.push(userinfoRoute(state, base));
   }
-  if (protocols.includes('authmd') || protocols.includes('device')) routes.push(revocationRoute(state, base));
+  if (protocols.includes('ciba'))
+    routes.push(...cibaRoutes(ciba, state, base), ...cibaDevicePageRoutes(ciba, base, serviceName));
+  const oauth = protocols.includes('device') || protocols.includes('ciba');
+  if (oauth && identifiesApprover) routes.push(userinfoRoute(state, base));
+  if (protocols.includes('authmd') || oauth) routes.push(revocationRoute(state, base));
 
   return {
     base,
     state,
     authmd,
     device,
+    ciba,
     faults,
     protocols,
     routes: routes.map((route) => ({

@@ -51,9 +51,22 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
   const at = (path: string) => `${origin}${s.base}${path}`;
   const device = s.protocols.includes('device');
   const authmd = s.protocols.includes('authmd') && s.authmdTypes.length > 0;
+  // CIBA (poll mode) on its own token endpoint, so an instance may speak it beside the device flow.
+  const ciba = s.protocols.includes('ciba');
   return {
     issuer: at(''),
     scopes_supported: scopesOf(s),
+    ...(ciba
+      ? {
+          backchannel_authentication_endpoint: at('/bc-authorize'),
+          backchannel_token_delivery_modes_supported: ['poll'],
+          backchannel_user_code_parameter_supported: false,
+          token_endpoint: at('/oauth/ciba-token'),
+          grant_types_supported: ['urn:openid:params:grant-type:ciba', 'refresh_token'],
+          token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+          ...(s.identifiesApprover ? { userinfo_endpoint: at('/oauth/userinfo') } : {}),
+        }
+      : {}),
     ...(device
       ? {
           device_authorization_endpoint: at('/oauth/device_authorization'),
@@ -63,7 +76,7 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
           ...(s.identifiesApprover ? { userinfo_endpoint: at('/oauth/userinfo') } : {}),
         }
       : {}),
-    ...(device || authmd ? { revocation_endpoint: at('/oauth/revoke') } : {}),
+    ...(device || authmd || ciba ? { revocation_endpoint: at('/oauth/revoke') } : {}),
     ...(authmd
       ? {
           agent_auth: {

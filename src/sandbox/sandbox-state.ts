@@ -30,6 +30,12 @@ export interface SandboxOptions {
   readonly deviceCodeTtlMs?: number;
   /** Device-flow poll interval, seconds. Default 5. */
   readonly deviceIntervalSeconds?: number;
+  /** How long a CIBA backchannel request lives, ms. Default 5 min. */
+  readonly cibaRequestTtlMs?: number;
+  /** CIBA poll interval, seconds. Default 5. */
+  readonly cibaIntervalSeconds?: number;
+  /** CIBA clients the sandbox knows, client_id → client_secret. Default: `handoff-sandbox` (ciba-state.ts). */
+  readonly cibaClients?: Readonly<Record<string, string>>;
   /** Serve protected-resource and authorization-server metadata. Default true. */
   readonly metadata?: boolean;
   /**

@@ -20,7 +20,7 @@ describeLoginProtocolContract('agent-sessions against the sandbox', async () => 
       correlationId: `corr-${randomBytes(4).toString('hex')}`,
       label: 'contract test',
     }),
-    approve: (started) => approveOnSandbox(started.approvalUrl),
+    approve: (started) => approveOnSandbox(started.approvalUrl!),
     wrongAnswer: () => `aae_${'0'.repeat(48)}`,
     accepts: async (credential) =>
       (await fetch(`${service.url}/api/me`, { headers: { authorization: `Bearer ${credential.accessToken}` } }))

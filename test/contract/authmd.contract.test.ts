@@ -48,7 +48,7 @@ for (const variant of variants) {
         ...(variant.email ? { approverEmail: email } : {}),
       }),
       approve: (started) =>
-        started.answer === 'email_code' ? codeFromMailbox(service.url, email) : claimOnSandbox(started.approvalUrl),
+        started.answer === 'email_code' ? codeFromMailbox(service.url, email) : claimOnSandbox(started.approvalUrl!),
       wrongAnswer: (started) => (started.answer === 'email_code' ? '000000' : `acf_${'0'.repeat(32)}`),
       // Email flows: the service bound the claim to the inbox it emailed (the login_hint).
       ...(variant.email ? { approverEmail: email } : {}),

@@ -42,7 +42,7 @@ describeLoginProtocolContract('device (RFC 8628) against the sandbox', async () 
       label: 'contract test',
     }),
     approve: async (started) => {
-      await decideDevice(started.approvalUrl, 'approve', started.userCode);
+      await decideDevice(started.approvalUrl!, 'approve', started.userCode);
       await pause();
       return 'done';
     },

@@ -91,7 +91,7 @@ describe('a throwaway protocol in the registry', () => {
   it('is chosen when its rank beats the device flow the same service offers', async () => {
     const registry = [...loginProtocols, smokeSignals(5)];
     const names = enabledProtocols(undefined, registry);
-    expect(names).toEqual(['smoke-signals', 'authmd', 'device', 'agent-sessions']);
+    expect(names).toEqual(['smoke-signals', 'authmd', 'device', 'ciba', 'agent-sessions']);
     const chosen = await discoveryWith(registry).choose(`${services.origin}/smoke`, names, ctx);
     expect(chosen).toMatchObject({ protocol: 'smoke-signals', serviceName: 'Smoke Signals' });
   });
@@ -99,7 +99,7 @@ describe('a throwaway protocol in the registry', () => {
   it('loses to the device flow when ranked after it, and is not chosen where it is not recognised', async () => {
     const registry = [smokeSignals(25), ...loginProtocols];
     const names = enabledProtocols(undefined, registry);
-    expect(names).toEqual(['authmd', 'device', 'smoke-signals', 'agent-sessions']);
+    expect(names).toEqual(['authmd', 'device', 'ciba', 'smoke-signals', 'agent-sessions']);
     expect((await discoveryWith(registry).choose(`${services.origin}/smoke`, names, ctx)).protocol).toBe('device');
     // Alone, it is chosen on its service and refused where its recognition fails.
     const alone = discoveryWith(registry);

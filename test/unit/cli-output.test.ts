@@ -44,6 +44,15 @@ describe('the CLI names the link for what the person does there', () => {
     expect(describeHandoff(emailed)).toContain('  answer    the code the service emailed the approver');
   });
 
+  it('no link (CIBA): the approver answers on their own device, as the thread shows', () => {
+    const ciba = view({ protocol: 'ciba', answer: 'done', approvalUrl: null });
+    expect(approvalLine(ciba)).toBe(
+      'the service asks the approver on their own device; the thread shows what it should display: local:demo',
+    );
+    expect(describeHandoff(ciba)).toContain('  answer    on the approver’s own device');
+    expect(approvalLine(view({ answer: null, approvalUrl: null }))).toBeNull();
+  });
+
   it('a device code: verify, then answer "done"', () => {
     const device = view({
       protocol: 'device',

@@ -80,6 +80,7 @@ describe('loadConfig defaults', () => {
         deviceClientId: 'handoff-bridge',
         deviceClientIds: {},
         approverEmailServices: [],
+        cibaClients: {},
       },
       agents: {
         file: undefined,
@@ -282,7 +283,7 @@ describe('login variables', () => {
     const listed = loadConfig({ HANDOFF_PROTOCOLS: 'agent-sessions, device' }).login.protocols;
     expect(enabledProtocols(listed, loginProtocols)).toEqual(['device', 'agent-sessions']);
     expect(loadConfig({}).login.protocols).toBeUndefined();
-    expect(enabledProtocols(undefined, loginProtocols)).toEqual(['authmd', 'device', 'agent-sessions']);
+    expect(enabledProtocols(undefined, loginProtocols)).toEqual(['authmd', 'device', 'ciba', 'agent-sessions']);
   });
 
   it('refuses a listed protocol no module registers, naming those registered', () => {
@@ -297,7 +298,9 @@ describe('login variables', () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.variable).toBe('HANDOFF_PROTOCOLS');
-    expect(err.message).toContain('must list protocols from: authmd, device, agent-sessions ("oauth1" is not one)');
+    expect(err.message).toContain(
+      'must list protocols from: authmd, device, ciba, agent-sessions ("oauth1" is not one)',
+    );
   });
 
   it('stops `serve` with exit 2 naming HANDOFF_PROTOCOLS, before any Redis is started', async () => {
@@ -313,7 +316,9 @@ describe('login variables', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(written.join('')).toContain('HANDOFF_PROTOCOLS must list protocols from: authmd, device, agent-sessions');
+    expect(written.join('')).toContain(
+      'HANDOFF_PROTOCOLS must list protocols from: authmd, device, ciba, agent-sessions',
+    );
   });
 });
 
