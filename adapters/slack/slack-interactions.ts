@@ -58,7 +58,7 @@ function fromBlockActions(payload: InteractionPayload): SlackInteractionOutcome 
   const thread = threadOf(value?.thread);
   if (!value || !thread || !str(value.handoffId) || !handoffIdPattern.test(value.handoffId) || !str(payload.trigger_id))
     return ignored('malformed paste-code button');
-  const answer = value.answer === 'email_code' ? 'email_code' : 'finish_code';
+  const answer = value.answer === 'email_code' || value.answer === 'page_code' ? value.answer : 'finish_code';
   return {
     kind: 'open_modal',
     triggerId: payload.trigger_id,

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { UpstreamError } from '../core/errors.js';
-import type { AgentAuthMetadata, DeviceMetadata } from './discovered-service.js';
+import type { AgentAuthMetadata, AuthMdLine, DeviceMetadata } from './discovered-service.js';
+
+/** RFC 7523's grant, which auth.md's later shapes exchange their identity assertion with. */
+export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /**
  * Reading the two metadata documents leniently: RFC 9728 protected-resource metadata and
@@ -130,6 +133,7 @@ const authorizationServer = z.looseObject({
   device_authorization_endpoint: optionalUrl,
   revocation_endpoint: optionalUrl,
   userinfo_endpoint: optionalUrl,
+  grant_types_supported: stringList,
   agent_auth: agentAuthBlock.nullish(),
 });
 
@@ -183,6 +187,14 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
     const skill = block.skill ?? block.skill_uri ?? undefined;
     const claimUri = block.claim_uri ?? block.claim_endpoint ?? undefined;
     const revocationUri = block.revocation_uri ?? revocationEndpoint;
+    const grants = a.grant_types_supported.slice(0, 50);
+    // AUTHMD-VERSIONS.md §7: a grant ending `:claim` or `:claim_token` marks the polling line.
+    const claimGrant = grants.find((g) => g.length <= 200 && /:claim(?:_token)?$/.test(g));
+    const types = block.identity_types_supported;
+    // v0.2/v0.3 keep v0.1's emailed code at `/agent/identity`: spoken as v0.1.
+    const emailedCode = types.includes('verified_email') && !types.includes('service_auth');
+    const line: AuthMdLine =
+      block.register_uri || !block.identity_endpoint ? '0.1' : claimGrant ? '0.6' : emailedCode ? '0.1' : '0.7';
     agentAuth = {
       registerUri,
       claimUris,
@@ -195,6 +207,11 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
       ...(claimUri ? { claimUri } : {}),
       ...(revocationUri ? { revocationUri } : {}),
       ...(skill ? { skill } : {}),
+      line,
+      jwtBearer: grants.includes(jwtBearerGrant),
+      ...(line !== '0.1' && tokenEndpoint ? { tokenEndpoint } : {}),
+      ...(line !== '0.1' && revocationEndpoint ? { oauthRevocationEndpoint: revocationEndpoint } : {}),
+      ...(line === '0.6' && claimGrant ? { claimGrant } : {}),
     };
   }
   return {
