@@ -192,7 +192,10 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
     const claimGrant = grants.find((g) => g.length <= 200 && /:claim(?:_token)?$/.test(g));
     const types = block.identity_types_supported;
     // v0.2/v0.3 keep v0.1's emailed code at `/agent/identity`: spoken as v0.1.
-    const emailedCode = types.includes('verified_email') && !types.includes('service_auth');
+    const emailedCode =
+      (types.includes('verified_email') ||
+        (block.identity_assertion?.assertion_types_supported ?? []).includes('verified_email')) &&
+      !types.includes('service_auth');
     const line: AuthMdLine =
       block.register_uri || !block.identity_endpoint ? '0.1' : claimGrant ? '0.6' : emailedCode ? '0.1' : '0.7';
     agentAuth = {

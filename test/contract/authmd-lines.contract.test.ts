@@ -4,7 +4,7 @@ import { createAuthMdProtocol } from '../../src/login/authmd.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { loginProtocols } from '../../src/main.js';
-import { startSandboxServer } from '../helpers/sandbox-server.js';
+import { confirmOnLinePage, startSandboxServer } from '../helpers/sandbox-server.js';
 import { developmentPolicy } from '../helpers/network.js';
 import { describeLoginProtocolContract } from './login-protocol.contract.js';
 
@@ -14,16 +14,6 @@ import { describeLoginProtocolContract } from './login-protocol.contract.js';
  * the bridge polls) and the read-back line (the person presses Authorize and pastes the page's
  * code), each with service_auth (the approver's email as login_hint).
  */
-export async function confirmOnLinePage(verificationUri: string, email: string, userCode?: string): Promise<string> {
-  const res = await fetch(verificationUri, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ email, ...(userCode ? { user_code: userCode } : {}) }).toString(),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`the claim page answered ${res.status}`);
-  return /data-testid="user-code">(\d{6})</.exec(text)?.[1] ?? 'done';
-}
 
 for (const line of ['0.6', '0.7'] as const) {
   describeLoginProtocolContract(
