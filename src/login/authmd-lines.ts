@@ -96,7 +96,8 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
         ? { claim_token: s.claimToken, email: s.email }
         : { type: 'service_auth', claim_token: s.claimToken, login_hint: s.email };
     const res = await http.request(endpoint(s, s.claimEndpoint, 'claim endpoint'), { ctx, json });
-    if (res.status === 410 || res.status === 401) return 'gone';
+    // Expired, unknown, or (polling) claimed_or_in_flight: only a new registration helps.
+    if (res.status === 410 || res.status === 401 || res.status === 409) return 'gone';
     if (res.status < 200 || res.status >= 300) throw rejected(res, 'claim start', 'claim_rejected');
     return readClaimAttempt(res, clock.now());
   }
@@ -198,7 +199,12 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
   ) => exchangeAssertion(http, endpoint(s, s.tokenEndpoint, 'token endpoint'), assertion, clock.now(), ctx);
 
   /** Voids this attempt and starts another with the same claim token, or registers again when the token is gone. */
-  async function remint(s: LineSecret, ctx: CallContext, reason: Sentence): Promise<Completion> {
+  /**
+   * Voids this attempt and starts another: the same claim token with a new attempt (read-back,
+   * and polling's anonymous claim), or a new registration (polling's service_auth, as Tuist's
+   * auth.md says; and whenever the claim token is gone). At most `maxRemints` times.
+   */
+  async function remint(s: LineSecret, ctx: CallContext, reason: Sentence, register = false): Promise<Completion> {
     if (s.remints >= maxRemints)
       return {
         kind: 'fatal',
@@ -206,6 +212,7 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
         message: `The service voided the code ${maxRemints + 1} times; ask the agent to start a new login.`,
       };
     const next: LineSecret = { ...s, remints: s.remints + 1 };
+    if (register || (s.line === '0.6' && s.plan !== 'anonymous')) return reregister(next, ctx, reason);
     const attempt = await startClaim(next, ctx);
     if (attempt === 'gone')
       return reregister(next, ctx, ['The service no longer accepts the previous registration; here is a fresh link.']);
@@ -351,7 +358,7 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
       case 'claim_expired':
       case 'invalid_claim':
       case 'invalid_claim_token':
-        return reregister(s, ctx, ['The service no longer accepts the previous link; here is a fresh one.']);
+        return remint(s, ctx, ['The service no longer accepts the previous link; here is a fresh one.'], true);
       case 'already_claimed':
         return { kind: 'already_exchanged' };
       case 'claim_denied':

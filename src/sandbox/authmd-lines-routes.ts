@@ -19,7 +19,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export const claimGrant = 'urn:workos:agent-auth:grant-type:claim';
 export const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
-export function authMdLinesRoutes(state: AuthMdLinesState, base: string, serviceName: string): Route[] {
+export function authMdLinesRoutes(
+  state: AuthMdLinesState,
+  base: string,
+  serviceName: string,
+  offered: readonly string[],
+): Route[] {
   const polling = state.line === '0.6';
   const verifyUrl = (origin: string, a: ClaimAttemptState) => `${origin}${base}/claim/verify/${a.id}`;
   const pollingAttempt = (origin: string, a: ClaimAttemptState) => ({
@@ -96,6 +101,8 @@ export function authMdLinesRoutes(state: AuthMdLinesState, base: string, service
             return json(201, registrationAnswer(origin, registration, claimToken, preClaim, undefined));
           }
           case 'service_auth': {
+            if (!offered.includes('service_auth'))
+              return jsonError(400, 'service_auth_registration_disabled', 'This service does not accept service_auth.');
             const hint = str(body.login_hint);
             if (!hint || !isEmail(hint)) return jsonError(400, 'invalid_login_hint', 'login_hint must be an email.');
             const { registration, claimToken, attempt } = state.register('service_auth', hint);

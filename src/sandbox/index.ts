@@ -12,7 +12,7 @@ import { devicePageRoutes } from './device-page-routes.js';
 import { deviceRoutes, revocationRoute, userinfoRoute } from './device-routes.js';
 import { DeviceState } from './device-state.js';
 import { SandboxFaults } from './faults.js';
-import { bearerChallenge, metadataRoutes } from './metadata-routes.js';
+import { bearerChallenge, laterTypes, metadataRoutes } from './metadata-routes.js';
 import { protectedApiRoutes } from './protected-api-routes.js';
 import {
   SandboxState,
@@ -106,7 +106,7 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
     routes.push(...metadataRoutes({ base, serviceName, protocols, authmdTypes, identifiesApprover, authmdLine: line }));
   if (protocols.includes('agent-sessions'))
     routes.push(...agentSessionsRoutes(state, base), ...approvalPageRoutes(state, base, serviceName));
-  if (authmdLines) routes.push(...authMdLinesRoutes(authmdLines, base, serviceName));
+  if (authmdLines) routes.push(...authMdLinesRoutes(authmdLines, base, serviceName, laterTypes(authmdTypes)));
   else if (protocols.includes('authmd'))
     routes.push(...authMdRoutes(authmd, base, authmdTypes), ...claimPageRoutes(authmd, base, serviceName));
   if (protocols.includes('device')) {

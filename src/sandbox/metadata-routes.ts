@@ -66,7 +66,7 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
         }
       : {}),
     ...(device || authmd ? { revocation_endpoint: at('/oauth/revoke') } : {}),
-    ...(authmd && s.authmdLine ? laterAuthMd(at, s.authmdLine) : {}),
+    ...(authmd && s.authmdLine ? laterAuthMd(at, s.authmdLine, s.authmdTypes) : {}),
     ...(authmd && !s.authmdLine
       ? {
           agent_auth: {
@@ -99,8 +99,16 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
   };
 }
 
+/** An instance told `authmdTypes: ['anonymous']` offers only anonymous registration (as v0.4/v0.5 services do). */
+export const laterTypes = (types: readonly AuthMdRegistrationType[]): string[] =>
+  types.length === 1 && types[0] === 'anonymous' ? ['anonymous'] : ['anonymous', 'service_auth', 'identity_assertion'];
+
 /** AUTHMD-VERSIONS.md §3.1: the later shapes' metadata, polling with the claim grant listed. */
-function laterAuthMd(at: (path: string) => string, line: '0.6' | '0.7'): Record<string, unknown> {
+function laterAuthMd(
+  at: (path: string) => string,
+  line: '0.6' | '0.7',
+  types: readonly AuthMdRegistrationType[],
+): Record<string, unknown> {
   return {
     token_endpoint: at('/oauth2/token'),
     revocation_endpoint: at('/oauth/revoke'),
@@ -113,7 +121,7 @@ function laterAuthMd(at: (path: string) => string, line: '0.6' | '0.7'): Record<
       identity_endpoint: at('/agent/identity'),
       claim_endpoint: at('/agent/identity/claim'),
       events_endpoint: at('/agent/events'),
-      identity_types_supported: ['anonymous', 'service_auth', 'identity_assertion'],
+      identity_types_supported: laterTypes(types),
       identity_assertion: { assertion_types_supported: ['urn:ietf:params:oauth:token-type:id-jag'] },
       events_supported: [],
     },

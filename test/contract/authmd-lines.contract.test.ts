@@ -12,15 +12,29 @@ import { describeLoginProtocolContract } from './login-protocol.contract.js';
  * auth.md's later shapes against the sandbox, through the same harness as v0.1
  * (authmd.contract.test.ts): the polling line (the person types the thread's code on the page;
  * the bridge polls) and the read-back line (the person presses Authorize and pastes the page's
- * code), each with service_auth (the approver's email as login_hint).
+ * code), each with service_auth (the approver's email as login_hint) and with anonymous + claim
+ * (the claim started with that email).
  */
 
-for (const line of ['0.6', '0.7'] as const) {
+const variants = [
+  { line: '0.6', plan: 'service_auth' },
+  { line: '0.6', plan: 'anonymous' },
+  { line: '0.7', plan: 'service_auth' },
+  { line: '0.7', plan: 'anonymous' },
+] as const;
+
+for (const { line, plan } of variants) {
   describeLoginProtocolContract(
-    `authmd ${line === '0.6' ? 'v0.6 polling' : 'v0.7 read-back'} (service_auth) against the sandbox`,
+    `authmd ${line === '0.6' ? 'v0.6 polling' : 'v0.7 read-back'} (${plan === 'anonymous' ? 'anonymous + claim' : 'service_auth'}) against the sandbox`,
     async () => {
       const service = await startSandboxServer(
-        { protocols: ['authmd'], variant: line, serviceName: 'Sandbox Tasks', deviceIntervalSeconds: 1 },
+        {
+          protocols: ['authmd'],
+          variant: line,
+          serviceName: 'Sandbox Tasks',
+          deviceIntervalSeconds: 1,
+          ...(plan === 'anonymous' ? { authmdTypes: ['anonymous'] as const } : {}),
+        },
         '/tasks',
       );
       const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 10 });

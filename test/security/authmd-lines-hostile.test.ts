@@ -89,6 +89,28 @@ const pollingRegistration = (base: string, claim: (origin: string) => Record<str
     },
   ]);
 
+/** Polling metadata that offers anonymous registration only (as v0.4/v0.5 services do). */
+const anonymousOnlyMetadata = (base: string) =>
+  route('GET', `${base}/.well-known/oauth-authorization-server`, (req) => {
+    const at = (p: string) => `${requestOrigin(req)}${base}${p}`;
+    return [
+      200,
+      {
+        issuer: at(''),
+        token_endpoint: at('/oauth2/token'),
+        grant_types_supported: [
+          'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          'urn:workos:agent-auth:grant-type:claim',
+        ],
+        agent_auth: {
+          identity_endpoint: at('/agent/identity'),
+          claim_endpoint: at('/agent/identity/claim'),
+          identity_types_supported: ['anonymous'],
+        },
+      },
+    ];
+  });
+
 describe('auth.md polling line against a hostile service', () => {
   it('never polls faster than 2 s, whatever interval the service names (0, negative, absurd)', async () => {
     for (const interval of [0, -5, 0.001]) {
@@ -170,7 +192,7 @@ describe('auth.md polling line against a hostile service', () => {
     }
   });
 
-  it('re-mints an expired code with a fresh link and code at most 3 times, then gives up', async () => {
+  it('re-mints an expired code with a fresh link and code at most 3 times, then gives up (service_auth registers again)', async () => {
     // Codes that expire the moment they are minted: every poll answers expired_token.
     const h = await hostile('0.6', () => [], { otpTtlMs: 0 });
     const started = await h.protocol.start(h.request());
@@ -186,7 +208,24 @@ describe('auth.md polling line against a hostile service', () => {
     expect(codes.size).toBeGreaterThan(1);
     const last = await h.protocol.poll!(secret, ctx);
     expect(last).toMatchObject({ kind: 'fatal', code: 'too_many_restarts' });
-    expect(h.sandbox.state.calls.filter((c) => c.path.endsWith('/agent/identity/claim')).length).toBe(3);
+    const calls = (suffix: string) => h.sandbox.state.calls.filter((c) => c.path.endsWith(suffix)).length;
+    expect(calls('/agent/identity')).toBe(4);
+    expect(calls('/agent/identity/claim')).toBe(0);
+  });
+
+  it('re-mints an anonymous claim with the same claim token at most 3 times', async () => {
+    const h = await hostile('0.6', (base) => [anonymousOnlyMetadata(base)], { otpTtlMs: 0 });
+    const started = await h.protocol.start(h.request());
+    let secret = started.secret;
+    for (let i = 1; i <= 3; i++) {
+      const polled = await h.protocol.poll!(secret, ctx);
+      if (polled.kind !== 'restarted') throw new Error(`expected restarted, got ${polled.kind}`);
+      secret = polled.started.secret;
+    }
+    expect(await h.protocol.poll!(secret, ctx)).toMatchObject({ kind: 'fatal', code: 'too_many_restarts' });
+    const calls = (suffix: string) => h.sandbox.state.calls.filter((c) => c.path.endsWith(suffix)).length;
+    expect(calls('/agent/identity')).toBe(1);
+    expect(calls('/agent/identity/claim')).toBe(4);
   });
 
   it('refuses to send a hostile approver email as login_hint', async () => {
