@@ -17,6 +17,19 @@ const oauthError = (status: number, error: string, description: string): RouteRe
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export const claimGrant = 'urn:workos:agent-auth:grant-type:claim';
+const idJag = 'urn:ietf:params:oauth:token-type:id-jag';
+
+/** The payload of a JWT-shaped string, unverified (the sandbox trusts no provider; see registerAssertion). */
+function jwtPayload(value: string | undefined): Record<string, unknown> | undefined {
+  const part = value?.split('.')[1];
+  if (!part || part.length > 4_000) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 export const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export function authMdLinesRoutes(
@@ -107,6 +120,31 @@ export function authMdLinesRoutes(
             if (!hint || !isEmail(hint)) return jsonError(400, 'invalid_login_hint', 'login_hint must be an email.');
             const { registration, claimToken, attempt } = state.register('service_auth', hint);
             return json(201, registrationAnswer(origin, registration, claimToken, undefined, attempt));
+          }
+          case 'identity_assertion': {
+            const payload = jwtPayload(str(body.assertion));
+            if (body.assertion_type !== idJag || !payload)
+              return jsonError(400, 'invalid_request', 'Send an ID-JAG assertion.');
+            const result = state.registerAssertion(payload, `${origin}${base}`);
+            if (!result.ok) return jsonError(result.status, result.error, result.message);
+            const { registration: r, assertion } = result;
+            return json(
+              200,
+              polling
+                ? {
+                    registration_id: r.id,
+                    registration_type: 'identity_assertion',
+                    identity_assertion: assertion.value,
+                    assertion_expires: iso(assertion.expiresAt),
+                    scopes: [...defaultAuthMdScopes],
+                  }
+                : {
+                    id: r.id,
+                    type: 'identity_assertion',
+                    identity: { assertion: assertion.value, expires_at: iso(assertion.expiresAt) },
+                    scopes: [...defaultAuthMdScopes],
+                  },
+            );
           }
           case 'refresh': {
             if (polling) return jsonError(400, 'invalid_request', 'Unknown registration type.');

@@ -117,6 +117,30 @@ export class AuthMdLinesState {
     return undefined;
   }
 
+  /**
+   * A clean ID-JAG registration (the sandbox's stand-in: the assertion is a JWT whose payload
+   * names `email` and `aud`; no signature, no provider trust, so only a test can make one).
+   * The audience must be the issuer, as the reference checks (AUTHMD-VERSIONS.md pitfall 1).
+   */
+  registerAssertion(payload: { aud?: unknown; email?: unknown }, issuer: string) {
+    if (payload.aud !== issuer) return fail(400, 'expired', 'jwt audience invalid: exp check failed');
+    if (typeof payload.email !== 'string') return fail(400, 'missing_verified_email', 'No verified email.');
+    const r: LineRegistrationState = {
+      id: `reg_${randomBytes(10).toString('hex')}`,
+      type: 'service_auth',
+      claimTokenHash: '',
+      claimExpiresAt: 0,
+      status: 'claimed',
+      email: payload.email,
+    };
+    this.registrations.set(r.id, r);
+    return {
+      ok: true as const,
+      registration: r,
+      assertion: this.mintAssertion(r.id, payload.email, [...defaultAuthMdScopes]),
+    };
+  }
+
   /** Starts (or replaces) the claim attempt, bound to `email`. */
   startClaim(
     claimToken: string,
