@@ -396,6 +396,9 @@ export const authMdProtocol: ProtocolModule = {
     secretLike(String.raw`clm_[A-Za-z0-9_-]{8,}`),
     // the sandbox's claim finish codes (browser claims)
     secretLike(String.raw`acf_[A-Za-z0-9]{16,}`),
+    // read-back refresh tokens (the reference's `art_`), and the sandbox's identity assertions
+    secretLike(String.raw`art_[A-Za-z0-9_-]{16,}`),
+    secretLike(String.raw`asr_[A-Za-z0-9]{16,}`),
   ],
   sandbox: [
     { base: '/sandbox/authmd', serviceName: 'Sandbox Notes', label: 'auth.md v0.1; mail at /sandbox/authmd/mailbox' },
