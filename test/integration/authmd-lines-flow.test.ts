@@ -16,7 +16,22 @@ describe('auth.md polling and read-back lines through the thread', () => {
   const email = (label: string) => `${label}-${Math.random().toString(16).slice(2, 8)}@example.com`;
 
   beforeAll(async () => {
-    bridge = await startTestBridge('authmd-lines', { sandbox: { deviceIntervalSeconds: 30 } });
+    bridge = await startTestBridge('authmd-lines', {
+      sandbox: { deviceIntervalSeconds: 30 },
+      extraSandboxes: [
+        {
+          // Codes that expire the moment they are minted, polled every 2 s: every poll says expired_token.
+          base: '/sandbox/expiring',
+          options: {
+            serviceName: 'Sandbox Expiring',
+            protocols: ['authmd'],
+            variant: '0.6',
+            otpTtlMs: 0,
+            deviceIntervalSeconds: 2,
+          },
+        },
+      ],
+    });
     agent = await startTestAgent(bridge);
   });
   afterAll(async () => {
@@ -79,6 +94,31 @@ describe('auth.md polling and read-back lines through the thread', () => {
       protocolVersion: '0.7',
       answer: 'page_code',
       attempts: 0,
+    });
+  });
+
+  it('polling: an expired code is re-minted with a fresh message at most 3 times, then the login fails', async () => {
+    const thread = freshThread('expiring');
+    const to = email('cy');
+    const job = await agent.run(thread, ['cy'], 'agent-expiring', `${bridge.url}/sandbox/expiring`, {
+      approverEmail: to,
+    });
+    const first = await requestIn(bridge, thread);
+    const requests = await waitFor(
+      'four approval requests',
+      async () => {
+        const texts = (await botTexts(bridge, thread)).filter((t) => /enter the code \d{6}/.test(t));
+        return texts.length >= 4 ? texts : undefined;
+      },
+      30_000,
+    );
+    expect(requests[1]).toContain('The code expired before anyone confirmed it');
+    expect(new Set(requests.map((t) => /enter the code (\d{6})/.exec(t)![1])).size).toBeGreaterThan(1);
+    // The agent's job ends with the failure; the handoff says why.
+    await job.waitUntilFinished(agent.events, 30_000).catch(() => undefined);
+    expect(await bridge.api.getHandoff(first.handoffId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'too_many_restarts' },
     });
   });
 });
