@@ -21,7 +21,6 @@ import {
   checkedEmail,
   choosePlan,
   credentialFrom,
-  credentialStateShape,
   defaultAttemptMs,
   defaultClaimGrant,
   defaultIntervalSeconds,
@@ -35,8 +34,9 @@ import {
   type CredentialState,
   type LineSecret,
 } from './authmd-line-state.js';
+import { createLineRenewal } from './authmd-line-renewal.js';
 import { startedForAttempt } from './authmd-line-started.js';
-import { exchangeAssertion, revokeAccessToken } from './authmd-token.js';
+import { exchangeAssertion } from './authmd-token.js';
 import type { AgentAuthMetadata, DiscoveredService } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
 import { readServiceError } from './service-http.js';
@@ -198,7 +198,6 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
     ctx: CallContext,
   ) => exchangeAssertion(http, endpoint(s, s.tokenEndpoint, 'token endpoint'), assertion, clock.now(), ctx);
 
-  /** Voids this attempt and starts another with the same claim token, or registers again when the token is gone. */
   /**
    * Voids this attempt and starts another: the same claim token with a new attempt (read-back,
    * and polling's anonymous claim), or a new registration (polling's service_auth, as Tuist's
@@ -394,58 +393,6 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
 
     poll: (secret: unknown, ctx: CallContext): Promise<PollResult> => pollOnce(lineSecretShape.parse(secret), ctx),
 
-    async refresh(credential: IssuedCredential, ctx: CallContext): Promise<IssuedCredential> {
-      const state = credentialStateShape.parse(credential.protocolState);
-      const now = clock.now();
-      const assertionLive = state.assertion.expiresAt === undefined || state.assertion.expiresAt - now > 60_000;
-      if (assertionLive) {
-        const token = await exchange(state, state.assertion.value, ctx);
-        const refresh =
-          credential.refreshToken && state.line === '0.7'
-            ? {
-                value: credential.refreshToken,
-                ...(credential.refreshExpiresAt !== undefined ? { expiresAt: credential.refreshExpiresAt } : {}),
-              }
-            : undefined;
-        return credentialFrom(state, token, refresh, credential.scopes);
-      }
-      if (state.line === '0.6' || !credential.refreshToken)
-        throw upstream(
-          'The identity assertion expired and the polling line has no refresh: a new login is needed.',
-          'assertion_expired',
-        );
-      const res = await http.request(endpoint(state, state.identityEndpoint, 'identity endpoint'), {
-        ctx,
-        json: { type: 'refresh', refresh_token: credential.refreshToken },
-      });
-      if (res.status < 200 || res.status >= 300) throw rejected(res, 'refresh', 'refresh_rejected');
-      const identity = readIdentityAnswer(res);
-      const next: CredentialState = { ...state, assertion: identity.assertion };
-      try {
-        const token = await exchange(next, identity.assertion.value, ctx);
-        return credentialFrom(next, token, identity.refreshToken, credential.scopes);
-      } catch {
-        // The old refresh token is spent: keep the new one (and the new assertion) with the old access token.
-        return {
-          ...credential,
-          ...(identity.refreshToken ? { refreshToken: identity.refreshToken.value } : {}),
-          ...(identity.refreshToken?.expiresAt !== undefined
-            ? { refreshExpiresAt: identity.refreshToken.expiresAt }
-            : {}),
-          protocolState: next,
-        };
-      }
-    },
-
-    async revoke(credential: IssuedCredential, ctx: CallContext): Promise<void> {
-      const state = credentialStateShape.parse(credential.protocolState);
-      if (!state.revocationEndpoint) return;
-      await revokeAccessToken(
-        http,
-        endpoint(state, state.revocationEndpoint, 'revocation endpoint'),
-        credential.accessToken,
-        ctx,
-      );
-    },
+    ...createLineRenewal(deps),
   };
 }
