@@ -57,7 +57,12 @@ export function startedForAttempt(
     Math.min(attempt.expiresAt ?? now + defaultAttemptMs, claimExpiresAt ?? Number.POSITIVE_INFINITY),
   );
   const who = s.email ? maskedEmail(s.email) : 'your account';
-  const base = { approvalUrl, expiresAt, authorizationServer: s.authorizationServer, protocolVersion: s.line };
+  const base = {
+    approvalUrl,
+    expiresAt,
+    protocolVersion: s.line,
+    ...(s.authorizationServer ? { authorizationServer: s.authorizationServer } : {}),
+  };
   if (s.line === '0.6') {
     if (!attempt.userCode)
       throw upstream('The service started a claim without a user_code to show.', 'service_malformed_response');
@@ -67,13 +72,12 @@ export function startedForAttempt(
     const secret: LineSecret = { ...s, intervalMs };
     return {
       ...base,
-      ...(s.authorizationServer ? {} : { authorizationServer: undefined }),
       userCode: attempt.userCode,
       answer: 'done',
       secret,
       pollIntervalMs: intervalMs,
       note: say`Sign in as ${who} on that page. The bridge notices the approval by itself; "done" makes it check at once.`,
-    } as Started;
+    };
   }
   return {
     ...base,
@@ -81,5 +85,5 @@ export function startedForAttempt(
     secret: s,
     polls: false,
     note: say`Sign in as ${who}, press Authorize, and paste here the code the page shows.`,
-  } as Started;
+  };
 }
