@@ -133,7 +133,13 @@ const authorizationServer = z.looseObject({
   device_authorization_endpoint: optionalUrl,
   revocation_endpoint: optionalUrl,
   userinfo_endpoint: optionalUrl,
-  grant_types_supported: stringList,
+  // Read only to tell auth.md's shapes apart: anything odd counts as no grants, never as an error.
+  grant_types_supported: z
+    .unknown()
+    .optional()
+    .transform((v) =>
+      Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string') : typeof v === 'string' ? [v] : [],
+    ),
   agent_auth: agentAuthBlock.nullish(),
 });
 

@@ -236,6 +236,12 @@ describe('which auth.md shape the metadata suggests (AUTHMD-VERSIONS.md §7; the
     });
   });
 
+  it('reads an odd grant list as none rather than failing discovery for every protocol', () => {
+    const doc = fixture('okta-oauth-authorization-server.json') as Record<string, unknown>;
+    for (const grants of [42, { a: 1 }, [1, null]])
+      expect(codeOf(() => lineOf({ ...doc, grant_types_supported: grants }))).toBeUndefined();
+  });
+
   it('ignores an absurd grant name and a huge grant list rather than trusting them', () => {
     const doc = fixture('readback-authmd-as.json') as Record<string, unknown>;
     const long = `urn:x:${'a'.repeat(500)}:claim`;
