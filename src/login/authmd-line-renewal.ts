@@ -24,7 +24,7 @@ export function createLineRenewal(deps: Pick<AuthMdLinesDeps, 'http' | 'clock' |
   const endpoint = (s: CredentialState, url: string, what: string) =>
     checkDiscoveredUrl(url, [s.service, ...(s.authorizationServer ? [s.authorizationServer] : [])], policy, what);
   const exchange = (s: CredentialState, assertion: string, ctx: CallContext) =>
-    exchangeAssertion(http, endpoint(s, s.tokenEndpoint, 'token endpoint'), assertion, clock.now(), ctx);
+    exchangeAssertion(http, endpoint(s, s.tokenEndpoint, 'token endpoint'), assertion, clock.now(), ctx, s.resource);
 
   return {
     async refresh(credential: IssuedCredential, ctx: CallContext): Promise<IssuedCredential> {

@@ -40,6 +40,8 @@ export const lineSecretShape = z.object({
   plan: z.enum(['service_auth', 'anonymous', 'identity_assertion']),
   service: z.string(),
   authorizationServer: z.string().optional(),
+  /** The PRM `resource`, sent with every jwt-bearer exchange. */
+  resource: z.string().optional(),
   scopes: z.array(z.string()),
   email: z.string().optional(),
   identityEndpoint: z.string(),
@@ -61,6 +63,7 @@ export const credentialStateShape = z.object({
   line: z.enum(['0.6', '0.7']),
   service: z.string(),
   authorizationServer: z.string().optional(),
+  resource: z.string().optional(),
   identityEndpoint: z.string(),
   tokenEndpoint: z.string(),
   revocationEndpoint: z.string().optional(),

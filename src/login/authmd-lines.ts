@@ -133,6 +133,7 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
       plan,
       service: found.service,
       ...(found.authorizationServer ? { authorizationServer: found.authorizationServer } : {}),
+      ...(found.resource ? { resource: found.resource } : {}),
       scopes: [...req.scopes],
       ...(email ? { email } : {}),
       identityEndpoint: a.registerUri,
@@ -184,6 +185,7 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
       line: s.line,
       service: s.service,
       ...(s.authorizationServer ? { authorizationServer: s.authorizationServer } : {}),
+      ...(s.resource ? { resource: s.resource } : {}),
       identityEndpoint: s.identityEndpoint,
       tokenEndpoint: s.tokenEndpoint,
       ...(s.revocationEndpoint ? { revocationEndpoint: s.revocationEndpoint } : {}),
@@ -192,11 +194,8 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
     return credentialFrom(state, token, refresh);
   }
 
-  const exchange = (
-    s: { service: string; authorizationServer?: string | undefined; tokenEndpoint: string },
-    assertion: string,
-    ctx: CallContext,
-  ) => exchangeAssertion(http, endpoint(s, s.tokenEndpoint, 'token endpoint'), assertion, clock.now(), ctx);
+  const exchange = (s: LineSecret, assertion: string, ctx: CallContext) =>
+    exchangeAssertion(http, endpoint(s, s.tokenEndpoint, 'token endpoint'), assertion, clock.now(), ctx, s.resource);
 
   /**
    * Voids this attempt and starts another: the same claim token with a new attempt (read-back,
@@ -223,6 +222,7 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
       service: s.service,
       findings: [],
       ...(s.authorizationServer ? { authorizationServer: s.authorizationServer } : {}),
+      ...(s.resource ? { resource: s.resource } : {}),
     };
     const a: AgentAuthMetadata = {
       registerUri: s.identityEndpoint,

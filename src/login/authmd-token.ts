@@ -15,8 +15,13 @@ export async function exchangeAssertion(
   assertion: string,
   now: number,
   ctx: CallContext,
+  resource?: string,
 ): Promise<{ accessToken: string; expiresAt?: number; scopes?: readonly string[] }> {
-  const res = await http.request(tokenEndpoint, { ctx, form: { grant_type: jwtBearerGrant, assertion } });
+  // `resource` (RFC 8707): the protected resource's own name for itself, as Tuist asks.
+  const res = await http.request(tokenEndpoint, {
+    ctx,
+    form: { grant_type: jwtBearerGrant, assertion, ...(resource ? { resource } : {}) },
+  });
   if (res.status !== 200) throw rejected(res, 'assertion exchange', 'assertion_exchange_rejected');
   const t = readTokenAnswer(res, now);
   if (!t.accessToken) throw malformed(res, 'assertion exchange (no access token)');

@@ -57,6 +57,8 @@ export interface DiscoveredService {
   readonly service: string;
   /** `resource_name` from the protected-resource metadata. */
   readonly resourceName?: string;
+  /** `resource` from the protected-resource metadata (same origin as the service, else discovery failed). */
+  readonly resource?: string;
   /** `resource_logo_uri`, when it is an http(s) URL. */
   readonly logoUri?: string;
   /** The authorization server whose metadata was read. */

@@ -257,6 +257,7 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
       service,
       findings,
       ...(prm?.resourceName ? { resourceName: prm.resourceName } : {}),
+      ...(prm?.resource && prm.resource.length <= 2_048 ? { resource: prm.resource } : {}),
       ...(logoUri ? { logoUri } : {}),
       ...(as ? { authorizationServer: as.base } : {}),
       ...(info?.agentAuth ? { agentAuth: info.agentAuth } : {}),

@@ -197,6 +197,10 @@ export function authMdLinesRoutes(
         if (!form) return oauthError(400, 'invalid_request', 'Send a form.');
         const grant = form.get('grant_type');
         if (grant === jwtBearer) {
+          // Tuist asks for `resource`; AuthKit answers invalid_target for another one. The sandbox wants it, right.
+          const resource = form.get('resource');
+          if (resource !== `${requestOrigin(req)}${base}`)
+            return oauthError(400, 'invalid_target', 'Unknown resource.');
           const result = state.exchange(form.get('assertion') ?? '');
           if (!result.ok) return oauthError(400, result.error, result.message);
           return json(
