@@ -101,6 +101,30 @@ describe('registration answers tell the shape apart (the final word)', () => {
     expect(r.attempt).toEqual({ verificationUri: 'https://svc.example/claim/cvt_1', expiresAt: now + 600_000 });
   });
 
+  it('reads the AuthKit reference examples (agent_reg_ ids, an attempt link with its own token)', () => {
+    const r = readLineRegistration(
+      answer({
+        id: 'agent_reg_01J9Q2Z3X4Y5W6V7U8T9S0R1Q',
+        type: 'service_auth',
+        scopes: { post_claim: ['read:public', 'write:data'] },
+        claim: {
+          token: 'clm_01J9Q2Z3X4Y5W6V7U8T9S0R1Q',
+          expires_at: '2025-01-15T12:30:00Z',
+          url: 'https://authkit.example/claim',
+          attempt: { verification_uri: 'https://authkit.example/claim?token=att_01J9Q2Z3X4Y5W6V7U8T9S0R1Q' },
+        },
+      }),
+      now,
+    );
+    expect(r).toMatchObject({
+      line: '0.7',
+      registrationId: 'agent_reg_01J9Q2Z3X4Y5W6V7U8T9S0R1Q',
+      claimToken: 'clm_01J9Q2Z3X4Y5W6V7U8T9S0R1Q',
+      attempt: { verificationUri: 'https://authkit.example/claim?token=att_01J9Q2Z3X4Y5W6V7U8T9S0R1Q' },
+      postClaimScopes: ['read:public', 'write:data'],
+    });
+  });
+
   it('refuses a v0.1 answer, a huge token, and a user code a person should not be asked to type', () => {
     expect(codeOf(() => readLineRegistration(answer({ credential: 'sk_test_1', claim_token: 'clm' }), now))).toBe(
       'service_malformed_response',
