@@ -17,7 +17,7 @@ import { authMdProtocol } from './login/authmd.js';
 import { cibaProtocol } from './login/ciba.js';
 import { deviceProtocol } from './login/device.js';
 import { createServiceDiscovery } from './login/discovery.js';
-import type { ProtocolModule } from './login/protocol-module.js';
+import { sandboxServicesOf, type ProtocolModule } from './login/protocol-module.js';
 import { createServiceHttp, type ServiceHttp, type ServiceHttpOptions } from './login/service-http.js';
 import { sandboxCibaClients } from './sandbox/ciba-state.js';
 import { createSandbox, type Sandbox, type SandboxMount, type SandboxOptions } from './sandbox/index.js';
@@ -49,7 +49,10 @@ registerSecretShapes(loginProtocols.flatMap((p) => p.secretShapes));
 /** One sandbox service per protocol that declares one, where it says. */
 const sandboxMounts = (registry: readonly ProtocolModule[]): SandboxMount[] =>
   registry.flatMap((p) =>
-    p.sandbox ? [{ base: p.sandbox.base, options: { serviceName: p.sandbox.serviceName, protocols: [p.name] } }] : [],
+    sandboxServicesOf(p).map((s) => ({
+      base: s.base,
+      options: { serviceName: s.serviceName, protocols: [p.name], ...(s.variant ? { variant: s.variant } : {}) },
+    })),
   );
 
 /**
@@ -208,7 +211,7 @@ function banner(
     ...(details.sandbox
       ? [
           `  Sandbox   ${loginProtocols
-            .flatMap((p) => (p.sandbox ? [`${base}${p.sandbox.base} (${p.sandbox.label})`] : []))
+            .flatMap((p) => sandboxServicesOf(p).map((s) => `${base}${s.base} (${s.label})`))
             .join(', ')}`,
         ]
       : []),

@@ -49,6 +49,8 @@ function answerLine(msg: ApprovalRequestMessage): string {
       return 'Open the link, sign in and approve, then **reply to this comment with the finish code** the page shows.';
     case 'email_code':
       return 'The service emails you a one-time code: **reply to this comment with that code**.';
+    case 'page_code':
+      return 'Open the link, sign in and press Authorize, then **reply to this comment with the code** the page shows.';
     case 'done': {
       const userCode = shownUserCode(msg);
       return userCode

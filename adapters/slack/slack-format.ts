@@ -81,7 +81,15 @@ function buttons(msg: ApprovalRequestMessage, thread: string, codeModal: boolean
     out.push({
       type: 'button',
       action_id: slackActionIds.pasteCode,
-      text: { type: 'plain_text', text: msg.answer === 'email_code' ? 'Enter the emailed code' : 'Paste finish code' },
+      text: {
+        type: 'plain_text',
+        text:
+          msg.answer === 'email_code'
+            ? 'Enter the emailed code'
+            : msg.answer === 'page_code'
+              ? 'Enter the code'
+              : 'Paste finish code',
+      },
       value: JSON.stringify(value),
     });
   }

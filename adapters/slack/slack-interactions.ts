@@ -57,7 +57,7 @@ function fromBlockActions(payload: InteractionPayload, receivedAt: number): Slac
   const thread = threadOf(value?.thread);
   if (!value || !thread || !isHandoffId(value.handoffId) || !str(payload.trigger_id))
     return ignored('malformed paste-code button');
-  const answer = value.answer === 'email_code' ? 'email_code' : 'finish_code';
+  const answer = value.answer === 'email_code' || value.answer === 'page_code' ? value.answer : 'finish_code';
   return {
     kind: 'open_modal',
     triggerId: payload.trigger_id,

@@ -36,7 +36,9 @@ export function codeModal(value: PasteCodeValue): View {
           type: 'mrkdwn',
           text: emailed
             ? 'Enter the one-time code from the email. It goes to the bridge only and never appears in the channel.'
-            : 'Paste the finish code the approval page showed you. It goes to the bridge only and never appears in the channel.',
+            : value.answer === 'page_code'
+              ? 'Enter the code the service’s page showed after you pressed Authorize. It goes to the bridge only and never appears in the channel.'
+              : 'Paste the finish code the approval page showed you. It goes to the bridge only and never appears in the channel.',
         },
       },
       {

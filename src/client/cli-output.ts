@@ -57,6 +57,8 @@ export function approvalLine(view: HandoffView): string | null {
   switch (view.answer) {
     case 'email_code':
       return `the service emails the approver a code to answer in ${view.thread}; service: ${view.approvalUrl}`;
+    case 'page_code':
+      return `approval link (posted in ${view.thread}; answer with the code the page shows): ${view.approvalUrl}`;
     case 'done':
       return `verification link (posted in ${view.thread}; answer "done" after approving): ${view.approvalUrl}`;
     default:
@@ -79,7 +81,7 @@ export function describeCredential(c: CredentialView): string {
 export function describeHandoff(view: HandoffView): string {
   const lines = [
     `${view.id}  ${view.status}`,
-    `  service   ${view.serviceName ? `${view.serviceName}, ` : ''}${view.service} (${view.protocol})`,
+    `  service   ${view.serviceName ? `${view.serviceName}, ` : ''}${view.service} (${view.protocol}${view.protocolVersion ? ` ${view.protocolVersion}` : ''})`,
     `  thread    ${view.thread}`,
     `  agent     ${view.agent.id}`,
     `  expires   ${new Date(view.expiresAt).toISOString()}`,

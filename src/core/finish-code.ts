@@ -5,7 +5,7 @@
  * strict about the code itself.
  */
 
-export type AnswerKind = 'finish_code' | 'email_code' | 'done';
+export type AnswerKind = 'finish_code' | 'email_code' | 'page_code' | 'done';
 
 export interface ExtractedAnswers {
   /** Agent-sessions finish codes (`aae_` + 48 lowercase hex), normalised to lowercase. */
@@ -99,6 +99,7 @@ export function answerFrom(found: FoundAnswers, kind: AnswerKind): string | unde
       return found.prefixedCodes.length === 1 ? found.prefixedCodes[0] : undefined;
     }
     case 'email_code':
+    case 'page_code':
       return found.oneTimeCodes.length === 1 ? found.oneTimeCodes[0] : undefined;
     case 'done':
       return found.saysDone ? 'done' : undefined;

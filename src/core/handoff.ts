@@ -71,6 +71,8 @@ export interface HandoffRecord {
   readonly serviceLogoUrl?: string;
   /** `auto` until discovery (in the driver's start step) has chosen one. */
   readonly protocol: ProtocolName | 'auto';
+  /** The version of the protocol the service speaks, when the protocol told (auth.md `0.1`, `0.6`, `0.7`). */
+  readonly protocolVersion?: string;
   /** Canonical thread ref. */
   readonly thread: string;
   /** Who may answer (platform ids); empty = anyone in the thread, or the platform's rule. */
@@ -99,7 +101,7 @@ export interface HandoffRecord {
   /** Extra line for the approval message, from the protocol (e.g. "we emailed you"), as structure. */
   readonly note?: Sentence;
   /** What the approver sends back, once the login started. */
-  readonly answer?: 'finish_code' | 'email_code' | 'done';
+  readonly answer?: 'finish_code' | 'email_code' | 'page_code' | 'done';
   /** Wrong answers so far. */
   readonly attempts: number;
   readonly error?: HandoffError;

@@ -63,11 +63,19 @@ export interface Started {
   readonly userCode?: string;
   /** When the service stops honouring this login, epoch ms. */
   readonly expiresAt: number;
-  /** What the approver sends back. */
-  readonly answer: 'finish_code' | 'email_code' | 'done';
+  /**
+   * What the approver sends back: a pasted finish code, a 6-digit code from an email, a
+   * 6-digit code the service's page shows after they approve (`page_code`), or "done".
+   */
+  readonly answer: 'finish_code' | 'email_code' | 'page_code' | 'done';
   readonly secret: ProtocolSecret;
   /** How often to poll in the background, ms; absent when the protocol cannot poll. */
   readonly pollIntervalMs?: number;
+  /**
+   * False: this login cannot be polled although the protocol polls others (auth.md v0.1 and
+   * read-back, beside its polling line), so the engine schedules no background poll.
+   */
+  readonly polls?: false;
   /** Service's own name, when it told us. */
   readonly serviceName?: string;
   readonly serviceLogoUrl?: string;
@@ -79,6 +87,11 @@ export interface Started {
    * handoff fails `unsafe_approval_url`.
    */
   readonly authorizationServer?: string;
+  /**
+   * Which version of its protocol the service turned out to speak, when the protocol has
+   * several (auth.md: `0.1`, `0.6`, `0.7`); shown in the handoff view as `protocolVersion`.
+   */
+  readonly protocolVersion?: string;
 }
 
 /**
@@ -112,6 +125,11 @@ export interface IssuedCredential {
   /** The service's id for the session (needed to revoke). */
   readonly sessionId?: string;
   readonly account?: { readonly id?: string; readonly email?: string };
+  /**
+   * What the protocol needs to refresh or revoke this credential later (endpoints, which
+   * grant): protocol-owned, sealed with the credential, never shown.
+   */
+  readonly protocolState?: ProtocolSecret;
 }
 
 export type Completion =
@@ -122,8 +140,12 @@ export type Completion =
       /** Whose account it is, when the service said (absent: the bridge cannot tell). */
       readonly approvedBy?: ApprovedBy;
     }
-  /** The answer was wrong; it counts as an attempt and the person may try again. */
-  | { readonly kind: 'wrong_code'; readonly code: string; readonly message: string }
+  /**
+   * The answer was wrong; it counts as an attempt and the person may try again. `counts:
+   * false`: the service says it is too early (auth.md read-back's `claim_not_confirmed`), so
+   * the thread gets `message` as a hint and no attempt is counted.
+   */
+  | { readonly kind: 'wrong_code'; readonly code: string; readonly message: string; readonly counts?: false }
   /**
    * The service says this login was already exchanged (e.g. a 409 after our own exchange).
    * `credential`: the protocol still holds what it issued (e.g. an auth.md anonymous key,

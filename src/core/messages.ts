@@ -40,7 +40,7 @@ export interface ApprovalRequestMessage {
   /** For device-style logins: the code to type on the approval page (shown only in RFC 8628's shape). */
   readonly userCode?: string;
   /** What the approver sends back: a finish code, an emailed one-time code, or just "done". */
-  readonly answer: 'finish_code' | 'email_code' | 'done';
+  readonly answer: 'finish_code' | 'email_code' | 'page_code' | 'done';
   /** When the request stops working, epoch ms. */
   readonly expiresAt: number;
   /** Platform ids of the people who may answer; empty means anyone in the thread. */
@@ -118,6 +118,8 @@ export function describeAnswer(msg: ApprovalRequestMessage): Sentence {
       return ['Open the link, sign in and approve, then paste the finish code here.'];
     case 'email_code':
       return ['Reply here with the one-time code from the email.'];
+    case 'page_code':
+      return ['Open the link, sign in and press Authorize, then paste here the code the page shows.'];
     case 'done': {
       if (msg.approvalUrl === undefined)
         return [

@@ -82,6 +82,8 @@ export interface HandoffView {
    * code, the code the service emailed them, or "done" after approving a device code.
    */
   readonly answer: NonNullable<HandoffRecord['answer']> | null;
+  /** The version of the protocol the service turned out to speak (auth.md: `0.1`, `0.6` polling, `0.7` read-back); null when the protocol has one. */
+  readonly protocolVersion: string | null;
   readonly attempts: number;
   readonly expiresAt: number;
   readonly createdAt: number;

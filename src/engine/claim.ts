@@ -263,6 +263,18 @@ export async function claimWithAnswer(
       return fail(deps, held, source, completion.code, completion.message);
     case 'wrong_code': {
       if (options.onWrongCode === 'release') return { kind: 'wrong_code', record: await release(deps, held) };
+      if (completion.counts === false) {
+        // Too early, not wrong: a hint, and the same code may be sent again.
+        const released = await release(deps, held);
+        await react(deps, held, source, 'fail');
+        await deps.outbox.send({
+          kind: 'post',
+          handoffId: held.id,
+          thread: held.thread,
+          message: notices.notYet(held, completion.message),
+        });
+        return { kind: 'wrong_code', record: released };
+      }
       const attempts = held.attempts + 1;
       await deps.audit.append({
         event: 'reply.wrong_code',

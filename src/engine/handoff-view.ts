@@ -10,6 +10,7 @@ export function toHandoffView(record: HandoffRecord, credential?: CredentialReco
     service: record.service,
     serviceName: record.serviceName ?? null,
     protocol: record.protocol,
+    protocolVersion: record.protocolVersion ?? null,
     agent: { id: record.agentId, correlationId: record.correlationId },
     approvers: record.approvers,
     scopes: record.scopes,

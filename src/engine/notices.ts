@@ -52,6 +52,14 @@ export const notices = {
       say`That code did not work for ${tag(record)}: ${message(reason)} (attempt ${attempts} of ${maxAttempts}). Check it and paste it again.`,
     );
   },
+  /** The service says it is too early for the answer (not a wrong one: no attempt counted). */
+  notYet(record: HandoffRecord, hint: string): NoticeMessage {
+    return notice(
+      record,
+      'wrong_code',
+      say`Not yet for ${tag(record)}: ${message(hint)} Then send the code again (this did not count as a wrong attempt).`,
+    );
+  },
   failed(record: HandoffRecord, error: string): NoticeMessage {
     return notice(
       record,

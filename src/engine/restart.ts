@@ -33,7 +33,8 @@ export async function applyRestart(
   const restarts = (held.restarts ?? 0) + 1;
   const protocol = deps.protocols.get(held.protocol);
   const expiresAt = Math.min(held.expiresAt, started.expiresAt);
-  const pollIntervalMs = protocol.poll ? (started.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
+  const pollIntervalMs =
+    protocol.poll && started.polls !== false ? (started.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
   const result = await deps.store.transition(held.id, {
     to: 'awaiting_human',
     from: ['claiming'],
@@ -46,13 +47,16 @@ export async function applyRestart(
       expiresAt,
       serviceExpiresAt: started.expiresAt,
       userCode: started.userCode,
+      ...(started.protocolVersion ? { protocolVersion: started.protocolVersion } : {}),
       note: started.note,
       // Whatever the old login left waiting for a word is void with it.
       serviceReadyAt: undefined,
       sealedHeld: undefined,
       confirmedBy: undefined,
       confirmedAt: undefined,
-      ...(pollIntervalMs !== undefined ? pollingFrom(deps.clock.now(), pollIntervalMs) : {}),
+      ...(pollIntervalMs !== undefined
+        ? pollingFrom(deps.clock.now(), pollIntervalMs)
+        : { pollIntervalMs: undefined, nextPollAt: undefined, activeUntil: undefined }),
     },
   });
   if (!result.ok) return undefined;

@@ -214,7 +214,8 @@ async function startAtService(
   // The link a person will open: https and on the service's site, or nothing is posted.
   checkApprovalLink(result, record.service, deps.policy.network);
   const expiresAt = Math.min(record.expiresAt, result.expiresAt);
-  const pollIntervalMs = protocol.poll ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
+  const pollIntervalMs =
+    protocol.poll && result.polls !== false ? (result.pollIntervalMs ?? deps.policy.pollIntervalMs) : undefined;
   const saved = await deps.store.transition(record.id, {
     from: ['pending'],
     set: {
@@ -231,6 +232,7 @@ async function startAtService(
       ...(result.serviceName ? { serviceName: result.serviceName } : {}),
       ...(result.serviceLogoUrl ? { serviceLogoUrl: result.serviceLogoUrl } : {}),
       ...(result.userCode ? { userCode: result.userCode } : {}),
+      ...(result.protocolVersion ? { protocolVersion: result.protocolVersion } : {}),
       ...(result.note ? { note: result.note } : {}),
       ...(pollIntervalMs !== undefined ? pollingFrom(deps.clock.now(), pollIntervalMs) : {}),
     },

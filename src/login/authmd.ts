@@ -27,6 +27,9 @@ import {
 import type { DiscoveredService, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
 import type { ProtocolModule } from './protocol-module.js';
+import { maskedEmail } from './authmd-token.js';
+import { createAuthMdLines } from './authmd-lines.js';
+import { isLineCredential, isLineSecret, type AssertionProvider } from './authmd-line-state.js';
 import { readServiceError, type ServiceHttp } from './service-http.js';
 
 /**
@@ -44,6 +47,8 @@ export interface AuthMdProtocolDeps {
   /** Every endpoint must pass it and be same-site as the service or its authorization server. */
   readonly policy: NetworkPolicy;
   readonly clientName?: string;
+  /** Issues ID-JAGs for the `identity_assertion` registration of the later shapes; absent: not used. */
+  readonly assertionProvider?: AssertionProvider;
 }
 
 /** When a server names no claim expiry: auth.md codes live about 10 minutes. */
@@ -74,14 +79,18 @@ export function completionUrl(claimUri: string): string {
 }
 
 /** "ana@example.com" → "a***@example.com": enough for the approver to recognise, no more. */
-export function maskEmail(email: string): string {
-  const [local = '', domain = ''] = email.split('@');
-  return `${local.slice(0, 1)}***@${domain}`;
-}
+export const maskEmail = maskedEmail;
 
 export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
   const { http, clock } = deps;
   const clientName = deps.clientName ?? 'handoff';
+  // The polling (0.6) and read-back (0.7) lines; this file speaks 0.1 (and 0.2/0.3, its emailed-code kin).
+  const lines = createAuthMdLines({
+    http,
+    clock,
+    policy: deps.policy,
+    ...(deps.assertionProvider ? { assertionProvider: deps.assertionProvider } : {}),
+  });
 
   async function agentAuthOf(
     service: string,
@@ -97,7 +106,14 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     }
     const a = found.agentAuth;
     const anchors = anchorsOf(found.service, found.authorizationServer);
-    for (const url of [a.registerUri, a.claimUri, a.revocationUri, ...Object.values(a.claimUris)])
+    for (const url of [
+      a.registerUri,
+      a.claimUri,
+      a.revocationUri,
+      a.tokenEndpoint,
+      a.oauthRevocationEndpoint,
+      ...Object.values(a.claimUris),
+    ])
       if (url) checkDiscoveredUrl(url, anchors, deps.policy, 'auth.md endpoint');
     return { found, agentAuth: a };
   }
@@ -186,6 +202,8 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
       ...(found.resourceName ? { serviceName: found.resourceName } : {}),
       ...(found.logoUri ? { serviceLogoUrl: found.logoUri } : {}),
       ...(found.authorizationServer ? { authorizationServer: found.authorizationServer } : {}),
+      protocolVersion: '0.1',
+      polls: false,
       note: byEmail
         ? say`The service has emailed ${maskEmail(req.approverEmail!)} a link: open it and reply here with the 6-digit code it shows.${upgrade}`
         : say`Sign in on the service's page to claim the agent, then paste the finish code it shows.${upgrade}`,
@@ -236,6 +254,8 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     expiresAt: clock.now() + defaultClaimLifetimeMs,
     answer: 'email_code',
     secret: next,
+    protocolVersion: '0.1',
+    polls: false,
     note: say`A new email is on its way to ${maskEmail(next.email!)}: open its link and reply here with the new 6-digit code.`,
   });
 
@@ -243,9 +263,27 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     name: 'authmd',
     sendsApproverEmail: true,
 
-    start: (req) => register(req, req),
+    async start(req) {
+      const { found, agentAuth } = await agentAuthOf(req.service, req);
+      if (agentAuth.line === '0.6' || agentAuth.line === '0.7') return lines.start(found, agentAuth, req);
+      return register(req, req);
+    },
+
+    // Only the polling line polls; a 0.1 or read-back login is never scheduled for it (`polls: false`).
+    poll: async (secret, ctx) => (isLineSecret(secret) ? lines.poll(secret, ctx) : { kind: 'pending' }),
+
+    async refresh(credential: IssuedCredential, _service: string, ctx: CallContext): Promise<IssuedCredential> {
+      if (!isLineCredential(credential))
+        throw new UpstreamError('auth.md v0.1 credentials cannot be refreshed.', {
+          code: 'refresh_unavailable',
+          upstreamStatus: 0,
+          retry: 'never',
+        });
+      return lines.refresh(credential, ctx);
+    },
 
     async complete(secret: ProtocolSecret, code: string, ctx: CallContext): Promise<Completion> {
+      if (isLineSecret(secret)) return lines.complete(secret, code, ctx);
       const s = secretShape.parse(secret);
       checkDiscoveredUrl(
         s.completeUri,
@@ -322,6 +360,7 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
     },
 
     async revoke(credential: IssuedCredential, service: string, ctx: CallContext): Promise<void> {
+      if (isLineCredential(credential)) return lines.revoke(credential, ctx);
       const { agentAuth } = await agentAuthOf(service, ctx);
       if (!agentAuth.revocationUri) return;
       // RFC 7009 form, as auth.md's revocation section describes.
@@ -338,6 +377,9 @@ export function createAuthMdProtocol(deps: AuthMdProtocolDeps): LoginProtocol {
 export function usableAgentAuth(found: DiscoveredService): boolean {
   const a = found.agentAuth;
   if (!a) return false;
+  // The later shapes: service_auth or anonymous (partial metadata may list no types at all).
+  if (a.line === '0.6' || a.line === '0.7')
+    return a.types.length === 0 || a.types.includes('service_auth') || a.types.includes('anonymous');
   const email =
     (a.types.includes('identity_assertion') && a.assertionTypes.includes('verified_email')) ||
     a.types.includes('verified_email');
@@ -354,8 +396,15 @@ export const authMdProtocol: ProtocolModule = {
     secretLike(String.raw`clm_[A-Za-z0-9_-]{8,}`),
     // the sandbox's claim finish codes (browser claims)
     secretLike(String.raw`acf_[A-Za-z0-9]{16,}`),
+    // read-back refresh tokens (the reference's `art_`), and the sandbox's identity assertions
+    secretLike(String.raw`art_[A-Za-z0-9_-]{16,}`),
+    secretLike(String.raw`asr_[A-Za-z0-9]{16,}`),
   ],
-  sandbox: { base: '/sandbox/authmd', serviceName: 'Sandbox Notes', label: 'auth.md; mail at /sandbox/authmd/mailbox' },
+  sandbox: [
+    { base: '/sandbox/authmd', serviceName: 'Sandbox Notes', label: 'auth.md v0.1; mail at /sandbox/authmd/mailbox' },
+    { base: '/sandbox/authmd-polling', serviceName: 'Sandbox Tasks', label: 'auth.md v0.6, polling', variant: '0.6' },
+    { base: '/sandbox/authmd-readback', serviceName: 'Sandbox Docs', label: 'auth.md v0.7, read-back', variant: '0.7' },
+  ],
   create: (context) =>
     createAuthMdProtocol({
       http: context.http,

@@ -23,7 +23,24 @@ export interface AgentAuthMetadata {
   readonly claimMethods: readonly string[];
   /** URL of the service's auth.md, for people reading errors. */
   readonly skill?: string;
+  /**
+   * The shape the metadata suggests (AUTHMD-VERSIONS.md §7): `0.1` (`register_uri`), `0.6`
+   * (the polling line: `identity_endpoint` and a claim grant), `0.7` (the read-back line:
+   * `identity_endpoint` without one). The registration answer has the final word. Absent: 0.1.
+   */
+  readonly line?: AuthMdLine;
+  /** The authorization server's `token_endpoint` (polling and read-back lines). */
+  readonly tokenEndpoint?: string;
+  /** The server's RFC 7009 `revocation_endpoint` (polling and read-back lines; not v0.1's provider back-channel). */
+  readonly oauthRevocationEndpoint?: string;
+  /** The claim grant the polling line polls with (`urn:workos:agent-auth:grant-type:claim` or a variant). */
+  readonly claimGrant?: string;
+  /** `grant_types_supported` lists jwt-bearer (RFC 7523). */
+  readonly jwtBearer?: boolean;
 }
+
+/** auth.md's deployed shapes: v0.1, the polling line (v0.4–v0.6), the read-back line (v0.7). */
+export type AuthMdLine = '0.1' | '0.6' | '0.7';
 
 /** RFC 8628 endpoints from authorization-server metadata. */
 export interface DeviceMetadata {
@@ -57,6 +74,8 @@ export interface DiscoveredService {
   readonly service: string;
   /** `resource_name` from the protected-resource metadata. */
   readonly resourceName?: string;
+  /** `resource` from the protected-resource metadata (same origin as the service, else discovery failed). */
+  readonly resource?: string;
   /** `resource_logo_uri`, when it is an http(s) URL. */
   readonly logoUri?: string;
   /** The authorization server whose metadata was read. */

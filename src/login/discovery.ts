@@ -184,6 +184,8 @@ function checkEndpoints(info: AuthorizationServerInfo, anchors: readonly string[
     check(a.registerUri, 'registration endpoint');
     check(a.claimUri, 'claim endpoint');
     check(a.revocationUri, 'revocation endpoint');
+    check(a.tokenEndpoint, 'token endpoint');
+    check(a.oauthRevocationEndpoint, 'revocation endpoint');
     for (const uri of Object.values(a.claimUris)) check(uri, 'claim endpoint');
   }
 }
@@ -197,7 +199,7 @@ function isShowableLink(value: string, anchors: readonly string[], policy: Netwo
 }
 
 /** Registration types the bridge knows by name; anything else the service lists is only counted. */
-const knownTypes = new Set(['anonymous', 'identity_assertion', 'user_claimed', 'verified_email']);
+const knownTypes = new Set(['anonymous', 'identity_assertion', 'service_auth', 'user_claimed', 'verified_email']);
 
 function describeTypes(types: readonly string[]): string {
   const known = types.filter((t) => knownTypes.has(t));
@@ -264,6 +266,7 @@ export function createServiceDiscovery(o: DiscoveryOptions): BridgeDiscovery {
       service,
       findings,
       ...(prm?.resourceName ? { resourceName: prm.resourceName } : {}),
+      ...(prm?.resource && prm.resource.length <= 2_048 ? { resource: prm.resource } : {}),
       ...(logoUri ? { logoUri } : {}),
       ...(as ? { authorizationServer: as.base } : {}),
       ...(info?.agentAuth ? { agentAuth: info.agentAuth } : {}),

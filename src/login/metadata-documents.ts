@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { UpstreamError } from '../core/errors.js';
 import { readCibaMetadata } from './ciba-metadata.js';
-import type { AgentAuthMetadata, CibaMetadata, DeviceMetadata } from './discovered-service.js';
+import type { AgentAuthMetadata, AuthMdLine, CibaMetadata, DeviceMetadata } from './discovered-service.js';
+
+/** RFC 7523's grant, which auth.md's later shapes exchange their identity assertion with. */
+export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 /**
  * Reading the two metadata documents leniently: RFC 9728 protected-resource metadata and
@@ -131,6 +134,13 @@ const authorizationServer = z.looseObject({
   device_authorization_endpoint: optionalUrl,
   revocation_endpoint: optionalUrl,
   userinfo_endpoint: optionalUrl,
+  // Read only to tell auth.md's shapes apart: anything odd counts as no grants, never as an error.
+  grant_types_supported: z
+    .unknown()
+    .optional()
+    .transform((v) =>
+      Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string') : typeof v === 'string' ? [v] : [],
+    ),
   agent_auth: agentAuthBlock.nullish(),
 });
 
@@ -194,6 +204,17 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
     const skill = block.skill ?? block.skill_uri ?? undefined;
     const claimUri = block.claim_uri ?? block.claim_endpoint ?? undefined;
     const revocationUri = block.revocation_uri ?? revocationEndpoint;
+    const grants = a.grant_types_supported.slice(0, 50);
+    // AUTHMD-VERSIONS.md §7: a grant ending `:claim` or `:claim_token` marks the polling line.
+    const claimGrant = grants.find((g) => g.length <= 200 && /:claim(?:_token)?$/.test(g));
+    const types = block.identity_types_supported;
+    // v0.2/v0.3 keep v0.1's emailed code at `/agent/identity`: spoken as v0.1.
+    const emailedCode =
+      (types.includes('verified_email') ||
+        (block.identity_assertion?.assertion_types_supported ?? []).includes('verified_email')) &&
+      !types.includes('service_auth');
+    const line: AuthMdLine =
+      block.register_uri || !block.identity_endpoint ? '0.1' : claimGrant ? '0.6' : emailedCode ? '0.1' : '0.7';
     agentAuth = {
       registerUri,
       claimUris,
@@ -206,6 +227,11 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
       ...(claimUri ? { claimUri } : {}),
       ...(revocationUri ? { revocationUri } : {}),
       ...(skill ? { skill } : {}),
+      line,
+      jwtBearer: grants.includes(jwtBearerGrant),
+      ...(line !== '0.1' && tokenEndpoint ? { tokenEndpoint } : {}),
+      ...(line !== '0.1' && revocationEndpoint ? { oauthRevocationEndpoint: revocationEndpoint } : {}),
+      ...(line === '0.6' && claimGrant ? { claimGrant } : {}),
     };
   }
   return {

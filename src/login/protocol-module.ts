@@ -37,8 +37,8 @@ export interface ProtocolModule extends RankedProtocol {
    * the logger, the audit sink and the error path mask them. Global flags (`g`) required.
    */
   readonly secretShapes: readonly RegExp[];
-  /** The stand-in service (src/sandbox) outside production that speaks this protocol. */
-  readonly sandbox?: SandboxService;
+  /** The stand-in service(s) (src/sandbox) outside production that speak this protocol. */
+  readonly sandbox?: SandboxService | readonly SandboxService[];
   /** The protocol itself, built once per bridge. */
   create(context: ProtocolContext): LoginProtocol;
 }
@@ -57,7 +57,17 @@ export interface SandboxService {
   readonly serviceName: string;
   /** A few words for the start-up banner, e.g. `device flow`. */
   readonly label: string;
+  /** Which variant of the protocol this one speaks, when it has several (auth.md: `0.6`, `0.7`). */
+  readonly variant?: string;
 }
+
+/** A module's sandbox services as a list. */
+export const sandboxServicesOf = (m: Pick<ProtocolModule, 'sandbox'>): readonly SandboxService[] =>
+  m.sandbox === undefined
+    ? []
+    : Array.isArray(m.sandbox)
+      ? (m.sandbox as readonly SandboxService[])
+      : [m.sandbox as SandboxService];
 
 /** What a protocol is built with. */
 export interface ProtocolContext {

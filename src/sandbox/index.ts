@@ -5,6 +5,8 @@ import { agentSessionsRoutes } from './agent-sessions-routes.js';
 import { approvalPageRoutes } from './approval-page-routes.js';
 import { authMdRoutes } from './authmd-routes.js';
 import { AuthMdState } from './authmd-state.js';
+import { AuthMdLinesState } from './authmd-lines-state.js';
+import { authMdLinesRoutes } from './authmd-lines-routes.js';
 import { cibaDevicePageRoutes } from './ciba-device-page-routes.js';
 import { cibaRoutes } from './ciba-routes.js';
 import { CibaState } from './ciba-state.js';
@@ -13,7 +15,7 @@ import { devicePageRoutes } from './device-page-routes.js';
 import { deviceRoutes, revocationRoute, userinfoRoute } from './device-routes.js';
 import { DeviceState } from './device-state.js';
 import { SandboxFaults } from './faults.js';
-import { bearerChallenge, metadataRoutes } from './metadata-routes.js';
+import { bearerChallenge, laterTypes, metadataRoutes } from './metadata-routes.js';
 import { protectedApiRoutes } from './protected-api-routes.js';
 import {
   SandboxState,
@@ -42,6 +44,8 @@ export interface Sandbox {
   /** Sessions, agent-sessions login requests and the calls received. */
   readonly state: SandboxState;
   readonly authmd: AuthMdState;
+  /** auth.md's polling (`variant: '0.6'`) or read-back (`'0.7'`) line, when this instance speaks one. */
+  readonly authmdLines: AuthMdLinesState | undefined;
   readonly device: DeviceState;
   readonly ciba: CibaState;
   readonly faults: SandboxFaults;
@@ -77,6 +81,8 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
   const protocols = options.protocols ?? ['agent-sessions'];
   const authmdTypes = options.authmdTypes ?? allAuthMdTypes;
   const withMetadata = options.metadata ?? true;
+  const line = options.variant === '0.6' || options.variant === '0.7' ? options.variant : undefined;
+  const authmdLines = line && protocols.includes('authmd') ? new AuthMdLinesState(state, line) : undefined;
 
   const home: Route = {
     method: 'GET',
@@ -105,10 +111,12 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
 
   const routes: Route[] = [home, ...protectedApiRoutes(state, base, withMetadata)];
   const identifiesApprover = options.identifiesApprover ?? true;
-  if (withMetadata) routes.push(...metadataRoutes({ base, serviceName, protocols, authmdTypes, identifiesApprover }));
+  if (withMetadata)
+    routes.push(...metadataRoutes({ base, serviceName, protocols, authmdTypes, identifiesApprover, authmdLine: line }));
   if (protocols.includes('agent-sessions'))
     routes.push(...agentSessionsRoutes(state, base), ...approvalPageRoutes(state, base, serviceName));
-  if (protocols.includes('authmd'))
+  if (authmdLines) routes.push(...authMdLinesRoutes(authmdLines, base, serviceName, laterTypes(authmdTypes)));
+  else if (protocols.includes('authmd'))
     routes.push(...authMdRoutes(authmd, base, authmdTypes), ...claimPageRoutes(authmd, base, serviceName));
   if (protocols.includes('device')) {
     routes.push(...deviceRoutes(device, state, base), ...devicePageRoutes(device, base, serviceName));
@@ -123,6 +131,7 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
     base,
     state,
     authmd,
+    authmdLines,
     device,
     ciba,
     faults,

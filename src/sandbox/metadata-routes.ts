@@ -17,6 +17,8 @@ export interface MetadataSettings {
   readonly authmdTypes: readonly AuthMdRegistrationType[];
   /** Advertise the device flow's userinfo endpoint (who approved). */
   readonly identifiesApprover: boolean;
+  /** auth.md's polling (`0.6`) or read-back (`0.7`) line instead of v0.1. */
+  readonly authmdLine?: '0.6' | '0.7' | undefined;
 }
 
 /** Where the protected-resource metadata of a sandbox at `base` lives (RFC 9728 §3.1). */
@@ -77,7 +79,8 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
         }
       : {}),
     ...(device || authmd || ciba ? { revocation_endpoint: at('/oauth/revoke') } : {}),
-    ...(authmd
+    ...(authmd && s.authmdLine ? laterAuthMd(at, s.authmdLine, s.authmdTypes) : {}),
+    ...(authmd && !s.authmdLine
       ? {
           agent_auth: {
             skill: at('/auth.md'),
@@ -106,6 +109,35 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
           },
         }
       : {}),
+  };
+}
+
+/** An instance told `authmdTypes: ['anonymous']` offers only anonymous registration (as v0.4/v0.5 services do). */
+export const laterTypes = (types: readonly AuthMdRegistrationType[]): string[] =>
+  types.length === 1 && types[0] === 'anonymous' ? ['anonymous'] : ['anonymous', 'service_auth', 'identity_assertion'];
+
+/** AUTHMD-VERSIONS.md §3.1: the later shapes' metadata, polling with the claim grant listed. */
+function laterAuthMd(
+  at: (path: string) => string,
+  line: '0.6' | '0.7',
+  types: readonly AuthMdRegistrationType[],
+): Record<string, unknown> {
+  return {
+    token_endpoint: at('/oauth2/token'),
+    revocation_endpoint: at('/oauth/revoke'),
+    grant_types_supported: [
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      ...(line === '0.6' ? ['urn:workos:agent-auth:grant-type:claim'] : []),
+    ],
+    agent_auth: {
+      skill: at('/auth.md'),
+      identity_endpoint: at('/agent/identity'),
+      claim_endpoint: at('/agent/identity/claim'),
+      events_endpoint: at('/agent/events'),
+      identity_types_supported: laterTypes(types),
+      identity_assertion: { assertion_types_supported: ['urn:ietf:params:oauth:token-type:id-jag'] },
+      events_supported: [],
+    },
   };
 }
 

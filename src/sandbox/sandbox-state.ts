@@ -44,6 +44,11 @@ export interface SandboxOptions {
    * that tells its clients nothing about the account.
    */
   readonly identifiesApprover?: boolean;
+  /**
+   * Which variant of its protocol the instance speaks, when the protocol has several: auth.md
+   * `0.6` (the polling line) or `0.7` (read-back); absent = auth.md v0.1.
+   */
+  readonly variant?: string;
 }
 
 /**

@@ -88,3 +88,18 @@ export async function decideDevice(
   if (res.status !== 200)
     throw new Error(`the verification page refused the ${decision} (HTTP ${res.status}): ${await res.text()}`);
 }
+
+/**
+ * Plays the person on the claim page of auth.md's later shapes: signs in as `email` and, on the
+ * polling line, types `userCode`. Returns the code the read-back page shows, or "done".
+ */
+export async function confirmOnLinePage(verificationUri: string, email: string, userCode?: string): Promise<string> {
+  const res = await fetch(verificationUri, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email, ...(userCode ? { user_code: userCode } : {}) }).toString(),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`the claim page answered ${res.status}`);
+  return /data-testid="user-code">(\d{6})</.exec(text)?.[1] ?? 'done';
+}

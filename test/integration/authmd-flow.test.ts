@@ -58,6 +58,7 @@ describe('auth.md logins through the thread (real Redis, real BullMQ, sandbox ov
     expect(view).toMatchObject({
       status: 'completed',
       protocol: 'authmd',
+      protocolVersion: '0.1',
       serviceName: 'Sandbox Notes',
       answer: 'finish_code',
     });

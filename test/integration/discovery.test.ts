@@ -183,6 +183,9 @@ describe('discovery reads the metadata shapes real services publish', () => {
     ['fingo-authmd-as.json', 'authmd'],
     ['portfolio-authmd-as.json', 'authmd'],
     ['monoes-authmd-as.json', 'authmd'],
+    ['tuist-authmd-as.json', 'authmd'],
+    ['polling-authmd-as.json', 'authmd'],
+    ['readback-authmd-as.json', 'authmd'],
     ['pathstash-authmd-as.json', 'no_supported_login'],
   ])('%s → %s', async (file, expected) => {
     asDocument = rehosted(fixture(file));

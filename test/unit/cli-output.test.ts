@@ -12,6 +12,7 @@ function view(overrides: Partial<HandoffView> = {}): HandoffView {
     service: 'https://notes.example.com',
     serviceName: 'Notes',
     protocol: 'authmd',
+    protocolVersion: null,
     agent: { id: 'agent-1', correlationId: '' },
     approvers: [],
     scopes: [],

@@ -20,6 +20,8 @@ const planted = {
   refreshToken: `aar_${'Lp3Vn8Rt'.repeat(4)}`,
   pollToken: `aap_${'Wd5Hs1Jf'.repeat(4)}`,
   claimToken: `clm_${'tK4-qB7_'.repeat(3)}`,
+  readBackRefresh: `art_${'Nm4Bv7Cx'.repeat(3)}`,
+  sandboxAssertion: `asr_${h(48)}`,
   verifier: h(64),
   slackBot: `${'xoxb'}-1234567890-0987654321-${'AbCdEfGh'.repeat(3)}`,
   slackApp: `${'xapp'}-1-A012345-${'9'.repeat(12)}`,

@@ -201,3 +201,52 @@ describe('protected-resource metadata', () => {
     expect(codeOf(() => readProtectedResource(doc, url))).toBe('metadata_invalid');
   });
 });
+
+describe('which auth.md shape the metadata suggests (AUTHMD-VERSIONS.md §7; the registration answer decides)', () => {
+  const lineOf = (doc: unknown) =>
+    readAuthorizationServer(doc, 'The authorization-server metadata of https://as.example', 'https://as.example')
+      .agentAuth;
+  it.each([
+    ['workos-authmd-as.json', '0.1'],
+    ['knowgrph-authmd-as.json', '0.1'],
+    ['fingo-authmd-as.json', '0.1'],
+    ['pathstash-authmd-as.json', '0.1'],
+    // v0.2/v0.3: identity_endpoint with an emailed code, spoken as v0.1.
+    ['monoes-authmd-as.json', '0.1'],
+    ['polling-authmd-as.json', '0.6'],
+    ['readback-authmd-as.json', '0.7'],
+    // Tuist lists no grants: metadata says read-back, its flat answer will say polling.
+    ['tuist-authmd-as.json', '0.7'],
+  ])('%s → %s', (file, line) => {
+    expect(lineOf(fixture(file))?.line).toBe(line);
+  });
+
+  it('reads the polling line endpoints and the claim grant, including a variant grant name', () => {
+    const doc = fixture('polling-authmd-as.json') as Record<string, unknown>;
+    expect(lineOf(doc)).toMatchObject({
+      tokenEndpoint: 'https://agents.example.com/oauth2/token',
+      oauthRevocationEndpoint: 'https://agents.example.com/oauth2/revoke',
+      claimGrant: 'urn:workos:agent-auth:grant-type:claim',
+      jwtBearer: true,
+    });
+    const variant = { ...doc, grant_types_supported: ['urn:agent-artifacts:params:oauth:grant-type:claim_token'] };
+    expect(lineOf(variant)).toMatchObject({
+      line: '0.6',
+      claimGrant: 'urn:agent-artifacts:params:oauth:grant-type:claim_token',
+    });
+  });
+
+  it('reads an odd grant list as none rather than failing discovery for every protocol', () => {
+    const doc = fixture('okta-oauth-authorization-server.json') as Record<string, unknown>;
+    for (const grants of [42, { a: 1 }, [1, null]])
+      expect(codeOf(() => lineOf({ ...doc, grant_types_supported: grants }))).toBeUndefined();
+  });
+
+  it('ignores an absurd grant name and a huge grant list rather than trusting them', () => {
+    const doc = fixture('readback-authmd-as.json') as Record<string, unknown>;
+    const long = `urn:x:${'a'.repeat(500)}:claim`;
+    expect(lineOf({ ...doc, grant_types_supported: [long] })?.line).toBe('0.7');
+    const many = [...Array.from({ length: 60 }, (_, i) => `urn:x:${i}`), 'urn:workos:agent-auth:grant-type:claim'];
+    expect(lineOf({ ...doc, grant_types_supported: many })?.line).toBe('0.7');
+  });
+});
