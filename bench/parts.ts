@@ -1,6 +1,7 @@
 import { approvalPart } from './approval-part.js';
 import { approveOnlyPart } from './approve-only-part.js';
 import type { RunnablePart } from './bench-part.js';
+import { cliLoginPart } from './cli-login-part.js';
 import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
@@ -24,4 +25,5 @@ export const benchParts: readonly RunnablePart[] = [
   githubPart,
   linearPart,
   linearPostPart,
+  cliLoginPart,
 ];
