@@ -247,6 +247,22 @@ export function nextDriverStep(record: HandoffRecord, now: number): DriverStep {
  */
 export const personActiveWindowMs = 3 * 60_000;
 
+/**
+ * A person is likely acting again (the link opened, a reminder sent): a login the bridge polls
+ * is polled at its interval for the next minutes, never sooner than one interval from now.
+ * Nothing for a handoff that is not polled.
+ */
+export function pollingAgain(
+  record: Pick<HandoffRecord, 'pollIntervalMs' | 'nextPollAt'>,
+  now: number,
+): Pick<HandoffRecord, 'nextPollAt' | 'activeUntil'> | undefined {
+  if (record.nextPollAt === undefined || record.pollIntervalMs === undefined) return undefined;
+  return {
+    activeUntil: now + personActiveWindowMs,
+    nextPollAt: Math.min(record.nextPollAt, now + record.pollIntervalMs),
+  };
+}
+
 /** The polling fields of a login whose link is being posted now: polled at its interval for a while. */
 export function pollingFrom(
   now: number,

@@ -1,4 +1,4 @@
-import { personActiveWindowMs, type HandoffRecord } from '../core/handoff.js';
+import { personActiveWindowMs, pollingAgain, type HandoffRecord } from '../core/handoff.js';
 import { handoffTag } from '../core/handoff-tag.js';
 import type { LinkOpened } from '../core/thread-adapter.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -27,16 +27,13 @@ async function loginOf(deps: EngineDeps, event: LinkOpened): Promise<HandoffReco
 export async function noteLinkOpened(deps: EngineDeps, event: LinkOpened): Promise<LinkOpenedResult> {
   const record = await loginOf(deps, event);
   if (!record || record.kind !== 'login' || record.status !== 'awaiting_human') return 'ignored';
-  if (record.nextPollAt === undefined || record.pollIntervalMs === undefined) return 'ignored';
   const now = deps.clock.now();
+  const sooner = pollingAgain(record, now);
+  if (!sooner) return 'ignored';
   if ((record.activeUntil ?? 0) - now > personActiveWindowMs / 2) return 'already_active';
-  const nextPollAt = Math.min(record.nextPollAt, now + record.pollIntervalMs);
-  const saved = await deps.store.transition(record.id, {
-    from: ['awaiting_human'],
-    set: { activeUntil: now + personActiveWindowMs, nextPollAt },
-  });
+  const saved = await deps.store.transition(record.id, { from: ['awaiting_human'], set: sooner });
   if (!saved.ok) return 'ignored';
-  if (nextPollAt < record.nextPollAt) await deps.jobs.wake(record.id);
+  if (sooner.nextPollAt! < record.nextPollAt!) await deps.jobs.wake(record.id);
   deps.logger.debug('a login link was opened: polling the service at its interval', {
     handoffId: record.id,
     platform: event.platform,

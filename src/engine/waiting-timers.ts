@@ -1,4 +1,4 @@
-import type { HandoffRecord } from '../core/handoff.js';
+import { pollingAgain, type HandoffRecord } from '../core/handoff.js';
 import type { NoticeMessage } from '../core/messages.js';
 import type { WaitingTimerKind } from '../core/waiting.js';
 import type { HandoffPatch } from '../store/handoff-codec.js';
@@ -22,6 +22,8 @@ export async function fireWaitingTimer(deps: EngineDeps, record: HandoffRecord, 
     const moved = await step(deps, record, waitingNotices.reminder(record, n), `remind-${record.id}-${n}`, {
       reminded: n,
       remindAt: n < plan.max ? now + plan.everyMs : undefined,
+      // A reminder brings people back: a login is polled at its interval again for a while.
+      ...pollingAgain(record, now),
     });
     if (moved)
       await audit(deps, record, 'handoff.reminded', { reminder: n, of: plan.max, approvers: record.approvers.length });

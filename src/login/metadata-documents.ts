@@ -160,7 +160,8 @@ export interface AuthorizationServerInfo {
 }
 
 export function readAuthorizationServer(doc: unknown, source: string, base: string): AuthorizationServerInfo {
-  const parsed = authorizationServer.safeParse(objectOrFail(doc, source));
+  const raw = objectOrFail(doc, source);
+  const parsed = authorizationServer.safeParse(raw);
   if (!parsed.success) throw invalid(source, parsed.error);
   const a = parsed.data;
   // Real servers omit `issuer`; the base we fetched from is what identifies them then.
@@ -178,7 +179,8 @@ export function readAuthorizationServer(doc: unknown, source: string, base: stri
           ...(userinfoEndpoint ? { userinfoEndpoint } : {}),
         }
       : undefined;
-  const ciba = readCibaMetadata(a, {
+  // The document as served: CIBA tells an absent grant list from an empty one.
+  const ciba = readCibaMetadata(raw, {
     issuer,
     ...(tokenEndpoint ? { tokenEndpoint } : {}),
     ...(revocationEndpoint ? { revocationEndpoint } : {}),

@@ -96,11 +96,21 @@ describe('reminders while a handoff waits', () => {
       (await bridge.api.getHandoff(created.id)).status === 'awaiting_human' ? true : undefined,
     );
     offsetMs = 61_000;
+    // As the driver leaves a login nobody acted on: next poll far away (issue #16).
+    const store = bridge.bridge.engine.store;
+    await store.transition(created.id, {
+      from: ['awaiting_human'],
+      set: { activeUntil: clock.now() - 1, nextPollAt: clock.now() + 3_600_000 },
+    });
     await runDriverNow(bridge, created.id);
     const [reminder] = await waitFor('the reminder', async () => {
       const found = await bot(thread, '⏰');
       return found.length ? found : undefined;
     });
+    // A reminder brings people back: the service is polled at its interval again for a while.
+    const reminded = (await store.get(created.id))!;
+    expect(reminded.activeUntil).toBeGreaterThan(clock.now());
+    expect(reminded.nextPollAt).toBeLessThanOrEqual(clock.now() + reminded.pollIntervalMs!);
     expect(reminder!.text).toMatch(/carol: the login to 127\.0\.0\.1:\d+ .* for agent login-agent/);
     expect(reminder!.text).toContain('reminder 1 of 3');
     await bridge.api.cancelHandoff(created.id);

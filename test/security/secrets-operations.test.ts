@@ -298,6 +298,7 @@ describe('secrets from files (<NAME>_FILE)', () => {
       LINEAR_API_KEY: 'lin_api_abc123',
       LINEAR_ACCESS_TOKEN: 'lin_oauth_abc123',
       LINEAR_WEBHOOK_SECRET: 'lin_wh_abc123',
+      HANDOFF_CIBA_CLIENTS: 'https://login.example.com=handoff:s3cret-ciba',
     };
     for (const [name, value] of Object.entries(values)) {
       // Each alone on top of a valid production base, so exclusive pairs do not collide.
@@ -327,6 +328,9 @@ describe('secrets from files (<NAME>_FILE)', () => {
         LINEAR_API_KEY: config.linear?.auth.kind === 'api_key' ? config.linear.auth.apiKey : undefined,
         LINEAR_ACCESS_TOKEN: config.linear?.auth.kind === 'access_token' ? config.linear.auth.accessToken : undefined,
         LINEAR_WEBHOOK_SECRET: config.linear?.webhookSecret,
+        HANDOFF_CIBA_CLIENTS: Object.entries(config.login.cibaClients)
+          .map(([origin, c]) => (c.kind === 'secret' ? `${origin}=${c.clientId}:${c.secret}` : origin))
+          .join(','),
       };
       expect(got[name], name).toBe(value);
     }

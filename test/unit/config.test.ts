@@ -67,7 +67,7 @@ describe('loadConfig defaults', () => {
       handoff: {
         defaultExpiresInMs: 30 * 60_000,
         maxExpiresInMs: 24 * 3_600_000,
-        pollIntervalMs: 10_000,
+        pollIntervalMs: 2_000,
         pollMaxIntervalMs: 5 * 60_000,
         claimLeaseMs: 60_000,
       },
