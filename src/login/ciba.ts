@@ -27,7 +27,7 @@ import {
 import { cibaClientAuth, clientSecretShapes, type CibaClientAuth } from './ciba-client-auth.js';
 import type { CibaMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
-import { oauthErrorIn, oauthFetch } from './oauth-fetch.js';
+import { oauthErrorIn, oauthFetch, revokeTokens } from './oauth-fetch.js';
 import { identifyAccount } from './oidc-identity.js';
 import type { ProtocolModule } from './protocol-module.js';
 import type { ServiceHttp } from './service-http.js';
@@ -266,10 +266,7 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
       const as = authorizationServer(ciba);
       const { client, auth }: CibaClientAuth = await cibaClientAuth(deps.clients, clientOrigin, ciba);
       try {
-        for (const token of [credential.refreshToken, credential.accessToken]) {
-          if (!token) continue;
-          await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, token, options(ctx)));
-        }
+        await revokeTokens(as, client, auth, credential, options(ctx));
       } catch (err) {
         throw translateCibaError(err, 'revoke');
       }

@@ -17,7 +17,7 @@ import { isUserCode, maxUserCodeLength } from '../core/untrusted-text.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
 import type { DeviceMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
-import { oauthErrorIn, oauthFetch } from './oauth-fetch.js';
+import { oauthErrorIn, oauthFetch, revokeTokens } from './oauth-fetch.js';
 import type { ProtocolModule } from './protocol-module.js';
 import { identifyAccount } from './oidc-identity.js';
 import type { ServiceHttp } from './service-http.js';
@@ -297,13 +297,7 @@ export function createDeviceProtocol(deps: DeviceProtocolDeps): LoginProtocol {
       const as = authorizationServer(m);
       const c = client(deps.clientId(service));
       try {
-        // Revoking the refresh token revokes the grant (RFC 7009 §2.1); then the access token.
-        for (const token of [credential.refreshToken, credential.accessToken]) {
-          if (!token) continue;
-          await oauth.processRevocationResponse(
-            await oauth.revocationRequest(as, c, oauth.None(), token, options(ctx)),
-          );
-        }
+        await revokeTokens(as, c, oauth.None(), credential, options(ctx));
       } catch (err) {
         throw translate(err, 'revoke');
       }

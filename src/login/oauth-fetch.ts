@@ -1,3 +1,4 @@
+import * as oauth from 'oauth4webapi';
 import type { CallContext } from '../core/login-protocol.js';
 import type { ServiceHttp } from './service-http.js';
 
@@ -45,4 +46,21 @@ export async function oauthErrorIn(response: Response): Promise<string | undefin
     .json()
     .catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
   return typeof body?.error === 'string' && body.access_token === undefined ? body.error : undefined;
+}
+
+/**
+ * RFC 7009: revokes the refresh token first (which revokes the grant, §2.1), then the access
+ * token; a token the credential does not hold is skipped.
+ */
+export async function revokeTokens(
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  auth: oauth.ClientAuth,
+  credential: { readonly refreshToken?: string | undefined; readonly accessToken?: string | undefined },
+  options: oauth.RevocationRequestOptions,
+): Promise<void> {
+  for (const token of [credential.refreshToken, credential.accessToken]) {
+    if (!token) continue;
+    await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, auth, token, options));
+  }
 }

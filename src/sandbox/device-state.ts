@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { sha256, type SandboxState, type SessionState } from './sandbox-state.js';
+import { pacePoll } from './poll-pacing.js';
 
 /**
  * The sandbox's RFC 8628 device authorizations: device codes with real expiry, user codes a
@@ -100,19 +101,8 @@ export class DeviceState {
     const found = this.authorizations.get(sha256(deviceCode));
     if (!found || found.status === 'used') return { ok: false, error: 'invalid_grant' };
     if (found.clientId !== clientId) return { ok: false, error: 'invalid_client' };
-    const now = this.now();
-    found.polls += 1;
-    if (now >= found.expiresAt) return { ok: false, error: 'expired_token' };
-    const tooSoon = found.lastPollAt !== undefined && now - found.lastPollAt < found.interval * 1000;
-    found.lastPollAt = now;
-    if (tooSoon) {
-      found.interval += 5;
-      found.slowDowns += 1;
-      return { ok: false, error: 'slow_down' };
-    }
-    if (found.status === 'denied') return { ok: false, error: 'access_denied' };
-    if (found.status === 'pending') return { ok: false, error: 'authorization_pending' };
-    found.status = 'used';
+    const error = pacePoll(found, this.now());
+    if (error) return { ok: false, error };
     return { ok: true, ...this.sessions.issueSession(found.approvedEmail ?? 'unknown@sandbox.invalid', found.scopes) };
   }
 }
