@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { githubPlatform } from '../adapters/github/index.js';
 import { linearPlatform } from '../adapters/linear/index.js';
 import { localPlatform } from '../adapters/local/index.js';
@@ -14,6 +15,7 @@ import type { PlatformDescriptor } from './core/platform.js';
 import { registerSecretShapes } from './core/secret-patterns.js';
 import { agentSessionsProtocol } from './login/agent-sessions.js';
 import { authMdProtocol } from './login/authmd.js';
+import { idJagJwksRoute } from './login/id-jag-issuer.js';
 import { cibaProtocol } from './login/ciba.js';
 import { deviceProtocol } from './login/device.js';
 import { createServiceDiscovery } from './login/discovery.js';
@@ -107,8 +109,11 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
   });
   const http = createServiceHttp({ ...runtime.serviceHttp, policy });
   const mounts = config.sandbox ? [...sandboxMounts(registry), ...(runtime.extraSandboxes ?? [])] : [];
+  // With an ID-JAG issuer configured, the sandbox trusts it, so `npm start` can demo the ID-JAG registration.
+  const idJag = config.login.idJag;
+  const trust = idJag ? { idJagIssuers: { [idJag.issuer]: createPublicKey(idJag.key) } } : {};
   const sandboxes = new Map(
-    mounts.map((m) => [m.base, createSandbox({ clock, ...runtime.sandboxOptions, ...m.options }, m.base)]),
+    mounts.map((m) => [m.base, createSandbox({ clock, ...trust, ...runtime.sandboxOptions, ...m.options }, m.base)]),
   );
   const sandbox = sandboxes.get('/sandbox');
 
@@ -156,7 +161,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     ...(auditSink ? { auditSink } : {}),
     login: (ctx) => loginSetup(config, registry, protocols, ctx, http, policy, runtime.serviceHttp),
     platforms: config.platforms,
-    extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes),
+    extraRoutes: [...sandboxes.values()].flatMap((s) => s.routes).concat(idJag ? [idJagJwksRoute(idJag)] : []),
     howToEnable: Object.fromEntries(platforms.map((p) => [p.name, p.howToEnable])),
   });
   return { bridge, sandbox, sandboxes };

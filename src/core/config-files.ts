@@ -17,6 +17,8 @@ export const secretVariables = [
   'REDIS_URL',
   // OpenID CIBA client secrets (src/core/config-ciba.ts)
   'HANDOFF_CIBA_CLIENTS',
+  // the bridge's ID-JAG signing key (src/core/config-id-jag.ts)
+  'HANDOFF_ID_JAG_KEY',
 ] as const;
 
 /** How secret files are read (injected by tests; default node:fs). */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { KeyObject } from 'node:crypto';
 import { cibaEnv, type CibaClient } from './config-ciba.js';
+import { idJagEnv, idJagIssuerFrom, type IdJagIssuerConfig } from './config-id-jag.js';
 import { positiveMs } from './config-fields.js';
 import { ConfigError, InternalError } from './errors.js';
 import { namesByRank, protocolNamePattern, type ProtocolName, type RankedProtocol } from './login-protocol.js';
@@ -92,6 +94,8 @@ export const loginEnv = {
   HANDOFF_DEVICE_CLIENT_IDS: clientIdMap.optional(),
   HANDOFF_APPROVER_EMAIL_SERVICES: originGlobList.optional(),
   ...cibaEnv,
+  ...idJagEnv,
+  HANDOFF_ID_JAG_SERVICES: originGlobList.optional(),
 };
 
 export interface LoginConfig {
@@ -116,6 +120,8 @@ export interface LoginConfig {
   readonly approverEmailServices: readonly string[];
   /** OpenID CIBA client credentials per authorization-server origin (`HANDOFF_CIBA_CLIENTS`; src/core/config-ciba.ts). */
   readonly cibaClients: Readonly<Record<string, CibaClient>>;
+  /** The bridge as an ID-JAG issuer for auth.md's `identity_assertion` (src/core/config-id-jag.ts); absent: never sent. */
+  readonly idJag?: IdJagIssuerConfig;
 }
 
 export function loginConfigFrom(e: {
@@ -126,7 +132,17 @@ export function loginConfigFrom(e: {
   HANDOFF_DEVICE_CLIENT_IDS?: Record<string, string> | undefined;
   HANDOFF_APPROVER_EMAIL_SERVICES?: string[] | undefined;
   HANDOFF_CIBA_CLIENTS?: Record<string, CibaClient> | undefined;
+  HANDOFF_ID_JAG_ISSUER?: string | undefined;
+  HANDOFF_ID_JAG_KEY?: KeyObject | undefined;
+  HANDOFF_ID_JAG_SERVICES?: string[] | undefined;
 }): LoginConfig {
+  const idJag = idJagIssuerFrom(e);
+  if (idJag && 'missing' in idJag) {
+    throw new ConfigError(
+      idJag.missing,
+      `Invalid configuration:\n  - ${idJag.missing} is required with the other HANDOFF_ID_JAG_* variables (the bridge signs ID-JAGs only with an issuer, a key and the services that may receive them)`,
+    );
+  }
   return {
     protocols: e.HANDOFF_PROTOCOLS,
     discoveryCacheMs: e.HANDOFF_DISCOVERY_CACHE_MS,
@@ -135,6 +151,7 @@ export function loginConfigFrom(e: {
     deviceClientIds: e.HANDOFF_DEVICE_CLIENT_IDS ?? {},
     approverEmailServices: e.HANDOFF_APPROVER_EMAIL_SERVICES ?? [],
     cibaClients: e.HANDOFF_CIBA_CLIENTS ?? {},
+    ...(idJag ? { idJag } : {}),
   };
 }
 

@@ -51,6 +51,12 @@ export interface LoginRequest extends CallContext {
   readonly label: string;
   /** Approver's email, for flows where the service emails them. */
   readonly approverEmail?: string;
+  /**
+   * True when `approverEmail` is what the platform directory says about the one named
+   * approver, not only the agent's word: only then may a protocol assert that identity to a
+   * service itself (auth.md's ID-JAG registration).
+   */
+  readonly approverEmailFromDirectory?: boolean;
 }
 
 export interface Started {

@@ -72,6 +72,15 @@ export function emailForService(
 }
 
 /**
+ * Whether `email` is what the platform directory says about the one named approver (so the
+ * person who must answer in the thread is that account's owner), not only the agent's word.
+ */
+export function directoryVouchesFor(people: readonly Person[], email: string | undefined): boolean {
+  const directory = people.length === 1 ? people[0]!.email?.trim().toLowerCase() : undefined;
+  return Boolean(email && directory && email.trim().toLowerCase() === directory);
+}
+
+/**
  * An email as the thread may show it: the first character of the local part and the domain,
  * `m***@evil.example`. It is the service's (so possibly an attacker's) text: the domain is
  * kept only when it is plain host characters.

@@ -4,7 +4,7 @@ import { rateLimitWaitMs } from '../core/rate-limit.js';
 import type { Sentence } from '../core/sentence.js';
 import type { Person } from '../core/thread-adapter.js';
 import { checkApprovalLink } from './approval-link.js';
-import { emailForService } from './approver-binding.js';
+import { directoryVouchesFor, emailForService } from './approver-binding.js';
 import { approvalMessage, postApproval } from './approval-message.js';
 import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
@@ -168,7 +168,7 @@ async function approverEmailsFor(deps: EngineDeps, record: HandoffRecord, people
       detail: { service: new URL(record.service).origin },
     });
   }
-  return { directory, email };
+  return { directory, email, fromDirectory: directoryVouchesFor(people, email) };
 }
 
 /** The platform's part before the service is asked; undefined when the thread is public and refused (the handoff failed). */
@@ -207,9 +207,14 @@ async function startAtService(
   const record = await fromService(() => resolveProtocol(deps, pending, signal));
   if (!record) return undefined;
   const protocol = deps.protocols.get(record.protocol);
-  const { directory, email: approverEmail } = await approverEmailsFor(deps, record, prepared.people);
+  const { directory, email: approverEmail, fromDirectory } = await approverEmailsFor(deps, record, prepared.people);
   const result = await fromService(() =>
-    protocol.start({ ...loginRequestFor(record), ...(approverEmail ? { approverEmail } : {}), signal }),
+    protocol.start({
+      ...loginRequestFor(record),
+      ...(approverEmail ? { approverEmail } : {}),
+      ...(fromDirectory ? { approverEmailFromDirectory: true } : {}),
+      signal,
+    }),
   );
   // The link a person will open: https and on the service's site, or nothing is posted.
   checkApprovalLink(result, record.service, deps.policy.network);

@@ -12,8 +12,17 @@ import type { ServiceHttp } from './service-http.js';
  * the approver's email checked before it goes to a service as `login_hint`.
  */
 export interface AssertionProvider {
-  /** An ID-JAG (`urn:ietf:params:oauth:token-type:id-jag`) for `audience` (the AS issuer, pitfall 1). */
-  idJag(input: { readonly audience: string; readonly service: string }, ctx: CallContext): Promise<string>;
+  /** Whether the operator lets `url`'s origin receive the bridge's identity assertions. */
+  allows(url: string): boolean;
+  /**
+   * An ID-JAG (`urn:ietf:params:oauth:token-type:id-jag`) for `subject` (the approver's email),
+   * meant for `audience` (the AS issuer, pitfall 1) and posted to `endpoint`; refused unless
+   * both are on one allowed origin.
+   */
+  idJag(
+    input: { readonly audience: string; readonly endpoint: string; readonly service: string; readonly subject: string },
+    ctx: CallContext,
+  ): Promise<string>;
 }
 
 export interface AuthMdLinesDeps {
@@ -91,14 +100,14 @@ export function checkedEmail(email: string): string {
 export const upstream = (message: string, code: string, status = 0) =>
   new UpstreamError(message, { code, upstreamStatus: status, retry: 'never' });
 
-/** Which registration to send (the issue's order): ID-JAG, service_auth, anonymous + claim. */
-export function choosePlan(
-  a: AgentAuthMetadata,
-  email: string | undefined,
-  hasAssertionProvider: boolean,
-): LineSecret['plan'] {
+/**
+ * Which registration to send (the issue's order): ID-JAG, service_auth, anonymous + claim.
+ * `idJagAllowed`: an assertion provider is configured, lets this service have one, and the
+ * approver's email is the platform directory's (see `idJagAllowed` in authmd-lines.ts).
+ */
+export function choosePlan(a: AgentAuthMetadata, email: string | undefined, idJagAllowed: boolean): LineSecret['plan'] {
   const types = a.types.length ? a.types : ['service_auth'];
-  if (hasAssertionProvider && types.includes('identity_assertion') && a.assertionTypes.includes(idJagType))
+  if (idJagAllowed && types.includes('identity_assertion') && a.assertionTypes.includes(idJagType))
     return 'identity_assertion';
   if (email && types.includes('service_auth')) return 'service_auth';
   if (email && types.includes('anonymous')) return 'anonymous';

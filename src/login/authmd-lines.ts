@@ -62,6 +62,7 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
   async function registrationBody(
     plan: LineSecret['plan'],
     found: DiscoveredService,
+    a: AgentAuthMetadata,
     email: string | undefined,
     ctx: CallContext,
   ) {
@@ -72,11 +73,27 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
         return { type: 'anonymous' };
       case 'identity_assertion': {
         const audience = (found.authorizationServer ?? found.service).replace(/\/+$/, '');
-        const assertion = await deps.assertionProvider!.idJag({ audience, service: found.service }, ctx);
+        const assertion = await deps.assertionProvider!.idJag(
+          { audience, endpoint: a.registerUri, service: found.service, subject: email! },
+          ctx,
+        );
         return { type: 'identity_assertion', assertion_type: idJagType, assertion };
       }
     }
   }
+
+  /**
+   * The bridge vouches for a person only when the operator configured an assertion provider
+   * that lets this service (and its registration endpoint) have one, and the email is the
+   * platform directory's for the one named approver, not just the agent's word.
+   */
+  const idJagAllowed = (found: DiscoveredService, a: AgentAuthMetadata, email: string | undefined, req: LoginRequest) =>
+    Boolean(
+      email &&
+      req.approverEmailFromDirectory === true &&
+      deps.assertionProvider?.allows(found.service) &&
+      deps.assertionProvider.allows(a.registerUri),
+    );
 
   /** Starts (or re-mints) a claim attempt for the secret's claim token. */
   async function startClaim(s: LineSecret, ctx: CallContext): Promise<ClaimAttempt | 'gone'> {
@@ -112,10 +129,10 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
     remints = 0,
   ): Promise<Started> {
     const email = req.approverEmail ? checkedEmail(req.approverEmail) : undefined;
-    const plan = choosePlan(a, email, deps.assertionProvider !== undefined);
+    const plan = choosePlan(a, email, idJagAllowed(found, a, email, req));
     const res = await http.request(endpoint(found, a.registerUri, 'registration endpoint'), {
       ctx: req,
-      json: await registrationBody(plan, found, email, req),
+      json: await registrationBody(plan, found, a, email, req),
     });
     const { code } = readServiceError(res.body);
     const stepUp = res.status === 401 && code === 'interaction_required';
@@ -149,12 +166,13 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
     if (!reg.claimToken) {
       // A clean ID-JAG registration: nothing to claim. The thread still asks an approver to let the agent in.
       if (!reg.assertion) throw malformed(res, 'registration (no claim token, no assertion)');
+      // Not polled: only the approver's "done" in the thread lets the agent in.
       return {
         approvalUrl: found.service,
         expiresAt: Math.min(reg.assertion.expiresAt ?? clock.now() + defaultAttemptMs, clock.now() + defaultAttemptMs),
         answer: 'done',
         secret: { ...s, assertion: reg.assertion, intervalMs: minIntervalSeconds * 1000 },
-        pollIntervalMs: minIntervalSeconds * 1000,
+        polls: false,
         protocolVersion: reg.line,
         ...(found.authorizationServer ? { authorizationServer: found.authorizationServer } : {}),
         note: [
@@ -246,6 +264,8 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
         scopes: s.scopes,
         label: '',
         ...(s.email ? { approverEmail: s.email } : {}),
+        // An ID-JAG plan was only ever chosen for a directory email.
+        ...(s.plan === 'identity_assertion' ? { approverEmailFromDirectory: true } : {}),
       },
       s.remints,
     );

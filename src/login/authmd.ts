@@ -30,6 +30,7 @@ import type { ProtocolModule } from './protocol-module.js';
 import { maskedEmail } from './authmd-token.js';
 import { createAuthMdLines } from './authmd-lines.js';
 import { isLineCredential, isLineSecret, type AssertionProvider } from './authmd-line-state.js';
+import { createIdJagIssuer } from './id-jag-issuer.js';
 import { readServiceError, type ServiceHttp } from './service-http.js';
 
 /**
@@ -411,5 +412,6 @@ export const authMdProtocol: ProtocolModule = {
       discovery: context.discovery,
       clock: context.clock,
       policy: context.policy,
+      ...(context.login.idJag ? { assertionProvider: createIdJagIssuer(context.login.idJag, context.clock) } : {}),
     }),
 };

@@ -19,17 +19,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export const claimGrant = 'urn:workos:agent-auth:grant-type:claim';
 const idJag = 'urn:ietf:params:oauth:token-type:id-jag';
 
-/** The payload of a JWT-shaped string, unverified (the sandbox trusts no provider; see registerAssertion). */
-function jwtPayload(value: string | undefined): Record<string, unknown> | undefined {
-  const part = value?.split('.')[1];
-  if (!part || part.length > 4_000) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 export const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export function authMdLinesRoutes(
@@ -122,10 +111,16 @@ export function authMdLinesRoutes(
             return json(201, registrationAnswer(origin, registration, claimToken, undefined, attempt));
           }
           case 'identity_assertion': {
-            const payload = jwtPayload(str(body.assertion));
-            if (body.assertion_type !== idJag || !payload)
-              return jsonError(400, 'invalid_request', 'Send an ID-JAG assertion.');
-            const result = state.registerAssertion(payload, `${origin}${base}`);
+            if (!offered.includes('identity_assertion'))
+              return jsonError(
+                400,
+                'identity_assertion_registration_disabled',
+                'This service does not accept ID-JAGs.',
+              );
+            if (body.assertion_type !== idJag) return jsonError(400, 'invalid_request', 'Send an ID-JAG assertion.');
+            const checked = state.checkAssertion(str(body.assertion));
+            if (!checked.ok) return jsonError(checked.status, checked.error, checked.message);
+            const result = state.registerAssertion(checked.payload, `${origin}${base}`);
             if (!result.ok) return jsonError(result.status, result.error, result.message);
             const { registration: r, assertion } = result;
             return json(

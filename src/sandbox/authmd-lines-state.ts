@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { verifyIdJag } from './id-jag-verify.js';
 import { preClaimScopes, defaultAuthMdScopes } from './authmd-state.js';
 import { sha256, token, type SandboxState } from './sandbox-state.js';
 
@@ -117,9 +118,16 @@ export class AuthMdLinesState {
     return undefined;
   }
 
+  /** ID-JAG `jti`s seen (issuer + jti), refused a second time. */
+  private readonly seenJti = new Set<string>();
+
+  /** The ID-JAG's header, issuer, signature and times, against the issuers this sandbox trusts. */
+  checkAssertion(assertion: string | undefined) {
+    return verifyIdJag(assertion, this.sessions.options.idJagIssuers ?? {}, this.now(), this.seenJti);
+  }
+
   /**
-   * A clean ID-JAG registration (the sandbox's stand-in: the assertion is a JWT whose payload
-   * names `email` and `aud`; no signature, no provider trust, so only a test can make one).
+   * A clean ID-JAG registration, after checkAssertion: the payload names `email` and `aud`.
    * The audience must be the issuer, as the reference checks (AUTHMD-VERSIONS.md pitfall 1).
    */
   registerAssertion(payload: { aud?: unknown; email?: unknown }, issuer: string) {

@@ -112,9 +112,14 @@ export function authorizationServerDocument(origin: string, s: MetadataSettings)
   };
 }
 
-/** An instance told `authmdTypes: ['anonymous']` offers only anonymous registration (as v0.4/v0.5 services do). */
+/**
+ * An instance told `authmdTypes: ['anonymous']` offers only anonymous registration (as v0.4/v0.5
+ * services do); one told types without `identity_assertion` offers no ID-JAG registration.
+ */
 export const laterTypes = (types: readonly AuthMdRegistrationType[]): string[] =>
-  types.length === 1 && types[0] === 'anonymous' ? ['anonymous'] : ['anonymous', 'service_auth', 'identity_assertion'];
+  types.length === 1 && types[0] === 'anonymous'
+    ? ['anonymous']
+    : ['anonymous', 'service_auth', ...(types.includes('identity_assertion') ? ['identity_assertion'] : [])];
 
 /** AUTHMD-VERSIONS.md §3.1: the later shapes' metadata, polling with the claim grant listed. */
 function laterAuthMd(

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { hexChallenge } from '../login/pkce.js';
 
@@ -36,6 +36,8 @@ export interface SandboxOptions {
   readonly cibaIntervalSeconds?: number;
   /** CIBA clients the sandbox knows, client_id → client_secret. Default: `handoff-sandbox` (ciba-state.ts). */
   readonly cibaClients?: Readonly<Record<string, string>>;
+  /** ID-JAG issuers the auth.md later lines trust, `iss` → public key. Default none (every ID-JAG refused). */
+  readonly idJagIssuers?: Readonly<Record<string, KeyObject>>;
   /** Serve protected-resource and authorization-server metadata. Default true. */
   readonly metadata?: boolean;
   /**

@@ -1,43 +1,59 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
-import type { AssertionProvider } from '../../src/login/authmd-line-state.js';
+import type { IdJagIssuerConfig } from '../../src/core/config-id-jag.js';
+import type { LoginRequest } from '../../src/core/login-protocol.js';
 import { createAuthMdProtocol } from '../../src/login/authmd.js';
 import { createServiceDiscovery } from '../../src/login/discovery.js';
+import { createIdJagIssuer } from '../../src/login/id-jag-issuer.js';
 import { createServiceHttp } from '../../src/login/service-http.js';
 import { loginProtocols } from '../../src/main.js';
 import { developmentPolicy } from '../helpers/network.js';
 import { startSandboxServer } from '../helpers/sandbox-server.js';
 
 /**
- * With an assertion provider configured, auth.md's later lines register with an ID-JAG
- * (`identity_assertion`) instead of asking anyone for an email: the sandbox answers a clean
- * registration, the bridge exchanges the service's assertion (jwt-bearer) for a working token.
- * The audience is the authorization server's issuer without a trailing slash (the reference
- * rejects anything else as `expired`).
+ * With the bridge configured as an ID-JAG issuer (HANDOFF_ID_JAG_*), auth.md's later lines
+ * register with an `identity_assertion` the bridge signs for the approver — only at a service
+ * the operator lists, that lists the type, for an email the platform directory vouches for.
+ * The sandbox verifies the signature against the issuer's public key, the audience (the
+ * issuer without a trailing slash, pitfall 1), `jti` once and the times.
  */
-const jwt = (payload: Record<string, unknown>) =>
-  `${Buffer.from('{"alg":"none","typ":"oauth-id-jag+jwt"}').toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
+const issuer = 'https://handoff.example.com';
+const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const keys = ec();
 
 for (const line of ['0.6', '0.7'] as const) {
-  describe(`auth.md ${line} with an ID-JAG provider`, () => {
+  describe(`auth.md ${line} with the bridge as ID-JAG issuer`, () => {
     let service: Awaited<ReturnType<typeof startSandboxServer>>;
-    const asked: Array<{ audience: string; service: string }> = [];
-    let audienceOverride: string | undefined;
-    const provider: AssertionProvider = {
-      idJag: (input) => {
-        asked.push(input);
-        return Promise.resolve(jwt({ aud: audienceOverride ?? input.audience, email: 'ida@example.com', jti: 'j1' }));
-      },
-    };
+    let unlisted: Awaited<ReturnType<typeof startSandboxServer>>;
+    let untrusting: Awaited<ReturnType<typeof startSandboxServer>>;
+    const trusted = (key: KeyObject) => ({ [issuer]: key });
     beforeAll(async () => {
+      const common = { protocols: ['authmd'] as const, variant: line, serviceName: 'Sandbox Tasks' };
       service = await startSandboxServer(
-        { protocols: ['authmd'], variant: line, serviceName: 'Sandbox Tasks' },
+        { ...common, protocols: ['authmd'], idJagIssuers: trusted(keys.publicKey) },
         '/idjag',
       );
+      unlisted = await startSandboxServer(
+        {
+          ...common,
+          protocols: ['authmd'],
+          authmdTypes: ['user_claimed', 'anonymous'],
+          idJagIssuers: trusted(keys.publicKey),
+        },
+        '/unlisted',
+      );
+      untrusting = await startSandboxServer(
+        { ...common, protocols: ['authmd'], idJagIssuers: trusted(ec().publicKey) },
+        '/untrusting',
+      );
     });
-    afterAll(() => service.close());
+    afterAll(async () => {
+      await Promise.all([service.close(), unlisted.close(), untrusting.close()]);
+    });
 
-    const protocolWith = (p?: AssertionProvider) => {
+    const config = (services: string[]): IdJagIssuerConfig => ({ issuer, key: keys.privateKey, services });
+    const protocolWith = (services: string[] | undefined) => {
       const http = createServiceHttp({ policy: developmentPolicy, backoffMs: 1 });
       const discovery = createServiceDiscovery({
         protocols: loginProtocols,
@@ -51,47 +67,61 @@ for (const line of ['0.6', '0.7'] as const) {
         discovery,
         clock: systemClock,
         policy: developmentPolicy,
-        ...(p ? { assertionProvider: p } : {}),
+        ...(services ? { assertionProvider: createIdJagIssuer(config(services), systemClock) } : {}),
       });
     };
-    const request = () => ({
+    const request = (url: string, fromDirectory = true): LoginRequest => ({
       handoffId: 'hf_idjag',
-      service: service.url,
+      service: url,
       scopes: [],
       agentId: 'agent-idjag',
       correlationId: 'corr-idjag',
       label: 'id-jag',
+      approverEmail: 'Ida@Example.com',
+      ...(fromDirectory ? { approverEmailFromDirectory: true } : {}),
     });
+    const planOf = (secret: unknown) => (secret as { plan: string }).plan;
+    const allowAll = () => [service.origin];
 
-    it('registers with the provider’s assertion (audience = issuer), needs no email, and exchanges for a working token', async () => {
-      const protocol = protocolWith(provider);
-      const started = await protocol.start(request());
-      expect(asked.at(-1)).toEqual({ audience: service.url, service: service.url });
-      expect(started).toMatchObject({ answer: 'done', protocolVersion: line });
-      const polled = await protocol.poll!(started.secret, { agentId: 'agent-idjag', correlationId: 'corr-idjag' });
-      if (polled.kind !== 'credential') throw new Error(`expected a credential, got ${polled.kind}`);
+    it('registers with a signed ID-JAG for the approver, waits for "done", and exchanges for a working token', async () => {
+      const protocol = protocolWith(allowAll());
+      const started = await protocol.start(request(service.url));
+      expect(planOf(started.secret)).toBe('identity_assertion');
+      expect(started).toMatchObject({ answer: 'done', protocolVersion: line, polls: false });
+      const done = await protocol.complete(started.secret, 'done', { agentId: 'agent-idjag', correlationId: 'c' });
+      if (done.kind !== 'credential') throw new Error(`expected a credential, got ${done.kind}`);
       const me = await fetch(`${service.url}/api/me`, {
-        headers: { authorization: `Bearer ${polled.credential.accessToken}` },
+        headers: { authorization: `Bearer ${done.credential.accessToken}` },
       });
       expect(me.status).toBe(200);
       expect(((await me.json()) as { account: { email: string } }).account.email).toBe('ida@example.com');
     });
 
-    it('without a provider asks for an email instead of registering', async () => {
-      await expect(protocolWith().start(request())).rejects.toMatchObject({ code: 'approver_email_required' });
+    it('sends no ID-JAG for an email that is only the agent’s word: service_auth instead', async () => {
+      const started = await protocolWith(allowAll()).start(request(service.url, false));
+      expect(planOf(started.secret)).toBe('service_auth');
     });
 
-    it('fails the start, naming no service text, when the service refuses the assertion', async () => {
-      audienceOverride = `${service.url}/`;
-      try {
-        const err = await protocolWith(provider)
-          .start(request())
-          .catch((e: unknown) => e);
-        expect(err).toMatchObject({ code: 'registration_rejected', upstreamStatus: 400 });
-        expect((err as Error).message).not.toContain('exp check');
-      } finally {
-        audienceOverride = undefined;
-      }
+    it('sends no ID-JAG to a service the operator does not list', async () => {
+      const started = await protocolWith(['https://elsewhere.example.com']).start(request(service.url));
+      expect(planOf(started.secret)).toBe('service_auth');
+    });
+
+    it('sends no ID-JAG to a service whose metadata does not list identity_assertion', async () => {
+      const started = await protocolWith([unlisted.origin]).start(request(unlisted.url));
+      expect(planOf(started.secret)).toBe('service_auth');
+    });
+
+    it('fails the start, naming neither the assertion nor service text, when the service trusts another key', async () => {
+      const err = await protocolWith([untrusting.origin])
+        .start(request(untrusting.url))
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'registration_rejected',
+        upstreamStatus: 400,
+        upstreamCode: 'invalid_signature',
+      });
+      expect((err as Error).message).not.toMatch(/eyJ|signature does not verify/);
     });
   });
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { matchesOriginGlob, parseOriginGlob, type OriginGlob } from '../../src/core/origin-glob.js';
 import {
   bindServiceApproval,
+  directoryVouchesFor,
   emailForService,
   maskedEmail,
   vouchingApprover,
@@ -122,5 +123,16 @@ describe('binding a service’s approval to the approvers', () => {
     expect(maskedEmail('*x@evil.example')).toBe('****@evil.example');
     expect(maskedEmail('m@[evil](https://x)')).toBeUndefined();
     expect(maskedEmail(undefined)).toBeUndefined();
+  });
+});
+
+describe('whether the directory vouches for the approver’s email (ID-JAG subjects)', () => {
+  const ida = { id: 'U0IDA', email: 'Ida@Corp.example' };
+  it('only for the one named approver’s own directory email, never for the agent’s word alone', () => {
+    expect(directoryVouchesFor([ida], 'ida@corp.example')).toBe(true);
+    expect(directoryVouchesFor([ida], 'ceo@corp.example')).toBe(false);
+    expect(directoryVouchesFor([{ id: 'U0BOB' }], 'bob@corp.example')).toBe(false);
+    expect(directoryVouchesFor([ida, { id: 'U0CEO', email: 'ceo@corp.example' }], 'ida@corp.example')).toBe(false);
+    expect(directoryVouchesFor([ida], undefined)).toBe(false);
   });
 });
