@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { cibaLoginHintsField, cibaLoginHintsVariable } from './config-ciba-hints.js';
 
 /**
  * The OpenID CIBA client credentials (src/login/ciba.ts), one per authorization-server origin:
@@ -91,4 +92,7 @@ export const cibaClientsField = z.string().transform((v, ctx) => {
 });
 
 /** The variables this fragment adds to the one schema (merged through config-login.ts). */
-export const cibaEnv = { [cibaClientsVariable]: cibaClientsField.optional() } as const;
+export const cibaEnv = {
+  [cibaClientsVariable]: cibaClientsField.optional(),
+  [cibaLoginHintsVariable]: cibaLoginHintsField.optional(),
+} as const;

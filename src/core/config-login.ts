@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { KeyObject } from 'node:crypto';
 import { cibaEnv, type CibaClient } from './config-ciba.js';
+import type { CibaLoginHint } from './config-ciba-hints.js';
 import { idJagEnv, idJagIssuerFrom, type IdJagIssuerConfig } from './config-id-jag.js';
 import { positiveMs } from './config-fields.js';
 import { ConfigError, InternalError } from './errors.js';
@@ -120,6 +121,8 @@ export interface LoginConfig {
   readonly approverEmailServices: readonly string[];
   /** OpenID CIBA client credentials per authorization-server origin (`HANDOFF_CIBA_CLIENTS`; src/core/config-ciba.ts). */
   readonly cibaClients: Readonly<Record<string, CibaClient>>;
+  /** How each CIBA authorization server (by origin) wants the approver named (`HANDOFF_CIBA_LOGIN_HINTS`); default email. */
+  readonly cibaLoginHints: Readonly<Record<string, CibaLoginHint>>;
   /** The bridge as an ID-JAG issuer for auth.md's `identity_assertion` (src/core/config-id-jag.ts); absent: never sent. */
   readonly idJag?: IdJagIssuerConfig;
 }
@@ -132,6 +135,7 @@ export function loginConfigFrom(e: {
   HANDOFF_DEVICE_CLIENT_IDS?: Record<string, string> | undefined;
   HANDOFF_APPROVER_EMAIL_SERVICES?: string[] | undefined;
   HANDOFF_CIBA_CLIENTS?: Record<string, CibaClient> | undefined;
+  HANDOFF_CIBA_LOGIN_HINTS?: Record<string, CibaLoginHint> | undefined;
   HANDOFF_ID_JAG_ISSUER?: string | undefined;
   HANDOFF_ID_JAG_KEY?: KeyObject | undefined;
   HANDOFF_ID_JAG_SERVICES?: string[] | undefined;
@@ -151,6 +155,7 @@ export function loginConfigFrom(e: {
     deviceClientIds: e.HANDOFF_DEVICE_CLIENT_IDS ?? {},
     approverEmailServices: e.HANDOFF_APPROVER_EMAIL_SERVICES ?? [],
     cibaClients: e.HANDOFF_CIBA_CLIENTS ?? {},
+    cibaLoginHints: e.HANDOFF_CIBA_LOGIN_HINTS ?? {},
     ...(idJag ? { idJag } : {}),
   };
 }

@@ -3,6 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { z } from 'zod';
 import { describeDuration, type Clock } from '../core/clock.js';
 import type { CibaClient } from '../core/config-ciba.js';
+import type { CibaLoginHint } from '../core/config-ciba-hints.js';
 import { BadInputError } from '../core/errors.js';
 import type {
   CallContext,
@@ -29,6 +30,7 @@ import type { CibaMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
 import { oauthErrorIn, oauthFetch, revokeTokens } from './oauth-fetch.js';
 import { identifyAccount } from './oidc-identity.js';
+import { loginHintFor } from './ciba-login-hint.js';
 import type { ProtocolModule } from './protocol-module.js';
 import type { ServiceHttp } from './service-http.js';
 
@@ -48,6 +50,8 @@ export interface CibaProtocolDeps {
   readonly policy: NetworkPolicy;
   /** Client credentials per authorization-server origin (`HANDOFF_CIBA_CLIENTS`). */
   readonly clients: Readonly<Record<string, CibaClient>>;
+  /** How each server (by origin) wants the approver named (`HANDOFF_CIBA_LOGIN_HINTS`); default the email. */
+  readonly loginHints?: Readonly<Record<string, CibaLoginHint>>;
   /** The binding message's code (tests fix it); default 8 random letters and digits. */
   readonly bindingCode?: () => string;
 }
@@ -182,6 +186,7 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
       }
       const { ciba, clientOrigin, authorizationServer: asBase } = await discovered(req.service, req);
       const { client, auth } = await cibaClientAuth(deps.clients, clientOrigin, ciba);
+      const loginHint = loginHintFor(deps.loginHints ?? {}, clientOrigin, ciba.issuer, email);
       const as = authorizationServer(ciba);
       const bindingMessage = `Handoff ${bindingCode()}`;
       let ack: Acknowledgement;
@@ -193,7 +198,7 @@ export function createCibaProtocol(deps: CibaProtocolDeps): LoginProtocol {
           {
             // CIBA Core §7.1: scope must contain openid.
             scope: ['openid', ...req.scopes.filter((s) => s !== 'openid')].join(' '),
-            login_hint: email,
+            login_hint: loginHint,
             binding_message: bindingMessage,
           },
           options(req),
@@ -292,6 +297,7 @@ export const cibaProtocol: ProtocolModule = {
       clock: context.clock,
       policy: context.policy,
       clients: context.login.cibaClients,
+      loginHints: context.login.cibaLoginHints,
     });
   },
 };
