@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { originKeyedEntries } from './config-fields.js';
 
 /**
  * How the bridge names the approver to each CIBA authorization server (`login_hint`, CIBA Core
@@ -29,7 +29,7 @@ export type CibaLoginHint =
 
 const maxSubjects = 100_000;
 const subjectShape = /^[\x21-\x7e]{1,255}$/;
-const example = 'https://TENANT.auth0.com=iss_sub:/etc/handoff/auth0-subjects.json';
+const example = 'https://TENANT.auth0.com=iss_sub:/etc/handoff/auth0-subjects.json, or ORIGIN=email';
 
 function readMapping(path: string): { subjects: Record<string, string> } | { problem: string } {
   let text: string;
@@ -62,47 +62,21 @@ function readMapping(path: string): { subjects: Record<string, string> } | { pro
 }
 
 /** The zod field for `HANDOFF_CIBA_LOGIN_HINTS`: a map from origin to login-hint format. */
-export const cibaLoginHintsField = z.string().transform((v, ctx) => {
-  const out: Record<string, CibaLoginHint> = {};
-  const entries = v
-    .split(/[,\n]/)
-    .map((p) => p.trim())
-    .filter(Boolean);
-  for (const [index, entry] of entries.entries()) {
-    const fail = (why: string) => {
-      ctx.addIssue({
-        code: 'custom',
-        message: `entry ${index + 1} ${why} (each entry is ${example}, or ORIGIN=email)`,
-      });
-      return z.NEVER;
-    };
-    const at = entry.indexOf('=');
-    let origin: URL | undefined;
-    try {
-      origin = new URL(at > 0 ? entry.slice(0, at).trim() : '');
-    } catch {
-      origin = undefined;
-    }
-    if (!origin || !/^https?:$/.test(origin.protocol)) return fail('does not start with an http(s) origin and "="');
-    if (out[origin.origin]) return fail(`repeats ${origin.origin}`);
-    const rest = entry.slice(at + 1).trim();
-    const colon = rest.indexOf(':');
-    const format = (colon >= 0 ? rest.slice(0, colon) : rest).trim();
-    const path = colon >= 0 ? rest.slice(colon + 1).trim() : '';
-    if (format === 'email') {
-      if (path) return fail(`for ${origin.origin} gives a mapping file, which the email format does not use`);
-      out[origin.origin] = { format: 'email' };
-      continue;
-    }
-    if (format !== 'iss_sub')
-      return fail(
-        `for ${origin.origin} names the format "${format.slice(0, 40)}": the bridge speaks email and iss_sub (login_hint_token and id_token_hint are not supported)`,
-      );
-    if (!path.startsWith('/'))
-      return fail(`for ${origin.origin} needs the absolute path of a mapping file after "iss_sub:"`);
-    const mapping = readMapping(path);
-    if ('problem' in mapping) return fail(`for ${origin.origin} ${mapping.problem}`);
-    out[origin.origin] = { format: 'iss_sub', mappingPath: path, subjects: mapping.subjects };
+export const cibaLoginHintsField = originKeyedEntries<CibaLoginHint>(example, (text) => {
+  const rest = text.trim();
+  const colon = rest.indexOf(':');
+  const format = (colon >= 0 ? rest.slice(0, colon) : rest).trim();
+  const path = colon >= 0 ? rest.slice(colon + 1).trim() : '';
+  if (format === 'email') {
+    if (path) return { problem: 'gives a mapping file, which the email format does not use' };
+    return { value: { format: 'email' } };
   }
-  return out;
+  if (format !== 'iss_sub')
+    return {
+      problem: `names the format "${format.slice(0, 40)}": the bridge speaks email and iss_sub (login_hint_token and id_token_hint are not supported)`,
+    };
+  if (!path.startsWith('/')) return { problem: 'needs the absolute path of a mapping file after "iss_sub:"' };
+  const mapping = readMapping(path);
+  if ('problem' in mapping) return mapping;
+  return { value: { format: 'iss_sub', mappingPath: path, subjects: mapping.subjects } };
 });

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { originKeyedEntries } from './config-fields.js';
 import { cibaLoginHintsField, cibaLoginHintsVariable } from './config-ciba-hints.js';
 
 /**
@@ -50,45 +50,21 @@ function readKey(path: string): { pem: string } | { problem: string } {
 }
 
 /** The zod field for `HANDOFF_CIBA_CLIENTS`: a map from origin to client. */
-export const cibaClientsField = z.string().transform((v, ctx) => {
-  const out: Record<string, CibaClient> = {};
-  const entries = v
-    .split(/[,\n]/)
-    .map((p) => p.trim())
-    .filter(Boolean);
-  for (const [index, entry] of entries.entries()) {
-    const fail = (why: string) => {
-      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${why} (each entry is ${example})` });
-      return z.NEVER;
-    };
-    const at = entry.indexOf('=');
-    const originText = at > 0 ? entry.slice(0, at).trim() : '';
-    let origin: URL | undefined;
-    try {
-      origin = new URL(originText);
-    } catch {
-      origin = undefined;
-    }
-    if (!origin || !/^https?:$/.test(origin.protocol)) return fail('does not start with an http(s) origin and "="');
-    const rest = entry.slice(at + 1);
-    const colon = rest.indexOf(':');
-    const clientId = colon > 0 ? rest.slice(0, colon).trim() : '';
-    const credential = colon > 0 ? rest.slice(colon + 1).trim() : '';
-    if (!clientId || clientId.length > 200) return fail(`for ${origin.origin} has no client id before ":"`);
-    if (out[origin.origin]) return fail(`repeats ${origin.origin}`);
-    if (keyPathShape.test(credential)) {
-      const key = readKey(credential);
-      if ('problem' in key) return fail(`for ${origin.origin} ${key.problem}`);
-      out[origin.origin] = { clientId, kind: 'private_key', keyPath: credential, pem: key.pem };
-      continue;
-    }
-    if (credential.length < minClientSecretLength)
-      return fail(
-        `for ${origin.origin} has a client secret shorter than ${minClientSecretLength} characters (or none after ":")`,
-      );
-    out[origin.origin] = { clientId, kind: 'secret', secret: credential };
+export const cibaClientsField = originKeyedEntries<CibaClient>(example, (rest) => {
+  const colon = rest.indexOf(':');
+  const clientId = colon > 0 ? rest.slice(0, colon).trim() : '';
+  const credential = colon > 0 ? rest.slice(colon + 1).trim() : '';
+  if (!clientId || clientId.length > 200) return { problem: 'has no client id before ":"' };
+  if (keyPathShape.test(credential)) {
+    const key = readKey(credential);
+    if ('problem' in key) return key;
+    return { value: { clientId, kind: 'private_key', keyPath: credential, pem: key.pem } };
   }
-  return out;
+  if (credential.length < minClientSecretLength)
+    return {
+      problem: `has a client secret shorter than ${minClientSecretLength} characters (or none after ":")`,
+    };
+  return { value: { clientId, kind: 'secret', secret: credential } };
 });
 
 /** The variables this fragment adds to the one schema (merged through config-login.ts). */

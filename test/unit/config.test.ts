@@ -81,6 +81,7 @@ describe('loadConfig defaults', () => {
         deviceClientIds: {},
         approverEmailServices: [],
         cibaClients: {},
+        cibaLoginHints: {},
       },
       agents: {
         file: undefined,
