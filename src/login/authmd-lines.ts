@@ -41,7 +41,11 @@ export function createAuthMdLines(deps: AuthMdLinesDeps) {
         : result;
     },
 
-    poll: (secret: unknown, ctx: CallContext): Promise<PollResult> => pollOnce(lineSecretShape.parse(secret), ctx),
+    async poll(secret: unknown, ctx: CallContext): Promise<PollResult> {
+      const s = lineSecretShape.parse(secret);
+      // A clean ID-JAG registration (`polls: false`): only the approver's "done" in the thread lets the agent in.
+      return s.assertion ? { kind: 'pending' } : pollOnce(s, ctx);
+    },
 
     ...createLineRenewal(deps),
   };

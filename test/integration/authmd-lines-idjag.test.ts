@@ -88,13 +88,22 @@ for (const line of ['0.6', '0.7'] as const) {
       const started = await protocol.start(request(service.url));
       expect(planOf(started.secret)).toBe('identity_assertion');
       expect(started).toMatchObject({ answer: 'done', protocolVersion: line, polls: false });
-      const done = await protocol.complete(started.secret, 'done', { agentId: 'agent-idjag', correlationId: 'c' });
+      const ctx = { agentId: 'agent-idjag', correlationId: 'c' };
+      // Nothing happens at the service for this: a poll never lets the agent in, only the approver's word.
+      expect((await protocol.poll!(started.secret, ctx)).kind).toBe('pending');
+      const done = await protocol.complete(started.secret, 'done', ctx);
       if (done.kind !== 'credential') throw new Error(`expected a credential, got ${done.kind}`);
       const me = await fetch(`${service.url}/api/me`, {
         headers: { authorization: `Bearer ${done.credential.accessToken}` },
       });
       expect(me.status).toBe(200);
       expect(((await me.json()) as { account: { email: string } }).account.email).toBe('ida@example.com');
+      // The credential revokes (RFC 7009).
+      await protocol.revoke!(done.credential, service.url, ctx);
+      const after = await fetch(`${service.url}/api/me`, {
+        headers: { authorization: `Bearer ${done.credential.accessToken}` },
+      });
+      expect(after.status).toBe(401);
     });
 
     it('sends no ID-JAG for an email that is only the agent’s word: service_auth instead', async () => {
