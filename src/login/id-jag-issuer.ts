@@ -77,7 +77,7 @@ export function createIdJagIssuer(config: IdJagIssuerConfig, clock: Clock): Asse
         jti: randomBytes(16).toString('base64url'),
         iat: now,
         exp: now + idJagLifetimeSeconds,
-        // The approver's word in the thread is the authentication this assertion stands for.
+        // Minted now, for the platform's account of the person; their "done" in the thread comes after.
         auth_time: now,
         email: subject,
         email_verified: true,
