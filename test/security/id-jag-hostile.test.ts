@@ -1,6 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/clock.js';
+import { maskSecrets } from '../../src/core/secret-patterns.js';
 import { createIdJagIssuer, idJagJwksRoute, idJagLifetimeSeconds } from '../../src/login/id-jag-issuer.js';
 import { verifyIdJag } from '../../src/sandbox/id-jag-verify.js';
 
@@ -112,5 +113,8 @@ describe('ID-JAG issuer against hostile services', () => {
     const text = `${err.message} ${JSON.stringify(err)}`;
     expect(text).not.toContain(pem.slice(40, 80));
     expect(text).not.toMatch(/eyJ/);
+    // And should one reach a log line, the JWT shape is masked there.
+    const jwt = await provider.idJag(good, ctx);
+    expect(maskSecrets(`sent ${jwt} to the service`)).not.toContain(jwt.split('.')[1]!);
   });
 });
