@@ -1,4 +1,5 @@
 import { HandoffError } from '../core/errors.js';
+import { nodeHttpTransport, type BridgeResponse } from './bridge-http.js';
 import type { AgentPolicy } from '../core/agent-policy.js';
 import type {
   AgentRemoval,
@@ -146,13 +147,12 @@ export function checkBridgeUrl(baseUrl: string, allowInsecureUrl = false): void 
 export function createBridgeClient(options: {
   baseUrl: string;
   apiToken: string;
-  fetch?: typeof fetch;
   /** Allow plain http to a host that is not loopback. Default false. */
   allowInsecureUrl?: boolean;
 }): BridgeClient {
   checkBridgeUrl(options.baseUrl, options.allowInsecureUrl);
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const doFetch = options.fetch ?? fetch;
+  const transport = nodeHttpTransport();
 
   async function call<T>(
     method: string,
@@ -161,9 +161,9 @@ export function createBridgeClient(options: {
     timeoutMs = 30_000,
     signal?: AbortSignal,
   ): Promise<T> {
-    let res: Response;
+    let res: BridgeResponse;
     try {
-      res = await doFetch(`${baseUrl}${path}`, {
+      res = await transport(new URL(`${baseUrl}${path}`), {
         method,
         headers: {
           authorization: `Bearer ${options.apiToken}`,
@@ -180,18 +180,18 @@ export function createBridgeClient(options: {
         0,
       );
     }
-    const text = await res.text();
+    const text = res.text;
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const error = (parsed as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined)
         ?.error;
       const { code, message, ...details } = error ?? {};
-      const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+      const retryAfter = Number(res.header('retry-after') ?? NaN);
       throw new BridgeApiError(message ?? `The bridge answered ${res.status}.`, code ?? 'bridge_error', res.status, {
         details,
         ...(res.status === 429 && Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBridgeUrl, createBridgeClient } from '../../src/client/bridge-client.js';
 import { runCli } from '../../src/client/cli.js';
 import { type HandoffError } from '../../src/core/errors.js';
@@ -116,20 +116,14 @@ describe('the client and plain http', () => {
     'http://[fd00::1]:8080',
     'http://127.0.0.1.nip.io:8080',
   ])('refuses %s unless told the network is trusted', (url) => {
-    const calls: string[] = [];
-    const recording = (async (input: string | URL | Request) => {
-      calls.push(String(input));
-      return new Response('{"handoffs":[]}', { status: 200 });
-    }) as typeof fetch;
     let err: HandoffError | undefined;
     try {
-      createBridgeClient({ baseUrl: url, apiToken: 'token-0123456789abcdef', fetch: recording });
+      createBridgeClient({ baseUrl: url, apiToken: 'token-0123456789abcdef' });
     } catch (e) {
       err = e as HandoffError;
     }
     expect(err?.code).toBe('insecure_bridge_url');
     expect(err?.message).toContain('HANDOFF_ALLOW_INSECURE_URL=true');
-    expect(calls).toEqual([]);
     expect(() => checkBridgeUrl(url, true)).not.toThrow();
   });
 
@@ -144,22 +138,28 @@ describe('the client and plain http', () => {
   });
 
   it('the CLI refuses before sending anything, exits 2 and names the variable; HANDOFF_ALLOW_INSECURE_URL=true lets it through', async () => {
-    const calls: string[] = [];
-    const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
-      calls.push(String(input));
-      return new Response('{"handoffs":[]}', { status: 200, headers: { 'content-type': 'application/json' } });
-    });
+    // A "remote" bridge: the IPv4-mapped IPv6 form of a loopback address is not one of the
+    // host names the check calls loopback, yet the packets stay on this machine.
+    const bridge = await startFakeServer(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"handoffs":[]}');
+      },
+      { host: '::' },
+    );
     try {
+      const port = bridge.origin.split(':').pop();
       const { io, err } = capture();
       const cliIo = { ...io, interactive: false };
-      const env = { HANDOFF_URL: 'http://bridge.example.com:8080', HANDOFF_API_TOKEN: 'token-0123456789abcdef' };
+      const env = { HANDOFF_URL: `http://[::ffff:127.0.0.1]:${port}`, HANDOFF_API_TOKEN: 'token-0123456789abcdef' };
       expect(await runCli(['status', '--json'], env, cliIo)).toBe(2);
       expect(err.join('\n')).toContain('HANDOFF_ALLOW_INSECURE_URL=true');
-      expect(calls).toEqual([]);
+      expect(bridge.requests).toEqual([]);
       expect(await runCli(['status', '--json'], { ...env, HANDOFF_ALLOW_INSECURE_URL: 'true' }, cliIo)).toBe(0);
-      expect(calls).toEqual(['http://bridge.example.com:8080/v1/handoffs?limit=50&status=open']);
+      expect(bridge.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/handoffs']);
+      expect(bridge.requests[0]?.headers.authorization).toBe('Bearer token-0123456789abcdef');
     } finally {
-      spy.mockRestore();
+      await bridge.close();
     }
   });
 });
