@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createRedis, isCluster, type Redis as Connection } from '../../src/store/redis.js';
-import { freePort } from './processes.js';
+import { freePort } from './free-port.js';
 import { waitFor } from './wait.js';
 
 /**
