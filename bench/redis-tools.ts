@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hashTags } from '../src/store/keys.js';
 import { createRedis, mastersOf, scanKeys, type Redis } from '../src/store/redis.js';
 
 /**
@@ -51,11 +52,18 @@ export async function redisVersion(redis: Redis): Promise<string> {
   return mastersOf(redis).length > 1 ? `${version} (cluster of ${mastersOf(redis).length} masters)` : version;
 }
 
+const groupTags = new Set([hashTags.handoffs, hashTags.agents, hashTags.credentials].map((tag) => `{${tag}}`));
+
 /** Names a key by what it holds, with ids replaced, e.g. `q:handoffs:<job>` or `hf:<id>`. */
 export function keyKind(prefix: string, key: string): string {
   const rest = key.slice(prefix.length + 1);
-  // Hash tags (`{hf}`, `{handoffs}`: src/store/keys.ts) say where a key lives, not what it is.
-  const parts = rest.split(':').filter((part) => !/^\{[^}]*\}$/.test(part));
+  // Hash tags (src/store/keys.ts) say where a key lives, not what it is: a group's tag (`{hf}`)
+  // a service's or a poll schedule's, and a queue's (`q:{handoffs}:handoffs:…`) go; an adapter's (`{local}:thread:…`) is its name.
+  const parts = rest
+    .replace(/^\{(svc|poll):[^}]*\}:/, (_, group: string) => (group === 'svc' ? 'svc-' : ''))
+    .split(':')
+    .filter((part, i, all) => !(groupTags.has(part) || (all[i - 1] === 'q' && /^\{[^}]*\}$/.test(part))))
+    .map((part) => part.replace(/^\{([^}]*)\}$/, '$1'));
   const [head = '', second = '', third] = parts;
   if (head === 'q') {
     // BullMQ: <prefix>:q:<queue>:<job id | meta key>
