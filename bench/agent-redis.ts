@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from '../test/helpers/free-port.js';
 
 /**
  * The agent's own Redis for the bench: a redis-server on a free loopback port, in memory only,
@@ -10,17 +10,6 @@ export interface AgentRedis {
   readonly url: string;
   readonly connection: Redis;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startAgentRedis(): Promise<AgentRedis> {

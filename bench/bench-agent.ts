@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../src/store/redis.js';
 import type { BridgeClient } from '../src/client/bridge-client.js';
 import { createLoginResumer } from '../src/client/login-resumer.js';
 import { requireLogin } from '../src/client/require-login.js';

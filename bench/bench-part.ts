@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../src/store/redis.js';
 
 /**
  * One group of figures in `npm run bench`. Each part owns its flags, its measurement and how

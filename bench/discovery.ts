@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../src/store/redis.js';
 import { systemClock } from '../src/core/clock.js';
 import type { ProtocolName } from '../src/core/login-protocol.js';
 import { silentLogger } from '../src/core/logger.js';

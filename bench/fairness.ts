@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../src/store/redis.js';
 import { startHangingServer } from '../test/fakes/services/hanging-server.js';
 import { startInprocBridge } from './inproc-bridge.js';
 import { summarise, type Summary } from './stats.js';

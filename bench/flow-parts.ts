@@ -38,7 +38,8 @@ export async function withFlow<T>(
   const agentRedis = ownRedis ? await startAgentRedis() : undefined;
   const agent = startBenchAgent({
     connection: agentRedis?.connection ?? ctx.redis,
-    prefix: agentRedis ? 'agent' : `${prefix}:agent`,
+    // Tagged: on a cluster, one BullMQ queue's keys must share a slot.
+    prefix: agentRedis ? 'agent' : `${prefix}:{agent}`,
     client: bridge.client,
   });
   try {

@@ -1,9 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../src/store/redis.js';
 import { createGithubPlatform } from '../adapters/github/github-platform.js';
 import { loadPlatformConfig as loadConfig } from '../test/helpers/platform-config.js';
 import { silentLogger } from '../src/core/logger.js';
 import { startFakeGithub } from '../test/fakes/github/fake-github-server.js';
 import { redisKeyValue } from '../src/app/redis-key-value.js';
+import { createKeys } from '../src/store/keys.js';
 
 /**
  * What polling costs GitHub's rate limit when nothing happens: `handoffs` waiting handoffs
@@ -51,7 +52,7 @@ export async function measureGithubIdlePolling(options: {
     }).github!;
     const platform = createGithubPlatform({
       config,
-      store: redisKeyValue(options.redis, `${options.prefix}:github`),
+      store: redisKeyValue(options.redis, createKeys(options.prefix).adapter('github')),
       sink: async () => 'accepted',
       now: Date.now,
       logger: silentLogger,

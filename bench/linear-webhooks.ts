@@ -8,6 +8,7 @@ import { createLogger } from '../src/core/logger.js';
 import { startHandoff } from '../src/main.js';
 import { bridgeEnv } from './inproc-bridge.js';
 import { summarise, type Summary } from './stats.js';
+import { createKeys } from '../src/store/keys.js';
 
 /**
  * Figure 4: Linear webhook deliveries per second through the bridge's HTTP route — signature
@@ -55,10 +56,9 @@ export async function measureLinearWebhooks(options: {
   try {
     // An issue where the bridge has posted an approval: its comments are passed on.
     const issueId = randomUUID();
-    await createLinearState(redisKeyValue(running.bridge.redis, `${options.prefix}:linear`)).linkIssue(
-      'linear:BENCH-1',
-      issueId,
-    );
+    await createLinearState(
+      redisKeyValue(running.bridge.redis, createKeys(options.prefix).adapter('linear')),
+    ).linkIssue('linear:BENCH-1', issueId);
     await openHandoffs(running.bridge.url!, apiToken, ['linear:BENCH-1']);
 
     const sign = (commentId: string, deliveryId: string) => {

@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { hashTags } from '../src/store/keys.js';
+import { createRedis, mastersOf, scanKeys, type Redis } from '../src/store/redis.js';
 
 /**
  * The Redis side of the bench: a random key prefix, the memory figures (INFO memory and
  * MEMORY USAGE over the prefix, grouped by kind of key), and deleting what the bench wrote.
+ * On a Redis Cluster (`--cluster`, or REDIS_URL=redis+cluster://…) each figure is the sum over
+ * the masters, and keys are scanned and measured on the master that holds them.
  */
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export function connectRedis(): Redis {
-  return new Redis(redisUrl, { maxRetriesPerRequest: null });
+export function connectRedis(url = redisUrl): Redis {
+  const redis = createRedis(url);
+  redis.on('error', () => undefined); // ioredis reconnects; the figures fail on commands
+  return redis;
 }
 
 /** A fresh prefix such as `bench-3fa2c1d0e9b8`, valid for HANDOFF_PREFIX. */
@@ -16,35 +21,49 @@ export function randomPrefix(label = 'bench'): string {
   return `${label}-${randomBytes(6).toString('hex')}`;
 }
 
-export async function* scanKeys(redis: Redis, prefix: string): AsyncGenerator<string[]> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 2000);
-    cursor = next;
-    if (keys.length) yield keys;
-  } while (cursor !== '0');
+/** Each master with its keys under `prefix`, a page at a time. */
+async function* ownKeys(redis: Redis, prefix: string) {
+  for (const node of mastersOf(redis)) {
+    for await (const keys of scanKeys(node, `${prefix}:*`, { count: 2000 })) yield { node, keys };
+  }
 }
 
 export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
   let deleted = 0;
-  for await (const keys of scanKeys(redis, prefix)) deleted += await redis.unlink(...keys);
+  // One key per UNLINK: keys of one master may still lie in different slots.
+  for await (const { node, keys } of ownKeys(redis, prefix)) {
+    const pipeline = node.pipeline();
+    for (const key of keys) pipeline.unlink(key);
+    for (const [, n] of (await pipeline.exec()) ?? []) deleted += Number(n ?? 0);
+  }
   return deleted;
 }
 
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
 export async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+  const each = await Promise.all(mastersOf(redis).map((node) => node.info('memory')));
+  return sum(each.map((info) => Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN)));
 }
 
 export async function redisVersion(redis: Redis): Promise<string> {
-  const info = await redis.info('server');
-  return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+  const info = await mastersOf(redis)[0]!.info('server');
+  const version = /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+  return mastersOf(redis).length > 1 ? `${version} (cluster of ${mastersOf(redis).length} masters)` : version;
 }
+
+const groupTags = new Set([hashTags.handoffs, hashTags.agents, hashTags.credentials].map((tag) => `{${tag}}`));
 
 /** Names a key by what it holds, with ids replaced, e.g. `q:handoffs:<job>` or `hf:<id>`. */
 export function keyKind(prefix: string, key: string): string {
   const rest = key.slice(prefix.length + 1);
-  const parts = rest.split(':');
+  // Hash tags (src/store/keys.ts) say where a key lives, not what it is: a group's tag (`{hf}`)
+  // a service's or a poll schedule's, and a queue's (`q:{handoffs}:handoffs:…`) go; an adapter's (`{local}:thread:…`) is its name.
+  const parts = rest
+    .replace(/^\{(svc|poll):[^}]*\}:/, (_, group: string) => (group === 'svc' ? 'svc-' : ''))
+    .split(':')
+    .filter((part, i, all) => !(groupTags.has(part) || (all[i - 1] === 'q' && /^\{[^}]*\}$/.test(part))))
+    .map((part) => part.replace(/^\{([^}]*)\}$/, '$1'));
   const [head = '', second = '', third] = parts;
   if (head === 'q') {
     // BullMQ: <prefix>:q:<queue>:<job id | meta key>
@@ -92,10 +111,10 @@ export async function prefixMemory(redis: Redis, prefix: string): Promise<Prefix
   const seen = new Set<string>(); // SCAN may return a key twice
   let keys = 0;
   let bytes = 0;
-  for await (const found of scanKeys(redis, prefix)) {
+  for await (const { node, keys: found } of ownKeys(redis, prefix)) {
     const batch = found.filter((key) => !seen.has(key));
     batch.forEach((key) => seen.add(key));
-    const pipeline = redis.pipeline();
+    const pipeline = node.pipeline();
     for (const key of batch) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
     const results = (await pipeline.exec()) ?? [];
     batch.forEach((key, i) => {
@@ -114,6 +133,6 @@ export async function prefixMemory(redis: Redis, prefix: string): Promise<Prefix
 /** Keys in the whole database that are not ours: a change means someone else wrote meanwhile. */
 export async function foreignKeyCount(redis: Redis, prefix: string): Promise<number> {
   const ours = new Set<string>();
-  for await (const batch of scanKeys(redis, prefix)) batch.forEach((key) => ours.add(key));
-  return (await redis.dbsize()) - ours.size;
+  for await (const { keys } of ownKeys(redis, prefix)) keys.forEach((key) => ours.add(key));
+  return sum(await Promise.all(mastersOf(redis).map((node) => node.dbsize()))) - ours.size;
 }

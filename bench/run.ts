@@ -2,7 +2,7 @@
  * `npm run bench`: the bridge's performance figures, on real Redis with the real bridge,
  * sandbox service and requireLogin(). See bench/README.md; the parts are listed in parts.ts.
  *
- *   npm run bench -- [--only latency,burst,memory,discovery,slack,github,linear]
+ *   npm run bench -- [--only latency,burst,memory,discovery,slack,github,linear] [--cluster]
  *                    [--out bench/results/latest.json] [--<flag of a part> value]…
  */
 import { tmpdir } from 'node:os';
@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import type { Check, PartOutcome } from './bench-part.js';
 import { stopChildBridges } from './child-bridge.js';
 import { benchParts } from './parts.js';
-import { connectRedis, deletePrefix, randomPrefix, redisUrl, redisVersion } from './redis-tools.js';
+import { startRedisCluster } from '../test/helpers/redis-cluster.js';
+import { connectRedis, deletePrefix, randomPrefix, redisUrl as defaultRedisUrl, redisVersion } from './redis-tools.js';
 import { finishFacts, machineFacts, render, writeJson } from './report.js';
 import { startSandboxServer } from './sandbox-server.js';
 
@@ -23,9 +24,11 @@ const { values } = parseArgs({
     ),
     only: { type: 'string', default: benchParts.map((p) => p.name).join(',') },
     out: { type: 'string', default: fileURLToPath(new URL('./results/latest.json', import.meta.url)) },
+    // A Redis Cluster of three masters of the bench's own (REDIS_URL=redis+cluster://… names one already running).
+    cluster: { type: 'boolean', default: false },
   },
 });
-const flagValues = values as Record<string, string | undefined>;
+const flagValues = values as unknown as Record<string, string | undefined>;
 const only = new Set(values.only!.split(','));
 const unknown = [...only].filter((name) => !benchParts.some((p) => p.name === name));
 if (unknown.length)
@@ -40,7 +43,10 @@ const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const started = Date.now();
 const base = randomPrefix();
 const logDir = tmpdir();
-const redis = connectRedis();
+const cluster = values.cluster ? await startRedisCluster() : undefined;
+const redisUrl = cluster?.url ?? defaultRedisUrl;
+if (cluster) progress(`Redis Cluster of 3 masters started: ${redisUrl}`);
+const redis = connectRedis(redisUrl);
 const sandbox = await startSandboxServer();
 let machine = machineFacts(await redisVersion(redis));
 const tracked = new Set<string>();
@@ -49,6 +55,7 @@ process.once('SIGINT', () => {
   progress('interrupted: stopping, then deleting the bench keys');
   void stopChildBridges()
     .then(() => Promise.all([...tracked].map((p) => deletePrefix(redis, p))))
+    .then(() => cluster?.stop())
     .finally(() => process.exit(130));
 });
 
@@ -74,6 +81,7 @@ try {
 } finally {
   await sandbox.close();
   redis.disconnect();
+  await cluster?.stop();
 }
 
 const durationMs = Date.now() - started;

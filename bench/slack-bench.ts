@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../src/store/redis.js';
 import { loadPlatformConfig as loadConfig } from '../test/helpers/platform-config.js';
 import { startFakeSlack } from '../test/fakes/slack/fake-slack-api.js';
 import { newSigningSecret } from '../test/fakes/slack/slack-signing.js';
@@ -77,7 +77,7 @@ export async function runSlackBench(options: {
         logFile: join(options.logDir, `${prefix}.log`),
         env,
       });
-      const agent = startBenchAgent({ connection: options.redis, prefix: `${prefix}:agent`, client: bridge.client });
+      const agent = startBenchAgent({ connection: options.redis, prefix: `${prefix}:{agent}`, client: bridge.client });
       try {
         latency = await measureSlackLatency({
           bridge,

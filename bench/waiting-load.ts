@@ -1,6 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../src/store/redis.js';
 import type { BridgeClient } from '../src/client/bridge-client.js';
 import type { HandoffRequestInput } from '../src/core/wire.js';
+import { createKeys } from '../src/store/keys.js';
+import { queueKey } from '../src/queue/queue-names.js';
 
 /**
  * Puts `count` handoffs into `awaiting_human` through the HTTP API (as `handoff login` or
@@ -53,10 +55,11 @@ export async function createWaiting(options: {
 
   // Every handoff awaiting a human (a start may wait its turn at the service, parked as a
   // delayed job too), every driver job parked, every approval message posted.
-  const q = `${prefix}:q`;
+  const keys = createKeys(prefix);
+  const q = (queue: string, part: string) => queueKey(keys.queuePrefix, queue, part);
   const statuses = async () => {
     const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.get(`${prefix}:hf:${id}`);
+    for (const id of ids) pipeline.get(keys.handoff(id));
     return ((await pipeline.exec()) ?? []).map(([, raw]) =>
       typeof raw === 'string' ? (JSON.parse(raw) as { status: string }).status : undefined,
     );
@@ -64,12 +67,12 @@ export async function createWaiting(options: {
   const deadline = Date.now() + 180_000;
   for (;;) {
     const [delayed, driverWait, driverActive, outWait, outActive, outDelayed] = await Promise.all([
-      redis.zcard(`${q}:handoffs:delayed`),
-      redis.llen(`${q}:handoffs:wait`),
-      redis.llen(`${q}:handoffs:active`),
-      redis.llen(`${q}:outbound-local:wait`),
-      redis.llen(`${q}:outbound-local:active`),
-      redis.zcard(`${q}:outbound-local:delayed`),
+      redis.zcard(q('handoffs', 'delayed')),
+      redis.llen(q('handoffs', 'wait')),
+      redis.llen(q('handoffs', 'active')),
+      redis.llen(q('outbound-local', 'wait')),
+      redis.llen(q('outbound-local', 'active')),
+      redis.zcard(q('outbound-local', 'delayed')),
     ]);
     const parked = delayed >= count + (options.already ?? 0) && driverWait + driverActive === 0;
     if (parked && outWait + outActive + outDelayed === 0) {

@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../src/store/redis.js';
 import { startChildBridge, type ChildMemory } from './child-bridge.js';
 import { foreignKeyCount, prefixMemory, usedMemory, type PrefixMemory } from './redis-tools.js';
 import { createWaiting } from './waiting-load.js';
 import type { HandoffRequestInput } from '../src/core/wire.js';
+import { queueKey } from '../src/queue/queue-names.js';
 
 /**
  * Figures 3 and 4, on a bridge running as its own process: Redis bytes per waiting handoff
@@ -71,7 +72,7 @@ export async function measureWaitingMemory(options: {
       label: 'warm',
     });
     for (const id of warm.ids) await bridge.client.cancelHandoff(id);
-    while ((await redis.zcard(`${prefix}:q:handoffs:delayed`)) > 0) await sleep(100);
+    while ((await redis.zcard(queueKey(`${prefix}:q`, 'handoffs', 'delayed'))) > 0) await sleep(100);
     await settle();
     const before = await snapshot();
 

@@ -39,7 +39,14 @@ import { createAgentFeed } from '../store/agent-feed.js';
 import { createDedupeStore } from '../store/dedupe.js';
 import { createKeys, type Keys } from '../store/keys.js';
 import { createServiceGate } from '../store/service-gate.js';
-import { connectRedis, endConnection, reportConnection, storeTimeoutMs, type Redis } from '../store/redis.js';
+import {
+  connectRedis,
+  duplicateConnection,
+  endConnection,
+  reportConnection,
+  storeTimeoutMs,
+  type Redis,
+} from '../store/redis.js';
 import { createEngineStore } from './engine-store.js';
 import { finishOrCut, shutdownGraceMs, workersReadyOrRedisLost } from './shutdown.js';
 import { redisKeyValue } from './redis-key-value.js';
@@ -114,7 +121,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const now = () => clock.now();
   // Deliveries arrive many at once: their dedupe scripts share a connection that sends the
   // commands of one tick in one write (ioredis auto-pipelining), so a burst costs few syscalls.
-  const intakeRedis = redis.duplicate({ enableAutoPipelining: true });
+  const intakeRedis = duplicateConnection(redis, { enableAutoPipelining: true });
   reportConnection(intakeRedis, logger, 'intake');
   const dedupe = createDedupeStore({ redis: intakeRedis, keys });
 
@@ -133,7 +140,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   for (const platform of options.platforms) {
     modules.push(
       await platform.create({
-        store: redisKeyValue(redis, `${options.prefix}:${platform.name}`),
+        store: redisKeyValue(redis, keys.adapter(platform.name)),
         sink,
         linkOpened,
         clock,
@@ -269,10 +276,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
 
     if (options.role !== 'worker') {
-      subscriber = redis.duplicate();
+      subscriber = duplicateConnection(redis);
       reportConnection(subscriber, logger, 'status events');
       events = await createStatusEvents(subscriber, keys.events());
-      apiRedis = redis.duplicate({ commandTimeout: storeTimeoutMs });
+      apiRedis = duplicateConnection(redis, { commandTimeout: storeTimeoutMs });
       reportConnection(apiRedis, logger, 'api');
       apiQueues = createQueues(apiRedis, keys.queuePrefix, platforms);
       const apiEngine: EngineDeps = { ...engine, ...storeOn(apiRedis, apiQueues) };

@@ -1,10 +1,10 @@
 import { HandoffError } from '../core/errors.js';
 import { loginSecretContext } from '../engine/login-secret.js';
 import { inboundSealContext } from '../queue/inbound-intake.js';
-import { queueNames } from '../queue/queue-names.js';
+import { queueKey, queueNames } from '../queue/queue-names.js';
 import type { Keys } from '../store/keys.js';
 import { LuaScript } from '../store/lua-script.js';
-import type { Redis } from '../store/redis.js';
+import { scanKeys, type Redis } from '../store/redis.js';
 import type { Vault } from '../store/vault.js';
 
 /**
@@ -73,7 +73,7 @@ function jsonField(value: string, field: string): { id?: unknown; blob?: unknown
 }
 
 function placesOf(keys: Keys): Place[] {
-  const inboundPrefix = `${keys.queuePrefix}:${queueNames.inbound}:`;
+  const inboundPrefix = queueKey(keys.queuePrefix, queueNames.inbound, '');
   return [
     {
       kind: 'credentials',
@@ -148,25 +148,14 @@ export async function rekeyVault(deps: {
   const kinds = Object.fromEntries(sealedKinds.map((kind) => [kind, zero()])) as Record<SealedKind, RekeyCounts>;
   for (const place of placesOf(deps.keys)) {
     const counts = kinds[place.kind];
-    let cursor = '0';
-    do {
-      const [next, page] = await deps.redis.scan(
-        cursor,
-        'MATCH',
-        place.match,
-        'COUNT',
-        deps.pageSize ?? 500,
-        'TYPE',
-        place.type,
-      );
-      cursor = next;
+    for await (const page of scanKeys(deps.redis, place.match, { count: deps.pageSize ?? 500, type: place.type })) {
       const outcomes = await Promise.all(page.map((key) => rekeyOne(deps.redis, deps.vault, place, key)));
       for (const outcome of outcomes) {
         if (outcome === undefined) continue;
         counts.scanned += 1;
         counts[outcome] += 1;
       }
-    } while (cursor !== '0');
+    }
   }
   const total = zero();
   for (const counts of Object.values(kinds))

@@ -1,5 +1,8 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis as OneRedis } from 'ioredis';
+
+/** The agent's Redis: one server or a cluster. */
+type Redis = OneRedis | Cluster;
 import { isTerminal } from '../core/handoff.js';
 import type { FeedEventView } from '../core/wire.js';
 import { BridgeApiError, type BridgeClient } from './bridge-client.js';
@@ -131,12 +134,22 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
     return any;
   }
 
+  /** The wait records, a page at a time: SCAN is per node, so on a cluster every master's. */
+  async function* waitKeys(): AsyncGenerator<string[]> {
+    const nodes = 'isCluster' in redis && redis.isCluster ? (redis as Cluster).nodes('master') : [redis as OneRedis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${keyPrefix}:waits:*`, 'COUNT', 200);
+        cursor = next;
+        yield keys;
+      } while (cursor !== '0' && !stop.signal.aborted);
+    }
+  }
+
   /** After a gap in the feed: ask the bridge about every handoff a job here waits for. */
   async function reconcile(): Promise<void> {
-    let scan = '0';
-    do {
-      const [next, keys] = await redis.scan(scan, 'MATCH', `${keyPrefix}:waits:*`, 'COUNT', 200);
-      scan = next;
+    for await (const keys of waitKeys()) {
       for (const key of keys) {
         const handoffId = key.slice(`${keyPrefix}:waits:`.length);
         const ended = await options.client.getHandoff(handoffId).then(
@@ -145,7 +158,8 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
         );
         if (ended) await resume(handoffId);
       }
-    } while (scan !== '0' && !stop.signal.aborted);
+      if (stop.signal.aborted) return;
+    }
   }
 
   async function follow(): Promise<void> {

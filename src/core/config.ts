@@ -6,6 +6,7 @@ import { loginConfigFrom, loginEnv, type LoginConfig } from './config-login.js';
 import { networkConfigFrom, networkEnv, type NetworkConfig } from './config-network.js';
 import { waitingConfigFrom, waitingEnv, type WaitingConfig } from './config-waiting.js';
 import { ConfigError } from './errors.js';
+import { isClusterUrl, wellMadeClusterUrl } from './redis-target.js';
 import { platformNames, type ConfiguredPlatform, type PlatformDescriptor } from './platform.js';
 import { registerSecretShapes } from './secret-patterns.js';
 
@@ -52,7 +53,13 @@ const bridgeEnv = {
   REDIS_URL: optionalText.pipe(
     z
       .string()
-      .regex(/^rediss?:\/\/\S+$/, 'must look like redis://host:6379 or rediss://user:pass@host:6380/0')
+      .regex(
+        /^rediss?(\+cluster)?:\/\/\S+$/,
+        'must look like redis://host:6379 or rediss://user:pass@host:6380/0, or redis+cluster://host1:7000,host2:7001 for a Redis Cluster',
+      )
+      .refine((url) => !isClusterUrl(url) || wellMadeClusterUrl(url), {
+        message: 'for a Redis Cluster must look like redis+cluster://[user:pass@]host1:7000,host2:7001',
+      })
       .optional(),
   ),
   HANDOFF_API_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),

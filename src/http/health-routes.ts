@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../store/redis.js';
 import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
 import { json, type Route, type RouteRequest } from '../core/http-route.js';
 import type { QueueMetrics } from '../queue/queue-metrics.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../store/redis.js';
 import { endConnection } from '../store/redis.js';
 
 /**

@@ -1,11 +1,11 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../store/redis.js';
 import type { Logger } from '../core/logger.js';
 import { runRetirementCheck } from '../engine/credential-expiry.js';
 import { runScheduledRefresh } from '../engine/credential-lifecycle.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { isFinalAttempt, runJob } from './job-runner.js';
-import { queueNames } from './queue-names.js';
+import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { CredentialJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
 
@@ -44,7 +44,7 @@ export function createCredentialWorker(deps: {
           fields: { credentialId: job.data.credentialId },
         },
       ),
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 8 },
+    { connection: deps.connection, prefix: queueKeyPrefix(deps.prefix, queueNames.credentials), concurrency: 8 },
   );
   logWorkerErrors(worker, deps.logger, 'credential worker');
   return worker;

@@ -1,12 +1,12 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../store/redis.js';
 import { nextDriverStep, type HandoffOutcome } from '../core/handoff.js';
 import type { Logger } from '../core/logger.js';
 import { failDriver, runDriver } from '../engine/driver.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { driverBackoff, driverRetention } from './job-options.js';
 import { runJob } from './job-runner.js';
-import { queueNames } from './queue-names.js';
+import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { DriverJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
 
@@ -59,7 +59,7 @@ export function createDriverWorker(deps: {
     },
     {
       connection: deps.connection,
-      prefix: deps.prefix,
+      prefix: queueKeyPrefix(deps.prefix, queueNames.handoffs),
       concurrency: deps.concurrency,
       ...driverRetention,
       settings: { backoffStrategy: driverBackoff },

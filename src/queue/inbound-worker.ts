@@ -1,12 +1,12 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../store/redis.js';
 import type { Logger } from '../core/logger.js';
 import type { InboundReply } from '../core/thread-adapter.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { handleReply, type ReplyResult } from '../engine/reply-handler.js';
 import { inboundSealContext } from './inbound-intake.js';
 import { isFinalAttempt, runJob } from './job-runner.js';
-import { queueNames } from './queue-names.js';
+import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { InboundJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
 
@@ -52,7 +52,11 @@ export function createInboundWorker(deps: {
         },
       );
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency },
+    {
+      connection: deps.connection,
+      prefix: queueKeyPrefix(deps.prefix, queueNames.inbound),
+      concurrency: deps.concurrency,
+    },
   );
   logWorkerErrors(worker, deps.logger, 'inbound worker');
   return worker;

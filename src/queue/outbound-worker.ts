@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../store/redis.js';
 import type { Logger } from '../core/logger.js';
 import type { ThreadAdapter } from '../core/thread-adapter.js';
 import { failDriver } from '../engine/driver.js';
@@ -8,7 +8,7 @@ import type { OutboundAction } from '../engine/ports.js';
 import { recordRedaction } from '../engine/redaction.js';
 import { editRequestMessage, rememberRequestMessage } from '../engine/approval-edit.js';
 import { failForGood, runJob } from './job-runner.js';
-import { queueNames } from './queue-names.js';
+import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { OutboundJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
 
@@ -79,7 +79,7 @@ export function createOutboundWorker(deps: {
       }),
     {
       connection: deps.connection,
-      prefix: deps.prefix,
+      prefix: queueKeyPrefix(deps.prefix, queueNames.outbound(adapter.platform)),
       concurrency: limit ? 1 : 8,
       ...(limit ? { limiter: { max: limit.max, duration: limit.durationMs } } : {}),
     },

@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../store/redis.js';
 import { HandoffError } from '../core/errors.js';
 import type { InboundPoller } from '../core/inbound-poller.js';
 import type { Logger } from '../core/logger.js';
@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { HandoffStore } from '../store/handoff-store.js';
 import type { Keys } from '../store/keys.js';
 import { createPollSchedule } from '../store/poll-schedule.js';
+import { queueKeyPrefix } from './queue-names.js';
 import { queueOptions } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
 
@@ -34,7 +35,7 @@ export async function startPolling(deps: {
 }): Promise<{ close(): Promise<void>; tick(): Promise<number> }> {
   const { platform, poller, store, clock, redis, keys, logger } = deps;
   const schedule = createPollSchedule(redis, keys);
-  const queue = new Queue(queueName(platform), queueOptions(redis, deps.prefix));
+  const queue = new Queue(queueName(platform), queueOptions(redis, deps.prefix, queueName(platform)));
   await queue.upsertJobScheduler(
     `poll-${platform}`,
     { every: poller.tickMs },
@@ -68,7 +69,7 @@ export async function startPolling(deps: {
 
   const worker = new Worker(queueName(platform), async () => ({ polled: await tick() }), {
     connection: redis,
-    prefix: deps.prefix,
+    prefix: queueKeyPrefix(deps.prefix, queueName(platform)),
     concurrency: 1,
   });
   logWorkerErrors(worker, logger, 'poll worker', { platform });

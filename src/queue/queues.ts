@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../store/redis.js';
 import type { Platform } from '../core/thread-ref.js';
 import type { OutboundAction } from '../engine/ports.js';
-import { queueNames } from './queue-names.js';
+import { queueKeyPrefix, queueNames } from './queue-names.js';
 
 export interface DriverJobData {
   readonly handoffId: string;
@@ -47,16 +47,16 @@ export interface Queues {
  * Options every bridge queue shares. BullMQ keeps a stream of job events per queue (10,000 by
  * default) for QueueEvents listeners; the bridge listens to none, so a short one suffices.
  */
-export function queueOptions(connection: Redis, prefix: string) {
-  return { connection, prefix, streams: { events: { maxLen: 500 } } };
+export function queueOptions(connection: Redis, prefix: string, queue: string) {
+  return { connection, prefix: queueKeyPrefix(prefix, queue), streams: { events: { maxLen: 500 } } };
 }
 
 export function createQueues(connection: Redis, prefix: string, platforms: readonly Platform[]): Queues {
-  const options = queueOptions(connection, prefix);
-  const handoffs = new Queue<DriverJobData, unknown>(queueNames.handoffs, options);
-  const inbound = new Queue<InboundJobData>(queueNames.inbound, options);
-  const credentials = new Queue<CredentialJobData>(queueNames.credentials, options);
-  const outbound = new Map(platforms.map((p) => [p, new Queue<OutboundJobData>(queueNames.outbound(p), options)]));
+  const queue = <T, R = unknown>(name: string) => new Queue<T, R>(name, queueOptions(connection, prefix, name));
+  const handoffs = queue<DriverJobData>(queueNames.handoffs);
+  const inbound = queue<InboundJobData>(queueNames.inbound);
+  const credentials = queue<CredentialJobData>(queueNames.credentials);
+  const outbound = new Map(platforms.map((p) => [p, queue<OutboundJobData>(queueNames.outbound(p))]));
   return {
     handoffs,
     inbound,

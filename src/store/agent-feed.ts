@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import type { TerminalStatus } from '../core/handoff.js';
 import type { Keys } from './keys.js';
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import type { ApprovalDecision, VoteChoice, VoteResult } from '../core/approval.js';
 import { appendEndingLua, feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
 import { decodeRecord } from './handoff-codec.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import type { AuditSink } from './audit-sink.js';
 import type { Keys } from './keys.js';
 

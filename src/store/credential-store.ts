@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import type { IssuedCredential, ProtocolName } from '../core/login-protocol.js';
 import { randomBytes } from 'node:crypto';
 import type { Keys } from './keys.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 

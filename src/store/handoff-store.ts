@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import { isTerminal, sourcesOf, type HandoffRecord, type HandoffStatus } from '../core/handoff.js';
 import { platformOf } from '../core/thread-ref.js';
 import { decodeRecord, encodePatch, encodeRecord, type HandoffPatch } from './handoff-codec.js';

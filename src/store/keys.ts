@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  */
 export interface Keys {
   readonly prefix: string;
-  /** Prefix BullMQ uses for its own keys. */
+  /** What every BullMQ key starts with; each queue adds its own tag (queueKeyPrefix in src/queue/queue-names.ts). */
   readonly queuePrefix: string;
   /** Hash: one handoff record. */
   handoff(id: string): string;
@@ -64,7 +64,7 @@ export interface Keys {
   serviceBreaker(originHash: string): string;
   /** Sorted set: handoffs waiting for a slot of one origin (or agent share), scored by arrival: woken in that order. */
   serviceWaiters(originHash: string): string;
-  /** Any adapter-owned key, e.g. local thread streams. */
+  /** Any adapter-owned key (its key-value store's keys: `adapter(platform)` is their prefix). */
   adapter(platform: string, ...parts: string[]): string;
 }
 
@@ -78,40 +78,66 @@ function agentPart(agentId: string): string {
     : `#${createHash('sha256').update(agentId).digest('base64url').slice(0, 22)}`;
 }
 
+/**
+ * Redis Cluster hash tags (docs/operations.md, "What shares a slot"). A cluster runs a script,
+ * a MULTI or an MGET only on keys of one slot, so keys used together share a `{tag}`, placed
+ * right after the prefix (a prefix with its own `{…}` puts every key in that one slot, which
+ * is correct too). Keys always used alone have no tag and spread over the cluster by name.
+ * On one server a tag is only part of the name.
+ */
+export const hashTags = {
+  /** Handoff records and everything written with them: thread, agent and recent indexes, agent feeds, inbound dedupe. */
+  handoffs: 'hf',
+  /** API-managed agents, their key-hash index and dead keys. */
+  agents: 'agents',
+  /** Credential metadata and its indexes (the sealed secrets are untagged vault keys). */
+  credentials: 'creds',
+  /** One platform's poll schedule and leases. */
+  poll: (platform: string) => `poll:${platform}`,
+  /** One service origin's (or agent share's) slots, breaker and waiters. */
+  service: (hash: string) => `svc:${hash}`,
+  /** One adapter's own keys (its key-value store reads several at once). */
+  adapter: (platform: string) => platform,
+} as const;
+
 export function createKeys(prefix: string): Keys {
   const p = prefix;
+  const hf = `${p}:{${hashTags.handoffs}}`;
+  const agents = `${p}:{${hashTags.agents}}`;
+  const creds = `${p}:{${hashTags.credentials}}`;
   return {
     prefix: p,
     queuePrefix: `${p}:q`,
-    handoff: (id) => `${p}:hf:${id}`,
-    handoffIndex: () => `${p}:handoffs`,
-    openThreads: (platform) => `${p}:open-threads:${platform}`,
-    pollDue: (platform) => `${p}:poll-due:${platform}`,
-    pollLease: (platform, scope) => `${p}:poll-lease:${platform}:${scope}`,
-    threadHandoffs: (ref) => `${p}:thread:${ref}`,
+    handoff: (id) => `${hf}:hf:${id}`,
+    handoffIndex: () => `${hf}:handoffs`,
+    openThreads: (platform) => `${hf}:open-threads:${platform}`,
+    pollDue: (platform) => `${p}:{${hashTags.poll(platform)}}:poll-due`,
+    pollLease: (platform, scope) => `${p}:{${hashTags.poll(platform)}}:poll-lease:${scope}`,
+    threadHandoffs: (ref) => `${hf}:thread:${ref}`,
     idempotency: (agentId, key) =>
       `${p}:idem:${createHash('sha256').update(`${agentId}\n${key}`).digest('base64url').slice(0, 22)}`,
+    // Untagged: a vault entry is sealed under its key's name, which must not change.
     vault: (slot, id) => `${p}:vault:${slot}:${id}`,
-    credential: (id) => `${p}:cred:${id}`,
-    credentials: () => `${p}:creds`,
-    seen: (platform, kind, id) => `${p}:seen:${platform}:${kind}:${id}`,
+    credential: (id) => `${creds}:cred:${id}`,
+    credentials: () => `${creds}:creds`,
+    seen: (platform, kind, id) => `${hf}:seen:${platform}:${kind}:${id}`,
     audit: () => `${p}:audit`,
     events: () => `${p}:events`,
-    agentFeed: (agentId) => `${p}:feed:${agentId}`,
+    agentFeed: (agentId) => `${hf}:feed:${agentId}`,
     cache: (namespace, id) => `${p}:cache:${namespace}:${id}`,
     credentialLock: (id) => `${p}:cred-lock:${id}`,
-    agent: (id) => `${p}:agent:${agentPart(id)}`,
-    agents: () => `${p}:agents`,
-    agentKeys: () => `${p}:agent-keys`,
-    deadAgentKey: (keyHash) => `${p}:agent-key-dead:${keyHash}`,
-    agentOpen: (agentId) => `${p}:agent-open:${agentPart(agentId)}`,
-    agentRate: (agentId) => `${p}:agent-rate:${agentPart(agentId)}`,
-    agentHandoffs: (agentId) => `${p}:agent-hf:${agentPart(agentId)}`,
-    agentCredentials: (agentId) => `${p}:agent-creds:${agentPart(agentId)}`,
+    agent: (id) => `${agents}:agent:${agentPart(id)}`,
+    agents: () => `${agents}:agents`,
+    agentKeys: () => `${agents}:agent-keys`,
+    deadAgentKey: (keyHash) => `${agents}:agent-key-dead:${keyHash}`,
+    agentOpen: (agentId) => `${hf}:agent-open:${agentPart(agentId)}`,
+    agentRate: (agentId) => `${hf}:agent-rate:${agentPart(agentId)}`,
+    agentHandoffs: (agentId) => `${hf}:agent-hf:${agentPart(agentId)}`,
+    agentCredentials: (agentId) => `${creds}:agent-creds:${agentPart(agentId)}`,
     auditOnce: (name) => `${p}:audit-once:${name}`,
-    serviceSlots: (hash) => `${p}:svc-slots:${hash}`,
-    serviceBreaker: (hash) => `${p}:svc-breaker:${hash}`,
-    serviceWaiters: (hash) => `${p}:svc-waiters:${hash}`,
-    adapter: (platform, ...parts) => [p, platform, ...parts].join(':'),
+    serviceSlots: (hash) => `${p}:{${hashTags.service(hash)}}:slots`,
+    serviceBreaker: (hash) => `${p}:{${hashTags.service(hash)}}:breaker`,
+    serviceWaiters: (hash) => `${p}:{${hashTags.service(hash)}}:waiters`,
+    adapter: (platform, ...parts) => [`${p}:{${hashTags.adapter(platform)}}`, ...parts].join(':'),
   };
 }

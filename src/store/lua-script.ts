@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 
 /** A Lua script run by SHA, loaded on first NOSCRIPT. Keys and args are plain strings. */
 export class LuaScript {

@@ -1,15 +1,96 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis as SingleRedis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { parseRedisTarget, redactUrl } from '../core/redis-target.js';
 
-export type { Redis };
+export { redactUrl };
+
+/** A connection to the bridge's Redis: one server, or a Redis Cluster. */
+export type Redis = SingleRedis | Cluster;
 
 /**
  * A Redis connection with the options BullMQ needs (`maxRetriesPerRequest: null` so blocking
- * commands survive reconnects). `lazyConnect` lets callers check reachability first.
+ * commands survive reconnects): to one server, or an ioredis Cluster client for a
+ * `redis+cluster://` URL (src/store/redis-target.ts). `lazyConnect` lets callers check
+ * reachability first.
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+  const target = parseRedisTarget(url);
+  if (target.kind === 'single') {
+    return new SingleRedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+  }
+  const nodeOptions: RedisOptions = {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.tls ? { tls: {} } : {}),
+  };
+  return new Cluster(
+    target.nodes.map((n) => ({ host: n.host, port: n.port })),
+    clusterOptions({ redisOptions: nodeOptions, enableReadyCheck: true }, options),
+  );
+}
+
+/**
+ * Cluster options with connection options laid over them: the ones ioredis's Cluster takes
+ * itself go on top, the rest to every node's connection.
+ */
+function clusterOptions(base: ClusterOptions, options: RedisOptions): ClusterOptions {
+  const { lazyConnect, enableAutoPipelining, retryStrategy, ...perNode } = options;
+  return {
+    ...base,
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+    ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) ?? null } : {}),
+    redisOptions: { ...base.redisOptions, ...perNode },
+  };
+}
+
+/** True for a Redis Cluster client. */
+export function isCluster(redis: Redis): redis is Cluster {
+  return redis instanceof Cluster;
+}
+
+/** Another connection to the same Redis (or cluster) with `options` laid over the original's. */
+export function duplicateConnection(redis: Redis, options: RedisOptions = {}): Redis {
+  return isCluster(redis) ? redis.duplicate([], clusterOptions(redis.options, options)) : redis.duplicate(options);
+}
+
+/**
+ * The connections that hold keys: the cluster's masters, or the one server. What must visit
+ * every key (SCAN, memory figures) runs on each.
+ */
+export function mastersOf(redis: Redis): SingleRedis[] {
+  return isCluster(redis) ? redis.nodes('master') : [redis];
+}
+
+/**
+ * Every key matching `match` (of `type`, when given), a page at a time, on every master (SCAN
+ * is per node on a cluster).
+ */
+export async function* scanKeys(
+  redis: Redis,
+  match: string,
+  options: { readonly count?: number; readonly type?: string } = {},
+): AsyncGenerator<string[]> {
+  const typed = options.type ? ['TYPE', options.type] : [];
+  for (const node of mastersOf(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = (await node.call(
+        'SCAN',
+        cursor,
+        'MATCH',
+        match,
+        'COUNT',
+        options.count ?? 1_000,
+        ...typed,
+      )) as [string, string[]];
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== '0');
+  }
 }
 
 /** What ioredis does itself when a manually closed connection's socket closes. */
@@ -27,7 +108,7 @@ interface ClosableInternals {
  */
 export function endConnection(redis: Redis): void {
   redis.disconnect();
-  if (redis.status !== 'reconnecting') return;
+  if (isCluster(redis) || redis.status !== 'reconnecting') return;
   const internals = redis as unknown as ClosableInternals;
   internals.setStatus?.('end');
   internals.flushQueue?.(new Error('Connection is closed.'));
@@ -53,33 +134,44 @@ export const howToStartRedis =
   'macOS: `brew install redis && brew services start redis`; with Docker: `docker compose up -d redis`), ' +
   'or set REDIS_URL to a reachable server.';
 
-/** Connects and PINGs within `timeoutMs`, or throws a ConfigError that says how to fix it. */
+/**
+ * Connects and PINGs within `timeoutMs`, or throws a ConfigError that says how to fix it. A
+ * cluster must report `cluster_state:ok`; a single-server URL must not name a cluster's node
+ * (its keys would be refused with MOVED).
+ */
 export async function connectRedis(url: string, timeoutMs = 3_000): Promise<Redis> {
   const redis = createRedis(url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: timeoutMs });
   redis.on('error', () => undefined); // reported below, once
+  let problem: string | undefined;
   try {
     await redis.connect();
     await redis.ping();
+    problem = await shapeProblem(redis);
   } catch (err) {
     redis.disconnect();
     const reason = err instanceof Error ? err.message : String(err);
     throw new ConfigError('REDIS_URL', `Redis is not reachable at ${redactUrl(url)} (${reason}). ${howToStartRedis}`);
   }
   redis.disconnect();
+  if (problem) throw new ConfigError('REDIS_URL', `REDIS_URL ${redactUrl(url)}: ${problem}`);
   const ready = createRedis(url);
   ready.on('error', () => undefined); // ioredis reconnects; callers see failures on commands
   return ready;
 }
 
-/** The URL with any password removed, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the configured REDIS_URL';
+async function shapeProblem(redis: Redis): Promise<string | undefined> {
+  if (isCluster(redis)) {
+    const info = String(await redis.cluster('INFO'));
+    const state = /cluster_state:(\w+)/.exec(info)?.[1];
+    return state === 'ok'
+      ? undefined
+      : `the cluster reports cluster_state:${state ?? 'unknown'}; check it with \`redis-cli -c cluster info\` ` +
+          'and create it with `redis-cli --cluster create … --cluster-replicas 0` (README: "Redis Cluster").';
   }
+  const info = await redis.info('cluster').catch(() => '');
+  return /cluster_enabled:1/.test(info)
+    ? 'this server is a node of a Redis Cluster; name the cluster as redis+cluster://host:port[,host:port…].'
+    : undefined;
 }
 
 /**

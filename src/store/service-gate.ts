@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 

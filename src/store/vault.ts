@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import { HandoffError } from '../core/errors.js';
 import type { Keys } from './keys.js';
 

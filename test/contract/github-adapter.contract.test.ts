@@ -5,6 +5,7 @@ import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { describeThreadAdapterContract } from './thread-adapter.contract.js';
 import { redisKeyValue } from '../../src/app/redis-key-value.js';
+import { createKeys } from '../../src/store/keys.js';
 
 describeThreadAdapterContract('github', async () => {
   const fake = await startFakeGithub();
@@ -15,7 +16,7 @@ describeThreadAdapterContract('github', async () => {
   const config = loadConfig({ NODE_ENV: 'test', GITHUB_TOKEN: token, GITHUB_API_URL: fake.url }).github!;
   const platform = createGithubPlatform({
     config,
-    store: redisKeyValue(redis, `${prefix}:github`),
+    store: redisKeyValue(redis, createKeys(prefix).adapter('github')),
     sink: async () => 'accepted',
     now: Date.now,
     logger: captureLogs('contract-github').logger,

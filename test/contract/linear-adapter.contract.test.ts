@@ -5,6 +5,7 @@ import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { describeThreadAdapterContract } from './thread-adapter.contract.js';
 import { redisKeyValue } from '../../src/app/redis-key-value.js';
+import { createKeys } from '../../src/store/keys.js';
 
 /** The Linear adapter with the real LinearClient against the in-process fake Linear API. */
 describeThreadAdapterContract('linear', async () => {
@@ -17,7 +18,7 @@ describeThreadAdapterContract('linear', async () => {
   const { logger } = captureLogs('contract-linear');
   const platform = createLinearPlatform({
     config: { auth: { kind: 'api_key', apiKey }, apiUrl: fake.url, webhookSecret: undefined, poll: undefined },
-    store: redisKeyValue(redis, `${prefix}:linear`),
+    store: redisKeyValue(redis, createKeys(prefix).adapter('linear')),
     sink: async () => 'accepted',
     clock: systemClock,
     logger,

@@ -2,13 +2,14 @@ import { createLocalPlatform } from '../../adapters/local/local-platform.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { describeThreadAdapterContract } from './thread-adapter.contract.js';
 import { redisKeyValue } from '../../src/app/redis-key-value.js';
+import { createKeys } from '../../src/store/keys.js';
 
 describeThreadAdapterContract('local', async () => {
   const redis = connectTestRedis();
   const prefix = randomPrefix('contract-local');
   const platform = createLocalPlatform({
     linkOpened: async () => undefined,
-    store: redisKeyValue(redis, `${prefix}:local`),
+    store: redisKeyValue(redis, createKeys(prefix).adapter('local')),
     sink: async () => 'accepted',
     now: Date.now,
   });

@@ -13,6 +13,7 @@ import { newSigningSecret } from '../fakes/slack/slack-signing.js';
 import { captureLogs } from './logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from './redis.js';
 import { redisKeyValue } from '../../src/app/redis-key-value.js';
+import { createKeys } from '../../src/store/keys.js';
 
 /** Development unless the test says otherwise (the schema defaults to production). */
 const loadConfig = (env: Record<string, string | undefined>) => loadConfigAsIs({ NODE_ENV: 'development', ...env });
@@ -48,7 +49,7 @@ export async function startPlatformFakes(
   gh.state.addRepo('octo-org/app', { private: true, issues: [7], collaborators: { alice: 'write' } });
   const github = createGithubPlatform({
     config: loadConfig({ GITHUB_TOKEN: gh.auth.addToken('handoff-bot'), GITHUB_API_URL: gh.url }).github!,
-    store: redisKeyValue(redis, `${prefix}:github`),
+    store: redisKeyValue(redis, createKeys(prefix).adapter('github')),
     sink: async () => 'accepted',
     now: Date.now,
     logger,
@@ -60,7 +61,7 @@ export async function startPlatformFakes(
   const issue = lin.store.addIssue({ identifier: 'ENG-42', assigneeId: alice.id, creatorId: alice.id });
   const linear = createLinearPlatform({
     config: { auth: { kind: 'api_key', apiKey }, apiUrl: lin.url, webhookSecret: undefined, poll: undefined },
-    store: redisKeyValue(redis, `${prefix}:linear`),
+    store: redisKeyValue(redis, createKeys(prefix).adapter('linear')),
     sink: async () => 'accepted',
     clock: systemClock,
     logger,

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LocalMessage } from '../../adapters/local/local-platform.js';
 import { maskSecrets } from '../../src/core/secret-patterns.js';
 import { logDir, redisUrl } from './environment.js';
+import { freePort } from './free-port.js';
 import { runMarker } from './leftover-processes.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from './redis.js';
 
@@ -172,18 +172,7 @@ export async function stopAllProcesses(keep: readonly (LoggedProcess | undefined
   return targets.map((p) => p.name);
 }
 
-/** A TCP port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Polls GET <url>/healthz until it answers 200; fails early if `proc` exits. */
 export async function waitForHealth(url: string, proc: LoggedProcess, timeoutMs = 30_000): Promise<void> {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { loadHandoffConfig as loadConfig } from '../../src/main.js';
 import { startHandoff } from '../../src/main.js';
-import { queueNames } from '../../src/queue/queue-names.js';
+import { queueNames, queueKeyPrefix } from '../../src/queue/queue-names.js';
 import { redisUrl } from '../helpers/environment.js';
 import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
@@ -52,7 +52,7 @@ describe('a bridge that cannot start', () => {
       queueNames.credentials,
       queueNames.outbound('local'),
     ]) {
-      const queue = new Queue(name, { connection: redis, prefix: `${prefix}:q` });
+      const queue = new Queue(name, { connection: redis, prefix: queueKeyPrefix(`${prefix}:q`, name) });
       expect(await queue.getWorkers(), `workers of ${name}`).toEqual([]);
       await queue.close();
     }

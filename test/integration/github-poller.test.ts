@@ -7,6 +7,7 @@ import { startFakeGithub, type FakeGithub } from '../fakes/github/fake-github-se
 import { captureLogs } from '../helpers/logs.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { redisKeyValue } from '../../src/app/redis-key-value.js';
+import { createKeys } from '../../src/store/keys.js';
 
 /** The poller alone against the fake GitHub, with a sink that records what it is handed. */
 describe('the GitHub poller', () => {
@@ -31,7 +32,7 @@ describe('the GitHub poller', () => {
     }).github!;
     const platform = createGithubPlatform({
       config,
-      store: redisKeyValue(redis, `${prefix}:github`),
+      store: redisKeyValue(redis, createKeys(prefix).adapter('github')),
       // Deduplicates by message id, as the bridge's intake does.
       sink: async (reply) => {
         if (seen.has(reply.messageRef.id)) return 'duplicate';

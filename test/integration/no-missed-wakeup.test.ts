@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { duplicateConnection, type Redis } from '../../src/store/redis.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandoffRecord } from '../../src/core/handoff.js';
 import type { RouteRequest } from '../../src/core/http-route.js';
@@ -36,7 +36,7 @@ describe('no missed wake-up: long polls against endings raced into their start (
 
   beforeAll(async () => {
     bridge = await startTestBridge('no-miss');
-    subscriber = bridge.bridge.redis.duplicate();
+    subscriber = duplicateConnection(bridge.bridge.redis);
     events = await createStatusEvents(subscriber, bridge.bridge.keys.events());
   });
 

@@ -3,6 +3,7 @@ import { inboundJobId } from '../../src/queue/inbound-intake.js';
 import { connectTestRedis } from '../helpers/redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
+import { createKeys } from '../../src/store/keys.js';
 
 /** Replies that arrive at awkward moments: while another answer is checked, or where nothing waits. */
 describe('reply timing', () => {
@@ -72,7 +73,7 @@ describe('reply timing', () => {
     const before = await bridge.bridge.queues.inbound.count();
     expect(await bridge.bridge.sink(chatter)).toBe('ignored');
     expect(await bridge.bridge.queues.inbound.count()).toBe(before);
-    expect(await redis.exists(`${bridge.prefix}:seen:local:message:${chatter.messageRef.id}`)).toBe(0);
+    expect(await redis.exists(createKeys(bridge.prefix).seen('local', 'message', chatter.messageRef.id))).toBe(0);
     expect(await bridge.bridge.queues.inbound.getJob(inboundJobId(chatter))).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import { busyServiceWaitMs } from '../../src/engine/start-login.js';
 import { connectTestRedis } from '../helpers/redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
+import { createKeys } from '../../src/store/keys.js';
 
 /**
  * Issue #16: starts that find their service's slots taken wait in line and are woken, oldest
@@ -54,8 +55,8 @@ describe('starts wait in line for a busy service (real Redis, real BullMQ)', () 
 
     const origin = new URL(service).origin;
     const hash = createHash('sha256').update(origin).digest('base64url').slice(0, 22);
-    expect(await redis.zcard(`${bridge.prefix}:svc-waiters:${hash}`)).toBe(0);
-    expect(await redis.zcard(`${bridge.prefix}:svc-slots:${hash}`)).toBe(0);
+    expect(await redis.zcard(createKeys(bridge.prefix).serviceWaiters(hash))).toBe(0);
+    expect(await redis.zcard(createKeys(bridge.prefix).serviceSlots(hash))).toBe(0);
     for (const h of rest) await bridge.api.cancelHandoff(h.id);
   }, 30_000);
 });

@@ -11,6 +11,7 @@ import { connectTestRedis } from '../helpers/redis.js';
 import { approveOnSandbox } from '../helpers/sandbox-server.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
+import { queueKey, queueNames } from '../../src/queue/queue-names.js';
 
 /**
  * Issue #11 item 6: a 429 or a secondary rate limit is waited out, never hot-looped (once:
@@ -26,7 +27,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function driverDueAt(bridge: TestBridge, handoffId: string): Promise<number | undefined> {
   const redis = connectTestRedis();
   try {
-    const score = await redis.zscore(`${bridge.prefix}:q:handoffs:delayed`, driverJobId(handoffId));
+    const score = await redis.zscore(
+      queueKey(`${bridge.prefix}:q`, queueNames.handoffs, 'delayed'),
+      driverJobId(handoffId),
+    );
     // BullMQ scores delayed jobs as timestamp * 0x1000 + a counter.
     return score === null ? undefined : Math.floor(Number(score) / 0x1000);
   } finally {

@@ -4,6 +4,7 @@ import { startHangingServer, type HangingServer } from '../fakes/services/hangin
 import { connectTestRedis } from '../helpers/redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
+import { createKeys } from '../../src/store/keys.js';
 
 /**
  * Issue #10 item 6, as an attacker would try it: one agent floods the bridge with handoffs to
@@ -69,7 +70,9 @@ describe('one agent cannot starve another through a hanging service (real Redis,
     // The hanging service holds at most its 4 slots (one lease, one connection per call so far).
     const redis = connectTestRedis();
     try {
-      const slots = `${bridge.prefix}:svc-slots:${createHash('sha256').update(hanging.origin).digest('base64url').slice(0, 22)}`;
+      const slots = createKeys(bridge.prefix).serviceSlots(
+        createHash('sha256').update(hanging.origin).digest('base64url').slice(0, 22),
+      );
       const inFlight = await redis.zcard(slots);
       expect(inFlight).toBeGreaterThanOrEqual(1);
       expect(inFlight).toBeLessThanOrEqual(4);

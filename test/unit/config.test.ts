@@ -153,6 +153,12 @@ describe('loadConfig rejects bad values and names the variable', () => {
     { env: { HANDOFF_VAULT_KEY: randomBytes(32).toString('hex') }, variable: 'HANDOFF_VAULT_KEY', says: 'base64' },
     { env: { REDIS_URL: 'localhost:6379' }, variable: 'REDIS_URL', says: 'redis://host:6379' },
     { env: { REDIS_URL: 'http://localhost:6379' }, variable: 'REDIS_URL', says: 'redis://host:6379' },
+    { env: { REDIS_URL: 'redis+cluster://' }, variable: 'REDIS_URL', says: 'redis+cluster://host1:7000,host2:7001' },
+    {
+      env: { REDIS_URL: 'redis+cluster://a:7000,b:70000' },
+      variable: 'REDIS_URL',
+      says: 'for a Redis Cluster must look like redis+cluster://',
+    },
     { env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL', says: 'debug' },
     { env: { HANDOFF_API_TOKEN: 'short' }, variable: 'HANDOFF_API_TOKEN', says: 'at least 16 characters' },
     { env: { HANDOFF_PUBLIC_URL: 'bridge.example.com' }, variable: 'HANDOFF_PUBLIC_URL', says: '' },
