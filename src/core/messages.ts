@@ -47,6 +47,13 @@ export interface ApprovalRequestMessage {
   readonly approvers: readonly string[];
   /** True when the link was sent privately and this thread copy must not contain it. */
   readonly linkSentPrivately?: boolean;
+  /**
+   * A person may ask for a fresh link here (the service's link or code can time out, and fresh
+   * links remain): platforms with buttons offer one that sends the same request as a `new link`
+   * reply. `version` counts the links shown before this one; a click hands it back
+   * (InboundReply.linkVersion), so a click on an older request asks nothing new.
+   */
+  readonly freshLink?: { readonly version: number };
   /** Extra lines, e.g. "The service has emailed a***@example.com a link.", one sentence each. */
   readonly notes?: readonly Sentence[];
 }

@@ -114,6 +114,12 @@ export interface InboundReply {
    * privately (`answerPrivately`). Set only with `handoffId`; absent: a message in the thread.
    */
   readonly answerPrivately?: boolean;
+  /**
+   * A request for a fresh link made from a login request message (a button): the link version
+   * that message showed (ApprovalRequestMessage.freshLink). Untrusted like the rest; it can only
+   * make a request count as one already answered.
+   */
+  readonly linkVersion?: number;
   readonly author: Person;
   /** The reply text. Treated as secret (it may hold a finish code): sealed before queueing. */
   readonly text: string;
