@@ -9,6 +9,8 @@ import {
   describeTag,
   formatUtc,
   safeLogoUrl,
+  threadLinkLabel,
+  threadLinkOf,
   type ApprovalRequestMessage,
   type NoticeMessage,
   type OutboundMessage,
@@ -188,6 +190,15 @@ export function renderNotice(msg: NoticeMessage): SlackContent {
   const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(text) }];
   // An approval request (issue #13) carries Approve and Deny (slack-handoff-buttons.ts).
   if (msg.event === 'approval_asked') blocks.push(approvalButtons(msg.handoffId));
+  // A notice in another thread (an escalation's) links back to the one where the handoff waits.
+  const back = threadLinkOf(msg);
+  if (back && back.length <= maxButtonUrl)
+    blocks.push({
+      type: 'actions',
+      elements: [
+        { type: 'button', action_id: slackActionIds.openLink, text: plainText(threadLinkLabel, 75), url: back },
+      ],
+    });
   return { text, blocks };
 }
 

@@ -69,6 +69,11 @@ export interface NoticeMessage {
   readonly lines?: readonly Sentence[];
   /** The one link the post may show as a link (an approval's https link), already checked. */
   readonly link?: string;
+  /**
+   * The web address of the thread the handoff waits in, from its platform's adapter and
+   * already checked (http(s)): a notice in another thread links back to it.
+   */
+  readonly threadLink?: string;
 }
 
 export type NoticeEvent =
@@ -167,6 +172,15 @@ export function describeTag(
 
 /** Every line of a notice, the first one first. */
 export const noticeLines = (msg: NoticeMessage): readonly Sentence[] => [msg.text, ...(msg.lines ?? [])];
+
+/** The link back to the handoff's thread a notice carries, checked again (http(s), short): its href. */
+export const threadLinkOf = (msg: NoticeMessage): string | undefined => {
+  const link = msg.threadLink && msg.threadLink.length <= 2_000 ? linkTarget(msg.threadLink) : undefined;
+  return link?.href;
+};
+
+/** The label platforms give the link back to the handoff's thread. */
+export const threadLinkLabel = 'Open the thread where it waits';
 
 /** The shared plain-text rendering; adapters with richer formatting use their own. */
 export function renderPlainText(msg: OutboundMessage): string {

@@ -72,6 +72,12 @@ export interface ThreadAdapter<T extends ThreadAddress = ThreadAddress> {
    * answer is posted in the thread.
    */
   answerPrivately?(thread: T, to: Person, msg: OutboundMessage): Promise<MessageRef>;
+  /**
+   * The thread's web address, from the platform (a chat permalink, an issue's page), for a
+   * link back to it from another thread (an escalation's). Undefined when there is none.
+   * The engine shows it only when it is an http(s) URL.
+   */
+  threadLink?(thread: T): Promise<string | undefined>;
   /** True when anyone outside the team can read the thread (public repo, shared channel). */
   isPublic?(thread: T): Promise<boolean>;
   /**
