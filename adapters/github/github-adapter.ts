@@ -117,6 +117,21 @@ export function createGithubAdapter(options: GithubAdapterOptions): ThreadAdapte
       return isPublic;
     },
 
+    /** The issue's or pull request's page, as the API gives it (so a GHES host is its own). */
+    async threadLink(thread: GithubThread): Promise<string | undefined> {
+      const { octokit } = await clients.forRepo(thread.owner, thread.repo);
+      try {
+        const { data } = await octokit.rest.issues.get({
+          owner: thread.owner,
+          repo: thread.repo,
+          issue_number: thread.number,
+        });
+        return data.html_url;
+      } catch (err) {
+        throw githubError(err, `read ${thread.ref}`, now());
+      }
+    },
+
     checkApprover: (thread, author, named) => approvers.check(thread, author, named),
     // Unnamed: repository access, which no service account can be checked against.
     unnamedApprovers: 'platform_rule',

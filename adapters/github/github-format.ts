@@ -15,7 +15,10 @@ import {
   describeTag,
   formatUtc,
   safeLogoUrl,
+  threadLinkLabel,
+  threadLinkOf,
   type ApprovalRequestMessage,
+  type NoticeMessage,
   type OutboundMessage,
 } from '../../src/core/messages.js';
 import { say, type Sentence } from '../../src/core/sentence.js';
@@ -100,9 +103,17 @@ function renderApproval(msg: ApprovalRequestMessage, permission: GithubPermissio
 /** A comment body of the bridge's own text, with the marker. */
 export const renderGithubText = (text: string): string => `${ownCommentMarker}\n${text}`;
 
+/** The link back to the handoff's thread, as a markdown link of the bridge's own label. */
+const linkBack = (msg: NoticeMessage): string[] => {
+  const href = threadLinkOf(msg);
+  return href ? [markdownLink(threadLinkLabel, href)] : [];
+};
+
 /** The comment body for an outbound message. */
 export function renderGithubComment(msg: OutboundMessage, permission: GithubPermission): string {
   return renderGithubText(
-    msg.kind === 'notice' ? noticeLines(msg).map(githubSentence).join('\n\n') : renderApproval(msg, permission),
+    msg.kind === 'notice'
+      ? [...noticeLines(msg).map(githubSentence), ...linkBack(msg)].join('\n\n')
+      : renderApproval(msg, permission),
   );
 }

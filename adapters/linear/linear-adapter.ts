@@ -171,6 +171,9 @@ export function createLinearAdapter(deps: LinearAdapterDeps): ThreadAdapter<Line
       return 'unsupported';
     },
 
+    /** The issue's page, as Linear gives it. */
+    threadLink: async (thread) => (await api.issue(thread.issue)).url,
+
     checkApprover: (thread, author, named) => people.check(thread, author, named),
     // Unnamed: the issue's assignee or creator, as the issue stands when someone answers.
     unnamedApprovers: 'platform_rule',

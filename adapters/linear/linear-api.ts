@@ -16,6 +16,8 @@ export interface LinearIssueInfo {
   readonly identifier: string;
   readonly assigneeId: string | undefined;
   readonly creatorId: string | undefined;
+  /** The issue's web page. */
+  readonly url: string;
 }
 
 export interface LinearUserInfo {
@@ -117,7 +119,13 @@ export function createLinearApi(client: LinearClient, clock: Clock, timeoutMs = 
   return {
     async issue(idOrKey) {
       const issue = await call('read the issue', () => client.issue(idOrKey));
-      return { id: issue.id, identifier: issue.identifier, assigneeId: issue.assigneeId, creatorId: issue.creatorId };
+      return {
+        id: issue.id,
+        identifier: issue.identifier,
+        assigneeId: issue.assigneeId,
+        creatorId: issue.creatorId,
+        url: issue.url,
+      };
     },
     async createComment(input) {
       await call('post a comment', () => client.createComment(input));

@@ -8,6 +8,8 @@ import {
   describeTag,
   formatUtc,
   shownUserCode,
+  threadLinkLabel,
+  threadLinkOf,
   type ApprovalRequestMessage,
   type OutboundMessage,
 } from '../../src/core/messages.js';
@@ -81,5 +83,7 @@ export function renderNotice(text: Sentence): string {
 }
 
 export function renderMessage(msg: OutboundMessage, approvers: ApproverLine, now: number): string {
-  return msg.kind === 'notice' ? noticeLines(msg).map(renderNotice).join('\n\n') : renderApproval(msg, approvers, now);
+  if (msg.kind !== 'notice') return renderApproval(msg, approvers, now);
+  const href = threadLinkOf(msg);
+  return [...noticeLines(msg).map(renderNotice), ...(href ? [markdownLink(threadLinkLabel, href)] : [])].join('\n\n');
 }

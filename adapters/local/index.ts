@@ -30,6 +30,7 @@ export const localPlatform: PlatformDescriptor = {
           sink: ctx.sink,
           linkOpened: ctx.linkOpened,
           now: () => ctx.clock.now(),
+          baseUrl: ctx.publicBaseUrl,
         }),
     };
   },

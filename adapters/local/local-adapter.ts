@@ -21,7 +21,7 @@ function shown(msg: OutboundMessage): Pick<LocalMessage, 'text' | 'link' | 'deci
       ? msg.linkSentPrivately
         ? undefined
         : approvalLink(msg)?.href
-      : linkTarget(msg.link)?.href;
+      : linkTarget(msg.link ?? msg.threadLink)?.href;
   // An approval request carries its tag, so the page shows Approve and Deny buttons for it.
   const decide = msg.kind === 'notice' && msg.event === 'approval_asked' ? handoffTag(msg.handoffId) : undefined;
   // A login request's link: the page reports it opened, and the bridge asks the service sooner.
@@ -39,10 +39,19 @@ function shown(msg: OutboundMessage): Pick<LocalMessage, 'text' | 'link' | 'deci
  * is no private delivery and no public/private distinction; authorship is whatever the
  * reply form says, which is why local routes answer loopback clients only.
  */
-export function createLocalAdapter(store: LocalThreadStore, now: () => number): ThreadAdapter<LocalThread> {
+export function createLocalAdapter(
+  store: LocalThreadStore,
+  now: () => number,
+  baseUrl: () => string | undefined = () => undefined,
+): ThreadAdapter<LocalThread> {
   return {
     platform: 'local',
     parseThread: parseLocalThread,
+    /** The thread's page on this bridge (/threads/<name>), when the bridge's address is known. */
+    async threadLink(thread: LocalThread): Promise<string | undefined> {
+      const base = baseUrl();
+      return base ? `${base.replace(/\/+$/, '')}/threads/${encodeURIComponent(thread.name)}` : undefined;
+    },
     async post(thread: LocalThread, msg: OutboundMessage): Promise<MessageRef> {
       const stored = await store.append(thread.name, { author: 'handoff', kind: 'bot', at: now(), ...shown(msg) });
       return { platform: 'local', thread: thread.ref, id: stored.id };

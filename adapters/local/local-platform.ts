@@ -16,6 +16,8 @@ export interface LocalPlatformOptions {
   readonly sink: InboundSink;
   readonly linkOpened: LinkOpenedSink;
   readonly now: () => number;
+  /** The bridge's own web address, where the thread pages are (undefined: not known here). */
+  readonly baseUrl?: () => string | undefined;
 }
 
 export interface LocalPlatform {
@@ -28,7 +30,7 @@ export interface LocalPlatform {
 export function createLocalPlatform(options: LocalPlatformOptions): LocalPlatform {
   const store = createLocalThreadStore(options.store);
   return {
-    adapter: createLocalAdapter(store, options.now),
+    adapter: createLocalAdapter(store, options.now, options.baseUrl),
     routes: localRoutes({ store, sink: options.sink, linkOpened: options.linkOpened, now: options.now }),
     store,
   };

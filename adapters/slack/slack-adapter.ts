@@ -144,6 +144,14 @@ export function createSlackAdapter(options: SlackAdapterOptions): ThreadAdapter<
     },
 
     isPublic: (thread: SlackThread) => options.sharing.isExternallyShared(thread.channel),
+
+    /** The thread's parent message, as Slack links it (`chat.getPermalink`). */
+    async threadLink(thread: SlackThread): Promise<string | undefined> {
+      const res = await callSlack('chat.getPermalink', () =>
+        client.chat.getPermalink({ channel: thread.channel, message_ts: thread.threadTs }),
+      );
+      return res.permalink;
+    },
   };
 
   /**

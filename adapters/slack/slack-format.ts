@@ -9,13 +9,15 @@ import {
   describeTag,
   formatUtc,
   safeLogoUrl,
+  threadLinkLabel,
+  threadLinkOf,
   type ApprovalRequestMessage,
   type NoticeMessage,
   type OutboundMessage,
 } from '../../src/core/messages.js';
 import { people, say } from '../../src/core/sentence.js';
 import { cleanText, hostOf, textLimits } from '../../src/core/untrusted-text.js';
-import { approvalButtons } from './slack-approval-buttons.js';
+import { approvalButtons, loginActionsBlockId, newLinkButton } from './slack-handoff-buttons.js';
 import { mrkdwn, plainText, slackCode, slackSentence } from './slack-mrkdwn.js';
 
 /**
@@ -93,6 +95,8 @@ function buttons(msg: ApprovalRequestMessage, thread: string, codeModal: boolean
       value: JSON.stringify(value),
     });
   }
+  // The service's link or code can time out: a click asks for another (slack-handoff-buttons.ts).
+  if (msg.freshLink) out.push(newLinkButton(msg.handoffId));
   return out;
 }
 
@@ -166,7 +170,8 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
   const blocks: KnownBlock[] = [facts(msg), ...(claim ? [claim] : []), { type: 'section', text: mrkdwn(how) }];
   for (const note of msg.notes ?? []) blocks.push({ type: 'section', text: mrkdwn(slackSentence(note)) });
   const actions = buttons(msg, options.thread, options.codeModal);
-  if (actions.length) blocks.push({ type: 'actions', elements: actions });
+  if (actions.length)
+    blocks.push({ type: 'actions', elements: actions, ...(msg.freshLink ? loginActionsBlockId(msg.freshLink) : {}) });
   blocks.push({
     type: 'context',
     elements: [
@@ -183,8 +188,17 @@ export function renderApproval(msg: ApprovalRequestMessage, options: SlackRender
 export function renderNotice(msg: NoticeMessage): SlackContent {
   const text = noticeLines(msg).map(slackSentence).join('\n');
   const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(text) }];
-  // An approval request (issue #13) carries Approve and Deny (slack-approval-buttons.ts).
+  // An approval request (issue #13) carries Approve and Deny (slack-handoff-buttons.ts).
   if (msg.event === 'approval_asked') blocks.push(approvalButtons(msg.handoffId));
+  // A notice in another thread (an escalation's) links back to the one where the handoff waits.
+  const back = threadLinkOf(msg);
+  if (back && back.length <= maxButtonUrl)
+    blocks.push({
+      type: 'actions',
+      elements: [
+        { type: 'button', action_id: slackActionIds.openLink, text: plainText(threadLinkLabel, 75), url: back },
+      ],
+    });
   return { text, blocks };
 }
 

@@ -1,6 +1,6 @@
 import type { View } from '@slack/web-api';
 import type { InboundReply } from '../../src/core/thread-adapter.js';
-import { approvalClick, type ClickPayload } from './slack-approval-buttons.js';
+import { handoffButtonClick, type ClickPayload } from './slack-handoff-buttons.js';
 import { denyModalCallbackId, denySubmission } from './slack-deny-modal.js';
 import { slackActionIds, type PasteCodeValue } from './slack-format.js';
 import {
@@ -16,8 +16,8 @@ import { parseSlackThread, slackViewMessageId } from './slack-thread.js';
 /**
  * Interaction payloads (form field `payload` over HTTP, the `interactive` frame's payload over
  * Socket Mode) turned into what the bridge does about them: open the code modal or the deny
- * modal, take a code or a vote (an Approve click, a deny submitted through its modal), or
- * nothing. Slack does not retry interactions; a click is identified by its trigger id and a
+ * modal, take a code, a vote (an Approve click, a deny submitted through its modal) or a
+ * request for a fresh link (a New link click), or nothing. Slack does not retry interactions; a click is identified by its trigger id and a
  * submission by its view id, so a replayed payload is still one reply.
  */
 export type SlackInteractionOutcome =
@@ -49,8 +49,8 @@ function threadOf(ref: unknown): string | undefined {
 }
 
 function fromBlockActions(payload: InteractionPayload, receivedAt: number): SlackInteractionOutcome {
-  const decided = approvalClick(payload, receivedAt);
-  if (decided) return decided;
+  const clicked = handoffButtonClick(payload, receivedAt);
+  if (clicked) return clicked;
   const paste = payload.actions?.find((a) => a.action_id === slackActionIds.pasteCode);
   if (!paste) return ignored('no action for the bridge');
   const value = parseJson<PasteCodeValue>(paste.value);

@@ -136,6 +136,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const linkOpened: LinkOpenedSink = async (event) => {
     if (linkEngine) await noteLinkOpened(linkEngine, event);
   };
+  // Where this process answers HTTP, once it listens (a worker-only process never does).
+  let listeningUrl: string | undefined;
   const modules: PlatformModule[] = [];
   for (const platform of options.platforms) {
     modules.push(
@@ -146,6 +148,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         clock,
         logger: logger.child({ platform: platform.name }),
         maxHandoffLifetimeMs: options.policy.maxExpiresInMs,
+        publicBaseUrl: () => options.publicUrl ?? listeningUrl,
       }),
     );
   }
@@ -321,6 +324,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       });
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
+      listeningUrl = url;
     }
   } catch (err) {
     await close().catch((closeErr: unknown) => logger.error('could not stop what had started', { error: closeErr }));

@@ -4,6 +4,7 @@ import { parseDuration } from '../core/clock.js';
 import type { ApprovalView } from '../core/approval-view.js';
 import { clientFrom, UsageError, type Command, type Io } from './cli-common.js';
 import { exitCodes } from './cli-output.js';
+import { waitingFrom, waitingOptions, waitingUsage } from './cli-waiting.js';
 
 /**
  * `handoff request-approval` (issue #13): asks people in a thread to approve an action and
@@ -51,6 +52,7 @@ const requestApproval: Command = async (argv: string[], env: NodeJS.ProcessEnv, 
       'agent-id': { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...waitingOptions,
     },
     strict: true,
     allowPositionals: false,
@@ -66,6 +68,7 @@ const requestApproval: Command = async (argv: string[], env: NodeJS.ProcessEnv, 
   if (quorum !== undefined && !(Number.isInteger(quorum) && quorum >= 1))
     throw new UsageError(`--quorum "${values.quorum}" must be a whole number of at least 1.`);
   const details = detailsFrom(values.detail ?? []);
+  const waiting = waitingFrom(values);
   const client = await clientFrom(env);
   const created = await client.createApproval({
     thread: values.thread,
@@ -81,6 +84,7 @@ const requestApproval: Command = async (argv: string[], env: NodeJS.ProcessEnv, 
     ...(values['requested-by'] ? { requestedBy: values['requested-by'] } : {}),
     ...(values['on-timeout'] ? { onTimeout: values['on-timeout'] as 'expire' } : {}),
     ...(expiresInMs ? { expiresInMs } : {}),
+    ...waiting,
     ...(values['agent-id'] || !client.asAgent
       ? { agent: { id: values['agent-id'] ?? `cli-${userInfo().username}` } }
       : {}),
@@ -128,5 +132,6 @@ export const approvalCommands: Record<string, Command> = { 'request-approval': r
 export const approvalUsage = `  request-approval --thread REF --title TEXT [--description TEXT] [--detail k=v]... [--risk low|medium|high]
         [--link https://…] [--approver ID]... [--quorum N] [--requested-by ID] [--on-timeout expire|deny]
         [--agent-id ID] [--timeout 30m] [--json]
+        ${waitingUsage}
                                  ask people to approve an action and wait for the decision
                                  (exit 0 approved, 6 denied, 3 expired, 5 cancelled)`;

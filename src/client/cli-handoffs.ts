@@ -12,6 +12,7 @@ import {
   progressLine,
 } from './cli-output.js';
 import { clientFrom, UsageError, writeSecretFile, type Command, type Io } from './cli-common.js';
+import { waitingFrom, waitingOptions } from './cli-waiting.js';
 
 /** The agent's commands: ask for a login and wait, reply locally, look, cancel, fetch, list, revoke. */
 async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
@@ -30,6 +31,7 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
       reuse: { type: 'string' },
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
+      ...waitingOptions,
     },
     strict: true,
     allowPositionals: false,
@@ -48,6 +50,7 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
     throw new UsageError(
       `--reuse "${reuse.slice(0, 40)}" is not one of agent, thread, never (agent: a live credential this agent holds for the service; thread: only one approved in this thread).`,
     );
+  const waiting = waitingFrom(values);
   const client = await clientFrom(env);
   const created = await client.createHandoff({
     service: values.service,
@@ -68,6 +71,7 @@ async function login(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<nu
     ...(expiresInMs ? { expiresInMs } : {}),
     ...(values.protocol ? { protocol: values.protocol as 'auto' } : {}),
     ...(reuse ? { reuse } : {}),
+    ...waiting,
   });
   const showProgress = io.interactive || !values.json;
   if (showProgress)

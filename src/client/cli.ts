@@ -3,6 +3,7 @@ import { agentsCommand, agentsUsage } from './cli-agents.js';
 import { approvalCommands, approvalUsage } from './cli-approvals.js';
 import { defaultIo, UsageError, type Command, type Io } from './cli-common.js';
 import { handoffCommands } from './cli-handoffs.js';
+import { extendUsage, waitingCommands, waitingHelp, waitingUsage } from './cli-waiting.js';
 import { exitCodes } from './cli-output.js';
 
 const usage = `Usage: handoff <command> [options]
@@ -13,12 +14,15 @@ Commands:
   login --service URL --thread REF [--approver ID]... [--approver-email EMAIL]
         [--agent-id ID] [--correlation-id ID] [--scopes a,b] [--timeout 30m]
         [--protocol auto|NAME] [--reuse agent|thread] [--json] [--out FILE]
+        ${waitingUsage}
                                  ask a human for a login and wait for it; NAME is a
                                  protocol the bridge speaks (a name it does not is
                                  refused, naming those it does; default auto);
                                  --reuse answers at once with a live credential the
-                                 agent holds (thread: only one approved in REF)
+                                 agent holds (thread: only one approved in REF);
+                                 ${waitingHelp}
 ${approvalUsage}
+${extendUsage}
   reply REF TEXT [--as NAME]     reply in a local thread (local:<name>)
   status [ID] [--json]           one handoff, or the open ones
   cancel ID [--json]             cancel a handoff
@@ -39,7 +43,12 @@ for agents … and when no agent key is set; default: read from $HANDOFF_DATA_DI
 i.e. .handoff/api-token).
 Exit codes: 0 done, 1 error, 2 usage, 3 expired, 4 failed, 5 cancelled, 6 denied (request-approval), 130 interrupted.`;
 
-const commands: Record<string, Command> = { ...handoffCommands, ...approvalCommands, agents: agentsCommand };
+const commands: Record<string, Command> = {
+  ...handoffCommands,
+  ...approvalCommands,
+  ...waitingCommands,
+  agents: agentsCommand,
+};
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: Io = defaultIo): Promise<number> {
   const [name, ...rest] = argv;

@@ -171,14 +171,22 @@ export interface HandoffRecord {
   readonly escalated?: number;
   /** When the service's own login link or code stops working, epoch ms: no extension goes past it. */
   readonly serviceExpiresAt?: number;
-  /** Fresh links people asked for by replying `new link`. */
+  /** Fresh links people asked for (a `new link` reply, a platform's "New link" button). */
   readonly freshLinks?: number;
+  /**
+   * When the link now shown was posted, epoch ms: set by every restart. A request for a fresh
+   * link received before then was made of an earlier link and is already answered.
+   */
+  readonly linkSince?: number;
   /** Times the agent gave people more time (POST /v1/handoffs/:id/extend). */
   readonly extensions?: number;
 }
 
 /** How long an approver's "done" vouches for the poll it asked for, ms. */
 export const confirmWindowMs = 2 * 60_000;
+
+/** Fresh links people may ask for, per handoff (src/engine/fresh-link.ts). */
+export const maxFreshLinks = 3;
 
 /** Restarts allowed before the handoff fails with `too_many_restarts`. */
 export const maxRestarts = 3;

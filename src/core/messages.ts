@@ -47,6 +47,13 @@ export interface ApprovalRequestMessage {
   readonly approvers: readonly string[];
   /** True when the link was sent privately and this thread copy must not contain it. */
   readonly linkSentPrivately?: boolean;
+  /**
+   * A person may ask for a fresh link here (the service's link or code can time out, and fresh
+   * links remain): platforms with buttons offer one that sends the same request as a `new link`
+   * reply. `version` counts the links shown before this one; a click hands it back
+   * (InboundReply.linkVersion), so a click on an older request asks nothing new.
+   */
+  readonly freshLink?: { readonly version: number };
   /** Extra lines, e.g. "The service has emailed a***@example.com a link.", one sentence each. */
   readonly notes?: readonly Sentence[];
 }
@@ -62,6 +69,11 @@ export interface NoticeMessage {
   readonly lines?: readonly Sentence[];
   /** The one link the post may show as a link (an approval's https link), already checked. */
   readonly link?: string;
+  /**
+   * The web address of the thread the handoff waits in, from its platform's adapter and
+   * already checked (http(s)): a notice in another thread links back to it.
+   */
+  readonly threadLink?: string;
 }
 
 export type NoticeEvent =
@@ -160,6 +172,15 @@ export function describeTag(
 
 /** Every line of a notice, the first one first. */
 export const noticeLines = (msg: NoticeMessage): readonly Sentence[] => [msg.text, ...(msg.lines ?? [])];
+
+/** The link back to the handoff's thread a notice carries, checked again (http(s), short): its href. */
+export const threadLinkOf = (msg: NoticeMessage): string | undefined => {
+  const link = msg.threadLink && msg.threadLink.length <= 2_000 ? linkTarget(msg.threadLink) : undefined;
+  return link?.href;
+};
+
+/** The label platforms give the link back to the handoff's thread. */
+export const threadLinkLabel = 'Open the thread where it waits';
 
 /** The shared plain-text rendering; adapters with richer formatting use their own. */
 export function renderPlainText(msg: OutboundMessage): string {

@@ -27,6 +27,11 @@ export interface PlatformContext {
   readonly logger: Logger;
   /** The longest a handoff may wait, ms: what the platform remembers about a thread must outlast it. */
   readonly maxHandoffLifetimeMs: number;
+  /**
+   * The bridge's own web address: HANDOFF_PUBLIC_URL, else where this process listens once it
+   * does; undefined in a worker-only process without HANDOFF_PUBLIC_URL.
+   */
+  readonly publicBaseUrl: () => string | undefined;
 }
 
 /** One configured platform, built: its adapter, its inbound routes, and any background inbound. */

@@ -72,6 +72,12 @@ export interface ThreadAdapter<T extends ThreadAddress = ThreadAddress> {
    * answer is posted in the thread.
    */
   answerPrivately?(thread: T, to: Person, msg: OutboundMessage): Promise<MessageRef>;
+  /**
+   * The thread's web address, from the platform (a chat permalink, an issue's page), for a
+   * link back to it from another thread (an escalation's). Undefined when there is none.
+   * The engine shows it only when it is an http(s) URL.
+   */
+  threadLink?(thread: T): Promise<string | undefined>;
   /** True when anyone outside the team can read the thread (public repo, shared channel). */
   isPublic?(thread: T): Promise<boolean>;
   /**
@@ -114,6 +120,12 @@ export interface InboundReply {
    * privately (`answerPrivately`). Set only with `handoffId`; absent: a message in the thread.
    */
   readonly answerPrivately?: boolean;
+  /**
+   * A request for a fresh link made from a login request message (a button): the link version
+   * that message showed (ApprovalRequestMessage.freshLink). Untrusted like the rest; it can only
+   * make a request count as one already answered.
+   */
+  readonly linkVersion?: number;
   readonly author: Person;
   /** The reply text. Treated as secret (it may hold a finish code): sealed before queueing. */
   readonly text: string;

@@ -1,4 +1,4 @@
-import type { HandoffRecord } from '../core/handoff.js';
+import { maxFreshLinks, type HandoffRecord } from '../core/handoff.js';
 import { handoffTag } from '../core/handoff-tag.js';
 import type { ApprovalRequestMessage } from '../core/messages.js';
 import { say, value, type Sentence } from '../core/sentence.js';
@@ -32,6 +32,10 @@ export function approvalMessage(
     expiresAt: record.expiresAt,
     approvers: record.approvers,
     ...(record.userCode ? { userCode: record.userCode } : {}),
+    // A link or code of the service's can time out; a person may then ask for another.
+    ...(record.approvalUrl && (record.freshLinks ?? 0) < maxFreshLinks
+      ? { freshLink: { version: record.restarts ?? 0 } }
+      : {}),
     ...(record.serviceLogoUrl ? { serviceLogoUrl: record.serviceLogoUrl } : {}),
     ...(notes.length ? { notes } : {}),
   };

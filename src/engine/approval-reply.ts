@@ -71,19 +71,20 @@ export async function handleApprovalReply(
 }
 
 /**
- * The approval a click names (InboundReply.answerPrivately with handoffId), open or not: a click
- * after the decision still hears "already approved by …". The id came back from the platform
- * in the button, untrusted: a handoff that is not an approval of the very thread the click came
- * from is `foreign` (audited, nothing counted, nothing said). Undefined: not a click.
+ * The handoff a click names (InboundReply.answerPrivately with handoffId), open or not: a click
+ * after the decision still hears "already approved by …", a "New link" click on a login that
+ * ended hears that it ended. The id came back from the platform in the button, untrusted: a
+ * handoff that is not of the very thread the click came from is `foreign` (audited, nothing
+ * counted, nothing said). Undefined: not a click, or no such handoff.
  */
-export async function clickedApproval(
+export async function clickedHandoff(
   deps: EngineDeps,
   reply: InboundReply,
   open: readonly HandoffRecord[],
 ): Promise<HandoffRecord | 'foreign' | undefined> {
   if (!reply.answerPrivately || reply.handoffId === undefined) return undefined;
   const record = open.find((r) => r.id === reply.handoffId) ?? (await deps.store.get(reply.handoffId));
-  if (record?.kind === 'approval' && record.thread === reply.thread) return record;
+  if (record?.thread === reply.thread) return record;
   if (record) {
     await deps.audit.append({
       event: 'reply.refused',

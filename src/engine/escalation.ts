@@ -1,6 +1,7 @@
 import { HandoffError } from '../core/errors.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import type { Person } from '../core/thread-adapter.js';
+import { linkTarget } from '../core/untrusted-text.js';
 import { approvalMessage } from './approval-message.js';
 import type { EngineDeps } from './engine-deps.js';
 import { waitingNotices } from './waiting-notices.js';
@@ -8,7 +9,7 @@ import { waitingNotices } from './waiting-notices.js';
 /**
  * An escalation step that came due (issue #14): its people become approvers too — the others
  * keep answering — and are told in the handoff's thread and, when the step names one, in its
- * own thread, pointing back. A login whose link went privately to its approvers sends it
+ * own thread, pointing back (with a link to the thread where its platform gives one). A login whose link went privately to its approvers sends it
  * privately to the new ones as well. Each message is queued under a key naming the step, and
  * the record moves past the step with a compare-and-set on the version read, so a retry or a
  * raced change says nothing twice.
@@ -56,7 +57,7 @@ export async function escalateStep(deps: EngineDeps, record: HandoffRecord): Pro
         kind: 'post',
         handoffId: record.id,
         thread: step.thread,
-        message: waitingNotices.escalatedElsewhere(escalated, step.approvers),
+        message: waitingNotices.escalatedElsewhere(escalated, step.approvers, await linkBack(deps, record)),
       },
       { dedupeKey: `${key}-elsewhere` },
     );
@@ -75,6 +76,22 @@ export async function escalateStep(deps: EngineDeps, record: HandoffRecord): Pro
     actor: 'bridge',
     detail: { step: n, added: added.length, elsewhere: step.thread !== undefined },
   });
+}
+
+/**
+ * The web address of the handoff's thread, when its platform has one to give (http(s) only).
+ * The notice goes without it when the platform cannot say: a link is a convenience, the
+ * thread's ref is in the text either way.
+ */
+async function linkBack(deps: EngineDeps, record: HandoffRecord): Promise<string | undefined> {
+  const { adapter, thread } = deps.adapters.parse(record.thread);
+  try {
+    const link = linkTarget(await adapter.threadLink?.(thread));
+    return link && link.href.length <= 2_000 ? link.href : undefined;
+  } catch (err) {
+    deps.logger.warn('no link back to the thread', { handoffId: record.id, error: err });
+    return undefined;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { HandoffError } from '../core/errors.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import { looksLikeAnswer, mentionsApprovalLink, parseReply } from '../core/parsed-reply.js';
 import type { ApproverVerdict, InboundReply, Person, ThreadAdapter } from '../core/thread-adapter.js';
-import { clickedApproval, handleApprovalReply, type ApprovalReplyResult } from './approval-reply.js';
+import { clickedHandoff, handleApprovalReply, type ApprovalReplyResult } from './approval-reply.js';
 import { claimWithAnswer, type ClaimOutcome } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
 import { handleFreshLinkRequest, type FreshLinkResult } from './fresh-link.js';
@@ -65,30 +65,34 @@ export async function handleReply(
   options: { finalAttempt?: boolean } = {},
 ): Promise<ReplyResult> {
   const all = await deps.store.openInThread(reply.thread);
-  const clicked = await clickedApproval(deps, reply, all);
+  const clicked = await clickedHandoff(deps, reply, all);
   if (clicked === 'foreign') return 'refused';
-  const decided = clicked && !all.includes(clicked) ? clicked : undefined;
-  if (all.length === 0 && !decided) return 'no_open_handoff';
+  // A click on an approval that ended still hears who decided; one on a login, how it stands.
+  const decided = clicked?.kind === 'approval' && !all.includes(clicked) ? clicked : undefined;
+  const pressed = clicked?.kind === 'login' ? clicked : undefined;
+  if (all.length === 0 && !decided && !pressed) return 'no_open_handoff';
   // Approvals take their own words (approve, deny…); logins never see approval records.
   // The reply is parsed once: approvals read its decision, logins its codes.
   const parsed = parseReply(reply.text);
   const voted = await handleApprovalReply(deps, reply, decided ? [...all, decided] : all, parsed);
   if (voted) return voted;
   const open = all.filter((r) => r.kind !== 'approval');
-  if (open.length === 0) return 'not_an_answer';
-  if (parsed.asksNewLink) {
+  const patient = deps.clock.now() - reply.receivedAt < busyPatienceMs;
+  if (pressed && !parsed.asksNewLink) return 'not_an_answer';
+  if (pressed || parsed.asksNewLink) {
     const adapter = deps.adapters.get(reply.platform);
-    return handleFreshLinkRequest(deps, reply, open, parsed, {
+    return handleFreshLinkRequest(deps, reply, pressed ? [pressed] : open, parsed, {
       jobId,
+      patient,
       mayAnswer: (r) => checkApprover(adapter, r, reply.author),
       refuse: (r, verdict) => refuse(deps, reply, r, verdict),
       askWhich: (records) => askWhich(deps, reply, records, false),
     });
   }
+  if (open.length === 0) return 'not_an_answer';
   const route = routeReply({ parsed, handoffId: reply.handoffId }, open, jobId);
   // Every open handoff here is in the reply's thread: one platform, one adapter.
   const adapter = deps.adapters.get(reply.platform);
-  const patient = deps.clock.now() - reply.receivedAt < busyPatienceMs;
 
   // A handoff that may take this reply is still starting or checking another answer: come back
   // in a second rather than decide without it (the checked answer may turn out wrong, and the
@@ -204,12 +208,17 @@ async function refuse(
     ...auditContext(record, reply),
     detail: { platform: reply.platform },
   });
-  await deps.outbox.send({
-    kind: 'post',
-    handoffId: record.id,
-    thread: record.thread,
-    message: notices.refused(record, reply.author, verdict.reason),
-  });
+  // A click is refused to the clicker alone, once per person and handoff (a flood is one answer).
+  await deps.outbox.send(
+    {
+      kind: 'post',
+      handoffId: record.id,
+      thread: record.thread,
+      message: notices.refused(record, reply.author, verdict.reason),
+      ...(reply.answerPrivately ? { answerTo: reply.author } : {}),
+    },
+    reply.answerPrivately ? { dedupeKey: `answer-refused-${record.id}-${reply.author.id}` } : {},
+  );
   return 'refused';
 }
 

@@ -41,6 +41,7 @@ export async function applyRestart(
     set: {
       claimedBy: undefined,
       restarts,
+      linkSince: deps.clock.now(),
       approvalUrl: started.approvalUrl,
       answer: started.answer,
       sealedSecret: sealLoginSecret(deps.vault, held.id, started.secret),

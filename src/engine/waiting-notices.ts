@@ -60,12 +60,13 @@ export const waitingNotices = {
    * handoff id (`<id>/escalation`) keeps platforms that thread a handoff's notices under its
    * request comment from looking for that request in this other thread.
    */
-  escalatedElsewhere(record: HandoffRecord, asked: readonly string[]): NoticeMessage {
+  escalatedElsewhere(record: HandoffRecord, asked: readonly string[], threadLink?: string): NoticeMessage {
     return {
       kind: 'notice',
       handoffId: `${record.id}/escalation`,
       event: 'waiting',
       text: say`⤴️ ${people(asked, { mention: true })}: you are asked to help with ${whatWaits(record)}. It waits in ${value(record.thread, 512)} until ${until(record.expiresAt)}: answer there, not here.`,
+      ...(threadLink ? { threadLink } : {}),
     };
   },
   extended(record: HandoffRecord): NoticeMessage {

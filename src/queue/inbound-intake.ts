@@ -67,6 +67,7 @@ export function createInboundIntake(deps: {
           thread: reply.thread,
           ...(reply.handoffId ? { handoffId: reply.handoffId } : {}),
           ...(clicked ? { answerPrivately: true } : {}),
+          ...(reply.linkVersion !== undefined ? { linkVersion: reply.linkVersion } : {}),
           author: reply.author,
           sealedText: deps.vault.seal(reply.text, inboundSealContext(jobId)),
           messageRef: reply.messageRef,

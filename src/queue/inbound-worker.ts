@@ -28,6 +28,7 @@ export function createInboundWorker(deps: {
         thread: data.thread,
         ...(data.handoffId ? { handoffId: data.handoffId } : {}),
         ...(data.handoffId && data.answerPrivately ? { answerPrivately: true } : {}),
+        ...(data.linkVersion !== undefined ? { linkVersion: data.linkVersion } : {}),
         author: data.author,
         text: engine.vault.open(data.sealedText, inboundSealContext(job.id!)),
         messageRef: data.messageRef,

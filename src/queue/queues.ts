@@ -16,6 +16,8 @@ export interface InboundJobData {
   readonly handoffId?: string;
   /** Answers about it go to its author alone (InboundReply.answerPrivately). */
   readonly answerPrivately?: boolean;
+  /** The link version a request for a fresh link was made from (InboundReply.linkVersion). */
+  readonly linkVersion?: number;
   readonly author: { readonly id: string; readonly name?: string; readonly email?: string };
   readonly sealedText: string;
   readonly messageRef: { readonly platform: Platform; readonly thread: string; readonly id: string };

@@ -27,6 +27,8 @@ describePlatformContract('github', async () => {
     secretSample: `ghp_${'a1B2c3D4e5'.repeat(4)}`,
     thread: `github:${exampleRepo}#7`,
     approver: { id: 'alice' },
+    // The issue's html_url as the API gives it (the fake's web host, as a GHES host would be its own).
+    threadLink: () => `https://github.example/${exampleRepo}/issues/7`,
     stranger: { id: 'rita' },
     newMessage: async (author, text) => String(fake.state.addComment(repo, 7, author.id, text).id),
     deliver: (url, d) => send(url, payload(d), d.deliveryId),

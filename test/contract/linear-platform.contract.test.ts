@@ -27,6 +27,7 @@ describePlatformContract('linear', async () => {
     secretSample: `lin_oauth_${'Q1w2E3r4T5'.repeat(3)}`,
     thread: 'linear:ENG-42',
     approver: { id: alice.id },
+    threadLink: () => 'https://linear.app/example/issue/ENG-42',
     stranger: { id: bob.id },
     newMessage: async (author, text) => fake.store.addComment({ issueId: issue.id, body: text, userId: author.id }).id,
     deliver: (url, d) => send(url, payload(d), d.deliveryId),

@@ -1,6 +1,7 @@
 import { createLocalPlatform } from '../../adapters/local/local-platform.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
 import { describeThreadAdapterContract } from './thread-adapter.contract.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { redisKeyValue } from '../../src/app/redis-key-value.js';
 import { createKeys } from '../../src/store/keys.js';
 
@@ -29,4 +30,27 @@ describeThreadAdapterContract('local', async () => {
       redis.disconnect();
     },
   };
+});
+
+describe('local thread link', () => {
+  const redis = connectTestRedis();
+  afterAll(() => redis.disconnect());
+  const platform = (baseUrl: () => string | undefined) =>
+    createLocalPlatform({
+      linkOpened: async () => undefined,
+      // Nothing is stored: the link is made from the ref and the bridge's address alone.
+      store: redisKeyValue(redis, `${randomPrefix('local-link')}:local`),
+      sink: async () => 'accepted',
+      now: Date.now,
+      baseUrl,
+    }).adapter;
+
+  it('is the thread’s page on the bridge, once the bridge’s address is known', async () => {
+    const adapter = platform(() => 'https://handoff.example.com/');
+    expect(await adapter.threadLink!(adapter.parseThread('local:on-call_2'))).toBe(
+      'https://handoff.example.com/threads/on-call_2',
+    );
+    const unknown = platform(() => undefined);
+    expect(await unknown.threadLink!(unknown.parseThread('local:demo'))).toBeUndefined();
+  });
 });

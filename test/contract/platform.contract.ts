@@ -47,6 +47,11 @@ export interface PlatformHarness {
   readonly stranger: Person;
   /** A fresh id for a person's message (the fake's own, where it has one). */
   newMessage(author: Person, text: string): Promise<string>;
+  /**
+   * The web page `threadLink` gives for `thread` (the platform's own link to it), given the
+   * bridge's address; absent: the platform has no `threadLink`.
+   */
+  threadLink?(bridgeUrl: string): string;
   /** Sends a signed delivery of a person's message, as the platform does, to the bridge at `url`. */
   deliver(url: string, delivery: InboundDelivery): Promise<number>;
   /** Sends a signed delivery saying that message was edited to `delivery.text`. */
@@ -98,6 +103,7 @@ export function describePlatformContract(name: string, setup: () => Promise<Plat
         logger: logger.child({ platform: h.descriptor.name }),
         linkOpened: async () => undefined,
         maxHandoffLifetimeMs: 24 * 3_600_000,
+        publicBaseUrl: () => url,
       });
       await module.start?.();
       server = createHttpServer({ routes: module.routes ?? [], logger, ownHosts: () => ownHosts });
@@ -161,6 +167,16 @@ export function describePlatformContract(name: string, setup: () => Promise<Plat
         if (!h.secretSample) return expect(h.descriptor.secretShapes).toEqual([]);
         registerSecretShapes(h.descriptor.secretShapes);
         expect(maskSecrets(`token ${h.secretSample} leaked`)).toBe('token [redacted] leaked');
+      });
+    });
+
+    describe('thread link', () => {
+      it('gives the thread’s own web page (http(s)), or has no threadLink', async () => {
+        const thread = module.adapter.parseThread(h.thread);
+        if (!h.threadLink) return expect(module.adapter.threadLink).toBeUndefined();
+        const link = await module.adapter.threadLink!(thread);
+        expect(link).toBe(h.threadLink(url));
+        expect(new URL(link!).protocol).toMatch(/^https?:$/);
       });
     });
 

@@ -45,6 +45,7 @@ export function describePollingContract(name: string, setup: () => Promise<Polli
       h = await setup();
       const config = loadConfig({ NODE_ENV: 'development', ...h.env }, [h.descriptor]);
       module = await config.platforms[0]!.create({
+        publicBaseUrl: () => undefined,
         store: redisKeyValue(redis, `${prefix}:${h.descriptor.name}`),
         sink: async (reply): Promise<InboundAck> => {
           if (seen.has(reply.deliveryId)) return 'duplicate';

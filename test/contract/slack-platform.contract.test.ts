@@ -1,6 +1,7 @@
 import { slackPlatform } from '../../adapters/slack/index.js';
 import { parseSlackThread } from '../../adapters/slack/slack-thread.js';
 import { startFakeSlack } from '../fakes/slack/fake-slack-api.js';
+import { fakeTeam } from '../fakes/slack/fake-slack-state.js';
 import { newSigningSecret, postSignedEvent } from '../fakes/slack/slack-signing.js';
 import { newTs, slackFixture, threadReplyEvent } from '../fixtures/slack/slack-fixtures.js';
 import { describePlatformContract, type InboundDelivery } from './platform.contract.js';
@@ -33,6 +34,8 @@ describePlatformContract('slack', async () => {
     secretSample: `xoxb-1234567890-0987654321-${'AbCd'.repeat(6)}`,
     thread,
     approver: { id: 'U0ALICE001' },
+    // Slack's permalink of the thread's parent message (chat.getPermalink).
+    threadLink: () => `https://${fakeTeam.domain}.slack.com/archives/${channel}/p${parent.ts.replace('.', '')}`,
     stranger: { id: 'U0BOB00001' },
     newMessage: async () => newTs(),
     deliver: (url, d) => send(url, reply(d)),

@@ -71,6 +71,7 @@ describeThreadAdapterContract('toy (defined under test/)', async () => {
     logger: (await import('../helpers/logs.js')).captureLogs('contract-toy').logger,
     linkOpened: async () => undefined,
     maxHandoffLifetimeMs: 3_600_000,
+    publicBaseUrl: () => undefined,
   });
   return {
     adapter: module.adapter,

@@ -52,13 +52,20 @@ export function slackApprovalClicks(h: SlackTestBridge, agent: TestAgent, via: '
   }
 
   /** The payload of a click by `user` on a button of `message` (the value as the button holds it, unless forged). */
-  function clickOf(action: 'approve' | 'deny', message: FakeMessage, user: SlackUser, forgedValue?: string): Json {
-    const button = (message.blocks as Json[])
-      .flatMap((b) => (b.type === 'actions' ? (b.elements as Json[]) : []))
-      .find((e) => e.action_id === `handoff_${action}`);
+  function clickOf(
+    action: 'approve' | 'deny' | 'new_link',
+    message: FakeMessage,
+    user: SlackUser,
+    forgedValue?: string,
+  ): Json {
+    const block = (message.blocks as Json[]).find(
+      (b) => b.type === 'actions' && (b.elements as Json[]).some((e) => e.action_id === `handoff_${action}`),
+    );
+    const button = (block?.elements as Json[] | undefined)?.find((e) => e.action_id === `handoff_${action}`);
     expect(button, `the ${action} button`).toBeDefined();
     return approvalButtonClick({
       action,
+      ...(typeof block!.block_id === 'string' ? { blockId: block!.block_id } : {}),
       value: forgedValue ?? String(button!.value),
       user: user.id,
       username: user.name,

@@ -1,3 +1,4 @@
+import type { Clock } from '../../src/core/clock.js';
 import { randomBytes } from 'node:crypto';
 import { parseSlackThread } from '../../adapters/slack/slack-thread.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack/fake-slack-api.js';
@@ -80,6 +81,8 @@ export async function startSlackTestBridge(
   options: {
     env?: Record<string, string>;
     socketMode?: boolean;
+    /** The bridge's clock (tests move it to make timers come due). */
+    clock?: Clock;
     /** Prefix, keys and token to share with a second bridge (a restart on the same Redis). */
     shared?: { prefix: string; vaultKey: Buffer; apiToken: string };
   } = {},
@@ -92,6 +95,7 @@ export async function startSlackTestBridge(
     : { SLACK_SIGNING_SECRET: signingSecret };
   const bridge = await startTestBridge(name, {
     ...options.shared,
+    ...(options.clock ? { clock: options.clock } : {}),
     env: {
       SLACK_BOT_TOKEN: slack.botToken,
       SLACK_API_URL: slack.url,

@@ -55,6 +55,10 @@ describe('escalation', () => {
     });
     expect(there!.text).toContain('olga: you are asked to help');
     expect(there!.text).toContain(`It waits in ${thread}`);
+    // With a link back to the original thread's page (the local adapter's threadLink)…
+    expect(there!.link).toBe(`${bridge.url}/threads/${thread.slice('local:'.length)}`);
+    // …which only the notice elsewhere carries.
+    expect(here!.link).toBeUndefined();
     expect((await bridge.api.getApproval(id)).approvers).toEqual(['ann', 'olga']);
 
     await bridge.bridge.sink(localReply(thread, 'olga', 'approve'));

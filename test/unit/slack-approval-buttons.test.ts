@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { approvalButtons } from '../../adapters/slack/slack-approval-buttons.js';
-import { renderNotice } from '../../adapters/slack/slack-format.js';
+import { approvalButtons, newLinkButton } from '../../adapters/slack/slack-handoff-buttons.js';
+import { renderNotice, renderSlackMessage } from '../../adapters/slack/slack-format.js';
 import { parseInteraction } from '../../adapters/slack/slack-interactions.js';
 import { parseSlackMessageId } from '../../adapters/slack/slack-thread.js';
 import { say, value } from '../../src/core/sentence.js';
@@ -140,5 +140,65 @@ describe('Slack approval buttons', () => {
       });
       expect(parseInteraction(payload, at).kind).toBe('ignored');
     }
+  });
+});
+
+describe('Slack "New link" button (issue #14)', () => {
+  const request = {
+    kind: 'approval_request' as const,
+    handoffId: 'hf_0123',
+    handoffTag: '#h-0123',
+    serviceUrl: 'https://api.example.com',
+    agentId: 'agent-1',
+    scopes: [],
+    approvalUrl: 'https://login.example.com/approve/abc',
+    answer: 'finish_code' as const,
+    expiresAt: at + 600_000,
+    approvers: [],
+  };
+  const actionsOf = (msg: Parameters<typeof renderSlackMessage>[0]) =>
+    renderSlackMessage(msg, { thread, codeModal: true }).blocks!.filter((b) => b.type === 'actions');
+  const newLinkClick = (o: { blockId?: string; actionId?: string; v?: string } = {}) => {
+    const payload = approvalButtonClick({
+      action: 'new_link',
+      value: o.v ?? 'hf_0123',
+      user: 'U0BOB00001',
+      username: 'bob',
+      channel: 'C0FAKE0001',
+      threadTs: '1700000000.000100',
+      ...(o.blockId ? { blockId: o.blockId } : {}),
+    });
+    if (o.actionId) payload.actions[0].action_id = o.actionId;
+    return payload;
+  };
+
+  it('is on a login request whose link can time out, valued with the handoff id, its block naming the link version', () => {
+    const [actions] = actionsOf({ ...request, freshLink: { version: 2 } });
+    expect(actions).toMatchObject({ type: 'actions', block_id: 'handoff_login_v2' });
+    expect(JSON.stringify(actions)).toContain('"action_id":"handoff_new_link"');
+    expect((actions as { elements: Array<{ action_id: string; value?: string }> }).elements.at(-1)).toEqual(
+      newLinkButton('hf_0123'),
+    );
+    expect(JSON.stringify(actionsOf(request))).not.toContain('handoff_new_link');
+  });
+
+  it('reads a click as the clicker’s "new link" for that handoff, with the version its block named', () => {
+    const out = parseInteraction(newLinkClick({ blockId: 'handoff_login_v1' }), at);
+    expect(out).toMatchObject({
+      kind: 'reply',
+      reply: { thread, handoffId: 'hf_0123', text: 'new link', answerPrivately: true, linkVersion: 1 },
+    });
+    // A block id that is not the bridge's names no version: the engine then goes by the time received.
+    for (const blockId of ['handoff_login_v-1', 'handoff_login_v99999', 'x', 'handoff_login_v1 '])
+      expect((parseInteraction(newLinkClick({ blockId }), at) as { reply: object }).reply).not.toHaveProperty(
+        'linkVersion',
+      );
+  });
+
+  it('ignores action ids that only look like ours, and values that are no handoff id', () => {
+    for (const actionId of ['toString', '__proto__', 'constructor', 'handoff_new_link2'])
+      expect(parseInteraction(newLinkClick({ actionId }), at).kind).toBe('ignored');
+    for (const v of ['', 'hf_', '{"handoffId":"hf_0123"}', 'hf_0123 '])
+      expect(parseInteraction(newLinkClick({ v }), at).kind).toBe('ignored');
   });
 });

@@ -206,6 +206,23 @@ export function handleRest(ctx: Context): Reply {
     }
     return notFound;
   }
+  if (is('GET', '/repos/:o/:r/issues/:n') && /^\d+$/.test(seg[4]!)) {
+    const issue = Number(seg[4]);
+    if (!r.issues.has(issue)) return notFound;
+    // As GitHub answers it (trimmed): its web page on the server's own host, like the comments'.
+    const htmlUrl = `https://github.example/${r.owner}/${r.name}/issues/${issue}`;
+    return {
+      status: 200,
+      body: {
+        id: issue,
+        number: issue,
+        state: 'open',
+        title: `Issue ${issue}`,
+        html_url: htmlUrl,
+        url: `${ctx.baseUrl}/repos/${r.owner}/${r.name}/issues/${issue}`,
+      },
+    };
+  }
   if (seg[3] === 'issues' && seg[5] === 'comments' && seg.length === 6) {
     const issue = Number(seg[4]);
     if (!r.issues.has(issue)) return notFound;

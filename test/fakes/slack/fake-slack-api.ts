@@ -179,6 +179,14 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       state.messages[index] = edited;
       return { ok: true, channel, ts: old.ts, text: edited.text, message: messageObject(edited) };
     },
+    // As Slack answers: the message's web link, `p` + its ts without the dot.
+    'chat.getPermalink': (p) => {
+      const channel = String(p.channel ?? '');
+      const message = state.message(channel, String(p.message_ts ?? ''));
+      if (!message) return fail('message_not_found');
+      const path = `archives/${channel}/p${message.ts.replace('.', '')}`;
+      return { ok: true, channel, permalink: `https://${fakeTeam.domain}.slack.com/${path}` };
+    },
     'reactions.add': (p) => {
       const message = state.message(String(p.channel ?? ''), String(p.timestamp ?? ''));
       if (!message) return fail('message_not_found');
