@@ -1,13 +1,14 @@
 import { HandoffError } from '../core/errors.js';
-import type { HandoffRecord } from '../core/handoff.js';
 import { looksLikeAnswer, mentionsApprovalLink, parseReply } from '../core/parsed-reply.js';
-import type { ApproverVerdict, InboundReply, Person, ThreadAdapter } from '../core/thread-adapter.js';
+import type { ApproverVerdict, InboundReply, ThreadAdapter } from '../core/thread-adapter.js';
 import { clickedHandoff, handleApprovalReply, type ApprovalReplyResult } from './approval-reply.js';
 import { claimWithAnswer, type ClaimOutcome } from './claim.js';
 import type { EngineDeps } from './engine-deps.js';
 import { handleFreshLinkRequest, type FreshLinkResult } from './fresh-link.js';
 import { notices } from './notices.js';
 import { routeReply, type Candidate } from './reply-routing.js';
+import { checkApprover } from './approver-check.js';
+import { askWhich, auditContext, refuse, requestPoll } from './reply-outcomes.js';
 
 /**
  * What happens to a person's reply in a thread. Most replies are conversation and are left
@@ -30,33 +31,10 @@ export type ReplyResult =
   /** `new link` (issue #14, fresh-link.ts). */
   | FreshLinkResult;
 
-const norm = (s: string) => s.trim().replace(/^@/, '').toLowerCase();
-
-/** May `author` answer `record`? `adapter` is the record's platform's (resolved by the caller). */
-export async function checkApprover(
-  adapter: ThreadAdapter,
-  record: HandoffRecord,
-  author: Person,
-): Promise<ApproverVerdict> {
-  if (adapter.checkApprover) return adapter.checkApprover(adapter.parseThread(record.thread), author, record.approvers);
-  if (record.approvers.length === 0) return { allowed: true };
-  const names = new Set(record.approvers.map(norm));
-  const allowed = names.has(norm(author.id)) || (author.name !== undefined && names.has(norm(author.name)));
-  return { allowed };
-}
-
 /** How long a reply waits when its handoff is busy (starting, or another answer being checked), ms. */
 export const busyRetryMs = 1_000;
 /** After this long a busy handoff's reply is handled as it stands, ms (a start retries for ~4 min). */
 export const busyPatienceMs = 10 * 60_000;
-
-type Ctx = ReturnType<typeof auditContext>;
-const auditContext = (r: HandoffRecord, reply: InboundReply) => ({
-  handoffId: r.id,
-  agentId: r.agentId,
-  correlationId: r.correlationId,
-  actor: reply.author.id,
-});
 
 export async function handleReply(
   deps: EngineDeps,
@@ -194,81 +172,4 @@ async function answer(
       ? await claimWithAnswer(deps, record, { held: true }, { ...source, saidDone: action.saidDone })
       : await claimWithAnswer(deps, record, { code: action.code }, source, { onWrongCode: 'count' });
   return outcome.kind;
-}
-
-/** Tells the thread this person may not answer `record`, and audits it. */
-async function refuse(
-  deps: EngineDeps,
-  reply: InboundReply,
-  record: HandoffRecord,
-  verdict: ApproverVerdict,
-): Promise<'refused'> {
-  await deps.audit.append({
-    event: 'reply.refused',
-    ...auditContext(record, reply),
-    detail: { platform: reply.platform },
-  });
-  // A click is refused to the clicker alone, once per person and handoff (a flood is one answer).
-  await deps.outbox.send(
-    {
-      kind: 'post',
-      handoffId: record.id,
-      thread: record.thread,
-      message: notices.refused(record, reply.author, verdict.reason),
-      ...(reply.answerPrivately ? { answerTo: reply.author } : {}),
-    },
-    reply.answerPrivately ? { dedupeKey: `answer-refused-${record.id}-${reply.author.id}` } : {},
-  );
-  return 'refused';
-}
-
-/**
- * Asks the service now instead of at the next tick. An approver's "done" (`vouchedBy`) also
- * vouches for that one poll's result when the service cannot say who approved.
- */
-async function requestPoll(
-  deps: EngineDeps,
-  record: HandoffRecord,
-  reply: InboundReply,
-  vouchedBy: string | undefined,
-  ctx?: Ctx,
-  react = false,
-): Promise<ReplyResult> {
-  const now = deps.clock.now();
-  await deps.store.transition(record.id, {
-    from: ['awaiting_human'],
-    set: { nextPollAt: now, ...(vouchedBy ? { confirmedBy: vouchedBy, confirmedAt: now } : {}) },
-  });
-  await deps.jobs.wake(record.id);
-  await deps.audit.append({
-    event: 'reply.poll_requested',
-    ...(ctx ?? auditContext(record, reply)),
-    ...(vouchedBy ? { detail: { vouches: true } } : {}),
-  });
-  if (react)
-    await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
-  return 'poll_requested';
-}
-
-/** Says which tags wait here; nothing is sent to any service and no attempt is counted. */
-async function askWhich(
-  deps: EngineDeps,
-  reply: InboundReply,
-  records: readonly HandoffRecord[],
-  named: boolean,
-): Promise<'asked_which'> {
-  const waiting = records.filter((r) => r.status === 'awaiting_human' || r.status === 'claiming');
-  const list = waiting.length > 0 ? waiting : records;
-  await deps.audit.append({
-    event: 'reply.ambiguous',
-    ...auditContext(list[0]!, reply),
-    detail: { platform: reply.platform, named, waiting: list.length },
-  });
-  await deps.outbox.send({
-    kind: 'post',
-    handoffId: list[0]!.id,
-    thread: list[0]!.thread,
-    message: notices.whichHandoff(list, named),
-  });
-  return 'asked_which';
 }
