@@ -29,6 +29,10 @@ export interface BenchAgent {
   resumed(tag: string): Promise<number>;
   /** Hops of the resume of `tag`, epoch ms: when the resumer read the ending from the feed, and when the job ran again. */
   hops(tag: string): { readonly eventAt?: number; readonly runningAt?: number };
+  /** How many times each task's job got past requireLogin(), by tag (exactly once is right). */
+  readonly resumeCounts: ReadonlyMap<string, number>;
+  /** How many feed entries the resumer read for each handoff, by handoff id. */
+  readonly eventCounts: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -44,12 +48,17 @@ export function startBenchAgent(options: {
   const eventAt = new Map<string, number>(); // by handoff id
   const runningAt = new Map<string, number>(); // by tag: the latest start of its job
   const handoffOf = new Map<string, string>(); // tag → handoff id
+  const resumeCounts = new Map<string, number>();
+  const eventCounts = new Map<string, number>();
   const resumer = createLoginResumer({
     client: options.client,
     connection: options.connection,
     keyPrefix: `${options.prefix}:resumer`,
     agent: benchAgentId,
-    onEvent: (event, { receivedAt }) => eventAt.set(event.handoffId, receivedAt),
+    onEvent: (event, { receivedAt }) => {
+      eventAt.set(event.handoffId, receivedAt);
+      eventCounts.set(event.handoffId, (eventCounts.get(event.handoffId) ?? 0) + 1);
+    },
   });
   resumer.start();
 
@@ -73,6 +82,7 @@ export function startBenchAgent(options: {
       const at = Date.now();
       handoffOf.set(job.data.tag, login.handoffId);
       resumedAt.set(job.data.tag, at);
+      resumeCounts.set(job.data.tag, (resumeCounts.get(job.data.tag) ?? 0) + 1);
       waiters.get(job.data.tag)?.(at);
       return { handoffId: login.handoffId };
     },
@@ -86,6 +96,8 @@ export function startBenchAgent(options: {
 
   return {
     queue,
+    resumeCounts,
+    eventCounts,
     resumed(tag) {
       const at = resumedAt.get(tag);
       if (at !== undefined) return Promise.resolve(at);
