@@ -23,13 +23,36 @@ export interface MultiProcessRun {
   readonly load: LoadResult;
   /** Completions / the sum of the batches' reply → last resume times. */
   readonly perSecond: number;
-  /** Bridge Redis commands per handoff (its whole life, create → resumed), by command. */
-  readonly commands: { readonly total: number; readonly byCommand: Record<string, number> };
+  /** Bridge Redis commands per handoff over its whole life (create → resumed), by command. */
+  readonly commands: CommandCounts;
+  /** The same over the replies alone (reply sent → agent resumed): per completion. */
+  readonly replyCommands: CommandCounts;
   /** Endings per handoff in the audit: how many handoffs had one, two or more, none. */
   readonly audit: { readonly once: number; readonly twice: number; readonly missing: number };
   /** Token exchanges at the service for this run's logins: total and the most for one login. */
   readonly exchanges: { readonly total: number; readonly maxPerLogin: number };
   readonly killed: boolean;
+}
+
+export interface CommandCounts {
+  readonly total: number;
+  readonly byCommand: Record<string, number>;
+}
+
+/** Per-handoff command counts from `INFO commandstats` deltas (INFO itself left out). */
+function perHandoff(deltas: Map<string, number>, count: number): CommandCounts {
+  const byCommand: Record<string, number> = {};
+  let total = 0;
+  for (const [name, delta] of deltas) {
+    if (delta <= 0 || name === 'info') continue;
+    byCommand[name] = Math.round((delta / count) * 10) / 10;
+    total += delta;
+  }
+  return { total: Math.round((total / count) * 10) / 10, byCommand };
+}
+
+function addDelta(into: Map<string, number>, before: Map<string, number>, after: Map<string, number>): void {
+  for (const [name, calls] of after) into.set(name, (into.get(name) ?? 0) + calls - (before.get(name) ?? 0));
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -119,9 +142,17 @@ export async function runMultiProcess(options: {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let killed = false;
+    const replyDeltas = new Map<string, number>();
+    let replying: Promise<Map<string, number>> | undefined;
     const result = await new Promise<LoadResult>((resolve, reject) => {
       load.on('message', (message: { kind: string; batch?: number }) => {
         if (message.kind === 'result') resolve(message as unknown as LoadResult);
+        if (message.kind === 'replying') replying = commandStats(bridgeRedis.connection);
+        if (message.kind === 'batched' && replying) {
+          const from = replying;
+          replying = undefined;
+          void Promise.all([from, commandStats(bridgeRedis.connection)]).then(([b, a]) => addDelta(replyDeltas, b, a));
+        }
         if (message.kind === 'replying' && message.batch === options.killAt && !killed) {
           killed = true;
           // Mid-batch: the replies are out and being handled.
@@ -133,15 +164,8 @@ export async function runMultiProcess(options: {
       });
       load.once('exit', (code) => reject(new Error(`the load process exited with ${code} before its result`)));
     });
-    const after = await commandStats(bridgeRedis.connection);
-    const byCommand: Record<string, number> = {};
-    let total = 0;
-    for (const [name, calls] of after) {
-      const delta = calls - (before.get(name) ?? 0);
-      if (delta <= 0 || name === 'info') continue;
-      byCommand[name] = Math.round((delta / options.count) * 10) / 10;
-      total += delta;
-    }
+    const lifeDeltas = new Map<string, number>();
+    addDelta(lifeDeltas, before, await commandStats(bridgeRedis.connection));
     const exchanged = [...options.sandbox.state.successfulExchanges].filter(([id]) => !exchangedBefore.has(id));
     const wall = result.batches.reduce((a, b) => a + b.wallMs, 0);
     const resumed = result.batches.reduce((a, b) => a + b.resumed, 0);
@@ -151,7 +175,8 @@ export async function runMultiProcess(options: {
       count: options.count,
       load: { ...result, handoffIds: [] },
       perSecond: (resumed * 1000) / wall,
-      commands: { total: Math.round((total / options.count) * 10) / 10, byCommand },
+      commands: perHandoff(lifeDeltas, options.count),
+      replyCommands: perHandoff(replyDeltas, resumed),
       audit: await auditEndings(bridgeRedis.connection, options.prefix, result.handoffIds),
       exchanges: {
         total: exchanged.reduce((a, [, n]) => a + n, 0),

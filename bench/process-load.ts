@@ -7,7 +7,7 @@
  * Batch by batch it prepares handoffs through both servers, then sends every reply of the
  * batch at once, alternating servers, and times until the last agent job resumed. It sends
  * `{kind: 'replying', batch}` before each batch's replies (the parent may kill a worker then)
- * and `{kind: 'result', …}` at the end.
+ * `{kind: 'batched', batch}` once they all resumed, and `{kind: 'result', …}` at the end.
  */
 import { Redis } from 'ioredis';
 import { createBridgeClient } from '../src/client/bridge-client.js';
@@ -77,6 +77,7 @@ for (let done = 0, index = 0; done < config.count; index++) {
       failures[key] = (failures[key] ?? 0) + 1;
     }
   });
+  await send({ kind: 'batched', batch: index });
   batches.push({ size, wallMs: at.length ? Math.max(...at) - startedAt : 0, resumed: at.length });
   ready.forEach((h) => {
     handoffIds.push(h.handoffId);
