@@ -41,10 +41,15 @@ export function startBenchAgent(options: {
   prefix: string;
   client: BridgeClient;
   concurrency?: number;
+  /** How long `resumed` waits before it gives up; default 30 s. */
+  resumeTimeoutMs?: number;
 }): BenchAgent {
+  const resumeTimeoutMs = options.resumeTimeoutMs ?? 30_000;
   const resumedAt = new Map<string, number>();
   const waiters = new Map<string, (at: number) => void>();
   const failures = new Map<string, Error>();
+  // Tasks are added with one attempt: a failed job is final, so its waiter hears at once.
+  const failWaiters = new Map<string, (err: Error) => void>();
   const eventAt = new Map<string, number>(); // by handoff id
   const runningAt = new Map<string, number>(); // by tag: the latest start of its job
   const handoffOf = new Map<string, string>(); // tag → handoff id
@@ -89,7 +94,9 @@ export function startBenchAgent(options: {
     { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency ?? 100 },
   );
   worker.on('failed', (job, err) => {
-    if (job) failures.set(job.data.tag, err);
+    if (!job) return;
+    failures.set(job.data.tag, err);
+    failWaiters.get(job.data.tag)?.(err);
   });
   worker.on('error', (err) => process.stderr.write(`bench agent worker error: ${err.message}\n`));
   const queue = new Queue<BenchTask>(benchAgentQueue, { connection: options.connection, prefix: options.prefix });
@@ -101,15 +108,25 @@ export function startBenchAgent(options: {
     resumed(tag) {
       const at = resumedAt.get(tag);
       if (at !== undefined) return Promise.resolve(at);
+      const failed = failures.get(tag);
+      if (failed) return Promise.reject(failed);
       return new Promise<number>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(failures.get(tag) ?? new Error(`agent task ${tag} did not resume within 30 s`)),
-          30_000,
+          () => reject(failures.get(tag) ?? new Error(`agent task ${tag} did not resume within ${resumeTimeoutMs} ms`)),
+          resumeTimeoutMs,
         );
-        waiters.set(tag, (t) => {
+        const done = () => {
           clearTimeout(timer);
           waiters.delete(tag);
+          failWaiters.delete(tag);
+        };
+        waiters.set(tag, (t) => {
+          done();
           resolve(t);
+        });
+        failWaiters.set(tag, (err) => {
+          done();
+          reject(err);
         });
       });
     },

@@ -84,7 +84,8 @@ export async function startChildBridge(options: {
 
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the bridge did not start within 20 s:\n${out}`)), 20_000);
+    // Generous: on a machine loaded by other work a start can take tens of seconds.
+    const timer = setTimeout(() => reject(new Error(`the bridge did not start within 60 s:\n${out}`)), 60_000);
     const look = (chunk: Buffer) => {
       out += chunk.toString();
       // A worker (HANDOFF_ROLE=worker) serves no HTTP: it says it runs.

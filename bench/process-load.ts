@@ -44,7 +44,14 @@ const config = JSON.parse(process.env.PROC_LOAD ?? '{}') as {
 };
 const connection = new Redis(config.agentRedisUrl, { maxRetriesPerRequest: null });
 const clients = config.bridgeUrls.map((baseUrl) => createBridgeClient({ baseUrl, apiToken: config.apiToken }));
-const agent = startBenchAgent({ connection, prefix: 'agent', client: clients[0]!, concurrency: 200 });
+const agent = startBenchAgent({
+  connection,
+  prefix: 'agent',
+  client: clients[0]!,
+  concurrency: 200,
+  // A whole batch answered at once on a loaded machine can take longer than the default.
+  resumeTimeoutMs: 180_000,
+});
 const players: Players[] = config.bridgeUrls.map((bridgeUrl, i) => ({
   agent,
   client: clients[i]!,
@@ -73,7 +80,7 @@ for (let done = 0, index = 0; done < config.count; index++) {
   settled.forEach((s) => {
     if (s.status === 'rejected') {
       const reason = s.reason as { code?: string; message?: string };
-      const key = reason.code ?? reason.message?.slice(0, 80) ?? 'unknown';
+      const key = reason.code ?? (/did not resume/.test(reason.message ?? '') ? 'no resume in time' : 'unknown');
       failures[key] = (failures[key] ?? 0) + 1;
     }
   });
