@@ -1,4 +1,5 @@
 import type { Redis } from '../src/store/redis.js';
+import type { Sandbox } from '../src/sandbox/index.js';
 
 /**
  * One group of figures in `npm run bench`. Each part owns its flags, its measurement and how
@@ -13,6 +14,8 @@ export interface BenchContext {
   readonly logDir: string;
   /** The sandbox service's agent-sessions root, on its own HTTP server. */
   readonly serviceUrl: string;
+  /** That sandbox service (its counts of token exchanges). */
+  readonly sandbox: Sandbox;
   /** A whole-number flag value (the part declared it in `flags`). */
   int(flag: string): number;
   progress(msg: string): void;

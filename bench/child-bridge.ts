@@ -26,6 +26,8 @@ export interface ChildBridge {
   readonly url: string;
   readonly client: BridgeClient;
   memory(): Promise<ChildMemory>;
+  /** SIGKILL, as a crash would: nothing is closed, its jobs stay taken in Redis. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,16 +51,31 @@ export async function startChildBridge(options: {
   redisUrl: string;
   logFile: string;
   env?: Record<string, string>;
+  /** Shared by several processes of one bridge; fresh ones by default. */
+  apiToken?: string;
+  vaultKey?: Buffer;
+  /** Node flags before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: readonly string[];
 }): Promise<ChildBridge> {
-  const apiToken = `bench-${randomBytes(16).toString('hex')}`;
-  const env = {
+  const apiToken = options.apiToken ?? `bench-${randomBytes(16).toString('hex')}`;
+  const vaultKey = options.vaultKey ?? randomBytes(32);
+  const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
-    ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey: randomBytes(32) }),
+    ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey }),
     ...options.env,
   };
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--import', './bench/child-probe.ts', 'bin/handoff.js', 'serve'],
+    [
+      ...(options.nodeArgs ?? []),
+      '--expose-gc',
+      '--import',
+      'tsx',
+      '--import',
+      './bench/child-probe.ts',
+      'bin/handoff.js',
+      'serve',
+    ],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
   const log = createWriteStream(options.logFile, { flags: 'a' });
@@ -67,15 +84,23 @@ export async function startChildBridge(options: {
 
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the bridge did not start within 20 s:\n${out}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    // Generous: on a machine loaded by other work a start can take tens of seconds.
+    const timer = setTimeout(() => reject(new Error(`the bridge did not start within 60 s:\n${out}`)), 60_000);
+    const look = (chunk: Buffer) => {
       out += chunk.toString();
-      const found = /API\s+(http:\/\/\S+)\/v1\/handoffs/.exec(out)?.[1];
-      if (found) {
+      // A worker (HANDOFF_ROLE=worker) serves no HTTP: it says it runs.
+      const found =
+        /API\s+(http:\/\/\S+)\/v1\/handoffs/.exec(out)?.[1] ?? (/"worker running"/.test(out) ? '' : undefined);
+      if (found !== undefined) {
         clearTimeout(timer);
+        child.stdout!.off('data', look);
+        child.stderr!.off('data', look);
+        child.stdout!.resume(); // keep draining it
         resolve(found);
       }
-    });
+    };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`the bridge exited with ${code} before starting:\n${out}`));
@@ -111,7 +136,14 @@ export async function startChildBridge(options: {
         external: inside.external,
       };
     },
+    async kill() {
+      live.delete(bridge);
+      child.kill('SIGKILL');
+      await exited;
+      await new Promise<void>((resolve) => log.end(resolve));
+    },
     async stop() {
+      if (!live.has(bridge)) return;
       live.delete(bridge);
       child.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);

@@ -5,6 +5,7 @@ import { cliLoginPart } from './cli-login-part.js';
 import { fairnessPart } from './fairness-part.js';
 import { burstPart, feedResumePart, latencyPart } from './flow-parts.js';
 import { memoryPart } from './memory-part.js';
+import { processesPart } from './processes-part.js';
 import { timersPart } from './timers-part.js';
 import { discoveryPart, githubPart, linearPart, linearPostPart, slackPart } from './platform-parts.js';
 import { slackClickPart } from './slack-click-part.js';
@@ -26,4 +27,5 @@ export const benchParts: readonly RunnablePart[] = [
   linearPart,
   linearPostPart,
   cliLoginPart,
+  processesPart,
 ];

@@ -70,6 +70,7 @@ try {
       base,
       logDir,
       serviceUrl: sandbox.serviceUrl,
+      sandbox: sandbox.sandbox,
       int,
       progress,
       track: (prefix) => {

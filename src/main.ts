@@ -132,6 +132,7 @@ export async function startHandoff(config: Config, runtime: RuntimeOverrides): P
     ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     role: config.role,
     workerConcurrency: config.workerConcurrency,
+    jobLockMs: config.jobLockMs,
     logger: runtime.logger,
     clock,
     policy: {

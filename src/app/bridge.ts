@@ -85,6 +85,8 @@ export interface BridgeOptions {
   /** `server` answers HTTP only, `worker` runs queues only, `all` both. */
   readonly role: 'all' | 'server' | 'worker';
   readonly workerConcurrency: number;
+  /** HANDOFF_JOB_LOCK_MS: how long a dead worker's jobs stay taken before another worker runs them. */
+  readonly jobLockMs: number;
   readonly policy: EnginePolicy;
   /** Agents declared in HANDOFF_AGENTS_FILE, and the limits of agents that name none. */
   readonly agents: { readonly fileAgents: readonly FileAgent[]; readonly limits: AgentLimits };
@@ -255,7 +257,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         started.push(module);
         await module.start?.();
       }
-      const common = { engine, connection: redis, prefix: keys.queuePrefix, logger };
+      const common = { engine, connection: redis, prefix: keys.queuePrefix, logger, lockMs: options.jobLockMs };
       workers.push(createDriverWorker({ ...common, concurrency: options.workerConcurrency }));
       workers.push(createInboundWorker({ ...common, concurrency: options.workerConcurrency }));
       workers.push(createCredentialWorker(common));

@@ -86,6 +86,7 @@ const bridgeEnv = {
     .min(1, 'must be a whole number from 1 to 1000')
     .max(1000, 'must be a whole number from 1 to 1000')
     .default(32),
+  HANDOFF_JOB_LOCK_MS: positiveMs.min(1_000, 'must be at least 1000').default(30_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 };
@@ -162,6 +163,8 @@ export interface Config {
   readonly waiting: WaitingConfig;
   /** Jobs each worker runs at once. */
   readonly workerConcurrency: number;
+  /** HANDOFF_JOB_LOCK_MS: a dead worker's jobs run again elsewhere within about twice this. */
+  readonly jobLockMs: number;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'json' | 'pretty' | undefined };
   /** The registered platforms that this environment configures, in registration order. */
   readonly platforms: readonly ConfiguredPlatform[];
@@ -232,6 +235,7 @@ export function loadConfig(
     network: networkConfigFrom(e),
     waiting: waitingConfigFrom(e),
     workerConcurrency: e.HANDOFF_WORKER_CONCURRENCY,
+    jobLockMs: e.HANDOFF_JOB_LOCK_MS,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     platforms: platforms.flatMap((p) => p.configure(e) ?? []),
   };

@@ -5,6 +5,7 @@ import { runRetirementCheck } from '../engine/credential-expiry.js';
 import { runScheduledRefresh } from '../engine/credential-lifecycle.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { isFinalAttempt, runJob } from './job-runner.js';
+import { jobLock } from './job-options.js';
 import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { CredentialJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
@@ -17,6 +18,8 @@ export function createCredentialWorker(deps: {
   engine: EngineDeps;
   connection: Redis;
   prefix: string;
+  /** How long a job stays taken without its worker renewing it (see jobLock). */
+  lockMs: number;
   logger: Logger;
 }): Worker<CredentialJobData, { outcome: string }> {
   const { engine } = deps;
@@ -44,7 +47,12 @@ export function createCredentialWorker(deps: {
           fields: { credentialId: job.data.credentialId },
         },
       ),
-    { connection: deps.connection, prefix: queueKeyPrefix(deps.prefix, queueNames.credentials), concurrency: 8 },
+    {
+      connection: deps.connection,
+      prefix: queueKeyPrefix(deps.prefix, queueNames.credentials),
+      ...jobLock(deps.lockMs),
+      concurrency: 8,
+    },
   );
   logWorkerErrors(worker, deps.logger, 'credential worker');
   return worker;

@@ -4,7 +4,7 @@ import { nextDriverStep, type HandoffOutcome } from '../core/handoff.js';
 import type { Logger } from '../core/logger.js';
 import { failDriver, runDriver } from '../engine/driver.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
-import { driverBackoff, driverRetention } from './job-options.js';
+import { driverBackoff, driverRetention, jobLock } from './job-options.js';
 import { runJob } from './job-runner.js';
 import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { DriverJobData } from './queues.js';
@@ -20,6 +20,8 @@ export function createDriverWorker(deps: {
   engine: EngineDeps;
   connection: Redis;
   prefix: string;
+  /** How long a job stays taken without its worker renewing it (see jobLock). */
+  lockMs: number;
   concurrency: number;
   logger: Logger;
 }): Worker<DriverJobData, HandoffOutcome> {
@@ -60,6 +62,7 @@ export function createDriverWorker(deps: {
     {
       connection: deps.connection,
       prefix: queueKeyPrefix(deps.prefix, queueNames.handoffs),
+      ...jobLock(deps.lockMs),
       concurrency: deps.concurrency,
       ...driverRetention,
       settings: { backoffStrategy: driverBackoff },

@@ -6,6 +6,7 @@ import type { EngineDeps } from '../engine/engine-deps.js';
 import { handleReply, type ReplyResult } from '../engine/reply-handler.js';
 import { inboundSealContext } from './inbound-intake.js';
 import { isFinalAttempt, runJob } from './job-runner.js';
+import { jobLock } from './job-options.js';
 import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { InboundJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
@@ -15,6 +16,8 @@ export function createInboundWorker(deps: {
   engine: EngineDeps;
   connection: Redis;
   prefix: string;
+  /** How long a job stays taken without its worker renewing it (see jobLock). */
+  lockMs: number;
   concurrency: number;
   logger: Logger;
 }): Worker<InboundJobData, { result: ReplyResult }> {
@@ -56,6 +59,7 @@ export function createInboundWorker(deps: {
     {
       connection: deps.connection,
       prefix: queueKeyPrefix(deps.prefix, queueNames.inbound),
+      ...jobLock(deps.lockMs),
       concurrency: deps.concurrency,
     },
   );

@@ -44,3 +44,12 @@ export const credentialJobOptions = {
   removeOnComplete: { age: 24 * 3_600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3_600 },
 } as const satisfies JobsOptions;
+
+/**
+ * A worker's hold on the jobs it runs (HANDOFF_JOB_LOCK_MS): BullMQ renews the lock every half
+ * of it while the worker lives; once a worker dies (SIGKILL, a lost machine) its jobs are
+ * found stalled within one more `lockMs` by any other worker and run again, at most once more.
+ */
+export function jobLock(lockMs: number): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> {
+  return { lockDuration: lockMs, stalledInterval: lockMs };
+}

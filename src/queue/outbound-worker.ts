@@ -8,6 +8,7 @@ import type { OutboundAction } from '../engine/ports.js';
 import { recordRedaction } from '../engine/redaction.js';
 import { editRequestMessage, rememberRequestMessage } from '../engine/approval-edit.js';
 import { failForGood, runJob } from './job-runner.js';
+import { jobLock } from './job-options.js';
 import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { OutboundJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
@@ -55,6 +56,8 @@ export function createOutboundWorker(deps: {
   adapter: ThreadAdapter;
   connection: Redis;
   prefix: string;
+  /** How long a job stays taken without its worker renewing it (see jobLock). */
+  lockMs: number;
   logger: Logger;
 }): Worker<OutboundJobData, string> {
   const { engine, adapter } = deps;
@@ -80,6 +83,7 @@ export function createOutboundWorker(deps: {
     {
       connection: deps.connection,
       prefix: queueKeyPrefix(deps.prefix, queueNames.outbound(adapter.platform)),
+      ...jobLock(deps.lockMs),
       concurrency: limit ? 1 : 8,
       ...(limit ? { limiter: { max: limit.max, duration: limit.durationMs } } : {}),
     },

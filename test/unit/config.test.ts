@@ -72,6 +72,7 @@ describe('loadConfig defaults', () => {
         claimLeaseMs: 60_000,
       },
       workerConcurrency: 32,
+      jobLockMs: 30_000,
       log: { level: 'info', format: undefined },
       login: {
         protocols: undefined,
@@ -214,6 +215,16 @@ describe('loadConfig rejects bad values and names the variable', () => {
   it('accepts a default expiry equal to the maximum', () => {
     const config = loadConfig({ HANDOFF_DEFAULT_EXPIRES_IN_MS: '3600000', HANDOFF_MAX_EXPIRES_IN_MS: '3600000' });
     expect(config.handoff).toMatchObject({ defaultExpiresInMs: 3_600_000, maxExpiresInMs: 3_600_000 });
+  });
+
+  it('reads how long a worker holds a job (HANDOFF_JOB_LOCK_MS): 30 s by default, at least 1 s', () => {
+    expect(loadConfig({}).jobLockMs).toBe(30_000);
+    expect(loadConfig({ HANDOFF_JOB_LOCK_MS: '5000' }).jobLockMs).toBe(5_000);
+    for (const bad of ['999', '0', 'soon']) {
+      const err = configError({ HANDOFF_JOB_LOCK_MS: bad });
+      expect(err.variable).toBe('HANDOFF_JOB_LOCK_MS');
+      expect(err.message).toMatch(/HANDOFF_JOB_LOCK_MS/);
+    }
   });
 });
 

@@ -1,0 +1,192 @@
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import type { Sandbox } from '../src/sandbox/index.js';
+import { startAgentRedis } from './agent-redis.js';
+import { startChildBridge, type ChildBridge } from './child-bridge.js';
+import type { LoadResult } from './process-load.js';
+
+/**
+ * The bridge as several processes on one Redis (issue #16 items 4 and 7): `servers`
+ * `HANDOFF_ROLE=server` and `workers` `HANDOFF_ROLE=worker` processes of `handoff serve`, the
+ * load (agent and humans) in a process of its own (bench/process-load.ts), the sandbox service
+ * in the bench process. The bridge's Redis and the agent's are two redis-servers of their own,
+ * so `INFO commandstats` counts the bridge's commands only. With `killAt` one worker is
+ * SIGKILLed while that batch's replies are being handled.
+ */
+export interface MultiProcessRun {
+  readonly servers: number;
+  readonly workers: number;
+  readonly count: number;
+  readonly load: LoadResult;
+  /** Completions / the sum of the batches' reply → last resume times. */
+  readonly perSecond: number;
+  /** Bridge Redis commands per handoff over its whole life (create → resumed), by command. */
+  readonly commands: CommandCounts;
+  /** The same over the replies alone (reply sent → agent resumed): per completion. */
+  readonly replyCommands: CommandCounts;
+  /** Endings per handoff in the audit: how many handoffs had one, two or more, none. */
+  readonly audit: { readonly once: number; readonly twice: number; readonly missing: number };
+  /** Token exchanges at the service for this run's logins: total and the most for one login. */
+  readonly exchanges: { readonly total: number; readonly maxPerLogin: number };
+  readonly killed: boolean;
+}
+
+export interface CommandCounts {
+  readonly total: number;
+  readonly byCommand: Record<string, number>;
+}
+
+/** Per-handoff command counts from `INFO commandstats` deltas (INFO itself left out). */
+function perHandoff(deltas: Map<string, number>, count: number): CommandCounts {
+  const byCommand: Record<string, number> = {};
+  let total = 0;
+  for (const [name, delta] of deltas) {
+    if (delta <= 0 || name === 'info') continue;
+    byCommand[name] = Math.round((delta / count) * 10) / 10;
+    total += delta;
+  }
+  return { total: Math.round((total / count) * 10) / 10, byCommand };
+}
+
+function addDelta(into: Map<string, number>, before: Map<string, number>, after: Map<string, number>): void {
+  for (const [name, calls] of after) into.set(name, (into.get(name) ?? 0) + calls - (before.get(name) ?? 0));
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// A killed worker's jobs run again within about twice this.
+const jobLockMs = 5_000;
+
+async function commandStats(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  const calls = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1]!, Number(m[2]));
+  return calls;
+}
+
+async function auditEndings(redis: Redis, prefix: string, ids: readonly string[]) {
+  const endings = new Map<string, number>();
+  let from = '-';
+  for (;;) {
+    const rows = await redis.xrange(`${prefix}:audit`, from, '+', 'COUNT', 5_000);
+    for (const [, f] of rows) {
+      const event = f[f.indexOf('event') + 1];
+      if (event !== 'handoff.completed' && event !== 'handoff.failed') continue;
+      const id = f[f.indexOf('handoffId') + 1]!;
+      endings.set(id, (endings.get(id) ?? 0) + 1);
+    }
+    if (rows.length < 5_000) break;
+    from = `(${rows.at(-1)![0]}`;
+  }
+  const n = (id: string) => endings.get(id) ?? 0;
+  return {
+    once: ids.filter((id) => n(id) === 1).length,
+    twice: ids.filter((id) => n(id) > 1).length,
+    missing: ids.filter((id) => n(id) === 0).length,
+  };
+}
+
+export async function runMultiProcess(options: {
+  servers: number;
+  workers: number;
+  count: number;
+  batch: number;
+  killAt?: number;
+  serviceUrl: string;
+  sandbox: Sandbox;
+  logDir: string;
+  prefix: string;
+  /** Node flags for every bridge process (`--cpu-prof --cpu-prof-dir …`). */
+  nodeArgs?: readonly string[];
+  progress(msg: string): void;
+}): Promise<MultiProcessRun> {
+  const bridgeRedis = await startAgentRedis();
+  const agentRedis = await startAgentRedis();
+  const processes: ChildBridge[] = [];
+  const apiToken = `bench-${randomBytes(16).toString('hex')}`;
+  const vaultKey = randomBytes(32);
+  const exchangedBefore = new Set(options.sandbox.state.successfulExchanges.keys());
+  try {
+    const start = (role: 'server' | 'worker', n: number) =>
+      startChildBridge({
+        prefix: options.prefix,
+        redisUrl: bridgeRedis.url,
+        logFile: join(options.logDir, `${options.prefix}-${role}${n}.log`),
+        apiToken,
+        vaultKey,
+        env: { HANDOFF_ROLE: role, HANDOFF_JOB_LOCK_MS: String(jobLockMs) },
+        ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+      });
+    for (let n = 0; n < options.servers; n++) processes.push(await start('server', n));
+    const workers: ChildBridge[] = [];
+    for (let n = 0; n < options.workers; n++) workers.push(await start('worker', n));
+    processes.push(...workers);
+    const before = await commandStats(bridgeRedis.connection);
+
+    const load = fork(join(root, 'bench/process-load.ts'), [], {
+      cwd: root,
+      execArgv: ['--import', 'tsx'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        PROC_LOAD: JSON.stringify({
+          bridgeUrls: processes.slice(0, options.servers).map((p) => p.url),
+          apiToken,
+          serviceUrl: options.serviceUrl,
+          agentRedisUrl: agentRedis.url,
+          count: options.count,
+          batch: options.batch,
+        }),
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let killed = false;
+    const replyDeltas = new Map<string, number>();
+    let replying: Promise<Map<string, number>> | undefined;
+    const result = await new Promise<LoadResult>((resolve, reject) => {
+      load.on('message', (message: { kind: string; batch?: number }) => {
+        if (message.kind === 'result') resolve(message as unknown as LoadResult);
+        if (message.kind === 'replying') replying = commandStats(bridgeRedis.connection);
+        if (message.kind === 'batched' && replying) {
+          const from = replying;
+          replying = undefined;
+          void Promise.all([from, commandStats(bridgeRedis.connection)]).then(([b, a]) => addDelta(replyDeltas, b, a));
+        }
+        if (message.kind === 'replying' && message.batch === options.killAt && !killed) {
+          killed = true;
+          // Mid-batch: the replies are out and being handled.
+          setTimeout(() => {
+            options.progress(`SIGKILL worker pid ${workers[0]!.pid} during batch ${message.batch}`);
+            void workers[0]!.kill();
+          }, 300);
+        }
+      });
+      load.once('exit', (code) => reject(new Error(`the load process exited with ${code} before its result`)));
+    });
+    const lifeDeltas = new Map<string, number>();
+    addDelta(lifeDeltas, before, await commandStats(bridgeRedis.connection));
+    const exchanged = [...options.sandbox.state.successfulExchanges].filter(([id]) => !exchangedBefore.has(id));
+    const wall = result.batches.reduce((a, b) => a + b.wallMs, 0);
+    const resumed = result.batches.reduce((a, b) => a + b.resumed, 0);
+    return {
+      servers: options.servers,
+      workers: options.workers,
+      count: options.count,
+      load: { ...result, handoffIds: [] },
+      perSecond: (resumed * 1000) / wall,
+      commands: perHandoff(lifeDeltas, options.count),
+      replyCommands: perHandoff(replyDeltas, resumed),
+      audit: await auditEndings(bridgeRedis.connection, options.prefix, result.handoffIds),
+      exchanges: {
+        total: exchanged.reduce((a, [, n]) => a + n, 0),
+        maxPerLogin: Math.max(0, ...exchanged.map(([, n]) => n)),
+      },
+      killed,
+    };
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    await bridgeRedis.stop();
+    await agentRedis.stop();
+  }
+}

@@ -1,0 +1,111 @@
+import { benchPart, type BenchContext } from './bench-part.js';
+import { runMultiProcess, type CommandCounts, type MultiProcessRun } from './multi-process.js';
+import { round } from './stats.js';
+
+/**
+ * Issue #16 items 4 and 7: the bridge as separate server and worker processes, the load in a
+ * process of its own (bench/multi-process.ts). Three runs: 2 servers with 1 worker and with 2
+ * workers (`--procs-rate-n` handoffs each: completions/s and Redis commands per handoff), then
+ * 2 servers and 2 workers over `--procs-n` handoffs with one worker SIGKILLed half-way.
+ */
+export interface ProcessesResult {
+  readonly oneWorker: MultiProcessRun;
+  readonly twoWorkers: MultiProcessRun;
+  readonly crash: MultiProcessRun;
+}
+
+/** Completions per second with the bridge in its own processes (issue #16 item 4). */
+export const completionsTarget = 500;
+
+function run(ctx: BenchContext, label: string, workers: number, count: number, killAt?: number) {
+  const batch = ctx.int('procs-batch');
+  const cpuProf = process.env.BENCH_CPU_PROF;
+  ctx.progress(
+    `processes: 2 servers, ${workers} worker(s), ${count} handoffs${killAt !== undefined ? ', one worker killed' : ''}`,
+  );
+  return runMultiProcess({
+    servers: 2,
+    workers,
+    count,
+    batch,
+    ...(killAt !== undefined ? { killAt } : {}),
+    serviceUrl: ctx.serviceUrl,
+    sandbox: ctx.sandbox,
+    logDir: ctx.logDir,
+    prefix: ctx.track(`${ctx.base}-${label}`),
+    ...(cpuProf ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', cpuProf] } : {}),
+    progress: ctx.progress,
+  });
+}
+
+const topCommands = (c: CommandCounts) =>
+  Object.entries(c.byCommand)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+
+export const processesPart = benchPart<ProcessesResult>({
+  name: 'processes',
+  title: 'several server and worker processes: completions/s, exactly once with a worker SIGKILLed',
+  flags: { 'procs-n': '10000', 'procs-rate-n': '2000', 'procs-batch': '500' },
+  async run(ctx) {
+    const rateN = ctx.int('procs-rate-n');
+    const oneWorker = await run(ctx, 'procs1', 1, rateN);
+    const twoWorkers = await run(ctx, 'procs2', 2, rateN);
+    const n = ctx.int('procs-n');
+    const crash = await run(ctx, 'procsk', 2, n, Math.floor(Math.ceil(n / ctx.int('procs-batch')) / 2));
+    return { oneWorker, twoWorkers, crash };
+  },
+  checks: ({ oneWorker, twoWorkers, crash }) => {
+    const lost = Object.entries(crash.load.notResumed);
+    const lostCount = lost.reduce((a, [, n]) => a + n, 0);
+    return [
+      ...[oneWorker, twoWorkers].map((r) => ({
+        figure: `completions/s, 2 servers + ${r.workers} worker process(es), load apart (n=${r.count})`,
+        measured: `${round(r.perSecond)} /s`,
+        target: `≥ ${completionsTarget} /s`,
+        pass: r.perSecond >= completionsTarget,
+      })),
+      {
+        figure: '  bridge Redis commands per handoff (create → resumed)',
+        measured: `${twoWorkers.commands.total}`,
+        target: '',
+        pass: undefined,
+      },
+      { figure: '    most', measured: topCommands(twoWorkers.commands), target: '', pass: undefined },
+      {
+        figure: '  bridge Redis commands per completion (reply sent → agent resumed)',
+        measured: `${twoWorkers.replyCommands.total}`,
+        target: '',
+        pass: undefined,
+      },
+      { figure: '    most', measured: topCommands(twoWorkers.replyCommands), target: '', pass: undefined },
+      {
+        figure: `exactly once, ${crash.count} handoffs, a worker SIGKILLed: resumed twice / ended twice in audit / exchanged twice`,
+        measured: `${crash.load.resumedTwice} / ${crash.audit.twice} / ${crash.exchanges.maxPerLogin > 1 ? 'yes' : 0}`,
+        target: '0 / 0 / 0',
+        pass:
+          crash.killed && crash.load.resumedTwice === 0 && crash.audit.twice === 0 && crash.exchanges.maxPerLogin <= 1,
+      },
+      {
+        figure: '  not resumed with a credential (by error)',
+        measured: lostCount ? lost.map(([code, n]) => `${code} ${n}`).join(', ') : '0',
+        target: 'only exchange_lost (the kill cut the exchange)',
+        pass: lost.every(([code]) => code === 'exchange_lost'),
+      },
+      {
+        figure: '  feed: endings read twice / never; audit: endings missing',
+        measured: `${crash.load.eventsTwice} / ${crash.load.eventsMissing}; ${crash.audit.missing}`,
+        target: '0 / 0; 0',
+        pass: crash.load.eventsTwice === 0 && crash.load.eventsMissing === 0 && crash.audit.missing === 0,
+      },
+      {
+        figure: '  completions/s over the crash run',
+        measured: `${round(crash.perSecond)} /s`,
+        target: '',
+        pass: undefined,
+      },
+    ];
+  },
+});
