@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandoffView } from '../../src/core/wire.js';
+import { createKeys } from '../../src/store/keys.js';
 import { redisUrl } from '../helpers/environment.js';
 import {
   freePort,
@@ -106,7 +107,7 @@ describe('two servers and two workers, one worker SIGKILLed mid-run', () => {
       const codes = await Promise.all(views.map((v) => bridge.approve(v.approvalUrl!)));
 
       const redis = connectTestRedis();
-      const feedKey = `${bridge.prefix}:feed:${agentId}`;
+      const feedKey = createKeys(bridge.prefix).agentFeed(agentId);
       try {
         // Replies go out through both servers; one worker dies once a third of the handoffs ended.
         const replies = Promise.all(threads.map((thread, i) => replyOn(serverFor(i + 1), thread, codes[i]!)));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeyValue } from '../../src/app/redis-key-value.js';
+import { createKeys } from '../../src/store/keys.js';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { toyMessages, toyPlatform, toySignature, toyWebhookPath } from '../helpers/toy-platform/index.js';
 import { waitFor } from '../helpers/wait.js';
@@ -24,7 +25,7 @@ describe('a platform defined under test/, registered with a whole bridge', () =>
   });
   afterAll(async () => bridge?.close());
 
-  const room = () => toyMessages(redisKeyValue(bridge.bridge.redis, `${bridge.prefix}:toy`), 'lobby');
+  const room = () => toyMessages(redisKeyValue(bridge.bridge.redis, createKeys(bridge.prefix).adapter('toy')), 'lobby');
   const say = async (author: string, text: string, signWith = secret) => {
     const raw = JSON.stringify({
       type: 'message',

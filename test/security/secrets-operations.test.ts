@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -276,6 +276,9 @@ describe('secrets from files (<NAME>_FILE)', () => {
   };
 
   it('reads each secret setting from a 0600 file (without its trailing newline)', async () => {
+    const idJagKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const values: Record<string, string> = {
       HANDOFF_API_TOKEN: `tok-${randomBytes(12).toString('hex')}`,
       HANDOFF_VAULT_KEY: b64(keyB),
@@ -292,6 +295,7 @@ describe('secrets from files (<NAME>_FILE)', () => {
       LINEAR_ACCESS_TOKEN: 'lin_oauth_abc123',
       LINEAR_WEBHOOK_SECRET: 'lin_wh_abc123',
       HANDOFF_CIBA_CLIENTS: 'https://login.example.com=handoff:s3cret-ciba',
+      HANDOFF_ID_JAG_KEY: idJagKey,
     };
     for (const [name, value] of Object.entries(values)) {
       // Each alone on top of a valid production base, so exclusive pairs do not collide.
@@ -305,6 +309,10 @@ describe('secrets from files (<NAME>_FILE)', () => {
       if (name === 'LINEAR_WEBHOOK_SECRET') env.LINEAR_API_KEY = 'lin_api_x';
       if (name === 'GITHUB_APP_PRIVATE_KEY') env.GITHUB_APP_ID = '42';
       if (name === 'SLACK_BOT_TOKEN') env.SLACK_SIGNING_SECRET = 'b'.repeat(32);
+      if (name === 'HANDOFF_ID_JAG_KEY') {
+        env.HANDOFF_ID_JAG_ISSUER = 'https://handoff.example.com';
+        env.HANDOFF_ID_JAG_SERVICES = 'https://*.example.com';
+      }
       const config = loadConfig(env);
       const got: Record<string, unknown> = {
         HANDOFF_API_TOKEN: config.apiToken,
@@ -324,6 +332,8 @@ describe('secrets from files (<NAME>_FILE)', () => {
         HANDOFF_CIBA_CLIENTS: Object.entries(config.login.cibaClients)
           .map(([origin, c]) => (c.kind === 'secret' ? `${origin}=${c.clientId}:${c.secret}` : origin))
           .join(','),
+        // The key as read, exported again: the same key (a private key's PEM round-trips exactly).
+        HANDOFF_ID_JAG_KEY: config.login.idJag?.key.export({ type: 'pkcs8', format: 'pem' }),
       };
       expect(got[name], name).toBe(value);
     }
