@@ -26,6 +26,8 @@ export interface ChildBridge {
   readonly url: string;
   readonly client: BridgeClient;
   memory(): Promise<ChildMemory>;
+  /** CPU time the process has used so far (user + system, from /proc/<pid>/stat), ms. */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,17 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 async function vmRss(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux, whatever HZ the kernel runs at). */
+const userHz = 100;
+
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces, so read from its closing parenthesis):
+  // state is field 3, utime field 14, stime field 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / userHz;
 }
 
 const live = new Set<ChildBridge>();
@@ -111,6 +124,7 @@ export async function startChildBridge(options: {
         external: inside.external,
       };
     },
+    cpuMs: () => cpuMs(child.pid!),
     async stop() {
       live.delete(bridge);
       child.kill('SIGTERM');

@@ -30,7 +30,10 @@ export async function createWaiting(options: {
   serviceUrl: string;
   count: number;
   label: string;
+  /** Requests in flight at once (48). */
   parallel?: number;
+  /** Agents the handoffs are spread over, round robin (1: all `bench-agent`). */
+  agents?: number;
   /** Handoffs of this prefix already parked (the target count of delayed jobs is on top). */
   already?: number;
   /** More request fields for every handoff (reminders, escalation…). */
@@ -39,12 +42,13 @@ export async function createWaiting(options: {
   const { client, redis, prefix, count } = options;
   const started = Date.now();
   const ids: string[] = new Array<string>(count);
+  const agents = options.agents ?? 1;
   await inParallel(count, options.parallel ?? 48, async (i) => {
     const created = await client.createHandoff({
       service: options.serviceUrl,
       thread: `local:${options.label}-${i}`,
       approvers: ['alice'],
-      agent: { id: 'bench-agent', correlationId: `${options.label}-${i}` },
+      agent: { id: agents > 1 ? `bench-agent-${i % agents}` : 'bench-agent', correlationId: `${options.label}-${i}` },
       idempotencyKey: `${options.label}-${i}`,
       ...options.extra,
     });
@@ -61,7 +65,10 @@ export async function createWaiting(options: {
       typeof raw === 'string' ? (JSON.parse(raw) as { status: string }).status : undefined,
     );
   };
-  const deadline = Date.now() + 180_000;
+  // Given up only when nothing moves for this long (a count of 100,000 takes minutes in all).
+  const stallMs = 120_000;
+  let lastChange = Date.now();
+  let lastSeen = '';
   for (;;) {
     const [delayed, driverWait, driverActive, outWait, outActive, outDelayed] = await Promise.all([
       redis.zcard(`${q}:handoffs:delayed`),
@@ -75,11 +82,14 @@ export async function createWaiting(options: {
     if (parked && outWait + outActive + outDelayed === 0) {
       if ((await statuses()).filter((s) => s === 'awaiting_human').length === count) break;
     }
-    if (Date.now() > deadline) {
+    const seen = [delayed, driverWait, driverActive, outWait, outActive, outDelayed].join();
+    if (seen !== lastSeen) [lastSeen, lastChange] = [seen, Date.now()];
+    if (Date.now() - lastChange > stallMs) {
       // Counted here too, so a run that falls short still says how fast it went.
       const waiting = (await statuses()).filter((s) => s === 'awaiting_human').length;
+      const s = (Date.now() - started) / 1000;
       throw new Error(
-        `only ${waiting} of ${count} handoffs awaiting a human (${delayed} driver jobs parked) after 180 s: ${Math.round(waiting / 180)}/s`,
+        `only ${waiting} of ${count} handoffs awaiting a human (${delayed} driver jobs parked) after ${Math.round(s)} s, nothing moving for ${stallMs / 1000} s: ${Math.round(waiting / s)}/s`,
       );
     }
     await sleep(100);

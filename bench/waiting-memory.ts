@@ -25,6 +25,10 @@ export interface MemoryResult {
     readonly byKind: Record<string, { keysPerHandoff: number; bytesPerHandoff: number }>;
   };
   readonly bridge: { readonly idle: ChildMemory; readonly halfway: ChildMemory; readonly loaded: ChildMemory };
+  /** The bridge's CPU over a quiet window with every handoff waiting (nothing sent, nothing due). */
+  readonly idleCpu: { readonly seconds: number; readonly cpuMs: number; readonly percentOfCore: number };
+  /** How the handoffs were created: agents, requests in flight, and settings the bridge ran with. */
+  readonly load: { readonly agents: number; readonly parallel: number; readonly env: Record<string, string> };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -47,10 +51,21 @@ export async function measureWaitingMemory(options: {
   settleMs?: number;
   /** More request fields for every handoff measured (the timers part's reminders and escalation). */
   extra?: Partial<HandoffRequestInput>;
+  /** Agents the handoffs are spread over (1), and requests in flight (48). */
+  agents?: number;
+  parallel?: number;
+  /** Settings for the bridge process on top of the bench's (bench/inproc-bridge.ts). */
+  env?: Record<string, string>;
+  /** Length of the quiet window over which the bridge's CPU is read, s (60). */
+  idleSeconds?: number;
+  progress?: (msg: string) => void;
 }): Promise<MemoryResult> {
   const { redis, prefix, waiting } = options;
   const settle = () => sleep(options.settleMs ?? 2_000);
-  const bridge = await startChildBridge({ prefix, redisUrl: options.redisUrl, logFile: options.logFile });
+  const progress = options.progress ?? (() => undefined);
+  const env = options.env ?? {};
+  const bridge = await startChildBridge({ prefix, redisUrl: options.redisUrl, logFile: options.logFile, env });
+  const load = { agents: options.agents ?? 1, parallel: options.parallel ?? 48 };
   const snapshot = async (): Promise<Snapshot> => {
     const bridgeMemory = await bridge.memory();
     return {
@@ -69,6 +84,7 @@ export async function measureWaitingMemory(options: {
       serviceUrl: options.serviceUrl,
       count: options.warmup,
       label: 'warm',
+      ...load,
     });
     for (const id of warm.ids) await bridge.client.cancelHandoff(id);
     while ((await redis.zcard(`${prefix}:q:handoffs:delayed`)) > 0) await sleep(100);
@@ -85,10 +101,14 @@ export async function measureWaitingMemory(options: {
       serviceUrl: options.serviceUrl,
       count: half,
       label: 'wait',
+      ...load,
       ...(options.extra ? { extra: options.extra } : {}),
     });
     await settle();
     const halfway = await bridge.memory();
+    progress(
+      `${half} waiting after ${Math.round(first.ms / 1000)} s; bridge VmRSS ${Math.round(halfway.vmRss / 2 ** 20)} MB`,
+    );
     const second = await createWaiting({
       client: bridge.client,
       redis,
@@ -97,10 +117,21 @@ export async function measureWaitingMemory(options: {
       count: waiting - half,
       label: 'wait2',
       already: half,
+      ...load,
       ...(options.extra ? { extra: options.extra } : {}),
     });
     await settle();
     const after = await snapshot();
+    progress(
+      `${waiting} waiting after ${Math.round((first.ms + second.ms) / 1000)} s; reading the bridge's CPU at rest`,
+    );
+
+    // Nothing is sent and nothing falls due (the first reminder or poll is minutes away): what
+    // the bridge spends to keep them all waiting.
+    const idleSeconds = options.idleSeconds ?? 60;
+    const cpuBefore = await bridge.cpuMs();
+    await sleep(idleSeconds * 1000);
+    const cpuMs = (await bridge.cpuMs()) - cpuBefore;
 
     const kinds = new Set([...Object.keys(before.ours.byKind), ...Object.keys(after.ours.byKind)]);
     const byKind: MemoryResult['redis']['byKind'] = {};
@@ -124,6 +155,8 @@ export async function measureWaitingMemory(options: {
         byKind,
       },
       bridge: { idle: before.bridge, halfway, loaded: after.bridge },
+      idleCpu: { seconds: idleSeconds, cpuMs, percentOfCore: (cpuMs / (idleSeconds * 1000)) * 100 },
+      load: { ...load, env },
     };
   } finally {
     await bridge.stop();
