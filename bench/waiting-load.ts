@@ -13,6 +13,9 @@ export interface WaitingLoad {
   readonly ms: number;
 }
 
+/** How long the parked handoffs wait (3 h): every timer of theirs falls after the measurement. */
+export const waitingExpiresInMs = 3 * 3_600_000;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function inParallel(count: number, parallel: number, task: (i: number) => Promise<void>): Promise<void> {
@@ -50,6 +53,8 @@ export async function createWaiting(options: {
       approvers: ['alice'],
       agent: { id: agents > 1 ? `bench-agent-${i % agents}` : 'bench-agent', correlationId: `${options.label}-${i}` },
       idempotencyKey: `${options.label}-${i}`,
+      // Longer than parking 100,000 takes at ~60/s: none expires, warns or reminds meanwhile.
+      expiresInMs: waitingExpiresInMs,
       ...options.extra,
     });
     ids[i] = created.id;
