@@ -57,6 +57,35 @@ export async function stopChildBridges(): Promise<void> {
   await Promise.all([...live].map((bridge) => bridge.stop()));
 }
 
+/** The sandbox service in its own process (bench/sandbox-process.ts): its URL, and stop(). */
+export async function startSandboxProcess(): Promise<{ serviceUrl: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/sandbox-process.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const serviceUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the sandbox process did not start within 20 s')), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const found = /SANDBOX (\S+)/.exec(out)?.[1];
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+  });
+  return {
+    serviceUrl,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export async function startChildBridge(options: {
   prefix: string;
   redisUrl: string;

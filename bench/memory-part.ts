@@ -34,7 +34,6 @@ export function waitingOptions(ctx: BenchContext, prefix: string) {
     redis: ctx.redis,
     redisUrl: ctx.redisUrl,
     prefix,
-    serviceUrl: ctx.serviceUrl,
     warmup: ctx.int('mem-warmup'),
     settleMs: ctx.int('settle-ms'),
     idleSeconds: ctx.int('idle-seconds'),
@@ -94,7 +93,14 @@ export function byKeyTable(memory: MemoryResult): string {
 /** Rows every waiting part reports: how fast they were parked, and the bridge's CPU at rest. */
 export function waitingRows(memory: MemoryResult): Check[] {
   const { idleCpu, load } = memory;
+  const ended = Object.entries(memory.ended);
   return [
+    {
+      figure: '  handoffs created / ended instead of waiting (not counted as waiting)',
+      measured: `${memory.created} / ${ended.length ? ended.map(([why, n]) => `${n} ${why}`).join(', ') : 0}`,
+      target: '',
+      pass: undefined,
+    },
     {
       figure: `  time to park ${memory.waiting} handoffs via POST /v1/handoffs (${load.agents} agents, ${load.parallel} in flight, service concurrency ${load.env.HANDOFF_SERVICE_CONCURRENCY ?? 4})`,
       measured: `${round(memory.createMs / 1000)} s (${Math.round((memory.waiting * 1000) / memory.createMs)} /s)`,

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { startChildBridge, type ChildMemory } from './child-bridge.js';
+import { startChildBridge, startSandboxProcess, type ChildMemory } from './child-bridge.js';
 import { foreignKeyCount, prefixMemory, usedMemory, type PrefixMemory } from './redis-tools.js';
 import { createWaiting } from './waiting-load.js';
 import type { HandoffRequestInput } from '../src/core/wire.js';
@@ -10,7 +10,11 @@ import type { HandoffRequestInput } from '../src/core/wire.js';
  * and with `waiting` handoffs waiting.
  */
 export interface MemoryResult {
+  /** Handoffs awaiting a human when measured (bytes are divided by this). */
   readonly waiting: number;
+  /** Handoffs created; those that ended instead of waiting, by status and error code. */
+  readonly created: number;
+  readonly ended: Record<string, number>;
   readonly createMs: number;
   readonly redis: {
     /** MEMORY USAGE summed over the bench prefix, delta / waiting. */
@@ -44,7 +48,6 @@ export async function measureWaitingMemory(options: {
   redis: Redis;
   redisUrl: string;
   prefix: string;
-  serviceUrl: string;
   waiting: number;
   warmup: number;
   logFile: string;
@@ -64,6 +67,9 @@ export async function measureWaitingMemory(options: {
   const settle = () => sleep(options.settleMs ?? 2_000);
   const progress = options.progress ?? (() => undefined);
   const env = options.env ?? {};
+  // The service in a process of its own: the bench's clients must not starve it into timeouts.
+  const sandbox = await startSandboxProcess();
+  const serviceUrl = sandbox.serviceUrl;
   const bridge = await startChildBridge({ prefix, redisUrl: options.redisUrl, logFile: options.logFile, env });
   const load = { agents: options.agents ?? 1, parallel: options.parallel ?? 48 };
   const snapshot = async (): Promise<Snapshot> => {
@@ -81,7 +87,7 @@ export async function measureWaitingMemory(options: {
       client: bridge.client,
       redis,
       prefix,
-      serviceUrl: options.serviceUrl,
+      serviceUrl,
       count: options.warmup,
       label: 'warm',
       ...load,
@@ -98,7 +104,7 @@ export async function measureWaitingMemory(options: {
       client: bridge.client,
       redis,
       prefix,
-      serviceUrl: options.serviceUrl,
+      serviceUrl,
       count: half,
       label: 'wait',
       ...load,
@@ -107,23 +113,28 @@ export async function measureWaitingMemory(options: {
     await settle();
     const halfway = await bridge.memory();
     progress(
-      `${half} waiting after ${Math.round(first.ms / 1000)} s; bridge VmRSS ${Math.round(halfway.vmRss / 2 ** 20)} MB`,
+      `${first.waiting} waiting after ${Math.round(first.ms / 1000)} s; bridge VmRSS ${Math.round(halfway.vmRss / 2 ** 20)} MB`,
     );
     const second = await createWaiting({
       client: bridge.client,
       redis,
       prefix,
-      serviceUrl: options.serviceUrl,
+      serviceUrl,
       count: waiting - half,
       label: 'wait2',
-      already: half,
+      already: first.waiting,
       ...load,
       ...(options.extra ? { extra: options.extra } : {}),
     });
     await settle();
     const after = await snapshot();
+    // Divided by the handoffs actually waiting: one whose start failed (the service timed out
+    // under load) is reported apart, its ended record still counted in the bytes.
+    const measured = first.waiting + second.waiting;
+    const ended: Record<string, number> = { ...first.ended };
+    for (const [key, n] of Object.entries(second.ended)) ended[key] = (ended[key] ?? 0) + n;
     progress(
-      `${waiting} waiting after ${Math.round((first.ms + second.ms) / 1000)} s; reading the bridge's CPU at rest`,
+      `${measured} waiting after ${Math.round((first.ms + second.ms) / 1000)} s; reading the bridge's CPU at rest`,
     );
 
     // Nothing is sent and nothing falls due (the first reminder or poll is minutes away): what
@@ -139,18 +150,20 @@ export async function measureWaitingMemory(options: {
       const a = after.ours.byKind[kind] ?? { keys: 0, bytes: 0 };
       const b = before.ours.byKind[kind] ?? { keys: 0, bytes: 0 };
       if (a.bytes === b.bytes && a.keys === b.keys) continue;
-      byKind[kind] = { keysPerHandoff: (a.keys - b.keys) / waiting, bytesPerHandoff: (a.bytes - b.bytes) / waiting };
+      byKind[kind] = { keysPerHandoff: (a.keys - b.keys) / measured, bytesPerHandoff: (a.bytes - b.bytes) / measured };
     }
     const localThreads = byKind['local:thread:<name>']?.bytesPerHandoff ?? 0;
-    const bytesPerHandoff = (after.ours.bytes - before.ours.bytes) / waiting;
+    const bytesPerHandoff = (after.ours.bytes - before.ours.bytes) / measured;
     return {
-      waiting,
+      waiting: measured,
+      created: waiting,
+      ended,
       createMs: first.ms + second.ms,
       redis: {
         bytesPerHandoff,
         bytesPerHandoffWithoutLocalThreads: bytesPerHandoff - localThreads,
-        usedMemoryPerHandoff: (after.used - before.used) / waiting,
-        keysPerHandoff: (after.ours.keys - before.ours.keys) / waiting,
+        usedMemoryPerHandoff: (after.used - before.used) / measured,
+        keysPerHandoff: (after.ours.keys - before.ours.keys) / measured,
         foreignKeysChanged: Math.abs(after.foreign - before.foreign),
         byKind,
       },
@@ -160,5 +173,6 @@ export async function measureWaitingMemory(options: {
     };
   } finally {
     await bridge.stop();
+    await sandbox.stop();
   }
 }
