@@ -1,5 +1,4 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { renderPlainText } from '../../src/core/messages.js';
 import type { LocalMessage } from './local-thread-store.js';
 
 /**
@@ -11,35 +10,18 @@ import type { LocalMessage } from './local-thread-store.js';
  */
 
 /**
- * What a bridge post usually looks like: a login request rendered by the bridge's own
- * renderer with placeholder values, in the stored shape. Deflate finds the fixed wording
- * here, so a post costs little more than its own values; a changed wording only compresses
- * less well. Stored messages depend on this text: changing it makes old ones unreadable, so
- * a new dictionary needs a new mark.
+ * What a bridge post usually looks like: a login request as the bridge rendered it in
+ * December 2026, with placeholder values, in the stored shape. Deflate finds the fixed wording
+ * here, so a post costs little more than its own values; a later change of wording only
+ * compresses less well. Every stored message depends on these exact bytes, so they are frozen
+ * here (not rendered at run time) and pinned by a test: a new dictionary needs a new mark, and
+ * the old mark keeps this one.
  */
-const dictionary = Buffer.from(
-  JSON.stringify({
-    author: 'handoff',
-    kind: 'bot',
-    at: 1_700_000_000_000,
-    text: renderPlainText({
-      kind: 'approval_request',
-      handoffId: 'hf_000000000000000000000000',
-      handoffTag: '#h-0000',
-      serviceName: 'Service',
-      serviceUrl: 'https://service.example',
-      agentId: 'agent',
-      scopes: [],
-      approvalUrl: 'https://service.example/authorize',
-      answer: 'finish_code',
-      expiresAt: 1_700_000_000_000,
-      approvers: ['someone'],
-    }),
-    link: 'https://service.example/authorize',
-    opens: '#h-0000',
-    id: 'name.0000000000000000',
-  }),
+export const localMessageDictionary = Buffer.from(
+  '{"author":"handoff","kind":"bot","at":1700000000000,"text":"🔐 Agent agent asks you to log in to service.example (calls itself “Service”).\\nApprove here: https://service.example/authorize (The link opens service.example.)\\nOpen the link, sign in and approve, then paste the finish code here.\\nExpires at 2023-11-14 22:13 UTC. Only someone may answer.\\nTag #h-0000: if other requests wait in this thread, start your reply with it. (handoff hf_000000000000000000000000)","link":"https://service.example/authorize","opens":"#h-0000","id":"name.0000000000000000"}',
+  'utf8',
 );
+const dictionary = localMessageDictionary;
 
 /** Mark of the compressed form (JSON starts with `{`). */
 const mark = 'z';

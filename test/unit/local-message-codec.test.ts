@@ -1,5 +1,10 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeLocalMessage, encodeLocalMessage } from '../../adapters/local/local-message-codec.js';
+import {
+  decodeLocalMessage,
+  encodeLocalMessage,
+  localMessageDictionary,
+} from '../../adapters/local/local-message-codec.js';
 import type { LocalMessage } from '../../adapters/local/local-thread-store.js';
 import { renderPlainText } from '../../src/core/messages.js';
 
@@ -68,5 +73,23 @@ describe('local thread message storage', () => {
 
   it('refuses a corrupt entry instead of inflating it without bound', () => {
     expect(() => decodeLocalMessage('z!!!not-deflate')).toThrow();
+  });
+
+  it('reads a message stored by the first version of the codec: the dictionary is frozen, not rendered at run time', () => {
+    // Stored messages depend on the dictionary's exact bytes; a change must come with a new mark.
+    expect(createHash('sha256').update(localMessageDictionary).digest('hex')).toBe(
+      'edebdca62c6484dc4a6a43e51e6785f90cb32c0e79a7a8e0e7d839c6e6a5b560',
+    );
+    const stored =
+      'zq4bIlugZgtIHLP0k5mQmpyJST0ZpbmIePP1YmhmZG1oYmxsZmMDTTwoonB41TAEHODikM4sV3Jx1DY2MTRQezWlV0lEqSk1MLsnMB7ktWqk4NTVPKbYWAA==';
+    expect(decodeLocalMessage(stored)).toEqual({
+      id: 't.1',
+      author: 'alice',
+      kind: 'human',
+      at: 1_796_271_837_204,
+      text: 'done — the code is FC-1234 ✅',
+      reactions: ['seen'],
+      redacted: false,
+    });
   });
 });
