@@ -28,6 +28,8 @@ export interface ChildBridge {
   memory(): Promise<ChildMemory>;
   /** SIGKILL, as a crash would: nothing is closed, its jobs stay taken in Redis. */
   kill(): Promise<void>;
+  /** CPU time the process has used so far (user + system, from /proc/<pid>/stat), ms. */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -39,11 +41,51 @@ async function vmRss(pid: number): Promise<number> {
   return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux, whatever HZ the kernel runs at). */
+const userHz = 100;
+
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces, so read from its closing parenthesis):
+  // state is field 3, utime field 14, stime field 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / userHz;
+}
+
 const live = new Set<ChildBridge>();
 
 /** Stops every bridge process still running (for an interrupted bench). */
 export async function stopChildBridges(): Promise<void> {
   await Promise.all([...live].map((bridge) => bridge.stop()));
+}
+
+/** The sandbox service in its own process (bench/sandbox-process.ts): its URL, and stop(). */
+export async function startSandboxProcess(): Promise<{ serviceUrl: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/sandbox-process.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const serviceUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the sandbox process did not start within 20 s')), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const found = /SANDBOX (\S+)/.exec(out)?.[1];
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+  });
+  return {
+    serviceUrl,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 export async function startChildBridge(options: {
@@ -142,6 +184,7 @@ export async function startChildBridge(options: {
       await exited;
       await new Promise<void>((resolve) => log.end(resolve));
     },
+    cpuMs: () => cpuMs(child.pid!),
     async stop() {
       if (!live.has(bridge)) return;
       live.delete(bridge);

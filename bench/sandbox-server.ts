@@ -17,8 +17,9 @@ export interface SandboxServer {
 }
 
 export async function startSandboxServer(): Promise<SandboxServer> {
-  // Long-lived login requests: a slow bench run must not see them expire.
-  const sandbox = createSandbox({ requestTtlMs: 60 * 60_000 });
+  // Long-lived login requests: a slow bench run (100,000 parked at ~60/s on a loaded machine)
+  // must not see them expire, nor the handoffs whose expiry they bound.
+  const sandbox = createSandbox({ requestTtlMs: 4 * 3_600_000 });
   const server: Server = createHttpServer({ routes: sandbox.routes, logger: createLogger({ level: 'error' }) });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,9 +11,16 @@ import { queueKey } from '../src/queue/queue-names.js';
  */
 export interface WaitingLoad {
   readonly ids: string[];
+  /** How many ended up awaiting a human (the rest ended: their codes in `ended`). */
+  readonly waiting: number;
+  /** Handoffs that ended instead of waiting (a start that timed out…), by status and error code. */
+  readonly ended: Record<string, number>;
   /** From the first POST until all were parked and posted, ms. */
   readonly ms: number;
 }
+
+/** How long the parked handoffs wait (3 h): every timer of theirs falls after the measurement. */
+export const waitingExpiresInMs = 3 * 3_600_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -32,7 +39,10 @@ export async function createWaiting(options: {
   serviceUrl: string;
   count: number;
   label: string;
+  /** Requests in flight at once (48). */
   parallel?: number;
+  /** Agents the handoffs are spread over, round robin (1: all `bench-agent`). */
+  agents?: number;
   /** Handoffs of this prefix already parked (the target count of delayed jobs is on top). */
   already?: number;
   /** More request fields for every handoff (reminders, escalation…). */
@@ -41,13 +51,16 @@ export async function createWaiting(options: {
   const { client, redis, prefix, count } = options;
   const started = Date.now();
   const ids: string[] = new Array<string>(count);
+  const agents = options.agents ?? 1;
   await inParallel(count, options.parallel ?? 48, async (i) => {
     const created = await client.createHandoff({
       service: options.serviceUrl,
       thread: `local:${options.label}-${i}`,
       approvers: ['alice'],
-      agent: { id: 'bench-agent', correlationId: `${options.label}-${i}` },
+      agent: { id: agents > 1 ? `bench-agent-${i % agents}` : 'bench-agent', correlationId: `${options.label}-${i}` },
       idempotencyKey: `${options.label}-${i}`,
+      // Longer than parking 100,000 takes at ~60/s: none expires, warns or reminds meanwhile.
+      expiresInMs: waitingExpiresInMs,
       ...options.extra,
     });
     ids[i] = created.id;
@@ -57,14 +70,20 @@ export async function createWaiting(options: {
   // delayed job too), every driver job parked, every approval message posted.
   const keys = createKeys(prefix);
   const q = (queue: string, part: string) => queueKey(keys.queuePrefix, queue, part);
-  const statuses = async () => {
+  const records = async () => {
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.get(keys.handoff(id));
     return ((await pipeline.exec()) ?? []).map(([, raw]) =>
-      typeof raw === 'string' ? (JSON.parse(raw) as { status: string }).status : undefined,
+      typeof raw === 'string' ? (JSON.parse(raw) as { status: string; error?: { code?: string } }) : undefined,
     );
   };
-  const deadline = Date.now() + 180_000;
+  const settledStatuses = ['awaiting_human', 'failed', 'expired', 'cancelled', 'completed'];
+  // Given up only when nothing moves for this long (a count of 100,000 takes minutes in all).
+  const stallMs = 120_000;
+  let lastChange = Date.now();
+  let lastSeen = '';
+  let waiting: number;
+  const ended: Record<string, number> = {};
   for (;;) {
     const [delayed, driverWait, driverActive, outWait, outActive, outDelayed] = await Promise.all([
       redis.zcard(q('handoffs', 'delayed')),
@@ -74,19 +93,34 @@ export async function createWaiting(options: {
       redis.llen(q('outbound-local', 'active')),
       redis.zcard(q('outbound-local', 'delayed')),
     ]);
-    const parked = delayed >= count + (options.already ?? 0) && driverWait + driverActive === 0;
-    if (parked && outWait + outActive + outDelayed === 0) {
-      if ((await statuses()).filter((s) => s === 'awaiting_human').length === count) break;
+    if (driverWait + driverActive + outWait + outActive + outDelayed === 0) {
+      // Every start done (a start waiting its turn is parked too, still pending), every post made.
+      const now = await records();
+      if (now.every((r) => r && settledStatuses.includes(r.status))) {
+        waiting = now.filter((r) => r!.status === 'awaiting_human').length;
+        if (delayed >= waiting + (options.already ?? 0)) {
+          for (const r of now)
+            if (r!.status !== 'awaiting_human') {
+              const key = `${r!.status}${r!.error?.code ? ` (${r!.error.code})` : ''}`;
+              ended[key] = (ended[key] ?? 0) + 1;
+            }
+          break;
+        }
+      }
+      await sleep(900);
     }
-    if (Date.now() > deadline) {
+    const seen = [delayed, driverWait, driverActive, outWait, outActive, outDelayed].join();
+    if (seen !== lastSeen) [lastSeen, lastChange] = [seen, Date.now()];
+    if (Date.now() - lastChange > stallMs) {
       // Counted here too, so a run that falls short still says how fast it went.
-      const waiting = (await statuses()).filter((s) => s === 'awaiting_human').length;
+      const now = (await records()).filter((r) => r?.status === 'awaiting_human').length;
+      const s = (Date.now() - started) / 1000;
       throw new Error(
-        `only ${waiting} of ${count} handoffs awaiting a human (${delayed} driver jobs parked) after 180 s: ${Math.round(waiting / 180)}/s`,
+        `only ${now} of ${count} handoffs awaiting a human (${delayed} driver jobs parked) after ${Math.round(s)} s, nothing moving for ${stallMs / 1000} s: ${Math.round(now / s)}/s`,
       );
     }
     await sleep(100);
   }
   const ms = Date.now() - started;
-  return { ids, ms };
+  return { ids, ms, waiting, ended };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyValueStore } from '../../src/core/key-value.js';
+import { decodeLocalMessage as parse, encodeLocalMessage as serialise } from './local-message-codec.js';
 
 /** One message in a local thread, as the page and the JSON routes show it. */
 export interface LocalMessage {
@@ -26,23 +27,14 @@ export interface LocalMessage {
 export const localThreadLimit = 1000;
 
 /**
- * Local threads in the bridge's store: one list of JSON messages per thread. Threads are small and local,
- * so edits (reactions, redaction) rewrite the one message in place.
+ * Local threads in the bridge's store: one list of messages per thread, each stored compactly
+ * (local-message-codec.ts). Threads are small and local, so edits (reactions, redaction)
+ * rewrite the one message in place.
  */
 export interface LocalThreadStore {
   append(name: string, message: Omit<LocalMessage, 'id' | 'reactions' | 'redacted'>): Promise<LocalMessage>;
   list(name: string, afterId?: string): Promise<LocalMessage[]>;
   update(name: string, id: string, change: (m: LocalMessage) => LocalMessage): Promise<LocalMessage | undefined>;
-}
-
-/** Stored without its defaults (no reactions, not redacted): most messages never change. */
-function serialise(message: LocalMessage): string {
-  const { reactions, redacted, ...rest } = message;
-  return JSON.stringify({ ...rest, ...(reactions.length ? { reactions } : {}), ...(redacted ? { redacted } : {}) });
-}
-
-function parse(raw: string): LocalMessage {
-  return { reactions: [], redacted: false, ...(JSON.parse(raw) as Partial<LocalMessage>) } as LocalMessage;
 }
 
 export function createLocalThreadStore(store: KeyValueStore): LocalThreadStore {

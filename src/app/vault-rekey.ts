@@ -3,6 +3,7 @@ import { loginSecretContext } from '../engine/login-secret.js';
 import { inboundSealContext } from '../queue/inbound-intake.js';
 import { queueKey, queueNames } from '../queue/queue-names.js';
 import type { Keys } from '../store/keys.js';
+import { decodeRecord } from '../store/handoff-codec.js';
 import { LuaScript } from '../store/lua-script.js';
 import { scanKeys, type Redis } from '../store/redis.js';
 import type { Vault } from '../store/vault.js';
@@ -63,10 +64,9 @@ interface Place {
   sealed(key: string, value: string): { blob: string; context: string } | undefined;
 }
 
-function jsonField(value: string, field: string): { id?: unknown; blob?: unknown } {
+function jsonField(value: string, field: string): { blob?: unknown } {
   try {
-    const parsed = JSON.parse(value) as Record<string, unknown>;
-    return { id: parsed.id, blob: parsed[field] };
+    return { blob: (JSON.parse(value) as Record<string, unknown>)[field] };
   } catch {
     return {};
   }
@@ -86,10 +86,8 @@ function placesOf(keys: Keys): Place[] {
       match: keys.handoff('*'),
       type: 'string',
       sealed(_key, value) {
-        const { id, blob } = jsonField(value, 'sealedSecret');
-        return typeof id === 'string' && typeof blob === 'string'
-          ? { blob, context: loginSecretContext(id) }
-          : undefined;
+        const record = decodeRecord(value);
+        return record?.sealedSecret ? { blob: record.sealedSecret, context: loginSecretContext(record.id) } : undefined;
       },
     },
     {

@@ -13,6 +13,49 @@ export type HandoffPatch = Omit<Patch, 'id' | 'kind' | 'status' | 'version' | 'c
 const lists = ['approvers', 'scopes'] as const;
 
 /**
+ * Short names the stored JSON uses for the long field names every waiting login carries (the
+ * names alone were ~150 of a record's ~1,000 bytes, issue #16). Only fields no Lua script
+ * reads by name: the scripts see `id`, `status`, `version`, `updatedAt`, `agentId`, `kind`,
+ * `error`, `completedAt` and the approval's fields under their own names. Records written
+ * with the long names are still read; a patch writes the short name and removes the long one.
+ */
+const storedNames: Partial<Record<keyof HandoffRecord, string>> = {
+  protocol: 'pr',
+  service: 'sv',
+  serviceName: 'sN',
+  serviceLogoUrl: 'sL',
+  serviceExpiresAt: 'sX',
+  correlationId: 'cI',
+  approvalUrl: 'aL',
+  pollIntervalMs: 'pI',
+  nextPollAt: 'pN',
+  activeUntil: 'aU',
+  sealedSecret: 'sS',
+  warnBeforeMs: 'wB',
+  remind: 'rP',
+  remindAt: 'rA',
+  escalate: 'eP',
+};
+const fieldNames = new Map(Object.entries(storedNames).map(([field, stored]) => [stored, field]));
+const storedName = (field: string): string => storedNames[field as keyof HandoffRecord] ?? field;
+
+/** Field names as stored: the short ones. */
+function toStoredNames(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([field, value]) => [storedName(field), value]));
+}
+
+/** Back to the record's names; a short name wins over a long one left by an older writer. */
+function fromStoredNames(stored: Record<string, unknown>): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(stored)) {
+    const field = fieldNames.get(name);
+    if (field) record[field] = value;
+    else if (!(name in record)) record[name] = value;
+  }
+  return record;
+}
+
+/**
  * Every string written as well-formed Unicode: the transition script decodes records with
  * Lua's cjson, which rejects a lone surrogate, and a record it cannot decode can never change
  * state again. Requests are checked at the door; this is the last line for anything else.
@@ -25,8 +68,11 @@ export function encodePatch(patch: HandoffPatch): { set: string; unset: string }
   const set: Record<string, unknown> = {};
   const unset: string[] = [];
   for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined || isStoredAsDefault(key, value, patch)) unset.push(key);
-    else set[key] = value;
+    const stored = storedName(key);
+    if (value === undefined || isStoredAsDefault(key, value, patch)) unset.push(stored);
+    else set[stored] = value;
+    // A record written with the long name loses it either way: the short one replaces it.
+    if (stored !== key) unset.push(key);
   }
   // Lua's cjson turns an empty JSON object or array into an empty table either way; `unset`
   // is read with ipairs, `set` with pairs, so both work when empty.
@@ -57,7 +103,7 @@ export function encodeRecord(record: HandoffRecord): string {
   for (const [key, value] of Object.entries(stored)) if (isStoredAsDefault(key, value, record)) delete stored[key];
   if (record.attempts === 0) delete stored.attempts;
   if (record.correlationId === record.id) delete stored.correlationId;
-  return toJson(stored);
+  return toJson(toStoredNames(stored));
 }
 
 /** Parses a stored record, restoring defaults; lists that Lua's cjson wrote as `{}` become `[]` again. */
@@ -70,7 +116,7 @@ export function decodeRecord(raw: string | null | undefined): HandoffRecord | un
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const record = value as Record<string, unknown>;
+  const record = fromStoredNames(value as Record<string, unknown>);
   if (typeof record.id !== 'string' || !(handoffStatuses as readonly string[]).includes(String(record.status)))
     return undefined;
   for (const list of lists) record[list] = Array.isArray(record[list]) ? record[list] : [];

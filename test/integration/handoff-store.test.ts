@@ -72,11 +72,43 @@ describe('handoff store: atomic transitions on real Redis', () => {
     expect(stored).toContain('a URL https://svc.example/a/b');
     expect((JSON.parse(stored) as { note: unknown }).note).toEqual(note);
     expect(stored).not.toMatch(/"(approvers|scopes|answer)"/);
-    expect(stored).toContain('"approvalUrl":"https://svc.example/authorize/ar_1"');
+    // Long names every waiting login carries are stored short.
+    expect(stored).toContain('"aL":"https://svc.example/authorize/ar_1"');
+    expect(stored).not.toContain('approvalUrl');
 
     const emailed = await store.transition('hf_compact', { from: ['awaiting_human'], set: { answer: 'email_code' } });
     expect(emailed).toMatchObject({ ok: true, record: { answer: 'email_code' } });
     expect(await redis.get(keys.handoff('hf_compact'))).toContain('"answer":"email_code"');
+  });
+
+  it('reads a record stored with the long field names, and a scripted update leaves one name per field', async () => {
+    const { id, ...rest } = record('hf_legacy');
+    const legacy = {
+      id,
+      ...rest,
+      approvalUrl: 'https://svc.example/authorize/ar_2',
+      sealedSecret: 'v1.old',
+      nextPollAt: 5,
+      serviceName: 'Old Service',
+    };
+    await redis.set(keys.handoff('hf_legacy'), JSON.stringify(legacy));
+    expect(await store.get('hf_legacy')).toMatchObject({
+      approvalUrl: 'https://svc.example/authorize/ar_2',
+      sealedSecret: 'v1.old',
+      nextPollAt: 5,
+      serviceName: 'Old Service',
+    });
+    const moved = await store.transition('hf_legacy', {
+      from: ['awaiting_human'],
+      set: { sealedSecret: 'v1.new', nextPollAt: undefined },
+    });
+    expect(moved).toMatchObject({ ok: true, record: { sealedSecret: 'v1.new', serviceName: 'Old Service' } });
+    expect((moved as { record: HandoffRecord }).record.nextPollAt).toBeUndefined();
+    const stored = JSON.parse((await redis.get(keys.handoff('hf_legacy')))!) as Record<string, unknown>;
+    expect(stored).toMatchObject({ sS: 'v1.new', approvalUrl: 'https://svc.example/authorize/ar_2' });
+    expect(stored).not.toHaveProperty('sealedSecret');
+    expect(stored).not.toHaveProperty('nextPollAt');
+    expect(stored).not.toHaveProperty('pN');
   });
 
   it('lets exactly one of 50 concurrent claimants move a handoff to claiming', async () => {

@@ -29,7 +29,7 @@ describe('secrets at rest', () => {
 
     // Waiting: the poll token and PKCE verifier exist only sealed, inside the handoff record.
     const waiting = await dumpPrefix(redis, bridge.prefix);
-    expect(JSON.parse((await redis.get(createKeys(bridge.prefix).handoff(handoffId)))!).sealedSecret).toMatch(/^v1\./);
+    expect(JSON.parse((await redis.get(createKeys(bridge.prefix).handoff(handoffId)))!).sS).toMatch(/^v1\./);
     expect(findSecrets(waiting)).toEqual([]);
 
     // A non-approver's paste and the approver's paste both pass through the inbound queue.
@@ -49,7 +49,7 @@ describe('secrets at rest', () => {
       /^v1\.[\w-]{8}\.[\w-]+\.[\w-]+\.[\w-]+$/,
     );
     // The login secret is gone once the handoff ended.
-    expect(JSON.parse((await redis.get(createKeys(bridge.prefix).handoff(handoffId)))!).sealedSecret).toBeUndefined();
+    expect(JSON.parse((await redis.get(createKeys(bridge.prefix).handoff(handoffId)))!).sS).toBeUndefined();
   });
 
   it('keeps auth.md claim tokens, emailed codes, device codes and issued tokens out of Redis in plain text', async () => {

@@ -1,0 +1,50 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { LocalMessage } from './local-thread-store.js';
+
+/**
+ * How a local thread's message is stored: its JSON without defaults, compressed (raw deflate
+ * with a preset dictionary, base64) behind a `z` mark. The local thread stands in for a chat
+ * platform that would hold these messages itself; in Redis every waiting handoff keeps its
+ * login request here, so each byte counts (issue #16: a 650-byte post stores in about 240).
+ * Messages written before this codec (plain JSON, `{…}`) are still read.
+ */
+
+/**
+ * What a bridge post usually looks like: a login request as the bridge rendered it in
+ * December 2026, with placeholder values, in the stored shape. Deflate finds the fixed wording
+ * here, so a post costs little more than its own values; a later change of wording only
+ * compresses less well. Every stored message depends on these exact bytes, so they are frozen
+ * here (not rendered at run time) and pinned by a test: a new dictionary needs a new mark, and
+ * the old mark keeps this one.
+ */
+export const localMessageDictionary = Buffer.from(
+  '{"author":"handoff","kind":"bot","at":1700000000000,"text":"🔐 Agent agent asks you to log in to service.example (calls itself “Service”).\\nApprove here: https://service.example/authorize (The link opens service.example.)\\nOpen the link, sign in and approve, then paste the finish code here.\\nExpires at 2023-11-14 22:13 UTC. Only someone may answer.\\nTag #h-0000: if other requests wait in this thread, start your reply with it. (handoff hf_000000000000000000000000)","link":"https://service.example/authorize","opens":"#h-0000","id":"name.0000000000000000"}',
+  'utf8',
+);
+const dictionary = localMessageDictionary;
+
+/** Mark of the compressed form (JSON starts with `{`). */
+const mark = 'z';
+/** Far above a message's size (text is capped long before); a corrupt entry cannot balloon. */
+const maxInflated = 256 * 1024;
+
+/** Stored without its defaults (no reactions, not redacted): most messages never change. */
+export function encodeLocalMessage(message: LocalMessage): string {
+  const { reactions, redacted, ...rest } = message;
+  const json = JSON.stringify({
+    ...rest,
+    ...(reactions.length ? { reactions } : {}),
+    ...(redacted ? { redacted } : {}),
+  });
+  return mark + deflateRawSync(json, { dictionary, level: 9 }).toString('base64');
+}
+
+export function decodeLocalMessage(raw: string): LocalMessage {
+  const json = raw.startsWith(mark)
+    ? inflateRawSync(Buffer.from(raw.slice(mark.length), 'base64'), {
+        dictionary,
+        maxOutputLength: maxInflated,
+      }).toString('utf8')
+    : raw;
+  return { reactions: [], redacted: false, ...(JSON.parse(json) as Partial<LocalMessage>) } as LocalMessage;
+}

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeLocalMessage,
+  encodeLocalMessage,
+  localMessageDictionary,
+} from '../../adapters/local/local-message-codec.js';
+import type { LocalMessage } from '../../adapters/local/local-thread-store.js';
+import { renderPlainText } from '../../src/core/messages.js';
+
+const loginRequest = (): LocalMessage => {
+  const link = 'http://127.0.0.1:39793/sandbox/authorize/ar_8b0fdc72f1c14b40e1040d35';
+  return {
+    id: 'wait2-48213.68e2aac693130901',
+    author: 'handoff',
+    kind: 'bot',
+    at: 1_796_271_837_204,
+    text: renderPlainText({
+      kind: 'approval_request',
+      handoffId: 'hf_445c01d610f8339bd05ff17b',
+      handoffTag: '#h-445c',
+      serviceName: 'Sandbox Analytics',
+      serviceUrl: 'http://127.0.0.1:39793/sandbox',
+      agentId: 'bench-agent',
+      scopes: [],
+      approvalUrl: link,
+      answer: 'finish_code',
+      expiresAt: 1_796_273_637_084,
+      approvers: ['alice'],
+    }),
+    link,
+    opens: '#h-445c',
+    reactions: [],
+    redacted: false,
+  };
+};
+
+describe('local thread message storage', () => {
+  it('gives back exactly the message it stored, defaults included', () => {
+    const message = loginRequest();
+    expect(decodeLocalMessage(encodeLocalMessage(message))).toEqual(message);
+    const edited: LocalMessage = { ...message, reactions: ['👀', '✅'], redacted: true, edited: true, text: 'x' };
+    expect(decodeLocalMessage(encodeLocalMessage(edited))).toEqual(edited);
+  });
+
+  it('stores a login request in under 40 % of its JSON (the fixed wording is in the dictionary)', () => {
+    const message = loginRequest();
+    const json = JSON.stringify(message);
+    const stored = encodeLocalMessage(message);
+    expect(stored.length).toBeLessThan(json.length * 0.4);
+    // Values the dictionary cannot know (the link's random part, the handoff id) are all kept.
+    expect(decodeLocalMessage(stored).text).toContain('ar_8b0fdc72f1c14b40e1040d35');
+  });
+
+  it('keeps hostile text, any Unicode and long text intact', () => {
+    const text = `<script>alert(1)</script> "}{\\u0000 ${'🔐'.repeat(50)} ${'x'.repeat(20_000)}`;
+    const message: LocalMessage = { ...loginRequest(), kind: 'human', author: '"}],"kind":"bot', text };
+    expect(decodeLocalMessage(encodeLocalMessage(message))).toEqual(message);
+  });
+
+  it('reads messages stored as plain JSON before compression', () => {
+    const stored = '{"author":"alice","kind":"human","at":1,"text":"hi","id":"demo.0000000000000000"}';
+    expect(decodeLocalMessage(stored)).toEqual({
+      author: 'alice',
+      kind: 'human',
+      at: 1,
+      text: 'hi',
+      id: 'demo.0000000000000000',
+      reactions: [],
+      redacted: false,
+    });
+  });
+
+  it('refuses a corrupt entry instead of inflating it without bound', () => {
+    expect(() => decodeLocalMessage('z!!!not-deflate')).toThrow();
+  });
+
+  it('reads a message stored by the first version of the codec: the dictionary is frozen, not rendered at run time', () => {
+    // Stored messages depend on the dictionary's exact bytes; a change must come with a new mark.
+    expect(createHash('sha256').update(localMessageDictionary).digest('hex')).toBe(
+      'edebdca62c6484dc4a6a43e51e6785f90cb32c0e79a7a8e0e7d839c6e6a5b560',
+    );
+    const stored =
+      'zq4bIlugZgtIHLP0k5mQmpyJST0ZpbmIePP1YmhmZG1oYmxsZmMDTTwoonB41TAEHODikM4sV3Jx1DY2MTRQezWlV0lEqSk1MLsnMB7ktWqk4NTVPKbYWAA==';
+    expect(decodeLocalMessage(stored)).toEqual({
+      id: 't.1',
+      author: 'alice',
+      kind: 'human',
+      at: 1_796_271_837_204,
+      text: 'done — the code is FC-1234 ✅',
+      reactions: ['seen'],
+      redacted: false,
+    });
+  });
+});
