@@ -54,10 +54,14 @@ function loginButtons(h: SlackTestBridge) {
       return v.status === 'awaiting_human' && v.approvalUrl && v.approvalUrl !== from ? v.approvalUrl : undefined;
     });
   const record = async (id: string) => (await h.bridge.bridge.engine.store.get(id))!;
-  const freshLinkAudits = async (id: string) =>
-    (await h.bridge.bridge.engine.audit.recent(2_000)).filter(
-      (e) => e.handoffId === id && e.event === 'login.fresh_link',
-    );
+  // The audit entry follows the new link by a moment: wait for `atLeast` of them.
+  const freshLinkAudits = (id: string, atLeast = 0) =>
+    waitFor(`${atLeast} login.fresh_link entries for ${id}`, async () => {
+      const entries = (await h.bridge.bridge.engine.audit.recent(2_000)).filter(
+        (e) => e.handoffId === id && e.event === 'login.fresh_link',
+      );
+      return entries.length >= atLeast ? entries : undefined;
+    });
   const settle = () => new Promise((r) => setTimeout(r, 400));
   return { login, requestMessages, latestRequest, newLinkButtonOf, linkChanged, record, freshLinkAudits, settle };
 }
@@ -91,7 +95,7 @@ describe('Slack "New link" button over the Events API', () => {
     await waitFor('the new link to alice', () =>
       h.slack.state.ephemeral.find((e) => e.user === alice.id && shownText(e).includes(fresh)),
     );
-    const audits = await b.freshLinkAudits(id);
+    const audits = await b.freshLinkAudits(id, 1);
     expect(audits.map((e) => [e.actor, e.detail])).toEqual([[alice.id, { n: 1, via: 'button' }]]);
 
     const code = await h.bridge.approve(fresh);
@@ -155,7 +159,7 @@ describe('Slack "New link" button over the Events API', () => {
     await c.answerTo(thread, alice, /was posted after the one this request was about/);
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await b.record(id)).freshLinks).toBe(1);
-    expect(await b.freshLinkAudits(id)).toHaveLength(1);
+    expect(await b.freshLinkAudits(id, 1)).toHaveLength(1);
     expect(b.requestMessages(thread, id)).toHaveLength(2);
     expect(c.answersTo(thread, alice, /was posted after the one this request was about/)).toHaveLength(1);
   });
@@ -220,7 +224,7 @@ describe('Slack "New link" button over Socket Mode', () => {
     await c.answerTo(thread, mallory, /you cannot answer/);
     await c.send(c.clickOf('new_link', message, alice));
     await b.linkChanged(id, url);
-    expect((await b.freshLinkAudits(id)).map((e) => [e.actor, e.detail])).toEqual([
+    expect((await b.freshLinkAudits(id, 1)).map((e) => [e.actor, e.detail])).toEqual([
       [alice.id, { n: 1, via: 'button' }],
     ]);
   });
