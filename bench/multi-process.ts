@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { Sandbox } from '../src/sandbox/index.js';
+import { createKeys } from '../src/store/keys.js';
 import { startAgentRedis } from './agent-redis.js';
 import { startChildBridge, type ChildBridge } from './child-bridge.js';
 import type { LoadResult } from './process-load.js';
@@ -70,7 +71,7 @@ async function auditEndings(redis: Redis, prefix: string, ids: readonly string[]
   const endings = new Map<string, number>();
   let from = '-';
   for (;;) {
-    const rows = await redis.xrange(`${prefix}:audit`, from, '+', 'COUNT', 5_000);
+    const rows = await redis.xrange(createKeys(prefix).audit(), from, '+', 'COUNT', 5_000);
     for (const [, f] of rows) {
       const event = f[f.indexOf('event') + 1];
       if (event !== 'handoff.completed' && event !== 'handoff.failed') continue;

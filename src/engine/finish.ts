@@ -8,10 +8,11 @@ import type { EngineDeps } from './engine-deps.js';
 
 /**
  * Ends a handoff: the atomic transition to a terminal status (which also appends the ending
- * to the agent's feed, where the agent's resumer learns of it), then the consequences that
- * every ending shares — the protocol secret is deleted, the step is audited, the thread is
- * told (an approval's request is edited to show its outcome too), and the driver job is
- * woken so it completes.
+ * to the agent's feed, where the agent's resumer learns of it, and its `handoff.<status>`
+ * entry to the audit stream, so a crash cannot leave one without the other), then the
+ * consequences that every ending shares — the protocol secret is deleted, the audit sink gets
+ * its copy, the thread is told (an approval's request is edited to show its outcome too), and
+ * the driver job is woken so it completes.
  */
 export async function finishHandoff(
   deps: EngineDeps,
@@ -29,11 +30,13 @@ export async function finishHandoff(
     from?: readonly HandoffStatus[];
   },
 ): Promise<TransitionResult> {
+  const origin = options.origin ?? { actor: options.actor ?? 'bridge' };
   const result = await deps.store.transition(record.id, {
     to,
     ...(options.from ? { from: options.from } : {}),
     agentId: record.agentId,
     ...(options.expectVersion !== undefined ? { expectVersion: options.expectVersion } : {}),
+    audit: origin,
     // The login secret goes with the same transition that ends the handoff.
     set: {
       ...options.set,
@@ -49,12 +52,14 @@ export async function finishHandoff(
   });
   if (!result.ok) return result;
   const finished = result.record;
-  await deps.audit.append({
+  // The transition wrote the audit stream's entry; the sink's copy follows it, so a crash in
+  // between loses only that copy (the sink has endings at most once, the stream exactly once).
+  await deps.audit.copyToSink({
     event: `handoff.${to}`,
     handoffId: finished.id,
     agentId: finished.agentId,
     correlationId: finished.correlationId,
-    ...(options.origin ?? { actor: options.actor ?? 'bridge' }),
+    ...origin,
     detail: { status: to, ...(finished.error ? { error: finished.error.code } : {}) },
   });
   // An approval's request, edited to show how it ended.

@@ -5,6 +5,31 @@ import type { Keys } from './keys.js';
 /** Entries kept in the audit stream (approximate trim). */
 export const auditMaxLength = 100_000;
 
+/**
+ * The Lua that appends a handoff's ending (`handoff.<status>`) to the audit stream, for the
+ * script that ends it (the transition in handoff-store.ts), so an ending never exists without
+ * its audit entry: defines `append_ending_audit(audit_key, max_len, rec, actor, source, request_id)`.
+ * The entry is exactly what `append` writes for it (same fields in the same order; the
+ * correlation id '' when it is the handoff id; detail `{"status":…,"error":<the record's
+ * error code>}`), so readers cannot tell the two apart. The audit key must share the record's
+ * slot (keys.ts puts it in the `{hf}` tag).
+ */
+export const appendEndingAuditLua = `
+local function append_ending_audit(audit_key, max_len, rec, actor, source, request_id)
+  local correlation = ''
+  if type(rec.correlationId) == 'string' and rec.correlationId ~= rec.id then correlation = rec.correlationId end
+  local detail = '{"status":' .. cjson.encode(rec.status)
+  if type(rec.error) == 'table' and type(rec.error.code) == 'string' then
+    detail = detail .. ',"error":' .. cjson.encode(rec.error.code)
+  end
+  -- cjson writes each '/' as an escaped '\\\\/' (never bare), so turning them back is exact.
+  detail = string.gsub(detail .. '}', '\\\\/', '/')
+  redis.call('XADD', audit_key, 'MAXLEN', '~', max_len, '*', 'event', 'handoff.' .. rec.status,
+    'handoffId', rec.id, 'agentId', rec.agentId or '', 'correlationId', correlation, 'actor', actor,
+    'source', source, 'requestId', request_id, 'detail', detail)
+end
+`;
+
 /** One step in a handoff's life. Values must never be secrets. */
 export interface AuditEntry {
   /** What happened, e.g. `handoff.created`, `reply.refused`, `credential.retrieved`. */
@@ -25,6 +50,12 @@ export interface AuditEntry {
 export interface AuditLog {
   append(entry: AuditEntry): Promise<void>;
   /**
+   * Writes to the sink only an entry a script already appended to the stream (a handoff's
+   * ending, appendEndingAuditLua). Written after the script, so a crash between the two loses
+   * the sink's copy: the sink has endings at most once, the stream exactly once.
+   */
+  copyToSink(entry: AuditEntry): Promise<void>;
+  /**
    * Appends unless an entry with the same `onceKey` was appended in the last `windowMs`: a flood
    * (a key used again and again, a limit hit in a loop) is audited once per window, not per request.
    */
@@ -43,6 +74,9 @@ export function createAuditLog(deps: { redis: Redis; keys: Keys; sink?: AuditSin
       if (first !== 'OK') return false;
       await log.append(entry);
       return true;
+    },
+    async copyToSink(entry) {
+      await deps.sink?.write(entry, now());
     },
     async append(entry) {
       await deps.sink?.write(entry, now());

@@ -4,6 +4,8 @@ import { platformOf } from '../core/thread-ref.js';
 import { decodeRecord, encodePatch, encodeRecord, type HandoffPatch } from './handoff-codec.js';
 import { createApprovalVotes, type ApprovalVotesStore } from './approval-votes.js';
 import { appendEndingLua, feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
+import { appendEndingAuditLua, auditMaxLength } from './audit-log.js';
+import type { AuditOrigin } from '../core/caller.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 
@@ -18,17 +20,20 @@ export const finishedRetentionMs = 7 * 24 * 3_600_000;
  * allowed sources (and the version matches, when given); bumps the version, merges the patch,
  * publishes the status change, and returns the whole record either way. A transition to a
  * terminal status also appends the ending to the agent's feed (src/store/agent-feed.ts) in
- * the same script, so an ending never exists without its feed entry.
+ * the same script, so an ending never exists without its feed entry; and, when the request
+ * names who ended it (`audit`), its `handoff.<status>` audit entry (src/store/audit-log.ts).
  *
- * KEYS[1] record, KEYS[2] (terminal transitions only) the agent's feed stream; ARGV: from
+ * KEYS[1] record, KEYS[2] (terminal transitions only) the agent's feed stream, KEYS[3] (with
+ * `audit` only) the audit stream; ARGV: from
  * statuses (comma-separated), new status or '', expected version or '', now (ms), events
  * channel, retention ms when the new status is terminal or '', patch JSON (fields to set), JSON
- * array of fields to remove, the record's agent id, feed max length, feed max age (ms).
+ * array of fields to remove, the record's agent id, feed max length, feed max age (ms), then
+ * (with KEYS[3]) the ending's actor, source, request id, audit max length.
  *
  * The status message is `<id> <status>`, and `<id> <status> <agent id>` for an ending (the
  * agent id last: it may contain spaces). Returns {-2} when KEYS[2] is not the record's agent's.
  */
-const transitionScript = new LuaScript(`${appendEndingLua}
+const transitionScript = new LuaScript(`${appendEndingLua}${appendEndingAuditLua}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {-1} end
 local rec = cjson.decode(raw)
@@ -53,6 +58,7 @@ if rec.status ~= before then
   local message = rec.id .. ' ' .. rec.status
   if KEYS[2] then
     append_ending(KEYS[2], rec, ARGV[4], ARGV[10], ARGV[11])
+    if KEYS[3] then append_ending_audit(KEYS[3], ARGV[15], rec, ARGV[12], ARGV[13], ARGV[14]) end
     message = message .. ' ' .. rec.agentId
   end
   redis.call('PUBLISH', ARGV[5], message)
@@ -73,6 +79,12 @@ export interface TransitionRequest {
    * from the record first when absent (one more round trip).
    */
   readonly agentId?: string;
+  /**
+   * Who ended it, for a terminal transition's `handoff.<status>` audit entry, written by the
+   * same script (only the sink's copy is left to the caller: AuditLog.copyToSink). Without
+   * it, a terminal transition is not audited as an ending.
+   */
+  readonly audit?: AuditOrigin;
 }
 
 export type TransitionResult =
@@ -173,7 +185,10 @@ export function createHandoffStore(deps: {
       const patch = encodePatch(request.set ?? {});
       const terminal = request.to !== undefined && isTerminal(request.to);
       const agentId = terminal ? (request.agentId ?? (await get(id))?.agentId) : undefined;
-      const scriptKeys = agentId === undefined ? [keys.handoff(id)] : [keys.handoff(id), keys.agentFeed(agentId)];
+      const audit = agentId === undefined ? undefined : request.audit;
+      const scriptKeys = [keys.handoff(id)];
+      if (agentId !== undefined) scriptKeys.push(keys.agentFeed(agentId));
+      if (audit) scriptKeys.push(keys.audit());
       const args: string[] = [
         from.join(','),
         request.to ?? '',
@@ -186,6 +201,7 @@ export function createHandoffStore(deps: {
         agentId ?? '',
         String(feedLimits.maxLength),
         String(feedLimits.maxAgeMs),
+        ...(audit ? [audit.actor, audit.source ?? '', audit.requestId ?? '', String(auditMaxLength)] : []),
       ];
       const reply = (await transitionScript.run(redis, scriptKeys, args)) as [number, string?];
       if (reply[0] === -1) return { ok: false, reason: 'not_found' };

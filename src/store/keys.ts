@@ -30,7 +30,7 @@ export interface Keys {
   credentials(): string;
   /** String: marks an inbound delivery or platform message as seen. */
   seen(platform: string, kind: 'delivery' | 'message', id: string): string;
-  /** Stream: audit trail. */
+  /** Stream: audit trail (in the `{hf}` tag: the script that ends a handoff appends its entry). */
   audit(): string;
   /** Pub/sub channel: handoff status changes. */
   events(): string;
@@ -86,7 +86,7 @@ function agentPart(agentId: string): string {
  * On one server a tag is only part of the name.
  */
 export const hashTags = {
-  /** Handoff records and everything written with them: thread, agent and recent indexes, agent feeds, inbound dedupe. */
+  /** Handoff records and everything written with them: thread, agent and recent indexes, agent feeds, the audit stream, inbound dedupe. */
   handoffs: 'hf',
   /** API-managed agents, their key-hash index and dead keys. */
   agents: 'agents',
@@ -121,7 +121,7 @@ export function createKeys(prefix: string): Keys {
     credential: (id) => `${creds}:cred:${id}`,
     credentials: () => `${creds}:creds`,
     seen: (platform, kind, id) => `${hf}:seen:${platform}:${kind}:${id}`,
-    audit: () => `${p}:audit`,
+    audit: () => `${hf}:audit`,
     events: () => `${p}:events`,
     agentFeed: (agentId) => `${hf}:feed:${agentId}`,
     cache: (namespace, id) => `${p}:cache:${namespace}:${id}`,

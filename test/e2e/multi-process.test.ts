@@ -107,7 +107,8 @@ describe('two servers and two workers, one worker SIGKILLed mid-run', () => {
       const codes = await Promise.all(views.map((v) => bridge.approve(v.approvalUrl!)));
 
       const redis = connectTestRedis();
-      const feedKey = createKeys(bridge.prefix).agentFeed(agentId);
+      const keys = createKeys(bridge.prefix);
+      const feedKey = keys.agentFeed(agentId);
       try {
         // Replies go out through both servers; one worker dies once a third of the handoffs ended.
         const replies = Promise.all(threads.map((thread, i) => replyOn(serverFor(i + 1), thread, codes[i]!)));
@@ -147,16 +148,13 @@ describe('two servers and two workers, one worker SIGKILLed mid-run', () => {
           }
           return counts;
         };
-        const audit = tally(await redis.xrange(`${bridge.prefix}:audit`, '-', '+'), 'handoffId', (f) =>
+        const audit = tally(await redis.xrange(keys.audit(), '-', '+'), 'handoffId', (f) =>
           ['handoff.completed', 'handoff.failed'].includes(f[f.indexOf('event') + 1]!),
         );
         const feed = tally(await redis.xrange(feedKey, '-', '+'), 'h');
-        // The audit never holds an ending twice. It may miss one: the entry is written after the
-        // transition, so the worker killed between the two leaves that ending in the feed only
-        // (issue #16: to move into the transition's script, as the feed entry is).
-        expect(ids.filter((id) => (audit.get(id) ?? 0) > 1)).toEqual([]);
-        const unaudited = ids.filter((id) => !audit.has(id));
-        expect(unaudited.length).toBeLessThanOrEqual(32);
+        // Exactly one audit ending per handoff, killed worker included: the transition's script
+        // writes the ending, its feed entry and its audit entry together.
+        expect(ids.filter((id) => audit.get(id) !== 1)).toEqual([]);
         expect(ids.map((id) => feed.get(id))).toEqual(ids.map(() => 1));
         expect(feed.size).toBe(count);
       } finally {
