@@ -16,8 +16,11 @@ export const auditMaxLength = 100_000;
  */
 export const appendEndingAuditLua = `
 local function append_ending_audit(audit_key, max_len, rec, actor, source, request_id)
+  -- The record stores its correlation id as 'cI' (handoff-codec.ts); older records as 'correlationId'.
+  local cid = rec.cI
+  if cid == nil then cid = rec.correlationId end
   local correlation = ''
-  if type(rec.correlationId) == 'string' and rec.correlationId ~= rec.id then correlation = rec.correlationId end
+  if type(cid) == 'string' and cid ~= rec.id then correlation = cid end
   local detail = '{"status":' .. cjson.encode(rec.status)
   if type(rec.error) == 'table' and type(rec.error.code) == 'string' then
     detail = detail .. ',"error":' .. cjson.encode(rec.error.code)

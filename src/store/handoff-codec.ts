@@ -16,7 +16,8 @@ const lists = ['approvers', 'scopes'] as const;
  * Short names the stored JSON uses for the long field names every waiting login carries (the
  * names alone were ~150 of a record's ~1,000 bytes, issue #16). Only fields no Lua script
  * reads by name: the scripts see `id`, `status`, `version`, `updatedAt`, `agentId`, `kind`,
- * `error`, `completedAt` and the approval's fields under their own names. Records written
+ * `error`, `completedAt` and the approval's fields under their own names, and the ending's
+ * audit entry (audit-log.ts) reads the correlation id as `cI` (or its long name). Records written
  * with the long names are still read; a patch writes the short name and removes the long one.
  */
 const storedNames: Partial<Record<keyof HandoffRecord, string>> = {
