@@ -96,7 +96,11 @@ describe('Slack outbound queue (real BullMQ limiter, real WebClient, fake Slack)
 
   it('fails the handoff with a clear reason when the bot cannot post in the channel', async () => {
     const thread = h.newThread();
-    h.slack.failNext('chat.postMessage', { error: 'not_in_channel' });
+    // Scoped to this thread's channel: an earlier test's cancel notice may still be on its way.
+    h.slack.failNext('chat.postMessage', {
+      error: 'not_in_channel',
+      channel: thread.slice('slack:'.length).split('/')[0],
+    });
     const created = await h.bridge.api.createHandoff({
       service: `${h.bridge.url}/sandbox`,
       thread,

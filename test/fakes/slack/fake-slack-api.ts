@@ -29,6 +29,8 @@ export interface FakeSlackFailure {
   readonly retryAfterSec?: number;
   /** The `error` of an `ok:false` answer. */
   readonly error?: string;
+  /** Only a call for this channel fails (others pass by, and the failure waits for its call). */
+  readonly channel?: string;
 }
 
 export interface FakeSlackCall {
@@ -272,7 +274,9 @@ export async function startFakeSlack(options: { botToken?: string; appToken?: st
       record(200);
       return answer(res, 200, fail(req.headers.authorization ? 'invalid_auth' : 'not_authed'));
     }
-    const failure = failures.get(method)?.shift();
+    const pending = failures.get(method) ?? [];
+    const at = pending.findIndex((f) => f.channel === undefined || f.channel === params.channel);
+    const failure = at >= 0 ? pending.splice(at, 1)[0] : undefined;
     if (failure) {
       const status = failure.status ?? 200;
       record(status);
