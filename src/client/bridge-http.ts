@@ -20,6 +20,9 @@ export interface BridgeRequest {
   readonly signal: AbortSignal;
 }
 
+/** Far above any answer of the bridge's API; a larger one (a wrong HANDOFF_URL) is cut, not buffered. */
+export const maxAnswerBytes = 8 * 1024 * 1024;
+
 export type BridgeTransport = (url: URL, init: BridgeRequest) => Promise<BridgeResponse>;
 
 /** A transport for one client: its own keep-alive agents. */
@@ -40,7 +43,16 @@ export function nodeHttpTransport(): BridgeTransport {
       };
       const req = request(url, { method: init.method, headers, signal: init.signal, agent }, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxAnswerBytes) {
+            res.destroy();
+            reject(new Error(`the answer exceeds ${maxAnswerBytes / 1024 / 1024} MiB`));
+            return;
+          }
+          chunks.push(chunk);
+        });
         res.once('error', reject);
         res.once('end', () => {
           const single = (name: string) => {

@@ -76,7 +76,8 @@ export function wellMadeClusterUrl(url: string): boolean {
 
 /** The URL with any password removed, for messages. */
 export function redactUrl(url: string): string {
-  if (isClusterUrl(url)) return url.replace(/\/\/([^@/:\s]*):[^@/\s]*@/, '//$1:***@');
+  // Up to the last '@' before the node list (which has none): a password may hold an unencoded '@'.
+  if (isClusterUrl(url)) return url.replace(/\/\/([^@/:\s]*):[^/\s]*@/, '//$1:***@');
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

@@ -50,6 +50,8 @@ describe('REDIS_URL for one server or a Redis Cluster', () => {
     );
     expect(redactUrl('rediss+cluster://:hunter2-secret@h1:7000')).toBe('rediss+cluster://:***@h1:7000');
     expect(redactUrl('redis://:hunter2-secret@h1:6379')).not.toContain('hunter2');
+    // An '@' left unencoded in the password hides nothing of it either.
+    expect(redactUrl('redis+cluster://app:hun@ter2@h1:7000,h2:7001')).toBe('redis+cluster://app:***@h1:7000,h2:7001');
   });
 
   it('the config accepts the cluster form as REDIS_URL', () => {
