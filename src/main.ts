@@ -28,6 +28,7 @@ import { openAuditSink } from './store/audit-sink.js';
 import { generateApiToken, generateVaultKey, readOrCreateSecret } from './store/data-dir.js';
 import { createJsonCache } from './store/json-cache.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './store/embedded-redis.js';
+import { redactUrl } from './store/redis.js';
 
 /**
  * The one place that knows every concrete adapter and protocol, and the process around the
@@ -197,11 +198,7 @@ function loginSetup(
   return { protocols: enabled.flatMap((name) => byName.get(name)?.create(context) ?? []), discovery };
 }
 
-function banner(
-  config: Config,
-  url: string,
-  details: { redis: string; tokenPath?: string; token?: string; sandbox: boolean },
-): string {
+function banner(config: Config, url: string, details: { redis: string; tokenPath?: string; sandbox: boolean }): string {
   const base = config.publicUrl ?? url;
   const lines = [
     '',
@@ -213,7 +210,8 @@ function banner(
           '            Not for production: run `handoff serve` (production by default) with REDIS_URL, HANDOFF_API_TOKEN and HANDOFF_VAULT_KEY.',
         ]),
     `  API       ${base}/v1/handoffs`,
-    `  Token     ${details.tokenPath ? `${details.tokenPath}${details.token ? `  (${details.token})` : ''}` : 'from HANDOFF_API_TOKEN'}`,
+    // The path only: the token itself stays out of terminals, scroll-back and captured output.
+    `  Token     ${details.tokenPath ? `${details.tokenPath} (the CLI reads it from there)` : 'from HANDOFF_API_TOKEN'}`,
     ...(details.sandbox
       ? [
           `  Sandbox   ${loginProtocols
@@ -312,22 +310,17 @@ export async function serve(
     }
     let apiToken = config.apiToken;
     let tokenPath: string | undefined;
-    let printedToken: string | undefined;
     if (!apiToken) {
       const generated = await readOrCreateSecret(config.dataDir, 'api-token', generateApiToken);
       apiToken = generated.value;
       tokenPath = generated.path;
-      printedToken = generated.value;
     }
     running = await startHandoff(config, { redisUrl, vaultKey, apiToken, logger });
     if (running.bridge.url) {
       process.stdout.write(
         `${banner(config, running.bridge.url, {
-          redis: embedded
-            ? `${redisUrl} (private; data in ${config.dataDir}/redis)`
-            : redisUrl.replace(/\/\/[^@]*@/, '//***@'),
+          redis: embedded ? `${redisUrl} (private; data in ${config.dataDir}/redis)` : redactUrl(redisUrl),
           ...(tokenPath ? { tokenPath } : {}),
-          ...(printedToken ? { token: printedToken } : {}),
           sandbox: running.sandbox !== undefined,
         })}\n`,
       );
