@@ -1,6 +1,7 @@
 import { isSelfApproval, type VoteChoice, type VoteResult } from '../core/approval.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import type { ApproverVerdict, MessageRef, Person } from '../core/thread-adapter.js';
+import { endingAuditDetail } from '../store/audit-log.js';
 import { queueRequestEdit } from './approval-edit.js';
 import { approvalNotices } from './approval-notices.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -9,8 +10,9 @@ import type { EngineDeps } from './engine-deps.js';
  * One person's vote on an approval (issue #13), from a reply or a button: who may decide is
  * checked here (the person the agent acts for never counts: `self_approval`; nor does the
  * bridge's own account; then the named approvers or the platform's rule), the count and the
- * settling happen atomically in the store (src/store/approval-votes.ts). Every vote, refusal
- * and settlement is audited with who and when.
+ * settling happen atomically in the store (src/store/approval-votes.ts), whose script also writes
+ * the ending's `handoff.completed` audit entry. Every vote, refusal and settlement is audited
+ * with who and when.
  */
 export type VoteOutcome = VoteResult['kind'] | 'refused_self_approval' | 'refused_bridge' | 'refused_not_approver';
 
@@ -114,11 +116,8 @@ export async function castVote(
           ...(result.decision.reason ? { reason: result.decision.reason } : {}),
         },
       });
-      await deps.audit.append({
-        event: 'handoff.completed',
-        ...ctx,
-        detail: { status: 'completed', outcome: result.decision.outcome },
-      });
+      // The vote script wrote the ending's audit entry; the sink's copy follows it (as finish.ts).
+      await deps.audit.copyToSink({ event: 'handoff.completed', ...ctx, detail: endingAuditDetail(current) });
       await react('ok');
       await queueRequestEdit(deps, current);
       await post(approvalNotices.settled(current, result.decision));

@@ -2,6 +2,7 @@ import type { AuditOrigin } from '../core/caller.js';
 import type { HandoffRecord, HandoffStatus, TerminalStatus } from '../core/handoff.js';
 import type { NoticeMessage } from '../core/messages.js';
 import type { HandoffPatch } from '../store/handoff-codec.js';
+import { endingAuditDetail } from '../store/audit-log.js';
 import type { TransitionResult } from '../store/handoff-store.js';
 import { queueRequestEdit } from './approval-edit.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -60,7 +61,7 @@ export async function finishHandoff(
     agentId: finished.agentId,
     correlationId: finished.correlationId,
     ...origin,
-    detail: { status: to, ...(finished.error ? { error: finished.error.code } : {}) },
+    detail: endingAuditDetail(finished),
   });
   // An approval's request, edited to show how it ended.
   await queueRequestEdit(deps, finished);

@@ -1,6 +1,8 @@
 import type { Redis } from './redis.js';
-import type { ApprovalDecision, VoteChoice, VoteResult } from '../core/approval.js';
+import { maxReasonLength, type ApprovalDecision, type VoteChoice, type VoteResult } from '../core/approval.js';
+import { cleanText } from '../core/untrusted-text.js';
 import { appendEndingLua, feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
+import { appendEndingAuditLua, auditMaxLength } from './audit-log.js';
 import { decodeRecord } from './handoff-codec.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import type { Keys } from './keys.js';
@@ -11,18 +13,22 @@ import { LuaScript } from './lua-script.js';
  * second vote by the same person (the same way: `repeated`; the other way: `changed_mind`),
  * appends the vote, and settles when it decides: any deny denies, `quorum` distinct approvals
  * approve. Settling is the same ending as every other (status `completed`, the entry in the
- * agent's feed, the PUBLISH that wakes long polls and the resumer), in the same script, so
- * however many votes race, exactly one settles and the others find it closed.
+ * agent's feed, its `handoff.completed` audit entry with the decision's outcome and reason, the
+ * PUBLISH that wakes long polls and the resumer), in the same script, so however many votes
+ * race, exactly one settles and the others find it closed, and a crash just after the script
+ * (or a retry of the vote) can neither lose nor repeat the ending's audit entry; only the
+ * sink's copy is left to the caller (AuditLog.copyToSink), as for the transition.
  *
  * Who may vote (approvers, requestedBy, the bridge's own account) is decided before, by the
  * engine (src/engine/approval-vote.ts); the script only counts.
  *
- * KEYS[1] record, KEYS[2] the agent's feed. ARGV: voter, vote (approve|deny), reason or '',
- * now (ms), events channel, retention ms, agent id, feed max length, feed max age (ms).
+ * KEYS[1] record, KEYS[2] the agent's feed, KEYS[3] the audit stream. ARGV: voter, vote
+ * (approve|deny), reason or '', now (ms), events channel, retention ms, agent id, feed max
+ * length, feed max age (ms), audit max length. The ending's actor is the voter.
  * Returns {code, record JSON}: 1 counted, 2 settled, 3 repeated, 4 changed mind, 0 closed,
  * -1 missing, -2 not the record's agent or not an approval.
  */
-const voteScript = new LuaScript(`${appendEndingLua}
+const voteScript = new LuaScript(`${appendEndingLua}${appendEndingAuditLua}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {-1} end
 local rec = cjson.decode(raw)
@@ -66,6 +72,7 @@ redis.call('SET', KEYS[1], out, 'KEEPTTL')
 if not decision then return {1, out} end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 append_ending(KEYS[2], rec, ARGV[4], ARGV[8], ARGV[9])
+append_ending_audit(KEYS[3], ARGV[10], rec, voter, '', '')
 redis.call('PUBLISH', ARGV[5], rec.id .. ' ' .. rec.status .. ' ' .. rec.agentId)
 return {2, out}
 `);
@@ -94,10 +101,11 @@ export function createApprovalVotes(deps: {
   const feed = deps.feedLimits ?? { maxLength: feedMaxLength, maxAgeMs: feedMaxAgeMs };
   return {
     async vote({ handoffId, agentId, voter, choice, now }) {
-      const reason = choice.vote === 'deny' ? (choice.reason ?? '') : '';
+      // Bounded here too (the reply's reader bounds it first): it goes into the record and the audit.
+      const reason = choice.vote === 'deny' ? cleanText(choice.reason ?? '', maxReasonLength) : '';
       const reply = (await voteScript.run(
         redis,
-        [keys.handoff(handoffId), keys.agentFeed(agentId)],
+        [keys.handoff(handoffId), keys.agentFeed(agentId), keys.audit()],
         [
           voter,
           choice.vote,
@@ -108,6 +116,7 @@ export function createApprovalVotes(deps: {
           agentId,
           String(feed.maxLength),
           String(feed.maxAgeMs),
+          String(auditMaxLength),
         ],
       )) as [number, string?];
       if (reply[0] === -1 || reply[0] === -2) return { kind: 'not_found' };

@@ -1,18 +1,19 @@
 import type { Redis } from './redis.js';
 import type { AuditSink } from './audit-sink.js';
 import type { Keys } from './keys.js';
+import type { HandoffRecord } from '../core/handoff.js';
 
 /** Entries kept in the audit stream (approximate trim). */
 export const auditMaxLength = 100_000;
 
 /**
  * The Lua that appends a handoff's ending (`handoff.<status>`) to the audit stream, for the
- * script that ends it (the transition in handoff-store.ts), so an ending never exists without
- * its audit entry: defines `append_ending_audit(audit_key, max_len, rec, actor, source, request_id)`.
- * The entry is exactly what `append` writes for it (same fields in the same order; the
- * correlation id '' when it is the handoff id; detail `{"status":…,"error":<the record's
- * error code>}`), so readers cannot tell the two apart. The audit key must share the record's
- * slot (keys.ts puts it in the `{hf}` tag).
+ * scripts that end one (the transition in handoff-store.ts, an approval's settling vote in
+ * approval-votes.ts), so an ending never exists without its audit entry: defines
+ * `append_ending_audit(audit_key, max_len, rec, actor, source, request_id)`. The entry is
+ * exactly what `append` writes for it (same fields in the same order; the correlation id ''
+ * when it is the handoff id; detail `endingAuditDetail(record)`), so readers cannot tell the
+ * two apart. The audit key must share the record's slot (keys.ts puts it in the `{hf}` tag).
  */
 export const appendEndingAuditLua = `
 local function append_ending_audit(audit_key, max_len, rec, actor, source, request_id)
@@ -25,6 +26,14 @@ local function append_ending_audit(audit_key, max_len, rec, actor, source, reque
   if type(rec.error) == 'table' and type(rec.error.code) == 'string' then
     detail = detail .. ',"error":' .. cjson.encode(rec.error.code)
   end
+  if type(rec.decision) == 'table' then
+    if type(rec.decision.outcome) == 'string' then
+      detail = detail .. ',"outcome":' .. cjson.encode(rec.decision.outcome)
+    end
+    if type(rec.decision.reason) == 'string' then
+      detail = detail .. ',"reason":' .. cjson.encode(rec.decision.reason)
+    end
+  end
   -- cjson writes each '/' as an escaped '\\\\/' (never bare), so turning them back is exact.
   detail = string.gsub(detail .. '}', '\\\\/', '/')
   redis.call('XADD', audit_key, 'MAXLEN', '~', max_len, '*', 'event', 'handoff.' .. rec.status,
@@ -32,6 +41,20 @@ local function append_ending_audit(audit_key, max_len, rec, actor, source, reque
     'source', source, 'requestId', request_id, 'detail', detail)
 end
 `;
+
+/**
+ * The detail of a handoff's ending entry, as append_ending_audit writes it from the finished
+ * record (for the sink's copy): its status, its error code, and an approval's decision (the
+ * outcome, and the reason, already bounded where the vote was read).
+ */
+export function endingAuditDetail(record: HandoffRecord): Readonly<Record<string, string>> {
+  return {
+    status: record.status,
+    ...(record.error ? { error: record.error.code } : {}),
+    ...(record.decision ? { outcome: record.decision.outcome } : {}),
+    ...(record.decision?.reason !== undefined ? { reason: record.decision.reason } : {}),
+  };
+}
 
 /** One step in a handoff's life. Values must never be secrets. */
 export interface AuditEntry {
