@@ -4,16 +4,19 @@
  *
  *   npm run bench -- [--only latency,burst,memory,discovery,slack,github,linear] [--cluster]
  *                    [--out bench/results/latest.json] [--<flag of a part> value]…
+ *
+ * A part that throws is reported as failed (a FAIL row, and `failures` in the JSON) while the
+ * others still run and are written; the exit code is then 1.
  */
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Check, PartOutcome } from './bench-part.js';
 import { stopChildBridges } from './child-bridge.js';
 import { benchParts } from './parts.js';
 import { startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { connectRedis, deletePrefix, randomPrefix, redisUrl as defaultRedisUrl, redisVersion } from './redis-tools.js';
 import { finishFacts, machineFacts, render, writeJson } from './report.js';
+import { reportOf, runParts, type PartsRun } from './run-parts.js';
 import { startSandboxServer } from './sandbox-server.js';
 
 const partFlags = Object.assign({}, ...benchParts.map((p) => p.flags)) as Record<string, string>;
@@ -60,11 +63,11 @@ process.once('SIGINT', () => {
 });
 
 const selected = benchParts.filter((p) => only.has(p.name));
-const outcomes: Record<string, PartOutcome> = {};
+let run: PartsRun;
 try {
-  for (const [i, part] of selected.entries()) {
-    progress(`${i + 1}/${selected.length} ${part.name}: ${part.title}`);
-    outcomes[part.name] = await part.execute({
+  run = await runParts(
+    selected,
+    {
       redis,
       redisUrl,
       base,
@@ -77,8 +80,10 @@ try {
         tracked.add(prefix);
         return prefix;
       },
-    });
-  }
+    },
+    // A failed part may leave bridge processes behind: they would load the parts after it.
+    { afterFailure: stopChildBridges },
+  );
 } finally {
   await sandbox.close();
   redis.disconnect();
@@ -87,8 +92,7 @@ try {
 
 const durationMs = Date.now() - started;
 machine = finishFacts(machine);
-const checks: Check[] = Object.values(outcomes).flatMap((o) => o.checks);
-const details = Object.values(outcomes).flatMap((o) => (o.details ? [o.details] : []));
+const { checks, details } = reportOf(selected, run);
 process.stdout.write(`${render(machine, checks, details, durationMs)}\n`);
 await writeJson(values.out!, {
   generatedAt: new Date().toISOString(),
@@ -99,6 +103,11 @@ await writeJson(values.out!, {
     redisUrl: redisUrl.replace(/\/\/[^@]*@/, '//***@'),
   },
   checks,
-  results: Object.fromEntries(Object.entries(outcomes).map(([name, o]) => [name, o.result])),
+  results: Object.fromEntries(Object.entries(run.outcomes).map(([name, o]) => [name, o.result])),
+  failures: run.failures,
 });
 progress(`wrote ${values.out}; bridge logs in ${logDir}/${base}-*.log`);
+if (run.failures.length > 0) {
+  progress(`${run.failures.length} part(s) failed: ${run.failures.map((f) => f.part).join(', ')}`);
+  process.exitCode = 1;
+}
