@@ -1,20 +1,15 @@
-import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
 import { maxReasonLength } from '../../src/core/approval.js';
 import type { HandoffRecord } from '../../src/core/handoff.js';
 import { cleanText } from '../../src/core/untrusted-text.js';
-import { castVote } from '../../src/engine/approval-vote.js';
 import { createApprovalVotes } from '../../src/store/approval-votes.js';
 import { createAuditLog } from '../../src/store/audit-log.js';
 import { createHandoffStore } from '../../src/store/handoff-store.js';
 import { createKeys } from '../../src/store/keys.js';
-import { createTestAgent, type TestAgent } from '../helpers/agents.js';
+import { repoRoot } from '../helpers/processes.js';
 import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.js';
-import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
-import { waitFor } from '../helpers/wait.js';
+import { redisUrl } from '../helpers/environment.js';
 
 /**
  * An approval settled by votes is ended by the vote script, which writes its `handoff.completed`
@@ -85,6 +80,29 @@ describe('approval ending audit: the vote script writes it (store)', () => {
     expect(await endingsOf('hf_crash')).toHaveLength(1);
   });
 
+  it('has the ending entry when the process is SIGKILLed the moment the script returned', async () => {
+    await store.create(approval('hf_killed', 1));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/helpers/vote-then-die.ts'], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl,
+        VOTE_PREFIX: prefix,
+        VOTE_HANDOFF: 'hf_killed',
+        VOTE_AGENT: 'a1',
+        VOTE_VOTER: 'frank',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.signal).toBe('SIGKILL');
+    const endings = await endingsOf('hf_killed');
+    expect(endings).toHaveLength(1);
+    expect(field(endings[0]!, 'actor')).toBe('frank');
+    expect((await store.get('hf_killed'))?.status).toBe('completed');
+  });
+
   it('writes exactly what AuditLog.append writes for the same entry, a hostile deny reason bounded and escaped', async () => {
     await store.create(approval('hf_deny', 2));
     const result = await store.vote({
@@ -138,140 +156,5 @@ describe('approval ending audit: the vote script writes it (store)', () => {
     expect((await store.vote({ ...vote, agentId: 'a2' })).kind).toBe('not_found');
     expect((await store.vote({ ...vote, agentId: 'a1' })).kind).toBe('counted');
     expect(await endingsOf('hf_count')).toEqual([]);
-  });
-});
-
-describe('approval ending audit: every way an approval ends is audited once (bridge)', () => {
-  const sinkPath = join(tmpdir(), `handoff-apaudit-${randomBytes(4).toString('hex')}.jsonl`);
-  let bridge: TestBridge;
-  let agent: TestAgent;
-  beforeAll(async () => {
-    bridge = await startTestBridge('apaudit', { env: { HANDOFF_AUDIT_SINK: `file:${sinkPath}` } });
-    agent = await createTestAgent(bridge, 'apaudit-agent');
-  });
-  afterAll(async () => {
-    await bridge.close();
-    await rm(sinkPath, { force: true });
-  });
-
-  const ask = async (extra: Record<string, unknown> = {}) => {
-    const res = await agent.call('POST', '/v1/handoffs', {
-      kind: 'approval',
-      thread: freshThread('apa'),
-      action: { title: 'Rotate the keys' },
-      ...extra,
-    });
-    expect(res.status).toBe(201);
-    return res.body as { id: string; thread: string };
-  };
-  const waiting = (id: string) =>
-    waitFor('the approval to wait for votes', async () => {
-      const record = await bridge.bridge.engine.store.get(id);
-      return record?.status === 'awaiting_human' ? record : undefined;
-    });
-  const endings = async (id: string) =>
-    (await bridge.bridge.engine.audit.recent(5_000, id)).filter((e) => endingEvents.includes(e.event));
-  const sinkEndings = async (id: string) =>
-    (await readFile(sinkPath, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as { event: string; handoffId?: string; detail?: unknown })
-      .filter((e) => e.handoffId === id && endingEvents.includes(e.event));
-
-  it('a vote that settles: one entry in the stream, one copy in the sink after it, the same', async () => {
-    const { id, thread } = await ask();
-    await waiting(id);
-    await bridge.reply(thread, 'carol', 'approve');
-    const [copy] = await waitFor('the sink’s copy', async () => {
-      const found = await sinkEndings(id);
-      return found.length > 0 ? found : undefined;
-    });
-    const found = await endings(id);
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ event: 'handoff.completed', actor: 'carol' });
-    expect(copy).toMatchObject({ event: 'handoff.completed', actor: 'carol', detail: found[0]!.detail });
-    expect(found[0]!.detail).toEqual({ status: 'completed', outcome: 'approved' });
-    expect(await sinkEndings(id)).toHaveLength(1);
-  });
-
-  it('a vote whose JS fails after the script: the ending stays, once; retried, it is closed and adds none', async () => {
-    const { id } = await ask();
-    const record = await waiting(id);
-    const engine = bridge.bridge.engine;
-    const dying = {
-      ...engine,
-      audit: {
-        ...engine.audit,
-        append: async () => {
-          throw new Error('the worker died after the vote script');
-        },
-      },
-    };
-    const voter = { id: 'erin' };
-    await expect(castVote(dying, record, voter, { vote: 'approve' }, { platform: 'local' })).rejects.toThrow('died');
-    expect(await castVote(engine, record, voter, { vote: 'approve' }, { platform: 'local' })).toBe('closed');
-    const found = await endings(id);
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ event: 'handoff.completed', actor: 'erin' });
-    // The sink's copy comes after everything that died: at most once there, here none.
-    expect(await sinkEndings(id)).toEqual([]);
-  });
-
-  it('expiry and a timed-out deny: one ending each, with the decision for the deny; a late vote adds none', async () => {
-    const a = await ask({ expiresInMs: 600 });
-    const b = await ask({ expiresInMs: 600, onTimeout: 'deny' });
-    const [ea, eb] = await Promise.all(
-      [a.id, b.id].map((id) =>
-        waitFor('the approval to time out', async () => {
-          const found = await endings(id);
-          return found.length > 0 ? found : undefined;
-        }),
-      ),
-    );
-    expect(ea).toHaveLength(1);
-    expect(ea![0]).toMatchObject({
-      event: 'handoff.expired',
-      actor: 'bridge:timeout',
-      detail: { status: 'expired', error: 'expired' },
-    });
-    expect(eb![0]).toMatchObject({
-      event: 'handoff.completed',
-      actor: 'bridge:timeout',
-      detail: { status: 'completed', outcome: 'denied', reason: 'timed out' },
-    });
-    // A vote that raced the expiry and lost (a reply to a thread with no open handoff is not even routed).
-    const engine = bridge.bridge.engine;
-    for (const id of [a.id, b.id]) {
-      const ended = (await engine.store.get(id))!;
-      expect(await castVote(engine, ended, { id: 'carol' }, { vote: 'approve' }, { platform: 'local' })).toBe('closed');
-    }
-    expect(await endings(a.id)).toHaveLength(1);
-    expect(await endings(b.id)).toHaveLength(1);
-    const copies = await waitFor('the sink’s copies', async () => {
-      const found = [...(await sinkEndings(a.id)), ...(await sinkEndings(b.id))];
-      return found.length === 2 ? found : undefined;
-    });
-    expect(copies.map((c) => c.detail)).toEqual(expect.arrayContaining([ea![0]!.detail, eb![0]!.detail]));
-  });
-
-  it('a hostile deny reason from a reply is bounded and escaped in the ending, the vote and the settlement', async () => {
-    const { id, thread } = await ask();
-    await waiting(id);
-    await bridge.reply(thread, 'mallory', `deny: ${hostile}`);
-    const ending = await waitFor('the ending', async () => (await endings(id))[0]);
-    const reason = ending.detail?.reason;
-    expect(typeof reason).toBe('string');
-    expect(Array.from(reason as string).length).toBeLessThanOrEqual(maxReasonLength);
-    expect(reason).toContain('</script>');
-    expect(reason).not.toContain('\uD800');
-    expect((await bridge.bridge.engine.store.get(id))?.decision?.reason).toBe(reason);
-    const others = await waitFor('the vote and settlement entries', async () => {
-      const found = (await bridge.bridge.engine.audit.recent(5_000, id)).filter((e) =>
-        ['approval.vote', 'approval.settled'].includes(e.event),
-      );
-      return found.length === 2 ? found : undefined;
-    });
-    for (const entry of others) expect(entry.detail?.reason).toBe(reason);
-    expect(await endings(id)).toHaveLength(1);
   });
 });
