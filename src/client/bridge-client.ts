@@ -160,6 +160,7 @@ export function createBridgeClient(options: {
     body?: unknown,
     timeoutMs = 30_000,
     signal?: AbortSignal,
+    idempotent = false,
   ): Promise<T> {
     let res: BridgeResponse;
     try {
@@ -172,6 +173,7 @@ export function createBridgeClient(options: {
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
+        idempotent,
       });
     } catch (err) {
       throw new BridgeApiError(
@@ -202,14 +204,24 @@ export function createBridgeClient(options: {
 
   return {
     baseUrl,
-    createHandoff: (request) => call('POST', '/v1/handoffs', request),
+    // With an idempotency key a create may be sent twice: the bridge answers the same handoff.
+    createHandoff: (request) =>
+      call('POST', '/v1/handoffs', request, undefined, undefined, request.idempotencyKey !== undefined),
     getHandoff: (id, wait) => {
       const query = wait
         ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}`
         : '';
       return call('GET', `/v1/handoffs/${encodeURIComponent(id)}${query}`, undefined, (wait?.waitMs ?? 0) + 30_000);
     },
-    createApproval: (request) => call('POST', '/v1/handoffs', { ...request, kind: 'approval' }),
+    createApproval: (request) =>
+      call(
+        'POST',
+        '/v1/handoffs',
+        { ...request, kind: 'approval' },
+        undefined,
+        undefined,
+        request.idempotencyKey !== undefined,
+      ),
     getApproval: (id, wait) => {
       const query = wait
         ? `?waitMs=${wait.waitMs}${wait.ifStatus ? `&ifStatus=${encodeURIComponent(wait.ifStatus)}` : ''}`

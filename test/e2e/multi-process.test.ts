@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandoffView } from '../../src/core/wire.js';
 import { createKeys } from '../../src/store/keys.js';
-import { redisUrl } from '../helpers/environment.js';
+import type { Redis } from '../../src/store/redis.js';
+import { redisUrl as suiteRedisUrl } from '../helpers/environment.js';
 import {
   freePort,
   handoffBin,
@@ -10,6 +11,7 @@ import {
   waitForHealth,
   type LoggedProcess,
 } from '../helpers/processes.js';
+import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 import { connectTestRedis } from '../helpers/redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
@@ -20,21 +22,30 @@ import { waitFor } from '../helpers/wait.js';
  * prefix. Handoffs are created and answered through both servers; one worker is SIGKILLed
  * while replies are being handled. Every handoff must end completed exactly once: one
  * `handoff.completed` in the audit, one entry in the agent's feed, one token exchange at the
- * service, one credential.
+ * service, one credential. Then the same on a Redis Cluster of three masters of this file's
+ * own (item 6), with fewer handoffs.
  */
-const count = 200;
 const agentId = 'multi-process';
 // A killed worker's jobs are found stalled and run again within about twice this.
 const jobLockMs = '5000';
 
-describe('two servers and two workers, one worker SIGKILLed mid-run', () => {
+describe.each([
+  { redis: 'one Redis', count: 200, cluster: false },
+  { redis: 'a Redis Cluster of three masters', count: 100, cluster: true },
+])('two servers and two workers on $redis, one worker SIGKILLed mid-run', ({ count, cluster: onCluster }) => {
+  let cluster: RedisCluster | undefined;
+  let redisUrl = suiteRedisUrl;
   let bridge: TestBridge;
   let otherServer: string;
   const workers: LoggedProcess[] = [];
 
   beforeAll(async () => {
+    if (onCluster) {
+      cluster = await startRedisCluster();
+      redisUrl = cluster.url;
+    }
     const env = { HANDOFF_ROLE: 'server', HANDOFF_POLL_INTERVAL_MS: '3600000', HANDOFF_JOB_LOCK_MS: jobLockMs };
-    bridge = await startTestBridge('multi', { env });
+    bridge = await startTestBridge('multi', { env, ...(cluster ? { redisUrl } : {}) });
     const shared = {
       REDIS_URL: redisUrl,
       HANDOFF_PREFIX: bridge.prefix,
@@ -58,6 +69,7 @@ describe('two servers and two workers, one worker SIGKILLed mid-run', () => {
   afterAll(async () => {
     await stopAllProcesses();
     await bridge?.close();
+    await cluster?.stop();
   });
 
   const servers = () => [bridge.url, otherServer];
@@ -106,7 +118,7 @@ describe('two servers and two workers, one worker SIGKILLed mid-run', () => {
       );
       const codes = await Promise.all(views.map((v) => bridge.approve(v.approvalUrl!)));
 
-      const redis = connectTestRedis();
+      const redis: Redis = cluster ? cluster.connect() : connectTestRedis();
       const keys = createKeys(bridge.prefix);
       const feedKey = keys.agentFeed(agentId);
       try {

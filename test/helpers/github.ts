@@ -43,6 +43,8 @@ export async function startGithubWorld(
     env?: Record<string, string>;
     app?: boolean;
     clock?: Clock;
+    /** Another Redis than the suite's (a Redis Cluster of the test's own). */
+    redisUrl?: string;
   } = {},
 ): Promise<GithubWorld> {
   const fake = await startFakeGithub();
@@ -58,6 +60,7 @@ export async function startGithubWorld(
     : { GITHUB_TOKEN: fake.auth.addToken('handoff-bot') };
   const bridge = await startTestBridge(name, {
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     env: {
       ...auth,
       GITHUB_API_URL: fake.url,

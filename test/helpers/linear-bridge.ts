@@ -39,7 +39,13 @@ let issueNumber = 100;
 
 export async function startLinearTestBridge(
   name: string,
-  options: { inbound?: 'webhook' | 'poll' | 'both'; pollIntervalMs?: number; viewerAdmin?: boolean } = {},
+  options: {
+    inbound?: 'webhook' | 'poll' | 'both';
+    pollIntervalMs?: number;
+    viewerAdmin?: boolean;
+    /** Another Redis than the suite's (a Redis Cluster of the test's own). */
+    redisUrl?: string;
+  } = {},
 ): Promise<LinearTestSetup> {
   const apiKey = `lin_api_${randomBytes(20).toString('hex')}`;
   const webhookSecret = `lin_wh_${randomBytes(20).toString('hex')}`;
@@ -56,7 +62,7 @@ export async function startLinearTestBridge(
       ? { LINEAR_POLL: 'on', LINEAR_POLL_INTERVAL_MS: String(options.pollIntervalMs ?? 2_000) }
       : { LINEAR_POLL: 'off' }),
   };
-  const bridge = await startTestBridge(name, { env });
+  const bridge = await startTestBridge(name, { env, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) });
   const agent = await startTestAgent(bridge);
 
   return {

@@ -85,6 +85,8 @@ export async function startSlackTestBridge(
     clock?: Clock;
     /** Prefix, keys and token to share with a second bridge (a restart on the same Redis). */
     shared?: { prefix: string; vaultKey: Buffer; apiToken: string };
+    /** Another Redis than the suite's (a Redis Cluster of the test's own). */
+    redisUrl?: string;
   } = {},
 ): Promise<SlackTestBridge> {
   const slack = await startFakeSlack();
@@ -96,6 +98,7 @@ export async function startSlackTestBridge(
   const bridge = await startTestBridge(name, {
     ...options.shared,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     env: {
       SLACK_BOT_TOKEN: slack.botToken,
       SLACK_API_URL: slack.url,
