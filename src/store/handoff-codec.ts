@@ -1,5 +1,6 @@
 import { handoffStatuses, type HandoffRecord } from '../core/handoff.js';
 import { wellFormed } from '../core/well-formed.js';
+import { packWaiting, packWaitingValue, unpackWaiting } from './waiting-codec.js';
 
 /**
  * Handoff records as one JSON string per handoff. A string costs about half what a Redis
@@ -71,7 +72,7 @@ export function encodePatch(patch: HandoffPatch): { set: string; unset: string }
   for (const [key, value] of Object.entries(patch)) {
     const stored = storedName(key);
     if (value === undefined || isStoredAsDefault(key, value, patch)) unset.push(stored);
-    else set[stored] = value;
+    else set[stored] = packWaitingValue(key, value);
     // A record written with the long name loses it either way: the short one replaces it.
     if (stored !== key) unset.push(key);
   }
@@ -95,7 +96,8 @@ function isStoredAsDefault(
 
 /**
  * The record as stored: values every record has by default are left out (kind, empty lists,
- * no attempts, a correlation id that is just the handoff id, the usual answer). Every byte
+ * no attempts, a correlation id that is just the handoff id, the usual answer, the first
+ * reminder's moment) and the waiting plans are stored as arrays (waiting-codec.ts). Every byte
  * here is kept for as long as the handoff waits.
  */
 export function encodeRecord(record: HandoffRecord): string {
@@ -104,6 +106,7 @@ export function encodeRecord(record: HandoffRecord): string {
   for (const [key, value] of Object.entries(stored)) if (isStoredAsDefault(key, value, record)) delete stored[key];
   if (record.attempts === 0) delete stored.attempts;
   if (record.correlationId === record.id) delete stored.correlationId;
+  packWaiting(stored);
   return toJson(toStoredNames(stored));
 }
 
@@ -123,6 +126,7 @@ export function decodeRecord(raw: string | null | undefined): HandoffRecord | un
   for (const list of lists) record[list] = Array.isArray(record[list]) ? record[list] : [];
   record.attempts = typeof record.attempts === 'number' ? record.attempts : 0;
   record.kind = record.kind === 'approval' ? 'approval' : 'login';
+  unpackWaiting(record);
   // Lua's cjson writes an empty vote list as `{}`.
   if (typeof record.votes === 'object' && record.votes !== null) {
     const votes = record.votes as Record<string, unknown>;

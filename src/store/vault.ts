@@ -11,10 +11,12 @@ import type { Keys } from './keys.js';
  * Blob format: `v1.<key id>.<iv>.<tag>.<ciphertext>` (base64url parts).
  */
 export interface Vault {
-  /** Encrypts `plaintext` bound to `context` (any string naming where it will live). */
-  seal(plaintext: string, context: string): string;
+  /** Encrypts `plaintext` (text, or bytes) bound to `context` (any string naming where it will live). */
+  seal(plaintext: string | Uint8Array, context: string): string;
   /** Decrypts a blob made by `seal` with the same context; throws `vault_unreadable` otherwise. */
   open(blob: string, context: string): string;
+  /** As `open`, the plaintext as bytes (for a value sealed as bytes). */
+  openBytes(blob: string, context: string): Buffer;
   /**
    * The blob sealed again under the current key (same context), or undefined when it already
    * is; throws `vault_unreadable` when no key the vault holds opens it. For key rotation.
@@ -42,11 +44,12 @@ export function createVault(deps: { redis: Redis; keys: Keys; key: Buffer; previ
     [current, ...(deps.previousKeys ?? []).map((key) => ({ id: keyId(key), key }))].map((k) => [k.id, k.key]),
   );
 
-  const seal = (plaintext: string, context: string): string => {
+  const seal = (plaintext: string | Uint8Array, context: string): string => {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', current.key, iv);
     cipher.setAAD(Buffer.from(context));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const bytes = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+    const body = Buffer.concat([cipher.update(bytes), cipher.final()]);
     return [
       'v1',
       current.id,
@@ -56,7 +59,7 @@ export function createVault(deps: { redis: Redis; keys: Keys; key: Buffer; previ
     ].join('.');
   };
 
-  const open = (blob: string, context: string): string => {
+  const openBytes = (blob: string, context: string): Buffer => {
     const [version, kid, iv, tag, body] = blob.split('.');
     const key = kid === undefined ? undefined : byId.get(kid);
     if (version !== 'v1' || !key || iv === undefined || tag === undefined || body === undefined) {
@@ -68,21 +71,24 @@ export function createVault(deps: { redis: Redis; keys: Keys; key: Buffer; previ
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
     } catch (cause) {
       throw unreadable('authentication failed (wrong key or tampered data)', cause);
     }
   };
 
+  const open = (blob: string, context: string): string => openBytes(blob, context).toString('utf8');
+
   return {
     seal,
     open,
+    openBytes,
     reseal(blob, context) {
       if (blob.split('.')[1] === current.id) {
-        open(blob, context); // under the current key already, but it must still open
+        openBytes(blob, context); // under the current key already, but it must still open
         return undefined;
       }
-      return seal(open(blob, context), context);
+      return seal(openBytes(blob, context), context);
     },
     async put(slot, id, value, ttlMs) {
       const key = deps.keys.vault(slot, id);

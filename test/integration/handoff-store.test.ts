@@ -111,6 +111,46 @@ describe('handoff store: atomic transitions on real Redis', () => {
     expect(stored).not.toHaveProperty('pN');
   });
 
+  it('keeps the waiting timers compact through scripted updates and gives them back exactly', async () => {
+    const timed: HandoffRecord = {
+      ...record('hf_timers'),
+      remind: { afterMs: 60_000, everyMs: 120_000, max: 2 },
+      remindAt: now + 60_000,
+      warnBeforeMs: 30_000,
+      escalate: [
+        { afterMs: 90_000, approvers: ['olga', 'pat'], thread: 'local:oncall' },
+        { afterMs: 100_000, approvers: ['quinn'] },
+      ],
+    };
+    await store.create(timed);
+    const stored = (await redis.get(keys.handoff('hf_timers')))!;
+    expect(stored).not.toMatch(/afterMs|"rA"/);
+    // Lua's cjson decodes and re-encodes the arrays in a compare-and-set that leaves them alone.
+    const voted = await store.transition('hf_timers', {
+      from: ['awaiting_human'],
+      set: { approverEmail: 'a@x.example' },
+    });
+    expect(voted).toMatchObject({ ok: true, record: { ...timed, approverEmail: 'a@x.example', version: 1 } });
+    expect(await store.get('hf_timers')).toEqual((voted as { record: HandoffRecord }).record);
+    expect(JSON.parse((await redis.get(keys.handoff('hf_timers')))!)).toMatchObject({
+      rP: [60_000, 120_000, 2],
+      eP: [
+        [90_000, ['olga', 'pat'], 'local:oncall'],
+        [100_000, ['quinn']],
+      ],
+    });
+    // The first reminder sent: the next one's moment is stored, the last one leaves none.
+    const reminded = await store.transition('hf_timers', {
+      from: ['awaiting_human'],
+      set: { reminded: 1, remindAt: now + 180_000 },
+    });
+    expect(reminded).toMatchObject({ ok: true, record: { reminded: 1, remindAt: now + 180_000 } });
+    await store.transition('hf_timers', { from: ['awaiting_human'], set: { reminded: 2, remindAt: undefined } });
+    const last = await store.get('hf_timers');
+    expect(last).toMatchObject({ reminded: 2, remind: timed.remind });
+    expect(last?.remindAt).toBeUndefined();
+  });
+
   it('lets exactly one of 50 concurrent claimants move a handoff to claiming', async () => {
     await store.create(record('hf_race'));
     const results = await Promise.all(
