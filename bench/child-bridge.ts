@@ -44,7 +44,8 @@ async function vmRss(pid: number): Promise<number> {
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux, whatever HZ the kernel runs at). */
 const userHz = 100;
 
-async function cpuMs(pid: number): Promise<number> {
+/** CPU time process `pid` has used so far (user + system), ms. */
+export async function cpuMs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces, so read from its closing parenthesis):
   // state is field 3, utime field 14, stime field 15.

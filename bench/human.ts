@@ -38,6 +38,21 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/**
+ * A read retried when the connection broke (a kept-alive socket the loaded bridge closed as
+ * it was reused: `bridge_unreachable`); a read changes nothing, so asking again is safe.
+ */
+async function retried<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'bridge_unreachable' || attempt >= 5) throw err;
+      await sleep(100 * attempt);
+    }
+  }
+}
+
 /** One agent task parked in requireLogin(), its login's link posted and nobody at the service yet. */
 export interface WaitingLogin {
   readonly tag: string;
@@ -61,9 +76,9 @@ export async function openLogin(players: Players, label: string, approvers: read
     const fresh = await players.agent.queue.getJob(job.id!);
     return (fresh?.data as { __handoffLogins?: { login?: string } } | undefined)?.__handoffLogins?.login;
   });
-  let view = await players.client.getHandoff(handoffId);
+  let view = await retried(() => players.client.getHandoff(handoffId));
   while (view.status === 'pending')
-    view = await players.client.getHandoff(handoffId, { waitMs: 10_000, ifStatus: 'pending' });
+    view = await retried(() => players.client.getHandoff(handoffId, { waitMs: 10_000, ifStatus: 'pending' }));
   if (view.status !== 'awaiting_human' || !view.approvalUrl)
     throw new Error(`handoff ${handoffId} is ${view.status}, not awaiting_human`);
   await until(`agent task ${tag} parked`, async () => ((await job.getState()) === 'delayed' ? true : undefined));

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Sandbox } from '../src/sandbox/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { startAgentRedis } from './agent-redis.js';
-import { startChildBridge, type ChildBridge } from './child-bridge.js';
+import { cpuMs, startChildBridge, type ChildBridge } from './child-bridge.js';
 import type { LoadResult } from './process-load.js';
 
 /**
@@ -33,8 +33,18 @@ export interface MultiProcessRun {
   /** Token exchanges at the service for this run's logins: total and the most for one login. */
   readonly exchanges: { readonly total: number; readonly maxPerLogin: number };
   readonly killed: boolean;
-  /** CPU time per completion over the reply phases (reply sent → agent resumed), ms. */
-  readonly cpuPerCompletion: { readonly redis: number; readonly bridge: number; readonly byProcess: number[] };
+  /**
+   * CPU time per completion over the reply phases (reply sent → agent resumed), ms: the
+   * bridge's redis-server, its processes (together and each), the load process (agent and
+   * humans) and this process (the sandbox service).
+   */
+  readonly cpuPerCompletion: {
+    readonly redis: number;
+    readonly bridge: number;
+    readonly byProcess: number[];
+    readonly load: number;
+    readonly sandbox: number;
+  };
   /** CPU time per handoff over the whole run (create → resumed), ms. */
   readonly cpuPerHandoff: { readonly redis: number; readonly bridge: number };
 }
@@ -95,16 +105,40 @@ async function bridgeCpuMs(processes: readonly ChildBridge[]): Promise<Map<numbe
 interface CpuSnapshot {
   readonly redis: number;
   readonly bridge: Map<number, number>;
+  readonly load: number;
+  readonly sandbox: number;
 }
 
-const cpuSnapshot = async (redis: Redis, processes: readonly ChildBridge[]): Promise<CpuSnapshot> => ({
+const selfCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+const cpuSnapshot = async (
+  redis: Redis,
+  processes: readonly ChildBridge[],
+  loadPid?: number,
+): Promise<CpuSnapshot> => ({
   redis: await redisCpuMs(redis),
   bridge: await bridgeCpuMs(processes),
+  load: loadPid === undefined ? 0 : await cpuMs(loadPid).catch(() => 0),
+  sandbox: selfCpuMs(),
 });
 
-/** Adds after − before into `into`: Redis, and each bridge process present in both. */
-function addCpu(into: { redis: number; bridge: Map<number, number> }, before: CpuSnapshot, after: CpuSnapshot): void {
+interface CpuTotals {
+  redis: number;
+  bridge: Map<number, number>;
+  load: number;
+  sandbox: number;
+}
+
+const cpuTotals = (): CpuTotals => ({ redis: 0, bridge: new Map(), load: 0, sandbox: 0 });
+
+/** Adds after − before into `into`: Redis, the load, this process, and each bridge process present in both. */
+function addCpu(into: CpuTotals, before: CpuSnapshot, after: CpuSnapshot): void {
   into.redis += after.redis - before.redis;
+  into.load += after.load - before.load;
+  into.sandbox += after.sandbox - before.sandbox;
   for (const [pid, ms] of after.bridge) {
     const from = before.bridge.get(pid);
     if (from !== undefined) into.bridge.set(pid, (into.bridge.get(pid) ?? 0) + ms - from);
@@ -220,14 +254,14 @@ export async function runMultiProcess(options: {
     const replyDeltas = new Map<string, number>();
     let replying: Promise<Map<string, number>> | undefined;
     let replyingCpu: Promise<CpuSnapshot> | undefined;
-    const replyCpu = { redis: 0, bridge: new Map<number, number>() };
+    const replyCpu = cpuTotals();
     const result = await new Promise<LoadResult>((resolve, reject) => {
       load.on('message', (message: { kind: string; batch?: number }) => {
         if (message.kind === 'result') resolve(message as unknown as LoadResult);
         if (message.kind === 'replying') {
           monitor?.set(true);
           replying = commandStats(bridgeRedis.connection);
-          replyingCpu = cpuSnapshot(bridgeRedis.connection, processes);
+          replyingCpu = cpuSnapshot(bridgeRedis.connection, processes, load.pid);
         }
         if (message.kind === 'batched' && replying && replyingCpu) {
           monitor?.set(false);
@@ -236,7 +270,7 @@ export async function runMultiProcess(options: {
           replying = undefined;
           replyingCpu = undefined;
           void Promise.all([from, commandStats(bridgeRedis.connection)]).then(([b, a]) => addDelta(replyDeltas, b, a));
-          void Promise.all([fromCpu, cpuSnapshot(bridgeRedis.connection, processes)]).then(([b, a]) =>
+          void Promise.all([fromCpu, cpuSnapshot(bridgeRedis.connection, processes, load.pid)]).then(([b, a]) =>
             addCpu(replyCpu, b, a),
           );
         }
@@ -253,7 +287,7 @@ export async function runMultiProcess(options: {
     });
     const lifeDeltas = new Map<string, number>();
     addDelta(lifeDeltas, before, await commandStats(bridgeRedis.connection));
-    const lifeCpu = { redis: 0, bridge: new Map<number, number>() };
+    const lifeCpu = cpuTotals();
     addCpu(lifeCpu, cpuBefore, await cpuSnapshot(bridgeRedis.connection, processes));
     await monitor?.stop();
     const exchanged = [...options.sandbox.state.successfulExchanges].filter(([id]) => !exchangedBefore.has(id));
@@ -277,6 +311,8 @@ export async function runMultiProcess(options: {
         redis: per(replyCpu.redis, resumed),
         bridge: per(sum(replyCpu.bridge), resumed),
         byProcess: processes.map((p) => per(replyCpu.bridge.get(p.pid) ?? 0, resumed)),
+        load: per(replyCpu.load, resumed),
+        sandbox: per(replyCpu.sandbox, resumed),
       },
       cpuPerHandoff: { redis: per(lifeCpu.redis, options.count), bridge: per(sum(lifeCpu.bridge), options.count) },
     };

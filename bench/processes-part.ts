@@ -85,8 +85,8 @@ export const processesPart = benchPart<ProcessesResult>({
       },
       { figure: '    most', measured: topCommands(r.replyCommands), target: '', pass: undefined },
       {
-        figure: '  CPU ms per completion: redis-server / bridge processes (each)',
-        measured: `${r.cpuPerCompletion.redis} / ${r.cpuPerCompletion.bridge} (${r.cpuPerCompletion.byProcess.join(', ')})`,
+        figure: '  CPU ms per completion: redis-server / bridge processes (each) / load / sandbox',
+        measured: `${r.cpuPerCompletion.redis} / ${r.cpuPerCompletion.bridge} (${r.cpuPerCompletion.byProcess.join(', ')}) / ${r.cpuPerCompletion.load} / ${r.cpuPerCompletion.sandbox}`,
         target: '',
         pass: undefined,
       },

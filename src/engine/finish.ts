@@ -12,7 +12,7 @@ import type { EngineDeps } from './engine-deps.js';
  * entry to the audit stream, so a crash cannot leave one without the other), then the
  * consequences that every ending shares — the protocol secret is deleted, the audit sink gets
  * its copy, the thread is told (an approval's request is edited to show its outcome too), and
- * the driver job is woken so it completes.
+ * the driver job, which has nothing left to do, is dropped (a running one ends by itself).
  */
 export async function finishHandoff(
   deps: EngineDeps,
@@ -72,7 +72,7 @@ export async function finishHandoff(
       message: options.notice(finished),
     });
   }
-  await deps.jobs.wake(finished.id);
+  await deps.jobs.ended(finished.id);
   deps.logger.info('handoff finished', {
     handoffId: finished.id,
     status: to,

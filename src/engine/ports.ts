@@ -48,8 +48,13 @@ export interface Outbox {
 export interface HandoffJobs {
   /** Starts the driver job for a new handoff (once: a second start adds nothing). */
   start(handoffId: string): Promise<void>;
-  /** Wakes a driver that waits as a delayed job (a reply finished it, or a poll is due). */
+  /** Wakes a driver that waits as a delayed job (a poll is due, a slot came free…). */
   wake(handoffId: string): Promise<void>;
+  /**
+   * The handoff ended: its driver has nothing left to do. A driver waiting (delayed, or
+   * queued) is dropped rather than woken to find the ending; a running one sees it and ends.
+   */
+  ended(handoffId: string): Promise<void>;
 }
 
 export interface CredentialJobs {
