@@ -24,6 +24,7 @@ export interface ChildMemory {
 export interface ChildBridge {
   readonly pid: number;
   readonly url: string;
+  /** A worker (HANDOFF_ROLE=worker) serves no HTTP: it has no client (reading it throws). */
   readonly client: BridgeClient;
   memory(): Promise<ChildMemory>;
   /** SIGKILL, as a crash would: nothing is closed, its jobs stay taken in Redis. */
@@ -150,10 +151,14 @@ export async function startChildBridge(options: {
     });
   });
 
+  let client: BridgeClient | undefined;
   const bridge: ChildBridge = {
     pid: child.pid!,
     url,
-    client: createBridgeClient({ baseUrl: url, apiToken }),
+    get client() {
+      if (!url) throw new Error('a worker process serves no HTTP');
+      return (client ??= createBridgeClient({ baseUrl: url, apiToken }));
+    },
     async memory() {
       const inside = await new Promise<Omit<ChildMemory, 'vmRss'>>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the bridge did not answer the memory probe')), 10_000);
