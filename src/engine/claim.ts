@@ -8,6 +8,7 @@ import type { InboundReply, ThreadAdapter } from '../core/thread-adapter.js';
 import { bindServiceApproval, vouchingApprover } from './approver-binding.js';
 import type { EngineDeps } from './engine-deps.js';
 import { openHeldResult, openLoginSecret } from './login-secret.js';
+import type { CredentialRecord } from '../store/credential-store.js';
 import { scheduleRetirement } from './credential-expiry.js';
 import { scheduleRefresh } from './credential-lifecycle.js';
 import { finishHandoff } from './finish.js';
@@ -309,23 +310,21 @@ async function storeCredential(
   id: string,
   credential: IssuedCredential,
 ): Promise<void> {
-  await deps.credentials.put(
-    {
-      id,
-      handoffId: record.id,
-      service: record.service,
-      protocol: deps.protocols.get(record.protocol).name,
-      ...(record.serviceName ? { serviceName: record.serviceName } : {}),
-      scopes: credential.scopes,
-      ...(credential.expiresAt !== undefined ? { expiresAt: credential.expiresAt } : {}),
-      agentId: record.agentId,
-      thread: record.thread,
-      createdAt: deps.clock.now(),
-    },
-    credential,
-  );
+  const stored: CredentialRecord = {
+    id,
+    handoffId: record.id,
+    service: record.service,
+    protocol: deps.protocols.get(record.protocol).name,
+    ...(record.serviceName ? { serviceName: record.serviceName } : {}),
+    scopes: credential.scopes,
+    ...(credential.expiresAt !== undefined ? { expiresAt: credential.expiresAt } : {}),
+    agentId: record.agentId,
+    thread: record.thread,
+    createdAt: deps.clock.now(),
+  };
+  await deps.credentials.put(stored, credential);
   await scheduleRefresh(deps, id, credential, record.protocol);
-  await scheduleRetirement(deps, id);
+  await scheduleRetirement(deps, id, stored);
 }
 
 async function react(
