@@ -7,6 +7,7 @@ import type { ApprovedBy, Completion, IssuedCredential } from '../core/login-pro
 import type { InboundReply, ThreadAdapter } from '../core/thread-adapter.js';
 import { bindServiceApproval, vouchingApprover } from './approver-binding.js';
 import type { EngineDeps } from './engine-deps.js';
+import type { OutboundAction } from './ports.js';
 import { openHeldResult, openLoginSecret } from './login-secret.js';
 import type { CredentialRecord } from '../store/credential-store.js';
 import { scheduleRetirement } from './credential-expiry.js';
@@ -371,12 +372,16 @@ async function complete(
     set: { credentialId: record.credentialId },
     actor: actorOf(source, vouchedBy),
     notice: (done) => notices.completed(done, scopes, redacts, codeInReply),
+    // The reply's reaction and the code's redaction go out with the notice (one round trip).
+    alsoSend: (): OutboundAction[] =>
+      source.kind !== 'reply'
+        ? []
+        : [
+            { kind: 'react', handoffId: record.id, message: source.reply.messageRef, reaction: 'ok' },
+            ...(redacts ? [{ kind: 'redact' as const, handoffId: record.id, message: source.reply.messageRef }] : []),
+          ],
   });
   if (!result.ok) return { kind: 'not_claimable', record: result.reason === 'conflict' ? result.record : record };
-  await react(deps, record, source, 'ok');
-  if (redacts && source.kind === 'reply') {
-    await deps.outbox.send({ kind: 'redact', handoffId: record.id, message: source.reply.messageRef });
-  }
   return { kind: 'completed', record: result.record };
 }
 

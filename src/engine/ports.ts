@@ -43,6 +43,8 @@ export interface Outbox {
    * a handoff is queued once even if the driver runs its start step twice).
    */
   send(action: OutboundAction, options?: { dedupeKey?: string }): Promise<void>;
+  /** Queues several actions (each its own job, as `send` queues it) in one round trip. */
+  sendAll(actions: readonly OutboundAction[]): Promise<void>;
 }
 
 export interface HandoffJobs {
