@@ -16,8 +16,8 @@ export interface BenchContext {
   readonly serviceUrl: string;
   /** That sandbox service (its counts of token exchanges). */
   readonly sandbox: Sandbox;
-  /** A whole-number flag value (the part declared it in `flags`). */
-  int(flag: string): number;
+  /** A whole-number flag value (the part declared it in `flags`), at least `min` (default 1). */
+  int(flag: string, min?: number): number;
   progress(msg: string): void;
   /** Registers a Redis prefix before use, so an interrupted run deletes its keys. */
   track(prefix: string): string;

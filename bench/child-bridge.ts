@@ -24,6 +24,7 @@ export interface ChildMemory {
 export interface ChildBridge {
   readonly pid: number;
   readonly url: string;
+  /** A worker (HANDOFF_ROLE=worker) serves no HTTP: it has no client (reading it throws). */
   readonly client: BridgeClient;
   memory(): Promise<ChildMemory>;
   /** SIGKILL, as a crash would: nothing is closed, its jobs stay taken in Redis. */
@@ -44,7 +45,8 @@ async function vmRss(pid: number): Promise<number> {
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux, whatever HZ the kernel runs at). */
 const userHz = 100;
 
-async function cpuMs(pid: number): Promise<number> {
+/** CPU time process `pid` has used so far (user + system), ms. */
+export async function cpuMs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces, so read from its closing parenthesis):
   // state is field 3, utime field 14, stime field 15.
@@ -149,10 +151,14 @@ export async function startChildBridge(options: {
     });
   });
 
+  let client: BridgeClient | undefined;
   const bridge: ChildBridge = {
     pid: child.pid!,
     url,
-    client: createBridgeClient({ baseUrl: url, apiToken }),
+    get client() {
+      if (!url) throw new Error('a worker process serves no HTTP');
+      return (client ??= createBridgeClient({ baseUrl: url, apiToken }));
+    },
     async memory() {
       const inside = await new Promise<Omit<ChildMemory, 'vmRss'>>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the bridge did not answer the memory probe')), 10_000);

@@ -28,13 +28,28 @@ export interface Players {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
+  }
+}
+
+/**
+ * A read retried when the connection broke (a kept-alive socket the loaded bridge closed as
+ * it was reused: `bridge_unreachable`); a read changes nothing, so asking again is safe.
+ */
+async function retried<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'bridge_unreachable' || attempt >= 5) throw err;
+      await sleep(100 * attempt);
+    }
   }
 }
 
@@ -61,9 +76,9 @@ export async function openLogin(players: Players, label: string, approvers: read
     const fresh = await players.agent.queue.getJob(job.id!);
     return (fresh?.data as { __handoffLogins?: { login?: string } } | undefined)?.__handoffLogins?.login;
   });
-  let view = await players.client.getHandoff(handoffId);
+  let view = await retried(() => players.client.getHandoff(handoffId));
   while (view.status === 'pending')
-    view = await players.client.getHandoff(handoffId, { waitMs: 10_000, ifStatus: 'pending' });
+    view = await retried(() => players.client.getHandoff(handoffId, { waitMs: 10_000, ifStatus: 'pending' }));
   if (view.status !== 'awaiting_human' || !view.approvalUrl)
     throw new Error(`handoff ${handoffId} is ${view.status}, not awaiting_human`);
   await until(`agent task ${tag} parked`, async () => ((await job.getState()) === 'delayed' ? true : undefined));

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Sandbox } from '../src/sandbox/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { startAgentRedis } from './agent-redis.js';
-import { startChildBridge, type ChildBridge } from './child-bridge.js';
+import { cpuMs, startChildBridge, type ChildBridge } from './child-bridge.js';
 import type { LoadResult } from './process-load.js';
 
 /**
@@ -33,6 +33,20 @@ export interface MultiProcessRun {
   /** Token exchanges at the service for this run's logins: total and the most for one login. */
   readonly exchanges: { readonly total: number; readonly maxPerLogin: number };
   readonly killed: boolean;
+  /**
+   * CPU time per completion over the reply phases (reply sent → agent resumed), ms: the
+   * bridge's redis-server, its processes (together and each), the load process (agent and
+   * humans) and this process (the sandbox service).
+   */
+  readonly cpuPerCompletion: {
+    readonly redis: number;
+    readonly bridge: number;
+    readonly byProcess: number[];
+    readonly load: number;
+    readonly sandbox: number;
+  };
+  /** CPU time per handoff over the whole run (create → resumed), ms. */
+  readonly cpuPerHandoff: { readonly redis: number; readonly bridge: number };
 }
 
 export interface CommandCounts {
@@ -65,6 +79,96 @@ async function commandStats(redis: Redis): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1]!, Number(m[2]));
   return calls;
+}
+
+/** The bridge's redis-server CPU time so far (`INFO cpu`: used_cpu_sys + used_cpu_user), ms. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+}
+
+/** Every bridge process's CPU time so far, ms (a killed one is left out). */
+async function bridgeCpuMs(processes: readonly ChildBridge[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  await Promise.all(
+    processes.map((p) =>
+      p.cpuMs().then(
+        (ms) => out.set(p.pid, ms),
+        () => undefined,
+      ),
+    ),
+  );
+  return out;
+}
+
+interface CpuSnapshot {
+  readonly redis: number;
+  readonly bridge: Map<number, number>;
+  readonly load: number;
+  readonly sandbox: number;
+}
+
+const selfCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+const cpuSnapshot = async (
+  redis: Redis,
+  processes: readonly ChildBridge[],
+  loadPid?: number,
+): Promise<CpuSnapshot> => ({
+  redis: await redisCpuMs(redis),
+  bridge: await bridgeCpuMs(processes),
+  load: loadPid === undefined ? 0 : await cpuMs(loadPid).catch(() => 0),
+  sandbox: selfCpuMs(),
+});
+
+interface CpuTotals {
+  redis: number;
+  bridge: Map<number, number>;
+  load: number;
+  sandbox: number;
+}
+
+const cpuTotals = (): CpuTotals => ({ redis: 0, bridge: new Map(), load: 0, sandbox: 0 });
+
+/** Adds after − before into `into`: Redis, the load, this process, and each bridge process present in both. */
+function addCpu(into: CpuTotals, before: CpuSnapshot, after: CpuSnapshot): void {
+  into.redis += after.redis - before.redis;
+  into.load += after.load - before.load;
+  into.sandbox += after.sandbox - before.sandbox;
+  for (const [pid, ms] of after.bridge) {
+    const from = before.bridge.get(pid);
+    if (from !== undefined) into.bridge.set(pid, (into.bridge.get(pid) ?? 0) + ms - from);
+  }
+}
+
+const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+const per = (ms: number, n: number) => Math.round((ms / n) * 1000) / 1000;
+
+/**
+ * With BENCH_MONITOR=<file>: every command Redis runs during the reply phases, one line each
+ * (MONITOR slows Redis down: for breaking the commands down, not for rates).
+ */
+async function startMonitor(redis: Redis, file: string) {
+  const { createWriteStream } = await import('node:fs');
+  const out = createWriteStream(file);
+  const monitor = await redis.duplicate().monitor();
+  let recording = false;
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (recording) out.write(`${args.map((a) => (a.length > 80 ? `${a.slice(0, 80)}…` : a)).join(' ')}\n`);
+  });
+  return {
+    set(on: boolean) {
+      recording = on;
+    },
+    async stop() {
+      monitor.disconnect();
+      await new Promise<void>((resolve) => out.end(() => resolve()));
+    },
+  };
 }
 
 async function auditEndings(redis: Redis, prefix: string, ids: readonly string[]) {
@@ -125,6 +229,10 @@ export async function runMultiProcess(options: {
     for (let n = 0; n < options.workers; n++) workers.push(await start('worker', n));
     processes.push(...workers);
     const before = await commandStats(bridgeRedis.connection);
+    const cpuBefore = await cpuSnapshot(bridgeRedis.connection, processes);
+    const monitor = process.env.BENCH_MONITOR
+      ? await startMonitor(bridgeRedis.connection, `${process.env.BENCH_MONITOR}-${options.prefix}.log`)
+      : undefined;
 
     const load = fork(join(root, 'bench/process-load.ts'), [], {
       cwd: root,
@@ -145,14 +253,26 @@ export async function runMultiProcess(options: {
     let killed = false;
     const replyDeltas = new Map<string, number>();
     let replying: Promise<Map<string, number>> | undefined;
+    let replyingCpu: Promise<CpuSnapshot> | undefined;
+    const replyCpu = cpuTotals();
     const result = await new Promise<LoadResult>((resolve, reject) => {
       load.on('message', (message: { kind: string; batch?: number }) => {
         if (message.kind === 'result') resolve(message as unknown as LoadResult);
-        if (message.kind === 'replying') replying = commandStats(bridgeRedis.connection);
-        if (message.kind === 'batched' && replying) {
+        if (message.kind === 'replying') {
+          monitor?.set(true);
+          replying = commandStats(bridgeRedis.connection);
+          replyingCpu = cpuSnapshot(bridgeRedis.connection, processes, load.pid);
+        }
+        if (message.kind === 'batched' && replying && replyingCpu) {
+          monitor?.set(false);
           const from = replying;
+          const fromCpu = replyingCpu;
           replying = undefined;
+          replyingCpu = undefined;
           void Promise.all([from, commandStats(bridgeRedis.connection)]).then(([b, a]) => addDelta(replyDeltas, b, a));
+          void Promise.all([fromCpu, cpuSnapshot(bridgeRedis.connection, processes, load.pid)]).then(([b, a]) =>
+            addCpu(replyCpu, b, a),
+          );
         }
         if (message.kind === 'replying' && message.batch === options.killAt && !killed) {
           killed = true;
@@ -167,6 +287,9 @@ export async function runMultiProcess(options: {
     });
     const lifeDeltas = new Map<string, number>();
     addDelta(lifeDeltas, before, await commandStats(bridgeRedis.connection));
+    const lifeCpu = cpuTotals();
+    addCpu(lifeCpu, cpuBefore, await cpuSnapshot(bridgeRedis.connection, processes));
+    await monitor?.stop();
     const exchanged = [...options.sandbox.state.successfulExchanges].filter(([id]) => !exchangedBefore.has(id));
     const wall = result.batches.reduce((a, b) => a + b.wallMs, 0);
     const resumed = result.batches.reduce((a, b) => a + b.resumed, 0);
@@ -184,6 +307,14 @@ export async function runMultiProcess(options: {
         maxPerLogin: Math.max(0, ...exchanged.map(([, n]) => n)),
       },
       killed,
+      cpuPerCompletion: {
+        redis: per(replyCpu.redis, resumed),
+        bridge: per(sum(replyCpu.bridge), resumed),
+        byProcess: processes.map((p) => per(replyCpu.bridge.get(p.pid) ?? 0, resumed)),
+        load: per(replyCpu.load, resumed),
+        sandbox: per(replyCpu.sandbox, resumed),
+      },
+      cpuPerHandoff: { redis: per(lifeCpu.redis, options.count), bridge: per(sum(lifeCpu.bridge), options.count) },
     };
   } finally {
     await Promise.all(processes.map((p) => p.stop()));

@@ -79,8 +79,10 @@ for (let done = 0, index = 0; done < config.count; index++) {
   const at = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   settled.forEach((s) => {
     if (s.status === 'rejected') {
-      const reason = s.reason as { code?: string; message?: string };
-      const key = reason.code ?? (/did not resume/.test(reason.message ?? '') ? 'no resume in time' : 'unknown');
+      // A failed login (LoginFailedError, code login_failed) names the handoff's own error in `reason`.
+      const reason = s.reason as { code?: string; reason?: string; message?: string };
+      const key =
+        reason.reason ?? reason.code ?? (/did not resume/.test(reason.message ?? '') ? 'no resume in time' : 'unknown');
       failures[key] = (failures[key] ?? 0) + 1;
     }
   });

@@ -9,9 +9,10 @@ import { round } from './stats.js';
  * 2 servers and 2 workers over `--procs-n` handoffs with one worker SIGKILLed half-way.
  */
 export interface ProcessesResult {
-  readonly oneWorker: MultiProcessRun;
-  readonly twoWorkers: MultiProcessRun;
-  readonly crash: MultiProcessRun;
+  /** One rate run per `--procs-workers` entry (default 1 and 2 workers). */
+  readonly rates: MultiProcessRun[];
+  /** Skipped with `--procs-n 0`. */
+  readonly crash: MultiProcessRun | undefined;
 }
 
 /** Completions per second with the bridge in its own processes (issue #16 item 4). */
@@ -48,64 +49,86 @@ const topCommands = (c: CommandCounts) =>
 export const processesPart = benchPart<ProcessesResult>({
   name: 'processes',
   title: 'several server and worker processes: completions/s, exactly once with a worker SIGKILLed',
-  flags: { 'procs-n': '10000', 'procs-rate-n': '2000', 'procs-batch': '500' },
+  // `procs-workers`: the worker counts of the rate runs, as digits (`12`: 1 then 2 workers).
+  flags: { 'procs-n': '10000', 'procs-rate-n': '2000', 'procs-batch': '500', 'procs-workers': '12' },
   async run(ctx) {
     const rateN = ctx.int('procs-rate-n');
-    const oneWorker = await run(ctx, 'procs1', 1, rateN);
-    const twoWorkers = await run(ctx, 'procs2', 2, rateN);
-    const n = ctx.int('procs-n');
-    const crash = await run(ctx, 'procsk', 2, n, Math.floor(Math.ceil(n / ctx.int('procs-batch')) / 2));
-    return { oneWorker, twoWorkers, crash };
+    // `--procs-n 0` skips the kill run.
+    const n = ctx.int('procs-n', 0);
+    const rates: MultiProcessRun[] = [];
+    for (const workers of String(ctx.int('procs-workers')).split('').map(Number))
+      rates.push(await run(ctx, `procs${workers}`, workers, rateN));
+    const crash =
+      n > 0 ? await run(ctx, 'procsk', 2, n, Math.floor(Math.ceil(n / ctx.int('procs-batch')) / 2)) : undefined;
+    return { rates, crash };
   },
-  checks: ({ oneWorker, twoWorkers, crash }) => {
-    const lost = Object.entries(crash.load.notResumed);
-    const lostCount = lost.reduce((a, [, n]) => a + n, 0);
-    return [
-      ...[oneWorker, twoWorkers].map((r) => ({
+  checks: ({ rates, crash }) => [
+    ...rates.flatMap((r) => [
+      {
         figure: `completions/s, 2 servers + ${r.workers} worker process(es), load apart (n=${r.count})`,
         measured: `${round(r.perSecond)} /s`,
         target: `≥ ${completionsTarget} /s`,
         pass: r.perSecond >= completionsTarget,
-      })),
+      },
       {
         figure: '  bridge Redis commands per handoff (create → resumed)',
-        measured: `${twoWorkers.commands.total}`,
+        measured: `${r.commands.total}`,
         target: '',
         pass: undefined,
       },
-      { figure: '    most', measured: topCommands(twoWorkers.commands), target: '', pass: undefined },
+      { figure: '    most', measured: topCommands(r.commands), target: '', pass: undefined },
       {
         figure: '  bridge Redis commands per completion (reply sent → agent resumed)',
-        measured: `${twoWorkers.replyCommands.total}`,
+        measured: `${r.replyCommands.total}; jobs moved to active ${r.replyCommands.byCommand.rpoplpush ?? 0}`,
         target: '',
         pass: undefined,
       },
-      { figure: '    most', measured: topCommands(twoWorkers.replyCommands), target: '', pass: undefined },
+      { figure: '    most', measured: topCommands(r.replyCommands), target: '', pass: undefined },
       {
-        figure: `exactly once, ${crash.count} handoffs, a worker SIGKILLed: resumed twice / ended twice in audit / exchanged twice`,
-        measured: `${crash.load.resumedTwice} / ${crash.audit.twice} / ${crash.exchanges.maxPerLogin > 1 ? 'yes' : 0}`,
-        target: '0 / 0 / 0',
-        pass:
-          crash.killed && crash.load.resumedTwice === 0 && crash.audit.twice === 0 && crash.exchanges.maxPerLogin <= 1,
-      },
-      {
-        figure: '  not resumed with a credential (by error)',
-        measured: lostCount ? lost.map(([code, n]) => `${code} ${n}`).join(', ') : '0',
-        target: 'only exchange_lost (the kill cut the exchange)',
-        pass: lost.every(([code]) => code === 'exchange_lost'),
-      },
-      {
-        figure: '  feed: endings read twice / never; audit: endings missing',
-        measured: `${crash.load.eventsTwice} / ${crash.load.eventsMissing}; ${crash.audit.missing}`,
-        target: '0 / 0; 0',
-        pass: crash.load.eventsTwice === 0 && crash.load.eventsMissing === 0 && crash.audit.missing === 0,
-      },
-      {
-        figure: '  completions/s over the crash run',
-        measured: `${round(crash.perSecond)} /s`,
+        figure: '  CPU ms per completion: redis-server / bridge processes (each) / load / sandbox',
+        measured: `${r.cpuPerCompletion.redis} / ${r.cpuPerCompletion.bridge} (${r.cpuPerCompletion.byProcess.join(', ')}) / ${r.cpuPerCompletion.load} / ${r.cpuPerCompletion.sandbox}`,
         target: '',
         pass: undefined,
       },
-    ];
-  },
+      {
+        figure: '  CPU ms per handoff (create → resumed): redis-server / bridge processes',
+        measured: `${r.cpuPerHandoff.redis} / ${r.cpuPerHandoff.bridge}`,
+        target: '',
+        pass: undefined,
+      },
+    ]),
+    ...(crash ? crashChecks(crash) : []),
+  ],
 });
+
+function crashChecks(crash: MultiProcessRun) {
+  const lost = Object.entries(crash.load.notResumed);
+  const lostCount = lost.reduce((a, [, n]) => a + n, 0);
+  return [
+    {
+      figure: `exactly once, ${crash.count} handoffs, a worker SIGKILLed: resumed twice / ended twice in audit / exchanged twice`,
+      measured: `${crash.load.resumedTwice} / ${crash.audit.twice} / ${crash.exchanges.maxPerLogin > 1 ? 'yes' : 0}`,
+      target: '0 / 0 / 0',
+      pass:
+        crash.killed && crash.load.resumedTwice === 0 && crash.audit.twice === 0 && crash.exchanges.maxPerLogin <= 1,
+    },
+    {
+      figure: '  not resumed with a credential (by error)',
+      measured: lostCount ? lost.map(([code, n]) => `${code} ${n}`).join(', ') : '0',
+      target: 'only exchange_lost (the kill cut the exchange)',
+      pass: lost.every(([code]) => code === 'exchange_lost'),
+    },
+    {
+      figure: '  feed: endings read twice / never; audit: endings missing',
+      measured: `${crash.load.eventsTwice} / ${crash.load.eventsMissing}; ${crash.audit.missing}`,
+      target: '0 / 0; 0',
+      pass: crash.load.eventsTwice === 0 && crash.load.eventsMissing === 0 && crash.audit.missing === 0,
+    },
+    {
+      figure: '  completions/s over the crash run',
+      measured: `${round(crash.perSecond)} /s`,
+      target: '',
+      pass: undefined,
+    },
+  ];
+}

@@ -36,9 +36,9 @@ const only = new Set(values.only!.split(','));
 const unknown = [...only].filter((name) => !benchParts.some((p) => p.name === name));
 if (unknown.length)
   throw new Error(`--only: no part named ${unknown.join(', ')}; parts: ${benchParts.map((p) => p.name).join(', ')}`);
-const int = (flag: string) => {
+const int = (flag: string, min = 1) => {
   const value = Number(flagValues[flag]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a whole number of at least 1`);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${flag} must be a whole number of at least ${min}`);
   return value;
 };
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);

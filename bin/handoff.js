@@ -41,7 +41,8 @@ if (command === '--version' || command === '-v' || command === 'version') {
 } else {
   const compiled = compiledIsCurrent();
   if (!compiled) (await import('tsx/esm/api')).register();
-  const roles = { serve: 'all', server: 'server', worker: 'worker' };
+  // `serve` runs what HANDOFF_ROLE says (default all); `server` and `worker` are that role whatever it says.
+  const roles = { serve: undefined, server: 'server', worker: 'worker' };
   if (command in roles) {
     const { serve } = compiled ? await import('../dist/src/main.js') : await import('../src/main.ts');
     process.exitCode = await serve(process.env, roles[command], args);

@@ -7,7 +7,9 @@ import type { ApprovedBy, Completion, IssuedCredential } from '../core/login-pro
 import type { InboundReply, ThreadAdapter } from '../core/thread-adapter.js';
 import { bindServiceApproval, vouchingApprover } from './approver-binding.js';
 import type { EngineDeps } from './engine-deps.js';
+import type { OutboundAction } from './ports.js';
 import { openHeldResult, openLoginSecret } from './login-secret.js';
+import type { CredentialRecord } from '../store/credential-store.js';
 import { scheduleRetirement } from './credential-expiry.js';
 import { scheduleRefresh } from './credential-lifecycle.js';
 import { finishHandoff } from './finish.js';
@@ -309,23 +311,21 @@ async function storeCredential(
   id: string,
   credential: IssuedCredential,
 ): Promise<void> {
-  await deps.credentials.put(
-    {
-      id,
-      handoffId: record.id,
-      service: record.service,
-      protocol: deps.protocols.get(record.protocol).name,
-      ...(record.serviceName ? { serviceName: record.serviceName } : {}),
-      scopes: credential.scopes,
-      ...(credential.expiresAt !== undefined ? { expiresAt: credential.expiresAt } : {}),
-      agentId: record.agentId,
-      thread: record.thread,
-      createdAt: deps.clock.now(),
-    },
-    credential,
-  );
+  const stored: CredentialRecord = {
+    id,
+    handoffId: record.id,
+    service: record.service,
+    protocol: deps.protocols.get(record.protocol).name,
+    ...(record.serviceName ? { serviceName: record.serviceName } : {}),
+    scopes: credential.scopes,
+    ...(credential.expiresAt !== undefined ? { expiresAt: credential.expiresAt } : {}),
+    agentId: record.agentId,
+    thread: record.thread,
+    createdAt: deps.clock.now(),
+  };
+  await deps.credentials.put(stored, credential);
   await scheduleRefresh(deps, id, credential, record.protocol);
-  await scheduleRetirement(deps, id);
+  await scheduleRetirement(deps, id, stored);
 }
 
 async function react(
@@ -372,12 +372,16 @@ async function complete(
     set: { credentialId: record.credentialId },
     actor: actorOf(source, vouchedBy),
     notice: (done) => notices.completed(done, scopes, redacts, codeInReply),
+    // The reply's reaction and the code's redaction go out with the notice (one round trip).
+    alsoSend: (): OutboundAction[] =>
+      source.kind !== 'reply'
+        ? []
+        : [
+            { kind: 'react', handoffId: record.id, message: source.reply.messageRef, reaction: 'ok' },
+            ...(redacts ? [{ kind: 'redact' as const, handoffId: record.id, message: source.reply.messageRef }] : []),
+          ],
   });
   if (!result.ok) return { kind: 'not_claimable', record: result.reason === 'conflict' ? result.record : record };
-  await react(deps, record, source, 'ok');
-  if (redacts && source.kind === 'reply') {
-    await deps.outbox.send({ kind: 'redact', handoffId: record.id, message: source.reply.messageRef });
-  }
   return { kind: 'completed', record: result.record };
 }
 

@@ -23,9 +23,16 @@ export function retirementOf(deps: EngineDeps, record: CredentialRecord): Retire
   return candidates.sort((a, b) => a.at - b.at)[0];
 }
 
-/** Schedules the check of a credential's life (a no-op when already scheduled for that time). */
-export async function scheduleRetirement(deps: EngineDeps, credentialId: string): Promise<void> {
-  const record = await deps.credentials.get(credentialId);
+/**
+ * Schedules the check of a credential's life (a no-op when already scheduled for that time).
+ * `stored`: the record just written, when the caller has it (saves reading it back).
+ */
+export async function scheduleRetirement(
+  deps: EngineDeps,
+  credentialId: string,
+  stored?: CredentialRecord,
+): Promise<void> {
+  const record = stored ?? (await deps.credentials.get(credentialId));
   const due = record && retirementOf(deps, record);
   if (due) await deps.credentialJobs.scheduleRetirement(credentialId, due.at);
 }

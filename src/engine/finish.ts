@@ -6,6 +6,7 @@ import { endingAuditDetail } from '../store/audit-log.js';
 import type { TransitionResult } from '../store/handoff-store.js';
 import { queueRequestEdit } from './approval-edit.js';
 import type { EngineDeps } from './engine-deps.js';
+import type { OutboundAction } from './ports.js';
 
 /**
  * Ends a handoff: the atomic transition to a terminal status (which also appends the ending
@@ -13,7 +14,7 @@ import type { EngineDeps } from './engine-deps.js';
  * entry to the audit stream, so a crash cannot leave one without the other), then the
  * consequences that every ending shares — the protocol secret is deleted, the audit sink gets
  * its copy, the thread is told (an approval's request is edited to show its outcome too), and
- * the driver job is woken so it completes.
+ * the driver job, which has nothing left to do, is dropped (a running one ends by itself).
  */
 export async function finishHandoff(
   deps: EngineDeps,
@@ -22,6 +23,8 @@ export async function finishHandoff(
   options: {
     set?: HandoffPatch;
     notice?: (finished: HandoffRecord) => NoticeMessage;
+    /** More outbound actions of the ending (a reaction, a redaction), queued with the notice in one round trip. */
+    alsoSend?: (finished: HandoffRecord) => readonly OutboundAction[];
     /** Who ended it, when nobody calls through the API (a person's id, `bridge:poll`); default `bridge`. */
     actor?: string;
     /** Who ended it through the API (the caller, source address, request id). */
@@ -65,15 +68,14 @@ export async function finishHandoff(
   });
   // An approval's request, edited to show how it ended.
   await queueRequestEdit(deps, finished);
-  if (options.notice) {
-    await deps.outbox.send({
-      kind: 'post',
-      handoffId: finished.id,
-      thread: finished.thread,
-      message: options.notice(finished),
-    });
-  }
-  await deps.jobs.wake(finished.id);
+  const outbound: OutboundAction[] = [
+    ...(options.notice
+      ? [{ kind: 'post' as const, handoffId: finished.id, thread: finished.thread, message: options.notice(finished) }]
+      : []),
+    ...(options.alsoSend?.(finished) ?? []),
+  ];
+  if (outbound.length > 0) await deps.outbox.sendAll(outbound);
+  await deps.jobs.ended(finished.id);
   deps.logger.info('handoff finished', {
     handoffId: finished.id,
     status: to,

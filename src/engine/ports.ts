@@ -43,13 +43,20 @@ export interface Outbox {
    * a handoff is queued once even if the driver runs its start step twice).
    */
   send(action: OutboundAction, options?: { dedupeKey?: string }): Promise<void>;
+  /** Queues several actions (each its own job, as `send` queues it) in one round trip. */
+  sendAll(actions: readonly OutboundAction[]): Promise<void>;
 }
 
 export interface HandoffJobs {
   /** Starts the driver job for a new handoff (once: a second start adds nothing). */
   start(handoffId: string): Promise<void>;
-  /** Wakes a driver that waits as a delayed job (a reply finished it, or a poll is due). */
+  /** Wakes a driver that waits as a delayed job (a poll is due, a slot came free…). */
   wake(handoffId: string): Promise<void>;
+  /**
+   * The handoff ended: its driver has nothing left to do. A driver waiting (delayed, or
+   * queued) is dropped rather than woken to find the ending; a running one sees it and ends.
+   */
+  ended(handoffId: string): Promise<void>;
 }
 
 export interface CredentialJobs {

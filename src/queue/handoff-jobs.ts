@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Job } from 'bullmq';
 import type { HandoffJobs } from '../engine/ports.js';
 import { driverJobOptions } from './job-options.js';
 import type { Queues } from './queues.js';
@@ -18,7 +19,8 @@ export function driverJobId(handoffId: string): string {
 /**
  * Driver jobs: one per handoff, on the bridge's own queue. No agent job is ever their parent:
  * agents learn that a handoff ended from their feed (GET /v1/events), never from the bridge's
- * Redis.
+ * Redis, and nothing reads a driver job's result: an ended handoff's waiting driver is removed
+ * rather than woken (one script instead of a read, a promote and a whole job cycle).
  */
 export function createHandoffJobs(queues: Queues): HandoffJobs {
   return {
@@ -26,14 +28,20 @@ export function createHandoffJobs(queues: Queues): HandoffJobs {
       await queues.handoffs.add('drive', { handoffId }, { ...driverJobOptions, jobId: driverJobId(handoffId) });
     },
     async wake(handoffId) {
-      const job = await queues.handoffs.getJob(driverJobId(handoffId));
-      if (!job) return;
+      // Promoted by id, unread: BullMQ's promote script checks the job is there and delayed.
+      const job = new Job(queues.handoffs, 'drive', { handoffId }, {}, driverJobId(handoffId));
       try {
         await job.promote();
       } catch {
-        // Not delayed right now (running, or already woken): the driver re-reads the record
-        // after parking itself, so the change is not missed.
+        // Not delayed right now (running, already woken, or gone): the driver re-reads the
+        // record after parking itself, so the change is not missed.
       }
+    },
+    async ended(handoffId) {
+      // One script: removes the job unless a worker holds it (then it returns 0, and the
+      // running driver reads the ending itself: after parking it re-reads the record, finds
+      // nothing to wait for, and completes). A job already gone is no error.
+      await queues.handoffs.remove(driverJobId(handoffId), { removeChildren: false });
     },
   };
 }

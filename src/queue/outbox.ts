@@ -34,5 +34,19 @@ export function createOutbox(queues: Queues): Outbox {
         .outbound(platformOfAction(action))
         .add(action.kind, action, { ...outboundJobOptions, ...deduplication });
     },
+    async sendAll(actions) {
+      const byPlatform = new Map<string, OutboundAction[]>();
+      for (const action of actions) {
+        const platform = platformOfAction(action);
+        byPlatform.set(platform, [...(byPlatform.get(platform) ?? []), action]);
+      }
+      await Promise.all(
+        [...byPlatform.values()].map((group) =>
+          queues
+            .outbound(platformOfAction(group[0]!))
+            .addBulk(group.map((action) => ({ name: action.kind, data: action, opts: { ...outboundJobOptions } }))),
+        ),
+      );
+    },
   };
 }

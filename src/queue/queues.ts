@@ -46,11 +46,15 @@ export interface Queues {
 }
 
 /**
- * Options every bridge queue shares. BullMQ keeps a stream of job events per queue (10,000 by
- * default) for QueueEvents listeners; the bridge listens to none, so a short one suffices.
+ * BullMQ's per-queue stream of job events (10,000 by default) is kept for QueueEvents
+ * listeners; nothing of the bridge's reads it (agents learn of endings from their feed), so it
+ * is kept as short as Redis trims it (`MAXLEN ~`: about one stream node, ≤ ~100 entries).
  */
+export const queueEventsMaxLen = 10;
+
+/** Options every bridge queue shares. */
 export function queueOptions(connection: Redis, prefix: string, queue: string) {
-  return { connection, prefix: queueKeyPrefix(prefix, queue), streams: { events: { maxLen: 500 } } };
+  return { connection, prefix: queueKeyPrefix(prefix, queue), streams: { events: { maxLen: queueEventsMaxLen } } };
 }
 
 export function createQueues(connection: Redis, prefix: string, platforms: readonly Platform[]): Queues {

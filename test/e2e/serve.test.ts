@@ -4,7 +4,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, handoffBin, spawnLogged, stopAllProcesses, waitForHealth } from '../helpers/processes.js';
+import { randomBytes } from 'node:crypto';
+import { redisUrl } from '../helpers/environment.js';
 import { redisAnswers } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * `npm start` on a fresh clone: no REDIS_URL, no token, no key. The bridge must bring up its
@@ -90,6 +93,25 @@ describe('handoff serve with embedded defaults', () => {
     for (const variable of ['HANDOFF_VAULT_KEY', 'HANDOFF_API_TOKEN', 'REDIS_URL'])
       expect(proc.stderr()).toContain(`${variable} is required in production`);
     expect(proc.stdout()).not.toContain('handoff bridge is running');
+  });
+
+  it('runs the role HANDOFF_ROLE names (a worker serves no HTTP)', async () => {
+    const port = await freePort();
+    const proc = spawnLogged('serve-role-worker', [handoffBin, 'serve'], {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      REDIS_URL: redisUrl,
+      HANDOFF_PREFIX: `serve-role-${randomBytes(4).toString('hex')}`,
+      HANDOFF_VAULT_KEY: randomBytes(32).toString('base64'),
+      HANDOFF_API_TOKEN: `t-${randomBytes(16).toString('hex')}`,
+      HANDOFF_ROLE: 'worker',
+      PORT: String(port),
+      LOG_FORMAT: 'json',
+    });
+    await waitFor('worker running', () => /"worker running"/.test(proc.stderr() + proc.stdout()), 30_000);
+    expect(proc.stdout()).not.toContain('/v1/handoffs');
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    await proc.stop();
   });
 
   it('an explicit NODE_ENV wins over --dev, and serve refuses options it does not know (exit 2)', async () => {
