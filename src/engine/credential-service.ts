@@ -5,7 +5,7 @@ import type { RetrievedCredential } from '../core/wire.js';
 import { retireIfDue } from './credential-expiry.js';
 import { refreshNow, reopenHandoff } from './credential-lifecycle.js';
 import type { EngineDeps } from './engine-deps.js';
-import { getHandoff } from './handoff-service.js';
+import type { HandoffRecord } from '../core/handoff.js';
 
 /** The one deliberate way a credential leaves the bridge: to its owner, audited. */
 /**
@@ -65,12 +65,13 @@ async function liveSecret(
   }
 }
 
+/** The live secret of `record`'s credential, for a caller already allowed to read `record`. */
 export async function retrieveCredential(
   deps: EngineDeps,
-  handoffId: string,
+  record: HandoffRecord,
   origin: AuditOrigin,
 ): Promise<RetrievedCredential> {
-  const record = await getHandoff(deps, handoffId);
+  const handoffId = record.id;
   if (record.status !== 'completed' || !record.credentialId) {
     throw new ConflictError(
       `Handoff ${handoffId} is ${record.status}; a credential exists only once it is completed.`,

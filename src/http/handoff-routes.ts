@@ -1,6 +1,6 @@
 import { originOf } from '../core/caller.js';
 import { BadInputError } from '../core/errors.js';
-import { isTerminal } from '../core/handoff.js';
+import { isTerminal, type HandoffRecord } from '../core/handoff.js';
 import { bodyJson, json, type Route, type RouteRequest } from '../core/http-route.js';
 import type { HandoffView } from '../core/wire.js';
 import { handoffFor } from '../engine/access.js';
@@ -38,8 +38,7 @@ function jsonBody(req: RouteRequest): unknown {
  */
 export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; guard: ApiGuard }): Route[] {
   const { engine, events, guard } = deps;
-  const viewOf = async (id: string): Promise<HandoffView | ApprovalView> => {
-    const record = await getHandoff(engine, id);
+  const viewOf = async (record: HandoffRecord): Promise<HandoffView | ApprovalView> => {
     if (record.kind === 'approval') return toApprovalView(record);
     const credential = record.credentialId ? await engine.credentials.get(record.credentialId) : undefined;
     return toHandoffView(record, credential);
@@ -100,19 +99,17 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       handler: guard(async (req, call) => {
         const id = req.params.id!;
         const waitMs = waitMsOf(req);
-        await handoffFor(engine, call, id, waitMs > 0 ? 'wait' : 'read');
-        if (waitMs === 0) return json(200, await viewOf(id));
+        // The record the access check read is the first view: one read of it per request.
+        if (waitMs === 0) return json(200, await viewOf(await handoffFor(engine, call, id, 'read')));
         // Armed before the first read: a change that lands between that read and the wait
         // still wakes it (see status-events.ts).
         const waiter = events.armHandoff(id);
         try {
-          const first = await viewOf(id);
+          const first = await viewOf(await handoffFor(engine, call, id, 'wait'));
           const ifStatus = req.query.get('ifStatus') ?? first.status;
           const done = (view: HandoffView | ApprovalView) => view.status !== ifStatus || isTerminal(view.status);
-          return json(
-            200,
-            await readUntil(waiter, first, { read: () => viewOf(id), done, waitMs, signal: req.signal }),
-          );
+          const read = async () => viewOf(await getHandoff(engine, id));
+          return json(200, await readUntil(waiter, first, { read, done, waitMs, signal: req.signal }));
         } finally {
           waiter.close();
         }
@@ -122,8 +119,8 @@ export function handoffRoutes(deps: { engine: EngineDeps; events: StatusEvents; 
       method: 'POST',
       path: '/v1/handoffs/:id/credential',
       handler: guard(async (req, call) => {
-        await handoffFor(engine, call, req.params.id!, 'credential');
-        return json(200, await retrieveCredential(engine, req.params.id!, originOf(call)));
+        const record = await handoffFor(engine, call, req.params.id!, 'credential');
+        return json(200, await retrieveCredential(engine, record, originOf(call)));
       }),
     },
     {
