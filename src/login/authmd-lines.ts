@@ -14,7 +14,7 @@ import type { AgentAuthMetadata, DiscoveredService } from './discovered-service.
  * the link only, the person pastes the code the page shows, the bridge completes with
  * `{claim_token, user_code}`). Both end with the identity assertion exchanged for an access
  * token (RFC 7523 jwt-bearer) and revoke with RFC 7009. Metadata suggests the shape; the
- * registration answer decides it. v0.1 stays in authmd.ts.
+ * registration answer decides it. v0.1 stays in authmd-claim-*.ts.
  */
 export function createAuthMdLines(deps: AuthMdLinesDeps) {
   const steps = createLineSteps(deps);
