@@ -9,7 +9,8 @@ import {
 import type { PollResult, ProtocolSecret } from '../core/login-protocol.js';
 import { rateLimitWaitMs } from '../core/rate-limit.js';
 import { startApproval, timeOutApproval } from './approval-driver.js';
-import { claimLeaseMs, claimWithAnswer } from './claim.js';
+import { claimWithAnswer } from './claim.js';
+import { claimLeaseMs } from './claim-lease.js';
 import type { EngineDeps } from './engine-deps.js';
 import { openLoginSecret, sealLoginSecret } from './login-secret.js';
 import { finishHandoff } from './finish.js';
