@@ -1,5 +1,5 @@
 import type { HandoffRecord } from '../core/handoff.js';
-import type { ClaimOutcome, ClaimSource } from './claim.js';
+import type { ClaimOutcome, ClaimSource } from './claim-types.js';
 import type { EngineDeps } from './engine-deps.js';
 import { finishHandoff } from './finish.js';
 import { notices } from './notices.js';

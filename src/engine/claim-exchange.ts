@@ -2,7 +2,7 @@ import { HandoffError } from '../core/errors.js';
 import type { HandoffRecord } from '../core/handoff.js';
 import type { Completion } from '../core/login-protocol.js';
 import { rateLimitWaitMs } from '../core/rate-limit.js';
-import type { ClaimAnswer, ClaimOutcome, ClaimSource } from './claim.js';
+import type { ClaimAnswer, ClaimOutcome, ClaimSource } from './claim-types.js';
 import { failClaim } from './claim-endings.js';
 import { releaseClaim, whileLeased } from './claim-lease.js';
 import type { EngineDeps } from './engine-deps.js';

@@ -1,7 +1,7 @@
 import type { HandoffRecord } from '../core/handoff.js';
 import type { ApprovedBy, Completion } from '../core/login-protocol.js';
 import { bindServiceApproval, vouchingApprover } from './approver-binding.js';
-import type { ClaimAnswer, ClaimOutcome, ClaimSource } from './claim.js';
+import type { ClaimAnswer, ClaimOutcome, ClaimSource } from './claim-types.js';
 import type { EngineDeps } from './engine-deps.js';
 import { holdServiceApproval, refuseServiceApproval } from './service-approval.js';
 

@@ -1,6 +1,6 @@
 import { maxAttempts, type HandoffRecord } from '../core/handoff.js';
 import type { Completion } from '../core/login-protocol.js';
-import type { ClaimOptions, ClaimOutcome, ClaimSource } from './claim.js';
+import type { ClaimOptions, ClaimOutcome, ClaimSource } from './claim-types.js';
 import { actorOf, failClaim, react } from './claim-endings.js';
 import { releaseClaim } from './claim-lease.js';
 import type { EngineDeps } from './engine-deps.js';
