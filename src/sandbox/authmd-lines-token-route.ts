@@ -16,6 +16,22 @@ export const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const oauthError = (status: number, error: string, description: string): RouteResponse =>
   json(status, { error, error_description: description }, { 'cache-control': 'no-store' });
 
+type Issued = Extract<ReturnType<AuthMdLinesState['exchange']>, { ok: true }>;
+
+/** The token answer for an issued session, with what a grant adds to it. */
+const tokenAnswer = (state: AuthMdLinesState, issued: Issued, extra: Record<string, string> = {}): RouteResponse =>
+  json(
+    200,
+    {
+      access_token: issued.accessToken,
+      token_type: 'Bearer',
+      expires_in: Math.round((issued.session.accessExpiresAt - state.now()) / 1000),
+      scope: issued.session.scopes.join(' '),
+      ...extra,
+    },
+    { 'cache-control': 'no-store' },
+  );
+
 export function lineTokenRoute(state: AuthMdLinesState, base: string): Route {
   const polling = state.line === '0.6';
   return {
@@ -31,34 +47,17 @@ export function lineTokenRoute(state: AuthMdLinesState, base: string): Route {
         if (resource !== `${requestOrigin(req)}${base}`) return oauthError(400, 'invalid_target', 'Unknown resource.');
         const result = state.exchange(form.get('assertion') ?? '');
         if (!result.ok) return oauthError(400, result.error, result.message);
-        return json(
-          200,
-          {
-            access_token: result.accessToken,
-            token_type: 'Bearer',
-            expires_in: Math.round((result.session.accessExpiresAt - state.now()) / 1000),
-            scope: result.session.scopes.join(' '),
-          },
-          { 'cache-control': 'no-store' },
-        );
+        return tokenAnswer(state, result);
       }
       if (grant === claimGrant && polling) {
         const result = state.pollClaim(form.get('claim_token') ?? '');
         if (!result.ok) return oauthError(400, result.error, result.message);
         const issued = state.exchange(result.assertion.value);
         if (!issued.ok) return oauthError(400, issued.error, issued.message);
-        return json(
-          200,
-          {
-            access_token: issued.accessToken,
-            token_type: 'Bearer',
-            expires_in: Math.round((issued.session.accessExpiresAt - state.now()) / 1000),
-            scope: issued.session.scopes.join(' '),
-            identity_assertion: result.assertion.value,
-            assertion_expires: iso(result.assertion.expiresAt),
-          },
-          { 'cache-control': 'no-store' },
-        );
+        return tokenAnswer(state, issued, {
+          identity_assertion: result.assertion.value,
+          assertion_expires: iso(result.assertion.expiresAt),
+        });
       }
       return oauthError(400, 'unsupported_grant_type', 'This grant is not supported.');
     },
