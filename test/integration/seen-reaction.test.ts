@@ -56,9 +56,9 @@ describe('the seen reaction on a reply', () => {
   });
 
   it('a slow service: 👀 while the exchange waits, then ✅', async () => {
-    bridge.sandbox!.faults.slow(exchange, seenAfterMs + 1_000);
+    bridge.sandbox!.faults.slow(exchange, seenAfterMs + 2_000);
     const { reactions, done } = await pasteCode('seen-slow');
-    await waitFor('👀 before the answer', async () => (await reactions()).includes('👀'), seenAfterMs + 900);
+    await waitFor('👀 before the answer', async () => (await reactions()).includes('👀'), seenAfterMs + 1_800);
     expect(await reactions()).toEqual(['👀']);
     await done();
     expect(await reactions()).toEqual(['👀', '✅']);
