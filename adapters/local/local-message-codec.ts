@@ -2,11 +2,13 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { LocalMessage } from './local-thread-store.js';
 
 /**
- * How a local thread's message is stored: its JSON without defaults, compressed (raw deflate
- * with a preset dictionary, base64) behind a `z` mark. The local thread stands in for a chat
- * platform that would hold these messages itself; in Redis every waiting handoff keeps its
- * login request here, so each byte counts (issue #16: a 650-byte post stores in about 240).
- * Messages written before this codec (plain JSON, `{…}`) are still read.
+ * How a local thread's message is stored: `y`, its id in clear, a tab, then its JSON without
+ * the id and the defaults, compressed (raw deflate with a preset dictionary, base64). The id in
+ * front lets an edit find its message without inflating the others (`storedId`). The local
+ * thread stands in for a chat platform that would hold these messages itself; in Redis every
+ * waiting handoff keeps its login request here, so each byte counts (issue #16: a 650-byte post
+ * stores in about 240). Messages written before are still read: `z` + the compressed JSON with
+ * its id (December 2026), and plain JSON, `{…}`, before that.
  */
 
 /**
@@ -23,28 +25,42 @@ export const localMessageDictionary = Buffer.from(
 );
 const dictionary = localMessageDictionary;
 
-/** Mark of the compressed form (JSON starts with `{`). */
-const mark = 'z';
+/** Mark of the form with the id in front (`y<id>\t<compressed JSON>`): message ids hold no tab. */
+const mark = 'y';
+/** Mark of the earlier compressed form, id inside (JSON starts with `{`). */
+const oldMark = 'z';
 /** Far above a message's size (text is capped long before); a corrupt entry cannot balloon. */
 const maxInflated = 256 * 1024;
 
+const inflate = (base64: string) =>
+  inflateRawSync(Buffer.from(base64, 'base64'), { dictionary, maxOutputLength: maxInflated }).toString('utf8');
+
 /** Stored without its defaults (no reactions, not redacted): most messages never change. */
 export function encodeLocalMessage(message: LocalMessage): string {
-  const { reactions, redacted, ...rest } = message;
+  const { id, reactions, redacted, ...rest } = message;
   const json = JSON.stringify({
     ...rest,
     ...(reactions.length ? { reactions } : {}),
     ...(redacted ? { redacted } : {}),
   });
-  return mark + deflateRawSync(json, { dictionary, level: 9 }).toString('base64');
+  return `${mark}${id}\t${deflateRawSync(json, { dictionary, level: 9 }).toString('base64')}`;
+}
+
+/** The id of a stored message when it is written in clear (the current form), without inflating it. */
+export function storedId(raw: string): string | undefined {
+  if (!raw.startsWith(mark)) return undefined;
+  const tab = raw.indexOf('\t');
+  return tab < 0 ? undefined : raw.slice(mark.length, tab);
 }
 
 export function decodeLocalMessage(raw: string): LocalMessage {
-  const json = raw.startsWith(mark)
-    ? inflateRawSync(Buffer.from(raw.slice(mark.length), 'base64'), {
-        dictionary,
-        maxOutputLength: maxInflated,
-      }).toString('utf8')
-    : raw;
-  return { reactions: [], redacted: false, ...(JSON.parse(json) as Partial<LocalMessage>) } as LocalMessage;
+  const id = storedId(raw);
+  const json =
+    id !== undefined
+      ? inflate(raw.slice(mark.length + id.length + 1))
+      : raw.startsWith(oldMark)
+        ? inflate(raw.slice(oldMark.length))
+        : raw;
+  const parsed = JSON.parse(json) as Partial<LocalMessage>;
+  return { reactions: [], redacted: false, ...parsed, ...(id !== undefined ? { id } : {}) } as LocalMessage;
 }

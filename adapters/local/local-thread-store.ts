@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyValueStore } from '../../src/core/key-value.js';
-import { decodeLocalMessage as parse, encodeLocalMessage as serialise } from './local-message-codec.js';
+import { HandoffError } from '../../src/core/errors.js';
+import { decodeLocalMessage as parse, encodeLocalMessage as serialise, storedId } from './local-message-codec.js';
 
 /** One message in a local thread, as the page and the JSON routes show it. */
 export interface LocalMessage {
@@ -26,10 +27,16 @@ export interface LocalMessage {
 /** Messages kept per thread; older ones fall off. */
 export const localThreadLimit = 1000;
 
+/** Times an edit re-reads its thread when the message changed under it (another edit, a trim). */
+const editTries = 8;
+
 /**
  * Local threads in the bridge's store: one list of messages per thread, each stored compactly
  * (local-message-codec.ts). Threads are small and local, so edits (reactions, redaction)
- * rewrite the one message in place.
+ * rewrite the one message in place: found by the id stored in clear in front of it, newest
+ * first (older entries are inflated only while looking for one of theirs), and written back
+ * only if the entry is still what was read, so two edits of one message at once (a reaction
+ * and a redaction) both land, and a trim that shifted the list is never written over.
  */
 export interface LocalThreadStore {
   append(name: string, message: Omit<LocalMessage, 'id' | 'reactions' | 'redacted'>): Promise<LocalMessage>;
@@ -37,9 +44,27 @@ export interface LocalThreadStore {
   update(name: string, id: string, change: (m: LocalMessage) => LocalMessage): Promise<LocalMessage | undefined>;
 }
 
+/** Index of the message `id` among stored entries, searched from the newest; -1 when absent. */
+export function indexOfStored(raws: readonly string[], id: string): number {
+  for (let i = raws.length - 1; i >= 0; i--) {
+    const raw = raws[i]!;
+    const inClear = storedId(raw);
+    if (inClear !== undefined) {
+      if (inClear === id) return i;
+      continue;
+    }
+    // An entry from before the id was written in clear (or a corrupt one): read it whole.
+    try {
+      if (parse(raw).id === id) return i;
+    } catch {
+      // A corrupt entry is nobody's message.
+    }
+  }
+  return -1;
+}
+
 export function createLocalThreadStore(store: KeyValueStore): LocalThreadStore {
   const key = (name: string) => `thread:${name}`;
-  const all = async (name: string) => (await store.list(key(name))).map(parse);
   return {
     async append(name, message) {
       const full: LocalMessage = {
@@ -52,18 +77,23 @@ export function createLocalThreadStore(store: KeyValueStore): LocalThreadStore {
       return full;
     },
     async list(name, afterId) {
-      const messages = await all(name);
-      if (!afterId) return messages;
-      const index = messages.findIndex((m) => m.id === afterId);
-      return index < 0 ? messages : messages.slice(index + 1);
+      const raws = await store.list(key(name));
+      const index = afterId ? indexOfStored(raws, afterId) : -1;
+      return raws.slice(index + 1).map(parse);
     },
     async update(name, id, change) {
-      const messages = await all(name);
-      const index = messages.findIndex((m) => m.id === id);
-      if (index < 0) return undefined;
-      const next = change(messages[index]!);
-      await store.replaceAt(key(name), index, serialise(next));
-      return next;
+      for (let tries = 0; tries < editTries; tries++) {
+        const raws = await store.list(key(name));
+        const index = indexOfStored(raws, id);
+        if (index < 0) return undefined;
+        const next = change(parse(raws[index]!));
+        if (await store.replaceIfSame(key(name), index, raws[index]!, serialise(next))) return next;
+      }
+      throw new HandoffError(`Local thread ${name} kept changing under an edit; the edit is retried.`, {
+        code: 'local_thread_busy',
+        status: 503,
+        retry: 'backoff',
+      });
     },
   };
 }

@@ -1,5 +1,13 @@
 import type { KeyValueStore } from '../core/key-value.js';
+import { LuaScript } from '../store/lua-script.js';
 import type { Redis } from '../store/redis.js';
+
+/** LSET only while the item is the one the caller read (a compare-and-set on one list item). */
+const replaceIfSame = new LuaScript(`
+if redis.call('LINDEX', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+`);
 
 /** The adapters' storage port on the bridge's Redis, every key under `<keyPrefix>:`. */
 export function redisKeyValue(redis: Redis, keyPrefix: string): KeyValueStore {
@@ -33,8 +41,8 @@ export function redisKeyValue(redis: Redis, keyPrefix: string): KeyValueStore {
     async list(key) {
       return redis.lrange(full(key), 0, -1);
     },
-    async replaceAt(key, index, value) {
-      await redis.lset(full(key), index, value);
+    async replaceIfSame(key, index, expected, value) {
+      return (await replaceIfSame.run(redis, [full(key)], [index, expected, value])) === 1;
     },
   };
 }

@@ -27,6 +27,9 @@ export interface KeyValueStore {
   append(key: string, value: string, keepLast: number): Promise<void>;
   /** Every item of a list, oldest first (empty when absent). */
   list(key: string): Promise<string[]>;
-  /** Replaces the item at `index` of a list. */
-  replaceAt(key: string, index: number, value: string): Promise<void>;
+  /**
+   * Replaces the item at `index` of a list if it still holds `expected`, at once; false when
+   * it does not (another writer changed it, or a trim moved the list), so the caller re-reads.
+   */
+  replaceIfSame(key: string, index: number, expected: string, value: string): Promise<boolean>;
 }

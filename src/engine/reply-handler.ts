@@ -10,6 +10,7 @@ import { notices } from './notices.js';
 import { routeReply, type Candidate } from './reply-routing.js';
 import { checkApprover } from './approver-check.js';
 import { askWhich, auditContext, refuse, requestPoll } from './reply-outcomes.js';
+import { withSeenIfSlow } from './seen-reaction.js';
 
 /**
  * What happens to a person's reply in a thread. Most replies are conversation and are left
@@ -160,7 +161,6 @@ async function answer(
   }
   if (action.kind === 'poll') return requestPoll(deps, record, reply, reply.author.id, ctx, true);
   await deps.audit.append({ event: 'reply.accepted', ...ctx, detail: { platform: reply.platform } });
-  await deps.outbox.send({ kind: 'react', handoffId: record.id, message: reply.messageRef, reaction: 'seen' });
   const source = {
     kind: 'reply' as const,
     reply,
@@ -168,9 +168,11 @@ async function answer(
     jobId,
     ...(options.finalAttempt ? { finalAttempt: true } : {}),
   };
-  const outcome =
+  // 👀 only when the answer is slow (seen-reaction.ts): a quick claim shows just its outcome.
+  const outcome = await withSeenIfSlow(deps, record.id, reply.messageRef, () =>
     action.kind === 'confirm'
-      ? await claimWithAnswer(deps, record, { held: true }, { ...source, saidDone: action.saidDone })
-      : await claimWithAnswer(deps, record, { code: action.code }, source, { onWrongCode: 'count' });
+      ? claimWithAnswer(deps, record, { held: true }, { ...source, saidDone: action.saidDone })
+      : claimWithAnswer(deps, record, { code: action.code }, source, { onWrongCode: 'count' }),
+  );
   return outcome.kind;
 }

@@ -140,10 +140,10 @@ export function createSandbox(options: Partial<SandboxOptions> = {}, base = '/sa
       ...route,
       handler: async (req: RouteRequest) => {
         state.recordCall(route.path, req.headers);
-        return (
-          faults.take(route.path.startsWith(`${base}/`) ? route.path.slice(base.length) : route.path) ??
-          route.handler(req)
-        );
+        const path = route.path.startsWith(`${base}/`) ? route.path.slice(base.length) : route.path;
+        const delayMs = faults.takeDelay(path);
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        return faults.take(path) ?? route.handler(req);
       },
     })),
   };

@@ -46,9 +46,10 @@ describe('GitHub rate limits become delays, never lost comments', () => {
     const { url } = await world.approvalIn(20);
     const sent = await world.comment(20, 'alice', await world.bridge.approve(url));
     await job.waitUntilFinished(agent.events, 30_000);
+    // The reply's one reaction (a quick claim: ✅ alone, seen-reaction.ts) waits out the reset.
     await waitFor(
       'the reaction after the reset',
-      () => sent.comment.reactions.includes('eyes') || world.fake.state.comments.get(sent.comment.id)!.deleted,
+      () => sent.comment.reactions.includes('hooray') || world.fake.state.comments.get(sent.comment.id)!.deleted,
       20_000,
     );
     const reactions = world.fake.requests.filter((r) => r.path.endsWith(`/comments/${sent.comment.id}/reactions`));

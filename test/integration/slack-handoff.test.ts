@@ -73,10 +73,10 @@ describe('Slack threads over the Events API (real Redis, real BullMQ, real WebCl
     );
     const replyTs = body.event.ts as string;
     const { channel } = parseSlackThread(thread);
-    await waitFor('status reactions', () => {
-      const reactions = h.slack.state.message(channel, replyTs)?.reactions ?? [];
-      return reactions.includes('eyes') && reactions.includes('white_check_mark');
-    });
+    // A quick claim shows its outcome alone; 👀 comes only when the answer is slow (seen-reaction.ts).
+    await waitFor('the ok reaction', () =>
+      (h.slack.state.message(channel, replyTs)?.reactions ?? []).includes('white_check_mark'),
+    );
     // Nothing the bridge said anywhere carries the credential.
     const credential = await h.bridge.api.retrieveCredential(result.handoffId);
     const everything = [...h.slack.state.messages.map(shownText), ...h.slack.state.ephemeral.map(shownText)].join('\n');

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   decodeLocalMessage,
   encodeLocalMessage,
   localMessageDictionary,
+  storedId,
 } from '../../adapters/local/local-message-codec.js';
 import type { LocalMessage } from '../../adapters/local/local-thread-store.js';
 import { renderPlainText } from '../../src/core/messages.js';
@@ -50,6 +52,34 @@ describe('local thread message storage', () => {
     expect(stored.length).toBeLessThan(json.length * 0.4);
     // Values the dictionary cannot know (the link's random part, the handoff id) are all kept.
     expect(decodeLocalMessage(stored).text).toContain('ar_8b0fdc72f1c14b40e1040d35');
+  });
+
+  it('writes the id in clear in front (`y<id>\\t…`), so it is read without inflating the message', () => {
+    const message = loginRequest();
+    const stored = encodeLocalMessage(message);
+    expect(stored.startsWith(`y${message.id}\t`)).toBe(true);
+    expect(storedId(stored)).toBe(message.id);
+    // The compressed part no longer carries the id.
+    expect(stored.slice(stored.indexOf('\t') + 1)).not.toContain(message.id);
+    expect(decodeLocalMessage(stored)).toEqual(message);
+    // The earlier forms hold their id inside: nothing to read in clear.
+    expect(storedId('zq4bIlugZgtIHLP0k5mQ')).toBeUndefined();
+    expect(storedId('{"id":"t.1"}')).toBeUndefined();
+    expect(storedId('yno-tab-here')).toBeUndefined();
+  });
+
+  it('costs a login request at most one byte more than the `z` form with its id inside (245 → 246 B)', () => {
+    const message = loginRequest();
+    const { reactions: _r, redacted: _d, ...rest } = message;
+    const before = `z${deflateRawSync(JSON.stringify(rest), { dictionary: localMessageDictionary, level: 9 }).toString('base64')}`;
+    const after = encodeLocalMessage(message);
+    expect(after.length).toBeLessThanOrEqual(before.length + 1);
+    expect(decodeLocalMessage(before)).toEqual(decodeLocalMessage(after));
+  });
+
+  it('refuses a corrupt entry of the new form', () => {
+    expect(() => decodeLocalMessage('yt.1\t!!!not-deflate')).toThrow();
+    expect(() => decodeLocalMessage('yt.1 no tab')).toThrow();
   });
 
   it('keeps hostile text, any Unicode and long text intact', () => {
