@@ -16,7 +16,9 @@ export type { ResponseHeaders } from './service-response.js';
  * failures retried with backoff, 4xx never retried, 429 turned into RateLimitedError, and
  * redirects followed only within the same origin (each hop checked again). Bodies are parsed
  * as JSON when they are JSON, made well-formed Unicode, and never logged; error messages name
- * the service's origin and the status, never what the service wrote.
+ * the service's origin and the status, never what the service wrote. Requests go out through
+ * undici's `request`, not `fetch`: no Accept-Encoding (bodies arrive uncompressed, so the cap
+ * counts the bytes received) and none of fetch's browser headers (Sec-Fetch-Mode, Accept-Language).
  */
 export interface ServiceHttpOptions {
   /** Which addresses and schemes may be called (src/core/network-policy.ts). */

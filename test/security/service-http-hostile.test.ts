@@ -255,6 +255,10 @@ describe('service HTTP against hostile services', () => {
       ['set-cookie', 'a=1'],
       ['set-cookie', 'b=2'],
     ]);
+    // Our headers went out; no Accept-Encoding, so bodies come uncompressed and the cap counts bytes received.
+    const sent = svc.requests.at(-1)!.headers;
+    expect(sent).toMatchObject({ accept: 'application/json', 'x-agent-id': 'agent-7', 'x-correlation-id': 'c' });
+    expect(sent['accept-encoding']).toBeUndefined();
     // The same pairs a Response built from them reads back (what oauth-fetch does).
     const response = new Response('{}', { headers: [...res.headers] });
     expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
