@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
 import type { BridgeClient } from '../src/client/bridge-client.js';
 import type { BenchAgent } from './bench-agent.js';
 import { approveLogin } from './sandbox-server.js';
@@ -112,16 +113,20 @@ export async function prepare(players: Players, count: number, label: string, pa
   return out;
 }
 
-/** The human's paste: POST the reply; resolves with the moment the bridge answered 201. */
+/**
+ * The human's paste: POST the reply; resolves with the moment the bridge answered 201. Through
+ * undici's `request` (kept-alive connections), not `fetch`, whose per-call web-stream and
+ * Request/Response objects are CPU the load process would spend on the bench's 2 cores.
+ */
 export async function reply(players: Players, ready: ReadyHandoff): Promise<number> {
-  const res = await fetch(`${players.bridgeUrl}/v1/threads/local/${encodeURIComponent(ready.threadName)}/messages`, {
+  const res = await request(`${players.bridgeUrl}/v1/threads/local/${encodeURIComponent(ready.threadName)}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ author: 'alice', text: `Here is the finish code: \`${ready.code}\`` }),
   });
   const at = Date.now();
-  const body = (await res.json()) as { ack?: string };
-  if (res.status !== 201 || body.ack !== 'accepted')
-    throw new Error(`reply for ${ready.tag} answered ${res.status} ${JSON.stringify(body)}`);
+  const body = (await res.body.json()) as { ack?: string };
+  if (res.statusCode !== 201 || body.ack !== 'accepted')
+    throw new Error(`reply for ${ready.tag} answered ${res.statusCode} ${JSON.stringify(body)}`);
   return at;
 }

@@ -31,7 +31,7 @@ export function oauthFetch(http: ServiceHttp, ctx?: CallContext): OAuthFetch {
     // The parsed body went through wellFormed(): hand oauth4webapi that, re-serialised, so a
     // lone surrogate the service spelled in JSON (`"\ud800"`) never reaches a record.
     const answer = res.body !== undefined ? JSON.stringify(res.body) : res.text;
-    return new Response(bodiless.has(res.status) ? null : answer, { status: res.status, headers: res.headers });
+    return new Response(bodiless.has(res.status) ? null : answer, { status: res.status, headers: [...res.headers] });
   };
 }
 

@@ -1,9 +1,13 @@
-import { fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { HandoffError, RateLimitedError, UpstreamError } from '../core/errors.js';
 import type { CallContext } from '../core/login-protocol.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
 import { createPinnedAgent, type Resolver } from './pinned-connector.js';
+import { HopDeadline } from './service-deadline.js';
+import { HeaderView, origin, readBody, type ResponseHeaders } from './service-response.js';
 import { parseServiceJson } from './well-formed.js';
+
+export type { ResponseHeaders } from './service-response.js';
 
 /**
  * HTTP to services, with the habits every protocol needs: the network policy on every URL
@@ -12,7 +16,9 @@ import { parseServiceJson } from './well-formed.js';
  * failures retried with backoff, 4xx never retried, 429 turned into RateLimitedError, and
  * redirects followed only within the same origin (each hop checked again). Bodies are parsed
  * as JSON when they are JSON, made well-formed Unicode, and never logged; error messages name
- * the service's origin and the status, never what the service wrote.
+ * the service's origin and the status, never what the service wrote. Requests go out through
+ * undici's `request`, not `fetch`: no Accept-Encoding (bodies arrive uncompressed, so the cap
+ * counts the bytes received) and none of fetch's browser headers (Sec-Fetch-Mode, Accept-Language).
  */
 export interface ServiceHttpOptions {
   /** Which addresses and schemes may be called (src/core/network-policy.ts). */
@@ -49,7 +55,7 @@ export interface ServiceRequest {
 
 export interface ServiceResponse {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: ResponseHeaders;
   /** Parsed JSON, or undefined when the body is not JSON. */
   readonly body: unknown;
   /** The body as received (bounded by the body limit). */
@@ -76,7 +82,7 @@ export function readServiceError(body: unknown): { code?: string; message?: stri
   return { ...(code ? { code } : {}), ...(message ? { message: message.slice(0, 300) } : {}) };
 }
 
-function retryAfterMs(headers: Headers, fallback: number): number {
+function retryAfterMs(headers: ResponseHeaders, fallback: number): number {
   const value = headers.get('retry-after');
   if (!value) return fallback;
   const seconds = Number(value);
@@ -85,43 +91,26 @@ function retryAfterMs(headers: Headers, fallback: number): number {
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : fallback;
 }
 
-async function readBody(res: UndiciResponse, limit: number, url: string): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel();
-    throw tooLarge(url, limit);
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge(url, limit);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function tooLarge(url: string, limit: number): UpstreamError {
-  return new UpstreamError(`${origin(url)} sent a response larger than ${limit} bytes.`, {
-    code: 'service_response_too_large',
-    upstreamStatus: 0,
-    retry: 'never',
-  });
-}
-
-function origin(url: string): string {
+/** Where a redirect leads, when it stays on the origin; else `cross_origin_redirect`. */
+function sameOriginRedirect(current: string, target: URL, location: string, status: number): string {
+  let next: URL;
   try {
-    return new URL(url).origin;
+    next = new URL(location, current);
   } catch {
-    return 'the service';
+    throw new UpstreamError(`${origin(current)} redirected to something that is not a URL.`, {
+      code: 'cross_origin_redirect',
+      upstreamStatus: status,
+      retry: 'never',
+    });
   }
+  if (next.origin !== target.origin) {
+    throw new UpstreamError(`${origin(current)} redirected to another origin; refusing to follow.`, {
+      code: 'cross_origin_redirect',
+      upstreamStatus: status,
+      retry: 'never',
+    });
+  }
+  return next.toString();
 }
 
 /** A refusal of the network policy, as the error every caller throws. */
@@ -169,53 +158,43 @@ export function createServiceHttp(options: ServiceHttpOptions): ServiceHttp {
       const target = new URL(current);
       const verdict = policy.checkUrl(target);
       if (!verdict.ok) throw refused(target, verdict);
-      const timeout = AbortSignal.timeout(req.timeoutMs ?? timeoutMs);
-      let res: UndiciResponse;
+      // One deadline per hop, over connect, headers and body alike (see service-deadline.ts).
+      const deadline = new HopDeadline(req.timeoutMs ?? timeoutMs, req.ctx?.signal);
+      let res: Dispatcher.ResponseData;
       try {
-        res = await undiciFetch(current, {
+        res = await undiciRequest(current, {
           method: req.method ?? (body === undefined ? 'GET' : 'POST'),
           headers,
           ...(body === undefined ? {} : { body }),
-          redirect: 'manual',
           dispatcher,
-          signal: req.ctx?.signal ? AbortSignal.any([timeout, req.ctx.signal]) : timeout,
+          signal: deadline,
         });
+        const resHeaders = new HeaderView(res.headers);
+        const location = res.statusCode >= 300 && res.statusCode < 400 ? resHeaders.get('location') : null;
+        if (location) {
+          res.body.on('error', () => undefined).destroy();
+          current = sameOriginRedirect(current, target, location, res.statusCode);
+          continue;
+        }
+        const text = await readBody(res, maxBodyBytes, current);
+        return {
+          status: res.statusCode,
+          headers: resHeaders,
+          body: parseServiceJson(text),
+          text: text.toWellFormed(),
+          url: current,
+        };
       } catch (err) {
-        // The pinned connector's refusals arrive as the cause of fetch's TypeError.
+        if (err instanceof HandoffError) throw err;
+        // Cut by the deadline or the caller: the TimeoutError or the caller's reason, as fetch threw.
+        if (deadline.aborted) throw deadline.reason;
+        // The pinned connector's refusals, should they arrive wrapped.
         const cause = (err as { cause?: unknown }).cause;
         if (cause instanceof HandoffError) throw cause;
         throw err;
+      } finally {
+        deadline.clear();
       }
-      if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
-        await res.body?.cancel();
-        let next: URL;
-        try {
-          next = new URL(res.headers.get('location')!, current);
-        } catch {
-          throw new UpstreamError(`${origin(current)} redirected to something that is not a URL.`, {
-            code: 'cross_origin_redirect',
-            upstreamStatus: res.status,
-            retry: 'never',
-          });
-        }
-        if (next.origin !== target.origin) {
-          throw new UpstreamError(`${origin(current)} redirected to another origin; refusing to follow.`, {
-            code: 'cross_origin_redirect',
-            upstreamStatus: res.status,
-            retry: 'never',
-          });
-        }
-        current = next.toString();
-        continue;
-      }
-      const text = await readBody(res, maxBodyBytes, current);
-      return {
-        status: res.status,
-        headers: res.headers as unknown as Headers,
-        body: parseServiceJson(text),
-        text: text.toWellFormed(),
-        url: current,
-      };
     }
     throw new UpstreamError(`${origin(url)} redirected too many times.`, {
       code: 'too_many_redirects',
