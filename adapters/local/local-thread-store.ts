@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../src/core/random-pool.js';
 import type { KeyValueStore } from '../../src/core/key-value.js';
 import { HandoffError } from '../../src/core/errors.js';
 import { decodeLocalMessage as parse, encodeLocalMessage as serialise, storedId } from './local-message-codec.js';
@@ -69,7 +69,7 @@ export function createLocalThreadStore(store: KeyValueStore): LocalThreadStore {
     async append(name, message) {
       const full: LocalMessage = {
         ...message,
-        id: `${name}.${randomBytes(8).toString('hex')}`,
+        id: `${name}.${randomHex(8)}`,
         reactions: [],
         redacted: false,
       };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-pool.js';
 
 /** Resource id kinds and their prefixes; ids are opaque, unguessable and URL-safe. */
 const prefixes = {
@@ -12,7 +12,7 @@ export type IdKind = keyof typeof prefixes;
 
 /** A new random id such as `hf_6f1c0a9e4b2d7c35a1e0f2b8` (96 bits of entropy). */
 export function newId(kind: IdKind): string {
-  return `${prefixes[kind]}_${randomBytes(12).toString('hex')}`;
+  return `${prefixes[kind]}_${randomHex(12)}`;
 }
 
 /** True when `value` has the shape of an id of this kind. */

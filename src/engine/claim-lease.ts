@@ -41,6 +41,17 @@ export async function whileLeased<T>(deps: EngineDeps, held: HandoffRecord, work
   }
 }
 
+/** A claim held: the record in `claiming`, and whether this claim minted its credential id. */
+export interface HeldClaim {
+  readonly held: HandoffRecord;
+  /**
+   * The credential id was made by this very claim, so nothing can be stored under it yet: no
+   * need to look for a credential an earlier, crashed claim stored. False when the id came from
+   * an earlier claim (released, or this job's own before a crash).
+   */
+  readonly newCredentialId: boolean;
+}
+
 /**
  * Takes the claim for the job `jobId`, fixing the credential id it will store under; the same
  * job's retry gets its own claim back. Undefined: someone else holds it, or the handoff ended.
@@ -49,16 +60,18 @@ export async function acquireClaim(
   deps: EngineDeps,
   record: HandoffRecord,
   jobId: string,
-): Promise<HandoffRecord | undefined> {
-  if (record.status === 'claiming' && record.claimedBy === jobId) return record;
+): Promise<HeldClaim | undefined> {
+  if (record.status === 'claiming' && record.claimedBy === jobId) return { held: record, newCredentialId: false };
+  const minted = record.credentialId === undefined ? newId('credential') : undefined;
   const result = await deps.store.transition(record.id, {
     to: 'claiming',
     from: ['awaiting_human'],
-    set: { claimedBy: jobId, credentialId: record.credentialId ?? newId('credential') },
+    set: { claimedBy: jobId, credentialId: record.credentialId ?? minted },
   });
-  if (result.ok) return result.record;
+  if (result.ok)
+    return { held: result.record, newCredentialId: minted !== undefined && result.record.credentialId === minted };
   if (result.reason === 'conflict' && result.record.status === 'claiming' && result.record.claimedBy === jobId)
-    return result.record;
+    return { held: result.record, newCredentialId: false };
   return undefined;
 }
 

@@ -43,9 +43,12 @@ function reasonText(deps: EngineDeps, reason: Retirement['reason']): string {
     : `the bridge: nobody used it for ${describeDuration(deps.policy.credentialIdleMs ?? 0)}`;
 }
 
-/** Retires the credential when its time has come; true when it did. */
-export async function retireIfDue(deps: EngineDeps, credentialId: string): Promise<boolean> {
-  const record = await deps.credentials.get(credentialId);
+/**
+ * Retires the credential when its time has come; true when it did. `stored`: the record the
+ * caller has just read (saves reading it again).
+ */
+export async function retireIfDue(deps: EngineDeps, credentialId: string, stored?: CredentialRecord): Promise<boolean> {
+  const record = stored ?? (await deps.credentials.get(credentialId));
   const due = record && retirementOf(deps, record);
   if (!due || deps.clock.now() < due.at) return false;
   await revokeCredential(deps, credentialId, { actor: 'bridge:lifetime' }, reasonText(deps, due.reason), due.reason);

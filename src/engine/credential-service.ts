@@ -84,7 +84,7 @@ export async function retrieveCredential(
   const gone = () =>
     new NotFoundError('The credential from this handoff was revoked or deleted.', 'credential_not_found');
   const stored = await deps.credentials.get(record.credentialId);
-  if (!stored || (await retireIfDue(deps, record.credentialId))) throw gone();
+  if (!stored || (await retireIfDue(deps, record.credentialId, stored))) throw gone();
   // It stopped working while nobody needed it: now its agent does, so the login is re-opened.
   if (stored.needsLogin)
     throw expired(stored.id, (await reopenHandoff(deps, stored, { code: stored.needsLogin, origin })).id);

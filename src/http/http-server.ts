@@ -121,6 +121,30 @@ function send(res: ServerResponse, reply: RouteResponse, requestId: string): voi
 }
 
 /**
+ * The request's "client went away" signal, made only when a route asks for it (the long
+ * polls): most requests never look, and an AbortController per request, aborted on every
+ * response's 'close', cost a DOMException with its stack trace each time. It aborts when the
+ * response closes before it finished (the client disconnected), never after a normal answer;
+ * asked for after such a close, it comes already aborted.
+ */
+function clientGone(res: ServerResponse): () => AbortSignal {
+  let controller: AbortController | undefined;
+  let gone = false;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    gone = true;
+    controller?.abort();
+  });
+  return () => {
+    if (!controller) {
+      controller = new AbortController();
+      if (gone) controller.abort();
+    }
+    return controller.signal;
+  };
+}
+
+/**
  * The request target as a URL. Node's parser lets through absolute-form targets that WHATWG
  * URL refuses (`GET http://[ HTTP/1.1`): those come back undefined, to be answered with a 400.
  */
@@ -163,8 +187,7 @@ export function createHttpServer(deps: {
     const requestId = newId('request');
     const parsedUrl = requestUrl(req.url);
     const url = parsedUrl ?? new URL('/', 'http://bridge.invalid');
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    const signal = clientGone(res);
     let reply: RouteResponse;
     try {
       if (!parsedUrl) throw new BadInputError('The request target is not a valid URL.', { code: 'bad_request_target' });
@@ -199,7 +222,9 @@ export function createHttpServer(deps: {
         rawBody,
         remoteAddress,
         requestId,
-        signal: abort.signal,
+        get signal() {
+          return signal();
+        },
       };
       reply = await found.route.handler(routeReq);
     } catch (err) {

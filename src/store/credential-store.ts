@@ -1,6 +1,6 @@
 import type { Redis } from './redis.js';
 import type { IssuedCredential, ProtocolName } from '../core/login-protocol.js';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../core/random-pool.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
 import type { Vault } from './vault.js';
@@ -146,7 +146,7 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       await touchScript.run(redis, [keys.credential(id)], ['', reason]);
     },
     async lock(id, ttlMs) {
-      const token = randomBytes(12).toString('hex');
+      const token = randomHex(12);
       const ok = await redis.set(keys.credentialLock(id), token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
       return ok === 'OK' ? token : undefined;
     },

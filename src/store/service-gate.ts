@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBase64url } from '../core/random-pool.js';
 import type { Redis } from './redis.js';
 import type { Keys } from './keys.js';
 import { LuaScript } from './lua-script.js';
@@ -161,7 +162,7 @@ export function createServiceGate(o: ServiceGateOptions): ServiceGate {
   return {
     async enter(key, leaseMs, limit = o.limit, waiter) {
       const keys = keysOf(key);
-      const lease = randomBytes(9).toString('base64url');
+      const lease = randomBase64url(9);
       const answer = (await enterScript.run(o.redis, keys, [
         o.now(),
         Math.max(1, Math.round(leaseMs)),
