@@ -44,21 +44,28 @@ export async function whileLeased<T>(deps: EngineDeps, held: HandoffRecord, work
 /**
  * Takes the claim for the job `jobId`, fixing the credential id it will store under; the same
  * job's retry gets its own claim back. Undefined: someone else holds it, or the handoff ended.
+ * `newCredentialId`: the credential id was drawn by this very call, so nothing can be stored
+ * under it yet (a claim released after a crash keeps its id, and a retry resumes with it).
  */
 export async function acquireClaim(
   deps: EngineDeps,
   record: HandoffRecord,
   jobId: string,
-): Promise<HandoffRecord | undefined> {
-  if (record.status === 'claiming' && record.claimedBy === jobId) return record;
+): Promise<{ held: HandoffRecord; newCredentialId: boolean } | undefined> {
+  if (record.status === 'claiming' && record.claimedBy === jobId) return { held: record, newCredentialId: false };
+  const credentialId = record.credentialId ?? newId('credential');
   const result = await deps.store.transition(record.id, {
     to: 'claiming',
     from: ['awaiting_human'],
-    set: { claimedBy: jobId, credentialId: record.credentialId ?? newId('credential') },
+    set: { claimedBy: jobId, credentialId },
   });
-  if (result.ok) return result.record;
+  if (result.ok)
+    return {
+      held: result.record,
+      newCredentialId: record.credentialId === undefined && result.record.credentialId === credentialId,
+    };
   if (result.reason === 'conflict' && result.record.status === 'claiming' && result.record.claimedBy === jobId)
-    return result.record;
+    return { held: result.record, newCredentialId: false };
   return undefined;
 }
 

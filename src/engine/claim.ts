@@ -43,12 +43,14 @@ export async function claimWithAnswer(
     throw new RateLimitedError('The service asked the bridge to wait before calling it again.', pausedFor, {
       code: 'service_rate_limited',
     });
-  const held = await acquireClaim(deps, record, source.jobId);
-  if (!held) return { kind: 'not_claimable', record: (await deps.store.get(record.id)) ?? record };
+  const claim = await acquireClaim(deps, record, source.jobId);
+  if (!claim) return { kind: 'not_claimable', record: (await deps.store.get(record.id)) ?? record };
+  const { held } = claim;
   const credentialId = held.credentialId!;
 
   // A retry after a crash may find the credential already stored: finish without the service.
-  const stored = await deps.credentials.get(credentialId);
+  // An id this claim just drew has nothing stored under it (one round trip saved).
+  const stored = claim.newCredentialId ? undefined : await deps.credentials.get(credentialId);
   if (stored) return completeClaim(deps, held, stored.scopes, source);
 
   // The poll's result is someone's approval at the service: is it an approver's?
