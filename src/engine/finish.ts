@@ -39,6 +39,7 @@ export async function finishHandoff(
     to,
     ...(options.from ? { from: options.from } : {}),
     agentId: record.agentId,
+    thread: record.thread,
     ...(options.expectVersion !== undefined ? { expectVersion: options.expectVersion } : {}),
     audit: origin,
     // The login secret goes with the same transition that ends the handoff.

@@ -156,6 +156,7 @@ export async function answerFromGrant(
     to: 'completed',
     from: ['pending'],
     agentId: pending.agentId,
+    thread: pending.thread,
     set: { completedAt: now },
   });
   await deps.audit.append({

@@ -1,4 +1,4 @@
-import type { Redis } from './redis.js';
+import { isCluster, type Redis } from './redis.js';
 import type { IssuedCredential, ProtocolName } from '../core/login-protocol.js';
 import { randomHex } from '../core/random-pool.js';
 import type { Keys } from './keys.js';
@@ -33,8 +33,10 @@ export interface CredentialRecord {
 const vaultSlot = 'cred';
 
 /**
- * Credentials: metadata in a plain hash, the issued tokens sealed in the vault. Writing the
- * secret first means a crash can leave an orphaned secret, never metadata without a secret.
+ * Credentials: metadata in a plain hash, the issued tokens sealed in the vault. The secret is
+ * written first: a crash can leave an orphaned secret, never metadata without a secret. On a
+ * single server `put` writes both in one script (one round trip, secret first); on a cluster
+ * the vault key (untagged, keys.ts) lives in another slot, so it takes two.
  */
 export interface CredentialStore {
   put(record: CredentialRecord, secret: IssuedCredential): Promise<void>;
@@ -55,6 +57,16 @@ export interface CredentialStore {
   /** Releases a lock taken with `lock`, only if it is still ours. */
   unlock(id: string, token: string): Promise<void>;
 }
+
+// KEYS: vault entry, credential hash, credentials index, agent's credentials index (one server only:
+// the vault key has no hash tag). ARGV: sealed secret, createdAt, id, then the hash's fields and values.
+const putScript = new LuaScript(`
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
+return 1
+`);
 
 const unlockScript = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -96,7 +108,6 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
   };
   return {
     async put(record, secret) {
-      await vault.put(vaultSlot, record.id, secret);
       const fields: Record<string, string> = {
         id: record.id,
         handoffId: record.handoffId,
@@ -109,6 +120,17 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       };
       if (record.expiresAt !== undefined) fields.expiresAt = String(record.expiresAt);
       if (record.serviceName) fields.serviceName = record.serviceName;
+      if (!isCluster(redis)) {
+        const entry = vault.entry(vaultSlot, record.id, secret);
+        const metadataKeys = [keys.credential(record.id), keys.credentials(), keys.agentCredentials(record.agentId)];
+        await putScript.run(
+          redis,
+          [entry.key, ...metadataKeys],
+          [entry.blob, String(record.createdAt), record.id, ...Object.entries(fields).flat()],
+        );
+        return;
+      }
+      await vault.put(vaultSlot, record.id, secret);
       await redis
         .multi()
         .hset(keys.credential(record.id), fields)

@@ -40,6 +40,14 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1
 `);
 
+// KEYS: delivery marker, message marker. ARGV: window ms. Both or neither, one command
+// (a MULTI of two PEXPIREs costs four).
+const confirmScript = new LuaScript(`
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`);
+
 export function createDedupeStore(deps: { redis: Redis; keys: Keys }): DedupeStore {
   const { redis, keys } = deps;
   const keysOf = (id: InboundIdentity): [string, string] => [
@@ -53,8 +61,7 @@ export function createDedupeStore(deps: { redis: Redis; keys: Keys }): DedupeSto
       return result === 1 ? 'claimed' : result === 0 ? 'duplicate' : 'ignored';
     },
     async confirm(id) {
-      const [delivery, message] = keysOf(id);
-      await redis.multi().pexpire(delivery, dedupeWindowMs).pexpire(message, dedupeWindowMs).exec();
+      await confirmScript.run(redis, keysOf(id), [dedupeWindowMs]);
     },
     async release(id) {
       await redis.del(...keysOf(id));

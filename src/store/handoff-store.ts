@@ -3,68 +3,17 @@ import { isTerminal, sourcesOf, type HandoffRecord, type HandoffStatus } from '.
 import { platformOf } from '../core/thread-ref.js';
 import { decodeRecord, encodePatch, encodeRecord, type HandoffPatch } from './handoff-codec.js';
 import { createApprovalVotes, type ApprovalVotesStore } from './approval-votes.js';
-import { appendEndingLua, feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
-import { appendEndingAuditLua, auditMaxLength } from './audit-log.js';
+import { feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
+import { auditMaxLength } from './audit-log.js';
 import type { AuditOrigin } from '../core/caller.js';
 import type { Keys } from './keys.js';
-import { LuaScript } from './lua-script.js';
+import { transitionScript } from './transition-script.js';
 
 /** Handoffs kept in the recent listing. */
 export const recentIndexSize = 1_000;
 
 /** How long finished handoffs stay readable, ms (7 days). */
 export const finishedRetentionMs = 7 * 24 * 3_600_000;
-
-/**
- * Compare-and-set on one handoff record. Succeeds only when the current status is one of the
- * allowed sources (and the version matches, when given); bumps the version, merges the patch,
- * publishes the status change, and returns the whole record either way. A transition to a
- * terminal status also appends the ending to the agent's feed (src/store/agent-feed.ts) in
- * the same script, so an ending never exists without its feed entry; and, when the request
- * names who ended it (`audit`), its `handoff.<status>` audit entry (src/store/audit-log.ts).
- *
- * KEYS[1] record, KEYS[2] (terminal transitions only) the agent's feed stream, KEYS[3] (with
- * `audit` only) the audit stream; ARGV: from
- * statuses (comma-separated), new status or '', expected version or '', now (ms), events
- * channel, retention ms when the new status is terminal or '', patch JSON (fields to set), JSON
- * array of fields to remove, the record's agent id, feed max length, feed max age (ms), then
- * (with KEYS[3]) the ending's actor, source, request id, audit max length.
- *
- * The status message is `<id> <status>`, and `<id> <status> <agent id>` for an ending (the
- * agent id last: it may contain spaces). Returns {-2} when KEYS[2] is not the record's agent's.
- */
-const transitionScript = new LuaScript(`${appendEndingLua}${appendEndingAuditLua}
-local raw = redis.call('GET', KEYS[1])
-if not raw then return {-1} end
-local rec = cjson.decode(raw)
-if KEYS[2] and rec.agentId ~= ARGV[9] then return {-2} end
-local ok = (ARGV[3] == '' or tonumber(ARGV[3]) == rec.version)
-if ok then
-  ok = false
-  for s in string.gmatch(ARGV[1], '[^,]+') do if s == rec.status then ok = true end end
-end
-if not ok then return {0, raw} end
-local before = rec.status
-rec.version = rec.version + 1
-rec.updatedAt = tonumber(ARGV[4])
-if ARGV[2] ~= '' then rec.status = ARGV[2] end
-for k, v in pairs(cjson.decode(ARGV[7])) do rec[k] = v end
-for _, k in ipairs(cjson.decode(ARGV[8])) do rec[k] = nil end
--- cjson writes each '/' as an escaped '\\/' (never bare), so turning them back is exact.
-local out = string.gsub(cjson.encode(rec), '\\\\/', '/')
-redis.call('SET', KEYS[1], out, 'KEEPTTL')
-if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
-if rec.status ~= before then
-  local message = rec.id .. ' ' .. rec.status
-  if KEYS[2] then
-    append_ending(KEYS[2], rec, ARGV[4], ARGV[10], ARGV[11])
-    if KEYS[3] then append_ending_audit(KEYS[3], ARGV[15], rec, ARGV[12], ARGV[13], ARGV[14]) end
-    message = message .. ' ' .. rec.agentId
-  end
-  redis.call('PUBLISH', ARGV[5], message)
-end
-return {1, out}
-`);
 
 export interface TransitionRequest {
   /** Target status; omit to update fields without changing status. */
@@ -75,10 +24,12 @@ export interface TransitionRequest {
   readonly expectVersion?: number;
   readonly set?: HandoffPatch;
   /**
-   * The record's agent (it never changes), for the feed entry of a terminal transition; read
-   * from the record first when absent (one more round trip).
+   * The record's agent and thread (they never change), for the feed entry and the bookkeeping
+   * of a terminal transition; read from the record first when either is absent (one more
+   * round trip).
    */
   readonly agentId?: string;
+  readonly thread?: string;
   /**
    * Who ended it, for a terminal transition's `handoff.<status>` audit entry, written by the
    * same script (only the sink's copy is left to the caller: AuditLog.copyToSink). Without
@@ -184,11 +135,13 @@ export function createHandoffStore(deps: {
       const from = request.from ?? (request.to ? sourcesOf(request.to) : []);
       const patch = encodePatch(request.set ?? {});
       const terminal = request.to !== undefined && isTerminal(request.to);
-      const agentId = terminal ? (request.agentId ?? (await get(id))?.agentId) : undefined;
-      const audit = agentId === undefined ? undefined : request.audit;
+      const read =
+        terminal && (request.agentId === undefined || request.thread === undefined) ? await get(id) : undefined;
+      const agentId = terminal ? (request.agentId ?? read?.agentId) : undefined;
+      const thread = request.thread ?? read?.thread;
+      const owner = agentId !== undefined && thread !== undefined ? { agentId, thread } : undefined;
+      if (terminal && !owner) return { ok: false, reason: 'not_found' };
       const scriptKeys = [keys.handoff(id)];
-      if (agentId !== undefined) scriptKeys.push(keys.agentFeed(agentId));
-      if (audit) scriptKeys.push(keys.audit());
       const args: string[] = [
         from.join(','),
         request.to ?? '',
@@ -201,15 +154,34 @@ export function createHandoffStore(deps: {
         agentId ?? '',
         String(feedLimits.maxLength),
         String(feedLimits.maxAgeMs),
-        ...(audit ? [audit.actor, audit.source ?? '', audit.requestId ?? '', String(auditMaxLength)] : []),
       ];
+      if (owner) {
+        const audit = request.audit;
+        const polled = indexed(owner.thread);
+        scriptKeys.push(
+          keys.agentFeed(owner.agentId),
+          keys.audit(),
+          keys.threadHandoffs(owner.thread),
+          keys.agentOpen(owner.agentId),
+          keys.openThreads(polled ?? platformOf(owner.thread)),
+        );
+        args.push(
+          audit?.actor ?? '',
+          audit?.source ?? '',
+          audit?.requestId ?? '',
+          String(auditMaxLength),
+          audit ? '1' : '',
+          owner.thread,
+          polled ? '1' : '',
+        );
+      }
       const reply = (await transitionScript.run(redis, scriptKeys, args)) as [number, string?];
       if (reply[0] === -1) return { ok: false, reason: 'not_found' };
-      if (reply[0] === -2) throw new Error(`transition of ${id}: agentId ${agentId} is not the record's agent`);
+      if (reply[0] === -2)
+        throw new Error(`transition of ${id}: agentId ${agentId} is not the record's agent, or ${thread} its thread`);
       const record = decodeRecord(reply[1]);
       if (!record) return { ok: false, reason: 'not_found' };
       if (reply[0] === 0) return { ok: false, reason: 'conflict', record };
-      if (terminal) await ended(record);
       return { ok: true, record };
     },
 

@@ -24,6 +24,11 @@ export interface Vault {
   reseal(blob: string, context: string): string | undefined;
   /** Stores a JSON value encrypted under `slot`/`id`; `ttlMs` bounds its life. */
   put(slot: string, id: string, value: unknown, ttlMs?: number): Promise<void>;
+  /**
+   * What `put` would store, for a caller that writes it along with its own keys (one script):
+   * the entry's Redis key and the JSON value sealed under it.
+   */
+  entry(slot: string, id: string, value: unknown): { readonly key: string; readonly blob: string };
   get<T>(slot: string, id: string): Promise<T | undefined>;
   delete(slot: string, id: string): Promise<void>;
 }
@@ -79,6 +84,11 @@ export function createVault(deps: { redis: Redis; keys: Keys; key: Buffer; previ
 
   const open = (blob: string, context: string): string => openBytes(blob, context).toString('utf8');
 
+  const entry = (slot: string, id: string, value: unknown) => {
+    const key = deps.keys.vault(slot, id);
+    return { key, blob: seal(JSON.stringify(value), key) };
+  };
+
   return {
     seal,
     open,
@@ -90,9 +100,9 @@ export function createVault(deps: { redis: Redis; keys: Keys; key: Buffer; previ
       }
       return seal(openBytes(blob, context), context);
     },
+    entry,
     async put(slot, id, value, ttlMs) {
-      const key = deps.keys.vault(slot, id);
-      const blob = seal(JSON.stringify(value), key);
+      const { key, blob } = entry(slot, id, value);
       if (ttlMs !== undefined) await deps.redis.set(key, blob, 'PX', Math.max(1, Math.round(ttlMs)));
       else await deps.redis.set(key, blob);
     },

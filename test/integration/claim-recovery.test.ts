@@ -134,6 +134,46 @@ describe('claims survive crashes and lost answers', () => {
     expect(me.status).toBe(200);
   });
 
+  it('finishes with the stored credential when a dead worker stored it and its claim was released', async () => {
+    const h = await waitingHandoff();
+    const code = await bridge.approve(h.approvalUrl);
+    const session = (await exchangeBehindTheBridgesBack(h.secret, code)).agent_session;
+    const engine = bridge.bridge.engine;
+    const credentialId = newId('credential');
+    const claimed = await engine.store.transition(h.id, {
+      to: 'claiming',
+      from: ['awaiting_human'],
+      set: { claimedBy: 'in-dead-worker', credentialId },
+    });
+    expect(claimed.ok).toBe(true);
+    await engine.credentials.put(
+      {
+        id: credentialId,
+        handoffId: h.id,
+        service: `${bridge.url}/sandbox`,
+        protocol: 'agent-sessions',
+        scopes: session.scopes,
+        agentId: 'claims',
+        thread: h.thread,
+        createdAt: Date.now(),
+      },
+      { accessToken: session.access_token, tokenType: 'Bearer', scopes: session.scopes },
+    );
+    // The driver released the claim (its lease ran out): the record keeps the credential id.
+    const released = await engine.store.transition(h.id, {
+      to: 'awaiting_human',
+      from: ['claiming'],
+      set: { claimedBy: undefined },
+    });
+    expect(released.ok && released.record.credentialId).toBe(credentialId);
+
+    // A new answer takes a new claim, which must still look for the stored credential.
+    await bridge.reply(h.thread, 'alice', code);
+    await waitFor('completed', async () => (await bridge.api.getHandoff(h.id)).status === 'completed');
+    expect(bridge.sandbox!.state.successfulExchanges.get(h.secret.authRequestId)).toBe(1);
+    expect((await engine.store.get(h.id))?.credentialId).toBe(credentialId);
+  });
+
   it('releases a claim abandoned by a dead worker, so the human can answer again', async () => {
     const h = await waitingHandoff();
     const engine = bridge.bridge.engine;
