@@ -2,13 +2,15 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { LocalMessage } from './local-thread-store.js';
 
 /**
- * How a local thread's message is stored: `y`, its id in clear, a tab, then its JSON without
- * the id and the defaults, compressed (raw deflate with a preset dictionary, base64). The id in
- * front lets an edit find its message without inflating the others (`storedId`). The local
- * thread stands in for a chat platform that would hold these messages itself; in Redis every
- * waiting handoff keeps its login request here, so each byte counts (issue #16: a 650-byte post
- * stores in about 240). Messages written before are still read: `z` + the compressed JSON with
- * its id (December 2026), and plain JSON, `{…}`, before that.
+ * How a local thread's message is stored: `z`, then its JSON without the defaults, compressed
+ * (raw deflate with a preset dictionary, base64). The local thread stands in for a chat platform
+ * that would hold these messages itself; in Redis every waiting handoff keeps its login request
+ * here, so each byte counts (issue #16: a 650-byte post stores in about 240). An edit finds its
+ * message by inflating from the newest back (local-thread-store.ts), which is usually one or two
+ * messages. Also read: `y<id>\t` + the compressed JSON without its id (written for a few hours
+ * on 2026-12-03: the id in clear saved those inflates, but made a bench thread's list cross
+ * jemalloc's next size class, +55 B per waiting handoff), and plain JSON, `{…}`, from before
+ * compression.
  */
 
 /**
@@ -25,10 +27,10 @@ export const localMessageDictionary = Buffer.from(
 );
 const dictionary = localMessageDictionary;
 
-/** Mark of the form with the id in front (`y<id>\t<compressed JSON>`): message ids hold no tab. */
-const mark = 'y';
-/** Mark of the earlier compressed form, id inside (JSON starts with `{`). */
-const oldMark = 'z';
+/** Mark of the compressed form, id inside (JSON starts with `{`). */
+const compressedMark = 'z';
+/** Mark of the form with the id in front (`y<id>\t<compressed JSON>`), read only: message ids hold no tab. */
+const idInFrontMark = 'y';
 /** Far above a message's size (text is capped long before); a corrupt entry cannot balloon. */
 const maxInflated = 256 * 1024;
 
@@ -37,29 +39,29 @@ const inflate = (base64: string) =>
 
 /** Stored without its defaults (no reactions, not redacted): most messages never change. */
 export function encodeLocalMessage(message: LocalMessage): string {
-  const { id, reactions, redacted, ...rest } = message;
+  const { reactions, redacted, ...rest } = message;
   const json = JSON.stringify({
     ...rest,
     ...(reactions.length ? { reactions } : {}),
     ...(redacted ? { redacted } : {}),
   });
-  return `${mark}${id}\t${deflateRawSync(json, { dictionary, level: 9 }).toString('base64')}`;
+  return compressedMark + deflateRawSync(json, { dictionary, level: 9 }).toString('base64');
 }
 
-/** The id of a stored message when it is written in clear (the current form), without inflating it. */
+/** The id of a stored message when it is written in clear (the `y` form), without inflating it. */
 export function storedId(raw: string): string | undefined {
-  if (!raw.startsWith(mark)) return undefined;
+  if (!raw.startsWith(idInFrontMark)) return undefined;
   const tab = raw.indexOf('\t');
-  return tab < 0 ? undefined : raw.slice(mark.length, tab);
+  return tab < 0 ? undefined : raw.slice(idInFrontMark.length, tab);
 }
 
 export function decodeLocalMessage(raw: string): LocalMessage {
   const id = storedId(raw);
   const json =
     id !== undefined
-      ? inflate(raw.slice(mark.length + id.length + 1))
-      : raw.startsWith(oldMark)
-        ? inflate(raw.slice(oldMark.length))
+      ? inflate(raw.slice(idInFrontMark.length + id.length + 1))
+      : raw.startsWith(compressedMark)
+        ? inflate(raw.slice(compressedMark.length))
         : raw;
   const parsed = JSON.parse(json) as Partial<LocalMessage>;
   return { reactions: [], redacted: false, ...parsed, ...(id !== undefined ? { id } : {}) } as LocalMessage;

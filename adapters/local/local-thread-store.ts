@@ -33,8 +33,8 @@ const editTries = 8;
 /**
  * Local threads in the bridge's store: one list of messages per thread, each stored compactly
  * (local-message-codec.ts). Threads are small and local, so edits (reactions, redaction)
- * rewrite the one message in place: found by the id stored in clear in front of it, newest
- * first (older entries are inflated only while looking for one of theirs), and written back
+ * rewrite the one message in place: found newest first, inflating entries only until it is
+ * found (the edited message is usually the newest or next to it), and written back
  * only if the entry is still what was read, so two edits of one message at once (a reaction
  * and a redaction) both land, and a trim that shifted the list is never written over.
  */
@@ -53,7 +53,7 @@ export function indexOfStored(raws: readonly string[], id: string): number {
       if (inClear === id) return i;
       continue;
     }
-    // An entry from before the id was written in clear (or a corrupt one): read it whole.
+    // The id is inside the compressed entry: read it whole (a corrupt one is skipped).
     try {
       if (parse(raw).id === id) return i;
     } catch {

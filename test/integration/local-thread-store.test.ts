@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeLocalMessage } from '../../adapters/local/local-message-codec.js';
+import { deflateRawSync } from 'node:zlib';
+import { encodeLocalMessage, localMessageDictionary } from '../../adapters/local/local-message-codec.js';
 import {
   createLocalThreadStore,
   localThreadLimit,
@@ -11,7 +12,7 @@ import { connectTestRedis, deletePrefix, randomPrefix } from '../helpers/redis.j
 
 /**
  * Edits of a local thread's messages on the bridge's Redis (adapters/local/local-thread-store.ts):
- * found by the id stored in clear, older forms still found, nothing else touched, and two edits
+ * found newest first, every stored form found, nothing else touched, and two edits
  * of one message at once both kept.
  */
 describe('local thread store: edits', () => {
@@ -77,25 +78,37 @@ describe('local thread store: edits', () => {
     expect(await raw(name)).toEqual(before);
   });
 
-  it('still finds and edits messages stored in the earlier forms (`z…` and plain JSON)', async () => {
+  it('finds and edits messages stored in every form (`y…` id in clear, `z…` and plain JSON)', async () => {
     const name = thread();
     const plain = JSON.stringify({ ...human('plain'), id: `${name}.0000000000000001` });
-    // The `z` form is the compressed JSON with the id inside (as stored before the `y` form).
+    // The `z` form is the compressed JSON with the id inside (the current form).
     const zForm =
       'zq4bIlugZgtIHLP0k5mQmpyJST0ZpbmIePP1YmhmZG1oYmxsZmMDTTwoonB41TAEHODikM4sV3Jx1DY2MTRQezWlV0lEqSk1MLsnMB7ktWqk4NTVPKbYWAA==';
     await kv.append(`thread:${name}`, plain, localThreadLimit);
     await kv.append(`thread:${name}`, zForm, localThreadLimit);
-    const fresh = await store.append(name, human('new form'));
+    // The `y` form: the id in clear in front of the compressed rest.
+    const {
+      id: _id,
+      reactions: _r,
+      redacted: _d,
+      ...rest
+    } = { ...human('new form'), id: `${name}.00000000000000ff`, reactions: [], redacted: false };
+    const yBody = deflateRawSync(JSON.stringify(rest), { dictionary: localMessageDictionary, level: 9 }).toString(
+      'base64',
+    );
+    await kv.append(`thread:${name}`, `y${name}.00000000000000ff\t${yBody}`, localThreadLimit);
+    const fresh = { id: `${name}.00000000000000ff` };
+    expect((await store.update(name, fresh.id, react('👀')))?.text).toBe('new form');
     expect((await store.update(name, `${name}.0000000000000001`, react('✅')))?.text).toBe('plain');
     expect((await store.update(name, 't.1', react('✅')))?.reactions).toEqual(['seen', '✅']);
     const listed = await store.list(name);
     expect(listed.map((m) => [m.id, m.reactions])).toEqual([
       [`${name}.0000000000000001`, ['✅']],
       ['t.1', ['seen', '✅']],
-      [fresh.id, []],
+      [fresh.id, ['👀']],
     ]);
     // An edited entry is written back in the current form.
-    expect((await raw(name)).map((r) => r[0])).toEqual(['y', 'y', 'y']);
+    expect((await raw(name)).map((r) => r[0])).toEqual(['z', 'z', 'z']);
   });
 
   it('edits the message next to a corrupt entry, and leaves the corrupt one as it was', async () => {
