@@ -31,3 +31,18 @@ export async function storeClaimedCredential(
   await scheduleRefresh(deps, id, credential, record.protocol);
   await scheduleRetirement(deps, id, stored);
 }
+
+/**
+ * A claim that found its credential already stored (a worker died after storing it) schedules
+ * its refresh and retirement again: the crash may have come before they were. Their job ids are
+ * fixed by credential (and expiry), so when they were scheduled this adds nothing.
+ */
+export async function rescheduleStoredCredential(
+  deps: EngineDeps,
+  record: HandoffRecord,
+  stored: CredentialRecord,
+): Promise<void> {
+  const secret = await deps.credentials.secret(stored.id);
+  if (secret) await scheduleRefresh(deps, stored.id, secret, record.protocol);
+  await scheduleRetirement(deps, stored.id, stored);
+}

@@ -157,8 +157,17 @@ describe('claims survive crashes and lost answers', () => {
         thread: h.thread,
         createdAt: Date.now(),
       },
-      { accessToken: session.access_token, tokenType: 'Bearer', scopes: session.scopes },
+      {
+        accessToken: session.access_token,
+        tokenType: 'Bearer',
+        scopes: session.scopes,
+        refreshToken: session.refresh_token,
+        expiresAt: session.access_expires_at,
+      },
     );
+    // The worker died before it scheduled the credential's refresh.
+    const refreshJobId = `refresh-${credentialId}-${session.access_expires_at}`;
+    expect(await bridge.bridge.queues.credentials.getJob(refreshJobId)).toBeUndefined();
     // The driver released the claim (its lease ran out): the record keeps the credential id.
     const released = await engine.store.transition(h.id, {
       to: 'awaiting_human',
@@ -172,6 +181,8 @@ describe('claims survive crashes and lost answers', () => {
     await waitFor('completed', async () => (await bridge.api.getHandoff(h.id)).status === 'completed');
     expect(bridge.sandbox!.state.successfulExchanges.get(h.secret.authRequestId)).toBe(1);
     expect((await engine.store.get(h.id))?.credentialId).toBe(credentialId);
+    // Its refresh is scheduled by the claim that finished it.
+    expect((await bridge.bridge.queues.credentials.getJob(refreshJobId))?.data).toMatchObject({ credentialId });
   });
 
   it('releases a claim abandoned by a dead worker, so the human can answer again', async () => {
