@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { CallContext, Completion } from '../core/login-protocol.js';
 import { approvedByFrom } from './approved-by.js';
 import { sessionShape, toCredential } from './agent-sessions-credential.js';
-import { endpoint, malformed } from './agent-sessions-endpoints.js';
+import { endpoint } from './agent-sessions-endpoints.js';
+import { malformed } from './service-answer-errors.js';
 import type { AgentSessionSecret } from './agent-sessions-secret.js';
 import { readServiceError, type ServiceHttp } from './service-http.js';
 
@@ -31,7 +32,7 @@ export async function completeAgentSession(
   });
   if (res.status === 200 || res.status === 201) {
     const parsed = exchangeResponse.safeParse(res.body);
-    if (!parsed.success) throw malformed('exchange', res);
+    if (!parsed.success) throw malformed(res, 'exchange');
     const account = parsed.data.account;
     const approvedBy = account ? approvedByFrom({ email: account.email, subject: account.id }, 'exchange') : undefined;
     return {

@@ -1,6 +1,4 @@
-import { UpstreamError } from '../core/errors.js';
 import { servicePath } from './discovered-url.js';
-import { readServiceError, type ServiceResponse } from './service-http.js';
 
 /**
  * Where agent sessions are spoken (docs/protocols.md, "Agent sessions"): fixed paths under the
@@ -12,23 +10,4 @@ import { readServiceError, type ServiceResponse } from './service-http.js';
 /** `<service>/agent-sessions/<path>`. */
 export function endpoint(service: string, path: string): string {
   return servicePath(service, 'agent-sessions', path);
-}
-
-export function malformed(what: string, res: ServiceResponse): UpstreamError {
-  return new UpstreamError(`${new URL(res.url).origin} sent a ${what} answer the bridge cannot read.`, {
-    code: 'service_malformed_response',
-    upstreamStatus: res.status,
-    retry: 'backoff',
-  });
-}
-
-/** The origin and the status, never what the service wrote (its code is kept for logs only). */
-export function rejected(what: string, res: ServiceResponse, code: string): UpstreamError {
-  const err = readServiceError(res.body);
-  return new UpstreamError(`${new URL(res.url).origin} rejected the ${what} (HTTP ${res.status}).`, {
-    code,
-    upstreamStatus: res.status,
-    ...(err.code ? { upstreamCode: err.code.slice(0, 100) } : {}),
-    retry: 'never',
-  });
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { LoginRequest, Started } from '../core/login-protocol.js';
 import { epochMs } from './agent-sessions-credential.js';
-import { endpoint, malformed, rejected } from './agent-sessions-endpoints.js';
+import { endpoint } from './agent-sessions-endpoints.js';
+import { malformed, rejected } from './service-answer-errors.js';
 import type { AgentSessionSecret } from './agent-sessions-secret.js';
 import { createHexPkce } from './pkce.js';
 import type { ServiceHttp } from './service-http.js';
@@ -58,9 +59,9 @@ export async function startAgentSession(deps: AgentSessionStartDeps, req: LoginR
       metadata: { handoff_id: req.handoffId, agent_id: req.agentId, correlation_id: req.correlationId },
     },
   });
-  if (res.status !== 200 && res.status !== 201) throw rejected('login start', res, 'login_start_rejected');
+  if (res.status !== 200 && res.status !== 201) throw rejected(res, 'login start', 'login_start_rejected');
   const parsed = startResponse.safeParse(res.body);
-  if (!parsed.success) throw malformed('start', res);
+  if (!parsed.success) throw malformed(res, 'start');
   const body = parsed.data;
   const pollIntervalMs = body.poll_interval_ms ?? (body.interval != null ? body.interval * 1000 : undefined);
   return {

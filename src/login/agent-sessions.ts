@@ -14,7 +14,8 @@ import type {
 import { approvedByFrom } from './approved-by.js';
 import { completeAgentSession } from './agent-sessions-complete.js';
 import { sessionShape, toCredential } from './agent-sessions-credential.js';
-import { endpoint, malformed, rejected } from './agent-sessions-endpoints.js';
+import { endpoint } from './agent-sessions-endpoints.js';
+import { malformed, rejected } from './service-answer-errors.js';
 import { agentSessionSecretShape } from './agent-sessions-secret.js';
 import { defaultAgentSessionScopes, startAgentSession, type AgentSessionStartDeps } from './agent-sessions-start.js';
 import type { MetadataFetcher } from './metadata-fetch.js';
@@ -60,12 +61,12 @@ export function createAgentSessionsProtocol(deps: AgentSessionStartDeps): LoginP
       if (res.status === 401 || res.status === 403) {
         return { kind: 'fatal', code: 'poll_rejected', message: 'The service no longer accepts this login request.' };
       }
-      if (res.status !== 200 && res.status !== 410) throw rejected('poll', res, 'poll_rejected');
+      if (res.status !== 200 && res.status !== 410) throw rejected(res, 'poll', 'poll_rejected');
       const parsed = pollResponse.safeParse(res.body);
       if (!parsed.success) {
         if (res.status === 410)
           return { kind: 'fatal', code: 'login_expired', message: 'The service says this login request has expired.' };
-        throw malformed('poll', res);
+        throw malformed(res, 'poll');
       }
       switch (parsed.data.status) {
         case 'pending':
@@ -99,9 +100,9 @@ export function createAgentSessionsProtocol(deps: AgentSessionStartDeps): LoginP
         ctx,
         json: { refresh_token: credential.refreshToken },
       });
-      if (res.status !== 200) throw rejected('refresh', res, 'refresh_rejected');
+      if (res.status !== 200) throw rejected(res, 'refresh', 'refresh_rejected');
       const parsed = z.looseObject({ agent_session: sessionShape }).safeParse(res.body);
-      if (!parsed.success) throw malformed('refresh', res);
+      if (!parsed.success) throw malformed(res, 'refresh');
       return toCredential(parsed.data.agent_session, undefined, credential);
     },
 
@@ -113,7 +114,7 @@ export function createAgentSessionsProtocol(deps: AgentSessionStartDeps): LoginP
         headers: { authorization: `Bearer ${credential.accessToken}` },
       });
       // 404: already gone at the service, which is what revoking wants.
-      if (res.status !== 200 && res.status !== 404) throw rejected('revoke', res, 'revoke_rejected');
+      if (res.status !== 200 && res.status !== 404) throw rejected(res, 'revoke', 'revoke_rejected');
     },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isUserCode } from '../core/untrusted-text.js';
-import { flexibleTime, malformed } from './authmd-registration.js';
+import { flexibleTime } from './authmd-registration.js';
+import { malformed } from './service-answer-errors.js';
 import type { AuthMdLine } from './discovered-service.js';
 import type { ServiceResponse } from './service-http.js';
 

@@ -4,7 +4,8 @@ import { list, say, type Sentence } from '../core/sentence.js';
 import { textLimits } from '../core/untrusted-text.js';
 import { completionUrl, defaultClaimLifetimeMs, type AuthMdClaimDeps, type ClaimSecret } from './authmd-claim-state.js';
 import { anchorsOf, checkedAgentAuth } from './authmd-endpoints.js';
-import { choosePlan, malformed, readRegistration, registrationBody, rejected } from './authmd-registration.js';
+import { choosePlan, readRegistration, registrationBody } from './authmd-registration.js';
+import { malformed, rejected } from './service-answer-errors.js';
 import { maskedEmail } from './authmd-token.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
 

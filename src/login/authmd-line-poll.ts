@@ -1,6 +1,6 @@
 import type { CallContext, PollResult } from '../core/login-protocol.js';
 import { readTokenAnswer } from './authmd-answers.js';
-import { malformed, rejected } from './authmd-registration.js';
+import { malformed, rejected } from './service-answer-errors.js';
 import { maxIntervalSeconds, type AuthMdLinesDeps, type LineSecret } from './authmd-line-state.js';
 import { type LineSteps } from './authmd-line-steps.js';
 import { type LineStart } from './authmd-line-start.js';

@@ -1,7 +1,7 @@
 import type { CallContext, Completion } from '../core/login-protocol.js';
 import { readIdentityAnswer } from './authmd-answers.js';
-import { malformed, rejected } from './authmd-registration.js';
-import { upstream, type AuthMdLinesDeps, type LineSecret } from './authmd-line-state.js';
+import { malformed, rejected, upstream } from './service-answer-errors.js';
+import type { AuthMdLinesDeps, LineSecret } from './authmd-line-state.js';
 import { type LineSteps } from './authmd-line-steps.js';
 import { type LineStart } from './authmd-line-start.js';
 import { readServiceError } from './service-http.js';

@@ -3,11 +3,10 @@ import { readIdentityAnswer } from './authmd-answers.js';
 import {
   credentialFrom,
   credentialStateShape,
-  upstream,
   type AuthMdLinesDeps,
   type CredentialState,
 } from './authmd-line-state.js';
-import { rejected } from './authmd-registration.js';
+import { rejected, upstream } from './service-answer-errors.js';
 import { exchangeAssertion, revokeAccessToken } from './authmd-token.js';
 import { checkDiscoveredUrl } from './discovered-url.js';
 

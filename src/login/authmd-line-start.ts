@@ -2,7 +2,7 @@ import { BadInputError } from '../core/errors.js';
 import type { CallContext, Completion, LoginRequest, Started } from '../core/login-protocol.js';
 import type { Sentence } from '../core/sentence.js';
 import { readClaimAttempt, readLineRegistration, type ClaimAttempt } from './authmd-answers.js';
-import { malformed, rejected } from './authmd-registration.js';
+import { malformed, rejected, upstream } from './service-answer-errors.js';
 import {
   checkedEmail,
   choosePlan,
@@ -12,7 +12,6 @@ import {
   idJagType,
   maxRemints,
   minIntervalSeconds,
-  upstream,
   type AuthMdLinesDeps,
   type LineSecret,
 } from './authmd-line-state.js';

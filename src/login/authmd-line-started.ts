@@ -8,10 +8,10 @@ import {
   defaultIntervalSeconds,
   maxIntervalSeconds,
   minIntervalSeconds,
-  upstream,
   type LineSecret,
 } from './authmd-line-state.js';
 import { maskedEmail } from './authmd-token.js';
+import { upstream } from './service-answer-errors.js';
 
 /**
  * The instructions a claim attempt of auth.md's later shapes turns into (AUTHMD-VERSIONS.md §8).

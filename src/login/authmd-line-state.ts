@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { BadInputError, UpstreamError } from '../core/errors.js';
+import { BadInputError } from '../core/errors.js';
 import type { CallContext, IssuedCredential } from '../core/login-protocol.js';
 import type { Clock } from '../core/clock.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
 import type { AgentAuthMetadata } from './discovered-service.js';
 import type { ServiceHttp } from './service-http.js';
+import { upstream } from './service-answer-errors.js';
 
 /**
  * What auth.md's later shapes (authmd-lines.ts) keep between calls: the login's sealed secret,
@@ -96,9 +97,6 @@ export function checkedEmail(email: string): string {
   }
   return email;
 }
-
-export const upstream = (message: string, code: string, status = 0) =>
-  new UpstreamError(message, { code, upstreamStatus: status, retry: 'never' });
 
 /**
  * Which registration to send (the issue's order): ID-JAG, service_auth, anonymous + claim.

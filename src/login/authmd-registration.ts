@@ -3,7 +3,8 @@ import { BadInputError, UpstreamError } from '../core/errors.js';
 import type { ApprovedBy } from '../core/login-protocol.js';
 import { approvedByFrom } from './approved-by.js';
 import type { AgentAuthMetadata } from './discovered-service.js';
-import { readServiceError, type ServiceResponse } from './service-http.js';
+import { type ServiceResponse } from './service-http.js';
+import { malformed, rejected } from './service-answer-errors.js';
 
 /**
  * auth.md registration (docs/protocols.md, "auth.md"): which registration type to use for a login, the
@@ -109,25 +110,6 @@ export interface Registered {
   /** The anonymous flow's usable low-scope key. */
   readonly key?: { readonly value: string; readonly expiresAt?: number; readonly scopes: readonly string[] };
   readonly postClaimScopes?: readonly string[];
-}
-
-export function malformed(res: ServiceResponse, what: string): UpstreamError {
-  return new UpstreamError(`${new URL(res.url).origin} sent a ${what} answer the bridge cannot read.`, {
-    code: 'service_malformed_response',
-    upstreamStatus: res.status,
-    retry: 'backoff',
-  });
-}
-
-/** The origin and the status, never what the service wrote (its code is kept for logs only). */
-export function rejected(res: ServiceResponse, what: string, code: string): UpstreamError {
-  const err = readServiceError(res.body);
-  return new UpstreamError(`${new URL(res.url).origin} rejected the ${what} (HTTP ${res.status}).`, {
-    code,
-    upstreamStatus: res.status,
-    ...(err.code ? { upstreamCode: err.code.slice(0, 100) } : {}),
-    retry: 'never',
-  });
 }
 
 export function readRegistration(res: ServiceResponse): Registered {

@@ -1,6 +1,6 @@
 import type { CallContext } from '../core/login-protocol.js';
 import { readTokenAnswer } from './authmd-answers.js';
-import { malformed, rejected } from './authmd-registration.js';
+import { malformed, rejected } from './service-answer-errors.js';
 import { jwtBearerGrant } from './metadata-documents.js';
 import type { ServiceHttp } from './service-http.js';
 

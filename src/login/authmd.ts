@@ -13,7 +13,7 @@ import { maskedEmail } from './authmd-token.js';
 import { createAuthMdLines } from './authmd-lines.js';
 import { isLineCredential, isLineSecret, type AssertionProvider } from './authmd-line-state.js';
 import { createIdJagIssuer } from './id-jag-issuer.js';
-import { rejected } from './authmd-registration.js';
+import { rejected } from './service-answer-errors.js';
 import type { ServiceHttp } from './service-http.js';
 
 /**

@@ -1,7 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { z } from 'zod';
-import { HandoffError, UpstreamError } from '../core/errors.js';
+import { HandoffError } from '../core/errors.js';
 import type { PollResult, ProtocolSecret } from '../core/login-protocol.js';
+import { upstream } from './service-answer-errors.js';
 
 /**
  * Reading a CIBA server's answers (src/login/ciba.ts): the backchannel acknowledgement,
@@ -15,15 +16,6 @@ const defaultIntervalSeconds = 5;
 export const maxCibaIntervalMs = 5 * 60_000;
 /** An `auth_req_id` the bridge keeps: visible ASCII, at most this long (it is sealed in the record and sent back). */
 const authReqIdShape = /^[\x21-\x7e]{1,1024}$/;
-
-export function upstream(
-  message: string,
-  code: string,
-  status = 0,
-  retry: 'never' | 'backoff' = 'never',
-): UpstreamError {
-  return new UpstreamError(message, { code, upstreamStatus: status, retry });
-}
 
 /** The bc-authorize answer, read leniently (CIBA Core §7.3): numbers may come as strings. */
 const acknowledgement = z.looseObject({

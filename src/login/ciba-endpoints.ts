@@ -2,7 +2,7 @@ import * as oauth from 'oauth4webapi';
 import type { CibaClient } from '../core/config-ciba.js';
 import type { CallContext } from '../core/login-protocol.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
-import { upstream } from './ciba-answers.js';
+import { upstream } from './service-answer-errors.js';
 import { cibaClientAuth } from './ciba-client-auth.js';
 import type { CibaSecret } from './ciba-secret.js';
 import type { CibaMetadata, ServiceDiscovery } from './discovered-service.js';

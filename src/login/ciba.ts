@@ -11,7 +11,8 @@ import type {
   Started,
 } from '../core/login-protocol.js';
 import { registerSecretShapes } from '../core/secret-patterns.js';
-import { tokenErrorOutcome, translateCibaError, upstream } from './ciba-answers.js';
+import { tokenErrorOutcome, translateCibaError } from './ciba-answers.js';
+import { upstream } from './service-answer-errors.js';
 import { clientSecretShapes } from './ciba-client-auth.js';
 import { authorizationServer, cibaEndpoints, type CibaEndpointDeps } from './ciba-endpoints.js';
 import { cibaSecretShape, type CibaSecret } from './ciba-secret.js';

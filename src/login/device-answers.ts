@@ -1,22 +1,14 @@
 import * as oauth from 'oauth4webapi';
-import { HandoffError, UpstreamError } from '../core/errors.js';
+import { HandoffError } from '../core/errors.js';
 import type { PollResult } from '../core/login-protocol.js';
 import type { DeviceSecret } from './device-secret.js';
+import { upstream } from './service-answer-errors.js';
 
 /**
  * Reading a device-flow server's answers (src/login/device.ts): the token endpoint's OAuth errors
  * as poll outcomes (RFC 8628 §3.5), oauth4webapi's errors as ours. The server's own text
  * (`error_description`, bodies) never reaches a message.
  */
-
-export function upstream(
-  message: string,
-  code: string,
-  status = 0,
-  retry: 'never' | 'backoff' = 'never',
-): UpstreamError {
-  return new UpstreamError(message, { code, upstreamStatus: status, retry });
-}
 
 /**
  * Turns whatever oauth4webapi threw into our error, without its cause: its errors can carry

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { CallContext } from '../core/login-protocol.js';
 import type { NetworkPolicy } from '../core/network-policy.js';
-import { upstream } from './device-answers.js';
+import { upstream } from './service-answer-errors.js';
 import type { DeviceSecret } from './device-secret.js';
 import type { DeviceMetadata, ServiceDiscovery } from './discovered-service.js';
 import { checkDiscoveredUrl } from './discovered-url.js';

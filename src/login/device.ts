@@ -9,7 +9,8 @@ import type {
   ProtocolSecret,
   Started,
 } from '../core/login-protocol.js';
-import { deviceTokenOutcome, translateDeviceError, upstream } from './device-answers.js';
+import { deviceTokenOutcome, translateDeviceError } from './device-answers.js';
+import { upstream } from './service-answer-errors.js';
 import { authorizationServer, deviceEndpoints, publicClient, type DeviceEndpointDeps } from './device-endpoints.js';
 import { deviceSecretShape, type DeviceSecret } from './device-secret.js';
 import { startDeviceLogin, type DeviceStartDeps } from './device-start.js';
