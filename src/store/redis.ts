@@ -2,6 +2,7 @@ import { Cluster, Redis as SingleRedis, type ClusterOptions, type RedisOptions }
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { parseRedisTarget, redactUrl } from '../core/redis-target.js';
+import { CoalescingConnector } from './coalesced-writes.js';
 
 export { redactUrl };
 
@@ -12,15 +13,22 @@ export type Redis = SingleRedis | Cluster;
  * A Redis connection with the options BullMQ needs (`maxRetriesPerRequest: null` so blocking
  * commands survive reconnects): to one server, or an ioredis Cluster client for a
  * `redis+cluster://` URL (src/store/redis-target.ts). `lazyConnect` lets callers check
- * reachability first.
+ * reachability first. Every connection, and every one duplicated from it, sends the commands
+ * of one event-loop turn in one write (src/store/coalesced-writes.ts).
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   const target = parseRedisTarget(url);
   if (target.kind === 'single') {
-    return new SingleRedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+    return new SingleRedis(url, {
+      maxRetriesPerRequest: null,
+      enableReadyCheck: true,
+      Connector: CoalescingConnector,
+      ...options,
+    });
   }
   const nodeOptions: RedisOptions = {
     maxRetriesPerRequest: null,
+    Connector: CoalescingConnector,
     enableReadyCheck: true,
     ...(target.username ? { username: target.username } : {}),
     ...(target.password ? { password: target.password } : {}),
