@@ -18,10 +18,32 @@ export interface Logger {
 /** Where finished lines go: one JSON object (or one pretty line) per call. */
 export type LogSink = (line: string) => void;
 
+/**
+ * process.stderr, one write per turn of the event loop: the lines a turn logs are joined and
+ * written by a setImmediate, so a busy worker does not pay a system call (and wake the reader of
+ * its pipe) for every line. Written at once on `exit` too; only a process killed outright
+ * (SIGKILL) loses the lines of the turn it was in.
+ */
+let stderrPending: string[] = [];
+function flushStderr(): void {
+  if (stderrPending.length === 0) return;
+  const text = stderrPending.join('');
+  stderrPending = [];
+  process.stderr.write(text);
+}
+let flushOnExit = false;
+export const stderrSink: LogSink = (line) => {
+  if (!flushOnExit) {
+    flushOnExit = true;
+    process.once('exit', flushStderr);
+  }
+  if (stderrPending.push(`${line}\n`) === 1) setImmediate(flushStderr);
+};
+
 export interface LoggerOptions {
   /** Lowest level written. Default `info`. */
   level?: LogLevel;
-  /** Default: process.stderr. */
+  /** Default: stderrSink (process.stderr, a write per event-loop turn). */
   sink?: LogSink;
   /** `json` (default) or `pretty` for a terminal. */
   format?: 'json' | 'pretty';
@@ -47,7 +69,7 @@ function normalise(fields: LogFields): LogFields {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = rank[options.level ?? 'info'];
-  const sink: LogSink = options.sink ?? ((line) => process.stderr.write(`${line}\n`));
+  const sink: LogSink = options.sink ?? stderrSink;
   const format = options.format ?? 'json';
   const bindings = options.bindings ?? {};
 

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { createLogger, type LoggerOptions } from '../../src/core/logger.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import { createLogger, stderrSink, type LoggerOptions } from '../../src/core/logger.js';
 import { findSecrets, maskSecrets, registerSecretShapes, secretLike } from '../../src/core/secret-patterns.js';
 // Registers the shapes each login protocol declares (agent-sessions tokens, auth.md claim tokens).
 import '../../src/main.js';
@@ -205,5 +207,48 @@ describe('registerSecretShapes', () => {
 
   it('refuses a shape without the global flag (it would mask only the first match)', () => {
     expect(() => registerSecretShapes([/zzr_[a-f0-9]{16,}/])).toThrow(/needs the g flag/);
+  });
+});
+
+describe('the default sink (stderr, one write per turn)', () => {
+  it('writes the lines of one turn in one write, in order, after the turn', async () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const logger = createLogger({ bindings: { test: 'sink' } });
+      logger.info('first');
+      logger.warn('second');
+      stderrSink('third as is');
+      expect(write).not.toHaveBeenCalled();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(write).toHaveBeenCalledTimes(1);
+      const lines = String(write.mock.calls[0]![0]).split('\n');
+      expect(lines).toHaveLength(4); // three lines, each ending in a newline
+      expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'first', level: 'info', test: 'sink' });
+      expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'second', level: 'warn' });
+      expect(lines[2]).toBe('third as is');
+      logger.info('next turn');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(write).toHaveBeenCalledTimes(2);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('a process that exits in the same turn still writes every line', () => {
+    const logger = fileURLToPath(new URL('../../src/core/logger.ts', import.meta.url));
+    const script = `import { createLogger } from ${JSON.stringify(logger)};
+const log = createLogger();
+for (let i = 0; i < 3; i++) log.error('line ' + i);
+process.exit(3);`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(3);
+    const messages = run.stderr
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual(['line 0', 'line 1', 'line 2']);
   });
 });
