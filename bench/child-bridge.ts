@@ -31,6 +31,8 @@ export interface ChildBridge {
   kill(): Promise<void>;
   /** CPU time the process has used so far (user + system, from /proc/<pid>/stat), ms. */
   cpuMs(): Promise<number>;
+  /** Sends `profile-start` / `profile-stop` to the probe (bench/child-probe.ts). */
+  profile(message: 'profile-start' | 'profile-stop'): void;
   stop(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ export async function startChildBridge(options: {
     PATH: process.env.PATH ?? '',
     ...bridgeEnv({ prefix: options.prefix, redisUrl: options.redisUrl, apiToken, vaultKey }),
     ...options.env,
+    ...(process.env.BENCH_CPU_PROF_WINDOW ? { BENCH_CPU_PROF_WINDOW: process.env.BENCH_CPU_PROF_WINDOW } : {}),
   };
   const child: ChildProcess = spawn(
     process.execPath,
@@ -191,6 +194,9 @@ export async function startChildBridge(options: {
       await new Promise<void>((resolve) => log.end(resolve));
     },
     cpuMs: () => cpuMs(child.pid!),
+    profile(message) {
+      if (child.connected) child.send(message);
+    },
     async stop() {
       if (!live.has(bridge)) return;
       live.delete(bridge);

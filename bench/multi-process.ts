@@ -260,11 +260,13 @@ export async function runMultiProcess(options: {
         if (message.kind === 'result') resolve(message as unknown as LoadResult);
         if (message.kind === 'replying') {
           monitor?.set(true);
+          processes.forEach((p) => p.profile('profile-start'));
           replying = commandStats(bridgeRedis.connection);
           replyingCpu = cpuSnapshot(bridgeRedis.connection, processes, load.pid);
         }
         if (message.kind === 'batched' && replying && replyingCpu) {
           monitor?.set(false);
+          processes.forEach((p) => p.profile('profile-stop'));
           const from = replying;
           const fromCpu = replyingCpu;
           replying = undefined;
