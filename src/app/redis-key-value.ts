@@ -9,6 +9,17 @@ redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 `);
 
+/**
+ * RPUSH then LTRIM to the newest ARGV[2], as one script: the same atomic step as a MULTI of
+ * the two, at a fraction of the client's CPU (a MULTI builds a pipeline per call; a local
+ * thread appends once per reply and per bridge post).
+ */
+const appendKeepingLast = new LuaScript(`
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+return 1
+`);
+
 /** The adapters' storage port on the bridge's Redis, every key under `<keyPrefix>:`. */
 export function redisKeyValue(redis: Redis, keyPrefix: string): KeyValueStore {
   const full = (key: string) => `${keyPrefix}:${key}`;
@@ -36,7 +47,7 @@ export function redisKeyValue(redis: Redis, keyPrefix: string): KeyValueStore {
       await redis.del(full(key));
     },
     async append(key, value, keepLast) {
-      await redis.multi().rpush(full(key), value).ltrim(full(key), -keepLast, -1).exec();
+      await appendKeepingLast.run(redis, [full(key)], [value, keepLast]);
     },
     async list(key) {
       return redis.lrange(full(key), 0, -1);

@@ -53,6 +53,14 @@ describe('local thread store: edits', () => {
     ]);
   });
 
+  it('append keeps the newest entries only, in order, also when many append at once', async () => {
+    const key = `thread:${thread()}`;
+    for (let i = 0; i < 5; i++) await kv.append(key, `entry ${i}`, 3);
+    expect(await kv.list(key)).toEqual(['entry 2', 'entry 3', 'entry 4']);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => kv.append(key, `burst ${i}`, 10)));
+    expect(await kv.list(key)).toEqual(Array.from({ length: 10 }, (_, i) => `burst ${40 + i}`));
+  });
+
   it('does not take an id that is a prefix of another message’s, nor one that only contains it', async () => {
     const name = thread();
     await kv.append(`thread:${name}`, encodeLocalMessage(message(`${name}.ab`, 'short id')), localThreadLimit);
