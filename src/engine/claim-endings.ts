@@ -38,7 +38,7 @@ export async function completeClaim(
     set: { credentialId: record.credentialId },
     actor: actorOf(source, vouchedBy),
     notice: (done) => notices.completed(done, scopes, redacts, codeInReply),
-    // The reply's reaction and the code's redaction go out with the notice (one round trip).
+    // The reply's reaction and the code's redaction go out with the notice (one write to Redis).
     alsoSend: (): OutboundAction[] =>
       source.kind !== 'reply'
         ? []

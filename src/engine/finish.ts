@@ -23,7 +23,7 @@ export async function finishHandoff(
   options: {
     set?: HandoffPatch;
     notice?: (finished: HandoffRecord) => NoticeMessage;
-    /** More outbound actions of the ending (a reaction, a redaction), queued with the notice in one round trip. */
+    /** More outbound actions of the ending (a reaction, a redaction), queued with the notice (one write to Redis). */
     alsoSend?: (finished: HandoffRecord) => readonly OutboundAction[];
     /** Who ended it, when nobody calls through the API (a person's id, `bridge:poll`); default `bridge`. */
     actor?: string;

@@ -43,7 +43,7 @@ export interface Outbox {
    * a handoff is queued once even if the driver runs its start step twice).
    */
   send(action: OutboundAction, options?: { dedupeKey?: string }): Promise<void>;
-  /** Queues several actions (each its own job, as `send` queues it) in one round trip. */
+  /** Queues several actions, each its own job as `send` queues it, sent together (one write to Redis). */
   sendAll(actions: readonly OutboundAction[]): Promise<void>;
 }
 
