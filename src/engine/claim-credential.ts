@@ -28,8 +28,8 @@ export async function storeClaimedCredential(
     createdAt: deps.clock.now(),
   };
   await deps.credentials.put(stored, credential);
-  await scheduleRefresh(deps, id, credential, record.protocol);
-  await scheduleRetirement(deps, id, stored);
+  // Together: one write to Redis, one round trip.
+  await Promise.all([scheduleRefresh(deps, id, credential, record.protocol), scheduleRetirement(deps, id, stored)]);
 }
 
 /**
