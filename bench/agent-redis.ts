@@ -8,6 +8,8 @@ import { freePort } from '../test/helpers/free-port.js';
  */
 export interface AgentRedis {
   readonly url: string;
+  /** The redis-server's process id. */
+  readonly pid: number;
   readonly connection: Redis;
   stop(): Promise<void>;
 }
@@ -44,6 +46,7 @@ export async function startAgentRedis(): Promise<AgentRedis> {
   }
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
     connection,
     async stop() {
       connection.disconnect();

@@ -7,6 +7,7 @@ import type { Sandbox } from '../src/sandbox/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { startAgentRedis } from './agent-redis.js';
 import { cpuMs, startChildBridge, type ChildBridge } from './child-bridge.js';
+import { allCpus, pin } from './cpu-pinning.js';
 import type { LoadResult } from './process-load.js';
 
 /**
@@ -18,6 +19,8 @@ import type { LoadResult } from './process-load.js';
  * SIGKILLed while that batch's replies are being handled.
  */
 export interface MultiProcessRun {
+  /** True when the bridge and its Redis ran pinned to one CPU, the load and the service to another. */
+  readonly pinned: boolean;
   readonly servers: number;
   readonly workers: number;
   readonly count: number;
@@ -71,6 +74,9 @@ function addDelta(into: Map<string, number>, before: Map<string, number>, after:
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** Where a pinned run puts the bridge and its Redis, and the rest. */
+const bridgeCpu = '1';
+const loadCpu = '0';
 // A killed worker's jobs run again within about twice this.
 const jobLockMs = 5_000;
 
@@ -205,10 +211,21 @@ export async function runMultiProcess(options: {
   prefix: string;
   /** Node flags for every bridge process (`--cpu-prof --cpu-prof-dir …`). */
   nodeArgs?: readonly string[];
+  /**
+   * Pin the bridge's processes and its redis-server to CPU 1, and the load process, the
+   * agent's redis-server and this process (the service) to CPU 0 (bench/cpu-pinning.ts).
+   */
+  pinned?: boolean;
   progress(msg: string): void;
 }): Promise<MultiProcessRun> {
   const bridgeRedis = await startAgentRedis();
   const agentRedis = await startAgentRedis();
+  const pinned = options.pinned === true;
+  if (pinned) {
+    pin(bridgeRedis.pid, bridgeCpu);
+    pin(agentRedis.pid, loadCpu);
+    pin(process.pid, loadCpu);
+  }
   const processes: ChildBridge[] = [];
   const apiToken = `bench-${randomBytes(16).toString('hex')}`;
   const vaultKey = randomBytes(32);
@@ -228,6 +245,7 @@ export async function runMultiProcess(options: {
     const workers: ChildBridge[] = [];
     for (let n = 0; n < options.workers; n++) workers.push(await start('worker', n));
     processes.push(...workers);
+    if (pinned) processes.forEach((p) => pin(p.pid, bridgeCpu));
     const before = await commandStats(bridgeRedis.connection);
     const cpuBefore = await cpuSnapshot(bridgeRedis.connection, processes);
     const monitor = process.env.BENCH_MONITOR
@@ -250,6 +268,7 @@ export async function runMultiProcess(options: {
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    if (pinned) pin(load.pid!, loadCpu);
     let killed = false;
     const replyDeltas = new Map<string, number>();
     let replying: Promise<Map<string, number>> | undefined;
@@ -296,6 +315,7 @@ export async function runMultiProcess(options: {
     const wall = result.batches.reduce((a, b) => a + b.wallMs, 0);
     const resumed = result.batches.reduce((a, b) => a + b.resumed, 0);
     return {
+      pinned,
       servers: options.servers,
       workers: options.workers,
       count: options.count,
@@ -322,5 +342,6 @@ export async function runMultiProcess(options: {
     await Promise.all(processes.map((p) => p.stop()));
     await bridgeRedis.stop();
     await agentRedis.stop();
+    if (pinned) pin(process.pid, allCpus());
   }
 }
