@@ -10,7 +10,7 @@ import { summarise, type Summary } from './stats.js';
  *   feed     completedAt → the resumer has read the ending (the long poll answered)
  *   promote  → the job's processor starts again (the wait looked up and the job promoted in the
  *              agent's Redis, then picked up by the agent's BullMQ worker)
- *   read     → past requireLogin() (it reads the ended handoff from the bridge once)
+ *   read     → past requireLogin() (the handle from the ending the resumer read: no request)
  */
 export interface FeedResumeResult {
   readonly n: number;

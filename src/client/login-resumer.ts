@@ -44,9 +44,18 @@ export interface LoginWaits {
    * Several jobs may wait for one handoff (runs of a scheduled job that joined one login).
    */
   watch(handoffId: string, job: WaitingJob, untilMs: number): Promise<void>;
-  /** Drops the record of `job` (it saw the ending), or of every job waiting for `handoffId`. */
+  /** Drops the record of `job` (it saw the ending), or of every job waiting for `handoffId`; and the ending kept here. */
   forget(handoffId: string, job?: WaitingJob): Promise<void>;
+  /**
+   * The login ending this process read from the feed for `handoffId` when a job waited for it
+   * and it carries a credential (in memory, the last `keptEndings`; dropped by `forget`): the
+   * job's run needs no request to the bridge.
+   */
+  ending?(handoffId: string): FeedEventView | undefined;
 }
+
+/** Endings with a credential a resumer keeps for the jobs it wakes (the oldest go first). */
+export const keptEndings = 10_000;
 
 export interface LoginResumer extends LoginWaits {
   /** Starts following the feed (until `close()`). */
@@ -94,6 +103,14 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
   const queues = new Map<string, Queue>();
   const stop = new AbortController();
   let running: Promise<void> | undefined;
+  /** Completed logins read from the feed that a job here waited for, oldest first (a Map keeps insertion order). */
+  const endings = new Map<string, FeedEventView>();
+  const keep = (event: FeedEventView) => {
+    if (event.status !== 'completed' || !event.credential) return;
+    endings.delete(event.handoffId);
+    endings.set(event.handoffId, event);
+    if (endings.size > keptEndings) endings.delete(endings.keys().next().value!);
+  };
 
   const queueOf = (job: WaitingJob) => {
     const name = `${job.prefix}\n${job.queue}`;
@@ -102,12 +119,17 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
     return queue;
   };
 
-  /** Promotes each job waiting for the handoff; true when this call promoted one. */
-  async function resume(handoffId: string): Promise<boolean> {
+  /**
+   * Promotes each job waiting for the handoff; true when this call promoted one. With the
+   * feed's `event`, keeps it for the job's run (`ending`) when a job here waits for it.
+   */
+  async function resume(handoffId: string, event?: FeedEventView): Promise<boolean> {
     const [waiting, legacy] = await Promise.all([
       redis.hgetall(waitKey(handoffId)),
       redis.get(legacyWaitKey(handoffId)),
     ]);
+    // Kept before the job is promoted, so its run finds it.
+    if (event && (legacy || Object.keys(waiting).length > 0)) keep(event);
     const entries = Object.entries(waiting).map(([field, raw]) => ({
       raw,
       drop: () => redis.hdel(waitKey(handoffId), field),
@@ -179,7 +201,7 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
         // Side by side: a burst of endings should not wait on each other's round trips.
         await Promise.all(
           page.events.map(async (event) => {
-            const promoted = await resume(event.handoffId);
+            const promoted = await resume(event.handoffId, event);
             options.onEvent?.(event, { receivedAt, promoted });
           }),
         );
@@ -215,9 +237,11 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
         .exec();
     },
     async forget(handoffId, job) {
+      endings.delete(handoffId);
       if (job) await redis.hdel(waitKey(handoffId), jobField(job));
       else await redis.del(waitKey(handoffId));
     },
+    ending: (handoffId) => endings.get(handoffId),
     resume,
     start() {
       running ??= follow();

@@ -59,10 +59,13 @@ type LoginState = Record<string, string>;
 const finished = (view: HandoffView) => ['completed', 'failed', 'expired', 'cancelled'].includes(view.status);
 const stateField = '__handoffLogins';
 
-function handleFor(
-  client: BridgeClient,
-  view: Pick<HandoffView, 'id' | 'status' | 'credential' | 'reused'> & Partial<Pick<HandoffView, 'error'>>,
-): CredentialHandle {
+/** What a handle is made of: a handoff's view, or a completed login's feed entry (FeedEventView). */
+type Ending = Pick<HandoffView, 'id' | 'status' | 'reused'> &
+  Partial<Pick<HandoffView, 'error'>> & {
+    readonly credential: Pick<NonNullable<HandoffView['credential']>, 'id' | 'scopes'> | null;
+  };
+
+function handleFor(client: BridgeClient, view: Ending): CredentialHandle {
   if (view.status === 'completed' && view.credential) {
     return {
       handoffId: view.id,
@@ -136,6 +139,13 @@ export async function requireLogin(
   const state = ((job.data as Record<string, unknown>)[stateField] ?? {}) as LoginState;
   const existing = state[name];
   if (existing) {
+    // The resumer that woke this run read a completed login's credential from the feed: no request.
+    const ended = options.resumer.ending?.(existing);
+    if (ended?.status === 'completed' && ended.credential) {
+      void options.resumer.forget(existing, waitingJob(job)).catch(() => undefined);
+      const { status, credential, reused } = ended;
+      return handleFor(options.client, { id: existing, status, credential, reused });
+    }
     const view = await options.client.getHandoff(existing);
     if (finished(view)) {
       // Only tidying (the record expires by itself): neither wait for it nor fail the job over it.

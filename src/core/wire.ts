@@ -191,6 +191,14 @@ export interface FeedEventView {
   readonly endedAt: number;
   /** The handoff's error code; null for `completed`. */
   readonly error: string | null;
+  /**
+   * A completed login's credential, as `GET /v1/handoffs/:id` shows it (id and scopes; the
+   * token only ever comes from `POST /v1/handoffs/:id/credential`); null for other endings,
+   * approvals, and entries written before the feed carried it (read the handoff then).
+   */
+  readonly credential: { readonly id: string; readonly scopes: readonly string[] } | null;
+  /** With a credential: true when a standing grant answered the login (`reuse`); else false. */
+  readonly reused: boolean;
 }
 
 /** An answer of `GET /v1/events`. */

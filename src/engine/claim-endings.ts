@@ -36,6 +36,7 @@ export async function completeClaim(
   const redacts = codeInReply && source.adapter.redact !== undefined;
   const result = await finishHandoff(deps, record, 'completed', {
     set: { credentialId: record.credentialId },
+    credentialScopes: scopes,
     actor: actorOf(source, vouchedBy),
     notice: (done) => notices.completed(done, scopes, redacts, codeInReply),
     // The reply's reaction and the code's redaction go out with the notice (one write to Redis).

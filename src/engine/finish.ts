@@ -29,6 +29,8 @@ export async function finishHandoff(
     actor?: string;
     /** Who ended it through the API (the caller, source address, request id). */
     origin?: AuditOrigin;
+    /** A completed login's credential scopes, for the agent's feed entry (TransitionRequest.credentialScopes). */
+    credentialScopes?: readonly string[];
     expectVersion?: number;
     /** Statuses it may end from; default every status that may reach `to` (an approval's timeout-deny names its own). */
     from?: readonly HandoffStatus[];
@@ -42,6 +44,7 @@ export async function finishHandoff(
     thread: record.thread,
     ...(options.expectVersion !== undefined ? { expectVersion: options.expectVersion } : {}),
     audit: origin,
+    ...(options.credentialScopes ? { credentialScopes: options.credentialScopes } : {}),
     // The login secret goes with the same transition that ends the handoff.
     set: {
       ...options.set,

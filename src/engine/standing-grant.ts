@@ -158,6 +158,7 @@ export async function answerFromGrant(
     agentId: pending.agentId,
     thread: pending.thread,
     set: { completedAt: now },
+    credentialScopes: grant.scopes,
   });
   await deps.audit.append({
     event: 'credential.reused',

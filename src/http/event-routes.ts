@@ -101,6 +101,8 @@ export function eventRoutes(deps: {
           status: e.status,
           endedAt: e.endedAt,
           error: e.errorCode ?? null,
+          credential: e.credential ?? null,
+          reused: e.reused === true,
         }));
         const cursor = views.at(-1)?.cursor ?? cursors.issue(agentId, position);
         return json(200, { events: views, cursor, gap: page.gap } satisfies FeedPageView);

@@ -15,7 +15,11 @@ import type { Keys } from './keys.js';
  *
  * Entry fields (short names: every byte is kept per ending): `h` handoff id, `s` terminal
  * status, `t` when it ended (epoch ms), `e` error code or '', `p` the previous entry's id in
- * this stream ('0-0' for the first), which is how a reader tells a gap from a quiet feed.
+ * this stream ('0-0' for the first), which is how a reader tells a gap from a quiet feed. A
+ * completed login whose ending was given its credential's scopes also has `c` the credential
+ * id, `g` its scopes (space-separated) and, when a standing grant answered it, `r` '1', so the
+ * agent's `requireLogin()` needs no second request; never the credential itself. Entries
+ * without them (approvals, other endings, older entries) read as "no credential here".
  */
 
 /** Entries kept per agent (`XADD MAXLEN`). */
@@ -27,16 +31,29 @@ export const feedMaxAgeMs = 7 * 24 * 3_600_000;
 /**
  * The Lua that appends one ending to an agent's feed, shared by every script that ends a
  * handoff (the transition in handoff-store.ts, the vote in approval-votes.ts): defines
- * `append_ending(feed_key, rec, now, max_len, max_age)`.
+ * `append_ending(feed_key, rec, now, max_len, max_age, scopes)`. `scopes` (`feedScopes`, or
+ * nil) are the credential's, for a completed login's `c g r`; the record holds the credential
+ * id (`credentialId`) and `reused` under those names (handoff-codec.ts keeps them long).
  */
 export const appendEndingLua = `
-local function append_ending(feed_key, rec, now, max_len, max_age)
+local function append_ending(feed_key, rec, now, max_len, max_age, scopes)
   local last = redis.call('XREVRANGE', feed_key, '+', '-', 'COUNT', 1)
   local prev = '0-0'
   if last[1] then prev = last[1][1] end
   local code = ''
   if type(rec.error) == 'table' and type(rec.error.code) == 'string' then code = string.sub(rec.error.code, 1, 100) end
-  redis.call('XADD', feed_key, 'MAXLEN', max_len, '*', 'h', rec.id, 's', rec.status, 't', now, 'e', code, 'p', prev)
+  local fields = {'h', rec.id, 's', rec.status, 't', now, 'e', code, 'p', prev}
+  if scopes and rec.status == 'completed' and type(rec.credentialId) == 'string' then
+    fields[11] = 'c'
+    fields[12] = rec.credentialId
+    fields[13] = 'g'
+    fields[14] = scopes
+    if rec.reused == true then
+      fields[15] = 'r'
+      fields[16] = '1'
+    end
+  end
+  redis.call('XADD', feed_key, 'MAXLEN', max_len, '*', unpack(fields))
   -- Stream ids are Redis's clock, so the age limit is measured on it too.
   local t = redis.call('TIME')
   local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(max_age)
@@ -57,6 +74,25 @@ export interface FeedEntry {
   readonly endedAt: number;
   /** The handoff's error code, for endings other than `completed`. */
   readonly errorCode?: string;
+  /** A completed login's credential (id and scopes, never the secret), when the entry has it. */
+  readonly credential?: { readonly id: string; readonly scopes: readonly string[] };
+  /** With `credential`: true when a standing grant answered the login. */
+  readonly reused?: boolean;
+}
+
+/** Longest scopes string (`g`) an entry keeps: the service chose them, and every entry is kept. */
+export const feedScopesMaxLength = 1_000;
+
+/**
+ * A credential's scopes as a feed entry keeps them (`g`): space-separated, which no scope
+ * token contains (RFC 6749 §3.3). Undefined for scopes that would not split back the same, or
+ * longer than `feedScopesMaxLength` (then the entry carries no credential, and the agent
+ * reads the handoff as before).
+ */
+export function feedScopes(scopes: readonly string[]): string | undefined {
+  const joined = scopes.join(' ');
+  if (joined.length > feedScopesMaxLength) return undefined;
+  return scopes.every((s) => s.length > 0 && !/\s/.test(s)) ? joined : undefined;
 }
 
 export interface FeedPage {
@@ -106,6 +142,7 @@ export function createAgentFeed(deps: { redis: Redis; keys: Keys }): AgentFeed {
           status: (f.s ?? 'failed') as TerminalStatus,
           endedAt: Number(f.t ?? 0),
           ...(f.e ? { errorCode: f.e } : {}),
+          ...(f.c ? { credential: { id: f.c, scopes: f.g ? f.g.split(' ') : [] }, reused: f.r === '1' } : {}),
         });
       }
       return { entries, gap };

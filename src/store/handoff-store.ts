@@ -3,7 +3,7 @@ import { isTerminal, sourcesOf, type HandoffRecord, type HandoffStatus } from '.
 import { platformOf } from '../core/thread-ref.js';
 import { decodeRecord, encodePatch, encodeRecord, type HandoffPatch } from './handoff-codec.js';
 import { createApprovalVotes, type ApprovalVotesStore } from './approval-votes.js';
-import { feedMaxAgeMs, feedMaxLength } from './agent-feed.js';
+import { feedMaxAgeMs, feedMaxLength, feedScopes } from './agent-feed.js';
 import { auditMaxLength } from './audit-log.js';
 import type { AuditOrigin } from '../core/caller.js';
 import type { Keys } from './keys.js';
@@ -36,6 +36,11 @@ export interface TransitionRequest {
    * it, a terminal transition is not audited as an ending.
    */
   readonly audit?: AuditOrigin;
+  /**
+   * The scopes of the credential a login completes with, for its feed entry (agent-feed.ts):
+   * with them the entry names the credential, and the agent needs no second request.
+   */
+  readonly credentialScopes?: readonly string[];
 }
 
 export type TransitionResult =
@@ -174,6 +179,9 @@ export function createHandoffStore(deps: {
           owner.thread,
           polled ? '1' : '',
         );
+        const scopes =
+          request.to === 'completed' && request.credentialScopes ? feedScopes(request.credentialScopes) : undefined;
+        if (scopes !== undefined) args.push(scopes);
       }
       const reply = (await transitionScript.run(redis, scriptKeys, args)) as [number, string?];
       if (reply[0] === -1) return { ok: false, reason: 'not_found' };

@@ -21,7 +21,8 @@ import { LuaScript } from './lua-script.js';
  * patch JSON (fields to set), JSON array of fields to remove, the record's agent id, feed max
  * length, feed max age (ms), then (terminal only) the ending's actor, source, request id,
  * audit max length, '1' when it is audited, the record's thread, '1' when the platform's open
- * threads are indexed.
+ * threads are indexed, and (a completed login only, optional) its credential's scopes for the
+ * feed entry (`feedScopes`).
  *
  * The status message is `<id> <status>`, and `<id> <status> <agent id>` for an ending (the
  * agent id last: it may contain spaces). Returns {-2} when KEYS[2] is not the record's agent's
@@ -51,7 +52,7 @@ if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 if rec.status ~= before then
   local message = rec.id .. ' ' .. rec.status
   if KEYS[2] then
-    append_ending(KEYS[2], rec, ARGV[4], ARGV[10], ARGV[11])
+    append_ending(KEYS[2], rec, ARGV[4], ARGV[10], ARGV[11], ARGV[19])
     if ARGV[16] == '1' then append_ending_audit(KEYS[3], ARGV[15], rec, ARGV[12], ARGV[13], ARGV[14]) end
     message = message .. ' ' .. rec.agentId
   end

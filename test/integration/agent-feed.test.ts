@@ -182,7 +182,15 @@ describe('GET /v1/events (real bridge, real Redis)', () => {
     expect(Date.now() - asked).toBeLessThan(5_000);
     const page = answer.body as FeedPageView;
     expect(page.events).toEqual([
-      { cursor: page.cursor, handoffId: id, status: 'cancelled', endedAt: expect.any(Number), error: 'cancelled' },
+      {
+        cursor: page.cursor,
+        handoffId: id,
+        status: 'cancelled',
+        endedAt: expect.any(Number),
+        error: 'cancelled',
+        credential: null,
+        reused: false,
+      },
     ]);
 
     const after = await api.call('key-ann', 'GET', `/v1/events?after=${encodeURIComponent(page.cursor)}`);

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedPageView } from '../../src/core/wire.js';
 import { createFeedCursors, feedCursorKey } from '../../src/http/feed-cursor.js';
+import { createKeys } from '../../src/store/keys.js';
+import { approvalIn } from '../helpers/agent.js';
 import { createAgentApi, type AgentApi } from '../helpers/agent-api.js';
+import { connectTestRedis } from '../helpers/redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The feed of handoff endings, attacked from one agent's key (mallory): reading another
@@ -144,7 +148,15 @@ describe("agent feed: one agent cannot read, steer or forge another agent's feed
         .body as FeedPageView;
       expect(page.events.map((e) => e.handoffId)).toEqual([created.body.id]);
       for (const event of page.events) {
-        expect(Object.keys(event).sort()).toEqual(['cursor', 'endedAt', 'error', 'handoffId', 'status']);
+        expect(Object.keys(event).sort()).toEqual([
+          'credential',
+          'cursor',
+          'endedAt',
+          'error',
+          'handoffId',
+          'reused',
+          'status',
+        ]);
         expect(event.handoffId).toMatch(/^hf_[0-9a-f]+$/);
       }
     }
@@ -152,5 +164,44 @@ describe("agent feed: one agent cannot read, steer or forge another agent's feed
     const ann = (await api.call('key-ann', 'GET', '/v1/events')).body as FeedPageView;
     expect(ann.events.map((e) => e.handoffId)).toEqual(annHandoffs);
     expect(ann.events.every((e) => e.status === 'cancelled')).toBe(true);
+  });
+  it("a completed login's entry names its credential in its own agent's feed only, and never holds the token", async () => {
+    const thread = freshThread('victim-login');
+    const created = await api.call('key-ann', 'POST', '/v1/handoffs', {
+      service: `${bridge.url}/sandbox`,
+      thread,
+      approvers: ['alice'],
+    });
+    const { url } = await approvalIn(bridge, thread);
+    await bridge.reply(thread, 'alice', `code: ${await bridge.approve(url)}`);
+    const annPage = await waitFor("the login in ann's feed", async () => {
+      const res = await api.call('key-ann', 'GET', '/v1/events');
+      return (res.body as FeedPageView).events.some((e) => e.handoffId === created.body.id) ? res : undefined;
+    });
+    const token = (await api.call('key-ann', 'POST', `/v1/handoffs/${created.body.id}/credential`)).body;
+    expect(token.accessToken).toEqual(expect.any(String));
+    const credentialId = token.credentialId as string;
+    const event = (annPage.body as FeedPageView).events.find((e) => e.handoffId === created.body.id)!;
+    expect(event.credential?.id).toBe(credentialId);
+    // The token is in no answer of the feed, nor in the stream behind it.
+    expect(annPage.text).not.toContain(token.accessToken);
+    const redis = connectTestRedis();
+    try {
+      const raw = await redis.xrange(createKeys(bridge.prefix).agentFeed('ann'), '-', '+');
+      expect(JSON.stringify(raw)).toContain(credentialId);
+      expect(JSON.stringify(raw)).not.toContain(token.accessToken);
+    } finally {
+      redis.disconnect();
+    }
+    // Mallory's own feed, and asking for ann's, show nothing of it.
+    for (const path of [
+      '/v1/events',
+      '/v1/events?agent=ann',
+      `/v1/events?agent=ann&after=${encodeURIComponent(event.cursor)}`,
+    ]) {
+      const res = await api.call('key-mallory', 'GET', path);
+      expect(res.text, path).not.toContain(credentialId);
+      expect(res.text, path).not.toContain(created.body.id);
+    }
   });
 });
