@@ -19,16 +19,23 @@ export interface Logger {
 export type LogSink = (line: string) => void;
 
 /**
- * process.stderr, one write per turn of the event loop: the lines a turn logs are joined and
- * written by a setImmediate, so a busy worker does not pay a system call (and wake the reader of
- * its pipe) for every line. Written at once on `exit` too; only a process killed outright
- * (SIGKILL) loses the lines of the turn it was in.
+ * process.stderr, written in batches: lines are joined and written 20 ms after the first of a
+ * batch (or at once past 64 KiB), so a busy worker does not pay a system call (and wake the
+ * reader of its pipe) for every line. Written at once on `exit` too; only a process killed
+ * outright (SIGKILL) loses the lines of its last 20 ms.
  */
+export const stderrFlushMs = 20;
+const stderrBatchBytes = 64 * 1024;
 let stderrPending: string[] = [];
+let stderrPendingBytes = 0;
+let stderrTimer: NodeJS.Timeout | undefined;
 function flushStderr(): void {
+  if (stderrTimer) clearTimeout(stderrTimer);
+  stderrTimer = undefined;
   if (stderrPending.length === 0) return;
   const text = stderrPending.join('');
   stderrPending = [];
+  stderrPendingBytes = 0;
   process.stderr.write(text);
 }
 let flushOnExit = false;
@@ -37,13 +44,17 @@ export const stderrSink: LogSink = (line) => {
     flushOnExit = true;
     process.once('exit', flushStderr);
   }
-  if (stderrPending.push(`${line}\n`) === 1) setImmediate(flushStderr);
+  stderrPending.push(`${line}\n`);
+  stderrPendingBytes += line.length + 1;
+  if (stderrPendingBytes >= stderrBatchBytes) flushStderr();
+  // Unref'd: a batch waiting to be written never keeps the process alive (exit writes it).
+  else if (!stderrTimer) stderrTimer = setTimeout(flushStderr, stderrFlushMs).unref();
 };
 
 export interface LoggerOptions {
   /** Lowest level written. Default `info`. */
   level?: LogLevel;
-  /** Default: stderrSink (process.stderr, a write per event-loop turn). */
+  /** Default: stderrSink (process.stderr, written in batches every 20 ms). */
   sink?: LogSink;
   /** `json` (default) or `pretty` for a terminal. */
   format?: 'json' | 'pretty';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { createLogger, stderrSink, type LoggerOptions } from '../../src/core/logger.js';
+import { createLogger, stderrFlushMs, stderrSink, type LoggerOptions } from '../../src/core/logger.js';
 import { findSecrets, maskSecrets, registerSecretShapes, secretLike } from '../../src/core/secret-patterns.js';
 // Registers the shapes each login protocol declares (agent-sessions tokens, auth.md claim tokens).
 import '../../src/main.js';
@@ -210,31 +210,51 @@ describe('registerSecretShapes', () => {
   });
 });
 
-describe('the default sink (stderr, one write per turn)', () => {
-  it('writes the lines of one turn in one write, in order, after the turn', async () => {
+describe('the default sink (stderr, written in batches)', () => {
+  const batchWritten = () => new Promise((resolve) => setTimeout(resolve, stderrFlushMs + 10));
+
+  it('writes the lines of a batch in one write, in order, after it', async () => {
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const logger = createLogger({ bindings: { test: 'sink' } });
       logger.info('first');
       logger.warn('second');
       stderrSink('third as is');
-      expect(write).not.toHaveBeenCalled();
       await new Promise((resolve) => setImmediate(resolve));
+      logger.info('fourth, a turn later');
+      expect(write).not.toHaveBeenCalled();
+      await batchWritten();
       expect(write).toHaveBeenCalledTimes(1);
       const lines = String(write.mock.calls[0]![0]).split('\n');
-      expect(lines).toHaveLength(4); // three lines, each ending in a newline
+      expect(lines).toHaveLength(5); // four lines, each ending in a newline
       expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'first', level: 'info', test: 'sink' });
       expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'second', level: 'warn' });
       expect(lines[2]).toBe('third as is');
-      logger.info('next turn');
-      await new Promise((resolve) => setImmediate(resolve));
+      expect(JSON.parse(lines[3]!)).toMatchObject({ msg: 'fourth, a turn later' });
+      logger.info('next batch');
+      await batchWritten();
       expect(write).toHaveBeenCalledTimes(2);
     } finally {
       write.mockRestore();
     }
   });
 
-  it('a process that exits in the same turn still writes every line', () => {
+  it('a batch past 64 KiB is written at once', async () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const line = 'x'.repeat(1_000);
+      for (let i = 0; i < 70; i++) stderrSink(line);
+      expect(write).toHaveBeenCalledTimes(1);
+      expect(String(write.mock.calls[0]![0]).split('\n')).toHaveLength(67); // 66 lines of 1,001 B reach 64 KiB
+      await batchWritten(); // the other 4, on time
+      expect(write).toHaveBeenCalledTimes(2);
+      expect(String(write.mock.calls[1]![0]).split('\n')).toHaveLength(5);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('a process that exits before its batch is due still writes every line', () => {
     const logger = fileURLToPath(new URL('../../src/core/logger.ts', import.meta.url));
     const script = `import { createLogger } from ${JSON.stringify(logger)};
 const log = createLogger();
