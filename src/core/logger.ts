@@ -20,14 +20,14 @@ export type LogSink = (line: string) => void;
 
 /**
  * process.stderr, written in batches: lines are joined and written 20 ms after the first of a
- * batch (or at once past 64 KiB), so a busy worker does not pay a system call (and wake the
+ * batch (or at once past 64 Ki characters), so a busy worker does not pay a system call (and wake the
  * reader of its pipe) for every line. Written at once on `exit` too; only a process killed
  * outright (SIGKILL) loses the lines of its last 20 ms.
  */
 export const stderrFlushMs = 20;
-const stderrBatchBytes = 64 * 1024;
+const stderrBatchChars = 64 * 1024;
 let stderrPending: string[] = [];
-let stderrPendingBytes = 0;
+let stderrPendingChars = 0;
 let stderrTimer: NodeJS.Timeout | undefined;
 function flushStderr(): void {
   if (stderrTimer) clearTimeout(stderrTimer);
@@ -35,7 +35,7 @@ function flushStderr(): void {
   if (stderrPending.length === 0) return;
   const text = stderrPending.join('');
   stderrPending = [];
-  stderrPendingBytes = 0;
+  stderrPendingChars = 0;
   process.stderr.write(text);
 }
 let flushOnExit = false;
@@ -45,8 +45,8 @@ export const stderrSink: LogSink = (line) => {
     process.once('exit', flushStderr);
   }
   stderrPending.push(`${line}\n`);
-  stderrPendingBytes += line.length + 1;
-  if (stderrPendingBytes >= stderrBatchBytes) flushStderr();
+  stderrPendingChars += line.length + 1;
+  if (stderrPendingChars >= stderrBatchChars) flushStderr();
   // Unref'd: a batch waiting to be written never keeps the process alive (exit writes it).
   else if (!stderrTimer) stderrTimer = setTimeout(flushStderr, stderrFlushMs).unref();
 };

@@ -20,29 +20,26 @@ export const outboundDedupeMs = 10 * 60_000;
  * posted message costs no Redis memory while its handoff waits.
  */
 export function createOutbox(queues: Queues): Outbox {
+  const send: Outbox['send'] = async (action, options = {}) => {
+    const deduplication = options.dedupeKey
+      ? {
+          deduplication: {
+            id: `out-${createHash('sha256').update(options.dedupeKey).digest('hex').slice(0, 32)}`,
+            ttl: outboundDedupeMs,
+          },
+        }
+      : {};
+    await queues
+      .outbound(platformOfAction(action))
+      .add(action.kind, action, { ...outboundJobOptions, ...deduplication });
+  };
   return {
-    async send(action, options = {}) {
-      const deduplication = options.dedupeKey
-        ? {
-            deduplication: {
-              id: `out-${createHash('sha256').update(options.dedupeKey).digest('hex').slice(0, 32)}`,
-              ttl: outboundDedupeMs,
-            },
-          }
-        : {};
-      await queues
-        .outbound(platformOfAction(action))
-        .add(action.kind, action, { ...outboundJobOptions, ...deduplication });
-    },
-    async sendAll(actions) {
-      // One `add` per job rather than addBulk: addBulk's MULTI builds an ioredis pipeline,
-      // which copies every script BullMQ defined on the connection (~0.2 ms a call here),
-      // while adds made together leave in one write anyway (src/store/coalesced-writes.ts).
-      await Promise.all(
-        actions.map((action) =>
-          queues.outbound(platformOfAction(action)).add(action.kind, action, { ...outboundJobOptions }),
-        ),
-      );
+    send,
+    // One `add` per job rather than addBulk: addBulk's MULTI builds an ioredis pipeline, which
+    // copies every script BullMQ defined on the connection (~0.2 ms a call here), while adds
+    // made together leave in one write anyway (src/store/coalesced-writes.ts).
+    sendAll: async (actions) => {
+      await Promise.all(actions.map((action) => send(action)));
     },
   };
 }
