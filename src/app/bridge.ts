@@ -165,6 +165,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       previousVaultKeys: options.previousVaultKeys ?? [],
       now,
       polledPlatforms: modules.filter((m) => m.poller).map((m) => m.adapter.platform),
+      unpacedPlatforms: modules.filter((m) => !m.adapter.outboundRateLimit).map((m) => m.adapter.platform),
       agents: options.agents,
       ...(options.auditSink ? { auditSink: options.auditSink } : {}),
     });

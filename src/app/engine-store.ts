@@ -15,6 +15,7 @@ import { createHandoffStore } from '../store/handoff-store.js';
 import { createIdempotencyStore } from '../store/idempotency-store.js';
 import type { Keys } from '../store/keys.js';
 import type { Redis } from '../store/redis.js';
+import type { Platform } from '../core/thread-ref.js';
 import { createVault } from '../store/vault.js';
 
 /** The parts of the engine that talk to Redis. */
@@ -45,6 +46,8 @@ export function createEngineStore(deps: {
   /** Retired vault keys that still open what they sealed. */
   previousVaultKeys: readonly Buffer[];
   now: () => number;
+  /** Platforms whose adapter sets no outbound pace: an ending's actions go there as one job. */
+  unpacedPlatforms?: readonly Platform[];
   /** Platforms that poll for replies (they need the open-threads index). */
   polledPlatforms: readonly string[];
   /** Agents declared in HANDOFF_AGENTS_FILE, and the limits of agents that name none. */
@@ -66,7 +69,7 @@ export function createEngineStore(deps: {
       defaults: deps.agents.limits,
     }),
     agentLimits: createAgentLimitsStore({ redis, keys }),
-    outbox: createOutbox(queues),
+    outbox: createOutbox(queues, deps.unpacedPlatforms),
     jobs: createHandoffJobs(queues),
     credentialJobs: createCredentialJobs(queues, now),
   };

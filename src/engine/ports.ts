@@ -43,7 +43,11 @@ export interface Outbox {
    * a handoff is queued once even if the driver runs its start step twice).
    */
   send(action: OutboundAction, options?: { dedupeKey?: string }): Promise<void>;
-  /** Queues several actions, each its own job as `send` queues it, sent together (one write to Redis). */
+  /**
+   * Queues several actions of one moment, sent together (one write to Redis): each its own job
+   * as `send` queues it, or, on a platform that sets no outbound pace, one handoff's actions
+   * as one job that runs them in the order given.
+   */
   sendAll(actions: readonly OutboundAction[]): Promise<void>;
 }
 

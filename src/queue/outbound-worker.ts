@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from '../store/redis.js';
 import type { Logger } from '../core/logger.js';
 import type { ThreadAdapter } from '../core/thread-adapter.js';
@@ -10,7 +10,7 @@ import { editRequestMessage, rememberRequestMessage } from '../engine/approval-e
 import { failForGood, runJob } from './job-runner.js';
 import { jobLock } from './job-options.js';
 import { queueKeyPrefix, queueNames } from './queue-names.js';
-import type { OutboundJobData } from './queues.js';
+import type { OutboundBatch, OutboundJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
 
 async function perform(
@@ -47,6 +47,35 @@ async function perform(
 }
 
 /**
+ * Runs a batch's actions in order from the first not yet done. When one fails, the job first
+ * records how many went through, so its retry (or a rate limit's wait) starts at that one;
+ * a crash instead runs the batch again from where the last record left it, which each action
+ * survives as it survives its own job's retry (a post keeps its idempotency key: the job id,
+ * and `.<index>` after the first).
+ */
+async function performBatch(
+  adapter: ThreadAdapter,
+  job: Job<OutboundJobData, string>,
+  batch: OutboundBatch,
+  engine: EngineDeps,
+): Promise<string> {
+  const results: string[] = [];
+  const from = batch.done ?? 0;
+  for (let i = from; i < batch.actions.length; i++) {
+    try {
+      results.push(await perform(adapter, batch.actions[i]!, engine, i === 0 ? job.id! : `${job.id!}.${i}`));
+    } catch (err) {
+      if (i > from) await job.updateData({ ...batch, done: i });
+      throw err;
+    }
+  }
+  return results.join(' ');
+}
+
+const isCritical = (data: OutboundJobData): boolean =>
+  data.kind === 'batch' ? data.actions.some(isCritical) : data.kind === 'post' && data.critical === true;
+
+/**
  * Carries out one platform's outbound actions within the platform's budget. A rate limit
  * pauses this platform's queue for as long as the platform asked: the action waits, it is
  * never dropped. When an approval message cannot be delivered at all, its handoff fails.
@@ -65,21 +94,29 @@ export function createOutboundWorker(deps: {
   const worker: Worker<OutboundJobData, string> = new Worker<OutboundJobData, string>(
     queueNames.outbound(adapter.platform),
     (job, token) =>
-      runJob(job, token, () => perform(adapter, job.data, engine, job.id!), {
-        clock: engine.clock,
-        logger: deps.logger,
-        failure: 'outbound action failed',
-        fields: { platform: adapter.platform, action: job.data.kind, handoffId: job.data.handoffId },
-        // A platform's rate limit pauses this platform's whole queue, not just the one job.
-        onDelay: async (delayMs) => {
-          await worker.rateLimit(delayMs);
-          throw Worker.RateLimitError();
+      runJob(
+        job,
+        token,
+        () =>
+          job.data.kind === 'batch'
+            ? performBatch(adapter, job, job.data, engine)
+            : perform(adapter, job.data, engine, job.id!),
+        {
+          clock: engine.clock,
+          logger: deps.logger,
+          failure: 'outbound action failed',
+          fields: { platform: adapter.platform, action: job.data.kind, handoffId: job.data.handoffId },
+          // A platform's rate limit pauses this platform's whole queue, not just the one job.
+          onDelay: async (delayMs) => {
+            await worker.rateLimit(delayMs);
+            throw Worker.RateLimitError();
+          },
+          onFail: async (err) => {
+            if (isCritical(job.data)) await failDriver(engine, job.data.handoffId, err);
+            throw failForGood(err);
+          },
         },
-        onFail: async (err) => {
-          if (job.data.kind === 'post' && job.data.critical) await failDriver(engine, job.data.handoffId, err);
-          throw failForGood(err);
-        },
-      }),
+      ),
     {
       connection: deps.connection,
       prefix: queueKeyPrefix(deps.prefix, queueNames.outbound(adapter.platform)),

@@ -25,7 +25,19 @@ export interface InboundJobData {
   readonly receivedAt: number;
 }
 
-export type OutboundJobData = OutboundAction;
+/**
+ * Several actions of one moment (an ending's notice, reaction and redaction) as one job, on a
+ * platform that sets no outbound pace: run in order, each retry-safe on its own; a failed run
+ * records how many went through (`done`), so its retry starts at the one that failed.
+ */
+export interface OutboundBatch {
+  readonly kind: 'batch';
+  readonly handoffId: string;
+  readonly actions: readonly OutboundAction[];
+  readonly done?: number;
+}
+
+export type OutboundJobData = OutboundAction | OutboundBatch;
 
 export interface CredentialJobData {
   readonly credentialId: string;
