@@ -60,26 +60,30 @@ export async function finishHandoff(
   });
   if (!result.ok) return result;
   const finished = result.record;
-  // The transition wrote the audit stream's entry; the sink's copy follows it, so a crash in
-  // between loses only that copy (the sink has endings at most once, the stream exactly once).
-  await deps.audit.copyToSink({
-    event: `handoff.${to}`,
-    handoffId: finished.id,
-    agentId: finished.agentId,
-    correlationId: finished.correlationId,
-    ...origin,
-    detail: endingAuditDetail(finished),
-  });
-  // An approval's request, edited to show how it ended.
-  await queueRequestEdit(deps, finished);
   const outbound: OutboundAction[] = [
     ...(options.notice
       ? [{ kind: 'post' as const, handoffId: finished.id, thread: finished.thread, message: options.notice(finished) }]
       : []),
     ...(options.alsoSend?.(finished) ?? []),
   ];
-  if (outbound.length > 0) await deps.outbox.sendAll(outbound);
-  await deps.jobs.ended(finished.id);
+  // The consequences go together (one write to Redis), none waiting for another: the
+  // transition wrote the audit stream's entry, and a crash now loses at most the sink's copy
+  // (the sink has endings at most once, the stream exactly once), some of the thread's
+  // messages, or the drop of a driver that finds the ending itself.
+  await Promise.all([
+    deps.audit.copyToSink({
+      event: `handoff.${to}`,
+      handoffId: finished.id,
+      agentId: finished.agentId,
+      correlationId: finished.correlationId,
+      ...origin,
+      detail: endingAuditDetail(finished),
+    }),
+    // An approval's request, edited to show how it ended.
+    queueRequestEdit(deps, finished),
+    outbound.length > 0 ? deps.outbox.sendAll(outbound) : undefined,
+    deps.jobs.ended(finished.id),
+  ]);
   deps.logger.info('handoff finished', {
     handoffId: finished.id,
     status: to,
