@@ -2,15 +2,14 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { LocalMessage } from './local-thread-store.js';
 
 /**
- * How a local thread's message is stored: `z`, then its JSON without the defaults, compressed
- * (raw deflate with a preset dictionary, base64). The local thread stands in for a chat platform
- * that would hold these messages itself; in Redis every waiting handoff keeps its login request
- * here, so each byte counts (issue #16: a 650-byte post stores in about 240). An edit finds its
- * message by inflating from the newest back (local-thread-store.ts), which is usually one or two
- * messages. Also read: `y<id>\t` + the compressed JSON without its id (written for a few hours
+ * How a local thread's message is stored: its JSON without the defaults, as it is when short
+ * (`plainUpTo`), else `z` and the JSON compressed (raw deflate with a preset dictionary,
+ * base64). The local thread stands in for a chat platform that would hold these messages
+ * itself; in Redis every waiting handoff keeps its login request here, so each byte counts
+ * (issue #16: a 650-byte post stores in about 240). An edit finds its message by reading from
+ * the newest back (local-thread-store.ts), which is usually one or two messages. Also read: `y<id>\t` + the compressed JSON without its id (written for a few hours
  * on 2026-12-03: the id in clear saved those inflates, but made a bench thread's list cross
- * jemalloc's next size class, +55 B per waiting handoff), and plain JSON, `{…}`, from before
- * compression.
+ * jemalloc's next size class, +55 B per waiting handoff), and plain JSON from before compression.
  */
 
 /**
@@ -45,6 +44,15 @@ const maxInflated = 256 * 1024;
 const inflate = (base64: string) =>
   inflateRawSync(Buffer.from(base64, 'base64'), { dictionary, maxOutputLength: maxInflated }).toString('utf8');
 
+/**
+ * Longest JSON stored as it is, in characters. Below about this, deflate's gain is eaten by
+ * base64 (a 116-character reply with a code: 113 compressed; 155: 157), while compressing
+ * costs 12–50 µs a message, nearly all zlib setting up: a person's short reply, and each edit
+ * of it (a reaction, the code's redaction), stays plain JSON. A login request (~600) and the
+ * bridge's longer notices are compressed as before.
+ */
+export const plainUpTo = 192;
+
 /** Stored without its defaults (no reactions, not redacted): most messages never change. */
 export function encodeLocalMessage(message: LocalMessage): string {
   const { reactions, redacted, ...rest } = message;
@@ -53,6 +61,7 @@ export function encodeLocalMessage(message: LocalMessage): string {
     ...(reactions.length ? { reactions } : {}),
     ...(redacted ? { redacted } : {}),
   });
+  if (json.length <= plainUpTo) return json;
   return compressedMark + deflateRawSync(json, deflateOptions).toString('base64');
 }
 

@@ -5,6 +5,7 @@ import {
   decodeLocalMessage,
   encodeLocalMessage,
   localMessageDictionary,
+  plainUpTo,
   storedId,
 } from '../../adapters/local/local-message-codec.js';
 import type { LocalMessage } from '../../adapters/local/local-thread-store.js';
@@ -78,6 +79,32 @@ describe('local thread message storage', () => {
   it('refuses a corrupt entry of the `y` form', () => {
     expect(() => decodeLocalMessage('yt.1\t!!!not-deflate')).toThrow();
     expect(() => decodeLocalMessage('yt.1 no tab')).toThrow();
+  });
+
+  it('keeps a short message as plain JSON (compressing it would save nothing), a longer one compressed', () => {
+    const reply: LocalMessage = {
+      id: 'procs0s0-12.9f8e7d6c5b4a3921',
+      author: 'ann',
+      kind: 'human',
+      at: 1_796_271_837_204,
+      text: 'here: ABCD-EFGH-1234',
+      reactions: ['✅'],
+      redacted: false,
+    };
+    const stored = encodeLocalMessage(reply);
+    expect(stored.startsWith('{')).toBe(true);
+    expect(stored.length).toBeLessThanOrEqual(plainUpTo);
+    expect(decodeLocalMessage(stored)).toEqual(reply);
+    // Text that looks like a stored form is still inside the JSON, and a quote cannot end it.
+    const lookalike: LocalMessage = { ...reply, text: 'zAAAA"}', author: 'y1\t' };
+    expect(encodeLocalMessage(lookalike).startsWith('{')).toBe(true);
+    expect(decodeLocalMessage(encodeLocalMessage(lookalike))).toEqual(lookalike);
+    // One character past the limit, compressed.
+    const json = (m: LocalMessage) => JSON.stringify({ ...m, reactions: ['✅'], redacted: undefined });
+    const longer: LocalMessage = { ...reply, text: reply.text + 'x'.repeat(plainUpTo + 1 - json(reply).length) };
+    expect(json(longer).length).toBe(plainUpTo + 1);
+    expect(encodeLocalMessage(longer).startsWith('z')).toBe(true);
+    expect(decodeLocalMessage(encodeLocalMessage(longer))).toEqual(longer);
   });
 
   it('keeps hostile text, any Unicode and long text intact', () => {
