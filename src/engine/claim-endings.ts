@@ -45,7 +45,16 @@ export async function completeClaim(
         ? []
         : [
             { kind: 'react', handoffId: record.id, message: source.reply.messageRef, reaction: 'ok' },
-            ...(redacts ? [{ kind: 'redact' as const, handoffId: record.id, message: source.reply.messageRef }] : []),
+            ...(redacts
+              ? [
+                  {
+                    kind: 'redact' as const,
+                    handoffId: record.id,
+                    message: source.reply.messageRef,
+                    owner: { agentId: record.agentId, correlationId: record.correlationId },
+                  },
+                ]
+              : []),
           ],
   });
   if (!result.ok) return { kind: 'not_claimable', record: result.reason === 'conflict' ? result.record : record };

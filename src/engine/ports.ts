@@ -35,7 +35,13 @@ export type OutboundAction =
       readonly message?: MessageRef;
     }
   | { readonly kind: 'react'; readonly handoffId: string; readonly message: MessageRef; readonly reaction: Reaction }
-  | { readonly kind: 'redact'; readonly handoffId: string; readonly message: MessageRef };
+  | {
+      readonly kind: 'redact';
+      readonly handoffId: string;
+      readonly message: MessageRef;
+      /** Whom the audit entry of the redaction names (else read from the handoff when it runs). */
+      readonly owner?: { readonly agentId: string; readonly correlationId: string };
+    };
 
 export interface Outbox {
   /**

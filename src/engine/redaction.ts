@@ -1,5 +1,6 @@
 import type { RedactOutcome } from '../core/thread-adapter.js';
 import type { EngineDeps } from './engine-deps.js';
+import type { OutboundAction } from './ports.js';
 
 /**
  * Records what became of a message that carried a spent code (the outbound queue carried out
@@ -7,15 +8,16 @@ import type { EngineDeps } from './engine-deps.js';
  */
 export async function recordRedaction(
   deps: Pick<EngineDeps, 'store' | 'audit'>,
-  handoffId: string,
+  action: Extract<OutboundAction, { kind: 'redact' }>,
   platform: string,
   outcome: RedactOutcome,
 ): Promise<void> {
-  const record = await deps.store.get(handoffId);
+  // The action names the handoff's agent and correlation id; one queued before it did is read.
+  const owner = action.owner ?? (await deps.store.get(action.handoffId));
   await deps.audit.append({
     event: 'reply.redacted',
-    handoffId,
-    ...(record ? { agentId: record.agentId, correlationId: record.correlationId } : {}),
+    handoffId: action.handoffId,
+    ...(owner ? { agentId: owner.agentId, correlationId: owner.correlationId } : {}),
     detail: { outcome, platform },
   });
 }

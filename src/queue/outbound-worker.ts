@@ -40,7 +40,7 @@ async function perform(
       return action.reaction;
     case 'redact': {
       const outcome = adapter.redact ? await adapter.redact(action.message) : 'unsupported';
-      await recordRedaction(engine, action.handoffId, adapter.platform, outcome);
+      await recordRedaction(engine, action, adapter.platform, outcome);
       return outcome;
     }
   }

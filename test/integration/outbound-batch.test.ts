@@ -52,7 +52,12 @@ describe('outbound batches', () => {
       message: { kind: 'notice', handoffId, event: 'completed', text: say`Logged in.` },
     },
     { kind: 'react', handoffId, message: message(platform, handoffId), reaction: 'ok' },
-    { kind: 'redact', handoffId, message: message(platform, handoffId) },
+    {
+      kind: 'redact',
+      handoffId,
+      message: message(platform, handoffId),
+      owner: { agentId: 'drill-agent', correlationId: `corr-${handoffId}` },
+    },
   ];
 
   it('queues one job per handoff on an unpaced platform, one per action on a paced one', async () => {
@@ -134,9 +139,32 @@ describe('outbound batches', () => {
     const [first, second] = calls.filter((c) => c.kind === 'post').map((c) => c.key);
     expect(first).toMatch(/^\d+$/);
     expect(second).toBe(`${first}.3`);
-    // The redaction was recorded, as a job of its own records it.
+    // The redaction was recorded, as a job of its own records it, naming whom the action names.
     const entries = await bridge.bridge.engine.audit.recent(10, id);
-    expect(entries.map((e) => e.event)).toContain('reply.redacted');
+    expect(entries.find((e) => e.event === 'reply.redacted')).toMatchObject({
+      agentId: 'drill-agent',
+      correlationId: `corr-${id}`,
+      detail: { outcome: 'hidden', platform: 'drill' },
+    });
+  });
+
+  it('a redaction queued without its owner (by an older bridge) reads them from the handoff', async () => {
+    const { adapter } = drillAdapter(() => undefined);
+    await startWorker(adapter);
+    const created = await bridge.api.createHandoff({
+      service: `${bridge.url}/sandbox`,
+      thread: `local:obatch-${randomBytes(3).toString('hex')}`,
+      agent: { id: 'older-agent' },
+    });
+    await createOutbox(queues, ['drill']).send({
+      kind: 'redact',
+      handoffId: created.id,
+      message: message('drill', created.id),
+    });
+    const entry = await waitFor('the redaction audited', async () =>
+      (await bridge.bridge.engine.audit.recent(20, created.id)).find((e) => e.event === 'reply.redacted'),
+    );
+    expect(entry.agentId).toBe('older-agent');
   });
 
   it('a failure for good stops the batch there: later actions never run, earlier ones never again', async () => {
