@@ -7,9 +7,10 @@ import type { LocalMessage } from './local-thread-store.js';
  * base64). The local thread stands in for a chat platform that would hold these messages
  * itself; in Redis every waiting handoff keeps its login request here, so each byte counts
  * (issue #16: a 650-byte post stores in about 240). An edit finds its message by reading from
- * the newest back (local-thread-store.ts), which is usually one or two messages. Also read: `y<id>\t` + the compressed JSON without its id (written for a few hours
- * on 2026-12-03: the id in clear saved those inflates, but made a bench thread's list cross
- * jemalloc's next size class, +55 B per waiting handoff), and plain JSON from before compression.
+ * the newest back (local-thread-store.ts), which is usually one or two messages. Also read:
+ * `y<id>\t` + the compressed JSON without its id (written for a few hours on 2026-12-03: the id
+ * in clear saved those inflates, but made a bench thread's list cross jemalloc's next size
+ * class, +55 B per waiting handoff), and plain JSON from before compression.
  */
 
 /**

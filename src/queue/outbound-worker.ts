@@ -65,7 +65,9 @@ async function performBatch(
     try {
       results.push(await perform(adapter, batch.actions[i]!, engine, i === 0 ? job.id! : `${job.id!}.${i}`));
     } catch (err) {
-      if (i > from) await job.updateData({ ...batch, done: i });
+      // Unrecorded (Redis away), the retry repeats what went through: each action survives it.
+      // The action's own error is what decides the job's fate.
+      if (i > from) await job.updateData({ ...batch, done: i }).catch(() => undefined);
       throw err;
     }
   }
