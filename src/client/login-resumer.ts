@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import type { Cluster, Redis as OneRedis } from 'ioredis';
 
 /** The agent's Redis: one server or a cluster. */
@@ -139,18 +139,18 @@ export function createLoginResumer(options: LoginResumerOptions): LoginResumer {
     let any = false;
     for (const { raw, drop } of entries) {
       const spec = JSON.parse(raw) as WaitingJob;
-      const job = await queueOf(spec).getJob(spec.id);
+      const queue = queueOf(spec);
       let promoted = false;
-      if (job) {
-        try {
-          await job.promote();
-          promoted = true;
-        } catch {
-          // Not delayed: already promoted by another resumer, or not parked yet — requireLogin
-          // reads the handoff right after parking and promotes its own job if it ended.
-        }
+      try {
+        // By id, unread: BullMQ's promote script moves the job only if it is delayed.
+        await new Job(queue, 'resume', {}, {}, spec.id).promote();
+        promoted = true;
+      } catch {
+        // Not delayed: already promoted by another resumer, or not parked yet — requireLogin
+        // reads the handoff right after parking and promotes its own job if it ended — or gone.
       }
-      if (promoted || !job) await drop();
+      // The record goes once its job is promoted, or is no more (done, removed).
+      if (promoted || !(await queue.getJob(spec.id))) await drop();
       any ||= promoted;
     }
     return any;

@@ -134,4 +134,39 @@ describe('scheduled runs with requireLogin: join the waiting login, then reuse t
     expect(await (await queue.getJob(job.id!))!.isDelayed()).toBe(false);
     expect(await connection.exists(`legacy:resumer:wait:${handoffId}`)).toBe(0);
   });
+  it('resume promotes a delayed job by id, keeps the record of one not delayed, and drops the record of one gone', async () => {
+    agentRedis ??= await startPrivateRedis();
+    const connection = agentRedis.connect();
+    const queue = new Queue('records', { connection, prefix: 'agent' });
+    const resumer = createLoginResumer({
+      client: createBridgeClient({ baseUrl: 'http://127.0.0.1:9', apiToken: 'unused-here' }),
+      connection,
+      keyPrefix: 'records:resumer',
+    });
+    closers.push(async () => {
+      await resumer.close();
+      await queue.close();
+    });
+    const park = (handoffId: string, jobId: string) =>
+      resumer.watch(handoffId, { prefix: 'agent', queue: 'records', id: jobId }, Date.now() + 60_000);
+    const record = (handoffId: string) => connection.exists(`records:resumer:waits:${handoffId}`);
+
+    const delayed = await queue.add('run', {}, { delay: 3_600_000 });
+    await park('hf_delayed', delayed.id!);
+    expect(await resumer.resume('hf_delayed')).toBe(true);
+    expect(await (await queue.getJob(delayed.id!))!.getState()).toBe('waiting');
+    expect(await record('hf_delayed')).toBe(0);
+
+    // Not parked yet (still waiting): untouched, and its record stays for the ending.
+    const waiting = await queue.add('run', {}, { jobId: 'not-parked-yet' });
+    await park('hf_waiting', waiting.id!);
+    expect(await resumer.resume('hf_waiting')).toBe(false);
+    expect(await (await queue.getJob(waiting.id!))!.getState()).toBe('waiting');
+    expect(await record('hf_waiting')).toBe(1);
+
+    // A job that is no more (done and removed): nothing to promote, and its record goes.
+    await park('hf_gone', 'removed-long-ago');
+    expect(await resumer.resume('hf_gone')).toBe(false);
+    expect(await record('hf_gone')).toBe(0);
+  });
 });
