@@ -111,19 +111,28 @@ describe('scheduled runs with requireLogin: join the waiting login, then reuse t
     expect(asked).toHaveLength(1);
   });
 
-  it('a job parked by an older resumer (one string per handoff) is still woken by the ending', async () => {
+  /**
+   * A queue `name` on the agent's Redis and a resumer (keys under `<name>:resumer`) that talks
+   * to no bridge: for tests that call `resume` themselves.
+   */
+  async function resumerAlone(name: string) {
     agentRedis ??= await startPrivateRedis();
     const connection = agentRedis.connect();
-    const queue = new Queue('legacy', { connection, prefix: 'agent' });
+    const queue = new Queue(name, { connection, prefix: 'agent' });
     const resumer = createLoginResumer({
       client: createBridgeClient({ baseUrl: 'http://127.0.0.1:9', apiToken: 'unused-here' }),
       connection,
-      keyPrefix: 'legacy:resumer',
+      keyPrefix: `${name}:resumer`,
     });
     closers.push(async () => {
       await resumer.close();
       await queue.close();
     });
+    return { connection, queue, resumer };
+  }
+
+  it('a job parked by an older resumer (one string per handoff) is still woken by the ending', async () => {
+    const { connection, queue, resumer } = await resumerAlone('legacy');
     const job = await queue.add('run', {}, { delay: 3_600_000 });
     const handoffId = 'hf_0123456789abcdef01234567';
     await connection.set(
@@ -134,19 +143,9 @@ describe('scheduled runs with requireLogin: join the waiting login, then reuse t
     expect(await (await queue.getJob(job.id!))!.isDelayed()).toBe(false);
     expect(await connection.exists(`legacy:resumer:wait:${handoffId}`)).toBe(0);
   });
+
   it('resume promotes a delayed job by id, keeps the record of one not delayed, and drops the record of one gone', async () => {
-    agentRedis ??= await startPrivateRedis();
-    const connection = agentRedis.connect();
-    const queue = new Queue('records', { connection, prefix: 'agent' });
-    const resumer = createLoginResumer({
-      client: createBridgeClient({ baseUrl: 'http://127.0.0.1:9', apiToken: 'unused-here' }),
-      connection,
-      keyPrefix: 'records:resumer',
-    });
-    closers.push(async () => {
-      await resumer.close();
-      await queue.close();
-    });
+    const { connection, queue, resumer } = await resumerAlone('records');
     const park = (handoffId: string, jobId: string) =>
       resumer.watch(handoffId, { prefix: 'agent', queue: 'records', id: jobId }, Date.now() + 60_000);
     const record = (handoffId: string) => connection.exists(`records:resumer:waits:${handoffId}`);
