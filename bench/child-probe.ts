@@ -6,36 +6,16 @@
  * `profile-stop` messages take a CPU profile of just that window (the processes part sends
  * them around each batch of replies) into `<folder>/<role>-<pid>-<n>.cpuprofile`.
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
-import { join } from 'node:path';
+import { cpuWindow } from './cpu-window.js';
 
 type GcFn = () => void;
 
 const profileDir = process.env.BENCH_CPU_PROF_WINDOW;
-let session: Session | undefined;
-let windows = 0;
-
-const post = (method: string, params?: object) =>
-  new Promise<unknown>((resolve, reject) =>
-    session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))),
-  );
+const cpu = profileDir ? cpuWindow(profileDir, process.env.HANDOFF_ROLE ?? 'all') : undefined;
 
 async function profile(message: 'profile-start' | 'profile-stop'): Promise<void> {
-  if (!profileDir) return;
-  if (message === 'profile-start') {
-    session ??= new Session();
-    session.connect();
-    await post('Profiler.enable');
-    await post('Profiler.setSamplingInterval', { interval: 500 });
-    await post('Profiler.start');
-    return;
-  }
-  if (!session) return;
-  const { profile: taken } = (await post('Profiler.stop')) as { profile: unknown };
-  session.disconnect();
-  const role = process.env.HANDOFF_ROLE ?? 'all';
-  writeFileSync(join(profileDir, `${role}-${process.pid}-${windows++}.cpuprofile`), JSON.stringify(taken));
+  if (!cpu) return;
+  await (message === 'profile-start' ? cpu.start() : cpu.stop());
 }
 
 if (process.send) {

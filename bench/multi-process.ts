@@ -8,6 +8,7 @@ import { createKeys } from '../src/store/keys.js';
 import { startAgentRedis } from './agent-redis.js';
 import { cpuMs, startChildBridge, type ChildBridge } from './child-bridge.js';
 import { allCpus, pin } from './cpu-pinning.js';
+import { cpuWindow } from './cpu-window.js';
 import type { LoadResult } from './process-load.js';
 
 /**
@@ -257,6 +258,7 @@ export async function runMultiProcess(options: {
       execArgv: ['--import', 'tsx'],
       env: {
         PATH: process.env.PATH ?? '',
+        ...(process.env.BENCH_CPU_PROF_WINDOW ? { BENCH_CPU_PROF_WINDOW: process.env.BENCH_CPU_PROF_WINDOW } : {}),
         PROC_LOAD: JSON.stringify({
           bridgeUrls: processes.slice(0, options.servers).map((p) => p.url),
           apiToken,
@@ -274,18 +276,23 @@ export async function runMultiProcess(options: {
     let replying: Promise<Map<string, number>> | undefined;
     let replyingCpu: Promise<CpuSnapshot> | undefined;
     const replyCpu = cpuTotals();
+    // This process serves the service's side (the sandbox): profiled in the same windows.
+    const profileDir = process.env.BENCH_CPU_PROF_WINDOW;
+    const ownCpu = profileDir ? cpuWindow(profileDir, 'sandbox') : undefined;
     const result = await new Promise<LoadResult>((resolve, reject) => {
       load.on('message', (message: { kind: string; batch?: number }) => {
         if (message.kind === 'result') resolve(message as unknown as LoadResult);
         if (message.kind === 'replying') {
           monitor?.set(true);
           processes.forEach((p) => p.profile('profile-start'));
+          void ownCpu?.start();
           replying = commandStats(bridgeRedis.connection);
           replyingCpu = cpuSnapshot(bridgeRedis.connection, processes, load.pid);
         }
         if (message.kind === 'batched' && replying && replyingCpu) {
           monitor?.set(false);
           processes.forEach((p) => p.profile('profile-stop'));
+          void ownCpu?.stop();
           const from = replying;
           const fromCpu = replyingCpu;
           replying = undefined;

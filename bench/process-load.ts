@@ -12,6 +12,7 @@
 import { Redis } from 'ioredis';
 import { createBridgeClient } from '../src/client/bridge-client.js';
 import { startBenchAgent } from './bench-agent.js';
+import { cpuWindow } from './cpu-window.js';
 import { prepare, reply, type Players } from './human.js';
 
 export interface LoadBatch {
@@ -58,6 +59,9 @@ const players: Players[] = config.bridgeUrls.map((bridgeUrl, i) => ({
   bridgeUrl,
   serviceUrl: config.serviceUrl,
 }));
+// With BENCH_CPU_PROF_WINDOW, a CPU profile of each batch's replies, as the bridge's processes take.
+const profileDir = process.env.BENCH_CPU_PROF_WINDOW;
+const cpu = profileDir ? cpuWindow(profileDir, 'load') : undefined;
 const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, () => resolve()));
 
 const batches: LoadBatch[] = [];
@@ -72,6 +76,7 @@ for (let done = 0, index = 0; done < config.count; index++) {
     await Promise.all(players.map((p, i) => prepare(p, shares[i]!, `procs${index}s${i}`, 50 / players.length)))
   ).flat();
   await send({ kind: 'replying', batch: index });
+  await cpu?.start();
   const startedAt = Date.now();
   const resumes = Promise.allSettled(ready.map((h) => agent.resumed(h.tag)));
   await Promise.all(ready.map((h, i) => reply(players[(i + 1) % players.length]!, h)));
@@ -86,6 +91,7 @@ for (let done = 0, index = 0; done < config.count; index++) {
       failures[key] = (failures[key] ?? 0) + 1;
     }
   });
+  await cpu?.stop();
   await send({ kind: 'batched', batch: index });
   batches.push({ size, wallMs: at.length ? Math.max(...at) - startedAt : 0, resumed: at.length });
   ready.forEach((h) => {
