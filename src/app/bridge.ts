@@ -24,7 +24,7 @@ import { createHttpServer } from '../http/http-server.js';
 import { handoffRoutes } from '../http/handoff-routes.js';
 import { healthRoutes } from '../http/health-routes.js';
 import { createStatusEvents, type StatusEvents } from '../http/status-events.js';
-import { createCredentialWorker } from '../queue/credential-worker.js';
+import { createCredentialWorker, scheduleCredentialSweep } from '../queue/credential-worker.js';
 import { createDriverWorker } from '../queue/driver-worker.js';
 import { createInboundIntake } from '../queue/inbound-intake.js';
 import { createInboundWorker } from '../queue/inbound-worker.js';
@@ -262,6 +262,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       workers.push(createDriverWorker({ ...common, concurrency: options.workerConcurrency }));
       workers.push(createInboundWorker({ ...common, concurrency: options.workerConcurrency }));
       workers.push(createCredentialWorker(common));
+      await scheduleCredentialSweep(queues.credentials);
       for (const module of modules) workers.push(createOutboundWorker({ ...common, adapter: module.adapter }));
       for (const module of modules) {
         if (module.poller) {

@@ -1,13 +1,13 @@
 import type { HandoffRecord } from '../core/handoff.js';
 import type { IssuedCredential } from '../core/login-protocol.js';
 import type { CredentialRecord } from '../store/credential-store.js';
-import { scheduleRetirement } from './credential-expiry.js';
 import { scheduleRefresh } from './credential-lifecycle.js';
 import type { EngineDeps } from './engine-deps.js';
 
 /**
  * Stores the credential a claim obtained under the id fixed at claim time, and schedules its
- * refresh and retirement. A retry that finds it stored finishes without asking the service.
+ * refresh (its retirement needs no schedule: credential-sweep.ts). A retry that finds it stored
+ * finishes without asking the service.
  */
 export async function storeClaimedCredential(
   deps: EngineDeps,
@@ -28,14 +28,13 @@ export async function storeClaimedCredential(
     createdAt: deps.clock.now(),
   };
   await deps.credentials.put(stored, credential);
-  // Together: one write to Redis, one round trip.
-  await Promise.all([scheduleRefresh(deps, id, credential, record.protocol), scheduleRetirement(deps, id, stored)]);
+  await scheduleRefresh(deps, id, credential, record.protocol);
 }
 
 /**
  * A claim that found its credential already stored (a worker died after storing it) schedules
- * its refresh and retirement again: the crash may have come before they were. Their job ids are
- * fixed by credential (and expiry), so when they were scheduled this adds nothing.
+ * its refresh again: the crash may have come before it was. The job id is fixed by credential
+ * and expiry, so when it was scheduled this adds nothing.
  */
 export async function rescheduleStoredCredential(
   deps: EngineDeps,
@@ -44,5 +43,4 @@ export async function rescheduleStoredCredential(
 ): Promise<void> {
   const secret = await deps.credentials.secret(stored.id);
   if (secret) await scheduleRefresh(deps, stored.id, secret, record.protocol);
-  await scheduleRetirement(deps, stored.id, stored);
 }

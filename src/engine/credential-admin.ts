@@ -62,11 +62,12 @@ export async function revokeCredential(
 ): Promise<RevokeResult> {
   const record = await credentialOrThrow(deps, id);
   const secret = await deps.credentials.secret(id);
-  const protocol = deps.protocols.get(record.protocol);
+  // A protocol this bridge no longer runs (taken out of the config) cannot revoke: deleted here all the same.
+  const protocol = deps.protocols.names.includes(record.protocol) ? deps.protocols.get(record.protocol) : undefined;
   const correlationId = (await deps.store.get(record.handoffId))?.correlationId ?? record.handoffId;
-  let atService: RevokeResult['atService'] = protocol.revoke && secret ? 'revoked' : 'not_supported';
+  let atService: RevokeResult['atService'] = protocol?.revoke && secret ? 'revoked' : 'not_supported';
   let serviceError: string | undefined;
-  if (protocol.revoke && secret) {
+  if (protocol?.revoke && secret) {
     try {
       await protocol.revoke(secret, record.service, { agentId: record.agentId, correlationId });
     } catch (err) {

@@ -75,6 +75,4 @@ export interface CredentialJobs {
    * (the expiry being refreshed) makes the job idempotent and lets a stale one do nothing.
    */
   scheduleRefresh(credentialId: string, atMs: number, generation: number): Promise<void>;
-  /** Schedules a check of the credential's life (max age, idle) at `atMs`, epoch ms. */
-  scheduleRetirement(credentialId: string, atMs: number): Promise<void>;
 }

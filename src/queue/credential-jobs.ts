@@ -16,13 +16,5 @@ export function createCredentialJobs(queues: Queues, now: () => number): Credent
         { ...credentialJobOptions, jobId: `refresh-${credentialId}-${generation}`, delay: Math.max(0, atMs - now()) },
       );
     },
-    async scheduleRetirement(credentialId, atMs) {
-      const at = Math.round(atMs);
-      await queues.credentials.add(
-        'retire',
-        { credentialId, generation: at },
-        { ...credentialJobOptions, jobId: `retire-${credentialId}-${at}`, delay: Math.max(0, at - now()) },
-      );
-    },
   };
 }

@@ -1,8 +1,9 @@
-import { Worker } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
 import type { Redis } from '../store/redis.js';
 import type { Logger } from '../core/logger.js';
-import { runRetirementCheck } from '../engine/credential-expiry.js';
+import { runQueuedRetirement } from '../engine/credential-expiry.js';
 import { runScheduledRefresh } from '../engine/credential-lifecycle.js';
+import { sweepCredentials, type SweepBackoff } from '../engine/credential-sweep.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { isFinalAttempt, runJob } from './job-runner.js';
 import { jobLock } from './job-options.js';
@@ -10,9 +11,25 @@ import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { CredentialJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
 
+/** How often the credentials past their life are looked for, ms. */
+export const credentialSweepEveryMs = 1_000;
+
+/**
+ * The sweep of credentials past their life (src/engine/credential-sweep.ts) as a job scheduler
+ * on the `credentials` queue: one `sweep` job a tick, however many worker processes run.
+ */
+export async function scheduleCredentialSweep(queue: Queue): Promise<void> {
+  await queue.upsertJobScheduler(
+    'credential-sweep',
+    { every: credentialSweepEveryMs },
+    { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: 100 } },
+  );
+}
+
 /**
  * Runs scheduled credential refreshes (on the last attempt a failed refresh marks the
- * credential as needing a new login) and checks of credentials' life (`retire` jobs).
+ * credential as needing a new login), the sweep of credentials past their life, and the
+ * `retire` jobs older bridges queued, one per credential.
  */
 export function createCredentialWorker(deps: {
   engine: EngineDeps;
@@ -23,6 +40,7 @@ export function createCredentialWorker(deps: {
   logger: Logger;
 }): Worker<CredentialJobData, { outcome: string }> {
   const { engine } = deps;
+  const sweepBackoff: SweepBackoff = new Map();
   const worker = new Worker<CredentialJobData, { outcome: string }>(
     queueNames.credentials,
     (job, token) =>
@@ -30,8 +48,13 @@ export function createCredentialWorker(deps: {
         job,
         token,
         async () => {
+          if (job.name === 'sweep') {
+            const swept = await sweepCredentials(engine, sweepBackoff);
+            if (swept.retired + swept.failed > 0) deps.logger.info('credential sweep', { ...swept });
+            return { outcome: swept.swept ? 'swept' : 'busy' };
+          }
           if (job.name === 'retire') {
-            const outcome = await runRetirementCheck(engine, job.data.credentialId, job.data.generation);
+            const outcome = await runQueuedRetirement(engine, job.data.credentialId);
             deps.logger.debug('credential life check', { credentialId: job.data.credentialId, outcome });
             return { outcome };
           }

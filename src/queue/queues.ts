@@ -43,7 +43,8 @@ export interface CredentialJobData {
   readonly credentialId: string;
   /**
    * `refresh` jobs: the expiry this job refreshes (a job for an older expiry does nothing).
-   * `retire` jobs: the time the check was scheduled for.
+   * `retire` jobs (queued by older bridges; the sweep has replaced them): the time the check
+   * was scheduled for. `sweep` jobs carry no data.
    */
   readonly generation: number;
 }

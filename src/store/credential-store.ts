@@ -36,7 +36,9 @@ const vaultSlot = 'cred';
  * Credentials: metadata in a plain hash, the issued tokens sealed in the vault. The secret is
  * written first: a crash can leave an orphaned secret, never metadata without a secret. On a
  * single server `put` writes both in one script (one round trip, secret first); on a cluster
- * the vault key (untagged, keys.ts) lives in another slot, so it takes two.
+ * the vault key (untagged, keys.ts) lives in another slot, so it takes two. Two indexes, written
+ * with the hash, tell which credentials are past their life: `creds` by creation and
+ * `creds-used` by last use (src/engine/credential-sweep.ts).
  */
 export interface CredentialStore {
   put(record: CredentialRecord, secret: IssuedCredential): Promise<void>;
@@ -52,19 +54,34 @@ export interface CredentialStore {
   touch(id: string, at: number): Promise<void>;
   /** Deletes the secret and marks the credential as needing a new login (see `needsLogin`). */
   markNeedsLogin(id: string, reason: string): Promise<void>;
+  /**
+   * Ids of credentials created at or before `createdBefore`, or last used at or before
+   * `usedBefore` (epoch ms; either may be absent), oldest first, at most `limit` of each.
+   */
+  pastLife(cutoffs: { createdBefore?: number; usedBefore?: number }, limit: number): Promise<string[]>;
+  /**
+   * Sets the credential's place in the last-use index from its record (one stored before the
+   * index existed), or takes it out of the index when the record is gone.
+   */
+  reindexLastUse(id: string): Promise<void>;
   /** Takes a short exclusive lock (one refresh at a time); returns its token, or undefined when held. */
   lock(id: string, ttlMs: number): Promise<string | undefined>;
   /** Releases a lock taken with `lock`, only if it is still ours. */
   unlock(id: string, token: string): Promise<void>;
+  /** The same for the sweep of credentials past their life (one process sweeps at a time). */
+  lockSweep(ttlMs: number): Promise<string | undefined>;
+  unlockSweep(token: string): Promise<void>;
 }
 
-// KEYS: vault entry, credential hash, credentials index, agent's credentials index (one server only:
-// the vault key has no hash tag). ARGV: sealed secret, createdAt, id, then the hash's fields and values.
+// KEYS: vault entry, credential hash, credentials index, last-use index, agent's credentials index
+// (one server only: the vault key has no hash tag). ARGV: sealed secret, createdAt, id, then the
+// hash's fields and values.
 const putScript = new LuaScript(`
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], unpack(ARGV, 4))
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[5], ARGV[2], ARGV[3])
 return 1
 `);
 
@@ -92,12 +109,22 @@ function decode(hash: Record<string, string>): CredentialRecord | undefined {
   };
 }
 
-// KEYS: the credential hash. ARGV: retrievedAt or '', needsLogin reason or ''.
+// KEYS: the credential hash, the last-use index. ARGV: id, retrievedAt or '', needsLogin reason or ''.
 const touchScript = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'retrievedAt', ARGV[1]) end
-if ARGV[2] and ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'needsLogin', ARGV[2]) end
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'retrievedAt', ARGV[2])
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'needsLogin', ARGV[3]) end
 return 1
+`);
+
+// KEYS: the credential hash, the last-use index. ARGV: id.
+const reindexScript = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return redis.call('ZREM', KEYS[2], ARGV[1]) end
+local used = redis.call('HGET', KEYS[1], 'retrievedAt') or redis.call('HGET', KEYS[1], 'createdAt') or '0'
+return redis.call('ZADD', KEYS[2], used, ARGV[1])
 `);
 
 export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: Vault }): CredentialStore {
@@ -105,6 +132,14 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
   const recordsOf = async (ids: readonly string[]) => {
     const records = await Promise.all(ids.map(async (id) => decode(await redis.hgetall(keys.credential(id)))));
     return records.filter((r): r is CredentialRecord => r !== undefined);
+  };
+  const lock = async (key: string, ttlMs: number) => {
+    const token = randomHex(12);
+    const ok = await redis.set(key, token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
+    return ok === 'OK' ? token : undefined;
+  };
+  const unlock = async (key: string, token: string) => {
+    await unlockScript.run(redis, [key], [token]);
   };
   return {
     async put(record, secret) {
@@ -122,7 +157,12 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       if (record.serviceName) fields.serviceName = record.serviceName;
       if (!isCluster(redis)) {
         const entry = vault.entry(vaultSlot, record.id, secret);
-        const metadataKeys = [keys.credential(record.id), keys.credentials(), keys.agentCredentials(record.agentId)];
+        const metadataKeys = [
+          keys.credential(record.id),
+          keys.credentials(),
+          keys.credentialsByLastUse(),
+          keys.agentCredentials(record.agentId),
+        ];
         await putScript.run(
           redis,
           [entry.key, ...metadataKeys],
@@ -135,6 +175,7 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
         .multi()
         .hset(keys.credential(record.id), fields)
         .zadd(keys.credentials(), record.createdAt, record.id)
+        .zadd(keys.credentialsByLastUse(), record.createdAt, record.id)
         .zadd(keys.agentCredentials(record.agentId), record.createdAt, record.id)
         .exec();
     },
@@ -152,7 +193,11 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
     async delete(id) {
       const agentId = await redis.hget(keys.credential(id), 'agentId');
       await vault.delete(vaultSlot, id);
-      const tx = redis.multi().del(keys.credential(id)).zrem(keys.credentials(), id);
+      const tx = redis
+        .multi()
+        .del(keys.credential(id))
+        .zrem(keys.credentials(), id)
+        .zrem(keys.credentialsByLastUse(), id);
       if (agentId !== null) tx.zrem(keys.agentCredentials(agentId), id);
       await tx.exec();
     },
@@ -161,19 +206,27 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       recordsOf(await redis.zrevrange(keys.agentCredentials(agentId), 0, Math.max(0, limit - 1))),
     async touch(id, at) {
       // Only while it exists: a retrieval racing a delete must not resurrect an empty hash.
-      await touchScript.run(redis, [keys.credential(id)], [String(at)]);
+      await touchScript.run(redis, [keys.credential(id), keys.credentialsByLastUse()], [id, String(at), '']);
     },
     async markNeedsLogin(id, reason) {
       await vault.delete(vaultSlot, id);
-      await touchScript.run(redis, [keys.credential(id)], ['', reason]);
+      await touchScript.run(redis, [keys.credential(id), keys.credentialsByLastUse()], [id, '', reason]);
     },
-    async lock(id, ttlMs) {
-      const token = randomHex(12);
-      const ok = await redis.set(keys.credentialLock(id), token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
-      return ok === 'OK' ? token : undefined;
+    async pastLife(cutoffs, limit) {
+      const upTo = (key: string, score: number | undefined) =>
+        score === undefined ? Promise.resolve([]) : redis.zrangebyscore(key, '-inf', score, 'LIMIT', 0, limit);
+      const [old, unused] = await Promise.all([
+        upTo(keys.credentials(), cutoffs.createdBefore),
+        upTo(keys.credentialsByLastUse(), cutoffs.usedBefore),
+      ]);
+      return [...new Set([...old, ...unused])];
     },
-    async unlock(id, token) {
-      await unlockScript.run(redis, [keys.credentialLock(id)], [token]);
+    async reindexLastUse(id) {
+      await reindexScript.run(redis, [keys.credential(id), keys.credentialsByLastUse()], [id]);
     },
+    lock: (id, ttlMs) => lock(keys.credentialLock(id), ttlMs),
+    unlock: (id, token) => unlock(keys.credentialLock(id), token),
+    lockSweep: (ttlMs) => lock(keys.credentialSweepLock(), ttlMs),
+    unlockSweep: (token) => unlock(keys.credentialSweepLock(), token),
   };
 }

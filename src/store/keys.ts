@@ -28,6 +28,8 @@ export interface Keys {
   credential(id: string): string;
   /** Sorted set: credential ids by creation time. */
   credentials(): string;
+  /** Sorted set: credential ids by last use (the last retrieval, or creation when never retrieved). */
+  credentialsByLastUse(): string;
   /** String: marks an inbound delivery or platform message as seen. */
   seen(platform: string, kind: 'delivery' | 'message', id: string): string;
   /** Stream: audit trail (in the `{hf}` tag: the script that ends a handoff appends its entry). */
@@ -40,6 +42,8 @@ export interface Keys {
   cache(namespace: string, id: string): string;
   /** String: a short lock so one process refreshes a credential at a time. */
   credentialLock(id: string): string;
+  /** String: a short lock so one process sweeps credentials past their life at a time. */
+  credentialSweepLock(): string;
   /** String: an API-managed agent (JSON: id, policy, key hash, times). */
   agent(id: string): string;
   /** Sorted set: API-managed agent ids by creation time. */
@@ -120,12 +124,14 @@ export function createKeys(prefix: string): Keys {
     vault: (slot, id) => `${p}:vault:${slot}:${id}`,
     credential: (id) => `${creds}:cred:${id}`,
     credentials: () => `${creds}:creds`,
+    credentialsByLastUse: () => `${creds}:creds-used`,
     seen: (platform, kind, id) => `${hf}:seen:${platform}:${kind}:${id}`,
     audit: () => `${hf}:audit`,
     events: () => `${p}:events`,
     agentFeed: (agentId) => `${hf}:feed:${agentId}`,
     cache: (namespace, id) => `${p}:cache:${namespace}:${id}`,
     credentialLock: (id) => `${p}:cred-lock:${id}`,
+    credentialSweepLock: () => `${p}:cred-sweep`,
     agent: (id) => `${agents}:agent:${agentPart(id)}`,
     agents: () => `${agents}:agents`,
     agentKeys: () => `${agents}:agent-keys`,

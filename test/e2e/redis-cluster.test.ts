@@ -165,7 +165,12 @@ describe('the bridge on a Redis Cluster of three masters', () => {
         keys.handoffIndex(),
       ],
       [hashTags.agents]: [keys.agent('a'), keys.agents(), keys.agentKeys(), keys.deadAgentKey('h')],
-      [hashTags.credentials]: [keys.credential('c'), keys.credentials(), keys.agentCredentials('a')],
+      [hashTags.credentials]: [
+        keys.credential('c'),
+        keys.credentials(),
+        keys.credentialsByLastUse(),
+        keys.agentCredentials('a'),
+      ],
       svc: [keys.serviceSlots('o'), keys.serviceBreaker('o'), keys.serviceWaiters('o')],
     };
     for (const [group, members] of Object.entries(groups)) {
