@@ -1,5 +1,4 @@
 import type { EngineDeps } from '../engine/engine-deps.js';
-import { createCredentialJobs } from '../queue/credential-jobs.js';
 import { createHandoffJobs } from '../queue/handoff-jobs.js';
 import { createOutbox } from '../queue/outbox.js';
 import type { Queues } from '../queue/queues.js';
@@ -21,16 +20,7 @@ import { createVault } from '../store/vault.js';
 /** The parts of the engine that talk to Redis. */
 export type EngineStore = Pick<
   EngineDeps,
-  | 'store'
-  | 'vault'
-  | 'credentials'
-  | 'idempotency'
-  | 'audit'
-  | 'agents'
-  | 'agentLimits'
-  | 'outbox'
-  | 'jobs'
-  | 'credentialJobs'
+  'store' | 'vault' | 'credentials' | 'idempotency' | 'audit' | 'agents' | 'agentLimits' | 'outbox' | 'jobs'
 >;
 
 /**
@@ -71,6 +61,5 @@ export function createEngineStore(deps: {
     agentLimits: createAgentLimitsStore({ redis, keys }),
     outbox: createOutbox(queues, deps.unpacedPlatforms),
     jobs: createHandoffJobs(queues),
-    credentialJobs: createCredentialJobs(queues, now),
   };
 }

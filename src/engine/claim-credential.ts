@@ -1,13 +1,13 @@
 import type { HandoffRecord } from '../core/handoff.js';
 import type { IssuedCredential } from '../core/login-protocol.js';
 import type { CredentialRecord } from '../store/credential-store.js';
-import { scheduleRefresh } from './credential-lifecycle.js';
+import { refreshAtOf } from './credential-lifecycle.js';
 import type { EngineDeps } from './engine-deps.js';
 
 /**
- * Stores the credential a claim obtained under the id fixed at claim time, and schedules its
- * refresh (its retirement needs no schedule: credential-sweep.ts). A retry that finds it stored
- * finishes without asking the service.
+ * Stores the credential a claim obtained under the id fixed at claim time, filed for its first
+ * refresh in the same write (credential-refresh-sweep.ts; its retirement needs no schedule:
+ * credential-sweep.ts). A retry that finds it stored finishes without asking the service.
  */
 export async function storeClaimedCredential(
   deps: EngineDeps,
@@ -27,20 +27,5 @@ export async function storeClaimedCredential(
     thread: record.thread,
     createdAt: deps.clock.now(),
   };
-  await deps.credentials.put(stored, credential);
-  await scheduleRefresh(deps, id, credential, record.protocol);
-}
-
-/**
- * A claim that found its credential already stored (a worker died after storing it) schedules
- * its refresh again: the crash may have come before it was. The job id is fixed by credential
- * and expiry, so when it was scheduled this adds nothing.
- */
-export async function rescheduleStoredCredential(
-  deps: EngineDeps,
-  record: HandoffRecord,
-  stored: CredentialRecord,
-): Promise<void> {
-  const secret = await deps.credentials.secret(stored.id);
-  if (secret) await scheduleRefresh(deps, stored.id, secret, record.protocol);
+  await deps.credentials.put(stored, credential, refreshAtOf(deps, credential, stored.protocol));
 }

@@ -8,7 +8,7 @@ import { exchangeAnswer } from './claim-exchange.js';
 import { acquireClaim } from './claim-lease.js';
 import { bindPollCompletion, pollApprovalOf, refusedBeforeExchange } from './claim-poll-approval.js';
 import { wrongCode } from './claim-wrong-code.js';
-import { rescheduleStoredCredential, storeClaimedCredential } from './claim-credential.js';
+import { storeClaimedCredential } from './claim-credential.js';
 import type { EngineDeps } from './engine-deps.js';
 import { applyRestart } from './restart.js';
 
@@ -51,10 +51,7 @@ export async function claimWithAnswer(
   // A retry after a crash may find the credential already stored: finish without the service.
   // (Not under an id this claim just minted: nothing was ever stored under it.)
   const stored = claim.newCredentialId ? undefined : await deps.credentials.get(credentialId);
-  if (stored) {
-    await rescheduleStoredCredential(deps, held, stored);
-    return completeClaim(deps, held, stored.scopes, source);
-  }
+  if (stored) return completeClaim(deps, held, stored.scopes, source);
 
   // The poll's result is someone's approval at the service: is it an approver's?
   const approval = pollApprovalOf(deps, held, answer, source);

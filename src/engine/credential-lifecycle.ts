@@ -7,8 +7,9 @@ import type { EngineDeps } from './engine-deps.js';
 import { createHandoff } from './handoff-service.js';
 
 /**
- * Keeping credentials alive: a refresh is a delayed job scheduled before expiry, and a
- * refresh also happens on the spot when an agent retrieves a credential about to expire.
+ * Keeping credentials alive: a refreshable credential is filed for a refresh before it
+ * expires (credential-refresh-sweep.ts runs it), and a refresh also happens on the spot when
+ * an agent retrieves a credential about to expire.
  * One process refreshes a credential at a time (a short Redis lock), because refresh tokens
  * rotate and a second refresh with the old one would kill the session. When a credential
  * cannot be kept alive, what happens depends on who found out. The bridge's own scheduled
@@ -33,18 +34,19 @@ const lockMs = 30_000;
 const canRefresh = (deps: EngineDeps, protocol: ProtocolName, credential: IssuedCredential) =>
   deps.protocols.get(protocol).refresh !== undefined && credential.refreshToken !== undefined;
 
-/** Schedules the next refresh of a credential that expires and can be refreshed. */
-export async function scheduleRefresh(
+/**
+ * When a credential just issued or refreshed is due its next refresh; undefined when it does
+ * not expire or cannot be refreshed.
+ */
+export function refreshAtOf(
   deps: EngineDeps,
-  credentialId: string,
   credential: IssuedCredential,
   protocol: ProtocolName | 'auto',
-): Promise<void> {
+): number | undefined {
   if (protocol === 'auto' || credential.expiresAt === undefined || !canRefresh(deps, protocol, credential)) return;
   const life = Math.max(0, credential.expiresAt - deps.clock.now());
   // Before expiry by the configured margin, but never in the first three quarters of its life.
-  const at = credential.expiresAt - Math.min(deps.policy.refreshBeforeMs, life / 4);
-  await deps.credentialJobs.scheduleRefresh(credentialId, Math.round(at), credential.expiresAt);
+  return Math.round(credential.expiresAt - Math.min(deps.policy.refreshBeforeMs, life / 4));
 }
 
 /**
@@ -150,7 +152,12 @@ export async function refreshNow(
       }
       throw err;
     }
-    await deps.credentials.replaceSecret(credentialId, fresh, deps.clock.now());
+    await deps.credentials.replaceSecret(
+      credentialId,
+      fresh,
+      deps.clock.now(),
+      refreshAtOf(deps, fresh, record.protocol),
+    );
     await deps.audit.append({
       event: 'credential.refreshed',
       handoffId: record.handoffId,
@@ -158,14 +165,17 @@ export async function refreshNow(
       ...origin,
       detail: { credentialId, ...(fresh.expiresAt !== undefined ? { expiresAt: fresh.expiresAt } : {}) },
     });
-    await scheduleRefresh(deps, credentialId, fresh, record.protocol);
     return { kind: 'refreshed', credential: fresh };
   } finally {
     await deps.credentials.unlock(credentialId, token);
   }
 }
 
-/** The delayed job: refreshes unless the credential is gone or the job is for an older token. */
+/**
+ * A `refresh` job queued by an older bridge (one per credential and expiry): refreshes unless
+ * the credential is gone or the job is for an older token. The refresh files the credential
+ * for the next one in the refresh index, where the sweep takes over.
+ */
 export async function runScheduledRefresh(
   deps: EngineDeps,
   credentialId: string,

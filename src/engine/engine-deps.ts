@@ -11,7 +11,7 @@ import type { IdempotencyStore } from '../store/idempotency-store.js';
 import type { ServiceGate } from '../store/service-gate.js';
 import type { Vault } from '../store/vault.js';
 import type { AgentDirectory } from './agent-directory.js';
-import type { CredentialJobs, HandoffJobs, Outbox } from './ports.js';
+import type { HandoffJobs, Outbox } from './ports.js';
 import type { AdapterRegistry, ProtocolRegistry } from './registries.js';
 
 /** Everything the engine's functions use, passed in once. */
@@ -29,7 +29,6 @@ export interface EngineDeps {
   readonly protocols: ProtocolRegistry;
   readonly outbox: Outbox;
   readonly jobs: HandoffJobs;
-  readonly credentialJobs: CredentialJobs;
   /** Chooses a protocol for handoffs created with `auto`; without it, `auto` means the first protocol. */
   readonly discovery?: LoginDiscovery;
   /** Per service origin: calls in flight and a circuit breaker (fairness); absent = no limit. */

@@ -68,11 +68,3 @@ export interface HandoffJobs {
    */
   ended(handoffId: string): Promise<void>;
 }
-
-export interface CredentialJobs {
-  /**
-   * Schedules a refresh of a credential at `atMs` (epoch ms) as a delayed job. `generation`
-   * (the expiry being refreshed) makes the job idempotent and lets a stale one do nothing.
-   */
-  scheduleRefresh(credentialId: string, atMs: number, generation: number): Promise<void>;
-}

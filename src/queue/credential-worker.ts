@@ -3,6 +3,7 @@ import type { Redis } from '../store/redis.js';
 import type { Logger } from '../core/logger.js';
 import { runQueuedRetirement } from '../engine/credential-expiry.js';
 import { runScheduledRefresh } from '../engine/credential-lifecycle.js';
+import { sweepRefreshes } from '../engine/credential-refresh-sweep.js';
 import { sweepCredentials, type SweepBackoff } from '../engine/credential-sweep.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
 import { isFinalAttempt, runJob } from './job-runner.js';
@@ -11,12 +12,13 @@ import { queueKeyPrefix, queueNames } from './queue-names.js';
 import type { CredentialJobData } from './queues.js';
 import { logWorkerErrors } from './worker-errors.js';
 
-/** How often the credentials past their life are looked for, ms. */
+/** How often credentials due a refresh or past their life are looked for, ms. */
 export const credentialSweepEveryMs = 1_000;
 
 /**
- * The sweep of credentials past their life (src/engine/credential-sweep.ts) as a job scheduler
- * on the `credentials` queue: one `sweep` job a tick, however many worker processes run.
+ * The sweeps of credentials due a refresh (src/engine/credential-refresh-sweep.ts) and past
+ * their life (src/engine/credential-sweep.ts) as a job scheduler on the `credentials` queue:
+ * one `sweep` job a tick, however many worker processes run.
  */
 export async function scheduleCredentialSweep(queue: Queue): Promise<void> {
   await queue.upsertJobScheduler(
@@ -27,9 +29,9 @@ export async function scheduleCredentialSweep(queue: Queue): Promise<void> {
 }
 
 /**
- * Runs scheduled credential refreshes (on the last attempt a failed refresh marks the
- * credential as needing a new login), the sweep of credentials past their life, and the
- * `retire` jobs older bridges queued, one per credential.
+ * Runs the credential sweeps, and the `refresh` and `retire` jobs older bridges queued, one
+ * per credential (on its last attempt a failed refresh marks the credential as needing a new
+ * login).
  */
 export function createCredentialWorker(deps: {
   engine: EngineDeps;
@@ -38,10 +40,10 @@ export function createCredentialWorker(deps: {
   /** How long a job stays taken without its worker renewing it (see jobLock). */
   lockMs: number;
   logger: Logger;
-}): Worker<CredentialJobData, { outcome: string }> {
+}): Worker<CredentialJobData, { outcome: string; refreshes?: number }> {
   const { engine } = deps;
   const sweepBackoff: SweepBackoff = new Map();
-  const worker = new Worker<CredentialJobData, { outcome: string }>(
+  const worker = new Worker<CredentialJobData, { outcome: string; refreshes?: number }>(
     queueNames.credentials,
     (job, token) =>
       runJob(
@@ -49,9 +51,12 @@ export function createCredentialWorker(deps: {
         token,
         async () => {
           if (job.name === 'sweep') {
-            const swept = await sweepCredentials(engine, sweepBackoff);
+            const [refreshed, swept] = await Promise.all([
+              sweepRefreshes(engine, credentialSweepEveryMs),
+              sweepCredentials(engine, sweepBackoff),
+            ]);
             if (swept.retired + swept.failed > 0) deps.logger.info('credential sweep', { ...swept });
-            return { outcome: swept.swept ? 'swept' : 'busy' };
+            return { outcome: swept.swept ? 'swept' : 'busy', refreshes: refreshed.size };
           }
           if (job.name === 'retire') {
             const outcome = await runQueuedRetirement(engine, job.data.credentialId);

@@ -1,8 +1,15 @@
 import { isCluster, type Redis } from './redis.js';
 import type { IssuedCredential, ProtocolName } from '../core/login-protocol.js';
 import { randomHex } from '../core/random-pool.js';
+import {
+  claimRefreshesScript,
+  deferRefreshScript,
+  putScript,
+  reindexScript,
+  touchScript,
+  unlockScript,
+} from './credential-scripts.js';
 import type { Keys } from './keys.js';
-import { LuaScript } from './lua-script.js';
 import type { Vault } from './vault.js';
 
 /** What the bridge may say about a credential: everything except the secret. */
@@ -28,6 +35,8 @@ export interface CredentialRecord {
    * is re-opened the next time its agent asks for it. The reason's code.
    */
   readonly needsLogin?: string;
+  /** Scheduled refreshes that failed in a row (reset by a refresh that works). */
+  readonly refreshFailures?: number;
 }
 
 const vaultSlot = 'cred';
@@ -36,16 +45,21 @@ const vaultSlot = 'cred';
  * Credentials: metadata in a plain hash, the issued tokens sealed in the vault. The secret is
  * written first: a crash can leave an orphaned secret, never metadata without a secret. On a
  * single server `put` writes both in one script (one round trip, secret first); on a cluster
- * the vault key (untagged, keys.ts) lives in another slot, so it takes two. Two indexes, written
- * with the hash, tell which credentials are past their life: `creds` by creation and
- * `creds-used` by last use (src/engine/credential-sweep.ts).
+ * the vault key (untagged, keys.ts) lives in another slot, so it takes two. Indexes written with
+ * the hash (credential-scripts.ts) tell which credentials are past their life (`creds` by
+ * creation, `creds-used` by last use: src/engine/credential-sweep.ts) and which are due a
+ * refresh (`creds-refresh`: src/engine/credential-refresh-sweep.ts).
  */
 export interface CredentialStore {
-  put(record: CredentialRecord, secret: IssuedCredential): Promise<void>;
+  /** `refreshAt`: when its first refresh is due (epoch ms), for a credential that can be refreshed. */
+  put(record: CredentialRecord, secret: IssuedCredential, refreshAt?: number): Promise<void>;
   get(id: string): Promise<CredentialRecord | undefined>;
   secret(id: string): Promise<IssuedCredential | undefined>;
-  /** Replaces the secret (after a refresh) and the expiry shown in metadata. */
-  replaceSecret(id: string, secret: IssuedCredential, refreshedAt: number): Promise<void>;
+  /**
+   * Replaces the secret (after a refresh) and the expiry shown in metadata; `refreshAt`: when
+   * the next refresh is due, or none.
+   */
+  replaceSecret(id: string, secret: IssuedCredential, refreshedAt: number, refreshAt?: number): Promise<void>;
   delete(id: string): Promise<void>;
   list(limit: number): Promise<CredentialRecord[]>;
   /** One agent's credentials, newest first. */
@@ -64,6 +78,18 @@ export interface CredentialStore {
    * index existed), or takes it out of the index when the record is gone.
    */
   reindexLastUse(id: string): Promise<void>;
+  /**
+   * Takes up to `limit` credentials whose refresh is due by `dueBy`, each for `leaseMs`: no other
+   * caller gets them meanwhile, and they come due again if this one never reports back.
+   */
+  claimRefreshes(dueBy: number, limit: number, leaseMs: number): Promise<string[]>;
+  /**
+   * Puts a claimed refresh off until `at`, counting a failed attempt when `failed`; returns the
+   * failures so far, or undefined when the credential is gone (taken out of the index too).
+   */
+  deferRefresh(id: string, at: number, failed: boolean): Promise<number | undefined>;
+  /** Takes the credential out of the refresh index (nothing to refresh). */
+  dropRefresh(id: string): Promise<void>;
   /** Takes a short exclusive lock (one refresh at a time); returns its token, or undefined when held. */
   lock(id: string, ttlMs: number): Promise<string | undefined>;
   /** Releases a lock taken with `lock`, only if it is still ours. */
@@ -72,23 +98,6 @@ export interface CredentialStore {
   lockSweep(ttlMs: number): Promise<string | undefined>;
   unlockSweep(token: string): Promise<void>;
 }
-
-// KEYS: vault entry, credential hash, credentials index, last-use index, agent's credentials index
-// (one server only: the vault key has no hash tag). ARGV: sealed secret, createdAt, id, then the
-// hash's fields and values.
-const putScript = new LuaScript(`
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[2], unpack(ARGV, 4))
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[5], ARGV[2], ARGV[3])
-return 1
-`);
-
-const unlockScript = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`);
 
 function decode(hash: Record<string, string>): CredentialRecord | undefined {
   if (!hash.id) return undefined;
@@ -106,26 +115,9 @@ function decode(hash: Record<string, string>): CredentialRecord | undefined {
     ...(hash.refreshedAt ? { refreshedAt: Number(hash.refreshedAt) } : {}),
     ...(hash.retrievedAt ? { retrievedAt: Number(hash.retrievedAt) } : {}),
     ...(hash.needsLogin ? { needsLogin: hash.needsLogin } : {}),
+    ...(hash.refreshFailures ? { refreshFailures: Number(hash.refreshFailures) } : {}),
   };
 }
-
-// KEYS: the credential hash, the last-use index. ARGV: id, retrievedAt or '', needsLogin reason or ''.
-const touchScript = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[1], 'retrievedAt', ARGV[2])
-  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'needsLogin', ARGV[3]) end
-return 1
-`);
-
-// KEYS: the credential hash, the last-use index. ARGV: id.
-const reindexScript = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return redis.call('ZREM', KEYS[2], ARGV[1]) end
-local used = redis.call('HGET', KEYS[1], 'retrievedAt') or redis.call('HGET', KEYS[1], 'createdAt') or '0'
-return redis.call('ZADD', KEYS[2], used, ARGV[1])
-`);
 
 export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: Vault }): CredentialStore {
   const { redis, keys, vault } = deps;
@@ -133,6 +125,7 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
     const records = await Promise.all(ids.map(async (id) => decode(await redis.hgetall(keys.credential(id)))));
     return records.filter((r): r is CredentialRecord => r !== undefined);
   };
+  const lifeKeys = (id: string) => [keys.credential(id), keys.credentialsByLastUse(), keys.credentialsRefreshDue()];
   const lock = async (key: string, ttlMs: number) => {
     const token = randomHex(12);
     const ok = await redis.set(key, token, 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
@@ -142,7 +135,7 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
     await unlockScript.run(redis, [key], [token]);
   };
   return {
-    async put(record, secret) {
+    async put(record, secret, refreshAt) {
       const fields: Record<string, string> = {
         id: record.id,
         handoffId: record.handoffId,
@@ -162,32 +155,45 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
           keys.credentials(),
           keys.credentialsByLastUse(),
           keys.agentCredentials(record.agentId),
+          keys.credentialsRefreshDue(),
         ];
         await putScript.run(
           redis,
           [entry.key, ...metadataKeys],
-          [entry.blob, String(record.createdAt), record.id, ...Object.entries(fields).flat()],
+          [
+            entry.blob,
+            String(record.createdAt),
+            record.id,
+            refreshAt === undefined ? '' : String(Math.round(refreshAt)),
+            ...Object.entries(fields).flat(),
+          ],
         );
         return;
       }
       await vault.put(vaultSlot, record.id, secret);
-      await redis
+      const tx = redis
         .multi()
         .hset(keys.credential(record.id), fields)
         .zadd(keys.credentials(), record.createdAt, record.id)
         .zadd(keys.credentialsByLastUse(), record.createdAt, record.id)
-        .zadd(keys.agentCredentials(record.agentId), record.createdAt, record.id)
-        .exec();
+        .zadd(keys.agentCredentials(record.agentId), record.createdAt, record.id);
+      if (refreshAt !== undefined) tx.zadd(keys.credentialsRefreshDue(), Math.round(refreshAt), record.id);
+      await tx.exec();
     },
     async get(id) {
       return decode(await redis.hgetall(keys.credential(id)));
     },
     secret: (id) => vault.get<IssuedCredential>(vaultSlot, id),
-    async replaceSecret(id, secret, refreshedAt) {
+    async replaceSecret(id, secret, refreshedAt, refreshAt) {
       await vault.put(vaultSlot, id, secret);
-      const tx = redis.multi().hset(keys.credential(id), 'refreshedAt', String(refreshedAt));
+      const tx = redis
+        .multi()
+        .hset(keys.credential(id), 'refreshedAt', String(refreshedAt))
+        .hdel(keys.credential(id), 'refreshFailures');
       if (secret.expiresAt !== undefined) tx.hset(keys.credential(id), 'expiresAt', String(secret.expiresAt));
       else tx.hdel(keys.credential(id), 'expiresAt');
+      if (refreshAt !== undefined) tx.zadd(keys.credentialsRefreshDue(), Math.round(refreshAt), id);
+      else tx.zrem(keys.credentialsRefreshDue(), id);
       await tx.exec();
     },
     async delete(id) {
@@ -197,7 +203,8 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
         .multi()
         .del(keys.credential(id))
         .zrem(keys.credentials(), id)
-        .zrem(keys.credentialsByLastUse(), id);
+        .zrem(keys.credentialsByLastUse(), id)
+        .zrem(keys.credentialsRefreshDue(), id);
       if (agentId !== null) tx.zrem(keys.agentCredentials(agentId), id);
       await tx.exec();
     },
@@ -206,11 +213,11 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
       recordsOf(await redis.zrevrange(keys.agentCredentials(agentId), 0, Math.max(0, limit - 1))),
     async touch(id, at) {
       // Only while it exists: a retrieval racing a delete must not resurrect an empty hash.
-      await touchScript.run(redis, [keys.credential(id), keys.credentialsByLastUse()], [id, String(at), '']);
+      await touchScript.run(redis, lifeKeys(id), [id, String(at), '']);
     },
     async markNeedsLogin(id, reason) {
       await vault.delete(vaultSlot, id);
-      await touchScript.run(redis, [keys.credential(id), keys.credentialsByLastUse()], [id, '', reason]);
+      await touchScript.run(redis, lifeKeys(id), [id, '', reason]);
     },
     async pastLife(cutoffs, limit) {
       const upTo = (key: string, score: number | undefined) =>
@@ -223,6 +230,25 @@ export function createCredentialStore(deps: { redis: Redis; keys: Keys; vault: V
     },
     async reindexLastUse(id) {
       await reindexScript.run(redis, [keys.credential(id), keys.credentialsByLastUse()], [id]);
+    },
+    async claimRefreshes(dueBy, limit, leaseMs) {
+      const due = Math.round(dueBy);
+      return (await claimRefreshesScript.run(
+        redis,
+        [keys.credentialsRefreshDue()],
+        [due, due + leaseMs, limit],
+      )) as string[];
+    },
+    async deferRefresh(id, at, failed) {
+      const failures = (await deferRefreshScript.run(
+        redis,
+        [keys.credential(id), keys.credentialsRefreshDue()],
+        [id, Math.round(at), failed ? '1' : '0'],
+      )) as number;
+      return failures < 0 ? undefined : failures;
+    },
+    async dropRefresh(id) {
+      await redis.zrem(keys.credentialsRefreshDue(), id);
     },
     lock: (id, ttlMs) => lock(keys.credentialLock(id), ttlMs),
     unlock: (id, token) => unlock(keys.credentialLock(id), token),

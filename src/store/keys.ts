@@ -30,6 +30,8 @@ export interface Keys {
   credentials(): string;
   /** Sorted set: credential ids by last use (the last retrieval, or creation when never retrieved). */
   credentialsByLastUse(): string;
+  /** Sorted set: refreshable credential ids by when their next refresh is due. */
+  credentialsRefreshDue(): string;
   /** String: marks an inbound delivery or platform message as seen. */
   seen(platform: string, kind: 'delivery' | 'message', id: string): string;
   /** Stream: audit trail (in the `{hf}` tag: the script that ends a handoff appends its entry). */
@@ -125,6 +127,7 @@ export function createKeys(prefix: string): Keys {
     credential: (id) => `${creds}:cred:${id}`,
     credentials: () => `${creds}:creds`,
     credentialsByLastUse: () => `${creds}:creds-used`,
+    credentialsRefreshDue: () => `${creds}:creds-refresh`,
     seen: (platform, kind, id) => `${hf}:seen:${platform}:${kind}:${id}`,
     audit: () => `${hf}:audit`,
     events: () => `${p}:events`,

@@ -169,6 +169,7 @@ describe('the bridge on a Redis Cluster of three masters', () => {
         keys.credential('c'),
         keys.credentials(),
         keys.credentialsByLastUse(),
+        keys.credentialsRefreshDue(),
         keys.agentCredentials('a'),
       ],
       svc: [keys.serviceSlots('o'), keys.serviceBreaker('o'), keys.serviceWaiters('o')],

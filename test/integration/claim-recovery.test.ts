@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
 import { openLoginSecret } from '../../src/engine/login-secret.js';
 import { inboundJobId } from '../../src/queue/inbound-intake.js';
+import { createKeys } from '../../src/store/keys.js';
+import { connectTestRedis } from '../helpers/redis.js';
 import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-bridge.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -12,10 +14,14 @@ import { waitFor } from '../helpers/wait.js';
 describe('claims survive crashes and lost answers', () => {
   let bridge: TestBridge;
   let offsetMs = 0;
+  const redis = connectTestRedis();
   beforeAll(async () => {
     bridge = await startTestBridge('claims', { clock: { now: () => Date.now() + offsetMs } });
   });
-  afterAll(async () => bridge.close());
+  afterAll(async () => {
+    await bridge.close();
+    redis.disconnect();
+  });
 
   async function waitingHandoff() {
     const thread = freshThread('claim');
@@ -164,10 +170,12 @@ describe('claims survive crashes and lost answers', () => {
         refreshToken: session.refresh_token,
         expiresAt: session.access_expires_at,
       },
+      session.access_expires_at - 60_000,
     );
-    // The worker died before it scheduled the credential's refresh.
-    const refreshJobId = `refresh-${credentialId}-${session.access_expires_at}`;
-    expect(await bridge.bridge.queues.credentials.getJob(refreshJobId)).toBeUndefined();
+    // The dead worker stored it as a claim does: filed for its refresh in the same write.
+    const refreshIndex = createKeys(bridge.prefix).credentialsRefreshDue();
+    const refreshAt = await redis.zscore(refreshIndex, credentialId);
+    expect(Number(refreshAt)).toBe(session.access_expires_at - 60_000);
     // The driver released the claim (its lease ran out): the record keeps the credential id.
     const released = await engine.store.transition(h.id, {
       to: 'awaiting_human',
@@ -181,8 +189,8 @@ describe('claims survive crashes and lost answers', () => {
     await waitFor('completed', async () => (await bridge.api.getHandoff(h.id)).status === 'completed');
     expect(bridge.sandbox!.state.successfulExchanges.get(h.secret.authRequestId)).toBe(1);
     expect((await engine.store.get(h.id))?.credentialId).toBe(credentialId);
-    // Its refresh is scheduled by the claim that finished it.
-    expect((await bridge.bridge.queues.credentials.getJob(refreshJobId))?.data).toMatchObject({ credentialId });
+    // The claim that finished it left its filing as it was.
+    expect(await redis.zscore(refreshIndex, credentialId)).toBe(refreshAt);
   });
 
   it('releases a claim abandoned by a dead worker, so the human can answer again', async () => {

@@ -6,8 +6,8 @@ import { freshThread, startTestBridge, type TestBridge } from '../helpers/test-b
 import { waitFor } from '../helpers/wait.js';
 
 /**
- * A credential's whole life over real HTTP and BullMQ: refreshed before it expires (delayed
- * jobs), refreshed on the spot when handed out close to expiry, re-opened in the same thread
+ * A credential's whole life over real HTTP and BullMQ: refreshed before it expires (the
+ * refresh sweep), refreshed on the spot when handed out close to expiry, re-opened in the same thread
  * when it cannot be kept alive, listed without secrets, and revoked so the service rejects it.
  * Tokens here live 4 s and are refreshed 1 s before they expire.
  */
@@ -51,7 +51,7 @@ describe('credential lifecycle (real Redis, real BullMQ, sandbox over HTTP)', ()
   }
 
   it.each(['/sandbox', '/sandbox/device'] as const)(
-    '%s: refreshes before expiry as a delayed job, again and again; the agent gets the live token',
+    '%s: refreshes before expiry, again and again, filed for each next one by the last; the agent gets the live token',
     async (path) => {
       const { handoffId, credentialId } = await login(path);
       const first = (await bridge.bridge.engine.credentials.secret(credentialId))!;
