@@ -24,7 +24,7 @@ export interface SweepOutcome {
   readonly retired: number;
   /** Past their life by the indexes but not by their record: a retrieval moved the idle deadline meanwhile. */
   readonly kept: number;
-  /** Whose retirement failed; the next sweep tries them again. */
+  /** Whose retirement failed; held back (`SweepBackoff`), then tried again. */
   readonly failed: number;
 }
 
@@ -35,8 +35,8 @@ export interface SweepOutcome {
  * second retires them (credential-expiry.ts decides from the record, not the index). Nothing
  * is scheduled per credential, so nothing can be lost: a credential stays in the indexes until
  * it is deleted, and one whose retirement fails is tried again a minute later (then 2, 4…
- * up to an hour), while the others go on. Limits
- * changed in the config apply to credentials already stored. One process sweeps at a time.
+ * minutes, up to an hour) while the others go on. Limits changed in the config apply to
+ * credentials already stored. One process sweeps at a time.
  */
 export async function sweepCredentials(deps: EngineDeps, backoff: SweepBackoff = new Map()): Promise<SweepOutcome> {
   const maxAge = deps.policy.credentialMaxAgeMs ?? 0;
