@@ -7,7 +7,7 @@ import type { Sandbox } from '../src/sandbox/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { startAgentRedis } from './agent-redis.js';
 import { cpuMs, startChildBridge, type ChildBridge } from './child-bridge.js';
-import { allCpus, pin } from './cpu-pinning.js';
+import { allCpus, pin, pinLayout } from './cpu-pinning.js';
 import { cpuWindow } from './cpu-window.js';
 import type { LoadResult } from './process-load.js';
 
@@ -20,8 +20,10 @@ import type { LoadResult } from './process-load.js';
  * SIGKILLed while that batch's replies are being handled.
  */
 export interface MultiProcessRun {
-  /** True when the bridge and its Redis ran pinned to one CPU, the load and the service to another. */
+  /** True when the bridge and its Redis ran pinned to CPUs of their own, the load and the service to others. */
   readonly pinned: boolean;
+  /** How many CPUs the bridge had when pinned (bench/cpu-pinning.ts `pinLayout`). */
+  readonly bridgeCpus: number;
   readonly servers: number;
   readonly workers: number;
   readonly count: number;
@@ -75,9 +77,6 @@ function addDelta(into: Map<string, number>, before: Map<string, number>, after:
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** Where a pinned run puts the bridge and its Redis, and the rest. */
-const bridgeCpu = '1';
-const loadCpu = '0';
 // A killed worker's jobs run again within about twice this.
 const jobLockMs = 5_000;
 
@@ -213,8 +212,9 @@ export async function runMultiProcess(options: {
   /** Node flags for every bridge process (`--cpu-prof --cpu-prof-dir …`). */
   nodeArgs?: readonly string[];
   /**
-   * Pin the bridge's processes and its redis-server to CPU 1, and the load process, the
-   * agent's redis-server and this process (the service) to CPU 0 (bench/cpu-pinning.ts).
+   * Pin the bridge's processes and its redis-server to CPUs of their own, and the load process,
+   * the agent's redis-server and this process (the service) to the others (bench/cpu-pinning.ts
+   * `pinLayout`: CPU 1 and CPU 0 on two CPUs; CPUs 0–1 and the rest on more).
    */
   pinned?: boolean;
   progress(msg: string): void;
@@ -222,6 +222,9 @@ export async function runMultiProcess(options: {
   const bridgeRedis = await startAgentRedis();
   const agentRedis = await startAgentRedis();
   const pinned = options.pinned === true;
+  const layout = pinLayout();
+  const bridgeCpu = layout.bridge;
+  const loadCpu = layout.load;
   if (pinned) {
     pin(bridgeRedis.pid, bridgeCpu);
     pin(agentRedis.pid, loadCpu);
@@ -323,6 +326,7 @@ export async function runMultiProcess(options: {
     const resumed = result.batches.reduce((a, b) => a + b.resumed, 0);
     return {
       pinned,
+      bridgeCpus: pinned ? layout.bridgeCpus : 0,
       servers: options.servers,
       workers: options.workers,
       count: options.count,
