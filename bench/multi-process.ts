@@ -288,14 +288,14 @@ export async function runMultiProcess(options: {
         if (message.kind === 'replying') {
           monitor?.set(true);
           processes.forEach((p) => p.profile('profile-start'));
-          void ownCpu?.start();
+          ownCpu?.start().catch((err: Error) => options.progress(`sandbox profile: ${err.message}`));
           replying = commandStats(bridgeRedis.connection);
           replyingCpu = cpuSnapshot(bridgeRedis.connection, processes, load.pid);
         }
         if (message.kind === 'batched' && replying && replyingCpu) {
           monitor?.set(false);
           processes.forEach((p) => p.profile('profile-stop'));
-          void ownCpu?.stop();
+          ownCpu?.stop().catch((err: Error) => options.progress(`sandbox profile: ${err.message}`));
           const from = replying;
           const fromCpu = replyingCpu;
           replying = undefined;

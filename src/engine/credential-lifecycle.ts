@@ -36,7 +36,9 @@ const canRefresh = (deps: EngineDeps, protocol: ProtocolName, credential: Issued
 
 /**
  * When a credential just issued or refreshed is due its next refresh; undefined when it does
- * not expire or cannot be refreshed.
+ * not expire, cannot be refreshed, or came already expired: the service's answer is not taken
+ * as a reason to call it again at once (a sweep a second, for ever); the agent's next
+ * retrieval refreshes it on the spot, or re-opens the login.
  */
 export function refreshAtOf(
   deps: EngineDeps,
@@ -44,7 +46,8 @@ export function refreshAtOf(
   protocol: ProtocolName | 'auto',
 ): number | undefined {
   if (protocol === 'auto' || credential.expiresAt === undefined || !canRefresh(deps, protocol, credential)) return;
-  const life = Math.max(0, credential.expiresAt - deps.clock.now());
+  const life = credential.expiresAt - deps.clock.now();
+  if (life <= 0) return;
   // Before expiry by the configured margin, but never in the first three quarters of its life.
   return Math.round(credential.expiresAt - Math.min(deps.policy.refreshBeforeMs, life / 4));
 }

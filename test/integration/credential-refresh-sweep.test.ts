@@ -166,3 +166,37 @@ describe('the refresh sweep (real Redis, real BullMQ, sandbox over HTTP)', () =>
     expect(await filedAt(credentialId)).toBe(fresh.expiresAt! - engine().policy.refreshBeforeMs);
   });
 });
+
+describe('a service that issues tokens already expired', () => {
+  let bridge: TestBridge;
+  let redis: Redis;
+  beforeAll(async () => {
+    // Every token the sandbox issues expired a minute before it was issued.
+    bridge = await startTestBridge('refresh-expired', {
+      env: { HANDOFF_POLL_INTERVAL_MS: '600000' },
+      sandbox: { accessTtlMs: -60_000 },
+    });
+    redis = connectTestRedis();
+  });
+  afterAll(async () => {
+    await bridge.close();
+    redis.disconnect();
+  });
+
+  it('is not called again and again: such a token is not filed for a refresh, issued or refreshed', async () => {
+    const agent = await createTestAgent(bridge, 'expired');
+    const { credentialId } = await completedLogin(bridge, agent);
+    const index = createKeys(bridge.prefix).credentialsRefreshDue();
+    expect(await redis.zscore(index, credentialId)).toBeNull();
+    const refreshes = () => bridge.sandbox!.state.calls.filter((c) => c.path.endsWith(refreshPath)).length;
+    const before = refreshes();
+    // A refresh that answers with another dead token files nothing either.
+    await sweepRefreshes(bridge.bridge.engine, 2 * hour);
+    await redis.zadd(index, 1, credentialId);
+    expect((await sweepRefreshes(bridge.bridge.engine, 2 * hour)).get(credentialId)).toBe('refreshed');
+    expect(await redis.zscore(index, credentialId)).toBeNull();
+    // Three sweeps of the bridge's own later, the service was called that once.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(refreshes() - before).toBe(1);
+  }, 30_000);
+});
